@@ -1,0 +1,183 @@
+//! The `rampart.yaml` configuration: which rules run, at which severity, and the
+//! organisation's own settings (registry allow-list, required labels, excluded namespaces).
+//!
+//! ```yaml
+//! disable: [image-not-pinned-by-digest]
+//! severity:
+//!   cpu-limit-missing: info
+//! allowedRegistries: [registry.company.com, ghcr.io/company]
+//! requiredLabels: [app, environment, owner]
+//! excludedNamespaces: [kube-system]
+//! pssVersion: v1.37
+//! ```
+//!
+//! Unknown keys and unknown rule ids are errors, so a typo never silently disables nothing.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::parse::{parse_source, Limits, ParseError, Source};
+use crate::rules::{self, Severity};
+use crate::tree::Node;
+
+/// The labels `required-labels-missing` asks for when the configuration names none.
+pub const DEFAULT_REQUIRED_LABELS: [&str; 3] = ["app", "environment", "owner"];
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Config {
+    /// Rules that do not run at all.
+    pub disable: Vec<String>,
+    /// Severity overrides by rule id.
+    pub severity: BTreeMap<String, Severity>,
+    /// Registries images may come from (`registry.company.com`, or a prefix such as
+    /// `ghcr.io/company`); empty means no allow-list.
+    pub allowed_registries: Vec<String>,
+    pub required_labels: Vec<String>,
+    /// Namespaces whose objects are not checked.
+    pub excluded_namespaces: Vec<String>,
+    /// Pod Security Standards version (`v1.N` or `latest`), when the config pins one.
+    pub pss_version: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            disable: Vec::new(),
+            severity: BTreeMap::new(),
+            allowed_registries: Vec::new(),
+            required_labels: DEFAULT_REQUIRED_LABELS.iter().map(|label| label.to_string()).collect(),
+            excluded_namespaces: Vec::new(),
+            pss_version: None,
+        }
+    }
+}
+
+impl Config {
+    /// Reads a configuration file's text; `name` is used in error messages.
+    pub fn parse(name: &str, text: &str) -> Result<Config, ParseError> {
+        let (documents, mut errors) = parse_source(&Source::new(name, text), &Limits::default());
+        if let Some(error) = errors.drain(..).next() {
+            return Err(error);
+        }
+        let mut config = Config::default();
+        let Some(document) = documents.into_iter().next() else { return Ok(config) };
+        let root = document.root;
+        let error = |node: &Node, message: String| ParseError {
+            source_name: name.to_string(),
+            line: node.span.line,
+            column: node.span.column,
+            message,
+        };
+        if !root.is_map() {
+            return Err(error(&root, "the configuration must be a mapping of settings".to_string()));
+        }
+        for entry in root.entries() {
+            let value = &entry.value;
+            match entry.key.as_str() {
+                "disable" => {
+                    config.disable = strings(value).map_err(|message| error(value, message))?;
+                    for (id, item) in config.disable.iter().zip(value.items()) {
+                        known_rule(id).map_err(|message| error(item, message))?;
+                    }
+                }
+                "severity" => {
+                    for item in value.entries() {
+                        known_rule(&item.key).map_err(|message| error(&item.value, message))?;
+                        let severity = item.value.as_str().and_then(Severity::parse).ok_or_else(|| {
+                            error(&item.value, "severity must be one of critical, high, medium, low, info".to_string())
+                        })?;
+                        config.severity.insert(item.key.clone(), severity);
+                    }
+                }
+                "allowedRegistries" => {
+                    config.allowed_registries = strings(value).map_err(|message| error(value, message))?
+                }
+                "requiredLabels" => config.required_labels = strings(value).map_err(|message| error(value, message))?,
+                "excludedNamespaces" => {
+                    config.excluded_namespaces = strings(value).map_err(|message| error(value, message))?
+                }
+                "pssVersion" => {
+                    let text = value.as_text().unwrap_or_default();
+                    crate::pss::parse_version(&text).map_err(|message| error(value, message))?;
+                    config.pss_version = Some(text);
+                }
+                other => {
+                    let span = entry.key_span;
+                    return Err(ParseError {
+                        source_name: name.to_string(),
+                        line: span.line,
+                        column: span.column,
+                        message: format!(
+                            "unknown setting '{other}'; known settings: disable, severity, allowedRegistries, requiredLabels, excludedNamespaces, pssVersion"
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(config)
+    }
+
+    pub fn is_disabled(&self, rule_id: &str) -> bool {
+        self.disable.iter().any(|id| id == rule_id)
+    }
+
+    pub fn severity_of(&self, rule: &rules::Rule) -> Severity {
+        self.severity.get(rule.id).copied().unwrap_or(rule.severity)
+    }
+}
+
+fn strings(node: &Node) -> Result<Vec<String>, String> {
+    if node.is_null() {
+        return Ok(Vec::new());
+    }
+    if !node.is_seq() {
+        return Err("expected a list of strings".to_string());
+    }
+    node.items().iter().map(|item| item.as_text().ok_or_else(|| "expected a list of strings".to_string())).collect()
+}
+
+fn known_rule(id: &str) -> Result<(), String> {
+    if rules::find(id).is_some() {
+        return Ok(());
+    }
+    let suggestion = rules::RULES
+        .iter()
+        .map(|rule| rule.id)
+        .find(|candidate| candidate.contains(id) || id.contains(candidate))
+        .map(|candidate| format!(" (did you mean '{candidate}'?)"))
+        .unwrap_or_default();
+    Err(format!("unknown rule '{id}'{suggestion}; `rampart rules` lists them"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_every_setting() {
+        let config = Config::parse(
+            "rampart.yaml",
+            "disable: [cpu-limit-missing]\nseverity:\n  image-tag-latest: high\nallowedRegistries: [ghcr.io/acme]\nrequiredLabels: [team]\nexcludedNamespaces: [kube-system]\npssVersion: v1.30\n",
+        )
+        .unwrap();
+        assert!(config.is_disabled("cpu-limit-missing"));
+        assert_eq!(config.severity["image-tag-latest"], Severity::High);
+        assert_eq!(config.allowed_registries, ["ghcr.io/acme"]);
+        assert_eq!(config.required_labels, ["team"]);
+        assert_eq!(config.excluded_namespaces, ["kube-system"]);
+        assert_eq!(config.pss_version.as_deref(), Some("v1.30"));
+    }
+
+    #[test]
+    fn typos_are_errors_with_positions() {
+        let error = Config::parse("rampart.yaml", "disable: [cpu-limit]\n").unwrap_err();
+        assert_eq!((error.line, error.column), (1, 11));
+        assert!(error.message.contains("did you mean 'cpu-limit-missing'"), "{}", error.message);
+        let error = Config::parse("rampart.yaml", "severity:\n  image-tag-latest: urgent\n").unwrap_err();
+        assert_eq!(error.line, 2);
+        let error = Config::parse("rampart.yaml", "disabled: []\n").unwrap_err();
+        assert!(error.message.contains("unknown setting 'disabled'"));
+    }
+}

@@ -1,0 +1,319 @@
+//! The check itself: sources in, a [`Report`] out.
+//!
+//! Parsing never fails as a whole: the objects that could be read are checked and the
+//! errors are reported beside them. Every rule that applies to an object leaves evidence
+//! (passed, failed or exempted), from which scores and the Pod Security level are derived.
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::index::{self, Index};
+use crate::object::{Object, Resource};
+use crate::parse::{parse_source, Limits, ParseError, Source};
+use crate::pss::{self, PssLevel};
+use crate::rules::{Cx, Mode, Outcome, Rule, Severity, RULES};
+use crate::score::{self, Tally};
+
+/// The annotation listing rule ids an object (or its namespace) is exempted from.
+pub const IGNORE_ANNOTATION: &str = "rampart.dev/ignore";
+/// The annotation giving the reason for those exemptions.
+pub const IGNORE_REASON_ANNOTATION: &str = "rampart.dev/ignore-reason";
+
+/// How to check.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub config: Config,
+    /// Pod Security Standards policy version (minor of `v1.N`).
+    pub pss_version: u32,
+    pub mode: Mode,
+    /// Manifests hold everything their cluster-wide rules need (`--complete`).
+    pub complete: bool,
+    pub limits: Limits,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            config: Config::default(),
+            pss_version: pss::NEWEST_MINOR,
+            mode: Mode::Manifests,
+            complete: false,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// The result of one check: a stable contract (`version` 1) for JSON consumers.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub version: u32,
+    pub score: u32,
+    pub grade: &'static str,
+    pub score_formula_version: u32,
+    pub pss_version: String,
+    pub objects: Vec<ObjectReport>,
+    pub findings: Vec<Finding>,
+    pub errors: Vec<ParseError>,
+    pub summary: Summary,
+}
+
+/// What was concluded about one object.
+#[derive(Clone, Debug, Serialize)]
+pub struct ObjectReport {
+    pub resource: Resource,
+    /// Whether any rule applied (objects of kinds no rule knows are not checked).
+    pub checked: bool,
+    pub score: Option<u32>,
+    pub grade: Option<&'static str>,
+    /// The highest Pod Security Standards level the object meets (workloads only).
+    pub pss: Option<PssLevel>,
+    /// Ids of the rules that applied and passed.
+    pub passed: Vec<&'static str>,
+    /// Ids of the rules that applied and failed (exempted ones excluded).
+    pub failed: Vec<&'static str>,
+    /// Line of the object's first field, for locating it.
+    pub line: u32,
+}
+
+/// One violation of one rule by one object.
+#[derive(Clone, Debug, Serialize)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub title: &'static str,
+    pub message: String,
+    pub remediation: &'static str,
+    pub resource: Resource,
+    pub path: String,
+    pub line: u32,
+    pub column: u32,
+    pub exempted: bool,
+    pub exemption_reason: Option<String>,
+    /// Index of the object in [`Report::objects`].
+    #[serde(skip)]
+    pub object: usize,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Summary {
+    pub critical: usize,
+    pub high: usize,
+    pub medium: usize,
+    pub low: usize,
+    pub info: usize,
+    pub exempted: usize,
+    pub objects: usize,
+    pub not_checked: usize,
+}
+
+impl Summary {
+    pub fn count(&self, severity: Severity) -> usize {
+        match severity {
+            Severity::Critical => self.critical,
+            Severity::High => self.high,
+            Severity::Medium => self.medium,
+            Severity::Low => self.low,
+            Severity::Info => self.info,
+        }
+    }
+
+    fn add(&mut self, severity: Severity) {
+        match severity {
+            Severity::Critical => self.critical += 1,
+            Severity::High => self.high += 1,
+            Severity::Medium => self.medium += 1,
+            Severity::Low => self.low += 1,
+            Severity::Info => self.info += 1,
+        }
+    }
+}
+
+/// Parses every source and checks every object.
+pub fn check(sources: &[Source], options: &Options) -> Report {
+    let mut objects = Vec::new();
+    let mut errors = Vec::new();
+    for (position, source) in sources.iter().enumerate() {
+        let (documents, source_errors) = parse_source(source, &options.limits);
+        errors.extend(source_errors);
+        for document in documents {
+            objects.extend(Object::from_document(position, document));
+        }
+    }
+    check_objects(sources, objects, errors, options)
+}
+
+/// Checks objects already read (a cluster scan builds them itself).
+pub fn check_objects(sources: &[Source], objects: Vec<Object>, errors: Vec<ParseError>, options: &Options) -> Report {
+    let index = Index::build(&objects);
+    let cx = Cx { config: &options.config, pss_version: options.pss_version, mode: options.mode, index: &index };
+    let mut report = Report {
+        version: 1,
+        score: 100,
+        grade: "A",
+        score_formula_version: score::FORMULA_VERSION,
+        pss_version: format!("v1.{}", options.pss_version),
+        objects: Vec::with_capacity(objects.len()),
+        findings: Vec::new(),
+        errors,
+        summary: Summary::default(),
+    };
+    for object in &objects {
+        let source_name = sources.get(object.source).map_or("", |source| source.name.as_str());
+        let object_position = report.objects.len();
+        let result = check_object(&cx, object, &objects, source_name, object_position, &mut report.findings);
+        report.summary.objects += 1;
+        if !result.checked {
+            report.summary.not_checked += 1;
+        }
+        report.objects.push(result);
+    }
+    for finding in &report.findings {
+        if finding.exempted {
+            report.summary.exempted += 1;
+        } else {
+            report.summary.add(finding.severity);
+        }
+    }
+    report.score = score::overall(report.objects.iter().filter_map(|object| object.score));
+    report.grade = score::grade(report.score);
+    report
+}
+
+fn check_object(
+    cx: &Cx<'_>,
+    object: &Object,
+    objects: &[Object],
+    source_name: &str,
+    object_position: usize,
+    findings: &mut Vec<Finding>,
+) -> ObjectReport {
+    let resource = object.resource(source_name);
+    let mut result = ObjectReport {
+        resource,
+        checked: false,
+        score: None,
+        grade: None,
+        pss: None,
+        passed: Vec::new(),
+        failed: Vec::new(),
+        line: object.root.span.line,
+    };
+    let excluded = object.namespace.as_ref().is_some_and(|namespace| cx.config.excluded_namespaces.contains(namespace));
+    if object.kind.is_empty() || excluded {
+        return result;
+    }
+    let exemptions = Exemptions::of(object, objects, cx.index);
+    let mut tally = Tally::default();
+    let mut pss_failed: Vec<&str> = Vec::new();
+    let mut pss_applied = false;
+    for rule in RULES.iter().copied() {
+        let disabled = cx.config.is_disabled(rule.id);
+        if disabled && rule.pss.is_none() {
+            continue;
+        }
+        let violations = match (rule.check)(cx, object) {
+            Outcome::NotApplicable => continue,
+            Outcome::Checked(violations) => violations,
+        };
+        if rule.pss.is_some() {
+            pss_applied = true;
+            if !violations.is_empty() {
+                pss_failed.push(rule.id);
+            }
+        }
+        if disabled {
+            continue;
+        }
+        result.checked = true;
+        let severity = cx.config.severity_of(rule);
+        let exemption = exemptions.reason_for(rule);
+        match (&exemption, violations.is_empty()) {
+            (_, true) => {
+                tally.passed(severity);
+                result.passed.push(rule.id);
+            }
+            (Some(_), false) => {}
+            (None, false) => {
+                tally.failed(severity);
+                result.failed.push(rule.id);
+            }
+        }
+        for violation in violations {
+            let span = object.root.locate(&violation.path);
+            findings.push(finding(rule, severity, &result.resource, violation.path, violation.message, span, &exemption, object_position));
+        }
+    }
+    if pss_applied {
+        result.pss = Some(pss::level_met(|id| pss_failed.contains(&id), cx.pss_version));
+    }
+    result.score = tally.score();
+    result.grade = result.score.map(score::grade);
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finding(
+    rule: &'static Rule,
+    severity: Severity,
+    resource: &Resource,
+    path: String,
+    message: String,
+    span: crate::tree::Span,
+    exemption: &Option<String>,
+    object: usize,
+) -> Finding {
+    Finding {
+        rule: rule.id,
+        severity,
+        title: rule.title,
+        message,
+        remediation: rule.remediation,
+        resource: resource.clone(),
+        path,
+        line: span.line,
+        column: span.column,
+        exempted: exemption.is_some(),
+        exemption_reason: exemption.clone(),
+        object,
+    }
+}
+
+/// The exemptions granted to an object by its own annotations and its Namespace's.
+struct Exemptions {
+    grants: Vec<(String, String)>,
+}
+
+impl Exemptions {
+    fn of(object: &Object, objects: &[Object], index: &Index) -> Exemptions {
+        let mut grants = Vec::new();
+        let mut read = |holder: &Object, what: String| {
+            let annotations = index::annotations(&holder.root);
+            let Some(ids) = annotations.get(IGNORE_ANNOTATION).and_then(|node| node.as_str()) else { return };
+            let reason = annotations
+                .get(IGNORE_REASON_ANNOTATION)
+                .and_then(|node| node.as_str())
+                .map(|reason| format!("{reason} ({what})"))
+                .unwrap_or_else(|| format!("exempted by the {IGNORE_ANNOTATION} annotation of {what}"));
+            for id in index::split_list(ids) {
+                grants.push((id.to_string(), reason.clone()));
+            }
+        };
+        read(object, format!("{} {}", object.kind, object.name));
+        let namespace = object.namespace.as_deref().unwrap_or("default");
+        if let Some(position) = index.namespace(namespace) {
+            read(&objects[position], format!("Namespace {namespace}"));
+        }
+        Exemptions { grants }
+    }
+
+    fn reason_for(&self, rule: &Rule) -> Option<String> {
+        self.grants.iter().find(|(id, _)| id == rule.id).map(|(_, reason)| reason.clone())
+    }
+}
+
+impl Report {
+    /// Whether any finding (not exempted) is at or above `threshold`.
+    pub fn fails_at(&self, threshold: Severity) -> bool {
+        self.findings.iter().any(|finding| !finding.exempted && finding.severity >= threshold)
+    }
+}

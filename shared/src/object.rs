@@ -1,0 +1,237 @@
+//! Kubernetes objects read from documents, and the pod specs and containers inside them.
+//!
+//! A document becomes one object, or several when it is a `kind: List` (what
+//! `kubectl get -o yaml` prints). Workload kinds expose their pod spec through
+//! [`Object::pod_spec`] with the field path it lives at, so every rule reports paths into
+//! the real document (`spec.jobTemplate.spec.template.spec.containers[1].image`).
+
+use serde::Serialize;
+
+use crate::parse::Document;
+use crate::tree::Node;
+
+/// One Kubernetes object of the input.
+#[derive(Clone, Debug)]
+pub struct Object {
+    /// Index of the source it came from (in the order the sources were given).
+    pub source: usize,
+    /// Index of its document within that source.
+    pub document: usize,
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    pub root: Node,
+}
+
+/// Where an object came from and what it is: what reports print for each object.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Resource {
+    #[serde(rename = "apiVersion")]
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    pub source: String,
+    pub document: usize,
+}
+
+impl Resource {
+    /// `Deployment prod/web`, `ClusterRole admin`: how messages name an object.
+    pub fn display_name(&self) -> String {
+        match &self.namespace {
+            Some(namespace) => format!("{} {}/{}", self.kind, namespace, self.name),
+            None => format!("{} {}", self.kind, self.name),
+        }
+    }
+}
+
+impl Object {
+    /// Reads an object from a node; anything that is not a mapping with a `kind` is kept
+    /// with an empty kind (and counted as not checked).
+    pub fn from_node(source: usize, document: usize, root: Node) -> Object {
+        let text = |keys: &[&str]| root.at(keys).and_then(Node::as_text).unwrap_or_default();
+        Object {
+            source,
+            document,
+            api_version: text(&["apiVersion"]),
+            kind: text(&["kind"]),
+            namespace: root.at(&["metadata", "namespace"]).and_then(Node::as_text).filter(|ns| !ns.is_empty()),
+            name: text(&["metadata", "name"]),
+            root,
+        }
+    }
+
+    /// The objects of one document: itself, or the items of a `List`.
+    pub fn from_document(source: usize, document: Document) -> Vec<Object> {
+        let is_list = document.root.field("kind").as_str().is_some_and(|kind| kind == "List" || kind.ends_with("List"))
+            && document.root.field("items").is_seq();
+        if !is_list {
+            return vec![Object::from_node(source, document.index, document.root)];
+        }
+        let crate::tree::Value::Map(entries) = document.root.value else { return Vec::new() };
+        entries
+            .into_iter()
+            .filter(|entry| entry.key == "items")
+            .flat_map(|entry| match entry.value.value {
+                crate::tree::Value::Seq(items) => items,
+                _ => Vec::new(),
+            })
+            .map(|item| Object::from_node(source, document.index, item))
+            .collect()
+    }
+
+    pub fn resource(&self, source_name: &str) -> Resource {
+        Resource {
+            api_version: self.api_version.clone(),
+            kind: self.kind.clone(),
+            namespace: self.namespace.clone(),
+            name: self.name.clone(),
+            source: source_name.to_string(),
+            document: self.document,
+        }
+    }
+
+    /// The API group of the object (`""` for the core group).
+    pub fn group(&self) -> &str {
+        self.api_version.rsplit_once('/').map_or("", |(group, _)| group)
+    }
+
+    pub fn is(&self, group: &str, kind: &str) -> bool {
+        self.kind == kind && self.group() == group
+    }
+
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.root.at(&["metadata", "annotations", key]).and_then(Node::as_str)
+    }
+
+    pub fn labels(&self) -> &Node {
+        self.root.field("metadata").field("labels")
+    }
+
+    /// The pod spec of a workload, with the path it lives at.
+    pub fn pod_spec(&self) -> Option<PodSpec<'_>> {
+        let (template_path, spec_path, metadata_path): (&[&str], _, _) = match (self.group(), self.kind.as_str()) {
+            ("", "Pod") => (&[], "spec", "metadata"),
+            ("", "PodTemplate") => (&["template"], "template.spec", "template.metadata"),
+            ("", "ReplicationController")
+            | ("apps" | "extensions", "Deployment" | "ReplicaSet" | "DaemonSet" | "StatefulSet")
+            | ("batch", "Job") => (&["spec", "template"], "spec.template.spec", "spec.template.metadata"),
+            ("batch", "CronJob") => (
+                &["spec", "jobTemplate", "spec", "template"],
+                "spec.jobTemplate.spec.template.spec",
+                "spec.jobTemplate.spec.template.metadata",
+            ),
+            _ => return None,
+        };
+        let template = self.root.at(template_path)?;
+        Some(PodSpec {
+            spec: template.field("spec"),
+            path: spec_path,
+            metadata: template.field("metadata"),
+            metadata_path,
+        })
+    }
+}
+
+/// A pod spec inside an object.
+#[derive(Clone, Copy, Debug)]
+pub struct PodSpec<'a> {
+    /// The spec node (a null node when the template has no spec).
+    pub spec: &'a Node,
+    /// Its field path in the object, such as `spec.template.spec`.
+    pub path: &'static str,
+    /// The pod's metadata: the object's own for a Pod, the template's for a controller.
+    pub metadata: &'a Node,
+    pub metadata_path: &'static str,
+}
+
+/// Which list of the pod spec a container is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContainerKind {
+    Init,
+    Regular,
+    Ephemeral,
+}
+
+impl ContainerKind {
+    pub fn field(self) -> &'static str {
+        match self {
+            ContainerKind::Init => "initContainers",
+            ContainerKind::Regular => "containers",
+            ContainerKind::Ephemeral => "ephemeralContainers",
+        }
+    }
+}
+
+/// One container of a pod spec.
+#[derive(Clone, Debug)]
+pub struct Container<'a> {
+    pub node: &'a Node,
+    pub kind: ContainerKind,
+    /// Field path of the container, such as `spec.template.spec.containers[1]`.
+    pub path: String,
+    pub name: &'a str,
+}
+
+impl<'a> Container<'a> {
+    /// A field path below this container.
+    pub fn path_to(&self, suffix: &str) -> String {
+        format!("{}.{}", self.path, suffix)
+    }
+
+    /// The container's `securityContext` (a null node when absent).
+    pub fn security_context(&self) -> &'a Node {
+        self.node.field("securityContext")
+    }
+
+    /// `container "app"` or `init container "setup"`: how messages name a container.
+    pub fn label(&self) -> String {
+        match self.kind {
+            ContainerKind::Init => format!("init container \"{}\"", self.name),
+            ContainerKind::Regular => format!("container \"{}\"", self.name),
+            ContainerKind::Ephemeral => format!("ephemeral container \"{}\"", self.name),
+        }
+    }
+}
+
+impl<'a> PodSpec<'a> {
+    /// Every container, in the order upstream Pod Security admission visits them:
+    /// init containers, containers, ephemeral containers.
+    pub fn containers(&self) -> impl Iterator<Item = Container<'a>> + 'a {
+        let spec = self.spec;
+        let path = self.path;
+        [ContainerKind::Init, ContainerKind::Regular, ContainerKind::Ephemeral].into_iter().flat_map(move |kind| {
+            spec.field(kind.field()).items().iter().enumerate().map(move |(index, node)| Container {
+                node,
+                kind,
+                path: format!("{path}.{}[{index}]", kind.field()),
+                name: node.field("name").as_str().unwrap_or(""),
+            })
+        })
+    }
+
+    /// A field path below the pod spec.
+    pub fn path_to(&self, suffix: &str) -> String {
+        format!("{}.{}", self.path, suffix)
+    }
+
+    /// The pod-level `securityContext` (a null node when absent).
+    pub fn security_context(&self) -> &'a Node {
+        self.spec.field("securityContext")
+    }
+
+    /// Whether the pod declares `spec.os.name: windows`.
+    pub fn is_windows(&self) -> bool {
+        self.spec.at(&["os", "name"]).and_then(Node::as_str) == Some("windows")
+    }
+
+    /// Whether the pod runs in a user namespace (`hostUsers: false`, explicitly).
+    pub fn in_user_namespace(&self) -> bool {
+        self.spec.field("hostUsers").as_bool() == Some(false)
+    }
+
+    pub fn annotation(&self, key: &str) -> Option<&'a str> {
+        self.metadata.field("annotations").get(key).and_then(Node::as_str)
+    }
+}

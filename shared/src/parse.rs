@@ -1,0 +1,516 @@
+//! From source text to positioned documents.
+//!
+//! A source is split into its YAML documents first (at `---` and `...` marker lines), and
+//! each document is parsed on its own, so a syntax error in one document is reported with
+//! its line and column while the others are still read. JSON is YAML's flow style, so the
+//! same parser reads it. The tree is built from the parser's events with hard bounds on
+//! size, nesting depth and alias expansion: a hostile input is refused in bounded time and
+//! memory instead of exhausting either.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use yaml_rust2::parser::{Event, Parser, Tag};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+use crate::tree::{Entry, Node, Span, Value};
+
+/// One input: a file name (or `-` for stdin, or a name the caller chooses) and its text.
+#[derive(Clone, Debug)]
+pub struct Source {
+    pub name: String,
+    pub text: String,
+}
+
+impl Source {
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        Source { name: name.into(), text: text.into() }
+    }
+}
+
+/// Bounds that keep parsing safe on hostile input.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Largest source accepted, in bytes.
+    pub max_source_bytes: usize,
+    /// Deepest nesting of mappings and sequences accepted.
+    pub max_depth: usize,
+    /// Most nodes one document may hold once aliases are expanded.
+    pub max_nodes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_source_bytes: 64 * 1024 * 1024, max_depth: 100, max_nodes: 2_000_000 }
+    }
+}
+
+/// Something the parser could not read, with where it happened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{source_name}:{line}:{column}: {message}")]
+pub struct ParseError {
+    #[serde(rename = "source")]
+    pub source_name: String,
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
+
+/// One parsed YAML document of a source.
+#[derive(Clone, Debug)]
+pub struct Document {
+    /// Position of the document in its source, counting the documents that hold content.
+    pub index: usize,
+    pub root: Node,
+}
+
+/// Parses every document of a source; returns what could be read and the errors met.
+pub fn parse_source(source: &Source, limits: &Limits) -> (Vec<Document>, Vec<ParseError>) {
+    let mut documents = Vec::new();
+    let mut errors = Vec::new();
+    let error_at = |line: u32, column: u32, message: String| ParseError {
+        source_name: source.name.clone(),
+        line,
+        column,
+        message,
+    };
+    if source.text.len() > limits.max_source_bytes {
+        errors.push(error_at(
+            1,
+            1,
+            format!(
+                "input is {} bytes, more than the limit of {} bytes; split it into smaller files",
+                source.text.len(),
+                limits.max_source_bytes
+            ),
+        ));
+        return (documents, errors);
+    }
+    let text = source.text.strip_prefix('\u{feff}').unwrap_or(&source.text);
+    for chunk in split_documents(text) {
+        match parse_chunk(&text[chunk.start..chunk.end], chunk.first_line, limits) {
+            Ok(roots) => {
+                for root in roots {
+                    documents.push(Document { index: documents.len(), root });
+                }
+            }
+            Err(ChunkError { line, column, message }) => {
+                errors.push(error_at(line, column, message));
+            }
+        }
+    }
+    (documents, errors)
+}
+
+/// A byte range of the source holding one document, and the line it starts on.
+struct Chunk {
+    start: usize,
+    end: usize,
+    first_line: u32,
+}
+
+/// Splits a stream at document markers. A marker line cannot occur inside a document's
+/// content (YAML forbids `---` and `...` at column 0 there), so this split is exact.
+/// Chunks without content (only comments, blank lines or directives) are dropped.
+fn split_documents(text: &str) -> Vec<Chunk> {
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    let mut first_line = 1u32;
+    let mut has_content = false;
+    let mut offset = 0;
+    let mut line_number = 1u32;
+    for line in text.split_inclusive('\n') {
+        let bare = line.trim_end_matches(['\n', '\r']);
+        let is_marker = |marker: &str| {
+            bare.strip_prefix(marker).is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
+        };
+        if is_marker("---") {
+            // A new document starts here; the text before it is a document of its own
+            // when it has content.
+            if has_content {
+                chunks.push(Chunk { start, end: offset, first_line });
+                start = offset;
+                first_line = line_number;
+            }
+            let rest = bare[3..].trim();
+            has_content = !rest.is_empty() && !rest.starts_with('#');
+        } else if is_marker("...") {
+            if has_content {
+                chunks.push(Chunk { start, end: offset, first_line });
+            }
+            start = offset + line.len();
+            first_line = line_number + 1;
+            has_content = false;
+        } else {
+            let trimmed = bare.trim_start();
+            if !(trimmed.is_empty() || trimmed.starts_with('#') || (bare.starts_with('%') && !has_content)) {
+                has_content = true;
+            }
+        }
+        offset += line.len();
+        line_number += 1;
+    }
+    if has_content {
+        chunks.push(Chunk { start, end: text.len(), first_line });
+    }
+    chunks
+}
+
+struct ChunkError {
+    line: u32,
+    column: u32,
+    message: String,
+}
+
+enum Frame {
+    Seq { span: Span, anchor: usize, items: Vec<Node> },
+    Map { span: Span, anchor: usize, entries: Vec<Entry>, key: Option<(String, Span)> },
+}
+
+/// Builds trees from parser events within the limits.
+struct Builder<'l> {
+    limits: &'l Limits,
+    line_offset: u32,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Node>,
+    nodes: usize,
+    roots: Vec<Node>,
+}
+
+fn parse_chunk(text: &str, first_line: u32, limits: &Limits) -> Result<Vec<Node>, ChunkError> {
+    let mut builder = Builder {
+        limits,
+        line_offset: first_line - 1,
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        nodes: 0,
+        roots: Vec::new(),
+    };
+    let mut parser = Parser::new_from_str(text);
+    loop {
+        let (event, marker) = parser.next_token().map_err(|error| {
+            let marker = error.marker();
+            ChunkError {
+                line: marker.line() as u32 + builder.line_offset,
+                column: marker.col() as u32 + 1,
+                message: describe_scan_error(error.info()),
+            }
+        })?;
+        if matches!(event, Event::StreamEnd) {
+            break;
+        }
+        builder.on_event(event, marker)?;
+    }
+    Ok(builder.roots)
+}
+
+fn describe_scan_error(info: &str) -> String {
+    if info.contains("recursion limit") {
+        return "nesting deeper than the parser's limit; refusing to read it".to_string();
+    }
+    format!("invalid YAML: {info}")
+}
+
+impl Builder<'_> {
+    fn span(&self, marker: Marker) -> Span {
+        Span { line: marker.line() as u32 + self.line_offset, column: marker.col() as u32 + 1 }
+    }
+
+    fn fail(&self, span: Span, message: String) -> ChunkError {
+        ChunkError { line: span.line, column: span.column, message }
+    }
+
+    fn count(&mut self, n: usize, span: Span) -> Result<(), ChunkError> {
+        self.nodes += n;
+        if self.nodes > self.limits.max_nodes {
+            return Err(self.fail(
+                span,
+                format!(
+                    "document expands to more than {} values (aliases repeating aliases?); refusing to read it",
+                    self.limits.max_nodes
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn on_event(&mut self, event: Event, marker: Marker) -> Result<(), ChunkError> {
+        let span = self.span(marker);
+        match event {
+            Event::Scalar(text, style, anchor, tag) => {
+                self.count(1, span)?;
+                if let Some(Frame::Map { key: key @ None, .. }) = self.stack.last_mut() {
+                    // Keys keep their written text: `y:` is the key "y", not a boolean.
+                    if anchor == 0 {
+                        *key = Some((text, span));
+                        return Ok(());
+                    }
+                }
+                let value = resolve_scalar(text, style, tag.as_ref());
+                self.finish(Node::new(value, span), anchor)
+            }
+            Event::Alias(anchor) => {
+                let Some(size) = self.anchors.get(&anchor).map(Node::size) else {
+                    return Err(self.fail(span, "alias to an unknown anchor".to_string()));
+                };
+                self.count(size, span)?;
+                let node = self.anchors[&anchor].clone();
+                self.finish(node, 0)
+            }
+            Event::SequenceStart(anchor, _) => {
+                self.open(span)?;
+                self.stack.push(Frame::Seq { span, anchor, items: Vec::new() });
+                Ok(())
+            }
+            Event::MappingStart(anchor, _) => {
+                self.open(span)?;
+                self.stack.push(Frame::Map { span, anchor, entries: Vec::new(), key: None });
+                Ok(())
+            }
+            Event::SequenceEnd | Event::MappingEnd => match self.stack.pop() {
+                Some(Frame::Seq { span, anchor, items }) => self.finish(Node::new(Value::Seq(items), span), anchor),
+                Some(Frame::Map { span, anchor, entries, .. }) => {
+                    self.finish(Node::new(Value::Map(merge_keys(entries)), span), anchor)
+                }
+                None => Ok(()),
+            },
+            Event::DocumentStart => {
+                self.anchors.clear();
+                Ok(())
+            }
+            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => Ok(()),
+        }
+    }
+
+    fn open(&mut self, span: Span) -> Result<(), ChunkError> {
+        self.count(1, span)?;
+        if self.stack.len() >= self.limits.max_depth {
+            return Err(self.fail(
+                span,
+                format!("nesting deeper than {} levels; refusing to read it", self.limits.max_depth),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Places a completed node into its parent (or makes it a document root).
+    fn finish(&mut self, node: Node, anchor: usize) -> Result<(), ChunkError> {
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        match self.stack.last_mut() {
+            None => self.roots.push(node),
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map { entries, key, .. }) => match key.take() {
+                None => *key = Some((key_text(&node), node.span)),
+                Some((key, key_span)) => entries.push(Entry { key, key_span, value: node }),
+            },
+        }
+        Ok(())
+    }
+}
+
+/// Mapping keys are text in Kubernetes objects; a scalar key keeps its written form.
+fn key_text(node: &Node) -> String {
+    match &node.value {
+        Value::Null => String::new(),
+        Value::Seq(_) | Value::Map(_) => "<complex key>".to_string(),
+        _ => node.as_text().unwrap_or_default(),
+    }
+}
+
+/// Applies YAML merge keys (`<<: *defaults`), which Kubernetes' decoder honours: entries
+/// of the merged mappings are added unless the mapping sets them itself.
+fn merge_keys(entries: Vec<Entry>) -> Vec<Entry> {
+    if !entries.iter().any(|entry| entry.key == "<<") {
+        return entries;
+    }
+    let (merges, mut own): (Vec<Entry>, Vec<Entry>) = entries.into_iter().partition(|entry| entry.key == "<<");
+    for merge in merges {
+        let sources: Vec<Node> = match merge.value.value {
+            Value::Map(_) => vec![merge.value],
+            Value::Seq(items) => items,
+            _ => Vec::new(),
+        };
+        for source in sources {
+            if let Value::Map(merged) = source.value {
+                for entry in merged {
+                    if !own.iter().any(|existing| existing.key == entry.key) {
+                        own.push(entry);
+                    }
+                }
+            }
+        }
+    }
+    own
+}
+
+/// Types a scalar the way Kubernetes' YAML decoder (YAML 1.1 rules) does.
+fn resolve_scalar(text: String, style: TScalarStyle, tag: Option<&Tag>) -> Value {
+    if let Some(tag) = tag {
+        if tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!" {
+            if tag.suffix == "str" {
+                return Value::String(text);
+            }
+            if tag.suffix == "null" {
+                return Value::Null;
+            }
+        }
+    }
+    if style != TScalarStyle::Plain {
+        return Value::String(text);
+    }
+    match text.as_str() {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => return Value::Bool(true),
+        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False" | "FALSE" => {
+            return Value::Bool(false)
+        }
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Value::Float(f64::INFINITY),
+        "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
+        _ => {}
+    }
+    if let Some(number) = parse_int(&text) {
+        return Value::Int(number);
+    }
+    if looks_like_float(&text) {
+        if let Ok(number) = text.replace('_', "").parse::<f64>() {
+            return Value::Float(number);
+        }
+    }
+    Value::String(text)
+}
+
+fn parse_int(text: &str) -> Option<i64> {
+    let (negative, digits) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if digits.is_empty() || !digits.as_bytes()[0].is_ascii_digit() {
+        return None;
+    }
+    let cleaned = digits.replace('_', "");
+    let magnitude = if let Some(hex) = cleaned.strip_prefix("0x") {
+        i64::from_str_radix(hex, 16).ok()?
+    } else if let Some(binary) = cleaned.strip_prefix("0b") {
+        i64::from_str_radix(binary, 2).ok()?
+    } else if let Some(octal) = cleaned.strip_prefix("0o") {
+        i64::from_str_radix(octal, 8).ok()?
+    } else if cleaned.len() > 1 && cleaned.starts_with('0') {
+        i64::from_str_radix(&cleaned[1..], 8).ok()?
+    } else {
+        if !cleaned.bytes().all(|byte| byte.is_ascii_digit()) {
+            return None;
+        }
+        cleaned.parse().ok()?
+    };
+    Some(if negative { -magnitude } else { magnitude })
+}
+
+fn looks_like_float(text: &str) -> bool {
+    let body = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let mut digits = 0;
+    let mut dots = 0;
+    let mut exponent = false;
+    let mut previous = ' ';
+    for character in body.chars() {
+        match character {
+            '0'..='9' => digits += 1,
+            '_' if digits > 0 => {}
+            '.' if dots == 0 && !exponent => dots += 1,
+            'e' | 'E' if digits > 0 && !exponent => exponent = true,
+            '-' | '+' if matches!(previous, 'e' | 'E') => {}
+            _ => return false,
+        }
+        previous = character;
+    }
+    digits > 0 && (dots == 1 || exponent) && !matches!(previous, 'e' | 'E' | '-' | '+')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> (Vec<Document>, Vec<ParseError>) {
+        parse_source(&Source::new("test.yaml", text), &Limits::default())
+    }
+
+    #[test]
+    fn positions_are_one_based_lines_and_columns() {
+        let (documents, errors) = parse("a: 1\nb:\n  c: [x, \"y\"]\n");
+        assert!(errors.is_empty());
+        let root = &documents[0].root;
+        assert_eq!(root.entry("b").unwrap().key_span, Span { line: 2, column: 1 });
+        assert_eq!(root.locate("b.c"), Span { line: 3, column: 3 });
+        assert_eq!(root.locate("b.c[1]"), Span { line: 3, column: 10 });
+        assert_eq!(root.locate("b.c[7].missing"), Span { line: 3, column: 3 });
+    }
+
+    #[test]
+    fn documents_are_split_and_a_broken_one_does_not_hide_the_others() {
+        let text = "---\na: 1\n---\n# only a comment\n---\nb: [1, 2\nc: 3\n---\nd: 4\n...\n";
+        let (documents, errors) = parse(text);
+        assert_eq!(documents.len(), 2);
+        assert_eq!(documents[1].root.locate("d"), Span { line: 9, column: 1 });
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].line, 7, "{errors:?}");
+    }
+
+    #[test]
+    fn crlf_json_and_bom_are_read() {
+        let (documents, errors) = parse("\u{feff}a: 1\r\nb:\r\n  - x\r\n");
+        assert!(errors.is_empty());
+        assert_eq!(documents[0].root.locate("b[0]"), Span { line: 3, column: 5 });
+        let (documents, errors) = parse("{\n  \"kind\": \"Pod\",\n  \"spec\": {\"hostPID\": true}\n}\n");
+        assert!(errors.is_empty());
+        assert_eq!(documents[0].root.at(&["spec", "hostPID"]).unwrap().as_bool(), Some(true));
+        assert_eq!(documents[0].root.locate("spec.hostPID"), Span { line: 3, column: 12 });
+    }
+
+    #[test]
+    fn scalars_are_typed_as_kubernetes_reads_them() {
+        let (documents, _) = parse("a: yes\nb: 'yes'\nc: 0755\nd: 1.5\ne: ~\nf: 1e3\ng: v1.2\nh: 10000\n");
+        let root = &documents[0].root;
+        assert_eq!(root.field("a").as_bool(), Some(true));
+        assert_eq!(root.field("b").as_str(), Some("yes"));
+        assert_eq!(root.field("c").as_i64(), Some(0o755));
+        assert_eq!(root.field("d").value, Value::Float(1.5));
+        assert!(root.field("e").is_null());
+        assert_eq!(root.field("f").value, Value::Float(1000.0));
+        assert_eq!(root.field("g").as_str(), Some("v1.2"));
+        assert_eq!(root.field("h").as_i64(), Some(10000));
+    }
+
+    #[test]
+    fn anchors_and_merge_keys_expand() {
+        let (documents, errors) = parse("base: &b {x: 1, y: 2}\nother:\n  <<: *b\n  y: 3\n");
+        assert!(errors.is_empty(), "{errors:?}");
+        let other = documents[0].root.field("other");
+        assert_eq!(other.field("x").as_i64(), Some(1));
+        assert_eq!(other.field("y").as_i64(), Some(3));
+    }
+
+    #[test]
+    fn alias_bombs_deep_nesting_and_huge_inputs_are_refused() {
+        let mut bomb = String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+        let mut previous = 'a';
+        for name in 'b'..='k' {
+            bomb.push_str(&format!("{name}: &{name} [*{previous},*{previous},*{previous},*{previous},*{previous},*{previous},*{previous},*{previous},*{previous}]\n"));
+            previous = name;
+        }
+        let (documents, errors) = parse(&bomb);
+        assert!(documents.is_empty());
+        assert!(errors[0].message.contains("expands to more than"), "{errors:?}");
+
+        let deep = format!("a: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+        let (documents, errors) = parse(&deep);
+        assert!(documents.is_empty());
+        assert!(errors[0].message.contains("nesting deeper"), "{errors:?}");
+
+        let limits = Limits { max_source_bytes: 10, ..Limits::default() };
+        let (_, errors) = parse_source(&Source::new("big.yaml", "a: 123456789\n"), &limits);
+        assert!(errors[0].message.contains("more than the limit"));
+    }
+}

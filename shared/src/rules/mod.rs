@@ -1,0 +1,248 @@
+//! The rule registry and what a rule is made of.
+//!
+//! Each rule lives in its own file under `rules/<family>/`, declared with [`declare_rule!`]:
+//! its doc comment (with the fixed headings `What it checks`, `Why it matters`, `Example`,
+//! `Use instead`, `References`) becomes the documentation that `rampart explain` prints and
+//! the examples the registry test runs. [`RULES`] lists every rule in a fixed order; ids are
+//! stable and never reused.
+
+use std::sync::LazyLock;
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::index::Index;
+use crate::object::{Object, PodSpec};
+use crate::pss::PssLevel;
+
+pub mod images;
+pub mod pss;
+pub mod secrets;
+pub mod workloads;
+
+/// How bad a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+            Severity::Info => "info",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|severity| severity.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+/// The family a rule belongs to (the sections of RULES.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Family {
+    Pss,
+    Workloads,
+    Images,
+    Secrets,
+    Network,
+    Rbac,
+    Namespaces,
+    ControlPlane,
+}
+
+impl Family {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Family::Pss => "pss",
+            Family::Workloads => "workloads",
+            Family::Images => "images",
+            Family::Secrets => "secrets",
+            Family::Network => "network",
+            Family::Rbac => "rbac",
+            Family::Namespaces => "namespaces",
+            Family::ControlPlane => "control-plane",
+        }
+    }
+}
+
+/// What a rule needs to judge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// The object alone.
+    Object,
+    /// The object and others it relates to.
+    Context,
+    /// Files only, never a live cluster.
+    Manifest,
+    /// The cluster as a whole.
+    Cluster,
+}
+
+/// The Pod Security Standards check a `pss-*` rule implements.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct PssCheck {
+    pub level: PssLevel,
+    /// The upstream check id (`allowPrivilegeEscalation`).
+    pub check: &'static str,
+    /// First policy minor version (`v1.N`) at which the check exists.
+    pub since: u32,
+    /// The baseline rule this restricted rule replaces at the restricted level, and from
+    /// which minor version on.
+    pub overrides: Option<(&'static str, u32)>,
+}
+
+/// One rule: metadata, documentation and the check.
+pub struct Rule {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub severity: Severity,
+    pub family: Family,
+    pub scope: Scope,
+    pub pss: Option<PssCheck>,
+    /// Layer of the hardening guide (1 cluster … 7 supply chain).
+    pub guide_layer: Option<u8>,
+    /// CIS Kubernetes Benchmark section, where one exists.
+    pub cis: Option<&'static str>,
+    /// What to do about a finding, in one sentence.
+    pub remediation: &'static str,
+    /// The documentation in Markdown, from the rule's doc comment.
+    pub docs: &'static str,
+    pub check: fn(&Cx<'_>, &Object) -> Outcome,
+}
+
+impl std::fmt::Debug for Rule {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("Rule").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+/// The doc sections every rule has.
+pub const DOC_SECTIONS: [&str; 5] = ["What it checks", "Why it matters", "Example", "Use instead", "References"];
+
+impl Rule {
+    /// The documentation as Markdown (doc-comment lines lose their one leading space).
+    pub fn documentation(&self) -> String {
+        self.docs.lines().map(|line| line.strip_prefix(' ').unwrap_or(line)).collect::<Vec<_>>().join("\n")
+    }
+
+    /// The text under a `## heading` of the documentation.
+    pub fn doc_section(&self, heading: &str) -> Option<String> {
+        let docs = self.documentation();
+        let marker = format!("## {heading}\n");
+        let start = docs.find(&marker)? + marker.len();
+        let rest = &docs[start..];
+        let end = rest.find("\n## ").unwrap_or(rest.len());
+        Some(rest[..end].trim_matches('\n').to_string())
+    }
+
+    /// The first fenced YAML block of a section (the Example or Use instead manifest).
+    pub fn doc_yaml(&self, heading: &str) -> Option<String> {
+        let section = self.doc_section(heading)?;
+        let start = section.find("```yaml")?;
+        let body = &section[start + "```yaml".len()..];
+        let body = &body[body.find('\n')? + 1..];
+        let end = body.find("```")?;
+        Some(body[..end].to_string())
+    }
+}
+
+/// What a rule concluded about one object.
+#[derive(Debug, PartialEq)]
+pub enum Outcome {
+    /// The rule does not apply to this object (another kind, an older policy version).
+    NotApplicable,
+    /// The rule applied; no violation means it passed.
+    Checked(Vec<Violation>),
+}
+
+impl Outcome {
+    pub fn pass() -> Outcome {
+        Outcome::Checked(Vec::new())
+    }
+}
+
+/// One violation found by a rule: the field path it is about (which may not exist; the
+/// finding then points at its nearest existing parent) and a message naming what is wrong.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Violation {
+    pub path: String,
+    pub message: String,
+}
+
+impl Violation {
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Violation { path: path.into(), message: message.into() }
+    }
+}
+
+/// Whether the input is a set of manifests or a live cluster's objects.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mode {
+    #[default]
+    Manifests,
+    Cluster,
+}
+
+/// What a check can see besides the object: settings and the index of the whole input.
+pub struct Cx<'a> {
+    pub config: &'a Config,
+    /// Pod Security Standards policy version, as the minor number of `v1.N`.
+    pub pss_version: u32,
+    pub mode: Mode,
+    pub index: &'a Index,
+}
+
+impl Cx<'_> {
+    /// Runs `check` over the pod spec of a workload; not applicable to other objects.
+    pub fn on_pod(&self, object: &Object, check: impl FnOnce(PodSpec<'_>, &mut Vec<Violation>)) -> Outcome {
+        match object.pod_spec() {
+            Some(pod) => {
+                let mut violations = Vec::new();
+                check(pod, &mut violations);
+                Outcome::Checked(violations)
+            }
+            None => Outcome::NotApplicable,
+        }
+    }
+}
+
+/// Declares a rule: the doc comment becomes both rustdoc and the rule's `docs` string.
+#[macro_export]
+macro_rules! declare_rule {
+    ($(#[doc = $doc:literal])* pub static RULE = Rule { $($field:ident $(: $value:expr)?),* $(,)? };) => {
+        $(#[doc = $doc])*
+        pub static RULE: $crate::rules::Rule = $crate::rules::Rule {
+            docs: concat!($($doc, "\n"),*),
+            $($field $(: $value)?),*
+        };
+    };
+}
+
+/// Every rule, in catalog order (family by family). Ids are never renamed or reused.
+pub static RULES: LazyLock<Vec<&'static Rule>> =
+    LazyLock::new(|| [pss::RULES, workloads::RULES, images::RULES, secrets::RULES].concat());
+
+/// Looks a rule up by id.
+pub fn find(id: &str) -> Option<&'static Rule> {
+    RULES.iter().copied().find(|rule| rule.id == id)
+}
