@@ -118,8 +118,7 @@ fn split_documents(text: &str) -> Vec<Chunk> {
     let mut first_line = 1u32;
     let mut has_content = false;
     let mut offset = 0;
-    let mut line_number = 1u32;
-    for line in text.split_inclusive('\n') {
+    for (line_number, line) in (1u32..).zip(text.split_inclusive('\n')) {
         let bare = line.trim_end_matches(['\n', '\r']);
         let is_marker = |marker: &str| {
             bare.strip_prefix(marker).is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
@@ -148,7 +147,6 @@ fn split_documents(text: &str) -> Vec<Chunk> {
             }
         }
         offset += line.len();
-        line_number += 1;
     }
     if has_content {
         chunks.push(Chunk { start, end: text.len(), first_line });

@@ -66,11 +66,7 @@ impl Tally {
 /// The mean of object scores (100 when there are none).
 pub fn overall(scores: impl IntoIterator<Item = u32>) -> u32 {
     let (sum, count) = scores.into_iter().fold((0u64, 0u64), |(sum, count), score| (sum + u64::from(score), count + 1));
-    if count == 0 {
-        100
-    } else {
-        ((sum + count / 2) / count) as u32
-    }
+    (sum + count / 2).checked_div(count).map_or(100, |mean| mean as u32)
 }
 
 pub fn grade(score: u32) -> &'static str {

@@ -1,9 +1,9 @@
 //! `pss-privileged`: containers must not run privileged (Pod Security Standards, baseline).
 
 use crate::declare_rule;
+use crate::object::Object;
 use crate::pss::PssLevel;
 use crate::rules::{Cx, Family, Outcome, PssCheck, Scope, Severity, Violation};
-use crate::object::Object;
 
 declare_rule! {
     /// ## What it checks
