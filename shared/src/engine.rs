@@ -144,7 +144,7 @@ pub fn check(sources: &[Source], options: &Options) -> Report {
 
 /// Checks objects already read (a cluster scan builds them itself).
 pub fn check_objects(sources: &[Source], objects: Vec<Object>, errors: Vec<ParseError>, options: &Options) -> Report {
-    let index = Index::build(&objects);
+    let index = Index::build(&objects, options.mode, options.complete);
     let cx = Cx { config: &options.config, pss_version: options.pss_version, mode: options.mode, index: &index };
     let mut report = Report {
         version: 1,
@@ -160,7 +160,7 @@ pub fn check_objects(sources: &[Source], objects: Vec<Object>, errors: Vec<Parse
     for object in &objects {
         let source_name = sources.get(object.source).map_or("", |source| source.name.as_str());
         let object_position = report.objects.len();
-        let result = check_object(&cx, object, &objects, source_name, object_position, &mut report.findings);
+        let result = check_object(&cx, object, source_name, object_position, &mut report.findings);
         report.summary.objects += 1;
         if !result.checked {
             report.summary.not_checked += 1;
@@ -182,7 +182,6 @@ pub fn check_objects(sources: &[Source], objects: Vec<Object>, errors: Vec<Parse
 fn check_object(
     cx: &Cx<'_>,
     object: &Object,
-    objects: &[Object],
     source_name: &str,
     object_position: usize,
     findings: &mut Vec<Finding>,
@@ -202,7 +201,7 @@ fn check_object(
     if object.kind.is_empty() || excluded {
         return result;
     }
-    let exemptions = Exemptions::of(object, objects, cx.index);
+    let exemptions = Exemptions::of(object, cx.index);
     let mut tally = Tally::default();
     let mut pss_failed: Vec<&str> = Vec::new();
     let mut pss_applied = false;
@@ -284,7 +283,7 @@ struct Exemptions {
 }
 
 impl Exemptions {
-    fn of(object: &Object, objects: &[Object], index: &Index) -> Exemptions {
+    fn of(object: &Object, index: &Index<'_>) -> Exemptions {
         let mut grants = Vec::new();
         let mut read = |holder: &Object, what: String| {
             let annotations = index::annotations(&holder.root);
@@ -300,8 +299,8 @@ impl Exemptions {
         };
         read(object, format!("{} {}", object.kind, object.name));
         let namespace = object.namespace.as_deref().unwrap_or("default");
-        if let Some(position) = index.namespace(namespace) {
-            read(&objects[position], format!("Namespace {namespace}"));
+        if let Some(namespace_object) = index.namespace(namespace) {
+            read(namespace_object, format!("Namespace {namespace}"));
         }
         Exemptions { grants }
     }

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use rampart_core::rules::DOC_SECTIONS;
+use rampart_core::rules::{Scope, DOC_SECTIONS};
 use rampart_core::{check, Config, Options, Rule, Severity, Source, RULES};
 
 fn options_for(rule: &Rule) -> Options {
@@ -15,7 +15,8 @@ fn options_for(rule: &Rule) -> Options {
         }
         None => Config::default(),
     };
-    Options { config, ..Options::default() }
+    // Cluster-wide rules judge only an input that claims to be complete (`--complete`).
+    Options { config, complete: rule.scope == Scope::Cluster, ..Options::default() }
 }
 
 #[test]

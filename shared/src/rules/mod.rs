@@ -16,6 +16,8 @@ use crate::object::{Object, PodSpec};
 use crate::pss::PssLevel;
 
 pub mod images;
+pub mod namespaces;
+pub mod network;
 pub mod pss;
 pub mod secrets;
 pub mod workloads;
@@ -209,7 +211,7 @@ pub struct Cx<'a> {
     /// Pod Security Standards policy version, as the minor number of `v1.N`.
     pub pss_version: u32,
     pub mode: Mode,
-    pub index: &'a Index,
+    pub index: &'a Index<'a>,
 }
 
 impl Cx<'_> {
@@ -240,7 +242,7 @@ macro_rules! declare_rule {
 
 /// Every rule, in catalog order (family by family). Ids are never renamed or reused.
 pub static RULES: LazyLock<Vec<&'static Rule>> =
-    LazyLock::new(|| [pss::RULES, workloads::RULES, images::RULES, secrets::RULES].concat());
+    LazyLock::new(|| [pss::RULES, workloads::RULES, images::RULES, secrets::RULES, network::RULES, namespaces::RULES].concat());
 
 /// Looks a rule up by id.
 pub fn find(id: &str) -> Option<&'static Rule> {

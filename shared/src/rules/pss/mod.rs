@@ -92,7 +92,7 @@ mod testing {
         assert!(errors.is_empty(), "{errors:?}");
         let objects: Vec<Object> =
             documents.into_iter().flat_map(|document| Object::from_document(0, document)).collect();
-        let index = Index::build(&objects);
+        let index = Index::build(&objects, crate::rules::Mode::Manifests, false);
         let config = Config::default();
         let cx = Cx { config: &config, pss_version: minor, mode: Mode::Manifests, index: &index };
         (rule.check)(&cx, &objects[0])
