@@ -11,8 +11,10 @@ pub mod index;
 pub mod object;
 pub mod parse;
 pub mod pss;
+pub mod report;
 pub mod rules;
 pub mod score;
+pub mod selector;
 pub mod tree;
 
 pub use config::Config;
