@@ -1,0 +1,104 @@
+//! Rules across objects: NetworkPolicy logic, namespace completeness, cluster-wide rules.
+
+use rampart_core::{check, Options, Report, Source};
+
+fn run(text: &str, complete: bool) -> Report {
+    check(&[Source::new("input.yaml", text)], &Options { complete, ..Options::default() })
+}
+
+fn rule_findings<'r>(report: &'r Report, rule: &str) -> Vec<&'r rampart_core::Finding> {
+    report.findings.iter().filter(|finding| finding.rule == rule).collect()
+}
+
+const NAMESPACE: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n";
+
+fn policy(name: &str, namespace: &str, spec: &str) -> String {
+    format!("---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: {name}\n  namespace: {namespace}\nspec:\n{spec}")
+}
+
+const BACKEND: &str = "---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: backend
+  namespace: shop
+spec:
+  template:
+    metadata:
+      labels: {app: backend, tier: api}
+    spec:
+      containers:
+      - name: api
+        image: registry.example.com/api:1.0
+";
+
+#[test]
+fn a_pair_of_policies_together_denies_all() {
+    let ingress_only = policy("deny-in", "shop", "  podSelector: {}\n");
+    let egress_only = policy("deny-out", "shop", "  podSelector: {}\n  policyTypes: [Egress]\n");
+    let report = run(&format!("{NAMESPACE}{ingress_only}"), false);
+    let findings = rule_findings(&report, "namespace-without-default-deny");
+    assert_eq!(findings.len(), 1);
+    assert!(findings[0].message.contains("denies all egress"), "{}", findings[0].message);
+    assert!(findings[0].message.contains("policies considered: deny-in"), "{}", findings[0].message);
+    assert_eq!((findings[0].resource.kind.as_str(), findings[0].line), ("Namespace", 4));
+
+    let report = run(&format!("{NAMESPACE}{ingress_only}{egress_only}"), false);
+    assert!(rule_findings(&report, "namespace-without-default-deny").is_empty());
+    assert!(report.objects[0].passed.contains(&"namespace-without-default-deny"));
+}
+
+#[test]
+fn a_policy_with_allow_rules_is_no_default_deny() {
+    let allow_all = policy("allow-all", "shop", "  podSelector: {}\n  policyTypes: [Ingress, Egress]\n  ingress: [{}]\n  egress: [{}]\n");
+    let report = run(&format!("{NAMESPACE}{allow_all}"), false);
+    assert_eq!(rule_findings(&report, "namespace-without-default-deny").len(), 1);
+}
+
+#[test]
+fn match_expressions_select_the_pod_and_other_namespaces_do_not_count() {
+    let selecting = policy(
+        "api",
+        "shop",
+        "  podSelector:\n    matchExpressions:\n    - {key: tier, operator: In, values: [api, web]}\n    - {key: legacy, operator: DoesNotExist}\n",
+    );
+    let report = run(&format!("{NAMESPACE}{BACKEND}{selecting}"), false);
+    assert!(rule_findings(&report, "pod-not-selected-by-network-policy").is_empty());
+
+    let elsewhere = policy("api", "other", "  podSelector: {}\n");
+    let report = run(&format!("{NAMESPACE}{BACKEND}{elsewhere}"), false);
+    let findings = rule_findings(&report, "pod-not-selected-by-network-policy");
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0].path, "spec.template.metadata.labels");
+    assert_eq!(findings[0].line, 14);
+    assert!(findings[0].message.contains("policies considered: none in the input"), "{}", findings[0].message);
+
+    let not_in = policy("api", "shop", "  podSelector:\n    matchExpressions:\n    - {key: tier, operator: NotIn, values: [api]}\n");
+    let report = run(&format!("{NAMESPACE}{BACKEND}{not_in}"), false);
+    assert_eq!(rule_findings(&report, "pod-not-selected-by-network-policy").len(), 1);
+}
+
+#[test]
+fn context_rules_wait_for_a_complete_input() {
+    // Without the Namespace object the manifests may be a part of the namespace: no verdict.
+    let report = run(BACKEND, false);
+    assert!(rule_findings(&report, "pod-not-selected-by-network-policy").is_empty());
+    assert!(rule_findings(&report, "namespace-without-default-deny").is_empty());
+    assert!(rule_findings(&report, "cluster-no-policy-engine").is_empty());
+
+    // With --complete, the namespace finding goes on the namespace's first object.
+    let report = run(BACKEND, true);
+    let findings = rule_findings(&report, "namespace-without-default-deny");
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0].resource.name, "backend");
+    assert_eq!(findings[0].path, "metadata.namespace");
+    assert_eq!(rule_findings(&report, "cluster-no-policy-engine").len(), 1);
+    assert_eq!(rule_findings(&report, "cluster-no-runtime-detection").len(), 1);
+}
+
+#[test]
+fn system_namespaces_are_left_out() {
+    let report = run("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: kube-system\n", true);
+    assert!(rule_findings(&report, "namespace-without-default-deny").is_empty());
+    assert!(rule_findings(&report, "namespace-pss-not-enforced").is_empty());
+}
