@@ -237,9 +237,14 @@ impl Builder<'_> {
         match event {
             Event::Scalar(text, style, anchor, tag) => {
                 self.count(1, span)?;
-                if let Some(Frame::Map { key: key @ None, .. }) = self.stack.last_mut() {
+                if let Some(Frame::Map { key: key @ None, span: map_span, entries, .. }) = self.stack.last_mut() {
                     // Keys keep their written text: `y:` is the key "y", not a boolean.
                     if anchor == 0 {
+                        if entries.is_empty() && span < *map_span {
+                            // A block mapping's start event is marked at its first `:`;
+                            // the mapping starts where its first key does.
+                            *map_span = span;
+                        }
                         *key = Some((text, span));
                         return Ok(());
                     }
@@ -299,8 +304,13 @@ impl Builder<'_> {
         match self.stack.last_mut() {
             None => self.roots.push(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map { entries, key, .. }) => match key.take() {
-                None => *key = Some((key_text(&node), node.span)),
+            Some(Frame::Map { entries, key, span: map_span, .. }) => match key.take() {
+                None => {
+                    if entries.is_empty() && node.span < *map_span {
+                        *map_span = node.span;
+                    }
+                    *key = Some((key_text(&node), node.span))
+                }
                 Some((key, key_span)) => entries.push(Entry { key, key_span, value: node }),
             },
         }
@@ -444,6 +454,9 @@ mod tests {
         assert_eq!(root.locate("b.c"), Span { line: 3, column: 3 });
         assert_eq!(root.locate("b.c[1]"), Span { line: 3, column: 10 });
         assert_eq!(root.locate("b.c[7].missing"), Span { line: 3, column: 3 });
+        let (documents, _) = parse("items:\n- name: app\n  image: x\n");
+        assert_eq!(documents[0].root.locate("items[0]"), Span { line: 2, column: 3 });
+        assert_eq!(documents[0].root.span, Span { line: 1, column: 1 });
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod credential_in_configmap;
 pub mod credential_in_env_literal;
 pub mod credentials;
 pub mod external_secret_no_rotation;
+pub mod secret_data_in_manifest;
 pub mod secret_in_env;
 
 /// The family's object-scope rules in catalog order (RULES.md). `secret-data-in-manifest`
@@ -18,5 +19,6 @@ pub static RULES: &[&Rule] = &[
     &secret_in_env::RULE,
     &credential_in_env_literal::RULE,
     &credential_in_configmap::RULE,
+    &secret_data_in_manifest::RULE,
     &external_secret_no_rotation::RULE,
 ];

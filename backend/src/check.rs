@@ -1,0 +1,277 @@
+//! `rampart check`: read the inputs, check them, print the report, choose the exit code.
+//!
+//! Inputs are gathered first: named files are read whatever their extension; directories
+//! are walked recursively in sorted order (so output is the same on every machine),
+//! taking `.yaml`, `.yml` and `.json` files and skipping hidden entries (`.git`) and
+//! symbolic links to directories (which could loop); `-` (or no path, when stdin is piped)
+//! reads stdin. A file that cannot be read is reported on stderr and the rest is still
+//! checked; the exit code is then 2. The report goes to stdout in the chosen format.
+
+use std::fs;
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+
+use rampart_core::report;
+use rampart_core::{Config, Options, Source};
+
+use crate::cli::{CheckArgs, Format};
+
+/// Exit code: nothing at or above the threshold.
+pub const EXIT_CLEAN: u8 = 0;
+/// Exit code: findings at or above the threshold.
+pub const EXIT_FINDINGS: u8 = 1;
+/// Exit code: a usage error, unreadable input, a bad configuration or a parse error.
+pub const EXIT_ERROR: u8 = 2;
+
+/// The configuration file read when `--config` is not given, if it exists.
+const DEFAULT_CONFIG: &str = "rampart.yaml";
+/// Extensions of the files taken from directories.
+const MANIFEST_EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
+
+pub fn run(args: &CheckArgs) -> u8 {
+    let (config, config_path) = match load_config(args.config.as_deref()) {
+        Ok(loaded) => loaded,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return EXIT_ERROR;
+        }
+    };
+    let pss_version = match (args.pss_version, &config.pss_version) {
+        (Some(version), _) => version,
+        (None, Some(text)) => match rampart_core::pss::parse_version(text) {
+            Ok(version) => version,
+            Err(message) => {
+                eprintln!("error: {message}; fix pssVersion in the configuration");
+                return EXIT_ERROR;
+            }
+        },
+        (None, None) => rampart_core::pss::NEWEST_MINOR,
+    };
+
+    let stdin_is_terminal = io::stdin().is_terminal();
+    if args.paths.is_empty() && stdin_is_terminal {
+        eprintln!(
+            "error: nothing to check; pass files or directories (`rampart check deploy.yaml k8s/`), \
+             or pipe manifests to stdin (`kubectl get deploy -A -o yaml | rampart check -`)"
+        );
+        return EXIT_ERROR;
+    }
+    let mut inputs = Inputs { sources: Vec::new(), failed: false, skip: config_path, read_stdin: false };
+    if args.paths.is_empty() {
+        inputs.add_stdin();
+    }
+    for path in &args.paths {
+        inputs.add(path);
+    }
+
+    let options = Options { config, pss_version, complete: args.complete, ..Options::default() };
+    let result = rampart_core::check(&inputs.sources, &options);
+    let output = match args.output {
+        Format::Text => {
+            let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+            report::text::render(&result, &inputs.sources, io::stdout().is_terminal() && !no_color)
+        }
+        Format::Json => report::json(&result),
+        Format::Sarif => report::sarif::render(&result, &inputs.sources),
+        Format::Junit => report::junit::render(&result, &inputs.sources),
+    };
+    write_stdout(&output);
+    if args.output != Format::Text {
+        // The text report shows parse errors itself; other formats carry them inside the
+        // document, where a person reading the CI log would not see why the check failed.
+        for error in &result.errors {
+            let source = if error.source_name == "-" { "<stdin>" } else { error.source_name.as_str() };
+            eprintln!("error: {source}:{}:{}: {}", error.line, error.column, error.message);
+        }
+    }
+
+    if inputs.failed || !result.errors.is_empty() {
+        EXIT_ERROR
+    } else if args.fail_on.severity().is_some_and(|threshold| result.fails_at(threshold)) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    }
+}
+
+/// Reads the configuration named by `--config`, or `./rampart.yaml` when it exists;
+/// returns it with its path (so a directory walk does not check it as a manifest).
+fn load_config(explicit: Option<&Path>) -> Result<(Config, Option<PathBuf>), String> {
+    let path = match explicit {
+        Some(path) => path.to_path_buf(),
+        None if Path::new(DEFAULT_CONFIG).is_file() => PathBuf::from(DEFAULT_CONFIG),
+        None => return Ok((Config::default(), None)),
+    };
+    let name = path.display().to_string();
+    let bytes = fs::read(&path).map_err(|error| {
+        format!("cannot read the configuration '{name}': {}; pass an existing file with --config", describe(&error))
+    })?;
+    let text = utf8(&name, bytes)?;
+    let config = Config::parse(&name, &text)
+        .map_err(|error| format!("invalid configuration {error}; fix it, or pass another file with --config"))?;
+    Ok((config, fs::canonicalize(&path).ok()))
+}
+
+/// The sources gathered so far, and whether any input could not be read.
+struct Inputs {
+    sources: Vec<Source>,
+    failed: bool,
+    /// A file not to take from directories (the configuration in use).
+    skip: Option<PathBuf>,
+    read_stdin: bool,
+}
+
+impl Inputs {
+    fn fail(&mut self, message: String) {
+        eprintln!("error: {message}");
+        self.failed = true;
+    }
+
+    fn add_stdin(&mut self) {
+        if self.read_stdin {
+            return;
+        }
+        self.read_stdin = true;
+        let mut bytes = Vec::new();
+        match io::stdin().lock().read_to_end(&mut bytes) {
+            Ok(_) => match utf8("stdin", bytes) {
+                Ok(text) => self.sources.push(Source::new("-", text)),
+                Err(message) => self.fail(message),
+            },
+            Err(error) => self.fail(format!("cannot read stdin: {}", describe(&error))),
+        }
+    }
+
+    fn add(&mut self, path: &Path) {
+        if path.as_os_str() == "-" {
+            return self.add_stdin();
+        }
+        match fs::metadata(path) {
+            Ok(metadata) if metadata.is_dir() => {
+                let before = self.sources.len();
+                let failed_before = self.failed;
+                self.walk(path);
+                if self.sources.len() == before && self.failed == failed_before {
+                    self.fail(format!(
+                        "no .yaml, .yml or .json files in '{}'; pass the directory that holds your manifests, or name the files",
+                        path.display()
+                    ));
+                }
+            }
+            Ok(_) => self.read_file(path),
+            Err(error) => self.fail(format!("cannot read '{}': {}", path.display(), describe(&error))),
+        }
+    }
+
+    fn walk(&mut self, directory: &Path) {
+        let entries = match fs::read_dir(directory) {
+            Ok(entries) => entries,
+            Err(error) => {
+                return self.fail(format!("cannot read directory '{}': {}", directory.display(), describe(&error)))
+            }
+        };
+        let mut entries: Vec<fs::DirEntry> = entries.filter_map(Result::ok).collect();
+        entries.sort_by_key(|entry| entry.file_name());
+        for entry in entries {
+            let name = entry.file_name();
+            if name.to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let path = entry.path();
+            let Ok(file_type) = entry.file_type() else { continue };
+            // A link is followed to a file, never to a directory: links to directories can
+            // form cycles, and a walk of a checkout should not leave the checkout.
+            let is_file = file_type.is_file() || (file_type.is_symlink() && path.is_file());
+            if file_type.is_dir() {
+                self.walk(&path);
+            } else if is_file && has_manifest_extension(&path) && !self.is_skipped(&path) {
+                self.read_file(&path);
+            }
+        }
+    }
+
+    fn is_skipped(&self, path: &Path) -> bool {
+        self.skip.as_ref().is_some_and(|skip| fs::canonicalize(path).is_ok_and(|path| &path == skip))
+    }
+
+    fn read_file(&mut self, path: &Path) {
+        let name = path.display().to_string();
+        match fs::read(path) {
+            Ok(bytes) => match utf8(&name, bytes) {
+                Ok(text) => self.sources.push(Source::new(name, text)),
+                Err(message) => self.fail(message),
+            },
+            Err(error) => self.fail(format!("cannot read '{name}': {}", describe(&error))),
+        }
+    }
+}
+
+fn has_manifest_extension(path: &Path) -> bool {
+    path.extension()
+        .and_then(|extension| extension.to_str())
+        .is_some_and(|extension| MANIFEST_EXTENSIONS.iter().any(|known| extension.eq_ignore_ascii_case(known)))
+}
+
+/// The text of a file, or an error naming it and saying how to fix the encoding.
+fn utf8(name: &str, bytes: Vec<u8>) -> Result<String, String> {
+    String::from_utf8(bytes).map_err(|error| {
+        let bytes = error.as_bytes();
+        if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+            format!("'{name}' is UTF-16 text; convert it to UTF-8 (iconv -f UTF-16 -t UTF-8)")
+        } else {
+            format!(
+                "'{name}' is not UTF-8 text (invalid byte at offset {}); save it as UTF-8",
+                error.utf8_error().valid_up_to()
+            )
+        }
+    })
+}
+
+/// An I/O error as a person reads it: the operating system's message without its code.
+fn describe(error: &io::Error) -> String {
+    let text = error.to_string();
+    match text.find(" (os error") {
+        Some(end) => text[..end].to_string(),
+        None => text,
+    }
+}
+
+/// Writes to stdout; a closed pipe (`rampart check … | head`) is not an error.
+fn write_stdout(text: &str) {
+    let mut stdout = io::stdout().lock();
+    let result = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+    if let Err(error) = result {
+        if error.kind() != io::ErrorKind::BrokenPipe {
+            eprintln!("error: cannot write the report: {}", describe(&error));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodings_are_named() {
+        assert_eq!(utf8("a.yaml", b"ok".to_vec()).unwrap(), "ok");
+        let error = utf8("a.yaml", b"ab\xffcd".to_vec()).unwrap_err();
+        assert_eq!(error, "'a.yaml' is not UTF-8 text (invalid byte at offset 2); save it as UTF-8");
+        let error = utf8("b.yaml", vec![0xff, 0xfe, b'a', 0]).unwrap_err();
+        assert!(error.contains("UTF-16"), "{error}");
+    }
+
+    #[test]
+    fn extensions() {
+        assert!(has_manifest_extension(Path::new("a/b.yaml")));
+        assert!(has_manifest_extension(Path::new("b.YML")));
+        assert!(has_manifest_extension(Path::new("b.json")));
+        assert!(!has_manifest_extension(Path::new("b.txt")));
+        assert!(!has_manifest_extension(Path::new("yaml")));
+    }
+
+    #[test]
+    fn os_error_codes_are_dropped() {
+        let error = io::Error::from_raw_os_error(2);
+        assert_eq!(describe(&error), "No such file or directory");
+    }
+}

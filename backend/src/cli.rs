@@ -1,0 +1,156 @@
+//! The command line's shape: subcommands, options and their help, declared with clap's
+//! derive API. Values are checked here (formats, severities, policy versions), so a typo is
+//! a usage error (exit code 2) with clap's suggestion, before anything is read.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use rampart_core::Severity;
+
+/// Rampart checks Kubernetes manifests against hardening rules and the Pod Security
+/// Standards.
+#[derive(Debug, Parser)]
+#[command(name = "rampart", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check manifests: files, directories (recursively: .yaml, .yml, .json) or stdin.
+    ///
+    /// Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; 2 a usage
+    /// error, unreadable input, a bad configuration or a parse error (results are still
+    /// printed).
+    Check(CheckArgs),
+    /// List every rule with its severity, family, scope and Pod Security level.
+    Rules(RulesArgs),
+    /// Print a rule's metadata and documentation.
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Files or directories to check; `-` reads stdin (the default when stdin is piped).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = Format::Text)]
+    pub output: Format,
+
+    /// Exit with code 1 when a finding (not exempted) is at or above this severity.
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = Threshold::High)]
+    pub fail_on: Threshold,
+
+    /// Configuration file [default: ./rampart.yaml when it exists].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Pod Security Standards version to check against: v1.N or latest [default: the
+    /// configuration's pssVersion, else the newest].
+    #[arg(long, value_name = "v1.N", value_parser = parse_pss_version)]
+    pub pss_version: Option<u32>,
+
+    /// The manifests are complete: rules that look for related objects (a NetworkPolicy
+    /// for a namespace, a ServiceAccount) may conclude they are missing.
+    #[arg(long)]
+    pub complete: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Compiler-style diagnostics for people.
+    Text,
+    /// The report as JSON (a stable contract, "version": 1).
+    Json,
+    /// SARIF 2.1.0 for code-scanning tools.
+    Sarif,
+    /// JUnit XML for CI test reports.
+    Junit,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Threshold {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Info,
+    /// Never exit with code 1 because of findings.
+    Never,
+}
+
+impl Threshold {
+    /// The lowest severity that fails the check, or `None` for never.
+    pub fn severity(self) -> Option<Severity> {
+        match self {
+            Threshold::Critical => Some(Severity::Critical),
+            Threshold::High => Some(Severity::High),
+            Threshold::Medium => Some(Severity::Medium),
+            Threshold::Low => Some(Severity::Low),
+            Threshold::Info => Some(Severity::Info),
+            Threshold::Never => None,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = ListFormat::Text)]
+    pub output: ListFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// A table.
+    Text,
+    /// A JSON array with every rule's metadata.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The rule id, such as pss-privileged (`rampart rules` lists them).
+    #[arg(value_name = "ID")]
+    pub id: String,
+}
+
+fn parse_pss_version(text: &str) -> Result<u32, String> {
+    rampart_core::pss::parse_version(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn defaults_and_values() {
+        let cli = Cli::try_parse_from(["rampart", "check", "-"]).unwrap();
+        let Command::Check(args) = cli.command else { panic!("not check") };
+        assert_eq!(args.output, Format::Text);
+        assert_eq!(args.fail_on, Threshold::High);
+        assert_eq!(args.paths, [PathBuf::from("-")]);
+        assert_eq!(args.pss_version, None);
+
+        let cli =
+            Cli::try_parse_from(["rampart", "check", "--pss-version", "v1.25", "-o", "sarif", "--fail-on", "never"])
+                .unwrap();
+        let Command::Check(args) = cli.command else { panic!("not check") };
+        assert_eq!(args.pss_version, Some(25));
+        assert_eq!(args.output, Format::Sarif);
+        assert_eq!(args.fail_on.severity(), None);
+
+        let error = Cli::try_parse_from(["rampart", "check", "--pss-version", "1.25"]).unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        assert!(error.to_string().contains("expected v1.N"), "{error}");
+    }
+}

@@ -1,0 +1,454 @@
+//! Black-box tests of the `rampart` binary: real processes on real temporary files,
+//! asserting exit codes, the JSON contract and what a person reads.
+//!
+//! Assertions name only rules and fields these tests set up (`pss-privileged` above all), so
+//! rules added to the registry later do not break them.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::Value;
+
+const PRIVILEGED: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: prod
+spec:
+  template:
+    spec:
+      containers:
+      - name: app
+        image: nginx:1.27
+        securityContext:
+          privileged: true
+";
+
+/// An object of a kind no rule knows: never a finding.
+fn widget(name: &str) -> String {
+    format!("apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: {name}\n")
+}
+
+/// A fresh directory under the system's temporary directory, removed when dropped.
+struct Scratch {
+    path: PathBuf,
+}
+
+impl Scratch {
+    fn new(test: &str) -> Scratch {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let unique = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("rampart-cli-{}-{test}-{unique}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        Scratch { path }
+    }
+
+    fn write(&self, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.path.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, content).unwrap();
+        path
+    }
+
+    /// Runs `rampart` in this directory with no stdin.
+    fn run(&self, args: &[&str]) -> Run {
+        run_in(&self.path, args, None)
+    }
+
+    /// Runs `rampart` in this directory with `input` piped to stdin.
+    fn run_with_stdin(&self, args: &[&str], input: &str) -> Run {
+        run_in(&self.path, args, Some(input))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|error| panic!("stdout is not JSON ({error}):\n{}\n{}", self.stdout, self.stderr))
+    }
+}
+
+fn run_in(directory: &Path, args: &[&str], input: Option<&str>) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rampart"));
+    command.args(args).current_dir(directory).env_remove("NO_COLOR").stdout(Stdio::piped()).stderr(Stdio::piped());
+    command.stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() });
+    let mut child = command.spawn().expect("the rampart binary runs");
+    if let Some(input) = input {
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    }
+    let Output { status, stdout, stderr } = child.wait_with_output().unwrap();
+    Run {
+        code: status.code().expect("rampart exits with a code"),
+        stdout: String::from_utf8(stdout).unwrap(),
+        stderr: String::from_utf8(stderr).unwrap(),
+    }
+}
+
+fn findings_of<'a>(report: &'a Value, rule: &str) -> Vec<&'a Value> {
+    report["findings"].as_array().unwrap().iter().filter(|finding| finding["rule"] == rule).collect()
+}
+
+#[test]
+fn json_output_keeps_the_contract() {
+    let scratch = Scratch::new("json");
+    let exempted = PRIVILEGED.replace("name: web", "name: debug").replace(
+        "  namespace: prod\n",
+        "  namespace: prod\n  annotations:\n    rampart.dev/ignore: pss-privileged\n    rampart.dev/ignore-reason: break-glass pod\n",
+    );
+    scratch.write("deploy.yaml", format!("{PRIVILEGED}---\n{exempted}"));
+    let run = scratch.run(&["check", "-o", "json", "deploy.yaml"]);
+    assert_eq!(run.code, 1, "a critical finding fails the default threshold\n{}", run.stderr);
+    let report = run.json();
+
+    assert_eq!(report["version"], 1);
+    assert!(report["score"].as_u64().unwrap() <= 100);
+    assert!(["A", "B", "C", "D", "F"].contains(&report["grade"].as_str().unwrap()));
+    assert_eq!(report["score_formula_version"], 1);
+    assert_eq!(report["errors"], serde_json::json!([]));
+
+    let objects = report["objects"].as_array().unwrap();
+    assert_eq!(objects.len(), 2);
+    let web = &objects[0];
+    assert_eq!(
+        web["resource"],
+        serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "prod", "name": "web", "source": "deploy.yaml", "document": 0})
+    );
+    assert!(web["score"].as_u64().unwrap() <= 59, "a failed critical rule caps the score: {web}");
+    assert_eq!(web["grade"], "F");
+    assert_eq!(web["pss"], "privileged");
+    assert_eq!(objects[1]["resource"]["document"], 1);
+
+    let privileged = findings_of(&report, "pss-privileged");
+    assert_eq!(privileged.len(), 2);
+    let open = privileged[0];
+    assert_eq!(open["severity"], "critical");
+    assert_eq!(open["title"], "Privileged container");
+    assert_eq!(open["message"], "container \"app\" runs privileged");
+    assert!(open["remediation"].as_str().unwrap().contains("privileged: true"));
+    assert_eq!(open["resource"]["name"], "web");
+    assert_eq!(open["resource"]["source"], "deploy.yaml");
+    assert_eq!(open["resource"]["document"], 0);
+    assert_eq!(open["path"], "spec.template.spec.containers[0].securityContext.privileged");
+    assert_eq!((open["line"].as_u64(), open["column"].as_u64()), (Some(13), Some(11)));
+    assert_eq!(open["exempted"], false);
+    assert_eq!(open["exemption_reason"], Value::Null);
+
+    let waived = privileged[1];
+    assert_eq!(waived["resource"]["name"], "debug");
+    assert_eq!(waived["exempted"], true);
+    assert!(waived["exemption_reason"].as_str().unwrap().starts_with("break-glass pod"));
+    // The second document starts after the `---` on line 14; three annotation lines push
+    // its `privileged` key from line 13 of the document to line 16.
+    assert_eq!(waived["line"], 14 + 16);
+
+    let summary = &report["summary"];
+    for key in ["critical", "high", "medium", "low", "info", "exempted"] {
+        assert!(summary[key].is_u64(), "summary.{key} missing: {summary}");
+    }
+    let open_critical = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|finding| finding["severity"] == "critical" && finding["exempted"] == false)
+        .count();
+    assert_eq!(summary["critical"], open_critical, "exempted findings are not counted by severity");
+    assert!(summary["exempted"].as_u64().unwrap() >= 1);
+}
+
+#[test]
+fn exit_codes_follow_the_threshold() {
+    let scratch = Scratch::new("threshold");
+    scratch.write("clean.yaml", widget("w"));
+    scratch.write("bad.yaml", PRIVILEGED);
+    assert_eq!(scratch.run(&["check", "clean.yaml"]).code, 0);
+    assert_eq!(scratch.run(&["check", "bad.yaml"]).code, 1);
+    assert_eq!(scratch.run(&["check", "--fail-on", "critical", "bad.yaml"]).code, 1);
+    assert_eq!(scratch.run(&["check", "--fail-on", "never", "bad.yaml"]).code, 0);
+
+    // With every rule lowered to `low` by configuration, only a `low` threshold fails.
+    let rules: Value = serde_json::from_str(&scratch.run(&["rules", "-o", "json"]).stdout).unwrap();
+    let mut config = String::from("severity:\n");
+    for rule in rules.as_array().unwrap() {
+        config.push_str(&format!("  {}: low\n", rule["id"].as_str().unwrap()));
+    }
+    scratch.write("lowered.yaml", config);
+    assert_eq!(scratch.run(&["check", "--config", "lowered.yaml", "--fail-on", "medium", "bad.yaml"]).code, 0);
+    assert_eq!(scratch.run(&["check", "--config", "lowered.yaml", "--fail-on", "low", "bad.yaml"]).code, 1);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let scratch = Scratch::new("usage");
+    scratch.write("bad.yaml", PRIVILEGED);
+    let run = scratch.run(&["check", "-o", "xml", "bad.yaml"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("possible values: text, json, sarif, junit"), "{}", run.stderr);
+    let run = scratch.run(&["check", "--pss-version", "1.30", "bad.yaml"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("expected v1.N"), "{}", run.stderr);
+    assert_eq!(scratch.run(&["check", "--fail-on", "severe", "bad.yaml"]).code, 2);
+    assert_eq!(scratch.run(&["scan"]).code, 2);
+    assert_eq!(scratch.run(&["--help"]).code, 0);
+}
+
+#[test]
+fn stdin_is_read_with_a_dash_or_when_piped() {
+    let scratch = Scratch::new("stdin");
+    for args in [&["check", "-o", "json", "-"][..], &["check", "-o", "json"][..]] {
+        let run = scratch.run_with_stdin(args, PRIVILEGED);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        let report = run.json();
+        let finding = findings_of(&report, "pss-privileged")[0];
+        assert_eq!(finding["resource"]["source"], "-");
+        assert_eq!(finding["line"], 13);
+    }
+    let run = scratch.run_with_stdin(&["check", "-"], PRIVILEGED);
+    assert!(run.stdout.contains("--> <stdin>:13:11"), "{}", run.stdout);
+}
+
+#[test]
+fn directories_are_walked_recursively_in_order() {
+    let scratch = Scratch::new("walk");
+    scratch.write("k8s/b/two.yml", widget("two"));
+    scratch.write("k8s/a/one.yaml", widget("one"));
+    scratch.write(
+        "k8s/three.json",
+        r#"{"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "three"}}"#,
+    );
+    scratch.write("k8s/notes.txt", "not: [a manifest");
+    scratch.write("k8s/.git/config.yaml", "not: [a manifest");
+    scratch.write("k8s/.hidden.yaml", "not: [a manifest");
+    scratch.write("k8s/UPPER.YAML", widget("upper"));
+    let run = scratch.run(&["check", "-o", "json", "k8s"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    let sources: Vec<(&str, &str)> = report["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|object| (object["resource"]["source"].as_str().unwrap(), object["resource"]["name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        sources,
+        [("k8s/UPPER.YAML", "upper"), ("k8s/a/one.yaml", "one"), ("k8s/b/two.yml", "two"), ("k8s/three.json", "three")]
+    );
+
+    scratch.write("empty/readme.md", "nothing here");
+    let run = scratch.run(&["check", "empty"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("no .yaml, .yml or .json files in 'empty'"), "{}", run.stderr);
+}
+
+#[test]
+fn a_parse_error_exits_2_and_the_other_documents_are_still_checked() {
+    let scratch = Scratch::new("parse");
+    scratch.write("stream.yaml", format!("a: [1, 2\nb: 3\n---\n{PRIVILEGED}"));
+    let run = scratch.run(&["check", "-o", "json", "--fail-on", "never", "stream.yaml"]);
+    assert_eq!(run.code, 2);
+    let report = run.json();
+    let error = &report["errors"][0];
+    assert_eq!(error["source"], "stream.yaml");
+    assert_eq!(error["line"], 2);
+    assert!(error["column"].as_u64().unwrap() >= 1);
+    assert!(error["message"].as_str().unwrap().starts_with("invalid YAML"), "{error}");
+    assert_eq!(findings_of(&report, "pss-privileged")[0]["line"], 3 + 13);
+    assert!(
+        run.stderr.contains("error: stream.yaml:2:"),
+        "machine formats repeat parse errors on stderr: {}",
+        run.stderr
+    );
+
+    let run = scratch.run(&["check", "stream.yaml"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stdout.contains("error: stream.yaml:2:"), "{}", run.stdout);
+    assert!(run.stdout.contains("critical[pss-privileged]"), "{}", run.stdout);
+}
+
+#[test]
+fn unreadable_inputs_exit_2_and_name_the_file() {
+    let scratch = Scratch::new("unreadable");
+    scratch.write("good.yaml", PRIVILEGED);
+    scratch.write("latin1.yaml", b"name: caf\xe9\n");
+    let run = scratch.run(&["check", "-o", "json", "missing.yaml", "good.yaml", "latin1.yaml"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("error: cannot read 'missing.yaml': No such file or directory"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("error: 'latin1.yaml' is not UTF-8 text (invalid byte at offset 9); save it as UTF-8"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(findings_of(&run.json(), "pss-privileged").len(), 1, "readable files are still checked");
+}
+
+#[test]
+fn configuration_files() {
+    let scratch = Scratch::new("config");
+    scratch.write("bad.yaml", PRIVILEGED);
+
+    // ./rampart.yaml is read when it exists, and is not checked as a manifest.
+    scratch.write("rampart.yaml", "disable: [pss-privileged]\npssVersion: v1.30\n");
+    let run = scratch.run(&["check", "-o", "json", "."]);
+    let report = run.json();
+    assert!(findings_of(&report, "pss-privileged").is_empty(), "{}", run.stdout);
+    assert_eq!(report["pss_version"], "v1.30");
+    assert_eq!(report["objects"].as_array().unwrap().len(), 1, "rampart.yaml is configuration, not a manifest");
+
+    // --pss-version overrides the configuration.
+    let report = scratch.run(&["check", "-o", "json", "--pss-version", "v1.25", "bad.yaml"]).json();
+    assert_eq!(report["pss_version"], "v1.25");
+
+    // --config names another file.
+    scratch.write("other.yaml", "severity:\n  pss-privileged: info\n");
+    let report = scratch.run(&["check", "-o", "json", "--config", "other.yaml", "bad.yaml"]).json();
+    assert_eq!(findings_of(&report, "pss-privileged")[0]["severity"], "info");
+
+    // A bad configuration stops the check with its position and the next step.
+    scratch.write("typo.yaml", "disable: [pss-privilegd]\n");
+    let run = scratch.run(&["check", "--config", "typo.yaml", "bad.yaml"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stdout.is_empty());
+    assert!(
+        run.stderr.starts_with("error: invalid configuration typo.yaml:1:11: unknown rule 'pss-privilegd'"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--config"), "{}", run.stderr);
+
+    let run = scratch.run(&["check", "--config", "absent.yaml", "bad.yaml"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("cannot read the configuration 'absent.yaml': No such file or directory"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn complete_is_accepted() {
+    let scratch = Scratch::new("complete");
+    scratch.write("bad.yaml", PRIVILEGED);
+    assert_eq!(scratch.run(&["check", "--complete", "bad.yaml"]).code, 1);
+}
+
+#[test]
+fn text_output_reads_like_a_compiler() {
+    let scratch = Scratch::new("text");
+    scratch.write("deploy.yaml", PRIVILEGED);
+    let run = scratch.run(&["check", "deploy.yaml"]);
+    assert_eq!(run.code, 1);
+    assert!(!run.stdout.contains('\x1b'), "no colour when stdout is not a terminal");
+    assert!(run.stdout.starts_with("Deployment prod/web  (deploy.yaml, document 1)  score "), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(
+            "critical[pss-privileged] container \"app\" runs privileged
+  --> deploy.yaml:13:11
+   |
+13 |           privileged: true
+   |           ^^^^^^^^^^
+   = fix: Remove `privileged: true`"
+        ),
+        "{}",
+        run.stdout
+    );
+    let summary = run.stdout.lines().last().unwrap();
+    assert!(
+        summary.contains("1 critical") && summary.contains("in 1 object") && summary.ends_with(", formula v1"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn sarif_and_junit_outputs() {
+    let scratch = Scratch::new("formats");
+    scratch.write("deploy.yaml", PRIVILEGED);
+    let sarif: Value = serde_json::from_str(&scratch.run(&["check", "-o", "sarif", "deploy.yaml"]).stdout).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let result = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|result| result["ruleId"] == "pss-privileged")
+        .unwrap();
+    assert_eq!(result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "deploy.yaml");
+    assert_eq!(result["locations"][0]["physicalLocation"]["region"]["startLine"], 13);
+
+    let junit = scratch.run(&["check", "-o", "junit", "deploy.yaml"]);
+    assert_eq!(junit.code, 1);
+    assert!(junit.stdout.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"rampart\""));
+    assert!(junit.stdout.contains("<testsuite name=\"deploy.yaml\""));
+    assert!(junit.stdout.contains(
+        "<testcase classname=\"Deployment/prod/web\" name=\"pss-privileged\">\n      <failure message=\"container &quot;app&quot; runs privileged\" type=\"critical\">"
+    ), "{}", junit.stdout);
+}
+
+#[test]
+fn rules_lists_every_rule() {
+    let scratch = Scratch::new("rules");
+    let run = scratch.run(&["rules"]);
+    assert_eq!(run.code, 0);
+    let header = run.stdout.lines().next().unwrap();
+    assert!(header.starts_with("ID ") && header.ends_with("TITLE"), "{header}");
+    let line = run.stdout.lines().find(|line| line.starts_with("pss-privileged ")).unwrap();
+    let columns: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(&columns[..5], ["pss-privileged", "critical", "pss", "object", "baseline"]);
+    assert!(line.ends_with("Privileged container"));
+
+    let rules: Value = serde_json::from_str(&scratch.run(&["rules", "-o", "json"]).stdout).unwrap();
+    let rules = rules.as_array().unwrap();
+    assert_eq!(rules.len() + 3, run.stdout.lines().count(), "one row per rule, a header, a blank line and a footer");
+    let privileged = rules.iter().find(|rule| rule["id"] == "pss-privileged").unwrap();
+    assert_eq!(
+        *privileged,
+        serde_json::json!({
+            "id": "pss-privileged",
+            "title": "Privileged container",
+            "severity": "critical",
+            "family": "pss",
+            "scope": "object",
+            "pss": {"level": "baseline", "check": "privileged", "since": "v1.0"},
+            "guide_layer": 3,
+            "cis": "5.2.2",
+            "remediation": "Remove `privileged: true` from the container's securityContext (or set it to false).",
+        })
+    );
+    for rule in rules {
+        for key in ["id", "title", "severity", "family", "scope", "pss", "guide_layer", "cis", "remediation"] {
+            assert!(rule.get(key).is_some(), "{key} missing from {rule}");
+        }
+    }
+}
+
+#[test]
+fn explain_prints_documentation_and_suggests_ids() {
+    let scratch = Scratch::new("explain");
+    let run = scratch.run(&["explain", "pss-privileged"]);
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.starts_with("pss-privileged: Privileged container\n"), "{}", run.stdout);
+    assert!(run.stdout.contains("  severity     critical\n"), "{}", run.stdout);
+    assert!(run.stdout.contains("  pss          baseline, check `privileged`, since v1.0\n"), "{}", run.stdout);
+    for section in ["## What it checks", "## Why it matters", "## Example", "## Use instead", "## References"] {
+        assert!(run.stdout.contains(section), "{section} missing");
+    }
+
+    let run = scratch.run(&["explain", "pss-privilegd"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stdout.is_empty());
+    assert!(run.stderr.contains("unknown rule 'pss-privilegd'; did you mean 'pss-privileged'?"), "{}", run.stderr);
+    assert!(run.stderr.contains("`rampart rules`"), "{}", run.stderr);
+}
