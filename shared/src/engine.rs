@@ -239,7 +239,16 @@ fn check_object(
         }
         for violation in violations {
             let span = object.root.locate(&violation.path);
-            findings.push(finding(rule, severity, &result.resource, violation.path, violation.message, span, &exemption, object_position));
+            findings.push(finding(
+                rule,
+                severity,
+                &result.resource,
+                violation.path,
+                violation.message,
+                span,
+                &exemption,
+                object_position,
+            ));
         }
     }
     if pss_applied {

@@ -103,12 +103,14 @@ impl<'a> Index<'a> {
     /// The object a finding about a namespace as a whole is attached to: the Namespace
     /// object, or, when the input does not hold it, the first object of that namespace.
     pub fn namespace_anchor(&self, namespace: &str) -> Option<&'a Object> {
-        self.namespace(namespace).or_else(|| self.first_in_namespace.get(namespace).map(|&position| &self.objects[position]))
+        self.namespace(namespace)
+            .or_else(|| self.first_in_namespace.get(namespace).map(|&position| &self.objects[position]))
     }
 
     /// Names of every namespace the input mentions (by Namespace object or by objects in it).
     pub fn namespace_names(&self) -> impl Iterator<Item = &str> {
-        let mut names: Vec<&str> = self.namespaces.keys().chain(self.first_in_namespace.keys()).map(String::as_str).collect();
+        let mut names: Vec<&str> =
+            self.namespaces.keys().chain(self.first_in_namespace.keys()).map(String::as_str).collect();
         names.sort_unstable();
         names.dedup();
         names.into_iter()

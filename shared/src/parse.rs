@@ -288,10 +288,9 @@ impl Builder<'_> {
     fn open(&mut self, span: Span) -> Result<(), ChunkError> {
         self.count(1, span)?;
         if self.stack.len() >= self.limits.max_depth {
-            return Err(self.fail(
-                span,
-                format!("nesting deeper than {} levels; refusing to read it", self.limits.max_depth),
-            ));
+            return Err(
+                self.fail(span, format!("nesting deeper than {} levels; refusing to read it", self.limits.max_depth))
+            );
         }
         Ok(())
     }
@@ -505,7 +504,8 @@ mod tests {
 
     #[test]
     fn alias_bombs_deep_nesting_and_huge_inputs_are_refused() {
-        let mut bomb = String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+        let mut bomb =
+            String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
         let mut previous = 'a';
         for name in 'b'..='k' {
             bomb.push_str(&format!("{name}: &{name} [*{previous},*{previous},*{previous},*{previous},*{previous},*{previous},*{previous},*{previous},*{previous}]\n"));

@@ -51,7 +51,11 @@ pub fn parse_version(text: &str) -> Result<u32, String> {
         .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
         .filter(|digits| *digits == "0" || !digits.starts_with('0'))
         .and_then(|digits| digits.parse::<u32>().ok())
-        .ok_or_else(|| format!("invalid Pod Security Standards version '{text}': expected v1.N (such as v1.{NEWEST_MINOR}) or latest"))?;
+        .ok_or_else(|| {
+            format!(
+                "invalid Pod Security Standards version '{text}': expected v1.N (such as v1.{NEWEST_MINOR}) or latest"
+            )
+        })?;
     Ok(minor.min(NEWEST_MINOR))
 }
 
@@ -110,7 +114,8 @@ mod tests {
 
     #[test]
     fn check_sets_have_upstream_sizes() {
-        let sizes = |minor| (level_rules(PssLevel::Baseline, minor).len(), level_rules(PssLevel::Restricted, minor).len());
+        let sizes =
+            |minor| (level_rules(PssLevel::Baseline, minor).len(), level_rules(PssLevel::Restricted, minor).len());
         assert_eq!(sizes(0), (11, 12));
         assert_eq!(sizes(8), (11, 13));
         assert_eq!(sizes(19), (11, 13));

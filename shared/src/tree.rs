@@ -175,9 +175,9 @@ impl Node {
             Value::Null => serde_json::Value::Null,
             Value::Bool(flag) => serde_json::Value::Bool(*flag),
             Value::Int(number) => serde_json::Value::from(*number),
-            Value::Float(number) => serde_json::Number::from_f64(*number)
-                .map(serde_json::Value::Number)
-                .unwrap_or(serde_json::Value::Null),
+            Value::Float(number) => {
+                serde_json::Number::from_f64(*number).map(serde_json::Value::Number).unwrap_or(serde_json::Value::Null)
+            }
             Value::String(text) => serde_json::Value::String(text.clone()),
             Value::Seq(items) => serde_json::Value::Array(items.iter().map(Node::to_json).collect()),
             Value::Map(entries) => serde_json::Value::Object(
@@ -259,7 +259,10 @@ mod tests {
                 Step::Key("y")
             ]
         );
-        assert_eq!(join_key("metadata.annotations", "rampart.dev/ignore"), "metadata.annotations[\"rampart.dev/ignore\"]");
+        assert_eq!(
+            join_key("metadata.annotations", "rampart.dev/ignore"),
+            "metadata.annotations[\"rampart.dev/ignore\"]"
+        );
         assert_eq!(join_key("", "spec"), "spec");
     }
 }

@@ -50,7 +50,11 @@ fn a_pair_of_policies_together_denies_all() {
 
 #[test]
 fn a_policy_with_allow_rules_is_no_default_deny() {
-    let allow_all = policy("allow-all", "shop", "  podSelector: {}\n  policyTypes: [Ingress, Egress]\n  ingress: [{}]\n  egress: [{}]\n");
+    let allow_all = policy(
+        "allow-all",
+        "shop",
+        "  podSelector: {}\n  policyTypes: [Ingress, Egress]\n  ingress: [{}]\n  egress: [{}]\n",
+    );
     let report = run(&format!("{NAMESPACE}{allow_all}"), false);
     assert_eq!(rule_findings(&report, "namespace-without-default-deny").len(), 1);
 }
@@ -73,7 +77,11 @@ fn match_expressions_select_the_pod_and_other_namespaces_do_not_count() {
     assert_eq!(findings[0].line, 14);
     assert!(findings[0].message.contains("policies considered: none in the input"), "{}", findings[0].message);
 
-    let not_in = policy("api", "shop", "  podSelector:\n    matchExpressions:\n    - {key: tier, operator: NotIn, values: [api]}\n");
+    let not_in = policy(
+        "api",
+        "shop",
+        "  podSelector:\n    matchExpressions:\n    - {key: tier, operator: NotIn, values: [api]}\n",
+    );
     let report = run(&format!("{NAMESPACE}{BACKEND}{not_in}"), false);
     assert_eq!(rule_findings(&report, "pod-not-selected-by-network-policy").len(), 1);
 }

@@ -59,7 +59,10 @@ fn a_missing_field_points_at_its_nearest_existing_parent() {
     // and the sidecar (securityContext exists: its line).
     let lines: Vec<u32> = writable.iter().map(|finding| finding.line).collect();
     assert_eq!(lines, vec![13, 16, 20]);
-    assert_eq!(writable[0].path, "spec.jobTemplate.spec.template.spec.initContainers[0].securityContext.readOnlyRootFilesystem");
+    assert_eq!(
+        writable[0].path,
+        "spec.jobTemplate.spec.template.spec.initContainers[0].securityContext.readOnlyRootFilesystem"
+    );
 }
 
 #[test]
@@ -80,7 +83,10 @@ fn every_workload_kind_is_checked() {
         ("batch/v1", "CronJob", "spec:\n  jobTemplate:\n    spec:\n      template:\n", 8),
     ];
     for (api_version, kind, wrapper, spaces) in kinds {
-        let text = format!("apiVersion: {api_version}\nkind: {kind}\nmetadata:\n  name: x\n{wrapper}{}", indent(pod_spec, spaces));
+        let text = format!(
+            "apiVersion: {api_version}\nkind: {kind}\nmetadata:\n  name: x\n{wrapper}{}",
+            indent(pod_spec, spaces)
+        );
         let report = run(&text);
         assert_eq!(findings_of(&report, "pss-privileged").len(), 1, "{kind}: {:?}", report.errors);
         assert_eq!(report.objects[0].pss, Some(rampart_core::pss::PssLevel::Privileged), "{kind}");
@@ -149,10 +155,7 @@ fn annotation_exemptions_are_reported_as_exempted_with_their_reason() {
     let privileged = findings_of(&report, "pss-privileged");
     assert_eq!(privileged.len(), 1);
     assert!(privileged[0].exempted);
-    assert_eq!(
-        privileged[0].exemption_reason.as_deref(),
-        Some("node debugging tool, reviewed by security (Pod tool)")
-    );
+    assert_eq!(privileged[0].exemption_reason.as_deref(), Some("node debugging tool, reviewed by security (Pod tool)"));
     assert_eq!(report.summary.critical, 0);
     assert!(report.summary.exempted >= 2);
     assert!(!report.fails_at(Severity::Critical));
@@ -175,7 +178,9 @@ fn a_namespace_annotation_exempts_its_objects() {
 
 #[test]
 fn configuration_disables_rules_overrides_severity_and_excludes_namespaces() {
-    let config = Config::parse("rampart.yaml", "disable: [read-only-root-filesystem]\nseverity: {pss-privileged: low}\n").unwrap();
+    let config =
+        Config::parse("rampart.yaml", "disable: [read-only-root-filesystem]\nseverity: {pss-privileged: low}\n")
+            .unwrap();
     let report = run_with(CRONJOB, Options { config, ..Options::default() });
     assert!(findings_of(&report, "read-only-root-filesystem").is_empty());
     assert_eq!(findings_of(&report, "pss-privileged")[0].severity, Severity::Low);

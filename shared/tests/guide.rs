@@ -39,7 +39,10 @@ fn the_security_context_example_meets_restricted_but_uses_latest() {
     assert!(report.findings.iter().all(|finding| !finding.rule.starts_with("pss-")), "{:?}", found(&report));
     assert!(has(&report, "image-tag-latest", 16), "{:?}", found(&report));
     assert!(!report.findings.iter().any(|finding| finding.rule == "read-only-root-filesystem"));
-    assert!(!report.findings.iter().any(|finding| finding.rule == "run-as-high-uid" && finding.severity > rampart_core::Severity::Low));
+    assert!(!report
+        .findings
+        .iter()
+        .any(|finding| finding.rule == "run-as-high-uid" && finding.severity > rampart_core::Severity::Low));
 }
 
 #[test]
@@ -94,4 +97,30 @@ fn admission_examples_enforce() {
 fn the_pod_spec_fragment_is_not_checked() {
     let report = check_example("layer4-image-pull-policy.yaml");
     assert_eq!(report.summary.not_checked, 1);
+}
+
+#[test]
+fn the_too_permissive_role_is_found_on_its_wildcards_and_the_least_privilege_role_passes() {
+    let report = check_example("layer2-rbac-least-privilege.yaml");
+    assert!(report.findings.iter().any(|finding| finding.rule == "rbac-wildcard"
+        && finding.line == 9
+        && finding.path == "rules[0].verbs[0]"
+        && finding.resource.name == "bad-role"));
+    let pod_reader = report.objects.iter().find(|object| object.resource.name == "pod-reader").unwrap();
+    assert!(pod_reader.failed.is_empty(), "{:?}", pod_reader.failed);
+    assert!(pod_reader.passed.contains(&"rbac-wildcard"));
+}
+
+#[test]
+fn the_apiserver_flags_of_the_guide_name_a_removed_plugin_and_miss_encryption() {
+    let report = check_example("layer1-apiserver-static-pod.yaml");
+    assert!(has(&report, "apiserver-obsolete-admission-plugin", 17), "{:?}", found(&report));
+    assert!(has(&report, "apiserver-encryption-at-rest", 13), "{:?}", found(&report));
+    for passed in
+        ["apiserver-anonymous-auth", "apiserver-authorization-mode", "apiserver-admission-plugins", "apiserver-tls"]
+    {
+        assert!(report.objects[0].passed.contains(&passed), "{passed}: {:?}", found(&report));
+    }
+    let report = check_example("layer1-etcd-encryption-config.yaml");
+    assert_eq!(found(&report), [("encryption-config-weak-provider", 7, "resources[0].providers[0].aescbc")]);
 }

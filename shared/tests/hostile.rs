@@ -66,8 +66,40 @@ impl Random {
 #[test]
 fn mangled_manifests_never_panic() {
     let pieces = [
-        ":", "-", "- ", "[", "]", "{", "}", "&a ", "*a", "*x", "<<: ", "!!str ", "!tag ", "'", "\"", "|", ">", "#", "\n",
-        "\t", "---\n", "...\n", "? ", ",", "%YAML 1.2\n", "\r\n", "\u{feff}", "é", "\\", "0x", "~", "null", "-1", "[]",
+        ":",
+        "-",
+        "- ",
+        "[",
+        "]",
+        "{",
+        "}",
+        "&a ",
+        "*a",
+        "*x",
+        "<<: ",
+        "!!str ",
+        "!tag ",
+        "'",
+        "\"",
+        "|",
+        ">",
+        "#",
+        "\n",
+        "\t",
+        "---\n",
+        "...\n",
+        "? ",
+        ",",
+        "%YAML 1.2\n",
+        "\r\n",
+        "\u{feff}",
+        "é",
+        "\\",
+        "0x",
+        "~",
+        "null",
+        "-1",
+        "[]",
     ];
     let mut random = Random(0x5eed_cafe_f00d);
     let base: Vec<char> = SEED_MANIFEST.chars().collect();
@@ -118,7 +150,9 @@ fn hostile_inputs_are_refused_with_a_clear_error() {
     for (previous, name) in ('a'..='i').zip('b'..='j') {
         laughs.push_str(&format!("{name}: &{name} [*{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}]\n"));
     }
-    laughs.push_str("---\napiVersion: v1\nkind: Pod\nmetadata: {name: survivor}\nspec: {containers: [{name: c, image: 'x:1'}]}\n");
+    laughs.push_str(
+        "---\napiVersion: v1\nkind: Pod\nmetadata: {name: survivor}\nspec: {containers: [{name: c, image: 'x:1'}]}\n",
+    );
     let report = check(&[Source::new("laughs.yaml", laughs)], &Options::default());
     assert!(report.errors[0].message.contains("expands to more than"), "{:?}", report.errors);
     assert_eq!(report.objects.len(), 1, "the document after the bomb is still checked");

@@ -11,7 +11,8 @@ fn options_for(rule: &Rule) -> Options {
     let config = match rule.doc_section("Example configuration") {
         Some(_) => {
             let text = rule.doc_yaml("Example configuration").expect("Example configuration holds a ```yaml block");
-            Config::parse("rampart.yaml", &text).unwrap_or_else(|error| panic!("{}: bad example configuration: {error}", rule.id))
+            Config::parse("rampart.yaml", &text)
+                .unwrap_or_else(|error| panic!("{}: bad example configuration: {error}", rule.id))
         }
         None => Config::default(),
     };
@@ -83,7 +84,10 @@ fn documented_examples_fail_and_their_fixes_pass() {
 
 #[test]
 fn objects_without_a_kind_are_counted_as_not_checked() {
-    let report = check(&[Source::new("plain.yaml", "just: data\n---\nkind: Widget\napiVersion: acme.io/v1\n")], &Options::default());
+    let report = check(
+        &[Source::new("plain.yaml", "just: data\n---\nkind: Widget\napiVersion: acme.io/v1\n")],
+        &Options::default(),
+    );
     assert_eq!(report.summary.objects, 2);
     assert_eq!(report.summary.not_checked, 2);
     assert!(report.findings.is_empty());
@@ -105,7 +109,8 @@ fn catalog() -> BTreeMap<String, (String, Severity)> {
             continue;
         }
         let id = cells[1].trim_matches('`').to_string();
-        let severity = cells.iter().find_map(|cell| Severity::parse(cell)).unwrap_or_else(|| panic!("no severity for {id}"));
+        let severity =
+            cells.iter().find_map(|cell| Severity::parse(cell)).unwrap_or_else(|| panic!("no severity for {id}"));
         rules.insert(id, (section.clone(), severity));
     }
     rules
@@ -125,7 +130,8 @@ fn registered_rules_match_the_catalog() {
 fn the_catalog_families_of_the_engine_are_complete() {
     // Families whose every rule must exist (the object-scope families; the cross-object
     // families are checked the same way once they are implemented).
-    let complete_sections = ["Pod Security Standards (family `pss`)", "Workloads (object scope)", "Images (object scope)"];
+    let complete_sections =
+        ["Pod Security Standards (family `pss`)", "Workloads (object scope)", "Images (object scope)"];
     let registered: HashSet<&str> = RULES.iter().map(|rule| rule.id).collect();
     let missing: Vec<String> = catalog()
         .into_iter()

@@ -15,10 +15,12 @@ use crate::index::Index;
 use crate::object::{Object, PodSpec};
 use crate::pss::PssLevel;
 
+pub mod control_plane;
 pub mod images;
 pub mod namespaces;
 pub mod network;
 pub mod pss;
+pub mod rbac;
 pub mod secrets;
 pub mod workloads;
 
@@ -34,7 +36,8 @@ pub enum Severity {
 }
 
 impl Severity {
-    pub const ALL: [Severity; 5] = [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info];
+    pub const ALL: [Severity; 5] =
+        [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -241,8 +244,19 @@ macro_rules! declare_rule {
 }
 
 /// Every rule, in catalog order (family by family). Ids are never renamed or reused.
-pub static RULES: LazyLock<Vec<&'static Rule>> =
-    LazyLock::new(|| [pss::RULES, workloads::RULES, images::RULES, secrets::RULES, network::RULES, namespaces::RULES].concat());
+pub static RULES: LazyLock<Vec<&'static Rule>> = LazyLock::new(|| {
+    [
+        pss::RULES,
+        workloads::RULES,
+        images::RULES,
+        secrets::RULES,
+        network::RULES,
+        rbac::RULES,
+        namespaces::RULES,
+        control_plane::RULES,
+    ]
+    .concat()
+});
 
 /// Looks a rule up by id.
 pub fn find(id: &str) -> Option<&'static Rule> {

@@ -70,7 +70,13 @@ fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
     let verifies = cx.index.policy_engine_objects().any(|policy| {
         policy.is("policy.sigstore.dev", "ClusterImagePolicy")
             || (policy.group() == "kyverno.io"
-                && policy.root.field("spec").field("rules").items().iter().any(|rule| !rule.field("verifyImages").items().is_empty()))
+                && policy
+                    .root
+                    .field("spec")
+                    .field("rules")
+                    .items()
+                    .iter()
+                    .any(|rule| !rule.field("verifyImages").items().is_empty()))
     });
     if verifies {
         return Outcome::pass();

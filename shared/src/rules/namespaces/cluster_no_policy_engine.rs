@@ -68,7 +68,12 @@ fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
     }
     let installed = cx.index.webhooks().any(|webhook| {
         mentions_engine(&webhook.name)
-            || webhook.root.field("webhooks").items().iter().any(|item| item.field("name").as_str().is_some_and(mentions_engine))
+            || webhook
+                .root
+                .field("webhooks")
+                .items()
+                .iter()
+                .any(|item| item.field("name").as_str().is_some_and(mentions_engine))
     });
     if installed {
         return Outcome::pass();

@@ -82,7 +82,10 @@ fn check(_cx: &Cx<'_>, object: &Object) -> Outcome {
         .map(|(index, range)| {
             Violation::new(
                 format!("spec.loadBalancerSourceRanges[{index}]"),
-                format!("the LoadBalancer accepts connections from anywhere: source range {}", range.as_str().unwrap_or("")),
+                format!(
+                    "the LoadBalancer accepts connections from anywhere: source range {}",
+                    range.as_str().unwrap_or("")
+                ),
             )
         })
         .collect();

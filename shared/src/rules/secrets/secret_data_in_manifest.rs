@@ -60,7 +60,10 @@ fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
         .filter_map(|field| {
             let keys: Vec<&str> = object.root.field(field).entries().iter().map(|entry| entry.key.as_str()).collect();
             (!keys.is_empty()).then(|| {
-                Violation::new(field, format!("Secret {} carries its values in the manifest ({field}: {})", object.name, keys.join(", ")))
+                Violation::new(
+                    field,
+                    format!("Secret {} carries its values in the manifest ({field}: {})", object.name, keys.join(", ")),
+                )
             })
         })
         .collect();
