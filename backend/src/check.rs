@@ -47,6 +47,15 @@ pub fn run(args: &CheckArgs) -> u8 {
         },
         (None, None) => rampart_core::pss::NEWEST_MINOR,
     };
+    if args.print_config {
+        let source = config_path
+            .as_ref()
+            .map_or("defaults only: no rampart.yaml found".to_string(), |path| path.display().to_string());
+        let mut effective = config.clone();
+        effective.pss_version = Some(format!("v1.{pss_version}"));
+        write_stdout(&format!("# effective configuration ({source})\n{}", effective.to_yaml()));
+        return 0;
+    }
 
     let stdin_is_terminal = io::stdin().is_terminal();
     if args.paths.is_empty() && stdin_is_terminal {

@@ -57,6 +57,10 @@ pub struct CheckArgs {
     /// for a namespace, a ServiceAccount) may conclude they are missing.
     #[arg(long)]
     pub complete: bool,
+
+    /// Print the effective configuration (the file's settings over the defaults) and exit.
+    #[arg(long)]
+    pub print_config: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

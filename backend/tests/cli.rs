@@ -340,10 +340,34 @@ fn configuration_files() {
 }
 
 #[test]
-fn complete_is_accepted() {
+fn complete_lets_context_rules_conclude() {
     let scratch = Scratch::new("complete");
-    scratch.write("bad.yaml", PRIVILEGED);
-    assert_eq!(scratch.run(&["check", "--complete", "bad.yaml"]).code, 1);
+    scratch.write(
+        "app.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: shop\ndata:\n  mode: fast\n",
+    );
+    // Without --complete, the namespace's policies may live in other files: no verdict.
+    let report = scratch.run(&["check", "-o", "json", "app.yaml"]).json();
+    assert!(findings_of(&report, "namespace-without-default-deny").is_empty());
+    let report = scratch.run(&["check", "-o", "json", "--complete", "app.yaml"]).json();
+    let findings = findings_of(&report, "namespace-without-default-deny");
+    assert_eq!(findings.len(), 1, "{report}");
+    assert_eq!(findings[0]["line"], 5);
+}
+
+#[test]
+fn print_config_shows_the_effective_settings() {
+    let scratch = Scratch::new("print-config");
+    let run = scratch.run(&["check", "--print-config"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("(defaults only: no rampart.yaml found)"), "{}", run.stdout);
+    assert!(run.stdout.contains("requiredLabels: [app, environment, owner]\n"), "{}", run.stdout);
+    assert!(run.stdout.contains("pssVersion: v1.37\n"), "{}", run.stdout);
+    scratch.write("rampart.yaml", "requiredLabels: [team]\nseverity: {cpu-limit-missing: info}\n");
+    let run = scratch.run(&["check", "--print-config", "--pss-version", "v1.30"]);
+    assert!(run.stdout.contains("requiredLabels: [team]\n"), "{}", run.stdout);
+    assert!(run.stdout.contains("  cpu-limit-missing: info\n"), "{}", run.stdout);
+    assert!(run.stdout.contains("pssVersion: v1.30\n"), "{}", run.stdout);
 }
 
 #[test]

@@ -119,12 +119,49 @@ impl Config {
         Ok(config)
     }
 
+    /// The configuration in the file format, every setting written out (defaults too).
+    pub fn to_yaml(&self) -> String {
+        let list =
+            |items: &[String]| format!("[{}]", items.iter().map(|item| quote(item)).collect::<Vec<_>>().join(", "));
+        let mut text = format!("disable: {}\n", list(&self.disable));
+        if self.severity.is_empty() {
+            text.push_str("severity: {}\n");
+        } else {
+            text.push_str("severity:\n");
+            for (id, severity) in &self.severity {
+                text.push_str(&format!("  {id}: {severity}\n"));
+            }
+        }
+        text.push_str(&format!("allowedRegistries: {}\n", list(&self.allowed_registries)));
+        text.push_str(&format!("requiredLabels: {}\n", list(&self.required_labels)));
+        text.push_str(&format!("excludedNamespaces: {}\n", list(&self.excluded_namespaces)));
+        text.push_str(&format!("pssVersion: {}\n", self.pss_version.as_deref().unwrap_or("latest")));
+        text
+    }
+
     pub fn is_disabled(&self, rule_id: &str) -> bool {
         self.disable.iter().any(|id| id == rule_id)
     }
 
     pub fn severity_of(&self, rule: &rules::Rule) -> Severity {
         self.severity.get(rule.id).copied().unwrap_or(rule.severity)
+    }
+}
+
+/// Quotes a string for YAML when it would otherwise read as something else.
+fn quote(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text.chars().all(|character| character.is_ascii_alphanumeric() || "-_./:".contains(character))
+        && !text.starts_with(['-', ':', '.'])
+        && text.parse::<f64>().is_err()
+        && !matches!(
+            text.to_ascii_lowercase().as_str(),
+            "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null"
+        );
+    if plain {
+        text.to_string()
+    } else {
+        format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
     }
 }
 
@@ -168,6 +205,20 @@ mod tests {
         assert_eq!(config.required_labels, ["team"]);
         assert_eq!(config.excluded_namespaces, ["kube-system"]);
         assert_eq!(config.pss_version.as_deref(), Some("v1.30"));
+    }
+
+    #[test]
+    fn the_printed_configuration_reads_back_the_same() {
+        let config = Config::parse(
+            "rampart.yaml",
+            "disable: [cpu-limit-missing]\nseverity: {image-tag-latest: high}\nallowedRegistries: [ghcr.io/acme, 'yes']\n",
+        )
+        .unwrap();
+        let text = config.to_yaml();
+        assert!(text.contains("requiredLabels: [app, environment, owner]\n"), "{text}");
+        let mut expected = config.clone();
+        expected.pss_version = Some("latest".to_string());
+        assert_eq!(Config::parse("printed.yaml", &text).unwrap(), expected);
     }
 
     #[test]
