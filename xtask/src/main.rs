@@ -1,1 +1,89 @@
-fn main() {}
+//! `cargo xtask`: Rampart's build and test orchestration, as a Rust program with no
+//! dependencies so it builds in seconds anywhere cargo runs (the alias lives in
+//! `.cargo/config.toml`).
+//!
+//! - `test` is the one test command (see [`test`]); `.ci/run` calls it and nothing else.
+//! - `serve` and `dist` will run and package the app once the server and the web app exist.
+//! - `bench` runs the engine benchmark; `gen-corpus` writes its generated corpus to a file.
+
+// The benchmark's corpus generator, shared so `gen-corpus` writes exactly what is measured.
+#[path = "../../shared/benches/corpus/mod.rs"]
+mod corpus;
+mod prerequisites;
+mod shell;
+mod test;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  test                  install what the suites need (wasm32 target, rustfmt, clippy, npm
+                        packages), then run rustfmt, clippy, the wasm32 build of
+                        rampart-core and every test suite
+  serve                 run the app (arrives with `rampart serve`)
+  dist                  build the release artifacts (arrives with the web app)
+  bench [ARGS…]         run the engine benchmark: cargo bench -p rampart-core [-- ARGS…]
+  gen-corpus N OUT      write the benchmark's generated corpus, N objects, to OUT as YAML
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["test"] => test::run_all(),
+        ["serve"] => not_yet("the server is not built yet; try: cargo run -p rampart -- check examples/"),
+        ["dist"] => not_yet(
+            "nothing to package yet: the web app is a placeholder and the server is not built; \
+             try: cargo build --release -p rampart",
+        ),
+        ["bench", rest @ ..] => bench(rest),
+        ["gen-corpus", n_objects, out] => gen_corpus(n_objects, out),
+        ["help" | "-h" | "--help"] => {
+            print!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        [] => {
+            eprint!("{USAGE}");
+            ExitCode::from(2)
+        }
+        [command, ..] => {
+            eprint!("error: unknown command or arguments: {}\n\n{USAGE}", command);
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn not_yet(message: &str) -> ExitCode {
+    eprintln!("{message}");
+    ExitCode::from(2)
+}
+
+fn bench(args: &[&str]) -> ExitCode {
+    let mut command = shell::cargo(["bench", "-p", "rampart-core"]);
+    if !args.is_empty() {
+        command.arg("--").args(args);
+    }
+    match shell::run(&mut command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn gen_corpus(n_objects: &str, out: &str) -> ExitCode {
+    let Ok(n_objects) = n_objects.replace('_', "").parse::<usize>() else {
+        eprintln!("error: N must be a number of objects, such as {}; got '{n_objects}'", corpus::BENCH_OBJECTS);
+        return ExitCode::from(2);
+    };
+    let corpus = corpus::generate(n_objects);
+    if let Err(error) = std::fs::write(out, &corpus.text) {
+        eprintln!("error: could not write {out}: {error}");
+        return ExitCode::FAILURE;
+    }
+    eprintln!("wrote {} objects ({:.2} MB) to {out}", corpus.n_objects, corpus.text.len() as f64 / 1e6);
+    ExitCode::SUCCESS
+}

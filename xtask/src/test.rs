@@ -1,0 +1,150 @@
+//! `cargo xtask test`: the one test command, for people and for CI (`.ci/run`).
+//!
+//! A fixed list of steps, each declaring what it needs installed. The first step ensures
+//! the union of those needs; the others run in order and the first failure stops the run,
+//! naming the step. Every step is timed and a summary closes the run, so a slow or broken
+//! step is obvious in a CI log (which has no terminal: nothing here prompts or assumes
+//! one).
+//!
+//! A later suite adds itself to [`steps`] with its needs, for example
+//! `needs: &[Need::NpmPackages, Need::Chromium]` for Playwright or `&[Need::Postgres]` for
+//! the store tests against PostgreSQL.
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use crate::prerequisites::{Installer, Need};
+use crate::shell::{self, cargo, run};
+
+struct Step {
+    name: &'static str,
+    needs: &'static [Need],
+    run: fn() -> Result<(), String>,
+}
+
+fn steps() -> Vec<Step> {
+    vec![
+        Step { name: "prerequisites", needs: &[], run: prerequisites },
+        Step { name: "rustfmt", needs: &[Need::Rustfmt], run: || run(&mut cargo(["fmt", "--all", "--", "--check"])) },
+        Step {
+            name: "clippy",
+            needs: &[Need::Clippy],
+            run: || run(&mut cargo(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])),
+        },
+        Step {
+            name: "wasm32 build of rampart-core",
+            needs: &[Need::WasmTarget],
+            run: || run(&mut cargo(["build", "-p", "rampart-core", "--target", "wasm32-unknown-unknown"])),
+        },
+        // The SARIF output is validated with the SARIF Multitool from playwright/.
+        Step { name: "tests", needs: &[Need::NpmPackages], run: run_tests },
+    ]
+}
+
+/// Installs (or names) whatever the other steps need.
+fn prerequisites() -> Result<(), String> {
+    let needs: Vec<Need> = steps().iter().flat_map(|step| step.needs.iter().copied()).collect();
+    Installer::detect().ensure_all(&needs)
+}
+
+/// Every test suite of the workspace: nextest when it is installed (faster, clearer
+/// failures), then the doc tests, which nextest does not run; plain `cargo test` otherwise.
+fn run_tests() -> Result<(), String> {
+    let nextest = shell::output(&mut cargo(["nextest", "--version"])).is_some();
+    if nextest {
+        run(&mut cargo(["nextest", "run", "--workspace"]))?;
+        run(&mut cargo(["test", "--workspace", "--doc"]))
+    } else {
+        eprintln!("(cargo-nextest is not installed; using cargo test)");
+        run(&mut cargo(["test", "--workspace"]))
+    }
+}
+
+enum Status {
+    Passed,
+    Failed,
+    NotRun,
+}
+
+pub fn run_all() -> ExitCode {
+    let steps = steps();
+    let started = Instant::now();
+    let total = steps.len();
+    let mut results: Vec<(&str, Status, Duration)> = Vec::new();
+    let mut failure = None;
+    for (position, step) in steps.iter().enumerate() {
+        let name = step.name;
+        if failure.is_some() {
+            results.push((name, Status::NotRun, Duration::ZERO));
+            continue;
+        }
+        eprintln!("\n==> [{}/{total}] {name}", position + 1);
+        let step_started = Instant::now();
+        let outcome = (step.run)();
+        let elapsed = step_started.elapsed();
+        match outcome {
+            Ok(()) => {
+                eprintln!("<== {name}: passed in {}", duration(elapsed));
+                results.push((name, Status::Passed, elapsed));
+            }
+            Err(message) => {
+                eprintln!("<== {name}: FAILED in {}", duration(elapsed));
+                results.push((name, Status::Failed, elapsed));
+                failure = Some((name, message));
+            }
+        }
+    }
+
+    eprintln!("\n==> summary");
+    let width = results.iter().map(|(name, ..)| name.len()).max().unwrap_or(0);
+    for (name, status, elapsed) in &results {
+        let (label, time) = match status {
+            Status::Passed => ("ok  ", duration(*elapsed)),
+            Status::Failed => ("FAIL", duration(*elapsed)),
+            Status::NotRun => ("    ", "not run".to_string()),
+        };
+        eprintln!("  {label}  {name:<width$}  {time:>8}");
+    }
+    eprintln!("  total {}", duration(started.elapsed()));
+    match failure {
+        None => {
+            eprintln!("\nall steps passed");
+            ExitCode::SUCCESS
+        }
+        Some((name, message)) => {
+            eprintln!("\nerror: step '{name}' failed: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `0.8s`, `42.0s`, `3m 07s`.
+fn duration(elapsed: Duration) -> String {
+    let seconds = elapsed.as_secs_f64();
+    if seconds < 60.0 {
+        format!("{seconds:.1}s")
+    } else {
+        let whole = elapsed.as_secs();
+        format!("{}m {:02}s", whole / 60, whole % 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(duration(Duration::from_millis(800)), "0.8s");
+        assert_eq!(duration(Duration::from_secs(187)), "3m 07s");
+    }
+
+    #[test]
+    fn every_step_has_a_distinct_name() {
+        let steps = steps();
+        let mut names: Vec<&str> = steps.iter().map(|step| step.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), steps.len());
+    }
+}
