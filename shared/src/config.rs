@@ -39,6 +39,11 @@ pub struct Config {
     pub excluded_namespaces: Vec<String>,
     /// Pod Security Standards version (`v1.N` or `latest`), when the config pins one.
     pub pss_version: Option<String>,
+    /// RBAC subjects allowed to hold cluster-admin (`Group:kubeadm:cluster-admins`,
+    /// `User:alice@example.com`, `ServiceAccount:argocd/argocd-application-controller`).
+    pub trusted_subjects: Vec<String>,
+    /// Judge system namespaces and built-in `system:` RBAC objects too (left out by default).
+    pub include_system_objects: bool,
 }
 
 impl Default for Config {
@@ -50,6 +55,8 @@ impl Default for Config {
             required_labels: DEFAULT_REQUIRED_LABELS.iter().map(|label| label.to_string()).collect(),
             excluded_namespaces: Vec::new(),
             pss_version: None,
+            trusted_subjects: Vec::new(),
+            include_system_objects: false,
         }
     }
 }
@@ -98,6 +105,23 @@ impl Config {
                 "excludedNamespaces" => {
                     config.excluded_namespaces = strings(value).map_err(|message| error(value, message))?
                 }
+                "trustedSubjects" => {
+                    config.trusted_subjects = strings(value).map_err(|message| error(value, message))?;
+                    for (subject, item) in config.trusted_subjects.iter().zip(value.items()) {
+                        let kind = subject.split_once(':').map(|(kind, _)| kind);
+                        if !matches!(kind, Some("User" | "Group" | "ServiceAccount")) {
+                            return Err(error(
+                                item,
+                                format!("trusted subject '{subject}' must be written Kind:name (User:…, Group:…, or ServiceAccount:namespace/name)"),
+                            ));
+                        }
+                    }
+                }
+                "includeSystemObjects" => {
+                    config.include_system_objects = value
+                        .as_bool()
+                        .ok_or_else(|| error(value, "includeSystemObjects must be true or false".to_string()))?
+                }
                 "pssVersion" => {
                     let text = value.as_text().unwrap_or_default();
                     crate::pss::parse_version(&text).map_err(|message| error(value, message))?;
@@ -110,7 +134,7 @@ impl Config {
                         line: span.line,
                         column: span.column,
                         message: format!(
-                            "unknown setting '{other}'; known settings: disable, severity, allowedRegistries, requiredLabels, excludedNamespaces, pssVersion"
+                            "unknown setting '{other}'; known settings: disable, severity, allowedRegistries, requiredLabels, excludedNamespaces, trustedSubjects, includeSystemObjects, pssVersion"
                         ),
                     });
                 }
@@ -135,8 +159,25 @@ impl Config {
         text.push_str(&format!("allowedRegistries: {}\n", list(&self.allowed_registries)));
         text.push_str(&format!("requiredLabels: {}\n", list(&self.required_labels)));
         text.push_str(&format!("excludedNamespaces: {}\n", list(&self.excluded_namespaces)));
+        text.push_str(&format!("trustedSubjects: {}\n", list(&self.trusted_subjects)));
+        text.push_str(&format!("includeSystemObjects: {}\n", self.include_system_objects));
         text.push_str(&format!("pssVersion: {}\n", self.pss_version.as_deref().unwrap_or("latest")));
         text
+    }
+
+    /// Whether an RBAC subject (`Group`, `system:masters`) is trusted with cluster-admin.
+    pub fn is_trusted_subject(&self, kind: &str, namespace: Option<&str>, name: &str) -> bool {
+        let written = match namespace {
+            Some(namespace) if kind == "ServiceAccount" => format!("{kind}:{namespace}/{name}"),
+            _ => format!("{kind}:{name}"),
+        };
+        self.trusted_subjects.contains(&written)
+    }
+
+    /// Whether rules about namespaces and RBAC leave out this namespace (a system one,
+    /// unless the configuration includes them).
+    pub fn leaves_out_namespace(&self, namespace: &str) -> bool {
+        !self.include_system_objects && crate::index::is_system_namespace(namespace)
     }
 
     pub fn is_disabled(&self, rule_id: &str) -> bool {
@@ -196,7 +237,7 @@ mod tests {
     fn reads_every_setting() {
         let config = Config::parse(
             "rampart.yaml",
-            "disable: [cpu-limit-missing]\nseverity:\n  image-tag-latest: high\nallowedRegistries: [ghcr.io/acme]\nrequiredLabels: [team]\nexcludedNamespaces: [kube-system]\npssVersion: v1.30\n",
+            "disable: [cpu-limit-missing]\nseverity:\n  image-tag-latest: high\nallowedRegistries: [ghcr.io/acme]\nrequiredLabels: [team]\nexcludedNamespaces: [kube-system]\npssVersion: v1.30\ntrustedSubjects: ['Group:kubeadm:cluster-admins', 'ServiceAccount:argocd/controller']\nincludeSystemObjects: yes\n",
         )
         .unwrap();
         assert!(config.is_disabled("cpu-limit-missing"));
@@ -205,6 +246,13 @@ mod tests {
         assert_eq!(config.required_labels, ["team"]);
         assert_eq!(config.excluded_namespaces, ["kube-system"]);
         assert_eq!(config.pss_version.as_deref(), Some("v1.30"));
+        assert!(config.is_trusted_subject("Group", None, "kubeadm:cluster-admins"));
+        assert!(config.is_trusted_subject("ServiceAccount", Some("argocd"), "controller"));
+        assert!(!config.is_trusted_subject("User", None, "kubeadm:cluster-admins"));
+        assert!(config.include_system_objects);
+        assert!(!config.leaves_out_namespace("kube-system"));
+        let error = Config::parse("rampart.yaml", "trustedSubjects: [alice]\n").unwrap_err();
+        assert!(error.message.contains("Kind:name"), "{}", error.message);
     }
 
     #[test]

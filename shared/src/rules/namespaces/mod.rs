@@ -1,7 +1,6 @@
 //! Family `namespaces`: Pod Security enforcement per namespace, admission webhooks and
 //! policy engines, and runtime detection across the cluster.
 
-use crate::index::is_system_namespace;
 use crate::object::Object;
 use crate::rules::{Cx, Rule};
 
@@ -30,8 +29,8 @@ const ENFORCE_PATH: &str = "metadata.labels[\"pod-security.kubernetes.io/enforce
 
 /// For a non-system Namespace: `Some(level)` with the enforced level as written (`None`
 /// when unlabelled). Not a Namespace, or a system one: `None`.
-fn enforced_level(object: &Object) -> Option<Option<&str>> {
-    if !object.is("", "Namespace") || is_system_namespace(&object.name) {
+fn enforced_level<'o>(cx: &Cx<'_>, object: &'o Object) -> Option<Option<&'o str>> {
+    if !object.is("", "Namespace") || cx.config.leaves_out_namespace(&object.name) {
         return None;
     }
     let level = object.labels().get(ENFORCE_LABEL).and_then(|node| node.as_str());

@@ -53,8 +53,8 @@ declare_rule! {
     };
 }
 
-fn check(_cx: &Cx<'_>, object: &Object) -> Outcome {
-    match enforced_level(object) {
+fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
+    match enforced_level(cx, object) {
         Some(Some("baseline")) => Outcome::Checked(vec![Violation::new(
             super::ENFORCE_PATH,
             format!("namespace {} enforces baseline, below restricted", object.name),

@@ -55,8 +55,8 @@ declare_rule! {
     };
 }
 
-fn check(_cx: &Cx<'_>, object: &Object) -> Outcome {
-    let Some(level) = enforced_level(object) else { return Outcome::NotApplicable };
+fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
+    let Some(level) = enforced_level(cx, object) else { return Outcome::NotApplicable };
     match level {
         Some("privileged") => Outcome::Checked(vec![Violation::new(
             super::ENFORCE_PATH,

@@ -1,7 +1,7 @@
 //! `namespace-without-default-deny`: every namespace should start from "deny all".
 
 use crate::declare_rule;
-use crate::index::{effective_namespace, is_system_namespace};
+use crate::index::effective_namespace;
 use crate::object::Object;
 use crate::rules::network::policy::{self, Direction};
 use crate::rules::{Cx, Family, Outcome, Scope, Severity, Violation};
@@ -90,7 +90,7 @@ fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
         }
         (namespace, "metadata.namespace")
     };
-    if is_system_namespace(namespace) || !cx.index.namespace_complete(namespace) {
+    if cx.config.leaves_out_namespace(namespace) || !cx.index.namespace_complete(namespace) {
         return Outcome::NotApplicable;
     }
     let denies = |direction| cx.index.network_policies(namespace).any(|policy| policy::denies_all(policy, direction));

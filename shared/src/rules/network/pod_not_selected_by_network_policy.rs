@@ -1,7 +1,7 @@
 //! `pod-not-selected-by-network-policy`: every workload's pods should be covered by a policy.
 
 use crate::declare_rule;
-use crate::index::{effective_namespace, is_system_namespace};
+use crate::index::effective_namespace;
 use crate::object::Object;
 use crate::rules::network::policy;
 use crate::rules::{Cx, Family, Outcome, Scope, Severity, Violation};
@@ -100,7 +100,7 @@ declare_rule! {
 
 fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
     let namespace = effective_namespace(object);
-    if is_system_namespace(namespace) || !cx.index.namespace_complete(namespace) {
+    if cx.config.leaves_out_namespace(namespace) || !cx.index.namespace_complete(namespace) {
         return Outcome::NotApplicable;
     }
     cx.on_pod(object, |pod, violations| {

@@ -73,8 +73,8 @@ declare_rule! {
     };
 }
 
-fn check(_cx: &Cx<'_>, object: &Object) -> Outcome {
-    check_bindings(object, |binding, violations| {
+fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
+    check_bindings(cx, object, |binding, violations| {
         if DISCOVERY_ROLES.iter().any(|role| binding.grants_cluster_role(role)) {
             return;
         }

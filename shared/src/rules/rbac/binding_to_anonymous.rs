@@ -73,8 +73,8 @@ declare_rule! {
     };
 }
 
-fn check(_cx: &Cx<'_>, object: &Object) -> Outcome {
-    check_bindings(object, |binding, violations| {
+fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
+    check_bindings(cx, object, |binding, violations| {
         for subject in &binding.subjects {
             if ANONYMOUS.iter().any(|name| subject.is_user_or_group(name)) {
                 violations.push(Violation::new(

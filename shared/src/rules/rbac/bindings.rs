@@ -1,7 +1,7 @@
 //! RoleBindings and ClusterRoleBindings: which role they grant, and to which subjects.
 
 use crate::object::Object;
-use crate::rules::{Outcome, Violation};
+use crate::rules::{Cx, Outcome, Violation};
 
 use super::{is_left_out, RBAC_GROUP};
 
@@ -64,9 +64,9 @@ pub const ROLE_NAME_PATH: &str = "roleRef.name";
 
 /// The binding, for RoleBindings and ClusterRoleBindings the family judges; `None` for other
 /// objects and for those left out (see [`is_left_out`]).
-pub fn binding(object: &Object) -> Option<Binding<'_>> {
+pub fn binding<'o>(cx: &Cx<'_>, object: &'o Object) -> Option<Binding<'o>> {
     let is_binding = object.is(RBAC_GROUP, "RoleBinding") || object.is(RBAC_GROUP, "ClusterRoleBinding");
-    if !is_binding || is_left_out(object) {
+    if !is_binding || is_left_out(cx, object) {
         return None;
     }
     let role = object.root.field("roleRef");
@@ -92,8 +92,8 @@ pub fn binding(object: &Object) -> Option<Binding<'_>> {
 }
 
 /// Runs `check` over a binding; not applicable to other objects.
-pub fn check_bindings(object: &Object, check: impl FnOnce(&Binding<'_>, &mut Vec<Violation>)) -> Outcome {
-    match binding(object) {
+pub fn check_bindings(cx: &Cx<'_>, object: &Object, check: impl FnOnce(&Binding<'_>, &mut Vec<Violation>)) -> Outcome {
+    match binding(cx, object) {
         Some(binding) => {
             let mut violations = Vec::new();
             check(&binding, &mut violations);

@@ -74,8 +74,8 @@ declare_rule! {
     };
 }
 
-fn check(_cx: &Cx<'_>, object: &Object) -> Outcome {
-    check_bindings(object, |binding, violations| {
+fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
+    check_bindings(cx, object, |binding, violations| {
         if !binding.grants_cluster_role("cluster-admin") {
             return;
         }
@@ -83,6 +83,7 @@ fn check(_cx: &Cx<'_>, object: &Object) -> Outcome {
             .subjects
             .iter()
             .filter(|subject| !(subject.kind == "Group" && subject.name == "system:masters"))
+            .filter(|subject| !cx.config.is_trusted_subject(subject.kind, subject.namespace, subject.name))
             .map(|subject| subject.label())
             .collect();
         if subjects.is_empty() {

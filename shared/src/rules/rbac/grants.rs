@@ -13,16 +13,16 @@
 //! `*` or the offending verb or resource (`rules[2].verbs[0]`) and names them.
 
 use crate::object::Object;
-use crate::rules::{Outcome, Violation};
+use crate::rules::{Cx, Outcome, Violation};
 use crate::tree::Node;
 
 use super::{is_left_out, RBAC_GROUP};
 
 /// The `rules` of a Role or ClusterRole the family judges; `None` for other objects and for
 /// those left out (see [`is_left_out`]).
-pub fn role_rules(object: &Object) -> Option<&[Node]> {
+pub fn role_rules<'o>(cx: &Cx<'_>, object: &'o Object) -> Option<&'o [Node]> {
     let is_role = object.is(RBAC_GROUP, "Role") || object.is(RBAC_GROUP, "ClusterRole");
-    if !is_role || is_left_out(object) {
+    if !is_role || is_left_out(cx, object) {
         return None;
     }
     Some(object.root.field("rules").items())
@@ -132,8 +132,8 @@ impl Grant {
 
 /// Runs a query over a role: not applicable to other objects, one violation per entry of
 /// `rules[]` that grants something the query asks about.
-pub fn check_roles(object: &Object, query: &Query) -> Outcome {
-    match role_rules(object) {
+pub fn check_roles(cx: &Cx<'_>, object: &Object, query: &Query) -> Outcome {
+    match role_rules(cx, object) {
         Some(rules) => Outcome::Checked(find(rules, query).iter().map(Grant::violation).collect()),
         None => Outcome::NotApplicable,
     }

@@ -6,9 +6,8 @@
 //! Kubernetes creates itself (see [`is_left_out`]), as RULES.md asks: a finding on a
 //! built-in role nobody can change is noise, not advice.
 
-use crate::index::is_system_namespace;
 use crate::object::Object;
-use crate::rules::Rule;
+use crate::rules::{Cx, Rule};
 
 pub mod bindings;
 pub mod grants;
@@ -55,11 +54,14 @@ const BOOTSTRAP_NAMES: [&str; 4] = ["cluster-admin", "admin", "edit", "view"];
 /// carry the bootstrapping label (a look-alike without the label is judged like any other
 /// role). The built-in `cluster-admin` ClusterRoleBinding, which binds only the
 /// `system:masters` group, is left out by the same test.
-pub fn is_left_out(object: &Object) -> bool {
+pub fn is_left_out(cx: &Cx<'_>, object: &Object) -> bool {
+    if cx.config.include_system_objects {
+        return false;
+    }
     if object.name.starts_with("system:") {
         return true;
     }
-    if object.namespace.as_deref().is_some_and(is_system_namespace) {
+    if object.namespace.as_deref().is_some_and(|namespace| cx.config.leaves_out_namespace(namespace)) {
         return true;
     }
     let bootstrapped =

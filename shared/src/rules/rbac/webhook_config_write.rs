@@ -77,8 +77,8 @@ declare_rule! {
     };
 }
 
-fn check(_cx: &Cx<'_>, object: &Object) -> Outcome {
-    check_roles(object, &QUERY)
+fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
+    check_roles(cx, object, &QUERY)
 }
 
 #[cfg(test)]

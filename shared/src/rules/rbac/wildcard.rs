@@ -74,8 +74,8 @@ declare_rule! {
 
 const FIELDS: [&str; 3] = ["verbs", "resources", "apiGroups"];
 
-fn check(_cx: &Cx<'_>, object: &Object) -> Outcome {
-    let Some(rules) = role_rules(object) else { return Outcome::NotApplicable };
+fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
+    let Some(rules) = role_rules(cx, object) else { return Outcome::NotApplicable };
     let violations = rules.iter().enumerate().filter_map(|(index, rule)| wildcard(index, rule)).collect();
     Outcome::Checked(violations)
 }
