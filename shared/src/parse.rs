@@ -9,9 +9,8 @@
 
 use std::collections::HashMap;
 
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Tag};
 use serde::Serialize;
-use yaml_rust2::parser::{Event, Parser, Tag};
-use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use crate::tree::{Entry, Node, Span, Value};
 
@@ -88,7 +87,7 @@ pub fn parse_source(source: &Source, limits: &Limits) -> (Vec<Document>, Vec<Par
     }
     let text = source.text.strip_prefix('\u{feff}').unwrap_or(&source.text);
     for chunk in split_documents(text) {
-        match parse_chunk(&text[chunk.start..chunk.end], chunk.first_line, limits) {
+        match parse_chunk(&text[chunk.start..chunk.end], chunk.start, chunk.first_line, limits) {
             Ok(roots) => {
                 for root in roots {
                     documents.push(Document { index: documents.len(), root });
@@ -166,27 +165,35 @@ enum Frame {
 }
 
 /// Builds trees from parser events within the limits.
-struct Builder<'l> {
+struct Builder<'l, 't> {
     limits: &'l Limits,
+    /// The chunk's text, its byte offset in the source and the first line it holds.
+    text: &'t str,
+    byte_offset: usize,
     line_offset: u32,
+    /// Byte offset in the chunk where each of its lines starts.
+    line_starts: Vec<usize>,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Node>,
     nodes: usize,
     roots: Vec<Node>,
 }
 
-fn parse_chunk(text: &str, first_line: u32, limits: &Limits) -> Result<Vec<Node>, ChunkError> {
+fn parse_chunk(text: &str, byte_offset: usize, first_line: u32, limits: &Limits) -> Result<Vec<Node>, ChunkError> {
+    let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(index, _)| index + 1)).collect();
     let mut builder = Builder {
         limits,
+        text,
+        byte_offset,
         line_offset: first_line - 1,
+        line_starts,
         stack: Vec::new(),
         anchors: HashMap::new(),
         nodes: 0,
         roots: Vec::new(),
     };
-    let mut parser = Parser::new_from_str(text);
-    loop {
-        let (event, marker) = parser.next_token().map_err(|error| {
+    for next in Parser::new_from_str(text) {
+        let (event, span) = next.map_err(|error| {
             let marker = error.marker();
             ChunkError {
                 line: marker.line() as u32 + builder.line_offset,
@@ -197,7 +204,7 @@ fn parse_chunk(text: &str, first_line: u32, limits: &Limits) -> Result<Vec<Node>
         if matches!(event, Event::StreamEnd) {
             break;
         }
-        builder.on_event(event, marker)?;
+        builder.on_event(event, span.start, span.end)?;
     }
     Ok(builder.roots)
 }
@@ -209,9 +216,27 @@ fn describe_scan_error(info: &str) -> String {
     format!("invalid YAML: {info}")
 }
 
-impl Builder<'_> {
+impl Builder<'_, '_> {
     fn span(&self, marker: Marker) -> Span {
-        Span { line: marker.line() as u32 + self.line_offset, column: marker.col() as u32 + 1 }
+        Span {
+            line: marker.line() as u32 + self.line_offset,
+            column: marker.col() as u32 + 1,
+            offset: self.byte_of(marker) as u32,
+        }
+    }
+
+    /// The byte offset in the source of a marker (markers count characters).
+    fn byte_of(&self, marker: Marker) -> usize {
+        let line_start = self.line_starts.get(marker.line().saturating_sub(1)).copied().unwrap_or(self.text.len());
+        let line = &self.text[line_start..];
+        let within = if line.is_char_boundary(marker.col().min(line.len()))
+            && line.as_bytes()[..marker.col().min(line.len())].is_ascii()
+        {
+            marker.col().min(line.len())
+        } else {
+            line.char_indices().nth(marker.col()).map_or(line.len(), |(index, _)| index)
+        };
+        self.byte_offset + line_start + within
     }
 
     fn fail(&self, span: Span, message: String) -> ChunkError {
@@ -232,10 +257,11 @@ impl Builder<'_> {
         Ok(())
     }
 
-    fn on_event(&mut self, event: Event, marker: Marker) -> Result<(), ChunkError> {
+    fn on_event(&mut self, event: Event<'_>, marker: Marker, end_marker: Marker) -> Result<(), ChunkError> {
         let span = self.span(marker);
         match event {
             Event::Scalar(text, style, anchor, tag) => {
+                let end = self.byte_of(end_marker) as u32;
                 self.count(1, span)?;
                 if let Some(Frame::Map { key: key @ None, span: map_span, entries, .. }) = self.stack.last_mut() {
                     // Keys keep their written text: `y:` is the key "y", not a boolean.
@@ -245,12 +271,12 @@ impl Builder<'_> {
                             // the mapping starts where its first key does.
                             *map_span = span;
                         }
-                        *key = Some((text, span));
+                        *key = Some((text.into_owned(), span));
                         return Ok(());
                     }
                 }
-                let value = resolve_scalar(text, style, tag.as_ref());
-                self.finish(Node::new(value, span), anchor)
+                let value = resolve_scalar(text.into_owned(), style, tag.as_deref());
+                self.finish(Node { value, span, end }, anchor)
             }
             Event::Alias(anchor) => {
                 let Some(size) = self.anchors.get(&anchor).map(Node::size) else {
@@ -270,14 +296,19 @@ impl Builder<'_> {
                 self.stack.push(Frame::Map { span, anchor, entries: Vec::new(), key: None });
                 Ok(())
             }
-            Event::SequenceEnd | Event::MappingEnd => match self.stack.pop() {
-                Some(Frame::Seq { span, anchor, items }) => self.finish(Node::new(Value::Seq(items), span), anchor),
-                Some(Frame::Map { span, anchor, entries, .. }) => {
-                    self.finish(Node::new(Value::Map(merge_keys(entries)), span), anchor)
+            Event::SequenceEnd | Event::MappingEnd => {
+                let end = self.byte_of(end_marker) as u32;
+                match self.stack.pop() {
+                    Some(Frame::Seq { span, anchor, items }) => {
+                        self.finish(Node { value: Value::Seq(items), span, end }, anchor)
+                    }
+                    Some(Frame::Map { span, anchor, entries, .. }) => {
+                        self.finish(Node { value: Value::Map(merge_keys(entries)), span, end }, anchor)
+                    }
+                    None => Ok(()),
                 }
-                None => Ok(()),
-            },
-            Event::DocumentStart => {
+            }
+            Event::DocumentStart(_) => {
                 self.anchors.clear();
                 Ok(())
             }
@@ -353,7 +384,7 @@ fn merge_keys(entries: Vec<Entry>) -> Vec<Entry> {
 }
 
 /// Types a scalar the way Kubernetes' YAML decoder (YAML 1.1 rules) does.
-fn resolve_scalar(text: String, style: TScalarStyle, tag: Option<&Tag>) -> Value {
+fn resolve_scalar(text: String, style: ScalarStyle, tag: Option<&Tag>) -> Value {
     if let Some(tag) = tag {
         if tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!" {
             if tag.suffix == "str" {
@@ -364,7 +395,7 @@ fn resolve_scalar(text: String, style: TScalarStyle, tag: Option<&Tag>) -> Value
             }
         }
     }
-    if style != TScalarStyle::Plain {
+    if style != ScalarStyle::Plain {
         return Value::String(text);
     }
     match text.as_str() {
@@ -440,6 +471,10 @@ fn looks_like_float(text: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn lc(span: Span) -> (u32, u32) {
+        (span.line, span.column)
+    }
+
     fn parse(text: &str) -> (Vec<Document>, Vec<ParseError>) {
         parse_source(&Source::new("test.yaml", text), &Limits::default())
     }
@@ -449,13 +484,29 @@ mod tests {
         let (documents, errors) = parse("a: 1\nb:\n  c: [x, \"y\"]\n");
         assert!(errors.is_empty());
         let root = &documents[0].root;
-        assert_eq!(root.entry("b").unwrap().key_span, Span { line: 2, column: 1 });
-        assert_eq!(root.locate("b.c"), Span { line: 3, column: 3 });
-        assert_eq!(root.locate("b.c[1]"), Span { line: 3, column: 10 });
-        assert_eq!(root.locate("b.c[7].missing"), Span { line: 3, column: 3 });
+        assert_eq!(lc(root.entry("b").unwrap().key_span), (2, 1));
+        assert_eq!(lc(root.locate("b.c")), (3, 3));
+        assert_eq!(lc(root.locate("b.c[1]")), (3, 10));
+        assert_eq!(lc(root.locate("b.c[7].missing")), (3, 3));
         let (documents, _) = parse("items:\n- name: app\n  image: x\n");
-        assert_eq!(documents[0].root.locate("items[0]"), Span { line: 2, column: 3 });
-        assert_eq!(documents[0].root.span, Span { line: 1, column: 1 });
+        assert_eq!(lc(documents[0].root.locate("items[0]")), (2, 3));
+        assert_eq!(lc(documents[0].root.span), (1, 1));
+    }
+
+    #[test]
+    fn nodes_know_their_byte_range() {
+        let text = "a: 1\nb: \"héllo\"\nc: [x, yz]\n---\nd: é2\n";
+        let (documents, _) = parse(text);
+        let root = &documents[0].root;
+        let b = root.field("b");
+        assert_eq!(&text[b.span.offset as usize..b.end as usize], "\"héllo\"");
+        let yz = &root.field("c").items()[1];
+        assert_eq!(&text[yz.span.offset as usize..yz.end as usize], "yz");
+        let c = root.field("c");
+        assert_eq!(&text[c.span.offset as usize..c.end as usize], "[x, yz]");
+        let d = documents[1].root.field("d");
+        assert_eq!(&text[d.span.offset as usize..d.end as usize], "é2");
+        assert_eq!(documents[1].root.entry("d").unwrap().key_span.offset as usize, text.find("d:").unwrap());
     }
 
     #[test]
@@ -463,7 +514,7 @@ mod tests {
         let text = "---\na: 1\n---\n# only a comment\n---\nb: [1, 2\nc: 3\n---\nd: 4\n...\n";
         let (documents, errors) = parse(text);
         assert_eq!(documents.len(), 2);
-        assert_eq!(documents[1].root.locate("d"), Span { line: 9, column: 1 });
+        assert_eq!(lc(documents[1].root.locate("d")), (9, 1));
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].line, 7, "{errors:?}");
     }
@@ -472,11 +523,11 @@ mod tests {
     fn crlf_json_and_bom_are_read() {
         let (documents, errors) = parse("\u{feff}a: 1\r\nb:\r\n  - x\r\n");
         assert!(errors.is_empty());
-        assert_eq!(documents[0].root.locate("b[0]"), Span { line: 3, column: 5 });
+        assert_eq!(lc(documents[0].root.locate("b[0]")), (3, 5));
         let (documents, errors) = parse("{\n  \"kind\": \"Pod\",\n  \"spec\": {\"hostPID\": true}\n}\n");
         assert!(errors.is_empty());
         assert_eq!(documents[0].root.at(&["spec", "hostPID"]).unwrap().as_bool(), Some(true));
-        assert_eq!(documents[0].root.locate("spec.hostPID"), Span { line: 3, column: 12 });
+        assert_eq!(lc(documents[0].root.locate("spec.hostPID")), (3, 12));
     }
 
     #[test]

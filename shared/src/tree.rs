@@ -7,11 +7,13 @@
 
 use std::fmt;
 
-/// A position in a source: 1-based line and column (columns count characters).
+/// A position in a source: 1-based line and column (columns count characters), and the
+/// byte offset from the start of the source (what text edits work with).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Span {
     pub line: u32,
     pub column: u32,
+    pub offset: u32,
 }
 
 impl fmt::Display for Span {
@@ -20,11 +22,14 @@ impl fmt::Display for Span {
     }
 }
 
-/// One value of a document with the position where it starts.
+/// One value of a document with the position where it starts and the byte offset where it
+/// ends (exclusive; for a block collection, where the parser saw its end, which may be past
+/// trailing comments).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {
     pub value: Value,
     pub span: Span,
+    pub end: u32,
 }
 
 /// One entry of a mapping: the key (always text, as Kubernetes keys are) and its position.
@@ -47,11 +52,11 @@ pub enum Value {
     Map(Vec<Entry>),
 }
 
-static NULL_NODE: Node = Node { value: Value::Null, span: Span { line: 0, column: 0 } };
+static NULL_NODE: Node = Node { value: Value::Null, span: Span { line: 0, column: 0, offset: 0 }, end: 0 };
 
 impl Node {
     pub fn new(value: Value, span: Span) -> Self {
-        Node { value, span }
+        Node { value, span, end: span.offset }
     }
 
     /// The value under `key` when this node is a mapping.
