@@ -92,6 +92,8 @@ pub struct Finding {
     /// Index of the object in [`Report::objects`].
     #[serde(skip)]
     pub object: usize,
+    /// The edits that would fix it, when its rule has a fix and the source text is known.
+    pub fix: Option<crate::fix::Fix>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -167,6 +169,7 @@ pub fn check_objects(sources: &[Source], objects: Vec<Object>, errors: Vec<Parse
         }
         report.objects.push(result);
     }
+    crate::fix::attach_fixes(&cx, sources, &objects, &mut report.findings);
     for finding in &report.findings {
         if finding.exempted {
             report.summary.exempted += 1;
@@ -283,6 +286,7 @@ fn finding(
         exempted: exemption.is_some(),
         exemption_reason: exemption.clone(),
         object,
+        fix: None,
     }
 }
 

@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod engine;
+pub mod fix;
 pub mod index;
 pub mod object;
 pub mod parse;
@@ -19,5 +20,6 @@ pub mod tree;
 
 pub use config::Config;
 pub use engine::{check, Finding, ObjectReport, Options, Report};
+pub use fix::{Fix, Safety};
 pub use parse::{Limits, ParseError, Source};
 pub use rules::{Rule, Severity, RULES};

@@ -22,6 +22,42 @@ pub struct Object {
     pub namespace: Option<String>,
     pub name: String,
     pub root: Node,
+    /// Where the pod template sits, for workload kinds (worked out once: every pod rule asks).
+    pod_layout: Option<&'static PodLayout>,
+}
+
+/// Where a workload kind keeps its pod template.
+#[derive(Debug)]
+struct PodLayout {
+    template_path: &'static [&'static str],
+    spec_path: &'static str,
+    metadata_path: &'static str,
+}
+
+static POD: PodLayout = PodLayout { template_path: &[], spec_path: "spec", metadata_path: "metadata" };
+static POD_TEMPLATE: PodLayout =
+    PodLayout { template_path: &["template"], spec_path: "template.spec", metadata_path: "template.metadata" };
+static CONTROLLER: PodLayout = PodLayout {
+    template_path: &["spec", "template"],
+    spec_path: "spec.template.spec",
+    metadata_path: "spec.template.metadata",
+};
+static CRON_JOB: PodLayout = PodLayout {
+    template_path: &["spec", "jobTemplate", "spec", "template"],
+    spec_path: "spec.jobTemplate.spec.template.spec",
+    metadata_path: "spec.jobTemplate.spec.template.metadata",
+};
+
+fn pod_layout(group: &str, kind: &str) -> Option<&'static PodLayout> {
+    match (group, kind) {
+        ("", "Pod") => Some(&POD),
+        ("", "PodTemplate") => Some(&POD_TEMPLATE),
+        ("", "ReplicationController")
+        | ("apps" | "extensions", "Deployment" | "ReplicaSet" | "DaemonSet" | "StatefulSet")
+        | ("batch", "Job") => Some(&CONTROLLER),
+        ("batch", "CronJob") => Some(&CRON_JOB),
+        _ => None,
+    }
 }
 
 /// Where an object came from and what it is: what reports print for each object.
@@ -51,14 +87,19 @@ impl Object {
     /// with an empty kind (and counted as not checked).
     pub fn from_node(source: usize, document: usize, root: Node) -> Object {
         let text = |keys: &[&str]| root.at(keys).and_then(Node::as_text).unwrap_or_default();
+        let api_version = text(&["apiVersion"]);
+        let kind = text(&["kind"]);
+        let group = api_version.rsplit_once('/').map_or("", |(group, _)| group);
+        let pod_layout = pod_layout(group, &kind);
         Object {
             source,
             document,
-            api_version: text(&["apiVersion"]),
-            kind: text(&["kind"]),
             namespace: root.at(&["metadata", "namespace"]).and_then(Node::as_text).filter(|ns| !ns.is_empty()),
             name: text(&["metadata", "name"]),
+            api_version,
+            kind,
             root,
+            pod_layout,
         }
     }
 
@@ -111,25 +152,13 @@ impl Object {
 
     /// The pod spec of a workload, with the path it lives at.
     pub fn pod_spec(&self) -> Option<PodSpec<'_>> {
-        let (template_path, spec_path, metadata_path): (&[&str], _, _) = match (self.group(), self.kind.as_str()) {
-            ("", "Pod") => (&[], "spec", "metadata"),
-            ("", "PodTemplate") => (&["template"], "template.spec", "template.metadata"),
-            ("", "ReplicationController")
-            | ("apps" | "extensions", "Deployment" | "ReplicaSet" | "DaemonSet" | "StatefulSet")
-            | ("batch", "Job") => (&["spec", "template"], "spec.template.spec", "spec.template.metadata"),
-            ("batch", "CronJob") => (
-                &["spec", "jobTemplate", "spec", "template"],
-                "spec.jobTemplate.spec.template.spec",
-                "spec.jobTemplate.spec.template.metadata",
-            ),
-            _ => return None,
-        };
-        let template = self.root.at(template_path)?;
+        let layout = self.pod_layout?;
+        let template = self.root.at(layout.template_path)?;
         Some(PodSpec {
             spec: template.field("spec"),
-            path: spec_path,
+            path: layout.spec_path,
             metadata: template.field("metadata"),
-            metadata_path,
+            metadata_path: layout.metadata_path,
         })
     }
 }
@@ -169,15 +198,23 @@ impl ContainerKind {
 pub struct Container<'a> {
     pub node: &'a Node,
     pub kind: ContainerKind,
-    /// Field path of the container, such as `spec.template.spec.containers[1]`.
-    pub path: String,
+    /// Position in its list (`containers[index]`).
+    pub index: usize,
+    /// Field path of the pod spec, such as `spec.template.spec`.
+    pub pod_path: &'static str,
     pub name: &'a str,
 }
 
 impl<'a> Container<'a> {
+    /// Field path of the container, such as `spec.template.spec.containers[1]`. Built on
+    /// demand: most containers pass most rules and never need it.
+    pub fn path(&self) -> String {
+        format!("{}.{}[{}]", self.pod_path, self.kind.field(), self.index)
+    }
+
     /// A field path below this container.
     pub fn path_to(&self, suffix: &str) -> String {
-        format!("{}.{}", self.path, suffix)
+        format!("{}.{}[{}].{}", self.pod_path, self.kind.field(), self.index, suffix)
     }
 
     /// The container's `securityContext` (a null node when absent).
@@ -205,7 +242,8 @@ impl<'a> PodSpec<'a> {
             spec.field(kind.field()).items().iter().enumerate().map(move |(index, node)| Container {
                 node,
                 kind,
-                path: format!("{path}.{}[{index}]", kind.field()),
+                index,
+                pod_path: path,
                 name: node.field("name").as_str().unwrap_or(""),
             })
         })

@@ -101,6 +101,39 @@ pub fn parse_source(source: &Source, limits: &Limits) -> (Vec<Document>, Vec<Par
     (documents, errors)
 }
 
+/// Checks the fast path against the general parser on every document of `text`: where the
+/// fast path reads a document, both must build the very same tree (values, positions,
+/// ends). Returns how many documents the fast path read. For the differential tests.
+#[doc(hidden)]
+pub fn fast_path_agrees(text: &str) -> Result<usize, String> {
+    let limits = Limits::default();
+    let mut fast = 0;
+    for chunk in split_documents(text) {
+        let chunk_text = &text[chunk.start..chunk.end];
+        let Some(node) = crate::fastparse::parse_document(chunk_text, chunk.start, chunk.first_line, limits.max_depth)
+        else {
+            continue;
+        };
+        fast += 1;
+        match parse_chunk_in_full(chunk_text, chunk.start, chunk.first_line, &limits) {
+            Ok(roots) if roots.len() == 1 && roots[0] == node => {}
+            Ok(roots) => {
+                return Err(format!(
+                    "the fast path and the general parser disagree on the document at line {}:\n{chunk_text}\nfast: {node:?}\nfull: {roots:?}",
+                    chunk.first_line
+                ))
+            }
+            Err(error) => {
+                return Err(format!(
+                    "the fast path accepted a document the general parser rejects ({}:{} {}):\n{chunk_text}",
+                    error.line, error.column, error.message
+                ))
+            }
+        }
+    }
+    Ok(fast)
+}
+
 /// A byte range of the source holding one document, and the line it starts on.
 struct Chunk {
     start: usize,
@@ -118,11 +151,12 @@ fn split_documents(text: &str) -> Vec<Chunk> {
     let mut has_content = false;
     let mut offset = 0;
     for (line_number, line) in (1u32..).zip(text.split_inclusive('\n')) {
-        let bare = line.trim_end_matches(['\n', '\r']);
-        let is_marker = |marker: &str| {
-            bare.strip_prefix(marker).is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
-        };
-        if is_marker("---") {
+        let bytes = line.as_bytes();
+        // Only lines starting with `---` or `...` can be markers; the rest matter only
+        // until the current document is known to hold content.
+        let marker =
+            |mark: &[u8]| bytes.starts_with(mark) && matches!(bytes.get(3), None | Some(b' ' | b'\t' | b'\n' | b'\r'));
+        if marker(b"---") {
             // A new document starts here; the text before it is a document of its own
             // when it has content.
             if has_content {
@@ -130,18 +164,18 @@ fn split_documents(text: &str) -> Vec<Chunk> {
                 start = offset;
                 first_line = line_number;
             }
-            let rest = bare[3..].trim();
+            let rest = line[3..].trim();
             has_content = !rest.is_empty() && !rest.starts_with('#');
-        } else if is_marker("...") {
+        } else if marker(b"...") {
             if has_content {
                 chunks.push(Chunk { start, end: offset, first_line });
             }
             start = offset + line.len();
             first_line = line_number + 1;
             has_content = false;
-        } else {
-            let trimmed = bare.trim_start();
-            if !(trimmed.is_empty() || trimmed.starts_with('#') || (bare.starts_with('%') && !has_content)) {
+        } else if !has_content {
+            let trimmed = line.trim();
+            if !(trimmed.is_empty() || trimmed.starts_with('#') || line.starts_with('%')) {
                 has_content = true;
             }
         }
@@ -153,7 +187,8 @@ fn split_documents(text: &str) -> Vec<Chunk> {
     chunks
 }
 
-struct ChunkError {
+#[derive(Debug)]
+pub(crate) struct ChunkError {
     line: u32,
     column: u32,
     message: String,
@@ -180,6 +215,19 @@ struct Builder<'l, 't> {
 }
 
 fn parse_chunk(text: &str, byte_offset: usize, first_line: u32, limits: &Limits) -> Result<Vec<Node>, ChunkError> {
+    if let Some(root) = crate::fastparse::parse_document(text, byte_offset, first_line, limits.max_depth) {
+        return Ok(vec![root]);
+    }
+    parse_chunk_in_full(text, byte_offset, first_line, limits)
+}
+
+/// Parses a chunk with the general YAML parser (what the fast path leaves to it).
+pub(crate) fn parse_chunk_in_full(
+    text: &str,
+    byte_offset: usize,
+    first_line: u32,
+    limits: &Limits,
+) -> Result<Vec<Node>, ChunkError> {
     let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(index, _)| index + 1)).collect();
     let mut builder = Builder {
         limits,
@@ -225,6 +273,19 @@ impl Builder<'_, '_> {
         }
     }
 
+    /// The chunk's text, indexed by source byte offsets minus [`Self::byte_offset`].
+    fn source_text(&self) -> (&str, usize) {
+        (self.text, self.byte_offset)
+    }
+
+    /// Moves a source byte offset back over trailing white space, not before `floor`.
+    fn trim_back(&self, offset: usize, floor: usize) -> usize {
+        let local = offset - self.byte_offset;
+        let floor = floor.saturating_sub(self.byte_offset);
+        let trimmed = self.text[..local].trim_end_matches([' ', '\t', '\r', '\n']).len().max(floor);
+        trimmed + self.byte_offset
+    }
+
     /// The byte offset in the source of a marker (markers count characters).
     fn byte_of(&self, marker: Marker) -> usize {
         let line_start = self.line_starts.get(marker.line().saturating_sub(1)).copied().unwrap_or(self.text.len());
@@ -261,7 +322,8 @@ impl Builder<'_, '_> {
         let span = self.span(marker);
         match event {
             Event::Scalar(text, style, anchor, tag) => {
-                let end = self.byte_of(end_marker) as u32;
+                // Block scalars end where the next token starts; the value ends at its text.
+                let end = self.trim_back(self.byte_of(end_marker), span.offset as usize) as u32;
                 self.count(1, span)?;
                 if let Some(Frame::Map { key: key @ None, span: map_span, entries, .. }) = self.stack.last_mut() {
                     // Keys keep their written text: `y:` is the key "y", not a boolean.
@@ -297,16 +359,21 @@ impl Builder<'_, '_> {
                 Ok(())
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                let end = self.byte_of(end_marker) as u32;
-                match self.stack.pop() {
+                let parser_end = self.trim_back(self.byte_of(end_marker), 0) as u32;
+                let node = match self.stack.pop() {
                     Some(Frame::Seq { span, anchor, items }) => {
-                        self.finish(Node { value: Value::Seq(items), span, end }, anchor)
+                        let end =
+                            collection_end(self.source_text(), span, items.last().map(|item| item.end), parser_end);
+                        (Node { value: Value::Seq(items), span, end }, anchor)
                     }
                     Some(Frame::Map { span, anchor, entries, .. }) => {
-                        self.finish(Node { value: Value::Map(merge_keys(entries)), span, end }, anchor)
+                        let last = entries.last().map(|entry| entry.value.end);
+                        let end = collection_end(self.source_text(), span, last, parser_end);
+                        (Node { value: Value::Map(merge_keys(entries)), span, end }, anchor)
                     }
-                    None => Ok(()),
-                }
+                    None => return Ok(()),
+                };
+                self.finish(node.0, node.1)
             }
             Event::DocumentStart(_) => {
                 self.anchors.clear();
@@ -348,6 +415,22 @@ impl Builder<'_, '_> {
     }
 }
 
+/// Where a collection ends: after its last value, or, for a flow collection (`[…]`,
+/// `{…}`), after its closing bracket. An empty collection ends where the parser says.
+fn collection_end((text, byte_offset): (&str, usize), span: Span, last_child_end: Option<u32>, parser_end: u32) -> u32 {
+    let Some(last) = last_child_end else { return parser_end.max(span.offset) };
+    let start = span.offset as usize - byte_offset;
+    if !matches!(text.as_bytes().get(start), Some(b'[' | b'{')) {
+        return last;
+    }
+    let after = &text[last as usize - byte_offset..];
+    let skipped = after.len() - after.trim_start_matches([' ', '\t', '\r', '\n', ',']).len();
+    match after.as_bytes().get(skipped) {
+        Some(b']' | b'}') => last + skipped as u32 + 1,
+        _ => last,
+    }
+}
+
 /// Mapping keys are text in Kubernetes objects; a scalar key keeps its written form.
 fn key_text(node: &Node) -> String {
     match &node.value {
@@ -381,6 +464,11 @@ fn merge_keys(entries: Vec<Entry>) -> Vec<Entry> {
         }
     }
     own
+}
+
+/// Types an untagged scalar: plain scalars by Kubernetes' rules, quoted ones as strings.
+pub(crate) fn resolve_plain_or_quoted(text: String, plain: bool) -> Value {
+    resolve_scalar(text, if plain { ScalarStyle::Plain } else { ScalarStyle::SingleQuoted }, None)
 }
 
 /// Types a scalar the way Kubernetes' YAML decoder (YAML 1.1 rules) does.

@@ -87,15 +87,34 @@ pub fn level_rules(level: PssLevel, minor: u32) -> Vec<&'static Rule> {
     RULES.iter().copied().filter(|rule| in_level(rule, level, minor)).collect()
 }
 
-/// The highest level met, given which `pss-*` rules failed.
-pub fn level_met(failed: impl Fn(&str) -> bool, minor: u32) -> PssLevel {
-    if level_rules(PssLevel::Restricted, minor).iter().all(|rule| !failed(rule.id)) {
-        PssLevel::Restricted
-    } else if level_rules(PssLevel::Baseline, minor).iter().all(|rule| !failed(rule.id)) {
-        PssLevel::Baseline
-    } else {
-        PssLevel::Privileged
+/// The check sets of both levels at one version, worked out once per check.
+#[derive(Clone, Debug)]
+pub struct LevelSets {
+    baseline: Vec<&'static str>,
+    restricted: Vec<&'static str>,
+}
+
+impl LevelSets {
+    pub fn new(minor: u32) -> LevelSets {
+        let ids = |level| level_rules(level, minor).into_iter().map(|rule| rule.id).collect();
+        LevelSets { baseline: ids(PssLevel::Baseline), restricted: ids(PssLevel::Restricted) }
     }
+
+    /// The highest level met, given which `pss-*` rules failed.
+    pub fn level_met(&self, failed: impl Fn(&str) -> bool) -> PssLevel {
+        if self.restricted.iter().all(|id| !failed(id)) {
+            PssLevel::Restricted
+        } else if self.baseline.iter().all(|id| !failed(id)) {
+            PssLevel::Baseline
+        } else {
+            PssLevel::Privileged
+        }
+    }
+}
+
+/// The highest level met at `minor`, given which `pss-*` rules failed.
+pub fn level_met(failed: impl Fn(&str) -> bool, minor: u32) -> PssLevel {
+    LevelSets::new(minor).level_met(failed)
 }
 
 #[cfg(test)]

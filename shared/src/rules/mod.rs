@@ -133,6 +133,9 @@ pub struct Rule {
     /// The documentation in Markdown, from the rule's doc comment.
     pub docs: &'static str,
     pub check: fn(&Cx<'_>, &Object) -> Outcome,
+    /// Builds the fix of a violation, for rules that have one (their docs then say how
+    /// safe it is under `## Fix safety`).
+    pub fix: Option<crate::fix::FixFn>,
 }
 
 impl std::fmt::Debug for Rule {
@@ -232,13 +235,32 @@ impl Cx<'_> {
 }
 
 /// Declares a rule: the doc comment becomes both rustdoc and the rule's `docs` string.
+/// Every field of [`Rule`] but `docs` is given, in any order; `fix` may be left out (the
+/// rule has no fix).
 #[macro_export]
 macro_rules! declare_rule {
-    ($(#[doc = $doc:literal])* pub static RULE = Rule { $($field:ident $(: $value:expr)?),* $(,)? };) => {
+    ($(#[doc = $doc:literal])* pub static RULE = Rule { $($body:tt)* };) => {
+        $crate::declare_rule!(@fields [$($doc)*] [] [None] $($body)*);
+    };
+    // `fix: value` or `fix` (a function named `fix`): remembered apart, to default it.
+    (@fields $docs:tt [$($done:tt)*] $fix:tt fix: $value:expr $(, $($rest:tt)*)?) => {
+        $crate::declare_rule!(@fields $docs [$($done)*] [Some($value)] $($($rest)*)?);
+    };
+    (@fields $docs:tt [$($done:tt)*] $fix:tt fix $(, $($rest:tt)*)?) => {
+        $crate::declare_rule!(@fields $docs [$($done)*] [Some(fix)] $($($rest)*)?);
+    };
+    (@fields $docs:tt [$($done:tt)*] $fix:tt $field:ident $(, $($rest:tt)*)?) => {
+        $crate::declare_rule!(@fields $docs [$($done)* $field: $field,] $fix $($($rest)*)?);
+    };
+    (@fields $docs:tt [$($done:tt)*] $fix:tt $field:ident: $value:expr $(, $($rest:tt)*)?) => {
+        $crate::declare_rule!(@fields $docs [$($done)* $field: $value,] $fix $($($rest)*)?);
+    };
+    (@fields [$($doc:literal)*] [$($done:tt)*] [$fix:expr]) => {
         $(#[doc = $doc])*
         pub static RULE: $crate::rules::Rule = $crate::rules::Rule {
             docs: concat!($($doc, "\n"),*),
-            $($field $(: $value)?),*
+            fix: $fix,
+            $($done)*
         };
     };
 }

@@ -174,10 +174,22 @@ fn flags_start(tokens: &[(String, String)], has_command: bool, image: &str) -> O
     (!has_command && is_api_server_image(image)).then_some(0)
 }
 
+/// A cheap first look (no allocation): whether the container names the API server (or
+/// hyperkube) anywhere in its command or args, or runs its image. Most containers do not,
+/// and are passed over before their flags are read.
+fn might_run_api_server(container: &crate::object::Container<'_>) -> bool {
+    let named = ["command", "args"]
+        .into_iter()
+        .flat_map(|field| container.node.field(field).items())
+        .any(|item| item.as_str().is_some_and(|text| matches!(program_name(text), "kube-apiserver" | "hyperkube")));
+    named || is_api_server_image(container.node.field("image").as_str().unwrap_or(""))
+}
+
 /// The containers of an object's pod spec that run the kube-apiserver.
 pub fn api_servers(object: &Object) -> Vec<ApiServer<'_>> {
     let Some(pod) = object.pod_spec() else { return Vec::new() };
     pod.containers()
+        .filter(might_run_api_server)
         .filter_map(|container| {
             let mut tokens = Vec::new();
             for field in ["command", "args"] {
@@ -193,7 +205,7 @@ pub fn api_servers(object: &Object) -> Vec<ApiServer<'_>> {
             } else if !container.node.field("args").items().is_empty() {
                 container.path_to("args")
             } else {
-                container.path.clone()
+                container.path()
             };
             Some(ApiServer { flags: Flags::parse(&tokens[start..]), anchor, container })
         })

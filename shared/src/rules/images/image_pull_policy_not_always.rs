@@ -2,6 +2,7 @@
 //! start.
 
 use crate::declare_rule;
+use crate::fix::{Fix, FixCx, Scalar};
 use crate::object::Object;
 use crate::rules::images::reference::ImageReference;
 use crate::rules::{Cx, Family, Outcome, Scope, Severity, Violation};
@@ -53,6 +54,12 @@ declare_rule! {
     ///       - name: registry-credentials
     /// ```
     ///
+    /// ## Fix safety
+    /// Safe: sets `imagePullPolicy: Always`. The kubelet asks the registry for the tag's
+    /// digest at each start and downloads only layers it lacks, so the same image runs; what
+    /// changes is that a registry outage now delays starts, and an image that exists only on the
+    /// node (loaded by hand) can no longer start.
+    ///
     /// ## References
     /// - Hardening guide, layer 4 (image security): "Image Pull Policies"
     pub static RULE = Rule {
@@ -66,6 +73,7 @@ declare_rule! {
         cis: None,
         remediation: "Set `imagePullPolicy: Always` on every container.",
         check,
+        fix,
     };
 }
 
@@ -90,4 +98,8 @@ fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
             violations.push(Violation::new(container.path_to("imagePullPolicy"), message));
         }
     })
+}
+
+fn fix(fix_cx: &FixCx<'_>, object: &Object, violation: &Violation) -> Option<Fix> {
+    Fix::safe(fix_cx.set(object, &violation.path, Scalar::Str("Always")))
 }

@@ -36,6 +36,10 @@ declare_rule! {
     ///     pod-security.kubernetes.io/enforce: restricted
     /// ```
     ///
+    /// ## Fix safety
+    /// Unsafe: raises the label to `pod-security.kubernetes.io/enforce: restricted`. Pods
+    /// that meet baseline but not restricted are refused from then on.
+    ///
     /// ## References
     /// - Pod Security Standards: restricted
     /// - Hardening guide, layer 3 (pod security): "Pod Security Standards"
@@ -50,6 +54,7 @@ declare_rule! {
         cis: None,
         remediation: "Raise the label `pod-security.kubernetes.io/enforce` to `restricted` once the namespace's pods meet it (`rampart check` shows each pod's level).",
         check,
+        fix: super::namespace_pss_not_enforced::fix,
     };
 }
 

@@ -1,6 +1,7 @@
 //! `namespace-pss-not-enforced`: every namespace should enforce a Pod Security level.
 
 use crate::declare_rule;
+use crate::fix::{Fix, FixCx, Scalar};
 use crate::object::Object;
 use crate::rules::namespaces::enforced_level;
 use crate::rules::{Cx, Family, Outcome, Scope, Severity, Violation};
@@ -37,6 +38,11 @@ declare_rule! {
     ///     pod-security.kubernetes.io/warn: restricted
     /// ```
     ///
+    /// ## Fix safety
+    /// Unsafe: labels the Namespace `pod-security.kubernetes.io/enforce: restricted`. Pods
+    /// that do not meet the restricted level are refused from then on (running ones stay until
+    /// they are replaced); check them first (`rampart check` shows each pod's level).
+    ///
     /// ## References
     /// - Pod Security Admission: namespace labels
     /// - Hardening guide, layer 3 (pod security): "Pod Security Standards"
@@ -52,6 +58,7 @@ declare_rule! {
         cis: Some("5.2.1"),
         remediation: "Label the Namespace `pod-security.kubernetes.io/enforce: restricted` (or `baseline` where restricted is not yet possible).",
         check,
+        fix,
     };
 }
 
@@ -68,4 +75,9 @@ fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
             format!("namespace {} has no pod-security.kubernetes.io/enforce label", object.name),
         )]),
     }
+}
+
+/// Labels the Namespace to enforce the restricted level.
+pub(crate) fn fix(fix_cx: &FixCx<'_>, object: &Object, violation: &Violation) -> Option<Fix> {
+    Fix::unsafe_(fix_cx.set(object, &violation.path, Scalar::Str("restricted")))
 }

@@ -2,6 +2,7 @@
 //! escalation (Pod Security Standards, restricted, from policy v1.8).
 
 use crate::declare_rule;
+use crate::fix::{node_at, parent_path, Fix, FixCx, Safety, Scalar};
 use crate::object::Object;
 use crate::pss::PssLevel;
 use crate::rules::{Cx, Family, Outcome, PssCheck, Scope, Severity, Violation};
@@ -50,6 +51,14 @@ declare_rule! {
     ///       allowPrivilegeEscalation: false
     /// ```
     ///
+    /// ## Fix safety
+    /// Safe: sets `allowPrivilegeEscalation: false` on the container (creating its
+    /// `securityContext` when missing). Only a process that gains privileges through a setuid
+    /// binary or file capabilities notices, and a container meant to run unprivileged has no such
+    /// process. Unsafe when the container is privileged or adds `SYS_ADMIN`: the API server
+    /// rejects `allowPrivilegeEscalation: false` beside either, so the fix only works together with
+    /// the fixes of `pss-privileged` and `pss-capabilities-restricted`, which are unsafe.
+    ///
     /// ## References
     /// - Pod Security Standards, restricted: Privilege Escalation (`allowPrivilegeEscalation`)
     /// - Hardening guide, layer 3 (pod security)
@@ -65,6 +74,7 @@ declare_rule! {
         cis: Some("5.2.6"),
         remediation: "Set `securityContext.allowPrivilegeEscalation: false` on every container.",
         check,
+        fix,
     };
 }
 
@@ -82,6 +92,20 @@ fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
             violations.push(Violation::new(container.path_to("securityContext.allowPrivilegeEscalation"), message));
         }
     })
+}
+
+fn fix(fix_cx: &FixCx<'_>, object: &Object, violation: &Violation) -> Option<Fix> {
+    let container = parent_path(&violation.path, "securityContext.allowPrivilegeEscalation")?;
+    let context = node_at(&object.root, container)?.field("securityContext");
+    let privileged = context.field("privileged").as_bool() == Some(true);
+    let sys_admin = context
+        .field("capabilities")
+        .field("add")
+        .items()
+        .iter()
+        .any(|added| matches!(added.as_str(), Some("SYS_ADMIN" | "CAP_SYS_ADMIN")));
+    let safety = if privileged || sys_admin { Safety::Unsafe } else { Safety::Safe };
+    Fix::with(safety, fix_cx.set(object, &violation.path, Scalar::Bool(false)))
 }
 
 #[cfg(test)]

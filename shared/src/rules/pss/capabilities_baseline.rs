@@ -2,6 +2,7 @@
 //! runtime grants by default (Pod Security Standards, baseline).
 
 use crate::declare_rule;
+use crate::fix::{Fix, FixCx};
 use crate::object::Object;
 use crate::pss::PssLevel;
 use crate::rules::{Cx, Family, Outcome, PssCheck, Scope, Severity, Violation};
@@ -53,6 +54,11 @@ declare_rule! {
     ///         add: ["NET_BIND_SERVICE"]
     /// ```
     ///
+    /// ## Fix safety
+    /// Unsafe: removes each added capability outside the baseline set (the whole `add`
+    /// list when none of it is allowed). The application loses a capability it asked for; what
+    /// it did with it stops working.
+    ///
     /// ## References
     /// - Pod Security Standards, baseline: Capabilities (`capabilities_baseline`)
     /// - Hardening guide, layer 3 (pod security)
@@ -68,6 +74,7 @@ declare_rule! {
         cis: Some("5.2.9"),
         remediation: "Remove every capability outside the runtime's default set from `securityContext.capabilities.add`.",
         check,
+        fix,
     };
 }
 
@@ -103,5 +110,11 @@ fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
                 }
             }
         }
+    })
+}
+
+fn fix(fix_cx: &FixCx<'_>, object: &Object, violation: &Violation) -> Option<Fix> {
+    super::remove_added_capability(fix_cx, object, violation, |name| {
+        BASELINE_CAPABILITIES.contains(&name.strip_prefix("CAP_").unwrap_or(name))
     })
 }

@@ -2,6 +2,7 @@
 //! back only `NET_BIND_SERVICE` (Pod Security Standards, restricted, from policy v1.22).
 
 use crate::declare_rule;
+use crate::fix::{Fix, FixCx, Scalar};
 use crate::object::Object;
 use crate::pss::PssLevel;
 use crate::rules::{Cx, Family, Outcome, PssCheck, Scope, Severity, Violation};
@@ -58,6 +59,13 @@ declare_rule! {
     ///         add: ["NET_BIND_SERVICE"]
     /// ```
     ///
+    /// ## Fix safety
+    /// Unsafe: adds `ALL` to `capabilities.drop` (creating the list and its parents when
+    /// missing) and removes every added capability but `NET_BIND_SERVICE`. An application that
+    /// needs a capability of the runtime's default set (`CHOWN` for an entrypoint that changes
+    /// file owners, `SETUID`/`SETGID` for one that switches users, `NET_BIND_SERVICE` to bind a
+    /// port below 1024 without adding it back) fails at run time, which the manifest cannot show.
+    ///
     /// ## References
     /// - Pod Security Standards, restricted: Capabilities (`capabilities_restricted`)
     /// - Hardening guide, layer 3 (pod security)
@@ -78,6 +86,7 @@ declare_rule! {
         cis: Some("5.2.10"),
         remediation: "Set `capabilities.drop: [\"ALL\"]` on every container and add back at most `NET_BIND_SERVICE`.",
         check,
+        fix,
     };
 }
 
@@ -106,4 +115,11 @@ fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
             }
         }
     })
+}
+
+fn fix(fix_cx: &FixCx<'_>, object: &Object, violation: &Violation) -> Option<Fix> {
+    if violation.path.ends_with(".capabilities.drop") {
+        return Fix::unsafe_(fix_cx.add_item(object, &violation.path, Scalar::Str("ALL")));
+    }
+    super::remove_added_capability(fix_cx, object, violation, |name| name == "NET_BIND_SERVICE")
 }

@@ -2,6 +2,7 @@
 //! (Pod Security Standards, baseline).
 
 use crate::declare_rule;
+use crate::fix::{Fix, FixCx};
 use crate::object::Object;
 use crate::pss::PssLevel;
 use crate::rules::{Cx, Family, Outcome, PssCheck, Scope, Severity, Violation};
@@ -45,6 +46,11 @@ declare_rule! {
     ///     image: nicolaka/netshoot:v0.13
     /// ```
     ///
+    /// ## Fix safety
+    /// Unsafe: removes `hostNetwork`, `hostPID` or `hostIPC` set to `true`. A pod that
+    /// serves on the node's address, watches the node's processes or talks to the node's
+    /// daemons (a control-plane component, a monitoring agent) no longer can.
+    ///
     /// ## References
     /// - Pod Security Standards, baseline: Host Namespaces (`hostNamespaces`)
     /// - Hardening guide, layer 3 (pod security)
@@ -60,6 +66,7 @@ declare_rule! {
         cis: Some("5.2.3"),
         remediation: "Remove `hostNetwork`, `hostPID` and `hostIPC` from the pod spec (or set them to false).",
         check,
+        fix,
     };
 }
 
@@ -79,4 +86,8 @@ fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
             }
         }
     })
+}
+
+fn fix(fix_cx: &FixCx<'_>, object: &Object, violation: &Violation) -> Option<Fix> {
+    Fix::unsafe_(fix_cx.remove(object, &violation.path))
 }

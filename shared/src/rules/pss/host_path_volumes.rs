@@ -2,6 +2,7 @@
 //! (Pod Security Standards, baseline).
 
 use crate::declare_rule;
+use crate::fix::{Fix, FixCx};
 use crate::object::Object;
 use crate::pss::PssLevel;
 use crate::rules::{Cx, Family, Outcome, PssCheck, Scope, Severity, Violation};
@@ -57,6 +58,11 @@ declare_rule! {
     ///     emptyDir: {}
     /// ```
     ///
+    /// ## Fix safety
+    /// Unsafe: replaces the `hostPath` source with `emptyDir: {}`, so the pod still starts
+    /// with its mounts, but what it read from or wrote to the node (a socket, logs, the node's
+    /// configuration) is gone: the mount is an empty scratch directory.
+    ///
     /// ## References
     /// - Pod Security Standards, baseline: HostPath Volumes (`hostPathVolumes`)
     /// - Hardening guide, layer 3 (pod security)
@@ -72,6 +78,7 @@ declare_rule! {
         cis: Some("5.2.12"),
         remediation: "Replace the hostPath volume with an emptyDir, a ConfigMap, a Secret or a PersistentVolumeClaim.",
         check,
+        fix,
     };
 }
 
@@ -91,4 +98,12 @@ fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
             ));
         }
     })
+}
+
+/// Replaces a `hostPath` volume source with an empty scratch directory.
+pub(crate) fn fix(fix_cx: &FixCx<'_>, object: &Object, violation: &Violation) -> Option<Fix> {
+    if !violation.path.ends_with(".hostPath") {
+        return None;
+    }
+    Fix::unsafe_(fix_cx.replace_entry(object, &violation.path, "emptyDir", "{}"))
 }

@@ -2,6 +2,7 @@
 //! baseline).
 
 use crate::declare_rule;
+use crate::fix::{Fix, FixCx};
 use crate::object::Object;
 use crate::pss::PssLevel;
 use crate::rules::{Cx, Family, Outcome, PssCheck, Scope, Severity, Violation};
@@ -48,6 +49,10 @@ declare_rule! {
     ///     - containerPort: 80
     /// ```
     ///
+    /// ## Fix safety
+    /// Unsafe: removes the `hostPort` from the container port. Clients that reached the
+    /// pod on the node's address must go through a Service instead.
+    ///
     /// ## References
     /// - Pod Security Standards, baseline: Host Ports (`hostPorts`)
     /// - Hardening guide, layer 3 (pod security)
@@ -63,6 +68,7 @@ declare_rule! {
         cis: Some("5.2.13"),
         remediation: "Remove `hostPort` from the container's ports and expose the pod through a Service instead.",
         check,
+        fix,
     };
 }
 
@@ -90,4 +96,8 @@ fn binds_host_port(host_port: &Node) -> bool {
         Some(number) => number != 0,
         None => !host_port.is_null(),
     }
+}
+
+fn fix(fix_cx: &FixCx<'_>, object: &Object, violation: &Violation) -> Option<Fix> {
+    Fix::unsafe_(fix_cx.remove(object, &violation.path))
 }

@@ -5,7 +5,8 @@
 //! the Windows exemptions of v1.25 and the user-namespace relaxations of v1.35.
 
 use crate::object::{Object, PodSpec};
-use crate::rules::{Cx, Rule};
+use crate::fix::{node_at, Fix, FixCx};
+use crate::rules::{Cx, Rule, Violation};
 use crate::tree::join_key;
 
 pub mod allow_privilege_escalation;
@@ -75,6 +76,22 @@ fn user_namespace_relaxation(cx: &Cx<'_>, pod: &PodSpec<'_>) -> bool {
 /// The field path of one of the pod's annotations (the template's, for a controller).
 fn annotation_path(pod: &PodSpec<'_>, key: &str) -> String {
     join_key(&format!("{}.annotations", pod.metadata_path), key)
+}
+
+/// The fix of an added capability outside `allowed`: the item is removed, or the whole
+/// `add` list when none of its items is allowed (an empty `add:` would be left behind).
+/// Unsafe: the process loses a capability the manifest asked for.
+fn remove_added_capability(
+    fix_cx: &FixCx<'_>,
+    object: &Object,
+    violation: &Violation,
+    allowed: impl Fn(&str) -> bool,
+) -> Option<Fix> {
+    let (add_path, _) = violation.path.rsplit_once('[')?;
+    let add = node_at(&object.root, add_path)?;
+    let keeps_one = add.items().iter().any(|item| item.as_text().is_some_and(|name| allowed(&name)));
+    let target = if keeps_one { violation.path.as_str() } else { add_path };
+    Fix::unsafe_(fix_cx.remove(object, target))
 }
 
 /// Runs single rules over inline manifests, for the focused tests of the rule files.

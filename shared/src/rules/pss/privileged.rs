@@ -1,6 +1,7 @@
 //! `pss-privileged`: containers must not run privileged (Pod Security Standards, baseline).
 
 use crate::declare_rule;
+use crate::fix::{Fix, FixCx};
 use crate::object::Object;
 use crate::pss::PssLevel;
 use crate::rules::{Cx, Family, Outcome, PssCheck, Scope, Severity, Violation};
@@ -44,6 +45,11 @@ declare_rule! {
     ///       privileged: false
     /// ```
     ///
+    /// ## Fix safety
+    /// Unsafe: removes `privileged: true`. Whatever needed the host's devices or every
+    /// capability (a CNI or storage driver, a node agent) stops working; such workloads belong in
+    /// a namespace exempt from the restricted level, not fixed.
+    ///
     /// ## References
     /// - Pod Security Standards, baseline: Privileged Containers (`privileged`)
     /// - Hardening guide, layer 3 (pod security)
@@ -59,6 +65,7 @@ declare_rule! {
         cis: Some("5.2.2"),
         remediation: "Remove `privileged: true` from the container's securityContext (or set it to false).",
         check,
+        fix,
     };
 }
 
@@ -73,4 +80,8 @@ fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
             }
         }
     })
+}
+
+fn fix(fix_cx: &FixCx<'_>, object: &Object, violation: &Violation) -> Option<Fix> {
+    Fix::unsafe_(fix_cx.remove(object, &violation.path))
 }

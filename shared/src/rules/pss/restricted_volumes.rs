@@ -63,6 +63,11 @@ declare_rule! {
     ///       claimName: web-content
     /// ```
     ///
+    /// ## Fix safety
+    /// Unsafe, and only for `hostPath`: the source becomes `emptyDir: {}`, an empty
+    /// scratch directory instead of the node's files. Other volume types (NFS, cloud disks) need
+    /// a PersistentVolumeClaim that only a person can set up: no automatic fix.
+    ///
     /// ## References
     /// - Pod Security Standards, restricted: Volume Types (`restrictedVolumes`)
     /// - Hardening guide, layer 3 (pod security)
@@ -82,6 +87,7 @@ declare_rule! {
         cis: None,
         remediation: "Use a PersistentVolumeClaim, ConfigMap, Secret, emptyDir, projected, CSI or ephemeral volume instead.",
         check,
+        fix: super::host_path_volumes::fix,
     };
 }
 

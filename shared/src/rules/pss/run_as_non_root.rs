@@ -3,6 +3,7 @@
 //! namespace.
 
 use crate::declare_rule;
+use crate::fix::{node_at, parent_path, Fix, FixCx, Scalar};
 use crate::object::Object;
 use crate::pss::PssLevel;
 use crate::rules::{Cx, Family, Outcome, PssCheck, Scope, Severity, Violation};
@@ -50,6 +51,13 @@ declare_rule! {
     ///     image: nginxinc/nginx-unprivileged:1.27
     /// ```
     ///
+    /// ## Fix safety
+    /// Unsafe: sets `runAsNonRoot: true` in the pod's `securityContext` (and turns a
+    /// container's own `false` into `true`). The kubelet then refuses to start a container whose
+    /// image runs as root and names no other user, and many images do (the official `nginx` one
+    /// among them): the pod stays in `CreateContainerConfigError` until the image or `runAsUser`
+    /// changes.
+    ///
     /// ## References
     /// - Pod Security Standards, restricted: Running as Non-root (`runAsNonRoot`)
     /// - Hardening guide, layer 3 (pod security)
@@ -65,6 +73,7 @@ declare_rule! {
         cis: Some("5.2.7"),
         remediation: "Set `runAsNonRoot: true` in the pod's securityContext and remove any `runAsNonRoot: false`.",
         check,
+        fix,
     };
 }
 
@@ -89,6 +98,22 @@ fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
             violations.push(Violation::new(container.path_to("securityContext.runAsNonRoot"), message));
         }
     })
+}
+
+fn fix(fix_cx: &FixCx<'_>, object: &Object, violation: &Violation) -> Option<Fix> {
+    let pod_path = object.pod_spec()?.path_to("securityContext.runAsNonRoot");
+    let target = match parent_path(&violation.path, "securityContext.runAsNonRoot") {
+        Some(container) if violation.path != pod_path => {
+            let own = node_at(&object.root, container)?.field("securityContext").field("runAsNonRoot");
+            if own.as_bool() == Some(false) {
+                violation.path.clone()
+            } else {
+                pod_path
+            }
+        }
+        _ => pod_path,
+    };
+    Fix::unsafe_(fix_cx.set(object, &target, Scalar::Bool(true)))
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! user namespace.
 
 use crate::declare_rule;
+use crate::fix::{Fix, FixCx};
 use crate::object::Object;
 use crate::pss::PssLevel;
 use crate::rules::{Cx, Family, Outcome, PssCheck, Scope, Severity, Violation};
@@ -53,6 +54,12 @@ declare_rule! {
     ///     image: nginxinc/nginx-unprivileged:1.27
     /// ```
     ///
+    /// ## Fix safety
+    /// Unsafe: removes `runAsUser: 0`, so the image's own user applies (pair it with
+    /// `runAsNonRoot: true`, the fix of `pss-run-as-non-root`, so a root image is refused rather
+    /// than run). An application that needs root to start then fails until its image names a
+    /// non-root user or `runAsUser` names one.
+    ///
     /// ## References
     /// - Pod Security Standards, restricted: Running as Non-root user (`runAsUser`)
     /// - Hardening guide, layer 3 (pod security)
@@ -68,6 +75,7 @@ declare_rule! {
         cis: Some("5.2.7"),
         remediation: "Set `runAsUser` to a non-zero UID (or remove it and set `runAsNonRoot: true`).",
         check,
+        fix,
     };
 }
 
@@ -91,4 +99,8 @@ fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
             }
         }
     })
+}
+
+fn fix(fix_cx: &FixCx<'_>, object: &Object, violation: &Violation) -> Option<Fix> {
+    Fix::unsafe_(fix_cx.remove(object, &violation.path))
 }

@@ -56,6 +56,11 @@ declare_rule! {
     ///     image: nginx:1.27
     /// ```
     ///
+    /// ## Fix safety
+    /// Unsafe: replaces the invalid profile type with `RuntimeDefault` (annotations are left
+    /// to a person). The runtime's default profile blocks system calls that some tools make
+    /// (`unshare`, `mount`, `ptrace`); an application that needs one fails with `EPERM`.
+    ///
     /// ## References
     /// - Pod Security Standards, baseline: Seccomp (`seccompProfile_baseline`)
     /// - Hardening guide, layer 3 (pod security)
@@ -71,6 +76,7 @@ declare_rule! {
         cis: Some("5.7.2"),
         remediation: "Use the seccomp profile type `RuntimeDefault` (or a `Localhost` profile) instead of `Unconfined`.",
         check,
+        fix: super::seccomp_profile_restricted::fix,
     };
 }
 

@@ -3,6 +3,7 @@
 //! v1.19).
 
 use crate::declare_rule;
+use crate::fix::{node_at, parent_path, Fix, FixCx, Scalar};
 use crate::object::Object;
 use crate::pss::PssLevel;
 use crate::rules::{Cx, Family, Outcome, PssCheck, Scope, Severity, Violation};
@@ -58,6 +59,13 @@ declare_rule! {
     ///     image: nginx:1.27
     /// ```
     ///
+    /// ## Fix safety
+    /// Unsafe: sets `seccompProfile.type: RuntimeDefault` in the pod's `securityContext`
+    /// (or replaces a container's own invalid type). The runtime's default profile blocks system
+    /// calls few applications make, but some do (`unshare` and `mount` in build tools, `ptrace` in
+    /// debuggers and profilers, the sandbox of headless browsers); those fail with `EPERM`, which
+    /// only running the workload shows.
+    ///
     /// ## References
     /// - Pod Security Standards, restricted: Seccomp (`seccompProfile_restricted`)
     /// - Hardening guide, layer 3 (pod security)
@@ -78,6 +86,7 @@ declare_rule! {
         cis: Some("5.7.2"),
         remediation: "Set `seccompProfile.type: RuntimeDefault` (or a `Localhost` profile) in the pod's securityContext.",
         check,
+        fix,
     };
 }
 
@@ -109,4 +118,27 @@ fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
             violations.push(Violation::new(container.path_to("securityContext.seccompProfile.type"), message));
         }
     })
+}
+
+/// Sets `RuntimeDefault` where the violation is: the pod's profile, a container's own
+/// invalid profile, or (for a container that has none) the pod's.
+pub(crate) fn fix(fix_cx: &FixCx<'_>, object: &Object, violation: &Violation) -> Option<Fix> {
+    let pod_type = object.pod_spec()?.path_to("securityContext.seccompProfile.type");
+    let container = parent_path(&violation.path, "securityContext.seccompProfile.type")?;
+    let target = if violation.path == pod_type {
+        pod_type
+    } else {
+        let profile = node_at(&object.root, container)?.field("securityContext").field("seccompProfile");
+        if profile.is_null() {
+            pod_type
+        } else {
+            violation.path.clone()
+        }
+    };
+    let profile_path = target.strip_suffix(".type")?;
+    // `localhostProfile` is only valid beside `type: Localhost`; leave such a profile to a person.
+    if node_at(&object.root, profile_path).is_some_and(|profile| profile.get("localhostProfile").is_some()) {
+        return None;
+    }
+    Fix::unsafe_(fix_cx.set(object, &target, Scalar::Str("RuntimeDefault")))
 }

@@ -1,6 +1,7 @@
 //! `read-only-root-filesystem`: containers should not be able to write to their image.
 
 use crate::declare_rule;
+use crate::fix::{Fix, FixCx, Scalar};
 use crate::object::Object;
 use crate::rules::{Cx, Family, Outcome, Scope, Severity, Violation};
 
@@ -49,6 +50,11 @@ declare_rule! {
     ///         emptyDir: {}
     /// ```
     ///
+    /// ## Fix safety
+    /// Unsafe: sets `readOnlyRootFilesystem: true`. An application that writes anywhere
+    /// outside its volumes (`/tmp`, a cache, a pid file) fails at run time; mount an `emptyDir`
+    /// where it writes.
+    ///
     /// ## References
     /// - Hardening guide, layer 3 (pod security): "Read-only root filesystem"
     /// - CIS Kubernetes Benchmark 5.7.3 (apply security context)
@@ -63,6 +69,7 @@ declare_rule! {
         cis: Some("5.7.3"),
         remediation: "Set `securityContext.readOnlyRootFilesystem: true` and mount an emptyDir where the application must write.",
         check,
+        fix,
     };
 }
 
@@ -77,4 +84,8 @@ fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
             }
         }
     })
+}
+
+fn fix(fix_cx: &FixCx<'_>, object: &Object, violation: &Violation) -> Option<Fix> {
+    Fix::unsafe_(fix_cx.set(object, &violation.path, Scalar::Bool(true)))
 }

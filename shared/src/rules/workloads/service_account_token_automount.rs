@@ -1,6 +1,7 @@
 //! `service-account-token-automount`: a pod should not get an API token it does not use.
 
 use crate::declare_rule;
+use crate::fix::{Fix, FixCx, Scalar};
 use crate::index::effective_namespace;
 use crate::object::Object;
 use crate::rules::workloads::default_service_account::service_account_name;
@@ -55,6 +56,11 @@ declare_rule! {
     ///         image: registry.example.com/myapp:2.0.0
     /// ```
     ///
+    /// ## Fix safety
+    /// Unsafe: sets `automountServiceAccountToken: false` on the pod. An application
+    /// that calls the Kubernetes API (an operator, a controller, a client library reading the
+    /// in-cluster configuration) loses its credentials.
+    ///
     /// ## References
     /// - Hardening guide, layer 2 (RBAC): "Service Account Best Practices"
     /// - CIS Kubernetes Benchmark 5.1.6 (ensure that Service Account Tokens are only mounted where necessary)
@@ -69,6 +75,7 @@ declare_rule! {
         cis: Some("5.1.6"),
         remediation: "Set `automountServiceAccountToken: false` on the pod (or on its ServiceAccount) unless the application calls the Kubernetes API.",
         check,
+        fix,
     };
 }
 
@@ -98,6 +105,10 @@ fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
         };
         violations.push(Violation::new(path, message));
     })
+}
+
+fn fix(fix_cx: &FixCx<'_>, object: &Object, violation: &Violation) -> Option<Fix> {
+    Fix::unsafe_(fix_cx.set(object, &violation.path, Scalar::Bool(false)))
 }
 
 #[cfg(test)]
