@@ -159,10 +159,11 @@ pub fn check_objects(sources: &[Source], objects: Vec<Object>, errors: Vec<Parse
         errors,
         summary: Summary::default(),
     };
+    let levels = pss::LevelSets::new(options.pss_version);
     for object in &objects {
         let source_name = sources.get(object.source).map_or("", |source| source.name.as_str());
         let object_position = report.objects.len();
-        let result = check_object(&cx, object, source_name, object_position, &mut report.findings);
+        let result = check_object(&cx, &levels, object, source_name, object_position, &mut report.findings);
         report.summary.objects += 1;
         if !result.checked {
             report.summary.not_checked += 1;
@@ -184,6 +185,7 @@ pub fn check_objects(sources: &[Source], objects: Vec<Object>, errors: Vec<Parse
 
 fn check_object(
     cx: &Cx<'_>,
+    levels: &pss::LevelSets,
     object: &Object,
     source_name: &str,
     object_position: usize,
@@ -255,7 +257,7 @@ fn check_object(
         }
     }
     if pss_applied {
-        result.pss = Some(pss::level_met(|id| pss_failed.contains(&id), cx.pss_version));
+        result.pss = Some(levels.level_met(|id| pss_failed.contains(&id)));
     }
     result.score = tally.score();
     result.grade = result.score.map(score::grade);

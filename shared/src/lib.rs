@@ -8,6 +8,7 @@
 pub mod config;
 pub mod engine;
 pub mod fix;
+mod fastparse;
 pub mod index;
 pub mod object;
 pub mod parse;
