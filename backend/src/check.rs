@@ -11,8 +11,9 @@ use std::fs;
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
+use rampart_core::fix::{self, FixedSource};
 use rampart_core::report;
-use rampart_core::{Config, Options, Source};
+use rampart_core::{Config, Options, Safety, Source};
 
 use crate::cli::{CheckArgs, Format};
 
@@ -74,17 +75,45 @@ pub fn run(args: &CheckArgs) -> u8 {
     }
 
     let options = Options { config, pss_version, complete: args.complete, ..Options::default() };
+    let mut report_to_stderr = false;
+    if args.fix || args.diff {
+        let safety = if args.unsafe_fixes { Safety::Unsafe } else { Safety::Safe };
+        let fixed = fix::apply(&inputs.sources, &options, safety);
+        if args.diff {
+            write_stdout(&diff(&inputs.sources, &fixed));
+            return if inputs.failed {
+                EXIT_ERROR
+            } else if fixed.iter().any(|source| source.changed) {
+                EXIT_FINDINGS
+            } else {
+                EXIT_CLEAN
+            };
+        }
+        report_to_stderr = inputs.sources.iter().any(|source| source.name == "-");
+        if !write_fixed(&fixed, &inputs.sources) {
+            inputs.failed = true;
+        }
+        for (source, fixed) in inputs.sources.iter_mut().zip(fixed) {
+            source.text = fixed.text;
+        }
+    }
     let result = rampart_core::check(&inputs.sources, &options);
     let output = match args.output {
         Format::Text => {
             let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
-            report::text::render(&result, &inputs.sources, io::stdout().is_terminal() && !no_color)
+            let terminal = if report_to_stderr { io::stderr().is_terminal() } else { io::stdout().is_terminal() };
+            report::text::render(&result, &inputs.sources, terminal && !no_color)
         }
         Format::Json => report::json(&result),
         Format::Sarif => report::sarif::render(&result, &inputs.sources),
         Format::Junit => report::junit::render(&result, &inputs.sources),
     };
-    write_stdout(&output);
+    if report_to_stderr {
+        // stdout carries the fixed manifest.
+        eprint!("{output}");
+    } else {
+        write_stdout(&output);
+    }
     if args.output != Format::Text {
         // The text report shows parse errors itself; other formats carry them inside the
         // document, where a person reading the CI log would not see why the check failed.
@@ -101,6 +130,59 @@ pub fn run(args: &CheckArgs) -> u8 {
     } else {
         EXIT_CLEAN
     }
+}
+
+/// Writes fixed sources back: files in place (only those that changed), stdin's text to
+/// stdout (always, so `rampart check --fix - < in.yaml > out.yaml` works unchanged too).
+/// Says on stderr how many fixes went where; false when a file could not be written.
+fn write_fixed(fixed: &[FixedSource], sources: &[Source]) -> bool {
+    let mut written = true;
+    let mut fixes = 0;
+    let mut files = 0;
+    for (fixed, source) in fixed.iter().zip(sources) {
+        fixes += fixed.fixes;
+        if source.name == "-" {
+            write_stdout(&fixed.text);
+            files += usize::from(fixed.changed);
+            continue;
+        }
+        if !fixed.changed {
+            continue;
+        }
+        match fs::write(&source.name, &fixed.text) {
+            Ok(()) => files += 1,
+            Err(error) => {
+                eprintln!("error: cannot write the fixed '{}': {}", source.name, describe(&error));
+                written = false;
+            }
+        }
+    }
+    let noun = |count: usize, one: &str, many: &str| format!("{count} {}", if count == 1 { one } else { many });
+    eprintln!("fixed {} in {}", noun(fixes, "finding", "findings"), noun(files, "file", "files"));
+    written
+}
+
+/// The fixes as a unified diff (`--- a/name`, `+++ b/name`, 3 lines of context), one file
+/// after the other.
+fn diff(sources: &[Source], fixed: &[FixedSource]) -> String {
+    let mut out = String::new();
+    for (source, fixed) in sources.iter().zip(fixed) {
+        if !fixed.changed {
+            continue;
+        }
+        let name = if source.name == "-" { "<stdin>" } else { source.name.as_str() };
+        // git's `a/` and `b/` prefixes, which `git apply` and `patch -p1` expect, for
+        // relative paths; an absolute path is shown as it is.
+        let (old_name, new_name) = if name.starts_with('/') {
+            (name.to_string(), name.to_string())
+        } else {
+            (format!("a/{name}"), format!("b/{name}"))
+        };
+        let diff = similar::TextDiff::from_lines(source.text.as_str(), fixed.text.as_str());
+        let unified = diff.unified_diff().context_radius(3).header(&old_name, &new_name).to_string();
+        out.push_str(&unified);
+    }
+    out
 }
 
 /// Reads the configuration named by `--config`, or `./rampart.yaml` when it exists;

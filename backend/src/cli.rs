@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use rampart_core::Severity;
 
 /// Rampart checks Kubernetes manifests against hardening rules and the Pod Security
@@ -31,6 +31,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("fixing").multiple(true)))]
 pub struct CheckArgs {
     /// Files or directories to check; `-` reads stdin (the default when stdin is piped).
     #[arg(value_name = "PATH")]
@@ -61,6 +62,21 @@ pub struct CheckArgs {
     /// Print the effective configuration (the file's settings over the defaults) and exit.
     #[arg(long)]
     pub print_config: bool,
+
+    /// Apply the safe fixes: rewrite the files in place (stdin: print the fixed text to
+    /// stdout, the report to stderr), then report what remains.
+    #[arg(long, group = "fixing")]
+    pub fix: bool,
+
+    /// Print the fixes as a unified diff instead of writing them; exit code 1 when there is
+    /// something to change, 0 otherwise.
+    #[arg(long, group = "fixing")]
+    pub diff: bool,
+
+    /// With --fix or --diff: apply the unsafe fixes too (they may change what the workload
+    /// does; each rule's documentation says how, under "Fix safety").
+    #[arg(long, requires = "fixing")]
+    pub unsafe_fixes: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -152,6 +168,12 @@ mod tests {
         assert_eq!(args.pss_version, Some(25));
         assert_eq!(args.output, Format::Sarif);
         assert_eq!(args.fail_on.severity(), None);
+
+        let cli = Cli::try_parse_from(["rampart", "check", "--fix", "--unsafe-fixes", "a.yaml"]).unwrap();
+        let Command::Check(args) = cli.command else { panic!("not check") };
+        assert!(args.fix && args.unsafe_fixes && !args.diff);
+        let error = Cli::try_parse_from(["rampart", "check", "--unsafe-fixes", "a.yaml"]).unwrap_err();
+        assert_eq!(error.exit_code(), 2);
 
         let error = Cli::try_parse_from(["rampart", "check", "--pss-version", "1.25"]).unwrap_err();
         assert_eq!(error.exit_code(), 2);

@@ -476,3 +476,103 @@ fn explain_prints_documentation_and_suggests_ids() {
     assert!(run.stderr.contains("unknown rule 'pss-privilegd'; did you mean 'pss-privileged'?"), "{}", run.stderr);
     assert!(run.stderr.contains("`rampart rules`"), "{}", run.stderr);
 }
+
+/// A Deployment with one safe fix (the pull policy) and unsafe ones (privileged, no
+/// seccomp profile, …), with comments that must survive.
+const FIXABLE: &str = "\
+# the web tier
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: prod
+spec:
+  template:
+    spec:
+      containers:
+      - name: app
+        image: nginx:1.27   # pinned later
+        imagePullPolicy: IfNotPresent
+        securityContext:
+          privileged: true
+";
+
+#[test]
+fn fix_rewrites_files_with_safe_fixes_only() {
+    let scratch = Scratch::new("fix");
+    let path = scratch.write("deploy.yaml", FIXABLE);
+    let run = scratch.run(&["check", "--fix", "-o", "json", "deploy.yaml"]);
+    let fixed = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(fixed, FIXABLE.replace("IfNotPresent", "Always"), "only the safe fix is applied");
+    assert!(run.stderr.contains("fixed 1 finding in 1 file"), "{}", run.stderr);
+    let report = run.json();
+    assert!(findings_of(&report, "image-pull-policy-not-always").is_empty(), "the report is of the fixed file");
+    assert_eq!(findings_of(&report, "pss-privileged").len(), 1);
+    assert_eq!(findings_of(&report, "pss-privileged")[0]["fix"]["safety"], "unsafe");
+
+    let run = scratch.run(&["check", "--fix", "--unsafe-fixes", "-o", "json", "deploy.yaml"]);
+    let fixed = std::fs::read_to_string(&path).unwrap();
+    assert!(!fixed.contains("privileged"), "{fixed}");
+    assert!(fixed.starts_with("# the web tier\n") && fixed.contains("image: nginx:1.27   # pinned later\n"));
+    let report = run.json();
+    assert_eq!(report["objects"][0]["pss"], "restricted", "{fixed}");
+    let again = scratch.run(&["check", "--fix", "--unsafe-fixes", "deploy.yaml"]);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), fixed, "fixing is idempotent");
+    assert!(again.stderr.contains("fixed 0 findings in 0 files"), "{}", again.stderr);
+}
+
+#[test]
+fn diff_prints_the_fixes_and_writes_nothing() {
+    let scratch = Scratch::new("diff");
+    let path = scratch.write("deploy.yaml", FIXABLE);
+    let run = scratch.run(&["check", "--diff", "deploy.yaml"]);
+    assert_eq!(run.code, 1, "something to change\n{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "\
+--- a/deploy.yaml
++++ b/deploy.yaml
+@@ -10,6 +10,6 @@
+       containers:
+       - name: app
+         image: nginx:1.27   # pinned later
+-        imagePullPolicy: IfNotPresent
++        imagePullPolicy: Always
+         securityContext:
+           privileged: true
+"
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), FIXABLE, "--diff writes nothing");
+    let run = scratch.run(&["check", "--diff", "--unsafe-fixes", "deploy.yaml"]);
+    assert!(run.stdout.contains("-          privileged: true\n"), "{}", run.stdout);
+    assert!(run.stdout.contains("+          allowPrivilegeEscalation: false\n"), "{}", run.stdout);
+
+    let clean = scratch.write("clean.yaml", widget("w"));
+    let run = scratch.run(&["check", "--diff", clean.to_str().unwrap()]);
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "nothing to change");
+    let run = scratch.run(&["check", "--unsafe-fixes", "deploy.yaml"]);
+    assert_eq!(run.code, 2, "--unsafe-fixes needs --fix or --diff");
+}
+
+#[test]
+fn stdin_with_fix_prints_the_fixed_manifest() {
+    let scratch = Scratch::new("fix-stdin");
+    let run = scratch.run_with_stdin(&["check", "--fix", "--unsafe-fixes", "-"], FIXABLE);
+    assert!(run.stdout.starts_with("# the web tier\n"), "{}", run.stdout);
+    assert!(run.stdout.contains("        imagePullPolicy: Always\n"), "{}", run.stdout);
+    assert!(!run.stdout.contains("privileged: true"), "{}", run.stdout);
+    assert!(run.stderr.contains("fixed ") && run.stderr.contains(" in 1 file"), "{}", run.stderr);
+    assert!(run.stderr.contains(" — score "), "the report goes to stderr: {}", run.stderr);
+    let recheck = scratch.run_with_stdin(&["check", "-o", "json", "-"], &run.stdout);
+    assert_eq!(recheck.json()["objects"][0]["pss"], "restricted");
+}
+
+#[test]
+fn text_output_marks_fixable_findings() {
+    let scratch = Scratch::new("fixable");
+    scratch.write("deploy.yaml", FIXABLE);
+    let run = scratch.run(&["check", "deploy.yaml"]);
+    assert!(run.stdout.contains("   = fix available (safe): rampart check --fix\n"), "{}", run.stdout);
+    assert!(run.stdout.contains("   = fix available (unsafe): rampart check --fix --unsafe-fixes\n"));
+    assert!(run.stdout.contains("1 fixable with rampart check --fix, "), "{}", run.stdout);
+}

@@ -231,7 +231,8 @@ pub fn apply(sources: &[Source], options: &Options, safety: Safety) -> Vec<Fixed
             }
             let text = apply_edits(&current[position].text, &edits);
             let before = parse_source(&current[position], &options.limits).1.len();
-            let after = parse_source(&Source::new(current[position].name.clone(), text.clone()), &options.limits).1.len();
+            let after =
+                parse_source(&Source::new(current[position].name.clone(), text.clone()), &options.limits).1.len();
             if after > before {
                 frozen[position] = true;
                 continue;
@@ -290,8 +291,7 @@ fn merge_edit(edits: &mut Vec<Edit>, new: &Edit) -> Option<()> {
         if existing.range == new.range && existing.replacement == new.replacement {
             return Some(());
         }
-        let same_point =
-            existing.range.is_empty() && new.range.is_empty() && existing.range.start == new.range.start;
+        let same_point = existing.range.is_empty() && new.range.is_empty() && existing.range.start == new.range.start;
         if same_point {
             existing.replacement = merge_insertions(&existing.replacement, &new.replacement)?;
             return Some(());

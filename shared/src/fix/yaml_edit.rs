@@ -82,7 +82,8 @@ fn collect_indents(text: &str, node: &Node, indents: &mut [usize; 9], sequences:
                         }
                     }
                     Value::Seq(items) if !is_flow(text, &entry.value) => {
-                        if let Some(dash) = items.first().and_then(|item| dash_before(text, item.span.offset as usize)) {
+                        if let Some(dash) = items.first().and_then(|item| dash_before(text, item.span.offset as usize))
+                        {
                             if let Some(step) = column(text, dash).checked_sub(key_column).filter(|step| *step < 9) {
                                 sequences[step] += 1;
                             }
@@ -612,7 +613,10 @@ mod tests {
         );
         let text = "spec:\n  containers:\n  - name: app\n    image: x";
         let fixed = set_text(text, "spec.containers[0].securityContext.runAsNonRoot", Leaf::Scalar(Scalar::Bool(true)));
-        assert_eq!(fixed, "spec:\n  containers:\n  - name: app\n    image: x\n    securityContext:\n      runAsNonRoot: true");
+        assert_eq!(
+            fixed,
+            "spec:\n  containers:\n  - name: app\n    image: x\n    securityContext:\n      runAsNonRoot: true"
+        );
     }
 
     #[test]
@@ -624,7 +628,10 @@ mod tests {
             "a:\n  list:\n    - x\n  c:\n    k: 1\n    drop:\n      - ALL\n"
         );
         let flat = "a:\n  list:\n  - x\n  c:\n    k: 1\n";
-        assert_eq!(set_text(flat, "a.c.drop", Leaf::Seq(&items)), "a:\n  list:\n  - x\n  c:\n    k: 1\n    drop:\n    - ALL\n");
+        assert_eq!(
+            set_text(flat, "a.c.drop", Leaf::Seq(&items)),
+            "a:\n  list:\n  - x\n  c:\n    k: 1\n    drop:\n    - ALL\n"
+        );
         let text = "c:\n  drop:\n  - NET_RAW\n  add: [\"X\"]\n";
         let root = parse_root(text);
         let style = Style::detect(text, &root);

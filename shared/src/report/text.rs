@@ -8,11 +8,13 @@
 //! 21 |           privileged: true
 //!    |           ^^^^^^^^^^
 //!    = fix: Remove `privileged: true` from the container's securityContext (or set it to false).
+//!    = fix available (unsafe): rampart check --fix --unsafe-fixes
 //! ```
 //!
 //! Within an object, findings come worst first (registry order within a severity) and
 //! exempted ones last. Objects without findings get no header; the summary line at the end
-//! counts them. Document numbers in headers count from 1, as a person counts (the JSON
+//! counts them, after a line counting the findings `rampart check --fix` (with or without
+//! `--unsafe-fixes`) would fix. Document numbers in headers count from 1, as a person counts (the JSON
 //! `document` index counts from 0). Exempted findings stay in the report, marked `(exempted)` with their reason and
 //! dimmed when colour is on, so a reviewer sees what was waived. Parse errors follow the
 //! objects, each with its source line and a caret. Colour is ANSI escapes, only when the
@@ -22,6 +24,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 use crate::engine::{Finding, ObjectReport, Report};
+use crate::fix::Safety;
 use crate::object::Resource;
 use crate::parse::{ParseError, Source};
 use crate::rules::Severity;
@@ -65,6 +68,10 @@ pub fn render(report: &Report, sources: &[Source], color: bool) -> String {
     }
     for error in &report.errors {
         render_error(&mut out, &paint, error, line_of(&error.source_name, error.line));
+        out.push('\n');
+    }
+    if let Some(fixable) = fixable(report) {
+        out.push_str(&fixable);
         out.push('\n');
     }
     out.push_str(&paint.paint(BOLD, &summary(report)));
@@ -120,6 +127,42 @@ fn render_finding(out: &mut String, paint: &Paint, finding: &Finding, line: Opti
         paint.paint(GUTTER, "="),
         paint.paint(if finding.exempted { DIM } else { "" }, &note)
     );
+    if let (false, Some(fix)) = (finding.exempted, &finding.fix) {
+        let _ = writeln!(
+            out,
+            "{pad}{} fix available ({}): {}",
+            paint.paint(GUTTER, "="),
+            fix.safety.as_str(),
+            fix_command(fix.safety)
+        );
+    }
+}
+
+/// The command line that applies fixes of this safety.
+fn fix_command(safety: Safety) -> &'static str {
+    match safety {
+        Safety::Safe => "rampart check --fix",
+        Safety::Unsafe => "rampart check --fix --unsafe-fixes",
+    }
+}
+
+/// `3 fixable with rampart check --fix, 9 more with --unsafe-fixes`, or nothing.
+fn fixable(report: &Report) -> Option<String> {
+    let count = |safety: Safety| {
+        report
+            .findings
+            .iter()
+            .filter(|finding| !finding.exempted && finding.fix.as_ref().is_some_and(|fix| fix.safety == safety))
+            .count()
+    };
+    match (count(Safety::Safe), count(Safety::Unsafe)) {
+        (0, 0) => None,
+        (0, unsafe_count) => Some(format!("{unsafe_count} fixable with {}", fix_command(Safety::Unsafe))),
+        (safe, 0) => Some(format!("{safe} fixable with {}", fix_command(Safety::Safe))),
+        (safe, unsafe_count) => {
+            Some(format!("{safe} fixable with {}, {unsafe_count} more with --unsafe-fixes", fix_command(Safety::Safe)))
+        }
+    }
 }
 
 fn render_error(out: &mut String, paint: &Paint, error: &ParseError, line: Option<&str>) {
@@ -312,7 +355,8 @@ critical[pss-privileged] container \"app\" runs privileged
    |
 18 |           privileged: true
    |           ^^^^^^^^^^
-   = fix: Remove `privileged: true` from the container's securityContext (or set it to false)."
+   = fix: Remove `privileged: true` from the container's securityContext (or set it to false).
+   = fix available (unsafe): rampart check --fix --unsafe-fixes"
         );
         assert!(!text.contains('\x1b'), "no colour unless asked");
         assert!(!text.contains("Widget"), "objects without findings get no header");
