@@ -4,8 +4,12 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use rampart_core::fix::{self, Safety};
+use rampart_core::parse::parse_source;
 use rampart_core::rules::{Scope, DOC_SECTIONS};
-use rampart_core::{check, Config, Options, Rule, Severity, Source, RULES};
+use rampart_core::tree::join_key;
+use rampart_core::{check, Config, Limits, Options, Rule, Severity, Source, RULES};
+use serde_json::Value;
 
 fn options_for(rule: &Rule) -> Options {
     let config = match rule.doc_section("Example configuration") {
@@ -142,5 +146,119 @@ fn the_catalog_families_of_the_engine_are_complete() {
     assert!(missing.is_empty(), "rules of RULES.md not implemented: {missing:?}");
     for id in ["secret-in-env", "credential-in-env-literal", "credential-in-configmap", "external-secret-no-rotation"] {
         assert!(registered.contains(id), "{id} is not registered");
+    }
+}
+
+#[test]
+fn fix_safety_is_documented_where_a_fix_exists() {
+    let mut problems = Vec::new();
+    for rule in RULES.iter() {
+        match (rule.fix.is_some(), rule.doc_section("Fix safety")) {
+            (true, None) => problems.push(format!("{}: has a fix but no '## Fix safety' section", rule.id)),
+            (true, Some(text)) if !(text.starts_with("Safe") || text.starts_with("Unsafe")) => problems
+                .push(format!("{}: '## Fix safety' should open with Safe or Unsafe and say why: {text}", rule.id)),
+            (false, Some(text)) if !text.starts_with("No automatic fix") => problems
+                .push(format!("{}: has no fix, so '## Fix safety' should say \"No automatic fix: why\"", rule.id)),
+            _ => {}
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Every rule with a fix: its fix, applied (unsafe ones included) to its documented
+/// Example, silences the rule, and the manifest still reads as the same objects except
+/// around the fixed fields.
+#[test]
+fn fixes_silence_their_rule_on_the_documented_example() {
+    let mut problems = Vec::new();
+    let mut fixed_rules = 0;
+    for rule in RULES.iter().filter(|rule| rule.fix.is_some()) {
+        let options = options_for(rule);
+        let example = rule.doc_yaml("Example").unwrap_or_default();
+        let sources = [Source::new("example.yaml", example.clone())];
+        let before = check(&sources, &options);
+        let violations: Vec<String> = before
+            .findings
+            .iter()
+            .filter(|finding| finding.rule == rule.id)
+            .map(|finding| finding.path.clone())
+            .collect();
+        if before.findings.iter().any(|finding| finding.rule == rule.id && finding.fix.is_none()) {
+            problems.push(format!("{}: a finding of the Example has no fix", rule.id));
+        }
+        let fixed = fix::apply_rules(&sources, &options, Safety::Unsafe, |id| id == rule.id);
+        let text = &fixed[0].text;
+        let after = check(&[Source::new("example.yaml", text.clone())], &options);
+        if !after.errors.is_empty() {
+            problems.push(format!("{}: the fixed Example does not parse: {:?}\n{text}", rule.id, after.errors));
+            continue;
+        }
+        if let Some(finding) = after.findings.iter().find(|finding| finding.rule == rule.id) {
+            problems.push(format!("{}: still fails after its fix: {}\n{text}", rule.id, finding.message));
+        }
+        // The objects, apart from what the fix may touch: the mapping holding each fixed
+        // field, and the pod's own settings (pod-level fixes of container findings).
+        let mut allowed: Vec<String> = violations.iter().map(|path| parent_of(path)).collect();
+        allowed.extend(violations.iter().filter_map(|path| {
+            path.find(".securityContext.").map(|index| path[..index + ".securityContext".len()].to_string())
+        }));
+        allowed.extend(["spec.securityContext", "spec.template.spec.securityContext"].map(String::from));
+        let original = documents(&example);
+        let changed = documents(text);
+        let mut differences = Vec::new();
+        diff_json("", &original, &changed, &mut differences);
+        for difference in differences {
+            if !allowed.iter().any(|prefix| {
+                difference == *prefix
+                    || difference.starts_with(&format!("{prefix}."))
+                    || difference.starts_with(&format!("{prefix}["))
+            }) {
+                problems.push(format!("{}: the fix changed {difference}, beyond {allowed:?}\n{text}", rule.id));
+            }
+        }
+        fixed_rules += 1;
+    }
+    assert!(fixed_rules >= 11, "only {fixed_rules} rules have fixes");
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+/// The field path of the mapping or sequence holding the field at `path`.
+fn parent_of(path: &str) -> String {
+    match path.rfind(['.', '[']) {
+        Some(0) | None => String::new(),
+        Some(index) if path[..index].ends_with(']') || path.as_bytes()[index] == b'.' => path[..index].to_string(),
+        Some(index) => path[..index].to_string(),
+    }
+}
+
+/// The first document of a YAML text as JSON.
+fn documents(text: &str) -> Value {
+    let (documents, errors) = parse_source(&Source::new("t.yaml", text), &Limits::default());
+    assert!(errors.is_empty(), "{errors:?}");
+    documents.first().map(|document| document.root.to_json()).unwrap_or(Value::Null)
+}
+
+/// The field paths where two JSON trees differ (the outermost path of each difference).
+fn diff_json(path: &str, left: &Value, right: &Value, out: &mut Vec<String>) {
+    match (left, right) {
+        (Value::Object(left_map), Value::Object(right_map)) => {
+            let mut keys: Vec<&String> = left_map.keys().chain(right_map.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for key in keys {
+                let child = join_key(path, key);
+                match (left_map.get(key), right_map.get(key)) {
+                    (Some(left), Some(right)) => diff_json(&child, left, right, out),
+                    _ => out.push(child),
+                }
+            }
+        }
+        (Value::Array(left_items), Value::Array(right_items)) if left_items.len() == right_items.len() => {
+            for (index, (left, right)) in left_items.iter().zip(right_items).enumerate() {
+                diff_json(&format!("{path}[{index}]"), left, right, out);
+            }
+        }
+        _ if left != right => out.push(path.to_string()),
+        _ => {}
     }
 }

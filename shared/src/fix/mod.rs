@@ -205,6 +205,16 @@ pub struct FixedSource {
 /// not fixed. A round whose edits would leave a source unparseable is dropped for that
 /// source, so the output always reads as well as the input did.
 pub fn apply(sources: &[Source], options: &Options, safety: Safety) -> Vec<FixedSource> {
+    apply_rules(sources, options, safety, |_| true)
+}
+
+/// [`apply`], for the findings of the rules whose id `rules` accepts only.
+pub fn apply_rules(
+    sources: &[Source],
+    options: &Options,
+    safety: Safety,
+    rules: impl Fn(&str) -> bool,
+) -> Vec<FixedSource> {
     let mut current: Vec<Source> = sources.to_vec();
     let mut counts = vec![0usize; sources.len()];
     let mut frozen = vec![false; sources.len()];
@@ -214,7 +224,8 @@ pub fn apply(sources: &[Source], options: &Options, safety: Safety) -> Vec<Fixed
         let mut accepted_fixes = vec![0usize; current.len()];
         for finding in &report.findings {
             let Some(fix) = &finding.fix else { continue };
-            if finding.exempted || fix.safety > safety || frozen.get(fix.source) != Some(&false) {
+            if finding.exempted || fix.safety > safety || frozen.get(fix.source) != Some(&false) || !rules(finding.rule)
+            {
                 continue;
             }
             if let Some(merged) = merge_fix(&accepted[fix.source], fix) {

@@ -64,9 +64,9 @@ declare_rule! {
     /// ```
     ///
     /// ## Fix safety
-    /// Unsafe, and only for `hostPath`: the source becomes `emptyDir: {}`, an empty
-    /// scratch directory instead of the node's files. Other volume types (NFS, cloud disks) need
-    /// a PersistentVolumeClaim that only a person can set up: no automatic fix.
+    /// No automatic fix of its own: a `hostPath` volume is fixed by the (unsafe) fix of
+    /// `pss-host-path-volumes`, which turns it into an `emptyDir`; other volume types (NFS,
+    /// cloud disks, iSCSI) need a PersistentVolumeClaim that only a person can set up.
     ///
     /// ## References
     /// - Pod Security Standards, restricted: Volume Types (`restrictedVolumes`)
@@ -87,7 +87,6 @@ declare_rule! {
         cis: None,
         remediation: "Use a PersistentVolumeClaim, ConfigMap, Secret, emptyDir, projected, CSI or ephemeral volume instead.",
         check,
-        fix: super::host_path_volumes::fix,
     };
 }
 
