@@ -3,12 +3,14 @@
 //! `.cargo/config.toml`).
 //!
 //! - `test` is the one test command (see [`test`]); `.ci/run` calls it and nothing else.
-//! - `serve` and `dist` will run and package the app once the server and the web app exist.
+//! - `dist` builds the web app into `frontend/dist/` (see [`dist`]); `serve` will run the app
+//!   once the server exists.
 //! - `bench` runs the engine benchmark; `gen-corpus` writes its generated corpus to a file.
 
 // The benchmark's corpus generator, shared so `gen-corpus` writes exactly what is measured.
 #[path = "../../shared/benches/corpus/mod.rs"]
 mod corpus;
+mod dist;
 mod prerequisites;
 mod shell;
 mod test;
@@ -23,7 +25,8 @@ commands:
                         packages), then run rustfmt, clippy, the wasm32 build of
                         rampart-core and every test suite
   serve                 run the app (arrives with `rampart serve`)
-  dist                  build the release artifacts (arrives with the web app)
+  dist                  build the web app (size-optimised WebAssembly, wasm-bindgen glue,
+                        static files) into frontend/dist/, served by any static server
   bench [ARGS…]         run the engine benchmark: cargo bench -p rampart-core [-- ARGS…]
   gen-corpus N OUT      write the benchmark's generated corpus, N objects, to OUT as YAML
 ";
@@ -34,10 +37,13 @@ fn main() -> ExitCode {
     match args.as_slice() {
         ["test"] => test::run_all(),
         ["serve"] => not_yet("the server is not built yet; try: cargo run -p rampart -- check examples/"),
-        ["dist"] => not_yet(
-            "nothing to package yet: the web app is a placeholder and the server is not built; \
-             try: cargo build --release -p rampart",
-        ),
+        ["dist"] => match dist::run_dist() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                eprintln!("error: {message}");
+                ExitCode::FAILURE
+            }
+        },
         ["bench", rest @ ..] => bench(rest),
         ["gen-corpus", n_objects, out] => gen_corpus(n_objects, out),
         ["help" | "-h" | "--help"] => {

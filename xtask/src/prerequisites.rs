@@ -23,11 +23,10 @@ pub enum Need {
     Clippy,
     /// The standard library for `wasm32-unknown-unknown`.
     WasmTarget,
-    /// Node.js, npm, and the packages of `playwright/package.json` (the SARIF Multitool
-    /// now, Playwright later).
+    /// Node.js, npm, and the packages of `playwright/package.json` (Playwright, the SARIF
+    /// Multitool, Binaryen).
     NpmPackages,
     /// A Chromium for the end-to-end tests.
-    #[expect(dead_code, reason = "the Playwright suite declares it when it lands")]
     Chromium,
     /// A running PostgreSQL server for the store tests.
     #[expect(dead_code, reason = "the PostgreSQL store tests declare it when they land")]
@@ -94,8 +93,8 @@ impl Installer {
         if !missing.is_empty() {
             if !self.may_install_packages {
                 return Err(format!(
-                    "{} not found: the test suites use npm packages from playwright/ (the SARIF Multitool, later \
-                     Playwright). Install Node.js 18 or newer with npm (Debian: `sudo apt-get install nodejs npm`; \
+                    "{} not found: the test suites use npm packages from playwright/ (Playwright, the SARIF \
+                     Multitool, Binaryen). Install Node.js 18 or newer with npm (Debian: `sudo apt-get install nodejs npm`; \
                      elsewhere https://nodejs.org), then run `cargo xtask test` again",
                     missing.join(" and ")
                 ));
@@ -117,7 +116,10 @@ impl Installer {
             }
         }
         let subcommand = if lock.exists() { "ci" } else { "install" };
-        run(shell::program("npm", [subcommand, "--no-audit", "--no-fund"]).current_dir(&directory))?;
+        // Playwright drives the system's Chromium: its own browser downloads are never wanted.
+        run(shell::program("npm", [subcommand, "--no-audit", "--no-fund"])
+            .current_dir(&directory)
+            .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"))?;
         // npm's own marker (node_modules/.package-lock.json) can be written before the
         // lock file; our stamp, written last, keeps the next run from reinstalling.
         fs::write(node_modules.join(INSTALL_STAMP), "installed by `cargo xtask test`\n")

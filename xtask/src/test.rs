@@ -6,15 +6,16 @@
 //! step is obvious in a CI log (which has no terminal: nothing here prompts or assumes
 //! one).
 //!
-//! A later suite adds itself to [`steps`] with its needs, for example
-//! `needs: &[Need::NpmPackages, Need::Chromium]` for Playwright or `&[Need::Postgres]` for
-//! the store tests against PostgreSQL.
+//! A suite adds itself to [`steps`] with its needs, as the Playwright suite does with
+//! `needs: &[Need::NpmPackages, Need::Chromium]` (after `cargo xtask dist` has built the
+//! page it tests); the store tests against PostgreSQL will declare `&[Need::Postgres]`.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use crate::dist;
 use crate::prerequisites::{Installer, Need};
-use crate::shell::{self, cargo, run};
+use crate::shell::{self, cargo, repo_root, run};
 
 struct Step {
     name: &'static str,
@@ -36,8 +37,37 @@ fn steps() -> Vec<Step> {
             needs: &[Need::WasmTarget],
             run: || run(&mut cargo(["build", "-p", "rampart-core", "--target", "wasm32-unknown-unknown"])),
         },
+        // clippy above checks the web app as built for the host; its WebAssembly entry
+        // point (and anything else behind cfg(target_arch = "wasm32")) is checked here.
+        Step {
+            name: "clippy of rampart-web for wasm32",
+            needs: &[Need::Clippy, Need::WasmTarget],
+            run: || {
+                run(&mut cargo([
+                    "clippy",
+                    "-p",
+                    "rampart-web",
+                    "--target",
+                    "wasm32-unknown-unknown",
+                    "--",
+                    "-D",
+                    "warnings",
+                ]))
+            },
+        },
         // The SARIF output is validated with the SARIF Multitool from playwright/.
         Step { name: "tests", needs: &[Need::NpmPackages], run: run_tests },
+        // The web app as it ships (wasm-opt comes from the npm package binaryen).
+        Step {
+            name: "web app build (cargo xtask dist)",
+            needs: &[Need::WasmTarget, Need::NpmPackages],
+            run: dist::run_dist,
+        },
+        Step {
+            name: "end-to-end tests (Playwright)",
+            needs: &[Need::NpmPackages, Need::Chromium],
+            run: run_playwright,
+        },
     ]
 }
 
@@ -58,6 +88,17 @@ fn run_tests() -> Result<(), String> {
         eprintln!("(cargo-nextest is not installed; using cargo test)");
         run(&mut cargo(["test", "--workspace"]))
     }
+}
+
+/// The Playwright suite of `playwright/` against `frontend/dist/`, in the Chromium the
+/// prerequisites step found or installed (passed on as `RAMPART_CHROMIUM`).
+fn run_playwright() -> Result<(), String> {
+    let chromium = Installer::detect().ensure_chromium()?;
+    let directory = repo_root().join("playwright");
+    let runner = directory.join("node_modules/.bin/playwright");
+    let mut command = shell::program(&runner.to_string_lossy(), ["test"]);
+    command.current_dir(&directory).env("RAMPART_CHROMIUM", chromium).env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
+    run(&mut command)
 }
 
 enum Status {

@@ -1,0 +1,317 @@
+//! The results: the overall score and grade, parse errors, filters, and the findings
+//! grouped by object, each with its severity, message, remediation, line and rule docs.
+//!
+//! The summary and the list are rendered by one reactive closure per check, so a new
+//! report replaces them in a single DOM update; `data-generation` on the list says which
+//! check it shows (tests and the benchmark wait on it).
+
+use leptos::prelude::*;
+use rampart_core::{Finding, ObjectReport, Severity};
+
+use crate::analysis::{self, family_label, Filter, FAMILIES};
+use crate::markdown::{self, Inline};
+use crate::pages::playground::State;
+
+/// Text with `code` spans, as elements.
+pub fn rich_text(text: &str) -> impl IntoView {
+    markdown::inline(text)
+        .into_iter()
+        .map(|run| match run {
+            Inline::Text(text) => view! { <span>{text.to_string()}</span> }.into_any(),
+            Inline::Code(code) => view! { <code>{code.to_string()}</code> }.into_any(),
+        })
+        .collect_view()
+}
+
+#[component]
+pub fn Results() -> impl IntoView {
+    let state = expect_context::<State>();
+    view! {
+        <section id="results" class="results-pane" aria-labelledby="results-heading" tabindex="-1">
+            <div class="pane-head">
+                <h2 id="results-heading">"Results"</h2>
+                <span class="pane-meta">
+                    {move || {
+                        state
+                            .checked
+                            .with(|checked| {
+                                checked
+                                    .as_ref()
+                                    .map(|checked| {
+                                        format!(
+                                            "Pod Security Standards {} · checked in {:.1} ms",
+                                            checked.report.pss_version,
+                                            checked.check_ms,
+                                        )
+                                    })
+                            })
+                    }}
+                </span>
+            </div>
+            <Filters/>
+            {move || {
+                let generation = state.generation.get();
+                let filter = state.filter.get();
+                state
+                    .checked
+                    .get()
+                    .map(|checked| {
+                        let check_ms = format!("{:.3}", checked.check_ms);
+                        let report = &checked.report;
+                        view! {
+                            <div class="results" data-generation=generation data-check-ms=check_ms>
+                                {summary(report)}
+                                {parse_errors(state, report)}
+                                {groups(state, report, &filter)}
+                            </div>
+                        }
+                    })
+            }}
+        </section>
+    }
+}
+
+fn summary(report: &rampart_core::Report) -> impl IntoView {
+    let grade_class = format!("grade grade-{}", report.grade.to_ascii_lowercase());
+    let counts = Severity::ALL
+        .iter()
+        .map(|&severity| {
+            let count = report.summary.count(severity);
+            view! {
+                <li class=format!("count level-{}", severity.as_str())>
+                    <span class="count-number">{count}</span>
+                    " "
+                    {severity.as_str()}
+                </li>
+            }
+        })
+        .collect_view();
+    let checked_objects = report.summary.objects - report.summary.not_checked;
+    let objects = match (checked_objects, report.summary.not_checked) {
+        (1, 0) => "1 object checked".to_string(),
+        (count, 0) => format!("{count} objects checked"),
+        (count, skipped) => format!("{count} objects checked, {skipped} of kinds no rule covers"),
+    };
+    view! {
+        <div class="summary">
+            <div class="score-box" aria-label=format!("Score {} of 100, grade {}", report.score, report.grade)>
+                <span class=grade_class data-testid="grade">{report.grade}</span>
+                <span class="score-text">
+                    <span class="score" data-testid="score">{report.score}</span>
+                    <span class="score-of">" / 100"</span>
+                </span>
+            </div>
+            <div class="summary-detail">
+                <ul class="counts" aria-label="Findings by severity">{counts}</ul>
+                <p class="objects-line">
+                    {objects}
+                    {(report.summary.exempted > 0)
+                        .then(|| format!(", {} findings exempted", report.summary.exempted))}
+                </p>
+            </div>
+        </div>
+    }
+}
+
+fn parse_errors(state: State, report: &rampart_core::Report) -> impl IntoView {
+    (!report.errors.is_empty()).then(|| {
+        let items = report
+            .errors
+            .iter()
+            .map(|error| {
+                let line = error.line;
+                view! {
+                    <li data-testid="parse-error" data-line=line>
+                        <button type="button" class="link" on:click=move |_| state.go_to_line(line)>
+                            {format!("Line {}, column {}", error.line, error.column)}
+                        </button>
+                        ": "
+                        {error.message.clone()}
+                    </li>
+                }
+            })
+            .collect_view();
+        view! {
+            <div class="parse-errors" role="alert">
+                <h3>"Could not read part of the input"</h3>
+                <p class="hint">"The other documents are still checked."</p>
+                <ul>{items}</ul>
+            </div>
+        }
+    })
+}
+
+#[component]
+fn Filters() -> impl IntoView {
+    let state = expect_context::<State>();
+    let count = move |severity: Severity| {
+        state.checked.with(|checked| checked.as_ref().map_or(0, |checked| checked.report.summary.count(severity)))
+    };
+    let severity_buttons = Severity::ALL
+        .iter()
+        .map(|&severity| {
+            let pressed = move || state.filter.with(|filter| filter.shows_severity(severity));
+            view! {
+                <button
+                    type="button"
+                    class=format!("chip level-{}", severity.as_str())
+                    aria-pressed=move || pressed().to_string()
+                    on:click=move |_| state.filter.update(|filter| filter.toggle_severity(severity))
+                >
+                    {severity.as_str()}
+                    " "
+                    <span class="chip-count">{move || count(severity)}</span>
+                </button>
+            }
+        })
+        .collect_view();
+    let on_family = move |event: leptos::ev::Event| {
+        let value = event_target_value(&event);
+        let family = FAMILIES.iter().copied().find(|family| family.as_str() == value);
+        state.filter.update(|filter| filter.family = family);
+    };
+    view! {
+        <div class="filters" role="group" aria-label="Filter findings">
+            <div class="chips" role="group" aria-label="Severities shown">{severity_buttons}</div>
+            <label class="field">
+                <span>"Family"</span>
+                <select on:change=on_family>
+                    <option value="">"All families"</option>
+                    {FAMILIES
+                        .iter()
+                        .map(|family| view! { <option value=family.as_str()>{family_label(*family)}</option> })
+                        .collect_view()}
+                </select>
+            </label>
+            <label class="field checkbox">
+                <input
+                    type="checkbox"
+                    prop:checked=move || state.filter.with(|filter| filter.exempted)
+                    on:change=move |event| {
+                        let checked = event_target_checked(&event);
+                        state.filter.update(|filter| filter.exempted = checked);
+                    }
+                />
+                <span>"Show exempted"</span>
+            </label>
+        </div>
+    }
+}
+
+fn groups(state: State, report: &rampart_core::Report, filter: &Filter) -> impl IntoView {
+    let groups = analysis::groups(report, filter);
+    if groups.is_empty() {
+        let message = if report.objects.is_empty() {
+            "No Kubernetes objects yet: paste manifests, pick an example, or drop files on the editor."
+        } else {
+            "No object here is of a kind the rules check."
+        };
+        return view! { <p class="empty">{message}</p> }.into_any();
+    }
+    let total: usize = groups.iter().map(|group| group.findings.len()).sum();
+    let items = groups
+        .into_iter()
+        .map(|group| {
+            let object = &report.objects[group.object];
+            let findings: Vec<&Finding> = group.findings.iter().map(|&index| &report.findings[index]).collect();
+            object_view(state, object, findings)
+        })
+        .collect_view();
+    view! {
+        <p class="visually-hidden">{format!("{total} findings shown")}</p>
+        <ol class="objects">{items}</ol>
+    }
+    .into_any()
+}
+
+fn object_view(state: State, object: &ObjectReport, findings: Vec<&Finding>) -> impl IntoView {
+    let resource = &object.resource;
+    let line = object.line;
+    let namespace = resource.namespace.clone().map(|namespace| view! { <span class="namespace">{namespace}</span> });
+    let grade = object.grade.map(|grade| {
+        view! {
+            <span class=format!("grade small grade-{}", grade.to_ascii_lowercase()) title="Object grade">
+                {grade}
+            </span>
+            <span class="object-score">{object.score.map(|score| format!("{score}/100"))}</span>
+        }
+    });
+    let pss = object.pss.map(|level| {
+        view! {
+            <span class=format!("pss pss-{}", level.as_str()) title="Highest Pod Security Standards level met">
+                "PSS "
+                {level.as_str()}
+            </span>
+        }
+    });
+    let list = if findings.is_empty() {
+        view! { <p class="clean">"No findings: every rule that applies passed."</p> }.into_any()
+    } else {
+        let rows = findings.into_iter().map(|finding| finding_view(state, finding)).collect_view();
+        view! { <ul class="findings">{rows}</ul> }.into_any()
+    };
+    view! {
+        <li class="object">
+            <div class="object-head">
+                <button
+                    type="button"
+                    class="object-name link"
+                    on:click=move |_| state.go_to_line(line)
+                    aria-label=format!("{}, line {line}", resource.display_name())
+                >
+                    <span class="kind">{resource.kind.clone()}</span>
+                    " "
+                    <span class="name">{resource.name.clone()}</span>
+                </button>
+                {namespace}
+                <span class="object-badges">{pss} {grade}</span>
+            </div>
+            {list}
+        </li>
+    }
+}
+
+fn finding_view(state: State, finding: &Finding) -> impl IntoView {
+    let line = finding.line;
+    let rule = finding.rule;
+    let severity = finding.severity.as_str();
+    let exemption = finding.exempted.then(|| {
+        let reason = finding.exemption_reason.clone().unwrap_or_else(|| "no reason given".to_string());
+        view! { <p class="exemption">"Exempted: " {reason}</p> }
+    });
+    view! {
+        <li
+            class=format!("finding level-{severity}")
+            class:exempted=finding.exempted
+            data-testid="finding"
+            data-rule=rule
+            data-severity=severity
+            data-line=line
+        >
+            <button
+                type="button"
+                class="finding-main"
+                on:click=move |_| state.go_to_line(line)
+                aria-label=format!("{severity}: {}. Go to line {line}", finding.message)
+            >
+                <span class=format!("badge level-{severity}")>{severity}</span>
+                <span class="message">{finding.message.clone()}</span>
+                <span class="line-ref">{format!("line {line}")}</span>
+            </button>
+            <p class="remediation">{rich_text(finding.remediation)}</p>
+            {exemption}
+            <p class="finding-meta">
+                <button
+                    type="button"
+                    class="link rule-link"
+                    on:click=move |_| state.docs_rule.set(Some(rule))
+                    aria-haspopup="dialog"
+                    aria-label=format!("Documentation of rule {rule}")
+                >
+                    {rule}
+                </button>
+                <span class="path" title="Field path">{finding.path.clone()}</span>
+            </p>
+        </li>
+    }
+}

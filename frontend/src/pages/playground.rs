@@ -1,0 +1,198 @@
+//! The playground (`/`): the editor on one side, the results on the other, checked as the
+//! person types.
+//!
+//! [`State`] holds everything the components share, provided as context. Checking is
+//! debounced adaptively: while a check and its rendering stay quick, the next check runs as
+//! soon as the browser is idle after an input event (bursts of events, such as a paste,
+//! are coalesced); once a check costs more than a frame, checks wait until typing pauses.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use leptos::html::Textarea;
+use leptos::prelude::*;
+use rampart_core::{check, Source};
+
+use crate::analysis::{self, Checked, Filter};
+use crate::browser;
+use crate::components::editor::Editor;
+use crate::components::results::Results;
+use crate::components::rule_docs::RuleDocs;
+use crate::components::settings_dialog::SettingsDialog;
+use crate::components::toolbar::Toolbar;
+use crate::examples;
+use crate::lines;
+use crate::settings::{Settings, STORAGE_KEY};
+use crate::share;
+
+/// Height of one editor line in CSS pixels; `style.css` sets the same (`--line`).
+pub const LINE_HEIGHT_PX: f64 = 20.0;
+/// Padding above the first editor line in CSS pixels (`--pad` in `style.css`).
+pub const EDITOR_PADDING_PX: f64 = 8.0;
+/// A check (with its rendering) slower than this waits for a pause in typing.
+const QUICK_CHECK_MS: f64 = 16.0;
+/// How long a pause in typing is, for slow checks.
+const PAUSE: Duration = Duration::from_millis(150);
+
+/// The playground's shared state.
+#[derive(Clone, Copy)]
+pub struct State {
+    /// The editor's text as of the last input event (the textarea itself is not driven by
+    /// this signal, so typing never fights a re-render for the caret).
+    pub text: RwSignal<String>,
+    pub settings: RwSignal<Settings>,
+    /// The last check; `None` before the first.
+    pub checked: RwSignal<Option<Arc<Checked>>>,
+    /// Counts checks, so tests and benchmarks can wait for fresh results.
+    pub generation: RwSignal<u64>,
+    pub filter: RwSignal<Filter>,
+    /// The editor's caret line (1-based).
+    pub caret_line: RwSignal<u32>,
+    /// The rule whose documentation is open.
+    pub docs_rule: RwSignal<Option<&'static str>>,
+    pub settings_open: RwSignal<bool>,
+    /// A short status message for the person (announced politely to screen readers).
+    pub notice: RwSignal<String>,
+    /// The last share link made.
+    pub share_link: RwSignal<Option<String>>,
+    pub textarea: NodeRef<Textarea>,
+    /// Cost of the last check plus its rendering, in milliseconds.
+    last_cost_ms: StoredValue<f64>,
+    pending: StoredValue<Option<TimeoutHandle>>,
+}
+
+impl State {
+    fn new() -> State {
+        let settings = browser::storage_get(STORAGE_KEY).map(|json| Settings::from_json(&json)).unwrap_or_default();
+        State {
+            text: RwSignal::new(String::new()),
+            settings: RwSignal::new(settings),
+            checked: RwSignal::new(None),
+            generation: RwSignal::new(0),
+            filter: RwSignal::new(Filter::default()),
+            caret_line: RwSignal::new(1),
+            docs_rule: RwSignal::new(None),
+            settings_open: RwSignal::new(false),
+            notice: RwSignal::new(String::new()),
+            share_link: RwSignal::new(None),
+            textarea: NodeRef::new(),
+            last_cost_ms: StoredValue::new(0.0),
+            pending: StoredValue::new(None),
+        }
+    }
+
+    /// Checks the current text now.
+    pub fn check_now(&self) {
+        if let Some(handle) = self.pending.get_value() {
+            handle.clear();
+            self.pending.set_value(None);
+        }
+        let started = browser::now_ms();
+        let settings = self.settings.get_untracked();
+        let sources = vec![Source::new(analysis::SOURCE_NAME, self.text.get_untracked())];
+        let report = check(&sources, &settings.options());
+        let check_ms = browser::now_ms() - started;
+        self.checked.set(Some(Arc::new(Checked { sources, report, check_ms })));
+        self.generation.update(|generation| *generation += 1);
+        // Rendering happens in the reactive system's next microtask; measure it there.
+        let last_cost_ms = self.last_cost_ms;
+        request_animation_frame(move || last_cost_ms.set_value(browser::now_ms() - started));
+    }
+
+    /// Checks after an edit: at once while checks are quick, after a pause once they are
+    /// not.
+    pub fn schedule_check(&self) {
+        if let Some(handle) = self.pending.get_value() {
+            handle.clear();
+        }
+        let delay = if self.last_cost_ms.get_value() <= QUICK_CHECK_MS { Duration::ZERO } else { PAUSE };
+        let state = *self;
+        let handle = set_timeout_with_handle(move || state.check_now(), delay).ok();
+        self.pending.set_value(handle);
+    }
+
+    /// Replaces the editor's text (an example, dropped files, a share link) and checks it.
+    pub fn replace_text(&self, text: String) {
+        if let Some(textarea) = self.textarea.get_untracked() {
+            textarea.set_value(&text);
+            textarea.set_scroll_top(0);
+        }
+        self.text.set(text);
+        self.caret_line.set(1);
+        self.check_now();
+    }
+
+    /// Moves the editor to a line: focuses it, selects the line and scrolls it into view.
+    pub fn go_to_line(&self, line: u32) {
+        let Some(textarea) = self.textarea.get_untracked() else { return };
+        let text = textarea.value();
+        let (start, end) = lines::utf16_range(&text, line);
+        let _ = textarea.focus();
+        let _ = textarea.set_selection_range(start, end);
+        let top = f64::from(line.saturating_sub(1)) * LINE_HEIGHT_PX + EDITOR_PADDING_PX;
+        let visible = f64::from(textarea.client_height());
+        textarea.set_scroll_top((top - visible / 3.0).max(0.0) as i32);
+        self.caret_line.set(line);
+    }
+
+    pub fn update_settings(&self, change: impl FnOnce(&mut Settings)) {
+        self.settings.update(change);
+        browser::storage_set(STORAGE_KEY, &self.settings.get_untracked().to_json());
+        self.check_now();
+    }
+
+    pub fn say(&self, message: impl Into<String>) {
+        self.notice.set(message.into());
+    }
+}
+
+/// The text the page opens with: a share link's, else the insecure example.
+fn initial_text(state: &State) -> String {
+    match share::from_fragment(&browser::hash()) {
+        Some(Ok(text)) => {
+            state.say("Opened the manifests of a share link.");
+            text
+        }
+        Some(Err(error)) => {
+            state.say(format!("Could not open the share link: {error}."));
+            String::new()
+        }
+        None => examples::EXAMPLES[0].text.to_string(),
+    }
+}
+
+#[component]
+pub fn Playground() -> impl IntoView {
+    let state = State::new();
+    provide_context(state);
+    let text = initial_text(&state);
+    state.text.set(text);
+    // Once the textarea exists: give it the text and run the first check.
+    Effect::new(move |_| {
+        if let Some(textarea) = state.textarea.get() {
+            textarea.set_value(&state.text.get_untracked());
+            state.check_now();
+        }
+    });
+    view! {
+        <a class="skip-link" href="#results">"Skip to results"</a>
+        <header class="top">
+            <h1 class="brand">
+                <span class="brand-mark" aria-hidden="true">"◆"</span>
+                " Rampart "
+                <span class="brand-sub">"playground"</span>
+            </h1>
+            <Toolbar/>
+        </header>
+        <p class="privacy">
+            "Manifests are checked in this page, by Rampart's engine compiled to WebAssembly: they never leave your machine."
+        </p>
+        <main class="workspace">
+            <Editor/>
+            <Results/>
+        </main>
+        <p class="notice" role="status" aria-live="polite">{move || state.notice.get()}</p>
+        <RuleDocs/>
+        <SettingsDialog/>
+    }
+}

@@ -1,0 +1,33 @@
+// End-to-end tests of the playground, in the system's Chromium (Debian's /usr/bin/chromium,
+// or RAMPART_CHROMIUM): Playwright's own browser downloads are never used. `cargo xtask
+// test` builds frontend/dist first and runs these; each test file serves frontend/dist
+// itself (tests/fixtures.mjs), so nothing else needs to be running.
+import { defineConfig } from "@playwright/test";
+
+export default defineConfig({
+  testDir: "./tests",
+  outputDir: "./test-results",
+  // Two cores: one browser at a time keeps timings steady and the machine responsive.
+  workers: 1,
+  fullyParallel: false,
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  forbidOnly: !!process.env.CI,
+  reporter: [["list"]],
+  use: {
+    headless: true,
+    viewport: { width: 1440, height: 900 },
+    launchOptions: {
+      executablePath: process.env.RAMPART_CHROMIUM || "/usr/bin/chromium",
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+      ],
+    },
+    trace: "off",
+    screenshot: "only-on-failure",
+  },
+});

@@ -1,0 +1,107 @@
+// Test fixtures: a static file server for frontend/dist (Node's http, 127.0.0.1, a port
+// the system picks, closed when the worker ends), and a page object for the playground.
+import { test as base, expect } from "@playwright/test";
+import { createServer } from "node:http";
+import { readFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repoRoot = path.resolve(here, "../..");
+export const distDir = path.join(repoRoot, "frontend/dist");
+
+const MIME = {
+  ".html": "text/html; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".wasm": "application/wasm",
+};
+
+export function example(relative) {
+  return readFile(path.join(repoRoot, "examples", relative), "utf8");
+}
+
+/** Serves frontend/dist; remembers every request it answered. */
+async function startServer() {
+  if (!existsSync(path.join(distDir, "index.html"))) {
+    throw new Error("frontend/dist/index.html is missing: run `cargo xtask dist` first");
+  }
+  const requests = [];
+  const server = createServer(async (request, response) => {
+    requests.push({ method: request.method, url: request.url });
+    const pathname = decodeURIComponent(new URL(request.url, "http://localhost").pathname);
+    const file = path.join(distDir, pathname === "/" ? "index.html" : pathname);
+    if (!file.startsWith(distDir) || request.method !== "GET") {
+      response.writeHead(404).end();
+      return;
+    }
+    try {
+      const body = await readFile(file);
+      response.writeHead(200, {
+        "content-type": MIME[path.extname(file)] || "application/octet-stream",
+        "cache-control": "no-store",
+      });
+      response.end(body);
+    } catch {
+      response.writeHead(404).end();
+    }
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address();
+  return { url: `http://127.0.0.1:${port}/`, requests, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+/** What a person does on the playground, by test ids and roles. */
+export class Playground {
+  constructor(page, baseUrl) {
+    this.page = page;
+    this.baseUrl = baseUrl;
+    this.input = page.getByTestId("manifest-input");
+    this.findings = page.getByTestId("finding");
+    this.score = page.getByTestId("score");
+    this.grade = page.getByTestId("grade");
+    this.parseErrors = page.getByTestId("parse-error");
+  }
+
+  async open(url = this.baseUrl) {
+    await this.page.goto(url);
+    await expect(this.score).toBeVisible();
+  }
+
+  /** The check generation the results show. */
+  async generation() {
+    return Number(await this.page.locator(".results").getAttribute("data-generation"));
+  }
+
+  /** Replaces the editor's text and waits for the results of it. */
+  async enter(text) {
+    const before = await this.generation();
+    await this.input.fill(text);
+    await expect.poll(() => this.generation()).toBeGreaterThan(before);
+  }
+
+  finding(rule) {
+    return this.page.locator(`[data-testid="finding"][data-rule="${rule}"]`);
+  }
+
+  async scoreValue() {
+    return Number(await this.score.textContent());
+  }
+}
+
+export const test = base.extend({
+  server: [
+    async ({}, use) => {
+      const server = await startServer();
+      await use(server);
+      await server.close();
+    },
+    { scope: "worker" },
+  ],
+  playground: async ({ page, server }, use) => {
+    await use(new Playground(page, server.url));
+  },
+});
+
+export { expect };
