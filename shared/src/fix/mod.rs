@@ -202,8 +202,8 @@ pub struct FixedSource {
 
 /// Applies every fix of `safety` or safer to the sources, checking again after each round
 /// until no applicable fix is left (at most [`MAX_ROUNDS`] rounds). Exempted findings are
-/// not fixed. A round whose edits would leave a source unparseable is dropped for that
-/// source, so the output always reads as well as the input did.
+/// not fixed. A fix whose edits would leave a source less readable (more parse errors)
+/// than it was is left out, so the output always reads as well as the input did.
 pub fn apply(sources: &[Source], options: &Options, safety: Safety) -> Vec<FixedSource> {
     apply_rules(sources, options, safety, |_| true)
 }
@@ -217,40 +217,35 @@ pub fn apply_rules(
 ) -> Vec<FixedSource> {
     let mut current: Vec<Source> = sources.to_vec();
     let mut counts = vec![0usize; sources.len()];
-    let mut frozen = vec![false; sources.len()];
     for _ in 0..MAX_ROUNDS {
         let report = check(&current, options);
-        let mut accepted: Vec<Vec<Edit>> = vec![Vec::new(); current.len()];
-        let mut accepted_fixes = vec![0usize; current.len()];
+        let mut candidates: Vec<Vec<&Fix>> = vec![Vec::new(); current.len()];
         for finding in &report.findings {
             let Some(fix) = &finding.fix else { continue };
-            if finding.exempted || fix.safety > safety || frozen.get(fix.source) != Some(&false) || !rules(finding.rule)
-            {
-                continue;
-            }
-            if let Some(merged) = merge_fix(&accepted[fix.source], fix) {
-                if merged.len() != accepted[fix.source].len() || merged != accepted[fix.source] {
-                    accepted_fixes[fix.source] += 1;
-                }
-                accepted[fix.source] = merged;
+            if !finding.exempted && fix.safety <= safety && rules(finding.rule) && fix.source < current.len() {
+                candidates[fix.source].push(fix);
             }
         }
         let mut changed = false;
-        for (position, edits) in accepted.into_iter().enumerate() {
-            if edits.is_empty() {
+        for (position, fixes) in candidates.into_iter().enumerate() {
+            if fixes.is_empty() {
                 continue;
             }
-            let text = apply_edits(&current[position].text, &edits);
-            let before = parse_source(&current[position], &options.limits).1.len();
-            let after =
-                parse_source(&Source::new(current[position].name.clone(), text.clone()), &options.limits).1.len();
-            if after > before {
-                frozen[position] = true;
-                continue;
+            let source = &current[position];
+            let errors = |text: &str| parse_source(&Source::new(source.name.clone(), text), &options.limits).1.len();
+            let errors_before = errors(&source.text);
+            let (mut edits, mut applied) = merge_all(&fixes, |_| true);
+            let mut text = apply_edits(&source.text, &edits);
+            if errors(&text) > errors_before {
+                // Some edits do not go together in this text: take the fixes one by one,
+                // keeping each that leaves the text as readable as it was.
+                (edits, applied) =
+                    merge_all(&fixes, |edits| errors(&apply_edits(&source.text, edits)) <= errors_before);
+                text = apply_edits(&source.text, &edits);
             }
             if text != current[position].text {
                 current[position].text = text;
-                counts[position] += accepted_fixes[position];
+                counts[position] += applied;
                 changed = true;
             }
         }
@@ -269,6 +264,22 @@ pub fn apply_rules(
             fixes,
         })
         .collect()
+}
+
+/// Merges the fixes' edits in order, skipping a fix that collides with those taken or that
+/// `keep` refuses; returns the edits and how many fixes changed them.
+fn merge_all(fixes: &[&Fix], keep: impl Fn(&[Edit]) -> bool) -> (Vec<Edit>, usize) {
+    let mut edits: Vec<Edit> = Vec::new();
+    let mut applied = 0;
+    for fix in fixes {
+        if let Some(merged) = merge_fix(&edits, fix) {
+            if merged != edits && keep(&merged) {
+                edits = merged;
+                applied += 1;
+            }
+        }
+    }
+    (edits, applied)
 }
 
 /// Applies non-overlapping edits (ranges into `text`) in one pass.
@@ -308,7 +319,7 @@ fn merge_edit(edits: &mut Vec<Edit>, new: &Edit) -> Option<()> {
             return Some(());
         }
         let overlap = existing.range.start < new.range.end && new.range.start < existing.range.end;
-        if overlap {
+        if overlap || touches_inline(existing, new) || touches_inline(new, existing) {
             return None;
         }
     }
@@ -316,11 +327,31 @@ fn merge_edit(edits: &mut Vec<Edit>, new: &Edit) -> Option<()> {
     Some(())
 }
 
+/// Whether `insertion` is an insertion within a line (a flow entry with its `, `) at an end
+/// of the range `other` replaces: its separator was computed against the text `other`
+/// changes, so the two must not land in one round.
+fn touches_inline(insertion: &Edit, other: &Edit) -> bool {
+    let whole_lines = insertion.replacement.ends_with('\n') && !insertion.replacement.starts_with(['\n', '\r']);
+    insertion.range.is_empty()
+        && !other.range.is_empty()
+        && !whole_lines
+        && (other.range.end == insertion.range.start || other.range.start == insertion.range.start)
+}
+
 /// Merges two insertions made at the same place: whole lines are merged as YAML blocks
 /// (a shared new parent such as `securityContext:` is written once, its children joined);
 /// flow entries (`, key: value`) are joined when their keys differ.
 fn merge_insertions(first: &str, second: &str) -> Option<String> {
-    let lines = |text: &str| text.ends_with('\n') && !text.starts_with(['\n', '\r']);
+    // At the end of a text without a final newline, insertions open with one.
+    for newline in ["\r\n", "\n"] {
+        if let (Some(first), Some(second)) = (first.strip_prefix(newline), second.strip_prefix(newline)) {
+            return merge_insertions(first, second).map(|merged| format!("{newline}{merged}"));
+        }
+    }
+    if first.starts_with(['\n', '\r']) || second.starts_with(['\n', '\r']) {
+        return None;
+    }
+    let lines = |text: &str| text.ends_with('\n');
     if lines(first) && lines(second) {
         let newline = if first.ends_with("\r\n") { "\r\n" } else { "\n" };
         let mut forest = line_forest(first);
@@ -338,15 +369,41 @@ fn merge_insertions(first: &str, second: &str) -> Option<String> {
     if lines(first) || lines(second) {
         return None;
     }
-    let key = |text: &str| {
-        let body = text.strip_prefix(", ").unwrap_or(text);
-        body.split_once(':').map(|(key, _)| key.trim().to_string())
-    };
-    if key(first)? == key(second)? {
-        return None;
+    // Flow entries: `, a: 1, b: {c: 2}` (no leading comma in an empty mapping).
+    let leading = first.starts_with(", ");
+    let mut entries = flow_entries(first);
+    for entry in flow_entries(second) {
+        let key = |entry: &str| entry.split_once(':').map(|(key, _)| key.trim().to_string());
+        match entries.iter().find(|existing| key(existing) == key(&entry)) {
+            Some(existing) if *existing == entry => {}
+            Some(_) => return None,
+            None => entries.push(entry),
+        }
     }
-    let second_body = second.strip_prefix(", ").unwrap_or(second);
-    Some(format!("{first}, {second_body}"))
+    Some(format!("{}{}", if leading { ", " } else { "" }, entries.join(", ")))
+}
+
+/// The top-level entries of an inserted flow text (`, a: 1, b: {c: 2, d: 3}`).
+fn flow_entries(text: &str) -> Vec<String> {
+    let body = text.strip_prefix(", ").unwrap_or(text);
+    let mut entries = Vec::new();
+    let mut depth = 0i32;
+    let mut quoted = false;
+    let mut start = 0;
+    for (index, character) in body.char_indices() {
+        match character {
+            '"' => quoted = !quoted,
+            '{' | '[' if !quoted => depth += 1,
+            '}' | ']' if !quoted => depth -= 1,
+            ',' if !quoted && depth == 0 => {
+                entries.push(body[start..index].trim().to_string());
+                start = index + 1;
+            }
+            _ => {}
+        }
+    }
+    entries.push(body[start..].trim().to_string());
+    entries
 }
 
 /// Inserted lines as a tree by indentation (a `- item` line under a key at the same
@@ -438,6 +495,8 @@ mod tests {
         assert_eq!(merge_insertions(", a: 1", ", b: 2").unwrap(), ", a: 1, b: 2");
         assert_eq!(merge_insertions("a: 1", "b: 2").unwrap(), "a: 1, b: 2");
         assert!(merge_insertions(", s: {a: 1}", ", s: {b: 1}").is_none());
+        let twice = merge_insertions(", a: 1", ", s: {b: [x, y]}").unwrap();
+        assert_eq!(merge_insertions(&twice, ", s: {b: [x, y]}").unwrap(), ", a: 1, s: {b: [x, y]}");
     }
 
     #[test]
@@ -445,8 +504,10 @@ mod tests {
         let accepted = vec![Edit::new(5..10, String::new())];
         let inside = Fix::new(Safety::Safe, vec![Edit::insert(7, "x".into())]);
         assert!(merge_fix(&accepted, &inside).is_none());
-        let touching = Fix::new(Safety::Safe, vec![Edit::insert(10, "x".into())]);
-        assert_eq!(merge_fix(&accepted, &touching).unwrap().len(), 2);
-        assert_eq!(apply_edits("0123456789abc", &merge_fix(&accepted, &touching).unwrap()), "01234xabc");
+        let lines = Fix::new(Safety::Safe, vec![Edit::insert(10, "x\n".into())]);
+        assert_eq!(merge_fix(&accepted, &lines).unwrap().len(), 2, "whole lines may follow a removal");
+        assert_eq!(apply_edits("0123456789abc", &merge_fix(&accepted, &lines).unwrap()), "01234x\nabc");
+        let inline = Fix::new(Safety::Safe, vec![Edit::insert(10, ", x".into())]);
+        assert!(merge_fix(&accepted, &inline).is_none(), "a flow entry's separator depends on what is removed");
     }
 }

@@ -373,13 +373,13 @@ fn insert_into_map(text: &str, map: &Node, keys: &[&str], leaf: Leaf<'_>, style:
 }
 
 /// An insertion of whole lines after the line holding `position`; at the end of a text
-/// without a final newline, the newline moves to the front.
+/// without a final newline, a newline ends the last line first.
 fn insert_lines(text: &str, position: usize, lines: String) -> Edit {
     let at = line_end_after(text, position);
     if at == text.len() && !text.is_empty() && !text.ends_with('\n') {
+        // The last line gets its newline, then the new lines follow with theirs.
         let newline = if lines.ends_with("\r\n") { "\r\n" } else { "\n" };
-        let body = lines.strip_suffix(newline).unwrap_or(&lines);
-        return Edit::insert(at, format!("{newline}{body}"));
+        return Edit::insert(at, format!("{newline}{lines}"));
     }
     Edit::insert(at, lines)
 }
@@ -615,7 +615,7 @@ mod tests {
         let fixed = set_text(text, "spec.containers[0].securityContext.runAsNonRoot", Leaf::Scalar(Scalar::Bool(true)));
         assert_eq!(
             fixed,
-            "spec:\n  containers:\n  - name: app\n    image: x\n    securityContext:\n      runAsNonRoot: true"
+            "spec:\n  containers:\n  - name: app\n    image: x\n    securityContext:\n      runAsNonRoot: true\n"
         );
     }
 
