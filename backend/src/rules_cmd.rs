@@ -127,6 +127,9 @@ struct Metadata {
     guide_layer: Option<u8>,
     cis: Option<&'static str>,
     remediation: &'static str,
+    /// Whether `rampart check --fix` can fix findings of the rule (how safely: the docs'
+    /// "Fix safety").
+    autofix: bool,
 }
 
 #[derive(Serialize)]
@@ -152,6 +155,7 @@ fn metadata(rule: &Rule) -> Metadata {
         guide_layer: rule.guide_layer,
         cis: rule.cis,
         remediation: rule.remediation,
+        autofix: rule.fix.is_some(),
     }
 }
 
@@ -173,6 +177,8 @@ fn explanation(rule: &Rule) -> String {
         field("CIS", cis.to_string());
     }
     field("fix", rule.remediation.to_string());
+    let autofix = if rule.fix.is_some() { "rampart check --fix (see Fix safety below)" } else { "none" };
+    field("autofix", autofix.to_string());
     out.push('\n');
     out.push_str(rule.documentation().trim_end());
     out.push('\n');

@@ -449,10 +449,12 @@ fn rules_lists_every_rule() {
             "guide_layer": 3,
             "cis": "5.2.2",
             "remediation": "Remove `privileged: true` from the container's securityContext (or set it to false).",
+            "autofix": true,
         })
     );
     for rule in rules {
-        for key in ["id", "title", "severity", "family", "scope", "pss", "guide_layer", "cis", "remediation"] {
+        for key in ["id", "title", "severity", "family", "scope", "pss", "guide_layer", "cis", "remediation", "autofix"]
+        {
             assert!(rule.get(key).is_some(), "{key} missing from {rule}");
         }
     }
