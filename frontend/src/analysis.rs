@@ -5,9 +5,10 @@
 //! what these return.
 
 use std::collections::BTreeMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 use rampart_core::rules::{self, Family};
-use rampart_core::{Finding, Report, Severity, Source};
+use rampart_core::{Finding, ObjectReport, Report, Severity, Source};
 
 /// The name the editor's text goes by in reports (SARIF artifact, JSON `source`).
 pub const SOURCE_NAME: &str = "playground.yaml";
@@ -118,8 +119,47 @@ pub fn groups(report: &Report, filter: &Filter) -> Vec<Group> {
         .collect()
 }
 
+/// A group as the page renders it: owned copies, and a key that changes exactly when
+/// anything shown about the group does. The page keys its list by it, so an edit
+/// re-renders only the objects whose results changed.
+#[derive(Clone, Debug)]
+pub struct GroupView {
+    pub key: u64,
+    pub object: ObjectReport,
+    pub findings: Vec<Finding>,
+}
+
+impl PartialEq for GroupView {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+/// [`groups`], as owned, keyed views.
+pub fn group_views(report: &Report, filter: &Filter) -> Vec<GroupView> {
+    groups(report, filter)
+        .into_iter()
+        .map(|group| {
+            let object = report.objects[group.object].clone();
+            let findings: Vec<Finding> = group.findings.iter().map(|&index| report.findings[index].clone()).collect();
+            let mut hasher = DefaultHasher::new();
+            let resource = &object.resource;
+            (&resource.kind, &resource.api_version, &resource.namespace, &resource.name, resource.document)
+                .hash(&mut hasher);
+            (object.line, object.score, object.grade, object.pss).hash(&mut hasher);
+            for finding in &findings {
+                (finding.rule, finding.severity, &finding.message, &finding.path, finding.line, finding.column)
+                    .hash(&mut hasher);
+                (finding.exempted, &finding.exemption_reason, finding.fix.as_ref().map(|fix| fix.safety))
+                    .hash(&mut hasher);
+            }
+            GroupView { key: hasher.finish(), object, findings }
+        })
+        .collect()
+}
+
 /// What a gutter mark stands for: the worst finding on the line, or a parse error.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum MarkLevel {
     Finding(Severity),
     ParseError,
@@ -136,7 +176,7 @@ impl MarkLevel {
 }
 
 /// One marked editor line.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LineMark {
     pub line: u32,
     pub level: MarkLevel,
@@ -215,6 +255,26 @@ mod tests {
         let mut sorted = severities.clone();
         sorted.sort_by(|left, right| right.cmp(left));
         assert_eq!(severities, sorted);
+    }
+
+    #[test]
+    fn group_keys_change_only_with_what_is_shown() {
+        let text = include_str!("../../examples/hardened-deployment.yaml");
+        let views = |text: &str| group_views(&report(text), &Filter::default());
+        let before = views(text);
+        assert_eq!(
+            before.iter().map(|view| view.key).collect::<Vec<_>>(),
+            views(text).iter().map(|view| view.key).collect::<Vec<_>>()
+        );
+        // One character changed in place: the other objects keep their keys.
+        let edited = text.replacen("replicas: 3", "replicas: 4", 1);
+        assert_ne!(edited, text);
+        let after = views(&edited);
+        let kept = before.iter().zip(&after).filter(|(old, new)| old.key == new.key).count();
+        assert!(kept >= before.len() - 1, "{kept} of {} kept", before.len());
+        // A line inserted at the top moves every finding: every key changes.
+        let shifted = views(&format!("# a new first line\n{text}"));
+        assert!(before.iter().zip(&shifted).all(|(old, new)| old.key != new.key));
     }
 
     #[test]

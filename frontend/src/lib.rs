@@ -9,8 +9,8 @@
 //! Layout: [`app`] mounts the page; [`pages`] holds one module per route, [`components`] the
 //! pieces they are built from. The logic that needs no browser lives in plain modules with
 //! native tests: [`analysis`] (filters, grouping, gutter marks), [`share`] (the link codec),
-//! [`settings`], [`lines`] (line ↔ textarea offsets), [`markdown`] (rule docs), and
-//! [`examples`]. [`browser`] wraps the browser services used (storage, downloads, files).
+//! [`settings`], [`lines`] (line ↔ textarea offsets), [`markdown`] (rule docs),
+//! [`fixes`] and [`diff`] (the fixed manifest and its diff), and [`examples`]. [`browser`] wraps the browser services used (storage, downloads, files).
 //!
 //! The crate builds for the host too, so `cargo clippy --workspace` and `cargo test
 //! --workspace` check it with everything else; only the WebAssembly entry point is
@@ -20,7 +20,9 @@ pub mod analysis;
 pub mod app;
 pub mod browser;
 pub mod components;
+pub mod diff;
 pub mod examples;
+pub mod fixes;
 pub mod lines;
 pub mod markdown;
 pub mod pages;

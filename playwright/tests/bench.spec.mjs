@@ -36,7 +36,7 @@ async function thousandLines() {
   return text.split("\n").slice(0, 1000).join("\n") + "\n";
 }
 
-test("edit → results for a 1,000-line manifest", async ({ playground, page }) => {
+for (const edit of ["in-place", "new-line"]) test(`edit → results for a 1,000-line manifest (${edit} edit)`, async ({ playground, page }) => {
   await playground.open();
   const text = await thousandLines();
   await playground.enter(text);
@@ -46,7 +46,7 @@ test("edit → results for a 1,000-line manifest", async ({ playground, page }) 
   const samples = [];
   for (let round = 0; round < 31; round++) {
     samples.push(
-      await page.evaluate(async (round) => {
+      await page.evaluate(async ([round, edit]) => {
         const area = document.querySelector('[data-testid="manifest-input"]');
         const before = Number(document.querySelector(".results").dataset.generation);
         const done = new Promise((resolve) => {
@@ -60,17 +60,26 @@ test("edit → results for a 1,000-line manifest", async ({ playground, page }) 
           });
           observer.observe(document.querySelector(".results-pane"), { childList: true, subtree: true, attributes: true });
         });
-        // An edit as typing makes it: one character changed in the middle of the text.
-        const middle = area.value.indexOf("replicas:") + "replicas: ".length;
-        area.value = area.value.slice(0, middle) + String(round % 9 + 1) + area.value.slice(middle + 1);
+        if (edit === "in-place") {
+          // One character changed in place (a digit of the first Deployment's replicas):
+          // no line moves, so only that object's results may change.
+          const at = area.value.indexOf("replicas:") + "replicas: ".length;
+          area.value = area.value.slice(0, at) + String(round % 9 + 1) + area.value.slice(at + 1);
+        } else {
+          // A new line typed (then taken back) in the middle of the text: every finding
+          // below it moves, so half the results are rendered anew.
+          const at = area.value.indexOf("\n", area.value.length / 2);
+          area.value = round % 2 === 0 ? area.value.slice(0, at) + "\n" + area.value.slice(at) : area.value.slice(0, at) + area.value.slice(at + 1);
+        }
         const started = performance.now();
         area.dispatchEvent(new Event("input", { bubbles: true }));
         const { dom, frame, check } = await done;
         return { dom: dom - started, frame: frame - started, check };
-      }, round),
+      }, [round, edit]),
     );
   }
   const result = {
+    edit,
     lines: text.split("\n").length - 1,
     bytes: text.length,
     objects,

@@ -44,6 +44,27 @@ test("the guide's insecure Deployment shows its findings on their lines, scoring
   expect(await playground.scoreValue()).toBeGreaterThan(insecure);
 });
 
+test("the fixed manifest passes when re-checked", async ({ playground, page }) => {
+  await playground.open();
+  const insecure = await example("insecure-deployment.yaml");
+  await playground.enter(insecure);
+  const before = await playground.scoreValue();
+  await expect(page.locator('[data-testid="finding"][data-fix="safe"]').first()).toBeVisible();
+
+  await page.getByRole("button", { name: /^Fixed manifest/ }).click();
+  const dialog = page.getByRole("dialog", { name: "Fixed manifest" });
+  await expect(dialog.locator(".diff .added").first()).toBeVisible();
+  const fixed = await dialog.getByTestId("fixed-manifest").textContent();
+  expect(fixed).not.toBe(insecure);
+  await dialog.getByRole("button", { name: "Check the fixed manifest" }).click();
+  await expect(dialog).toBeHidden();
+
+  await expect(playground.input).toHaveValue(fixed);
+  await expect(playground.parseErrors).toHaveCount(0);
+  await expect(page.locator('[data-testid="finding"][data-fix="safe"]')).toHaveCount(0);
+  expect(await playground.scoreValue()).toBeGreaterThanOrEqual(before);
+});
+
 test("filters narrow the findings by severity and family", async ({ playground, page }) => {
   await playground.open();
   await playground.enter(await example("insecure-deployment.yaml"));

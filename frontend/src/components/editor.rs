@@ -65,7 +65,9 @@ pub fn Editor() -> impl IntoView {
         state.text.set(event_target_value(&event));
         state.schedule_check();
         track_caret();
-        sync_scroll();
+        // No scroll sync here: reading scrollTop right after an edit forces a synchronous
+        // layout of the whole textarea (15 ms at 1,000 lines); if typing scrolls it, the
+        // scroll event follows anyway.
     };
     let on_drop = move |event: ev::DragEvent| {
         event.prevent_default();
@@ -116,13 +118,17 @@ pub fn Editor() -> impl IntoView {
                 <div class="gutter" aria-hidden="true">
                     <div class="gutter-inner" node_ref=gutter_inner>
                         <pre class="numbers">{move || numbers.get()}</pre>
-                        {move || marks.get().into_iter().map(|mark| mark_view(mark, "mark")).collect_view()}
+                        <For each=move || marks.get() key=|mark| mark.clone() children=move |mark| mark_view(mark, "mark")/>
                     </div>
                 </div>
                 <div class="code">
                     <div class="backdrop" aria-hidden="true">
                         <div class="backdrop-inner" node_ref=backdrop_inner>
-                            {move || marks.get().into_iter().map(|mark| mark_view(mark, "band")).collect_view()}
+                            <For
+                                each=move || marks.get()
+                                key=|mark| mark.clone()
+                                children=move |mark| mark_view(mark, "band")
+                            />
                         </div>
                     </div>
                     <textarea

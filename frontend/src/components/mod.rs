@@ -2,6 +2,7 @@
 //! ([`crate::pages::playground::State`]) rather than through long prop lists.
 
 pub mod editor;
+pub mod fixed_manifest;
 pub mod results;
 pub mod rule_docs;
 pub mod settings_dialog;

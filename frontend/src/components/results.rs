@@ -1,14 +1,15 @@
 //! The results: the overall score and grade, parse errors, filters, and the findings
 //! grouped by object, each with its severity, message, remediation, line and rule docs.
 //!
-//! The summary and the list are rendered by one reactive closure per check, so a new
-//! report replaces them in a single DOM update; `data-generation` on the list says which
-//! check it shows (tests and the benchmark wait on it).
+//! The list is keyed by [`GroupView::key`], which changes exactly when what is shown about
+//! an object does: typing re-renders only the objects whose results changed, not the
+//! whole list. `data-generation` on the results says which check they show (tests and the
+//! benchmark wait on it).
 
 use leptos::prelude::*;
-use rampart_core::{Finding, ObjectReport, Severity};
+use rampart_core::{Finding, Severity};
 
-use crate::analysis::{self, family_label, Filter, FAMILIES};
+use crate::analysis::{self, family_label, GroupView, FAMILIES};
 use crate::markdown::{self, Inline};
 use crate::pages::playground::State;
 
@@ -26,6 +27,12 @@ pub fn rich_text(text: &str) -> impl IntoView {
 #[component]
 pub fn Results() -> impl IntoView {
     let state = expect_context::<State>();
+    let group_views = Memo::new(move |_| {
+        let filter = state.filter.get();
+        state.checked.with(|checked| {
+            checked.as_ref().map(|checked| analysis::group_views(&checked.report, &filter)).unwrap_or_default()
+        })
+    });
     view! {
         <section id="results" class="results-pane" aria-labelledby="results-heading" tabindex="-1">
             <div class="pane-head">
@@ -49,29 +56,59 @@ pub fn Results() -> impl IntoView {
                 </span>
             </div>
             <Filters/>
-            {move || {
-                let generation = state.generation.get();
-                let filter = state.filter.get();
-                state
-                    .checked
-                    .get()
-                    .map(|checked| {
-                        let check_ms = format!("{:.3}", checked.check_ms);
-                        let report = &checked.report;
-                        view! {
-                            <div class="results" data-generation=generation data-check-ms=check_ms>
-                                {summary(report)}
-                                {parse_errors(state, report)}
-                                {groups(state, report, &filter)}
-                            </div>
-                        }
+            <div
+                class="results"
+                data-generation=move || state.generation.get()
+                data-check-ms=move || {
+                    state.checked.with(|checked| checked.as_ref().map(|checked| format!("{:.3}", checked.check_ms)))
+                }
+            >
+                {move || state.checked.get().map(|checked| summary(state, &checked.report))}
+                {move || state.checked.get().map(|checked| parse_errors(state, &checked.report))}
+                {move || {
+                    let empty = group_views.with(Vec::is_empty);
+                    empty.then(|| {
+                        let message = state.checked.with(|checked| {
+                            match checked.as_ref().is_some_and(|checked| !checked.report.objects.is_empty()) {
+                                true => "No object here is of a kind the rules check, or no finding passes the filters.",
+                                false => "No Kubernetes objects yet: paste manifests, pick an example, or drop files on the editor.",
+                            }
+                        });
+                        view! { <p class="empty">{message}</p> }
                     })
-            }}
+                }}
+                <p class="visually-hidden" aria-live="polite">
+                    {move || {
+                        let shown: usize = group_views.with(|views| views.iter().map(|view| view.findings.len()).sum());
+                        format!("{shown} findings shown")
+                    }}
+                </p>
+                <ol class="objects">
+                    <For
+                        each=move || group_views.get()
+                        key=|view| view.key
+                        children=move |view| object_view(state, view)
+                    />
+                </ol>
+            </div>
         </section>
     }
 }
 
-fn summary(report: &rampart_core::Report) -> impl IntoView {
+fn summary(state: State, report: &rampart_core::Report) -> impl IntoView {
+    let fixable = report.findings.iter().filter(|finding| !finding.exempted && finding.fix.is_some()).count();
+    let fix_button = (fixable > 0).then(|| {
+        view! {
+            <button
+                type="button"
+                class="primary fix-all"
+                aria-haspopup="dialog"
+                on:click=move |_| state.fixed_open.set(true)
+            >
+                {format!("Fixed manifest ({fixable} fixable)")}
+            </button>
+        }
+    });
     let grade_class = format!("grade grade-{}", report.grade.to_ascii_lowercase());
     let counts = Severity::ALL
         .iter()
@@ -109,6 +146,7 @@ fn summary(report: &rampart_core::Report) -> impl IntoView {
                         .then(|| format!(", {} findings exempted", report.summary.exempted))}
                 </p>
             </div>
+            {fix_button}
         </div>
     }
 }
@@ -198,33 +236,8 @@ fn Filters() -> impl IntoView {
     }
 }
 
-fn groups(state: State, report: &rampart_core::Report, filter: &Filter) -> impl IntoView {
-    let groups = analysis::groups(report, filter);
-    if groups.is_empty() {
-        let message = if report.objects.is_empty() {
-            "No Kubernetes objects yet: paste manifests, pick an example, or drop files on the editor."
-        } else {
-            "No object here is of a kind the rules check."
-        };
-        return view! { <p class="empty">{message}</p> }.into_any();
-    }
-    let total: usize = groups.iter().map(|group| group.findings.len()).sum();
-    let items = groups
-        .into_iter()
-        .map(|group| {
-            let object = &report.objects[group.object];
-            let findings: Vec<&Finding> = group.findings.iter().map(|&index| &report.findings[index]).collect();
-            object_view(state, object, findings)
-        })
-        .collect_view();
-    view! {
-        <p class="visually-hidden">{format!("{total} findings shown")}</p>
-        <ol class="objects">{items}</ol>
-    }
-    .into_any()
-}
-
-fn object_view(state: State, object: &ObjectReport, findings: Vec<&Finding>) -> impl IntoView {
+fn object_view(state: State, group: GroupView) -> impl IntoView {
+    let GroupView { object, findings, .. } = group;
     let resource = &object.resource;
     let line = object.line;
     let namespace = resource.namespace.clone().map(|namespace| view! { <span class="namespace">{namespace}</span> });
@@ -247,7 +260,7 @@ fn object_view(state: State, object: &ObjectReport, findings: Vec<&Finding>) -> 
     let list = if findings.is_empty() {
         view! { <p class="clean">"No findings: every rule that applies passed."</p> }.into_any()
     } else {
-        let rows = findings.into_iter().map(|finding| finding_view(state, finding)).collect_view();
+        let rows = findings.iter().map(|finding| finding_view(state, finding)).collect_view();
         view! { <ul class="findings">{rows}</ul> }.into_any()
     };
     view! {
@@ -279,6 +292,15 @@ fn finding_view(state: State, finding: &Finding) -> impl IntoView {
         let reason = finding.exemption_reason.clone().unwrap_or_else(|| "no reason given".to_string());
         view! { <p class="exemption">"Exempted: " {reason}</p> }
     });
+    let fix = finding.fix.as_ref().map(|fix| fix.safety.as_str());
+    let fix_tag = fix.map(|safety| {
+        let title = if safety == "safe" {
+            "An automatic fix exists (see Fixed manifest)"
+        } else {
+            "An automatic fix exists, but it may change what the workload does"
+        };
+        view! { <span class=format!("fix-tag fix-{safety}") title=title>{format!("{safety} fix")}</span> }
+    });
     view! {
         <li
             class=format!("finding level-{severity}")
@@ -287,6 +309,7 @@ fn finding_view(state: State, finding: &Finding) -> impl IntoView {
             data-rule=rule
             data-severity=severity
             data-line=line
+            data-fix=fix
         >
             <button
                 type="button"
@@ -311,6 +334,7 @@ fn finding_view(state: State, finding: &Finding) -> impl IntoView {
                     {rule}
                 </button>
                 <span class="path" title="Field path">{finding.path.clone()}</span>
+                {fix_tag}
             </p>
         </li>
     }

@@ -4,7 +4,8 @@
 //! [`State`] holds everything the components share, provided as context. Checking is
 //! debounced adaptively: while a check and its rendering stay quick, the next check runs as
 //! soon as the browser is idle after an input event (bursts of events, such as a paste,
-//! are coalesced); once a check costs more than a frame, checks wait until typing pauses.
+//! are coalesced); once they cost more than [`QUICK_CHECK_MS`], checks wait until typing
+//! pauses.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +17,7 @@ use rampart_core::{check, Source};
 use crate::analysis::{self, Checked, Filter};
 use crate::browser;
 use crate::components::editor::Editor;
+use crate::components::fixed_manifest::FixedManifestDialog;
 use crate::components::results::Results;
 use crate::components::rule_docs::RuleDocs;
 use crate::components::settings_dialog::SettingsDialog;
@@ -29,8 +31,9 @@ use crate::share;
 pub const LINE_HEIGHT_PX: f64 = 20.0;
 /// Padding above the first editor line in CSS pixels (`--pad` in `style.css`).
 pub const EDITOR_PADDING_PX: f64 = 8.0;
-/// A check (with its rendering) slower than this waits for a pause in typing.
-const QUICK_CHECK_MS: f64 = 16.0;
+/// A check (with its rendering) slower than this waits for a pause in typing: up to here,
+/// checking on every keystroke keeps up with a fast typist.
+const QUICK_CHECK_MS: f64 = 50.0;
 /// How long a pause in typing is, for slow checks.
 const PAUSE: Duration = Duration::from_millis(150);
 
@@ -51,6 +54,8 @@ pub struct State {
     /// The rule whose documentation is open.
     pub docs_rule: RwSignal<Option<&'static str>>,
     pub settings_open: RwSignal<bool>,
+    /// Whether the fixed-manifest view is open (fixes are computed only while it is).
+    pub fixed_open: RwSignal<bool>,
     /// A short status message for the person (announced politely to screen readers).
     pub notice: RwSignal<String>,
     /// The last share link made.
@@ -73,6 +78,7 @@ impl State {
             caret_line: RwSignal::new(1),
             docs_rule: RwSignal::new(None),
             settings_open: RwSignal::new(false),
+            fixed_open: RwSignal::new(false),
             notice: RwSignal::new(String::new()),
             share_link: RwSignal::new(None),
             textarea: NodeRef::new(),
@@ -94,9 +100,10 @@ impl State {
         let check_ms = browser::now_ms() - started;
         self.checked.set(Some(Arc::new(Checked { sources, report, check_ms })));
         self.generation.update(|generation| *generation += 1);
-        // Rendering happens in the reactive system's next microtask; measure it there.
+        // The reactive system renders in microtasks queued by the signals just set; a
+        // microtask queued now runs after them, so it sees the cost of check and render.
         let last_cost_ms = self.last_cost_ms;
-        request_animation_frame(move || last_cost_ms.set_value(browser::now_ms() - started));
+        queue_microtask(move || last_cost_ms.set_value(browser::now_ms() - started));
     }
 
     /// Checks after an edit: at once while checks are quick, after a pause once they are
@@ -194,5 +201,6 @@ pub fn Playground() -> impl IntoView {
         <p class="notice" role="status" aria-live="polite">{move || state.notice.get()}</p>
         <RuleDocs/>
         <SettingsDialog/>
+        <FixedManifestDialog/>
     }
 }
