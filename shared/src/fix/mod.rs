@@ -112,19 +112,18 @@ pub struct FixCx<'a> {
     /// The source text the object's positions refer to (without a byte-order mark).
     pub text: &'a str,
     pub cx: &'a Cx<'a>,
+    /// The layout of the object's document, which inserted lines follow.
+    pub style: Style,
 }
 
-/// How a rule builds the fix of one of its violations; `None` when no sound edit exists.
+/// How a rule builds the fix of one of its violations (its path; the message is left
+/// empty); `None` when no sound edit exists.
 pub type FixFn = fn(&FixCx<'_>, &Object, &Violation) -> Option<Fix>;
 
 impl FixCx<'_> {
-    fn style(&self, object: &Object) -> Style {
-        Style::detect(self.text, &object.root)
-    }
-
     /// Edits setting the field at `path` of the object to a scalar, creating missing parents.
     pub fn set(&self, object: &Object, path: &str, value: Scalar<'_>) -> Option<Vec<Edit>> {
-        yaml_edit::set(self.text, &object.root, path, Leaf::Scalar(value), &self.style(object))
+        yaml_edit::set(self.text, &object.root, path, Leaf::Scalar(value), &self.style)
     }
 
     /// Edits removing the field or sequence item at `path`.
@@ -134,18 +133,22 @@ impl FixCx<'_> {
 
     /// Edits appending an item to the sequence at `path`, creating it when missing.
     pub fn add_item(&self, object: &Object, path: &str, item: Scalar<'_>) -> Option<Vec<Edit>> {
-        yaml_edit::add_item(self.text, &object.root, path, item, &self.style(object))
+        yaml_edit::add_item(self.text, &object.root, path, item, &self.style)
     }
 
     /// Edits replacing the entry at `path` with `key: value` (`value` written as given).
     pub fn replace_entry(&self, object: &Object, path: &str, key: &str, value: &str) -> Option<Vec<Edit>> {
-        yaml_edit::replace_entry(self.text, &object.root, path, key, value, &self.style(object))
+        yaml_edit::replace_entry(self.text, &object.root, path, key, value, &self.style)
     }
 }
 
 /// Asks each finding's rule for its fix, and places the edits in their source (byte ranges
 /// and lines). Findings of objects without source text (a cluster scan) get none.
 pub fn attach_fixes(cx: &Cx<'_>, sources: &[Source], objects: &[Object], findings: &mut [Finding]) {
+    // An object's findings come one after the other: its style is read once.
+    let mut styles: Option<(usize, Style)> = None;
+    // Where each line starts, per source, to place edits without rescanning the text.
+    let mut line_starts: Vec<Option<Vec<usize>>> = vec![None; sources.len()];
     for finding in findings.iter_mut() {
         let Some(fix_fn) = crate::rules::find(finding.rule).and_then(|rule| rule.fix) else { continue };
         let Some(object) = objects.get(finding.object) else { continue };
@@ -155,14 +158,26 @@ pub fn attach_fixes(cx: &Cx<'_>, sources: &[Source], objects: &[Object], finding
             Some(rest) => (rest, source.text.len() - rest.len()),
             None => (source.text.as_str(), 0),
         };
-        let fix_cx = FixCx { text, cx };
-        let violation = Violation { path: finding.path.clone(), message: finding.message.clone() };
+        let style = match styles {
+            Some((position, style)) if position == finding.object => style,
+            _ => {
+                let style = Style::detect(text, &object.root);
+                styles = Some((finding.object, style));
+                style
+            }
+        };
+        let fix_cx = FixCx { text, cx, style };
+        // Fixes work from the path; the message is not copied for them.
+        let violation = Violation { path: finding.path.clone(), message: String::new() };
         finding.fix = fix_fn(&fix_cx, object, &violation).map(|mut fix| {
             fix.source = object.source;
+            let starts = line_starts[object.source].get_or_insert_with(|| {
+                std::iter::once(0).chain(source.text.match_indices('\n').map(|(index, _)| index + 1)).collect()
+            });
             for edit in &mut fix.edits {
                 edit.range = edit.range.start + base..edit.range.end + base;
-                edit.start = point_at(&source.text, edit.range.start);
-                edit.end = point_at(&source.text, edit.range.end);
+                edit.start = point_at(&source.text, starts, edit.range.start);
+                edit.end = point_at(&source.text, starts, edit.range.end);
             }
             fix
         });
@@ -183,10 +198,13 @@ pub fn parent_path<'p>(path: &'p str, suffix: &str) -> Option<&'p str> {
     path.strip_suffix(suffix).and_then(|rest| rest.strip_suffix('.'))
 }
 
-fn point_at(text: &str, offset: usize) -> Point {
-    let before = &text[..offset.min(text.len())];
-    let line_start = before.rfind('\n').map_or(0, |index| index + 1);
-    Point { line: before.matches('\n').count() as u32 + 1, column: before[line_start..].chars().count() as u32 + 1 }
+/// The line and column of a byte offset, given where each line starts.
+fn point_at(text: &str, line_starts: &[usize], offset: usize) -> Point {
+    let offset = offset.min(text.len());
+    let line = line_starts.partition_point(|&start| start <= offset).max(1);
+    let line_start = line_starts[line - 1];
+    let column = text.get(line_start..offset).map_or(0, |before| before.chars().count());
+    Point { line: line as u32, column: column as u32 + 1 }
 }
 
 /// One source after fixing.
