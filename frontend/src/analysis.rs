@@ -119,24 +119,31 @@ pub fn groups(report: &Report, filter: &Filter) -> Vec<Group> {
         .collect()
 }
 
-/// A group as the page renders it: owned copies, and a key that changes exactly when
-/// anything shown about the group does. The page keys its list by it, so an edit
-/// re-renders only the objects whose results changed.
+/// A group as the page renders it: owned copies, a key, and the lines it points at.
+///
+/// The key hashes everything shown about the group except line and column numbers, so the
+/// page can key its list by it: typing re-renders only the objects whose results changed,
+/// and a new line that moves every finding below it only updates their line numbers
+/// (`lines`, read reactively by the rows).
 #[derive(Clone, Debug)]
 pub struct GroupView {
     pub key: u64,
     pub object: ObjectReport,
     pub findings: Vec<Finding>,
+    /// The object's line, then each finding's, in order.
+    pub lines: Vec<u32>,
 }
 
 impl PartialEq for GroupView {
     fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
+        self.key == other.key && self.lines == other.lines
     }
 }
 
-/// [`groups`], as owned, keyed views.
+/// [`groups`], as owned, keyed views. Identical groups (the same object pasted twice) get
+/// distinct keys by occurrence.
 pub fn group_views(report: &Report, filter: &Filter) -> Vec<GroupView> {
+    let mut seen = std::collections::HashMap::<u64, u32>::new();
     groups(report, filter)
         .into_iter()
         .map(|group| {
@@ -146,14 +153,24 @@ pub fn group_views(report: &Report, filter: &Filter) -> Vec<GroupView> {
             let resource = &object.resource;
             (&resource.kind, &resource.api_version, &resource.namespace, &resource.name, resource.document)
                 .hash(&mut hasher);
-            (object.line, object.score, object.grade, object.pss).hash(&mut hasher);
+            (object.score, object.grade, object.pss).hash(&mut hasher);
             for finding in &findings {
-                (finding.rule, finding.severity, &finding.message, &finding.path, finding.line, finding.column)
-                    .hash(&mut hasher);
+                (finding.rule, finding.severity, &finding.message, &finding.path).hash(&mut hasher);
                 (finding.exempted, &finding.exemption_reason, finding.fix.as_ref().map(|fix| fix.safety))
                     .hash(&mut hasher);
             }
-            GroupView { key: hasher.finish(), object, findings }
+            let content = hasher.finish();
+            let occurrence = seen.entry(content).or_insert(0);
+            *occurrence += 1;
+            let key = if *occurrence == 1 {
+                content
+            } else {
+                let mut hasher = DefaultHasher::new();
+                (content, *occurrence).hash(&mut hasher);
+                hasher.finish()
+            };
+            let lines = std::iter::once(object.line).chain(findings.iter().map(|finding| finding.line)).collect();
+            GroupView { key, object, findings, lines }
         })
         .collect()
 }
@@ -261,20 +278,27 @@ mod tests {
     fn group_keys_change_only_with_what_is_shown() {
         let text = include_str!("../../examples/hardened-deployment.yaml");
         let views = |text: &str| group_views(&report(text), &Filter::default());
+        let keys = |views: &[GroupView]| views.iter().map(|view| view.key).collect::<Vec<_>>();
         let before = views(text);
-        assert_eq!(
-            before.iter().map(|view| view.key).collect::<Vec<_>>(),
-            views(text).iter().map(|view| view.key).collect::<Vec<_>>()
-        );
-        // One character changed in place: the other objects keep their keys.
-        let edited = text.replacen("replicas: 3", "replicas: 4", 1);
-        assert_ne!(edited, text);
-        let after = views(&edited);
-        let kept = before.iter().zip(&after).filter(|(old, new)| old.key == new.key).count();
-        assert!(kept >= before.len() - 1, "{kept} of {} kept", before.len());
-        // A line inserted at the top moves every finding: every key changes.
+        assert_eq!(keys(&before), keys(&views(text)));
+        // A line inserted at the top moves every finding, but what is shown stays: the
+        // keys stay, the lines move.
         let shifted = views(&format!("# a new first line\n{text}"));
-        assert!(before.iter().zip(&shifted).all(|(old, new)| old.key != new.key));
+        assert_eq!(keys(&before), keys(&shifted));
+        assert!(before.iter().zip(&shifted).all(|(old, new)| old != new));
+        assert_eq!(shifted[0].lines[0], before[0].lines[0] + 1);
+        // A setting that changes a finding changes its group's key.
+        let insecure = include_str!("../../examples/insecure-deployment.yaml");
+        let edited = insecure.replace("privileged: true ", "privileged: false");
+        assert_ne!(keys(&views(insecure)), keys(&views(&edited)));
+    }
+
+    #[test]
+    fn the_same_object_twice_gets_two_keys() {
+        let text = include_str!("../../examples/insecure-deployment.yaml");
+        let views = group_views(&report(&format!("{text}---\n{text}")), &Filter::default());
+        assert_eq!(views.len(), 2);
+        assert_ne!(views[0].key, views[1].key);
     }
 
     #[test]

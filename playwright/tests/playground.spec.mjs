@@ -230,6 +230,16 @@ for (const colorScheme of ["light", "dark"]) {
       const file = testInfo.outputPath(`playground-${colorScheme}-${device}.png`);
       await page.screenshot({ path: file });
       await testInfo.attach(`${colorScheme} ${device}`, { path: file, contentType: "image/png" });
+      if (device === "laptop") {
+        // The two dialogs: a rule's documentation, and the fixed manifest.
+        await playground.finding("pss-privileged").getByRole("button", { name: /^Documentation/ }).click();
+        await page.screenshot({ path: testInfo.outputPath(`rule-docs-${colorScheme}.png`) });
+        await page.keyboard.press("Escape");
+        await page.getByRole("button", { name: /^Fixed manifest/ }).click();
+        await expect(page.getByTestId("fixed-manifest")).toBeAttached();
+        await page.screenshot({ path: testInfo.outputPath(`fixed-manifest-${colorScheme}.png`) });
+        await page.keyboard.press("Escape");
+      }
       await context.close();
     }
   });

@@ -2,9 +2,12 @@
 //! grouped by object, each with its severity, message, remediation, line and rule docs.
 //!
 //! The list is keyed by [`GroupView::key`], which changes exactly when what is shown about
-//! an object does: typing re-renders only the objects whose results changed, not the
-//! whole list. `data-generation` on the results says which check they show (tests and the
+//! an object does, line numbers aside: typing re-renders only the objects whose results
+//! changed, and a new line that moves findings only updates their numbers. `data-generation` on the results says which check they show (tests and the
 //! benchmark wait on it).
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use leptos::prelude::*;
 use rampart_core::{Finding, Severity};
@@ -32,6 +35,11 @@ pub fn Results() -> impl IntoView {
         state.checked.with(|checked| {
             checked.as_ref().map(|checked| analysis::group_views(&checked.report, &filter)).unwrap_or_default()
         })
+    });
+    // The lines of each group by key: rows read their line numbers from here, so a moved
+    // finding updates a number instead of being rendered anew.
+    let lines: Memo<Arc<HashMap<u64, Vec<u32>>>> = Memo::new(move |_| {
+        Arc::new(group_views.with(|views| views.iter().map(|view| (view.key, view.lines.clone())).collect()))
     });
     view! {
         <section id="results" class="results-pane" aria-labelledby="results-heading" tabindex="-1">
@@ -87,7 +95,7 @@ pub fn Results() -> impl IntoView {
                     <For
                         each=move || group_views.get()
                         key=|view| view.key
-                        children=move |view| object_view(state, view)
+                        children=move |view| object_view(state, view, lines)
                     />
                 </ol>
             </div>
@@ -96,8 +104,20 @@ pub fn Results() -> impl IntoView {
 }
 
 fn summary(state: State, report: &rampart_core::Report) -> impl IntoView {
-    let fixable = report.findings.iter().filter(|finding| !finding.exempted && finding.fix.is_some()).count();
-    let fix_button = (fixable > 0).then(|| {
+    let fixes_of = |safety: rampart_core::fix::Safety| {
+        report
+            .findings
+            .iter()
+            .filter(|finding| !finding.exempted && finding.fix.as_ref().is_some_and(|fix| fix.safety == safety))
+            .count()
+    };
+    let (safe, unsafe_) = (fixes_of(rampart_core::fix::Safety::Safe), fixes_of(rampart_core::fix::Safety::Unsafe));
+    let fix_button = (safe + unsafe_ > 0).then(|| {
+        let label = match (safe, unsafe_) {
+            (safe, 0) => format!("Fixed manifest ({safe} safe fixes)"),
+            (0, unsafe_) => format!("Fixed manifest ({unsafe_} unsafe fixes)"),
+            (safe, unsafe_) => format!("Fixed manifest ({safe} safe, {unsafe_} unsafe fixes)"),
+        };
         view! {
             <button
                 type="button"
@@ -105,7 +125,7 @@ fn summary(state: State, report: &rampart_core::Report) -> impl IntoView {
                 aria-haspopup="dialog"
                 on:click=move |_| state.fixed_open.set(true)
             >
-                {format!("Fixed manifest ({fixable} fixable)")}
+                {label}
             </button>
         }
     });
@@ -236,10 +256,21 @@ fn Filters() -> impl IntoView {
     }
 }
 
-fn object_view(state: State, group: GroupView) -> impl IntoView {
-    let GroupView { object, findings, .. } = group;
+/// Line `position` of the group `key` (0: the object, then its findings), as of the latest
+/// check; `fallback` until the group is gone.
+fn line_of(
+    lines: Memo<Arc<HashMap<u64, Vec<u32>>>>,
+    key: u64,
+    position: usize,
+    fallback: u32,
+) -> impl Fn() -> u32 + Copy {
+    move || lines.with(|lines| lines.get(&key).and_then(|lines| lines.get(position)).copied().unwrap_or(fallback))
+}
+
+fn object_view(state: State, group: GroupView, lines: Memo<Arc<HashMap<u64, Vec<u32>>>>) -> impl IntoView {
+    let GroupView { key, object, findings, .. } = group;
     let resource = &object.resource;
-    let line = object.line;
+    let line = line_of(lines, key, 0, object.line);
     let namespace = resource.namespace.clone().map(|namespace| view! { <span class="namespace">{namespace}</span> });
     let grade = object.grade.map(|grade| {
         view! {
@@ -260,7 +291,11 @@ fn object_view(state: State, group: GroupView) -> impl IntoView {
     let list = if findings.is_empty() {
         view! { <p class="clean">"No findings: every rule that applies passed."</p> }.into_any()
     } else {
-        let rows = findings.iter().map(|finding| finding_view(state, finding)).collect_view();
+        let rows = findings
+            .iter()
+            .enumerate()
+            .map(|(position, finding)| finding_view(state, finding, line_of(lines, key, position + 1, finding.line)))
+            .collect_view();
         view! { <ul class="findings">{rows}</ul> }.into_any()
     };
     view! {
@@ -269,8 +304,11 @@ fn object_view(state: State, group: GroupView) -> impl IntoView {
                 <button
                     type="button"
                     class="object-name link"
-                    on:click=move |_| state.go_to_line(line)
-                    aria-label=format!("{}, line {line}", resource.display_name())
+                    on:click=move |_| state.go_to_line(line())
+                    aria-label={
+                        let name = resource.display_name();
+                        move || format!("{name}, line {}", line())
+                    }
                 >
                     <span class="kind">{resource.kind.clone()}</span>
                     " "
@@ -284,8 +322,11 @@ fn object_view(state: State, group: GroupView) -> impl IntoView {
     }
 }
 
-fn finding_view(state: State, finding: &Finding) -> impl IntoView {
-    let line = finding.line;
+fn finding_view(
+    state: State,
+    finding: &Finding,
+    line: impl Fn() -> u32 + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let rule = finding.rule;
     let severity = finding.severity.as_str();
     let exemption = finding.exempted.then(|| {
@@ -314,12 +355,15 @@ fn finding_view(state: State, finding: &Finding) -> impl IntoView {
             <button
                 type="button"
                 class="finding-main"
-                on:click=move |_| state.go_to_line(line)
-                aria-label=format!("{severity}: {}. Go to line {line}", finding.message)
+                on:click=move |_| state.go_to_line(line())
+                aria-label={
+                    let message = finding.message.clone();
+                    move || format!("{severity}: {message}. Go to line {}", line())
+                }
             >
                 <span class=format!("badge level-{severity}")>{severity}</span>
                 <span class="message">{finding.message.clone()}</span>
-                <span class="line-ref">{format!("line {line}")}</span>
+                <span class="line-ref">{move || format!("line {}", line())}</span>
             </button>
             <p class="remediation">{rich_text(finding.remediation)}</p>
             {exemption}
