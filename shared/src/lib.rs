@@ -7,8 +7,8 @@
 
 pub mod config;
 pub mod engine;
-pub mod fix;
 mod fastparse;
+pub mod fix;
 pub mod index;
 pub mod object;
 pub mod parse;

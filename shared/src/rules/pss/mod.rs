@@ -4,8 +4,8 @@
 //! Besides the registry, this module holds the few version rules several checks share:
 //! the Windows exemptions of v1.25 and the user-namespace relaxations of v1.35.
 
-use crate::object::{Object, PodSpec};
 use crate::fix::{node_at, Fix, FixCx};
+use crate::object::{Object, PodSpec};
 use crate::rules::{Cx, Rule, Violation};
 use crate::tree::join_key;
 
