@@ -58,6 +58,18 @@ fn parse(bencher: Bencher) {
 #[divan::bench(sample_count = 10, sample_size = 1)]
 fn parse_and_check(bencher: Bencher) {
     let (source, n_objects) = &*CORPUS;
+    let options = Options { fixes: false, ..Options::default() };
+    bencher.counter(ItemsCount::new(*n_objects)).counter(BytesCount::of_str(&source.text)).bench(|| {
+        let report = check(std::slice::from_ref(black_box(source)), &options);
+        report.findings.len() + report.objects.len()
+    });
+}
+
+/// The same check with every fixable finding's fix worked out (what the command line
+/// and the playground run).
+#[divan::bench(sample_count = 10, sample_size = 1)]
+fn parse_check_and_fixes(bencher: Bencher) {
+    let (source, n_objects) = &*CORPUS;
     let options = Options::default();
     bencher.counter(ItemsCount::new(*n_objects)).counter(BytesCount::of_str(&source.text)).bench(|| {
         let report = check(std::slice::from_ref(black_box(source)), &options);

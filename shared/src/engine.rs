@@ -29,6 +29,9 @@ pub struct Options {
     /// Manifests hold everything their cluster-wide rules need (`--complete`).
     pub complete: bool,
     pub limits: Limits,
+    /// Work out the fix of each fixable finding (`Finding::fix`). On by default; a caller
+    /// that never shows or applies fixes (a scheduled scan) saves the work.
+    pub fixes: bool,
 }
 
 impl Default for Options {
@@ -39,6 +42,7 @@ impl Default for Options {
             mode: Mode::Manifests,
             complete: false,
             limits: Limits::default(),
+            fixes: true,
         }
     }
 }
@@ -170,7 +174,9 @@ pub fn check_objects(sources: &[Source], objects: Vec<Object>, errors: Vec<Parse
         }
         report.objects.push(result);
     }
-    crate::fix::attach_fixes(&cx, sources, &objects, &mut report.findings);
+    if options.fixes {
+        crate::fix::attach_fixes(&cx, sources, &objects, &mut report.findings);
+    }
     for finding in &report.findings {
         if finding.exempted {
             report.summary.exempted += 1;
