@@ -328,7 +328,7 @@ fn starts_inline_value(text: &str) -> bool {
 /// a `:` that ends the line. Returns the key and its length in bytes.
 fn read_key(content: &str) -> Option<(String, usize)> {
     let first = content.as_bytes().first()?;
-    if b"-?:,[]{}#&*!|>'\"%@`".contains(first) {
+    if is_indicator(*first) || matches!(first, b'\'' | b'"') {
         return None;
     }
     let bytes = content.as_bytes();
@@ -347,6 +347,29 @@ fn read_key(content: &str) -> Option<(String, usize)> {
         }
     }
     None
+}
+
+/// Whether a byte is a YAML indicator that cannot start a plain scalar without care.
+fn is_indicator(byte: u8) -> bool {
+    matches!(
+        byte,
+        b'-' | b'?'
+            | b':'
+            | b','
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'#'
+            | b'&'
+            | b'*'
+            | b'!'
+            | b'|'
+            | b'>'
+            | b'%'
+            | b'@'
+            | b'`'
+    )
 }
 
 /// Reads values within one line.
@@ -491,7 +514,7 @@ impl Inline<'_> {
                 Some(Node { value: resolve_plain_or_quoted(value, false), span, end })
             }
             first => {
-                if b"-?:,[]{}#&*!|>%@`".contains(&first) {
+                if is_indicator(first) {
                     // A plain scalar may start with `-` when a non-space follows (`-1`,
                     // `--port=8080`); the other indicators are left to the general parser.
                     let safe_next = bytes.get(start + 1).is_some_and(|next| {
@@ -532,9 +555,6 @@ impl Inline<'_> {
                     return None;
                 }
                 let plain = &self.text[start..last_content];
-                if plain.contains(": ") || plain.contains(" #") {
-                    return None;
-                }
                 self.at = last_content;
                 let end = parser.offset_of(line_position, last_content);
                 Some(Node { value: resolve_plain_or_quoted(plain.to_string(), true), span, end })
