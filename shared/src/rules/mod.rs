@@ -22,6 +22,8 @@ pub mod network;
 pub mod pss;
 pub mod rbac;
 pub mod secrets;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod workloads;
 
 /// How bad a finding is.

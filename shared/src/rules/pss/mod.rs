@@ -98,21 +98,11 @@ fn remove_added_capability(
 #[cfg(test)]
 mod testing {
     use crate::config::Config;
-    use crate::index::Index;
-    use crate::object::Object;
-    use crate::parse::{parse_source, Limits, Source};
-    use crate::rules::{Cx, Mode, Outcome, Rule};
+    use crate::rules::{Mode, Outcome, Rule};
 
     /// The outcome of `rule` on the first object of `yaml`, at policy version `v1.<minor>`.
     pub(super) fn run(rule: &Rule, yaml: &str, minor: u32) -> Outcome {
-        let (documents, errors) = parse_source(&Source::new("test.yaml", yaml), &Limits::default());
-        assert!(errors.is_empty(), "{errors:?}");
-        let objects: Vec<Object> =
-            documents.into_iter().flat_map(|document| Object::from_document(0, document)).collect();
-        let index = Index::build(&objects, crate::rules::Mode::Manifests, false);
-        let config = Config::default();
-        let cx = Cx { config: &config, pss_version: minor, mode: Mode::Manifests, index: &index };
-        (rule.check)(&cx, &objects[0])
+        crate::rules::testing::outcomes(rule, yaml, &Config::default(), Mode::Manifests, minor).remove(0)
     }
 
     /// The field paths of the violations, or `None` when the rule did not apply.

@@ -42,20 +42,11 @@ pub static RULES: &[&Rule] = &[
 #[cfg(test)]
 pub(crate) mod testing {
     use crate::config::Config;
-    use crate::index::Index;
-    use crate::object::Object;
-    use crate::parse::{parse_source, Limits, Source};
-    use crate::rules::{Cx, Mode, Outcome, Rule};
+    use crate::rules::{Mode, Outcome, Rule};
 
     /// The outcome of `rule` for each object of `yaml`, in order.
     pub fn outcomes(rule: &Rule, yaml: &str, config: &Config, mode: Mode) -> Vec<Outcome> {
-        let (documents, errors) = parse_source(&Source::new("test.yaml", yaml), &Limits::default());
-        assert!(errors.is_empty(), "{errors:?}");
-        let objects: Vec<Object> =
-            documents.into_iter().flat_map(|document| Object::from_document(0, document)).collect();
-        let index = Index::build(&objects, mode, false);
-        let cx = Cx { config, pss_version: crate::pss::NEWEST_MINOR, mode, index: &index };
-        objects.iter().map(|object| (rule.check)(&cx, object)).collect()
+        crate::rules::testing::outcomes(rule, yaml, config, mode, crate::pss::NEWEST_MINOR)
     }
 
     /// The violations of `rule` for the last object of `yaml` (path, message), with the
