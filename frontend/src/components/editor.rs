@@ -6,6 +6,10 @@
 //! drawn beside and behind it and follow its scrolling. Hovering a mark shows its
 //! messages; for the keyboard, the line under the caret is described below the editor.
 //! Files can be dropped on the editor (or picked from the toolbar).
+//!
+//! The marks are a plain list, not a keyed one: when a new line moves every mark below
+//! it, the same elements get their new positions (attribute updates), where a keyed list
+//! would remove and re-insert each of them.
 
 use leptos::ev;
 use leptos::html::Div;
@@ -118,17 +122,13 @@ pub fn Editor() -> impl IntoView {
                 <div class="gutter" aria-hidden="true">
                     <div class="gutter-inner" node_ref=gutter_inner>
                         <pre class="numbers">{move || numbers.get()}</pre>
-                        <For each=move || marks.get() key=|mark| mark.clone() children=move |mark| mark_view(mark, "mark")/>
+                        {move || marks.get().into_iter().map(|mark| mark_view(mark, "mark")).collect_view()}
                     </div>
                 </div>
                 <div class="code">
                     <div class="backdrop" aria-hidden="true">
                         <div class="backdrop-inner" node_ref=backdrop_inner>
-                            <For
-                                each=move || marks.get()
-                                key=|mark| mark.clone()
-                                children=move |mark| mark_view(mark, "band")
-                            />
+                            {move || marks.get().into_iter().map(|mark| mark_view(mark, "band")).collect_view()}
                         </div>
                     </div>
                     <textarea
