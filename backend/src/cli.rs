@@ -28,6 +28,81 @@ pub enum Command {
     Rules(RulesArgs),
     /// Print a rule's metadata and documentation.
     Explain(ExplainArgs),
+    /// Run the server: the API, the web app, scans of registered clusters.
+    Serve(ServeArgs),
+    /// Manage users and tokens from a shell, with the server running or not.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+/// Where the server keeps its data.
+#[derive(Debug, Args)]
+pub struct DatabaseArgs {
+    /// sqlite://PATH (created with its directory when missing) or postgres://USER@HOST/DATABASE.
+    #[arg(long, env = "RAMPART_DATABASE_URL", default_value = rampart::startup::DEFAULT_DATABASE_URL, hide_env_values = true)]
+    pub database_url: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "RAMPART_LISTEN", default_value = rampart::startup::DEFAULT_LISTEN)]
+    pub listen: std::net::SocketAddr,
+
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// Directory of the web app's files to serve at / (`cargo xtask dist` builds them into
+    /// frontend/dist).
+    #[arg(long, env = "RAMPART_WEB_ROOT", value_name = "DIR")]
+    pub web_root: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a user and make them a member of a team (created when missing).
+    CreateUser(CreateUserArgs),
+    /// Create an API token for a user and print it; it is shown only this once.
+    CreateToken(CreateTokenArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CreateUserArgs {
+    /// The user's email, their login.
+    pub email: String,
+
+    /// A global admin (manages users and teams); also the team's admin.
+    #[arg(long)]
+    pub admin: bool,
+
+    /// Read the password from the first line of stdin (without it the user logs in with
+    /// API tokens only).
+    #[arg(long)]
+    pub password_stdin: bool,
+
+    /// The team to join.
+    #[arg(long, default_value = "default")]
+    pub team: String,
+
+    /// The role in that team [default: admin with --admin, else editor].
+    #[arg(long, value_parser = ["viewer", "editor", "admin"])]
+    pub role: Option<String>,
+
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateTokenArgs {
+    /// The user's email.
+    pub email: String,
+
+    /// What the token is for (unique per user), such as "ci".
+    #[arg(long)]
+    pub name: String,
+
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
 
 #[derive(Debug, Args)]
@@ -174,6 +249,10 @@ mod tests {
         assert!(args.fix && args.unsafe_fixes && !args.diff);
         let error = Cli::try_parse_from(["rampart", "check", "--unsafe-fixes", "a.yaml"]).unwrap_err();
         assert_eq!(error.exit_code(), 2);
+
+        let cli = Cli::try_parse_from(["rampart", "serve", "--listen", "127.0.0.1:0"]).unwrap();
+        let Command::Serve(args) = cli.command else { panic!("not serve") };
+        assert_eq!(args.listen.port(), 0);
 
         let error = Cli::try_parse_from(["rampart", "check", "--pss-version", "1.25"]).unwrap_err();
         assert_eq!(error.exit_code(), 2);

@@ -1,11 +1,14 @@
 //! The `rampart` binary: check Kubernetes manifests against hardening rules, list the rules
-//! and explain them. Argument parsing lives in [`cli`]; each command in its own module.
+//! and explain them, run the server (`serve`) and manage its users (`admin`). Argument
+//! parsing lives in [`cli`]; each command in its own module; the server itself is the
+//! crate's library (`lib.rs`), shared with the black-box tests.
 //! Commands return their exit code: 0 clean, 1 findings at or above the threshold, 2 a
 //! usage error, unreadable input, a bad configuration or a parse error.
 
 mod check;
 mod cli;
 mod rules_cmd;
+mod serve_cmd;
 
 use std::process::ExitCode;
 
@@ -17,6 +20,8 @@ fn main() -> ExitCode {
         cli::Command::Check(args) => check::run(args),
         cli::Command::Rules(args) => rules_cmd::list(args),
         cli::Command::Explain(args) => rules_cmd::explain(args),
+        cli::Command::Serve(args) => serve_cmd::serve(args),
+        cli::Command::Admin(command) => serve_cmd::admin(command),
     };
     ExitCode::from(code)
 }

@@ -1,0 +1,255 @@
+//! `/clusters`: register, list, change and delete clusters, and upload snapshots to scan.
+//!
+//! Only a team's editors and admins register or change clusters (the server will connect
+//! to what they give); deleting takes a team admin. Another team's cluster is 404.
+
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{counts_json, timestamp, ApiError, AppState, CurrentUser, JsonBody};
+use crate::scan_runner;
+use crate::store::accounts::Role;
+use crate::store::clusters::{Cluster, ClusterChanges, ClusterKind, NewCluster};
+
+/// The largest snapshot upload: a `kubectl get … -A -o yaml` export of a big cluster.
+pub const SNAPSHOT_LIMIT: usize = 256 * 1024 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/clusters", get(list_clusters).post(create_cluster))
+        .route("/clusters/{id}", get(get_cluster).patch(update_cluster).delete(delete_cluster))
+        .route("/clusters/{id}/snapshots", post(upload_snapshot).layer(DefaultBodyLimit::max(SNAPSHOT_LIMIT)))
+}
+
+/// The body of `POST /clusters` and `PATCH /clusters/{id}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterBody {
+    name: Option<String>,
+    /// A team id or name.
+    team: Option<Value>,
+    kubeconfig: Option<String>,
+    context: Option<String>,
+    server: Option<String>,
+    token: Option<String>,
+    ca_pem: Option<String>,
+    snapshot: Option<bool>,
+    schedule: Option<String>,
+}
+
+fn cluster_json(cluster: &Cluster) -> Value {
+    json!({
+        "id": cluster.id,
+        "name": cluster.name,
+        "team": { "id": cluster.team_id, "name": cluster.team },
+        "kind": cluster.kind.as_str(),
+        "server": cluster.server,
+        "context": cluster.context,
+        "schedule": cluster.schedule,
+        "next_scan_at": cluster.next_scan_at.map(timestamp),
+        "created_at": timestamp(cluster.created_at),
+    })
+}
+
+/// The cluster if the user's teams hold it, else 404.
+pub async fn visible_cluster(state: &AppState, user: &CurrentUser, cluster_id: i64) -> Result<Cluster, ApiError> {
+    state.store.cluster_for_user(user.0.id, cluster_id).await?.ok_or(ApiError::NotFound)
+}
+
+fn require_role(cluster: &Cluster, role: Role, action: &str) -> Result<(), ApiError> {
+    if cluster.role >= role {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "{action} needs the {} role in team '{}'; you are {}",
+            role.as_str(),
+            cluster.team,
+            cluster.role.as_str()
+        )))
+    }
+}
+
+fn validate_name(name: &str) -> Result<(), ApiError> {
+    if name.trim().is_empty() || name.len() > 200 {
+        return Err(ApiError::bad_request("a cluster name is 1 to 200 characters"));
+    }
+    Ok(())
+}
+
+async fn list_clusters(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Value>, ApiError> {
+    let clusters = state.store.list_clusters(user.0.id).await?;
+    let items: Vec<Value> = clusters
+        .iter()
+        .map(|cluster| {
+            json!({
+                "id": cluster.id,
+                "name": cluster.name,
+                "team": cluster.team,
+                "kind": cluster.kind.as_str(),
+                "score": cluster.score,
+                "grade": cluster.grade,
+                "counts": counts_json(&cluster.counts),
+                "last_scan": cluster.last_scan.as_ref().map(|(id, status, finished_at)| json!({
+                    "id": id,
+                    "status": status,
+                    "finished_at": finished_at.map(timestamp),
+                })),
+                "next_scan_at": cluster.next_scan_at.map(timestamp),
+            })
+        })
+        .collect();
+    Ok(Json(Value::Array(items)))
+}
+
+async fn create_cluster(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    JsonBody(body): JsonBody<ClusterBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let name = body.name.clone().ok_or_else(|| ApiError::bad_request("name is required"))?;
+    validate_name(&name)?;
+    let kind = if body.snapshot == Some(true) {
+        ClusterKind::Snapshot
+    } else if body.kubeconfig.is_some() {
+        ClusterKind::Kubeconfig
+    } else if body.server.is_some() {
+        ClusterKind::Api
+    } else {
+        return Err(ApiError::bad_request(
+            "say how to reach the cluster: \"snapshot\": true (upload exports), \"kubeconfig\" (with \"context\"), \
+             or \"server\" with \"token\" and \"ca_pem\"",
+        ));
+    };
+    if kind != ClusterKind::Snapshot {
+        // Credentials are stored only encrypted; until that lands, refuse rather than keep
+        // a token in clear.
+        return Err(ApiError::NotImplemented(
+            "clusters reached by kubeconfig or API URL are not supported yet; register a snapshot cluster \
+             (\"snapshot\": true) and upload `kubectl get … -A -o yaml` output"
+                .to_string(),
+        ));
+    }
+    let _ = (&body.token, &body.ca_pem);
+
+    let memberships = state.store.memberships(user.0.id).await?;
+    let membership = match &body.team {
+        None => match memberships.as_slice() {
+            [only] => only.clone(),
+            [] => return Err(ApiError::Forbidden("you belong to no team: ask an admin to add you to one".into())),
+            _ => return Err(ApiError::bad_request("you belong to several teams: name one with \"team\"")),
+        },
+        Some(team) => memberships
+            .iter()
+            .find(|membership| match team {
+                Value::Number(id) => id.as_i64() == Some(membership.team_id),
+                Value::String(name) => *name == membership.team,
+                _ => false,
+            })
+            .cloned()
+            .ok_or_else(|| ApiError::bad_request("no such team among yours"))?,
+    };
+    if membership.role < Role::Editor {
+        return Err(ApiError::Forbidden(format!(
+            "registering a cluster needs the editor role in team '{}'; you are {}",
+            membership.team,
+            membership.role.as_str()
+        )));
+    }
+    let id = state
+        .store
+        .create_cluster(&NewCluster {
+            team_id: membership.team_id,
+            name,
+            kind,
+            server: body.server,
+            context: body.context,
+            schedule: body.schedule,
+            credentials: None,
+        })
+        .await
+        .map_err(|error| match ApiError::from(error) {
+            ApiError::Conflict(_) => {
+                ApiError::Conflict(format!("team '{}' already has a cluster of that name", membership.team))
+            }
+            other => other,
+        })?;
+    tracing::info!(cluster = id, team = membership.team_id, kind = kind.as_str(), "cluster registered");
+    let cluster = visible_cluster(&state, &user, id).await?;
+    Ok((StatusCode::CREATED, Json(cluster_json(&cluster))))
+}
+
+async fn get_cluster(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(cluster_json(&visible_cluster(&state, &user, id).await?)))
+}
+
+async fn update_cluster(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    JsonBody(body): JsonBody<ClusterBody>,
+) -> Result<Json<Value>, ApiError> {
+    let cluster = visible_cluster(&state, &user, id).await?;
+    require_role(&cluster, Role::Editor, "changing a cluster")?;
+    if let Some(name) = &body.name {
+        validate_name(name)?;
+    }
+    if body.team.is_some() || body.snapshot.is_some() {
+        return Err(ApiError::bad_request("a cluster's team and kind cannot change; register a new cluster"));
+    }
+    if body.kubeconfig.is_some() || body.token.is_some() || body.ca_pem.is_some() {
+        return Err(ApiError::NotImplemented("cluster credentials are not supported yet".to_string()));
+    }
+    let changes = ClusterChanges {
+        name: body.name,
+        server: body.server,
+        context: body.context,
+        schedule: body.schedule,
+        credentials: None,
+    };
+    state.store.update_cluster(id, &changes).await?;
+    Ok(Json(cluster_json(&visible_cluster(&state, &user, id).await?)))
+}
+
+async fn delete_cluster(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    let cluster = visible_cluster(&state, &user, id).await?;
+    require_role(&cluster, Role::Admin, "deleting a cluster")?;
+    state.store.delete_cluster(id).await?;
+    tracing::info!(cluster = id, "cluster deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /clusters/{id}/snapshots`: the body is `kubectl get … -o yaml` (or JSON) output;
+/// a scan of it is queued and runs in the background. 202 with the scan's id.
+async fn upload_snapshot(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    body: String,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let cluster = visible_cluster(&state, &user, id).await?;
+    require_role(&cluster, Role::Editor, "uploading a snapshot")?;
+    if cluster.kind != ClusterKind::Snapshot {
+        return Err(ApiError::bad_request(format!(
+            "cluster '{}' is scanned through its API; snapshots are for snapshot clusters",
+            cluster.name
+        )));
+    }
+    if body.trim().is_empty() {
+        return Err(ApiError::bad_request("the snapshot is empty: send `kubectl get … -A -o yaml` output as the body"));
+    }
+    let scan_id = state.store.create_scan(cluster.id, "snapshot").await?;
+    scan_runner::spawn_snapshot_scan(state.store.clone(), cluster.id, scan_id, body);
+    Ok((StatusCode::ACCEPTED, Json(json!({ "id": scan_id }))))
+}

@@ -1,0 +1,127 @@
+//! `/clusters/{id}/findings` (filtered, cursor-paginated) and `/clusters/{id}/trend` (one
+//! point per finished scan), both read from stored data.
+
+use axum::extract::{Path, Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::clusters::visible_cluster;
+use super::{counts_json, parse_timestamp, timestamp, ApiError, AppState, CurrentUser};
+use crate::store::scans::FindingFilter;
+
+/// Findings per page unless `limit` says otherwise, and the most a page holds.
+const DEFAULT_PAGE: i64 = 100;
+const MAX_PAGE: i64 = 1000;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/clusters/{id}/findings", get(list_findings)).route("/clusters/{id}/trend", get(get_trend))
+}
+
+#[derive(Debug, Deserialize)]
+struct FindingsQuery {
+    status: Option<String>,
+    severity: Option<String>,
+    rule: Option<String>,
+    namespace: Option<String>,
+    cursor: Option<String>,
+    limit: Option<i64>,
+}
+
+fn one_of(name: &str, value: Option<String>, allowed: &[&str]) -> Result<Option<String>, ApiError> {
+    match value {
+        Some(value) if !allowed.contains(&value.as_str()) => {
+            Err(ApiError::bad_request(format!("{name} must be one of {}; got '{value}'", allowed.join(", "))))
+        }
+        value => Ok(value),
+    }
+}
+
+async fn list_findings(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Query(query): Query<FindingsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let cluster = visible_cluster(&state, &user, id).await?;
+    let limit = query.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::bad_request(format!("limit must be between 1 and {MAX_PAGE}")));
+    }
+    let after = match &query.cursor {
+        None => None,
+        Some(cursor) => Some(cursor.parse::<i64>().map_err(|_| ApiError::bad_request("invalid cursor"))?),
+    };
+    let filter = FindingFilter {
+        status: one_of("status", query.status, &["open", "resolved", "exempted"])?,
+        severity: one_of("severity", query.severity, &["critical", "high", "medium", "low", "info"])?,
+        rule: query.rule,
+        namespace: query.namespace,
+        after,
+        // One more than the page: whether there is a next page, without counting.
+        limit: limit + 1,
+    };
+    let mut findings = state.store.list_findings(cluster.id, &filter).await?;
+    let next_cursor = if findings.len() as i64 > limit {
+        findings.truncate(limit as usize);
+        findings.last().map(|finding| finding.id.to_string())
+    } else {
+        None
+    };
+    let items: Vec<Value> = findings
+        .iter()
+        .map(|finding| {
+            json!({
+                "id": finding.id,
+                "rule": finding.rule,
+                "severity": finding.severity,
+                "status": finding.status,
+                "resource": {
+                    "kind": finding.kind,
+                    "namespace": if finding.namespace.is_empty() { None } else { Some(&finding.namespace) },
+                    "name": finding.name,
+                },
+                "path": finding.path,
+                "message": finding.message,
+                "first_seen": timestamp(finding.first_seen),
+                "last_seen": timestamp(finding.last_seen),
+                "resolved_at": finding.resolved_at.map(timestamp),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "items": items, "next_cursor": next_cursor })))
+}
+
+#[derive(Debug, Deserialize)]
+struct TrendQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+async fn get_trend(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Query(query): Query<TrendQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let cluster = visible_cluster(&state, &user, id).await?;
+    let from = query.from.as_deref().map(parse_timestamp).transpose()?;
+    let to = query.to.as_deref().map(parse_timestamp).transpose()?;
+    let points = state.store.trend(cluster.id, from, to).await?;
+    let items: Vec<Value> = points
+        .iter()
+        .map(|point| {
+            json!({
+                "scan": point.scan,
+                "at": timestamp(point.at),
+                "score": point.score,
+                "grade": point.grade,
+                "counts": counts_json(&point.counts),
+                "new": point.new_findings,
+                "resolved": point.resolved_findings,
+            })
+        })
+        .collect();
+    Ok(Json(Value::Array(items)))
+}

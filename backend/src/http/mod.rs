@@ -1,0 +1,172 @@
+//! The HTTP API: one module per resource, each exposing `router()`, merged under
+//! `/api/v1` by [`api_router`]; the error type every handler returns ([`ApiError`]); the
+//! authenticated user ([`CurrentUser`]) and JSON helpers.
+
+pub mod clusters;
+pub mod findings;
+pub mod health;
+pub mod scans;
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use crate::store::accounts::User;
+use crate::store::{is_unique_violation, Store};
+
+/// What every handler can reach.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub store: Store,
+}
+
+/// Every route of `/api/v1`.
+pub fn api_router() -> Router<AppState> {
+    Router::new().merge(clusters::router()).merge(scans::router()).merge(findings::router())
+}
+
+/// The one error type of the API. Client errors carry a message for the user; server
+/// errors answer a generic message and log the error chain.
+#[derive(Debug)]
+pub enum ApiError {
+    BadRequest(String),
+    Unauthorized,
+    Forbidden(String),
+    /// Also what another team's resource answers: its existence is not revealed.
+    NotFound,
+    Conflict(String),
+    NotImplemented(String),
+    Internal(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ApiError {
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::BadRequest(message.into())
+    }
+
+    pub fn internal(error: impl std::error::Error + Send + Sync + 'static) -> ApiError {
+        ApiError::Internal(Box::new(error))
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> ApiError {
+        if is_unique_violation(&error) {
+            ApiError::Conflict("a resource with that name already exists".to_string())
+        } else {
+            ApiError::internal(error)
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, message) = match self {
+            ApiError::BadRequest(message) => (StatusCode::BAD_REQUEST, message),
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "authentication required: send Authorization: Bearer <token> (rampart admin create-token)".to_string(),
+            ),
+            ApiError::Forbidden(message) => (StatusCode::FORBIDDEN, message),
+            ApiError::NotFound => (StatusCode::NOT_FOUND, "not found".to_string()),
+            ApiError::Conflict(message) => (StatusCode::CONFLICT, message),
+            ApiError::NotImplemented(message) => (StatusCode::NOT_IMPLEMENTED, message),
+            ApiError::Internal(error) => {
+                let mut chain = error.to_string();
+                let mut source = error.source();
+                while let Some(cause) = source {
+                    chain.push_str(": ");
+                    chain.push_str(&cause.to_string());
+                    source = cause.source();
+                }
+                tracing::error!(error = %chain, "request failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal server error".to_string())
+            }
+        };
+        let mut response = (status, Json(json!({ "error": message }))).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+/// The user a request is authenticated as (an API token, for now).
+#[derive(Clone, Debug)]
+pub struct CurrentUser(pub User);
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get(header::AUTHORIZATION) else { return Err(ApiError::Unauthorized) };
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
+            .map(str::trim)
+            .ok_or(ApiError::Unauthorized)?;
+        match state.store.user_by_token(token).await? {
+            Some(user) => Ok(CurrentUser(user)),
+            None => Err(ApiError::Unauthorized),
+        }
+    }
+}
+
+/// A JSON body whose errors are [`ApiError`]s (a JSON `{"error"}` body, like every
+/// other error), not axum's plain-text rejections.
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(JsonBody(value)),
+            Err(rejection) => Err(ApiError::BadRequest(rejection.body_text())),
+        }
+    }
+}
+
+/// A time column (Unix milliseconds) as RFC 3339, as the API shows times.
+pub fn timestamp(millis: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .ok()
+        .and_then(|at| at.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+/// An RFC 3339 time from a query parameter, as Unix milliseconds.
+pub fn parse_timestamp(text: &str) -> Result<i64, ApiError> {
+    let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| ApiError::bad_request(format!("'{text}' is not an RFC 3339 time such as 2026-01-31T12:00:00Z")))?;
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).map_err(|_| ApiError::bad_request("time out of range"))
+}
+
+/// Counts per severity as the API shows them.
+pub fn counts_json(counts: &[i64; 5]) -> serde_json::Value {
+    json!({
+        "critical": counts[0],
+        "high": counts[1],
+        "medium": counts[2],
+        "low": counts[3],
+        "info": counts[4],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_round_trip() {
+        assert_eq!(timestamp(0), "1970-01-01T00:00:00Z");
+        assert_eq!(timestamp(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
+        assert_eq!(parse_timestamp("2023-11-14T22:13:20.123Z").unwrap(), 1_700_000_000_123);
+        assert!(parse_timestamp("yesterday").is_err());
+    }
+}

@@ -1,0 +1,10 @@
+//! The server half of the `rampart` crate, as a library so the binary and the black-box
+//! tests (`tests/`) build the same application: [`startup`] assembles it from
+//! [`startup::Settings`]; [`http`] is the API, one module per resource; [`store`] is the
+//! database (SQLite or PostgreSQL); [`scan_runner`] runs scans off the request path.
+
+pub mod http;
+pub mod scan_runner;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

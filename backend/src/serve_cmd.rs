@@ -1,0 +1,169 @@
+//! `rampart serve` and `rampart admin …`: the commands that reach the server's database.
+//! Each builds its own tokio runtime; the other commands never start one.
+
+use std::io::BufRead;
+
+use rampart::startup::{Application, Settings};
+use rampart::store::accounts::Role;
+use rampart::store::{is_unique_violation, redact_url, Store};
+
+use crate::cli::{AdminCommand, CreateTokenArgs, CreateUserArgs, ServeArgs};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("the tokio runtime starts")
+}
+
+/// An error and its causes on one line.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+pub fn serve(args: &ServeArgs) -> u8 {
+    rampart::telemetry::init();
+    let settings = Settings {
+        listen: args.listen,
+        database_url: args.database.database_url.clone(),
+        web_root: args.web_root.clone(),
+    };
+    runtime().block_on(async {
+        let app = match Application::build(&settings).await {
+            Ok(app) => app,
+            Err(error) => {
+                eprintln!("error: {}", chain(&error));
+                return 2;
+            }
+        };
+        tracing::info!(
+            address = %app.address(),
+            database = %redact_url(&settings.database_url),
+            web_root = ?settings.web_root,
+            "rampart serve: listening on http://{}",
+            app.address()
+        );
+        match app.store().count_users().await {
+            Ok(0) => tracing::warn!(
+                "no users yet: create the first admin with `rampart admin create-user EMAIL --admin --password-stdin`, \
+                 then a token with `rampart admin create-token EMAIL --name NAME`"
+            ),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(error = %error, "could not count users"),
+        }
+        match app.run_until(shutdown_signal()).await {
+            Ok(()) => {
+                tracing::info!("stopped");
+                0
+            }
+            Err(error) => {
+                eprintln!("error: the server stopped: {error}");
+                1
+            }
+        }
+    })
+}
+
+/// Completes on Ctrl-C or SIGTERM (what Kubernetes sends before stopping a pod).
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+pub fn admin(command: &AdminCommand) -> u8 {
+    let outcome = runtime().block_on(async {
+        match command {
+            AdminCommand::CreateUser(args) => create_user(args).await,
+            AdminCommand::CreateToken(args) => create_token(args).await,
+        }
+    });
+    match outcome {
+        Ok(()) => 0,
+        Err(message) => {
+            eprintln!("error: {message}");
+            1
+        }
+    }
+}
+
+async fn open(url: &str) -> Result<Store, String> {
+    Store::open(url).await.map_err(|error| chain(&error))
+}
+
+async fn create_user(args: &CreateUserArgs) -> Result<(), String> {
+    let password = if args.password_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).map_err(|error| format!("cannot read the password: {error}"))?;
+        let password = line.trim_end_matches(['\n', '\r']).to_string();
+        if password.len() < 8 {
+            return Err("the password is shorter than 8 characters".to_string());
+        }
+        Some(password)
+    } else {
+        None
+    };
+    let store = open(&args.database.database_url).await?;
+    let user_id = store.create_user(&args.email, password.as_deref(), args.admin).await.map_err(|error| {
+        if is_unique_violation(&error) {
+            format!("a user with the email {} already exists", args.email)
+        } else {
+            chain(&error)
+        }
+    })?;
+    let role = match args.role.as_deref() {
+        Some(role) => Role::parse(role).unwrap_or(Role::Viewer),
+        None if args.admin => Role::Admin,
+        None => Role::Editor,
+    };
+    let team_id = store.ensure_team(&args.team).await.map_err(|error| chain(&error))?;
+    store.set_membership(team_id, user_id, role).await.map_err(|error| chain(&error))?;
+    store.close().await;
+    eprintln!(
+        "created {}user {} ({} of team '{}')",
+        if args.admin { "admin " } else { "" },
+        args.email,
+        role.as_str(),
+        args.team
+    );
+    Ok(())
+}
+
+async fn create_token(args: &CreateTokenArgs) -> Result<(), String> {
+    let store = open(&args.database.database_url).await?;
+    let user =
+        store.user_by_email(&args.email).await.map_err(|error| chain(&error))?.ok_or_else(|| {
+            format!("no user with the email {}: create it with `rampart admin create-user`", args.email)
+        })?;
+    let (_, token) = store.create_token(user.id, &args.name).await.map_err(|error| {
+        if is_unique_violation(&error) {
+            format!("{} already has a token named '{}'", args.email, args.name)
+        } else {
+            chain(&error)
+        }
+    })?;
+    store.close().await;
+    eprintln!("token '{}' for {} (shown only this once):", args.name, args.email);
+    println!("{token}");
+    Ok(())
+}

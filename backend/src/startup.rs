@@ -1,0 +1,147 @@
+//! Builds the server: settings in, a bound listener and a router out. `rampart serve` and
+//! the black-box tests build it the same way (tests on port 0 with a fresh database).
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use axum::http::{header, HeaderValue};
+use axum::Router;
+use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::http::{self, clusters::SNAPSHOT_LIMIT, AppState};
+use crate::store::{redact_url, OpenError, Store};
+
+/// The address `rampart serve` listens on unless told otherwise.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// The database unless `RAMPART_DATABASE_URL` names another.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://rampart-data/rampart.db";
+
+/// The policy for the web app: its WebAssembly needs `wasm-unsafe-eval`, nothing else is
+/// loaded from anywhere but the server itself. Inline styles stay allowed because the
+/// app positions editor overlays with style attributes.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+     base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+/// What the server needs to start.
+#[derive(Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub database_url: String,
+    /// A directory of static files (the web app's `frontend/dist/`) served at `/`.
+    pub web_root: Option<PathBuf>,
+}
+
+// The database URL may carry a password.
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Settings")
+            .field("listen", &self.listen)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("web_root", &self.web_root)
+            .finish()
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Store(#[from] OpenError),
+    #[error("cannot listen on {address} — is another server using it? choose another with --listen")]
+    Listen {
+        address: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the web root {0} is not a directory — build the web app with `cargo xtask dist`")]
+    WebRoot(PathBuf),
+}
+
+/// A server ready to run: its database open and migrated, its address bound.
+pub struct Application {
+    listener: TcpListener,
+    address: SocketAddr,
+    store: Store,
+    router: Router,
+}
+
+impl Application {
+    pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
+        if let Some(web_root) = &settings.web_root {
+            if !web_root.is_dir() {
+                return Err(StartupError::WebRoot(web_root.clone()));
+            }
+        }
+        let store = Store::open(&settings.database_url).await?;
+        if matches!(store, Store::Sqlite(_)) {
+            // One process owns a SQLite file: whatever it left queued or running died with it.
+            let interrupted = store
+                .interrupt_unfinished_scans()
+                .await
+                .map_err(|source| OpenError::Connect { url: redact_url(&settings.database_url), source })?;
+            if interrupted > 0 {
+                tracing::warn!(scans = interrupted, "scans left unfinished by the previous run marked interrupted");
+            }
+        }
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .map_err(|source| StartupError::Listen { address: settings.listen, source })?;
+        let address =
+            listener.local_addr().map_err(|source| StartupError::Listen { address: settings.listen, source })?;
+        let router = router(AppState { store: store.clone() }, settings.web_root.as_deref());
+        Ok(Application { listener, address, store, router })
+    }
+
+    /// The address actually bound (the port chosen when asked for port 0).
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Serves until `shutdown` completes, then lets requests in flight finish.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await?;
+        self.store.close().await;
+        Ok(())
+    }
+}
+
+/// The whole HTTP surface: health, the API, the web app's files.
+pub fn router(state: AppState, web_root: Option<&Path>) -> Router {
+    let api = http::api_router()
+        // JSON bodies are small; snapshot uploads raise their own limit on their route.
+        .layer(RequestBodyLimitLayer::new(SNAPSHOT_LIMIT));
+    let mut router = Router::new().merge(http::health::router()).nest("/api/v1", api).fallback(not_found);
+    if let Some(web_root) = web_root {
+        // Unknown paths get index.html, so the app's own routes (/clusters/3) load it.
+        let files = ServeDir::new(web_root).fallback(ServeFile::new(web_root.join("index.html")));
+        router = router.fallback_service(files);
+    }
+    router
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn not_found() -> http::ApiError {
+    http::ApiError::NotFound
+}

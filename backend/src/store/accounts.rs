@@ -1,0 +1,279 @@
+//! Users, teams and their memberships, API tokens.
+//!
+//! Passwords are argon2id PHC strings; API tokens are 32 random bytes shown once and kept
+//! only as their SHA-256 (a token has full entropy, so a slow hash adds nothing and would
+//! slow every request).
+
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use super::{now_millis, on_pool, Store};
+
+/// What a token starts with, so a leaked one is recognisable (secret scanners, logs).
+pub const TOKEN_PREFIX: &str = "rmp_";
+
+/// A person who can log in or hold tokens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub is_admin: bool,
+}
+
+/// A role in a team: viewers read, editors register and scan clusters, admins manage the
+/// team.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    Viewer,
+    Editor,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Editor => "editor",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        match text {
+            "viewer" => Some(Role::Viewer),
+            "editor" => Some(Role::Editor),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// A team the user belongs to, with the user's role in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Membership {
+    pub team_id: i64,
+    pub team: String,
+    pub role: Role,
+}
+
+/// The argon2id hash of a password, as a PHC string.
+pub fn hash_password(password: &str) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default().hash_password(password.as_bytes(), &salt).expect("argon2 accepts any password").to_string()
+}
+
+/// Whether a password matches a stored PHC string.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+/// SHA-256 of a secret (token, session id), hex.
+pub fn secret_hash(secret: &str) -> String {
+    hex(&Sha256::digest(secret.as_bytes()))
+}
+
+/// `len` random bytes, hex.
+pub fn random_hex(len: usize) -> String {
+    let mut bytes = vec![0u8; len];
+    OsRng.fill_bytes(&mut bytes);
+    hex(&bytes)
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+impl Store {
+    /// Creates a user; a taken email is a unique violation.
+    pub async fn create_user(&self, email: &str, password: Option<&str>, is_admin: bool) -> Result<i64, sqlx::Error> {
+        let hash = password.map(hash_password);
+        let now = now_millis();
+        on_pool!(self, |pool| {
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO users (email, password_hash, is_admin, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(email)
+            .bind(&hash)
+            .bind(is_admin)
+            .bind(now)
+            .fetch_one(pool)
+            .await
+        })
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>, sqlx::Error> {
+        on_pool!(self, |pool| {
+            let row =
+                sqlx::query_as::<_, (i64, String, bool)>("SELECT id, email, is_admin FROM users WHERE email = $1")
+                    .bind(email)
+                    .fetch_optional(pool)
+                    .await?;
+            Ok(row.map(|(id, email, is_admin)| User { id, email, is_admin }))
+        })
+    }
+
+    /// The user and their password hash, for a login.
+    pub async fn user_login(&self, email: &str) -> Result<Option<(User, Option<String>)>, sqlx::Error> {
+        on_pool!(self, |pool| {
+            let row = sqlx::query("SELECT id, email, is_admin, password_hash FROM users WHERE email = $1")
+                .bind(email)
+                .fetch_optional(pool)
+                .await?;
+            row.map(|row| {
+                Ok((
+                    User { id: row.try_get("id")?, email: row.try_get("email")?, is_admin: row.try_get("is_admin")? },
+                    row.try_get("password_hash")?,
+                ))
+            })
+            .transpose()
+        })
+    }
+
+    pub async fn count_users(&self) -> Result<i64, sqlx::Error> {
+        on_pool!(self, |pool| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(pool).await)
+    }
+
+    /// The team of that name, created when missing.
+    pub async fn ensure_team(&self, name: &str) -> Result<i64, sqlx::Error> {
+        let now = now_millis();
+        on_pool!(self, |pool| {
+            sqlx::query("INSERT INTO teams (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+                .bind(name)
+                .bind(now)
+                .execute(pool)
+                .await?;
+            sqlx::query_scalar::<_, i64>("SELECT id FROM teams WHERE name = $1").bind(name).fetch_one(pool).await
+        })
+    }
+
+    /// Creates a team; a taken name is a unique violation.
+    pub async fn create_team(&self, name: &str) -> Result<i64, sqlx::Error> {
+        let now = now_millis();
+        on_pool!(self, |pool| {
+            sqlx::query_scalar::<_, i64>("INSERT INTO teams (name, created_at) VALUES ($1, $2) RETURNING id")
+                .bind(name)
+                .bind(now)
+                .fetch_one(pool)
+                .await
+        })
+    }
+
+    /// Makes the user a member of the team with that role (or changes their role).
+    pub async fn set_membership(&self, team_id: i64, user_id: i64, role: Role) -> Result<(), sqlx::Error> {
+        on_pool!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO memberships (team_id, user_id, role) VALUES ($1, $2, $3) \
+                 ON CONFLICT (team_id, user_id) DO UPDATE SET role = excluded.role",
+            )
+            .bind(team_id)
+            .bind(user_id)
+            .bind(role.as_str())
+            .execute(pool)
+            .await
+            .map(drop)
+        })
+    }
+
+    /// The teams of a user, by name.
+    pub async fn memberships(&self, user_id: i64) -> Result<Vec<Membership>, sqlx::Error> {
+        on_pool!(self, |pool| {
+            let rows = sqlx::query_as::<_, (i64, String, String)>(
+                "SELECT t.id, t.name, m.role FROM memberships m JOIN teams t ON t.id = m.team_id \
+                 WHERE m.user_id = $1 ORDER BY t.name",
+            )
+            .bind(user_id)
+            .fetch_all(pool)
+            .await?;
+            Ok(rows
+                .into_iter()
+                .map(|(team_id, team, role)| Membership {
+                    team_id,
+                    team,
+                    role: Role::parse(&role).unwrap_or(Role::Viewer),
+                })
+                .collect())
+        })
+    }
+
+    /// Creates an API token for the user and returns its id and the token itself, which
+    /// is not stored and cannot be shown again.
+    pub async fn create_token(&self, user_id: i64, name: &str) -> Result<(i64, String), sqlx::Error> {
+        let token = format!("{TOKEN_PREFIX}{}", random_hex(32));
+        let hash = secret_hash(&token);
+        let now = now_millis();
+        let id = on_pool!(self, |pool| {
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(user_id)
+            .bind(name)
+            .bind(&hash)
+            .bind(now)
+            .fetch_one(pool)
+            .await
+        })?;
+        Ok((id, token))
+    }
+
+    /// The user a token (not revoked) belongs to; records the token's use.
+    pub async fn user_by_token(&self, token: &str) -> Result<Option<User>, sqlx::Error> {
+        let hash = secret_hash(token);
+        let now = now_millis();
+        on_pool!(self, |pool| {
+            let row = sqlx::query_as::<_, (i64, i64, String, bool)>(
+                "SELECT t.id, u.id, u.email, u.is_admin FROM api_tokens t JOIN users u ON u.id = t.user_id \
+                 WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+            )
+            .bind(&hash)
+            .fetch_optional(pool)
+            .await?;
+            let Some((token_id, id, email, is_admin)) = row else { return Ok(None) };
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(token_id)
+                .execute(pool)
+                .await?;
+            Ok(Some(User { id, email, is_admin }))
+        })
+    }
+
+    /// Revokes a token of the user; false when the user has no such token.
+    pub async fn revoke_token(&self, user_id: i64, token_id: i64) -> Result<bool, sqlx::Error> {
+        let now = now_millis();
+        on_pool!(self, |pool| {
+            let done = sqlx::query(
+                "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(token_id)
+            .bind(user_id)
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_against_their_hash_only() {
+        let hash = hash_password("correct horse");
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        assert!(verify_password("correct horse", &hash));
+        assert!(!verify_password("battery staple", &hash));
+        assert!(!verify_password("correct horse", "not a hash"));
+    }
+
+    #[test]
+    fn secrets_are_hex_of_the_right_length() {
+        assert_eq!(random_hex(32).len(), 64);
+        assert_ne!(random_hex(16), random_hex(16));
+        assert_eq!(secret_hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+}

@@ -1,0 +1,224 @@
+//! Clusters: registered by a team, scanned from a snapshot upload, a kubeconfig or an API
+//! URL. Every read here is scoped to a user's teams: a cluster of another team is simply
+//! not found, which the API answers with 404.
+
+use sqlx::Row;
+
+use super::accounts::Role;
+use super::{now_millis, on_pool, Store};
+
+/// How a cluster's objects reach the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClusterKind {
+    /// Uploads of `kubectl get … -o yaml` (or JSON) output.
+    Snapshot,
+    /// An API URL with a bearer token and a CA certificate.
+    Api,
+    /// A kubeconfig and the context to use.
+    Kubeconfig,
+}
+
+impl ClusterKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClusterKind::Snapshot => "snapshot",
+            ClusterKind::Api => "api",
+            ClusterKind::Kubeconfig => "kubeconfig",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ClusterKind> {
+        match text {
+            "snapshot" => Some(ClusterKind::Snapshot),
+            "api" => Some(ClusterKind::Api),
+            "kubeconfig" => Some(ClusterKind::Kubeconfig),
+            _ => None,
+        }
+    }
+}
+
+/// A cluster as its team sees it (credentials are never read back out).
+#[derive(Clone, Debug)]
+pub struct Cluster {
+    pub id: i64,
+    pub team_id: i64,
+    pub team: String,
+    pub name: String,
+    pub kind: ClusterKind,
+    pub server: Option<String>,
+    pub context: Option<String>,
+    pub schedule: Option<String>,
+    pub next_scan_at: Option<i64>,
+    pub created_at: i64,
+    /// The requesting user's role in the cluster's team.
+    pub role: Role,
+}
+
+/// A cluster to register.
+#[derive(Clone, Debug)]
+pub struct NewCluster {
+    pub team_id: i64,
+    pub name: String,
+    pub kind: ClusterKind,
+    pub server: Option<String>,
+    pub context: Option<String>,
+    pub schedule: Option<String>,
+    /// Already encrypted by the caller; stored as is.
+    pub credentials: Option<Vec<u8>>,
+}
+
+/// Changes to a cluster: `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct ClusterChanges {
+    pub name: Option<String>,
+    pub server: Option<String>,
+    pub context: Option<String>,
+    pub schedule: Option<String>,
+    pub credentials: Option<Vec<u8>>,
+}
+
+/// One line of the dashboard: a cluster with its latest results.
+#[derive(Clone, Debug)]
+pub struct ClusterOverview {
+    pub id: i64,
+    pub name: String,
+    pub team: String,
+    pub kind: ClusterKind,
+    pub next_scan_at: Option<i64>,
+    /// From the latest scan that finished with results (succeeded or partial).
+    pub score: Option<i64>,
+    pub grade: Option<String>,
+    pub counts: [i64; 5],
+    /// The latest scan, whatever its status: `(id, status, finished_at)`.
+    pub last_scan: Option<(i64, String, Option<i64>)>,
+}
+
+const CLUSTER_COLUMNS: &str = "c.id, c.team_id, t.name AS team, c.name, c.kind, c.server, c.context, c.schedule, \
+     c.next_scan_at, c.created_at, m.role";
+
+macro_rules! cluster_from_row {
+    ($row:expr) => {{
+        let row = $row;
+        let kind: String = row.try_get("kind")?;
+        let role: String = row.try_get("role")?;
+        Cluster {
+            id: row.try_get("id")?,
+            team_id: row.try_get("team_id")?,
+            team: row.try_get("team")?,
+            name: row.try_get("name")?,
+            kind: ClusterKind::parse(&kind).unwrap_or(ClusterKind::Snapshot),
+            server: row.try_get("server")?,
+            context: row.try_get("context")?,
+            schedule: row.try_get("schedule")?,
+            next_scan_at: row.try_get("next_scan_at")?,
+            created_at: row.try_get("created_at")?,
+            role: Role::parse(&role).unwrap_or(Role::Viewer),
+        }
+    }};
+}
+
+impl Store {
+    /// Registers a cluster; a name taken in the team is a unique violation.
+    pub async fn create_cluster(&self, cluster: &NewCluster) -> Result<i64, sqlx::Error> {
+        let now = now_millis();
+        on_pool!(self, |pool| {
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO clusters (team_id, name, kind, server, context, schedule, credentials, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            )
+            .bind(cluster.team_id)
+            .bind(&cluster.name)
+            .bind(cluster.kind.as_str())
+            .bind(&cluster.server)
+            .bind(&cluster.context)
+            .bind(&cluster.schedule)
+            .bind(&cluster.credentials)
+            .bind(now)
+            .fetch_one(pool)
+            .await
+        })
+    }
+
+    /// The cluster, if it belongs to one of the user's teams.
+    pub async fn cluster_for_user(&self, user_id: i64, cluster_id: i64) -> Result<Option<Cluster>, sqlx::Error> {
+        let sql = format!(
+            "SELECT {CLUSTER_COLUMNS} FROM clusters c JOIN teams t ON t.id = c.team_id \
+             JOIN memberships m ON m.team_id = c.team_id AND m.user_id = $1 WHERE c.id = $2"
+        );
+        on_pool!(self, |pool| {
+            let row = sqlx::query(&sql).bind(user_id).bind(cluster_id).fetch_optional(pool).await?;
+            match row {
+                Some(row) => Ok(Some(cluster_from_row!(row))),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// Applies the changes to a cluster (the caller has checked the user may).
+    pub async fn update_cluster(&self, cluster_id: i64, changes: &ClusterChanges) -> Result<(), sqlx::Error> {
+        on_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE clusters SET name = COALESCE($1, name), server = COALESCE($2, server), \
+                 context = COALESCE($3, context), schedule = COALESCE($4, schedule), \
+                 credentials = COALESCE($5, credentials) WHERE id = $6",
+            )
+            .bind(&changes.name)
+            .bind(&changes.server)
+            .bind(&changes.context)
+            .bind(&changes.schedule)
+            .bind(&changes.credentials)
+            .bind(cluster_id)
+            .execute(pool)
+            .await
+            .map(drop)
+        })
+    }
+
+    /// Deletes a cluster with its scans and findings.
+    pub async fn delete_cluster(&self, cluster_id: i64) -> Result<(), sqlx::Error> {
+        on_pool!(self, |pool| {
+            sqlx::query("DELETE FROM clusters WHERE id = $1").bind(cluster_id).execute(pool).await.map(drop)
+        })
+    }
+
+    /// The clusters of the user's teams, by name, with their latest results.
+    pub async fn list_clusters(&self, user_id: i64) -> Result<Vec<ClusterOverview>, sqlx::Error> {
+        const SQL: &str = "SELECT c.id, c.name, t.name AS team, c.kind, c.next_scan_at, \
+             r.score, r.grade, r.critical, r.high, r.medium, r.low, r.info, \
+             l.id AS last_id, l.status AS last_status, l.finished_at AS last_finished_at \
+             FROM clusters c JOIN teams t ON t.id = c.team_id \
+             JOIN memberships m ON m.team_id = c.team_id AND m.user_id = $1 \
+             LEFT JOIN scans r ON r.id = (SELECT MAX(id) FROM scans \
+                 WHERE cluster_id = c.id AND status IN ('succeeded', 'partial')) \
+             LEFT JOIN scans l ON l.id = (SELECT MAX(id) FROM scans WHERE cluster_id = c.id) \
+             ORDER BY c.name, c.id";
+        on_pool!(self, |pool| {
+            let rows = sqlx::query(SQL).bind(user_id).fetch_all(pool).await?;
+            let mut clusters = Vec::with_capacity(rows.len());
+            for row in rows {
+                let kind: String = row.try_get("kind")?;
+                let last_id: Option<i64> = row.try_get("last_id")?;
+                let last_status: Option<String> = row.try_get("last_status")?;
+                let mut counts = [0i64; 5];
+                for (count, column) in counts.iter_mut().zip(["critical", "high", "medium", "low", "info"]) {
+                    *count = row.try_get::<Option<i64>, _>(column)?.unwrap_or(0);
+                }
+                clusters.push(ClusterOverview {
+                    id: row.try_get("id")?,
+                    name: row.try_get("name")?,
+                    team: row.try_get("team")?,
+                    kind: ClusterKind::parse(&kind).unwrap_or(ClusterKind::Snapshot),
+                    next_scan_at: row.try_get("next_scan_at")?,
+                    score: row.try_get("score")?,
+                    grade: row.try_get("grade")?,
+                    counts,
+                    last_scan: match (last_id, last_status) {
+                        (Some(id), Some(status)) => Some((id, status, row.try_get("last_finished_at")?)),
+                        _ => None,
+                    },
+                });
+            }
+            Ok(clusters)
+        })
+    }
+}

@@ -1,0 +1,204 @@
+//! The store: everything the server keeps, in SQLite (the default, one file) or PostgreSQL
+//! (for teams and several replicas), behind one [`Store`].
+//!
+//! A `Store` holds a typed pool per backend rather than sqlx's `Any` driver: each backend
+//! keeps its own types (BOOLEAN, BYTEA, identity columns) and its own migrations, and the
+//! queries, written once with `$N` placeholders that both understand, run through the
+//! [`on_pool!`] macro, which expands the same code for each pool. Queries are bound at run
+//! time (no `query!` macros), so building needs no database. Times are Unix milliseconds.
+//!
+//! Submodules group the queries by what they are about: [`accounts`] (users, teams,
+//! tokens, sessions), [`clusters`], [`scans`] (scans and the findings lifecycle).
+
+pub mod accounts;
+pub mod clusters;
+pub mod scans;
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+
+/// Runs the same code on whichever pool the store holds: `on_pool!(store, |pool| …)`.
+/// Inside, `pool` is a `&SqlitePool` or a `&PgPool`, and `sqlx::query_as::<_, T>` infers
+/// the database from it.
+macro_rules! on_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite($pool) => $body,
+            $crate::store::Store::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+/// The database: one pool of the backend `RAMPART_DATABASE_URL` names.
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Why the store could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The URL is neither `sqlite://…` nor `postgres://…`.
+    #[error("unsupported database URL '{0}': use sqlite://PATH or postgres://USER@HOST/DATABASE")]
+    UnsupportedUrl(String),
+    /// The SQLite file's directory could not be created.
+    #[error("cannot create the directory {path} for the SQLite database")]
+    Directory {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The database refused or could not be reached.
+    #[error("cannot open the database {url}")]
+    Connect {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    /// A migration failed (or the database has migrations this build does not know).
+    #[error("cannot migrate the database")]
+    Migrate(#[source] sqlx::migrate::MigrateError),
+}
+
+impl Store {
+    /// Opens the database the URL names, creating a SQLite file (and its directory) when
+    /// it is missing, then runs the migrations.
+    pub async fn open(url: &str) -> Result<Store, OpenError> {
+        let store = if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(|source| OpenError::Connect { url: redact_url(url), source })?
+                .create_if_missing(true)
+                .foreign_keys(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(10));
+            let filename = options.get_filename();
+            if let Some(directory) = filename.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+                if filename != Path::new(":memory:") {
+                    std::fs::create_dir_all(directory)
+                        .map_err(|source| OpenError::Directory { path: directory.display().to_string(), source })?;
+                }
+            }
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options)
+                .await
+                .map_err(|source| OpenError::Connect { url: redact_url(url), source })?;
+            Store::Sqlite(pool)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await
+                .map_err(|source| OpenError::Connect { url: redact_url(url), source })?;
+            Store::Postgres(pool)
+        } else {
+            return Err(OpenError::UnsupportedUrl(redact_url(url)));
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies the migrations this build embeds that the database lacks. On PostgreSQL
+    /// sqlx takes an advisory lock, so replicas starting together migrate once.
+    pub async fn migrate(&self) -> Result<(), OpenError> {
+        match self {
+            Store::Sqlite(pool) => {
+                Migrator::new(Embedded(SQLITE_MIGRATIONS)).await.map_err(OpenError::Migrate)?.run(pool).await
+            }
+            Store::Postgres(pool) => {
+                Migrator::new(Embedded(POSTGRES_MIGRATIONS)).await.map_err(OpenError::Migrate)?.run(pool).await
+            }
+        }
+        .map_err(OpenError::Migrate)
+    }
+
+    /// `sqlite` or `postgres`, for logs.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Whether the database answers a trivial query (`/readyz`).
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        on_pool!(self, |pool| sqlx::query("SELECT 1").execute(pool).await.map(drop))
+    }
+
+    /// Closes the pool, waiting for connections in use.
+    pub async fn close(&self) {
+        on_pool!(self, |pool| pool.close().await)
+    }
+}
+
+/// The URL without its password, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let Some((credentials, host)) = rest.rsplit_once('@') else { return url.to_string() };
+    match credentials.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+        None => format!("{scheme}://{credentials}@{host}"),
+    }
+}
+
+/// Whether an error is a violated unique constraint (the HTTP layer answers 409).
+pub fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(database) if database.is_unique_violation())
+}
+
+/// The current time in Unix milliseconds, as every time column stores it.
+pub fn now_millis() -> i64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// `(version, description, SQL)` of each migration, embedded at build time so the binary
+/// migrates without its source tree.
+type EmbeddedMigrations = &'static [(i64, &'static str, &'static str)];
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations =
+    &[(1, "initial", include_str!("../../../migrations/sqlite/0001_initial.sql"))];
+const POSTGRES_MIGRATIONS: EmbeddedMigrations =
+    &[(1, "initial", include_str!("../../../migrations/postgres/0001_initial.sql"))];
+
+/// The embedded migrations as sqlx's migrator reads them (it records versions and
+/// checksums in `_sqlx_migrations`, so a changed migration is refused, not re-run).
+#[derive(Debug)]
+struct Embedded(EmbeddedMigrations);
+
+impl<'s> MigrationSource<'s> for Embedded {
+    #[allow(clippy::type_complexity)]
+    fn resolve(self) -> Pin<Box<dyn Future<Output = Result<Vec<Migration>, sqlx::error::BoxDynError>> + Send + 's>> {
+        let migrations = self
+            .0
+            .iter()
+            .map(|(version, description, sql)| {
+                Migration::new(*version, Cow::Borrowed(*description), MigrationType::Simple, Cow::Borrowed(*sql), false)
+            })
+            .collect();
+        Box::pin(async move { Ok(migrations) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(redact_url("postgres://app:secret@db:5432/rampart"), "postgres://app:***@db:5432/rampart");
+        assert_eq!(redact_url("postgres://postgres@127.0.0.1/x"), "postgres://postgres@127.0.0.1/x");
+        assert_eq!(redact_url("sqlite://rampart-data/rampart.db"), "sqlite://rampart-data/rampart.db");
+    }
+}

@@ -1,0 +1,545 @@
+//! Scans and the findings lifecycle.
+//!
+//! A finding is identified by its fingerprint (cluster, rule, object kind, namespace and
+//! name, field path). Recording a scan, in one transaction: findings seen again get their
+//! `last_seen` (and reopen if they had been resolved), unseen fingerprints are inserted as
+//! new, and open findings the scan did not see are resolved — unless the scan could not
+//! read their kind (a kind it could not list, or an input error it cannot attribute to a
+//! kind), in which case absence proves nothing. Storage grows with distinct findings, not
+//! with scans; each scan row keeps its summary for the trend.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use rampart_core::{Report, Severity};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use super::accounts::hex;
+use super::{now_millis, on_pool, Store};
+
+/// Counts per severity, in the order critical, high, medium, low, info.
+pub type Counts = [i64; 5];
+
+/// Something the scan could not read: a kind it could not list, or (kind `None`) input it
+/// could not parse.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ScanError {
+    pub kind: Option<String>,
+    pub message: String,
+}
+
+/// The per-namespace part of a scan's summary.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct NamespaceSummary {
+    pub objects: i64,
+    pub critical: i64,
+    pub high: i64,
+    pub medium: i64,
+    pub low: i64,
+    pub info: i64,
+}
+
+/// One finding as a scan observed it.
+#[derive(Clone, Debug)]
+pub struct Observed {
+    pub fingerprint: String,
+    pub rule: String,
+    pub severity: Severity,
+    pub kind: String,
+    /// `""` for cluster-scoped objects.
+    pub namespace: String,
+    pub name: String,
+    pub path: String,
+    pub message: String,
+    pub exempted: bool,
+}
+
+/// What a finished scan found: the engine's report, reduced to what is stored.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub objects: i64,
+    pub score: i64,
+    pub grade: String,
+    pub counts: Counts,
+    pub findings: Vec<Observed>,
+    pub errors: Vec<ScanError>,
+    pub namespaces: BTreeMap<String, NamespaceSummary>,
+}
+
+impl Outcome {
+    /// Reduces a report of the engine for a cluster; `errors` are what the scan could not
+    /// read besides the report's own parse errors.
+    pub fn from_report(cluster_id: i64, report: &Report, mut errors: Vec<ScanError>) -> Outcome {
+        errors.extend(report.errors.iter().map(|error| ScanError {
+            kind: None,
+            message: format!("{}:{}:{}: {}", error.source_name, error.line, error.column, error.message),
+        }));
+        let mut namespaces: BTreeMap<String, NamespaceSummary> = BTreeMap::new();
+        for object in &report.objects {
+            if let Some(namespace) = &object.resource.namespace {
+                namespaces.entry(namespace.clone()).or_default().objects += 1;
+            }
+        }
+        let mut seen = HashSet::new();
+        let mut findings = Vec::with_capacity(report.findings.len());
+        for finding in &report.findings {
+            let namespace = finding.resource.namespace.clone().unwrap_or_default();
+            let fingerprint = fingerprint(
+                cluster_id,
+                finding.rule,
+                &finding.resource.kind,
+                &namespace,
+                &finding.resource.name,
+                &finding.path,
+            );
+            // The same object twice in one input (two uploads concatenated) is one finding.
+            if !seen.insert(fingerprint.clone()) {
+                continue;
+            }
+            if !finding.exempted && !namespace.is_empty() {
+                let summary = namespaces.entry(namespace.clone()).or_default();
+                match finding.severity {
+                    Severity::Critical => summary.critical += 1,
+                    Severity::High => summary.high += 1,
+                    Severity::Medium => summary.medium += 1,
+                    Severity::Low => summary.low += 1,
+                    Severity::Info => summary.info += 1,
+                }
+            }
+            findings.push(Observed {
+                fingerprint,
+                rule: finding.rule.to_string(),
+                severity: finding.severity,
+                kind: finding.resource.kind.clone(),
+                namespace,
+                name: finding.resource.name.clone(),
+                path: finding.path.clone(),
+                message: finding.message.clone(),
+                exempted: finding.exempted,
+            });
+        }
+        let summary = &report.summary;
+        Outcome {
+            objects: report.objects.len() as i64,
+            score: i64::from(report.score),
+            grade: report.grade.to_string(),
+            counts: [summary.critical, summary.high, summary.medium, summary.low, summary.info].map(|n| n as i64),
+            findings,
+            errors,
+            namespaces,
+        }
+    }
+}
+
+/// SHA-256 over the identifying parts, separated by a byte no Kubernetes name contains.
+pub fn fingerprint(cluster_id: i64, rule: &str, kind: &str, namespace: &str, name: &str, path: &str) -> String {
+    let mut hasher = Sha256::new();
+    for part in [cluster_id.to_string().as_str(), rule, kind, namespace, name, path] {
+        hasher.update(part.as_bytes());
+        hasher.update([0x1f]);
+    }
+    hex(&hasher.finalize())
+}
+
+/// A scan as the API shows it.
+#[derive(Clone, Debug)]
+pub struct Scan {
+    pub id: i64,
+    pub cluster_id: i64,
+    pub status: String,
+    pub source: String,
+    pub queued_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub objects: i64,
+    pub score: Option<i64>,
+    pub grade: Option<String>,
+    pub counts: Counts,
+    pub new_findings: i64,
+    pub resolved_findings: i64,
+    pub errors: Vec<ScanError>,
+    pub namespaces: BTreeMap<String, NamespaceSummary>,
+    pub message: Option<String>,
+}
+
+/// A stored finding.
+#[derive(Clone, Debug)]
+pub struct StoredFinding {
+    pub id: i64,
+    pub rule: String,
+    pub severity: String,
+    pub status: String,
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub path: String,
+    pub message: String,
+    pub first_seen: i64,
+    pub last_seen: i64,
+    pub resolved_at: Option<i64>,
+}
+
+/// Filters of the findings list; `after` is the cursor (the last id of the previous page).
+#[derive(Clone, Debug, Default)]
+pub struct FindingFilter {
+    pub status: Option<String>,
+    pub severity: Option<String>,
+    pub rule: Option<String>,
+    pub namespace: Option<String>,
+    pub after: Option<i64>,
+    pub limit: i64,
+}
+
+/// One point of a cluster's trend.
+#[derive(Clone, Debug)]
+pub struct TrendPoint {
+    pub scan: i64,
+    pub at: i64,
+    pub score: Option<i64>,
+    pub grade: Option<String>,
+    pub counts: Counts,
+    pub new_findings: i64,
+    pub resolved_findings: i64,
+}
+
+const SCAN_COLUMNS: &str = "s.id, s.cluster_id, s.status, s.source, s.queued_at, s.started_at, s.finished_at, \
+     s.objects, s.score, s.grade, s.critical, s.high, s.medium, s.low, s.info, s.new_findings, \
+     s.resolved_findings, s.errors, s.namespaces, s.message";
+
+macro_rules! scan_from_row {
+    ($row:expr) => {{
+        let row = $row;
+        let errors: String = row.try_get("errors")?;
+        let namespaces: String = row.try_get("namespaces")?;
+        Scan {
+            id: row.try_get("id")?,
+            cluster_id: row.try_get("cluster_id")?,
+            status: row.try_get("status")?,
+            source: row.try_get("source")?,
+            queued_at: row.try_get("queued_at")?,
+            started_at: row.try_get("started_at")?,
+            finished_at: row.try_get("finished_at")?,
+            objects: row.try_get("objects")?,
+            score: row.try_get("score")?,
+            grade: row.try_get("grade")?,
+            counts: [
+                row.try_get("critical")?,
+                row.try_get("high")?,
+                row.try_get("medium")?,
+                row.try_get("low")?,
+                row.try_get("info")?,
+            ],
+            new_findings: row.try_get("new_findings")?,
+            resolved_findings: row.try_get("resolved_findings")?,
+            errors: serde_json::from_str(&errors).unwrap_or_default(),
+            namespaces: serde_json::from_str(&namespaces).unwrap_or_default(),
+            message: row.try_get("message")?,
+        }
+    }};
+}
+
+impl Store {
+    /// Queues a scan of the cluster; `source` says what started it (`snapshot`,
+    /// `schedule`, `manual`).
+    pub async fn create_scan(&self, cluster_id: i64, source: &str) -> Result<i64, sqlx::Error> {
+        let now = now_millis();
+        on_pool!(self, |pool| {
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO scans (cluster_id, status, source, queued_at) VALUES ($1, 'queued', $2, $3) RETURNING id",
+            )
+            .bind(cluster_id)
+            .bind(source)
+            .bind(now)
+            .fetch_one(pool)
+            .await
+        })
+    }
+
+    /// Marks a queued scan running.
+    pub async fn start_scan(&self, scan_id: i64) -> Result<(), sqlx::Error> {
+        let now = now_millis();
+        on_pool!(self, |pool| {
+            sqlx::query("UPDATE scans SET status = 'running', started_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(scan_id)
+                .execute(pool)
+                .await
+                .map(drop)
+        })
+    }
+
+    /// Ends a scan that produced no results, with a message saying what to check.
+    pub async fn fail_scan(&self, scan_id: i64, message: &str) -> Result<(), sqlx::Error> {
+        let now = now_millis();
+        on_pool!(self, |pool| {
+            sqlx::query("UPDATE scans SET status = 'failed', finished_at = $1, message = $2 WHERE id = $3")
+                .bind(now)
+                .bind(message)
+                .bind(scan_id)
+                .execute(pool)
+                .await
+                .map(drop)
+        })
+    }
+
+    /// Marks scans left queued or running by a process that stopped as interrupted.
+    /// Only for a store one process owns (SQLite): with PostgreSQL other replicas may be
+    /// running those scans.
+    pub async fn interrupt_unfinished_scans(&self) -> Result<u64, sqlx::Error> {
+        let now = now_millis();
+        on_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE scans SET status = 'interrupted', finished_at = $1 WHERE status IN ('queued', 'running')",
+            )
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })
+    }
+
+    /// Records a finished scan: its summary and the findings lifecycle, in one
+    /// transaction. The scan ends `partial` when anything could not be read.
+    pub async fn record_scan(&self, scan_id: i64, cluster_id: i64, outcome: &Outcome) -> Result<(), sqlx::Error> {
+        let now = now_millis();
+        let unreadable_kinds: HashSet<&str> = outcome.errors.iter().filter_map(|error| error.kind.as_deref()).collect();
+        // An error not tied to a kind (a document that did not parse) may have hidden any
+        // object: nothing can be resolved on that evidence.
+        let may_resolve = outcome.errors.iter().all(|error| error.kind.is_some());
+        let status = if outcome.errors.is_empty() { "succeeded" } else { "partial" };
+        let errors = serde_json::to_string(&outcome.errors).unwrap_or_else(|_| "[]".to_string());
+        let namespaces = serde_json::to_string(&outcome.namespaces).unwrap_or_else(|_| "{}".to_string());
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            // Write first: on SQLite this takes the write lock now (a read transaction
+            // upgraded later fails with "database is locked" if another connection wrote
+            // meanwhile); on PostgreSQL it locks the cluster's row, so two scans of one
+            // cluster record one after the other instead of racing on fingerprints.
+            sqlx::query("UPDATE clusters SET id = id WHERE id = $1").bind(cluster_id).execute(&mut *tx).await?;
+            let existing = sqlx::query_as::<_, (i64, String, String, String)>(
+                "SELECT id, fingerprint, status, kind FROM findings WHERE cluster_id = $1",
+            )
+            .bind(cluster_id)
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut by_fingerprint: HashMap<String, (i64, String, String)> =
+                existing.into_iter().map(|(id, fingerprint, status, kind)| (fingerprint, (id, status, kind))).collect();
+            let mut new_findings = 0i64;
+            for finding in &outcome.findings {
+                let status = if finding.exempted { "exempted" } else { "open" };
+                match by_fingerprint.remove(&finding.fingerprint) {
+                    Some((id, previous, _)) => {
+                        if previous == "resolved" && !finding.exempted {
+                            new_findings += 1;
+                        }
+                        sqlx::query(
+                            "UPDATE findings SET status = $1, severity = $2, message = $3, last_seen = $4, \
+                             last_scan_id = $5, resolved_at = NULL WHERE id = $6",
+                        )
+                        .bind(status)
+                        .bind(finding.severity.as_str())
+                        .bind(&finding.message)
+                        .bind(now)
+                        .bind(scan_id)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    None => {
+                        if !finding.exempted {
+                            new_findings += 1;
+                        }
+                        sqlx::query(
+                            "INSERT INTO findings (cluster_id, fingerprint, rule, severity, kind, namespace, name, \
+                             path, message, status, first_seen, last_seen, first_scan_id, last_scan_id) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $12)",
+                        )
+                        .bind(cluster_id)
+                        .bind(&finding.fingerprint)
+                        .bind(&finding.rule)
+                        .bind(finding.severity.as_str())
+                        .bind(&finding.kind)
+                        .bind(&finding.namespace)
+                        .bind(&finding.name)
+                        .bind(&finding.path)
+                        .bind(&finding.message)
+                        .bind(status)
+                        .bind(now)
+                        .bind(scan_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
+            }
+            let mut resolved_findings = 0i64;
+            if may_resolve {
+                for (id, status, kind) in by_fingerprint.values() {
+                    if status == "resolved" || unreadable_kinds.contains(kind.as_str()) {
+                        continue;
+                    }
+                    sqlx::query("UPDATE findings SET status = 'resolved', resolved_at = $1 WHERE id = $2")
+                        .bind(now)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    resolved_findings += 1;
+                }
+            }
+            sqlx::query(
+                "UPDATE scans SET status = $1, finished_at = $2, objects = $3, score = $4, grade = $5, \
+                 critical = $6, high = $7, medium = $8, low = $9, info = $10, new_findings = $11, \
+                 resolved_findings = $12, errors = $13, namespaces = $14 WHERE id = $15",
+            )
+            .bind(status)
+            .bind(now)
+            .bind(outcome.objects)
+            .bind(outcome.score)
+            .bind(&outcome.grade)
+            .bind(outcome.counts[0])
+            .bind(outcome.counts[1])
+            .bind(outcome.counts[2])
+            .bind(outcome.counts[3])
+            .bind(outcome.counts[4])
+            .bind(new_findings)
+            .bind(resolved_findings)
+            .bind(&errors)
+            .bind(&namespaces)
+            .bind(scan_id)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await
+        })
+    }
+
+    /// The scan, if its cluster belongs to one of the user's teams.
+    pub async fn scan_for_user(&self, user_id: i64, scan_id: i64) -> Result<Option<Scan>, sqlx::Error> {
+        let sql = format!(
+            "SELECT {SCAN_COLUMNS} FROM scans s JOIN clusters c ON c.id = s.cluster_id \
+             JOIN memberships m ON m.team_id = c.team_id AND m.user_id = $1 WHERE s.id = $2"
+        );
+        on_pool!(self, |pool| {
+            match sqlx::query(&sql).bind(user_id).bind(scan_id).fetch_optional(pool).await? {
+                Some(row) => Ok(Some(scan_from_row!(row))),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// The scans of a cluster (the caller has checked access), newest first.
+    pub async fn list_scans(&self, cluster_id: i64, limit: i64) -> Result<Vec<Scan>, sqlx::Error> {
+        let sql = format!("SELECT {SCAN_COLUMNS} FROM scans s WHERE s.cluster_id = $1 ORDER BY s.id DESC LIMIT $2");
+        on_pool!(self, |pool| {
+            let rows = sqlx::query(&sql).bind(cluster_id).bind(limit).fetch_all(pool).await?;
+            let mut scans = Vec::with_capacity(rows.len());
+            for row in rows {
+                scans.push(scan_from_row!(row));
+            }
+            Ok(scans)
+        })
+    }
+
+    /// A page of a cluster's findings (the caller has checked access), by id.
+    pub async fn list_findings(
+        &self,
+        cluster_id: i64,
+        filter: &FindingFilter,
+    ) -> Result<Vec<StoredFinding>, sqlx::Error> {
+        let mut sql = String::from(
+            "SELECT id, rule, severity, status, kind, namespace, name, path, message, first_seen, last_seen, \
+             resolved_at FROM findings WHERE cluster_id = $1 AND id > $2",
+        );
+        let mut texts = Vec::new();
+        for (column, value) in [
+            ("status", &filter.status),
+            ("severity", &filter.severity),
+            ("rule", &filter.rule),
+            ("namespace", &filter.namespace),
+        ] {
+            if let Some(value) = value {
+                texts.push(value.as_str());
+                sql.push_str(&format!(" AND {column} = ${}", texts.len() + 2));
+            }
+        }
+        sql.push_str(&format!(" ORDER BY id LIMIT ${}", texts.len() + 3));
+        on_pool!(self, |pool| {
+            let mut query = sqlx::query(&sql).bind(cluster_id).bind(filter.after.unwrap_or(0));
+            for text in &texts {
+                query = query.bind(*text);
+            }
+            let rows = query.bind(filter.limit).fetch_all(pool).await?;
+            let mut findings = Vec::with_capacity(rows.len());
+            for row in rows {
+                findings.push(StoredFinding {
+                    id: row.try_get("id")?,
+                    rule: row.try_get("rule")?,
+                    severity: row.try_get("severity")?,
+                    status: row.try_get("status")?,
+                    kind: row.try_get("kind")?,
+                    namespace: row.try_get("namespace")?,
+                    name: row.try_get("name")?,
+                    path: row.try_get("path")?,
+                    message: row.try_get("message")?,
+                    first_seen: row.try_get("first_seen")?,
+                    last_seen: row.try_get("last_seen")?,
+                    resolved_at: row.try_get("resolved_at")?,
+                });
+            }
+            Ok(findings)
+        })
+    }
+
+    /// One point per finished scan (succeeded or partial) of the cluster, oldest first,
+    /// between the two times when given.
+    pub async fn trend(
+        &self,
+        cluster_id: i64,
+        from: Option<i64>,
+        to: Option<i64>,
+    ) -> Result<Vec<TrendPoint>, sqlx::Error> {
+        const SQL: &str = "SELECT id, finished_at, score, grade, critical, high, medium, low, info, new_findings, \
+             resolved_findings FROM scans WHERE cluster_id = $1 AND status IN ('succeeded', 'partial') \
+             AND finished_at >= $2 AND finished_at <= $3 ORDER BY finished_at, id";
+        on_pool!(self, |pool| {
+            let rows = sqlx::query(SQL)
+                .bind(cluster_id)
+                .bind(from.unwrap_or(i64::MIN))
+                .bind(to.unwrap_or(i64::MAX))
+                .fetch_all(pool)
+                .await?;
+            let mut points = Vec::with_capacity(rows.len());
+            for row in rows {
+                points.push(TrendPoint {
+                    scan: row.try_get("id")?,
+                    at: row.try_get("finished_at")?,
+                    score: row.try_get("score")?,
+                    grade: row.try_get("grade")?,
+                    counts: [
+                        row.try_get("critical")?,
+                        row.try_get("high")?,
+                        row.try_get("medium")?,
+                        row.try_get("low")?,
+                        row.try_get("info")?,
+                    ],
+                    new_findings: row.try_get("new_findings")?,
+                    resolved_findings: row.try_get("resolved_findings")?,
+                });
+            }
+            Ok(points)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_separate_their_parts() {
+        let a = fingerprint(1, "rule", "Pod", "ns", "ab", "spec");
+        assert_eq!(a, fingerprint(1, "rule", "Pod", "ns", "ab", "spec"));
+        assert_ne!(a, fingerprint(1, "rule", "Pod", "nsa", "b", "spec"));
+        assert_ne!(a, fingerprint(2, "rule", "Pod", "ns", "ab", "spec"));
+        assert_eq!(a.len(), 64);
+    }
+}

@@ -1,0 +1,533 @@
+//! Black-box tests of `rampart serve`: the real application on 127.0.0.1 port 0, against a
+//! fresh SQLite file and a fresh PostgreSQL database (created for the test, dropped after),
+//! driven over real HTTP. Every scenario runs on both backends: one store, one behaviour.
+//!
+//! PostgreSQL comes from `RAMPART_TEST_POSTGRES_URL` (a server where the user may create
+//! databases), which `cargo xtask test` sets after making sure a server runs. Without it the
+//! PostgreSQL tests fail, saying so: a skipped backend would hide a broken store.
+//!
+//! Expected findings are worked out by the engine itself over the same snapshots, so the
+//! assertions are about the lifecycle (new, still open, resolved), not about rule details.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use rampart::startup::{Application, Settings};
+use rampart::store::accounts::Role;
+use rampart::store::Store;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const POSTGRES_VARIABLE: &str = "RAMPART_TEST_POSTGRES_URL";
+
+/// Snapshot 1: a privileged Deployment and a plain one.
+const SNAPSHOT_1: &str = "\
+apiVersion: v1
+kind: List
+items:
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata:
+    name: web
+    namespace: prod
+  spec:
+    template:
+      spec:
+        containers:
+        - name: app
+          image: nginx:1.27
+          securityContext:
+            privileged: true
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata:
+    name: worker
+    namespace: jobs
+  spec:
+    template:
+      spec:
+        hostNetwork: true
+        containers:
+        - name: worker
+          image: busybox:1.36
+";
+
+/// Snapshot 2: `web` is no longer privileged, `worker` unchanged, a new Pod appears.
+const SNAPSHOT_2: &str = "\
+apiVersion: v1
+kind: List
+items:
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata:
+    name: web
+    namespace: prod
+  spec:
+    template:
+      spec:
+        containers:
+        - name: app
+          image: nginx:1.27
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata:
+    name: worker
+    namespace: jobs
+  spec:
+    template:
+      spec:
+        hostNetwork: true
+        containers:
+        - name: worker
+          image: busybox:1.36
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: debug
+    namespace: prod
+  spec:
+    hostPID: true
+    containers:
+    - name: shell
+      image: busybox:latest
+";
+
+#[derive(Clone, Copy, Debug)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A running server with its own database, removed when the value is dropped.
+struct TestApp {
+    base: String,
+    client: reqwest::Client,
+    store: Store,
+    database: TestDatabase,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+enum TestDatabase {
+    Sqlite(std::path::PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+fn random_suffix() -> String {
+    rampart::store::accounts::random_hex(6)
+}
+
+/// The URL with its database (the last path segment) replaced.
+fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let (server, _) = base.rsplit_once('/').expect("a postgres:// URL has a path");
+    match query {
+        Some(query) => format!("{server}/{database}?{query}"),
+        None => format!("{server}/{database}"),
+    }
+}
+
+async fn spawn_app(backend: Backend) -> TestApp {
+    rampart::telemetry::init();
+    let (database_url, database) = match backend {
+        Backend::Sqlite => {
+            let directory = std::env::temp_dir().join(format!("rampart-test-{}", random_suffix()));
+            let url = format!("sqlite://{}/rampart.db", directory.display());
+            (url, TestDatabase::Sqlite(directory))
+        }
+        Backend::Postgres => {
+            let admin_url = std::env::var(POSTGRES_VARIABLE).unwrap_or_else(|_| {
+                panic!(
+                    "{POSTGRES_VARIABLE} is not set: the PostgreSQL store tests need a server. Run them with \
+                     `cargo xtask test`, which starts one and sets it, or set it yourself, e.g. \
+                     {POSTGRES_VARIABLE}=postgres://postgres@127.0.0.1:5432/postgres"
+                )
+            });
+            let name = format!("rampart_test_{}", random_suffix());
+            let admin = Store::open_unmigrated_postgres(&admin_url).await;
+            admin.execute_admin(&format!("CREATE DATABASE {name}")).await;
+            admin.close().await;
+            (with_database(&admin_url, &name), TestDatabase::Postgres { admin_url, name })
+        }
+    };
+    let settings = Settings { listen: "127.0.0.1:0".parse().unwrap(), database_url, web_root: None };
+    let app = Application::build(&settings).await.expect("the application starts");
+    let base = format!("http://{}", app.address());
+    let store = app.store().clone();
+    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
+    TestApp { base, client: reqwest::Client::new(), store, database, shutdown: Some(shutdown) }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        match &self.database {
+            TestDatabase::Sqlite(directory) => {
+                let _ = std::fs::remove_dir_all(directory);
+            }
+            TestDatabase::Postgres { admin_url, name } => {
+                // Dropping needs async and this is a destructor: a thread with its own runtime.
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                let store = self.store.clone();
+                std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                    runtime.block_on(async {
+                        store.close().await;
+                        let admin = Store::open_unmigrated_postgres(&admin_url).await;
+                        admin.execute_admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                        admin.close().await;
+                    });
+                })
+                .join()
+                .expect("the test database is dropped");
+            }
+        }
+    }
+}
+
+/// Test-only helpers on the store: a connection to the server's maintenance database.
+trait AdminStore {
+    async fn open_unmigrated_postgres(url: &str) -> Store;
+    async fn execute_admin(&self, sql: &str);
+}
+
+impl AdminStore for Store {
+    async fn open_unmigrated_postgres(url: &str) -> Store {
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .connect(url)
+            .await
+            .unwrap_or_else(|error| panic!("cannot connect to PostgreSQL at {url}: {error}"));
+        Store::Postgres(pool)
+    }
+
+    async fn execute_admin(&self, sql: &str) {
+        let Store::Postgres(pool) = self else { unreachable!() };
+        sqlx::query(sql).execute(pool).await.unwrap_or_else(|error| panic!("{sql}: {error}"));
+    }
+}
+
+impl TestApp {
+    /// A user in a team with a role, and a token for them.
+    async fn user(&self, email: &str, team: &str, role: Role) -> String {
+        let user_id = self.store.create_user(email, None, false).await.unwrap();
+        let team_id = self.store.ensure_team(team).await.unwrap();
+        self.store.set_membership(team_id, user_id, role).await.unwrap();
+        self.store.create_token(user_id, "test").await.unwrap().1
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
+        let response = self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn post(&self, token: &str, path: &str, body: &Value) -> (StatusCode, Value) {
+        let response = self.client.post(self.url(path)).bearer_auth(token).json(body).send().await.unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn upload(&self, token: &str, cluster: i64, snapshot: &str) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .post(self.url(&format!("/api/v1/clusters/{cluster}/snapshots")))
+            .bearer_auth(token)
+            .header("content-type", "application/yaml")
+            .body(snapshot.to_string())
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Uploads a snapshot and waits for its scan to finish.
+    async fn scan_snapshot(&self, token: &str, cluster: i64, snapshot: &str) -> Value {
+        let (status, body) = self.upload(token, cluster, snapshot).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        let scan = body["id"].as_i64().expect("the scan's id");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let (status, body) = self.get(token, &format!("/api/v1/scans/{scan}")).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            if !matches!(body["status"].as_str(), Some("queued" | "running")) {
+                return body;
+            }
+            assert!(Instant::now() < deadline, "scan {scan} did not finish: {body}");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Every finding of the cluster, page by page.
+    async fn all_findings(&self, token: &str, cluster: i64, query: &str) -> Vec<Value> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut path = format!("/api/v1/clusters/{cluster}/findings?limit=2{query}");
+            if let Some(cursor) = &cursor {
+                path.push_str(&format!("&cursor={cursor}"));
+            }
+            let (status, body) = self.get(token, &path).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            let page = body["items"].as_array().unwrap();
+            assert!(page.len() <= 2);
+            items.extend(page.iter().cloned());
+            match body["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_string()),
+                None => return items,
+            }
+        }
+    }
+}
+
+/// What the engine finds in a snapshot: (rule, kind, namespace, name, path), exempted
+/// findings left out.
+fn expected_findings(snapshot: &str) -> BTreeSet<(String, String, String, String, String)> {
+    let report = rampart_core::check(
+        &[rampart_core::Source::new("snapshot", snapshot)],
+        &rampart::scan_runner::cluster_options(),
+    );
+    report
+        .findings
+        .iter()
+        .filter(|finding| !finding.exempted)
+        .map(|finding| {
+            (
+                finding.rule.to_string(),
+                finding.resource.kind.clone(),
+                finding.resource.namespace.clone().unwrap_or_default(),
+                finding.resource.name.clone(),
+                finding.path.clone(),
+            )
+        })
+        .collect()
+}
+
+fn key(finding: &Value) -> (String, String, String, String, String) {
+    let text = |value: &Value| value.as_str().unwrap_or_default().to_string();
+    (
+        text(&finding["rule"]),
+        text(&finding["resource"]["kind"]),
+        text(&finding["resource"]["namespace"]),
+        text(&finding["resource"]["name"]),
+        text(&finding["path"]),
+    )
+}
+
+async fn health_and_authentication(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let response = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers().contains_key("content-security-policy"));
+
+    let response = app.client.get(app.url("/api/v1/clusters")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("Bearer"), "{body}");
+    let (status, _) = app.get("rmp_not-a-token", "/api/v1/clusters").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    let token = app.user("ana@example.com", "red", Role::Editor).await;
+    let (status, body) = app.get(&token, "/api/v1/clusters").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!([]));
+    let (status, body) = app.get(&token, "/api/v1/no-such-thing").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"], "not found");
+}
+
+async fn findings_lifecycle(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = app.user("ana@example.com", "red", Role::Editor).await;
+
+    let (status, cluster) = app.post(&token, "/api/v1/clusters", &json!({ "name": "prod", "snapshot": true })).await;
+    assert_eq!(status, StatusCode::CREATED, "{cluster}");
+    let cluster_id = cluster["id"].as_i64().unwrap();
+    assert_eq!(cluster["kind"], "snapshot");
+    assert_eq!(cluster["team"]["name"], "red");
+    let (status, body) = app.post(&token, "/api/v1/clusters", &json!({ "name": "prod", "snapshot": true })).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+
+    let first = expected_findings(SNAPSHOT_1);
+    let second = expected_findings(SNAPSHOT_2);
+    let appeared: BTreeSet<_> = second.difference(&first).cloned().collect();
+    let gone: BTreeSet<_> = first.difference(&second).cloned().collect();
+    let kept: BTreeSet<_> = first.intersection(&second).cloned().collect();
+    assert!(!appeared.is_empty() && !gone.is_empty() && !kept.is_empty(), "the snapshots must differ both ways");
+    assert!(gone.iter().any(|finding| finding.0 == "pss-privileged"), "{gone:?}");
+
+    // First scan: everything is new.
+    let scan_1 = app.scan_snapshot(&token, cluster_id, SNAPSHOT_1).await;
+    assert_eq!(scan_1["status"], "succeeded", "{scan_1}");
+    assert_eq!(scan_1["new"], first.len() as i64);
+    assert_eq!(scan_1["resolved"], 0);
+    assert_eq!(scan_1["objects"], 2);
+    assert!(scan_1["score"].is_number() && scan_1["grade"].is_string(), "{scan_1}");
+    let open_1 = app.all_findings(&token, cluster_id, "&status=open").await;
+    assert_eq!(open_1.iter().map(key).collect::<BTreeSet<_>>(), first);
+
+    // Second scan: new ones opened, gone ones resolved, kept ones seen again.
+    let scan_2 = app.scan_snapshot(&token, cluster_id, SNAPSHOT_2).await;
+    assert_eq!(scan_2["status"], "succeeded", "{scan_2}");
+    assert_eq!(scan_2["new"], appeared.len() as i64, "{scan_2}");
+    assert_eq!(scan_2["resolved"], gone.len() as i64, "{scan_2}");
+    let all = app.all_findings(&token, cluster_id, "").await;
+    // One row per distinct finding, however many scans saw it.
+    assert_eq!(all.len(), first.union(&second).count());
+    for finding in &all {
+        let key = key(finding);
+        let status = finding["status"].as_str().unwrap();
+        if gone.contains(&key) {
+            assert_eq!(status, "resolved", "{finding}");
+            assert!(finding["resolved_at"].is_string(), "{finding}");
+        } else {
+            assert_eq!(status, "open", "{finding}");
+            assert!(finding["resolved_at"].is_null(), "{finding}");
+        }
+        if kept.contains(&key) {
+            assert_eq!(finding["first_seen"], scan_1["finished_at"], "{finding}");
+            assert_eq!(finding["last_seen"], scan_2["finished_at"], "{finding}");
+        }
+    }
+    let privileged = app.all_findings(&token, cluster_id, "&rule=pss-privileged").await;
+    assert_eq!(privileged.len(), 1);
+    assert_eq!(privileged[0]["status"], "resolved");
+    let in_jobs = app.all_findings(&token, cluster_id, "&namespace=jobs&status=open").await;
+    assert!(!in_jobs.is_empty() && in_jobs.iter().all(|finding| finding["resource"]["namespace"] == "jobs"));
+
+    // Third scan: a document that does not parse may hide any object, so nothing is
+    // resolved on its evidence, and the scan is partial.
+    let broken = format!("{SNAPSHOT_1}---\nkind: [unclosed\n");
+    let scan_3 = app.scan_snapshot(&token, cluster_id, &broken).await;
+    assert_eq!(scan_3["status"], "partial", "{scan_3}");
+    assert_eq!(scan_3["resolved"], 0, "{scan_3}");
+    assert!(!scan_3["errors"].as_array().unwrap().is_empty(), "{scan_3}");
+    let privileged = app.all_findings(&token, cluster_id, "&rule=pss-privileged").await;
+    assert_eq!(privileged[0]["status"], "open", "a reappearing finding reopens");
+
+    let (status, trend) = app.get(&token, &format!("/api/v1/clusters/{cluster_id}/trend")).await;
+    assert_eq!(status, StatusCode::OK);
+    let trend = trend.as_array().unwrap();
+    assert_eq!(trend.len(), 3);
+    assert_eq!(trend[1]["scan"], scan_2["id"]);
+    assert_eq!(trend[1]["new"], scan_2["new"]);
+    assert_eq!(trend[1]["counts"], scan_2["counts"]);
+
+    let (status, clusters) = app.get(&token, "/api/v1/clusters").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(clusters[0]["id"], cluster_id);
+    assert_eq!(clusters[0]["score"], scan_3["score"]);
+    assert_eq!(clusters[0]["last_scan"]["id"], scan_3["id"]);
+    assert_eq!(clusters[0]["last_scan"]["status"], "partial");
+
+    let (status, body) = app.get(&token, &format!("/api/v1/clusters/{cluster_id}/findings?severity=urgent")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"].as_str().unwrap().contains("critical"), "{body}");
+}
+
+async fn other_teams_see_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ana = app.user("ana@example.com", "red", Role::Editor).await;
+    let bo = app.user("bo@example.com", "blue", Role::Admin).await;
+    let viewer = app.user("vi@example.com", "red", Role::Viewer).await;
+
+    let (_, cluster) = app.post(&ana, "/api/v1/clusters", &json!({ "name": "prod", "snapshot": true })).await;
+    let cluster_id = cluster["id"].as_i64().unwrap();
+    let scan = app.scan_snapshot(&ana, cluster_id, SNAPSHOT_1).await;
+    let scan_id = scan["id"].as_i64().unwrap();
+
+    let (status, body) = app.get(&bo, "/api/v1/clusters").await;
+    assert_eq!((status, body), (StatusCode::OK, json!([])));
+    for path in [
+        format!("/api/v1/clusters/{cluster_id}"),
+        format!("/api/v1/clusters/{cluster_id}/findings"),
+        format!("/api/v1/clusters/{cluster_id}/trend"),
+        format!("/api/v1/clusters/{cluster_id}/scans"),
+        format!("/api/v1/scans/{scan_id}"),
+    ] {
+        let (status, body) = app.get(&bo, &path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+    }
+    let (status, _) = app.upload(&bo, cluster_id, SNAPSHOT_2).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let response = app
+        .client
+        .patch(app.url(&format!("/api/v1/clusters/{cluster_id}")))
+        .bearer_auth(&bo)
+        .json(&json!({ "name": "mine" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let response =
+        app.client.delete(app.url(&format!("/api/v1/clusters/{cluster_id}"))).bearer_auth(&bo).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+
+    // A viewer of the team reads but does not change.
+    let (status, _) = app.get(&viewer, &format!("/api/v1/scans/{scan_id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = app.upload(&viewer, cluster_id, SNAPSHOT_2).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+
+    // The owner renames; an editor may not delete (team admins do).
+    let response = app
+        .client
+        .patch(app.url(&format!("/api/v1/clusters/{cluster_id}")))
+        .bearer_auth(&ana)
+        .json(&json!({ "name": "production" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["name"], "production");
+    let response =
+        app.client.delete(app.url(&format!("/api/v1/clusters/{cluster_id}"))).bearer_auth(&ana).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
+
+macro_rules! on_both_backends {
+    ($($scenario:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    super::$scenario(super::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    super::$scenario(super::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(health_and_authentication, findings_lifecycle, other_teams_see_nothing);
+
+#[test]
+fn database_urls_swap_their_database() {
+    assert_eq!(
+        with_database("postgres://postgres@127.0.0.1:5432/postgres", "x"),
+        "postgres://postgres@127.0.0.1:5432/x"
+    );
+    assert_eq!(with_database("postgres://u:p@h/db?sslmode=disable", "y"), "postgres://u:p@h/y?sslmode=disable");
+}
