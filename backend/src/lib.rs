@@ -5,6 +5,7 @@
 
 pub mod http;
 pub mod scan_runner;
+pub mod scanner;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

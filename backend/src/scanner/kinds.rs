@@ -1,0 +1,120 @@
+//! The kinds a scan lists: every kind some rule reads, and the policy engines' kinds when
+//! the cluster serves them.
+
+/// One kind to list cluster-wide.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Kind {
+    /// API group; empty for the core group.
+    pub group: String,
+    pub version: String,
+    /// The resource name in URLs (`pods`, `clusterrolebindings`).
+    pub plural: String,
+    pub kind: String,
+    /// List metadata only (`PartialObjectMetadata`): Secrets, whose values must never be read.
+    pub metadata_only: bool,
+    /// An API that may not be installed (Kyverno, Gatekeeper, Sigstore): 404 means "not
+    /// installed" and is no error.
+    pub optional: bool,
+    /// Position in the scan, so objects come out in a stable order.
+    pub order: usize,
+}
+
+impl Kind {
+    fn new(group: &str, version: &str, plural: &str, kind: &str) -> Kind {
+        Kind {
+            group: group.into(),
+            version: version.into(),
+            plural: plural.into(),
+            kind: kind.into(),
+            metadata_only: false,
+            optional: false,
+            order: 0,
+        }
+    }
+
+    /// `v1` or `apps/v1`, as objects carry it.
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+
+    /// The collection's path: `/api/v1/pods`, `/apis/apps/v1/deployments`.
+    pub fn path(&self) -> String {
+        if self.group.is_empty() {
+            format!("/api/{}/{}", self.version, self.plural)
+        } else {
+            format!("/apis/{}/{}/{}", self.group, self.version, self.plural)
+        }
+    }
+
+    /// How errors name the kind: `Pod`, `ClusterPolicy.kyverno.io` (the groups of
+    /// Kubernetes itself are left out, as `kubectl` does for well-known kinds).
+    pub fn display_name(&self) -> String {
+        if self.group.is_empty() || self.group.ends_with(".k8s.io") || matches!(self.group.as_str(), "apps" | "batch") {
+            self.kind.clone()
+        } else {
+            format!("{}.{}", self.kind, self.group)
+        }
+    }
+}
+
+/// Every kind a scan lists, in the order objects are reported.
+pub fn catalog() -> Vec<Kind> {
+    let mut kinds = vec![
+        Kind::new("", "v1", "namespaces", "Namespace"),
+        Kind::new("", "v1", "pods", "Pod"),
+        Kind::new("", "v1", "podtemplates", "PodTemplate"),
+        Kind::new("", "v1", "replicationcontrollers", "ReplicationController"),
+        Kind::new("apps", "v1", "deployments", "Deployment"),
+        Kind::new("apps", "v1", "replicasets", "ReplicaSet"),
+        Kind::new("apps", "v1", "statefulsets", "StatefulSet"),
+        Kind::new("apps", "v1", "daemonsets", "DaemonSet"),
+        Kind::new("batch", "v1", "jobs", "Job"),
+        Kind::new("batch", "v1", "cronjobs", "CronJob"),
+        Kind::new("", "v1", "serviceaccounts", "ServiceAccount"),
+        Kind::new("", "v1", "services", "Service"),
+        Kind::new("", "v1", "configmaps", "ConfigMap"),
+        Kind { metadata_only: true, ..Kind::new("", "v1", "secrets", "Secret") },
+        Kind::new("networking.k8s.io", "v1", "ingresses", "Ingress"),
+        Kind::new("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy"),
+        Kind::new("rbac.authorization.k8s.io", "v1", "roles", "Role"),
+        Kind::new("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole"),
+        Kind::new("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding"),
+        Kind::new("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding"),
+        Kind::new(
+            "admissionregistration.k8s.io",
+            "v1",
+            "validatingwebhookconfigurations",
+            "ValidatingWebhookConfiguration",
+        ),
+        Kind::new(
+            "admissionregistration.k8s.io",
+            "v1",
+            "mutatingwebhookconfigurations",
+            "MutatingWebhookConfiguration",
+        ),
+        Kind { optional: true, ..Kind::new("kyverno.io", "v1", "clusterpolicies", "ClusterPolicy") },
+        Kind { optional: true, ..Kind::new("kyverno.io", "v1", "policies", "Policy") },
+        Kind {
+            optional: true,
+            ..Kind::new("policy.sigstore.dev", "v1beta1", "clusterimagepolicies", "ClusterImagePolicy")
+        },
+    ];
+    for (order, kind) in kinds.iter_mut().enumerate() {
+        kind.order = order;
+    }
+    kinds
+}
+
+/// Gatekeeper's constraint kinds are made by its ConstraintTemplates, one kind per
+/// template, so they are found by discovery rather than listed by name.
+pub const GATEKEEPER_CONSTRAINTS: (&str, &str) = ("constraints.gatekeeper.sh", "v1beta1");
+
+/// A constraint kind found by discovery, placed after the catalog.
+pub fn constraint(plural: &str, kind: &str, order: usize) -> Kind {
+    let (group, version) = GATEKEEPER_CONSTRAINTS;
+    Kind { optional: true, order, ..Kind::new(group, version, plural, kind) }
+}

@@ -1,0 +1,292 @@
+//! A fake Kubernetes API server for tests: real HTTP on a loopback port, the API's JSON
+//! shapes (lists with `metadata.continue`, `Status` errors, `PartialObjectMetadataList` for
+//! metadata-only requests, `/version`, the discovery document of Gatekeeper's constraints),
+//! and the misbehaviour a scan must survive: a forbidden kind, a slow kind, a kind that
+//! fails with 503 a few times before answering. It records every request it is sent and
+//! stops when dropped.
+
+#![allow(dead_code)] // Each test binary uses the part it needs.
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+
+/// The token the fake server accepts.
+pub const TOKEN: &str = "fake-token-0123456789";
+
+/// What the fake cluster holds and how it misbehaves. Kinds are named by their collection
+/// path (`/api/v1/pods`, `/apis/apps/v1/deployments`); [`path_of`] finds it for an object.
+#[derive(Clone, Default)]
+pub struct FakeCluster {
+    /// Objects by collection path, in the order they were added.
+    pub objects: HashMap<String, Vec<Value>>,
+    /// Collections served even when empty (every kind Kubernetes itself serves).
+    pub served: HashSet<String>,
+    /// Collections that answer 403.
+    pub forbidden: HashSet<String>,
+    /// Collections that wait this long before answering.
+    pub slow: HashMap<String, Duration>,
+    /// Collections that answer 503 this many times before answering normally.
+    pub failing: HashMap<String, u32>,
+    /// Gatekeeper's constraint kinds (`(plural, kind)`), when it is installed.
+    pub constraints: Option<Vec<(String, String)>>,
+}
+
+impl FakeCluster {
+    /// A cluster serving every built-in kind of the scanner's catalog, empty.
+    pub fn new() -> Self {
+        let served =
+            rampart::scanner::catalog().into_iter().filter(|kind| !kind.optional).map(|kind| kind.path()).collect();
+        FakeCluster { served, ..FakeCluster::default() }
+    }
+
+    /// Adds an object (with its `apiVersion` and `kind`) to its collection.
+    pub fn with(mut self, object: Value) -> Self {
+        let path = path_of(&object);
+        self.served.insert(path.clone());
+        self.objects.entry(path).or_default().push(object);
+        self
+    }
+
+    pub fn forbid(mut self, path: &str) -> Self {
+        self.forbidden.insert(path.into());
+        self
+    }
+
+    pub fn slow(mut self, path: &str, delay: Duration) -> Self {
+        self.slow.insert(path.into(), delay);
+        self
+    }
+
+    pub fn failing(mut self, path: &str, times: u32) -> Self {
+        self.failing.insert(path.into(), times);
+        self
+    }
+
+    pub fn gatekeeper(mut self, constraints: &[(&str, &str)]) -> Self {
+        self.constraints =
+            Some(constraints.iter().map(|(plural, kind)| (plural.to_string(), kind.to_string())).collect());
+        for (plural, _) in constraints {
+            self.served.insert(format!("/apis/constraints.gatekeeper.sh/v1beta1/{plural}"));
+        }
+        self
+    }
+}
+
+/// The collection path of an object: `/api/v1/pods`, `/apis/apps/v1/deployments`.
+pub fn path_of(object: &Value) -> String {
+    let api_version = object["apiVersion"].as_str().expect("object has apiVersion");
+    let kind = object["kind"].as_str().expect("object has kind").to_lowercase();
+    let plural = if let Some(stem) = kind.strip_suffix('y') {
+        format!("{stem}ies")
+    } else if kind.ends_with("ss") {
+        format!("{kind}es")
+    } else if kind.ends_with('s') {
+        // Gatekeeper's constraint kinds are plural already (`K8sRequiredLabels`).
+        kind
+    } else {
+        format!("{kind}s")
+    };
+    if api_version.contains('/') {
+        format!("/apis/{api_version}/{plural}")
+    } else {
+        format!("/api/{api_version}/{plural}")
+    }
+}
+
+/// One request the fake server was sent.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub path: String,
+    pub query: HashMap<String, String>,
+    pub accept: String,
+    pub authorization: String,
+}
+
+struct Shared {
+    cluster: FakeCluster,
+    failures_left: Mutex<HashMap<String, u32>>,
+    requests: Mutex<Vec<Recorded>>,
+}
+
+/// A running fake API server; stops when dropped.
+pub struct FakeKube {
+    pub url: String,
+    shared: Arc<Shared>,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl FakeKube {
+    pub async fn start(cluster: FakeCluster) -> FakeKube {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
+        let address: SocketAddr = listener.local_addr().unwrap();
+        let shared = Arc::new(Shared {
+            failures_left: Mutex::new(cluster.failing.clone()),
+            cluster,
+            requests: Mutex::new(Vec::new()),
+        });
+        let app = Router::new().fallback(answer).with_state(shared.clone());
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await
+                .ok();
+        });
+        FakeKube { url: format!("http://{address}"), shared, shutdown: Some(shutdown) }
+    }
+
+    /// Every request received so far.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.shared.requests.lock().unwrap().clone()
+    }
+
+    /// The requests for one collection.
+    pub fn requests_to(&self, path: &str) -> Vec<Recorded> {
+        self.requests().into_iter().filter(|request| request.path == path).collect()
+    }
+}
+
+impl Drop for FakeKube {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+/// A URL on which nothing listens: a port bound, then released.
+pub fn closed_port_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    drop(listener);
+    format!("http://{address}")
+}
+
+fn status(code: StatusCode, reason: &str, message: &str) -> Response {
+    let body = json!({
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": message, "reason": reason, "code": code.as_u16(),
+    });
+    (code, axum::Json(body)).into_response()
+}
+
+async fn answer(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap) -> Response {
+    let path = uri.path().to_string();
+    let query: HashMap<String, String> = uri
+        .query()
+        .map(|query| {
+            query
+                .split('&')
+                .filter_map(|pair| pair.split_once('='))
+                .map(|(key, value)| (key.to_string(), value.replace("%2F", "/").replace("%3D", "=")))
+                .collect()
+        })
+        .unwrap_or_default();
+    let header_text = |name: header::HeaderName| {
+        headers.get(name).and_then(|value| value.to_str().ok()).unwrap_or_default().to_string()
+    };
+    let recorded = Recorded {
+        path: path.clone(),
+        query: query.clone(),
+        accept: header_text(header::ACCEPT),
+        authorization: header_text(header::AUTHORIZATION),
+    };
+    shared.requests.lock().unwrap().push(recorded.clone());
+    let cluster = &shared.cluster;
+
+    if recorded.authorization != format!("Bearer {TOKEN}") {
+        return status(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized");
+    }
+    if path == "/version" {
+        return axum::Json(json!({"major": "1", "minor": "34", "gitVersion": "v1.34.0", "platform": "linux/amd64"}))
+            .into_response();
+    }
+    if path == "/apis/constraints.gatekeeper.sh/v1beta1" {
+        return match &cluster.constraints {
+            Some(constraints) => {
+                let mut resources: Vec<Value> = constraints
+                    .iter()
+                    .map(|(plural, kind)| json!({"name": plural, "namespaced": false, "kind": kind, "verbs": ["list"]}))
+                    .collect();
+                resources.push(json!({"name": "k8srequiredlabels/status", "namespaced": false, "kind": "K8sRequiredLabels", "verbs": ["get"]}));
+                axum::Json(json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "constraints.gatekeeper.sh/v1beta1", "resources": resources}))
+                    .into_response()
+            }
+            None => status(StatusCode::NOT_FOUND, "NotFound", "the server could not find the requested resource"),
+        };
+    }
+    if !cluster.served.contains(&path) {
+        return status(StatusCode::NOT_FOUND, "NotFound", "the server could not find the requested resource");
+    }
+    let plural = path.rsplit('/').next().unwrap_or_default().to_string();
+    if cluster.forbidden.contains(&path) {
+        let message = format!(
+            "{plural} is forbidden: User \"system:serviceaccount:rampart:scanner\" cannot list resource \"{plural}\" at the cluster scope"
+        );
+        return status(StatusCode::FORBIDDEN, "Forbidden", &message);
+    }
+    if let Some(delay) = cluster.slow.get(&path) {
+        tokio::time::sleep(*delay).await;
+    }
+    {
+        let mut failures_left = shared.failures_left.lock().unwrap();
+        if let Some(left) = failures_left.get_mut(&path).filter(|left| **left > 0) {
+            *left -= 1;
+            return status(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ServiceUnavailable",
+                "the server is currently unable to handle the request",
+            );
+        }
+    }
+
+    let items = cluster.objects.get(&path).cloned().unwrap_or_default();
+    let offset: usize = query.get("continue").and_then(|token| token.strip_prefix("page-")?.parse().ok()).unwrap_or(0);
+    let limit: usize =
+        query.get("limit").and_then(|limit| limit.parse().ok()).filter(|limit| *limit > 0).unwrap_or(usize::MAX);
+    let end = offset.saturating_add(limit).min(items.len());
+    let page = items.get(offset.min(items.len())..end).unwrap_or_default();
+    let continue_token = if end < items.len() { format!("page-{end}") } else { String::new() };
+    let metadata_only = recorded.accept.contains("as=PartialObjectMetadataList");
+
+    let (api_version, list_kind, page): (String, String, Vec<Value>) = if metadata_only {
+        let page = page
+            .iter()
+            .map(|item| json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": item["metadata"]}))
+            .collect();
+        ("meta.k8s.io/v1".into(), "PartialObjectMetadataList".into(), page)
+    } else {
+        // Items of a typed list carry no apiVersion or kind of their own.
+        let kind = page.first().and_then(|item| item["kind"].as_str()).unwrap_or("Object").to_string();
+        let api_version = page.first().and_then(|item| item["apiVersion"].as_str()).unwrap_or("v1").to_string();
+        let page = page
+            .iter()
+            .map(|item| {
+                let mut item = item.clone();
+                let fields = item.as_object_mut().unwrap();
+                fields.remove("apiVersion");
+                fields.remove("kind");
+                item
+            })
+            .collect();
+        (api_version, format!("{kind}List"), page)
+    };
+    let mut list_metadata = json!({"resourceVersion": "1000"});
+    if !continue_token.is_empty() {
+        list_metadata["continue"] = json!(continue_token);
+        list_metadata["remainingItemCount"] = json!(items.len() - end);
+    }
+    axum::Json(json!({"kind": list_kind, "apiVersion": api_version, "metadata": list_metadata, "items": page}))
+        .into_response()
+}
