@@ -93,7 +93,9 @@ pub fn Editor() -> impl IntoView {
         view! {
             <div
                 class=format!("{class} level-{}", mark.level.class())
-                style=format!("top: {top}px")
+                // Through the CSSOM (style.setProperty), not a style attribute, so a strict
+                // Content-Security-Policy (no 'unsafe-inline' styles) allows it.
+                style:top=format!("{top}px")
                 title=mark.messages.join("\n")
             ></div>
         }
