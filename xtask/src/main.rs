@@ -3,8 +3,8 @@
 //! `.cargo/config.toml`).
 //!
 //! - `test` is the one test command (see [`test`]); `.ci/run` calls it and nothing else.
-//! - `dist` builds the web app into `frontend/dist/` (see [`dist`]); `serve` will run the app
-//!   once the server exists.
+//! - `dist` builds the web app into `frontend/dist/` (see [`dist`]); `serve` builds it, then
+//!   runs `rampart serve` with it on the default SQLite database.
 //! - `bench` runs the engine benchmark; `gen-corpus` writes its generated corpus to a file.
 
 // The benchmark's corpus generator, shared so `gen-corpus` writes exactly what is measured.
@@ -24,7 +24,9 @@ commands:
   test                  install what the suites need (wasm32 target, rustfmt, clippy, npm
                         packages), then run rustfmt, clippy, the wasm32 build of
                         rampart-core and every test suite
-  serve                 run the app (arrives with `rampart serve`)
+  serve [ARGS…]         build the web app (as dist does), then run `rampart serve` with it
+                        on http://127.0.0.1:8080 and the SQLite file rampart-data/rampart.db;
+                        ARGS go to `rampart serve` (such as --listen 0.0.0.0:8080)
   dist                  build the web app (size-optimised WebAssembly, wasm-bindgen glue,
                         static files) into frontend/dist/, served by any static server
   bench [ARGS…]         run the engine benchmark: cargo bench -p rampart-core [-- ARGS…]
@@ -36,7 +38,7 @@ fn main() -> ExitCode {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
         ["test"] => test::run_all(),
-        ["serve"] => not_yet("the server is not built yet; try: cargo run -p rampart -- check examples/"),
+        ["serve", rest @ ..] => serve(rest),
         ["dist"] => match dist::run_dist() {
             Ok(()) => ExitCode::SUCCESS,
             Err(message) => {
@@ -61,9 +63,24 @@ fn main() -> ExitCode {
     }
 }
 
-fn not_yet(message: &str) -> ExitCode {
-    eprintln!("{message}");
-    ExitCode::from(2)
+/// The web app built, then the server run in the foreground with it (Ctrl-C stops both
+/// cargo and the server). The SQLite default lands in `rampart-data/` at the repository
+/// root, which git ignores.
+fn serve(args: &[&str]) -> ExitCode {
+    if let Err(message) = dist::run_dist() {
+        eprintln!("error: building the web app failed: {message}");
+        return ExitCode::FAILURE;
+    }
+    let web_root = shell::repo_root().join("frontend/dist");
+    let mut command = shell::cargo(["run", "--package", "rampart", "--", "serve"]);
+    command.arg("--web-root").arg(&web_root).args(args);
+    match shell::run(&mut command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn bench(args: &[&str]) -> ExitCode {

@@ -29,7 +29,6 @@ pub enum Need {
     /// A Chromium for the end-to-end tests.
     Chromium,
     /// A running PostgreSQL server for the store tests.
-    #[expect(dead_code, reason = "the PostgreSQL store tests declare it when they land")]
     Postgres,
 }
 
@@ -152,9 +151,14 @@ impl Installer {
         find().ok_or_else(|| "apt-get installed chromium, but no chromium executable is on PATH".to_string())
     }
 
-    /// A PostgreSQL server accepting connections: the one `DATABASE_URL` names, one already
-    /// running locally, or Debian's `postgresql` package installed and its cluster started.
+    /// A PostgreSQL server accepting connections: the one `RAMPART_TEST_POSTGRES_URL` or
+    /// `DATABASE_URL` names, one already running locally, or Debian's `postgresql` package
+    /// installed and its cluster started.
     pub fn ensure_postgres(&mut self) -> Result<(), String> {
+        if std::env::var("RAMPART_TEST_POSTGRES_URL").is_ok() {
+            eprintln!("postgresql: using RAMPART_TEST_POSTGRES_URL");
+            return Ok(());
+        }
         if std::env::var("DATABASE_URL").is_ok_and(|url| url.starts_with("postgres")) {
             eprintln!("postgresql: using DATABASE_URL");
             return Ok(());
@@ -177,7 +181,9 @@ impl Installer {
         }
         let version = newest_postgres_version()
             .ok_or_else(|| "apt-get installed postgresql, but /usr/lib/postgresql holds no server".to_string())?;
-        run(&mut shell::program("pg_ctlcluster", [version.as_str(), "main", "start"]))?;
+        // Without the redirect pg_ctlcluster hands over to systemctl, which containers and CI
+        // machines do not run.
+        run(&mut shell::program("pg_ctlcluster", ["--skip-systemctl-redirect", version.as_str(), "main", "start"]))?;
         let deadline = Instant::now() + Duration::from_secs(30);
         while !postgres_accepting() {
             if Instant::now() > deadline {

@@ -8,7 +8,8 @@
 //!
 //! A suite adds itself to [`steps`] with its needs, as the Playwright suite does with
 //! `needs: &[Need::NpmPackages, Need::Chromium]` (after `cargo xtask dist` has built the
-//! page it tests); the store tests against PostgreSQL will declare `&[Need::Postgres]`.
+//! page it tests), and as the tests step does with `Need::Postgres` for the server's store
+//! tests.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -55,8 +56,9 @@ fn steps() -> Vec<Step> {
                 ]))
             },
         },
-        // The SARIF output is validated with the SARIF Multitool from playwright/.
-        Step { name: "tests", needs: &[Need::NpmPackages], run: run_tests },
+        // The SARIF output is validated with the SARIF Multitool from playwright/; the
+        // server's store tests run against PostgreSQL as well as SQLite.
+        Step { name: "tests", needs: &[Need::NpmPackages, Need::Postgres], run: run_tests },
         // The web app as it ships (wasm-opt comes from the npm package binaryen).
         Step {
             name: "web app build (cargo xtask dist)",
@@ -79,14 +81,46 @@ fn prerequisites() -> Result<(), String> {
 
 /// Every test suite of the workspace: nextest when it is installed (faster, clearer
 /// failures), then the doc tests, which nextest does not run; plain `cargo test` otherwise.
+/// The server's tests get the PostgreSQL server the prerequisites step ensured.
 fn run_tests() -> Result<(), String> {
+    let postgres = postgres_test_url();
+    eprintln!("postgresql for the store tests: {POSTGRES_TEST_VARIABLE}={}", redact(&postgres));
     let nextest = shell::output(&mut cargo(["nextest", "--version"])).is_some();
     if nextest {
-        run(&mut cargo(["nextest", "run", "--workspace"]))?;
+        run(cargo(["nextest", "run", "--workspace"]).env(POSTGRES_TEST_VARIABLE, &postgres))?;
         run(&mut cargo(["test", "--workspace", "--doc"]))
     } else {
         eprintln!("(cargo-nextest is not installed; using cargo test)");
-        run(&mut cargo(["test", "--workspace"]))
+        run(cargo(["test", "--workspace"]).env(POSTGRES_TEST_VARIABLE, &postgres))
+    }
+}
+
+/// What the server's tests read to reach PostgreSQL (they create and drop a database of
+/// their own per test, so the user needs CREATEDB).
+const POSTGRES_TEST_VARIABLE: &str = "RAMPART_TEST_POSTGRES_URL";
+
+/// The variable as already set, else the `DATABASE_URL` the prerequisites step accepted,
+/// else the local server as the prerequisites step finds it (trust authentication on
+/// 127.0.0.1, as Debian's packages set up for the tests' machines).
+fn postgres_test_url() -> String {
+    if let Ok(url) = std::env::var(POSTGRES_TEST_VARIABLE) {
+        return url;
+    }
+    match std::env::var("DATABASE_URL") {
+        Ok(url) if url.starts_with("postgres") => url,
+        _ => "postgres://postgres@127.0.0.1:5432/postgres".to_string(),
+    }
+}
+
+/// The URL without its password.
+fn redact(url: &str) -> String {
+    match url.split_once("://").and_then(|(scheme, rest)| Some((scheme, rest.rsplit_once('@')?))) {
+        Some((scheme, (credentials, host))) => {
+            let user = credentials.split_once(':').map_or(credentials, |(user, _)| user);
+            let hidden = if credentials.contains(':') { ":***" } else { "" };
+            format!("{scheme}://{user}{hidden}@{host}")
+        }
+        None => url.to_string(),
     }
 }
 
@@ -178,6 +212,15 @@ mod tests {
     fn durations_read_well() {
         assert_eq!(duration(Duration::from_millis(800)), "0.8s");
         assert_eq!(duration(Duration::from_secs(187)), "3m 07s");
+    }
+
+    #[test]
+    fn database_passwords_stay_out_of_the_log() {
+        assert_eq!(redact("postgres://app:secret@db/rampart"), "postgres://app:***@db/rampart");
+        assert_eq!(
+            redact("postgres://postgres@127.0.0.1:5432/postgres"),
+            "postgres://postgres@127.0.0.1:5432/postgres"
+        );
     }
 
     #[test]
