@@ -65,6 +65,30 @@ test("the fixed manifest passes when re-checked", async ({ playground, page }) =
   expect(await playground.scoreValue()).toBeGreaterThanOrEqual(before);
 });
 
+test("results export as JSON and SARIF, the CLI's formats, from memory", async ({ playground, page }) => {
+  await playground.open();
+  await playground.enter(await example("insecure-deployment.yaml"));
+  const saved = async (name) => {
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name }).click()]);
+    const stream = await download.createReadStream();
+    const chunks = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    return { file: download.suggestedFilename(), url: download.url(), body: JSON.parse(Buffer.concat(chunks).toString("utf8")) };
+  };
+  const json = await saved("Export JSON");
+  expect(json.file).toBe("rampart-report.json");
+  expect(json.url).toMatch(/^blob:/);
+  expect(json.body.version).toBe(1);
+  expect(json.body.findings.find((finding) => finding.rule === "pss-privileged").line).toBe(21);
+  expect(json.body.score).toBe(await playground.scoreValue());
+
+  const sarif = await saved("Export SARIF");
+  expect(sarif.file).toBe("rampart.sarif");
+  expect(sarif.body.version).toBe("2.1.0");
+  const result = sarif.body.runs[0].results.find((result) => result.ruleId === "pss-privileged");
+  expect(result.locations[0].physicalLocation.region.startLine).toBe(21);
+});
+
 test("filters narrow the findings by severity and family", async ({ playground, page }) => {
   await playground.open();
   await playground.enter(await example("insecure-deployment.yaml"));
