@@ -303,3 +303,37 @@ fn kind_errors_serialize_as_the_api_shows_them() {
     let error = KindError { kind: "ClusterRole".into(), message: "forbidden (403)".into() };
     assert_eq!(serde_json::to_value(&error).unwrap(), json!({"kind": "ClusterRole", "message": "forbidden (403)"}));
 }
+
+#[tokio::test]
+async fn a_scan_that_can_list_nothing_fails() {
+    let mut cluster = FakeCluster::new();
+    for path in cluster.served.clone() {
+        cluster = cluster.forbid(&path);
+    }
+    let fake = FakeKube::start(cluster).await;
+
+    let outcome = scan(&token_config(&fake), &options()).await;
+
+    assert_eq!(outcome.status, ScanStatus::Failed);
+    let message = outcome.message.unwrap();
+    assert!(message.starts_with("no kind could be listed: "), "{message}");
+    assert!(message.contains("forbidden (403)"), "{message}");
+}
+
+#[tokio::test]
+async fn a_bad_ca_certificate_or_url_is_named_before_anything_is_sent() {
+    let not_pem = ClusterConfig::Token {
+        server: "https://127.0.0.1:6443".into(),
+        token: TOKEN.into(),
+        ca_pem: Some("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n".into()),
+    };
+    assert!(!format!("{not_pem:?}").contains(TOKEN), "Debug never shows the token");
+    let outcome = scan(&not_pem, &options()).await;
+    assert_eq!(outcome.status, ScanStatus::Failed);
+    assert_eq!(outcome.message.as_deref(), Some("the CA certificate holds no CERTIFICATE block"));
+
+    let no_url = ClusterConfig::Token { server: "prod-cluster".into(), token: TOKEN.into(), ca_pem: None };
+    let outcome = scan(&no_url, &options()).await;
+    assert_eq!(outcome.status, ScanStatus::Failed);
+    assert!(outcome.message.unwrap().contains("is not a URL"));
+}

@@ -6,6 +6,7 @@
 //! placed by their field path alone.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use rampart_core::object::Object;
 use rampart_core::tree::{Entry, Node, Span, Value};
@@ -47,7 +48,7 @@ fn owned_by_listed(kind: &Kind, item: &serde_json::Value, listed_uids: &HashSet<
 }
 
 /// The objects to check from every listed item, in the order given.
-pub fn objects(items: Vec<(Kind, serde_json::Value)>) -> Vec<Object> {
+pub fn objects(items: Vec<(Arc<Kind>, serde_json::Value)>) -> Vec<Object> {
     let owned: Vec<bool> = {
         let listed_uids: HashSet<&str> = items
             .iter()
@@ -111,8 +112,8 @@ mod tests {
     use super::*;
     use crate::scanner::kinds::catalog;
 
-    fn kind(name: &str) -> Kind {
-        catalog().into_iter().find(|kind| kind.kind == name).unwrap()
+    fn kind(name: &str) -> Arc<Kind> {
+        Arc::new(catalog().into_iter().find(|kind| kind.kind == name).unwrap())
     }
 
     #[test]

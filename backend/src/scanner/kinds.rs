@@ -49,16 +49,6 @@ impl Kind {
             format!("/apis/{}/{}/{}", self.group, self.version, self.plural)
         }
     }
-
-    /// How errors name the kind: `Pod`, `ClusterPolicy.kyverno.io` (the groups of
-    /// Kubernetes itself are left out, as `kubectl` does for well-known kinds).
-    pub fn display_name(&self) -> String {
-        if self.group.is_empty() || self.group.ends_with(".k8s.io") || matches!(self.group.as_str(), "apps" | "batch") {
-            self.kind.clone()
-        } else {
-            format!("{}.{}", self.kind, self.group)
-        }
-    }
 }
 
 /// Every kind a scan lists, in the order objects are reported.

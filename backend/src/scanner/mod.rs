@@ -83,8 +83,8 @@ pub enum ScanStatus {
 /// A kind that could not be listed, and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct KindError {
-    /// The kind as findings name it (`Pod`, `ClusterRole`), qualified by its group for
-    /// kinds outside the core groups (`ClusterPolicy.kyverno.io`).
+    /// The kind as findings name their resource's kind (`Pod`, `ClusterRole`,
+    /// `ClusterPolicy`).
     pub kind: String,
     pub message: String,
 }
@@ -156,7 +156,7 @@ pub async fn scan(cluster: &ClusterConfig, options: &ScanOptions) -> ScanOutcome
         tasks.spawn(async move {
             let _permit = limit.acquire_owned().await;
             let result = list::list_kind(&client, &kind, &options).await;
-            (kind, result)
+            (Arc::new(kind), result)
         });
     }
 
@@ -173,11 +173,13 @@ pub async fn scan(cluster: &ClusterConfig, options: &ScanOptions) -> ScanOutcome
         match result {
             Ok(Listed { items: listed }) => {
                 listed_kinds.push((kind.api_version(), kind.kind.to_string()));
-                items.extend(listed.into_iter().map(|item| (kind.clone(), item)));
+                items.extend(listed.into_iter().map(|item| (Arc::clone(&kind), item)));
             }
             // An optional API the cluster does not serve (Kyverno not installed): nothing to list.
             Err(ListError::Api { code: 404, .. }) if kind.optional => {}
-            Err(error) => errors.push(KindError { kind: kind.display_name(), message: error.to_string() }),
+            // Named as findings name their resource's kind, which is what the store
+            // compares when it decides which findings this scan may resolve.
+            Err(error) => errors.push(KindError { kind: kind.kind.clone(), message: error.to_string() }),
         }
     }
     // Completion order varies; a stable order keeps reports and tests reproducible.
@@ -185,7 +187,14 @@ pub async fn scan(cluster: &ClusterConfig, options: &ScanOptions) -> ScanOutcome
     errors.sort_by(|a, b| a.kind.cmp(&b.kind));
     listed_kinds.sort();
 
-    let objects = json::objects(items);
+    if listed_kinds.is_empty() && !errors.is_empty() {
+        return ScanOutcome::failed(format!("no kind could be listed: {}: {}", errors[0].kind, errors[0].message));
+    }
+    // Building trees of tens of thousands of objects is CPU work: off the async workers.
+    let objects = match tokio::task::spawn_blocking(move || json::objects(items)).await {
+        Ok(objects) => objects,
+        Err(error) => return ScanOutcome::failed(format!("reading the listed objects failed: {error}")),
+    };
     let (status, message) = if errors.is_empty() {
         (ScanStatus::Succeeded, None)
     } else {
