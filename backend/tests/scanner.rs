@@ -7,7 +7,7 @@ mod fake_kube;
 
 use std::time::Duration;
 
-use fake_kube::{closed_port_url, FakeCluster, FakeKube, TOKEN};
+use fake_kube::{closed_port_url, FakeCluster, FakeKube, CA_PEM, OTHER_CA_PEM, TOKEN};
 use rampart::scanner::{scan, ClusterConfig, KindError, ScanOptions, ScanStatus};
 use rampart_core::engine::Options;
 use serde_json::{json, Value};
@@ -336,4 +336,25 @@ async fn a_bad_ca_certificate_or_url_is_named_before_anything_is_sent() {
     let outcome = scan(&no_url, &options()).await;
     assert_eq!(outcome.status, ScanStatus::Failed);
     assert!(outcome.message.unwrap().contains("is not a URL"));
+}
+
+#[tokio::test]
+async fn tls_is_verified_against_the_given_ca() {
+    let fake = FakeKube::start_tls(FakeCluster::new().with(pod("shop", "web"))).await;
+    assert!(fake.url.starts_with("https://127.0.0.1:"));
+
+    let trusted = ClusterConfig::Token { server: fake.url.clone(), token: TOKEN.into(), ca_pem: Some(CA_PEM.into()) };
+    let outcome = scan(&trusted, &options()).await;
+    assert_eq!(outcome.status, ScanStatus::Succeeded, "{:?}", outcome.message);
+    assert_eq!(names(&outcome.objects, "Pod"), ["web"]);
+
+    let untrusted =
+        ClusterConfig::Token { server: fake.url.clone(), token: TOKEN.into(), ca_pem: Some(OTHER_CA_PEM.into()) };
+    let requests_before = fake.requests().len();
+    let outcome = scan(&untrusted, &options()).await;
+    assert_eq!(outcome.status, ScanStatus::Failed);
+    let message = outcome.message.unwrap();
+    assert!(message.starts_with(&format!("cannot reach the cluster API at {}: ", fake.url)), "{message}");
+    assert!(message.ends_with("— check the CA certificate"), "{message}");
+    assert_eq!(fake.requests().len(), requests_before, "no request (and no token) goes to an untrusted server");
 }

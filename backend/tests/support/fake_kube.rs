@@ -125,15 +125,11 @@ pub struct FakeKube {
 }
 
 impl FakeKube {
+    /// Serves plain HTTP.
     pub async fn start(cluster: FakeCluster) -> FakeKube {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
         let address: SocketAddr = listener.local_addr().unwrap();
-        let shared = Arc::new(Shared {
-            failures_left: Mutex::new(cluster.failing.clone()),
-            cluster,
-            requests: Mutex::new(Vec::new()),
-        });
-        let app = Router::new().fallback(answer).with_state(shared.clone());
+        let (shared, app) = app(cluster);
         let (shutdown, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
             axum::serve(listener, app)
@@ -144,6 +140,24 @@ impl FakeKube {
                 .ok();
         });
         FakeKube { url: format!("http://{address}"), shared, shutdown: Some(shutdown) }
+    }
+
+    /// Serves HTTPS with a certificate for 127.0.0.1 signed by [`CA_PEM`].
+    pub async fn start_tls(cluster: FakeCluster) -> FakeKube {
+        let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
+        let address: SocketAddr = tcp.local_addr().unwrap();
+        let listener = TlsListener { tcp, acceptor: tls_acceptor() };
+        let (shared, app) = app(cluster);
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await
+                .ok();
+        });
+        FakeKube { url: format!("https://{address}"), shared, shutdown: Some(shutdown) }
     }
 
     /// Every request received so far.
@@ -162,6 +176,63 @@ impl Drop for FakeKube {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
+    }
+}
+
+fn app(cluster: FakeCluster) -> (Arc<Shared>, Router) {
+    let shared = Arc::new(Shared {
+        failures_left: Mutex::new(cluster.failing.clone()),
+        cluster,
+        requests: Mutex::new(Vec::new()),
+    });
+    (shared.clone(), Router::new().fallback(answer).with_state(shared))
+}
+
+/// The CA that signed the fake server's certificate (a test fixture; its key was discarded).
+pub const CA_PEM: &str = include_str!("tls/ca.pem");
+/// A CA that signed nothing the fake server presents.
+pub const OTHER_CA_PEM: &str = include_str!("tls/other-ca.pem");
+
+fn tls_acceptor() -> tokio_rustls::TlsAcceptor {
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+    use tokio_rustls::rustls::{crypto, ServerConfig};
+    let certificates = pem::parse_many(include_str!("tls/server.pem"))
+        .unwrap()
+        .into_iter()
+        .map(|block| CertificateDer::from(block.into_contents()))
+        .collect();
+    let key = pem::parse(include_str!("tls/server-key.pem")).unwrap().into_contents();
+    let config = ServerConfig::builder_with_provider(Arc::new(crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certificates, PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key)))
+        .unwrap();
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
+}
+
+/// TCP plus a TLS handshake per connection; a failed handshake (a client that does not
+/// trust the certificate) is dropped and the next connection awaited.
+struct TlsListener {
+    tcp: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((stream, address)) = self.tcp.accept().await else { continue };
+            if let Ok(tls) = self.acceptor.accept(stream).await {
+                return (tls, address);
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.tcp.local_addr()
     }
 }
 
