@@ -305,10 +305,7 @@ fn object_view(state: State, group: GroupView, lines: Memo<Arc<HashMap<u64, Vec<
                     type="button"
                     class="object-name link"
                     on:click=move |_| state.go_to_line(line())
-                    aria-label={
-                        let name = resource.display_name();
-                        move || format!("{name}, line {}", line())
-                    }
+                    title="Go to the object in the editor"
                 >
                     <span class="kind">{resource.kind.clone()}</span>
                     " "
@@ -356,10 +353,7 @@ fn finding_view(
                 type="button"
                 class="finding-main"
                 on:click=move |_| state.go_to_line(line())
-                aria-label={
-                    let message = finding.message.clone();
-                    move || format!("{severity}: {message}. Go to line {}", line())
-                }
+                title="Go to this line in the editor"
             >
                 <span class=format!("badge level-{severity}")>{severity}</span>
                 <span class="message">{finding.message.clone()}</span>
