@@ -95,7 +95,7 @@ impl Application {
             .map_err(|source| StartupError::Listen { address: settings.listen, source })?;
         let address =
             listener.local_addr().map_err(|source| StartupError::Listen { address: settings.listen, source })?;
-        let router = router(AppState { store: store.clone() }, settings.web_root.as_deref());
+        let router = router(AppState::new(store.clone()), settings.web_root.as_deref());
         Ok(Application { listener, address, store, router })
     }
 
@@ -119,7 +119,8 @@ impl Application {
 /// The whole HTTP surface: health, the API, the web app's files.
 pub fn router(state: AppState, web_root: Option<&Path>) -> Router {
     let api = http::api_router()
-        // JSON bodies are small; snapshot uploads raise their own limit on their route.
+        // A hard cap on any body; the extractors hold JSON bodies to axum's default of
+        // 2 MB, and the snapshot route raises that to this cap.
         .layer(RequestBodyLimitLayer::new(SNAPSHOT_LIMIT));
     let mut router = Router::new().merge(http::health::router()).nest("/api/v1", api).fallback(not_found);
     if let Some(web_root) = web_root {

@@ -500,6 +500,76 @@ async fn other_teams_see_nothing(backend: Backend) {
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
 
+async fn sessions_with_csrf(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let user_id = app.store.create_user("ana@example.com", Some("correct horse battery"), false).await.unwrap();
+    let team_id = app.store.ensure_team("red").await.unwrap();
+    app.store.set_membership(team_id, user_id, Role::Editor).await.unwrap();
+    let login = |password: &str| {
+        app.client
+            .post(app.url("/api/v1/session"))
+            .json(&json!({ "email": "ana@example.com", "password": password }))
+            .send()
+    };
+
+    let response = login("wrong").await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "wrong email or password");
+
+    let response = login("correct horse battery").await.unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let set_cookie = response.headers()["set-cookie"].to_str().unwrap().to_string();
+    for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
+        assert!(set_cookie.contains(attribute), "{set_cookie}");
+    }
+    let cookie = set_cookie.split(';').next().unwrap().to_string();
+    let body: Value = response.json().await.unwrap();
+    let csrf = body["csrf_token"].as_str().unwrap().to_string();
+
+    let response = app.client.get(app.url("/api/v1/me")).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let me: Value = response.json().await.unwrap();
+    assert_eq!(me["email"], "ana@example.com");
+    assert_eq!(me["teams"][0]["name"], "red");
+    assert_eq!(me["teams"][0]["role"], "editor");
+    assert_eq!(me["csrf_token"], csrf.as_str());
+
+    // A write by cookie needs the CSRF token; the same write with it succeeds.
+    let create = |csrf: Option<&str>| {
+        let mut request = app
+            .client
+            .post(app.url("/api/v1/clusters"))
+            .header("cookie", &cookie)
+            .json(&json!({ "name": "prod", "snapshot": true }));
+        if let Some(csrf) = csrf {
+            request = request.header("x-csrf-token", csrf);
+        }
+        request.send()
+    };
+    assert_eq!(create(None).await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(create(Some("0123")).await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(create(Some(&csrf)).await.unwrap().status(), StatusCode::CREATED);
+
+    let response = app
+        .client
+        .delete(app.url("/api/v1/session"))
+        .header("cookie", &cookie)
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let response = app.client.get(app.url("/api/v1/me")).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+
+    // Failed logins are limited per account, even for a correct password after the limit.
+    for _ in 0..rampart::http::sessions::LOGIN_ATTEMPTS {
+        assert_eq!(login("guess").await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(login("correct horse battery").await.unwrap().status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
 macro_rules! on_both_backends {
     ($($scenario:ident),* $(,)?) => {
         mod sqlite {
@@ -521,7 +591,7 @@ macro_rules! on_both_backends {
     };
 }
 
-on_both_backends!(health_and_authentication, findings_lifecycle, other_teams_see_nothing);
+on_both_backends!(health_and_authentication, findings_lifecycle, other_teams_see_nothing, sessions_with_csrf);
 
 #[test]
 fn database_urls_swap_their_database() {

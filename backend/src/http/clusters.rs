@@ -57,7 +57,7 @@ fn cluster_json(cluster: &Cluster) -> Value {
 
 /// The cluster if the user's teams hold it, else 404.
 pub async fn visible_cluster(state: &AppState, user: &CurrentUser, cluster_id: i64) -> Result<Cluster, ApiError> {
-    state.store.cluster_for_user(user.0.id, cluster_id).await?.ok_or(ApiError::NotFound)
+    state.store.cluster_for_user(user.user.id, cluster_id).await?.ok_or(ApiError::NotFound)
 }
 
 fn require_role(cluster: &Cluster, role: Role, action: &str) -> Result<(), ApiError> {
@@ -81,7 +81,7 @@ fn validate_name(name: &str) -> Result<(), ApiError> {
 }
 
 async fn list_clusters(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Value>, ApiError> {
-    let clusters = state.store.list_clusters(user.0.id).await?;
+    let clusters = state.store.list_clusters(user.user.id).await?;
     let items: Vec<Value> = clusters
         .iter()
         .map(|cluster| {
@@ -135,7 +135,7 @@ async fn create_cluster(
     }
     let _ = (&body.token, &body.ca_pem);
 
-    let memberships = state.store.memberships(user.0.id).await?;
+    let memberships = state.store.memberships(user.user.id).await?;
     let membership = match &body.team {
         None => match memberships.as_slice() {
             [only] => only.clone(),

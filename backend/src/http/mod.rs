@@ -6,10 +6,11 @@ pub mod clusters;
 pub mod findings;
 pub mod health;
 pub mod scans;
+pub mod sessions;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
@@ -22,11 +23,18 @@ use crate::store::{is_unique_violation, Store};
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub store: Store,
+    pub login_limiter: std::sync::Arc<sessions::LoginLimiter>,
+}
+
+impl AppState {
+    pub fn new(store: Store) -> AppState {
+        AppState { store, login_limiter: Default::default() }
+    }
 }
 
 /// Every route of `/api/v1`.
 pub fn api_router() -> Router<AppState> {
-    Router::new().merge(clusters::router()).merge(scans::router()).merge(findings::router())
+    Router::new().merge(sessions::router()).merge(clusters::router()).merge(scans::router()).merge(findings::router())
 }
 
 /// The one error type of the API. Client errors carry a message for the user; server
@@ -34,12 +42,16 @@ pub fn api_router() -> Router<AppState> {
 #[derive(Debug)]
 pub enum ApiError {
     BadRequest(String),
+    /// No credentials, or credentials that are not (or no longer) valid.
     Unauthorized,
+    /// Credentials were checked and refused, with the reason to show.
+    Unauthenticated(String),
     Forbidden(String),
     /// Also what another team's resource answers: its existence is not revealed.
     NotFound,
     Conflict(String),
     NotImplemented(String),
+    TooManyRequests(String),
     Internal(Box<dyn std::error::Error + Send + Sync>),
 }
 
@@ -69,12 +81,16 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(message) => (StatusCode::BAD_REQUEST, message),
             ApiError::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
-                "authentication required: send Authorization: Bearer <token> (rampart admin create-token)".to_string(),
+                "authentication required: log in (POST /api/v1/session) or send Authorization: Bearer <token> \
+                 (rampart admin create-token)"
+                    .to_string(),
             ),
+            ApiError::Unauthenticated(message) => (StatusCode::UNAUTHORIZED, message),
             ApiError::Forbidden(message) => (StatusCode::FORBIDDEN, message),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not found".to_string()),
             ApiError::Conflict(message) => (StatusCode::CONFLICT, message),
             ApiError::NotImplemented(message) => (StatusCode::NOT_IMPLEMENTED, message),
+            ApiError::TooManyRequests(message) => (StatusCode::TOO_MANY_REQUESTS, message),
             ApiError::Internal(error) => {
                 let mut chain = error.to_string();
                 let mut source = error.source();
@@ -95,25 +111,67 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// The user a request is authenticated as (an API token, for now).
+/// The name of the session cookie.
+pub const SESSION_COOKIE: &str = "rampart_session";
+
+/// The header a cookie-authenticated write must carry, holding the session's CSRF token.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The user a request is authenticated as: by `Authorization: Bearer <token>`, or by the
+/// session cookie, in which case writes (anything but GET, HEAD, OPTIONS) must also carry
+/// the session's CSRF token in `X-CSRF-Token`.
 #[derive(Clone, Debug)]
-pub struct CurrentUser(pub User);
+pub struct CurrentUser {
+    pub user: User,
+    /// The session's CSRF token, when authenticated by a session.
+    pub csrf_token: Option<String>,
+}
+
+/// The session cookie's value, if the request carries one.
+pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_string())
+}
+
+/// Equality that takes as long whatever the first difference (for secrets).
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |difference, (x, y)| difference | (x ^ y)) == 0
+}
 
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let Some(value) = parts.headers.get(header::AUTHORIZATION) else { return Err(ApiError::Unauthorized) };
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
-            .map(str::trim)
-            .ok_or(ApiError::Unauthorized)?;
-        match state.store.user_by_token(token).await? {
-            Some(user) => Ok(CurrentUser(user)),
-            None => Err(ApiError::Unauthorized),
+        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+            let token = value
+                .to_str()
+                .ok()
+                .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
+                .map(str::trim)
+                .ok_or(ApiError::Unauthorized)?;
+            return match state.store.user_by_token(token).await? {
+                Some(user) => Ok(CurrentUser { user, csrf_token: None }),
+                None => Err(ApiError::Unauthorized),
+            };
         }
+        let cookie = session_cookie(&parts.headers).ok_or(ApiError::Unauthorized)?;
+        let session = state.store.session(&cookie).await?.ok_or(ApiError::Unauthorized)?;
+        if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+            let sent = parts.headers.get(CSRF_HEADER).and_then(|value| value.to_str().ok()).unwrap_or_default();
+            if !same_secret(sent, &session.csrf_token) {
+                return Err(ApiError::Forbidden(
+                    "missing or wrong X-CSRF-Token: send the csrf_token of POST /api/v1/session or GET /api/v1/me"
+                        .to_string(),
+                ));
+            }
+        }
+        Ok(CurrentUser { user: session.user, csrf_token: Some(session.csrf_token) })
     }
 }
 

@@ -39,7 +39,7 @@ async fn get_scan(
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    let scan = state.store.scan_for_user(user.0.id, id).await?.ok_or(ApiError::NotFound)?;
+    let scan = state.store.scan_for_user(user.user.id, id).await?.ok_or(ApiError::NotFound)?;
     Ok(Json(scan_json(&scan)))
 }
 

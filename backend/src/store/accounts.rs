@@ -257,6 +257,73 @@ impl Store {
     }
 }
 
+/// A logged-in browser: the session's user and the token its writes must echo
+/// (`X-CSRF-Token`).
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub user: User,
+    pub csrf_token: String,
+    pub expires_at: i64,
+}
+
+/// How long a session lasts from login.
+pub const SESSION_LIFETIME_MILLIS: i64 = 7 * 24 * 60 * 60 * 1000;
+
+impl Store {
+    /// Opens a session for the user and returns the cookie value (stored only as its
+    /// SHA-256) and the session. Expired sessions of everyone are swept on the way.
+    pub async fn create_session(&self, user: &User) -> Result<(String, Session), sqlx::Error> {
+        let cookie = random_hex(32);
+        let csrf_token = random_hex(32);
+        let now = now_millis();
+        let expires_at = now + SESSION_LIFETIME_MILLIS;
+        let hash = secret_hash(&cookie);
+        on_pool!(self, |pool| {
+            sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now).execute(pool).await?;
+            sqlx::query(
+                "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&hash)
+            .bind(user.id)
+            .bind(&csrf_token)
+            .bind(now)
+            .bind(expires_at)
+            .execute(pool)
+            .await
+            .map(drop)
+        })?;
+        Ok((cookie, Session { user: user.clone(), csrf_token, expires_at }))
+    }
+
+    /// The live session a cookie value names.
+    pub async fn session(&self, cookie: &str) -> Result<Option<Session>, sqlx::Error> {
+        let hash = secret_hash(cookie);
+        let now = now_millis();
+        on_pool!(self, |pool| {
+            let row = sqlx::query_as::<_, (i64, String, bool, String, i64)>(
+                "SELECT u.id, u.email, u.is_admin, s.csrf_token, s.expires_at FROM sessions s                  JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > $2",
+            )
+            .bind(&hash)
+            .bind(now)
+            .fetch_optional(pool)
+            .await?;
+            Ok(row.map(|(id, email, is_admin, csrf_token, expires_at)| Session {
+                user: User { id, email, is_admin },
+                csrf_token,
+                expires_at,
+            }))
+        })
+    }
+
+    /// Ends the session a cookie value names (logout).
+    pub async fn delete_session(&self, cookie: &str) -> Result<(), sqlx::Error> {
+        let hash = secret_hash(cookie);
+        on_pool!(self, |pool| {
+            sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(&hash).execute(pool).await.map(drop)
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,172 @@
+//! Browser sessions: `POST /session` logs in with email and password (argon2id), sets an
+//! HttpOnly, Secure, SameSite=Strict cookie and answers the CSRF token that the session's
+//! writes must echo in `X-CSRF-Token`; `DELETE /session` logs out; `GET /me` says who is
+//! logged in and in which teams. Failed logins are limited per account.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{session_cookie, timestamp, ApiError, AppState, CurrentUser, JsonBody, SESSION_COOKIE};
+use crate::store::accounts::{hash_password, verify_password, SESSION_LIFETIME_MILLIS};
+
+/// Failed logins allowed per account within [`LOGIN_WINDOW`].
+pub const LOGIN_ATTEMPTS: u32 = 10;
+pub const LOGIN_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/session", post(create_session).delete(delete_session)).route("/me", get(get_me))
+}
+
+/// Failed login attempts per account, in this process. (Several replicas each keep their
+/// own count: the limit per replica still stops a password-guessing run.)
+#[derive(Debug, Default)]
+pub struct LoginLimiter {
+    failures: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+impl LoginLimiter {
+    /// Whether the account may try now; when not, how long until it may.
+    fn check(&self, account: &str) -> Result<(), Duration> {
+        let mut failures = self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        match failures.get(account) {
+            Some((count, since)) if since.elapsed() < LOGIN_WINDOW && *count >= LOGIN_ATTEMPTS => {
+                Err(LOGIN_WINDOW.saturating_sub(since.elapsed()))
+            }
+            Some((_, since)) if since.elapsed() >= LOGIN_WINDOW => {
+                failures.remove(account);
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn failed(&self, account: &str) {
+        let mut failures = self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if failures.len() > 100_000 {
+            failures.retain(|_, (_, since)| since.elapsed() < LOGIN_WINDOW);
+        }
+        let entry = failures.entry(account.to_string()).or_insert((0, Instant::now()));
+        entry.0 += 1;
+    }
+
+    fn succeeded(&self, account: &str) {
+        self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(account);
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginBody {
+    email: String,
+    password: String,
+}
+
+/// A hash to verify against when the account does not exist, so a login takes as long
+/// for an unknown email as for a wrong password.
+fn decoy_hash() -> &'static str {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    DECOY.get_or_init(|| hash_password("decoy password, never matches"))
+}
+
+async fn create_session(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<LoginBody>,
+) -> Result<Response, ApiError> {
+    let account = body.email.trim().to_lowercase();
+    if let Err(wait) = state.login_limiter.check(&account) {
+        return Err(ApiError::TooManyRequests(format!(
+            "too many failed logins for this account; try again in {} minutes",
+            wait.as_secs().div_ceil(60).max(1)
+        )));
+    }
+    let found = state.store.user_login(body.email.trim()).await?;
+    let (user, hash) = match found {
+        Some((user, Some(hash))) => (Some(user), hash),
+        _ => (None, decoy_hash().to_string()),
+    };
+    let password = body.password;
+    let matches =
+        tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.map_err(ApiError::internal)?;
+    let Some(user) = user.filter(|_| matches) else {
+        state.login_limiter.failed(&account);
+        tracing::info!(account = %account, "login failed");
+        return Err(ApiError::Unauthenticated("wrong email or password".to_string()));
+    };
+    state.login_limiter.succeeded(&account);
+    let (cookie, session) = state.store.create_session(&user).await?;
+    tracing::info!(user = user.id, "logged in");
+    let mut response = (
+        StatusCode::CREATED,
+        Json(json!({
+            "user": { "id": user.id, "email": user.email, "admin": user.is_admin },
+            "csrf_token": session.csrf_token,
+            "expires_at": timestamp(session.expires_at),
+        })),
+    )
+        .into_response();
+    let value = format!(
+        "{SESSION_COOKIE}={cookie}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={}",
+        SESSION_LIFETIME_MILLIS / 1000
+    );
+    response.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&value).map_err(ApiError::internal)?);
+    Ok(response)
+}
+
+async fn delete_session(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if let Some(cookie) = session_cookie(&headers) {
+        state.store.delete_session(&cookie).await?;
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("rampart_session=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0"),
+    );
+    Ok(response)
+}
+
+async fn get_me(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Value>, ApiError> {
+    let teams = state.store.memberships(user.user.id).await?;
+    Ok(Json(json!({
+        "id": user.user.id,
+        "email": user.user.email,
+        "admin": user.user.is_admin,
+        "teams": teams.iter().map(|membership| json!({
+            "id": membership.team_id,
+            "name": membership.team,
+            "role": membership.role.as_str(),
+        })).collect::<Vec<_>>(),
+        "csrf_token": user.csrf_token,
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_logins_lock_the_account_for_a_while() {
+        let limiter = LoginLimiter::default();
+        for _ in 0..LOGIN_ATTEMPTS {
+            assert!(limiter.check("ana@example.com").is_ok());
+            limiter.failed("ana@example.com");
+        }
+        let wait = limiter.check("ana@example.com").unwrap_err();
+        assert!(wait > Duration::from_secs(14 * 60));
+        assert!(limiter.check("bo@example.com").is_ok());
+        limiter.succeeded("ana@example.com");
+        assert!(limiter.check("ana@example.com").is_ok());
+    }
+}
