@@ -101,6 +101,9 @@ pub async fn config(cluster: &ClusterConfig, options: &ScanOptions) -> Result<Co
 /// A client for the cluster; an error is a message for a person.
 pub async fn client(cluster: &ClusterConfig, options: &ScanOptions) -> Result<Client, String> {
     let config = config(cluster, options).await?;
+    // kube asks rustls for the process's provider; with two compiled in (another crate may
+    // enable aws-lc-rs) there is none until one is installed. An Err means one already is.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     Client::try_from(config).map_err(|error| format!("cannot set up a client for the cluster: {}", chain(&error)))
 }
 
