@@ -358,3 +358,17 @@ async fn tls_is_verified_against_the_given_ca() {
     assert!(message.ends_with("— check the CA certificate"), "{message}");
     assert_eq!(fake.requests().len(), requests_before, "no request (and no token) goes to an untrusted server");
 }
+
+#[tokio::test]
+async fn no_more_kinds_than_the_cap_are_listed_at_once() {
+    let mut cluster = FakeCluster::new();
+    for path in cluster.served.clone() {
+        cluster = cluster.slow(&path, Duration::from_millis(60));
+    }
+    let fake = FakeKube::start(cluster).await;
+
+    let outcome = scan(&token_config(&fake), &ScanOptions { concurrency: 3, ..options() }).await;
+
+    assert_eq!(outcome.status, ScanStatus::Succeeded, "{:?}", outcome.errors);
+    assert_eq!(fake.most_in_flight(), 3, "kinds are listed side by side, never more than 3 at once");
+}

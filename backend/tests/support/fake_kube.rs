@@ -9,6 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -115,6 +116,26 @@ struct Shared {
     cluster: FakeCluster,
     failures_left: Mutex<HashMap<String, u32>>,
     requests: Mutex<Vec<Recorded>>,
+    /// List requests being answered now, and the most there ever were at once.
+    in_flight: AtomicUsize,
+    most_in_flight: AtomicUsize,
+}
+
+/// Counts a list request as in flight until dropped.
+struct InFlight<'a>(&'a Shared);
+
+impl<'a> InFlight<'a> {
+    fn enter(shared: &'a Shared) -> Self {
+        let now = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        shared.most_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(shared)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// A running fake API server; stops when dropped.
@@ -165,6 +186,11 @@ impl FakeKube {
         self.shared.requests.lock().unwrap().clone()
     }
 
+    /// The most list requests the server was answering at the same time.
+    pub fn most_in_flight(&self) -> usize {
+        self.shared.most_in_flight.load(Ordering::SeqCst)
+    }
+
     /// The requests for one collection.
     pub fn requests_to(&self, path: &str) -> Vec<Recorded> {
         self.requests().into_iter().filter(|request| request.path == path).collect()
@@ -184,6 +210,8 @@ fn app(cluster: FakeCluster) -> (Arc<Shared>, Router) {
         failures_left: Mutex::new(cluster.failing.clone()),
         cluster,
         requests: Mutex::new(Vec::new()),
+        in_flight: AtomicUsize::new(0),
+        most_in_flight: AtomicUsize::new(0),
     });
     (shared.clone(), Router::new().fallback(answer).with_state(shared))
 }
@@ -300,6 +328,7 @@ async fn answer(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap)
     if !cluster.served.contains(&path) {
         return status(StatusCode::NOT_FOUND, "NotFound", "the server could not find the requested resource");
     }
+    let _in_flight = InFlight::enter(&shared);
     let plural = path.rsplit('/').next().unwrap_or_default().to_string();
     if cluster.forbidden.contains(&path) {
         let message = format!(
