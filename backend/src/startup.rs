@@ -122,7 +122,11 @@ pub fn router(state: AppState, web_root: Option<&Path>) -> Router {
         // A hard cap on any body; the extractors hold JSON bodies to axum's default of
         // 2 MB, and the snapshot route raises that to this cap.
         .layer(RequestBodyLimitLayer::new(SNAPSHOT_LIMIT));
-    let mut router = Router::new().merge(http::health::router()).nest("/api/v1", api).fallback(not_found);
+    let mut router = Router::new()
+        .merge(http::health::router())
+        .merge(http::metrics::router())
+        .nest("/api/v1", api)
+        .fallback(not_found);
     if let Some(web_root) = web_root {
         // Unknown paths get index.html, so the app's own routes (/clusters/3) load it.
         let files = ServeDir::new(web_root).fallback(ServeFile::new(web_root.join("index.html")));

@@ -130,7 +130,7 @@ fn with_database(url: &str, database: &str) -> String {
 }
 
 async fn spawn_app(backend: Backend) -> TestApp {
-    rampart::telemetry::init();
+    rampart::telemetry::init_for_tests();
     let (database_url, database) = match backend {
         Backend::Sqlite => {
             let directory = std::env::temp_dir().join(format!("rampart-test-{}", random_suffix()));
@@ -433,6 +433,19 @@ async fn findings_lifecycle(backend: Backend) {
     assert_eq!(clusters[0]["score"], scan_3["score"]);
     assert_eq!(clusters[0]["last_scan"]["id"], scan_3["id"]);
     assert_eq!(clusters[0]["last_scan"]["status"], "partial");
+
+    // Metrics, from the stored scans and findings, for global admins only.
+    let admin_id = app.store.create_user("root@example.com", None, true).await.unwrap();
+    let admin = app.store.create_token(admin_id, "prometheus").await.unwrap().1;
+    let response = app.client.get(app.url("/metrics")).bearer_auth(&admin).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let metrics = response.text().await.unwrap();
+    assert!(metrics.contains("rampart_scans{status=\"succeeded\"} 2\n"), "{metrics}");
+    assert!(metrics.contains("rampart_scans{status=\"partial\"} 1\n"), "{metrics}");
+    assert!(metrics.contains("rampart_scan_duration_seconds_count 3\n"), "{metrics}");
+    assert!(metrics.contains("rampart_findings_open{team=\"red\",cluster=\"prod\",severity=\"high\"}"), "{metrics}");
+    let response = app.client.get(app.url("/metrics")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
 
     let (status, body) = app.get(&token, &format!("/api/v1/clusters/{cluster_id}/findings?severity=urgent")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);

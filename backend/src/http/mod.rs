@@ -5,6 +5,7 @@
 pub mod clusters;
 pub mod findings;
 pub mod health;
+pub mod metrics;
 pub mod scans;
 pub mod sessions;
 

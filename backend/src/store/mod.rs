@@ -8,10 +8,12 @@
 //! time (no `query!` macros), so building needs no database. Times are Unix milliseconds.
 //!
 //! Submodules group the queries by what they are about: [`accounts`] (users, teams,
-//! tokens, sessions), [`clusters`], [`scans`] (scans and the findings lifecycle).
+//! tokens, sessions), [`clusters`], [`scans`] (scans and the findings lifecycle),
+//! [`metrics`] (what `/metrics` reports).
 
 pub mod accounts;
 pub mod clusters;
+pub mod metrics;
 pub mod scans;
 
 use std::borrow::Cow;
