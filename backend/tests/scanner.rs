@@ -372,3 +372,25 @@ async fn no_more_kinds_than_the_cap_are_listed_at_once() {
     assert_eq!(outcome.status, ScanStatus::Succeeded, "{:?}", outcome.errors);
     assert_eq!(fake.most_in_flight(), 3, "kinds are listed side by side, never more than 3 at once");
 }
+
+#[tokio::test]
+async fn an_expired_continue_token_starts_the_listing_over_once() {
+    let mut cluster = FakeCluster::new();
+    for index in 0..5 {
+        cluster = cluster.with(pod("shop", &format!("pod-{index}")));
+        cluster = cluster.with(json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": format!("svc-{index}"), "namespace": "shop"}}));
+    }
+    let cluster = cluster.expiring("/api/v1/pods", 1).expiring("/api/v1/services", 2);
+    let fake = FakeKube::start(cluster).await;
+
+    let outcome = scan(&token_config(&fake), &options()).await;
+
+    assert_eq!(names(&outcome.objects, "Pod").len(), 5, "listed again from the start, each pod once");
+    let continues: Vec<Option<String>> =
+        fake.requests_to("/api/v1/pods").into_iter().map(|request| request.query.get("continue").cloned()).collect();
+    assert_eq!(continues, [None, Some("page-3".into()), None, Some("page-3".into())]);
+    assert_eq!(outcome.status, ScanStatus::Partial, "a second expiry is an error of the kind");
+    assert_eq!(outcome.errors.len(), 1);
+    assert_eq!(outcome.errors[0].kind, "Service");
+    assert!(outcome.errors[0].message.contains("expired"), "{}", outcome.errors[0].message);
+}

@@ -71,19 +71,31 @@ pub async fn list_kind(client: &Client, kind: &Kind, options: &ScanOptions) -> R
     let request = Request::new(kind.path());
     let mut items = Vec::new();
     let mut continue_token: Option<String> = None;
+    let mut restarted = false;
     loop {
         let mut params = ListParams::default().limit(options.page_size.max(1));
         if let Some(token) = &continue_token {
             params = params.continue_token(token);
         }
-        let page: ListPage = with_retries(options, || {
+        let answer: Result<ListPage, ListError> = with_retries(options, || {
             let built = if kind.metadata_only { request.list_metadata(&params) } else { request.list(&params) };
             async move {
                 let built = built.map_err(|error| ListError::Request(error.to_string()))?;
                 get(client, built, options.request_timeout).await
             }
         })
-        .await?;
+        .await;
+        let page = match answer {
+            // The continue token expired (the API server compacted the version it pointed
+            // into): a listing can only start over, which it does once.
+            Err(ListError::Api { code: 410, .. }) if continue_token.is_some() && !restarted => {
+                restarted = true;
+                items.clear();
+                continue_token = None;
+                continue;
+            }
+            answer => answer?,
+        };
         items.extend(page.items);
         match page.metadata.continue_token.filter(|token| !token.is_empty()) {
             Some(token) => continue_token = Some(token),

@@ -37,6 +37,8 @@ pub struct FakeCluster {
     pub slow: HashMap<String, Duration>,
     /// Collections that answer 503 this many times before answering normally.
     pub failing: HashMap<String, u32>,
+    /// Collections whose continue tokens expire (410 Gone) this many times.
+    pub expiring: HashMap<String, u32>,
     /// Gatekeeper's constraint kinds (`(plural, kind)`), when it is installed.
     pub constraints: Option<Vec<(String, String)>>,
 }
@@ -69,6 +71,11 @@ impl FakeCluster {
 
     pub fn failing(mut self, path: &str, times: u32) -> Self {
         self.failing.insert(path.into(), times);
+        self
+    }
+
+    pub fn expiring(mut self, path: &str, times: u32) -> Self {
+        self.expiring.insert(path.into(), times);
         self
     }
 
@@ -115,6 +122,7 @@ pub struct Recorded {
 struct Shared {
     cluster: FakeCluster,
     failures_left: Mutex<HashMap<String, u32>>,
+    expiries_left: Mutex<HashMap<String, u32>>,
     requests: Mutex<Vec<Recorded>>,
     /// List requests being answered now, and the most there ever were at once.
     in_flight: AtomicUsize,
@@ -208,6 +216,7 @@ impl Drop for FakeKube {
 fn app(cluster: FakeCluster) -> (Arc<Shared>, Router) {
     let shared = Arc::new(Shared {
         failures_left: Mutex::new(cluster.failing.clone()),
+        expiries_left: Mutex::new(cluster.expiring.clone()),
         cluster,
         requests: Mutex::new(Vec::new()),
         in_flight: AtomicUsize::new(0),
@@ -351,6 +360,13 @@ async fn answer(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap)
         }
     }
 
+    if query.contains_key("continue") {
+        let mut expiries_left = shared.expiries_left.lock().unwrap();
+        if let Some(left) = expiries_left.get_mut(&path).filter(|left| **left > 0) {
+            *left -= 1;
+            return status(StatusCode::GONE, "Expired", "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.");
+        }
+    }
     // Borrowed, not cloned: a page copies only its own items (the benchmark serves 50,000).
     let items: &[Value] = cluster.objects.get(&path).map(Vec::as_slice).unwrap_or_default();
     let offset: usize = query.get("continue").and_then(|token| token.strip_prefix("page-")?.parse().ok()).unwrap_or(0);
