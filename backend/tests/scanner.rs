@@ -250,6 +250,14 @@ async fn a_kubeconfig_context_is_used_and_outside_references_are_refused() {
     assert_eq!(names(&outcome.objects, "Pod"), ["web"]);
     assert!(!format!("{good:?}").contains(TOKEN), "Debug never shows credentials");
 
+    let unknown = ClusterConfig::Kubeconfig {
+        text: kubeconfig(&fake.url, &format!("    token: {TOKEN}")),
+        context: Some("prod".into()),
+    };
+    let outcome = scan(&unknown, &options()).await;
+    assert_eq!(outcome.status, ScanStatus::Failed);
+    assert_eq!(outcome.message.as_deref(), Some("the kubeconfig has no context 'prod' — choose one of: fake, other"));
+
     let requests_before = fake.requests().len();
     let exec = ClusterConfig::Kubeconfig {
         text: kubeconfig(&fake.url, "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: /bin/sh\n      args: [\"-c\", \"touch /tmp/pwned\"]"),

@@ -60,6 +60,14 @@ pub async fn config(cluster: &ClusterConfig, options: &ScanOptions) -> Result<Co
             let kubeconfig =
                 Kubeconfig::from_yaml(text).map_err(|error| format!("the kubeconfig cannot be read: {error}"))?;
             refuse_outside_references(&kubeconfig)?;
+            let wanted = context.as_ref().or(kubeconfig.current_context.as_ref());
+            if let Some(wanted) = wanted.filter(|name| !kubeconfig.contexts.iter().any(|named| &named.name == *name)) {
+                let names: Vec<&str> = kubeconfig.contexts.iter().map(|named| named.name.as_str()).collect();
+                return Err(format!(
+                    "the kubeconfig has no context '{wanted}' — choose one of: {}",
+                    if names.is_empty() { "(it has none)".to_string() } else { names.join(", ") }
+                ));
+            }
             let selection = KubeConfigOptions { context: context.clone(), ..KubeConfigOptions::default() };
             Config::from_custom_kubeconfig(kubeconfig, &selection)
                 .await
