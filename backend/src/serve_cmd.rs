@@ -47,13 +47,16 @@ pub fn serve(args: &ServeArgs) -> u8 {
             "rampart serve: listening on http://{}",
             app.address()
         );
-        match app.store().count_users().await {
-            Ok(0) => tracing::warn!(
-                "no users yet: create the first admin with `rampart admin create-user EMAIL --admin --password-stdin`, \
-                 then a token with `rampart admin create-token EMAIL --name NAME`"
-            ),
-            Ok(_) => {}
-            Err(error) => tracing::warn!(error = %error, "could not count users"),
+        if let Some(token) = app.setup_token() {
+            // Printed, not logged as a field: it is a one-time secret for whoever runs
+            // the server, and goes to the terminal only.
+            eprintln!(
+                "\nNo users yet. Create the first admin (this token works once, until the server stops):\n\n  \
+                 curl -X POST http://{address}/api/v1/setup -H 'content-type: application/json' \\\n    \
+                 -d '{{\"token\": \"{token}\", \"email\": \"you@example.com\", \"password\": \"…\"}}'\n\n\
+                 or from a shell: rampart admin create-user EMAIL --admin --password-stdin\n",
+                address = app.address()
+            );
         }
         match app.run_until(shutdown_signal()).await {
             Ok(()) => {

@@ -14,6 +14,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::http::{self, clusters::SNAPSHOT_LIMIT, AppState};
+use crate::store::accounts::random_hex;
 use crate::store::{redact_url, OpenError, Store};
 
 /// The address `rampart serve` listens on unless told otherwise.
@@ -70,6 +71,7 @@ pub struct Application {
     address: SocketAddr,
     store: Store,
     router: Router,
+    setup_token: Option<String>,
 }
 
 impl Application {
@@ -90,13 +92,17 @@ impl Application {
                 tracing::warn!(scans = interrupted, "scans left unfinished by the previous run marked interrupted");
             }
         }
+        let setup_token = match store.count_users().await {
+            Ok(0) => Some(random_hex(24)),
+            _ => None,
+        };
         let listener = TcpListener::bind(settings.listen)
             .await
             .map_err(|source| StartupError::Listen { address: settings.listen, source })?;
         let address =
             listener.local_addr().map_err(|source| StartupError::Listen { address: settings.listen, source })?;
-        let router = router(AppState::new(store.clone()), settings.web_root.as_deref());
-        Ok(Application { listener, address, store, router })
+        let router = router(AppState::new(store.clone(), setup_token.clone()), settings.web_root.as_deref());
+        Ok(Application { listener, address, store, router, setup_token })
     }
 
     /// The address actually bound (the port chosen when asked for port 0).
@@ -106,6 +112,12 @@ impl Application {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The one-time token that creates the first admin, when the database had no user at
+    /// start (`POST /api/v1/setup`).
+    pub fn setup_token(&self) -> Option<&str> {
+        self.setup_token.as_deref()
     }
 
     /// Serves until `shutdown` completes, then lets requests in flight finish.

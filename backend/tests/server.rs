@@ -103,6 +103,7 @@ struct TestApp {
     base: String,
     client: reqwest::Client,
     store: Store,
+    setup_token: Option<String>,
     database: TestDatabase,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -156,11 +157,12 @@ async fn spawn_app(backend: Backend) -> TestApp {
     let app = Application::build(&settings).await.expect("the application starts");
     let base = format!("http://{}", app.address());
     let store = app.store().clone();
+    let setup_token = app.setup_token().map(str::to_string);
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until(async move {
         let _ = stopped.await;
     }));
-    TestApp { base, client: reqwest::Client::new(), store, database, shutdown: Some(shutdown) }
+    TestApp { base, client: reqwest::Client::new(), store, setup_token, database, shutdown: Some(shutdown) }
 }
 
 impl Drop for TestApp {
@@ -583,6 +585,108 @@ async fn sessions_with_csrf(backend: Backend) {
     assert_eq!(login("correct horse battery").await.unwrap().status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
+async fn accounts_teams_and_tokens(backend: Backend) {
+    let app = spawn_app(backend).await;
+    // First run: the one-time setup token makes the first admin, once.
+    let setup_token = app.setup_token.clone().expect("no users yet, so a setup token");
+    let setup = |token: &str| {
+        app.client
+            .post(app.url("/api/v1/setup"))
+            .json(&json!({ "token": token, "email": "root@example.com", "password": "a long password" }))
+            .send()
+    };
+    assert_eq!(setup("not-it").await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(setup(&setup_token).await.unwrap().status(), StatusCode::CREATED);
+    assert_eq!(setup(&setup_token).await.unwrap().status(), StatusCode::FORBIDDEN);
+
+    // The admin logs in and makes an API token with the session.
+    let response = app
+        .client
+        .post(app.url("/api/v1/session"))
+        .json(&json!({ "email": "root@example.com", "password": "a long password" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let csrf = response.json::<Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string();
+    let response = app
+        .client
+        .post(app.url("/api/v1/tokens"))
+        .header("cookie", &cookie)
+        .header("x-csrf-token", &csrf)
+        .json(&json!({ "name": "ci" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let created: Value = response.json().await.unwrap();
+    let root = created["token"].as_str().unwrap().to_string();
+    assert!(root.starts_with("rmp_"));
+
+    // Teams and members.
+    let (status, team) = app.post(&root, "/api/v1/teams", &json!({ "name": "blue" })).await;
+    assert_eq!(status, StatusCode::CREATED, "{team}");
+    let blue = team["id"].as_i64().unwrap();
+    let (status, body) = app.post(&root, "/api/v1/teams", &json!({ "name": "blue" })).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (status, body) =
+        app.post(&root, "/api/v1/users", &json!({ "email": "bo@example.com", "password": "another password" })).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let response = app
+        .client
+        .put(app.url(&format!("/api/v1/teams/{blue}/members")))
+        .bearer_auth(&root)
+        .json(&json!({ "email": "bo@example.com", "role": "viewer" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let (status, members) = app.get(&root, &format!("/api/v1/teams/{blue}/members")).await;
+    assert_eq!(status, StatusCode::OK);
+    let emails: Vec<&str> =
+        members.as_array().unwrap().iter().map(|member| member["email"].as_str().unwrap()).collect();
+    assert_eq!(emails, ["bo@example.com", "root@example.com"]);
+
+    let bo_id = app.store.user_by_email("bo@example.com").await.unwrap().unwrap().id;
+    let bo = app.store.create_token(bo_id, "laptop").await.unwrap().1;
+    let (status, teams) = app.get(&bo, "/api/v1/teams").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(teams, json!([{ "id": blue, "name": "blue", "role": "viewer" }]));
+    let (_, root_teams) = app.get(&root, "/api/v1/teams").await;
+    let default_team =
+        root_teams.as_array().unwrap().iter().find(|team| team["name"] == "default").unwrap()["id"].clone();
+    let (status, _) = app.get(&bo, &format!("/api/v1/teams/{default_team}/members")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let response = app
+        .client
+        .put(app.url(&format!("/api/v1/teams/{blue}/members")))
+        .bearer_auth(&bo)
+        .json(&json!({ "email": "bo@example.com", "role": "admin" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let (status, _) = app.post(&bo, "/api/v1/users", &json!({ "email": "eve@example.com" })).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Tokens: listed without their secret, with their last use; revoked ones stop working.
+    let (status, tokens) = app.get(&root, "/api/v1/tokens").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(tokens[0]["name"], "ci");
+    assert!(tokens[0]["last_used_at"].is_string() && tokens[0].get("token").is_none(), "{tokens}");
+    let (_, bo_tokens) = app.get(&bo, "/api/v1/tokens").await;
+    let bo_token_id = bo_tokens[0]["id"].as_i64().unwrap();
+    let response =
+        app.client.delete(app.url(&format!("/api/v1/tokens/{bo_token_id}"))).bearer_auth(&root).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND, "another user's token is not found");
+    let response =
+        app.client.delete(app.url(&format!("/api/v1/tokens/{bo_token_id}"))).bearer_auth(&bo).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let (status, _) = app.get(&bo, "/api/v1/teams").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
 macro_rules! on_both_backends {
     ($($scenario:ident),* $(,)?) => {
         mod sqlite {
@@ -604,7 +708,13 @@ macro_rules! on_both_backends {
     };
 }
 
-on_both_backends!(health_and_authentication, findings_lifecycle, other_teams_see_nothing, sessions_with_csrf);
+on_both_backends!(
+    health_and_authentication,
+    findings_lifecycle,
+    other_teams_see_nothing,
+    sessions_with_csrf,
+    accounts_teams_and_tokens,
+);
 
 #[test]
 fn database_urls_swap_their_database() {

@@ -8,6 +8,9 @@ pub mod health;
 pub mod metrics;
 pub mod scans;
 pub mod sessions;
+pub mod teams;
+pub mod tokens;
+pub mod users;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -25,17 +28,27 @@ use crate::store::{is_unique_violation, Store};
 pub struct AppState {
     pub store: Store,
     pub login_limiter: std::sync::Arc<sessions::LoginLimiter>,
+    /// The one-time token that creates the first admin (`POST /api/v1/setup`), while no
+    /// user exists.
+    pub setup_token: std::sync::Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl AppState {
-    pub fn new(store: Store) -> AppState {
-        AppState { store, login_limiter: Default::default() }
+    pub fn new(store: Store, setup_token: Option<String>) -> AppState {
+        AppState { store, login_limiter: Default::default(), setup_token: std::sync::Arc::new(setup_token.into()) }
     }
 }
 
 /// Every route of `/api/v1`.
 pub fn api_router() -> Router<AppState> {
-    Router::new().merge(sessions::router()).merge(clusters::router()).merge(scans::router()).merge(findings::router())
+    Router::new()
+        .merge(sessions::router())
+        .merge(users::router())
+        .merge(teams::router())
+        .merge(tokens::router())
+        .merge(clusters::router())
+        .merge(scans::router())
+        .merge(findings::router())
 }
 
 /// The one error type of the API. Client errors carry a message for the user; server
@@ -141,7 +154,7 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
 }
 
 /// Equality that takes as long whatever the first difference (for secrets).
-fn same_secret(a: &str, b: &str) -> bool {
+pub fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |difference, (x, y)| difference | (x ^ y)) == 0
 }
 

@@ -257,6 +257,82 @@ impl Store {
     }
 }
 
+/// An API token as its owner lists it (never the token itself).
+#[derive(Clone, Debug)]
+pub struct TokenInfo {
+    pub id: i64,
+    pub name: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// A member of a team.
+#[derive(Clone, Debug)]
+pub struct Member {
+    pub user_id: i64,
+    pub email: String,
+    pub role: Role,
+}
+
+impl Store {
+    /// The user's tokens, newest first.
+    pub async fn list_tokens(&self, user_id: i64) -> Result<Vec<TokenInfo>, sqlx::Error> {
+        on_pool!(self, |pool| {
+            let rows = sqlx::query_as::<_, (i64, String, i64, Option<i64>, Option<i64>)>(
+                "SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = $1 \
+                 ORDER BY id DESC",
+            )
+            .bind(user_id)
+            .fetch_all(pool)
+            .await?;
+            Ok(rows
+                .into_iter()
+                .map(|(id, name, created_at, last_used_at, revoked_at)| TokenInfo {
+                    id,
+                    name,
+                    created_at,
+                    last_used_at,
+                    revoked_at,
+                })
+                .collect())
+        })
+    }
+
+    /// The members of a team, by email.
+    pub async fn list_members(&self, team_id: i64) -> Result<Vec<Member>, sqlx::Error> {
+        on_pool!(self, |pool| {
+            let rows = sqlx::query_as::<_, (i64, String, String)>(
+                "SELECT u.id, u.email, m.role FROM memberships m JOIN users u ON u.id = m.user_id \
+                 WHERE m.team_id = $1 ORDER BY u.email",
+            )
+            .bind(team_id)
+            .fetch_all(pool)
+            .await?;
+            Ok(rows
+                .into_iter()
+                .map(|(user_id, email, role)| Member {
+                    user_id,
+                    email,
+                    role: Role::parse(&role).unwrap_or(Role::Viewer),
+                })
+                .collect())
+        })
+    }
+
+    /// Removes a member from a team; false when they were not one.
+    pub async fn remove_member(&self, team_id: i64, user_id: i64) -> Result<bool, sqlx::Error> {
+        on_pool!(self, |pool| {
+            let done = sqlx::query("DELETE FROM memberships WHERE team_id = $1 AND user_id = $2")
+                .bind(team_id)
+                .bind(user_id)
+                .execute(pool)
+                .await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+}
+
 /// A logged-in browser: the session's user and the token its writes must echo
 /// (`X-CSRF-Token`).
 #[derive(Clone, Debug)]

@@ -1,0 +1,120 @@
+//! `/teams` and their members. Global admins create teams (and become their admins);
+//! a team's admins add, change and remove members. A team the user is not in is 404.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{ApiError, AppState, CurrentUser, JsonBody};
+use crate::store::accounts::{Membership, Role};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/teams", get(list_teams).post(create_team))
+        .route("/teams/{id}/members", get(list_members).put(set_member))
+        .route("/teams/{id}/members/{user}", delete(remove_member))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TeamBody {
+    name: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MemberBody {
+    email: String,
+    role: String,
+}
+
+async fn membership(state: &AppState, user: &CurrentUser, team_id: i64) -> Result<Membership, ApiError> {
+    let memberships = state.store.memberships(user.user.id).await?;
+    memberships.into_iter().find(|membership| membership.team_id == team_id).ok_or(ApiError::NotFound)
+}
+
+fn require_team_admin(membership: &Membership) -> Result<(), ApiError> {
+    if membership.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!("managing team '{}' needs its admin role", membership.team)))
+    }
+}
+
+async fn list_teams(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Value>, ApiError> {
+    let memberships = state.store.memberships(user.user.id).await?;
+    Ok(Json(Value::Array(
+        memberships
+            .iter()
+            .map(|membership| json!({ "id": membership.team_id, "name": membership.team, "role": membership.role.as_str() }))
+            .collect(),
+    )))
+}
+
+async fn create_team(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    JsonBody(body): JsonBody<TeamBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    if !user.user.is_admin {
+        return Err(ApiError::Forbidden("creating a team needs a global admin".to_string()));
+    }
+    let name = body.name.trim();
+    if name.is_empty() || name.len() > 100 {
+        return Err(ApiError::bad_request("a team name is 1 to 100 characters"));
+    }
+    let id = state.store.create_team(name).await?;
+    state.store.set_membership(id, user.user.id, Role::Admin).await?;
+    tracing::info!(team = id, by = user.user.id, "team created");
+    Ok((StatusCode::CREATED, Json(json!({ "id": id, "name": name }))))
+}
+
+async fn list_members(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    membership(&state, &user, id).await?;
+    let members = state.store.list_members(id).await?;
+    Ok(Json(Value::Array(
+        members
+            .iter()
+            .map(|member| json!({ "user": member.user_id, "email": member.email, "role": member.role.as_str() }))
+            .collect(),
+    )))
+}
+
+async fn set_member(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    JsonBody(body): JsonBody<MemberBody>,
+) -> Result<Json<Value>, ApiError> {
+    require_team_admin(&membership(&state, &user, id).await?)?;
+    let role = Role::parse(&body.role)
+        .ok_or_else(|| ApiError::bad_request(format!("role must be viewer, editor or admin; got '{}'", body.role)))?;
+    let member = state
+        .store
+        .user_by_email(body.email.trim())
+        .await?
+        .ok_or_else(|| ApiError::bad_request(format!("no user with the email {}", body.email.trim())))?;
+    state.store.set_membership(id, member.id, role).await?;
+    tracing::info!(team = id, user = member.id, role = role.as_str(), by = user.user.id, "membership set");
+    Ok(Json(json!({ "user": member.id, "email": member.email, "role": role.as_str() })))
+}
+
+async fn remove_member(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, member)): Path<(i64, i64)>,
+) -> Result<StatusCode, ApiError> {
+    require_team_admin(&membership(&state, &user, id).await?)?;
+    if state.store.remove_member(id, member).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}

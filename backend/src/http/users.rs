@@ -1,0 +1,112 @@
+//! `/users` (global admins create accounts) and `/setup` (the first admin, once, with the
+//! one-time token `rampart serve` prints when it starts with no users).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{same_secret, ApiError, AppState, CurrentUser, JsonBody};
+use crate::store::accounts::Role;
+use crate::store::is_unique_violation;
+
+/// The shortest password accepted.
+pub const MIN_PASSWORD: usize = 8;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/users", post(create_user)).route("/setup", post(complete_setup))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserBody {
+    email: String,
+    password: Option<String>,
+    #[serde(default)]
+    admin: bool,
+    /// A team to join (created when missing), with `role` (default editor).
+    team: Option<String>,
+    role: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetupBody {
+    token: String,
+    email: String,
+    password: String,
+}
+
+fn check_new_user(email: &str, password: Option<&str>) -> Result<(), ApiError> {
+    if !email.contains('@') || email.len() > 254 {
+        return Err(ApiError::bad_request("an email address is needed"));
+    }
+    if password.is_some_and(|password| password.chars().count() < MIN_PASSWORD) {
+        return Err(ApiError::bad_request(format!("a password has at least {MIN_PASSWORD} characters")));
+    }
+    Ok(())
+}
+
+fn taken(error: sqlx::Error, email: &str) -> ApiError {
+    if is_unique_violation(&error) {
+        ApiError::Conflict(format!("a user with the email {email} already exists"))
+    } else {
+        ApiError::from(error)
+    }
+}
+
+async fn create_user(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    JsonBody(body): JsonBody<UserBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    if !user.user.is_admin {
+        return Err(ApiError::Forbidden("creating users needs a global admin".to_string()));
+    }
+    let email = body.email.trim();
+    check_new_user(email, body.password.as_deref())?;
+    let role = match body.role.as_deref() {
+        None => Role::Editor,
+        Some(role) => Role::parse(role)
+            .ok_or_else(|| ApiError::bad_request(format!("role must be viewer, editor or admin; got '{role}'")))?,
+    };
+    let id = state
+        .store
+        .create_user(email, body.password.as_deref(), body.admin)
+        .await
+        .map_err(|error| taken(error, email))?;
+    if let Some(team) = &body.team {
+        let team_id = state.store.ensure_team(team.trim()).await?;
+        state.store.set_membership(team_id, id, role).await?;
+    }
+    tracing::info!(user = id, by = user.user.id, admin = body.admin, "user created");
+    Ok((StatusCode::CREATED, Json(json!({ "id": id, "email": email, "admin": body.admin }))))
+}
+
+/// The first admin, made with the one-time token; the token is spent whatever else
+/// happens after it matched.
+async fn complete_setup(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<SetupBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let email = body.email.trim();
+    check_new_user(email, Some(&body.password))?;
+    {
+        let mut token = state.setup_token.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        match token.as_deref() {
+            Some(expected) if same_secret(&body.token, expected) => *token = None,
+            // No token: setup is done (or users existed at start); same answer, no hint.
+            _ => return Err(ApiError::Forbidden("no setup is pending with that token".to_string())),
+        }
+    }
+    if state.store.count_users().await? > 0 {
+        return Err(ApiError::Conflict("users exist already: log in, or ask an admin".to_string()));
+    }
+    let id = state.store.create_user(email, Some(&body.password), true).await.map_err(|error| taken(error, email))?;
+    let team_id = state.store.ensure_team("default").await?;
+    state.store.set_membership(team_id, id, Role::Admin).await?;
+    tracing::info!(user = id, "first admin created through setup");
+    Ok((StatusCode::CREATED, Json(json!({ "id": id, "email": email, "admin": true }))))
+}
