@@ -402,3 +402,30 @@ async fn an_expired_continue_token_starts_the_listing_over_once() {
     assert_eq!(outcome.errors[0].kind, "Service");
     assert!(outcome.errors[0].message.contains("expired"), "{}", outcome.errors[0].message);
 }
+
+#[tokio::test]
+async fn rules_that_need_an_unlisted_kind_are_not_run() {
+    let namespace = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "uid": "ns1"}});
+    let complete = FakeCluster::new().with(namespace.clone()).with(pod("shop", "web"));
+    let fake = FakeKube::start(complete.clone()).await;
+    let mut outcome = scan(&token_config(&fake), &options()).await;
+    let report = outcome.check(&Options { fixes: false, ..Options::default() });
+    assert!(outcome.unjudged_rules().is_empty());
+    assert!(
+        report.findings.iter().any(|finding| finding.rule == "namespace-without-default-deny"),
+        "with every NetworkPolicy listed (none), the missing default deny is a finding"
+    );
+
+    let forbidden = complete.forbid("/apis/networking.k8s.io/v1/networkpolicies");
+    let fake = FakeKube::start(forbidden).await;
+    let mut outcome = scan(&token_config(&fake), &options()).await;
+    let report = outcome.check(&Options { fixes: false, ..Options::default() });
+    assert_eq!(outcome.unjudged_rules(), ["namespace-without-default-deny", "pod-not-selected-by-network-policy"]);
+    let network_findings: Vec<&str> = report
+        .findings
+        .iter()
+        .map(|finding| finding.rule)
+        .filter(|rule| outcome.unjudged_rules().contains(rule))
+        .collect();
+    assert!(network_findings.is_empty(), "NetworkPolicies unseen are not NetworkPolicies absent: {network_findings:?}");
+}

@@ -101,10 +101,47 @@ pub fn catalog() -> Vec<Kind> {
 
 /// Gatekeeper's constraint kinds are made by its ConstraintTemplates, one kind per
 /// template, so they are found by discovery rather than listed by name.
-pub const GATEKEEPER_CONSTRAINTS: (&str, &str) = ("constraints.gatekeeper.sh", "v1beta1");
+pub const GATEKEEPER_CONSTRAINTS: (&str, &str) = (GATEKEEPER_GROUP, "v1beta1");
 
 /// A constraint kind found by discovery, placed after the catalog.
 pub fn constraint(plural: &str, kind: &str, order: usize) -> Kind {
     let (group, version) = GATEKEEPER_CONSTRAINTS;
     Kind { optional: true, order, ..Kind::new(group, version, plural, kind) }
+}
+
+/// The rules that look across objects of a kind to conclude something is missing (no
+/// NetworkPolicy selects this pod, no policy engine is installed). When that kind could not
+/// be listed they cannot be judged: run, they would report what they did not see as absent.
+pub fn rules_looking_across(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "Namespace" => &["namespace-pss-not-enforced", "namespace-pss-below-restricted"],
+        "NetworkPolicy" => &["namespace-without-default-deny", "pod-not-selected-by-network-policy"],
+        "ServiceAccount" => &["service-account-token-automount"],
+        "DaemonSet" => &["cluster-no-runtime-detection"],
+        "ValidatingWebhookConfiguration"
+        | "MutatingWebhookConfiguration"
+        | "ClusterPolicy"
+        | "Policy"
+        | "ClusterImagePolicy"
+        | GATEKEEPER_GROUP => &["cluster-no-policy-engine", "cluster-no-image-verification"],
+        _ => &[],
+    }
+}
+
+/// How a failed discovery of Gatekeeper's constraint kinds is reported.
+pub const GATEKEEPER_GROUP: &str = "constraints.gatekeeper.sh";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rules_named_exist() {
+        let kinds = catalog().into_iter().map(|kind| kind.kind).chain([GATEKEEPER_GROUP.to_string()]);
+        for kind in kinds {
+            for id in rules_looking_across(&kind) {
+                assert!(rampart_core::rules::RULES.iter().any(|rule| rule.id == *id), "{kind}: no rule {id}");
+            }
+        }
+    }
 }

@@ -119,10 +119,24 @@ impl ScanOutcome {
         self.listed.iter().any(|(listed_version, listed_kind)| listed_version == api_version && listed_kind == kind)
     }
 
-    /// Runs the engine over the objects, as a cluster scan (every context rule may conclude,
-    /// since the input is the whole cluster). Consumes the objects.
+    /// Rules this scan cannot judge: they conclude from the absence of objects of a kind
+    /// that could not be listed (no NetworkPolicies seen because listing them was
+    /// forbidden). [`ScanOutcome::check`] does not run them; the store must neither open
+    /// nor resolve their findings on the evidence of this scan.
+    pub fn unjudged_rules(&self) -> Vec<&'static str> {
+        let mut rules: Vec<&'static str> =
+            self.errors.iter().flat_map(|error| kinds::rules_looking_across(&error.kind)).copied().collect();
+        rules.sort_unstable();
+        rules.dedup();
+        rules
+    }
+
+    /// Runs the engine over the objects, as a cluster scan: the input is the whole cluster,
+    /// so rules may conclude that something is missing, except the
+    /// [`unjudged_rules`](ScanOutcome::unjudged_rules), which are not run. Consumes the objects.
     pub fn check(&mut self, options: &Options) -> Report {
-        let options = Options { mode: Mode::Cluster, ..options.clone() };
+        let mut options = Options { mode: Mode::Cluster, ..options.clone() };
+        options.config.disable.extend(self.unjudged_rules().into_iter().map(str::to_string));
         let sources = [Source::new(SOURCE_NAME, String::new())];
         engine::check_objects(&sources, std::mem::take(&mut self.objects), Vec::new(), &options)
     }
@@ -144,7 +158,7 @@ pub async fn scan(cluster: &ClusterConfig, options: &ScanOptions) -> ScanOutcome
     let mut errors = Vec::new();
     match list::discover_constraints(&client, options).await {
         Ok(constraints) => kinds.extend(constraints),
-        Err(error) => errors.push(KindError { kind: "constraints.gatekeeper.sh".into(), message: error.to_string() }),
+        Err(error) => errors.push(KindError { kind: kinds::GATEKEEPER_GROUP.into(), message: error.to_string() }),
     }
 
     let limit = Arc::new(Semaphore::new(options.concurrency.max(1)));
