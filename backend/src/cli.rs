@@ -56,6 +56,12 @@ pub struct ServeArgs {
     /// frontend/dist).
     #[arg(long, env = "RAMPART_WEB_ROOT", value_name = "DIR")]
     pub web_root: Option<PathBuf>,
+
+    /// The file holding the key that encrypts cluster credentials (created, mode 0600,
+    /// when missing); RAMPART_SECRET_KEY (64 hex characters) takes precedence. Back it up:
+    /// without it stored credentials cannot be read.
+    #[arg(long, env = "RAMPART_SECRET_KEY_FILE", value_name = "FILE", default_value = rampart::startup::DEFAULT_KEY_FILE)]
+    pub secret_key_file: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,6 +6,7 @@
 pub mod http;
 pub mod scan_runner;
 pub mod scanner;
+pub mod secrets;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -31,6 +31,8 @@ pub fn serve(args: &ServeArgs) -> u8 {
         listen: args.listen,
         database_url: args.database.database_url.clone(),
         web_root: args.web_root.clone(),
+        secret_key: std::env::var("RAMPART_SECRET_KEY").ok().filter(|key| !key.is_empty()),
+        key_file: args.secret_key_file.clone(),
     };
     runtime().block_on(async {
         let app = match Application::build(&settings).await {

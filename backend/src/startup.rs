@@ -14,6 +14,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::http::{self, clusters::SNAPSHOT_LIMIT, AppState};
+use crate::secrets::{KeyError, SecretBox};
 use crate::store::accounts::random_hex;
 use crate::store::{redact_url, OpenError, Store};
 
@@ -21,6 +22,8 @@ use crate::store::{redact_url, OpenError, Store};
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// The database unless `RAMPART_DATABASE_URL` names another.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://rampart-data/rampart.db";
+/// The key that encrypts cluster credentials unless `RAMPART_SECRET_KEY` gives one.
+pub const DEFAULT_KEY_FILE: &str = "rampart-data/secret.key";
 
 /// The policy for the web app: its WebAssembly needs `wasm-unsafe-eval`, nothing else is
 /// loaded from anywhere but the server itself. Inline styles stay allowed because the
@@ -36,6 +39,10 @@ pub struct Settings {
     pub database_url: String,
     /// A directory of static files (the web app's `frontend/dist/`) served at `/`.
     pub web_root: Option<PathBuf>,
+    /// The key that encrypts cluster credentials, as 64 hex characters; else `key_file`.
+    pub secret_key: Option<String>,
+    /// Where the key is kept when `secret_key` is not given (created when missing).
+    pub key_file: PathBuf,
 }
 
 // The database URL may carry a password.
@@ -46,6 +53,8 @@ impl std::fmt::Debug for Settings {
             .field("listen", &self.listen)
             .field("database_url", &redact_url(&self.database_url))
             .field("web_root", &self.web_root)
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "<redacted>"))
+            .field("key_file", &self.key_file)
             .finish()
     }
 }
@@ -63,6 +72,8 @@ pub enum StartupError {
     },
     #[error("the web root {0} is not a directory — build the web app with `cargo xtask dist`")]
     WebRoot(PathBuf),
+    #[error(transparent)]
+    Key(#[from] KeyError),
 }
 
 /// A server ready to run: its database open and migrated, its address bound.
@@ -81,6 +92,7 @@ impl Application {
                 return Err(StartupError::WebRoot(web_root.clone()));
             }
         }
+        let secrets = SecretBox::load(settings.secret_key.as_deref(), &settings.key_file)?;
         let store = Store::open(&settings.database_url).await?;
         if matches!(store, Store::Sqlite(_)) {
             // One process owns a SQLite file: whatever it left queued or running died with it.
@@ -101,7 +113,7 @@ impl Application {
             .map_err(|source| StartupError::Listen { address: settings.listen, source })?;
         let address =
             listener.local_addr().map_err(|source| StartupError::Listen { address: settings.listen, source })?;
-        let router = router(AppState::new(store.clone(), setup_token.clone()), settings.web_root.as_deref());
+        let router = router(AppState::new(store.clone(), setup_token.clone(), secrets), settings.web_root.as_deref());
         Ok(Application { listener, address, store, router, setup_token })
     }
 

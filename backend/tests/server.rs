@@ -9,6 +9,9 @@
 //! Expected findings are worked out by the engine itself over the same snapshots, so the
 //! assertions are about the lifecycle (new, still open, resolved), not about rule details.
 
+#[path = "support/fake_kube.rs"]
+mod fake_kube;
+
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
@@ -153,8 +156,17 @@ async fn spawn_app(backend: Backend) -> TestApp {
             (with_database(&admin_url, &name), TestDatabase::Postgres { admin_url, name })
         }
     };
-    let settings = Settings { listen: "127.0.0.1:0".parse().unwrap(), database_url, web_root: None };
+    let key_directory = std::env::temp_dir().join(format!("rampart-test-key-{}", random_suffix()));
+    let settings = Settings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database_url,
+        web_root: None,
+        secret_key: None,
+        key_file: key_directory.join("secret.key"),
+    };
     let app = Application::build(&settings).await.expect("the application starts");
+    assert!(key_directory.join("secret.key").exists(), "the key file is created at start");
+    let _ = std::fs::remove_dir_all(&key_directory);
     let base = format!("http://{}", app.address());
     let store = app.store().clone();
     let setup_token = app.setup_token().map(str::to_string);
@@ -259,7 +271,11 @@ impl TestApp {
     async fn scan_snapshot(&self, token: &str, cluster: i64, snapshot: &str) -> Value {
         let (status, body) = self.upload(token, cluster, snapshot).await;
         assert_eq!(status, StatusCode::ACCEPTED, "{body}");
-        let scan = body["id"].as_i64().expect("the scan's id");
+        self.wait_for_scan(token, body["id"].as_i64().expect("the scan's id")).await
+    }
+
+    /// Polls a scan until it is neither queued nor running.
+    async fn wait_for_scan(&self, token: &str, scan: i64) -> Value {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let (status, body) = self.get(token, &format!("/api/v1/scans/{scan}")).await;
@@ -687,6 +703,62 @@ async fn accounts_teams_and_tokens(backend: Backend) {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
+async fn clusters_scanned_through_their_api(backend: Backend) {
+    use fake_kube::{closed_port_url, FakeCluster, FakeKube, TOKEN};
+    let app = spawn_app(backend).await;
+    let token = app.user("ana@example.com", "red", Role::Editor).await;
+    let deployment = json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": { "name": "web", "namespace": "prod" },
+        "spec": { "template": { "spec": { "containers": [
+            { "name": "app", "image": "nginx:1.27", "securityContext": { "privileged": true } }
+        ] } } }
+    });
+    let fake = FakeKube::start(FakeCluster::new().with(deployment)).await;
+
+    let (status, body) = app.post(&token, "/api/v1/clusters", &json!({ "name": "live", "server": fake.url })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a URL without a token: {body}");
+    let (status, cluster) =
+        app.post(&token, "/api/v1/clusters", &json!({ "name": "live", "server": fake.url, "token": TOKEN })).await;
+    assert_eq!(status, StatusCode::CREATED, "{cluster}");
+    assert_eq!(cluster["kind"], "api");
+    assert!(!cluster.to_string().contains(TOKEN), "credentials are never returned: {cluster}");
+    let cluster_id = cluster["id"].as_i64().unwrap();
+
+    // The token is stored sealed: not in the row, not in the SQLite file.
+    let sealed = app.store.cluster_credentials(cluster_id).await.unwrap().expect("credentials are kept");
+    assert!(!sealed.windows(TOKEN.len()).any(|window| window == TOKEN.as_bytes()));
+    if let TestDatabase::Sqlite(directory) = &app.database {
+        for entry in std::fs::read_dir(directory).unwrap() {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            assert!(!bytes.windows(TOKEN.len()).any(|window| window == TOKEN.as_bytes()), "token bytes on disk");
+        }
+    }
+
+    let (status, body) = app.post(&token, &format!("/api/v1/clusters/{cluster_id}/scans"), &json!({})).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let scan = app.wait_for_scan(&token, body["id"].as_i64().unwrap()).await;
+    assert_eq!(scan["status"], "succeeded", "{scan}");
+    assert_eq!(scan["source"], "manual");
+    let privileged = app.all_findings(&token, cluster_id, "&rule=pss-privileged").await;
+    assert_eq!(privileged.len(), 1, "{privileged:?}");
+    assert_eq!(privileged[0]["resource"]["name"], "web");
+
+    // A cluster that cannot be reached: the scan fails with what to check.
+    let (_, unreachable) = app
+        .post(&token, "/api/v1/clusters", &json!({ "name": "gone", "server": closed_port_url(), "token": TOKEN }))
+        .await;
+    let unreachable_id = unreachable["id"].as_i64().unwrap();
+    let (_, body) = app.post(&token, &format!("/api/v1/clusters/{unreachable_id}/scans"), &json!({})).await;
+    let scan = app.wait_for_scan(&token, body["id"].as_i64().unwrap()).await;
+    assert_eq!(scan["status"], "failed", "{scan}");
+    assert!(scan["message"].as_str().is_some_and(|message| !message.is_empty()), "{scan}");
+
+    let (status, _) = app.upload(&token, cluster_id, SNAPSHOT_1).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "snapshots are for snapshot clusters");
+}
+
 macro_rules! on_both_backends {
     ($($scenario:ident),* $(,)?) => {
         mod sqlite {
@@ -714,6 +786,7 @@ on_both_backends!(
     other_teams_see_nothing,
     sessions_with_csrf,
     accounts_teams_and_tokens,
+    clusters_scanned_through_their_api,
 );
 
 #[test]

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{counts_json, timestamp, ApiError, AppState, CurrentUser, JsonBody};
-use crate::scan_runner;
+use crate::scan_runner::{self, credentials_context, Credentials};
 use crate::store::accounts::Role;
 use crate::store::clusters::{Cluster, ClusterChanges, ClusterKind, NewCluster};
 
@@ -23,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/clusters", get(list_clusters).post(create_cluster))
         .route("/clusters/{id}", get(get_cluster).patch(update_cluster).delete(delete_cluster))
         .route("/clusters/{id}/snapshots", post(upload_snapshot).layer(DefaultBodyLimit::max(SNAPSHOT_LIMIT)))
+        .route("/clusters/{id}/scans", post(start_scan))
 }
 
 /// The body of `POST /clusters` and `PATCH /clusters/{id}`.
@@ -124,16 +125,26 @@ async fn create_cluster(
              or \"server\" with \"token\" and \"ca_pem\"",
         ));
     };
-    if kind != ClusterKind::Snapshot {
-        // Credentials are stored only encrypted; until that lands, refuse rather than keep
-        // a token in clear.
-        return Err(ApiError::NotImplemented(
-            "clusters reached by kubeconfig or API URL are not supported yet; register a snapshot cluster \
-             (\"snapshot\": true) and upload `kubectl get … -A -o yaml` output"
-                .to_string(),
-        ));
-    }
-    let _ = (&body.token, &body.ca_pem);
+    // What the scanner needs to connect: sealed with the cluster's id once it has one.
+    let credentials = match kind {
+        ClusterKind::Snapshot => None,
+        ClusterKind::Kubeconfig => Some(Credentials::Kubeconfig {
+            kubeconfig: body.kubeconfig.clone().unwrap_or_default(),
+            context: body.context.clone(),
+        }),
+        ClusterKind::Api => {
+            let server = body.server.clone().unwrap_or_default();
+            if !(server.starts_with("https://") || server.starts_with("http://")) {
+                return Err(ApiError::bad_request(
+                    "server must be the API server's URL, such as https://10.0.0.1:6443",
+                ));
+            }
+            let token = body.token.clone().filter(|token| !token.trim().is_empty()).ok_or_else(|| {
+                ApiError::bad_request("a cluster reached by URL needs \"token\": a service account's bearer token")
+            })?;
+            Some(Credentials::Token { server, token, ca_pem: body.ca_pem.clone() })
+        }
+    };
 
     let memberships = state.store.memberships(user.user.id).await?;
     let membership = match &body.team {
@@ -177,6 +188,10 @@ async fn create_cluster(
             }
             other => other,
         })?;
+    if let Some(credentials) = credentials {
+        let sealed = state.secrets.seal(&credentials.to_json(), &credentials_context(id));
+        state.store.set_cluster_credentials(id, &sealed).await?;
+    }
     tracing::info!(cluster = id, team = membership.team_id, kind = kind.as_str(), "cluster registered");
     let cluster = visible_cluster(&state, &user, id).await?;
     Ok((StatusCode::CREATED, Json(cluster_json(&cluster))))
@@ -228,6 +243,25 @@ async fn delete_cluster(
     state.store.delete_cluster(id).await?;
     tracing::info!(cluster = id, "cluster deleted");
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /clusters/{id}/scans`: scan a cluster through its API now; 202 with the scan's id.
+async fn start_scan(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let cluster = visible_cluster(&state, &user, id).await?;
+    require_role(&cluster, Role::Editor, "starting a scan")?;
+    if cluster.kind == ClusterKind::Snapshot {
+        return Err(ApiError::bad_request(format!(
+            "cluster '{}' is a snapshot cluster: upload an export to POST /api/v1/clusters/{id}/snapshots",
+            cluster.name
+        )));
+    }
+    let scan_id = state.store.create_scan(cluster.id, "manual").await?;
+    scan_runner::spawn_cluster_scan(state.store.clone(), state.secrets.clone(), cluster.id, scan_id);
+    Ok((StatusCode::ACCEPTED, Json(json!({ "id": scan_id }))))
 }
 
 /// `POST /clusters/{id}/snapshots`: the body is `kubectl get … -o yaml` (or JSON) output;

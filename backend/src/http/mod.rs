@@ -31,11 +31,18 @@ pub struct AppState {
     /// The one-time token that creates the first admin (`POST /api/v1/setup`), while no
     /// user exists.
     pub setup_token: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+    /// Seals and opens cluster credentials.
+    pub secrets: crate::secrets::SecretBox,
 }
 
 impl AppState {
-    pub fn new(store: Store, setup_token: Option<String>) -> AppState {
-        AppState { store, login_limiter: Default::default(), setup_token: std::sync::Arc::new(setup_token.into()) }
+    pub fn new(store: Store, setup_token: Option<String>, secrets: crate::secrets::SecretBox) -> AppState {
+        AppState {
+            store,
+            login_limiter: Default::default(),
+            setup_token: std::sync::Arc::new(setup_token.into()),
+            secrets,
+        }
     }
 }
 

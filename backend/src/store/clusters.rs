@@ -174,6 +174,29 @@ impl Store {
         })
     }
 
+    /// The sealed credentials of a cluster (the caller has checked access).
+    pub async fn cluster_credentials(&self, cluster_id: i64) -> Result<Option<Vec<u8>>, sqlx::Error> {
+        on_pool!(self, |pool| {
+            sqlx::query_scalar::<_, Option<Vec<u8>>>("SELECT credentials FROM clusters WHERE id = $1")
+                .bind(cluster_id)
+                .fetch_optional(pool)
+                .await
+                .map(Option::flatten)
+        })
+    }
+
+    /// Stores a cluster's sealed credentials.
+    pub async fn set_cluster_credentials(&self, cluster_id: i64, credentials: &[u8]) -> Result<(), sqlx::Error> {
+        on_pool!(self, |pool| {
+            sqlx::query("UPDATE clusters SET credentials = $1 WHERE id = $2")
+                .bind(credentials)
+                .bind(cluster_id)
+                .execute(pool)
+                .await
+                .map(drop)
+        })
+    }
+
     /// Deletes a cluster with its scans and findings.
     pub async fn delete_cluster(&self, cluster_id: i64) -> Result<(), sqlx::Error> {
         on_pool!(self, |pool| {

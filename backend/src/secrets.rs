@@ -1,0 +1,159 @@
+//! Secrets at rest: cluster credentials are sealed with AES-256-GCM before they reach the
+//! database, so a copy of the database (a backup, a stolen SQLite file) holds no token.
+//!
+//! The key comes from `RAMPART_SECRET_KEY` (64 hex characters) or from a key file,
+//! created on first start with mode 0600. Each sealed value is a random 96-bit nonce
+//! followed by the ciphertext and its tag; the cluster's id is bound in as associated
+//! data, so a sealed value copied onto another cluster's row does not open.
+
+use std::path::{Path, PathBuf};
+
+use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
+use aes_gcm::{Aes256Gcm, Key, Nonce};
+
+const NONCE_LEN: usize = 12;
+
+/// The key that seals and opens secrets. `Debug` never shows it.
+#[derive(Clone)]
+pub struct SecretBox {
+    cipher: Aes256Gcm,
+}
+
+impl std::fmt::Debug for SecretBox {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("SecretBox(<key>)")
+    }
+}
+
+/// Why the key could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("RAMPART_SECRET_KEY must be 64 hex characters (32 bytes), such as the output of `openssl rand -hex 32`")]
+    BadKey,
+    #[error("the key file {path} must hold 64 hex characters; restore it, or remove it to make a new key (credentials sealed with the old key are then lost)")]
+    BadKeyFile { path: PathBuf },
+    #[error("cannot read or create the key file {path}")]
+    KeyFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A sealed value did not open: wrong key, another row's value, or tampering.
+#[derive(Debug, thiserror::Error)]
+#[error("a sealed secret did not open — was RAMPART_SECRET_KEY or the key file changed?")]
+pub struct OpenFailed;
+
+fn parse_hex_key(text: &str) -> Option<[u8; 32]> {
+    let text = text.trim();
+    if text.len() != 64 || !text.is_ascii() {
+        return None;
+    }
+    let mut key = [0u8; 32];
+    for (index, byte) in key.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&text[index * 2..index * 2 + 2], 16).ok()?;
+    }
+    Some(key)
+}
+
+impl SecretBox {
+    pub fn from_key(key: &[u8; 32]) -> SecretBox {
+        SecretBox { cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key)) }
+    }
+
+    /// The key given in hex, else the one in the key file, created when missing.
+    pub fn load(hex_key: Option<&str>, key_file: &Path) -> Result<SecretBox, KeyError> {
+        if let Some(hex_key) = hex_key {
+            return parse_hex_key(hex_key).map(|key| SecretBox::from_key(&key)).ok_or(KeyError::BadKey);
+        }
+        let io_error = |source| KeyError::KeyFile { path: key_file.to_path_buf(), source };
+        match std::fs::read_to_string(key_file) {
+            Ok(text) => parse_hex_key(&text)
+                .map(|key| SecretBox::from_key(&key))
+                .ok_or_else(|| KeyError::BadKeyFile { path: key_file.to_path_buf() }),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                if let Some(directory) = key_file.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(directory).map_err(io_error)?;
+                }
+                let key: [u8; 32] = Aes256Gcm::generate_key(OsRng).into();
+                write_private(key_file, &crate::store::accounts::hex(&key)).map_err(io_error)?;
+                tracing::info!(path = %key_file.display(), "created the key that encrypts cluster credentials; back it up");
+                Ok(SecretBox::from_key(&key))
+            }
+            Err(error) => Err(io_error(error)),
+        }
+    }
+
+    /// Seals a secret for one row (`context`, such as `cluster:7`).
+    pub fn seal(&self, plaintext: &[u8], context: &str) -> Vec<u8> {
+        let nonce = Aes256Gcm::generate_nonce(OsRng);
+        let ciphertext = self
+            .cipher
+            .encrypt(&nonce, Payload { msg: plaintext, aad: context.as_bytes() })
+            .expect("AES-GCM seals any message of sane length");
+        let mut sealed = nonce.to_vec();
+        sealed.extend_from_slice(&ciphertext);
+        sealed
+    }
+
+    /// Opens what [`seal`](Self::seal) sealed for the same context.
+    pub fn open(&self, sealed: &[u8], context: &str) -> Result<Vec<u8>, OpenFailed> {
+        if sealed.len() < NONCE_LEN {
+            return Err(OpenFailed);
+        }
+        let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
+        self.cipher
+            .decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: context.as_bytes() })
+            .map_err(|_| OpenFailed)
+    }
+}
+
+/// Writes a new file readable by its owner only.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.write_all(b"\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_values_open_only_with_their_key_and_context() {
+        let secret_box = SecretBox::from_key(&[7; 32]);
+        let sealed = secret_box.seal(b"token-123", "cluster:1");
+        assert!(!sealed.windows(9).any(|window| window == b"token-123"));
+        assert_eq!(secret_box.open(&sealed, "cluster:1").unwrap(), b"token-123");
+        assert!(secret_box.open(&sealed, "cluster:2").is_err());
+        assert!(SecretBox::from_key(&[8; 32]).open(&sealed, "cluster:1").is_err());
+        assert_ne!(sealed, secret_box.seal(b"token-123", "cluster:1"), "a fresh nonce each time");
+    }
+
+    #[test]
+    fn the_key_file_is_created_private_and_read_back() {
+        let directory = std::env::temp_dir().join(format!("rampart-key-{}", crate::store::accounts::random_hex(6)));
+        let path = directory.join("secret.key");
+        let first = SecretBox::load(None, &path).unwrap();
+        let sealed = first.seal(b"x", "c");
+        let second = SecretBox::load(None, &path).unwrap();
+        assert_eq!(second.open(&sealed, "c").unwrap(), b"x");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        assert!(matches!(SecretBox::load(Some("abc"), &path), Err(KeyError::BadKey)));
+        assert!(SecretBox::load(Some(&"ab".repeat(32)), &path).is_ok());
+        std::fs::remove_dir_all(directory).unwrap();
+    }
+}
