@@ -4,6 +4,8 @@
 //! errors are reported beside them. Every rule that applies to an object leaves evidence
 //! (passed, failed or exempted), from which scores and the Pod Security level are derived.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::config::Config;
@@ -64,7 +66,8 @@ pub struct Report {
 /// What was concluded about one object.
 #[derive(Clone, Debug, Serialize)]
 pub struct ObjectReport {
-    pub resource: Resource,
+    /// Shared with the object's findings (one copy per object, however many findings).
+    pub resource: Arc<Resource>,
     /// Whether any rule applied (objects of kinds no rule knows are not checked).
     pub checked: bool,
     pub score: Option<u32>,
@@ -87,7 +90,7 @@ pub struct Finding {
     pub title: &'static str,
     pub message: String,
     pub remediation: &'static str,
-    pub resource: Resource,
+    pub resource: Arc<Resource>,
     pub path: String,
     pub line: u32,
     pub column: u32,
@@ -197,7 +200,7 @@ fn check_object(
     object_position: usize,
     findings: &mut Vec<Finding>,
 ) -> ObjectReport {
-    let resource = object.resource(source_name);
+    let resource = Arc::new(object.resource(source_name));
     let mut result = ObjectReport {
         resource,
         checked: false,
@@ -274,7 +277,7 @@ fn check_object(
 fn finding(
     rule: &'static Rule,
     severity: Severity,
-    resource: &Resource,
+    resource: &Arc<Resource>,
     path: String,
     message: String,
     span: crate::tree::Span,
