@@ -745,6 +745,23 @@ async fn clusters_scanned_through_their_api(backend: Backend) {
     assert_eq!(privileged.len(), 1, "{privileged:?}");
     assert_eq!(privileged[0]["resource"]["name"], "web");
 
+    // Credentials change through PATCH: a wrong token fails the scan, the right one again
+    // succeeds; they are still never shown.
+    let patch = |body: Value| {
+        app.client.patch(app.url(&format!("/api/v1/clusters/{cluster_id}"))).bearer_auth(&token).json(&body).send()
+    };
+    let response = patch(json!({ "token": "not-the-token" })).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(!response.text().await.unwrap().contains("not-the-token"));
+    let (_, body) = app.post(&token, &format!("/api/v1/clusters/{cluster_id}/scans"), &json!({})).await;
+    let scan = app.wait_for_scan(&token, body["id"].as_i64().unwrap()).await;
+    assert_eq!(scan["status"], "failed", "{scan}");
+    assert_eq!(patch(json!({ "token": TOKEN })).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(patch(json!({ "kubeconfig": "apiVersion: v1" })).await.unwrap().status(), StatusCode::BAD_REQUEST);
+    let (_, body) = app.post(&token, &format!("/api/v1/clusters/{cluster_id}/scans"), &json!({})).await;
+    let scan = app.wait_for_scan(&token, body["id"].as_i64().unwrap()).await;
+    assert_eq!(scan["status"], "succeeded", "{scan}");
+
     // A cluster that cannot be reached: the scan fails with what to check.
     let (_, unreachable) = app
         .post(&token, "/api/v1/clusters", &json!({ "name": "gone", "server": closed_port_url(), "token": TOKEN }))

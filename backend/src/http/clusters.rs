@@ -219,18 +219,74 @@ async fn update_cluster(
     if body.team.is_some() || body.snapshot.is_some() {
         return Err(ApiError::bad_request("a cluster's team and kind cannot change; register a new cluster"));
     }
-    if body.kubeconfig.is_some() || body.token.is_some() || body.ca_pem.is_some() {
-        return Err(ApiError::NotImplemented("cluster credentials are not supported yet".to_string()));
-    }
+    let credentials = changed_credentials(&state, &cluster, &body).await?;
     let changes = ClusterChanges {
         name: body.name,
         server: body.server,
         context: body.context,
         schedule: body.schedule,
-        credentials: None,
+        credentials,
     };
     state.store.update_cluster(id, &changes).await?;
     Ok(Json(cluster_json(&visible_cluster(&state, &user, id).await?)))
+}
+
+/// The cluster's credentials with the body's changes applied, sealed again; `None` when
+/// the body changes none of them. Fields of the other way of connecting are refused.
+async fn changed_credentials(
+    state: &AppState,
+    cluster: &Cluster,
+    body: &ClusterBody,
+) -> Result<Option<Vec<u8>>, ApiError> {
+    let touches_api = body.token.is_some() || body.ca_pem.is_some() || body.server.is_some();
+    let touches_kubeconfig = body.kubeconfig.is_some() || body.context.is_some();
+    let current = || async {
+        let sealed = state.store.cluster_credentials(cluster.id).await?;
+        Ok::<_, ApiError>(
+            sealed
+                .and_then(|sealed| state.secrets.open(&sealed, &credentials_context(cluster.id)).ok())
+                .and_then(|json| serde_json::from_slice::<Credentials>(&json).ok()),
+        )
+    };
+    let merged = match cluster.kind {
+        ClusterKind::Snapshot if touches_api || touches_kubeconfig => {
+            return Err(ApiError::bad_request("a snapshot cluster has no server or credentials"));
+        }
+        ClusterKind::Snapshot => return Ok(None),
+        ClusterKind::Kubeconfig if touches_api => {
+            return Err(ApiError::bad_request(
+                "this cluster is reached by kubeconfig: change \"kubeconfig\" or \"context\"",
+            ));
+        }
+        ClusterKind::Api if body.kubeconfig.is_some() || body.context.is_some() => {
+            return Err(ApiError::bad_request(
+                "this cluster is reached by URL: change \"server\", \"token\" or \"ca_pem\"",
+            ));
+        }
+        ClusterKind::Kubeconfig if touches_kubeconfig => {
+            let (kubeconfig, context) = match current().await? {
+                Some(Credentials::Kubeconfig { kubeconfig, context }) => (kubeconfig, context),
+                _ => (String::new(), None),
+            };
+            Credentials::Kubeconfig {
+                kubeconfig: body.kubeconfig.clone().unwrap_or(kubeconfig),
+                context: body.context.clone().or(context),
+            }
+        }
+        ClusterKind::Api if touches_api => {
+            let (server, token, ca_pem) = match current().await? {
+                Some(Credentials::Token { server, token, ca_pem }) => (server, token, ca_pem),
+                _ => (cluster.server.clone().unwrap_or_default(), String::new(), None),
+            };
+            Credentials::Token {
+                server: body.server.clone().unwrap_or(server),
+                token: body.token.clone().unwrap_or(token),
+                ca_pem: body.ca_pem.clone().or(ca_pem),
+            }
+        }
+        ClusterKind::Kubeconfig | ClusterKind::Api => return Ok(None),
+    };
+    Ok(Some(state.secrets.seal(&merged.to_json(), &credentials_context(cluster.id))))
 }
 
 async fn delete_cluster(
