@@ -366,6 +366,11 @@ async fn health_and_authentication(backend: Backend) {
     let (status, body) = app.get(&token, "/api/v1/no-such-thing").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error"], "not found");
+    let (status, body) = app.get(&token, "/api/v1/clusters/not-a-number").await;
+    assert_eq!((status, body), (StatusCode::NOT_FOUND, json!({ "error": "not found" })));
+    let (status, body) = app.get(&token, "/api/v1/clusters/1/findings?limit=many").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"].as_str().unwrap().contains("limit"), "{body}");
 }
 
 async fn findings_lifecycle(backend: Backend) {

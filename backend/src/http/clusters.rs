@@ -3,14 +3,14 @@
 //! Only a team's editors and admins register or change clusters (the server will connect
 //! to what they give); deleting takes a team admin. Another team's cluster is 404.
 
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{counts_json, timestamp, ApiError, AppState, CurrentUser, JsonBody};
+use super::{counts_json, timestamp, ApiError, AppState, CurrentUser, JsonBody, Path};
 use crate::scan_runner::{self, credentials_context, Credentials};
 use crate::store::accounts::Role;
 use crate::store::clusters::{Cluster, ClusterChanges, ClusterKind, NewCluster};

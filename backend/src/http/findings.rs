@@ -1,14 +1,14 @@
 //! `/clusters/{id}/findings` (filtered, cursor-paginated) and `/clusters/{id}/trend` (one
 //! point per finished scan), both read from stored data.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::clusters::visible_cluster;
-use super::{counts_json, parse_timestamp, timestamp, ApiError, AppState, CurrentUser};
+use super::{counts_json, parse_timestamp, timestamp, ApiError, AppState, CurrentUser, Path, Query};
 use crate::store::scans::FindingFilter;
 
 /// Findings per page unless `limit` says otherwise, and the most a page holds.

@@ -1,12 +1,12 @@
 //! `/scans/{id}` and `/clusters/{id}/scans`: what a scan found, its status and timings.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use super::clusters::visible_cluster;
-use super::{counts_json, timestamp, ApiError, AppState, CurrentUser};
+use super::{counts_json, timestamp, ApiError, AppState, CurrentUser, Path};
 use crate::store::scans::Scan;
 
 pub fn router() -> Router<AppState> {

@@ -1,14 +1,14 @@
 //! `/teams` and their members. Global admins create teams (and become their admins);
 //! a team's admins add, change and remove members. A team the user is not in is 404.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{ApiError, AppState, CurrentUser, JsonBody};
+use super::{ApiError, AppState, CurrentUser, JsonBody, Path};
 use crate::store::accounts::{Membership, Role};
 
 pub fn router() -> Router<AppState> {

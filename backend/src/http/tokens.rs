@@ -1,14 +1,14 @@
 //! `/tokens`: a user's own API tokens. A new token is answered once and kept only as its
 //! hash; listing shows names and times, never tokens. Revoking is immediate.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{timestamp, ApiError, AppState, CurrentUser, JsonBody};
+use super::{timestamp, ApiError, AppState, CurrentUser, JsonBody, Path};
 use crate::store::is_unique_violation;
 
 pub fn router() -> Router<AppState> {
