@@ -112,11 +112,6 @@ impl LevelSets {
     }
 }
 
-/// The highest level met at `minor`, given which `pss-*` rules failed.
-pub fn level_met(failed: impl Fn(&str) -> bool, minor: u32) -> PssLevel {
-    LevelSets::new(minor).level_met(failed)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
