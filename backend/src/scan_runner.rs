@@ -29,7 +29,7 @@ impl Credentials {
         serde_json::to_vec(self).expect("credentials serialise")
     }
 
-    fn into_config(self) -> ClusterConfig {
+    pub fn into_config(self) -> ClusterConfig {
         match self {
             Credentials::Kubeconfig { kubeconfig, context } => ClusterConfig::Kubeconfig { text: kubeconfig, context },
             Credentials::Token { server, token, ca_pem } => ClusterConfig::Token { server, token, ca_pem },

@@ -7,7 +7,7 @@ mod fake_kube;
 
 use std::time::Duration;
 
-use fake_kube::{closed_port_url, FakeCluster, FakeKube, CA_PEM, OTHER_CA_PEM, TOKEN};
+use fake_kube::{closed_port_url, kubeconfig, FakeCluster, FakeKube, CA_PEM, OTHER_CA_PEM, TOKEN};
 use rampart::scanner::{scan, ClusterConfig, KindError, ScanOptions, ScanStatus};
 use rampart_core::engine::Options;
 use serde_json::{json, Value};
@@ -224,17 +224,6 @@ async fn rejected_credentials_fail_the_scan() {
     let message = outcome.message.unwrap();
     assert!(message.contains("rejected the credentials (401 Unauthorized) — check the token"), "{message}");
     assert_eq!(fake.requests().len(), 1, "nothing is listed with rejected credentials");
-}
-
-fn kubeconfig(server: &str, user: &str) -> String {
-    format!(
-        "apiVersion: v1\nkind: Config\ncurrent-context: other\n\
-         clusters:\n- name: fake\n  cluster:\n    server: {server}\n\
-         - name: other\n  cluster:\n    server: https://other.invalid:6443\n\
-         users:\n- name: scanner\n  user:\n{user}\n\
-         contexts:\n- name: fake\n  context:\n    cluster: fake\n    user: scanner\n\
-         - name: other\n  context:\n    cluster: other\n    user: scanner\n"
-    )
 }
 
 #[tokio::test]

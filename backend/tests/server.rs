@@ -432,6 +432,39 @@ async fn findings_lifecycle(backend: Backend) {
     let in_jobs = app.all_findings(&token, cluster_id, "&namespace=jobs&status=open").await;
     assert!(!in_jobs.is_empty() && in_jobs.iter().all(|finding| finding["resource"]["namespace"] == "jobs"));
 
+    // Free text: every word, case-insensitively, anywhere in the object, rule, path or
+    // message; the answer is exactly the findings a reader would pick by hand.
+    let haystack = |finding: &Value| {
+        format!(
+            "{} {} {} {} {} {}",
+            finding["resource"]["name"].as_str().unwrap(),
+            finding["resource"]["namespace"].as_str().unwrap_or_default(),
+            finding["resource"]["kind"].as_str().unwrap(),
+            finding["rule"].as_str().unwrap(),
+            finding["path"].as_str().unwrap(),
+            finding["message"].as_str().unwrap(),
+        )
+        .to_lowercase()
+    };
+    for text in ["PRIVILEGED", "jobs securityContext", "runAsNonRoot containers[0]"] {
+        let words: Vec<String> = text.split_whitespace().map(str::to_lowercase).collect();
+        let expected: BTreeSet<i64> = all
+            .iter()
+            .filter(|finding| words.iter().all(|word| haystack(finding).contains(word.as_str())))
+            .map(|finding| finding["id"].as_i64().unwrap())
+            .collect();
+        let query = format!("&text={}", text.replace(' ', "%20").replace('[', "%5B").replace(']', "%5D"));
+        let found: BTreeSet<i64> = app
+            .all_findings(&token, cluster_id, &query)
+            .await
+            .iter()
+            .map(|finding| finding["id"].as_i64().unwrap())
+            .collect();
+        assert!(!expected.is_empty(), "'{text}' should match some finding");
+        assert_eq!(found, expected, "text={text}");
+    }
+    assert!(app.all_findings(&token, cluster_id, "&text=%25_nothing_matches").await.is_empty(), "% and _ are literal");
+
     // Third scan: a document that does not parse may hide any object, so nothing is
     // resolved on its evidence, and the scan is partial.
     let broken = format!("{SNAPSHOT_1}---\nkind: [unclosed\n");
@@ -665,12 +698,23 @@ async fn accounts_teams_and_tokens(backend: Backend) {
     assert_eq!(response.status(), StatusCode::OK);
     let (status, members) = app.get(&root, &format!("/api/v1/teams/{blue}/members")).await;
     assert_eq!(status, StatusCode::OK);
+
+    // Global admins list users with their teams; nobody else may.
+    let (status, users) = app.get(&root, "/api/v1/users").await;
+    assert_eq!(status, StatusCode::OK, "{users}");
+    let emails: Vec<&str> = users.as_array().unwrap().iter().map(|user| user["email"].as_str().unwrap()).collect();
+    assert_eq!(emails, ["bo@example.com", "root@example.com"]);
+    assert_eq!(users[0]["admin"], false);
+    assert_eq!(users[0]["teams"], json!([{ "id": blue, "name": "blue", "role": "viewer" }]));
+    assert_eq!(users[1]["admin"], true);
+    assert!(!users.to_string().contains("password"), "{users}");
     let emails: Vec<&str> =
         members.as_array().unwrap().iter().map(|member| member["email"].as_str().unwrap()).collect();
     assert_eq!(emails, ["bo@example.com", "root@example.com"]);
 
     let bo_id = app.store.user_by_email("bo@example.com").await.unwrap().unwrap().id;
     let bo = app.store.create_token(bo_id, "laptop").await.unwrap().1;
+    assert_eq!(app.get(&bo, "/api/v1/users").await.0, StatusCode::FORBIDDEN);
     let (status, teams) = app.get(&bo, "/api/v1/teams").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(teams, json!([{ "id": blue, "name": "blue", "role": "viewer" }]));
@@ -709,7 +753,7 @@ async fn accounts_teams_and_tokens(backend: Backend) {
 }
 
 async fn clusters_scanned_through_their_api(backend: Backend) {
-    use fake_kube::{closed_port_url, FakeCluster, FakeKube, TOKEN};
+    use fake_kube::{closed_port_url, kubeconfig, FakeCluster, FakeKube, TOKEN};
     let app = spawn_app(backend).await;
     let token = app.user("ana@example.com", "red", Role::Editor).await;
     let deployment = json!({
@@ -779,6 +823,65 @@ async fn clusters_scanned_through_their_api(backend: Backend) {
 
     let (status, _) = app.upload(&token, cluster_id, SNAPSHOT_1).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "snapshots are for snapshot clusters");
+
+    // A kubeconfig cluster: the context is chosen among the file's; an unknown context or
+    // a kubeconfig that would run a program is refused before anything is saved.
+    let config = kubeconfig(&fake.url, &format!("    token: {TOKEN}"));
+    let (status, body) =
+        app.post(&token, "/api/v1/clusters", &json!({ "name": "kc", "kubeconfig": config, "context": "prod" })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"], "the kubeconfig has no context 'prod' — choose one of: fake, other");
+    let exec = kubeconfig(&fake.url, "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: id");
+    let (status, body) =
+        app.post(&token, "/api/v1/clusters", &json!({ "name": "kc", "kubeconfig": exec, "context": "fake" })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("exec"), "{body}");
+
+    // "Test connection" tells a working context from a broken one, and lists the contexts.
+    let (status, tested) =
+        app.post(&token, "/api/v1/clusters/test", &json!({ "kubeconfig": config, "context": "fake" })).await;
+    assert_eq!(status, StatusCode::OK, "{tested}");
+    assert_eq!(tested["ok"], true, "{tested}");
+    assert_eq!(tested["contexts"], json!(["fake", "other"]));
+    let (_, tested) =
+        app.post(&token, "/api/v1/clusters/test", &json!({ "server": closed_port_url(), "token": TOKEN })).await;
+    assert_eq!(tested["ok"], false, "{tested}");
+    assert!(tested["message"].as_str().unwrap().starts_with("cannot reach the cluster API at"), "{tested}");
+    let (_, tested) = app.post(&token, "/api/v1/clusters/test", &json!({ "server": fake.url, "token": "wrong" })).await;
+    assert_eq!(tested["ok"], false, "{tested}");
+    assert!(tested["message"].as_str().unwrap().contains("401"), "{tested}");
+
+    let (status, registered) =
+        app.post(&token, "/api/v1/clusters", &json!({ "name": "kc", "kubeconfig": config, "context": "fake" })).await;
+    assert_eq!(status, StatusCode::CREATED, "{registered}");
+    assert_eq!(registered["kind"], "kubeconfig");
+    assert_eq!(registered["context"], "fake");
+    assert!(!registered.to_string().contains(TOKEN), "{registered}");
+    let kc_id = registered["id"].as_i64().unwrap();
+    let (_, body) = app.post(&token, &format!("/api/v1/clusters/{kc_id}/scans"), &json!({})).await;
+    let scan = app.wait_for_scan(&token, body["id"].as_i64().unwrap()).await;
+    assert_eq!(scan["status"], "succeeded", "{scan}");
+    let privileged = app.all_findings(&token, kc_id, "&rule=pss-privileged").await;
+    assert_eq!(privileged.len(), 1, "{privileged:?}");
+    // Switching to the context whose server does not exist fails the next scan, saying so.
+    let response = app
+        .client
+        .patch(app.url(&format!("/api/v1/clusters/{kc_id}")))
+        .bearer_auth(&token)
+        .json(&json!({ "context": "other" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let (_, body) = app.post(&token, &format!("/api/v1/clusters/{kc_id}/scans"), &json!({})).await;
+    let scan = app.wait_for_scan(&token, body["id"].as_i64().unwrap()).await;
+    assert_eq!(scan["status"], "failed", "{scan}");
+    assert!(scan["message"].as_str().unwrap().contains("kubeconfig context 'other'"), "{scan}");
+
+    // Viewers cannot make the server connect anywhere.
+    let viewer = app.user("vic@example.com", "red", Role::Viewer).await;
+    let (status, _) = app.post(&viewer, "/api/v1/clusters/test", &json!({ "server": fake.url, "token": TOKEN })).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
 macro_rules! on_both_backends {

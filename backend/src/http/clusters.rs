@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 
 use super::{counts_json, timestamp, ApiError, AppState, CurrentUser, JsonBody, Path};
 use crate::scan_runner::{self, credentials_context, Credentials};
+use crate::scanner::{self, ScanOptions};
 use crate::store::accounts::Role;
 use crate::store::clusters::{Cluster, ClusterChanges, ClusterKind, NewCluster};
 
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/clusters/{id}", get(get_cluster).patch(update_cluster).delete(delete_cluster))
         .route("/clusters/{id}/snapshots", post(upload_snapshot).layer(DefaultBodyLimit::max(SNAPSHOT_LIMIT)))
         .route("/clusters/{id}/scans", post(start_scan))
+        .route("/clusters/test", post(test_connection))
 }
 
 /// The body of `POST /clusters` and `PATCH /clusters/{id}`.
@@ -126,25 +128,10 @@ async fn create_cluster(
         ));
     };
     // What the scanner needs to connect: sealed with the cluster's id once it has one.
-    let credentials = match kind {
-        ClusterKind::Snapshot => None,
-        ClusterKind::Kubeconfig => Some(Credentials::Kubeconfig {
-            kubeconfig: body.kubeconfig.clone().unwrap_or_default(),
-            context: body.context.clone(),
-        }),
-        ClusterKind::Api => {
-            let server = body.server.clone().unwrap_or_default();
-            if !(server.starts_with("https://") || server.starts_with("http://")) {
-                return Err(ApiError::bad_request(
-                    "server must be the API server's URL, such as https://10.0.0.1:6443",
-                ));
-            }
-            let token = body.token.clone().filter(|token| !token.trim().is_empty()).ok_or_else(|| {
-                ApiError::bad_request("a cluster reached by URL needs \"token\": a service account's bearer token")
-            })?;
-            Some(Credentials::Token { server, token, ca_pem: body.ca_pem.clone() })
-        }
-    };
+    let credentials = credentials_of(kind, &body)?;
+    if let Some(credentials) = &credentials {
+        check_credentials(credentials).await?;
+    }
 
     let memberships = state.store.memberships(user.user.id).await?;
     let membership = match &body.team {
@@ -195,6 +182,83 @@ async fn create_cluster(
     tracing::info!(cluster = id, team = membership.team_id, kind = kind.as_str(), "cluster registered");
     let cluster = visible_cluster(&state, &user, id).await?;
     Ok((StatusCode::CREATED, Json(cluster_json(&cluster))))
+}
+
+/// How the body says to reach a cluster of that kind; `None` for a snapshot cluster.
+fn credentials_of(kind: ClusterKind, body: &ClusterBody) -> Result<Option<Credentials>, ApiError> {
+    Ok(match kind {
+        ClusterKind::Snapshot => None,
+        ClusterKind::Kubeconfig => Some(Credentials::Kubeconfig {
+            kubeconfig: body.kubeconfig.clone().unwrap_or_default(),
+            context: body.context.clone(),
+        }),
+        ClusterKind::Api => {
+            let server = body.server.clone().unwrap_or_default();
+            if !(server.starts_with("https://") || server.starts_with("http://")) {
+                return Err(ApiError::bad_request(
+                    "server must be the API server's URL, such as https://10.0.0.1:6443",
+                ));
+            }
+            let token = body.token.clone().filter(|token| !token.trim().is_empty()).ok_or_else(|| {
+                ApiError::bad_request("a cluster reached by URL needs \"token\": a service account's bearer token")
+            })?;
+            Some(Credentials::Token { server, token, ca_pem: body.ca_pem.clone() })
+        }
+    })
+}
+
+/// Refuses credentials the scanner could never use (a kubeconfig that does not parse, a
+/// missing context, a file path or `exec` user, a CA that is not PEM) before they are saved,
+/// with the scanner's own message. Nothing is sent to the cluster.
+async fn check_credentials(credentials: &Credentials) -> Result<(), ApiError> {
+    scanner::connect::config(&credentials.clone().into_config(), &ScanOptions::default())
+        .await
+        .map(drop)
+        .map_err(ApiError::BadRequest)
+}
+
+/// `POST /clusters/test`: the registration form's "test connection". The body is that of
+/// `POST /clusters` (name, team and schedule are ignored); the answer says whether the
+/// API server answered with these credentials, what failed if not, and the kubeconfig's
+/// contexts for a context picker. Editors only, like registering: the server connects to
+/// the URL given.
+async fn test_connection(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    JsonBody(body): JsonBody<ClusterBody>,
+) -> Result<Json<Value>, ApiError> {
+    let memberships = state.store.memberships(user.user.id).await?;
+    if !memberships.iter().any(|membership| membership.role >= Role::Editor) {
+        return Err(ApiError::Forbidden("testing a connection needs the editor role in a team".to_string()));
+    }
+    let kind = if body.kubeconfig.is_some() {
+        ClusterKind::Kubeconfig
+    } else if body.server.is_some() {
+        ClusterKind::Api
+    } else {
+        return Err(ApiError::bad_request("give \"kubeconfig\" (with \"context\"), or \"server\" with \"token\""));
+    };
+    let contexts: Vec<String> = match &body.kubeconfig {
+        Some(text) => kube::config::Kubeconfig::from_yaml(text)
+            .map(|kubeconfig| kubeconfig.contexts.into_iter().map(|named| named.name).collect())
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let Some(credentials) = credentials_of(kind, &body)? else {
+        return Err(ApiError::bad_request("a snapshot cluster has no connection to test"));
+    };
+    let options = ScanOptions::default();
+    let config = credentials.into_config();
+    let outcome = match scanner::connect::client(&config, &options).await {
+        Ok(client) => scanner::connect::probe(&client, &config, &options).await,
+        Err(message) => Err(message),
+    };
+    tracing::info!(user = user.user.id, ok = outcome.is_ok(), "connection tested");
+    Ok(Json(json!({
+        "ok": outcome.is_ok(),
+        "message": outcome.err().unwrap_or_else(|| "the cluster API answered".to_string()),
+        "contexts": contexts,
+    })))
 }
 
 async fn get_cluster(
@@ -286,6 +350,7 @@ async fn changed_credentials(
         }
         ClusterKind::Kubeconfig | ClusterKind::Api => return Ok(None),
     };
+    check_credentials(&merged).await?;
     Ok(Some(state.secrets.seal(&merged.to_json(), &credentials_context(cluster.id))))
 }
 

@@ -25,6 +25,9 @@ struct FindingsQuery {
     severity: Option<String>,
     rule: Option<String>,
     namespace: Option<String>,
+    /// Free text: every word must occur in the object's name, namespace or kind, the rule,
+    /// the field path or the message.
+    text: Option<String>,
     cursor: Option<String>,
     limit: Option<i64>,
 }
@@ -58,6 +61,7 @@ async fn list_findings(
         severity: one_of("severity", query.severity, &["critical", "high", "medium", "low", "info"])?,
         rule: query.rule,
         namespace: query.namespace,
+        text: query.text.filter(|text| !text.trim().is_empty()),
         after,
         // One more than the page: whether there is a next page, without counting.
         limit: limit + 1,

@@ -1,14 +1,14 @@
-//! `/users` (global admins create accounts) and `/setup` (the first admin, once, with the
+//! `/users` (global admins list and create accounts) and `/setup` (the first admin, once, with the
 //! one-time token `rampart serve` prints when it starts with no users).
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{same_secret, ApiError, AppState, CurrentUser, JsonBody};
+use super::{same_secret, timestamp, ApiError, AppState, CurrentUser, JsonBody};
 use crate::store::accounts::Role;
 use crate::store::is_unique_violation;
 
@@ -16,7 +16,7 @@ use crate::store::is_unique_violation;
 pub const MIN_PASSWORD: usize = 8;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/users", post(create_user)).route("/setup", post(complete_setup))
+    Router::new().route("/users", get(list_users).post(create_user)).route("/setup", post(complete_setup))
 }
 
 #[derive(Debug, Deserialize)]
@@ -55,6 +55,31 @@ fn taken(error: sqlx::Error, email: &str) -> ApiError {
     } else {
         ApiError::from(error)
     }
+}
+
+async fn list_users(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Value>, ApiError> {
+    if !user.user.is_admin {
+        return Err(ApiError::Forbidden("listing users needs a global admin".to_string()));
+    }
+    let users: Vec<Value> = state
+        .store
+        .list_users()
+        .await?
+        .into_iter()
+        .map(|(user, created_at, teams)| {
+            json!({
+                "id": user.id,
+                "email": user.email,
+                "admin": user.is_admin,
+                "created_at": timestamp(created_at),
+                "teams": teams
+                    .into_iter()
+                    .map(|(id, name, role)| json!({ "id": id, "name": name, "role": role }))
+                    .collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Ok(Json(Value::Array(users)))
 }
 
 async fn create_user(

@@ -14,7 +14,7 @@
 //! The module is self-contained: [`scan`] takes a [`ClusterConfig`] and [`ScanOptions`] and
 //! returns a [`ScanOutcome`]; storing its results is the caller's business.
 
-mod connect;
+pub mod connect;
 mod json;
 mod kinds;
 mod list;

@@ -132,6 +132,35 @@ impl Store {
         })
     }
 
+    /// Every user, with their teams (`(team id, team name, role)`), by email: what global
+    /// admins manage.
+    pub async fn list_users(&self) -> Result<Vec<(User, i64, Vec<(i64, String, String)>)>, sqlx::Error> {
+        on_pool!(self, |pool| {
+            let users = sqlx::query_as::<_, (i64, String, bool, i64)>(
+                "SELECT id, email, is_admin, created_at FROM users ORDER BY email",
+            )
+            .fetch_all(pool)
+            .await?;
+            let memberships = sqlx::query_as::<_, (i64, i64, String, String)>(
+                "SELECT m.user_id, t.id, t.name, m.role FROM memberships m JOIN teams t ON t.id = m.team_id \
+                 ORDER BY t.name",
+            )
+            .fetch_all(pool)
+            .await?;
+            Ok(users
+                .into_iter()
+                .map(|(id, email, is_admin, created_at)| {
+                    let teams = memberships
+                        .iter()
+                        .filter(|membership| membership.0 == id)
+                        .map(|(_, team, name, role)| (*team, name.clone(), role.clone()))
+                        .collect();
+                    (User { id, email, is_admin }, created_at, teams)
+                })
+                .collect())
+        })
+    }
+
     pub async fn count_users(&self) -> Result<i64, sqlx::Error> {
         on_pool!(self, |pool| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(pool).await)
     }

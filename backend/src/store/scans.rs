@@ -187,8 +187,26 @@ pub struct FindingFilter {
     pub severity: Option<String>,
     pub rule: Option<String>,
     pub namespace: Option<String>,
+    /// Words that must all occur (case-insensitively) in the finding's object name,
+    /// namespace, kind, rule, path or message.
+    pub text: Option<String>,
     pub after: Option<i64>,
     pub limit: i64,
+}
+
+/// A `LIKE` pattern matching `word` anywhere, lower-cased, with `%`, `_` and `\` taken
+/// literally (the queries say `ESCAPE '\'`).
+fn contains_pattern(word: &str) -> String {
+    let mut pattern = String::with_capacity(word.len() + 2);
+    pattern.push('%');
+    for character in word.to_lowercase().chars() {
+        if matches!(character, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(character);
+    }
+    pattern.push('%');
+    pattern
 }
 
 /// One point of a cluster's trend.
@@ -449,7 +467,7 @@ impl Store {
             "SELECT id, rule, severity, status, kind, namespace, name, path, message, first_seen, last_seen, \
              resolved_at FROM findings WHERE cluster_id = $1 AND id > $2",
         );
-        let mut texts = Vec::new();
+        let mut texts: Vec<String> = Vec::new();
         for (column, value) in [
             ("status", &filter.status),
             ("severity", &filter.severity),
@@ -457,15 +475,25 @@ impl Store {
             ("namespace", &filter.namespace),
         ] {
             if let Some(value) = value {
-                texts.push(value.as_str());
+                texts.push(value.clone());
                 sql.push_str(&format!(" AND {column} = ${}", texts.len() + 2));
             }
+        }
+        // Each word anywhere in the row's text; LOWER on both sides, as PostgreSQL's LIKE
+        // is case-sensitive and SQLite's is not.
+        for word in filter.text.as_deref().unwrap_or_default().split_whitespace().take(8) {
+            texts.push(contains_pattern(word));
+            sql.push_str(&format!(
+                " AND LOWER(name || ' ' || namespace || ' ' || kind || ' ' || rule || ' ' || path || ' ' || message) \
+                 LIKE ${} ESCAPE '\\'",
+                texts.len() + 2
+            ));
         }
         sql.push_str(&format!(" ORDER BY id LIMIT ${}", texts.len() + 3));
         on_pool!(self, |pool| {
             let mut query = sqlx::query(&sql).bind(cluster_id).bind(filter.after.unwrap_or(0));
             for text in &texts {
-                query = query.bind(*text);
+                query = query.bind(text.as_str());
             }
             let rows = query.bind(filter.limit).fetch_all(pool).await?;
             let mut findings = Vec::with_capacity(rows.len());
@@ -533,6 +561,12 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_patterns_take_wildcards_literally() {
+        assert_eq!(contains_pattern("Web"), "%web%");
+        assert_eq!(contains_pattern("100%_a\\b"), "%100\\%\\_a\\\\b%");
+    }
 
     #[test]
     fn fingerprints_separate_their_parts() {

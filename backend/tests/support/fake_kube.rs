@@ -407,3 +407,16 @@ async fn answer(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap)
     axum::Json(json!({"kind": list_kind, "apiVersion": api_version, "metadata": list_metadata, "items": page}))
         .into_response()
 }
+
+/// A kubeconfig with two contexts: `fake` (the server at `server`) and `other`, the current
+/// one, whose server does not exist; `user` is the user's indented YAML body.
+pub fn kubeconfig(server: &str, user: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Config\ncurrent-context: other\n\
+         clusters:\n- name: fake\n  cluster:\n    server: {server}\n\
+         - name: other\n  cluster:\n    server: https://other.invalid:6443\n\
+         users:\n- name: scanner\n  user:\n{user}\n\
+         contexts:\n- name: fake\n  context:\n    cluster: fake\n    user: scanner\n\
+         - name: other\n  context:\n    cluster: other\n    user: scanner\n"
+    )
+}
