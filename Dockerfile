@@ -1,6 +1,7 @@
-# rampart serve in a container: the binary and the web app on a distroless base, running as
-# a non-root user. The root filesystem can be read-only: everything the server writes (the
-# SQLite database, the key file) lives in /var/lib/rampart, a volume.
+# rampart serve in a container: one binary (the release build embeds the web app that
+# `cargo xtask dist` built just before) on a distroless base, running as a non-root user.
+# The root filesystem can be read-only: everything the server writes (the SQLite database,
+# the key file) lives in /var/lib/rampart, a volume.
 
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
@@ -12,12 +13,10 @@ RUN rustup target add wasm32-unknown-unknown \
 
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /src/target/release/rampart /usr/local/bin/rampart
-COPY --from=build /src/frontend/dist /usr/share/rampart/web
 COPY --from=build --chown=65532:65532 /out/data /var/lib/rampart
 WORKDIR /var/lib/rampart
 USER 65532:65532
 ENV RAMPART_LISTEN=0.0.0.0:8080 \
-    RAMPART_WEB_ROOT=/usr/share/rampart/web \
     RAMPART_DATABASE_URL=sqlite:///var/lib/rampart/rampart.db \
     RAMPART_SECRET_KEY_FILE=/var/lib/rampart/secret.key
 VOLUME /var/lib/rampart

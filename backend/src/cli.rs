@@ -35,9 +35,14 @@ pub enum Command {
     Admin(AdminCommand),
 }
 
-/// Where the server keeps its data.
+/// Where the server keeps its data, and the settings file of the server's commands.
 #[derive(Debug, Args)]
 pub struct DatabaseArgs {
+    /// A YAML file of settings: the long option names as keys (`listen: 0.0.0.0:8080`,
+    /// `database-url: postgres://…`). Options and RAMPART_* variables take precedence.
+    #[arg(long, env = "RAMPART_SETTINGS", value_name = "FILE")]
+    pub settings: Option<PathBuf>,
+
     /// sqlite://PATH (created with its directory when missing) or postgres://USER@HOST/DATABASE.
     #[arg(long, env = "RAMPART_DATABASE_URL", default_value = rampart::startup::DEFAULT_DATABASE_URL, hide_env_values = true)]
     pub database_url: String,
@@ -53,7 +58,7 @@ pub struct ServeArgs {
     pub database: DatabaseArgs,
 
     /// Directory of the web app's files to serve at / (`cargo xtask dist` builds them into
-    /// frontend/dist).
+    /// frontend/dist). Without it, a release build serves the copy it embedded.
     #[arg(long, env = "RAMPART_WEB_ROOT", value_name = "DIR")]
     pub web_root: Option<PathBuf>,
 

@@ -9,13 +9,18 @@ mod check;
 mod cli;
 mod rules_cmd;
 mod serve_cmd;
+mod settings_file;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = match settings_file::parse_with_settings(std::env::args_os().collect()) {
+        Ok(cli) => cli,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
     let code = match &cli.command {
         cli::Command::Check(args) => check::run(args),
         cli::Command::Rules(args) => rules_cmd::list(args),

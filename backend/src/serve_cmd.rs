@@ -53,9 +53,8 @@ pub fn serve(args: &ServeArgs) -> u8 {
             // Printed, not logged as a field: it is a one-time secret for whoever runs
             // the server, and goes to the terminal only.
             eprintln!(
-                "\nNo users yet. Create the first admin (this token works once, until the server stops):\n\n  \
-                 curl -X POST http://{address}/api/v1/setup -H 'content-type: application/json' \\\n    \
-                 -d '{{\"token\": \"{token}\", \"email\": \"you@example.com\", \"password\": \"…\"}}'\n\n\
+                "\nNo users yet. Create the first admin at this one-time link (it works once, until the \
+                 server stops):\n\n  http://{address}/setup?token={token}\n\n\
                  or from a shell: rampart admin create-user EMAIL --admin --password-stdin\n",
                 address = app.address()
             );

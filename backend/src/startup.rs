@@ -37,7 +37,8 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wa
 pub struct Settings {
     pub listen: SocketAddr,
     pub database_url: String,
-    /// A directory of static files (the web app's `frontend/dist/`) served at `/`.
+    /// A directory of static files (the web app's `frontend/dist/`) served at `/`; when
+    /// `None`, the files a release build embedded (see [`crate::web_assets`]), if any.
     pub web_root: Option<PathBuf>,
     /// The key that encrypts cluster credentials, as 64 hex characters; else `key_file`.
     pub secret_key: Option<String>,
@@ -149,12 +150,15 @@ pub fn router(state: AppState, web_root: Option<&Path>) -> Router {
     let mut router = Router::new()
         .merge(http::health::router())
         .merge(http::metrics::router())
+        .merge(http::setup_page::router())
         .nest("/api/v1", api)
         .fallback(not_found);
     if let Some(web_root) = web_root {
         // Unknown paths get index.html, so the app's own routes (/clusters/3) load it.
         let files = ServeDir::new(web_root).fallback(ServeFile::new(web_root.join("index.html")));
         router = router.fallback_service(files);
+    } else if crate::web_assets::embedded() {
+        router = router.fallback(crate::web_assets::serve);
     }
     router
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -8,6 +8,7 @@ pub mod health;
 pub mod metrics;
 pub mod scans;
 pub mod sessions;
+pub mod setup_page;
 pub mod teams;
 pub mod tokens;
 pub mod users;

@@ -111,17 +111,14 @@ async fn create_user(
 }
 
 /// The first admin, made with the one-time token; the token is spent whatever else
-/// happens after it matched.
-async fn complete_setup(
-    State(state): State<AppState>,
-    JsonBody(body): JsonBody<SetupBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let email = body.email.trim();
-    check_new_user(email, Some(&body.password))?;
+/// happens after it matched. Also what the setup page's form does.
+pub async fn create_first_admin(state: &AppState, token: &str, email: &str, password: &str) -> Result<i64, ApiError> {
+    let email = email.trim();
+    check_new_user(email, Some(password))?;
     {
-        let mut token = state.setup_token.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        match token.as_deref() {
-            Some(expected) if same_secret(&body.token, expected) => *token = None,
+        let mut expected = state.setup_token.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        match expected.as_deref() {
+            Some(expected_token) if same_secret(token, expected_token) => *expected = None,
             // No token: setup is done (or users existed at start); same answer, no hint.
             _ => return Err(ApiError::Forbidden("no setup is pending with that token".to_string())),
         }
@@ -129,9 +126,17 @@ async fn complete_setup(
     if state.store.count_users().await? > 0 {
         return Err(ApiError::Conflict("users exist already: log in, or ask an admin".to_string()));
     }
-    let id = state.store.create_user(email, Some(&body.password), true).await.map_err(|error| taken(error, email))?;
+    let id = state.store.create_user(email, Some(password), true).await.map_err(|error| taken(error, email))?;
     let team_id = state.store.ensure_team("default").await?;
     state.store.set_membership(team_id, id, Role::Admin).await?;
     tracing::info!(user = id, "first admin created through setup");
-    Ok((StatusCode::CREATED, Json(json!({ "id": id, "email": email, "admin": true }))))
+    Ok(id)
+}
+
+async fn complete_setup(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<SetupBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let id = create_first_admin(&state, &body.token, &body.email, &body.password).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id, "email": body.email.trim(), "admin": true }))))
 }

@@ -1,0 +1,53 @@
+//! Embeds the web app in release builds: when `frontend/dist/` exists (built by `cargo xtask
+//! dist`), a release build of `rampart` carries its files, so `rampart serve` serves the
+//! playground and dashboard from the one binary. Debug builds embed nothing and serve
+//! `--web-root` from disk, so changing the app does not relink the server.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+fn main() {
+    let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let dist = manifest.join("..").join("frontend").join("dist");
+    println!("cargo::rerun-if-changed={}", dist.display());
+    println!("cargo::rerun-if-env-changed=RAMPART_EMBED_WEB");
+    let release = std::env::var("PROFILE").is_ok_and(|profile| profile == "release");
+    let wanted = match std::env::var("RAMPART_EMBED_WEB").as_deref() {
+        Ok("0") => false,
+        Ok("1") => true,
+        _ => release,
+    };
+    let mut files = Vec::new();
+    if wanted && dist.join("index.html").is_file() {
+        collect(&dist, &dist, &mut files);
+        files.sort();
+    } else if wanted {
+        println!(
+            "cargo::warning=frontend/dist/ is missing: this build serves no web app of its own \
+             (run `cargo xtask dist` first, or give `rampart serve --web-root DIR`)"
+        );
+    }
+    let mut code = String::from("/// The web app's files, `(path, bytes)`, from `frontend/dist/` at build time.\n");
+    code.push_str("pub static FILES: &[(&str, &[u8])] = &[\n");
+    for (relative, absolute) in &files {
+        println!("cargo::rerun-if-changed={}", absolute.display());
+        writeln!(code, "    ({relative:?}, include_bytes!({:?})),", absolute.display().to_string()).unwrap();
+    }
+    code.push_str("];\n");
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    std::fs::write(out.join("web_assets.rs"), code).expect("OUT_DIR is writable");
+}
+
+/// Every file under `directory`, as (path relative to `root` with `/`, absolute path).
+fn collect(root: &Path, directory: &Path, files: &mut Vec<(String, PathBuf)>) {
+    let Ok(entries) = std::fs::read_dir(directory) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect(root, &path, files);
+        } else if let Ok(relative) = path.strip_prefix(root) {
+            let relative = relative.components().map(|part| part.as_os_str().to_string_lossy()).collect::<Vec<_>>();
+            files.push((relative.join("/"), path.canonicalize().unwrap_or(path)));
+        }
+    }
+}
