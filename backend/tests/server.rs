@@ -371,6 +371,28 @@ async fn health_and_authentication(backend: Backend) {
     let (status, body) = app.get(&token, "/api/v1/clusters/1/findings?limit=many").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["error"].as_str().unwrap().contains("limit"), "{body}");
+
+    // The OpenAPI document: every operation it lists is routed (it asks for credentials,
+    // or for a body, rather than answering "no such route" or "method not allowed").
+    let response = app.client.get(app.url("/api/openapi.json")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let document: Value = response.json().await.unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+    let paths = document["paths"].as_object().unwrap();
+    assert!(paths.contains_key("/api/v1/clusters/{id}/findings"), "{paths:?}");
+    for (path, operations) in paths {
+        for (method, operation) in operations.as_object().unwrap() {
+            let url = app.url(&path.replace("{id}", "1").replace("{user}", "1"));
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let response = app.client.request(method.clone(), url).body("{}").send().await.unwrap();
+            let expected = if operation["security"] == json!([]) {
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::UNAUTHORIZED
+            };
+            assert_eq!(response.status(), expected, "{method} {path}");
+        }
+    }
 }
 
 async fn findings_lifecycle(backend: Backend) {

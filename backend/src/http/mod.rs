@@ -6,6 +6,7 @@ pub mod clusters;
 pub mod findings;
 pub mod health;
 pub mod metrics;
+pub mod openapi;
 pub mod scans;
 pub mod sessions;
 pub mod setup_page;

@@ -1,0 +1,181 @@
+//! Latency of the dashboard's two busiest reads, `GET /api/v1/clusters` and
+//! `GET /api/v1/clusters/{id}/trend`, with 100 clusters and a year of daily scans each
+//! (36,500 scans), over real HTTP against the real server, on SQLite and on PostgreSQL.
+//!
+//! `cargo bench -p rampart --bench api_latency` (PostgreSQL from
+//! `RAMPART_TEST_POSTGRES_URL`, default postgres://postgres@127.0.0.1:5432/postgres; a
+//! scratch database is created and dropped). Prints p50, p99 and the slowest request of
+//! each endpoint; BENCHMARKS.md has the figures.
+
+use std::time::{Duration, Instant};
+
+use rampart::startup::{Application, Settings};
+use rampart::store::accounts::Role;
+use rampart::store::Store;
+
+const CLUSTERS: i64 = 100;
+const DAYS: i64 = 365;
+const REQUESTS: usize = 2000;
+const WARM_UP: usize = 100;
+const DAY_MS: i64 = 86_400_000;
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let postgres = std::env::var("RAMPART_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
+        let scratch = std::env::temp_dir().join(format!("rampart-bench-api-{}", std::process::id()));
+        bench("SQLite", &format!("sqlite://{}/rampart.db", scratch.display()), &scratch).await;
+        let name = format!("rampart_bench_{}", std::process::id());
+        admin(&postgres, &format!("CREATE DATABASE {name}")).await;
+        let (server, _) = postgres.rsplit_once('/').expect("a postgres:// URL has a path");
+        bench("PostgreSQL", &format!("{server}/{name}"), &scratch).await;
+        admin(&postgres, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+        let _ = std::fs::remove_dir_all(&scratch);
+    });
+}
+
+async fn admin(url: &str, sql: &str) {
+    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(url).await.expect("PostgreSQL answers");
+    sqlx::query(sql).execute(&pool).await.unwrap_or_else(|error| panic!("{sql}: {error}"));
+    pool.close().await;
+}
+
+async fn bench(backend: &str, database_url: &str, scratch: &std::path::Path) {
+    let settings = Settings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database_url: database_url.to_string(),
+        web_root: None,
+        secret_key: Some("00".repeat(32)),
+        key_file: scratch.join("secret.key"),
+    };
+    let app = Application::build(&settings).await.expect("the server starts");
+    let base = format!("http://{}", app.address());
+    let store = app.store().clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
+
+    let seeding = Instant::now();
+    let token = seed(&store).await;
+    eprintln!("{backend}: seeded {CLUSTERS} clusters × {DAYS} daily scans in {:.1} s", seeding.elapsed().as_secs_f64());
+
+    let client = reqwest::Client::new();
+    let clusters = measure(&client, &token, |_| format!("{base}/api/v1/clusters")).await;
+    let trend =
+        measure(&client, &token, |index| format!("{base}/api/v1/clusters/{}/trend", 1 + (index as i64 % CLUSTERS)))
+            .await;
+    let trend_month = measure(&client, &token, |index| {
+        format!(
+            "{base}/api/v1/clusters/{}/trend?from=2026-01-01T00:00:00Z&to=2026-01-31T00:00:00Z",
+            1 + (index as i64 % CLUSTERS)
+        )
+    })
+    .await;
+    for (name, times) in [
+        ("GET /clusters", clusters),
+        ("GET /clusters/{id}/trend (365 points)", trend),
+        ("… ?from=&to= (30 points)", trend_month),
+    ] {
+        println!(
+            "{backend:10} {name:40} p50 {:6.2} ms   p99 {:6.2} ms   max {:6.2} ms",
+            millis(percentile(&times, 0.50)),
+            millis(percentile(&times, 0.99)),
+            millis(*times.last().unwrap())
+        );
+    }
+    let _ = stop.send(());
+    let _ = server.await;
+}
+
+/// `REQUESTS` sequential requests after a warm-up; the durations, sorted.
+async fn measure(client: &reqwest::Client, token: &str, url: impl Fn(usize) -> String) -> Vec<Duration> {
+    let mut times = Vec::with_capacity(REQUESTS);
+    for index in 0..WARM_UP + REQUESTS {
+        let started = Instant::now();
+        let response = client.get(url(index)).bearer_auth(token).send().await.unwrap();
+        assert!(response.status().is_success(), "{}", response.status());
+        let body = response.bytes().await.unwrap();
+        assert!(body.len() > 2);
+        if index >= WARM_UP {
+            times.push(started.elapsed());
+        }
+    }
+    times.sort();
+    times
+}
+
+fn percentile(sorted: &[Duration], quantile: f64) -> Duration {
+    sorted[((sorted.len() as f64 * quantile).ceil() as usize).clamp(1, sorted.len()) - 1]
+}
+
+fn millis(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+/// A user in a team owning 100 snapshot clusters, each with a scan a day for a year
+/// (written directly, a thousand rows a statement); the user's API token.
+async fn seed(store: &Store) -> String {
+    let user = store.create_user("bench@example.com", None, false).await.unwrap();
+    let team = store.ensure_team("bench").await.unwrap();
+    store.set_membership(team, user, Role::Viewer).await.unwrap();
+    let start = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+    let mut clusters = String::from("INSERT INTO clusters (id, team_id, name, kind, created_at) VALUES ");
+    for cluster in 1..=CLUSTERS {
+        if cluster > 1 {
+            clusters.push(',');
+        }
+        clusters.push_str(&format!("({cluster}, {team}, 'cluster-{cluster:03}', 'snapshot', {start})"));
+    }
+    execute(store, &clusters).await;
+    let mut rows = Vec::new();
+    for cluster in 1..=CLUSTERS {
+        for day in 0..DAYS {
+            let at = start + day * DAY_MS;
+            let score = 60 + (cluster * 7 + day) % 40;
+            let grade = match score {
+                90.. => "A",
+                80..=89 => "B",
+                70..=79 => "C",
+                _ => "D",
+            };
+            rows.push(format!(
+                "({cluster}, 'succeeded', 'schedule', {at}, {at}, {finished}, 1200, {score}, '{grade}', {c}, {h}, 40, 12, 3, \
+                 {new}, {resolved}, '[]', '{{}}')",
+                finished = at + 4_000,
+                c = day % 5,
+                h = 20 + day % 9,
+                new = day % 4,
+                resolved = day % 3,
+            ));
+        }
+    }
+    for chunk in rows.chunks(1000) {
+        execute(
+            store,
+            &format!(
+                "INSERT INTO scans (cluster_id, status, source, queued_at, started_at, finished_at, objects, score, \
+                 grade, critical, high, medium, low, info, new_findings, resolved_findings, errors, namespaces) VALUES {}",
+                chunk.join(",")
+            ),
+        )
+        .await;
+    }
+    if let Store::Postgres(_) = store {
+        // Explicit ids above: move the identity past them, then refresh the statistics.
+        execute(store, "SELECT setval(pg_get_serial_sequence('clusters', 'id'), 1000)").await;
+        execute(store, "ANALYZE").await;
+    } else {
+        execute(store, "ANALYZE").await;
+    }
+    store.create_token(user, "bench").await.unwrap().1
+}
+
+async fn execute(store: &Store, sql: &str) {
+    match store {
+        Store::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(drop),
+        Store::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(drop),
+    }
+    .unwrap_or_else(|error| panic!("seeding failed: {error}"));
+}

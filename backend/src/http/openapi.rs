@@ -1,0 +1,361 @@
+//! `GET /api/openapi.json`: the OpenAPI 3.1 description of `/api/v1`, built from one table
+//! of operations ([`OPERATIONS`]) and the shapes they answer ([`schemas`]). A test reads
+//! the routers' sources and fails when a route is missing here (or is here but not routed),
+//! and another calls every operation listed to check it is routed.
+
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Map, Value};
+
+use super::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/openapi.json", get(|| async { Json(document()) }))
+}
+
+/// One operation of the API.
+pub struct Operation {
+    pub method: &'static str,
+    /// Under `/api/v1`, with `{id}`-style parameters as the router writes them.
+    pub path: &'static str,
+    pub tag: &'static str,
+    pub summary: &'static str,
+    /// Whether it needs a session or a token.
+    pub authenticated: bool,
+    /// The JSON body's schema (a name in [`schemas`]), `"text"` for a raw text body.
+    pub body: Option<&'static str>,
+    /// Query parameters: name and description.
+    pub query: &'static [(&'static str, &'static str)],
+    /// The success status and its schema (a name in [`schemas`], or `None` for no body).
+    pub answer: (u16, Option<&'static str>),
+}
+
+const fn op(
+    method: &'static str,
+    path: &'static str,
+    tag: &'static str,
+    summary: &'static str,
+    body: Option<&'static str>,
+    answer: (u16, Option<&'static str>),
+) -> Operation {
+    Operation { method, path, tag, summary, authenticated: true, body, query: &[], answer }
+}
+
+const FINDING_FILTERS: &[(&str, &str)] = &[
+    ("status", "open, resolved or exempted"),
+    ("severity", "critical, high, medium, low or info"),
+    ("rule", "a rule id, such as pss-privileged"),
+    ("namespace", "a namespace name"),
+    ("text", "words that must all occur in the object's name, namespace or kind, the rule, the path or the message"),
+    ("limit", "findings per page, 1 to 1000 (default 100)"),
+    ("cursor", "the next_cursor of the previous page"),
+];
+
+const PERIOD: &[(&str, &str)] =
+    &[("from", "RFC 3339 time, such as 2026-01-01T00:00:00Z"), ("to", "RFC 3339 time, such as 2026-01-31T00:00:00Z")];
+
+/// Every operation of `/api/v1`.
+pub const OPERATIONS: &[Operation] = &[
+    Operation {
+        authenticated: false,
+        ..op("post", "/setup", "accounts", "Create the first admin with the one-time setup token", Some("Setup"), (201, Some("User")))
+    },
+    Operation {
+        authenticated: false,
+        ..op("post", "/session", "accounts", "Log in: sets the session cookie, answers the CSRF token", Some("Login"), (201, Some("Session")))
+    },
+    op("delete", "/session", "accounts", "Log out", None, (204, None)),
+    op("get", "/me", "accounts", "The user logged in, their teams and the session's CSRF token", None, (200, Some("Me"))),
+    op("get", "/users", "accounts", "Every user with their teams (global admins)", None, (200, Some("Users"))),
+    op("post", "/users", "accounts", "Create a user, optionally in a team (global admins)", Some("NewUser"), (201, Some("User"))),
+    op("get", "/teams", "teams", "The user's teams and roles (every team for global admins)", None, (200, Some("Teams"))),
+    op("post", "/teams", "teams", "Create a team (global admins)", Some("NewTeam"), (201, Some("Team"))),
+    op("get", "/teams/{id}/members", "teams", "A team's members and roles", None, (200, Some("Members"))),
+    op("put", "/teams/{id}/members", "teams", "Add a member or change their role (team admins)", Some("Membership"), (200, None)),
+    op("delete", "/teams/{id}/members/{user}", "teams", "Remove a member (team admins)", None, (204, None)),
+    op("get", "/tokens", "accounts", "The user's API tokens (never their values)", None, (200, Some("Tokens"))),
+    op("post", "/tokens", "accounts", "Create an API token; its value is shown only in this answer", Some("NewToken"), (201, Some("CreatedToken"))),
+    op("delete", "/tokens/{id}", "accounts", "Revoke an API token", None, (204, None)),
+    op("get", "/clusters", "clusters", "The user's clusters with their latest score and scan", None, (200, Some("ClusterOverviews"))),
+    op("post", "/clusters", "clusters", "Register a cluster (editors): kubeconfig, URL and token, or snapshot", Some("ClusterInput"), (201, Some("Cluster"))),
+    op("post", "/clusters/test", "clusters", "Try a connection without saving it; lists a kubeconfig's contexts (editors)", Some("ClusterInput"), (200, Some("ConnectionTest"))),
+    op("get", "/clusters/{id}", "clusters", "One cluster", None, (200, Some("Cluster"))),
+    op("patch", "/clusters/{id}", "clusters", "Change a cluster's name, schedule or credentials (editors)", Some("ClusterInput"), (200, Some("Cluster"))),
+    op("delete", "/clusters/{id}", "clusters", "Delete a cluster and its history (team admins)", None, (204, None)),
+    op("post", "/clusters/{id}/scans", "scans", "Scan the cluster through its API now", None, (202, Some("Accepted"))),
+    op("get", "/clusters/{id}/scans", "scans", "The cluster's scans, newest first", None, (200, Some("Scans"))),
+    op("post", "/clusters/{id}/snapshots", "scans", "Upload `kubectl get … -A -o yaml` (or JSON) output of a snapshot cluster and scan it", Some("text"), (202, Some("Accepted"))),
+    op("get", "/scans/{id}", "scans", "One scan: status, timings, score, counts, new, resolved, per-kind errors", None, (200, Some("Scan"))),
+    Operation {
+        query: FINDING_FILTERS,
+        ..op("get", "/clusters/{id}/findings", "findings", "The cluster's findings, filtered, a page at a time", None, (200, Some("FindingsPage")))
+    },
+    Operation { query: PERIOD, ..op("get", "/clusters/{id}/trend", "findings", "One point per finished scan", None, (200, Some("Trend"))) },
+];
+
+fn reference(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn array_of(name: &str) -> Value {
+    json!({ "type": "array", "items": reference(name) })
+}
+
+fn string() -> Value {
+    json!({ "type": "string" })
+}
+
+fn time() -> Value {
+    json!({ "type": "string", "format": "date-time" })
+}
+
+fn integer() -> Value {
+    json!({ "type": "integer" })
+}
+
+fn nullable(schema: Value) -> Value {
+    json!({ "anyOf": [schema, { "type": "null" }] })
+}
+
+fn object(properties: Value) -> Value {
+    json!({ "type": "object", "properties": properties })
+}
+
+/// The shapes the operations take and answer.
+pub fn schemas() -> Map<String, Value> {
+    let severity = json!({ "type": "string", "enum": ["critical", "high", "medium", "low", "info"] });
+    let role = json!({ "type": "string", "enum": ["viewer", "editor", "admin"] });
+    let team_role = object(json!({ "id": integer(), "name": string(), "role": role }));
+    let counts = object(json!({
+        "critical": integer(), "high": integer(), "medium": integer(), "low": integer(), "info": integer()
+    }));
+    let scan_status =
+        json!({ "type": "string", "enum": ["queued", "running", "succeeded", "partial", "failed", "interrupted"] });
+    let schemas = json!({
+        "Error": object(json!({ "error": string() })),
+        "Accepted": object(json!({ "id": integer() })),
+        "Counts": counts,
+        "Setup": object(json!({ "token": string(), "email": string(), "password": string() })),
+        "Login": object(json!({ "email": string(), "password": string() })),
+        "Session": object(json!({
+            "user": reference("User"), "csrf_token": string(), "expires_at": time()
+        })),
+        "User": object(json!({ "id": integer(), "email": string(), "admin": { "type": "boolean" } })),
+        "Users": { "type": "array", "items": object(json!({
+            "id": integer(), "email": string(), "admin": { "type": "boolean" }, "created_at": time(),
+            "teams": { "type": "array", "items": team_role.clone() }
+        })) },
+        "NewUser": object(json!({
+            "email": string(), "password": string(), "admin": { "type": "boolean" }, "team": string(), "role": role
+        })),
+        "Me": object(json!({
+            "id": integer(), "email": string(), "admin": { "type": "boolean" },
+            "teams": { "type": "array", "items": team_role.clone() }, "csrf_token": nullable(string())
+        })),
+        "Team": team_role.clone(),
+        "Teams": { "type": "array", "items": team_role },
+        "NewTeam": object(json!({ "name": string() })),
+        "Members": { "type": "array", "items": object(json!({ "id": integer(), "email": string(), "role": role })) },
+        "Membership": object(json!({ "email": string(), "role": role })),
+        "Tokens": { "type": "array", "items": object(json!({
+            "id": integer(), "name": string(), "created_at": time(), "last_used_at": nullable(time()),
+            "revoked_at": nullable(time())
+        })) },
+        "NewToken": object(json!({ "name": string() })),
+        "CreatedToken": object(json!({ "id": integer(), "name": string(), "token": string() })),
+        "ClusterInput": object(json!({
+            "name": string(), "team": { "anyOf": [integer(), string()] }, "kubeconfig": string(), "context": string(),
+            "server": string(), "token": string(), "ca_pem": string(), "snapshot": { "type": "boolean" },
+            "schedule": { "type": "string", "description": "cron expression (UTC), such as 0 */6 * * *" }
+        })),
+        "Cluster": object(json!({
+            "id": integer(), "name": string(), "team": object(json!({ "id": integer(), "name": string() })),
+            "kind": { "type": "string", "enum": ["snapshot", "api", "kubeconfig"] }, "server": nullable(string()),
+            "context": nullable(string()), "schedule": nullable(string()), "next_scan_at": nullable(time()),
+            "created_at": time()
+        })),
+        "ClusterOverviews": { "type": "array", "items": object(json!({
+            "id": integer(), "name": string(), "score": nullable(integer()), "grade": nullable(string()),
+            "counts": reference("Counts"),
+            "last_scan": nullable(object(json!({ "id": integer(), "status": scan_status, "finished_at": nullable(time()) }))),
+            "next_scan_at": nullable(time())
+        })) },
+        "ConnectionTest": object(json!({
+            "ok": { "type": "boolean" }, "message": string(), "contexts": { "type": "array", "items": string() }
+        })),
+        "Scan": object(json!({
+            "id": integer(), "cluster": integer(), "status": scan_status, "source": string(),
+            "queued_at": time(), "started_at": nullable(time()), "finished_at": nullable(time()),
+            "objects": integer(), "score": nullable(integer()), "grade": nullable(string()),
+            "counts": reference("Counts"), "new": integer(), "resolved": integer(),
+            "errors": { "type": "array", "items": object(json!({ "kind": nullable(string()), "message": string() })) },
+            "namespaces": { "type": "object" }, "message": nullable(string())
+        })),
+        "Scans": array_of("Scan"),
+        "Finding": object(json!({
+            "id": integer(), "rule": string(), "severity": severity,
+            "status": { "type": "string", "enum": ["open", "resolved", "exempted"] },
+            "resource": object(json!({ "kind": string(), "namespace": nullable(string()), "name": string() })),
+            "path": string(), "message": string(), "first_seen": time(), "last_seen": time(),
+            "resolved_at": nullable(time())
+        })),
+        "FindingsPage": object(json!({ "items": array_of("Finding"), "next_cursor": nullable(string()) })),
+        "Trend": { "type": "array", "items": object(json!({
+            "scan": integer(), "at": time(), "score": nullable(integer()), "grade": nullable(string()),
+            "counts": reference("Counts"), "new": integer(), "resolved": integer()
+        })) },
+    });
+    match schemas {
+        Value::Object(map) => map,
+        _ => unreachable!("the schemas are an object"),
+    }
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for operation in OPERATIONS {
+        let mut parameters: Vec<Value> = operation
+            .path
+            .split('/')
+            .filter_map(|segment| segment.strip_prefix('{').and_then(|segment| segment.strip_suffix('}')))
+            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "integer" } }))
+            .collect();
+        parameters.extend(operation.query.iter().map(|(name, description)| {
+            json!({ "name": name, "in": "query", "required": false, "description": description, "schema": string() })
+        }));
+        let (status, answer) = operation.answer;
+        let mut responses = Map::new();
+        responses.insert(
+            status.to_string(),
+            match answer {
+                Some(schema) => json!({
+                    "description": "success",
+                    "content": { "application/json": { "schema": reference(schema) } }
+                }),
+                None => json!({ "description": "success, no body" }),
+            },
+        );
+        responses.insert(
+            "default".to_string(),
+            json!({
+                "description": "an error: 400 bad input, 401 not authenticated, 403 not allowed, 404 not found \
+                                (also another team's resource), 409 conflict, 413 too large, 429 too many attempts",
+                "content": { "application/json": { "schema": reference("Error") } }
+            }),
+        );
+        let mut entry = json!({
+            "tags": [operation.tag],
+            "summary": operation.summary,
+            "operationId": format!("{}{}", operation.method, operation.path.replace(['/', '{', '}'], "_")),
+            "parameters": parameters,
+            "responses": responses,
+        });
+        if let Some(body) = operation.body {
+            entry["requestBody"] = if body == "text" {
+                json!({ "required": true, "content": {
+                    "application/yaml": { "schema": string() }, "application/json": { "schema": {} }
+                } })
+            } else {
+                json!({ "required": true, "content": { "application/json": { "schema": reference(body) } } })
+            };
+        }
+        if !operation.authenticated {
+            entry["security"] = json!([]);
+        }
+        let path = paths.entry(format!("/api/v1{}", operation.path)).or_insert_with(|| json!({}));
+        path[operation.method] = entry;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Rampart API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Clusters, scans and findings of a Rampart server. Authenticate with a session cookie \
+                            (POST /api/v1/session; writes then carry the X-CSRF-Token header) or with \
+                            Authorization: Bearer <token>. Times are RFC 3339. Errors are {\"error\": \"…\"}."
+        },
+        "servers": [{ "url": "/" }],
+        "security": [{ "bearer": [] }, { "session": [] }],
+        "paths": paths,
+        "components": {
+            "schemas": schemas(),
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer" },
+                "session": { "type": "apiKey", "in": "cookie", "name": super::SESSION_COOKIE }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `(method, path)` of every route the `/api/v1` routers declare, read from their
+    /// sources: `.route("/path", get(a).post(b))`.
+    fn routes_in_source() -> Vec<(String, String)> {
+        let directory = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
+        let mut routes = Vec::new();
+        for entry in std::fs::read_dir(directory).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            // Routes outside /api/v1: health, metrics, the setup page, this document.
+            if matches!(name.as_str(), "health.rs" | "metrics.rs" | "setup_page.rs" | "openapi.rs") {
+                continue;
+            }
+            let source = std::fs::read_to_string(&path).unwrap().split_whitespace().collect::<Vec<_>>().join(" ");
+            for call in source.split(".route(\"").skip(1) {
+                let (route, rest) = call.split_once('"').unwrap();
+                // The handlers up to the call's closing parenthesis.
+                let mut depth = 1;
+                let end = rest
+                    .char_indices()
+                    .find(|(_, character)| {
+                        match character {
+                            '(' => depth += 1,
+                            ')' => depth -= 1,
+                            _ => {}
+                        }
+                        depth == 0
+                    })
+                    .map(|(index, _)| index)
+                    .unwrap();
+                for method in ["get", "post", "put", "patch", "delete"] {
+                    let routed = rest[..end].starts_with(&format!(", {method}("))
+                        || rest[..end].contains(&format!(".{method}("));
+                    if routed {
+                        routes.push((method.to_string(), route.to_string()));
+                    }
+                }
+            }
+        }
+        routes.sort();
+        routes
+    }
+
+    #[test]
+    fn every_route_is_documented_and_every_operation_routed() {
+        let mut documented: Vec<(String, String)> =
+            OPERATIONS.iter().map(|operation| (operation.method.to_string(), operation.path.to_string())).collect();
+        documented.sort();
+        let routed = routes_in_source();
+        assert!(routed.len() > 20, "the routes were read: {routed:?}");
+        let undocumented: Vec<_> = routed.iter().filter(|route| !documented.contains(route)).collect();
+        let unrouted: Vec<_> = documented.iter().filter(|route| !routed.contains(route)).collect();
+        assert!(undocumented.is_empty(), "routes missing from OPERATIONS: {undocumented:?}");
+        assert!(unrouted.is_empty(), "OPERATIONS not routed: {unrouted:?}");
+    }
+
+    #[test]
+    fn every_reference_resolves() {
+        let document = document();
+        let schemas = document["components"]["schemas"].as_object().unwrap();
+        let text = document.to_string();
+        for reference in text.split("\"#/components/schemas/").skip(1) {
+            let name = reference.split('"').next().unwrap();
+            assert!(schemas.contains_key(name), "{name} is referenced but not defined");
+        }
+        assert_eq!(document["openapi"], "3.1.0");
+    }
+}
