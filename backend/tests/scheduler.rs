@@ -32,7 +32,7 @@ use tokio::sync::{oneshot, watch};
 /// One key for every server of a test: replicas open each other's sealed credentials.
 const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
-/// The collection a slow fake cluster answers late.
+/// The collection the fake clusters of the tests that kill a server hold until released.
 const PODS: &str = "/api/v1/pods";
 
 fn quick_scheduler() -> SchedulerSettings {
@@ -436,7 +436,7 @@ async fn abandoned_scans_are_interrupted_and_retried(backend: Backend) {
 }
 
 /// Registers the fake cluster and starts a scan of it ("scan now"); once the scan is
-/// listing pods (which the fake answers late), the cluster's id and the scan's.
+/// listing pods (which the fake holds), the cluster's id and the scan's.
 async fn scan_caught_listing(api: &Api, fake: &FakeKube) -> (i64, i64) {
     let cluster = api.register("live", fake, json!({})).await["id"].as_i64().unwrap();
     let (status, body) = api.post(&format!("/clusters/{cluster}/scans"), &json!({})).await;
@@ -472,12 +472,13 @@ async fn assert_retried(api: &Api, fake: &FakeKube, cluster: i64, first: i64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_a_restart_retries_the_scan_a_killed_server_left() {
     let database = TestDatabase::create(Backend::Sqlite).await;
-    let fake = FakeKube::start(FakeCluster::new().with(deployment("web")).slow(PODS, Duration::from_secs(2))).await;
+    let fake = FakeKube::start(FakeCluster::new().with(deployment("web")).held(PODS)).await;
     let doomed = start_doomed(&database.url(), quick_scheduler()).await;
     let store = Store::open(&database.url()).await.unwrap();
     let api = api(&store, &doomed.base).await;
     let (cluster, first) = scan_caught_listing(&api, &fake).await;
     doomed.kill();
+    fake.release();
 
     let server = start(&database.url(), quick_scheduler()).await;
     assert_retried(&api.on(&server.base), &fake, cluster, first).await;
@@ -489,19 +490,22 @@ async fn sqlite_a_restart_retries_the_scan_a_killed_server_left() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_a_replica_retries_the_scan_of_one_that_died() {
     let database = TestDatabase::create(Backend::Postgres).await;
-    let fake = FakeKube::start(FakeCluster::new().with(deployment("web")).slow(PODS, Duration::from_secs(5))).await;
-    let doomed = start_doomed(&database.url(), quick_scheduler()).await;
-    let mut survivor = start(&database.url(), quick_scheduler()).await;
+    let fake = FakeKube::start(FakeCluster::new().with(deployment("web")).held(PODS)).await;
+    // A lease of 40 rounds: a heartbeat is not missed by a busy machine.
+    let scheduler = SchedulerSettings { lease: Duration::from_secs(2), ..quick_scheduler() };
+    let doomed = start_doomed(&database.url(), scheduler).await;
+    let mut survivor = start(&database.url(), scheduler).await;
     let store = Store::open(&database.url()).await.unwrap();
     let api = api(&store, &doomed.base).await;
     let (cluster, first) = scan_caught_listing(&api, &fake).await;
 
-    // 30 rounds of the survivor are at least 29 intervals: longer than the lease. The
+    // 50 rounds of the survivor are at least 49 intervals: longer than the lease. The
     // doomed replica's heartbeat kept its scan.
-    rounds_pass(&mut survivor, 30).await;
+    rounds_pass(&mut survivor, 50).await;
     assert_eq!(api.scan(first).await["status"], "running", "a live replica's scan is not taken over");
     assert_eq!(fake.requests_to(PODS).len(), 1);
     doomed.kill();
+    fake.release();
 
     assert_retried(&api.on(&survivor.base), &fake, cluster, first).await;
     store.close().await;
