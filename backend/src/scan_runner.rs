@@ -8,6 +8,7 @@
 //! at shutdown, stop them and hand them back for a retry. A scan cut short by the process
 //! dying keeps `running` until the heartbeat goes stale; then it is marked `interrupted` and
 //! retried (see [`crate::scheduler`]).
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
