@@ -48,6 +48,7 @@ async fn bench(backend: &str, database_url: &str, scratch: &std::path::Path) {
         web_root: None,
         secret_key: Some("00".repeat(32)),
         key_file: scratch.join("secret.key"),
+        scheduler: Default::default(),
     };
     let app = Application::build(&settings).await.expect("the server starts");
     let base = format!("http://{}", app.address());

@@ -3,6 +3,7 @@
 //! a usage error (exit code 2) with clap's suggestion, before anything is read.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use rampart_core::Severity;
@@ -67,6 +68,20 @@ pub struct ServeArgs {
     /// without it stored credentials cannot be read.
     #[arg(long, env = "RAMPART_SECRET_KEY_FILE", value_name = "FILE", default_value = rampart::startup::DEFAULT_KEY_FILE)]
     pub secret_key_file: PathBuf,
+
+    /// How often the scheduler looks for due scans and beats the heartbeat of running
+    /// ones (30s, 5m…).
+    #[arg(long, env = "RAMPART_SCHEDULER_INTERVAL", value_name = "DURATION", default_value = "5s", value_parser = rampart::cron::parse_duration)]
+    pub scheduler_interval: Duration,
+
+    /// How long a running scan's heartbeat may be silent before its server counts as
+    /// stopped and the scan is retried (at least 3 scheduler intervals).
+    #[arg(long, env = "RAMPART_SCAN_LEASE", value_name = "DURATION", default_value = "60s", value_parser = rampart::cron::parse_duration)]
+    pub scan_lease: Duration,
+
+    /// Scans this server runs at once; more wait, queued.
+    #[arg(long, env = "RAMPART_MAX_CONCURRENT_SCANS", value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_concurrent_scans: u16,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,18 +1,31 @@
 //! Runs scans outside the request that started them: the engine on a blocking thread (it
 //! is CPU-bound and would stall the async workers), then the store records the outcome.
-//! A scan that cannot finish ends `failed` with a message; one cut short by the process
-//! stopping stays `running` and is marked `interrupted` at the next start.
+//! A scan that cannot finish ends `failed` with a message.
+//!
+//! A [`ScanRunner`] is one process's runner: it owns the scans it starts in the store (its
+//! id in `scans.runner`), runs at most `max_concurrent` of them at once (the others wait,
+//! `queued`), and keeps a list of them so that the scheduler can beat their heartbeat and,
+//! at shutdown, stop them and hand them back for a retry. A scan cut short by the process
+//! dying keeps `running` until the heartbeat goes stale; then it is marked `interrupted` and
+//! retried (see [`crate::scheduler`]).
 
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use rampart_core::rules::Mode;
 use rampart_core::{Options, Source};
 
 use serde::{Deserialize, Serialize};
+use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
 
 use crate::scanner::{self, ClusterConfig, ScanOptions, ScanStatus};
 use crate::secrets::SecretBox;
+use crate::store::accounts::random_hex;
 use crate::store::scans::{Outcome, ScanError};
+use crate::store::schedule::{Abandoned, InterruptedScan};
 use crate::store::Store;
 
 /// How to reach a cluster, as sealed in its `credentials` column (JSON, then
@@ -48,20 +61,162 @@ pub fn cluster_options() -> Options {
     Options { mode: Mode::Cluster, fixes: false, ..Options::default() }
 }
 
-/// Starts the scan of an uploaded snapshot in the background.
-pub fn spawn_snapshot_scan(store: Store, cluster_id: i64, scan_id: i64, text: String) {
-    tokio::spawn(async move {
-        if let Err(error) = run_snapshot_scan(&store, cluster_id, scan_id, text).await {
-            tracing::error!(scan = scan_id, cluster = cluster_id, error = %error, "scan could not be recorded");
-            let _ = store.fail_scan(scan_id, "the scan could not be recorded; see the server's log").await;
-        }
-    });
+/// One process's scan runner; clones share it.
+#[derive(Clone)]
+pub struct ScanRunner {
+    inner: Arc<RunnerInner>,
 }
 
-/// Checks a snapshot and records the outcome.
+struct RunnerInner {
+    /// The runner's name in `scans.runner`: the host (a pod's name on Kubernetes), the
+    /// process and a random part, unique across replicas and restarts.
+    id: String,
+    store: Store,
+    secrets: SecretBox,
+    max_concurrent: usize,
+    /// A turn to run; scans beyond `max_concurrent` wait for one, queued.
+    turns: Semaphore,
+    /// The scans this runner owns and has not finished, by id.
+    tasks: Mutex<HashMap<i64, JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for ScanRunner {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("ScanRunner")
+            .field("id", &self.inner.id)
+            .field("max_concurrent", &self.inner.max_concurrent)
+            .field("active", &self.active())
+            .finish()
+    }
+}
+
+/// Forgets a scan's task when the task ends, finished or stopped.
+struct Untrack(Arc<RunnerInner>, i64);
+
+impl Drop for Untrack {
+    fn drop(&mut self) {
+        if let Ok(mut tasks) = self.0.tasks.lock() {
+            tasks.remove(&self.1);
+        }
+    }
+}
+
+impl ScanRunner {
+    /// A runner that runs at most `max_concurrent` scans at once (at least one).
+    pub fn new(store: Store, secrets: SecretBox, max_concurrent: usize) -> ScanRunner {
+        let host = std::env::var("HOSTNAME").ok().filter(|host| !host.is_empty()).unwrap_or_else(|| "rampart".into());
+        let id = format!("{host}:{}:{}", std::process::id(), random_hex(4));
+        let max_concurrent = max_concurrent.max(1);
+        ScanRunner {
+            inner: Arc::new(RunnerInner {
+                id,
+                store,
+                secrets,
+                max_concurrent,
+                turns: Semaphore::new(max_concurrent),
+                tasks: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// The runner's name, as `scans.runner` holds it.
+    pub fn id(&self) -> &str {
+        &self.inner.id
+    }
+
+    /// The scans this runner owns and has not finished: running, or queued for a turn.
+    pub fn active(&self) -> usize {
+        self.inner.tasks.lock().map(|tasks| tasks.len()).unwrap_or(0)
+    }
+
+    /// The ids of the scans this runner owns and has not finished.
+    pub fn scan_ids(&self) -> Vec<i64> {
+        self.inner.tasks.lock().map(|tasks| tasks.keys().copied().collect()).unwrap_or_default()
+    }
+
+    /// How many more scans would run at once now.
+    pub fn free_turns(&self) -> usize {
+        self.inner.max_concurrent.saturating_sub(self.active())
+    }
+
+    /// Queues a scan of a cluster through its API, owned by this runner, and starts it
+    /// (when a turn is free); the scan's id. `source` says what asked for it.
+    pub async fn start_cluster_scan(&self, cluster_id: i64, source: &str) -> Result<i64, sqlx::Error> {
+        let scan_id = self.inner.store.create_owned_scan(cluster_id, source, &self.inner.id).await?;
+        self.run_cluster_scan(cluster_id, scan_id);
+        Ok(scan_id)
+    }
+
+    /// Queues the scan of an uploaded snapshot and starts it; the scan's id.
+    pub async fn start_snapshot_scan(&self, cluster_id: i64, text: String) -> Result<i64, sqlx::Error> {
+        let scan_id = self.inner.store.create_owned_scan(cluster_id, "snapshot", &self.inner.id).await?;
+        let store = self.inner.store.clone();
+        self.spawn(scan_id, cluster_id, async move { run_snapshot_scan(&store, cluster_id, scan_id, text).await });
+        Ok(scan_id)
+    }
+
+    /// Runs a queued scan this runner owns (one the scheduler claimed for it).
+    pub fn run_cluster_scan(&self, cluster_id: i64, scan_id: i64) {
+        let (store, secrets) = (self.inner.store.clone(), self.inner.secrets.clone());
+        self.spawn(scan_id, cluster_id, async move { run_cluster_scan(&store, &secrets, cluster_id, scan_id).await });
+    }
+
+    fn spawn(
+        &self,
+        scan_id: i64,
+        cluster_id: i64,
+        scan: impl Future<Output = Result<(), sqlx::Error>> + Send + 'static,
+    ) {
+        let inner = self.inner.clone();
+        // Held while the task is spawned and listed, so that a task ending at once is
+        // forgotten only after it was listed.
+        let mut tasks = self.inner.tasks.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let task = tokio::spawn(async move {
+            let _untrack = Untrack(inner.clone(), scan_id);
+            // Closed at shutdown: the scan stays queued and is handed back.
+            let Ok(_turn) = inner.turns.acquire().await else { return };
+            match inner.store.begin_owned_scan(scan_id, &inner.id).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!(scan = scan_id, cluster = cluster_id, "the scan was interrupted before it started");
+                    return;
+                }
+                Err(error) => {
+                    tracing::error!(scan = scan_id, cluster = cluster_id, error = %error, "the scan could not start");
+                    return;
+                }
+            }
+            if let Err(error) = scan.await {
+                tracing::error!(scan = scan_id, cluster = cluster_id, error = %error, "scan could not be recorded");
+                let _ = inner.store.fail_scan(scan_id, "the scan could not be recorded; see the server's log").await;
+            }
+        });
+        tasks.insert(scan_id, task);
+    }
+
+    /// Stops every scan this runner owns and hands them back: each is marked interrupted
+    /// with a retry queued for any runner (another replica's now, or this server's when it
+    /// starts again). Nothing starts on this runner afterwards.
+    pub async fn shut_down(&self) -> Result<Vec<InterruptedScan>, sqlx::Error> {
+        self.inner.turns.close();
+        let tasks: Vec<JoinHandle<()>> = match self.inner.tasks.lock() {
+            Ok(mut tasks) => tasks.drain().map(|(_, task)| task).collect(),
+            Err(_) => Vec::new(),
+        };
+        for task in &tasks {
+            task.abort();
+        }
+        for task in tasks {
+            let _ = task.await;
+        }
+        self.inner.store.interrupt_abandoned_scans(Abandoned::OwnedBy(&self.inner.id)).await
+    }
+}
+
+/// Checks a snapshot and records the outcome (the scan is already running).
 pub async fn run_snapshot_scan(store: &Store, cluster_id: i64, scan_id: i64, text: String) -> Result<(), sqlx::Error> {
     let started = Instant::now();
-    store.start_scan(scan_id).await?;
     let checked = tokio::task::spawn_blocking(move || {
         let sources = [Source::new("snapshot", text)];
         let report = rampart_core::check(&sources, &cluster_options());
@@ -88,17 +243,8 @@ pub async fn run_snapshot_scan(store: &Store, cluster_id: i64, scan_id: i64, tex
     Ok(())
 }
 
-/// Starts the scan of a cluster through its API in the background.
-pub fn spawn_cluster_scan(store: Store, secrets: SecretBox, cluster_id: i64, scan_id: i64) {
-    tokio::spawn(async move {
-        if let Err(error) = run_cluster_scan(&store, &secrets, cluster_id, scan_id).await {
-            tracing::error!(scan = scan_id, cluster = cluster_id, error = %error, "scan could not be recorded");
-            let _ = store.fail_scan(scan_id, "the scan could not be recorded; see the server's log").await;
-        }
-    });
-}
-
-/// Lists the cluster's objects (the scanner), checks them and records the outcome. A
+/// Lists the cluster's objects (the scanner), checks them and records the outcome (the
+/// scan is already running). A
 /// cluster that cannot be reached ends the scan `failed` with the scanner's advice; kinds
 /// that could not be listed make it `partial`, and their findings stay as they were.
 pub async fn run_cluster_scan(
@@ -108,7 +254,6 @@ pub async fn run_cluster_scan(
     scan_id: i64,
 ) -> Result<(), sqlx::Error> {
     let started = Instant::now();
-    store.start_scan(scan_id).await?;
     let config = match store.cluster_credentials(cluster_id).await? {
         None => None,
         Some(sealed) => secrets

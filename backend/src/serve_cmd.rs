@@ -3,6 +3,7 @@
 
 use std::io::BufRead;
 
+use rampart::scheduler::SchedulerSettings;
 use rampart::startup::{Application, Settings};
 use rampart::store::accounts::Role;
 use rampart::store::{is_unique_violation, redact_url, Store};
@@ -33,6 +34,11 @@ pub fn serve(args: &ServeArgs) -> u8 {
         web_root: args.web_root.clone(),
         secret_key: std::env::var("RAMPART_SECRET_KEY").ok().filter(|key| !key.is_empty()),
         key_file: args.secret_key_file.clone(),
+        scheduler: SchedulerSettings {
+            interval: args.scheduler_interval,
+            lease: args.scan_lease,
+            max_concurrent_scans: usize::from(args.max_concurrent_scans),
+        },
     };
     runtime().block_on(async {
         let app = match Application::build(&settings).await {

@@ -14,8 +14,11 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::http::{self, clusters::SNAPSHOT_LIMIT, AppState};
+use crate::scan_runner::ScanRunner;
+use crate::scheduler::{Scheduler, SchedulerSettings};
 use crate::secrets::{KeyError, SecretBox};
 use crate::store::accounts::random_hex;
+use crate::store::schedule::Abandoned;
 use crate::store::{redact_url, OpenError, Store};
 
 /// The address `rampart serve` listens on unless told otherwise.
@@ -44,6 +47,8 @@ pub struct Settings {
     pub secret_key: Option<String>,
     /// Where the key is kept when `secret_key` is not given (created when missing).
     pub key_file: PathBuf,
+    /// Scheduled scans, heartbeats and the cap on scans at once.
+    pub scheduler: SchedulerSettings,
 }
 
 // The database URL may carry a password.
@@ -56,6 +61,7 @@ impl std::fmt::Debug for Settings {
             .field("web_root", &self.web_root)
             .field("secret_key", &self.secret_key.as_ref().map(|_| "<redacted>"))
             .field("key_file", &self.key_file)
+            .field("scheduler", &self.scheduler)
             .finish()
     }
 }
@@ -75,6 +81,8 @@ pub enum StartupError {
     WebRoot(PathBuf),
     #[error(transparent)]
     Key(#[from] KeyError),
+    #[error("{0}")]
+    Scheduler(String),
 }
 
 /// A server ready to run: its database open and migrated, its address bound.
@@ -84,6 +92,7 @@ pub struct Application {
     store: Store,
     router: Router,
     setup_token: Option<String>,
+    scheduler: Scheduler,
 }
 
 impl Application {
@@ -93,16 +102,28 @@ impl Application {
                 return Err(StartupError::WebRoot(web_root.clone()));
             }
         }
+        settings.scheduler.check().map_err(StartupError::Scheduler)?;
         let secrets = SecretBox::load(settings.secret_key.as_deref(), &settings.key_file)?;
         let store = Store::open(&settings.database_url).await?;
+        let runner = ScanRunner::new(store.clone(), secrets.clone(), settings.scheduler.max_concurrent_scans);
         if matches!(store, Store::Sqlite(_)) {
-            // One process owns a SQLite file: whatever it left queued or running died with it.
-            let interrupted = store
-                .interrupt_unfinished_scans()
-                .await
-                .map_err(|source| OpenError::Connect { url: redact_url(&settings.database_url), source })?;
-            if interrupted > 0 {
-                tracing::warn!(scans = interrupted, "scans left unfinished by the previous run marked interrupted");
+            // One process owns a SQLite file: whatever it left queued or running died with
+            // it, whatever the heartbeat says. Interrupted and queued again at once.
+            let everything = Abandoned::SilentBefore(i64::MAX);
+            loop {
+                let interrupted = store
+                    .interrupt_abandoned_scans(everything)
+                    .await
+                    .map_err(|source| OpenError::Connect { url: redact_url(&settings.database_url), source })?;
+                if !interrupted.is_empty() {
+                    tracing::warn!(
+                        scans = interrupted.len(),
+                        "scans left unfinished by the previous run marked interrupted and queued again"
+                    );
+                }
+                if interrupted.len() < 100 {
+                    break;
+                }
             }
         }
         let setup_token = match store.count_users().await {
@@ -114,8 +135,10 @@ impl Application {
             .map_err(|source| StartupError::Listen { address: settings.listen, source })?;
         let address =
             listener.local_addr().map_err(|source| StartupError::Listen { address: settings.listen, source })?;
-        let router = router(AppState::new(store.clone(), setup_token.clone(), secrets), settings.web_root.as_deref());
-        Ok(Application { listener, address, store, router, setup_token })
+        let scheduler = Scheduler::new(store.clone(), runner.clone(), settings.scheduler);
+        let state = AppState::new(store.clone(), setup_token.clone(), secrets, runner);
+        let router = router(state, settings.web_root.as_deref());
+        Ok(Application { listener, address, store, router, setup_token, scheduler })
     }
 
     /// The address actually bound (the port chosen when asked for port 0).
@@ -133,11 +156,22 @@ impl Application {
         self.setup_token.as_deref()
     }
 
-    /// Serves until `shutdown` completes, then lets requests in flight finish.
+    /// The scheduler's rounds so far; changes after each (tests wait on it).
+    pub fn scheduler_rounds(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.scheduler.rounds()
+    }
+
+    /// Serves, with the scheduler running beside, until `shutdown` completes; then lets
+    /// requests in flight finish, stops the scheduler and hands this process's unfinished
+    /// scans back for a retry.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await?;
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let scheduler = tokio::spawn(self.scheduler.run(stopped));
+        let served = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
+        let _ = stop.send(true);
+        let _ = scheduler.await;
         self.store.close().await;
-        Ok(())
+        served
     }
 }
 

@@ -1,27 +1,26 @@
 //! Black-box tests of `rampart serve`: the real application on 127.0.0.1 port 0, against a
-//! fresh SQLite file and a fresh PostgreSQL database (created for the test, dropped after),
-//! driven over real HTTP. Every scenario runs on both backends: one store, one behaviour.
-//!
-//! PostgreSQL comes from `RAMPART_TEST_POSTGRES_URL` (a server where the user may create
-//! databases), which `cargo xtask test` sets after making sure a server runs. Without it the
-//! PostgreSQL tests fail, saying so: a skipped backend would hide a broken store.
+//! fresh SQLite file and a fresh PostgreSQL database (created for the test, dropped after:
+//! `support/databases.rs`), driven over real HTTP. Every scenario runs on both backends:
+//! one store, one behaviour.
 //!
 //! Expected findings are worked out by the engine itself over the same snapshots, so the
 //! assertions are about the lifecycle (new, still open, resolved), not about rule details.
 
+#[path = "support/databases.rs"]
+#[macro_use]
+mod databases;
 #[path = "support/fake_kube.rs"]
 mod fake_kube;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
+use databases::{Backend, TestDatabase};
 use rampart::startup::{Application, Settings};
 use rampart::store::accounts::Role;
 use rampart::store::Store;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-const POSTGRES_VARIABLE: &str = "RAMPART_TEST_POSTGRES_URL";
 
 /// Snapshot 1: a privileged Deployment and a plain one.
 const SNAPSHOT_1: &str = "\
@@ -95,12 +94,6 @@ items:
       image: busybox:latest
 ";
 
-#[derive(Clone, Copy, Debug)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
 /// A running server with its own database, removed when the value is dropped.
 struct TestApp {
     base: String,
@@ -111,58 +104,17 @@ struct TestApp {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
-enum TestDatabase {
-    Sqlite(std::path::PathBuf),
-    Postgres { admin_url: String, name: String },
-}
-
-fn random_suffix() -> String {
-    rampart::store::accounts::random_hex(6)
-}
-
-/// The URL with its database (the last path segment) replaced.
-fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let (server, _) = base.rsplit_once('/').expect("a postgres:// URL has a path");
-    match query {
-        Some(query) => format!("{server}/{database}?{query}"),
-        None => format!("{server}/{database}"),
-    }
-}
-
 async fn spawn_app(backend: Backend) -> TestApp {
     rampart::telemetry::init_for_tests();
-    let (database_url, database) = match backend {
-        Backend::Sqlite => {
-            let directory = std::env::temp_dir().join(format!("rampart-test-{}", random_suffix()));
-            let url = format!("sqlite://{}/rampart.db", directory.display());
-            (url, TestDatabase::Sqlite(directory))
-        }
-        Backend::Postgres => {
-            let admin_url = std::env::var(POSTGRES_VARIABLE).unwrap_or_else(|_| {
-                panic!(
-                    "{POSTGRES_VARIABLE} is not set: the PostgreSQL store tests need a server. Run them with \
-                     `cargo xtask test`, which starts one and sets it, or set it yourself, e.g. \
-                     {POSTGRES_VARIABLE}=postgres://postgres@127.0.0.1:5432/postgres"
-                )
-            });
-            let name = format!("rampart_test_{}", random_suffix());
-            let admin = Store::open_unmigrated_postgres(&admin_url).await;
-            admin.execute_admin(&format!("CREATE DATABASE {name}")).await;
-            admin.close().await;
-            (with_database(&admin_url, &name), TestDatabase::Postgres { admin_url, name })
-        }
-    };
-    let key_directory = std::env::temp_dir().join(format!("rampart-test-key-{}", random_suffix()));
+    let database = TestDatabase::create(backend).await;
+    let key_directory = std::env::temp_dir().join(format!("rampart-test-key-{}", databases::random_suffix()));
     let settings = Settings {
         listen: "127.0.0.1:0".parse().unwrap(),
-        database_url,
+        database_url: database.url(),
         web_root: None,
         secret_key: None,
         key_file: key_directory.join("secret.key"),
+        scheduler: Default::default(),
     };
     let app = Application::build(&settings).await.expect("the application starts");
     assert!(key_directory.join("secret.key").exists(), "the key file is created at start");
@@ -182,49 +134,6 @@ impl Drop for TestApp {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
-        match &self.database {
-            TestDatabase::Sqlite(directory) => {
-                let _ = std::fs::remove_dir_all(directory);
-            }
-            TestDatabase::Postgres { admin_url, name } => {
-                // Dropping needs async and this is a destructor: a thread with its own runtime.
-                let (admin_url, name) = (admin_url.clone(), name.clone());
-                let store = self.store.clone();
-                std::thread::spawn(move || {
-                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-                    runtime.block_on(async {
-                        store.close().await;
-                        let admin = Store::open_unmigrated_postgres(&admin_url).await;
-                        admin.execute_admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
-                        admin.close().await;
-                    });
-                })
-                .join()
-                .expect("the test database is dropped");
-            }
-        }
-    }
-}
-
-/// Test-only helpers on the store: a connection to the server's maintenance database.
-trait AdminStore {
-    async fn open_unmigrated_postgres(url: &str) -> Store;
-    async fn execute_admin(&self, sql: &str);
-}
-
-impl AdminStore for Store {
-    async fn open_unmigrated_postgres(url: &str) -> Store {
-        let pool = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(1)
-            .connect(url)
-            .await
-            .unwrap_or_else(|error| panic!("cannot connect to PostgreSQL at {url}: {error}"));
-        Store::Postgres(pool)
-    }
-
-    async fn execute_admin(&self, sql: &str) {
-        let Store::Postgres(pool) = self else { unreachable!() };
-        sqlx::query(sql).execute(pool).await.unwrap_or_else(|error| panic!("{sql}: {error}"));
     }
 }
 
@@ -385,11 +294,8 @@ async fn health_and_authentication(backend: Backend) {
             let url = app.url(&path.replace("{id}", "1").replace("{user}", "1"));
             let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let response = app.client.request(method.clone(), url).body("{}").send().await.unwrap();
-            let expected = if operation["security"] == json!([]) {
-                StatusCode::BAD_REQUEST
-            } else {
-                StatusCode::UNAUTHORIZED
-            };
+            let expected =
+                if operation["security"] == json!([]) { StatusCode::BAD_REQUEST } else { StatusCode::UNAUTHORIZED };
             assert_eq!(response.status(), expected, "{method} {path}");
         }
     }
@@ -906,27 +812,6 @@ async fn clusters_scanned_through_their_api(backend: Backend) {
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
-macro_rules! on_both_backends {
-    ($($scenario:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $scenario() {
-                    super::$scenario(super::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $scenario() {
-                    super::$scenario(super::Backend::Postgres).await;
-                }
-            )*
-        }
-    };
-}
-
 on_both_backends!(
     health_and_authentication,
     findings_lifecycle,
@@ -935,12 +820,3 @@ on_both_backends!(
     accounts_teams_and_tokens,
     clusters_scanned_through_their_api,
 );
-
-#[test]
-fn database_urls_swap_their_database() {
-    assert_eq!(
-        with_database("postgres://postgres@127.0.0.1:5432/postgres", "x"),
-        "postgres://postgres@127.0.0.1:5432/x"
-    );
-    assert_eq!(with_database("postgres://u:p@h/db?sslmode=disable", "y"), "postgres://u:p@h/y?sslmode=disable");
-}

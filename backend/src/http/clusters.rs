@@ -2,19 +2,25 @@
 //!
 //! Only a team's editors and admins register or change clusters (the server will connect
 //! to what they give); deleting takes a team admin. Another team's cluster is 404.
+//!
+//! A cluster reached through its API is scanned on a schedule, every 6 hours unless told
+//! otherwise (`"schedule"`: cron, a shorthand or `@every`; null for none), and when asked
+//! ("scan now"); a snapshot cluster when an export is uploaded.
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};
 
 use super::{counts_json, timestamp, ApiError, AppState, CurrentUser, JsonBody, Path};
-use crate::scan_runner::{self, credentials_context, Credentials};
+use crate::cron::{Schedule, DEFAULT_SCHEDULE, SCHEDULE_HELP};
+use crate::scan_runner::{credentials_context, Credentials};
 use crate::scanner::{self, ScanOptions};
 use crate::store::accounts::Role;
 use crate::store::clusters::{Cluster, ClusterChanges, ClusterKind, NewCluster};
+use crate::store::now_millis;
 
 /// The largest snapshot upload: a `kubectl get … -A -o yaml` export of a big cluster.
 pub const SNAPSHOT_LIMIT: usize = 256 * 1024 * 1024;
@@ -41,7 +47,28 @@ pub struct ClusterBody {
     token: Option<String>,
     ca_pem: Option<String>,
     snapshot: Option<bool>,
-    schedule: Option<String>,
+    /// Absent: the default (POST) or unchanged (PATCH); null: no schedule.
+    #[serde(default, deserialize_with = "given")]
+    schedule: Option<Option<String>>,
+}
+
+/// A field that may be null: `Some(None)` when it is, `None` (the default) when absent.
+fn given<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(deserializer).map(Some)
+}
+
+/// A schedule checked for a cluster of this kind, with the next time it comes.
+fn checked_schedule(kind: ClusterKind, schedule: Option<&str>) -> Result<(Option<String>, Option<i64>), ApiError> {
+    let Some(text) = schedule else { return Ok((None, None)) };
+    if kind == ClusterKind::Snapshot {
+        return Err(ApiError::bad_request(
+            "schedule: a snapshot cluster is scanned when an export is uploaded, so it takes no schedule; leave \
+             \"schedule\" out",
+        ));
+    }
+    let parsed =
+        Schedule::parse(text).map_err(|error| ApiError::bad_request(format!("schedule: {error} — {SCHEDULE_HELP}")))?;
+    Ok((Some(text.trim().to_string()), parsed.next_after(now_millis())))
 }
 
 fn cluster_json(cluster: &Cluster) -> Value {
@@ -133,6 +160,13 @@ async fn create_cluster(
         check_credentials(credentials).await?;
     }
 
+    let schedule = match &body.schedule {
+        None if kind != ClusterKind::Snapshot => Some(DEFAULT_SCHEDULE),
+        None => None,
+        Some(given) => given.as_deref(),
+    };
+    let (schedule, next_scan_at) = checked_schedule(kind, schedule)?;
+
     let memberships = state.store.memberships(user.user.id).await?;
     let membership = match &body.team {
         None => match memberships.as_slice() {
@@ -165,7 +199,8 @@ async fn create_cluster(
             kind,
             server: body.server,
             context: body.context,
-            schedule: body.schedule,
+            schedule,
+            next_scan_at,
             credentials: None,
         })
         .await
@@ -283,15 +318,16 @@ async fn update_cluster(
     if body.team.is_some() || body.snapshot.is_some() {
         return Err(ApiError::bad_request("a cluster's team and kind cannot change; register a new cluster"));
     }
-    let credentials = changed_credentials(&state, &cluster, &body).await?;
-    let changes = ClusterChanges {
-        name: body.name,
-        server: body.server,
-        context: body.context,
-        schedule: body.schedule,
-        credentials,
+    let schedule = match &body.schedule {
+        Some(given) => Some(checked_schedule(cluster.kind, given.as_deref())?),
+        None => None,
     };
+    let credentials = changed_credentials(&state, &cluster, &body).await?;
+    let changes = ClusterChanges { name: body.name, server: body.server, context: body.context, credentials };
     state.store.update_cluster(id, &changes).await?;
+    if let Some((schedule, next_scan_at)) = schedule {
+        state.store.set_schedule(id, schedule.as_deref(), next_scan_at).await?;
+    }
     Ok(Json(cluster_json(&visible_cluster(&state, &user, id).await?)))
 }
 
@@ -380,8 +416,7 @@ async fn start_scan(
             cluster.name
         )));
     }
-    let scan_id = state.store.create_scan(cluster.id, "manual").await?;
-    scan_runner::spawn_cluster_scan(state.store.clone(), state.secrets.clone(), cluster.id, scan_id);
+    let scan_id = state.scans.start_cluster_scan(cluster.id, "manual").await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "id": scan_id }))))
 }
 
@@ -404,7 +439,6 @@ async fn upload_snapshot(
     if body.trim().is_empty() {
         return Err(ApiError::bad_request("the snapshot is empty: send `kubectl get … -A -o yaml` output as the body"));
     }
-    let scan_id = state.store.create_scan(cluster.id, "snapshot").await?;
-    scan_runner::spawn_snapshot_scan(state.store.clone(), cluster.id, scan_id, body);
+    let scan_id = state.scans.start_snapshot_scan(cluster.id, body).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "id": scan_id }))))
 }

@@ -35,15 +35,23 @@ pub struct AppState {
     pub setup_token: std::sync::Arc<std::sync::Mutex<Option<String>>>,
     /// Seals and opens cluster credentials.
     pub secrets: crate::secrets::SecretBox,
+    /// Runs the scans this process starts ("scan now", snapshot uploads, the scheduler's).
+    pub scans: crate::scan_runner::ScanRunner,
 }
 
 impl AppState {
-    pub fn new(store: Store, setup_token: Option<String>, secrets: crate::secrets::SecretBox) -> AppState {
+    pub fn new(
+        store: Store,
+        setup_token: Option<String>,
+        secrets: crate::secrets::SecretBox,
+        scans: crate::scan_runner::ScanRunner,
+    ) -> AppState {
         AppState {
             store,
             login_limiter: Default::default(),
             setup_token: std::sync::Arc::new(setup_token.into()),
             secrets,
+            scans,
         }
     }
 }

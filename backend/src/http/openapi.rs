@@ -58,39 +58,140 @@ const PERIOD: &[(&str, &str)] =
 pub const OPERATIONS: &[Operation] = &[
     Operation {
         authenticated: false,
-        ..op("post", "/setup", "accounts", "Create the first admin with the one-time setup token", Some("Setup"), (201, Some("User")))
+        ..op(
+            "post",
+            "/setup",
+            "accounts",
+            "Create the first admin with the one-time setup token",
+            Some("Setup"),
+            (201, Some("User")),
+        )
     },
     Operation {
         authenticated: false,
-        ..op("post", "/session", "accounts", "Log in: sets the session cookie, answers the CSRF token", Some("Login"), (201, Some("Session")))
+        ..op(
+            "post",
+            "/session",
+            "accounts",
+            "Log in: sets the session cookie, answers the CSRF token",
+            Some("Login"),
+            (201, Some("Session")),
+        )
     },
     op("delete", "/session", "accounts", "Log out", None, (204, None)),
-    op("get", "/me", "accounts", "The user logged in, their teams and the session's CSRF token", None, (200, Some("Me"))),
+    op(
+        "get",
+        "/me",
+        "accounts",
+        "The user logged in, their teams and the session's CSRF token",
+        None,
+        (200, Some("Me")),
+    ),
     op("get", "/users", "accounts", "Every user with their teams (global admins)", None, (200, Some("Users"))),
-    op("post", "/users", "accounts", "Create a user, optionally in a team (global admins)", Some("NewUser"), (201, Some("User"))),
-    op("get", "/teams", "teams", "The user's teams and roles (every team for global admins)", None, (200, Some("Teams"))),
+    op(
+        "post",
+        "/users",
+        "accounts",
+        "Create a user, optionally in a team (global admins)",
+        Some("NewUser"),
+        (201, Some("User")),
+    ),
+    op(
+        "get",
+        "/teams",
+        "teams",
+        "The user's teams and roles (every team for global admins)",
+        None,
+        (200, Some("Teams")),
+    ),
     op("post", "/teams", "teams", "Create a team (global admins)", Some("NewTeam"), (201, Some("Team"))),
     op("get", "/teams/{id}/members", "teams", "A team's members and roles", None, (200, Some("Members"))),
-    op("put", "/teams/{id}/members", "teams", "Add a member or change their role (team admins)", Some("Membership"), (200, None)),
+    op(
+        "put",
+        "/teams/{id}/members",
+        "teams",
+        "Add a member or change their role (team admins)",
+        Some("Membership"),
+        (200, None),
+    ),
     op("delete", "/teams/{id}/members/{user}", "teams", "Remove a member (team admins)", None, (204, None)),
     op("get", "/tokens", "accounts", "The user's API tokens (never their values)", None, (200, Some("Tokens"))),
-    op("post", "/tokens", "accounts", "Create an API token; its value is shown only in this answer", Some("NewToken"), (201, Some("CreatedToken"))),
+    op(
+        "post",
+        "/tokens",
+        "accounts",
+        "Create an API token; its value is shown only in this answer",
+        Some("NewToken"),
+        (201, Some("CreatedToken")),
+    ),
     op("delete", "/tokens/{id}", "accounts", "Revoke an API token", None, (204, None)),
-    op("get", "/clusters", "clusters", "The user's clusters with their latest score and scan", None, (200, Some("ClusterOverviews"))),
-    op("post", "/clusters", "clusters", "Register a cluster (editors): kubeconfig, URL and token, or snapshot", Some("ClusterInput"), (201, Some("Cluster"))),
-    op("post", "/clusters/test", "clusters", "Try a connection without saving it; lists a kubeconfig's contexts (editors)", Some("ClusterInput"), (200, Some("ConnectionTest"))),
+    op(
+        "get",
+        "/clusters",
+        "clusters",
+        "The user's clusters with their latest score and scan",
+        None,
+        (200, Some("ClusterOverviews")),
+    ),
+    op(
+        "post",
+        "/clusters",
+        "clusters",
+        "Register a cluster (editors): kubeconfig, URL and token, or snapshot",
+        Some("ClusterInput"),
+        (201, Some("Cluster")),
+    ),
+    op(
+        "post",
+        "/clusters/test",
+        "clusters",
+        "Try a connection without saving it; lists a kubeconfig's contexts (editors)",
+        Some("ClusterInput"),
+        (200, Some("ConnectionTest")),
+    ),
     op("get", "/clusters/{id}", "clusters", "One cluster", None, (200, Some("Cluster"))),
-    op("patch", "/clusters/{id}", "clusters", "Change a cluster's name, schedule or credentials (editors)", Some("ClusterInput"), (200, Some("Cluster"))),
+    op(
+        "patch",
+        "/clusters/{id}",
+        "clusters",
+        "Change a cluster's name, schedule or credentials (editors)",
+        Some("ClusterInput"),
+        (200, Some("Cluster")),
+    ),
     op("delete", "/clusters/{id}", "clusters", "Delete a cluster and its history (team admins)", None, (204, None)),
     op("post", "/clusters/{id}/scans", "scans", "Scan the cluster through its API now", None, (202, Some("Accepted"))),
     op("get", "/clusters/{id}/scans", "scans", "The cluster's scans, newest first", None, (200, Some("Scans"))),
-    op("post", "/clusters/{id}/snapshots", "scans", "Upload `kubectl get … -A -o yaml` (or JSON) output of a snapshot cluster and scan it", Some("text"), (202, Some("Accepted"))),
-    op("get", "/scans/{id}", "scans", "One scan: status, timings, score, counts, new, resolved, per-kind errors", None, (200, Some("Scan"))),
+    op(
+        "post",
+        "/clusters/{id}/snapshots",
+        "scans",
+        "Upload `kubectl get … -A -o yaml` (or JSON) output of a snapshot cluster and scan it",
+        Some("text"),
+        (202, Some("Accepted")),
+    ),
+    op(
+        "get",
+        "/scans/{id}",
+        "scans",
+        "One scan: status, timings, score, counts, new, resolved, per-kind errors",
+        None,
+        (200, Some("Scan")),
+    ),
     Operation {
         query: FINDING_FILTERS,
-        ..op("get", "/clusters/{id}/findings", "findings", "The cluster's findings, filtered, a page at a time", None, (200, Some("FindingsPage")))
+        ..op(
+            "get",
+            "/clusters/{id}/findings",
+            "findings",
+            "The cluster's findings, filtered, a page at a time",
+            None,
+            (200, Some("FindingsPage")),
+        )
     },
-    Operation { query: PERIOD, ..op("get", "/clusters/{id}/trend", "findings", "One point per finished scan", None, (200, Some("Trend"))) },
+    Operation {
+        query: PERIOD,
+        ..op("get", "/clusters/{id}/trend", "findings", "One point per finished scan", None, (200, Some("Trend")))
+    },
 ];
 
 fn reference(name: &str) -> Value {
@@ -131,84 +232,120 @@ pub fn schemas() -> Map<String, Value> {
     }));
     let scan_status =
         json!({ "type": "string", "enum": ["queued", "running", "succeeded", "partial", "failed", "interrupted"] });
-    let schemas = json!({
-        "Error": object(json!({ "error": string() })),
-        "Accepted": object(json!({ "id": integer() })),
-        "Counts": counts,
-        "Setup": object(json!({ "token": string(), "email": string(), "password": string() })),
-        "Login": object(json!({ "email": string(), "password": string() })),
-        "Session": object(json!({
-            "user": reference("User"), "csrf_token": string(), "expires_at": time()
-        })),
-        "User": object(json!({ "id": integer(), "email": string(), "admin": { "type": "boolean" } })),
-        "Users": { "type": "array", "items": object(json!({
+    let entries: Vec<(&str, Value)> = vec![
+        ("Error", object(json!({ "error": string() }))),
+        ("Accepted", object(json!({ "id": integer() }))),
+        ("Counts", counts),
+        ("Setup", object(json!({ "token": string(), "email": string(), "password": string() }))),
+        ("Login", object(json!({ "email": string(), "password": string() }))),
+        (
+            "Session",
+            object(json!({
+                "user": reference("User"), "csrf_token": string(), "expires_at": time()
+            })),
+        ),
+        ("User", object(json!({ "id": integer(), "email": string(), "admin": { "type": "boolean" } }))),
+        (
+            "Users",
+            json!({ "type": "array", "items": object(json!({
             "id": integer(), "email": string(), "admin": { "type": "boolean" }, "created_at": time(),
             "teams": { "type": "array", "items": team_role.clone() }
-        })) },
-        "NewUser": object(json!({
-            "email": string(), "password": string(), "admin": { "type": "boolean" }, "team": string(), "role": role
-        })),
-        "Me": object(json!({
-            "id": integer(), "email": string(), "admin": { "type": "boolean" },
-            "teams": { "type": "array", "items": team_role.clone() }, "csrf_token": nullable(string())
-        })),
-        "Team": team_role.clone(),
-        "Teams": { "type": "array", "items": team_role },
-        "NewTeam": object(json!({ "name": string() })),
-        "Members": { "type": "array", "items": object(json!({ "id": integer(), "email": string(), "role": role })) },
-        "Membership": object(json!({ "email": string(), "role": role })),
-        "Tokens": { "type": "array", "items": object(json!({
+        })) }),
+        ),
+        (
+            "NewUser",
+            object(json!({
+                "email": string(), "password": string(), "admin": { "type": "boolean" }, "team": string(), "role": role
+            })),
+        ),
+        (
+            "Me",
+            object(json!({
+                "id": integer(), "email": string(), "admin": { "type": "boolean" },
+                "teams": { "type": "array", "items": team_role.clone() }, "csrf_token": nullable(string())
+            })),
+        ),
+        ("Team", team_role.clone()),
+        ("Teams", json!({ "type": "array", "items": team_role })),
+        ("NewTeam", object(json!({ "name": string() }))),
+        (
+            "Members",
+            json!({ "type": "array", "items": object(json!({ "id": integer(), "email": string(), "role": role })) }),
+        ),
+        ("Membership", object(json!({ "email": string(), "role": role }))),
+        (
+            "Tokens",
+            json!({ "type": "array", "items": object(json!({
             "id": integer(), "name": string(), "created_at": time(), "last_used_at": nullable(time()),
             "revoked_at": nullable(time())
-        })) },
-        "NewToken": object(json!({ "name": string() })),
-        "CreatedToken": object(json!({ "id": integer(), "name": string(), "token": string() })),
-        "ClusterInput": object(json!({
-            "name": string(), "team": { "anyOf": [integer(), string()] }, "kubeconfig": string(), "context": string(),
-            "server": string(), "token": string(), "ca_pem": string(), "snapshot": { "type": "boolean" },
-            "schedule": { "type": "string", "description": "cron expression (UTC), such as 0 */6 * * *" }
-        })),
-        "Cluster": object(json!({
-            "id": integer(), "name": string(), "team": object(json!({ "id": integer(), "name": string() })),
-            "kind": { "type": "string", "enum": ["snapshot", "api", "kubeconfig"] }, "server": nullable(string()),
-            "context": nullable(string()), "schedule": nullable(string()), "next_scan_at": nullable(time()),
-            "created_at": time()
-        })),
-        "ClusterOverviews": { "type": "array", "items": object(json!({
+        })) }),
+        ),
+        ("NewToken", object(json!({ "name": string() }))),
+        ("CreatedToken", object(json!({ "id": integer(), "name": string(), "token": string() }))),
+        (
+            "ClusterInput",
+            object(json!({
+                "name": string(), "team": { "anyOf": [integer(), string()] }, "kubeconfig": string(), "context": string(),
+                "server": string(), "token": string(), "ca_pem": string(), "snapshot": { "type": "boolean" },
+                "schedule": { "type": "string", "description": "cron expression (UTC), such as 0 */6 * * *" }
+            })),
+        ),
+        (
+            "Cluster",
+            object(json!({
+                "id": integer(), "name": string(), "team": object(json!({ "id": integer(), "name": string() })),
+                "kind": { "type": "string", "enum": ["snapshot", "api", "kubeconfig"] }, "server": nullable(string()),
+                "context": nullable(string()), "schedule": nullable(string()), "next_scan_at": nullable(time()),
+                "created_at": time()
+            })),
+        ),
+        (
+            "ClusterOverviews",
+            json!({ "type": "array", "items": object(json!({
             "id": integer(), "name": string(), "score": nullable(integer()), "grade": nullable(string()),
             "counts": reference("Counts"),
             "last_scan": nullable(object(json!({ "id": integer(), "status": scan_status, "finished_at": nullable(time()) }))),
             "next_scan_at": nullable(time())
-        })) },
-        "ConnectionTest": object(json!({
-            "ok": { "type": "boolean" }, "message": string(), "contexts": { "type": "array", "items": string() }
-        })),
-        "Scan": object(json!({
-            "id": integer(), "cluster": integer(), "status": scan_status, "source": string(),
-            "queued_at": time(), "started_at": nullable(time()), "finished_at": nullable(time()),
-            "objects": integer(), "score": nullable(integer()), "grade": nullable(string()),
-            "counts": reference("Counts"), "new": integer(), "resolved": integer(),
-            "errors": { "type": "array", "items": object(json!({ "kind": nullable(string()), "message": string() })) },
-            "namespaces": { "type": "object" }, "message": nullable(string())
-        })),
-        "Scans": array_of("Scan"),
-        "Finding": object(json!({
-            "id": integer(), "rule": string(), "severity": severity,
-            "status": { "type": "string", "enum": ["open", "resolved", "exempted"] },
-            "resource": object(json!({ "kind": string(), "namespace": nullable(string()), "name": string() })),
-            "path": string(), "message": string(), "first_seen": time(), "last_seen": time(),
-            "resolved_at": nullable(time())
-        })),
-        "FindingsPage": object(json!({ "items": array_of("Finding"), "next_cursor": nullable(string()) })),
-        "Trend": { "type": "array", "items": object(json!({
+        })) }),
+        ),
+        (
+            "ConnectionTest",
+            object(json!({
+                "ok": { "type": "boolean" }, "message": string(), "contexts": { "type": "array", "items": string() }
+            })),
+        ),
+        (
+            "Scan",
+            object(json!({
+                "id": integer(), "cluster": integer(), "status": scan_status, "source": string(),
+                "queued_at": time(), "started_at": nullable(time()), "finished_at": nullable(time()),
+                "objects": integer(), "score": nullable(integer()), "grade": nullable(string()),
+                "counts": reference("Counts"), "new": integer(), "resolved": integer(),
+                "errors": { "type": "array", "items": object(json!({ "kind": nullable(string()), "message": string() })) },
+                "namespaces": { "type": "object" }, "message": nullable(string())
+            })),
+        ),
+        ("Scans", array_of("Scan")),
+        (
+            "Finding",
+            object(json!({
+                "id": integer(), "rule": string(), "severity": severity,
+                "status": { "type": "string", "enum": ["open", "resolved", "exempted"] },
+                "resource": object(json!({ "kind": string(), "namespace": nullable(string()), "name": string() })),
+                "path": string(), "message": string(), "first_seen": time(), "last_seen": time(),
+                "resolved_at": nullable(time())
+            })),
+        ),
+        ("FindingsPage", object(json!({ "items": array_of("Finding"), "next_cursor": nullable(string()) }))),
+        (
+            "Trend",
+            json!({ "type": "array", "items": object(json!({
             "scan": integer(), "at": time(), "score": nullable(integer()), "grade": nullable(string()),
             "counts": reference("Counts"), "new": integer(), "resolved": integer()
-        })) },
-    });
-    match schemas {
-        Value::Object(map) => map,
-        _ => unreachable!("the schemas are an object"),
-    }
+        })) }),
+        ),
+    ];
+    entries.into_iter().map(|(name, schema)| (name.to_string(), schema)).collect()
 }
 
 /// The whole document.

@@ -63,17 +63,19 @@ pub struct NewCluster {
     pub server: Option<String>,
     pub context: Option<String>,
     pub schedule: Option<String>,
+    /// When the schedule next comes (Unix milliseconds).
+    pub next_scan_at: Option<i64>,
     /// Already encrypted by the caller; stored as is.
     pub credentials: Option<Vec<u8>>,
 }
 
-/// Changes to a cluster: `None` leaves a field as it is.
+/// Changes to a cluster: `None` leaves a field as it is. (A schedule changes with its next
+/// scan time: [`Store::set_schedule`].)
 #[derive(Clone, Debug, Default)]
 pub struct ClusterChanges {
     pub name: Option<String>,
     pub server: Option<String>,
     pub context: Option<String>,
-    pub schedule: Option<String>,
     pub credentials: Option<Vec<u8>>,
 }
 
@@ -123,8 +125,8 @@ impl Store {
         let now = now_millis();
         on_pool!(self, |pool| {
             sqlx::query_scalar::<_, i64>(
-                "INSERT INTO clusters (team_id, name, kind, server, context, schedule, credentials, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                "INSERT INTO clusters (team_id, name, kind, server, context, schedule, next_scan_at, credentials, \
+                 created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
             )
             .bind(cluster.team_id)
             .bind(&cluster.name)
@@ -132,6 +134,7 @@ impl Store {
             .bind(&cluster.server)
             .bind(&cluster.context)
             .bind(&cluster.schedule)
+            .bind(cluster.next_scan_at)
             .bind(&cluster.credentials)
             .bind(now)
             .fetch_one(pool)
@@ -159,13 +162,11 @@ impl Store {
         on_pool!(self, |pool| {
             sqlx::query(
                 "UPDATE clusters SET name = COALESCE($1, name), server = COALESCE($2, server), \
-                 context = COALESCE($3, context), schedule = COALESCE($4, schedule), \
-                 credentials = COALESCE($5, credentials) WHERE id = $6",
+                 context = COALESCE($3, context), credentials = COALESCE($4, credentials) WHERE id = $5",
             )
             .bind(&changes.name)
             .bind(&changes.server)
             .bind(&changes.context)
-            .bind(&changes.schedule)
             .bind(&changes.credentials)
             .bind(cluster_id)
             .execute(pool)

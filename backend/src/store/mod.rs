@@ -9,12 +9,14 @@
 //!
 //! Submodules group the queries by what they are about: [`accounts`] (users, teams,
 //! tokens, sessions), [`clusters`], [`scans`] (scans and the findings lifecycle),
-//! [`metrics`] (what `/metrics` reports).
+//! [`schedule`] (claiming due scans exactly once across replicas, heartbeats, interrupted
+//! scans and their retries), [`metrics`] (what `/metrics` reports).
 
 pub mod accounts;
 pub mod clusters;
 pub mod metrics;
 pub mod scans;
+pub mod schedule;
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -169,10 +171,14 @@ pub fn now_millis() -> i64 {
 /// migrates without its source tree.
 type EmbeddedMigrations = &'static [(i64, &'static str, &'static str)];
 
-const SQLITE_MIGRATIONS: EmbeddedMigrations =
-    &[(1, "initial", include_str!("../../../migrations/sqlite/0001_initial.sql"))];
-const POSTGRES_MIGRATIONS: EmbeddedMigrations =
-    &[(1, "initial", include_str!("../../../migrations/postgres/0001_initial.sql"))];
+const SQLITE_MIGRATIONS: EmbeddedMigrations = &[
+    (1, "initial", include_str!("../../../migrations/sqlite/0001_initial.sql")),
+    (2, "schedules", include_str!("../../../migrations/sqlite/0002_schedules.sql")),
+];
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = &[
+    (1, "initial", include_str!("../../../migrations/postgres/0001_initial.sql")),
+    (2, "schedules", include_str!("../../../migrations/postgres/0002_schedules.sql")),
+];
 
 /// The embedded migrations as sqlx's migrator reads them (it records versions and
 /// checksums in `_sqlx_migrations`, so a changed migration is refused, not re-run).

@@ -258,35 +258,6 @@ macro_rules! scan_from_row {
 }
 
 impl Store {
-    /// Queues a scan of the cluster; `source` says what started it (`snapshot`,
-    /// `schedule`, `manual`).
-    pub async fn create_scan(&self, cluster_id: i64, source: &str) -> Result<i64, sqlx::Error> {
-        let now = now_millis();
-        on_pool!(self, |pool| {
-            sqlx::query_scalar::<_, i64>(
-                "INSERT INTO scans (cluster_id, status, source, queued_at) VALUES ($1, 'queued', $2, $3) RETURNING id",
-            )
-            .bind(cluster_id)
-            .bind(source)
-            .bind(now)
-            .fetch_one(pool)
-            .await
-        })
-    }
-
-    /// Marks a queued scan running.
-    pub async fn start_scan(&self, scan_id: i64) -> Result<(), sqlx::Error> {
-        let now = now_millis();
-        on_pool!(self, |pool| {
-            sqlx::query("UPDATE scans SET status = 'running', started_at = $1 WHERE id = $2")
-                .bind(now)
-                .bind(scan_id)
-                .execute(pool)
-                .await
-                .map(drop)
-        })
-    }
-
     /// Ends a scan that produced no results, with a message saying what to check.
     pub async fn fail_scan(&self, scan_id: i64, message: &str) -> Result<(), sqlx::Error> {
         let now = now_millis();
@@ -298,22 +269,6 @@ impl Store {
                 .execute(pool)
                 .await
                 .map(drop)
-        })
-    }
-
-    /// Marks scans left queued or running by a process that stopped as interrupted.
-    /// Only for a store one process owns (SQLite): with PostgreSQL other replicas may be
-    /// running those scans.
-    pub async fn interrupt_unfinished_scans(&self) -> Result<u64, sqlx::Error> {
-        let now = now_millis();
-        on_pool!(self, |pool| {
-            sqlx::query(
-                "UPDATE scans SET status = 'interrupted', finished_at = $1 WHERE status IN ('queued', 'running')",
-            )
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected())
         })
     }
 

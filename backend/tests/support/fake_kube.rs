@@ -2,8 +2,8 @@
 //! shapes (lists with `metadata.continue`, `Status` errors, `PartialObjectMetadataList` for
 //! metadata-only requests, `/version`, the discovery document of Gatekeeper's constraints),
 //! and the misbehaviour a scan must survive: a forbidden kind, a slow kind, a kind that
-//! fails with 503 a few times before answering. It records every request it is sent and
-//! stops when dropped.
+//! fails with 503 a few times before answering, a kind held until the test releases it. It
+//! records every request it is sent and stops when dropped.
 
 #![allow(dead_code)] // Each test binary uses the part it needs.
 
@@ -18,7 +18,7 @@ use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use serde_json::{json, Value};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 /// The token the fake server accepts.
 pub const TOKEN: &str = "fake-token-0123456789";
@@ -35,6 +35,8 @@ pub struct FakeCluster {
     pub forbidden: HashSet<String>,
     /// Collections that wait this long before answering.
     pub slow: HashMap<String, Duration>,
+    /// Collections that answer only once [`FakeKube::release`] is called.
+    pub held: HashSet<String>,
     /// Collections that answer 503 this many times before answering normally.
     pub failing: HashMap<String, u32>,
     /// Collections whose continue tokens expire (410 Gone) this many times.
@@ -66,6 +68,11 @@ impl FakeCluster {
 
     pub fn slow(mut self, path: &str, delay: Duration) -> Self {
         self.slow.insert(path.into(), delay);
+        self
+    }
+
+    pub fn held(mut self, path: &str) -> Self {
+        self.held.insert(path.into());
         self
     }
 
@@ -127,6 +134,8 @@ struct Shared {
     /// List requests being answered now, and the most there ever were at once.
     in_flight: AtomicUsize,
     most_in_flight: AtomicUsize,
+    /// Whether held collections answer now.
+    released: watch::Sender<bool>,
 }
 
 /// Counts a list request as in flight until dropped.
@@ -199,6 +208,11 @@ impl FakeKube {
         self.shared.most_in_flight.load(Ordering::SeqCst)
     }
 
+    /// Lets requests to held collections answer, those waiting and those to come.
+    pub fn release(&self) {
+        self.shared.released.send_replace(true);
+    }
+
     /// The requests for one collection.
     pub fn requests_to(&self, path: &str) -> Vec<Recorded> {
         self.requests().into_iter().filter(|request| request.path == path).collect()
@@ -221,6 +235,7 @@ fn app(cluster: FakeCluster) -> (Arc<Shared>, Router) {
         requests: Mutex::new(Vec::new()),
         in_flight: AtomicUsize::new(0),
         most_in_flight: AtomicUsize::new(0),
+        released: watch::Sender::new(false),
     });
     (shared.clone(), Router::new().fallback(answer).with_state(shared))
 }
@@ -347,6 +362,9 @@ async fn answer(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap)
     }
     if let Some(delay) = cluster.slow.get(&path) {
         tokio::time::sleep(*delay).await;
+    }
+    if cluster.held.contains(&path) {
+        let _ = shared.released.subscribe().wait_for(|released| *released).await;
     }
     {
         let mut failures_left = shared.failures_left.lock().unwrap();
