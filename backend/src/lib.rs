@@ -1,9 +1,11 @@
 //! The server half of the `rampart` crate, as a library so the binary and the black-box
 //! tests (`tests/`) build the same application: [`startup`] assembles it from
 //! [`startup::Settings`]; [`http`] is the API, one module per resource; [`store`] is the
-//! database (SQLite or PostgreSQL); [`scan_runner`] runs scans off the request path.
+//! database (SQLite or PostgreSQL); [`scan_runner`] runs scans off the request path;
+//! [`mail`] queues and sends email summaries.
 
 pub mod http;
+pub mod mail;
 pub mod scan_runner;
 pub mod scanner;
 pub mod secrets;

@@ -1,9 +1,11 @@
 //! Builds the server: settings in, a bound listener and a router out. `rampart serve` and
-//! the black-box tests build it the same way (tests on port 0 with a fresh database).
+//! the black-box tests build it the same way (tests on port 0 with a fresh database). The
+//! mailer ([`crate::mail`]) runs beside the HTTP server.
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use axum::http::{header, HeaderValue};
 use axum::Router;
@@ -14,6 +16,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::http::{self, clusters::SNAPSHOT_LIMIT, AppState};
+use crate::mail::{Mail, MailError, MailSettings, Mailer};
 use crate::secrets::{KeyError, SecretBox};
 use crate::store::accounts::random_hex;
 use crate::store::{redact_url, OpenError, Store};
@@ -74,6 +77,8 @@ pub enum StartupError {
     WebRoot(PathBuf),
     #[error(transparent)]
     Key(#[from] KeyError),
+    #[error(transparent)]
+    Mail(#[from] MailError),
 }
 
 /// A server ready to run: its database open and migrated, its address bound.
@@ -83,10 +88,17 @@ pub struct Application {
     store: Store,
     router: Router,
     setup_token: Option<String>,
+    mailer: Mailer,
 }
 
 impl Application {
+    /// The server with the default mail settings: no SMTP server, so emails stay in the
+    /// outbox.
     pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
+        Application::build_with_mail(settings, &MailSettings::default()).await
+    }
+
+    pub async fn build_with_mail(settings: &Settings, mail: &MailSettings) -> Result<Application, StartupError> {
         if let Some(web_root) = &settings.web_root {
             if !web_root.is_dir() {
                 return Err(StartupError::WebRoot(web_root.clone()));
@@ -113,8 +125,11 @@ impl Application {
             .map_err(|source| StartupError::Listen { address: settings.listen, source })?;
         let address =
             listener.local_addr().map_err(|source| StartupError::Listen { address: settings.listen, source })?;
-        let router = router(AppState::new(store.clone(), setup_token.clone(), secrets), settings.web_root.as_deref());
-        Ok(Application { listener, address, store, router, setup_token })
+        let mail_context = Arc::new(Mail::new(mail, &secrets, address)?);
+        let mailer = Mailer::new(store.clone(), mail_context.clone(), mail)?;
+        let state = AppState::new(store.clone(), setup_token.clone(), secrets).with_mail(mail_context);
+        let router = router(state, settings.web_root.as_deref());
+        Ok(Application { listener, address, store, router, setup_token, mailer })
     }
 
     /// The address actually bound (the port chosen when asked for port 0).
@@ -132,9 +147,17 @@ impl Application {
         self.setup_token.as_deref()
     }
 
+    /// The mailer, as the server runs it (tests drive rounds of it themselves).
+    pub fn mailer(&self) -> &Mailer {
+        &self.mailer
+    }
+
     /// Serves until `shutdown` completes, then lets requests in flight finish.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await?;
+        let mailer = self.mailer.spawn();
+        let served = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
+        mailer.stop().await;
+        served?;
         self.store.close().await;
         Ok(())
     }
@@ -149,6 +172,7 @@ pub fn router(state: AppState, web_root: Option<&Path>) -> Router {
     let mut router = Router::new()
         .merge(http::health::router())
         .merge(http::metrics::router())
+        .merge(http::subscriptions::unsubscribe_router())
         .nest("/api/v1", api)
         .fallback(not_found);
     if let Some(web_root) = web_root {

@@ -6,8 +6,10 @@ pub mod clusters;
 pub mod findings;
 pub mod health;
 pub mod metrics;
+pub mod outbox;
 pub mod scans;
 pub mod sessions;
+pub mod subscriptions;
 pub mod teams;
 pub mod tokens;
 pub mod users;
@@ -33,6 +35,8 @@ pub struct AppState {
     pub setup_token: std::sync::Arc<std::sync::Mutex<Option<String>>>,
     /// Seals and opens cluster credentials.
     pub secrets: crate::secrets::SecretBox,
+    /// Links and signatures of emails (digests queued on request, unsubscribe links).
+    pub mail: std::sync::Arc<crate::mail::Mail>,
 }
 
 impl AppState {
@@ -41,8 +45,15 @@ impl AppState {
             store,
             login_limiter: Default::default(),
             setup_token: std::sync::Arc::new(setup_token.into()),
+            mail: std::sync::Arc::new(crate::mail::Mail::fallback(&secrets)),
             secrets,
         }
+    }
+
+    /// The state with the server's own mail settings (links to its public URL).
+    pub fn with_mail(mut self, mail: std::sync::Arc<crate::mail::Mail>) -> AppState {
+        self.mail = mail;
+        self
     }
 }
 
@@ -56,6 +67,8 @@ pub fn api_router() -> Router<AppState> {
         .merge(clusters::router())
         .merge(scans::router())
         .merge(findings::router())
+        .merge(subscriptions::router())
+        .merge(outbox::router())
 }
 
 /// The one error type of the API. Client errors carry a message for the user; server
