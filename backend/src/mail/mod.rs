@@ -255,74 +255,91 @@ impl Mailer {
     }
 
     /// Queues the digests whose latest period has ended by `now` and was not queued yet
-    /// (and ended after the subscription was made). How many were queued here.
-    pub async fn queue_due_digests(&self, now: i64) -> Result<usize, QueueError> {
+    /// (and ended after the subscription was made). How many were queued here. A
+    /// subscription whose digest cannot be made is logged and skipped (tried again next
+    /// round); the others go on.
+    pub async fn queue_due_digests(&self, now: i64) -> Result<usize, sqlx::Error> {
         let mut queued = 0;
         for subscription in self.store.all_subscriptions().await? {
-            let Some(period) =
-                period::latest_period(subscription.frequency, subscription.hour, subscription.weekday, now)
-            else {
-                continue;
-            };
-            if subscription.last_period.as_deref() == Some(period.key.as_str()) || period.end < subscription.created_at
-            {
-                continue;
-            }
-            let dedup_key = format!("digest:{}:{}", subscription.id, period.key);
-            let id =
-                queue_digest(&self.store, &self.mail, &subscription, &period, "digest", dedup_key, Some(&period.key))
-                    .await?;
-            if let Some(id) = id {
-                tracing::info!(subscription = subscription.id, email = id, period = %period.key, "digest queued");
-                queued += 1;
+            match self.queue_digest_if_due(&subscription, now).await {
+                Ok(true) => queued += 1,
+                Ok(false) => {}
+                Err(error) => tracing::error!(subscription = subscription.id, error = %error_chain(&error),
+                    "the digest could not be queued; trying again next round"),
             }
         }
         Ok(queued)
     }
 
+    async fn queue_digest_if_due(&self, subscription: &Subscription, now: i64) -> Result<bool, QueueError> {
+        let Some(period) = period::latest_period(subscription.frequency, subscription.hour, subscription.weekday, now)
+        else {
+            return Ok(false);
+        };
+        if subscription.last_period.as_deref() == Some(period.key.as_str()) || period.end < subscription.created_at {
+            return Ok(false);
+        }
+        let dedup_key = format!("digest:{}:{}", subscription.id, period.key);
+        let id = queue_digest(&self.store, &self.mail, subscription, &period, "digest", dedup_key, Some(&period.key))
+            .await?;
+        if let Some(id) = id {
+            tracing::info!(subscription = subscription.id, email = id, period = %period.key, "digest queued");
+        }
+        Ok(id.is_some())
+    }
+
     /// Queues an alert for each scan, finished since an alert subscription last looked,
-    /// that opened critical findings in a cluster it covers. A scan still queued or running
-    /// stops the look for that subscription: it is looked at once it ends. How many were
-    /// queued here.
-    pub async fn queue_alerts(&self) -> Result<usize, QueueError> {
+    /// that opened critical findings in a cluster it covers. How many were queued here;
+    /// a subscription that fails is logged and looked at again next round.
+    pub async fn queue_alerts(&self) -> Result<usize, sqlx::Error> {
         let mut queued = 0;
         for subscription in self.store.all_subscriptions().await? {
             if subscription.frequency != Frequency::Immediate {
                 continue;
             }
-            let clusters = self.store.covered_clusters(&subscription).await?;
-            let cluster_ids: Vec<i64> = clusters.iter().map(|cluster| cluster.id).collect();
-            for (scan_id, cluster_id, status) in self.store.scans_after(&cluster_ids, subscription.last_scan_id).await?
-            {
-                if matches!(status.as_str(), "queued" | "running") {
-                    break;
+            match self.queue_alerts_of(&subscription).await {
+                Ok(count) => queued += count,
+                Err(error) => tracing::error!(subscription = subscription.id, error = %error_chain(&error),
+                    "alerts could not be queued; trying again next round"),
+            }
+        }
+        Ok(queued)
+    }
+
+    /// A scan still queued or running stops the look: it is looked at once it ends.
+    async fn queue_alerts_of(&self, subscription: &Subscription) -> Result<usize, QueueError> {
+        let mut queued = 0;
+        let clusters = self.store.covered_clusters(subscription).await?;
+        let cluster_ids: Vec<i64> = clusters.iter().map(|cluster| cluster.id).collect();
+        for (scan_id, cluster_id, status) in self.store.scans_after(&cluster_ids, subscription.last_scan_id).await? {
+            if matches!(status.as_str(), "queued" | "running") {
+                break;
+            }
+            let cluster = clusters.iter().find(|cluster| cluster.id == cluster_id);
+            let alert = match cluster {
+                Some(cluster) if matches!(status.as_str(), "succeeded" | "partial") => {
+                    compose::alert_view(&self.store, &self.mail, subscription, cluster, scan_id).await?
                 }
-                let cluster = clusters.iter().find(|cluster| cluster.id == cluster_id);
-                let alert = match cluster {
-                    Some(cluster) if matches!(status.as_str(), "succeeded" | "partial") => {
-                        compose::alert_view(&self.store, &self.mail, &subscription, cluster, scan_id).await?
-                    }
-                    _ => None,
-                };
-                let Some(alert) = alert else {
-                    self.store.advance_last_scan(subscription.id, scan_id).await?;
-                    continue;
-                };
-                let rendered = compose::render_alert(&alert)?;
-                let email = NewEmail {
-                    subscription_id: Some(subscription.id),
-                    kind: "immediate",
-                    dedup_key: format!("immediate:{}:{scan_id}", subscription.id),
-                    recipient: subscription.email.clone(),
-                    subject: rendered.subject,
-                    html: rendered.html,
-                    text: rendered.text,
-                    unsubscribe_url: Some(alert.unsubscribe_url),
-                };
-                if let Some(id) = self.store.queue_email(&email, None, Some(scan_id)).await? {
-                    tracing::info!(subscription = subscription.id, scan = scan_id, email = id, "alert queued");
-                    queued += 1;
-                }
+                _ => None,
+            };
+            let Some(alert) = alert else {
+                self.store.advance_last_scan(subscription.id, scan_id).await?;
+                continue;
+            };
+            let rendered = compose::render_alert(&alert)?;
+            let email = NewEmail {
+                subscription_id: Some(subscription.id),
+                kind: "immediate",
+                dedup_key: format!("immediate:{}:{scan_id}", subscription.id),
+                recipient: subscription.email.clone(),
+                subject: rendered.subject,
+                html: rendered.html,
+                text: rendered.text,
+                unsubscribe_url: Some(alert.unsubscribe_url),
+            };
+            if let Some(id) = self.store.queue_email(&email, None, Some(scan_id)).await? {
+                tracing::info!(subscription = subscription.id, scan = scan_id, email = id, "alert queued");
+                queued += 1;
             }
         }
         Ok(queued)
