@@ -82,6 +82,25 @@ pub struct ServeArgs {
     /// Scans this server runs at once; more wait, queued.
     #[arg(long, env = "RAMPART_MAX_CONCURRENT_SCANS", value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
     pub max_concurrent_scans: u16,
+    /// The SMTP server email summaries go through: smtp://HOST:PORT (plain),
+    /// smtp://HOST:587?tls=required (STARTTLS), smtps://HOST:465 (TLS), with USER:PASSWORD@
+    /// before the host to log in. Without it emails stay in the outbox (GET /api/v1/outbox).
+    #[arg(long, env = "RAMPART_SMTP_URL", value_name = "URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// Where people reach the server, for the links in emails [default: http:// and the
+    /// listening address].
+    #[arg(long, env = "RAMPART_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+
+    /// The sender of emails: an address, or 'Name <address>'.
+    #[arg(long, env = "RAMPART_MAIL_FROM", value_name = "ADDRESS", default_value = rampart::mail::DEFAULT_FROM)]
+    pub mail_from: String,
+
+    /// Seconds between the mailer's rounds (due digests, new alerts, sending).
+    #[arg(long, env = "RAMPART_MAIL_INTERVAL", value_name = "SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub mail_interval: u64,
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,9 +3,11 @@
 //! [`startup::Settings`]; [`http`] is the API, one module per resource; [`store`] is the
 //! database (SQLite or PostgreSQL); [`scan_runner`] runs scans off the request path;
 //! [`scheduler`] starts scans when clusters' schedules ([`cron`]) say they are due.
+//! [`mail`] queues and sends email summaries.
 
 pub mod cron;
 pub mod http;
+pub mod mail;
 pub mod scan_runner;
 pub mod scanner;
 pub mod scheduler;

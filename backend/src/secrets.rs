@@ -5,11 +5,15 @@
 //! created on first start with mode 0600. Each sealed value is a random 96-bit nonce
 //! followed by the ciphertext and its tag; the cluster's id is bound in as associated
 //! data, so a sealed value copied onto another cluster's row does not open.
+//!
+//! Other secrets the server needs (the key that signs unsubscribe links) are derived from
+//! the same key, one per purpose ([`SecretBox::derive_key`]): one key to back up.
 
 use std::path::{Path, PathBuf};
 
 use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
+use hmac::{Hmac, Mac};
 
 const NONCE_LEN: usize = 12;
 
@@ -17,6 +21,8 @@ const NONCE_LEN: usize = 12;
 #[derive(Clone)]
 pub struct SecretBox {
     cipher: Aes256Gcm,
+    /// The key itself, from which purpose keys are derived.
+    key: [u8; 32],
 }
 
 impl std::fmt::Debug for SecretBox {
@@ -59,7 +65,16 @@ fn parse_hex_key(text: &str) -> Option<[u8; 32]> {
 
 impl SecretBox {
     pub fn from_key(key: &[u8; 32]) -> SecretBox {
-        SecretBox { cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key)) }
+        SecretBox { cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key)), key: *key }
+    }
+
+    /// A key for one purpose (`unsubscribe-links`), derived from this one with
+    /// HMAC-SHA256: knowing it reveals neither this key nor another purpose's key.
+    pub fn derive_key(&self, purpose: &str) -> [u8; 32] {
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes a key of any length");
+        mac.update(b"rampart key for: ");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
     }
 
     /// The key given in hex, else the one in the key file, created when missing.
@@ -137,6 +152,16 @@ mod tests {
         assert!(secret_box.open(&sealed, "cluster:2").is_err());
         assert!(SecretBox::from_key(&[8; 32]).open(&sealed, "cluster:1").is_err());
         assert_ne!(sealed, secret_box.seal(b"token-123", "cluster:1"), "a fresh nonce each time");
+    }
+
+    #[test]
+    fn derived_keys_differ_by_purpose_and_by_key() {
+        let secret_box = SecretBox::from_key(&[7; 32]);
+        let links = secret_box.derive_key("unsubscribe-links");
+        assert_eq!(links, secret_box.derive_key("unsubscribe-links"));
+        assert_ne!(links, secret_box.derive_key("another purpose"));
+        assert_ne!(links, SecretBox::from_key(&[8; 32]).derive_key("unsubscribe-links"));
+        assert_ne!(links, [7; 32]);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use std::io::BufRead;
 
+use rampart::mail::MailSettings;
 use rampart::scheduler::SchedulerSettings;
 use rampart::startup::{Application, Settings};
 use rampart::store::accounts::Role;
@@ -40,8 +41,15 @@ pub fn serve(args: &ServeArgs) -> u8 {
             max_concurrent_scans: usize::from(args.max_concurrent_scans),
         },
     };
+    let mail = MailSettings {
+        smtp_url: args.smtp_url.clone().filter(|url| !url.trim().is_empty()),
+        from: args.mail_from.clone(),
+        public_url: args.public_url.clone().filter(|url| !url.trim().is_empty()),
+        interval: std::time::Duration::from_secs(args.mail_interval),
+        ..MailSettings::default()
+    };
     runtime().block_on(async {
-        let app = match Application::build(&settings).await {
+        let app = match Application::build_with_mail(&settings, &mail).await {
             Ok(app) => app,
             Err(error) => {
                 eprintln!("error: {}", chain(&error));
@@ -55,6 +63,13 @@ pub fn serve(args: &ServeArgs) -> u8 {
             "rampart serve: listening on http://{}",
             app.address()
         );
+        if mail.smtp_url.is_some() && mail.public_url.is_none() && app.address().ip().is_unspecified() {
+            tracing::warn!(
+                "links in emails point at http://{}, which people cannot open: set RAMPART_PUBLIC_URL to the \
+                 address they use, such as https://rampart.example.com",
+                app.address()
+            );
+        }
         if let Some(token) = app.setup_token() {
             // Printed, not logged as a field: it is a one-time secret for whoever runs
             // the server, and goes to the terminal only.

@@ -1,9 +1,11 @@
 //! Builds the server: settings in, a bound listener and a router out. `rampart serve` and
-//! the black-box tests build it the same way (tests on port 0 with a fresh database).
+//! the black-box tests build it the same way (tests on port 0 with a fresh database). The
+//! mailer ([`crate::mail`]) runs beside the HTTP server.
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use axum::http::{header, HeaderValue};
 use axum::Router;
@@ -14,6 +16,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::http::{self, clusters::SNAPSHOT_LIMIT, AppState};
+use crate::mail::{Mail, MailError, MailSettings, Mailer};
 use crate::scan_runner::ScanRunner;
 use crate::scheduler::{Scheduler, SchedulerSettings};
 use crate::secrets::{KeyError, SecretBox};
@@ -83,6 +86,8 @@ pub enum StartupError {
     Key(#[from] KeyError),
     #[error("{0}")]
     Scheduler(String),
+    #[error(transparent)]
+    Mail(#[from] MailError),
 }
 
 /// A server ready to run: its database open and migrated, its address bound.
@@ -93,10 +98,17 @@ pub struct Application {
     router: Router,
     setup_token: Option<String>,
     scheduler: Scheduler,
+    mailer: Mailer,
 }
 
 impl Application {
+    /// The server with the default mail settings: no SMTP server, so emails stay in the
+    /// outbox.
     pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
+        Application::build_with_mail(settings, &MailSettings::default()).await
+    }
+
+    pub async fn build_with_mail(settings: &Settings, mail: &MailSettings) -> Result<Application, StartupError> {
         if let Some(web_root) = &settings.web_root {
             if !web_root.is_dir() {
                 return Err(StartupError::WebRoot(web_root.clone()));
@@ -136,9 +148,11 @@ impl Application {
         let address =
             listener.local_addr().map_err(|source| StartupError::Listen { address: settings.listen, source })?;
         let scheduler = Scheduler::new(store.clone(), runner.clone(), settings.scheduler);
-        let state = AppState::new(store.clone(), setup_token.clone(), secrets, runner);
+        let mail_context = Arc::new(Mail::new(mail, &secrets, address)?);
+        let mailer = Mailer::new(store.clone(), mail_context.clone(), mail)?;
+        let state = AppState::new(store.clone(), setup_token.clone(), secrets, runner).with_mail(mail_context);
         let router = router(state, settings.web_root.as_deref());
-        Ok(Application { listener, address, store, router, setup_token, scheduler })
+        Ok(Application { listener, address, store, router, setup_token, scheduler, mailer })
     }
 
     /// The address actually bound (the port chosen when asked for port 0).
@@ -161,13 +175,20 @@ impl Application {
         self.scheduler.rounds()
     }
 
-    /// Serves, with the scheduler running beside, until `shutdown` completes; then lets
-    /// requests in flight finish, stops the scheduler and hands this process's unfinished
-    /// scans back for a retry.
+    /// The mailer, as the server runs it (tests drive rounds of it themselves).
+    pub fn mailer(&self) -> &Mailer {
+        &self.mailer
+    }
+
+    /// Serves, with the scheduler and the mailer running beside, until `shutdown`
+    /// completes; then lets requests in flight finish, stops the mailer and the scheduler,
+    /// and hands this process's unfinished scans back for a retry.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let scheduler = tokio::spawn(self.scheduler.run(stopped));
+        let mailer = self.mailer.spawn();
         let served = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
+        mailer.stop().await;
         let _ = stop.send(true);
         let _ = scheduler.await;
         self.store.close().await;
@@ -186,6 +207,7 @@ pub fn router(state: AppState, web_root: Option<&Path>) -> Router {
         .merge(http::metrics::router())
         .merge(http::setup_page::router())
         .merge(http::openapi::router())
+        .merge(http::subscriptions::unsubscribe_router())
         .nest("/api/v1", api)
         .fallback(not_found);
     if let Some(web_root) = web_root {

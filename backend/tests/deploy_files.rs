@@ -42,6 +42,7 @@ fn compose_wires_postgres_mail_and_the_server() {
         "the server's database URL names the postgres service and its credentials"
     );
     assert_eq!(environment(rampart, "RAMPART_SMTP_URL"), "smtp://mailpit:1025");
+    assert_eq!(environment(rampart, "RAMPART_PUBLIC_URL"), "http://localhost:8080", "email links reach the port");
     assert_eq!(environment(rampart, "RAMPART_LISTEN"), "0.0.0.0:8080");
     let ports: Vec<&str> = rampart.field("ports").items().iter().filter_map(Node::as_str).collect();
     assert_eq!(ports, ["8080:8080"]);

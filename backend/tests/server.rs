@@ -1,24 +1,21 @@
 //! Black-box tests of `rampart serve`: the real application on 127.0.0.1 port 0, against a
-//! fresh SQLite file and a fresh PostgreSQL database (created for the test, dropped after:
-//! `support/databases.rs`), driven over real HTTP. Every scenario runs on both backends:
-//! one store, one behaviour.
+//! fresh SQLite file and a fresh PostgreSQL database (created for the test, dropped after),
+//! driven over real HTTP (`support/app.rs`). Every scenario runs on both backends: one
+//! store, one behaviour.
 //!
 //! Expected findings are worked out by the engine itself over the same snapshots, so the
 //! assertions are about the lifecycle (new, still open, resolved), not about rule details.
 
-#[path = "support/databases.rs"]
 #[macro_use]
-mod databases;
+#[path = "support/app.rs"]
+mod app;
 #[path = "support/fake_kube.rs"]
 mod fake_kube;
 
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
 
-use databases::{Backend, TestDatabase};
-use rampart::startup::{Application, Settings};
+use app::{spawn_app, Backend, TestApp, TestDatabase};
 use rampart::store::accounts::Role;
-use rampart::store::Store;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -94,109 +91,7 @@ items:
       image: busybox:latest
 ";
 
-/// A running server with its own database, removed when the value is dropped.
-struct TestApp {
-    base: String,
-    client: reqwest::Client,
-    store: Store,
-    setup_token: Option<String>,
-    database: TestDatabase,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-async fn spawn_app(backend: Backend) -> TestApp {
-    rampart::telemetry::init_for_tests();
-    let database = TestDatabase::create(backend).await;
-    let key_directory = std::env::temp_dir().join(format!("rampart-test-key-{}", databases::random_suffix()));
-    let settings = Settings {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        database_url: database.url(),
-        web_root: None,
-        secret_key: None,
-        key_file: key_directory.join("secret.key"),
-        scheduler: Default::default(),
-    };
-    let app = Application::build(&settings).await.expect("the application starts");
-    assert!(key_directory.join("secret.key").exists(), "the key file is created at start");
-    let _ = std::fs::remove_dir_all(&key_directory);
-    let base = format!("http://{}", app.address());
-    let store = app.store().clone();
-    let setup_token = app.setup_token().map(str::to_string);
-    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run_until(async move {
-        let _ = stopped.await;
-    }));
-    TestApp { base, client: reqwest::Client::new(), store, setup_token, database, shutdown: Some(shutdown) }
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-    }
-}
-
 impl TestApp {
-    /// A user in a team with a role, and a token for them.
-    async fn user(&self, email: &str, team: &str, role: Role) -> String {
-        let user_id = self.store.create_user(email, None, false).await.unwrap();
-        let team_id = self.store.ensure_team(team).await.unwrap();
-        self.store.set_membership(team_id, user_id, role).await.unwrap();
-        self.store.create_token(user_id, "test").await.unwrap().1
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
-        let response = self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap();
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn post(&self, token: &str, path: &str, body: &Value) -> (StatusCode, Value) {
-        let response = self.client.post(self.url(path)).bearer_auth(token).json(body).send().await.unwrap();
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn upload(&self, token: &str, cluster: i64, snapshot: &str) -> (StatusCode, Value) {
-        let response = self
-            .client
-            .post(self.url(&format!("/api/v1/clusters/{cluster}/snapshots")))
-            .bearer_auth(token)
-            .header("content-type", "application/yaml")
-            .body(snapshot.to_string())
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    /// Uploads a snapshot and waits for its scan to finish.
-    async fn scan_snapshot(&self, token: &str, cluster: i64, snapshot: &str) -> Value {
-        let (status, body) = self.upload(token, cluster, snapshot).await;
-        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
-        self.wait_for_scan(token, body["id"].as_i64().expect("the scan's id")).await
-    }
-
-    /// Polls a scan until it is neither queued nor running.
-    async fn wait_for_scan(&self, token: &str, scan: i64) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let (status, body) = self.get(token, &format!("/api/v1/scans/{scan}")).await;
-            assert_eq!(status, StatusCode::OK, "{body}");
-            if !matches!(body["status"].as_str(), Some("queued" | "running")) {
-                return body;
-            }
-            assert!(Instant::now() < deadline, "scan {scan} did not finish: {body}");
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-    }
-
     /// Every finding of the cluster, page by page.
     async fn all_findings(&self, token: &str, cluster: i64, query: &str) -> Vec<Value> {
         let mut items = Vec::new();
@@ -222,11 +117,7 @@ impl TestApp {
 /// What the engine finds in a snapshot: (rule, kind, namespace, name, path), exempted
 /// findings left out.
 fn expected_findings(snapshot: &str) -> BTreeSet<(String, String, String, String, String)> {
-    let report = rampart_core::check(
-        &[rampart_core::Source::new("snapshot", snapshot)],
-        &rampart::scan_runner::cluster_options(),
-    );
-    report
+    app::check_snapshot(snapshot)
         .findings
         .iter()
         .filter(|finding| !finding.exempted)

@@ -7,9 +7,11 @@ pub mod findings;
 pub mod health;
 pub mod metrics;
 pub mod openapi;
+pub mod outbox;
 pub mod scans;
 pub mod sessions;
 pub mod setup_page;
+pub mod subscriptions;
 pub mod teams;
 pub mod tokens;
 pub mod users;
@@ -37,6 +39,8 @@ pub struct AppState {
     pub secrets: crate::secrets::SecretBox,
     /// Runs the scans this process starts ("scan now", snapshot uploads, the scheduler's).
     pub scans: crate::scan_runner::ScanRunner,
+    /// Links and signatures of emails (digests queued on request, unsubscribe links).
+    pub mail: std::sync::Arc<crate::mail::Mail>,
 }
 
 impl AppState {
@@ -50,9 +54,16 @@ impl AppState {
             store,
             login_limiter: Default::default(),
             setup_token: std::sync::Arc::new(setup_token.into()),
+            mail: std::sync::Arc::new(crate::mail::Mail::fallback(&secrets)),
             secrets,
             scans,
         }
+    }
+
+    /// The state with the server's own mail settings (links to its public URL).
+    pub fn with_mail(mut self, mail: std::sync::Arc<crate::mail::Mail>) -> AppState {
+        self.mail = mail;
+        self
     }
 }
 
@@ -66,6 +77,8 @@ pub fn api_router() -> Router<AppState> {
         .merge(clusters::router())
         .merge(scans::router())
         .merge(findings::router())
+        .merge(subscriptions::router())
+        .merge(outbox::router())
 }
 
 /// The one error type of the API. Client errors carry a message for the user; server

@@ -192,6 +192,45 @@ pub const OPERATIONS: &[Operation] = &[
         query: PERIOD,
         ..op("get", "/clusters/{id}/trend", "findings", "One point per finished scan", None, (200, Some("Trend")))
     },
+    op("get", "/subscriptions", "email", "The user's email subscriptions", None, (200, Some("Subscriptions"))),
+    op(
+        "post",
+        "/subscriptions",
+        "email",
+        "Subscribe to digests of clusters or a team, or to alerts on new critical findings",
+        Some("NewSubscription"),
+        (201, Some("Subscription")),
+    ),
+    op("get", "/subscriptions/{id}", "email", "One of the user's subscriptions", None, (200, Some("Subscription"))),
+    op("delete", "/subscriptions/{id}", "email", "Unsubscribe", None, (204, None)),
+    op(
+        "post",
+        "/subscriptions/{id}/send",
+        "email",
+        "Queue that digest now (the \"send a test email\" button)",
+        None,
+        (202, Some("Queued")),
+    ),
+    Operation {
+        query: &[("status", "queued, sent or failed")],
+        ..op(
+            "get",
+            "/outbox",
+            "email",
+            "Emails queued, sent and failed, with attempts (global admins)",
+            None,
+            (200, Some("Outbox")),
+        )
+    },
+    op(
+        "get",
+        "/outbox/{id}",
+        "email",
+        "One email with its rendered HTML and text, for a preview (global admins)",
+        None,
+        (200, Some("Email")),
+    ),
+    op("post", "/outbox/{id}/retry", "email", "Send a failed email again (global admins)", None, (202, Some("Queued"))),
 ];
 
 fn reference(name: &str) -> Value {
@@ -345,6 +384,38 @@ pub fn schemas() -> Map<String, Value> {
         })) }),
         ),
     ];
+    let email = object(json!({
+        "id": integer(), "kind": string(), "subscription": nullable(integer()), "recipient": string(),
+        "subject": string(), "status": { "type": "string", "enum": ["queued", "sent", "failed"] },
+        "attempts": integer(), "next_attempt_at": nullable(time()), "last_error": nullable(string()),
+        "created_at": time(), "sent_at": nullable(time())
+    }));
+    let mut email_with_body = email.clone();
+    email_with_body["properties"]["html"] = string();
+    email_with_body["properties"]["text"] = string();
+    let frequency = json!({ "type": "string", "enum": ["daily", "weekly", "immediate"] });
+    let subscription = object(json!({
+        "id": integer(), "frequency": frequency, "hour": integer(), "weekday": string(),
+        "team": nullable(object(json!({ "id": integer(), "name": string() }))),
+        "clusters": { "type": "array", "items": object(json!({ "id": integer(), "name": string(), "team": string() })) },
+        "created_at": time()
+    }));
+    let mut entries = entries;
+    entries.extend([
+        ("Outbox", json!({ "type": "array", "items": email })),
+        ("Email", email_with_body),
+        ("Queued", object(json!({ "id": integer(), "status": string() }))),
+        ("Subscription", subscription.clone()),
+        ("Subscriptions", json!({ "type": "array", "items": subscription })),
+        (
+            "NewSubscription",
+            object(json!({
+                "clusters": { "type": "array", "items": integer() }, "team": { "anyOf": [integer(), string()] },
+                "frequency": frequency, "hour": { "type": "integer", "minimum": 0, "maximum": 23 },
+                "weekday": { "description": "monday … sunday, or 0 (Monday) … 6" }
+            })),
+        ),
+    ]);
     entries.into_iter().map(|(name, schema)| (name.to_string(), schema)).collect()
 }
 
@@ -444,6 +515,10 @@ mod tests {
             let source = std::fs::read_to_string(&path).unwrap().split_whitespace().collect::<Vec<_>>().join(" ");
             for call in source.split(".route(\"").skip(1) {
                 let (route, rest) = call.split_once('"').unwrap();
+                // The unsubscribe page, outside /api/v1 (no login: the link is signed).
+                if route == "/unsubscribe" {
+                    continue;
+                }
                 // The handlers up to the call's closing parenthesis.
                 let mut depth = 1;
                 let end = rest

@@ -10,10 +10,12 @@
 //! Submodules group the queries by what they are about: [`accounts`] (users, teams,
 //! tokens, sessions), [`clusters`], [`scans`] (scans and the findings lifecycle),
 //! [`schedule`] (claiming due scans exactly once across replicas, heartbeats, interrupted
-//! scans and their retries), [`metrics`] (what `/metrics` reports).
+//! scans and their retries), [`metrics`] (what `/metrics` reports), [`mail`]
+//! (subscriptions and the outbox).
 
 pub mod accounts;
 pub mod clusters;
+pub mod mail;
 pub mod metrics;
 pub mod scans;
 pub mod schedule;
@@ -174,10 +176,12 @@ type EmbeddedMigrations = &'static [(i64, &'static str, &'static str)];
 const SQLITE_MIGRATIONS: EmbeddedMigrations = &[
     (1, "initial", include_str!("../../../migrations/sqlite/0001_initial.sql")),
     (2, "schedules", include_str!("../../../migrations/sqlite/0002_schedules.sql")),
+    (4, "email", include_str!("../../../migrations/sqlite/0004_email.sql")),
 ];
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = &[
     (1, "initial", include_str!("../../../migrations/postgres/0001_initial.sql")),
     (2, "schedules", include_str!("../../../migrations/postgres/0002_schedules.sql")),
+    (4, "email", include_str!("../../../migrations/postgres/0004_email.sql")),
 ];
 
 /// The embedded migrations as sqlx's migrator reads them (it records versions and

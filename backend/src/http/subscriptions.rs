@@ -1,0 +1,246 @@
+//! `/subscriptions`: a user's own email subscriptions (a daily or weekly digest, or alerts
+//! on new critical findings, of a team's clusters or of chosen ones), "send it now", and
+//! `/unsubscribe`, the signed link every email carries, which works without a login.
+//!
+//! A subscription covers only what its owner may see: the clusters or team named must be
+//! theirs (another team's cluster is refused like one that does not exist), and what is
+//! sent is read again at sending time through their memberships.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{timestamp, ApiError, AppState, CurrentUser, JsonBody, Path};
+use crate::mail::queue_digest_now;
+use crate::store::mail::{Frequency, NewSubscription, Subscription};
+
+/// The hour (UTC) a digest goes out unless the subscription says otherwise.
+pub const DEFAULT_HOUR: i64 = 8;
+
+/// The most clusters one subscription lists (a whole team has no limit).
+const MAX_CLUSTERS: usize = 500;
+
+const WEEKDAYS: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/subscriptions", get(list_subscriptions).post(create_subscription))
+        .route("/subscriptions/{id}", get(get_subscription).delete(delete_subscription))
+        .route("/subscriptions/{id}/send", post(send_subscription))
+}
+
+/// `/unsubscribe`, outside `/api/v1`: a page for people, not JSON. POST is RFC 8058's
+/// one-click unsubscribe, which mail clients send on their own.
+pub fn unsubscribe_router() -> Router<AppState> {
+    Router::new().route("/unsubscribe", get(unsubscribe).post(unsubscribe))
+}
+
+/// The body of `POST /subscriptions`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubscriptionBody {
+    clusters: Option<Vec<i64>>,
+    /// A team id or name.
+    team: Option<Value>,
+    frequency: String,
+    hour: Option<i64>,
+    /// `monday` … `sunday`, or 0 (Monday) … 6.
+    weekday: Option<Value>,
+}
+
+async fn subscription_json(state: &AppState, subscription: &Subscription) -> Result<Value, ApiError> {
+    let clusters = state.store.covered_clusters(subscription).await?;
+    Ok(json!({
+        "id": subscription.id,
+        "frequency": subscription.frequency.as_str(),
+        "hour": subscription.hour,
+        "weekday": WEEKDAYS.get(subscription.weekday as usize).copied().unwrap_or("monday"),
+        "team": subscription.team.as_ref().map(|(id, name)| json!({ "id": id, "name": name })),
+        "clusters": clusters
+            .iter()
+            .map(|cluster| json!({ "id": cluster.id, "name": cluster.name, "team": cluster.team }))
+            .collect::<Vec<_>>(),
+        "created_at": timestamp(subscription.created_at),
+    }))
+}
+
+/// The user's own subscription, else 404.
+async fn own_subscription(state: &AppState, user: &CurrentUser, id: i64) -> Result<Subscription, ApiError> {
+    match state.store.subscription(id).await? {
+        Some(subscription) if subscription.user_id == user.user.id => Ok(subscription),
+        _ => Err(ApiError::NotFound),
+    }
+}
+
+fn parse_weekday(value: Option<&Value>) -> Result<i64, ApiError> {
+    let invalid = || ApiError::bad_request("weekday is monday … sunday (or 0 for Monday … 6 for Sunday)");
+    match value {
+        None => Ok(0),
+        Some(Value::Number(number)) => number.as_i64().filter(|day| (0..7).contains(day)).ok_or_else(invalid),
+        Some(Value::String(name)) => WEEKDAYS
+            .iter()
+            .position(|day| day.eq_ignore_ascii_case(name.trim()))
+            .map(|day| day as i64)
+            .ok_or_else(invalid),
+        Some(_) => Err(invalid()),
+    }
+}
+
+async fn list_subscriptions(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Value>, ApiError> {
+    let mut items = Vec::new();
+    for subscription in state.store.list_subscriptions(user.user.id).await? {
+        items.push(subscription_json(&state, &subscription).await?);
+    }
+    Ok(Json(Value::Array(items)))
+}
+
+async fn create_subscription(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    JsonBody(body): JsonBody<SubscriptionBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let frequency = Frequency::parse(&body.frequency).ok_or_else(|| {
+        ApiError::bad_request(format!("frequency must be daily, weekly or immediate; got '{}'", body.frequency))
+    })?;
+    let hour = body.hour.unwrap_or(DEFAULT_HOUR);
+    if !(0..=23).contains(&hour) {
+        return Err(ApiError::bad_request("hour is the hour of the day in UTC, 0 to 23"));
+    }
+    let weekday = parse_weekday(body.weekday.as_ref())?;
+    let (team_id, cluster_ids) = match (&body.team, &body.clusters) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::bad_request("give either \"team\" (all its clusters) or \"clusters\", not both"));
+        }
+        (None, None) => {
+            return Err(ApiError::bad_request(
+                "say what to cover: \"team\": a team id or name (all its clusters), or \"clusters\": [cluster ids]",
+            ));
+        }
+        (Some(team), None) => {
+            let memberships = state.store.memberships(user.user.id).await?;
+            let membership = memberships
+                .iter()
+                .find(|membership| match team {
+                    Value::Number(id) => id.as_i64() == Some(membership.team_id),
+                    Value::String(name) => *name == membership.team,
+                    _ => false,
+                })
+                .ok_or_else(|| ApiError::bad_request("no such team among yours: GET /api/v1/teams lists them"))?;
+            (Some(membership.team_id), Vec::new())
+        }
+        (None, Some(clusters)) => {
+            if clusters.is_empty() || clusters.len() > MAX_CLUSTERS {
+                return Err(ApiError::bad_request(format!(
+                    "\"clusters\" lists 1 to {MAX_CLUSTERS} cluster ids; for all of a team's clusters give \"team\""
+                )));
+            }
+            for cluster_id in clusters {
+                // Another team's cluster answers as one that does not exist.
+                if state.store.cluster_for_user(user.user.id, *cluster_id).await?.is_none() {
+                    return Err(ApiError::bad_request(format!(
+                        "no cluster {cluster_id} among yours: GET /api/v1/clusters lists them"
+                    )));
+                }
+            }
+            (None, clusters.clone())
+        }
+    };
+    let id = state
+        .store
+        .create_subscription(&NewSubscription { user_id: user.user.id, team_id, cluster_ids, frequency, hour, weekday })
+        .await?;
+    tracing::info!(user = user.user.id, subscription = id, frequency = frequency.as_str(), "subscription created");
+    let subscription = own_subscription(&state, &user, id).await?;
+    Ok((StatusCode::CREATED, Json(subscription_json(&state, &subscription).await?)))
+}
+
+async fn get_subscription(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    let subscription = own_subscription(&state, &user, id).await?;
+    Ok(Json(subscription_json(&state, &subscription).await?))
+}
+
+async fn delete_subscription(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    own_subscription(&state, &user, id).await?;
+    state.store.delete_subscription(id).await?;
+    tracing::info!(user = user.user.id, subscription = id, "subscription deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /subscriptions/{id}/send`: queues the subscription's digest now, covering the
+/// time up to now (a day, or a week for a weekly digest); 202 with the email's id. It is
+/// sent by the mailer's next round, or waits in the outbox when no SMTP server is set.
+async fn send_subscription(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let subscription = own_subscription(&state, &user, id).await?;
+    let email_id = queue_digest_now(&state.store, &state.mail, &subscription).await.map_err(ApiError::internal)?;
+    tracing::info!(user = user.user.id, subscription = id, email = email_id, "digest queued on request");
+    Ok((StatusCode::ACCEPTED, Json(json!({ "id": email_id, "status": "queued" }))))
+}
+
+#[derive(Template)]
+#[template(path = "unsubscribe.html")]
+struct UnsubscribePage<'a> {
+    title: &'a str,
+    message: &'a str,
+    settings_url: String,
+}
+
+fn page(state: &AppState, status: StatusCode, title: &str, message: &str) -> Result<Response, ApiError> {
+    let html = UnsubscribePage { title, message, settings_url: state.mail.settings_url() }
+        .render()
+        .map_err(ApiError::internal)?;
+    Ok((status, Html(html)).into_response())
+}
+
+/// `/unsubscribe?token=…`: removes the subscription the signed token names. A token that
+/// does not verify is a 400 page; one whose subscription is already gone says so.
+async fn unsubscribe(
+    State(state): State<AppState>,
+    query: Result<axum::extract::Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let token = query.ok().and_then(|axum::extract::Query(mut parameters)| parameters.remove("token"));
+    let Some(subscription_id) = token.as_deref().and_then(|token| state.mail.verify_unsubscribe(token)) else {
+        return page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            "This unsubscribe link is not valid",
+            "The link may have been cut or changed on its way. Open it again from the email, copying the whole \
+             link, or change your subscriptions in Rampart's settings.",
+        );
+    };
+    if state.store.delete_subscription(subscription_id).await? {
+        tracing::info!(subscription = subscription_id, "unsubscribed by link");
+        page(
+            &state,
+            StatusCode::OK,
+            "You are unsubscribed",
+            "You will get no more of these emails. Your other subscriptions, if any, are unchanged.",
+        )
+    } else {
+        page(
+            &state,
+            StatusCode::OK,
+            "You were already unsubscribed",
+            "This subscription no longer exists: no more of these emails will come.",
+        )
+    }
+}
