@@ -4,6 +4,7 @@
 //! database (SQLite or PostgreSQL); [`scan_runner`] runs scans off the request path.
 
 pub mod http;
+pub mod reports;
 pub mod scan_runner;
 pub mod scanner;
 pub mod secrets;

@@ -6,6 +6,7 @@ pub mod clusters;
 pub mod findings;
 pub mod health;
 pub mod metrics;
+pub mod reports;
 pub mod scans;
 pub mod sessions;
 pub mod setup_page;
@@ -57,6 +58,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(clusters::router())
         .merge(scans::router())
         .merge(findings::router())
+        .merge(reports::router())
 }
 
 /// The one error type of the API. Client errors carry a message for the user; server
@@ -264,6 +266,15 @@ pub fn counts_json(counts: &[i64; 5]) -> serde_json::Value {
         "medium": counts[2],
         "low": counts[3],
         "info": counts[4],
+    })
+}
+
+/// A finding's object as the API shows it (`namespace` null for cluster-scoped objects).
+pub fn resource_json(kind: &str, namespace: &str, name: &str) -> serde_json::Value {
+    json!({
+        "kind": kind,
+        "namespace": if namespace.is_empty() { None } else { Some(namespace) },
+        "name": name,
     })
 }
 

@@ -14,6 +14,7 @@
 pub mod accounts;
 pub mod clusters;
 pub mod metrics;
+pub mod reports;
 pub mod scans;
 
 use std::borrow::Cow;
