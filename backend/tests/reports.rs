@@ -595,7 +595,7 @@ async fn reports_of_a_known_history(backend: Backend) {
         "2026-01-05 to 2026-01-25 (UTC)".to_string(),
         "<td>prod</td><td>red</td>".to_string(),
         format!("<td class=\"n\">{}</td>", score('D')),
-        "<td>2026-W02</td><td>2026-01-05</td>".to_string(),
+        "<td>2026-W02</td><td class=\"date\">2026-01-05</td>".to_string(),
         format!("<td class=\"n\">{}</td>", sum(&["P1", "P2"], 0)),
         "<td>critical</td><td class=\"n\">1</td><td class=\"n\">19 d 21 h</td>".to_string(),
         "pss-privileged".to_string(),

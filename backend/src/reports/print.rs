@@ -5,13 +5,8 @@
 //! no script and nothing loaded from elsewhere.
 //!
 //! Everything the template shows is prepared here as text, so the template only lays it
-//! out (and escapes it). To look at it as paper, print it to PDF with Chromium:
-//!
-//! ```sh
-//! curl -s -H "Authorization: Bearer $TOKEN" 'http://127.0.0.1:8080/reports/print?from=2026-01-01' > report.html
-//! chromium --headless --no-sandbox --disable-gpu --no-pdf-header-footer --print-to-pdf=report.pdf report.html
-//! pdftoppm -png -r 60 report.pdf report   # report-1.png, report-2.png, …
-//! ```
+//! out (and escapes it). The README's "Reports" section shows how to print it to PDF with
+//! headless Chromium and look at the pages.
 
 use askama::Template;
 
