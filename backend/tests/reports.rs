@@ -642,6 +642,38 @@ async fn reports_of_a_known_history(backend: Backend) {
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert!(response.text().await.unwrap().contains("from: &#39;soon&#39;"));
 
+    // A browser opens the page with its session cookie, as it would from the web app.
+    let user_id = app.store.create_user("cid@example.com", Some("correct horse battery"), false).await.unwrap();
+    let red = app.store.ensure_team("red").await.unwrap();
+    app.store.set_membership(red, user_id, Role::Viewer).await.unwrap();
+    let response = app
+        .client
+        .post(app.url("/api/v1/session"))
+        .json(&json!({ "email": "cid@example.com", "password": "correct horse battery" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let response =
+        app.client.get(app.url(&format!("/reports/print?{PERIOD}"))).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.text().await.unwrap().contains("<td>prod</td><td>red</td>"));
+
+    // A user with no cluster gets an empty report, every week and severity still listed.
+    let dee = app.user("dee@example.com", "green", Role::Viewer).await;
+    let (status, empty) = app.get(&dee, &format!("/api/v1/reports?{PERIOD}")).await;
+    assert_eq!(status, StatusCode::OK, "{empty}");
+    assert_eq!((empty["clusters"].clone(), empty["top_rules"].clone()), (json!([]), json!([])));
+    assert_eq!(empty["weeks"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        empty["time_to_resolve"][0],
+        json!({ "severity": "critical", "resolved": 0, "mean_seconds": null, "mean_days": null })
+    );
+    let response = get_text(&app, &dee, &format!("/reports/print?{PERIOD}")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.text().await.unwrap().contains("No cluster in this report"));
+
     // The other team sees its own cluster only; by default the last 30 days.
     let (status, theirs) = app.get(&bob, "/api/v1/reports").await;
     assert_eq!(status, StatusCode::OK, "{theirs}");
