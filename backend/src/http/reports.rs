@@ -156,7 +156,7 @@ fn state_json(state: &ScoreState) -> Value {
 }
 
 /// The report as the API answers it.
-pub fn report_json(report: &Report) -> Value {
+fn report_json(report: &Report) -> Value {
     let clusters: Vec<Value> = report
         .clusters
         .iter()
