@@ -8,6 +8,7 @@
 pub mod cron;
 pub mod http;
 pub mod mail;
+pub mod reports;
 pub mod scan_runner;
 pub mod scanner;
 pub mod scheduler;

@@ -208,6 +208,7 @@ pub fn router(state: AppState, web_root: Option<&Path>) -> Router {
         .merge(http::setup_page::router())
         .merge(http::openapi::router())
         .merge(http::subscriptions::unsubscribe_router())
+        .merge(http::reports::print_router())
         .nest("/api/v1", api)
         .fallback(not_found);
     if let Some(web_root) = web_root {

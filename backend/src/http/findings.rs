@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::clusters::visible_cluster;
-use super::{counts_json, parse_timestamp, timestamp, ApiError, AppState, CurrentUser, Path, Query};
+use super::{counts_json, parse_timestamp, resource_json, timestamp, ApiError, AppState, CurrentUser, Path, Query};
 use crate::store::scans::FindingFilter;
 
 /// Findings per page unless `limit` says otherwise, and the most a page holds.
@@ -81,11 +81,7 @@ async fn list_findings(
                 "rule": finding.rule,
                 "severity": finding.severity,
                 "status": finding.status,
-                "resource": {
-                    "kind": finding.kind,
-                    "namespace": if finding.namespace.is_empty() { None } else { Some(&finding.namespace) },
-                    "name": finding.name,
-                },
+                "resource": resource_json(&finding.kind, &finding.namespace, &finding.name),
                 "path": finding.path,
                 "message": finding.message,
                 "first_seen": timestamp(finding.first_seen),

@@ -8,6 +8,7 @@ pub mod health;
 pub mod metrics;
 pub mod openapi;
 pub mod outbox;
+pub mod reports;
 pub mod scans;
 pub mod sessions;
 pub mod setup_page;
@@ -79,6 +80,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(findings::router())
         .merge(subscriptions::router())
         .merge(outbox::router())
+        .merge(reports::router())
 }
 
 /// The one error type of the API. Client errors carry a message for the user; server
@@ -286,6 +288,15 @@ pub fn counts_json(counts: &[i64; 5]) -> serde_json::Value {
         "medium": counts[2],
         "low": counts[3],
         "info": counts[4],
+    })
+}
+
+/// A finding's object as the API shows it (`namespace` null for cluster-scoped objects).
+pub fn resource_json(kind: &str, namespace: &str, name: &str) -> serde_json::Value {
+    json!({
+        "kind": kind,
+        "namespace": if namespace.is_empty() { None } else { Some(namespace) },
+        "name": name,
     })
 }
 

@@ -54,6 +54,15 @@ const FINDING_FILTERS: &[(&str, &str)] = &[
 const PERIOD: &[(&str, &str)] =
     &[("from", "RFC 3339 time, such as 2026-01-01T00:00:00Z"), ("to", "RFC 3339 time, such as 2026-01-31T00:00:00Z")];
 
+const REPORT: &[(&str, &str)] = &[
+    ("from", "RFC 3339 time or a date (from the day's start, UTC); default 30 days ago"),
+    ("to", "RFC 3339 time or a date (to the day's end, UTC); default now"),
+    ("clusters", "cluster ids, comma-separated; default every cluster of the user's teams"),
+    ("points", "day (the last scan of each day, the default) or scan"),
+    ("format", "json (the default) or csv"),
+    ("table", "for CSV: clusters, scores, weeks, time_to_resolve, top_rules or oldest_critical"),
+];
+
 /// Every operation of `/api/v1`.
 pub const OPERATIONS: &[Operation] = &[
     Operation {
@@ -191,6 +200,14 @@ pub const OPERATIONS: &[Operation] = &[
     Operation {
         query: PERIOD,
         ..op("get", "/clusters/{id}/trend", "findings", "One point per finished scan", None, (200, Some("Trend")))
+    },
+    Operation {
+        query: REPORT,
+        ..op("get", "/reports", "reports", "A report over a period and clusters: scores over time, new vs resolved per week, mean time to resolve, top failing rules, oldest open criticals (format=csv for CSV)", None, (200, Some("Report")))
+    },
+    Operation {
+        query: REPORT,
+        ..op("get", "/reports.csv", "reports", "The same report as CSV (one table with table=, else all of them)", None, (200, None))
     },
     op("get", "/subscriptions", "email", "The user's email subscriptions", None, (200, Some("Subscriptions"))),
     op(
@@ -404,6 +421,14 @@ pub fn schemas() -> Map<String, Value> {
     entries.extend([
         ("Outbox", json!({ "type": "array", "items": email })),
         ("Email", email_with_body),
+        (
+            "Report",
+            json!({
+                "type": "object",
+                "description": "per-cluster scores and changes, weeks, time_to_resolve, top_rules, oldest_critical; \
+                                see README \"Reports\""
+            }),
+        ),
         ("Queued", object(json!({ "id": integer(), "status": string() }))),
         ("Subscription", subscription.clone()),
         ("Subscriptions", json!({ "type": "array", "items": subscription })),
@@ -515,8 +540,9 @@ mod tests {
             let source = std::fs::read_to_string(&path).unwrap().split_whitespace().collect::<Vec<_>>().join(" ");
             for call in source.split(".route(\"").skip(1) {
                 let (route, rest) = call.split_once('"').unwrap();
-                // The unsubscribe page, outside /api/v1 (no login: the link is signed).
-                if route == "/unsubscribe" {
+                // Pages outside /api/v1: unsubscribe (no login: the link is signed) and the
+                // printable report.
+                if route == "/unsubscribe" || route == "/reports/print" {
                     continue;
                 }
                 // The handlers up to the call's closing parenthesis.

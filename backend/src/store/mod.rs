@@ -17,6 +17,7 @@ pub mod accounts;
 pub mod clusters;
 pub mod mail;
 pub mod metrics;
+pub mod reports;
 pub mod scans;
 pub mod schedule;
 

@@ -221,6 +221,30 @@ pub struct TrendPoint {
     pub resolved_findings: i64,
 }
 
+/// A [`TrendPoint`] from a row with the columns `id`, `finished_at`, `score`, `grade`,
+/// the five counts, `new_findings` and `resolved_findings` (the trend's and reports').
+macro_rules! trend_point_from_row {
+    ($row:expr) => {{
+        let row = $row;
+        TrendPoint {
+            scan: row.try_get("id")?,
+            at: row.try_get("finished_at")?,
+            score: row.try_get("score")?,
+            grade: row.try_get("grade")?,
+            counts: [
+                row.try_get("critical")?,
+                row.try_get("high")?,
+                row.try_get("medium")?,
+                row.try_get("low")?,
+                row.try_get("info")?,
+            ],
+            new_findings: row.try_get("new_findings")?,
+            resolved_findings: row.try_get("resolved_findings")?,
+        }
+    }};
+}
+pub(super) use trend_point_from_row;
+
 const SCAN_COLUMNS: &str = "s.id, s.cluster_id, s.status, s.source, s.queued_at, s.started_at, s.finished_at, \
      s.objects, s.score, s.grade, s.critical, s.high, s.medium, s.low, s.info, s.new_findings, \
      s.resolved_findings, s.errors, s.namespaces, s.message";
@@ -492,21 +516,7 @@ impl Store {
                 .await?;
             let mut points = Vec::with_capacity(rows.len());
             for row in rows {
-                points.push(TrendPoint {
-                    scan: row.try_get("id")?,
-                    at: row.try_get("finished_at")?,
-                    score: row.try_get("score")?,
-                    grade: row.try_get("grade")?,
-                    counts: [
-                        row.try_get("critical")?,
-                        row.try_get("high")?,
-                        row.try_get("medium")?,
-                        row.try_get("low")?,
-                        row.try_get("info")?,
-                    ],
-                    new_findings: row.try_get("new_findings")?,
-                    resolved_findings: row.try_get("resolved_findings")?,
-                });
+                points.push(trend_point_from_row!(row));
             }
             Ok(points)
         })

@@ -1,0 +1,389 @@
+//! Reports over a period: for a set of a user's clusters and `[from, to]`, where each
+//! cluster stands and where it is heading, computed from stored scans and findings only.
+//!
+//! - **Scores**: per cluster, one point per scan that finished with results in the period,
+//!   or per UTC day (that day's last scan); the score at the period's end (the last scan by
+//!   then) and at its start (the last scan before it, else the period's first), and the
+//!   change between them.
+//! - **New and resolved per ISO week** (Monday to Sunday, UTC): the sums of the scans'
+//!   own `new` and `resolved` counts, as each scan recorded them, so a finding that
+//!   reopens counts again; every week the period touches is listed, empty ones too.
+//! - **Mean time to resolve by severity**: `resolved_at − first_seen` of the findings
+//!   resolved within the period.
+//! - **Rules failing most** and the **oldest open critical findings**, as they stood at the
+//!   period's end (see [`crate::store::reports`] for how "open at a time" is read).
+//!
+//! The API serves a report as JSON and CSV ([`csv`]); [`print`] renders it as a page to
+//! print. Times are Unix milliseconds here, as the store keeps them.
+
+pub mod csv;
+pub mod print;
+
+use crate::store::reports::{OpenFinding, ReportScan, RuleCount};
+use crate::store::scans::Counts;
+use crate::store::Store;
+
+/// One day in milliseconds.
+pub const DAY: i64 = 86_400_000;
+/// How many of the rules failing most a report lists.
+pub const TOP_RULES: i64 = 10;
+/// How many of the oldest open critical findings a report lists.
+pub const OLDEST_CRITICAL: i64 = 20;
+/// The period unless one is asked for: the last 30 days.
+pub const DEFAULT_DAYS: i64 = 30;
+
+/// The severities in report order.
+pub const SEVERITIES: [&str; 5] = ["critical", "high", "medium", "low", "info"];
+
+/// How a cluster's score series is sampled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Points {
+    /// Every scan that finished with results.
+    Scan,
+    /// The last such scan of each UTC day.
+    Day,
+}
+
+impl Points {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Points::Scan => "scan",
+            Points::Day => "day",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Points> {
+        match text {
+            "scan" => Some(Points::Scan),
+            "day" => Some(Points::Day),
+            _ => None,
+        }
+    }
+}
+
+/// A cluster a report covers (the caller has checked the user sees it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClusterRef {
+    pub id: i64,
+    pub name: String,
+    pub team: String,
+}
+
+/// A cluster's results at one scan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScoreState {
+    pub scan: i64,
+    pub at: i64,
+    pub score: i64,
+    pub grade: String,
+    pub counts: Counts,
+}
+
+/// One cluster in a report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClusterReport {
+    pub cluster: ClusterRef,
+    /// Where it stood when the period began; `None` when it had no scan by the period's end.
+    pub start: Option<ScoreState>,
+    /// Where it stood at the period's end.
+    pub end: Option<ScoreState>,
+    /// The score series within the period, oldest first.
+    pub points: Vec<ScoreState>,
+    /// Scans that finished with results within the period, and the sums of their counts.
+    pub scans: i64,
+    pub new_findings: i64,
+    pub resolved_findings: i64,
+}
+
+impl ClusterReport {
+    /// End score minus start score.
+    pub fn change(&self) -> Option<i64> {
+        Some(self.end.as_ref()?.score - self.start.as_ref()?.score)
+    }
+}
+
+/// New and resolved findings of one ISO week.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Week {
+    /// The ISO week-numbering year and week, e.g. (2026, 5) for 2026-W05.
+    pub year: i32,
+    pub week: u8,
+    /// Its Monday, 00:00 UTC.
+    pub starts: i64,
+    pub new_findings: i64,
+    pub resolved_findings: i64,
+}
+
+impl Week {
+    /// `2026-W05`.
+    pub fn label(&self) -> String {
+        format!("{}-W{:02}", self.year, self.week)
+    }
+}
+
+/// How long the findings of one severity resolved within the period took.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResolveTime {
+    pub severity: &'static str,
+    pub resolved: i64,
+    /// `None` when none was resolved.
+    pub mean_millis: Option<i64>,
+}
+
+impl ResolveTime {
+    pub fn mean_seconds(&self) -> Option<i64> {
+        self.mean_millis.map(|millis| (millis + 500).div_euclid(1000))
+    }
+
+    /// In days, to two decimals.
+    pub fn mean_days(&self) -> Option<f64> {
+        self.mean_millis.map(|millis| (millis as f64 / DAY as f64 * 100.0).round() / 100.0)
+    }
+}
+
+/// A report: the period, the clusters and every table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report {
+    pub from: i64,
+    pub to: i64,
+    pub points: Points,
+    pub generated_at: i64,
+    pub clusters: Vec<ClusterReport>,
+    pub weeks: Vec<Week>,
+    pub time_to_resolve: Vec<ResolveTime>,
+    pub top_rules: Vec<RuleCount>,
+    pub oldest_critical: Vec<OpenFinding>,
+}
+
+impl Report {
+    /// Whole days from a finding's first sighting to the period's end.
+    pub fn age_days(&self, finding: &OpenFinding) -> i64 {
+        (self.to - finding.first_seen).div_euclid(DAY)
+    }
+}
+
+/// Computes the report of `clusters` over `[from, to]` for the user (`generated_at` is
+/// the time it is made, for the page's footer).
+pub async fn build(
+    store: &Store,
+    user_id: i64,
+    clusters: Vec<ClusterRef>,
+    from: i64,
+    to: i64,
+    points: Points,
+    generated_at: i64,
+) -> Result<Report, sqlx::Error> {
+    let ids: Vec<i64> = clusters.iter().map(|cluster| cluster.id).collect();
+    let scans = store.report_scans(user_id, &ids, from, to).await?;
+    let before = store.report_scans_before(user_id, &ids, from).await?;
+    let resolved = store.report_resolved(user_id, &ids, from, to).await?;
+    let top_rules = store.report_top_rules(user_id, &ids, to, TOP_RULES).await?;
+    let oldest_critical = store.report_oldest_open(user_id, &ids, "critical", to, OLDEST_CRITICAL).await?;
+    let clusters = clusters
+        .into_iter()
+        .map(|cluster| {
+            let own: Vec<&ReportScan> = scans.iter().filter(|scan| scan.cluster_id == cluster.id).collect();
+            let baseline = before.iter().find(|scan| scan.cluster_id == cluster.id);
+            cluster_report(cluster, &own, baseline, points)
+        })
+        .collect();
+    let time_to_resolve = SEVERITIES
+        .iter()
+        .map(|severity| {
+            let entry = resolved.iter().find(|entry| entry.severity == *severity);
+            let resolved = entry.map_or(0, |entry| entry.resolved);
+            ResolveTime {
+                severity,
+                resolved,
+                mean_millis: entry.filter(|_| resolved > 0).map(|entry| entry.total_millis / resolved),
+            }
+        })
+        .collect();
+    Ok(Report {
+        from,
+        to,
+        points,
+        generated_at,
+        clusters,
+        weeks: weeks(from, to, &scans),
+        time_to_resolve,
+        top_rules,
+        oldest_critical,
+    })
+}
+
+fn state(scan: &ReportScan) -> Option<ScoreState> {
+    let point = &scan.point;
+    Some(ScoreState {
+        scan: point.scan,
+        at: point.at,
+        score: point.score?,
+        grade: point.grade.clone().unwrap_or_default(),
+        counts: point.counts,
+    })
+}
+
+/// One cluster's part: `own` are its scans within the period, oldest first; `baseline`
+/// its last scan before the period.
+fn cluster_report(
+    cluster: ClusterRef,
+    own: &[&ReportScan],
+    baseline: Option<&ReportScan>,
+    points: Points,
+) -> ClusterReport {
+    let states: Vec<ScoreState> = own.iter().filter_map(|scan| state(scan)).collect();
+    let baseline = baseline.and_then(state);
+    let start = baseline.clone().or_else(|| states.first().cloned());
+    let end = states.last().cloned().or(baseline);
+    let points = match points {
+        Points::Scan => states,
+        Points::Day => last_of_each_day(states),
+    };
+    ClusterReport {
+        cluster,
+        start,
+        end,
+        points,
+        scans: own.len() as i64,
+        new_findings: own.iter().map(|scan| scan.point.new_findings).sum(),
+        resolved_findings: own.iter().map(|scan| scan.point.resolved_findings).sum(),
+    }
+}
+
+/// The last state of each UTC day, from states oldest first.
+fn last_of_each_day(states: Vec<ScoreState>) -> Vec<ScoreState> {
+    let mut days: Vec<ScoreState> = Vec::new();
+    for state in states {
+        match days.last_mut() {
+            Some(last) if last.at.div_euclid(DAY) == state.at.div_euclid(DAY) => *last = state,
+            _ => days.push(state),
+        }
+    }
+    days
+}
+
+/// Monday 00:00 UTC of the ISO week holding `at`.
+pub fn week_start(at: i64) -> i64 {
+    let day = at.div_euclid(DAY);
+    // 1970-01-01, day 0, was a Thursday: three days after a Monday.
+    (day - (day + 3).rem_euclid(7)) * DAY
+}
+
+/// Every ISO week the period touches, with the sums of the new and resolved counts of the
+/// scans that finished in it (`scans` are within the period).
+pub fn weeks(from: i64, to: i64, scans: &[ReportScan]) -> Vec<Week> {
+    let mut weeks = Vec::new();
+    let mut starts = week_start(from);
+    while starts <= to {
+        let (year, week, _) = date_of(starts).to_iso_week_date();
+        weeks.push(Week { year, week, starts, new_findings: 0, resolved_findings: 0 });
+        starts += 7 * DAY;
+    }
+    let first = week_start(from);
+    for scan in scans {
+        let index = ((week_start(scan.point.at) - first) / (7 * DAY)) as usize;
+        if let Some(week) = weeks.get_mut(index) {
+            week.new_findings += scan.point.new_findings;
+            week.resolved_findings += scan.point.resolved_findings;
+        }
+    }
+    weeks
+}
+
+/// The UTC date of a time.
+pub fn date_of(at: i64) -> time::Date {
+    time::OffsetDateTime::from_unix_timestamp(at.div_euclid(1000))
+        .map(|moment| moment.date())
+        .unwrap_or(time::Date::MIN)
+}
+
+/// `2026-01-31`, the UTC date of a time.
+pub fn date_text(at: i64) -> String {
+    let date = date_of(at);
+    format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::scans::TrendPoint;
+
+    /// 2026-01-05, a Monday, 00:00 UTC.
+    const MONDAY: i64 = 1_767_571_200_000;
+
+    fn scan(id: i64, at: i64, score: i64, new_findings: i64, resolved_findings: i64) -> ReportScan {
+        let point = TrendPoint {
+            scan: id,
+            at,
+            score: Some(score),
+            grade: Some("C".to_string()),
+            counts: [0; 5],
+            new_findings,
+            resolved_findings,
+        };
+        ReportScan { cluster_id: 1, point }
+    }
+
+    #[test]
+    fn weeks_start_on_monday_in_utc() {
+        assert_eq!(date_text(MONDAY), "2026-01-05");
+        assert_eq!(week_start(MONDAY), MONDAY);
+        assert_eq!(week_start(MONDAY + 7 * DAY - 1), MONDAY);
+        assert_eq!(week_start(MONDAY - 1), MONDAY - 7 * DAY);
+        assert_eq!(week_start(0), -3 * DAY, "1970-01-01 was a Thursday");
+    }
+
+    #[test]
+    fn every_week_of_the_period_is_listed_with_its_scans() {
+        let scans = [
+            scan(1, MONDAY + DAY, 50, 4, 0),
+            scan(2, MONDAY + 6 * DAY, 60, 1, 2),
+            scan(3, MONDAY + 15 * DAY, 70, 0, 3),
+        ];
+        let weeks = weeks(MONDAY - 2 * DAY, MONDAY + 15 * DAY, &scans);
+        let summary: Vec<(String, String, i64, i64)> = weeks
+            .iter()
+            .map(|week| (week.label(), date_text(week.starts), week.new_findings, week.resolved_findings))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("2026-W01".to_string(), "2025-12-29".to_string(), 0, 0),
+                ("2026-W02".to_string(), "2026-01-05".to_string(), 5, 2),
+                ("2026-W03".to_string(), "2026-01-12".to_string(), 0, 0),
+                ("2026-W04".to_string(), "2026-01-19".to_string(), 0, 3),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_day_keeps_its_last_scan() {
+        let cluster = ClusterRef { id: 1, name: "prod".to_string(), team: "red".to_string() };
+        let scans =
+            [scan(1, MONDAY + 1000, 40, 9, 0), scan(2, MONDAY + DAY - 1, 45, 1, 1), scan(3, MONDAY + DAY, 50, 0, 2)];
+        let own: Vec<&ReportScan> = scans.iter().collect();
+        let daily = cluster_report(cluster.clone(), &own, None, Points::Day);
+        assert_eq!(daily.points.iter().map(|point| (point.scan, point.score)).collect::<Vec<_>>(), [(2, 45), (3, 50)]);
+        assert_eq!((daily.scans, daily.new_findings, daily.resolved_findings), (3, 10, 3));
+        assert_eq!(daily.start.as_ref().map(|start| start.scan), Some(1), "no baseline: the period's first scan");
+        assert_eq!(daily.change(), Some(10));
+        let every = cluster_report(cluster.clone(), &own, None, Points::Scan);
+        assert_eq!(every.points.len(), 3);
+
+        let baseline = scan(7, MONDAY - DAY, 30, 0, 0);
+        let with_baseline = cluster_report(cluster.clone(), &own, Some(&baseline), Points::Day);
+        assert_eq!(with_baseline.change(), Some(20));
+        let quiet = cluster_report(cluster, &[], Some(&baseline), Points::Day);
+        assert_eq!((quiet.end.as_ref().map(|end| end.scan), quiet.change()), (Some(7), Some(0)));
+        assert!(quiet.points.is_empty());
+    }
+
+    #[test]
+    fn mean_times_round() {
+        let time = ResolveTime { severity: "high", resolved: 2, mean_millis: Some(DAY + DAY / 2 + 499) };
+        assert_eq!(time.mean_seconds(), Some(129_600));
+        assert_eq!(time.mean_days(), Some(1.5));
+        let none = ResolveTime { severity: "low", resolved: 0, mean_millis: None };
+        assert_eq!((none.mean_seconds(), none.mean_days()), (None, None));
+    }
+}

@@ -1,0 +1,270 @@
+//! What reports read: finished scans of a period (scores, new and resolved counts), the
+//! scan each cluster stood at when the period began, and findings by how long they took to
+//! resolve, by rule and by age. Every query joins the user's memberships besides taking
+//! the clusters by id, so a report never reaches another team's data.
+//!
+//! "Open at a time" is read from the findings' `first_seen`, `status` and `resolved_at`:
+//! a finding is open at `at` when it was first seen by then and is open now or was
+//! resolved after `at`. Exempted findings are not open. A finding that was resolved and
+//! then seen again keeps no record of the gap, so it counts as open since its first sighting.
+
+use sqlx::Row;
+
+use super::scans::{trend_point_from_row, TrendPoint};
+use super::{on_pool, Store};
+
+/// A finished scan (succeeded or partial) of a cluster, as its trend shows it.
+#[derive(Clone, Debug)]
+pub struct ReportScan {
+    pub cluster_id: i64,
+    pub point: TrendPoint,
+}
+
+/// Findings of one severity resolved within a period, and the time they took in total
+/// (`resolved_at − first_seen`, milliseconds).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResolvedBySeverity {
+    pub severity: String,
+    pub resolved: i64,
+    pub total_millis: i64,
+}
+
+/// A rule with the findings it has open at a time, over how many clusters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleCount {
+    pub rule: String,
+    /// The highest severity among those findings.
+    pub severity: String,
+    pub findings: i64,
+    pub clusters: i64,
+}
+
+/// A finding open at a time, with its cluster's name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenFinding {
+    pub id: i64,
+    pub cluster_id: i64,
+    pub cluster: String,
+    pub rule: String,
+    pub kind: String,
+    /// `""` for cluster-scoped objects.
+    pub namespace: String,
+    pub name: String,
+    pub path: String,
+    pub message: String,
+    pub first_seen: i64,
+}
+
+/// The condition "open at `$2`" on findings `f`.
+const OPEN_AT: &str = "f.first_seen <= $2 AND (f.status = 'open' OR (f.status = 'resolved' AND f.resolved_at > $2))";
+
+/// Keeps the clusters `c` of the user `$1`'s teams.
+const MEMBER_OF: &str = "JOIN memberships m ON m.team_id = c.team_id AND m.user_id = $1";
+
+const SEVERITY_RANK: &str = "CASE f.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 \
+     WHEN 'low' THEN 3 ELSE 4 END";
+
+const SEVERITIES: [&str; 5] = ["critical", "high", "medium", "low", "info"];
+
+/// `$first, $first+1, …` for `count` ids.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+}
+
+const REPORT_SCAN_COLUMNS: &str = "s.id, s.cluster_id, s.finished_at, s.score, s.grade, s.critical, s.high, \
+     s.medium, s.low, s.info, s.new_findings, s.resolved_findings";
+
+impl Store {
+    /// The clusters' scans that finished with results within `[from, to]`, by cluster, then
+    /// oldest first.
+    pub async fn report_scans(
+        &self,
+        user_id: i64,
+        clusters: &[i64],
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<ReportScan>, sqlx::Error> {
+        let sql = format!(
+            "SELECT {REPORT_SCAN_COLUMNS} FROM scans s JOIN clusters c ON c.id = s.cluster_id {MEMBER_OF} \
+             WHERE s.status IN ('succeeded', 'partial') AND s.finished_at >= $2 AND s.finished_at <= $3 \
+             AND s.cluster_id IN ({}) ORDER BY s.cluster_id, s.finished_at, s.id",
+            placeholders(4, clusters.len())
+        );
+        self.scans_of(&sql, user_id, &[from, to], clusters).await
+    }
+
+    /// For each of the clusters, the last scan that finished with results before `before`
+    /// (where the cluster stood when a period began), if any.
+    pub async fn report_scans_before(
+        &self,
+        user_id: i64,
+        clusters: &[i64],
+        before: i64,
+    ) -> Result<Vec<ReportScan>, sqlx::Error> {
+        let sql = format!(
+            "SELECT {REPORT_SCAN_COLUMNS} FROM clusters c {MEMBER_OF} \
+             JOIN scans s ON s.id = (SELECT s2.id FROM scans s2 WHERE s2.cluster_id = c.id \
+                 AND s2.status IN ('succeeded', 'partial') AND s2.finished_at < $2 \
+                 ORDER BY s2.finished_at DESC, s2.id DESC LIMIT 1) \
+             WHERE c.id IN ({}) ORDER BY c.id",
+            placeholders(3, clusters.len())
+        );
+        self.scans_of(&sql, user_id, &[before], clusters).await
+    }
+
+    /// Runs a query of scans bound as `$1` the user, then `times`, then the clusters' ids.
+    async fn scans_of(
+        &self,
+        sql: &str,
+        user_id: i64,
+        times: &[i64],
+        clusters: &[i64],
+    ) -> Result<Vec<ReportScan>, sqlx::Error> {
+        if clusters.is_empty() {
+            return Ok(Vec::new());
+        }
+        on_pool!(self, |pool| {
+            let mut query = sqlx::query(sql).bind(user_id);
+            for value in times.iter().chain(clusters) {
+                query = query.bind(value);
+            }
+            let mut scans = Vec::new();
+            for row in query.fetch_all(pool).await? {
+                scans.push(ReportScan { cluster_id: row.try_get("cluster_id")?, point: trend_point_from_row!(&row) });
+            }
+            Ok(scans)
+        })
+    }
+
+    /// Findings resolved within `[from, to]` per severity, with the time they took in
+    /// total; every severity is answered, in order, with zeros where none was resolved.
+    pub async fn report_resolved(
+        &self,
+        user_id: i64,
+        clusters: &[i64],
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<ResolvedBySeverity>, sqlx::Error> {
+        let mut by_severity: Vec<ResolvedBySeverity> = SEVERITIES
+            .iter()
+            .map(|severity| ResolvedBySeverity { severity: severity.to_string(), resolved: 0, total_millis: 0 })
+            .collect();
+        if clusters.is_empty() {
+            return Ok(by_severity);
+        }
+        let sql = format!(
+            "SELECT f.severity, COUNT(*) AS resolved, CAST(SUM(f.resolved_at - f.first_seen) AS BIGINT) AS total \
+             FROM findings f JOIN clusters c ON c.id = f.cluster_id {MEMBER_OF} \
+             WHERE f.status = 'resolved' AND f.resolved_at >= $2 AND f.resolved_at <= $3 \
+             AND f.cluster_id IN ({}) GROUP BY f.severity",
+            placeholders(4, clusters.len())
+        );
+        on_pool!(self, |pool| {
+            let mut query = sqlx::query(&sql).bind(user_id).bind(from).bind(to);
+            for id in clusters {
+                query = query.bind(id);
+            }
+            for row in query.fetch_all(pool).await? {
+                let severity: String = row.try_get("severity")?;
+                if let Some(entry) = by_severity.iter_mut().find(|entry| entry.severity == severity) {
+                    entry.resolved = row.try_get("resolved")?;
+                    entry.total_millis = row.try_get::<Option<i64>, _>("total")?.unwrap_or(0);
+                }
+            }
+            Ok(by_severity)
+        })
+    }
+
+    /// The rules with the most findings open at `at`, most first (ties by rule id).
+    pub async fn report_top_rules(
+        &self,
+        user_id: i64,
+        clusters: &[i64],
+        at: i64,
+        limit: i64,
+    ) -> Result<Vec<RuleCount>, sqlx::Error> {
+        if clusters.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT f.rule, COUNT(*) AS findings, COUNT(DISTINCT f.cluster_id) AS clusters, \
+             CAST(MIN({SEVERITY_RANK}) AS BIGINT) AS severity_rank \
+             FROM findings f JOIN clusters c ON c.id = f.cluster_id {MEMBER_OF} \
+             WHERE {OPEN_AT} AND f.cluster_id IN ({}) \
+             GROUP BY f.rule ORDER BY findings DESC, f.rule LIMIT $3",
+            placeholders(4, clusters.len())
+        );
+        on_pool!(self, |pool| {
+            let mut query = sqlx::query(&sql).bind(user_id).bind(at).bind(limit);
+            for id in clusters {
+                query = query.bind(id);
+            }
+            let mut rules = Vec::new();
+            for row in query.fetch_all(pool).await? {
+                let rank: i64 = row.try_get("severity_rank")?;
+                rules.push(RuleCount {
+                    rule: row.try_get("rule")?,
+                    severity: SEVERITIES[rank.clamp(0, 4) as usize].to_string(),
+                    findings: row.try_get("findings")?,
+                    clusters: row.try_get("clusters")?,
+                });
+            }
+            Ok(rules)
+        })
+    }
+
+    /// Findings of a severity open at `at`, oldest first (by first sighting, then id).
+    pub async fn report_oldest_open(
+        &self,
+        user_id: i64,
+        clusters: &[i64],
+        severity: &str,
+        at: i64,
+        limit: i64,
+    ) -> Result<Vec<OpenFinding>, sqlx::Error> {
+        if clusters.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT f.id, f.cluster_id, c.name AS cluster, f.rule, f.kind, f.namespace, f.name, f.path, \
+             f.message, f.first_seen \
+             FROM findings f JOIN clusters c ON c.id = f.cluster_id {MEMBER_OF} \
+             WHERE f.severity = $3 AND {OPEN_AT} AND f.cluster_id IN ({}) \
+             ORDER BY f.first_seen, f.id LIMIT $4",
+            placeholders(5, clusters.len())
+        );
+        on_pool!(self, |pool| {
+            let mut query = sqlx::query(&sql).bind(user_id).bind(at).bind(severity).bind(limit);
+            for id in clusters {
+                query = query.bind(id);
+            }
+            let mut findings = Vec::new();
+            for row in query.fetch_all(pool).await? {
+                findings.push(OpenFinding {
+                    id: row.try_get("id")?,
+                    cluster_id: row.try_get("cluster_id")?,
+                    cluster: row.try_get("cluster")?,
+                    rule: row.try_get("rule")?,
+                    kind: row.try_get("kind")?,
+                    namespace: row.try_get("namespace")?,
+                    name: row.try_get("name")?,
+                    path: row.try_get("path")?,
+                    message: row.try_get("message")?,
+                    first_seen: row.try_get("first_seen")?,
+                });
+            }
+            Ok(findings)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_number_from_the_first() {
+        assert_eq!(placeholders(4, 3), "$4, $5, $6");
+        assert_eq!(placeholders(2, 1), "$2");
+    }
+}
