@@ -428,11 +428,4 @@ mod tests {
         assert!(rendered.text.contains("[critical] Deployment prod/web<1> - pss-privileged"), "{}", rendered.text);
         assert!(rendered.text.contains("Unsubscribe: https://rampart.example/unsubscribe?token=1.ab"));
     }
-
-    #[test]
-    #[ignore = "prints a sample digest to look at"]
-    fn print_sample() {
-        let rendered = render_digest(&digest()).unwrap();
-        println!("{}\n\n{}", rendered.text, rendered.html);
-    }
 }
