@@ -3,6 +3,7 @@
 //! authenticated user ([`CurrentUser`]) and JSON helpers.
 
 pub mod clusters;
+pub mod exemptions;
 pub mod findings;
 pub mod health;
 pub mod metrics;
@@ -56,6 +57,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(clusters::router())
         .merge(scans::router())
         .merge(findings::router())
+        .merge(exemptions::router())
 }
 
 /// The one error type of the API. Client errors carry a message for the user; server

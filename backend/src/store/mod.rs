@@ -9,10 +9,12 @@
 //!
 //! Submodules group the queries by what they are about: [`accounts`] (users, teams,
 //! tokens, sessions), [`clusters`], [`scans`] (scans and the findings lifecycle),
-//! [`metrics`] (what `/metrics` reports).
+//! [`exemptions`] (central exemptions and the team setting on annotations), [`metrics`]
+//! (what `/metrics` reports).
 
 pub mod accounts;
 pub mod clusters;
+pub mod exemptions;
 pub mod metrics;
 pub mod scans;
 
@@ -169,10 +171,14 @@ pub fn now_millis() -> i64 {
 /// migrates without its source tree.
 type EmbeddedMigrations = &'static [(i64, &'static str, &'static str)];
 
-const SQLITE_MIGRATIONS: EmbeddedMigrations =
-    &[(1, "initial", include_str!("../../../migrations/sqlite/0001_initial.sql"))];
-const POSTGRES_MIGRATIONS: EmbeddedMigrations =
-    &[(1, "initial", include_str!("../../../migrations/postgres/0001_initial.sql"))];
+const SQLITE_MIGRATIONS: EmbeddedMigrations = &[
+    (1, "initial", include_str!("../../../migrations/sqlite/0001_initial.sql")),
+    (3, "exemptions", include_str!("../../../migrations/sqlite/0003_exemptions.sql")),
+];
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = &[
+    (1, "initial", include_str!("../../../migrations/postgres/0001_initial.sql")),
+    (3, "exemptions", include_str!("../../../migrations/postgres/0003_exemptions.sql")),
+];
 
 /// The embedded migrations as sqlx's migrator reads them (it records versions and
 /// checksums in `_sqlx_migrations`, so a changed migration is refused, not re-run).
