@@ -26,7 +26,7 @@ use crate::secrets::SecretBox;
 use crate::store::accounts::random_hex;
 use crate::store::scans::{Outcome, ScanError};
 use crate::store::schedule::{Abandoned, InterruptedScan};
-use crate::store::Store;
+use crate::store::{now_millis, Store};
 
 /// How to reach a cluster, as sealed in its `credentials` column (JSON, then
 /// AES-256-GCM: see [`crate::secrets`]).
@@ -59,6 +59,13 @@ pub fn credentials_context(cluster_id: i64) -> String {
 /// them to a live cluster's export).
 pub fn cluster_options() -> Options {
     Options { mode: Mode::Cluster, fixes: false, ..Options::default() }
+}
+
+/// [`cluster_options`] with what exempts findings of this cluster now: its team's setting
+/// on annotation exemptions and the central exemptions in force.
+pub async fn scan_options(store: &Store, cluster_id: i64) -> Result<Options, sqlx::Error> {
+    let policy = store.exemption_policy(cluster_id, now_millis()).await?;
+    Ok(Options { annotation_exemptions: policy.honor_annotations, exemptions: policy.exemptions, ..cluster_options() })
 }
 
 /// One process's scan runner; clones share it.
@@ -217,9 +224,10 @@ impl ScanRunner {
 /// Checks a snapshot and records the outcome (the scan is already running).
 pub async fn run_snapshot_scan(store: &Store, cluster_id: i64, scan_id: i64, text: String) -> Result<(), sqlx::Error> {
     let started = Instant::now();
+    let options = scan_options(store, cluster_id).await?;
     let checked = tokio::task::spawn_blocking(move || {
         let sources = [Source::new("snapshot", text)];
-        let report = rampart_core::check(&sources, &cluster_options());
+        let report = rampart_core::check(&sources, &options);
         Outcome::from_report(cluster_id, &report, Vec::new())
     })
     .await;
@@ -281,9 +289,11 @@ pub async fn run_cluster_scan(
         .iter()
         .map(|error| ScanError { kind: Some(error.kind.clone()), message: error.message.clone() })
         .collect();
+    let unjudged_rules: Vec<String> = scanned.unjudged_rules().into_iter().map(str::to_string).collect();
+    let options = scan_options(store, cluster_id).await?;
     let checked = tokio::task::spawn_blocking(move || {
-        let report = scanned.check(&cluster_options());
-        Outcome::from_report(cluster_id, &report, errors)
+        let report = scanned.check(&options);
+        Outcome { unjudged_rules, ..Outcome::from_report(cluster_id, &report, errors) }
     })
     .await;
     let outcome = match checked {

@@ -109,10 +109,6 @@ impl TestApp {
         self.store.create_token(admin_id, "admin").await.unwrap().1
     }
 
-    async fn delete(&self, token: &str, path: &str) -> StatusCode {
-        self.client.delete(self.url(path)).bearer_auth(token).send().await.unwrap().status()
-    }
-
     async fn snapshot_cluster(&self, token: &str, name: &str) -> i64 {
         let (status, cluster) = self.post(token, "/api/v1/clusters", &json!({ "name": name, "snapshot": true })).await;
         assert_eq!(status, StatusCode::CREATED, "{cluster}");

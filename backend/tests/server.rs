@@ -92,20 +92,25 @@ items:
 ";
 
 impl TestApp {
-    /// Every finding of the cluster, page by page.
+    /// Every finding of the cluster, two per page.
     async fn all_findings(&self, token: &str, cluster: i64, query: &str) -> Vec<Value> {
+        self.all_findings_by(token, cluster, query, 2).await
+    }
+
+    /// Every finding of the cluster, `page` per page.
+    async fn all_findings_by(&self, token: &str, cluster: i64, query: &str, page: usize) -> Vec<Value> {
         let mut items = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let mut path = format!("/api/v1/clusters/{cluster}/findings?limit=2{query}");
+            let mut path = format!("/api/v1/clusters/{cluster}/findings?limit={page}{query}");
             if let Some(cursor) = &cursor {
                 path.push_str(&format!("&cursor={cursor}"));
             }
             let (status, body) = self.get(token, &path).await;
             assert_eq!(status, StatusCode::OK, "{body}");
-            let page = body["items"].as_array().unwrap();
-            assert!(page.len() <= 2);
-            items.extend(page.iter().cloned());
+            let items_of_page = body["items"].as_array().unwrap();
+            assert!(items_of_page.len() <= page);
+            items.extend(items_of_page.iter().cloned());
             match body["next_cursor"].as_str() {
                 Some(next) => cursor = Some(next.to_string()),
                 None => return items,
@@ -117,7 +122,20 @@ impl TestApp {
 /// What the engine finds in a snapshot: (rule, kind, namespace, name, path), exempted
 /// findings left out.
 fn expected_findings(snapshot: &str) -> BTreeSet<(String, String, String, String, String)> {
-    app::check_snapshot(snapshot)
+    expected_findings_with(snapshot, rampart::scan_runner::cluster_options())
+}
+
+/// The engine's report on a snapshot, as a scan with these options makes it.
+fn engine_report(snapshot: &str, options: &rampart_core::Options) -> rampart_core::Report {
+    rampart_core::check(&[rampart_core::Source::new("snapshot", snapshot)], options)
+}
+
+/// [`expected_findings`] with other options (exemptions of a team).
+fn expected_findings_with(
+    snapshot: &str,
+    options: rampart_core::Options,
+) -> BTreeSet<(String, String, String, String, String)> {
+    engine_report(snapshot, &options)
         .findings
         .iter()
         .filter(|finding| !finding.exempted)
@@ -703,6 +721,368 @@ async fn clusters_scanned_through_their_api(backend: Backend) {
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
+/// A snapshot cluster of the user's, by name.
+async fn snapshot_cluster(app: &TestApp, token: &str, name: &str) -> i64 {
+    let (status, cluster) = app.post(token, "/api/v1/clusters", &json!({ "name": name, "snapshot": true })).await;
+    assert_eq!(status, StatusCode::CREATED, "{cluster}");
+    cluster["id"].as_i64().unwrap()
+}
+
+/// The id of a team the user belongs to, by name.
+async fn team_id(app: &TestApp, token: &str, name: &str) -> i64 {
+    let (_, teams) = app.get(token, "/api/v1/teams").await;
+    teams.as_array().unwrap().iter().find(|team| team["name"] == name).expect("a team of the user")["id"]
+        .as_i64()
+        .unwrap()
+}
+
+async fn exemptions_managed_per_team(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ana = app.user("ana@example.com", "red", Role::Editor).await;
+    let viewer = app.user("vi@example.com", "red", Role::Viewer).await;
+    let bo = app.user("bo@example.com", "blue", Role::Admin).await;
+    let cluster_id = snapshot_cluster(&app, &ana, "prod").await;
+    let blue_cluster = snapshot_cluster(&app, &bo, "blue-prod").await;
+    let red = team_id(&app, &ana, "red").await;
+    let collection = format!("/api/v1/clusters/{cluster_id}/exemptions");
+
+    let grant = json!({
+        "rule": "pss-privileged", "namespace": "prod", "kind": "Deployment", "name": "web",
+        "reason": "GPU driver installer, reviewed in SEC-42", "expires_at": "2999-01-01T00:00:00Z",
+    });
+    let (status, exemption) = app.post(&ana, &collection, &grant).await;
+    assert_eq!(status, StatusCode::CREATED, "{exemption}");
+    let id = exemption["id"].as_i64().unwrap();
+    assert_eq!(exemption["cluster"], json!({ "id": cluster_id, "name": "prod" }));
+    assert_eq!(exemption["team"]["name"], "red");
+    assert_eq!(exemption["author"]["email"], "ana@example.com");
+    assert_eq!(exemption["expires_at"], "2999-01-01T00:00:00Z");
+    assert_eq!((exemption["rule"].clone(), exemption["active"].clone()), (json!("pss-privileged"), json!(true)));
+
+    // Bad grants are 400s that say what to send.
+    for (body, says) in [
+        (json!({ "rule": "pss-privileged" }), "reason"),
+        (json!({ "rule": "privileged", "reason": "x" }), "did you mean"),
+        (json!({ "reason": "everything" }), "name a"),
+        (json!({ "rule": "pss-privileged", "reason": "x", "expires_at": "2001-01-01T00:00:00Z" }), "past"),
+        (json!({ "rule": "pss-privileged", "reason": "x", "expires_at": "soon" }), "RFC 3339"),
+        (json!({ "rule": "pss-privileged", "reason": "x", "namespace": "" }), "namespace"),
+        (json!({ "rule": "pss-privileged", "reason": "x", "colour": "red" }), "colour"),
+    ] {
+        let (status, answer) = app.post(&ana, &collection, &body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
+        assert!(answer["error"].as_str().unwrap().contains(says), "{body}: {answer}");
+    }
+
+    // A team-wide exemption (every cluster of the team) shows in each cluster's list.
+    let team_collection = format!("/api/v1/teams/{red}/exemptions");
+    let (status, team_wide) =
+        app.post(&ana, &team_collection, &json!({ "namespace": "kube-system", "reason": "the provider's" })).await;
+    assert_eq!(status, StatusCode::CREATED, "{team_wide}");
+    assert!(team_wide["cluster"].is_null() && team_wide["rule"].is_null(), "{team_wide}");
+    let (status, body) = app
+        .post(&ana, &team_collection, &json!({ "cluster": blue_cluster, "rule": "pss-privileged", "reason": "x" }))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "another team's cluster: {body}");
+    let (status, listed) = app.get(&viewer, &collection).await;
+    assert_eq!(status, StatusCode::OK);
+    let ids: Vec<i64> = listed.as_array().unwrap().iter().map(|item| item["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, [id, team_wide["id"].as_i64().unwrap()]);
+    let (status, listed) = app.get(&viewer, &team_collection).await;
+    assert_eq!((status, listed.as_array().unwrap().len()), (StatusCode::OK, 2));
+
+    // Viewers read but do not write.
+    let one = format!("/api/v1/exemptions/{id}");
+    assert_eq!(app.get(&viewer, &one).await.0, StatusCode::OK);
+    assert_eq!(app.post(&viewer, &collection, &grant).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(app.patch(&viewer, &one, &json!({ "reason": "mine" })).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(app.delete(&viewer, &one).await, StatusCode::FORBIDDEN);
+
+    // Another team finds nothing at all.
+    for path in [one.clone(), collection.clone(), team_collection.clone()] {
+        let (status, body) = app.get(&bo, &path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+    }
+    assert_eq!(app.post(&bo, &collection, &grant).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(app.post(&bo, &team_collection, &grant).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(app.patch(&bo, &one, &json!({ "reason": "mine" })).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(app.delete(&bo, &one).await, StatusCode::NOT_FOUND);
+    let (_, unchanged) = app.get(&ana, &one).await;
+    assert_eq!(unchanged["reason"], "GPU driver installer, reviewed in SEC-42");
+
+    // Changes: absent fields stay, null means "all" (or "never" for the expiry).
+    let (status, changed) =
+        app.patch(&ana, &one, &json!({ "name": null, "reason": "all GPU installers", "expires_at": null })).await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(changed["name"], Value::Null);
+    assert_eq!(changed["kind"], "Deployment");
+    assert_eq!(changed["reason"], "all GPU installers");
+    assert_eq!(changed["expires_at"], Value::Null);
+    let (status, body) = app.patch(&ana, &one, &json!({ "rule": null, "namespace": null, "kind": null })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "nothing left to match: {body}");
+    let (status, body) = app.patch(&ana, &one, &json!({ "cluster": blue_cluster })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+    assert_eq!(app.delete(&ana, &one).await, StatusCode::NO_CONTENT);
+    assert_eq!(app.get(&ana, &one).await.0, StatusCode::NOT_FOUND);
+    let (_, listed) = app.get(&ana, &collection).await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+}
+
+/// The findings of one rule on one object, as the API lists them.
+async fn findings_of(app: &TestApp, token: &str, cluster: i64, rule: &str, name: &str) -> Vec<Value> {
+    let findings = app.all_findings(token, cluster, &format!("&rule={rule}")).await;
+    findings.into_iter().filter(|finding| finding["resource"]["name"] == name).collect()
+}
+
+/// The scan's summary agrees with the engine's report with the same options.
+fn assert_summary_matches(scan: &Value, report: &rampart_core::Report) {
+    let summary = &report.summary;
+    assert_eq!(scan["score"], report.score, "{scan}");
+    assert_eq!(
+        scan["counts"],
+        json!({ "critical": summary.critical, "high": summary.high, "medium": summary.medium,
+                "low": summary.low, "info": summary.info }),
+        "{scan}"
+    );
+}
+
+async fn exemptions_apply_at_scans_until_they_expire(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ana = app.user("ana@example.com", "red", Role::Editor).await;
+    let cluster_id = snapshot_cluster(&app, &ana, "prod").await;
+    let (status, exemption) = app
+        .post(
+            &ana,
+            &format!("/api/v1/clusters/{cluster_id}/exemptions"),
+            &json!({ "rule": "pss-privileged", "kind": "Deployment", "name": "web", "reason": "reviewed in SEC-42" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{exemption}");
+    let id = exemption["id"].as_i64().unwrap();
+    let central = rampart_core::Exemption {
+        rule: Some("pss-privileged".into()),
+        kind: Some("Deployment".into()),
+        name: Some("web".into()),
+        reason: "reviewed".into(),
+        ..Default::default()
+    };
+    let exempted_options =
+        rampart_core::Options { exemptions: vec![central], ..rampart::scan_runner::cluster_options() };
+    let with_exemption = engine_report(SNAPSHOT_1, &exempted_options);
+    let without = engine_report(SNAPSHOT_1, &rampart::scan_runner::cluster_options());
+    assert!(with_exemption.score > without.score, "the exemption must change the score to be seen");
+
+    // In force: the finding is stored exempted, with the exemption's reason, and the
+    // scan counts and scores it as exempted.
+    let scan = app.scan_snapshot(&ana, cluster_id, SNAPSHOT_1).await;
+    assert_eq!(scan["status"], "succeeded", "{scan}");
+    assert_summary_matches(&scan, &with_exemption);
+    assert_eq!(scan["new"], expected_findings_with(SNAPSHOT_1, exempted_options).len() as i64);
+    let privileged = findings_of(&app, &ana, cluster_id, "pss-privileged", "web").await;
+    assert_eq!(privileged.len(), 1);
+    assert_eq!(privileged[0]["status"], "exempted", "{privileged:?}");
+    assert_eq!(privileged[0]["exemption_reason"], format!("reviewed in SEC-42 (exemption {id})"));
+    let open = app.all_findings(&ana, cluster_id, "&status=open").await;
+    assert!(open.iter().all(|finding| finding["rule"] != "pss-privileged" || finding["resource"]["name"] != "web"));
+
+    // Expired: it no longer applies at the next scan, and the finding reopens.
+    let (status, expired) =
+        app.patch(&ana, &format!("/api/v1/exemptions/{id}"), &json!({ "expires_at": "2001-01-01T00:00:00Z" })).await;
+    assert_eq!(status, StatusCode::OK, "{expired}");
+    assert_eq!(expired["active"], false);
+    let scan = app.scan_snapshot(&ana, cluster_id, SNAPSHOT_1).await;
+    assert_summary_matches(&scan, &without);
+    let privileged = findings_of(&app, &ana, cluster_id, "pss-privileged", "web").await;
+    assert_eq!(privileged[0]["status"], "open", "{privileged:?}");
+    assert_eq!(privileged[0]["exemption_reason"], Value::Null);
+
+    // A team-wide exemption applies to the cluster too.
+    let red = team_id(&app, &ana, "red").await;
+    let (status, _) = app
+        .post(&ana, &format!("/api/v1/teams/{red}/exemptions"), &json!({ "namespace": "prod", "reason": "sandbox" }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    app.scan_snapshot(&ana, cluster_id, SNAPSHOT_1).await;
+    let in_prod = app.all_findings_by(&ana, cluster_id, "&namespace=prod", 100).await;
+    assert!(!in_prod.is_empty());
+    assert!(in_prod.iter().all(|finding| finding["status"] == "exempted"), "{in_prod:?}");
+    let elsewhere = app.all_findings_by(&ana, cluster_id, "&namespace=jobs", 100).await;
+    assert!(!elsewhere.is_empty() && elsewhere.iter().all(|finding| finding["status"] == "open"), "{elsewhere:?}");
+}
+
+/// SNAPSHOT_1 with `web` exempted from pss-privileged by its own annotation.
+fn annotated_snapshot() -> String {
+    SNAPSHOT_1.replacen(
+        "    name: web\n    namespace: prod\n",
+        "    name: web\n    namespace: prod\n    annotations:\n      rampart.dev/ignore: pss-privileged\n",
+        1,
+    )
+}
+
+async fn teams_may_ignore_annotation_exemptions(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ana = app.user("ana@example.com", "red", Role::Editor).await;
+    let root = app.user("root@example.com", "red", Role::Admin).await;
+    let bo = app.user("bo@example.com", "blue", Role::Admin).await;
+    let cluster_id = snapshot_cluster(&app, &ana, "prod").await;
+    let red = team_id(&app, &ana, "red").await;
+    let snapshot = annotated_snapshot();
+    assert_ne!(snapshot, SNAPSHOT_1);
+
+    let (status, team) = app.get(&ana, &format!("/api/v1/teams/{red}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(team["honor_annotation_exemptions"], true, "honoured by default");
+    let scan = app.scan_snapshot(&ana, cluster_id, &snapshot).await;
+    assert_summary_matches(&scan, &engine_report(&snapshot, &rampart::scan_runner::cluster_options()));
+    let privileged = findings_of(&app, &ana, cluster_id, "pss-privileged", "web").await;
+    assert_eq!(privileged[0]["status"], "exempted");
+    assert!(privileged[0]["exemption_reason"].as_str().unwrap().contains("rampart.dev/ignore"), "{privileged:?}");
+
+    // Only the team's admins change the setting; another team does not see it.
+    let off = json!({ "honor_annotation_exemptions": false });
+    let (status, body) = app.patch(&ana, &format!("/api/v1/teams/{red}"), &off).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(app.patch(&bo, &format!("/api/v1/teams/{red}"), &off).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&bo, &format!("/api/v1/teams/{red}")).await.0, StatusCode::NOT_FOUND);
+    let (status, body) = app.patch(&root, &format!("/api/v1/teams/{red}"), &json!({ "honour": false })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, team) = app.patch(&root, &format!("/api/v1/teams/{red}"), &off).await;
+    assert_eq!(status, StatusCode::OK, "{team}");
+    assert_eq!(team["honor_annotation_exemptions"], false);
+
+    // Off: the annotation exempts nothing and the finding counts as open.
+    let scan = app.scan_snapshot(&ana, cluster_id, &snapshot).await;
+    let ignoring = rampart_core::Options { annotation_exemptions: false, ..rampart::scan_runner::cluster_options() };
+    let report = engine_report(&snapshot, &ignoring);
+    assert!(report.summary.critical > 0 && report.summary.exempted == 0);
+    assert_summary_matches(&scan, &report);
+    let privileged = findings_of(&app, &ana, cluster_id, "pss-privileged", "web").await;
+    assert_eq!(privileged[0]["status"], "open", "{privileged:?}");
+    assert_eq!(privileged[0]["exemption_reason"], Value::Null);
+}
+
+/// A snapshot of `count` Deployments in namespace `apps`; those for which `privileged`
+/// holds run a privileged container.
+fn many_deployments(count: usize, privileged: impl Fn(usize) -> bool) -> String {
+    let mut text = String::from("apiVersion: v1\nkind: List\nitems:\n");
+    for index in 0..count {
+        let security =
+            if privileged(index) { "\n          securityContext:\n            privileged: true" } else { "" };
+        text.push_str(&format!(
+            "- apiVersion: apps/v1\n  kind: Deployment\n  metadata:\n    name: app-{index}\n    namespace: apps\n  \
+             spec:\n    template:\n      spec:\n        containers:\n        - name: app\n          image: \
+             registry.example/app:{index}{security}\n"
+        ));
+    }
+    text
+}
+
+async fn findings_written_in_batches(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ana = app.user("ana@example.com", "red", Role::Editor).await;
+    let cluster_id = snapshot_cluster(&app, &ana, "big").await;
+    let batch = rampart::store::scans::BATCH_ROWS;
+    let first_snapshot = many_deployments(250, |_| true);
+    // The even ones stop being privileged, the last ten go away, ten new ones come.
+    let second_snapshot = many_deployments(250, |index| index % 2 == 1)
+        .replace("name: app-24", "name: gone-24")
+        .replace("registry.example/app:24", "registry.example/app:other");
+    let first = expected_findings(&first_snapshot);
+    let second = expected_findings(&second_snapshot);
+    assert!(first.len() > 2 * batch, "{} findings: more than two batches wanted", first.len());
+    let appeared: BTreeSet<_> = second.difference(&first).cloned().collect();
+    let gone: BTreeSet<_> = first.difference(&second).cloned().collect();
+    assert!(!appeared.is_empty() && gone.len() > batch / 10, "{} appeared, {} gone", appeared.len(), gone.len());
+
+    let scan_1 = app.scan_snapshot(&ana, cluster_id, &first_snapshot).await;
+    assert_eq!(scan_1["new"], first.len() as i64, "{scan_1}");
+    let stored = app.all_findings_by(&ana, cluster_id, "", 1000).await;
+    assert_eq!(stored.iter().map(key).collect::<BTreeSet<_>>(), first);
+
+    let scan_2 = app.scan_snapshot(&ana, cluster_id, &second_snapshot).await;
+    assert_eq!(scan_2["new"], appeared.len() as i64, "{scan_2}");
+    assert_eq!(scan_2["resolved"], gone.len() as i64, "{scan_2}");
+    let scan_3 = app.scan_snapshot(&ana, cluster_id, &second_snapshot).await;
+    assert_eq!((scan_3["new"].clone(), scan_3["resolved"].clone()), (json!(0), json!(0)), "{scan_3}");
+
+    let stored = app.all_findings_by(&ana, cluster_id, "", 1000).await;
+    assert_eq!(stored.len(), first.union(&second).count(), "one row per distinct finding");
+    for finding in &stored {
+        let key = key(finding);
+        if gone.contains(&key) {
+            assert_eq!(finding["status"], "resolved", "{finding}");
+            assert_eq!(finding["last_seen"], scan_1["finished_at"], "{finding}");
+        } else {
+            assert_eq!(finding["status"], "open", "{finding}");
+            assert_eq!(finding["last_seen"], scan_3["finished_at"], "every batch is written: {finding}");
+            let first_seen = if appeared.contains(&key) { &scan_2["finished_at"] } else { &scan_1["finished_at"] };
+            assert_eq!(&finding["first_seen"], first_seen, "{finding}");
+        }
+    }
+}
+
+async fn unlisted_kinds_resolve_nothing_of_theirs(backend: Backend) {
+    use fake_kube::{FakeCluster, FakeKube, TOKEN};
+    let app = spawn_app(backend).await;
+    let token = app.user("ana@example.com", "red", Role::Editor).await;
+    let web = |privileged: bool| {
+        json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": { "name": "web", "namespace": "prod", "uid": "web" },
+            "spec": { "template": { "spec": { "containers": [
+                { "name": "app", "image": "nginx:1.27", "securityContext": { "privileged": privileged } }
+            ] } } }
+        })
+    };
+    let debug = json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": { "name": "debug", "namespace": "prod", "uid": "debug" },
+        "spec": { "hostPID": true, "containers": [{ "name": "shell", "image": "busybox:latest" }] }
+    });
+    let before = FakeKube::start(FakeCluster::new().with(web(true)).with(debug.clone())).await;
+    let (status, cluster) =
+        app.post(&token, "/api/v1/clusters", &json!({ "name": "live", "server": before.url, "token": TOKEN })).await;
+    assert_eq!(status, StatusCode::CREATED, "{cluster}");
+    let cluster_id = cluster["id"].as_i64().unwrap();
+    let scan_1 = app.scan_now(&token, cluster_id).await;
+    assert_eq!(scan_1["status"], "succeeded", "{scan_1}");
+    let first = app.all_findings_by(&token, cluster_id, "", 100).await;
+    let unjudged = ["namespace-without-default-deny", "pod-not-selected-by-network-policy"];
+    assert!(first.iter().any(|finding| finding["rule"] == "pod-not-selected-by-network-policy"), "{first:?}");
+    assert!(first.iter().any(|finding| finding["resource"]["kind"] == "Pod"), "{first:?}");
+
+    // Now web is fixed, but Pods and NetworkPolicies cannot be listed: the Pod's findings
+    // and those of rules judging from NetworkPolicies stay open; web's fixed one resolves.
+    let after = FakeKube::start(
+        FakeCluster::new()
+            .with(web(false))
+            .with(debug)
+            .forbid("/api/v1/pods")
+            .forbid("/apis/networking.k8s.io/v1/networkpolicies"),
+    )
+    .await;
+    let (status, _) =
+        app.patch(&token, &format!("/api/v1/clusters/{cluster_id}"), &json!({ "server": after.url })).await;
+    assert_eq!(status, StatusCode::OK);
+    let scan_2 = app.scan_now(&token, cluster_id).await;
+    assert_eq!(scan_2["status"], "partial", "{scan_2}");
+    let second = app.all_findings_by(&token, cluster_id, "", 100).await;
+    let mut resolved = 0;
+    for finding in &second {
+        let kept = finding["resource"]["kind"] == "Pod" || unjudged.iter().any(|rule| finding["rule"] == *rule);
+        if kept {
+            assert_eq!(finding["status"], "open", "{finding}");
+            assert_eq!(finding["last_seen"], scan_1["finished_at"], "not seen again: {finding}");
+        }
+        if finding["rule"] == "pss-privileged" {
+            assert_eq!(finding["status"], "resolved", "{finding}");
+        }
+        resolved += i64::from(finding["status"] == "resolved");
+    }
+    assert_eq!(scan_2["resolved"], resolved, "{scan_2}");
+}
+
 on_both_backends!(
     health_and_authentication,
     findings_lifecycle,
@@ -710,4 +1090,9 @@ on_both_backends!(
     sessions_with_csrf,
     accounts_teams_and_tokens,
     clusters_scanned_through_their_api,
+    exemptions_managed_per_team,
+    exemptions_apply_at_scans_until_they_expire,
+    teams_may_ignore_annotation_exemptions,
+    findings_written_in_batches,
+    unlisted_kinds_resolve_nothing_of_theirs,
 );

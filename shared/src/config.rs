@@ -216,7 +216,9 @@ fn strings(node: &Node) -> Result<Vec<String>, String> {
     node.items().iter().map(|item| item.as_text().ok_or_else(|| "expected a list of strings".to_string())).collect()
 }
 
-fn known_rule(id: &str) -> Result<(), String> {
+/// `Ok` for the id of a registered rule, else a message naming it, with a suggestion when
+/// a rule's id resembles it.
+pub fn known_rule(id: &str) -> Result<(), String> {
     if rules::find(id).is_some() {
         return Ok(());
     }

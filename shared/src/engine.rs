@@ -34,6 +34,38 @@ pub struct Options {
     /// Work out the fix of each fixable finding (`Finding::fix`). On by default; a caller
     /// that never shows or applies fixes (a scheduled scan) saves the work.
     pub fixes: bool,
+    /// Honour the [`IGNORE_ANNOTATION`] of objects and their Namespaces. On by default; a
+    /// server whose team does not let the owners of objects exempt them turns it off, and
+    /// the findings those annotations would exempt count as any other.
+    pub annotation_exemptions: bool,
+    /// Exemptions granted outside the manifests (a server's central exemptions): a finding
+    /// of an object and rule one of them matches is exempted with its reason, exactly as an
+    /// annotation would exempt it.
+    pub exemptions: Vec<Exemption>,
+}
+
+/// An exemption granted outside the manifests. Each `None` matches everything: a rule of
+/// `None` exempts the matched objects from every rule.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Exemption {
+    pub rule: Option<String>,
+    /// Matches namespaced objects of that namespace only.
+    pub namespace: Option<String>,
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    /// What exempted findings report as their reason.
+    pub reason: String,
+}
+
+impl Exemption {
+    /// Whether it covers this object (whatever the rule).
+    fn covers(&self, object: &Object) -> bool {
+        let matches =
+            |wanted: &Option<String>, actual: Option<&str>| wanted.as_deref().is_none_or(|w| Some(w) == actual);
+        matches(&self.namespace, object.namespace.as_deref())
+            && matches(&self.kind, Some(&object.kind))
+            && matches(&self.name, Some(&object.name))
+    }
 }
 
 impl Default for Options {
@@ -45,6 +77,8 @@ impl Default for Options {
             complete: false,
             limits: Limits::default(),
             fixes: true,
+            annotation_exemptions: true,
+            exemptions: Vec::new(),
         }
     }
 }
@@ -170,7 +204,7 @@ pub fn check_objects(sources: &[Source], objects: Vec<Object>, errors: Vec<Parse
     for object in &objects {
         let source_name = sources.get(object.source).map_or("", |source| source.name.as_str());
         let object_position = report.objects.len();
-        let result = check_object(&cx, &levels, object, source_name, object_position, &mut report.findings);
+        let result = check_object(&cx, options, &levels, object, source_name, object_position, &mut report.findings);
         report.summary.objects += 1;
         if !result.checked {
             report.summary.not_checked += 1;
@@ -194,6 +228,7 @@ pub fn check_objects(sources: &[Source], objects: Vec<Object>, errors: Vec<Parse
 
 fn check_object(
     cx: &Cx<'_>,
+    options: &Options,
     levels: &pss::LevelSets,
     object: &Object,
     source_name: &str,
@@ -215,7 +250,7 @@ fn check_object(
     if object.kind.is_empty() || excluded {
         return result;
     }
-    let exemptions = Exemptions::of(object, cx.index);
+    let exemptions = Exemptions::of(object, cx.index, options);
     let mut tally = Tally::default();
     let mut pss_failed: Vec<&str> = Vec::new();
     let mut pss_applied = false;
@@ -301,14 +336,26 @@ fn finding(
     }
 }
 
-/// The exemptions granted to an object by its own annotations and its Namespace's.
+/// The exemptions granted to an object by its own annotations and its Namespace's (unless
+/// [`Options::annotation_exemptions`] is off), then by [`Options::exemptions`]: `(rule,
+/// reason)`, a rule of `None` standing for every rule.
 struct Exemptions {
-    grants: Vec<(String, String)>,
+    grants: Vec<(Option<String>, String)>,
 }
 
 impl Exemptions {
-    fn of(object: &Object, index: &Index<'_>) -> Exemptions {
+    fn of(object: &Object, index: &Index<'_>, options: &Options) -> Exemptions {
         let mut grants = Vec::new();
+        if options.annotation_exemptions {
+            Self::annotated(object, index, &mut grants);
+        }
+        for exemption in options.exemptions.iter().filter(|exemption| exemption.covers(object)) {
+            grants.push((exemption.rule.clone(), exemption.reason.clone()));
+        }
+        Exemptions { grants }
+    }
+
+    fn annotated(object: &Object, index: &Index<'_>, grants: &mut Vec<(Option<String>, String)>) {
         let mut read = |holder: &Object, what: String| {
             let annotations = index::annotations(&holder.root);
             let Some(ids) = annotations.get(IGNORE_ANNOTATION).and_then(|node| node.as_str()) else { return };
@@ -318,7 +365,7 @@ impl Exemptions {
                 .map(|reason| format!("{reason} ({what})"))
                 .unwrap_or_else(|| format!("exempted by the {IGNORE_ANNOTATION} annotation of {what}"));
             for id in index::split_list(ids) {
-                grants.push((id.to_string(), reason.clone()));
+                grants.push((Some(id.to_string()), reason.clone()));
             }
         };
         read(object, format!("{} {}", object.kind, object.name));
@@ -326,11 +373,13 @@ impl Exemptions {
         if let Some(namespace_object) = index.namespace(namespace) {
             read(namespace_object, format!("Namespace {namespace}"));
         }
-        Exemptions { grants }
     }
 
     fn reason_for(&self, rule: &Rule) -> Option<String> {
-        self.grants.iter().find(|(id, _)| id == rule.id).map(|(_, reason)| reason.clone())
+        self.grants
+            .iter()
+            .find(|(id, _)| id.as_deref().is_none_or(|id| id == rule.id))
+            .map(|(_, reason)| reason.clone())
     }
 }
 

@@ -20,7 +20,7 @@ pub mod selector;
 pub mod tree;
 
 pub use config::Config;
-pub use engine::{check, Finding, ObjectReport, Options, Report};
+pub use engine::{check, Exemption, Finding, ObjectReport, Options, Report};
 pub use fix::{Fix, Safety};
 pub use parse::{Limits, ParseError, Source};
 pub use rules::{Rule, Severity, RULES};

@@ -202,3 +202,62 @@ fn scores_come_from_evidence() {
     assert_eq!(dirty.score_formula_version, 1);
     assert_eq!(dirty.grade, "F");
 }
+
+#[test]
+fn annotation_exemptions_can_be_ignored() {
+    let honoured = run(PRIVILEGED_POD);
+    let ignored = run_with(PRIVILEGED_POD, Options { annotation_exemptions: false, ..Options::default() });
+    let privileged = findings_of(&ignored, "pss-privileged");
+    assert_eq!(privileged.len(), 1);
+    assert!(!privileged[0].exempted && privileged[0].exemption_reason.is_none());
+    assert_eq!(ignored.summary.exempted, 0);
+    assert_eq!(ignored.summary.critical, 1);
+    assert!(ignored.fails_at(Severity::Critical));
+    assert!(ignored.objects[0].failed.contains(&"pss-privileged"));
+    assert!(ignored.score < honoured.score, "{} against {}", ignored.score, honoured.score);
+}
+
+#[test]
+fn exemptions_from_options_exempt_what_they_match_as_annotations_do() {
+    let unannotated = PRIVILEGED_POD
+        .replace("    rampart.dev/ignore: \"pss-privileged, read-only-root-filesystem\"\n", "    other: x\n");
+    let annotated = run(PRIVILEGED_POD);
+    let exemption =
+        |rule: Option<&str>, namespace: Option<&str>, kind: Option<&str>, name: Option<&str>| rampart_core::Exemption {
+            rule: rule.map(str::to_string),
+            namespace: namespace.map(str::to_string),
+            kind: kind.map(str::to_string),
+            name: name.map(str::to_string),
+            reason: "approved in SEC-42".to_string(),
+        };
+    let with =
+        |exemptions: Vec<rampart_core::Exemption>| run_with(&unannotated, Options { exemptions, ..Options::default() });
+
+    // The same two rules as the annotation: the same score and counts, the reason given.
+    let central = with(vec![
+        exemption(Some("pss-privileged"), Some("ops"), Some("Pod"), Some("tool")),
+        exemption(Some("read-only-root-filesystem"), None, None, None),
+    ]);
+    let privileged = findings_of(&central, "pss-privileged");
+    assert!(privileged[0].exempted);
+    assert_eq!(privileged[0].exemption_reason.as_deref(), Some("approved in SEC-42"));
+    assert_eq!(central.score, annotated.score);
+    assert_eq!(central.summary.critical, annotated.summary.critical);
+    assert_eq!(central.summary.exempted, annotated.summary.exempted);
+    assert_eq!(central.objects[0].failed, annotated.objects[0].failed);
+
+    // No rule named: every rule, for the objects matched.
+    let everything = with(vec![exemption(None, Some("ops"), None, None)]);
+    assert!(!everything.findings.is_empty() && everything.findings.iter().all(|finding| finding.exempted));
+    assert_eq!(everything.summary.exempted, everything.findings.len());
+
+    // Another namespace, kind or name matches nothing.
+    for miss in [
+        exemption(Some("pss-privileged"), Some("prod"), None, None),
+        exemption(Some("pss-privileged"), None, Some("Deployment"), None),
+        exemption(Some("pss-privileged"), None, None, Some("other")),
+    ] {
+        let report = with(vec![miss.clone()]);
+        assert!(!findings_of(&report, "pss-privileged")[0].exempted, "{miss:?}");
+    }
+}

@@ -87,6 +87,7 @@ async fn list_findings(
                 "first_seen": timestamp(finding.first_seen),
                 "last_seen": timestamp(finding.last_seen),
                 "resolved_at": finding.resolved_at.map(timestamp),
+                "exemption_reason": finding.exemption_reason,
             })
         })
         .collect();

@@ -3,6 +3,7 @@
 //! authenticated user ([`CurrentUser`]) and JSON helpers.
 
 pub mod clusters;
+pub mod exemptions;
 pub mod findings;
 pub mod health;
 pub mod metrics;
@@ -81,6 +82,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(subscriptions::router())
         .merge(outbox::router())
         .merge(reports::router())
+        .merge(exemptions::router())
 }
 
 /// The one error type of the API. Client errors carry a message for the user; server

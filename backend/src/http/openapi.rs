@@ -114,6 +114,10 @@ pub const OPERATIONS: &[Operation] = &[
         (200, Some("Teams")),
     ),
     op("post", "/teams", "teams", "Create a team (global admins)", Some("NewTeam"), (201, Some("Team"))),
+    op("get", "/teams/{id}", "teams", "One of the user's teams with its settings", None, (200, Some("TeamSettings"))),
+    op("patch", "/teams/{id}", "teams", "Change a team's settings, such as honor_annotation_exemptions (team admins)", Some("TeamSettingsInput"), (200, Some("TeamSettings"))),
+    op("get", "/teams/{id}/exemptions", "exemptions", "Every central exemption of the team", None, (200, Some("Exemptions"))),
+    op("post", "/teams/{id}/exemptions", "exemptions", "Grant an exemption for one cluster of the team (\"cluster\") or all of them (editors)", Some("NewExemption"), (201, Some("Exemption"))),
     op("get", "/teams/{id}/members", "teams", "A team's members and roles", None, (200, Some("Members"))),
     op(
         "put",
@@ -168,6 +172,11 @@ pub const OPERATIONS: &[Operation] = &[
         (200, Some("Cluster")),
     ),
     op("delete", "/clusters/{id}", "clusters", "Delete a cluster and its history (team admins)", None, (204, None)),
+    op("get", "/clusters/{id}/exemptions", "exemptions", "The exemptions that apply to the cluster", None, (200, Some("Exemptions"))),
+    op("post", "/clusters/{id}/exemptions", "exemptions", "Grant an exemption for the cluster (editors)", Some("NewExemption"), (201, Some("Exemption"))),
+    op("get", "/exemptions/{id}", "exemptions", "One exemption", None, (200, Some("Exemption"))),
+    op("patch", "/exemptions/{id}", "exemptions", "Change an exemption: null sets a matcher to all, or expires_at to never (editors)", Some("NewExemption"), (200, Some("Exemption"))),
+    op("delete", "/exemptions/{id}", "exemptions", "Revoke an exemption (editors)", None, (204, None)),
     op("post", "/clusters/{id}/scans", "scans", "Scan the cluster through its API now", None, (202, Some("Accepted"))),
     op("get", "/clusters/{id}/scans", "scans", "The cluster's scans, newest first", None, (200, Some("Scans"))),
     op(
@@ -417,8 +426,26 @@ pub fn schemas() -> Map<String, Value> {
         "clusters": { "type": "array", "items": object(json!({ "id": integer(), "name": string(), "team": string() })) },
         "created_at": time()
     }));
+    let exemption = object(json!({
+        "id": integer(), "team": object(json!({ "id": integer(), "name": string() })),
+        "cluster": nullable(object(json!({ "id": integer(), "name": string() }))),
+        "rule": nullable(string()), "namespace": nullable(string()), "kind": nullable(string()),
+        "name": nullable(string()), "reason": string(),
+        "author": nullable(object(json!({ "id": integer(), "email": string() }))),
+        "created_at": time(), "expires_at": nullable(time()), "active": { "type": "boolean" }
+    }));
     let mut entries = entries;
     entries.extend([
+        ("Exemption", exemption.clone()),
+        ("Exemptions", json!({ "type": "array", "items": exemption })),
+        ("NewExemption", object(json!({
+            "cluster": nullable(integer()), "rule": nullable(string()), "namespace": nullable(string()),
+            "kind": nullable(string()), "name": nullable(string()), "reason": string(), "expires_at": nullable(time())
+        }))),
+        ("TeamSettings", object(json!({
+            "id": integer(), "name": string(), "role": string(), "honor_annotation_exemptions": { "type": "boolean" }
+        }))),
+        ("TeamSettingsInput", object(json!({ "honor_annotation_exemptions": { "type": "boolean" } }))),
         ("Outbox", json!({ "type": "array", "items": email })),
         ("Email", email_with_body),
         (

@@ -1,5 +1,6 @@
-//! `/teams` and their members. Global admins create teams (and become their admins);
-//! a team's admins add, change and remove members. A team the user is not in is 404.
+//! `/teams`, their settings and their members. Global admins create teams (and become their
+//! admins); a team's admins change its settings and add, change and remove members. A team
+//! the user is not in is 404.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -14,6 +15,7 @@ use crate::store::accounts::{Membership, Role};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/teams", get(list_teams).post(create_team))
+        .route("/teams/{id}", get(get_team).patch(update_team))
         .route("/teams/{id}/members", get(list_members).put(set_member))
         .route("/teams/{id}/members/{user}", delete(remove_member))
 }
@@ -24,6 +26,15 @@ struct TeamBody {
     name: String,
 }
 
+/// The body of `PATCH /teams/{id}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TeamSettings {
+    /// Whether scans honour `rampart.dev/ignore` annotations; when false, only central
+    /// exemptions exempt findings.
+    honor_annotation_exemptions: Option<bool>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct MemberBody {
@@ -31,7 +42,8 @@ struct MemberBody {
     role: String,
 }
 
-async fn membership(state: &AppState, user: &CurrentUser, team_id: i64) -> Result<Membership, ApiError> {
+/// The user's membership of the team, else 404.
+pub async fn membership(state: &AppState, user: &CurrentUser, team_id: i64) -> Result<Membership, ApiError> {
     let memberships = state.store.memberships(user.user.id).await?;
     memberships.into_iter().find(|membership| membership.team_id == team_id).ok_or(ApiError::NotFound)
 }
@@ -70,6 +82,40 @@ async fn create_team(
     state.store.set_membership(id, user.user.id, Role::Admin).await?;
     tracing::info!(team = id, by = user.user.id, "team created");
     Ok((StatusCode::CREATED, Json(json!({ "id": id, "name": name }))))
+}
+
+async fn team_json(state: &AppState, membership: &Membership) -> Result<Json<Value>, ApiError> {
+    let honor = state.store.team_honors_annotations(membership.team_id).await?;
+    Ok(Json(json!({
+        "id": membership.team_id,
+        "name": membership.team,
+        "role": membership.role.as_str(),
+        "honor_annotation_exemptions": honor,
+    })))
+}
+
+async fn get_team(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    team_json(&state, &membership(&state, &user, id).await?).await
+}
+
+/// `PATCH /teams/{id}`: the team's settings, for its admins.
+async fn update_team(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    JsonBody(body): JsonBody<TeamSettings>,
+) -> Result<Json<Value>, ApiError> {
+    let membership = membership(&state, &user, id).await?;
+    require_team_admin(&membership)?;
+    if let Some(honor) = body.honor_annotation_exemptions {
+        state.store.set_team_honors_annotations(id, honor).await?;
+        tracing::info!(team = id, honor, by = user.user.id, "annotation exemptions setting changed");
+    }
+    team_json(&state, &membership).await
 }
 
 async fn list_members(

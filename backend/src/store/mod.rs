@@ -10,11 +10,13 @@
 //! Submodules group the queries by what they are about: [`accounts`] (users, teams,
 //! tokens, sessions), [`clusters`], [`scans`] (scans and the findings lifecycle),
 //! [`schedule`] (claiming due scans exactly once across replicas, heartbeats, interrupted
-//! scans and their retries), [`metrics`] (what `/metrics` reports), [`mail`]
-//! (subscriptions and the outbox).
+//! scans and their retries), [`exemptions`] (central exemptions and the team setting on
+//! annotations), [`metrics`] (what `/metrics` reports), [`mail`] (subscriptions and the
+//! outbox).
 
 pub mod accounts;
 pub mod clusters;
+pub mod exemptions;
 pub mod mail;
 pub mod metrics;
 pub mod reports;
@@ -177,11 +179,13 @@ type EmbeddedMigrations = &'static [(i64, &'static str, &'static str)];
 const SQLITE_MIGRATIONS: EmbeddedMigrations = &[
     (1, "initial", include_str!("../../../migrations/sqlite/0001_initial.sql")),
     (2, "schedules", include_str!("../../../migrations/sqlite/0002_schedules.sql")),
+    (3, "exemptions", include_str!("../../../migrations/sqlite/0003_exemptions.sql")),
     (4, "email", include_str!("../../../migrations/sqlite/0004_email.sql")),
 ];
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = &[
     (1, "initial", include_str!("../../../migrations/postgres/0001_initial.sql")),
     (2, "schedules", include_str!("../../../migrations/postgres/0002_schedules.sql")),
+    (3, "exemptions", include_str!("../../../migrations/postgres/0003_exemptions.sql")),
     (4, "email", include_str!("../../../migrations/postgres/0004_email.sql")),
 ];
 

@@ -5,10 +5,11 @@
 //! `last_seen` (and reopen if they had been resolved), unseen fingerprints are inserted as
 //! new, and open findings the scan did not see are resolved — unless the scan could not
 //! read their kind (a kind it could not list, or an input error it cannot attribute to a
-//! kind), in which case absence proves nothing. Storage grows with distinct findings, not
+//! kind) or could not judge their rule (one that concludes from the absence of a kind it
+//! could not list), in which case absence proves nothing. Storage grows with distinct findings, not
 //! with scans; each scan row keeps its summary for the trend.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use rampart_core::{Report, Severity};
 use serde::Serialize;
@@ -53,6 +54,8 @@ pub struct Observed {
     pub path: String,
     pub message: String,
     pub exempted: bool,
+    /// Why it is exempted, when it is.
+    pub exemption_reason: Option<String>,
 }
 
 /// What a finished scan found: the engine's report, reduced to what is stored.
@@ -65,6 +68,9 @@ pub struct Outcome {
     pub findings: Vec<Observed>,
     pub errors: Vec<ScanError>,
     pub namespaces: BTreeMap<String, NamespaceSummary>,
+    /// Rules the scan could not judge (they conclude from the absence of a kind it could
+    /// not list, and were not run): their findings are neither opened nor resolved.
+    pub unjudged_rules: Vec<String>,
 }
 
 impl Outcome {
@@ -117,6 +123,7 @@ impl Outcome {
                 path: finding.path.clone(),
                 message: finding.message.clone(),
                 exempted: finding.exempted,
+                exemption_reason: finding.exemption_reason.clone(),
             });
         }
         let summary = &report.summary;
@@ -128,6 +135,7 @@ impl Outcome {
             findings,
             errors,
             namespaces,
+            unjudged_rules: Vec::new(),
         }
     }
 }
@@ -178,6 +186,7 @@ pub struct StoredFinding {
     pub first_seen: i64,
     pub last_seen: i64,
     pub resolved_at: Option<i64>,
+    pub exemption_reason: Option<String>,
 }
 
 /// Filters of the findings list; `after` is the cursor (the last id of the previous page).
@@ -281,6 +290,64 @@ macro_rules! scan_from_row {
     }};
 }
 
+/// Findings per multi-row upsert: [`UPSERT_PARAMETERS`] parameters each, so a full batch
+/// (10,003 parameters) stays well under SQLite's limit of 32,766 per statement and
+/// PostgreSQL's of 65,535. Every full batch has the same text, so each connection prepares
+/// it once.
+pub const BATCH_ROWS: usize = 1000;
+
+/// Parameters of one finding in [`upsert_sql`]; `$1` (cluster), `$2` (now) and `$3`
+/// (scan) are shared by every row.
+const UPSERT_PARAMETERS: usize = 10;
+
+/// The upsert of `rows` observed findings: new fingerprints are inserted, first seen now;
+/// known ones (open, exempted or resolved) take this scan's status, severity, message and
+/// exemption reason, are seen now and are no longer resolved.
+fn upsert_sql(rows: usize) -> String {
+    let mut sql = String::with_capacity(300 + rows * 80);
+    sql.push_str(
+        "INSERT INTO findings (cluster_id, fingerprint, rule, severity, kind, namespace, name, path, message, \
+         status, exemption_reason, first_seen, last_seen, first_scan_id, last_scan_id) VALUES ",
+    );
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str("($1");
+        let first = 4 + row * UPSERT_PARAMETERS;
+        for parameter in first..first + UPSERT_PARAMETERS {
+            sql.push_str(", $");
+            sql.push_str(&parameter.to_string());
+        }
+        sql.push_str(", $2, $2, $3, $3)");
+    }
+    sql.push_str(
+        " ON CONFLICT (cluster_id, fingerprint) DO UPDATE SET status = excluded.status, \
+         severity = excluded.severity, message = excluded.message, exemption_reason = excluded.exemption_reason, \
+         last_seen = excluded.last_seen, last_scan_id = excluded.last_scan_id, resolved_at = NULL",
+    );
+    sql
+}
+
+/// Resolves, at `$1`, the findings of cluster `$2` that scan `$3` did not observe and that
+/// are not resolved yet, except those of the `unreadable` kinds and then the `unjudged`
+/// rules bound after (`$4`…): the scan could not see those, so their absence proves nothing.
+fn resolve_sql(unreadable: usize, unjudged: usize) -> String {
+    let mut sql = String::from(
+        "UPDATE findings SET status = 'resolved', resolved_at = $1 \
+         WHERE cluster_id = $2 AND last_scan_id <> $3 AND status <> 'resolved'",
+    );
+    let mut next = 4;
+    for (column, count) in [("kind", unreadable), ("rule", unjudged)] {
+        if count > 0 {
+            let parameters: Vec<String> = (next..next + count).map(|parameter| format!("${parameter}")).collect();
+            sql.push_str(&format!(" AND {column} NOT IN ({})", parameters.join(", ")));
+            next += count;
+        }
+    }
+    sql
+}
+
 impl Store {
     /// Ends a scan that produced no results, with a message saying what to check.
     pub async fn fail_scan(&self, scan_id: i64, message: &str) -> Result<(), sqlx::Error> {
@@ -298,15 +365,23 @@ impl Store {
 
     /// Records a finished scan: its summary and the findings lifecycle, in one
     /// transaction. The scan ends `partial` when anything could not be read.
+    ///
+    /// Findings are written in batches: every finding the scan observed goes into
+    /// multi-row upserts of [`BATCH_ROWS`] rows (new fingerprints inserted, known ones
+    /// updated in place), then one statement resolves the open findings the scan did not
+    /// observe (those it did now carry its id in `last_scan_id`).
     pub async fn record_scan(&self, scan_id: i64, cluster_id: i64, outcome: &Outcome) -> Result<(), sqlx::Error> {
         let now = now_millis();
-        let unreadable_kinds: HashSet<&str> = outcome.errors.iter().filter_map(|error| error.kind.as_deref()).collect();
+        let mut unreadable_kinds: Vec<&str> = outcome.errors.iter().filter_map(|error| error.kind.as_deref()).collect();
+        unreadable_kinds.sort_unstable();
+        unreadable_kinds.dedup();
         // An error not tied to a kind (a document that did not parse) may have hidden any
         // object: nothing can be resolved on that evidence.
         let may_resolve = outcome.errors.iter().all(|error| error.kind.is_some());
         let status = if outcome.errors.is_empty() { "succeeded" } else { "partial" };
         let errors = serde_json::to_string(&outcome.errors).unwrap_or_else(|_| "[]".to_string());
         let namespaces = serde_json::to_string(&outcome.namespaces).unwrap_or_else(|_| "{}".to_string());
+        let resolve_sql = resolve_sql(unreadable_kinds.len(), outcome.unjudged_rules.len());
         on_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
             // Write first: on SQLite this takes the write lock now (a read transaction
@@ -314,45 +389,27 @@ impl Store {
             // meanwhile); on PostgreSQL it locks the cluster's row, so two scans of one
             // cluster record one after the other instead of racing on fingerprints.
             sqlx::query("UPDATE clusters SET id = id WHERE id = $1").bind(cluster_id).execute(&mut *tx).await?;
-            let existing = sqlx::query_as::<_, (i64, String, String, String)>(
-                "SELECT id, fingerprint, status, kind FROM findings WHERE cluster_id = $1",
+            // A finding is new to this scan unless it was open or exempted before (a
+            // resolved one that reappears counts as new again); exempted ones are not new.
+            let unresolved: HashSet<String> = sqlx::query_scalar::<_, String>(
+                "SELECT fingerprint FROM findings WHERE cluster_id = $1 AND status <> 'resolved'",
             )
             .bind(cluster_id)
             .fetch_all(&mut *tx)
-            .await?;
-            let mut by_fingerprint: HashMap<String, (i64, String, String)> =
-                existing.into_iter().map(|(id, fingerprint, status, kind)| (fingerprint, (id, status, kind))).collect();
-            let mut new_findings = 0i64;
-            for finding in &outcome.findings {
-                let status = if finding.exempted { "exempted" } else { "open" };
-                match by_fingerprint.remove(&finding.fingerprint) {
-                    Some((id, previous, _)) => {
-                        if previous == "resolved" && !finding.exempted {
-                            new_findings += 1;
-                        }
-                        sqlx::query(
-                            "UPDATE findings SET status = $1, severity = $2, message = $3, last_seen = $4, \
-                             last_scan_id = $5, resolved_at = NULL WHERE id = $6",
-                        )
-                        .bind(status)
-                        .bind(finding.severity.as_str())
-                        .bind(&finding.message)
-                        .bind(now)
-                        .bind(scan_id)
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
-                    }
-                    None => {
-                        if !finding.exempted {
-                            new_findings += 1;
-                        }
-                        sqlx::query(
-                            "INSERT INTO findings (cluster_id, fingerprint, rule, severity, kind, namespace, name, \
-                             path, message, status, first_seen, last_seen, first_scan_id, last_scan_id) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $12)",
-                        )
-                        .bind(cluster_id)
+            .await?
+            .into_iter()
+            .collect();
+            let new_findings = outcome
+                .findings
+                .iter()
+                .filter(|finding| !finding.exempted && !unresolved.contains(&finding.fingerprint))
+                .count() as i64;
+            drop(unresolved);
+            for batch in outcome.findings.chunks(BATCH_ROWS) {
+                let sql = upsert_sql(batch.len());
+                let mut query = sqlx::query(&sql).bind(cluster_id).bind(now).bind(scan_id);
+                for finding in batch {
+                    query = query
                         .bind(&finding.fingerprint)
                         .bind(&finding.rule)
                         .bind(finding.severity.as_str())
@@ -361,27 +418,21 @@ impl Store {
                         .bind(&finding.name)
                         .bind(&finding.path)
                         .bind(&finding.message)
-                        .bind(status)
-                        .bind(now)
-                        .bind(scan_id)
-                        .execute(&mut *tx)
-                        .await?;
-                    }
+                        .bind(if finding.exempted { "exempted" } else { "open" })
+                        .bind(&finding.exemption_reason);
                 }
+                query.execute(&mut *tx).await?;
             }
             let mut resolved_findings = 0i64;
             if may_resolve {
-                for (id, status, kind) in by_fingerprint.values() {
-                    if status == "resolved" || unreadable_kinds.contains(kind.as_str()) {
-                        continue;
-                    }
-                    sqlx::query("UPDATE findings SET status = 'resolved', resolved_at = $1 WHERE id = $2")
-                        .bind(now)
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
-                    resolved_findings += 1;
+                let mut query = sqlx::query(&resolve_sql).bind(now).bind(cluster_id).bind(scan_id);
+                for kind in &unreadable_kinds {
+                    query = query.bind(*kind);
                 }
+                for rule in &outcome.unjudged_rules {
+                    query = query.bind(rule);
+                }
+                resolved_findings = query.execute(&mut *tx).await?.rows_affected() as i64;
             }
             sqlx::query(
                 "UPDATE scans SET status = $1, finished_at = $2, objects = $3, score = $4, grade = $5, \
@@ -444,7 +495,7 @@ impl Store {
     ) -> Result<Vec<StoredFinding>, sqlx::Error> {
         let mut sql = String::from(
             "SELECT id, rule, severity, status, kind, namespace, name, path, message, first_seen, last_seen, \
-             resolved_at FROM findings WHERE cluster_id = $1 AND id > $2",
+             resolved_at, exemption_reason FROM findings WHERE cluster_id = $1 AND id > $2",
         );
         let mut texts: Vec<String> = Vec::new();
         for (column, value) in [
@@ -490,6 +541,7 @@ impl Store {
                     first_seen: row.try_get("first_seen")?,
                     last_seen: row.try_get("last_seen")?,
                     resolved_at: row.try_get("resolved_at")?,
+                    exemption_reason: row.try_get("exemption_reason")?,
                 });
             }
             Ok(findings)
@@ -531,6 +583,20 @@ mod tests {
     fn text_patterns_take_wildcards_literally() {
         assert_eq!(contains_pattern("Web"), "%web%");
         assert_eq!(contains_pattern("100%_a\\b"), "%100\\%\\_a\\\\b%");
+    }
+
+    #[test]
+    fn batches_number_their_parameters_after_the_shared_ones() {
+        let sql = upsert_sql(2);
+        assert!(sql.contains("VALUES ($1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $2, $2, $3, $3), ($1, $14,"));
+        assert!(sql.contains("$23, $2, $2, $3, $3) ON CONFLICT"), "{sql}");
+        const { assert!(3 + BATCH_ROWS * UPSERT_PARAMETERS < 32_766) };
+        assert_eq!(
+            resolve_sql(2, 1),
+            "UPDATE findings SET status = 'resolved', resolved_at = $1 WHERE cluster_id = $2 AND last_scan_id <> $3 \
+             AND status <> 'resolved' AND kind NOT IN ($4, $5) AND rule NOT IN ($6)"
+        );
+        assert!(!resolve_sql(0, 0).contains("NOT IN"));
     }
 
     #[test]

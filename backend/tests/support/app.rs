@@ -98,6 +98,16 @@ impl TestApp {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    pub async fn patch(&self, token: &str, path: &str, body: &Value) -> (StatusCode, Value) {
+        let response = self.client.patch(self.url(path)).bearer_auth(token).json(body).send().await.unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn delete(&self, token: &str, path: &str) -> StatusCode {
+        self.client.delete(self.url(path)).bearer_auth(token).send().await.unwrap().status()
+    }
+
     pub async fn upload(&self, token: &str, cluster: i64, snapshot: &str) -> (StatusCode, Value) {
         let response = self
             .client
@@ -120,6 +130,14 @@ impl TestApp {
     }
 
     /// Polls a scan until it is neither queued nor running.
+    /// Scans a cluster through its API now and waits for the scan to finish.
+    pub async fn scan_now(&self, token: &str, cluster: i64) -> Value {
+        let (status, body) =
+            self.post(token, &format!("/api/v1/clusters/{cluster}/scans"), &serde_json::json!({})).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        self.wait_for_scan(token, body["id"].as_i64().expect("the scan's id")).await
+    }
+
     pub async fn wait_for_scan(&self, token: &str, scan: i64) -> Value {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
