@@ -122,8 +122,9 @@ test("a snapshot cluster: register with an export, follow it on /clusters and it
   await expect(privileged).toHaveCount(1);
   await expect(privileged).toHaveAttribute("data-status", "resolved");
 
-  // A point of the trend opens its scan.
-  await page.getByTestId("trend-chart").locator(`circle[data-scan="${firstScan.id}"]`).click();
+  // A point of the trend opens its scan, by keyboard too.
+  await page.getByTestId("trend-chart").locator(`circle[data-scan="${firstScan.id}"]`).focus();
+  await page.keyboard.press("Enter");
   await expect(page.getByTestId("scan-details")).toContainText(`Scan #${firstScan.id}`);
 
   const clusterShot = testInfo.outputPath("dashboard-cluster.png");
@@ -220,12 +221,7 @@ test("the playground under the server shows the dashboard's links once logged in
 test("the dashboard on a phone and in dark mode", async ({ browser, rampart }, testInfo) => {
   // A cluster of its own, made through the API as a script would.
   const name = `phone-${Date.now().toString(36)}`;
-  const cluster = await rampart.api("/clusters", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ name, snapshot: true }),
-  });
-  await rampart.api(`/clusters/${cluster.id}/snapshots`, { method: "POST", body: await FIRST_EXPORT() });
+  await snapshotCluster(rampart, name, await FIRST_EXPORT());
   const context = await browser.newContext({ colorScheme: "dark", viewport: { width: 390, height: 844 } });
   const page = await context.newPage();
   const dashboard = new Dashboard(page, rampart);
@@ -244,4 +240,55 @@ test("the dashboard on a phone and in dark mode", async ({ browser, rampart }, t
   await page.screenshot({ path: clusterFile });
   await testInfo.attach("cluster, phone, dark", { path: clusterFile, contentType: "image/png" });
   await context.close();
+});
+
+/** A snapshot cluster made through the API with one export; its id once the scan ended. */
+async function snapshotCluster(rampart, name, body) {
+  const cluster = await rampart.api("/clusters", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name, snapshot: true }),
+  });
+  const scan = await rampart.api(`/clusters/${cluster.id}/snapshots`, { method: "POST", body });
+  await expect
+    .poll(async () => (await rampart.api(`/scans/${scan.id}`)).status, { timeout: 30_000 })
+    .not.toMatch(/queued|running/);
+  return cluster.id;
+}
+
+test("findings page through the server's cursor, and a partial scan says what it could not read", async ({
+  page,
+  rampart,
+  dashboard,
+}) => {
+  // Four copies of the insecure Deployment: more open findings than a page holds.
+  const big = await exportOf(["insecure-deployment.yaml"], (text) =>
+    [1, 2, 3, 4].map((copy) => text.replaceAll("insecure-app", `insecure-app-${copy}`)).join("\n---\n"),
+  );
+  const id = await snapshotCluster(rampart, `big-${Date.now().toString(36)}`, big);
+  const all = await rampart.api(`/clusters/${id}/findings?status=open&limit=1000`);
+  const firstPage = await rampart.api(`/clusters/${id}/findings?status=open`);
+  expect(firstPage.next_cursor).not.toBeNull();
+  expect(all.items.length).toBeGreaterThan(firstPage.items.length);
+
+  await dashboard.login();
+  await page.goto(`${rampart.url}/clusters/${id}`);
+  const rows = page.getByTestId("cluster-finding");
+  await expect(rows).toHaveCount(firstPage.items.length);
+  await page.getByRole("button", { name: "Load more" }).click();
+  await expect(rows).toHaveCount(all.items.length);
+  await expect(page.getByRole("button", { name: "Load more" })).toHaveCount(0);
+
+  // Sorting applies to what is loaded: by rule, the table's rules are in order.
+  await page.getByRole("combobox", { name: "Sort", exact: true }).selectOption("rule");
+  const shown = await rows.evaluateAll((elements) => elements.map((element) => element.dataset.rule));
+  expect(shown).toEqual([...shown].sort());
+
+  // An export with a document that does not parse: the scan is partial and says why.
+  await dashboard.upload(await exportOf(["insecure-deployment.yaml"], (text) => `${text}\n---\nkind: [broken\n`));
+  const [partial] = await rampart.api(`/clusters/${id}/scans`);
+  expect(partial.status).toBe("partial");
+  const latestRow = page.locator(`[data-testid="scan-row"][data-scan="${partial.id}"]`);
+  await expect(latestRow).toHaveAttribute("data-status", "partial");
+  await expect(latestRow.getByTestId("scan-errors")).toContainText(partial.errors[0].message);
 });
