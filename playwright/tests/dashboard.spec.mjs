@@ -292,3 +292,45 @@ test("findings page through the server's cursor, and a partial scan says what it
   await expect(latestRow).toHaveAttribute("data-status", "partial");
   await expect(latestRow.getByTestId("scan-errors")).toContainText(partial.errors[0].message);
 });
+
+test("scan now: a cluster read through its API is scanned from the list, and a failed scan says why", async ({
+  page,
+  rampart,
+  dashboard,
+}) => {
+  // A kubeconfig cluster whose API server does not answer (a closed local port).
+  const name = `api-${Date.now().toString(36)}`;
+  const kubeconfig = `apiVersion: v1
+kind: Config
+clusters:
+- name: local
+  cluster: {server: "https://127.0.0.1:9"}
+contexts:
+- name: dev
+  context: {cluster: local, user: dev}
+current-context: dev
+users:
+- name: dev
+  user: {token: not-a-real-token}
+`;
+  const cluster = await rampart.api("/clusters", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name, kubeconfig, context: "dev" }),
+  });
+
+  await dashboard.login();
+  const row = dashboard.row(name);
+  await expect(row.getByText("not scanned")).toBeVisible();
+  await row.getByRole("button", { name: "Scan now" }).click();
+  // The list follows the scan until it ends.
+  await expect(row.getByTestId("cluster-status")).toHaveText("failed", { timeout: 30_000 });
+  const [scan] = await rampart.api(`/clusters/${cluster.id}/scans`);
+  expect(scan.status).toBe("failed");
+
+  await row.getByRole("link", { name }).click();
+  const history = page.locator(`[data-testid="scan-row"][data-scan="${scan.id}"]`);
+  await expect(history).toHaveAttribute("data-status", "failed");
+  await expect(history).toContainText(scan.message);
+  await expect(page.getByRole("button", { name: "Scan now" })).toBeEnabled();
+});
