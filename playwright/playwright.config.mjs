@@ -1,7 +1,9 @@
-// End-to-end tests of the playground, in the system's Chromium (Debian's /usr/bin/chromium,
+// End-to-end tests of the web app, in the system's Chromium (Debian's /usr/bin/chromium,
 // or RAMPART_CHROMIUM): Playwright's own browser downloads are never used. `cargo xtask
-// test` builds frontend/dist first and runs these; each test file serves frontend/dist
-// itself (tests/fixtures.mjs), so nothing else needs to be running.
+// test` builds frontend/dist and the server first and runs these; the playground's tests
+// serve frontend/dist themselves (tests/fixtures.mjs), the dashboard's start `rampart
+// serve` on a fresh SQLite database (tests/server-fixtures.mjs), so nothing else needs to
+// be running.
 import { defineConfig } from "@playwright/test";
 
 export default defineConfig({

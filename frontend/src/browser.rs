@@ -1,9 +1,9 @@
-//! The few browser services the playground uses: the clock, local storage, the location
-//! hash, downloads, the clipboard and reading dropped or picked files.
+//! The few browser services the app uses: the clock and timers, local storage, the
+//! location hash, downloads, the clipboard and reading dropped or picked files.
 //!
 //! Every one of them is local to the browser. Nothing here sends a request: that is the
 //! playground's privacy promise, and the end-to-end privacy test watches the network to
-//! hold it.
+//! hold it. The dashboard's requests all go through [`crate::api`].
 
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
@@ -26,6 +26,12 @@ pub fn storage_get(key: &str) -> Option<String> {
 pub fn storage_set(key: &str, value: &str) {
     if let Some(storage) = storage() {
         let _ = storage.set_item(key, value);
+    }
+}
+
+pub fn storage_remove(key: &str) {
+    if let Some(storage) = storage() {
+        let _ = storage.remove_item(key);
     }
 }
 
@@ -94,4 +100,13 @@ pub async fn read_files(files: Vec<web_sys::File>) -> (Vec<(String, String)>, Ve
         }
     }
     (read, failed)
+}
+
+/// Waits `millis` milliseconds (a timer of the page; the dashboard polls running scans with
+/// it).
+pub async fn sleep(millis: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, millis);
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }

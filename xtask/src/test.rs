@@ -125,8 +125,10 @@ fn redact(url: &str) -> String {
 }
 
 /// The Playwright suite of `playwright/` against `frontend/dist/`, in the Chromium the
-/// prerequisites step found or installed (passed on as `RAMPART_CHROMIUM`).
+/// prerequisites step found or installed (passed on as `RAMPART_CHROMIUM`). The dashboard's
+/// tests start the real server, `target/debug/rampart`, so it is built first.
 fn run_playwright() -> Result<(), String> {
+    run(&mut cargo(["build", "-p", "rampart"]))?;
     let chromium = Installer::detect().ensure_chromium()?;
     let directory = repo_root().join("playwright");
     let runner = directory.join("node_modules/.bin/playwright");

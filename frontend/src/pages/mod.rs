@@ -1,3 +1,7 @@
 //! One module per route.
 
+pub mod cluster;
+pub mod clusters;
+pub mod login;
 pub mod playground;
+pub mod settings;

@@ -1,0 +1,620 @@
+//! Typed calls to `rampart serve`'s JSON API (`/api/v1`), the one place the dashboard
+//! talks to the server.
+//!
+//! Every call goes through [`send`]: the browser's `fetch` with the session cookie
+//! (same-origin), the CSRF token of the session on writes, and the server's
+//! `{"error": "…"}` bodies turned into an [`Error`] a page can show. The answer types
+//! mirror the server's JSON; fields a newer server adds are ignored and fields it leaves out
+//! read as empty (`#[serde(default)]`), so the pages keep working while the API grows. The
+//! playground never calls anything here.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// Where the API lives, on the server that served the page.
+pub const BASE: &str = "/api/v1";
+
+thread_local! {
+    /// The CSRF token of the logged-in session: writes made with the session cookie must
+    /// echo it in `X-CSRF-Token`. Kept in memory only; `GET /me` hands it out again after a
+    /// reload.
+    static CSRF_TOKEN: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+pub fn set_csrf_token(token: Option<String>) {
+    CSRF_TOKEN.with(|cell| *cell.borrow_mut() = token);
+}
+
+fn csrf_token() -> Option<String> {
+    CSRF_TOKEN.with(|cell| cell.borrow().clone())
+}
+
+/// Why a call failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// No session, or it expired: the page sends the person to the login page.
+    Unauthorized(String),
+    /// The server refused or failed, with its message.
+    Status { status: u16, message: String },
+    /// No answer at all: the server is down or the network is.
+    Network,
+    /// An answer the page could not read (a server of another version).
+    Decode(String),
+}
+
+impl Error {
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(self, Error::Unauthorized(_))
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Unauthorized(message) => write!(formatter, "{message}"),
+            Error::Status { status, message } if *status >= 500 => write!(
+                formatter,
+                "the server failed ({status}: {message}); try again, and if it persists, check the server's log"
+            ),
+            Error::Status { message, .. } => write!(formatter, "{message}"),
+            Error::Network => {
+                write!(formatter, "the server did not answer; check that `rampart serve` is running, then try again")
+            }
+            Error::Decode(detail) => write!(
+                formatter,
+                "the server's answer could not be read ({detail}); reload the page: the server may have been updated"
+            ),
+        }
+    }
+}
+
+/// A request body.
+pub enum Body {
+    None,
+    Json(String),
+    /// A file as it is (a snapshot upload): sent straight from the browser's copy, without
+    /// passing through the WebAssembly memory.
+    File(web_sys::File),
+}
+
+/// The error message of an error body, or a generic one for its status.
+fn error_message(status: u16, text: &str) -> String {
+    #[derive(Deserialize)]
+    struct ErrorBody {
+        error: String,
+    }
+    match serde_json::from_str::<ErrorBody>(text) {
+        Ok(body) => body.error,
+        Err(_) => match status {
+            404 => "not found: it may have been deleted, or belongs to a team you are not in".to_string(),
+            413 => "the upload is larger than the server accepts".to_string(),
+            _ => format!("the server answered {status}"),
+        },
+    }
+}
+
+/// Sends a request to `BASE` + `path`; answers the status and body of a 2xx answer.
+pub async fn send(method: &str, path: &str, body: Body) -> Result<(u16, String), Error> {
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    init.set_credentials(web_sys::RequestCredentials::SameOrigin);
+    let headers = web_sys::Headers::new().map_err(|_| Error::Network)?;
+    let _ = headers.set("accept", "application/json");
+    if method != "GET" {
+        if let Some(token) = csrf_token() {
+            let _ = headers.set("x-csrf-token", &token);
+        }
+    }
+    match body {
+        Body::None => {}
+        Body::Json(json) => {
+            let _ = headers.set("content-type", "application/json");
+            init.set_body(&JsValue::from_str(&json));
+        }
+        Body::File(file) => {
+            let _ = headers.set("content-type", "application/yaml");
+            init.set_body(&file);
+        }
+    }
+    init.set_headers(&headers);
+    let request =
+        web_sys::Request::new_with_str_and_init(&format!("{BASE}{path}"), &init).map_err(|_| Error::Network)?;
+    let response: web_sys::Response = JsFuture::from(leptos::prelude::window().fetch_with_request(&request))
+        .await
+        .map_err(|_| Error::Network)?
+        .dyn_into()
+        .map_err(|_| Error::Network)?;
+    let status = response.status();
+    let text = match response.text() {
+        Ok(promise) => JsFuture::from(promise).await.ok().and_then(|text| text.as_string()).unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    match status {
+        200..=299 => Ok((status, text)),
+        401 => Err(Error::Unauthorized(error_message(status, &text))),
+        _ => Err(Error::Status { status, message: error_message(status, &text) }),
+    }
+}
+
+async fn get<T: DeserializeOwned>(path: &str) -> Result<T, Error> {
+    decode(send("GET", path, Body::None).await?.1)
+}
+
+async fn post<T: DeserializeOwned>(path: &str, body: &impl Serialize) -> Result<T, Error> {
+    let json = serde_json::to_string(body).map_err(|error| Error::Decode(error.to_string()))?;
+    decode(send("POST", path, Body::Json(json)).await?.1)
+}
+
+fn decode<T: DeserializeOwned>(text: String) -> Result<T, Error> {
+    serde_json::from_str(&text).map_err(|error| Error::Decode(error.to_string()))
+}
+
+/// Percent-encodes a query parameter's value (everything but RFC 3986's unreserved
+/// characters).
+pub fn encode(value: &str) -> String {
+    let mut encoded = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => encoded.push(byte as char),
+            _ => encoded.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    encoded
+}
+
+/// `?a=1&b=2` from the pairs whose value is not empty; `""` when none is.
+pub fn query(pairs: &[(&str, &str)]) -> String {
+    let parts: Vec<String> = pairs
+        .iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(name, value)| format!("{name}={}", encode(value)))
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
+}
+
+// ---- Answers -------------------------------------------------------------------------
+
+/// Counts per severity.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct Counts {
+    pub critical: i64,
+    pub high: i64,
+    pub medium: i64,
+    pub low: i64,
+    pub info: i64,
+}
+
+impl Counts {
+    /// `(severity, count)` from critical down.
+    pub fn by_severity(&self) -> [(&'static str, i64); 5] {
+        [
+            ("critical", self.critical),
+            ("high", self.high),
+            ("medium", self.medium),
+            ("low", self.low),
+            ("info", self.info),
+        ]
+    }
+
+    pub fn total(&self) -> i64 {
+        self.critical + self.high + self.medium + self.low + self.info
+    }
+
+    /// `2 critical, 9 high, 0 medium, 1 low, 0 info`.
+    pub fn describe(&self) -> String {
+        self.by_severity().map(|(severity, count)| format!("{count} {severity}")).join(", ")
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Membership {
+    pub id: i64,
+    pub name: String,
+    pub role: String,
+}
+
+/// `GET /me`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct Me {
+    pub id: i64,
+    pub email: String,
+    pub admin: bool,
+    pub teams: Vec<Membership>,
+    pub csrf_token: Option<String>,
+}
+
+impl Me {
+    /// The teams in which the user may register clusters.
+    pub fn editor_teams(&self) -> Vec<&Membership> {
+        self.teams.iter().filter(|team| team.role == "editor" || team.role == "admin").collect()
+    }
+}
+
+/// The answer of `POST /session`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Session {
+    pub csrf_token: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct LastScan {
+    pub id: i64,
+    pub status: String,
+    pub finished_at: Option<String>,
+}
+
+/// One row of `GET /clusters`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct ClusterSummary {
+    pub id: i64,
+    pub name: String,
+    pub team: String,
+    /// `snapshot`, `kubeconfig` or `api`.
+    pub kind: String,
+    pub score: Option<i64>,
+    pub grade: Option<String>,
+    pub counts: Counts,
+    pub last_scan: Option<LastScan>,
+    pub next_scan_at: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct TeamRef {
+    pub id: i64,
+    pub name: String,
+}
+
+/// `GET /clusters/{id}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct Cluster {
+    pub id: i64,
+    pub name: String,
+    pub team: TeamRef,
+    pub kind: String,
+    pub server: Option<String>,
+    pub context: Option<String>,
+    pub next_scan_at: Option<String>,
+    pub created_at: String,
+}
+
+impl Cluster {
+    pub fn is_snapshot(&self) -> bool {
+        self.kind == "snapshot"
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct ScanError {
+    pub kind: Option<String>,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct NamespaceSummary {
+    pub objects: i64,
+    pub critical: i64,
+    pub high: i64,
+    pub medium: i64,
+    pub low: i64,
+    pub info: i64,
+}
+
+impl NamespaceSummary {
+    pub fn counts(&self) -> Counts {
+        Counts { critical: self.critical, high: self.high, medium: self.medium, low: self.low, info: self.info }
+    }
+}
+
+/// `GET /scans/{id}`, and each of `GET /clusters/{id}/scans`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct Scan {
+    pub id: i64,
+    pub status: String,
+    pub source: String,
+    pub queued_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub objects: i64,
+    pub score: Option<i64>,
+    pub grade: Option<String>,
+    pub counts: Counts,
+    pub new: i64,
+    pub resolved: i64,
+    pub errors: Vec<ScanError>,
+    pub namespaces: BTreeMap<String, NamespaceSummary>,
+    pub message: Option<String>,
+}
+
+impl Scan {
+    /// Whether the scan has not ended yet.
+    pub fn is_pending(&self) -> bool {
+        is_pending(&self.status)
+    }
+
+    /// Whether the scan produced results (the trend and findings include it).
+    pub fn has_results(&self) -> bool {
+        matches!(self.status.as_str(), "succeeded" | "partial")
+    }
+}
+
+/// Whether a scan status means the scan has not ended yet.
+pub fn is_pending(status: &str) -> bool {
+    matches!(status, "queued" | "running")
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct Resource {
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+/// One finding of `GET /clusters/{id}/findings`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct Finding {
+    pub id: i64,
+    pub rule: String,
+    pub severity: String,
+    pub status: String,
+    pub resource: Resource,
+    pub path: String,
+    pub message: String,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub resolved_at: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct FindingsPage {
+    pub items: Vec<Finding>,
+    pub next_cursor: Option<String>,
+}
+
+/// One point of `GET /clusters/{id}/trend`: a finished scan.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct TrendPoint {
+    pub scan: i64,
+    pub at: String,
+    pub score: Option<i64>,
+    pub grade: Option<String>,
+    pub counts: Counts,
+    pub new: i64,
+    pub resolved: i64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct Token {
+    pub id: i64,
+    pub name: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+/// `POST /tokens`: the token itself, shown once.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct NewToken {
+    pub id: i64,
+    pub name: String,
+    pub token: String,
+}
+
+/// `POST /clusters/test`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct ConnectionTest {
+    pub ok: bool,
+    pub message: String,
+    pub contexts: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+pub struct Created {
+    pub id: i64,
+}
+
+/// The body of `POST /clusters` and `POST /clusters/test`; fields left `None` are not sent.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct NewCluster {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub team: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kubeconfig: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca_pem: Option<String>,
+}
+
+/// The filters of `GET /clusters/{id}/findings`; empty strings are left out.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FindingFilter {
+    pub status: String,
+    pub severity: String,
+    pub rule: String,
+    pub namespace: String,
+    pub text: String,
+}
+
+impl FindingFilter {
+    /// The query string of this filter, from `cursor` on when given.
+    pub fn query(&self, cursor: Option<&str>) -> String {
+        query(&[
+            ("status", &self.status),
+            ("severity", &self.severity),
+            ("rule", &self.rule),
+            ("namespace", &self.namespace),
+            ("text", self.text.trim()),
+            ("cursor", cursor.unwrap_or_default()),
+        ])
+    }
+}
+
+// ---- Calls ---------------------------------------------------------------------------
+
+pub async fn login(email: &str, password: &str) -> Result<Session, Error> {
+    #[derive(Serialize)]
+    struct Login<'a> {
+        email: &'a str,
+        password: &'a str,
+    }
+    post("/session", &Login { email, password }).await
+}
+
+pub async fn logout() -> Result<(), Error> {
+    send("DELETE", "/session", Body::None).await.map(drop)
+}
+
+pub async fn me() -> Result<Me, Error> {
+    get("/me").await
+}
+
+pub async fn clusters() -> Result<Vec<ClusterSummary>, Error> {
+    get("/clusters").await
+}
+
+pub async fn cluster(id: i64) -> Result<Cluster, Error> {
+    get(&format!("/clusters/{id}")).await
+}
+
+pub async fn register_cluster(cluster: &NewCluster) -> Result<Created, Error> {
+    post("/clusters", cluster).await
+}
+
+pub async fn test_connection(cluster: &NewCluster) -> Result<ConnectionTest, Error> {
+    post("/clusters/test", cluster).await
+}
+
+/// Starts a scan through the cluster's API; answers the scan's id.
+pub async fn start_scan(cluster: i64) -> Result<Created, Error> {
+    decode(send("POST", &format!("/clusters/{cluster}/scans"), Body::None).await?.1)
+}
+
+/// Uploads an export to a snapshot cluster; answers the id of the scan of it.
+pub async fn upload_snapshot(cluster: i64, file: web_sys::File) -> Result<Created, Error> {
+    decode(send("POST", &format!("/clusters/{cluster}/snapshots"), Body::File(file)).await?.1)
+}
+
+pub async fn scans(cluster: i64) -> Result<Vec<Scan>, Error> {
+    get(&format!("/clusters/{cluster}/scans")).await
+}
+
+pub async fn scan(id: i64) -> Result<Scan, Error> {
+    get(&format!("/scans/{id}")).await
+}
+
+pub async fn findings(cluster: i64, filter: &FindingFilter, cursor: Option<&str>) -> Result<FindingsPage, Error> {
+    get(&format!("/clusters/{cluster}/findings{}", filter.query(cursor))).await
+}
+
+/// The trend since `from` (Unix milliseconds).
+pub async fn trend(cluster: i64, from: i64) -> Result<Vec<TrendPoint>, Error> {
+    get(&format!("/clusters/{cluster}/trend{}", query(&[("from", &crate::time::format_rfc3339(from))]))).await
+}
+
+pub async fn tokens() -> Result<Vec<Token>, Error> {
+    get("/tokens").await
+}
+
+pub async fn create_token(name: &str) -> Result<NewToken, Error> {
+    #[derive(Serialize)]
+    struct Name<'a> {
+        name: &'a str,
+    }
+    post("/tokens", &Name { name }).await
+}
+
+pub async fn revoke_token(id: i64) -> Result<(), Error> {
+    send("DELETE", &format!("/tokens/{id}"), Body::None).await.map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_strings_leave_out_empty_values_and_encode_the_rest() {
+        assert_eq!(query(&[("a", ""), ("b", "")]), "");
+        assert_eq!(query(&[("from", "2026-01-31T12:00:00Z")]), "?from=2026-01-31T12%3A00%3A00Z");
+        let filter =
+            FindingFilter { status: "open".into(), text: " run as root & co ".into(), ..FindingFilter::default() };
+        assert_eq!(filter.query(Some("42")), "?status=open&text=run%20as%20root%20%26%20co&cursor=42");
+        assert_eq!(encode("ü/"), "%C3%BC%2F");
+    }
+
+    #[test]
+    fn reads_the_servers_shapes() {
+        let clusters: Vec<ClusterSummary> = serde_json::from_str(
+            r#"[{"id": 1, "name": "prod", "team": "default", "kind": "snapshot", "score": 61, "grade": "D",
+                 "counts": {"critical": 2, "high": 9, "medium": 15, "low": 8, "info": 1},
+                 "last_scan": {"id": 3, "status": "succeeded", "finished_at": "2026-01-31T12:00:00Z"},
+                 "next_scan_at": null, "added_later": true},
+                {"id": 2, "name": "new", "team": "default", "kind": "api", "score": null, "grade": null,
+                 "counts": {"critical": 0, "high": 0, "medium": 0, "low": 0, "info": 0}, "last_scan": null,
+                 "next_scan_at": null}]"#,
+        )
+        .unwrap();
+        assert_eq!(clusters[0].counts.total(), 35);
+        assert_eq!(clusters[0].counts.describe(), "2 critical, 9 high, 15 medium, 8 low, 1 info");
+        assert_eq!(clusters[0].last_scan.as_ref().unwrap().status, "succeeded");
+        assert_eq!(clusters[1].score, None);
+        let scan: Scan = serde_json::from_str(
+            r#"{"id": 3, "cluster": 1, "status": "partial", "source": "manual", "queued_at": "2026-01-31T12:00:00Z",
+                "started_at": null, "finished_at": null, "objects": 4, "score": 70, "grade": "C",
+                "counts": {"critical": 0, "high": 1, "medium": 0, "low": 0, "info": 0}, "new": 1, "resolved": 0,
+                "errors": [{"kind": "Secret", "message": "forbidden"}],
+                "namespaces": {"default": {"objects": 4, "critical": 0, "high": 1, "medium": 0, "low": 0, "info": 0}},
+                "message": null}"#,
+        )
+        .unwrap();
+        assert!(scan.has_results() && !scan.is_pending());
+        assert_eq!(scan.errors[0].kind.as_deref(), Some("Secret"));
+        assert_eq!(scan.namespaces["default"].counts().high, 1);
+    }
+
+    #[test]
+    fn new_cluster_bodies_send_only_what_is_set() {
+        let body = NewCluster { name: Some("prod".into()), snapshot: Some(true), ..NewCluster::default() };
+        assert_eq!(serde_json::to_string(&body).unwrap(), r#"{"name":"prod","snapshot":true}"#);
+    }
+
+    #[test]
+    fn error_bodies_become_messages_that_say_what_to_do() {
+        assert_eq!(error_message(400, r#"{"error": "name is required"}"#), "name is required");
+        assert!(error_message(404, "").starts_with("not found"));
+        let error = Error::Status { status: 500, message: "internal server error".into() };
+        assert!(error.to_string().contains("check the server's log"));
+        assert!(Error::Network.to_string().contains("rampart serve"));
+    }
+}

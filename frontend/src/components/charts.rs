@@ -1,0 +1,234 @@
+//! The dashboard's charts as SVG elements: a cluster row's sparkline, a cluster's score
+//! trend (each point a button that opens its scan) and its findings by severity over time.
+//! The geometry is [`crate::charts`]; colours come from the stylesheet's severity and
+//! accent variables, so the charts follow light and dark mode.
+
+use leptos::prelude::*;
+use rampart_core::score::grade;
+
+use crate::api::{Counts, TrendPoint};
+use crate::charts::{self, Frame};
+use crate::dashboard::scored_points;
+use crate::time::{format_day, format_utc, parse_rfc3339};
+
+/// At most this many points or bars are drawn; beyond, each slice of the range shows the
+/// state it ended in.
+const MAX_MARKS: usize = 180;
+
+/// A row's 30-day score line (120 × 28), with a text alternative.
+#[component]
+pub fn Sparkline(points: Vec<TrendPoint>, from: i64, to: i64) -> impl IntoView {
+    let scored: Vec<(i64, i64)> = scored_points(&points).into_iter().map(|(at, score, _)| (at, score)).collect();
+    let scored = charts::thin(&scored, |(at, _)| *at, from, to, MAX_MARKS);
+    let label = match (scored.first(), scored.last()) {
+        (Some(first), Some(last)) if scored.len() > 1 => {
+            format!("Score over 30 days: {} scans, from {} to {}", scored.len(), first.1, last.1)
+        }
+        (Some(only), _) => format!("Score over 30 days: one scan, {}", only.1),
+        _ => "No scan in the last 30 days".to_string(),
+    };
+    let path = charts::sparkline(&scored, from, to, 120.0, 28.0);
+    let last = scored.last().map(|&(at, score)| {
+        let frame = Frame { width: 120.0, height: 28.0, left: 1.0, right: 1.0, top: 1.5, bottom: 1.5 };
+        (charts::round(frame.x(at, from, to)), charts::round(frame.y(score as f64, 100.0)))
+    });
+    let title = label.clone();
+    view! {
+        <svg class="sparkline" viewBox="0 0 120 28" width="120" height="28" role="img" aria-label=label>
+            <title>{title}</title>
+            <line class="spark-base" x1="0" x2="120" y1="14" y2="14"></line>
+            <path class="spark-line" d=path></path>
+            {last.map(|(x, y)| view! { <circle class="spark-dot" cx=x cy=y r="2.5"></circle> })}
+        </svg>
+    }
+}
+
+const TREND: Frame = Frame { width: 720.0, height: 240.0, left: 34.0, right: 12.0, top: 12.0, bottom: 26.0 };
+
+/// The score over time of a cluster (testid `trend-chart`): a line through the scans of
+/// the range, grade thresholds as dashed lines, and each scan a focusable point that opens
+/// it (`on_select` with the scan's id).
+#[component]
+pub fn TrendChart(
+    points: Vec<TrendPoint>,
+    from: i64,
+    to: i64,
+    /// The scan shown in the scan panel, highlighted.
+    #[prop(into)]
+    selected: Signal<Option<i64>>,
+    on_select: Callback<i64>,
+) -> impl IntoView {
+    let scored: Vec<(i64, i64, TrendPoint)> =
+        scored_points(&points).into_iter().map(|(at, score, point)| (at, score, point.clone())).collect();
+    let scored = charts::thin(&scored, |(at, _, _)| *at, from, to, MAX_MARKS);
+    let coordinates: Vec<(f64, f64)> =
+        scored.iter().map(|(at, score, _)| (TREND.x(*at, from, to), TREND.y(*score as f64, 100.0))).collect();
+    let path = charts::line_path(&coordinates);
+    let label = match (scored.first(), scored.last()) {
+        (Some(first), Some(last)) => format!(
+            "Score over time: {} scans; first {} ({}), latest {} ({})",
+            scored.len(),
+            first.1,
+            grade(first.1 as u32),
+            last.1,
+            grade(last.1 as u32)
+        ),
+        _ => "Score over time: no finished scan in this range".to_string(),
+    };
+    let gridlines = value_axis(&[0, 25, 50, 75, 100], 100);
+    // The score each grade starts at, as the engine grades.
+    let thresholds = [90, 80, 70, 60]
+        .into_iter()
+        .map(|value| {
+            let y = charts::round(TREND.y(f64::from(value), 100.0));
+            view! {
+                <line class="threshold" x1=TREND.left x2=TREND.width - TREND.right y1=y y2=y></line>
+                <text class="threshold-label" x=TREND.width - TREND.right - 2.0 y=y - 3.0 text-anchor="end">
+                    {grade(value)}
+                </text>
+            }
+        })
+        .collect_view();
+    let ticks = time_axis(from, to);
+    let marks = scored
+        .into_iter()
+        .zip(coordinates)
+        .map(|((at, score, point), (x, y))| {
+            let scan = point.scan;
+            let description = format!(
+                "Scan {scan}, {}: score {score} ({}), {} new, {} resolved",
+                format_utc(at),
+                point.grade.clone().unwrap_or_else(|| grade(score as u32).to_string()),
+                point.new,
+                point.resolved
+            );
+            let title = description.clone();
+            view! {
+                <circle
+                    class="point"
+                    class:selected=move || selected.get() == Some(scan)
+                    cx=charts::round(x)
+                    cy=charts::round(y)
+                    r="5"
+                    tabindex="0"
+                    role="button"
+                    aria-label=description
+                    data-scan=scan
+                    on:click=move |_| on_select.run(scan)
+                    on:keydown=move |event: web_sys::KeyboardEvent| {
+                        if event.key() == "Enter" || event.key() == " " {
+                            event.prevent_default();
+                            on_select.run(scan);
+                        }
+                    }
+                >
+                    <title>{title}</title>
+                </circle>
+            }
+        })
+        .collect_view();
+    view! {
+        <figure class="chart" data-testid="trend-chart">
+            <svg class="trend" viewBox="0 0 720 240" role="group" aria-label=label>
+                {gridlines}
+                {thresholds}
+                {ticks}
+                <path class="trend-line" d=path></path>
+                {marks}
+            </svg>
+        </figure>
+    }
+}
+
+/// Horizontal grid lines at `values` of a scale from 0 to `max`, labelled on the left.
+fn value_axis(values: &[i64], max: i64) -> impl IntoView {
+    values
+        .iter()
+        .map(|&value| {
+            let y = charts::round(TREND.y(value as f64, max as f64));
+            view! {
+                <line class="grid" x1=TREND.left x2=TREND.width - TREND.right y1=y y2=y></line>
+                <text class="axis-label" x=TREND.left - 6.0 y=y + 4.0 text-anchor="end">{value}</text>
+            }
+        })
+        .collect_view()
+}
+
+/// The day labels under a chart's plot.
+fn time_axis(from: i64, to: i64) -> impl IntoView {
+    charts::day_ticks(from, to, 6)
+        .into_iter()
+        .map(|tick| {
+            let x = charts::round(TREND.x(tick, from, to));
+            view! {
+                <line class="tick" x1=x x2=x y1=TREND.height - TREND.bottom y2=TREND.height - TREND.bottom + 4.0></line>
+                <text class="axis-label" x=x y=TREND.height - 8.0 text-anchor="middle">{format_day(tick)}</text>
+            }
+        })
+        .collect_view()
+}
+
+/// Findings by severity over time: a bar per scan, severities stacked from critical up.
+#[component]
+pub fn SeverityChart(points: Vec<TrendPoint>, from: i64, to: i64) -> impl IntoView {
+    let mut timed: Vec<(i64, Counts)> =
+        points.iter().filter_map(|point| Some((parse_rfc3339(&point.at)?, point.counts))).collect();
+    timed.sort_by_key(|(at, _)| *at);
+    let timed = charts::thin(&timed, |(at, _)| *at, from, to, MAX_MARKS);
+    let max = charts::counts_max(&timed.iter().map(|(_, counts)| *counts).collect::<Vec<_>>());
+    let width = charts::bar_width(&TREND, timed.len());
+    let label = match timed.last() {
+        Some((at, counts)) => format!(
+            "Findings by severity over time, {} scans; latest ({}): {}",
+            timed.len(),
+            format_utc(*at),
+            counts.describe()
+        ),
+        None => "Findings by severity over time: no finished scan in this range".to_string(),
+    };
+    let gridlines = value_axis(&[0, max / 2, max], max);
+    let bars = charts::stacks(&timed, from, to, max, &TREND)
+        .into_iter()
+        .zip(timed.iter())
+        .map(|(stack, (at, counts))| {
+            let title = format!("{}: {}", format_utc(*at), counts.describe());
+            let segments = stack
+                .segments
+                .into_iter()
+                .map(|(severity, y, height)| {
+                    view! {
+                        <rect
+                            class=format!("bar level-{severity}")
+                            x=charts::round(stack.x - width / 2.0)
+                            y=y
+                            width=width
+                            height=height
+                        ></rect>
+                    }
+                })
+                .collect_view();
+            view! {
+                <g class="stack">
+                    <title>{title}</title>
+                    {segments}
+                </g>
+            }
+        })
+        .collect_view();
+    let legend = crate::dashboard::SEVERITIES
+        .into_iter()
+        .map(|severity| view! { <li class=format!("count level-{severity}")>{severity}</li> })
+        .collect_view();
+    view! {
+        <figure class="chart" data-testid="severity-chart">
+            <svg class="trend" viewBox="0 0 720 240" role="img" aria-label=label>
+                {gridlines}
+                {time_axis(from, to)}
+                {bars}
+            </svg>
+            <figcaption>
+                <ul class="counts legend">{legend}</ul>
+            </figcaption>
+        </figure>
+    }
+}

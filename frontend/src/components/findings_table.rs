@@ -1,0 +1,339 @@
+//! A cluster's findings: filters (status, severity, rule, namespace, free text) applied by
+//! the server, a page at a time (`next_cursor`, "Load more"); sorting of what is loaded;
+//! and a finding's details in a dialog: the object, the field path, when it was first and
+//! last seen, and its rule's documentation and remediation (the playground's rule docs).
+
+use leptos::html::Dialog;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use rampart_core::RULES;
+
+use crate::api::{self, Finding, FindingFilter};
+use crate::components::rule_docs::rule_documentation;
+use crate::components::table::DataTable;
+use crate::dashboard::{sort_findings, FindingSort, SEVERITIES};
+use crate::session::Auth;
+use crate::time::{format_utc, parse_rfc3339};
+
+/// The loaded findings and where the next page starts.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Loaded {
+    items: Vec<Finding>,
+    next_cursor: Option<String>,
+}
+
+fn when(text: &str) -> String {
+    parse_rfc3339(text).map(format_utc).unwrap_or_else(|| text.to_string())
+}
+
+fn object_label(finding: &Finding) -> String {
+    match &finding.resource.namespace {
+        Some(namespace) => format!("{} {}/{}", finding.resource.kind, namespace, finding.resource.name),
+        None => format!("{} {}", finding.resource.kind, finding.resource.name),
+    }
+}
+
+/// The findings section of a cluster page. `namespaces` feed the namespace filter;
+/// `version` changes when the page reloads its data (a scan ended), which reloads the
+/// findings with the current filters.
+#[component]
+pub fn FindingsTable(
+    cluster: i64,
+    #[prop(into)] namespaces: Signal<Vec<String>>,
+    #[prop(into)] version: Signal<u64>,
+) -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    let filter = RwSignal::new(FindingFilter { status: "open".to_string(), ..FindingFilter::default() });
+    let sort = RwSignal::new(FindingSort::default());
+    let loaded = RwSignal::new(None::<Result<Loaded, String>>);
+    let loading = RwSignal::new(false);
+    let detail = RwSignal::new(None::<Finding>);
+    let mounted = StoredValue::new(());
+    // Answers to an older filter are dropped when a newer request was made since.
+    let request = StoredValue::new(0u64);
+
+    let fetch = move |more: bool| {
+        let cursor = if more {
+            loaded.with_untracked(|loaded| loaded.as_ref().and_then(|l| l.as_ref().ok()?.next_cursor.clone()))
+        } else {
+            None
+        };
+        if more && cursor.is_none() {
+            return;
+        }
+        let number = request.get_value() + 1;
+        request.set_value(number);
+        loading.set(true);
+        let current = filter.get_untracked();
+        spawn_local(async move {
+            let result = api::findings(cluster, &current, cursor.as_deref()).await;
+            if mounted.try_with_value(|_| ()).is_none() || request.get_value() != number {
+                return;
+            }
+            loading.set(false);
+            match result {
+                Ok(page) => loaded.update(|loaded| match loaded {
+                    Some(Ok(existing)) if more => {
+                        existing.items.extend(page.items);
+                        existing.next_cursor = page.next_cursor;
+                    }
+                    _ => *loaded = Some(Ok(Loaded { items: page.items, next_cursor: page.next_cursor })),
+                }),
+                Err(failure) => loaded.set(Some(Err(auth.explain(&failure)))),
+            }
+        });
+    };
+    // Loads at first, then again whenever the filter changes or the page's data does.
+    Effect::new(move |_| {
+        filter.track();
+        version.track();
+        fetch(false);
+    });
+
+    let rows = Memo::new(move |_| {
+        let mut items = loaded.with(|loaded| match loaded {
+            Some(Ok(loaded)) => loaded.items.clone(),
+            _ => Vec::new(),
+        });
+        sort_findings(&mut items, sort.get());
+        items
+    });
+
+    let select = move |label: &'static str, options: Vec<(String, String)>, set: fn(&mut FindingFilter, String)| {
+        let options =
+            options.into_iter().map(|(value, text)| view! { <option value=value>{text}</option> }).collect_view();
+        view! {
+            <label class="field">
+                <span>{label}</span>
+                <select on:change=move |event| filter.update(|filter| set(filter, event_target_value(&event)))>
+                    {options}
+                </select>
+            </label>
+        }
+    };
+    let statuses = vec![
+        ("open".to_string(), "Open".to_string()),
+        ("resolved".to_string(), "Resolved".to_string()),
+        ("exempted".to_string(), "Exempted".to_string()),
+        (String::new(), "Any status".to_string()),
+    ];
+    let severities = std::iter::once((String::new(), "Any severity".to_string()))
+        .chain(SEVERITIES.iter().map(|severity| (severity.to_string(), severity.to_string())))
+        .collect();
+    let mut rule_ids: Vec<&str> = RULES.iter().map(|rule| rule.id).collect();
+    rule_ids.sort_unstable();
+    let rules = std::iter::once((String::new(), "Any rule".to_string()))
+        .chain(rule_ids.into_iter().map(|id| (id.to_string(), id.to_string())))
+        .collect();
+    let namespace_select = move || {
+        let options = namespaces
+            .get()
+            .into_iter()
+            .map(|namespace| {
+                let label = if namespace.is_empty() { "(cluster-scoped)".to_string() } else { namespace.clone() };
+                view! { <option value=namespace>{label}</option> }
+            })
+            .collect_view();
+        view! {
+            <label class="field">
+                <span>"Namespace"</span>
+                <select on:change=move |event| filter.update(|filter| filter.namespace = event_target_value(&event))>
+                    <option value="">"Any namespace"</option>
+                    {options}
+                </select>
+            </label>
+        }
+    };
+    let sort_options = FindingSort::ALL
+        .into_iter()
+        .map(|choice| view! { <option value=choice.key()>{choice.label()}</option> })
+        .collect_view();
+
+    let table = move || match loaded.get() {
+        None => view! { <p class="loading-inline" role="status">"Loading findings…"</p> }.into_any(),
+        Some(Err(message)) => view! { <p class="form-error" role="alert">{message}</p> }.into_any(),
+        Some(Ok(page)) if page.items.is_empty() => {
+            let text = if filter
+                .with_untracked(|filter| filter == &FindingFilter { status: "open".into(), ..FindingFilter::default() })
+            {
+                "No open findings. Upload an export or scan the cluster to see where it stands."
+            } else {
+                "No finding matches these filters."
+            };
+            view! { <p class="muted" data-testid="findings-empty">{text}</p> }.into_any()
+        }
+        Some(Ok(_)) => view! {
+            <DataTable
+                class="findings-table"
+                columns=&["Severity", "Finding", "Object", "Status", "First seen", "Last seen"]
+            >
+                <For
+                    each=move || rows.get()
+                    key=|finding| (finding.id, finding.status.clone(), finding.last_seen.clone())
+                    children=move |finding| finding_row(finding, detail)
+                />
+            </DataTable>
+        }
+        .into_any(),
+    };
+
+    let more = move || {
+        loaded.with(|loaded| {
+            let loaded = loaded.as_ref()?.as_ref().ok()?;
+            loaded.next_cursor.as_ref()?;
+            Some(view! {
+                <button type="button" class="button" disabled=loading on:click=move |_| fetch(true)>
+                    {move || if loading.get() { "Loading…" } else { "Load more" }}
+                </button>
+            })
+        })
+    };
+
+    // The text filter applies on Enter or when the field is left, not on each key: one
+    // request per search.
+    view! {
+        <div class="filters" role="search" aria-label="Filter findings">
+            {select("Status", statuses, |filter, value| filter.status = value)}
+            {select("Severity", severities, |filter, value| filter.severity = value)}
+            {select("Rule", rules, |filter, value| filter.rule = value)}
+            {namespace_select}
+            <label class="field">
+                <span>"Text"</span>
+                <input
+                    type="search"
+                    placeholder="object, rule, path or message"
+                    on:change=move |event| filter.update(|filter| filter.text = event_target_value(&event))
+                />
+            </label>
+            <label class="field">
+                <span>"Sort"</span>
+                <select on:change=move |event| sort.set(FindingSort::from_key(&event_target_value(&event)))>
+                    {sort_options}
+                </select>
+            </label>
+        </div>
+        <p class="pane-meta" role="status">
+            {move || {
+                loaded
+                    .with(|loaded| {
+                        let loaded = loaded.as_ref()?.as_ref().ok()?;
+                        let count = loaded.items.len();
+                        Some(
+                            if loaded.next_cursor.is_some() {
+                                format!("{count} findings loaded; more match (sorting applies to those loaded)")
+                            } else {
+                                format!("{count} findings")
+                            },
+                        )
+                    })
+            }}
+        </p>
+        {table}
+        {more}
+        <FindingDetails detail=detail/>
+    }
+}
+
+fn finding_row(finding: Finding, detail: RwSignal<Option<Finding>>) -> impl IntoView {
+    let object = object_label(&finding);
+    let severity = finding.severity.clone();
+    let opened = finding.clone();
+    view! {
+        <tr
+            class=format!("level-{severity}")
+            data-testid="cluster-finding"
+            data-rule=finding.rule.clone()
+            data-severity=severity.clone()
+            data-status=finding.status.clone()
+        >
+            <td data-label="Severity"><span class="badge">{severity.clone()}</span></td>
+            <td data-label="Finding">
+                <button
+                    type="button"
+                    class="link finding-open"
+                    aria-haspopup="dialog"
+                    on:click=move |_| detail.set(Some(opened.clone()))
+                >{finding.message.clone()}</button>
+                <code class="rule-id">{finding.rule.clone()}</code>
+            </td>
+            <td data-label="Object">{object}</td>
+            <td data-label="Status">{finding.status.clone()}</td>
+            <td data-label="First seen">{when(&finding.first_seen)}</td>
+            <td data-label="Last seen">{when(&finding.last_seen)}</td>
+        </tr>
+    }
+}
+
+/// The dialog of one finding.
+#[component]
+fn FindingDetails(detail: RwSignal<Option<Finding>>) -> impl IntoView {
+    let dialog = NodeRef::<Dialog>::new();
+    Effect::new(move |_| {
+        let open = detail.with(Option::is_some);
+        if let Some(dialog) = dialog.get() {
+            if open && !dialog.open() {
+                let _ = dialog.show_modal();
+            } else if !open && dialog.open() {
+                dialog.close();
+            }
+        }
+    });
+    let body = move || {
+        detail.get().map(|finding| {
+            let facts = [
+                ("Severity", finding.severity.clone()),
+                ("Status", finding.status.clone()),
+                ("Object", object_label(&finding)),
+                ("First seen", when(&finding.first_seen)),
+                ("Last seen", when(&finding.last_seen)),
+            ]
+            .into_iter()
+            .chain(finding.resolved_at.as_deref().map(|at| ("Resolved", when(at))))
+            .map(|(term, value)| view! { <dt>{term}</dt> <dd>{value}</dd> })
+            .collect_view();
+            let rule = rampart_core::rules::find(&finding.rule);
+            view! {
+                <header class="dialog-head">
+                    <h2 id="finding-title">{finding.message.clone()}</h2>
+                </header>
+                <dl class="facts">
+                    {facts}
+                    <dt>"Field"</dt>
+                    <dd>
+                        <code class="path" data-testid="finding-path">
+                            {if finding.path.is_empty() { "(the object)".to_string() } else { finding.path.clone() }}
+                        </code>
+                    </dd>
+                </dl>
+                <hr/>
+                {match rule {
+                    Some(rule) => rule_documentation(rule).into_any(),
+                    None => view! {
+                        <p class="hint">
+                            {format!(
+                                "Rule {} is not known to this version of the web app; `rampart explain {}` documents it.",
+                                finding.rule,
+                                finding.rule,
+                            )}
+                        </p>
+                    }
+                    .into_any(),
+                }}
+            }
+        })
+    };
+    view! {
+        <dialog
+            node_ref=dialog
+            class="dialog finding-details"
+            aria-labelledby="finding-title"
+            data-testid="finding-details"
+            on:close=move |_| detail.set(None)
+        >
+            <button type="button" class="close" aria-label="Close the finding" on:click=move |_| detail.set(None)>
+                "×"
+            </button>
+            {body}
+        </dialog>
+    }
+}

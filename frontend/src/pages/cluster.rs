@@ -1,0 +1,458 @@
+//! `/clusters/:id`: one cluster. Its score trend (testid `trend-chart`; 7 days to a year,
+//! each point opens its scan), findings by severity over time, findings per namespace of
+//! the latest scan, the findings table, the scan history, and the ways to get a new scan:
+//! "Scan now" for a cluster read through its API, an export upload for a snapshot cluster.
+//!
+//! Live updates: while a scan is queued or running, the page polls `GET /scans/{id}` every
+//! 1.5 s, shows its status, and reloads everything when it ends.
+
+use leptos::html::Input;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api::{self, Cluster, Scan, TrendPoint};
+use crate::browser;
+use crate::components::charts::{SeverityChart, TrendChart};
+use crate::components::findings_table::FindingsTable;
+use crate::components::register_cluster::EXPORT_COMMAND;
+use crate::components::scans::{NamespaceTable, ScanDetails, ScanHistory};
+use crate::dashboard::{grade_class, Range};
+use crate::pages::clusters::{kind_label, severity_counts};
+use crate::routes::query_value;
+use crate::session::Auth;
+use crate::time::{self, format_utc, parse_rfc3339};
+
+/// How often a pending scan is asked for its status.
+const POLL_MS: i32 = 1500;
+
+#[derive(Clone, Copy)]
+struct Page {
+    id: i64,
+    cluster: RwSignal<Option<Result<Cluster, String>>>,
+    scans: RwSignal<Vec<Scan>>,
+    range: RwSignal<Range>,
+    trend: RwSignal<Option<(i64, i64, Vec<TrendPoint>)>>,
+    /// The scan being watched until it ends.
+    progress: RwSignal<Option<Scan>>,
+    /// The scan whose details are open.
+    selected: RwSignal<Option<Scan>>,
+    notice: RwSignal<String>,
+    /// Bumped by each reload, so the findings table reloads too.
+    version: RwSignal<u64>,
+    loaded_once: StoredValue<bool>,
+    mounted: StoredValue<()>,
+    polling: StoredValue<Option<i64>>,
+    auth: Auth,
+}
+
+impl Page {
+    fn mounted(&self) -> bool {
+        self.mounted.try_with_value(|_| ()).is_some()
+    }
+
+    fn fail(&self, failure: &api::Error) {
+        let message = self.auth.explain(failure);
+        if self.mounted() {
+            self.notice.set(message);
+        }
+    }
+
+    /// Loads (again) the cluster, its scans and its trend; watches a pending scan.
+    fn load(self) {
+        spawn_local(async move {
+            match api::cluster(self.id).await {
+                Ok(cluster) if self.mounted() => {
+                    leptos::prelude::document().set_title(&format!("{} · Clusters · Rampart", cluster.name));
+                    self.cluster.set(Some(Ok(cluster)));
+                }
+                Ok(_) => return,
+                Err(failure) => {
+                    let message = self.auth.explain(&failure);
+                    if self.mounted() {
+                        self.cluster.set(Some(Err(message)));
+                    }
+                    return;
+                }
+            }
+            match api::scans(self.id).await {
+                Ok(scans) if self.mounted() => {
+                    let pending = scans.iter().rev().find(|scan| scan.is_pending()).map(|scan| scan.id);
+                    self.scans.set(scans);
+                    if let Some(scan) = pending {
+                        self.watch(scan);
+                    }
+                }
+                Ok(_) => return,
+                Err(failure) => self.fail(&failure),
+            }
+            self.load_trend().await;
+            // The findings table loads itself the first time; later loads reload it.
+            if self.mounted() && self.loaded_once.get_value() {
+                self.version.update(|version| *version += 1);
+            }
+            if self.mounted() {
+                self.loaded_once.set_value(true);
+            }
+        });
+    }
+
+    async fn load_trend(self) {
+        let (from, to) = self.range.get_untracked().span(time::now_ms());
+        match api::trend(self.id, from).await {
+            Ok(points) if self.mounted() => self.trend.set(Some((from, to, points))),
+            Ok(_) => {}
+            Err(failure) => self.fail(&failure),
+        }
+    }
+
+    /// Polls a scan until it ends, then reloads the page's data.
+    fn watch(self, scan_id: i64) {
+        if self.polling.get_value() == Some(scan_id) {
+            return;
+        }
+        self.polling.set_value(Some(scan_id));
+        spawn_local(async move {
+            loop {
+                let answer = api::scan(scan_id).await;
+                if !self.mounted() || self.polling.get_value() != Some(scan_id) {
+                    return;
+                }
+                match answer {
+                    Ok(scan) if scan.is_pending() => self.progress.set(Some(scan)),
+                    Ok(scan) => {
+                        self.polling.set_value(None);
+                        self.progress.set(None);
+                        self.notice.set(match (&scan.score, &scan.grade) {
+                            (Some(score), Some(grade)) => format!(
+                                "Scan {} {}: score {score} ({grade}), {} new, {} resolved.",
+                                scan.id, scan.status, scan.new, scan.resolved
+                            ),
+                            _ => format!(
+                                "Scan {} {}{}",
+                                scan.id,
+                                scan.status,
+                                scan.message.as_deref().map(|message| format!(": {message}")).unwrap_or_default()
+                            ),
+                        });
+                        self.load();
+                        return;
+                    }
+                    Err(failure) => {
+                        self.polling.set_value(None);
+                        self.fail(&failure);
+                        return;
+                    }
+                }
+                browser::sleep(POLL_MS).await;
+            }
+        });
+    }
+
+    fn scan_now(self) {
+        self.notice.set("Starting a scan…".to_string());
+        spawn_local(async move {
+            match api::start_scan(self.id).await {
+                Ok(created) => {
+                    self.notice.set(format!("Scan {} queued.", created.id));
+                    self.watch_new(created.id);
+                }
+                Err(failure) => self.fail(&failure),
+            }
+        });
+    }
+
+    /// Shows a scan just started as queued at once, then watches it.
+    fn watch_new(self, scan_id: i64) {
+        self.progress.set(Some(Scan { id: scan_id, status: "queued".to_string(), ..Scan::default() }));
+        self.watch(scan_id);
+    }
+
+    fn upload(self, input: NodeRef<Input>) {
+        let Some(element) = input.get_untracked() else { return };
+        let Some(file) = element.files().and_then(|files| files.get(0)) else {
+            self.notice.set("Choose an export file first.".to_string());
+            return;
+        };
+        let name = file.name();
+        self.notice.set(format!("Uploading {name}…"));
+        spawn_local(async move {
+            match api::upload_snapshot(self.id, file).await {
+                Ok(created) => {
+                    if let Some(element) = input.get_untracked() {
+                        element.set_value("");
+                    }
+                    self.notice.set(format!("Uploaded {name}: scan {} queued.", created.id));
+                    self.watch_new(created.id);
+                }
+                Err(failure) => {
+                    let message = self.auth.explain(&failure);
+                    self.notice.set(format!("Could not upload {name}: {message}"));
+                }
+            }
+        });
+    }
+
+    fn select_scan(self, scan_id: i64) {
+        spawn_local(async move {
+            match api::scan(scan_id).await {
+                Ok(scan) if self.mounted() => {
+                    self.selected.set(Some(scan));
+                    if let Some(element) = leptos::prelude::document().get_element_by_id("scan-details-title") {
+                        element.scroll_into_view();
+                    }
+                }
+                Ok(_) => {}
+                Err(failure) => self.fail(&failure),
+            }
+        });
+    }
+}
+
+#[component]
+pub fn ClusterPage(id: i64) -> impl IntoView {
+    let page = Page {
+        id,
+        cluster: RwSignal::new(None),
+        scans: RwSignal::new(Vec::new()),
+        range: RwSignal::new(Range::default()),
+        trend: RwSignal::new(None),
+        progress: RwSignal::new(None),
+        selected: RwSignal::new(None),
+        notice: RwSignal::new(
+            query_value(&window().location().search().unwrap_or_default(), "notice").unwrap_or_default(),
+        ),
+        version: RwSignal::new(0),
+        loaded_once: StoredValue::new(false),
+        mounted: StoredValue::new(()),
+        polling: StoredValue::new(None),
+        auth: expect_context::<Auth>(),
+    };
+    page.load();
+
+    move || match page.cluster.get() {
+        None => view! { <main id="main" class="page"><p class="loading-inline" role="status">"Loading…"</p></main> }
+            .into_any(),
+        Some(Err(message)) => view! {
+            <main id="main" class="page">
+                <p class="form-error" role="alert">{message}</p>
+                <p><a href="/clusters">"Back to the clusters"</a></p>
+            </main>
+        }
+        .into_any(),
+        Some(Ok(cluster)) => cluster_view(page, cluster).into_any(),
+    }
+}
+
+fn cluster_view(page: Page, cluster: Cluster) -> impl IntoView {
+    let upload_input = NodeRef::<Input>::new();
+    // The list's "Upload export" links here with #upload: go to the file picker.
+    Effect::new(move |_| {
+        if let Some(input) = upload_input.get() {
+            if window().location().hash().unwrap_or_default() == "#upload" {
+                input.scroll_into_view();
+                let _ = input.focus();
+            }
+        }
+    });
+    let snapshot = cluster.is_snapshot();
+    // The latest scan with results: the headline, and the namespaces.
+    let latest = Memo::new(move |_| page.scans.with(|scans| scans.iter().find(|scan| scan.has_results()).cloned()));
+    let namespaces = Signal::derive(move || {
+        latest.with(|latest| latest.as_ref().map(|scan| scan.namespaces.keys().cloned().collect()).unwrap_or_default())
+    });
+    let headline = move || {
+        latest.get().map(|scan| {
+            let finished = scan.finished_at.as_deref().and_then(parse_rfc3339);
+            view! {
+                <div class="headline">
+                    <span class="score-box">
+                        <span class="score" data-testid="cluster-score">{scan.score}</span>
+                        {scan.grade.clone().map(|grade| view! { <span class=grade_class(&grade)>{grade.clone()}</span> })}
+                    </span>
+                    {severity_counts(scan.counts)}
+                    <span class="changes">
+                        <span class="new" data-testid="cluster-new">{format!("+{} new", scan.new)}</span>
+                        " · "
+                        <span class="resolved" data-testid="cluster-resolved">{format!("{} resolved", scan.resolved)}</span>
+                        {finished.map(|at| {
+                            view! {
+                                " · last scan "
+                                <time title=format_utc(at)>{time::relative(at, time::now_ms())}</time>
+                            }
+                        })}
+                    </span>
+                </div>
+            }
+        })
+    };
+    let progress = move || {
+        page.progress.get().map(|scan| {
+            view! {
+                <div class="progress" data-testid="scan-progress" data-status=scan.status.clone()>
+                    <progress aria-label=format!("Scan {} {}", scan.id, scan.status)></progress>
+                    <span>{format!("Scan {} {}…", scan.id, scan.status)}</span>
+                </div>
+            }
+        })
+    };
+    let action = if snapshot {
+        view! {
+            <form
+                id="upload"
+                class="upload"
+                on:submit=move |event| {
+                    event.prevent_default();
+                    page.upload(upload_input);
+                }
+            >
+                <label class="field">
+                    <span>"New export"</span>
+                    <input
+                        type="file"
+                        accept=".yaml,.yml,.json,application/json,text/yaml"
+                        node_ref=upload_input
+                        data-testid="snapshot-input"
+                    />
+                </label>
+                <button type="submit" class="primary" disabled=move || page.progress.with(Option::is_some)>
+                    "Upload and scan"
+                </button>
+                <details class="hint">
+                    <summary>"How to make an export"</summary>
+                    <pre class="code-block"><code>{EXPORT_COMMAND}</code></pre>
+                </details>
+            </form>
+        }
+        .into_any()
+    } else {
+        view! {
+            <button
+                type="button"
+                class="primary"
+                disabled=move || page.progress.with(Option::is_some)
+                on:click=move |_| page.scan_now()
+            >"Scan now"</button>
+        }
+        .into_any()
+    };
+    let where_from = match (&cluster.server, &cluster.context) {
+        (_, Some(context)) => format!(" · context {context}"),
+        (Some(server), None) => format!(" · {server}"),
+        _ => String::new(),
+    };
+    let range_buttons = Range::ALL
+        .into_iter()
+        .map(|range| {
+            view! {
+                <button
+                    type="button"
+                    class="chip range"
+                    aria-pressed=move || (page.range.get() == range).to_string()
+                    aria-label=range.description()
+                    on:click=move |_| {
+                        page.range.set(range);
+                        spawn_local(page.load_trend());
+                    }
+                >{range.label()}</button>
+            }
+        })
+        .collect_view();
+    let charts = move || {
+        page.trend.get().map(|(from, to, points)| {
+            let selected = Signal::derive(move || page.selected.with(|scan| scan.as_ref().map(|scan| scan.id)));
+            let on_select = Callback::new(move |scan: i64| page.select_scan(scan));
+            view! {
+                <TrendChart points=points.clone() from=from to=to selected=selected on_select=on_select/>
+                <h3>"Findings by severity"</h3>
+                <SeverityChart points=points from=from to=to/>
+            }
+        })
+    };
+    let next_scan = cluster.next_scan_at.as_deref().and_then(parse_rfc3339).map(|at| {
+        view! {
+            <span>" · next scan "<time title=format_utc(at)>{time::relative(at, time::now_ms())}</time></span>
+        }
+    });
+
+    view! {
+        <main id="main" class="page cluster-page">
+            <nav class="breadcrumbs" aria-label="Breadcrumbs">
+                <a href="/clusters">"Clusters"</a>
+                " / "
+                <span aria-current="page">{cluster.name.clone()}</span>
+            </nav>
+            <div class="page-head">
+                <div>
+                    <h1>{cluster.name.clone()}</h1>
+                    <p class="cluster-meta">
+                        {format!("{} · {}{where_from}", cluster.team.name, kind_label(&cluster.kind))}
+                        {next_scan}
+                    </p>
+                </div>
+                <div class="page-actions">{action}</div>
+            </div>
+            {progress}
+            <p class="notice" role="status" aria-live="polite" data-testid="cluster-notice">
+                {move || page.notice.get()}
+            </p>
+            {headline}
+            {move || {
+                (latest.with(Option::is_none) && page.progress.with(Option::is_none))
+                    .then(|| {
+                        view! {
+                            <p class="card empty-state">
+                                {if snapshot {
+                                    "No scan yet: upload an export of the cluster above to see where it stands."
+                                } else {
+                                    "No scan yet: press \"Scan now\" to read the cluster through its API."
+                                }}
+                            </p>
+                        }
+                    })
+            }}
+            <section class="card" aria-labelledby="trend-title">
+                <div class="section-head">
+                    <h2 id="trend-title">"Score over time"</h2>
+                    <div class="chips" role="group" aria-label="Range">{range_buttons}</div>
+                </div>
+                {charts}
+            </section>
+            {move || {
+                page.selected
+                    .get()
+                    .map(|scan| {
+                        view! { <ScanDetails scan=scan on_close=Callback::new(move |_| page.selected.set(None))/> }
+                    })
+            }}
+            {move || {
+                latest
+                    .get()
+                    .filter(|scan| !scan.namespaces.is_empty())
+                    .map(|scan| {
+                        view! {
+                            <section class="card" aria-labelledby="namespaces-title">
+                                <h2 id="namespaces-title">"Findings per namespace"</h2>
+                                <p class="pane-meta">{format!("Scan #{}", scan.id)}</p>
+                                <NamespaceTable namespaces=scan.namespaces.into_iter().collect()/>
+                            </section>
+                        }
+                    })
+            }}
+            <section class="card" aria-labelledby="findings-title">
+                <h2 id="findings-title">"Findings"</h2>
+                <FindingsTable cluster=page.id namespaces=namespaces version=page.version/>
+            </section>
+            <section class="card" aria-labelledby="history-title">
+                <h2 id="history-title">"Scan history"</h2>
+                {move || {
+                    view! {
+                        <ScanHistory
+                            scans=page.scans.get()
+                            on_select=Callback::new(move |scan: i64| page.select_scan(scan))
+                        />
+                    }
+                }}
+            </section>
+        </main>
+    }
+}

@@ -1,0 +1,246 @@
+//! The app's routes and a small router on the History API.
+//!
+//! Five routes do not need a routing library: [`Route::parse`] reads the location,
+//! [`navigate`] pushes a history entry, and [`Router`] turns `popstate` (the back and
+//! forward buttons, and [`navigate`] itself) into a signal the app renders from. Plain
+//! `<a href>` links to the app's routes are followed in place by [`follow_links`], so links
+//! stay links (open in a new tab, keyboard, screen readers) without reloading the
+//! WebAssembly. `rampart serve` answers `index.html` for these paths, so a reload or a
+//! shared link lands on the same page.
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// A page of the app.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// `/`: the playground (public, makes no request).
+    Playground,
+    /// `/login?next=/clusters/3`.
+    Login {
+        next: Option<String>,
+    },
+    /// `/clusters`: the team dashboard.
+    Clusters,
+    /// `/clusters/:id`.
+    Cluster(i64),
+    /// `/settings`: the account and its API tokens.
+    Settings,
+    NotFound(String),
+}
+
+impl Route {
+    /// The route of a path and its query string (`?…`, or empty).
+    pub fn parse(path: &str, search: &str) -> Route {
+        let trimmed = path.trim_end_matches('/');
+        match trimmed {
+            "" | "/index.html" => Route::Playground,
+            "/login" => Route::Login { next: query_value(search, "next").filter(|next| is_app_path(next)) },
+            "/clusters" => Route::Clusters,
+            "/settings" => Route::Settings,
+            _ => match trimmed.strip_prefix("/clusters/").map(str::parse::<i64>) {
+                Some(Ok(id)) if id > 0 => Route::Cluster(id),
+                _ => Route::NotFound(path.to_string()),
+            },
+        }
+    }
+
+    /// Whether the page needs a logged-in user.
+    pub fn needs_login(&self) -> bool {
+        matches!(self, Route::Clusters | Route::Cluster(_) | Route::Settings)
+    }
+
+    /// The document title of the page.
+    pub fn title(&self) -> String {
+        match self {
+            Route::Playground => "Rampart playground: Kubernetes hardening checks in your browser".to_string(),
+            Route::Login { .. } => "Log in · Rampart".to_string(),
+            Route::Clusters => "Clusters · Rampart".to_string(),
+            Route::Cluster(id) => format!("Cluster {id} · Rampart"),
+            Route::Settings => "Settings · Rampart".to_string(),
+            Route::NotFound(_) => "Not found · Rampart".to_string(),
+        }
+    }
+}
+
+/// Whether a path is one of the app's own pages (and so safe to go to after login: never
+/// another origin, never an API URL).
+pub fn is_app_path(path: &str) -> bool {
+    path.starts_with('/') && !path.starts_with("//") && !matches!(Route::parse(path, ""), Route::NotFound(_))
+}
+
+/// A query parameter's decoded value.
+pub fn query_value(search: &str, name: &str) -> Option<String> {
+    search.trim_start_matches('?').split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        (key == name).then(|| decode(value))
+    })
+}
+
+/// Percent-decoding of a query value (`+` is a space); a `%` not followed by two hex
+/// digits stays as it is.
+fn decode(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let escaped = (bytes[index] == b'%')
+            .then(|| bytes.get(index + 1..index + 3))
+            .flatten()
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match (escaped, bytes[index]) {
+            (Some(byte), _) => {
+                decoded.push(byte);
+                index += 3;
+                continue;
+            }
+            (None, b'+') => decoded.push(b' '),
+            (None, byte) => decoded.push(byte),
+        }
+        index += 1;
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
+}
+
+/// The login page's URL that comes back to `path` afterwards.
+pub fn login_url(path: &str) -> String {
+    format!("/login{}", crate::api::query(&[("next", path)]))
+}
+
+/// The current location's path and query string.
+fn current() -> (String, String) {
+    let location = window().location();
+    (location.pathname().unwrap_or_else(|_| "/".to_string()), location.search().unwrap_or_default())
+}
+
+/// The route the app shows, following the location.
+#[derive(Clone, Copy)]
+pub struct Router {
+    pub route: RwSignal<Route>,
+}
+
+impl Router {
+    /// Reads the location now and follows `popstate` from then on.
+    pub fn start() -> Router {
+        let (path, search) = current();
+        let router = Router { route: RwSignal::new(Route::parse(&path, &search)) };
+        let handle = window_event_listener(leptos::ev::popstate, move |_| {
+            let (path, search) = current();
+            let route = Route::parse(&path, &search);
+            if router.route.get_untracked() != route {
+                router.route.set(route);
+            }
+        });
+        on_cleanup(move || handle.remove());
+        router
+    }
+}
+
+/// Goes to a path of the app: a new history entry, and the app renders its page.
+pub fn navigate(path: &str) {
+    go(path, false);
+}
+
+/// Goes to a path without keeping the current page in the history (redirects).
+pub fn redirect(path: &str) {
+    go(path, true);
+}
+
+fn go(path: &str, replace: bool) {
+    if let Ok(history) = window().history() {
+        let _ = if replace {
+            history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path))
+        } else {
+            history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path))
+        };
+    }
+    // The router listens to popstate only; browsers do not fire it for pushState, so the
+    // app fires it itself.
+    if let Ok(event) = web_sys::Event::new("popstate") {
+        let _ = window().dispatch_event(&event);
+    }
+    window().scroll_to_with_x_and_y(0.0, 0.0);
+}
+
+/// Follows clicks on links to the app's own pages without reloading: a plain left click on
+/// an `<a href>` of this origin, without a target, a download or a modifier key. Everything
+/// else (new tabs, other origins, server pages such as `/setup`) is left to the browser.
+pub fn follow_links() {
+    let handle = window_event_listener(leptos::ev::click, |event: web_sys::MouseEvent| {
+        if event.default_prevented()
+            || event.button() != 0
+            || event.ctrl_key()
+            || event.meta_key()
+            || event.shift_key()
+            || event.alt_key()
+        {
+            return;
+        }
+        let Some(anchor) = event
+            .target()
+            .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+            .and_then(|element| element.closest("a[href]").ok().flatten())
+            .and_then(|element| element.dyn_into::<web_sys::HtmlAnchorElement>().ok())
+        else {
+            return;
+        };
+        if !anchor.target().is_empty() || anchor.has_attribute("download") {
+            return;
+        }
+        let origin = window().location().origin().unwrap_or_default();
+        let (path, search, hash) = (anchor.pathname(), anchor.search(), anchor.hash());
+        if anchor.origin() != origin || !is_app_path(&path) {
+            return;
+        }
+        // A link to a fragment of the same page is the browser's to follow.
+        let (current_path, current_search) = current();
+        if !hash.is_empty() && path == current_path && search == current_search {
+            return;
+        }
+        event.prevent_default();
+        navigate(&format!("{path}{search}{hash}"));
+    });
+    on_cleanup(move || handle.remove());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_map_to_routes() {
+        assert_eq!(Route::parse("/", ""), Route::Playground);
+        assert_eq!(Route::parse("/clusters", ""), Route::Clusters);
+        assert_eq!(Route::parse("/clusters/", ""), Route::Clusters);
+        assert_eq!(Route::parse("/clusters/12", ""), Route::Cluster(12));
+        assert_eq!(Route::parse("/settings", ""), Route::Settings);
+        assert_eq!(Route::parse("/login", "?next=%2Fclusters%2F3"), Route::Login { next: Some("/clusters/3".into()) });
+        assert!(matches!(Route::parse("/clusters/abc", ""), Route::NotFound(_)));
+        assert!(matches!(Route::parse("/clusters/0", ""), Route::NotFound(_)));
+        assert!(matches!(Route::parse("/api/v1/me", ""), Route::NotFound(_)));
+        assert!(Route::Cluster(1).needs_login() && !Route::Playground.needs_login());
+    }
+
+    #[test]
+    fn login_only_returns_to_the_apps_own_pages() {
+        for next in ["https://evil.example/", "//evil.example/clusters", "/api/v1/session", "/setup"] {
+            let search = crate::api::query(&[("next", next)]);
+            assert_eq!(Route::parse("/login", &search), Route::Login { next: None }, "{next}");
+        }
+        assert_eq!(login_url("/clusters/3"), "/login?next=%2Fclusters%2F3");
+        assert_eq!(
+            Route::parse("/login", "?next=%2Fclusters%2F3"),
+            Route::parse("/login", &login_url("/clusters/3")[6..])
+        );
+    }
+
+    #[test]
+    fn query_values_are_decoded() {
+        assert_eq!(query_value("?a=1&b=x%20y+z", "b").as_deref(), Some("x y z"));
+        assert_eq!(query_value("?a=1", "b"), None);
+        assert_eq!(query_value("?a=%E2%9C%93", "a").as_deref(), Some("✓"));
+        assert_eq!(query_value("?a=100%", "a").as_deref(), Some("100%"));
+        assert_eq!(query_value("?a=%zz", "a").as_deref(), Some("%zz"));
+    }
+}
