@@ -24,8 +24,9 @@ export async function thousandLines() {
 /**
  * One edit, run in the page (`page.evaluate(edit, [round, kind])`): `performance.now()`
  * just before the `input` event, again when the results of that edit are in the DOM (a
- * MutationObserver sees the results' new `data-generation`), and at the next animation
- * frame. Returns the two durations in milliseconds and the engine's share (`check`).
+ * MutationObserver sees the results' new `data-generation`), and once the next frame is
+ * rendered (a task posted from its animation frame callback). Returns the two durations
+ * in milliseconds and the engine's share (`check`).
  */
 export async function edit([round, kind]) {
   const area = document.querySelector('[data-testid="manifest-input"]');
@@ -36,25 +37,45 @@ export async function edit([round, kind]) {
       if (results && Number(results.dataset.generation) > before) {
         observer.disconnect();
         const dom = performance.now();
-        requestAnimationFrame(() => resolve({ dom, frame: performance.now(), check: Number(results.dataset.checkMs) }));
+        // Animation frame callbacks run before the frame's style, layout and paint; a task
+        // posted from one runs after them.
+        requestAnimationFrame(() => {
+          const channel = new MessageChannel();
+          channel.port1.onmessage = () => resolve({ dom, frame: performance.now(), check: Number(results.dataset.checkMs) });
+          channel.port2.postMessage(null);
+        });
       }
     });
     observer.observe(document.querySelector(".results-pane"), { childList: true, subtree: true, attributes: true });
   });
-  if (kind === "in-place") {
-    // One character changed in place (a digit of the first Deployment's replicas): no
-    // line moves, so only that object's results may change.
-    const at = area.value.indexOf("replicas:") + "replicas: ".length;
-    area.value = area.value.slice(0, at) + String((round % 9) + 1) + area.value.slice(at + 1);
+  // The middle of the text, where a new line moves every finding below it.
+  const middle = area.value.indexOf("\n", area.value.length / 2);
+  let started;
+  if (kind === "typed") {
+    // A new line typed (then taken back) in the middle, through the browser's editing
+    // commands, as a key press makes it: the textarea changes one text node in place, and
+    // its input event comes from the command itself.
+    area.focus();
+    area.setSelectionRange(middle, round % 2 === 0 ? middle : middle + 1);
+    started = performance.now();
+    document.execCommand(round % 2 === 0 ? "insertText" : "delete", false, "\n");
   } else {
-    // A new line typed (then taken back) in the middle of the text: every finding below
-    // it moves.
-    const at = area.value.indexOf("\n", area.value.length / 2);
-    area.value =
-      round % 2 === 0 ? area.value.slice(0, at) + "\n" + area.value.slice(at) : area.value.slice(0, at) + area.value.slice(at + 1);
+    if (kind === "in-place") {
+      // One character changed in place (a digit of the first Deployment's replicas): no
+      // line moves, so only that object's results may change.
+      const at = area.value.indexOf("replicas:") + "replicas: ".length;
+      area.value = area.value.slice(0, at) + String((round % 9) + 1) + area.value.slice(at + 1);
+    } else {
+      // A new line (then taken back) in the middle, the whole value assigned: the textarea
+      // lays out all of its text again.
+      area.value =
+        round % 2 === 0
+          ? area.value.slice(0, middle) + "\n" + area.value.slice(middle)
+          : area.value.slice(0, middle) + area.value.slice(middle + 1);
+    }
+    started = performance.now();
+    area.dispatchEvent(new Event("input", { bubbles: true }));
   }
-  const started = performance.now();
-  area.dispatchEvent(new Event("input", { bubbles: true }));
   const { dom, frame, check } = await done;
   return { dom: dom - started, frame: frame - started, check };
 }

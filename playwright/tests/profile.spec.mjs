@@ -2,9 +2,10 @@
 // profile (Chrome DevTools Protocol) summed by function, self and total time; and a
 // timeline of the main thread's events (script, style, layout, paint), with the order of
 // the tasks of a few edits. Run with `npm run profile` after `cargo xtask dist` (skipped in
-// ordinary test runs); RAMPART_PROFILE_EDIT picks the edit (`new-line`, the default, or
-// `in-place`). Rust function names need the module's name section, which wasm-opt drops:
-// after `cargo xtask dist`, run wasm-bindgen again without wasm-opt,
+// ordinary test runs); RAMPART_PROFILE_EDIT picks the edit (`new-line`, the default,
+// `in-place` or `typed`: tests/edits.mjs). Rust function names need the module's name
+// section, which wasm-opt drops: after `cargo xtask dist`, run wasm-bindgen again without
+// wasm-opt,
 //   wasm-bindgen --target web --no-typescript --out-dir frontend/dist \
 //     target/wasm32-unknown-unknown/wasm-release/rampart_web.wasm
 import { test, expect } from "./fixtures.mjs";

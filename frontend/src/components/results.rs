@@ -31,10 +31,15 @@ pub fn rich_text(text: &str) -> impl IntoView {
 #[component]
 pub fn Results() -> impl IntoView {
     let state = expect_context::<State>();
-    let group_views = Memo::new(move |_| {
+    // Shared, so that handing the list to `For` (which needs only the keys of groups it
+    // already shows) copies pointers, not every finding.
+    let group_views: Memo<Vec<Arc<GroupView>>> = Memo::new(move |_| {
         let filter = state.filter.get();
         state.checked.with(|checked| {
-            checked.as_ref().map(|checked| analysis::group_views(&checked.report, &filter)).unwrap_or_default()
+            checked
+                .as_ref()
+                .map(|checked| analysis::group_views(&checked.report, &filter).into_iter().map(Arc::new).collect())
+                .unwrap_or_default()
         })
     });
     // The lines of each group by key: rows read their line numbers from here, so a moved
@@ -263,8 +268,8 @@ fn line_of(lines: Memo<Option<Vec<u32>>>, position: usize, fallback: u32) -> imp
     move || lines.with(|lines| lines.as_ref().and_then(|lines| lines.get(position)).copied().unwrap_or(fallback))
 }
 
-fn object_view(state: State, group: GroupView, lines: Memo<Arc<HashMap<u64, Vec<u32>>>>) -> impl IntoView {
-    let GroupView { key, object, findings, .. } = group;
+fn object_view(state: State, group: Arc<GroupView>, lines: Memo<Arc<HashMap<u64, Vec<u32>>>>) -> impl IntoView {
+    let GroupView { key, ref object, ref findings, .. } = *group;
     // This group's lines: its rows are told only when these change, so a new line makes
     // only the objects below it update their numbers.
     let lines = Memo::new(move |_| lines.with(|lines| lines.get(&key).cloned()));
