@@ -3,13 +3,15 @@
 //
 // - edit → results for a 1,000-line manifest: performance.now() in the page just before
 //   an input event, and again when the results of that edit are in the DOM (a
-//   MutationObserver sees the new `data-generation`), and at the next animation frame;
+//   MutationObserver sees the new `data-generation`), and once the next frame is rendered
+//   (tests/edits.mjs);
 // - all that the page transfers, gzipped (each requested file compressed with gzip -9);
 // - time to interactive: from navigation start to the first results on screen.
 import { gzipSync } from "node:zlib";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { test, expect, example, distDir } from "./fixtures.mjs";
+import { test, expect, distDir } from "./fixtures.mjs";
+import { thousandLines, edit } from "./edits.mjs";
 
 test.skip(!process.env.RAMPART_BENCH, "benchmarks run with RAMPART_BENCH=1 (npm run bench)");
 
@@ -19,25 +21,10 @@ const quantile = (values, q) => {
 };
 const median = (values) => quantile(values, 0.5);
 const round = (value) => Math.round(value * 100) / 100;
+// Edits of each kind (RAMPART_BENCH_ROUNDS, 51 by default).
+const ROUNDS = Number(process.env.RAMPART_BENCH_ROUNDS || 51);
 
-async function thousandLines() {
-  const documents = [
-    await example("insecure-deployment.yaml"),
-    await example("hardened-deployment.yaml"),
-    await example("guide/layer2-rbac-least-privilege.yaml"),
-    await example("guide/layer1-network-policies.yaml"),
-  ];
-  let text = "";
-  let copy = 0;
-  while (text.split("\n").length < 1000) {
-    const document = documents[copy % documents.length].replace(/name: ([a-z0-9-]+)/g, `name: $1-${copy}`);
-    text += `---\n${document.trimEnd()}\n`;
-    copy += 1;
-  }
-  return text.split("\n").slice(0, 1000).join("\n") + "\n";
-}
-
-for (const edit of ["in-place", "new-line"]) test(`edit → results for a 1,000-line manifest (${edit} edit)`, async ({ playground, page }) => {
+for (const kind of ["in-place", "new-line", "typed"]) test(`edit → results for a 1,000-line manifest (${kind} edit)`, async ({ playground, page }) => {
   await playground.open();
   const text = await thousandLines();
   await playground.enter(text);
@@ -45,56 +32,27 @@ for (const edit of ["in-place", "new-line"]) test(`edit → results for a 1,000-
   const findings = await playground.findings.count();
 
   const samples = [];
-  for (let round = 0; round < 51; round++) {
-    samples.push(
-      await page.evaluate(async ([round, edit]) => {
-        const area = document.querySelector('[data-testid="manifest-input"]');
-        const before = Number(document.querySelector(".results").dataset.generation);
-        const done = new Promise((resolve) => {
-          const observer = new MutationObserver(() => {
-            const results = document.querySelector(".results");
-            if (results && Number(results.dataset.generation) > before) {
-              observer.disconnect();
-              const dom = performance.now();
-              requestAnimationFrame(() => resolve({ dom, frame: performance.now(), check: Number(results.dataset.checkMs) }));
-            }
-          });
-          observer.observe(document.querySelector(".results-pane"), { childList: true, subtree: true, attributes: true });
-        });
-        if (edit === "in-place") {
-          // One character changed in place (a digit of the first Deployment's replicas):
-          // no line moves, so only that object's results may change.
-          const at = area.value.indexOf("replicas:") + "replicas: ".length;
-          area.value = area.value.slice(0, at) + String(round % 9 + 1) + area.value.slice(at + 1);
-        } else {
-          // A new line typed (then taken back) in the middle of the text: every finding
-          // below it moves, so half the results are rendered anew.
-          const at = area.value.indexOf("\n", area.value.length / 2);
-          area.value = round % 2 === 0 ? area.value.slice(0, at) + "\n" + area.value.slice(at) : area.value.slice(0, at) + area.value.slice(at + 1);
-        }
-        const started = performance.now();
-        area.dispatchEvent(new Event("input", { bubbles: true }));
-        const { dom, frame, check } = await done;
-        return { dom: dom - started, frame: frame - started, check };
-      }, [round, edit]),
-    );
-  }
+  for (let round = 0; round < ROUNDS; round++) samples.push(await page.evaluate(edit, [round, kind]));
+  // New-line edits alternate: a line added (even rounds), the same line removed (odd).
+  const dom = (parity) => samples.filter((_, round) => round % 2 === parity).map((sample) => sample.dom);
   const result = {
-    edit,
+    edit: kind,
     lines: text.split("\n").length - 1,
     bytes: text.length,
     objects,
     findings,
     samples: samples.length,
     medianEditToDomMs: round(median(samples.map((sample) => sample.dom))),
-    medianEditToNextFrameMs: round(median(samples.map((sample) => sample.frame))),
+    medianEditToFrameRenderedMs: round(median(samples.map((sample) => sample.frame))),
     medianCheckOnlyMs: round(median(samples.map((sample) => sample.check))),
     p25EditToDomMs: round(quantile(samples.map((sample) => sample.dom), 0.25)),
     minEditToDomMs: round(Math.min(...samples.map((sample) => sample.dom))),
     maxEditToDomMs: round(Math.max(...samples.map((sample) => sample.dom))),
+    medianEvenRoundsToDomMs: round(median(dom(0))),
+    medianOddRoundsToDomMs: round(median(dom(1))),
   };
   console.log("edit-to-results", JSON.stringify(result));
-  expect(result.samples).toBe(51);
+  expect(result.samples).toBe(ROUNDS);
 });
 
 test("transfer size and time to interactive", async ({ browser, server }) => {

@@ -123,6 +123,80 @@ test("an invalid document shows a parse error with its line while the others are
   await expect(playground.finding("pss-privileged")).toHaveAttribute("data-line", "21");
 });
 
+test("a new line moves the findings, marks and links below it, and only those", async ({ playground, page }) => {
+  await playground.open();
+  const first = (await example("insecure-deployment.yaml")).trimEnd();
+  const second = first.replace("name: insecure-app", "name: insecure-copy");
+  await playground.enter(`${first}\n---\n${second}\n`);
+  const offset = first.split("\n").length + 1; // the second document's line 1 is this + 1
+  const rows = () => playground.findings.evaluateAll((rows) => rows.map((row) => `${row.dataset.rule}@${row.dataset.line}`));
+  const marks = page.locator('.mark[title*="runs privileged"]');
+  const markTops = () => marks.evaluateAll((marks) => marks.map((mark) => mark.style.top));
+  const top = (line) => `${(line - 1) * 20 + 8}px`;
+  const privileged = playground.finding("pss-privileged");
+  await expect(privileged).toHaveCount(2);
+  await expect.poll(markTops).toEqual([top(21), top(offset + 21)]);
+  const before = await rows();
+  const copy = page.getByRole("button", { name: "Deployment insecure-copy" });
+  await copy.click();
+  const copyLine = Number((await page.locator("#caret-line").textContent()).match(/^Line (\d+)/)[1]);
+  expect(copyLine).toBeGreaterThan(offset);
+
+  // Enter typed at the end of line 15 (`runAsUser: 0`), by keyboard.
+  await playground.input.focus();
+  await playground.input.evaluate((area) => {
+    const end = area.value.split("\n").slice(0, 15).join("\n").length;
+    area.setSelectionRange(end, end);
+  });
+  await page.keyboard.press("Enter");
+  await expect(privileged.first()).toHaveAttribute("data-line", "22");
+  await expect(privileged.last()).toHaveAttribute("data-line", String(offset + 22));
+  await expect(privileged.first().locator(".line-ref")).toHaveText("line 22");
+  await expect.poll(markTops).toEqual([top(22), top(offset + 22)]);
+  // Findings above the new line stay; those below move by one, in both objects.
+  const moved = before.map((row) => {
+    const [rule, line] = row.split("@");
+    return `${rule}@${Number(line) > 15 ? Number(line) + 1 : line}`;
+  });
+  expect(await rows()).toEqual(moved);
+  expect(moved).toContain("pss-host-namespaces@12");
+  // The second object's link goes to its moved line.
+  await copy.click();
+  await expect(page.locator("#caret-line")).toContainText(`Line ${copyLine + 1}:`);
+
+  // Taken back, everything returns.
+  await playground.input.evaluate((area) => {
+    const end = area.value.split("\n").slice(0, 16).join("\n").length;
+    area.setSelectionRange(end, end);
+  });
+  await page.keyboard.press("Backspace");
+  await expect.poll(rows).toEqual(before);
+  await expect.poll(markTops).toEqual([top(21), top(offset + 21)]);
+});
+
+test("an edit's results are in the DOM before the page does anything else", async ({ playground, page }) => {
+  await playground.open();
+  await playground.enter(await example("insecure-deployment.yaml"));
+  const before = await playground.generation();
+  const seen = await page.evaluate(() => {
+    const area = document.querySelector('[data-testid="manifest-input"]');
+    // A task queued before the edit runs after the edit's own work is done, and before
+    // anything the edit queued (a timer, a paint): what it sees is what the next frame
+    // shows.
+    const next = new Promise((resolve) =>
+      setTimeout(() => {
+        const results = document.querySelector(".results");
+        const row = document.querySelector('[data-testid="finding"][data-rule="pss-privileged"]');
+        resolve({ generation: Number(results.dataset.generation), line: row.dataset.line });
+      }, 0),
+    );
+    area.value = `# a new first line\n${area.value}`;
+    area.dispatchEvent(new Event("input", { bubbles: true }));
+    return next;
+  });
+  expect(seen).toEqual({ generation: before + 1, line: "22" });
+});
+
 test("a share link carries the manifests and restores them", async ({ playground, page, context }) => {
   await playground.open();
   const text = (await example("guide/layer2-rbac-least-privilege.yaml")) + "\n# ünïcode survives ✓\n";

@@ -29,14 +29,8 @@ pub fn Editor() -> impl IntoView {
     let dragging = RwSignal::new(false);
 
     let line_count = Memo::new(move |_| state.text.with(|text| lines::count(text)));
-    let numbers = Memo::new(move |_| {
-        let mut numbers = String::new();
-        for line in 1..=line_count.get() {
-            numbers.push_str(&line.to_string());
-            numbers.push('\n');
-        }
-        numbers
-    });
+    let numbers =
+        Memo::new(move |previous: Option<&String>| lines::numbers(previous.map(String::as_str), line_count.get()));
     let marks = Memo::new(move |_| {
         let filter = state.filter.get();
         state.checked.with(|checked| {
@@ -88,7 +82,7 @@ pub fn Editor() -> impl IntoView {
         dragging.set(true);
     };
 
-    let mark_view = move |mark: LineMark, class: &'static str| {
+    let mark_view = move |mark: &LineMark, class: &'static str| {
         let top = f64::from(mark.line.saturating_sub(1)) * LINE_HEIGHT_PX + EDITOR_PADDING_PX;
         view! {
             <div
@@ -124,13 +118,13 @@ pub fn Editor() -> impl IntoView {
                 <div class="gutter" aria-hidden="true">
                     <div class="gutter-inner" node_ref=gutter_inner>
                         <pre class="numbers">{move || numbers.get()}</pre>
-                        {move || marks.get().into_iter().map(|mark| mark_view(mark, "mark")).collect_view()}
+                        {move || marks.with(|marks| marks.iter().map(|mark| mark_view(mark, "mark")).collect_view())}
                     </div>
                 </div>
                 <div class="code">
                     <div class="backdrop" aria-hidden="true">
                         <div class="backdrop-inner" node_ref=backdrop_inner>
-                            {move || marks.get().into_iter().map(|mark| mark_view(mark, "band")).collect_view()}
+                            {move || marks.with(|marks| marks.iter().map(|mark| mark_view(mark, "band")).collect_view())}
                         </div>
                     </div>
                     <textarea

@@ -3,7 +3,8 @@
 //!
 //! The list is keyed by [`GroupView::key`], which changes exactly when what is shown about
 //! an object does, line numbers aside: typing re-renders only the objects whose results
-//! changed, and a new line that moves findings only updates their numbers. `data-generation` on the results says which check they show (tests and the
+//! changed, and a new line that moves findings only updates the numbers of the objects
+//! below it. `data-generation` on the results says which check they show (tests and the
 //! benchmark wait on it).
 
 use std::collections::HashMap;
@@ -30,10 +31,15 @@ pub fn rich_text(text: &str) -> impl IntoView {
 #[component]
 pub fn Results() -> impl IntoView {
     let state = expect_context::<State>();
-    let group_views = Memo::new(move |_| {
+    // Shared, so that handing the list to `For` (which needs only the keys of groups it
+    // already shows) copies pointers, not every finding.
+    let group_views: Memo<Vec<Arc<GroupView>>> = Memo::new(move |_| {
         let filter = state.filter.get();
         state.checked.with(|checked| {
-            checked.as_ref().map(|checked| analysis::group_views(&checked.report, &filter)).unwrap_or_default()
+            checked
+                .as_ref()
+                .map(|checked| analysis::group_views(&checked.report, &filter).into_iter().map(Arc::new).collect())
+                .unwrap_or_default()
         })
     });
     // The lines of each group by key: rows read their line numbers from here, so a moved
@@ -256,21 +262,19 @@ fn Filters() -> impl IntoView {
     }
 }
 
-/// Line `position` of the group `key` (0: the object, then its findings), as of the latest
-/// check; `fallback` until the group is gone.
-fn line_of(
-    lines: Memo<Arc<HashMap<u64, Vec<u32>>>>,
-    key: u64,
-    position: usize,
-    fallback: u32,
-) -> impl Fn() -> u32 + Copy {
-    move || lines.with(|lines| lines.get(&key).and_then(|lines| lines.get(position)).copied().unwrap_or(fallback))
+/// Line `position` of a group (0: the object, then its findings), as of the latest check;
+/// `fallback` until the group is gone.
+fn line_of(lines: Memo<Option<Vec<u32>>>, position: usize, fallback: u32) -> impl Fn() -> u32 + Copy {
+    move || lines.with(|lines| lines.as_ref().and_then(|lines| lines.get(position)).copied().unwrap_or(fallback))
 }
 
-fn object_view(state: State, group: GroupView, lines: Memo<Arc<HashMap<u64, Vec<u32>>>>) -> impl IntoView {
-    let GroupView { key, object, findings, .. } = group;
+fn object_view(state: State, group: Arc<GroupView>, lines: Memo<Arc<HashMap<u64, Vec<u32>>>>) -> impl IntoView {
+    let GroupView { key, ref object, ref findings, .. } = *group;
+    // This group's lines: its rows are told only when these change, so a new line makes
+    // only the objects below it update their numbers.
+    let lines = Memo::new(move |_| lines.with(|lines| lines.get(&key).cloned()));
     let resource = &object.resource;
-    let line = line_of(lines, key, 0, object.line);
+    let line = line_of(lines, 0, object.line);
     let namespace = resource.namespace.clone().map(|namespace| view! { <span class="namespace">{namespace}</span> });
     let grade = object.grade.map(|grade| {
         view! {
@@ -294,7 +298,7 @@ fn object_view(state: State, group: GroupView, lines: Memo<Arc<HashMap<u64, Vec<
         let rows = findings
             .iter()
             .enumerate()
-            .map(|(position, finding)| finding_view(state, finding, line_of(lines, key, position + 1, finding.line)))
+            .map(|(position, finding)| finding_view(state, finding, line_of(lines, position + 1, finding.line)))
             .collect_view();
         view! { <ul class="findings">{rows}</ul> }.into_any()
     };
