@@ -12,6 +12,9 @@ use sqlx::Row;
 
 use super::{now_millis, on_pool, Store};
 
+/// How fresh a token's `last_used_at` is kept.
+pub const LAST_USED_PRECISION_MILLIS: i64 = 60_000;
+
 /// What a token starts with, so a leaked one is recognisable (secret scanners, logs).
 pub const TOKEN_PREFIX: &str = "rmp_";
 
@@ -252,19 +255,23 @@ impl Store {
         let hash = secret_hash(token);
         let now = now_millis();
         on_pool!(self, |pool| {
-            let row = sqlx::query_as::<_, (i64, i64, String, bool)>(
-                "SELECT t.id, u.id, u.email, u.is_admin FROM api_tokens t JOIN users u ON u.id = t.user_id \
-                 WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+            let row = sqlx::query_as::<_, (i64, Option<i64>, i64, String, bool)>(
+                "SELECT t.id, t.last_used_at, u.id, u.email, u.is_admin FROM api_tokens t \
+                 JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
             )
             .bind(&hash)
             .fetch_optional(pool)
             .await?;
-            let Some((token_id, id, email, is_admin)) = row else { return Ok(None) };
-            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-                .bind(now)
-                .bind(token_id)
-                .execute(pool)
-                .await?;
+            let Some((token_id, last_used_at, id, email, is_admin)) = row else { return Ok(None) };
+            // The last-used time is kept to the minute: a script's every request would
+            // otherwise be a write, which on SQLite waits for the one writer.
+            if last_used_at.is_none_or(|last| now - last >= LAST_USED_PRECISION_MILLIS) {
+                sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                    .bind(now)
+                    .bind(token_id)
+                    .execute(pool)
+                    .await?;
+            }
             Ok(Some(User { id, email, is_admin }))
         })
     }

@@ -135,6 +135,9 @@ impl Page {
                             ),
                         });
                         self.load();
+                        // The findings table too, even when the first load has not yet
+                        // marked the page loaded (a scan that ends while the page opens).
+                        self.version.update(|version| *version += 1);
                         return;
                     }
                     Err(failure) => {
