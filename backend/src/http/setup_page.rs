@@ -3,6 +3,7 @@
 //! built and under the strict Content-Security-Policy); posting it creates the first admin
 //! exactly as `POST /api/v1/setup` does.
 
+use askama::Template;
 use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -33,55 +34,39 @@ struct SetupForm {
     password: String,
 }
 
-/// `&`, `<`, `>`, `"` and `'` as entities: text and attribute values in the page.
-fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for character in text.chars() {
-        match character {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            other => escaped.push(other),
-        }
+/// The page: the form (with the last error, if any) or a message once setup is over.
+/// Askama escapes every value for HTML.
+#[derive(Template)]
+#[template(path = "setup.html")]
+struct SetupPage<'a> {
+    title: &'a str,
+    form: Option<FormValues<'a>>,
+    message: &'a str,
+    min_password: usize,
+}
+
+struct FormValues<'a> {
+    token: &'a str,
+    email: &'a str,
+    error: Option<&'a str>,
+}
+
+fn render(status: StatusCode, page: SetupPage<'_>) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(error) => ApiError::internal(error).into_response(),
     }
-    escaped
 }
 
-fn layout(title: &str, body: &str) -> String {
-    format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} · Rampart</title></head>\
-         <body style=\"font-family: system-ui, sans-serif; max-width: 28rem; margin: 3rem auto; padding: 0 1rem; \
-         line-height: 1.5\"><h1 style=\"font-size: 1.4rem\">{title}</h1>{body}</body></html>\n"
-    )
-}
-
-fn form(token: &str, email: &str, error: Option<&str>) -> String {
-    let error = error
-        .map(|message| format!("<p role=\"alert\" style=\"color: #b00020\">{}</p>", escape(message)))
-        .unwrap_or_default();
-    let field = "display: block; width: 100%; padding: 0.4rem; margin: 0.2rem 0 0.8rem; box-sizing: border-box";
-    layout(
-        "Create the first admin",
-        &format!(
-            "<p>No user exists yet. The account made here is a global admin and the admin of the team \
-             <em>default</em>.</p>{error}\
-             <form method=\"post\" action=\"/setup\">\
-             <input type=\"hidden\" name=\"token\" value=\"{token}\">\
-             <label for=\"email\">Email</label>\
-             <input id=\"email\" name=\"email\" type=\"email\" required autocomplete=\"username\" value=\"{email}\" \
-             style=\"{field}\">\
-             <label for=\"password\">Password (at least {min} characters)</label>\
-             <input id=\"password\" name=\"password\" type=\"password\" required minlength=\"{min}\" \
-             autocomplete=\"new-password\" style=\"{field}\">\
-             <button type=\"submit\" style=\"padding: 0.5rem 1rem\">Create admin</button></form>",
-            token = escape(token),
-            email = escape(email),
-            min = super::users::MIN_PASSWORD,
-        ),
+fn form(status: StatusCode, token: &str, email: &str, error: Option<&str>) -> Response {
+    render(
+        status,
+        SetupPage {
+            title: "Create the first admin",
+            form: Some(FormValues { token, email, error }),
+            message: "",
+            min_password: super::users::MIN_PASSWORD,
+        },
     )
 }
 
@@ -90,7 +75,7 @@ async fn page(State(state): State<AppState>, Query(query): Query<PageQuery>) -> 
     if !pending {
         return done_page(StatusCode::NOT_FOUND, "Setup is done: log in with your account, or ask an admin.");
     }
-    Html(form(&query.token, "", None)).into_response()
+    form(StatusCode::OK, &query.token, "", None)
 }
 
 async fn submit(State(state): State<AppState>, Form(form_data): Form<SetupForm>) -> Response {
@@ -101,7 +86,7 @@ async fn submit(State(state): State<AppState>, Form(form_data): Form<SetupForm>)
              `rampart admin create-user`.",
         ),
         Err(ApiError::BadRequest(message)) => {
-            (StatusCode::BAD_REQUEST, Html(form(&form_data.token, &form_data.email, Some(&message)))).into_response()
+            form(StatusCode::BAD_REQUEST, &form_data.token, &form_data.email, Some(&message))
         }
         Err(ApiError::Forbidden(_)) => done_page(
             StatusCode::FORBIDDEN,
@@ -113,8 +98,7 @@ async fn submit(State(state): State<AppState>, Form(form_data): Form<SetupForm>)
 }
 
 fn done_page(status: StatusCode, message: &str) -> Response {
-    (status, Html(layout("Rampart setup", &format!("<p>{}</p><p><a href=\"/\">Rampart</a></p>", escape(message)))))
-        .into_response()
+    render(status, SetupPage { title: "Rampart setup", form: None, message, min_password: super::users::MIN_PASSWORD })
 }
 
 #[cfg(test)]
@@ -123,7 +107,15 @@ mod tests {
 
     #[test]
     fn values_are_escaped() {
-        assert_eq!(escape("<a href=\"x\">'&'</a>"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
-        assert!(form("\"><script>", "", None).contains("value=\"&quot;&gt;&lt;script&gt;\""));
+        let page = SetupPage {
+            title: "Create the first admin",
+            form: Some(FormValues { token: "\"><script>", email: "a@b", error: Some("<b>no</b>") }),
+            message: "",
+            min_password: 12,
+        };
+        let html = page.render().unwrap();
+        assert!(html.contains("value=\"&#34;&#62;&#60;script&#62;\""), "{html}");
+        assert!(html.contains("&#60;b&#62;no&#60;/b&#62;"), "{html}");
+        assert!(!html.contains("<script>"), "{html}");
     }
 }
