@@ -523,13 +523,12 @@ pub struct ReportWeek {
     pub resolved: i64,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 pub struct ResolveTime {
     pub severity: String,
     pub resolved: i64,
     pub mean_seconds: Option<i64>,
-    pub mean_days: Option<f64>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -874,7 +873,6 @@ mod tests {
         .unwrap();
         assert_eq!(report.clusters[0].change, Some(10));
         assert_eq!(report.clusters[0].scores[0].score, 60);
-        assert_eq!(report.time_to_resolve[1].mean_days, Some(1.5));
         assert_eq!(report.time_to_resolve[1].mean_seconds, Some(129_600));
         assert_eq!(report.oldest_critical[0].cluster.name, "prod");
         let email: Email = serde_json::from_str(

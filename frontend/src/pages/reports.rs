@@ -41,11 +41,16 @@ fn period_problem(from: &str, to: &str) -> Option<&'static str> {
 
 /// A mean time to resolve for a person: "under a minute", "40 min", "5.5 hours", "3.2 days".
 fn duration_text(seconds: i64) -> String {
+    // Tenths in integers: formatting floats to a precision would add to the module.
+    let tenths = |unit: i64| {
+        let tenths = (seconds * 10 + unit / 2) / unit;
+        format!("{}.{}", tenths / 10, tenths % 10)
+    };
     match seconds {
         ..60 => "under a minute".to_string(),
         60..3600 => format!("{} min", (seconds + 30) / 60),
-        3600..86_400 => format!("{:.1} hours", seconds as f64 / 3600.0),
-        _ => format!("{:.1} days", seconds as f64 / 86_400.0),
+        3600..86_400 => format!("{} hours", tenths(3600)),
+        _ => format!("{} days", tenths(86_400)),
     }
 }
 
@@ -390,5 +395,6 @@ mod tests {
         assert_eq!(duration_text(2_400), "40 min");
         assert_eq!(duration_text(19_800), "5.5 hours");
         assert_eq!(duration_text(129_600), "1.5 days");
+        assert_eq!(duration_text(86_400 * 12 + 86_400 / 20), "12.1 days");
     }
 }
