@@ -133,6 +133,15 @@ test("reports, the print page, a digest in the outbox, and a password change", a
   await page.screenshot({ path: shot, fullPage: true });
   await testInfo.attach("reports", { path: shot, contentType: "image/png" });
 
+  // On a phone the report fits the screen's width: tables become cards, charts shrink.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expect(rows).toHaveCount(2);
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  const phoneShot = testInfo.outputPath("reports-phone.png");
+  await page.screenshot({ path: phoneShot, fullPage: true });
+  await testInfo.attach("reports-phone", { path: phoneShot, contentType: "image/png" });
+  await page.setViewportSize({ width: 1440, height: 900 });
+
   // Another period and one cluster: the location follows, and the report with it.
   await page.getByRole("button", { name: "90 days" }).click();
   await expect(page.getByRole("button", { name: "90 days" })).toHaveAttribute("aria-pressed", "true");
