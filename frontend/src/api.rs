@@ -481,6 +481,183 @@ impl FindingFilter {
     }
 }
 
+// ---- Reports, email, account ------------------------------------------------------------
+
+/// A cluster's score at one scan, in a report.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct ScoreState {
+    pub scan: i64,
+    pub at: String,
+    pub score: i64,
+    pub grade: String,
+}
+
+/// One cluster of `GET /reports`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct ReportCluster {
+    pub id: i64,
+    pub name: String,
+    pub team: String,
+    pub score: Option<i64>,
+    pub grade: Option<String>,
+    pub counts: Option<Counts>,
+    pub start: Option<ScoreState>,
+    pub change: Option<i64>,
+    pub scans: i64,
+    pub new: i64,
+    pub resolved: i64,
+    pub scores: Vec<ScoreState>,
+}
+
+/// New and resolved findings of one ISO week.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct ReportWeek {
+    /// `2026-W05`.
+    pub week: String,
+    /// Its Monday, `2026-01-26`.
+    pub starts: String,
+    pub new: i64,
+    pub resolved: i64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct ResolveTime {
+    pub severity: String,
+    pub resolved: i64,
+    pub mean_seconds: Option<i64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct TopRule {
+    pub rule: String,
+    pub severity: String,
+    pub open: i64,
+    pub clusters: i64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct OpenCritical {
+    pub id: i64,
+    pub cluster: TeamRef,
+    pub rule: String,
+    pub resource: Resource,
+    pub path: String,
+    pub message: String,
+    pub first_seen: String,
+    pub age_days: i64,
+}
+
+/// `GET /reports`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Report {
+    pub from: String,
+    pub to: String,
+    pub generated_at: String,
+    pub clusters: Vec<ReportCluster>,
+    pub weeks: Vec<ReportWeek>,
+    pub time_to_resolve: Vec<ResolveTime>,
+    pub top_rules: Vec<TopRule>,
+    pub oldest_critical: Vec<OpenCritical>,
+}
+
+/// A cluster a subscription covers.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct CoveredCluster {
+    pub id: i64,
+    pub name: String,
+    pub team: String,
+}
+
+/// One of `GET /subscriptions`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct Subscription {
+    pub id: i64,
+    /// `daily`, `weekly` or `immediate`.
+    pub frequency: String,
+    pub hour: i64,
+    pub weekday: String,
+    /// The team when it covers a whole team.
+    pub team: Option<TeamRef>,
+    pub clusters: Vec<CoveredCluster>,
+    pub created_at: String,
+}
+
+/// The body of `POST /subscriptions`: a team or clusters; fields left `None` are not sent.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct NewSubscription {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub team: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clusters: Option<Vec<i64>>,
+    pub frequency: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hour: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weekday: Option<String>,
+}
+
+/// One email of `GET /outbox`; `html` and `text` only from `GET /outbox/{id}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct Email {
+    pub id: i64,
+    pub kind: String,
+    pub subscription: Option<i64>,
+    pub recipient: String,
+    pub subject: String,
+    /// `queued`, `sent` or `failed`.
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: Option<String>,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub sent_at: Option<String>,
+    pub html: Option<String>,
+    pub text: Option<String>,
+}
+
+/// What a report covers: whole UTC days `from` to `to` (`YYYY-MM-DD`, empty for the
+/// server's default) and the clusters chosen (empty for all of the user's).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReportQuery {
+    pub from: String,
+    pub to: String,
+    pub clusters: Vec<i64>,
+}
+
+impl ReportQuery {
+    /// `?from=…&to=…&clusters=1,2`, as every report URL takes it (the API's JSON and CSV,
+    /// the print page and this app's `/reports`).
+    pub fn query(&self) -> String {
+        let clusters: Vec<String> = self.clusters.iter().map(i64::to_string).collect();
+        query(&[("from", &self.from), ("to", &self.to), ("clusters", &clusters.join(","))])
+    }
+
+    /// The query of a page's location (`?from=…`); what cannot be read is left out.
+    pub fn parse(search: &str) -> ReportQuery {
+        let date = |name: &str| {
+            crate::routes::query_value(search, name)
+                .filter(|value| {
+                    value.len() == 10 && crate::time::parse_rfc3339(&format!("{value}T00:00:00Z")).is_some()
+                })
+                .unwrap_or_default()
+        };
+        let clusters = crate::routes::query_value(search, "clusters")
+            .map(|list| list.split(',').filter_map(|id| id.trim().parse::<i64>().ok()).filter(|id| *id > 0).collect())
+            .unwrap_or_default();
+        ReportQuery { from: date("from"), to: date("to"), clusters }
+    }
+}
+
 // ---- Calls ---------------------------------------------------------------------------
 
 pub async fn login(email: &str, password: &str) -> Result<Session, Error> {
@@ -559,6 +736,52 @@ pub async fn revoke_token(id: i64) -> Result<(), Error> {
     send("DELETE", &format!("/tokens/{id}"), Body::None).await.map(drop)
 }
 
+pub async fn report(query: &ReportQuery) -> Result<Report, Error> {
+    get(&format!("/reports{}", query.query())).await
+}
+
+pub async fn subscriptions() -> Result<Vec<Subscription>, Error> {
+    get("/subscriptions").await
+}
+
+pub async fn create_subscription(subscription: &NewSubscription) -> Result<Subscription, Error> {
+    post("/subscriptions", subscription).await
+}
+
+pub async fn delete_subscription(id: i64) -> Result<(), Error> {
+    send("DELETE", &format!("/subscriptions/{id}"), Body::None).await.map(drop)
+}
+
+/// Queues the subscription's digest now; answers the email's id.
+pub async fn send_subscription(id: i64) -> Result<Created, Error> {
+    decode(send("POST", &format!("/subscriptions/{id}/send"), Body::None).await?.1)
+}
+
+/// The outbox (global admins), of one status or of all when `status` is empty.
+pub async fn outbox(status: &str) -> Result<Vec<Email>, Error> {
+    get(&format!("/outbox{}", query(&[("status", status)]))).await
+}
+
+pub async fn email(id: i64) -> Result<Email, Error> {
+    get(&format!("/outbox/{id}")).await
+}
+
+pub async fn retry_email(id: i64) -> Result<(), Error> {
+    send("POST", &format!("/outbox/{id}/retry"), Body::None).await.map(drop)
+}
+
+/// Changes the password; the server ends the user's other sessions.
+pub async fn change_password(current_password: &str, new_password: &str) -> Result<(), Error> {
+    #[derive(Serialize)]
+    struct Change<'a> {
+        current_password: &'a str,
+        new_password: &'a str,
+    }
+    let json = serde_json::to_string(&Change { current_password, new_password })
+        .map_err(|error| Error::Decode(error.to_string()))?;
+    send("POST", "/me/password", Body::Json(json)).await.map(drop)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -616,5 +839,50 @@ mod tests {
         let error = Error::Status { status: 500, message: "internal server error".into() };
         assert!(error.to_string().contains("check the server's log"));
         assert!(Error::Network.to_string().contains("rampart serve"));
+    }
+
+    #[test]
+    fn report_queries_round_trip_through_the_location() {
+        let query = ReportQuery { from: "2026-01-01".into(), to: "2026-01-31".into(), clusters: vec![3, 1] };
+        assert_eq!(query.query(), "?from=2026-01-01&to=2026-01-31&clusters=3%2C1");
+        assert_eq!(ReportQuery::parse(&query.query()), query);
+        assert_eq!(ReportQuery::default().query(), "");
+        let odd = ReportQuery::parse("?from=yesterday&to=2026-02-30x&clusters=1,x,-2");
+        assert_eq!(odd, ReportQuery { from: String::new(), to: String::new(), clusters: vec![1] });
+    }
+
+    #[test]
+    fn reads_the_reports_and_outbox_shapes() {
+        let report: Report = serde_json::from_str(
+            r#"{"from": "2026-01-01T00:00:00Z", "to": "2026-01-31T23:59:59.999Z", "points": "day",
+                "generated_at": "2026-02-01T00:00:00Z",
+                "clusters": [{"id": 1, "name": "prod", "team": "red", "score": 70, "grade": "C",
+                  "counts": {"critical": 1, "high": 0, "medium": 0, "low": 0, "info": 0},
+                  "last_scan": {"scan": 4, "at": "2026-01-30T00:00:00Z", "score": 70, "grade": "C"},
+                  "start": {"scan": 2, "at": "2026-01-02T00:00:00Z", "score": 60, "grade": "D"}, "change": 10,
+                  "scans": 3, "new": 5, "resolved": 2,
+                  "scores": [{"scan": 2, "at": "2026-01-02T00:00:00Z", "score": 60, "grade": "D"}]}],
+                "weeks": [{"week": "2026-W01", "starts": "2025-12-29", "new": 5, "resolved": 2}],
+                "time_to_resolve": [{"severity": "critical", "resolved": 0, "mean_seconds": null, "mean_days": null},
+                  {"severity": "high", "resolved": 2, "mean_seconds": 129600, "mean_days": 1.5}],
+                "top_rules": [{"rule": "pss-privileged", "severity": "critical", "open": 2, "clusters": 1}],
+                "oldest_critical": [{"id": 9, "cluster": {"id": 1, "name": "prod"}, "rule": "pss-privileged",
+                  "resource": {"kind": "Deployment", "namespace": "web", "name": "api"}, "path": "spec",
+                  "message": "privileged", "first_seen": "2026-01-02T00:00:00Z", "age_days": 29}]}"#,
+        )
+        .unwrap();
+        assert_eq!(report.clusters[0].change, Some(10));
+        assert_eq!(report.clusters[0].scores[0].score, 60);
+        assert_eq!(report.time_to_resolve[1].mean_seconds, Some(129_600));
+        assert_eq!(report.oldest_critical[0].cluster.name, "prod");
+        let email: Email = serde_json::from_str(
+            r#"{"id": 3, "kind": "digest", "subscription": 2, "recipient": "a@example.com", "subject": "Digest",
+                "status": "queued", "attempts": 0, "next_attempt_at": "2026-01-01T00:00:00Z", "last_error": null,
+                "created_at": "2026-01-01T00:00:00Z", "sent_at": null, "html": "<p>hi</p>", "text": "hi"}"#,
+        )
+        .unwrap();
+        assert_eq!((email.status.as_str(), email.html.as_deref()), ("queued", Some("<p>hi</p>")));
+        let body = NewSubscription { team: Some(1), frequency: "daily".into(), hour: Some(7), ..Default::default() };
+        assert_eq!(serde_json::to_string(&body).unwrap(), r#"{"team":1,"frequency":"daily","hour":7}"#);
     }
 }

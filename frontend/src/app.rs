@@ -2,7 +2,7 @@
 //!
 //! `/` is the playground, public and request-free: it is mounted as it always was, with a
 //! bar of links above it when this browser has logged in. The dashboard's pages
-//! (`/clusters`, `/clusters/:id`, `/settings`) need a login: [`RequireLogin`] asks the
+//! (`/clusters`, `/clusters/:id`, `/reports`, `/settings`) need a login: [`RequireLogin`] asks the
 //! server who is logged in (`GET /me`) once, and sends to `/login` when nobody is.
 
 use leptos::prelude::*;
@@ -14,6 +14,7 @@ use crate::pages::cluster::ClusterPage;
 use crate::pages::clusters::ClustersPage;
 use crate::pages::login::Login;
 use crate::pages::playground::Playground;
+use crate::pages::reports::ReportsPage;
 use crate::pages::settings::SettingsPage;
 use crate::routes::{self, follow_links, Route, Router};
 use crate::session::Auth;
@@ -36,6 +37,7 @@ pub fn App() -> impl IntoView {
         Route::Login { next } => view! { <Login next=next/> }.into_any(),
         Route::Clusters => view! { <RequireLogin><ClustersPage/></RequireLogin> }.into_any(),
         Route::Cluster(id) => view! { <RequireLogin><ClusterPage id=id/></RequireLogin> }.into_any(),
+        Route::Reports => view! { <RequireLogin><ReportsPage/></RequireLogin> }.into_any(),
         Route::Settings => view! { <RequireLogin><SettingsPage/></RequireLogin> }.into_any(),
         Route::NotFound(path) => view! {
             <main id="main" class="page">

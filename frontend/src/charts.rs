@@ -155,6 +155,35 @@ pub fn day_ticks(from: i64, to: i64, target: usize) -> Vec<i64> {
     (0..).map(|index| first + index * step).take_while(|tick| *tick <= to).collect()
 }
 
+/// One bar: `(x, y of the top, height)`.
+pub type Bar = (f64, f64, f64);
+
+/// The bars of a grouped chart: for each slot (a week), the bars of its values side by
+/// side, centred in the slot, each of the width answered first, on a scale from 0 to `max`.
+pub fn grouped_bars(slots: &[Vec<i64>], max: i64, frame: &Frame) -> (f64, Vec<Vec<Bar>>) {
+    let slot = frame.plot_width() / slots.len().max(1) as f64;
+    let per_slot = slots.iter().map(Vec::len).max().unwrap_or(1).max(1) as f64;
+    let width = round((slot * 0.8 / per_slot).clamp(1.0, 24.0));
+    let bars = slots
+        .iter()
+        .enumerate()
+        .map(|(index, values)| {
+            let centre = frame.left + slot * (index as f64 + 0.5);
+            let start = centre - width * values.len() as f64 / 2.0;
+            values
+                .iter()
+                .enumerate()
+                .map(|(position, &value)| {
+                    let top = frame.y(value as f64, max as f64);
+                    let bottom = frame.y(0.0, max as f64);
+                    (round(start + width * position as f64), round(top), round(bottom - top))
+                })
+                .collect()
+        })
+        .collect();
+    (width, bars)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,5 +245,14 @@ mod tests {
         assert!(ticks.iter().all(|tick| tick % DAY_MS == 0 && (from..=to).contains(tick)));
         assert!(ticks.windows(2).all(|pair| pair[1] - pair[0] == 5 * DAY_MS));
         assert_eq!(day_ticks(from, from + 7 * DAY_MS, 7).len(), 7);
+    }
+
+    #[test]
+    fn grouped_bars_sit_side_by_side_in_their_slot() {
+        let (width, bars) = grouped_bars(&[vec![2, 4], vec![0, 1]], 4, &FRAME);
+        assert_eq!(width, 18.0);
+        assert_eq!(bars[0], vec![(14.5, 20.0, 20.0), (32.5, 0.0, 40.0)]);
+        assert_eq!(bars[1][0], (59.5, 40.0, 0.0), "zero is a bar of no height");
+        assert!(bars[1][1].0 > bars[0][1].0 && bars[1][1].0 + width <= FRAME.width);
     }
 }

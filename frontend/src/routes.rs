@@ -1,6 +1,6 @@
 //! The app's routes and a small router on the History API.
 //!
-//! Five routes do not need a routing library: [`Route::parse`] reads the location,
+//! Six routes do not need a routing library: [`Route::parse`] reads the location,
 //! [`navigate`] pushes a history entry, and [`Router`] turns `popstate` (the back and
 //! forward buttons, and [`navigate`] itself) into a signal the app renders from. Plain
 //! `<a href>` links to the app's routes are followed in place by [`follow_links`], so links
@@ -24,7 +24,10 @@ pub enum Route {
     Clusters,
     /// `/clusters/:id`.
     Cluster(i64),
-    /// `/settings`: the account and its API tokens.
+    /// `/reports?from=…&to=…&clusters=…`: reports over a period (the query is the page's
+    /// own state, read from the location when it opens).
+    Reports,
+    /// `/settings`: the account, its email subscriptions and API tokens.
     Settings,
     NotFound(String),
 }
@@ -37,6 +40,7 @@ impl Route {
             "" | "/index.html" => Route::Playground,
             "/login" => Route::Login { next: query_value(search, "next").filter(|next| is_app_path(next)) },
             "/clusters" => Route::Clusters,
+            "/reports" => Route::Reports,
             "/settings" => Route::Settings,
             _ => match trimmed.strip_prefix("/clusters/").map(str::parse::<i64>) {
                 Some(Ok(id)) if id > 0 => Route::Cluster(id),
@@ -47,7 +51,7 @@ impl Route {
 
     /// Whether the page needs a logged-in user.
     pub fn needs_login(&self) -> bool {
-        matches!(self, Route::Clusters | Route::Cluster(_) | Route::Settings)
+        matches!(self, Route::Clusters | Route::Cluster(_) | Route::Reports | Route::Settings)
     }
 
     /// The document title of the page.
@@ -57,6 +61,7 @@ impl Route {
             Route::Login { .. } => "Log in · Rampart".to_string(),
             Route::Clusters => "Clusters · Rampart".to_string(),
             Route::Cluster(id) => format!("Cluster {id} · Rampart"),
+            Route::Reports => "Reports · Rampart".to_string(),
             Route::Settings => "Settings · Rampart".to_string(),
             Route::NotFound(_) => "Not found · Rampart".to_string(),
         }
@@ -215,6 +220,8 @@ mod tests {
         assert_eq!(Route::parse("/clusters/", ""), Route::Clusters);
         assert_eq!(Route::parse("/clusters/12", ""), Route::Cluster(12));
         assert_eq!(Route::parse("/settings", ""), Route::Settings);
+        assert_eq!(Route::parse("/reports", "?from=2026-01-01"), Route::Reports);
+        assert!(matches!(Route::parse("/reports/print", ""), Route::NotFound(_)), "the print page is the server's");
         assert_eq!(Route::parse("/login", "?next=%2Fclusters%2F3"), Route::Login { next: Some("/clusters/3".into()) });
         assert!(matches!(Route::parse("/clusters/abc", ""), Route::NotFound(_)));
         assert!(matches!(Route::parse("/clusters/0", ""), Route::NotFound(_)));

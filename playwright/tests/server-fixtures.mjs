@@ -75,15 +75,7 @@ async function startRampart() {
   child.removeAllListeners("exit");
 
   /** The API as a script sees it (Bearer token): the tests' independent view of the data. */
-  async function api(pathname, options = {}) {
-    const response = await fetch(`${url}/api/v1${pathname}`, {
-      ...options,
-      headers: { authorization: `Bearer ${token}`, ...(options.headers || {}) },
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${options.method || "GET"} ${pathname}: ${response.status} ${text}`);
-    return text ? JSON.parse(text) : null;
-  }
+  const api = tokenApi(url, token);
 
   async function stop() {
     if (child.exitCode === null) {
@@ -95,6 +87,20 @@ async function startRampart() {
   }
 
   return { url, api, stop, log: () => log };
+}
+
+/** `api(pathname, fetchOptions)`: calls to the server's API with a token, answering the
+ * parsed JSON (null for no body), throwing on a status other than 2xx. */
+export function tokenApi(url, token) {
+  return async function api(pathname, options = {}) {
+    const response = await fetch(`${url}/api/v1${pathname}`, {
+      ...options,
+      headers: { authorization: `Bearer ${token}`, ...(options.headers || {}) },
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${options.method || "GET"} ${pathname}: ${response.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  };
 }
 
 /** An export of a cluster for an upload: examples/ files joined into one YAML stream. */

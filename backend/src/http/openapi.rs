@@ -96,6 +96,14 @@ pub const OPERATIONS: &[Operation] = &[
         None,
         (200, Some("Me")),
     ),
+    op(
+        "post",
+        "/me/password",
+        "accounts",
+        "Change the password (the current one is required); ends the user's other sessions",
+        Some("PasswordChange"),
+        (204, None),
+    ),
     op("get", "/users", "accounts", "Every user with their teams (global admins)", None, (200, Some("Users"))),
     op(
         "post",
@@ -303,6 +311,7 @@ pub fn schemas() -> Map<String, Value> {
         ("Counts", counts),
         ("Setup", object(json!({ "token": string(), "email": string(), "password": string() }))),
         ("Login", object(json!({ "email": string(), "password": string() }))),
+        ("PasswordChange", object(json!({ "current_password": string(), "new_password": string() }))),
         (
             "Session",
             object(json!({

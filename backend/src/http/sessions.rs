@@ -1,7 +1,9 @@
 //! Browser sessions: `POST /session` logs in with email and password (argon2id), sets an
 //! HttpOnly, Secure, SameSite=Strict cookie and answers the CSRF token that the session's
 //! writes must echo in `X-CSRF-Token`; `DELETE /session` logs out; `GET /me` says who is
-//! logged in and in which teams. Failed logins are limited per account.
+//! logged in and in which teams; `POST /me/password` changes the password (the current one
+//! is required) and ends the user's other sessions. Failed logins, and wrong current
+//! passwords, are limited per account.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
@@ -15,6 +17,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::users::MIN_PASSWORD;
 use super::{session_cookie, timestamp, ApiError, AppState, CurrentUser, JsonBody, SESSION_COOKIE};
 use crate::store::accounts::{hash_password, verify_password, SESSION_LIFETIME_MILLIS};
 
@@ -23,7 +26,10 @@ pub const LOGIN_ATTEMPTS: u32 = 10;
 pub const LOGIN_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/session", post(create_session).delete(delete_session)).route("/me", get(get_me))
+    Router::new()
+        .route("/session", post(create_session).delete(delete_session))
+        .route("/me", get(get_me))
+        .route("/me/password", post(change_password))
 }
 
 /// Failed login attempts per account, in this process. (Several replicas each keep their
@@ -69,6 +75,17 @@ struct LoginBody {
     email: String,
     password: String,
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordBody {
+    current_password: String,
+    new_password: String,
+}
+
+/// The longest password accepted: argon2 hashes any length, but a bound keeps the work
+/// of one request bounded.
+pub const MAX_PASSWORD: usize = 1024;
 
 /// A hash to verify against when the account does not exist, so a login takes as long
 /// for an unknown email as for a wrong password.
@@ -150,6 +167,52 @@ async fn get_me(State(state): State<AppState>, user: CurrentUser) -> Result<Json
         })).collect::<Vec<_>>(),
         "csrf_token": user.csrf_token,
     })))
+}
+
+/// `POST /me/password`: checks the current password (a wrong one counts as a failed login
+/// of the account), stores the new one's argon2id hash and ends every other session of the
+/// user; the session that asked stays logged in. 204 on success.
+async fn change_password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<PasswordBody>,
+) -> Result<StatusCode, ApiError> {
+    let length = body.new_password.chars().count();
+    if length < MIN_PASSWORD {
+        return Err(ApiError::bad_request(format!("the new password needs at least {MIN_PASSWORD} characters")));
+    }
+    if length > MAX_PASSWORD || body.current_password.chars().count() > MAX_PASSWORD {
+        return Err(ApiError::bad_request(format!("a password has at most {MAX_PASSWORD} characters")));
+    }
+    if body.new_password == body.current_password {
+        return Err(ApiError::bad_request("the new password is the current one: choose another"));
+    }
+    let account = user.user.email.trim().to_lowercase();
+    if let Err(wait) = state.login_limiter.check(&account) {
+        return Err(ApiError::TooManyRequests(format!(
+            "too many wrong passwords for this account; try again in {} minutes",
+            wait.as_secs().div_ceil(60).max(1)
+        )));
+    }
+    let Some(hash) = state.store.password_hash(user.user.id).await? else {
+        return Err(ApiError::Forbidden("this account has no password: it uses API tokens only".to_string()));
+    };
+    let (current, new) = (body.current_password, body.new_password);
+    let new_hash = tokio::task::spawn_blocking(move || verify_password(&current, &hash).then(|| hash_password(&new)))
+        .await
+        .map_err(ApiError::internal)?;
+    let Some(new_hash) = new_hash else {
+        state.login_limiter.failed(&account);
+        tracing::info!(user = user.user.id, "password change refused: wrong current password");
+        return Err(ApiError::Forbidden("the current password is wrong".to_string()));
+    };
+    state.login_limiter.succeeded(&account);
+    // A session keeps itself; a token (no session) ends every session.
+    let keep = user.csrf_token.as_ref().and_then(|_| session_cookie(&headers));
+    let ended = state.store.change_password(user.user.id, &new_hash, keep.as_deref()).await?;
+    tracing::info!(user = user.user.id, other_sessions_ended = ended, "password changed");
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[cfg(test)]

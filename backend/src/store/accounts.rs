@@ -135,6 +135,42 @@ impl Store {
         })
     }
 
+    /// The user's password hash; `None` when the account has no password (it uses tokens
+    /// only) or does not exist.
+    pub async fn password_hash(&self, user_id: i64) -> Result<Option<String>, sqlx::Error> {
+        on_pool!(self, |pool| {
+            sqlx::query_scalar::<_, Option<String>>("SELECT password_hash FROM users WHERE id = $1")
+                .bind(user_id)
+                .fetch_optional(pool)
+                .await
+                .map(Option::flatten)
+        })
+    }
+
+    /// Replaces the user's password hash (made by [`hash_password`]) and ends their
+    /// sessions but the one whose cookie is `keep` (the browser that made the change);
+    /// answers how many sessions ended. Both happen in one transaction, so no session
+    /// outlives the old password.
+    pub async fn change_password(&self, user_id: i64, hash: &str, keep: Option<&str>) -> Result<u64, sqlx::Error> {
+        let keep = keep.map(secret_hash).unwrap_or_default();
+        on_pool!(self, |pool| {
+            let mut transaction = pool.begin().await?;
+            sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                .bind(hash)
+                .bind(user_id)
+                .execute(&mut *transaction)
+                .await?;
+            let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+                .bind(user_id)
+                .bind(&keep)
+                .execute(&mut *transaction)
+                .await?
+                .rows_affected();
+            transaction.commit().await?;
+            Ok(ended)
+        })
+    }
+
     /// Every user, with their teams (`(team id, team name, role)`), by email: what global
     /// admins manage.
     pub async fn list_users(&self) -> Result<Vec<(User, i64, Vec<(i64, String, String)>)>, sqlx::Error> {

@@ -1,12 +1,14 @@
 //! The dashboard's charts as SVG elements: a cluster row's sparkline, a cluster's score
-//! trend (each point a button that opens its scan) and its findings by severity over time.
+//! trend (each point a button that opens its scan) and its findings by severity over time;
+//! for reports, the scores of several clusters over a period and the new and resolved
+//! findings of each week.
 //! The geometry is [`crate::charts`]; colours come from the stylesheet's severity and
 //! accent variables, so the charts follow light and dark mode.
 
 use leptos::prelude::*;
 use rampart_core::score::grade;
 
-use crate::api::{Counts, TrendPoint};
+use crate::api::{Counts, ReportCluster, ReportWeek, TrendPoint};
 use crate::charts::{self, Frame};
 use crate::dashboard::scored_points;
 use crate::time::{format_day, format_utc, parse_rfc3339};
@@ -228,6 +230,144 @@ pub fn SeverityChart(points: Vec<TrendPoint>, from: i64, to: i64) -> impl IntoVi
             </svg>
             <figcaption>
                 <ul class="counts legend">{legend}</ul>
+            </figcaption>
+        </figure>
+    }
+}
+
+/// How many colours the report's score lines cycle through (`series-0` … in the
+/// stylesheet).
+pub const SERIES_COLOURS: usize = 6;
+
+/// The scores of a report's clusters over its period (testid `report-score-chart`): one
+/// line per cluster, each point titled with its scan, and a legend naming the lines.
+#[component]
+pub fn ReportScoreChart(clusters: Vec<ReportCluster>, from: i64, to: i64) -> impl IntoView {
+    let lines = clusters
+        .iter()
+        .enumerate()
+        .map(|(index, cluster)| {
+            let timed: Vec<(i64, i64, String)> = cluster
+                .scores
+                .iter()
+                .filter_map(|state| Some((parse_rfc3339(&state.at)?, state.score, state.grade.clone())))
+                .collect();
+            let timed = charts::thin(&timed, |(at, _, _)| *at, from, to, MAX_MARKS);
+            let coordinates: Vec<(f64, f64)> =
+                timed.iter().map(|(at, score, _)| (TREND.x(*at, from, to), TREND.y(*score as f64, 100.0))).collect();
+            let series = format!("series series-{}", index % SERIES_COLOURS);
+            let points = timed
+                .iter()
+                .zip(&coordinates)
+                .map(|((at, score, grade), (x, y))| {
+                    let title = format!("{}, {}: {score} ({grade})", cluster.name, format_utc(*at));
+                    view! {
+                        <circle class="series-point" cx=charts::round(*x) cy=charts::round(*y) r="3">
+                            <title>{title}</title>
+                        </circle>
+                    }
+                })
+                .collect_view();
+            view! {
+                <g class=series data-cluster=cluster.name.clone()>
+                    <path class="series-line" d=charts::line_path(&coordinates)></path>
+                    {points}
+                </g>
+            }
+        })
+        .collect_view();
+    let scored = clusters.iter().filter(|cluster| !cluster.scores.is_empty()).count();
+    let label = format!(
+        "Scores over the period: {scored} of {} clusters scanned; {}",
+        clusters.len(),
+        clusters
+            .iter()
+            .map(|cluster| match cluster.score {
+                Some(score) => format!("{} {score}", cluster.name),
+                None => format!("{} not scanned", cluster.name),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let legend = clusters
+        .iter()
+        .enumerate()
+        .map(|(index, cluster)| {
+            view! {
+                <li class=format!("series series-{}", index % SERIES_COLOURS)>
+                    <span class="swatch" aria-hidden="true"></span>
+                    {cluster.name.clone()}
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <figure class="chart" data-testid="report-score-chart">
+            <svg class="trend" viewBox="0 0 720 240" role="img" aria-label=label>
+                {value_axis(&[0, 25, 50, 75, 100], 100)}
+                {time_axis(from, to)}
+                {lines}
+            </svg>
+            <figcaption>
+                <ul class="series-legend">{legend}</ul>
+            </figcaption>
+        </figure>
+    }
+}
+
+/// New and resolved findings per week of a report (testid `report-weeks-chart`): two bars
+/// a week, each titled with its figures.
+#[component]
+pub fn WeeksChart(weeks: Vec<ReportWeek>) -> impl IntoView {
+    let slots: Vec<Vec<i64>> = weeks.iter().map(|week| vec![week.new, week.resolved]).collect();
+    let max = charts::nice_ceiling(slots.iter().flatten().copied().max().unwrap_or(0));
+    let (width, bars) = charts::grouped_bars(&slots, max, &TREND);
+    let label = format!(
+        "New and resolved findings per week: {} new and {} resolved over {} weeks",
+        weeks.iter().map(|week| week.new).sum::<i64>(),
+        weeks.iter().map(|week| week.resolved).sum::<i64>(),
+        weeks.len()
+    );
+    // Every label fits up to 13 weeks; beyond, every n-th.
+    let label_every = weeks.len().div_ceil(13).max(1);
+    let groups = weeks
+        .iter()
+        .zip(bars)
+        .enumerate()
+        .map(|(index, (week, bars))| {
+            let rects = bars
+                .into_iter()
+                .zip([("new", week.new), ("resolved", week.resolved)])
+                .map(|((x, y, height), (kind, count))| {
+                    view! {
+                        <rect class=format!("week-bar {kind}") x=x y=y width=width height=height>
+                            <title>{format!("{} (from {}): {count} {kind}", week.week, week.starts)}</title>
+                        </rect>
+                    }
+                })
+                .collect_view();
+            let centre = charts::round(TREND.left + TREND.plot_width() / weeks.len() as f64 * (index as f64 + 0.5));
+            let text = (index % label_every == 0).then(|| {
+                view! {
+                    <text class="axis-label" x=centre y=TREND.height - 8.0 text-anchor="middle">
+                        {week.week.rsplit('-').next().unwrap_or_default().to_string()}
+                    </text>
+                }
+            });
+            view! { <g class="week" data-week=week.week.clone()>{rects}{text}</g> }
+        })
+        .collect_view();
+    view! {
+        <figure class="chart" data-testid="report-weeks-chart">
+            <svg class="trend" viewBox="0 0 720 240" role="img" aria-label=label>
+                {value_axis(&[0, max / 2, max], max)}
+                {groups}
+            </svg>
+            <figcaption>
+                <ul class="series-legend">
+                    <li class="week-key new"><span class="swatch" aria-hidden="true"></span>"new"</li>
+                    <li class="week-key resolved"><span class="swatch" aria-hidden="true"></span>"resolved"</li>
+                </ul>
             </figcaption>
         </figure>
     }

@@ -8,12 +8,14 @@ use crate::routes::{Route, Router};
 use crate::session::Auth;
 
 /// The app's pages in the header, in order.
-const LINKS: [(&str, &str); 3] = [("/", "Playground"), ("/clusters", "Clusters"), ("/settings", "Settings")];
+const LINKS: [(&str, &str); 4] =
+    [("/", "Playground"), ("/clusters", "Clusters"), ("/reports", "Reports"), ("/settings", "Settings")];
 
 fn is_current(route: &Route, href: &str) -> bool {
     match route {
         Route::Playground => href == "/",
         Route::Clusters | Route::Cluster(_) => href == "/clusters",
+        Route::Reports => href == "/reports",
         Route::Settings => href == "/settings",
         _ => false,
     }

@@ -4,4 +4,5 @@ pub mod cluster;
 pub mod clusters;
 pub mod login;
 pub mod playground;
+pub mod reports;
 pub mod settings;

@@ -1,6 +1,6 @@
-//! `/settings`: the account (email, teams and roles) and its API tokens: list, create (the
-//! token is shown once) and revoke. Nothing else about an account can change through the
-//! API yet, so the page offers nothing else.
+//! `/settings`: the account (email, teams and roles, and a password change), its email
+//! subscriptions, its API tokens (list, create — the token is shown once — and revoke) and,
+//! for global admins, the server's outbox.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -8,6 +8,9 @@ use leptos::task::spawn_local;
 
 use crate::api::{self, NewToken, Token};
 use crate::browser;
+use crate::components::outbox::Outbox;
+use crate::components::password_form::PasswordForm;
+use crate::components::subscriptions::Subscriptions;
 use crate::components::table::DataTable;
 use crate::session::Auth;
 use crate::time::{self, format_utc, parse_rfc3339};
@@ -24,6 +27,9 @@ pub fn SettingsPage() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let notice = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
+    // Bumped when a digest is queued, so the outbox shows it.
+    let queued = RwSignal::new(0u64);
+    let is_admin = move || auth.me.with(|me| me.as_ref().is_some_and(|me| me.admin));
 
     let load = move || {
         spawn_local(async move {
@@ -177,6 +183,12 @@ pub fn SettingsPage() -> impl IntoView {
             <section class="card" aria-labelledby="account-title">
                 <h2 id="account-title">"Account"</h2>
                 {account}
+                <h3>"Password"</h3>
+                <PasswordForm/>
+            </section>
+            <section class="card" aria-labelledby="email-title">
+                <h2 id="email-title">"Email"</h2>
+                <Subscriptions queued=queued/>
             </section>
             <section class="card" aria-labelledby="tokens-title">
                 <h2 id="tokens-title">"API tokens"</h2>
@@ -201,6 +213,12 @@ pub fn SettingsPage() -> impl IntoView {
                 <p class="notice" role="status" aria-live="polite">{move || notice.get()}</p>
                 {list}
             </section>
+            <Show when=is_admin>
+                <section class="card" aria-labelledby="outbox-title">
+                    <h2 id="outbox-title">"Outbox"</h2>
+                    <Outbox queued=queued/>
+                </section>
+            </Show>
         </main>
     }
 }
