@@ -162,6 +162,24 @@ fn key(finding: &Value) -> (String, String, String, String, String) {
     )
 }
 
+/// Each namespace of the scan is scored as the engine scores its objects alone: the
+/// overall formula over the object scores the engine gives the same snapshot.
+fn assert_namespace_scores(scan: &Value, snapshot: &str) {
+    let report = engine_report(snapshot, &rampart::scan_runner::cluster_options());
+    let namespaces = scan["namespaces"].as_object().unwrap();
+    assert!(!namespaces.is_empty(), "{scan}");
+    for (namespace, summary) in namespaces {
+        let scores = report
+            .objects
+            .iter()
+            .filter(|object| object.resource.namespace.as_deref() == Some(namespace.as_str()))
+            .filter_map(|object| object.score);
+        let score = rampart_core::score::overall(scores);
+        assert_eq!(summary["score"], score, "{namespace}: {summary}");
+        assert_eq!(summary["grade"], rampart_core::score::grade(score), "{namespace}: {summary}");
+    }
+}
+
 async fn health_and_authentication(backend: Backend) {
     let app = spawn_app(backend).await;
     let response = app.client.get(app.url("/healthz")).send().await.unwrap();
@@ -230,6 +248,10 @@ async fn findings_lifecycle(backend: Backend) {
     assert!(!appeared.is_empty() && !gone.is_empty() && !kept.is_empty(), "the snapshots must differ both ways");
     assert!(gone.iter().any(|finding| finding.0 == "pss-privileged"), "{gone:?}");
 
+    // Before any scan the list has no changes to show.
+    let (_, clusters) = app.get(&token, "/api/v1/clusters").await;
+    assert!(clusters[0]["new"].is_null() && clusters[0]["resolved"].is_null(), "{clusters}");
+
     // First scan: everything is new.
     let scan_1 = app.scan_snapshot(&token, cluster_id, SNAPSHOT_1).await;
     assert_eq!(scan_1["status"], "succeeded", "{scan_1}");
@@ -237,6 +259,9 @@ async fn findings_lifecycle(backend: Backend) {
     assert_eq!(scan_1["resolved"], 0);
     assert_eq!(scan_1["objects"], 2);
     assert!(scan_1["score"].is_number() && scan_1["grade"].is_string(), "{scan_1}");
+    assert_namespace_scores(&scan_1, SNAPSHOT_1);
+    let (_, clusters) = app.get(&token, "/api/v1/clusters").await;
+    assert_eq!((&clusters[0]["new"], &clusters[0]["resolved"]), (&json!(first.len()), &json!(0)), "{clusters}");
     let open_1 = app.all_findings(&token, cluster_id, "&status=open").await;
     assert_eq!(open_1.iter().map(key).collect::<BTreeSet<_>>(), first);
 
@@ -245,6 +270,10 @@ async fn findings_lifecycle(backend: Backend) {
     assert_eq!(scan_2["status"], "succeeded", "{scan_2}");
     assert_eq!(scan_2["new"], appeared.len() as i64, "{scan_2}");
     assert_eq!(scan_2["resolved"], gone.len() as i64, "{scan_2}");
+    assert_namespace_scores(&scan_2, SNAPSHOT_2);
+    let (_, clusters) = app.get(&token, "/api/v1/clusters").await;
+    assert_eq!(clusters[0]["new"], appeared.len() as i64, "{clusters}");
+    assert_eq!(clusters[0]["resolved"], gone.len() as i64, "{clusters}");
     let all = app.all_findings(&token, cluster_id, "").await;
     // One row per distinct finding, however many scans saw it.
     assert_eq!(all.len(), first.union(&second).count());
@@ -326,6 +355,7 @@ async fn findings_lifecycle(backend: Backend) {
     assert_eq!(clusters[0]["score"], scan_3["score"]);
     assert_eq!(clusters[0]["last_scan"]["id"], scan_3["id"]);
     assert_eq!(clusters[0]["last_scan"]["status"], "partial");
+    assert_eq!((&clusters[0]["new"], &clusters[0]["resolved"]), (&scan_3["new"], &json!(0)), "{clusters}");
 
     // Metrics, from the stored scans and findings, for global admins only.
     let admin_id = app.store.create_user("root@example.com", None, true).await.unwrap();

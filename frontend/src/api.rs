@@ -268,6 +268,9 @@ pub struct ClusterSummary {
     pub score: Option<i64>,
     pub grade: Option<String>,
     pub counts: Counts,
+    /// Findings the latest scan with results opened and resolved (`None` before one).
+    pub new: Option<i64>,
+    pub resolved: Option<i64>,
     pub last_scan: Option<LastScan>,
     pub next_scan_at: Option<String>,
 }
@@ -309,6 +312,9 @@ pub struct ScanError {
 #[serde(default)]
 pub struct NamespaceSummary {
     pub objects: i64,
+    /// The engine's score of the namespace's objects alone (`None` from older servers).
+    pub score: Option<i64>,
+    pub grade: Option<String>,
     pub critical: i64,
     pub high: i64,
     pub medium: i64,
@@ -382,6 +388,8 @@ pub struct Finding {
     pub first_seen: String,
     pub last_seen: String,
     pub resolved_at: Option<String>,
+    /// Why an exempted finding is accepted.
+    pub exemption_reason: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -402,6 +410,48 @@ pub struct TrendPoint {
     pub counts: Counts,
     pub new: i64,
     pub resolved: i64,
+}
+
+/// Who granted an exemption.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct Author {
+    pub id: i64,
+    pub email: String,
+}
+
+/// One of `GET /clusters/{id}/exemptions`: what it matches (`None`: anything), why, and
+/// until when. `cluster` is `None` for an exemption of every cluster of the team.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct Exemption {
+    pub id: i64,
+    pub cluster: Option<TeamRef>,
+    pub rule: Option<String>,
+    pub namespace: Option<String>,
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub reason: String,
+    pub author: Option<Author>,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    pub active: bool,
+}
+
+/// The body of `POST /clusters/{id}/exemptions`; `None` matches anything and is not sent.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct NewExemption {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -720,6 +770,18 @@ pub async fn trend(cluster: i64, from: i64) -> Result<Vec<TrendPoint>, Error> {
     get(&format!("/clusters/{cluster}/trend{}", query(&[("from", &crate::time::format_rfc3339(from))]))).await
 }
 
+pub async fn exemptions(cluster: i64) -> Result<Vec<Exemption>, Error> {
+    get(&format!("/clusters/{cluster}/exemptions")).await
+}
+
+pub async fn create_exemption(cluster: i64, exemption: &NewExemption) -> Result<Exemption, Error> {
+    post(&format!("/clusters/{cluster}/exemptions"), exemption).await
+}
+
+pub async fn delete_exemption(id: i64) -> Result<(), Error> {
+    send("DELETE", &format!("/exemptions/{id}"), Body::None).await.map(drop)
+}
+
 pub async fn tokens() -> Result<Vec<Token>, Error> {
     get("/tokens").await
 }
@@ -802,7 +864,7 @@ mod tests {
             r#"[{"id": 1, "name": "prod", "team": "default", "kind": "snapshot", "score": 61, "grade": "D",
                  "counts": {"critical": 2, "high": 9, "medium": 15, "low": 8, "info": 1},
                  "last_scan": {"id": 3, "status": "succeeded", "finished_at": "2026-01-31T12:00:00Z"},
-                 "next_scan_at": null, "added_later": true},
+                 "new": 4, "resolved": 1, "next_scan_at": null, "added_later": true},
                 {"id": 2, "name": "new", "team": "default", "kind": "api", "score": null, "grade": null,
                  "counts": {"critical": 0, "high": 0, "medium": 0, "low": 0, "info": 0}, "last_scan": null,
                  "next_scan_at": null}]"#,
@@ -812,18 +874,34 @@ mod tests {
         assert_eq!(clusters[0].counts.describe(), "2 critical, 9 high, 15 medium, 8 low, 1 info");
         assert_eq!(clusters[0].last_scan.as_ref().unwrap().status, "succeeded");
         assert_eq!(clusters[1].score, None);
+        assert_eq!((clusters[0].new, clusters[0].resolved), (Some(4), Some(1)));
+        assert_eq!(clusters[1].new, None);
         let scan: Scan = serde_json::from_str(
             r#"{"id": 3, "cluster": 1, "status": "partial", "source": "manual", "queued_at": "2026-01-31T12:00:00Z",
                 "started_at": null, "finished_at": null, "objects": 4, "score": 70, "grade": "C",
                 "counts": {"critical": 0, "high": 1, "medium": 0, "low": 0, "info": 0}, "new": 1, "resolved": 0,
                 "errors": [{"kind": "Secret", "message": "forbidden"}],
-                "namespaces": {"default": {"objects": 4, "critical": 0, "high": 1, "medium": 0, "low": 0, "info": 0}},
+                "namespaces": {"default": {"objects": 4, "score": 70, "grade": "C", "critical": 0, "high": 1,
+                               "medium": 0, "low": 0, "info": 0},
+                               "old": {"objects": 1, "critical": 0, "high": 0, "medium": 0, "low": 0, "info": 0}},
                 "message": null}"#,
         )
         .unwrap();
         assert!(scan.has_results() && !scan.is_pending());
         assert_eq!(scan.errors[0].kind.as_deref(), Some("Secret"));
         assert_eq!(scan.namespaces["default"].counts().high, 1);
+        assert_eq!(scan.namespaces["default"].grade.as_deref(), Some("C"));
+        assert_eq!(scan.namespaces["old"].score, None);
+        let exemptions: Vec<Exemption> = serde_json::from_str(
+            r#"[{"id": 5, "team": {"id": 1, "name": "default"}, "cluster": null, "rule": "pss-privileged",
+                 "namespace": "prod", "kind": null, "name": null, "reason": "vendor agent",
+                 "author": {"id": 1, "email": "lead@example.com"}, "created_at": "2026-01-31T12:00:00Z",
+                 "expires_at": null, "active": true}]"#,
+        )
+        .unwrap();
+        assert_eq!(exemptions[0].cluster, None);
+        assert_eq!(exemptions[0].namespace.as_deref(), Some("prod"));
+        assert_eq!(exemptions[0].author.as_ref().map(|author| author.email.as_str()), Some("lead@example.com"));
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! What the dashboard pages decide without a browser: which clusters a filter shows and in
-//! which order, how the findings table sorts, the ranges of the trend chart, and what a
-//! scan's status reads as. Plain functions over the API's types, tested natively.
+//! which order, how the findings and namespace tables sort, the ranges of the trend chart,
+//! what a scan's status reads as, and what an exemption granted from a finding matches.
+//! Plain functions over the API's types, tested natively.
 
 use std::cmp::Ordering;
 
-use crate::api::{ClusterSummary, Finding, TrendPoint};
+use crate::api::{ClusterSummary, Exemption, Finding, NamespaceSummary, NewExemption, TrendPoint};
 use crate::time::{parse_rfc3339, DAY_MS};
 
 /// Severities from the most to the least severe, as the API names them.
@@ -183,6 +184,170 @@ pub fn sort_findings(findings: &mut [Finding], sort: FindingSort) {
     });
 }
 
+/// How the per-namespace table is ordered; each column sorts one way, the telling one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NamespaceSort {
+    /// Worst score first (namespaces without a score last), then the most severe findings.
+    #[default]
+    Score,
+    Name,
+    /// Most objects first.
+    Objects,
+    /// Most findings first, weighed by severity (critical before high …).
+    Findings,
+}
+
+impl NamespaceSort {
+    pub const ALL: [NamespaceSort; 4] =
+        [NamespaceSort::Name, NamespaceSort::Objects, NamespaceSort::Score, NamespaceSort::Findings];
+
+    /// The column it sorts.
+    pub fn column(self) -> &'static str {
+        match self {
+            NamespaceSort::Score => "Score",
+            NamespaceSort::Name => "Namespace",
+            NamespaceSort::Objects => "Objects",
+            NamespaceSort::Findings => "Findings",
+        }
+    }
+
+    /// What the order is, for the column's button.
+    pub fn description(self) -> &'static str {
+        match self {
+            NamespaceSort::Score => "worst score first",
+            NamespaceSort::Name => "by name",
+            NamespaceSort::Objects => "most objects first",
+            NamespaceSort::Findings => "most severe findings first",
+        }
+    }
+
+    /// `aria-sort` of a column sorted this way.
+    pub fn aria(self) -> &'static str {
+        match self {
+            NamespaceSort::Score | NamespaceSort::Name => "ascending",
+            NamespaceSort::Objects | NamespaceSort::Findings => "descending",
+        }
+    }
+}
+
+/// Sorts a scan's namespaces; ties go by name.
+pub fn sort_namespaces(namespaces: &mut [(String, NamespaceSummary)], sort: NamespaceSort) {
+    let severe =
+        |summary: &NamespaceSummary| (summary.critical, summary.high, summary.medium, summary.low, summary.info);
+    namespaces.sort_by(|(a_name, a), (b_name, b)| {
+        let primary = match sort {
+            NamespaceSort::Score => match (a.score, b.score) {
+                (Some(x), Some(y)) => x.cmp(&y),
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (None, None) => Ordering::Equal,
+            }
+            .then_with(|| severe(b).cmp(&severe(a))),
+            NamespaceSort::Name => Ordering::Equal,
+            NamespaceSort::Objects => b.objects.cmp(&a.objects),
+            NamespaceSort::Findings => severe(b).cmp(&severe(a)),
+        };
+        primary.then_with(|| a_name.cmp(b_name))
+    });
+}
+
+/// What an exemption granted from a finding covers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ExemptionScope {
+    /// The finding's rule on its object only (rule, namespace, kind and name).
+    #[default]
+    Object,
+    /// The rule on every object of the finding's namespace.
+    Namespace,
+    /// The rule on every object of the cluster.
+    Cluster,
+}
+
+impl ExemptionScope {
+    pub const ALL: [ExemptionScope; 3] = [ExemptionScope::Object, ExemptionScope::Namespace, ExemptionScope::Cluster];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            ExemptionScope::Object => "object",
+            ExemptionScope::Namespace => "namespace",
+            ExemptionScope::Cluster => "cluster",
+        }
+    }
+
+    /// The scopes that make sense for a finding: a cluster-scoped object has no namespace.
+    pub fn choices(finding: &Finding) -> Vec<ExemptionScope> {
+        ExemptionScope::ALL
+            .into_iter()
+            .filter(|scope| *scope != ExemptionScope::Namespace || finding.resource.namespace.is_some())
+            .collect()
+    }
+
+    /// The choice as a person reads it, naming what it covers.
+    pub fn label(self, finding: &Finding) -> String {
+        let resource = &finding.resource;
+        match self {
+            ExemptionScope::Object => match &resource.namespace {
+                Some(namespace) => format!("This object only: {} {namespace}/{}", resource.kind, resource.name),
+                None => format!("This object only: {} {}", resource.kind, resource.name),
+            },
+            ExemptionScope::Namespace => {
+                format!("{} in namespace {}", finding.rule, resource.namespace.as_deref().unwrap_or_default())
+            }
+            ExemptionScope::Cluster => format!("{} in the whole cluster", finding.rule),
+        }
+    }
+
+    /// The body of the request that grants it.
+    pub fn exemption(self, finding: &Finding, reason: &str, expires_at: Option<String>) -> NewExemption {
+        let resource = &finding.resource;
+        let (namespace, kind, name) = match self {
+            ExemptionScope::Object => {
+                (resource.namespace.clone(), Some(resource.kind.clone()), Some(resource.name.clone()))
+            }
+            ExemptionScope::Namespace => (resource.namespace.clone(), None, None),
+            ExemptionScope::Cluster => (None, None, None),
+        };
+        NewExemption {
+            rule: Some(finding.rule.clone()),
+            namespace,
+            kind,
+            name,
+            reason: reason.trim().to_string(),
+            expires_at,
+        }
+    }
+}
+
+/// The expiry of an exemption from a date field (`YYYY-MM-DD`): the end of that day, UTC;
+/// `None` for an empty field (never expires).
+pub fn expiry_of_date(date: &str) -> Result<Option<String>, String> {
+    let date = date.trim();
+    if date.is_empty() {
+        return Ok(None);
+    }
+    let end = format!("{date}T23:59:59Z");
+    match parse_rfc3339(&end) {
+        Some(_) if date.len() == 10 => Ok(Some(end)),
+        _ => Err(format!("'{date}' is not a date such as 2026-12-31")),
+    }
+}
+
+/// What an exemption matches, for a person: the rule (or every rule), then the objects.
+pub fn exemption_matches(exemption: &Exemption) -> (String, String) {
+    let rule = exemption.rule.clone().unwrap_or_else(|| "every rule".to_string());
+    let objects = match (&exemption.namespace, &exemption.kind, &exemption.name) {
+        (Some(namespace), Some(kind), Some(name)) => format!("{kind} {namespace}/{name}"),
+        (None, None, None) if exemption.cluster.is_some() => "the whole cluster".to_string(),
+        (None, None, None) => "every cluster of the team".to_string(),
+        (namespace, kind, name) => [("namespace", namespace), ("kind", kind), ("name", name)]
+            .into_iter()
+            .filter_map(|(what, value)| value.as_ref().map(|value| format!("{what} {value}")))
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    (rule, objects)
+}
+
 /// The trend chart's ranges.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Range {
@@ -271,6 +436,8 @@ mod tests {
             score,
             grade: score.map(|score| rampart_core::score::grade(score as u32).to_string()),
             counts: Counts { critical, ..Counts::default() },
+            new: None,
+            resolved: None,
             last_scan: finished.map(|at| LastScan { id, status: "succeeded".into(), finished_at: Some(at.into()) }),
             next_scan_at: None,
         }
@@ -330,6 +497,7 @@ mod tests {
             first_seen: first_seen.into(),
             last_seen: first_seen.into(),
             resolved_at: None,
+            exemption_reason: None,
         }
     }
 
@@ -353,6 +521,84 @@ mod tests {
         for sort in FindingSort::ALL {
             assert_eq!(FindingSort::from_key(sort.key()), sort);
         }
+    }
+
+    #[test]
+    fn namespaces_sort_worst_score_first_and_by_each_column() {
+        let namespace = |name: &str, objects, score, critical, high| {
+            (name.to_string(), NamespaceSummary { objects, score, critical, high, ..NamespaceSummary::default() })
+        };
+        let mut namespaces = vec![
+            namespace("web", 3, Some(81), 0, 2),
+            namespace("legacy", 1, None, 0, 0),
+            namespace("jobs", 5, Some(55), 1, 0),
+            namespace("api", 2, Some(81), 0, 3),
+        ];
+        let names = |namespaces: &[(String, NamespaceSummary)]| {
+            namespaces.iter().map(|(name, _)| name.clone()).collect::<Vec<_>>()
+        };
+        sort_namespaces(&mut namespaces, NamespaceSort::default());
+        assert_eq!(names(&namespaces), ["jobs", "api", "web", "legacy"]);
+        sort_namespaces(&mut namespaces, NamespaceSort::Name);
+        assert_eq!(names(&namespaces), ["api", "jobs", "legacy", "web"]);
+        sort_namespaces(&mut namespaces, NamespaceSort::Objects);
+        assert_eq!(names(&namespaces), ["jobs", "web", "api", "legacy"]);
+        sort_namespaces(&mut namespaces, NamespaceSort::Findings);
+        assert_eq!(names(&namespaces), ["jobs", "api", "web", "legacy"]);
+    }
+
+    #[test]
+    fn exemptions_from_a_finding_match_what_the_scope_says() {
+        let privileged = finding(1, "critical", "pss-privileged", "web", "2026-01-01T00:00:00Z");
+        let object = ExemptionScope::Object.exemption(&privileged, "  vendor agent ", None);
+        assert_eq!(
+            object,
+            NewExemption {
+                rule: Some("pss-privileged".into()),
+                namespace: Some("default".into()),
+                kind: Some("Deployment".into()),
+                name: Some("web".into()),
+                reason: "vendor agent".into(),
+                expires_at: None,
+            }
+        );
+        let namespace = ExemptionScope::Namespace.exemption(&privileged, "r", Some("2026-12-31T23:59:59Z".into()));
+        assert_eq!((namespace.namespace.as_deref(), namespace.kind, namespace.name), (Some("default"), None, None));
+        assert_eq!(namespace.expires_at.as_deref(), Some("2026-12-31T23:59:59Z"));
+        let cluster = ExemptionScope::Cluster.exemption(&privileged, "r", None);
+        assert_eq!((cluster.rule.as_deref(), cluster.namespace), (Some("pss-privileged"), None));
+        assert_eq!(ExemptionScope::Object.label(&privileged), "This object only: Deployment default/web");
+        assert_eq!(ExemptionScope::choices(&privileged).len(), 3);
+
+        let mut cluster_scoped = privileged.clone();
+        cluster_scoped.resource = Resource { kind: "ClusterRole".into(), namespace: None, name: "admin".into() };
+        assert_eq!(ExemptionScope::choices(&cluster_scoped), [ExemptionScope::Object, ExemptionScope::Cluster]);
+        assert_eq!(ExemptionScope::Object.exemption(&cluster_scoped, "r", None).namespace, None);
+
+        assert_eq!(expiry_of_date(""), Ok(None));
+        assert_eq!(expiry_of_date("2026-12-31"), Ok(Some("2026-12-31T23:59:59Z".into())));
+        assert!(expiry_of_date("31/12/2026").is_err());
+        assert!(expiry_of_date("2026-13-01").is_err());
+    }
+
+    #[test]
+    fn exemptions_read_as_what_they_match() {
+        let exemption = |namespace: Option<&str>, kind: Option<&str>, name: Option<&str>, cluster: bool| Exemption {
+            rule: Some("pss-privileged".into()),
+            namespace: namespace.map(Into::into),
+            kind: kind.map(Into::into),
+            name: name.map(Into::into),
+            cluster: cluster.then(|| crate::api::TeamRef { id: 1, name: "prod".into() }),
+            ..Exemption::default()
+        };
+        let matches = |exemption: &Exemption| exemption_matches(exemption).1;
+        assert_eq!(matches(&exemption(Some("prod"), Some("Deployment"), Some("web"), true)), "Deployment prod/web");
+        assert_eq!(matches(&exemption(Some("prod"), None, None, true)), "namespace prod");
+        assert_eq!(matches(&exemption(None, Some("Pod"), None, true)), "kind Pod");
+        assert_eq!(matches(&exemption(None, None, None, true)), "the whole cluster");
+        assert_eq!(matches(&exemption(None, None, None, false)), "every cluster of the team");
+        let every = Exemption { rule: None, namespace: Some("lab".into()), ..Exemption::default() };
+        assert_eq!(exemption_matches(&every), ("every rule".to_string(), "namespace lab".to_string()));
     }
 
     #[test]

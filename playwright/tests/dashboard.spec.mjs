@@ -116,6 +116,14 @@ test("a snapshot cluster: register with an export, follow it on /clusters and it
   await expect(page.getByTestId("cluster-notice")).toContainText(`Scan ${secondScan.id} succeeded`);
   await expect(page.getByTestId("trend-chart").locator("circle.point")).toHaveCount(2);
 
+  // The new namespace is scored on its own, as the server computed it.
+  const namespaceNames = Object.keys(secondScan.namespaces);
+  expect(namespaceNames).toContain("legacy");
+  await expect(page.getByTestId("namespace-row")).toHaveCount(namespaceNames.length);
+  const legacy = page.locator('[data-testid="namespace-row"][data-namespace="legacy"]');
+  await expect(legacy.getByTestId("namespace-score")).toHaveText(String(secondScan.namespaces.legacy.score));
+  await expect(legacy.getByText(secondScan.namespaces.legacy.grade, { exact: true })).toBeVisible();
+
   // The resolved finding moved out of the open list, into the resolved one.
   await expect(privileged).toHaveCount(0);
   await page.getByRole("combobox", { name: "Status", exact: true }).selectOption("resolved");
@@ -240,6 +248,120 @@ test("the dashboard on a phone and in dark mode", async ({ browser, rampart }, t
   await page.screenshot({ path: clusterFile });
   await testInfo.attach("cluster, phone, dark", { path: clusterFile, contentType: "image/png" });
   await context.close();
+});
+
+test("exempt a finding from its details: it is exempted from the next upload on, and the exemption is revoked", async ({
+  page,
+  rampart,
+  dashboard,
+}, testInfo) => {
+  // Two namespaces besides the cluster-scoped objects: `legacy` with a privileged worker,
+  // `calm` the same without the privileged container. (Fewer open findings than a page
+  // of the table holds.)
+  const legacy = await exportOf(["insecure-namespace.yaml"]);
+  const calm = await exportOf(["insecure-namespace.yaml"], (text) =>
+    text.replaceAll("legacy", "calm").replace("privileged: true", "privileged: false"),
+  );
+  const body = Buffer.concat([legacy, Buffer.from("\n---\n"), calm]);
+  const id = await snapshotCluster(rampart, `exempt-${Date.now().toString(36)}`, body);
+  const [firstScan] = await rampart.api(`/clusters/${id}/scans`);
+
+  await dashboard.login();
+  await page.goto(`${rampart.url}/clusters/${id}`);
+  await dashboard.waitForScans(1);
+
+  // Namespaces: each scored, worst score first; sorted by name from the column's header.
+  const namespaces = Object.entries(firstScan.namespaces);
+  expect(namespaces.map(([name]) => name).sort()).toEqual(["calm", "legacy"]);
+  const worstFirst = [...namespaces].sort(([, a], [, b]) => a.score - b.score).map(([name]) => name);
+  expect(firstScan.namespaces.legacy.score).toBeLessThan(firstScan.namespaces.calm.score);
+  const namespaceRows = page.getByTestId("namespace-row");
+  await expect(namespaceRows).toHaveCount(2);
+  const shownOrder = () => namespaceRows.evaluateAll((rows) => rows.map((row) => row.dataset.namespace));
+  expect(await shownOrder()).toEqual(worstFirst);
+  for (const [name, summary] of namespaces) {
+    const row = page.locator(`[data-testid="namespace-row"][data-namespace="${name}"]`);
+    await expect(row.getByTestId("namespace-score")).toHaveText(String(summary.score));
+  }
+  await page.getByRole("button", { name: /^Namespace/ }).click();
+  await expect(page.getByRole("columnheader", { name: /^Namespace/ })).toHaveAttribute("aria-sort", "ascending");
+  expect(await shownOrder()).toEqual(["calm", "legacy"]);
+
+  // The privileged worker in `legacy`: exempt it, this object only.
+  const openBefore = await rampart.api(`/clusters/${id}/findings?status=open&limit=1000`);
+  const rows = page.getByTestId("cluster-finding");
+  await expect(rows).toHaveCount(openBefore.items.length);
+  const worker = page
+    .locator('[data-testid="cluster-finding"][data-rule="pss-privileged"]')
+    .filter({ has: page.getByRole("cell", { name: "Deployment legacy/worker", exact: true }) });
+  await expect(worker).toHaveCount(1);
+  await worker.getByRole("button").first().click();
+  const details = page.getByTestId("finding-details");
+  await details.getByRole("button", { name: "Exempt…" }).click();
+  const form = details.getByTestId("exempt-form");
+  await expect(form.getByRole("radio", { name: "This object only: Deployment legacy/worker" })).toBeChecked();
+  await expect(form.getByRole("radio", { name: "pss-privileged in namespace legacy" })).toBeVisible();
+  await expect(form.getByRole("radio", { name: "pss-privileged in the whole cluster" })).toBeVisible();
+  // A reason is required: without one nothing is sent.
+  await form.getByRole("button", { name: "Exempt", exact: true }).click();
+  await expect(form).toBeVisible();
+  expect(await rampart.api(`/clusters/${id}/exemptions`)).toEqual([]);
+  await form.getByLabel("Reason").fill("the vendor's node agent needs the host");
+  await form.getByLabel(/^Expires/).fill("2099-12-31");
+  await form.getByRole("button", { name: "Exempt", exact: true }).click();
+  await expect(details).toBeHidden();
+  await expect(page.getByTestId("cluster-notice")).toContainText("upload the export again");
+
+  const [exemption] = await rampart.api(`/clusters/${id}/exemptions`);
+  expect(exemption).toMatchObject({
+    rule: "pss-privileged",
+    namespace: "legacy",
+    kind: "Deployment",
+    name: "worker",
+    reason: "the vendor's node agent needs the host",
+    expires_at: "2099-12-31T23:59:59Z",
+    active: true,
+  });
+  expect(exemption.cluster.id).toBe(id);
+  const listed = page.locator('[data-testid="exemption-row"][data-rule="pss-privileged"]');
+  await expect(listed).toContainText("Deployment legacy/worker");
+  await expect(listed).toContainText("the vendor's node agent needs the host");
+
+  // Until the next scan nothing changes; the same export uploaded again applies it.
+  await expect(worker).toHaveCount(1);
+  await dashboard.upload(body);
+  const openAfter = await rampart.api(`/clusters/${id}/findings?status=open&limit=1000`);
+  const exempted = await rampart.api(`/clusters/${id}/findings?status=exempted&limit=1000`);
+  expect(exempted.items.map((finding) => [finding.rule, finding.resource.namespace, finding.resource.name])).toContainEqual([
+    "pss-privileged",
+    "legacy",
+    "worker",
+  ]);
+  expect(exempted.items.every((finding) => finding.resource.name === "worker")).toBe(true);
+  expect(openAfter.items.length).toBe(openBefore.items.length - exempted.items.length);
+  await expect(rows).toHaveCount(openAfter.items.length);
+  await expect(worker).toHaveCount(0);
+  await page.getByRole("combobox", { name: "Status", exact: true }).selectOption("exempted");
+  await expect(rows).toHaveCount(exempted.items.length);
+  await expect(worker).toHaveAttribute("data-status", "exempted");
+  await worker.getByRole("button").first().click();
+  await expect(details).toContainText("the vendor's node agent needs the host");
+  await expect(details.getByRole("button", { name: "Exempt…" })).toHaveCount(0);
+  await page.keyboard.press("Escape");
+  const shot = testInfo.outputPath("dashboard-cluster-exemptions.png");
+  await page.screenshot({ path: shot, fullPage: true });
+  await testInfo.attach("cluster, namespaces and exemptions", { path: shot, contentType: "image/png" });
+
+  // Revoked: gone from the list, and the next upload opens the finding again.
+  await page.getByRole("button", { name: "Revoke the exemption of pss-privileged for Deployment legacy/worker" }).click();
+  await expect(listed).toHaveCount(0);
+  await expect(page.getByTestId("exemptions-empty")).toBeVisible();
+  await expect(page.getByTestId("cluster-notice")).toContainText("open again at the next scan");
+  expect(await rampart.api(`/clusters/${id}/exemptions`)).toEqual([]);
+  await dashboard.upload(body);
+  await page.getByRole("combobox", { name: "Status", exact: true }).selectOption("open");
+  await expect(worker).toHaveCount(1);
+  await expect(rows).toHaveCount(openBefore.items.length);
 });
 
 /** A snapshot cluster made through the API with one export; its id once the scan ended. */

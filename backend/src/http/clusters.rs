@@ -123,6 +123,8 @@ async fn list_clusters(State(state): State<AppState>, user: CurrentUser) -> Resu
                 "score": cluster.score,
                 "grade": cluster.grade,
                 "counts": counts_json(&cluster.counts),
+                "new": cluster.changes.map(|(new, _)| new),
+                "resolved": cluster.changes.map(|(_, resolved)| resolved),
                 "last_scan": cluster.last_scan.as_ref().map(|(id, status, finished_at)| json!({
                     "id": id,
                     "status": status,

@@ -376,8 +376,10 @@ pub fn schemas() -> Map<String, Value> {
         (
             "ClusterOverviews",
             json!({ "type": "array", "items": object(json!({
-            "id": integer(), "name": string(), "score": nullable(integer()), "grade": nullable(string()),
-            "counts": reference("Counts"),
+            "id": integer(), "name": string(), "team": string(),
+            "kind": { "type": "string", "enum": ["snapshot", "api", "kubeconfig"] },
+            "score": nullable(integer()), "grade": nullable(string()), "counts": reference("Counts"),
+            "new": nullable(integer()), "resolved": nullable(integer()),
             "last_scan": nullable(object(json!({ "id": integer(), "status": scan_status, "finished_at": nullable(time()) }))),
             "next_scan_at": nullable(time())
         })) }),
@@ -396,7 +398,16 @@ pub fn schemas() -> Map<String, Value> {
                 "objects": integer(), "score": nullable(integer()), "grade": nullable(string()),
                 "counts": reference("Counts"), "new": integer(), "resolved": integer(),
                 "errors": { "type": "array", "items": object(json!({ "kind": nullable(string()), "message": string() })) },
-                "namespaces": { "type": "object" }, "message": nullable(string())
+                "namespaces": {
+                    "type": "object",
+                    "description": "per namespace: objects, score and grade of its objects alone, open findings by severity",
+                    "additionalProperties": object(json!({
+                        "objects": integer(), "score": nullable(integer()), "grade": nullable(string()),
+                        "critical": integer(), "high": integer(), "medium": integer(), "low": integer(),
+                        "info": integer()
+                    }))
+                },
+                "message": nullable(string())
             })),
         ),
         ("Scans", array_of("Scan")),
@@ -407,7 +418,7 @@ pub fn schemas() -> Map<String, Value> {
                 "status": { "type": "string", "enum": ["open", "resolved", "exempted"] },
                 "resource": object(json!({ "kind": string(), "namespace": nullable(string()), "name": string() })),
                 "path": string(), "message": string(), "first_seen": time(), "last_seen": time(),
-                "resolved_at": nullable(time())
+                "resolved_at": nullable(time()), "exemption_reason": nullable(string())
             })),
         ),
         ("FindingsPage", object(json!({ "items": array_of("Finding"), "next_cursor": nullable(string()) }))),

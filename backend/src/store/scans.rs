@@ -30,10 +30,16 @@ pub struct ScanError {
     pub message: String,
 }
 
-/// The per-namespace part of a scan's summary.
+/// The per-namespace part of a scan's summary: its objects, its open findings by severity
+/// and its score, which is the engine's overall score of the namespace's objects alone
+/// (`rampart_core::score`). Scans stored before namespaces had scores read back `None`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct NamespaceSummary {
     pub objects: i64,
+    #[serde(default)]
+    pub score: Option<i64>,
+    #[serde(default)]
+    pub grade: Option<String>,
     pub critical: i64,
     pub high: i64,
     pub medium: i64,
@@ -82,9 +88,21 @@ impl Outcome {
             message: format!("{}:{}:{}: {}", error.source_name, error.line, error.column, error.message),
         }));
         let mut namespaces: BTreeMap<String, NamespaceSummary> = BTreeMap::new();
+        let mut object_scores: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
         for object in &report.objects {
             if let Some(namespace) = &object.resource.namespace {
                 namespaces.entry(namespace.clone()).or_default().objects += 1;
+                let scores = object_scores.entry(namespace.as_str()).or_default();
+                scores.extend(object.score);
+            }
+        }
+        // The engine's overall formula over the namespace's own objects: a namespace reads
+        // like a small cluster.
+        for (namespace, scores) in object_scores {
+            let score = rampart_core::score::overall(scores);
+            if let Some(summary) = namespaces.get_mut(namespace) {
+                summary.score = Some(i64::from(score));
+                summary.grade = Some(rampart_core::score::grade(score).to_string());
             }
         }
         let mut seen = HashSet::new();
@@ -597,6 +615,13 @@ mod tests {
              AND status <> 'resolved' AND kind NOT IN ($4, $5) AND rule NOT IN ($6)"
         );
         assert!(!resolve_sql(0, 0).contains("NOT IN"));
+    }
+
+    #[test]
+    fn namespace_summaries_stored_before_scores_read_without_one() {
+        let stored = r#"{"prod": {"objects": 2, "critical": 1, "high": 0, "medium": 3, "low": 0, "info": 0}}"#;
+        let namespaces: BTreeMap<String, NamespaceSummary> = serde_json::from_str(stored).unwrap();
+        assert_eq!(namespaces["prod"], NamespaceSummary { objects: 2, critical: 1, medium: 3, ..Default::default() });
     }
 
     #[test]

@@ -1,14 +1,16 @@
 //! A cluster's findings: filters (status, severity, rule, namespace, free text) applied by
 //! the server, a page at a time (`next_cursor`, "Load more"); sorting of what is loaded;
 //! and a finding's details in a dialog: the object, the field path, when it was first and
-//! last seen, and its rule's documentation and remediation (the playground's rule docs).
+//! last seen, why it is exempted, its rule's documentation and remediation (the
+//! playground's rule docs), and, for editors, the form that exempts it.
 
 use leptos::html::Dialog;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use rampart_core::RULES;
 
-use crate::api::{self, Finding, FindingFilter};
+use crate::api::{self, Exemption, Finding, FindingFilter};
+use crate::components::exemptions::ExemptForm;
 use crate::components::rule_docs::rule_documentation;
 use crate::components::table::DataTable;
 use crate::dashboard::{sort_findings, FindingSort, SEVERITIES};
@@ -35,12 +37,15 @@ fn object_label(finding: &Finding) -> String {
 
 /// The findings section of a cluster page. `namespaces` feed the namespace filter;
 /// `version` changes when the page reloads its data (a scan ended), which reloads the
-/// findings with the current filters.
+/// findings with the current filters. With `can_exempt` (the team's editors and admins) a
+/// finding's details offer to exempt it; `on_exempted` receives each exemption granted.
 #[component]
 pub fn FindingsTable(
     cluster: i64,
     #[prop(into)] namespaces: Signal<Vec<String>>,
     #[prop(into)] version: Signal<u64>,
+    #[prop(into)] can_exempt: Signal<bool>,
+    on_exempted: Callback<Exemption>,
 ) -> impl IntoView {
     let auth = expect_context::<Auth>();
     let filter = RwSignal::new(FindingFilter { status: "open".to_string(), ..FindingFilter::default() });
@@ -230,7 +235,7 @@ pub fn FindingsTable(
         </p>
         {table}
         {more}
-        <FindingDetails detail=detail/>
+        <FindingDetails cluster=cluster detail=detail can_exempt=can_exempt on_exempted=on_exempted/>
     }
 }
 
@@ -264,12 +269,56 @@ fn finding_row(finding: Finding, detail: RwSignal<Option<Finding>>) -> impl Into
     }
 }
 
-/// The dialog of one finding.
+/// "Exempt…" and, once pressed, the form; for editors, on findings not yet exempted.
+fn exempt_action(
+    cluster: i64,
+    finding: Finding,
+    exempting: RwSignal<bool>,
+    can_exempt: Signal<bool>,
+    detail: RwSignal<Option<Finding>>,
+    on_exempted: Callback<Exemption>,
+) -> impl IntoView {
+    let exempted = finding.status == "exempted";
+    move || {
+        if !can_exempt.get() || exempted {
+            return None;
+        }
+        Some(if exempting.get() {
+            let on_granted = Callback::new(move |exemption: Exemption| {
+                detail.set(None);
+                on_exempted.run(exemption);
+            });
+            view! {
+                <ExemptForm
+                    cluster=cluster
+                    finding=finding.clone()
+                    on_granted=on_granted
+                    on_cancel=Callback::new(move |_| exempting.set(false))
+                />
+            }
+            .into_any()
+        } else {
+            view! {
+                <button type="button" class="button" on:click=move |_| exempting.set(true)>"Exempt…"</button>
+            }
+            .into_any()
+        })
+    }
+}
+
+/// The dialog of one finding; an open finding offers "Exempt…" to editors.
 #[component]
-fn FindingDetails(detail: RwSignal<Option<Finding>>) -> impl IntoView {
+fn FindingDetails(
+    cluster: i64,
+    detail: RwSignal<Option<Finding>>,
+    can_exempt: Signal<bool>,
+    on_exempted: Callback<Exemption>,
+) -> impl IntoView {
     let dialog = NodeRef::<Dialog>::new();
+    let exempting = RwSignal::new(false);
     Effect::new(move |_| {
         let open = detail.with(Option::is_some);
+        exempting.set(false);
         if let Some(dialog) = dialog.get() {
             if open && !dialog.open() {
                 let _ = dialog.show_modal();
@@ -289,6 +338,7 @@ fn FindingDetails(detail: RwSignal<Option<Finding>>) -> impl IntoView {
             ]
             .into_iter()
             .chain(finding.resolved_at.as_deref().map(|at| ("Resolved", when(at))))
+            .chain(finding.exemption_reason.clone().map(|reason| ("Exempted because", reason)))
             .map(|(term, value)| view! { <dt>{term}</dt> <dd>{value}</dd> })
             .collect_view();
             let rule = rampart_core::rules::find(&finding.rule);
@@ -305,6 +355,7 @@ fn FindingDetails(detail: RwSignal<Option<Finding>>) -> impl IntoView {
                         </code>
                     </dd>
                 </dl>
+                {exempt_action(cluster, finding.clone(), exempting, can_exempt, detail, on_exempted)}
                 <hr/>
                 {match rule {
                     Some(rule) => rule_documentation(rule).into_any(),

@@ -1,12 +1,14 @@
 //! The pieces the pages are built from. The playground's read its state from context
 //! ([`crate::pages::playground::State`]) rather than through long prop lists; the
-//! dashboard's ([`nav`], [`charts`], [`register_cluster`], [`findings_table`], [`scans`],
-//! [`table`], [`cluster_checkboxes`], and the settings' [`subscriptions`], [`outbox`] and [`password_form`])
+//! dashboard's ([`nav`], [`charts`], [`register_cluster`], [`findings_table`],
+//! [`exemptions`], [`scans`], [`table`], [`cluster_checkboxes`], and the settings'
+//! [`subscriptions`], [`outbox`] and [`password_form`])
 //! take what they show as props and load what they own through [`crate::api`].
 
 pub mod charts;
 pub mod cluster_checkboxes;
 pub mod editor;
+pub mod exemptions;
 pub mod findings_table;
 pub mod fixed_manifest;
 pub mod nav;

@@ -1,13 +1,13 @@
 //! A cluster's scans: the history table (status, times, score, new and resolved, and the
 //! per-kind errors of partial scans), the details of one scan (opened from the history or
-//! from a point of the trend chart), and findings per namespace of a scan.
+//! from a point of the trend chart), and the namespaces of a scan with their scores.
 
 use leptos::prelude::*;
 
 use crate::api::{NamespaceSummary, Scan};
 use crate::components::table::DataTable;
-use crate::dashboard::{grade_class, status_label};
-use crate::pages::clusters::severity_counts;
+use crate::dashboard::{grade_class, sort_namespaces, status_label, NamespaceSort};
+use crate::pages::clusters::{score_and_grade, severity_counts};
 use crate::time::{format_utc, parse_rfc3339};
 
 fn when(text: Option<&str>) -> String {
@@ -139,45 +139,74 @@ pub fn ScanDetails(scan: Scan, on_close: Callback<()>) -> impl IntoView {
     }
 }
 
-/// Findings per namespace of a scan, the namespaces with the most severe findings first.
+/// The namespaces of a scan: objects, score and grade (the engine's, of the namespace's
+/// objects alone) and open findings by severity; worst score first, and sorted by any
+/// other column from its header.
 #[component]
 pub fn NamespaceTable(namespaces: Vec<(String, NamespaceSummary)>) -> impl IntoView {
-    let mut namespaces = namespaces;
-    namespaces.sort_by(|(a_name, a), (b_name, b)| {
-        let key = |summary: &NamespaceSummary| (summary.critical, summary.high, summary.medium, summary.low);
-        key(b).cmp(&key(a)).then(a_name.cmp(b_name))
-    });
+    let sort = RwSignal::new(NamespaceSort::default());
     let max = namespaces.iter().map(|(_, summary)| summary.counts().total()).max().unwrap_or(0).max(1);
-    let rows = namespaces
+    let head = NamespaceSort::ALL
         .into_iter()
-        .map(|(name, summary)| {
-            let counts = summary.counts();
-            let segments = counts
-                .by_severity()
-                .into_iter()
-                .filter(|(_, count)| *count > 0)
-                .map(|(severity, count)| {
-                    let share = count as f64 * 100.0 / max as f64;
-                    view! {
-                        <span class=format!("meter-part level-{severity}") style=format!("width: {share:.1}%")></span>
-                    }
-                })
-                .collect_view();
-            let label = if name.is_empty() { "(cluster-scoped)".to_string() } else { name.clone() };
+        .map(|column| {
             view! {
-                <tr data-testid="namespace-row" data-namespace=name>
-                    <th scope="row" data-label="Namespace">{label}</th>
-                    <td data-label="Objects">{summary.objects}</td>
-                    <td data-label="Findings">{counts.total()}</td>
-                    <td data-label="By severity">
-                        <span class="meter" aria-hidden="true">{segments}</span>
-                        {severity_counts(counts)}
-                    </td>
-                </tr>
+                <th scope="col" aria-sort=move || if sort.get() == column { column.aria() } else { "none" }>
+                    <button
+                        type="button"
+                        class="link sort-button"
+                        title=format!("Sort: {}", column.description())
+                        on:click=move |_| sort.set(column)
+                    >
+                        {column.column()}
+                        {move || (sort.get() == column).then_some(" ▾")}
+                    </button>
+                </th>
             }
         })
         .collect_view();
+    let rows = move || {
+        let mut namespaces = namespaces.clone();
+        sort_namespaces(&mut namespaces, sort.get());
+        namespaces.into_iter().map(|(name, summary)| namespace_row(name, summary, max)).collect_view()
+    };
     view! {
-        <DataTable class="namespaces" columns=&["Namespace", "Objects", "Findings", "By severity"]>{rows}</DataTable>
+        <div class="table-wrap">
+            <table class="namespaces">
+                <thead>
+                    <tr>
+                        {head}
+                        <th scope="col">"By severity"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+}
+
+fn namespace_row(name: String, summary: NamespaceSummary, max: i64) -> impl IntoView {
+    let counts = summary.counts();
+    let segments = counts
+        .by_severity()
+        .into_iter()
+        .filter(|(_, count)| *count > 0)
+        .map(|(severity, count)| {
+            let share = count as f64 * 100.0 / max as f64;
+            view! { <span class=format!("meter-part level-{severity}") style=format!("width: {share:.1}%")></span> }
+        })
+        .collect_view();
+    let label = if name.is_empty() { "(cluster-scoped)".to_string() } else { name.clone() };
+    let score = score_and_grade(summary.score, summary.grade.clone(), "namespace-score", "—");
+    view! {
+        <tr data-testid="namespace-row" data-namespace=name>
+            <th scope="row" data-label="Namespace">{label}</th>
+            <td data-label="Objects">{summary.objects}</td>
+            <td data-label="Score" class="score-cell">{score}</td>
+            <td data-label="Findings">{counts.total()}</td>
+            <td data-label="By severity">
+                <span class="meter" aria-hidden="true">{segments}</span>
+                {severity_counts(counts)}
+            </td>
+        </tr>
     }
 }

@@ -1,7 +1,9 @@
 //! `/clusters/:id`: one cluster. Its score trend (testid `trend-chart`; 7 days to a year,
-//! each point opens its scan), findings by severity over time, findings per namespace of
-//! the latest scan, the findings table, the scan history, and the ways to get a new scan:
-//! "Scan now" for a cluster read through its API, an export upload for a snapshot cluster.
+//! each point opens its scan), findings by severity over time, the namespaces of the latest
+//! scan with their scores, the findings table (where editors exempt a finding), the
+//! exemptions that apply (revoked by editors), the scan history, and the ways to get a new
+//! scan: "Scan now" for a cluster read through its API, an export upload for a snapshot
+//! cluster.
 //!
 //! Live updates: while a scan is queued or running, the page polls `GET /scans/{id}` every
 //! 1.5 s, shows its status, and reloads everything when it ends.
@@ -10,13 +12,14 @@ use leptos::html::Input;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::{self, Cluster, Scan, TrendPoint};
+use crate::api::{self, Cluster, Exemption, Scan, TrendPoint};
 use crate::browser;
 use crate::components::charts::{SeverityChart, TrendChart};
+use crate::components::exemptions::{next_scan_note, ExemptionList};
 use crate::components::findings_table::FindingsTable;
 use crate::components::register_cluster::EXPORT_COMMAND;
 use crate::components::scans::{NamespaceTable, ScanDetails, ScanHistory};
-use crate::dashboard::{grade_class, Range};
+use crate::dashboard::{exemption_matches, grade_class, Range};
 use crate::pages::clusters::{kind_label, severity_counts};
 use crate::routes::query_value;
 use crate::session::Auth;
@@ -37,6 +40,8 @@ struct Page {
     /// The scan whose details are open.
     selected: RwSignal<Option<Scan>>,
     notice: RwSignal<String>,
+    /// The exemptions that apply to the cluster.
+    exemptions: RwSignal<Option<Result<Vec<Exemption>, String>>>,
     /// Bumped by each reload, so the findings table reloads too.
     version: RwSignal<u64>,
     loaded_once: StoredValue<bool>,
@@ -86,6 +91,7 @@ impl Page {
                 Err(failure) => self.fail(&failure),
             }
             self.load_trend().await;
+            self.load_exemptions().await;
             // The findings table loads itself the first time; later loads reload it.
             if self.mounted() && self.loaded_once.get_value() {
                 self.version.update(|version| *version += 1);
@@ -103,6 +109,40 @@ impl Page {
             Ok(_) => {}
             Err(failure) => self.fail(&failure),
         }
+    }
+
+    async fn load_exemptions(self) {
+        let result = api::exemptions(self.id).await.map_err(|failure| self.auth.explain(&failure));
+        if self.mounted() {
+            self.exemptions.set(Some(result));
+        }
+    }
+
+    /// An exemption was granted from a finding: say when it shows, list it.
+    fn exempted(self, exemption: Exemption, snapshot: bool) {
+        let (rule, objects) = exemption_matches(&exemption);
+        self.notice.set(format!("Exempted {rule} for {objects}. {}", next_scan_note(snapshot)));
+        spawn_local(self.load_exemptions());
+    }
+
+    fn revoked(self, exemption: Exemption, snapshot: bool) {
+        let (rule, objects) = exemption_matches(&exemption);
+        self.notice.set(format!(
+            "Revoked the exemption of {rule} for {objects}: its findings open again at the next scan. {}",
+            next_scan_note(snapshot)
+        ));
+        spawn_local(self.load_exemptions());
+    }
+
+    /// Whether the user may change the cluster's team's exemptions (an editor or admin).
+    fn can_edit(self, team: i64) -> bool {
+        self.auth.me.with(|me| {
+            me.as_ref().is_some_and(|me| {
+                me.teams
+                    .iter()
+                    .any(|membership| membership.id == team && matches!(membership.role.as_str(), "editor" | "admin"))
+            })
+        })
     }
 
     /// Polls a scan until it ends, then reloads the page's data.
@@ -224,6 +264,7 @@ pub fn ClusterPage(id: i64) -> impl IntoView {
         notice: RwSignal::new(
             query_value(&window().location().search().unwrap_or_default(), "notice").unwrap_or_default(),
         ),
+        exemptions: RwSignal::new(None),
         version: RwSignal::new(0),
         loaded_once: StoredValue::new(false),
         mounted: StoredValue::new(()),
@@ -258,6 +299,8 @@ fn cluster_view(page: Page, cluster: Cluster) -> impl IntoView {
         }
     });
     let snapshot = cluster.is_snapshot();
+    let team = cluster.team.id;
+    let can_edit = Signal::derive(move || page.can_edit(team));
     // The latest scan with results: the headline, and the namespaces.
     let latest = Memo::new(move |_| page.scans.with(|scans| scans.iter().find(|scan| scan.has_results()).cloned()));
     let namespaces = Signal::derive(move || {
@@ -434,8 +477,13 @@ fn cluster_view(page: Page, cluster: Cluster) -> impl IntoView {
                     .map(|scan| {
                         view! {
                             <section class="card" aria-labelledby="namespaces-title">
-                                <h2 id="namespaces-title">"Findings per namespace"</h2>
-                                <p class="pane-meta">{format!("Scan #{}", scan.id)}</p>
+                                <h2 id="namespaces-title">"Namespaces"</h2>
+                                <p class="pane-meta">
+                                    {format!(
+                                        "Scan #{}: each namespace scored by the cluster's formula over its own objects.",
+                                        scan.id,
+                                    )}
+                                </p>
                                 <NamespaceTable namespaces=scan.namespaces.into_iter().collect()/>
                             </section>
                         }
@@ -443,7 +491,22 @@ fn cluster_view(page: Page, cluster: Cluster) -> impl IntoView {
             }}
             <section class="card" aria-labelledby="findings-title">
                 <h2 id="findings-title">"Findings"</h2>
-                <FindingsTable cluster=page.id namespaces=namespaces version=page.version/>
+                <FindingsTable
+                    cluster=page.id
+                    namespaces=namespaces
+                    version=page.version
+                    can_exempt=can_edit
+                    on_exempted=Callback::new(move |exemption| page.exempted(exemption, snapshot))
+                />
+            </section>
+            <section class="card" aria-labelledby="exemptions-title" data-testid="exemptions">
+                <h2 id="exemptions-title">"Exemptions"</h2>
+                <p class="pane-meta">{next_scan_note(snapshot)}</p>
+                <ExemptionList
+                    exemptions=page.exemptions
+                    can_edit=can_edit
+                    on_revoked=Callback::new(move |exemption| page.revoked(exemption, snapshot))
+                />
             </section>
             <section class="card" aria-labelledby="history-title">
                 <h2 id="history-title">"Scan history"</h2>

@@ -250,6 +250,23 @@ fn Filters(page: Page) -> impl IntoView {
     }
 }
 
+/// A score (its element marked `testid`) with its grade's badge; `missing` without one.
+pub fn score_and_grade(
+    score: Option<i64>,
+    grade: Option<String>,
+    testid: &'static str,
+    missing: &'static str,
+) -> AnyView {
+    match (score, grade) {
+        (Some(score), Some(grade)) => view! {
+            <span class="score-number" data-testid=testid>{score}</span>
+            <span class=grade_class(&grade) aria-label=format!("grade {grade}")>{grade.clone()}</span>
+        }
+        .into_any(),
+        _ => view! { <span class="muted">{missing}</span> }.into_any(),
+    }
+}
+
 /// Open findings by severity, as small coloured counts.
 pub fn severity_counts(counts: api::Counts) -> impl IntoView {
     let items = counts
@@ -275,14 +292,7 @@ fn ClusterRow(page: Page, cluster: ClusterSummary) -> impl IntoView {
     let id = cluster.id;
     let href = format!("/clusters/{id}");
     let scanned = cluster.score.is_some();
-    let score = match (cluster.score, cluster.grade.clone()) {
-        (Some(score), Some(grade)) => view! {
-            <span class="score-number" data-testid="cluster-score">{score}</span>
-            <span class=grade_class(&grade) aria-label=format!("grade {grade}")>{grade.clone()}</span>
-        }
-        .into_any(),
-        _ => view! { <span class="muted">"not scanned"</span> }.into_any(),
-    };
+    let score = score_and_grade(cluster.score, cluster.grade.clone(), "cluster-score", "not scanned");
     let sparkline = move || {
         page.trends.with(|trends| {
             trends.get(&id).map(|points| {
@@ -290,19 +300,16 @@ fn ClusterRow(page: Page, cluster: ClusterSummary) -> impl IntoView {
             })
         })
     };
-    // New and resolved of the last scan with results: the trend's last point.
-    let changes = move || {
-        page.trends.with(|trends| {
-            let point = trends.get(&id)?.last()?;
-            Some(view! {
-                <span class="changes">
-                    <span class="new" data-testid="cluster-new">{format!("+{} new", point.new)}</span>
-                    " · "
-                    <span class="resolved" data-testid="cluster-resolved">{format!("{} resolved", point.resolved)}</span>
-                </span>
-            })
-        })
-    };
+    // New and resolved of the last scan with results, against the scans before it.
+    let changes = cluster.new.zip(cluster.resolved).map(|(new, resolved)| {
+        view! {
+            <span class="changes" title="findings the last scan opened and resolved">
+                <span class="new" data-testid="cluster-new">{format!("+{new} new")}</span>
+                " · "
+                <span class="resolved" data-testid="cluster-resolved">{format!("{resolved} resolved")}</span>
+            </span>
+        }
+    });
     let last_scan = cluster.last_scan.clone().map(|scan| {
         let when = scan.finished_at.as_deref().and_then(parse_rfc3339);
         let pending = api::is_pending(&scan.status);
