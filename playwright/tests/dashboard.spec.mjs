@@ -214,6 +214,9 @@ test("the playground under the server shows the dashboard's links once logged in
   dashboard,
 }) => {
   await dashboard.login();
+  // The clusters page loads each row's sparkline after the list: let those requests end
+  // first, so that every request recorded below is the playground's.
+  await page.waitForLoadState("networkidle");
   const requests = [];
   page.on("request", (request) => requests.push(new URL(request.url())));
   await page.getByRole("link", { name: "Playground" }).click();
