@@ -158,15 +158,21 @@ impl ScanRunner {
     /// Queues the scan of an uploaded snapshot and starts it; the scan's id.
     pub async fn start_snapshot_scan(&self, cluster_id: i64, text: String) -> Result<i64, sqlx::Error> {
         let scan_id = self.inner.store.create_owned_scan(cluster_id, "snapshot", &self.inner.id).await?;
-        let store = self.inner.store.clone();
-        self.spawn(scan_id, cluster_id, async move { run_snapshot_scan(&store, cluster_id, scan_id, text).await });
+        let (store, runner) = (self.inner.store.clone(), self.inner.id.clone());
+        self.spawn(
+            scan_id,
+            cluster_id,
+            async move { run_snapshot_scan(&store, &runner, cluster_id, scan_id, text).await },
+        );
         Ok(scan_id)
     }
 
     /// Runs a queued scan this runner owns (one the scheduler claimed for it).
     pub fn run_cluster_scan(&self, cluster_id: i64, scan_id: i64) {
-        let (store, secrets) = (self.inner.store.clone(), self.inner.secrets.clone());
-        self.spawn(scan_id, cluster_id, async move { run_cluster_scan(&store, &secrets, cluster_id, scan_id).await });
+        let (store, secrets, runner) = (self.inner.store.clone(), self.inner.secrets.clone(), self.inner.id.clone());
+        self.spawn(scan_id, cluster_id, async move {
+            run_cluster_scan(&store, &secrets, &runner, cluster_id, scan_id).await
+        });
     }
 
     fn spawn(
@@ -196,7 +202,10 @@ impl ScanRunner {
             }
             if let Err(error) = scan.await {
                 tracing::error!(scan = scan_id, cluster = cluster_id, error = %error, "scan could not be recorded");
-                let _ = inner.store.fail_scan(scan_id, "the scan could not be recorded; see the server's log").await;
+                let _ = inner
+                    .store
+                    .fail_scan(scan_id, &inner.id, "the scan could not be recorded; see the server's log")
+                    .await;
             }
         });
         tasks.insert(scan_id, task);
@@ -221,8 +230,15 @@ impl ScanRunner {
     }
 }
 
-/// Checks a snapshot and records the outcome (the scan is already running).
-pub async fn run_snapshot_scan(store: &Store, cluster_id: i64, scan_id: i64, text: String) -> Result<(), sqlx::Error> {
+/// Checks a snapshot and records the outcome (the scan is already running, owned by
+/// `runner`).
+pub async fn run_snapshot_scan(
+    store: &Store,
+    runner: &str,
+    cluster_id: i64,
+    scan_id: i64,
+    text: String,
+) -> Result<(), sqlx::Error> {
     let started = Instant::now();
     let options = scan_options(store, cluster_id).await?;
     let checked = tokio::task::spawn_blocking(move || {
@@ -235,10 +251,13 @@ pub async fn run_snapshot_scan(store: &Store, cluster_id: i64, scan_id: i64, tex
         Ok(outcome) => outcome,
         Err(error) => {
             tracing::error!(scan = scan_id, error = %error, "the engine stopped during a scan");
-            return store.fail_scan(scan_id, "the check stopped unexpectedly; see the server's log").await;
+            return end_failed(store, runner, scan_id, "the check stopped unexpectedly; see the server's log").await;
         }
     };
-    store.record_scan(scan_id, cluster_id, &outcome).await?;
+    if !store.record_scan(scan_id, cluster_id, runner, &outcome).await? {
+        dropped(scan_id, cluster_id);
+        return Ok(());
+    }
     tracing::info!(
         scan = scan_id,
         cluster = cluster_id,
@@ -252,12 +271,13 @@ pub async fn run_snapshot_scan(store: &Store, cluster_id: i64, scan_id: i64, tex
 }
 
 /// Lists the cluster's objects (the scanner), checks them and records the outcome (the
-/// scan is already running). A
+/// scan is already running, owned by `runner`). A
 /// cluster that cannot be reached ends the scan `failed` with the scanner's advice; kinds
 /// that could not be listed make it `partial`, and their findings stay as they were.
 pub async fn run_cluster_scan(
     store: &Store,
     secrets: &SecretBox,
+    runner: &str,
     cluster_id: i64,
     scan_id: i64,
 ) -> Result<(), sqlx::Error> {
@@ -271,18 +291,19 @@ pub async fn run_cluster_scan(
             .map(Credentials::into_config),
     };
     let Some(config) = config else {
-        return store
-            .fail_scan(
-                scan_id,
-                "the cluster's credentials cannot be read (was the secret key changed?); register the cluster again",
-            )
-            .await;
+        return end_failed(
+            store,
+            runner,
+            scan_id,
+            "the cluster's credentials cannot be read (was the secret key changed?); register the cluster again",
+        )
+        .await;
     };
     let mut scanned = scanner::scan(&config, &ScanOptions::default()).await;
     if scanned.status == ScanStatus::Failed {
         let message = scanned.message.clone().unwrap_or_else(|| "the cluster could not be scanned".to_string());
         tracing::warn!(scan = scan_id, cluster = cluster_id, message = %message, "scan failed");
-        return store.fail_scan(scan_id, &message).await;
+        return end_failed(store, runner, scan_id, &message).await;
     }
     let errors: Vec<ScanError> = scanned
         .errors
@@ -300,10 +321,13 @@ pub async fn run_cluster_scan(
         Ok(outcome) => outcome,
         Err(error) => {
             tracing::error!(scan = scan_id, error = %error, "the engine stopped during a scan");
-            return store.fail_scan(scan_id, "the check stopped unexpectedly; see the server's log").await;
+            return end_failed(store, runner, scan_id, "the check stopped unexpectedly; see the server's log").await;
         }
     };
-    store.record_scan(scan_id, cluster_id, &outcome).await?;
+    if !store.record_scan(scan_id, cluster_id, runner, &outcome).await? {
+        dropped(scan_id, cluster_id);
+        return Ok(());
+    }
     tracing::info!(
         scan = scan_id,
         cluster = cluster_id,
@@ -314,4 +338,27 @@ pub async fn run_cluster_scan(
         "scan recorded"
     );
     Ok(())
+}
+
+/// Ends the scan `failed`, or drops the failure when the scan is no longer this runner's.
+async fn end_failed(store: &Store, runner: &str, scan_id: i64, message: &str) -> Result<(), sqlx::Error> {
+    if !store.fail_scan(scan_id, runner, message).await? {
+        tracing::warn!(
+            scan = scan_id,
+            message = %message,
+            "the scan was marked interrupted while this server ran it (it stopped answering for longer than \
+             the lease): its failure is not recorded"
+        );
+    }
+    Ok(())
+}
+
+/// Logs a result dropped because the scan was no longer this runner's to record.
+fn dropped(scan_id: i64, cluster_id: i64) {
+    tracing::warn!(
+        scan = scan_id,
+        cluster = cluster_id,
+        "the scan was marked interrupted while this server ran it (it stopped answering for longer than the \
+         lease, and the scan was handed on): its result is dropped"
+    );
 }

@@ -72,6 +72,8 @@ fn the_image_runs_the_server_as_non_root_from_a_distroless_base() {
         "RAMPART_DATABASE_URL=sqlite:///var/lib/rampart/",
         "RAMPART_SECRET_KEY_FILE=/var/lib/rampart/",
         "RAMPART_LISTEN=0.0.0.0:8080",
+        // Two malloc arenas: a scan's peak RSS as BENCHMARKS.md measured it.
+        "MALLOC_ARENA_MAX=2",
     ] {
         assert!(dockerfile.contains(setting), "the image sets {setting}");
     }

@@ -24,7 +24,11 @@ use fake_kube::{FakeCluster, FakeKube, TOKEN};
 use rampart::scheduler::SchedulerSettings;
 use rampart::startup::{Application, Settings};
 use rampart::store::accounts::Role;
+use rampart::store::clusters::{ClusterKind, NewCluster};
+use rampart::store::scans::{fingerprint, Observed, Outcome};
+use rampart::store::schedule::Abandoned;
 use rampart::store::{now_millis, Store};
+use rampart_core::Severity;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio::sync::{oneshot, watch};
@@ -569,8 +573,117 @@ async fn postgres_two_replicas_run_each_due_scan_once() {
     store.close().await;
 }
 
+/// An observed finding of the cluster: a pod `name` running privileged.
+fn privileged(cluster: i64, name: &str) -> Observed {
+    let path = "spec.containers[0].securityContext.privileged";
+    Observed {
+        fingerprint: fingerprint(cluster, "pod-privileged", "Pod", "prod", name, path),
+        rule: "pod-privileged".into(),
+        severity: Severity::Critical,
+        kind: "Pod".into(),
+        namespace: "prod".into(),
+        name: name.into(),
+        path: path.into(),
+        message: "runs privileged".into(),
+        exempted: false,
+        exemption_reason: None,
+    }
+}
+
+fn outcome(findings: Vec<Observed>) -> Outcome {
+    Outcome {
+        objects: 2,
+        score: 50,
+        grade: "D".into(),
+        counts: [findings.len() as i64, 0, 0, 0, 0],
+        findings,
+        errors: Vec::new(),
+        namespaces: BTreeMap::new(),
+        unjudged_rules: Vec::new(),
+    }
+}
+
+/// A replica that stalled mid-scan past its lease wakes after its scan was marked
+/// interrupted and retried by another: its result, its failure and its heartbeat are all
+/// refused, so the interrupted scan keeps its status and message and no finding is
+/// opened or resolved on its stale evidence. A scan running under another runner is
+/// refused to it too; its owner records it.
+async fn a_stalled_replica_cannot_record_over_its_interrupted_scan(backend: Backend) {
+    let database = TestDatabase::create(backend).await;
+    let store = Store::open(&database.url()).await.unwrap();
+    let team_id = store.ensure_team("red").await.unwrap();
+    let cluster = store
+        .create_cluster(&NewCluster {
+            team_id,
+            name: "live".into(),
+            kind: ClusterKind::Api,
+            server: Some("https://127.0.0.1:6443".into()),
+            context: None,
+            schedule: None,
+            next_scan_at: None,
+            credentials: None,
+        })
+        .await
+        .unwrap();
+    let (stalled, healthy) = ("replica-a", "replica-b");
+    let run = |runner: &'static str| {
+        let store = store.clone();
+        async move {
+            let scan = store.create_owned_scan(cluster, "manual", runner).await.unwrap();
+            assert!(store.begin_owned_scan(scan, runner).await.unwrap());
+            scan
+        }
+    };
+    let first = run(healthy).await;
+    assert!(store.record_scan(first, cluster, healthy, &outcome(vec![privileged(cluster, "old")])).await.unwrap());
+
+    let late = run(stalled).await;
+    execute(&store, &format!("UPDATE scans SET heartbeat_at = {} WHERE id = {late}", now_millis() - 3_600_000)).await;
+    let interrupted = store.interrupt_abandoned_scans(Abandoned::SilentBefore(now_millis() - 60_000)).await.unwrap();
+    assert_eq!(interrupted.len(), 1, "{interrupted:?}");
+    let retry = interrupted[0].retry.expect("a retry is queued");
+    let claimed = store.claim_queued_scans(healthy, 10).await.unwrap();
+    assert_eq!(claimed.iter().map(|claimed| claimed.scan_id).collect::<Vec<_>>(), [retry]);
+    assert!(store.begin_owned_scan(retry, healthy).await.unwrap());
+
+    // The stalled replica wakes: everything it saw (`old` gone, `stale` new) is refused.
+    let stale = outcome(vec![privileged(cluster, "stale")]);
+    assert!(!store.record_scan(late, cluster, stalled, &stale).await.unwrap(), "a stale result is refused");
+    assert!(!store.fail_scan(late, stalled, "cannot reach the cluster").await.unwrap(), "a stale failure is refused");
+    assert_eq!(store.heartbeat(stalled, &[late]).await.unwrap(), 0, "an interrupted scan has no heartbeat");
+    // Nor may it write over the retry, which another runner owns.
+    assert!(!store.record_scan(retry, cluster, stalled, &stale).await.unwrap(), "another runner's scan is refused");
+    assert!(!store.fail_scan(retry, stalled, "cannot reach the cluster").await.unwrap());
+
+    let scans =
+        rows(&store, &format!("SELECT id, objects, status FROM scans WHERE cluster_id = {cluster} ORDER BY id")).await;
+    assert_eq!(
+        scans,
+        [(first, 2, "succeeded".into()), (late, 0, "interrupted".into()), (retry, 0, "running".into())],
+        "the interrupted scan and the retry are as they were"
+    );
+    let message = rows(&store, &format!("SELECT id, cluster_id, message FROM scans WHERE id = {late}")).await;
+    assert!(message[0].2.contains(&format!("retried as scan {retry}")), "{message:?}");
+    let findings_sql =
+        format!("SELECT last_scan_id, cluster_id, name || ' ' || status FROM findings WHERE cluster_id = {cluster}");
+    assert_eq!(
+        rows(&store, &findings_sql).await,
+        [(first, cluster, "old open".into())],
+        "no finding opened or resolved"
+    );
+
+    // The retry's owner records it: `old` is resolved and `fresh` opened, as they should be.
+    assert!(store.record_scan(retry, cluster, healthy, &outcome(vec![privileged(cluster, "fresh")])).await.unwrap());
+    let mut findings = rows(&store, &findings_sql).await;
+    findings.sort();
+    assert_eq!(findings, [(first, cluster, "old resolved".into()), (retry, cluster, "fresh open".into())]);
+    assert!(!store.fail_scan(retry, healthy, "late").await.unwrap(), "a finished scan is not failed afterwards");
+    store.close().await;
+}
+
 on_both_backends!(
     due_cluster_is_scanned_on_schedule,
     bad_schedules_are_refused,
-    abandoned_scans_are_interrupted_and_retried
+    abandoned_scans_are_interrupted_and_retried,
+    a_stalled_replica_cannot_record_over_its_interrupted_scan
 );

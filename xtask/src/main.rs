@@ -5,7 +5,8 @@
 //! - `test` is the one test command (see [`test`]); `.ci/run` calls it and nothing else.
 //! - `dist` builds the web app into `frontend/dist/` (see [`dist`]); `serve` builds it, then
 //!   runs `rampart serve` with it on the default SQLite database.
-//! - `bench` runs the engine benchmark; `gen-corpus` writes its generated corpus to a file.
+//! - `bench` runs the engine benchmark, `bench server` the server's scan and storage
+//!   benchmark; `gen-corpus` writes the engine benchmark's corpus to a file.
 
 // The benchmark's corpus generator, shared so `gen-corpus` writes exactly what is measured.
 #[path = "../../shared/benches/corpus/mod.rs"]
@@ -30,6 +31,10 @@ commands:
   dist                  build the web app (size-optimised WebAssembly, wasm-bindgen glue,
                         static files) into frontend/dist/, served by any static server
   bench [ARGS…]         run the engine benchmark: cargo bench -p rampart-core [-- ARGS…]
+  bench server          run the server's scan and storage benchmark (a fake cluster of
+                        50,000 objects scanned into PostgreSQL; 100 unchanged scans on
+                        PostgreSQL and SQLite): cargo bench -p rampart --bench scan_storage;
+                        PostgreSQL from RAMPART_TEST_POSTGRES_URL
   gen-corpus N OUT      write the benchmark's generated corpus, N objects, to OUT as YAML
 ";
 
@@ -46,6 +51,7 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        ["bench", "server"] => bench_server(),
         ["bench", rest @ ..] => bench(rest),
         ["gen-corpus", n_objects, out] => gen_corpus(n_objects, out),
         ["help" | "-h" | "--help"] => {
@@ -87,6 +93,22 @@ fn bench(args: &[&str]) -> ExitCode {
     let mut command = shell::cargo(["bench", "-p", "rampart-core"]);
     if !args.is_empty() {
         command.arg("--").args(args);
+    }
+    match shell::run(&mut command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The server's benchmark. glibc's allocator is held to two arenas, as the container image
+/// runs the server (see the Dockerfile), so the peak RSS measured is the one deployed.
+fn bench_server() -> ExitCode {
+    let mut command = shell::cargo(["bench", "-p", "rampart", "--bench", "scan_storage"]);
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        command.env("MALLOC_ARENA_MAX", "2");
     }
     match shell::run(&mut command) {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,21 +1,130 @@
-//! From listed JSON items to the engine's [`Object`]s: `apiVersion` and `kind` filled in
-//! (list items lack them), what no rule reads and a scan must not keep dropped, owned
-//! objects left out, and each item turned into a [`Node`] tree.
+//! From listed JSON items to the engine's [`Object`]s: each item read straight from the
+//! page's JSON into a [`Node`] tree (no intermediate `serde_json::Value`, and the server's
+//! `managedFields` skipped as they are read), `apiVersion` and `kind` filled in (list items
+//! lack them), what no rule reads and a scan must not keep dropped, and owned objects left
+//! out.
 //!
 //! Live objects have no source text, so every node sits at line 0: findings of a scan are
 //! placed by their field path alone.
 
 use std::collections::HashSet;
+use std::fmt;
 use std::sync::Arc;
 
 use rampart_core::object::Object;
 use rampart_core::tree::{Entry, Node, Span, Value};
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::kinds::Kind;
 
 /// The annotation `kubectl apply` keeps the last applied object in: for a Secret, that is
 /// its data, which a scan must never hold.
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// One listed item, read as a tree.
+#[derive(Debug)]
+pub struct Item(pub Node);
+
+impl<'de> serde::Deserialize<'de> for Item {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(Tree(Level::Item)).map(Item)
+    }
+}
+
+/// Where in an item a value sits, as far as reading it cares.
+#[derive(Clone, Copy)]
+enum Level {
+    Item,
+    Metadata,
+    Below,
+}
+
+/// Reads any JSON value as a [`Node`]; under an item's `metadata`, `managedFields` (the
+/// server's bookkeeping of who set which field: large, and no rule reads it) is skipped.
+/// Nesting is bounded by `serde_json`'s recursion limit.
+#[derive(Clone, Copy)]
+struct Tree(Level);
+
+impl<'de> DeserializeSeed<'de> for Tree {
+    type Value = Node;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Node, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+fn leaf(value: Value) -> Node {
+    Node::new(value, Span::default())
+}
+
+impl<'de> Visitor<'de> for Tree {
+    type Value = Node;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Node, E> {
+        Ok(leaf(Value::Null))
+    }
+
+    fn visit_none<E>(self) -> Result<Node, E> {
+        Ok(leaf(Value::Null))
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Node, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+
+    fn visit_bool<E>(self, flag: bool) -> Result<Node, E> {
+        Ok(leaf(Value::Bool(flag)))
+    }
+
+    fn visit_i64<E>(self, number: i64) -> Result<Node, E> {
+        Ok(leaf(Value::Int(number)))
+    }
+
+    fn visit_u64<E>(self, number: u64) -> Result<Node, E> {
+        Ok(leaf(i64::try_from(number).map_or(Value::Float(number as f64), Value::Int)))
+    }
+
+    fn visit_f64<E>(self, number: f64) -> Result<Node, E> {
+        Ok(leaf(Value::Float(number)))
+    }
+
+    fn visit_str<E>(self, text: &str) -> Result<Node, E> {
+        Ok(leaf(Value::String(text.to_owned())))
+    }
+
+    fn visit_string<E>(self, text: String) -> Result<Node, E> {
+        Ok(leaf(Value::String(text)))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut sequence: A) -> Result<Node, A::Error> {
+        let mut items = Vec::with_capacity(sequence.size_hint().unwrap_or(0).min(1024));
+        while let Some(item) = sequence.next_element_seed(Tree(Level::Below))? {
+            items.push(item);
+        }
+        Ok(leaf(Value::Seq(items)))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+        let mut entries: Vec<Entry> = Vec::with_capacity(map.size_hint().unwrap_or(0).min(1024));
+        while let Some(key) = map.next_key::<String>()? {
+            let level = match (self.0, key.as_str()) {
+                (Level::Metadata, "managedFields") => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+                (Level::Item, "metadata") => Level::Metadata,
+                _ => Level::Below,
+            };
+            let value = map.next_value_seed(Tree(level))?;
+            entries.push(Entry { key, key_span: Span::default(), value });
+        }
+        Ok(leaf(Value::Map(entries)))
+    }
+}
 
 /// Owner kinds whose children are not checked on their own: the owner's pod template is
 /// what made them, so its findings are theirs.
@@ -32,77 +141,75 @@ fn owner_is_checked(child: &Kind, owner_api_version: &str, owner_kind: &str) -> 
     }
 }
 
+/// The item's `metadata.uid`.
+pub fn uid(item: &Node) -> Option<&str> {
+    item.at(&["metadata", "uid"]).and_then(Node::as_str)
+}
+
 /// Whether the item's controller is an object of a checked kind that this scan listed
 /// (matched by uid, so a child whose owner could not be listed, or is gone, is still
 /// checked).
-fn owned_by_listed(kind: &Kind, item: &serde_json::Value, listed_uids: &HashSet<&str>) -> bool {
-    let Some(owners) = item.pointer("/metadata/ownerReferences").and_then(serde_json::Value::as_array) else {
-        return false;
-    };
-    owners.iter().any(|owner| {
-        let text = |key: &str| owner.get(key).and_then(serde_json::Value::as_str).unwrap_or_default();
-        owner.get("controller").and_then(serde_json::Value::as_bool) == Some(true)
+pub fn owned_by_listed(kind: &Kind, item: &Node, is_listed: impl Fn(&str) -> bool) -> bool {
+    let Some(owners) = item.at(&["metadata", "ownerReferences"]) else { return false };
+    owners.items().iter().any(|owner| {
+        let text = |key: &str| owner.get(key).and_then(Node::as_str).unwrap_or_default();
+        owner.get("controller").and_then(Node::as_bool) == Some(true)
             && owner_is_checked(kind, text("apiVersion"), text("kind"))
-            && listed_uids.contains(text("uid"))
+            && is_listed(text("uid"))
     })
 }
 
 /// The objects to check from every listed item, in the order given.
-pub fn objects(items: Vec<(Arc<Kind>, serde_json::Value)>) -> Vec<Object> {
+pub fn objects(items: Vec<(Arc<Kind>, Node)>) -> Vec<Object> {
     let owned: Vec<bool> = {
-        let listed_uids: HashSet<&str> = items
-            .iter()
-            .filter_map(|(_, item)| item.pointer("/metadata/uid").and_then(serde_json::Value::as_str))
-            .collect();
-        items.iter().map(|(kind, item)| owned_by_listed(kind, item, &listed_uids)).collect()
+        let listed_uids: HashSet<&str> = items.iter().filter_map(|(_, item)| uid(item)).collect();
+        items.iter().map(|(kind, item)| owned_by_listed(kind, item, |uid| listed_uids.contains(uid))).collect()
     };
     items
         .into_iter()
         .zip(owned)
         .filter(|(_, owned)| !owned)
         .enumerate()
-        .map(|(position, ((kind, item), _))| Object::from_node(0, position, node(prepare(&kind, item))))
+        .map(|(position, ((kind, item), _))| Object::from_node(0, position, prepare(&kind, item)))
         .collect()
 }
 
-/// Sets `apiVersion` and `kind`, and drops what no rule reads and a scan must not keep.
-fn prepare(kind: &Kind, mut item: serde_json::Value) -> serde_json::Value {
-    let Some(fields) = item.as_object_mut() else { return item };
-    fields.insert("apiVersion".into(), kind.api_version().into());
-    fields.insert("kind".into(), kind.kind.clone().into());
-    if let Some(metadata) = fields.get_mut("metadata").and_then(serde_json::Value::as_object_mut) {
-        // The server's bookkeeping of who set which field: large, and no rule reads it.
-        metadata.remove("managedFields");
-        if kind.metadata_only {
-            if let Some(annotations) = metadata.get_mut("annotations").and_then(serde_json::Value::as_object_mut) {
-                annotations.remove(LAST_APPLIED);
-            }
-        }
+/// The entry under `key` of a mapping node, mutably.
+fn entry_mut<'a>(node: &'a mut Node, key: &str) -> Option<&'a mut Node> {
+    match &mut node.value {
+        Value::Map(entries) => entries.iter_mut().find(|entry| entry.key == key).map(|entry| &mut entry.value),
+        _ => None,
     }
-    if kind.metadata_only {
-        // Whatever a metadata-only answer carries besides metadata is not for us to keep.
-        fields.retain(|key, _| matches!(key.as_str(), "apiVersion" | "kind" | "metadata"));
-    }
-    item
 }
 
-/// A JSON value as a tree whose nodes all sit at line 0 (there is no source text).
-pub fn node(value: serde_json::Value) -> Node {
-    let span = Span::default();
-    let value = match value {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(flag) => Value::Bool(flag),
-        serde_json::Value::Number(number) => match number.as_i64() {
-            Some(integer) => Value::Int(integer),
-            None => Value::Float(number.as_f64().unwrap_or(f64::NAN)),
-        },
-        serde_json::Value::String(text) => Value::String(text),
-        serde_json::Value::Array(items) => Value::Seq(items.into_iter().map(node).collect()),
-        serde_json::Value::Object(fields) => Value::Map(
-            fields.into_iter().map(|(key, value)| Entry { key, key_span: span, value: node(value) }).collect(),
-        ),
+/// Sets `apiVersion` and `kind`, and drops what no rule reads and a scan must not keep.
+fn prepare(kind: &Kind, mut item: Node) -> Node {
+    let Value::Map(fields) = &mut item.value else { return item };
+    fields.retain(|entry| {
+        entry.key != "apiVersion"
+            && entry.key != "kind"
+            // What a metadata-only answer carries besides metadata is not for us to keep.
+            && (!kind.metadata_only || entry.key == "metadata")
+    });
+    let text = |key: &str, text: String| Entry {
+        key: key.into(),
+        key_span: Span::default(),
+        value: leaf(Value::String(text)),
     };
-    Node::new(value, span)
+    fields.splice(0..0, [text("apiVersion", kind.api_version()), text("kind", kind.kind.clone())]);
+    if let Some(Value::Map(metadata)) = entry_mut(&mut item, "metadata").map(|metadata| &mut metadata.value) {
+        // Skipped as they are read; items made some other way lose them here.
+        metadata.retain(|entry| entry.key != "managedFields");
+    }
+    if kind.metadata_only {
+        if let Some(Value::Map(annotations)) = entry_mut(&mut item, "metadata")
+            .and_then(|metadata| entry_mut(metadata, "annotations"))
+            .map(|annotations| &mut annotations.value)
+        {
+            annotations.retain(|entry| entry.key != LAST_APPLIED);
+        }
+    }
+    item
 }
 
 #[cfg(test)]
@@ -114,6 +221,37 @@ mod tests {
 
     fn kind(name: &str) -> Arc<Kind> {
         Arc::new(catalog().into_iter().find(|kind| kind.kind == name).unwrap())
+    }
+
+    /// An item as a list page's JSON gives it.
+    fn item(json: serde_json::Value) -> Node {
+        serde_json::from_str::<Item>(&json.to_string()).unwrap().0
+    }
+
+    /// The objects of items given as JSON.
+    fn objects(items: Vec<(Arc<Kind>, serde_json::Value)>) -> Vec<Object> {
+        super::objects(items.into_iter().map(|(kind, json)| (kind, item(json))).collect())
+    }
+
+    #[test]
+    fn items_read_as_trees_without_managed_fields() {
+        let read = item(json!({
+            "metadata": {"name": "web", "managedFields": [{"manager": "kubectl", "fieldsV1": {"f:spec": {}}}],
+                         "labels": {"managedFields": "kept"}},
+            "spec": {"replicas": 2, "big": 18446744073709551615u64, "ratio": 0.5, "on": true, "none": null,
+                     "list": ["a", 1], "template": {"metadata": {"managedFields": "kept below the item's metadata"}}}
+        }));
+        assert!(read.at(&["metadata", "managedFields"]).is_none());
+        assert_eq!(read.at(&["metadata", "labels", "managedFields"]).and_then(Node::as_str), Some("kept"));
+        assert!(read.at(&["spec", "template", "metadata", "managedFields"]).is_some());
+        let spec = read.field("spec");
+        assert_eq!(spec.field("replicas").value, Value::Int(2));
+        assert_eq!(spec.field("big").value, Value::Float(18446744073709551615u64 as f64));
+        assert_eq!(spec.field("ratio").value, Value::Float(0.5));
+        assert_eq!(spec.field("on").as_bool(), Some(true));
+        assert!(spec.field("none").is_null() && spec.get("none").is_some());
+        assert_eq!(spec.field("list").items().len(), 2);
+        assert!(serde_json::from_str::<Item>("{\"a\": [1, }").is_err(), "bad JSON is an error");
     }
 
     #[test]

@@ -99,6 +99,31 @@ pub fn catalog() -> Vec<Kind> {
     kinds
 }
 
+/// How many waves a scan lists kinds in (see [`wave`]).
+pub const WAVES: usize = 3;
+
+/// The wave a kind is listed in: owners before the kinds they may own, so that owned
+/// objects are recognised, and dropped, as their pages are read. Pods come last (owned by
+/// ReplicaSets, Jobs, StatefulSets, DaemonSets, ReplicationControllers), ReplicaSets and
+/// Jobs before them (owned by Deployments and CronJobs), everything else first.
+pub fn wave(kind: &Kind) -> usize {
+    match (kind.group.as_str(), kind.kind.as_str()) {
+        ("", "Pod") => 2,
+        ("apps", "ReplicaSet") | ("batch", "Job") => 1,
+        _ => 0,
+    }
+}
+
+/// Whether objects of the kind may own objects a scan leaves out (see `json::objects`).
+pub fn may_own(kind: &Kind) -> bool {
+    matches!(
+        (kind.group.as_str(), kind.kind.as_str()),
+        ("apps", "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet")
+            | ("batch", "Job" | "CronJob")
+            | ("", "ReplicationController")
+    )
+}
+
 /// Gatekeeper's constraint kinds are made by its ConstraintTemplates, one kind per
 /// template, so they are found by discovery rather than listed by name.
 pub const GATEKEEPER_CONSTRAINTS: (&str, &str) = (GATEKEEPER_GROUP, "v1beta1");

@@ -4,6 +4,7 @@
 //! Items are read as plain JSON, not as `k8s-openapi`'s typed structs, which would drop
 //! fields the rules may need (and fields of kinds newer than the crate).
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use kube::api::ListParams;
@@ -11,7 +12,10 @@ use kube::core::Request;
 use kube::Client;
 use serde::Deserialize;
 
+use rampart_core::tree::Node;
+
 use super::connect::chain;
+use super::json::{self, Item};
 use super::kinds::{self, Kind};
 use super::ScanOptions;
 
@@ -45,19 +49,22 @@ fn api_message(code: u16, reason: &str, message: &str) -> String {
     }
 }
 
-/// Every item of a kind, as the API server sent it.
+/// Every item of a kind, as the API server sent it (less its `managedFields`), as trees;
+/// items owned by an object already listed are left out.
 #[derive(Debug)]
 pub struct Listed {
-    pub items: Vec<serde_json::Value>,
+    pub items: Vec<Node>,
+    /// The uids of the items left out, when the kind may own objects itself.
+    pub dropped_owner_uids: Vec<String>,
 }
 
-/// The parts of a list answer the scanner reads.
+/// The parts of a list answer the scanner reads; items are read straight into trees.
 #[derive(Deserialize)]
 struct ListPage {
     #[serde(default)]
     metadata: ListPageMeta,
     #[serde(default)]
-    items: Vec<serde_json::Value>,
+    items: Vec<Item>,
 }
 
 #[derive(Default, Deserialize)]
@@ -66,10 +73,18 @@ struct ListPageMeta {
     continue_token: Option<String>,
 }
 
-/// Lists every item of one kind, following `continue` tokens.
-pub async fn list_kind(client: &Client, kind: &Kind, options: &ScanOptions) -> Result<Listed, ListError> {
+/// Lists every item of one kind, following `continue` tokens. Items whose controller is
+/// among `owner_uids` (objects listed before) are dropped as each page is read.
+pub async fn list_kind(
+    client: &Client,
+    kind: &Kind,
+    options: &ScanOptions,
+    owner_uids: &HashSet<String>,
+) -> Result<Listed, ListError> {
     let request = Request::new(kind.path());
+    let may_own = kinds::may_own(kind);
     let mut items = Vec::new();
+    let mut dropped_owner_uids = Vec::new();
     let mut continue_token: Option<String> = None;
     let mut restarted = false;
     loop {
@@ -91,18 +106,27 @@ pub async fn list_kind(client: &Client, kind: &Kind, options: &ScanOptions) -> R
             Err(ListError::Api { code: 410, .. }) if continue_token.is_some() && !restarted => {
                 restarted = true;
                 items.clear();
+                dropped_owner_uids.clear();
                 continue_token = None;
                 continue;
             }
             answer => answer?,
         };
-        items.extend(page.items);
+        for Item(item) in page.items {
+            if json::owned_by_listed(kind, &item, |uid| owner_uids.contains(uid)) {
+                if may_own {
+                    dropped_owner_uids.extend(json::uid(&item).map(str::to_string));
+                }
+            } else {
+                items.push(item);
+            }
+        }
         match page.metadata.continue_token.filter(|token| !token.is_empty()) {
             Some(token) => continue_token = Some(token),
             None => break,
         }
     }
-    Ok(Listed { items })
+    Ok(Listed { items, dropped_owner_uids })
 }
 
 /// The constraint kinds Gatekeeper serves, or none when it is not installed.

@@ -187,6 +187,7 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = &[
     (2, "schedules", include_str!("../../../migrations/postgres/0002_schedules.sql")),
     (3, "exemptions", include_str!("../../../migrations/postgres/0003_exemptions.sql")),
     (4, "email", include_str!("../../../migrations/postgres/0004_email.sql")),
+    (5, "findings fillfactor", include_str!("../../../migrations/postgres/0005_findings_fillfactor.sql")),
 ];
 
 /// The embedded migrations as sqlx's migrator reads them (it records versions and

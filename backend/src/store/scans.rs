@@ -367,17 +367,24 @@ fn resolve_sql(unreadable: usize, unjudged: usize) -> String {
 }
 
 impl Store {
-    /// Ends a scan that produced no results, with a message saying what to check.
-    pub async fn fail_scan(&self, scan_id: i64, message: &str) -> Result<(), sqlx::Error> {
+    /// Ends a scan that produced no results, with a message saying what to check; false
+    /// (and nothing written) when the scan is no longer `running` under `runner`: the
+    /// runner stalled, its scan was marked interrupted and handed on, and what it has to
+    /// say now is stale.
+    pub async fn fail_scan(&self, scan_id: i64, runner: &str, message: &str) -> Result<bool, sqlx::Error> {
         let now = now_millis();
         on_pool!(self, |pool| {
-            sqlx::query("UPDATE scans SET status = 'failed', finished_at = $1, message = $2 WHERE id = $3")
-                .bind(now)
-                .bind(message)
-                .bind(scan_id)
-                .execute(pool)
-                .await
-                .map(drop)
+            sqlx::query(
+                "UPDATE scans SET status = 'failed', finished_at = $1, message = $2 \
+                 WHERE id = $3 AND runner = $4 AND status = 'running'",
+            )
+            .bind(now)
+            .bind(message)
+            .bind(scan_id)
+            .bind(runner)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected() == 1)
         })
     }
 
@@ -388,7 +395,19 @@ impl Store {
     /// multi-row upserts of [`BATCH_ROWS`] rows (new fingerprints inserted, known ones
     /// updated in place), then one statement resolves the open findings the scan did not
     /// observe (those it did now carry its id in `last_scan_id`).
-    pub async fn record_scan(&self, scan_id: i64, cluster_id: i64, outcome: &Outcome) -> Result<(), sqlx::Error> {
+    ///
+    /// Only a scan still `running` under `runner` is recorded; otherwise nothing is written
+    /// and the answer is false. A runner that stalled past its lease finds its scan marked
+    /// interrupted (and maybe retried by another replica): its results are stale, and
+    /// recording them would overwrite the interrupted scan and resolve findings on old
+    /// evidence.
+    pub async fn record_scan(
+        &self,
+        scan_id: i64,
+        cluster_id: i64,
+        runner: &str,
+        outcome: &Outcome,
+    ) -> Result<bool, sqlx::Error> {
         let now = now_millis();
         let mut unreadable_kinds: Vec<&str> = outcome.errors.iter().filter_map(|error| error.kind.as_deref()).collect();
         unreadable_kinds.sort_unstable();
@@ -407,6 +426,21 @@ impl Store {
             // meanwhile); on PostgreSQL it locks the cluster's row, so two scans of one
             // cluster record one after the other instead of racing on fingerprints.
             sqlx::query("UPDATE clusters SET id = id WHERE id = $1").bind(cluster_id).execute(&mut *tx).await?;
+            // Still this runner's running scan? The row stays locked until the commit, so
+            // it cannot be marked interrupted between this check and the writes below.
+            let still_ours =
+                sqlx::query("UPDATE scans SET heartbeat_at = $1 WHERE id = $2 AND runner = $3 AND status = 'running'")
+                    .bind(now)
+                    .bind(scan_id)
+                    .bind(runner)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                    == 1;
+            if !still_ours {
+                tx.rollback().await?;
+                return Ok(false);
+            }
             // A finding is new to this scan unless it was open or exempted before (a
             // resolved one that reappears counts as new again); exempted ones are not new.
             let unresolved: HashSet<String> = sqlx::query_scalar::<_, String>(
@@ -474,7 +508,8 @@ impl Store {
             .bind(scan_id)
             .execute(&mut *tx)
             .await?;
-            tx.commit().await
+            tx.commit().await?;
+            Ok(true)
         })
     }
 

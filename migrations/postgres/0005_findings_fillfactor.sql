@@ -1,0 +1,12 @@
+-- Room for updates in place in the findings table (PostgreSQL only: SQLite rewrites a row
+-- in its page and has no such setting, so it has no counterpart to this migration).
+--
+-- Every scan rewrites each finding it sees again (last_seen, last_scan_id). A full page has
+-- no room for a row's new version, which then goes to another page with new index entries;
+-- the table and its indexes grow with every unchanged scan until vacuum catches up. With
+-- half of each page left free, the new version fits in the same page and, no indexed column
+-- changing, is a heap-only (HOT) update: no index entry is added, and the old version is
+-- pruned as the page is next read. A cluster scanned again and again, unchanged, keeps its
+-- size. Pages written before take the setting when they are next rewritten (by VACUUM FULL,
+-- or as rows move).
+ALTER TABLE findings SET (fillfactor = 50);
