@@ -381,6 +381,42 @@ async function snapshotCluster(rampart, name, body) {
   return cluster.id;
 }
 
+test("a viewer reads findings and exemptions but is offered neither exempt nor revoke", async ({ browser, rampart }) => {
+  const json = { "content-type": "application/json" };
+  const id = await snapshotCluster(rampart, `viewer-${Date.now().toString(36)}`, await exportOf(["insecure-namespace.yaml"]));
+  const cluster = await rampart.api(`/clusters/${id}`);
+  await rampart.api(`/clusters/${id}/exemptions`, {
+    method: "POST",
+    headers: json,
+    body: JSON.stringify({ rule: "cpu-limit-missing", reason: "granted by the lead" }),
+  });
+  const email = `viewer-${Date.now().toString(36)}@example.com`;
+  await rampart.api("/users", {
+    method: "POST",
+    headers: json,
+    body: JSON.stringify({ email, password: PASSWORD, team: cluster.team.name, role: "viewer" }),
+  });
+
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${rampart.url}/login`);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page).toHaveURL(/\/clusters$/);
+  await page.goto(`${rampart.url}/clusters/${id}`);
+
+  const listed = page.locator('[data-testid="exemption-row"][data-rule="cpu-limit-missing"]');
+  await expect(listed).toContainText("granted by the lead");
+  await expect(page.getByRole("button", { name: "Revoke" })).toHaveCount(0);
+  const finding = page.locator('[data-testid="cluster-finding"][data-rule="pss-privileged"]').first();
+  await finding.getByRole("button").first().click();
+  const details = page.getByTestId("finding-details");
+  await expect(details).toBeVisible();
+  await expect(details.getByRole("button", { name: "Exempt…" })).toHaveCount(0);
+  await context.close();
+});
+
 test("findings page through the server's cursor, and a partial scan says what it could not read", async ({
   page,
   rampart,
