@@ -248,6 +248,20 @@ pub struct TrendPoint {
     pub resolved_findings: i64,
 }
 
+/// The five counts by severity of a row with the scans' columns `critical` … `info`.
+macro_rules! counts_from_row {
+    ($row:expr) => {
+        [
+            $row.try_get("critical")?,
+            $row.try_get("high")?,
+            $row.try_get("medium")?,
+            $row.try_get("low")?,
+            $row.try_get("info")?,
+        ]
+    };
+}
+pub(super) use counts_from_row;
+
 /// A [`TrendPoint`] from a row with the columns `id`, `finished_at`, `score`, `grade`,
 /// the five counts, `new_findings` and `resolved_findings` (the trend's and reports').
 macro_rules! trend_point_from_row {
@@ -258,13 +272,7 @@ macro_rules! trend_point_from_row {
             at: row.try_get("finished_at")?,
             score: row.try_get("score")?,
             grade: row.try_get("grade")?,
-            counts: [
-                row.try_get("critical")?,
-                row.try_get("high")?,
-                row.try_get("medium")?,
-                row.try_get("low")?,
-                row.try_get("info")?,
-            ],
+            counts: $crate::store::scans::counts_from_row!(row),
             new_findings: row.try_get("new_findings")?,
             resolved_findings: row.try_get("resolved_findings")?,
         }
@@ -292,13 +300,7 @@ macro_rules! scan_from_row {
             objects: row.try_get("objects")?,
             score: row.try_get("score")?,
             grade: row.try_get("grade")?,
-            counts: [
-                row.try_get("critical")?,
-                row.try_get("high")?,
-                row.try_get("medium")?,
-                row.try_get("low")?,
-                row.try_get("info")?,
-            ],
+            counts: $crate::store::scans::counts_from_row!(row),
             new_findings: row.try_get("new_findings")?,
             resolved_findings: row.try_get("resolved_findings")?,
             errors: serde_json::from_str(&errors).unwrap_or_default(),
