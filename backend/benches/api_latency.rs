@@ -42,14 +42,8 @@ async fn admin(url: &str, sql: &str) {
 }
 
 async fn bench(backend: &str, database_url: &str, scratch: &std::path::Path) {
-    let settings = Settings {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        database_url: database_url.to_string(),
-        web_root: None,
-        secret_key: Some("00".repeat(32)),
-        key_file: scratch.join("secret.key"),
-        scheduler: Default::default(),
-    };
+    let settings =
+        Settings { secret_key: Some("00".repeat(32)), ..Settings::local(database_url, scratch.join("secret.key")) };
     let app = Application::build(&settings).await.expect("the server starts");
     let base = format!("http://{}", app.address());
     let store = app.store().clone();

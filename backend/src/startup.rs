@@ -54,6 +54,21 @@ pub struct Settings {
     pub scheduler: SchedulerSettings,
 }
 
+impl Settings {
+    /// A server on 127.0.0.1 at a port the system picks, with every other setting at its
+    /// default: what tests and benchmarks start.
+    pub fn local(database_url: impl Into<String>, key_file: PathBuf) -> Settings {
+        Settings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: database_url.into(),
+            web_root: None,
+            secret_key: None,
+            key_file,
+            scheduler: SchedulerSettings::default(),
+        }
+    }
+}
+
 // The database URL may carry a password.
 impl std::fmt::Debug for Settings {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

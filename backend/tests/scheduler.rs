@@ -49,12 +49,9 @@ fn quick_scheduler() -> SchedulerSettings {
 
 fn settings(database_url: &str, scheduler: SchedulerSettings) -> Settings {
     Settings {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        database_url: database_url.to_string(),
-        web_root: None,
         secret_key: Some(KEY.to_string()),
-        key_file: std::env::temp_dir().join("rampart-test-unused.key"),
         scheduler,
+        ..Settings::local(database_url, std::env::temp_dir().join("rampart-test-unused.key"))
     }
 }
 

@@ -43,14 +43,7 @@ pub async fn spawn_app_with_mail(backend: Backend, mail: &MailSettings) -> TestA
     let database = TestDatabase::create(backend).await;
     let database_url = database.url();
     let key_directory = std::env::temp_dir().join(format!("rampart-test-key-{}", databases::random_suffix()));
-    let settings = Settings {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        database_url,
-        web_root: None,
-        secret_key: None,
-        key_file: key_directory.join("secret.key"),
-        scheduler: Default::default(),
-    };
+    let settings = Settings::local(database_url, key_directory.join("secret.key"));
     let app = Application::build_with_mail(&settings, mail).await.expect("the application starts");
     assert!(key_directory.join("secret.key").exists(), "the key file is created at start");
     let _ = std::fs::remove_dir_all(&key_directory);
