@@ -219,7 +219,8 @@ fn strings(node: &Node) -> Result<Vec<String>, String> {
 /// `Ok` for the id of a registered rule, else a message naming it, with a suggestion when
 /// a rule's id resembles it.
 pub fn known_rule(id: &str) -> Result<(), String> {
-    if rules::find(id).is_some() {
+    // A custom policy's rule: its name is the policy's, which the configuration cannot know.
+    if rules::find(id).is_some() || id.strip_prefix(crate::policy::RULE_PREFIX).is_some_and(|name| !name.is_empty()) {
         return Ok(());
     }
     let suggestion = rules::RULES

@@ -111,7 +111,7 @@ impl Outcome {
             let namespace = finding.resource.namespace.clone().unwrap_or_default();
             let fingerprint = fingerprint(
                 cluster_id,
-                finding.rule,
+                &finding.rule,
                 &finding.resource.kind,
                 &namespace,
                 &finding.resource.name,
