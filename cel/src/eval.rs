@@ -75,12 +75,71 @@ impl Program {
         machine.eval(&self.expr)
     }
 
+    /// The indexes of the `variables.*` this expression reads.
+    pub fn variables_used(&self) -> Vec<usize> {
+        let mut used = Vec::new();
+        collect_variables(&self.expr, &mut used);
+        used
+    }
+
     /// The field paths under global `global` this expression reads, outermost selection
     /// first (`object.spec.replicas` → `["spec", "replicas"]`): where a finding can point.
     pub fn paths_under(&self, global: usize) -> Vec<Vec<Rc<str>>> {
         let mut paths = Vec::new();
         collect_paths(&self.expr, global, &mut paths);
         paths
+    }
+}
+
+fn collect_variables(expr: &Expr, used: &mut Vec<usize>) {
+    if let ExprKind::Variable(index) = expr.kind {
+        if !used.contains(&index) {
+            used.push(index);
+        }
+        return;
+    }
+    for_each_child(expr, &mut |child| collect_variables(child, used));
+}
+
+/// Calls `visit` on each direct child of `expr`.
+fn for_each_child(expr: &Expr, visit: &mut dyn FnMut(&Expr)) {
+    match &expr.kind {
+        ExprKind::Select { operand, .. }
+        | ExprKind::Has { operand, .. }
+        | ExprKind::Not(operand)
+        | ExprKind::Neg(operand) => visit(operand),
+        ExprKind::Index { operand, index, .. } => {
+            visit(operand);
+            visit(index);
+        }
+        ExprKind::Call { args, .. } => args.iter().for_each(visit),
+        ExprKind::And(a, b) | ExprKind::Or(a, b) | ExprKind::Binary(_, a, b) => {
+            visit(a);
+            visit(b);
+        }
+        ExprKind::Conditional(a, b, c) => {
+            visit(a);
+            visit(b);
+            visit(c);
+        }
+        ExprKind::List(items) => items.iter().for_each(|(item, _)| visit(item)),
+        ExprKind::Map(entries) => entries.iter().for_each(|(key, value, _)| {
+            visit(key);
+            visit(value);
+        }),
+        ExprKind::Comprehension { range, body, .. } => {
+            visit(range);
+            body.iter().for_each(&mut *visit);
+        }
+        ExprKind::Bind { init, body, .. } => {
+            visit(init);
+            visit(body);
+        }
+        ExprKind::OptMap { operand, body, .. } => {
+            visit(operand);
+            visit(body);
+        }
+        ExprKind::Literal(_) | ExprKind::Global(_) | ExprKind::Local(_) | ExprKind::Variable(_) => {}
     }
 }
 
@@ -112,45 +171,7 @@ fn collect_paths(expr: &Expr, global: usize, paths: &mut Vec<Vec<Rc<str>>>) {
         }
         return;
     }
-    let mut visit = |child: &Expr| collect_paths(child, global, paths);
-    match &expr.kind {
-        ExprKind::Select { operand, .. }
-        | ExprKind::Has { operand, .. }
-        | ExprKind::Not(operand)
-        | ExprKind::Neg(operand) => visit(operand),
-        ExprKind::Index { operand, index, .. } => {
-            visit(operand);
-            visit(index);
-        }
-        ExprKind::Call { args, .. } => args.iter().for_each(visit),
-        ExprKind::And(a, b) | ExprKind::Or(a, b) | ExprKind::Binary(_, a, b) => {
-            visit(a);
-            visit(b);
-        }
-        ExprKind::Conditional(a, b, c) => {
-            visit(a);
-            visit(b);
-            visit(c);
-        }
-        ExprKind::List(items) => items.iter().for_each(|(item, _)| visit(item)),
-        ExprKind::Map(entries) => entries.iter().for_each(|(key, value, _)| {
-            visit(key);
-            visit(value);
-        }),
-        ExprKind::Comprehension { range, body, .. } => {
-            visit(range);
-            body.iter().for_each(visit);
-        }
-        ExprKind::Bind { init, body, .. } => {
-            visit(init);
-            visit(body);
-        }
-        ExprKind::OptMap { operand, body, .. } => {
-            visit(operand);
-            visit(body);
-        }
-        ExprKind::Literal(_) | ExprKind::Global(_) | ExprKind::Local(_) | ExprKind::Variable(_) => {}
-    }
+    for_each_child(expr, &mut |child| collect_paths(child, global, paths));
 }
 
 pub(crate) struct Machine<'a, 'b> {

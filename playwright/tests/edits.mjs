@@ -79,3 +79,22 @@ export async function edit([round, kind]) {
   const { dom, frame, check } = await done;
   return { dom: dom - started, frame: frame - started, check };
 }
+
+/** Ten custom policies for the benchmark: the four of examples/policies (without their test
+ * cases) and renamed copies of them, bound to the workloads of the 1,000 lines. */
+export async function tenPolicies() {
+  const names = ["required-labels", "trusted-registries", "no-latest-tag", "replica-limit"];
+  const texts = [];
+  for (const name of names) {
+    const text = await example(`policies/${name}.yaml`);
+    texts.push(text.split("---\napiVersion: rampart.dev/v1\nkind: PolicyTest")[0]);
+  }
+  const policies = [];
+  for (let copy = 0; policies.length < 10; copy++) {
+    for (const text of texts) {
+      if (policies.length === 10) break;
+      policies.push(copy === 0 ? text : text.replace(/(name|policyName): ([a-z-]+)/g, `$1: $2-${copy}`));
+    }
+  }
+  return policies.join("---\n");
+}

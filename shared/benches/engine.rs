@@ -43,7 +43,11 @@ fn main() {
         report.grade,
     );
     let with_policies = check(std::slice::from_ref(source), &policy_options());
-    assert!(with_policies.policies.errors.is_empty(), "the benchmark's policies do not compile: {:?}", with_policies.policies.errors);
+    assert!(
+        with_policies.policies.errors.is_empty(),
+        "the benchmark's policies do not compile: {:?}",
+        with_policies.policies.errors
+    );
     let evaluated: usize =
         with_policies.objects.iter().map(|object| object.passed_policies.len() + object.failed_policies.len()).sum();
     let policy_findings = with_policies.findings.iter().filter(|finding| finding.rule.starts_with("vap/")).count();
@@ -85,7 +89,8 @@ fn fifty_policies() -> Source {
     const WORKLOADS: &str = "[{apiGroups: [apps], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [deployments, statefulsets, daemonsets]}]";
     const PODS: &str = "[{apiGroups: [''], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [pods]}]";
     const ANY: &str = "[{apiGroups: ['*'], apiVersions: ['*'], operations: [CREATE], resources: ['*']}]";
-    const SERVICES: &str = "[{apiGroups: [''], apiVersions: [v1], operations: [CREATE], resources: [services, configmaps]}]";
+    const SERVICES: &str =
+        "[{apiGroups: [''], apiVersions: [v1], operations: [CREATE], resources: [services, configmaps]}]";
     // `(rules, variables, validation expression, message expression)`; `{i}` is the policy's number.
     let templates: [(&str, &str, &str, &str); 10] = [
         (WORKLOADS, "", "'team-{i}' in object.metadata.?labels.orValue({}) || object.metadata.name.size() > 0", "'label team-{i} missing'"),

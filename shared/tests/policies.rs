@@ -515,6 +515,8 @@ fn errors_name_the_function_at_its_line_and_column_in_the_policy() {
     assert!(errors[0].2.contains("function 'startWith' is not supported by Rampart"), "{}", errors[0].2);
     assert_eq!((errors[1].0, errors[1].1), (11, 7));
     assert!(errors[1].2.contains("'authorizer' is not supported by Rampart"), "{}", errors[1].2);
+    // Its binding is not reported as naming a missing policy: the policy's error says it all.
+    assert!(report.policies.notices.is_empty(), "{:?}", report.policies.notices);
     // A policy with errors is not evaluated: no silent pass, no finding, the error stands.
     assert!(denials(&report, "vap/typo").is_empty());
     assert_eq!(report.objects[0].passed_policies, Vec::<String>::new());
@@ -568,4 +570,48 @@ fn the_report_json_is_unchanged_without_policies() {
     let json = serde_json::to_value(&report).unwrap();
     assert!(json.get("policies").is_none());
     assert!(json["objects"][0].get("passed_policies").is_none());
+}
+
+#[test]
+fn findings_point_at_the_deepest_field_the_expression_reads_through_its_variables() {
+    let policy = r#"
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: tags}
+spec:
+  matchConstraints:
+    resourceRules: [{apiGroups: ['', apps], apiVersions: [v1], operations: [CREATE], resources: [pods, deployments]}]
+  variables:
+  - name: containers
+    expression: "object.kind == 'Pod' ? object.spec.containers : object.spec.template.spec.containers"
+  - name: untagged
+    expression: "variables.containers.filter(c, c.image.endsWith(':latest'))"
+  validations:
+  - expression: "size(variables.untagged) == 0"
+  - expression: "object.metadata.labels['app.kubernetes.io/name'] != 'forbidden'"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: tags}
+spec: {policyName: tags, validationActions: [Deny]}
+"#;
+    let input = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels:\n    app.kubernetes.io/name: forbidden\nspec:\n  template:\n    spec:\n      containers:\n      - {name: a, image: 'nginx:latest'}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: pod}\nspec:\n  containers:\n  - {name: a, image: 'nginx:latest'}\n";
+    let report = run(policy, input, false);
+    no_errors(&report);
+    let found: Vec<(&str, &str, u32)> = report
+        .findings
+        .iter()
+        .filter(|finding| finding.rule == "vap/tags")
+        .map(|finding| (finding.resource.name.as_str(), finding.path.as_str(), finding.line))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("web", "spec.template.spec.containers", 10),
+            ("web", "metadata.labels[\"app.kubernetes.io/name\"]", 6),
+            ("pod", "spec.containers", 17),
+            // The Pod has no labels: the second expression errs, a finding under Fail.
+            ("pod", "", 13)
+        ]
+    );
 }

@@ -14,6 +14,7 @@ pub mod fixed_manifest;
 pub mod nav;
 pub mod outbox;
 pub mod password_form;
+pub mod policies;
 pub mod register_cluster;
 pub mod results;
 pub mod rule_docs;

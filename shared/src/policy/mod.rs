@@ -125,8 +125,8 @@ struct Validation {
     expression: Compiled,
     message: Option<String>,
     message_expression: Option<Compiled>,
-    /// Where its findings point: `fieldPath`, else the first `object` path it reads.
-    path: String,
+    /// Where its findings may point (see [`finding_paths`]).
+    paths: Vec<String>,
 }
 
 struct Binding {
@@ -269,25 +269,67 @@ fn env_with(variables: &[String]) -> Env {
     }
 }
 
-/// The path of a finding from `fieldPath` (`spec.replicas`, `.spec.containers[0]`), else from
-/// the first `object.…` path the expression reads.
-fn finding_path(field_path: Option<&str>, program: &Program) -> String {
+/// The field paths a finding may point at: `fieldPath` when the validation has one, else
+/// the `object.…` paths its expression reads, directly or through the variables it uses,
+/// deepest first (the most specific field).
+fn finding_paths(field_path: Option<&str>, program: &Program, variables: &[Program]) -> Vec<String> {
     if let Some(path) = field_path {
-        return path.trim_start_matches('.').to_string();
+        return vec![path.trim_start_matches('.').to_string()];
     }
-    let Some(segments) = program.paths_under(OBJECT).into_iter().next() else { return String::new() };
-    let mut path = String::new();
-    for segment in segments {
-        if segment.starts_with('[') {
-            path.push_str(&segment);
-        } else {
-            if !path.is_empty() {
-                path.push('.');
-            }
-            path.push_str(&segment);
+    let mut segments_list = program.paths_under(OBJECT);
+    let mut pending = program.variables_used();
+    let mut seen = Vec::new();
+    while let Some(index) = pending.pop() {
+        if seen.contains(&index) {
+            continue;
+        }
+        seen.push(index);
+        if let Some(variable) = variables.get(index) {
+            segments_list.extend(variable.paths_under(OBJECT));
+            pending.extend(variable.variables_used());
         }
     }
-    path
+    segments_list.sort_by_key(|segments| std::cmp::Reverse(segments.len()));
+    let mut paths: Vec<String> = Vec::new();
+    for segments in segments_list {
+        let mut path = String::new();
+        for segment in segments {
+            if segment.starts_with('[') {
+                path.push_str(&segment);
+            } else if segment.contains(['.', '/', '[', '"']) {
+                // Keys holding dots (label and annotation names) are written in brackets.
+                path.push_str(&format!("[\"{segment}\"]"));
+            } else {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(&segment);
+            }
+        }
+        if !paths.contains(&path) {
+            paths.push(path);
+        }
+    }
+    paths
+}
+
+/// Of a validation's candidate paths, the first that exists in the object, else the first.
+fn path_in(root: &Node, candidates: &[String]) -> String {
+    let exists = |path: &str| {
+        let mut node = root;
+        for step in tree::PathSteps::new(path) {
+            let next = match step {
+                tree::Step::Key(key) => node.get(key),
+                tree::Step::Index(index) => node.items().get(index),
+            };
+            match next {
+                Some(found) => node = found,
+                None => return false,
+            }
+        }
+        true
+    };
+    candidates.iter().find(|path| exists(path)).or(candidates.first()).cloned().unwrap_or_default()
 }
 
 impl Policy {
@@ -391,12 +433,12 @@ impl Policy {
                 None => None,
             };
             if let Some(expression) = expression {
-                let path = finding_path(validation.field("fieldPath").as_str(), &expression.program);
+                let paths = finding_paths(validation.field("fieldPath").as_str(), &expression.program, &variables);
                 validations.push(Validation {
                     expression,
                     message: validation.field("message").as_text().filter(|message| !message.is_empty()),
                     message_expression,
-                    path,
+                    paths,
                 });
             }
         }
@@ -534,6 +576,8 @@ impl PolicySet {
             });
         }
         let mut policies: Vec<(Policy, String, u32)> = Vec::new();
+        // Policies that could not be read: their bindings are not "missing a policy".
+        let mut broken: Vec<String> = Vec::new();
         let mut bindings: Vec<(String, Binding, String, u32)> = Vec::new();
         for (source_name, source_text, object) in &policy_objects {
             let mut loader = Loader { errors: Vec::new(), notices: Vec::new(), source_name, source_text };
@@ -544,6 +588,8 @@ impl PolicySet {
                     loader.error_at(&object.root, format!("policy '{}' is defined twice", object.name));
                 } else if let Some(policy) = Policy::read(object, &mut loader) {
                     policies.push((policy, source_name.clone(), object.root.span.line));
+                } else {
+                    broken.push(object.name.clone());
                 }
             } else if let Some((policy_name, binding)) = read_binding(object, &mut loader) {
                 bindings.push((policy_name, binding, source_name.clone(), object.root.span.line));
@@ -554,6 +600,7 @@ impl PolicySet {
         for (policy_name, binding, source, line) in bindings {
             match policies.iter_mut().find(|(policy, ..)| policy.name == policy_name) {
                 Some((policy, ..)) => policy.bindings.push(binding),
+                None if broken.contains(&policy_name) => {}
                 None => report.notices.push(Notice {
                     source,
                     line,
@@ -668,7 +715,7 @@ impl PolicySet {
                 Ok(Some(params)) => {
                     for param in params {
                         globals[2] = param;
-                        if let Some(found) = evaluate_validations(policy, globals) {
+                        if let Some(found) = evaluate_validations(policy, &candidate.object.root, globals) {
                             applied = true;
                             violations.extend(found);
                         }
@@ -769,7 +816,7 @@ fn failure(message: &str) -> String {
 
 /// Runs match conditions and validations with the params in place: `None` when a match
 /// condition excludes the object (or an error under `failurePolicy: Ignore` does).
-fn evaluate_validations(policy: &Policy, globals: &[Value]) -> Option<Vec<Violation>> {
+fn evaluate_validations(policy: &Policy, object: &Node, globals: &[Value]) -> Option<Vec<Violation>> {
     let activation = Activation::new(globals, &policy.variables, COST_LIMIT * (1 + policy.validations.len() as u64));
     let describe = |error: &rampart_cel::Error| match error.variable {
         Some(index) => format!(
@@ -804,8 +851,10 @@ fn evaluate_validations(policy: &Policy, globals: &[Value]) -> Option<Vec<Violat
     for validation in &policy.validations {
         match validation.expression.program.eval(&activation) {
             Ok(Value::Bool(true)) => {}
-            Ok(Value::Bool(false)) => violations
-                .push(Violation { path: validation.path.clone(), message: message_of(validation, &activation) }),
+            Ok(Value::Bool(false)) => violations.push(Violation {
+                path: path_in(object, &validation.paths),
+                message: message_of(validation, &activation),
+            }),
             Ok(other) => {
                 if policy.failure_policy == FailurePolicy::Fail {
                     violations.push(Violation {
