@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { test, expect, example, Playground } from "./fixtures.mjs";
+import { test, expect, example, expectOnlyOwnRequests, Playground } from "./fixtures.mjs";
 import { binary } from "./server-fixtures.mjs";
 
 const DEPLOYMENT = `apiVersion: apps/v1
@@ -160,18 +160,5 @@ test("checking with policies sends nothing: the only requests are the page's own
   await page.getByRole("button", { name: "Share link" }).click();
   await page.waitForTimeout(500);
 
-  const own = new Set(["/", "/style.css", "/boot.js", "/rampart_web.js", "/rampart_web_bg.wasm"]);
-  const origin = new URL(server.url).origin;
-  for (const request of requests.filter((request) => !request.url().startsWith("data:"))) {
-    const url = new URL(request.url());
-    expect(url.origin, request.url()).toBe(origin);
-    expect(own.has(url.pathname), request.url()).toBe(true);
-    expect(request.method(), request.url()).toBe("GET");
-    expect(request.url()).not.toContain(canary);
-    expect(request.postData() ?? "").not.toContain(canary);
-  }
-  for (const request of server.requests) {
-    expect(request.method).toBe("GET");
-    expect(request.url).not.toContain(canary);
-  }
+  expectOnlyOwnRequests(requests, server, canary);
 });
