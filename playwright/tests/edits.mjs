@@ -87,13 +87,14 @@ export async function tenPolicies() {
   const texts = [];
   for (const name of names) {
     const text = await example(`policies/${name}.yaml`);
-    texts.push(text.split("---\napiVersion: rampart.dev/v1\nkind: PolicyTest")[0]);
+    texts.push([name, text.split("---\napiVersion: rampart.dev/v1\nkind: PolicyTest")[0]]);
   }
   const policies = [];
   for (let copy = 0; policies.length < 10; copy++) {
-    for (const text of texts) {
+    for (const [name, text] of texts) {
       if (policies.length === 10) break;
-      policies.push(copy === 0 ? text : text.replace(/(name|policyName): ([a-z-]+)/g, `$1: $2-${copy}`));
+      // The policy, its binding and its params renamed together.
+      policies.push(copy === 0 ? text : text.replace(new RegExp(`: ${name}$`, "gm"), `: ${name}-${copy}`));
     }
   }
   return policies.join("---\n");
