@@ -87,6 +87,12 @@ impl Outcome {
             kind: None,
             message: format!("{}:{}:{}: {}", error.source_name, error.line, error.column, error.message),
         }));
+        // A team's policy that no longer compiles (an engine that changed) is not applied:
+        // an error of the scan under the policies' kind, which resolves nothing else.
+        errors.extend(report.policies.errors.iter().map(|error| ScanError {
+            kind: Some("ValidatingAdmissionPolicy".to_string()),
+            message: format!("{}:{}:{}: {}", error.source_name, error.line, error.column, error.message),
+        }));
         let mut namespaces: BTreeMap<String, NamespaceSummary> = BTreeMap::new();
         let mut object_scores: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
         for object in &report.objects {
