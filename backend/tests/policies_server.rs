@@ -7,7 +7,7 @@
 #[path = "support/app.rs"]
 mod app;
 
-use app::{spawn_app, Backend, TestApp, TestDatabase};
+use app::{spawn_app, Backend, TestApp};
 use rampart::store::accounts::Role;
 use reqwest::StatusCode;
 use serde_json::{json, Value};

@@ -22,4 +22,5 @@ pub mod scans;
 pub mod settings_dialog;
 pub mod subscriptions;
 pub mod table;
+pub mod team_policies;
 pub mod toolbar;
