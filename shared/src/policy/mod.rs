@@ -533,7 +533,8 @@ impl PolicySet {
     /// `input` is the checked objects with the sources they came from.
     pub fn load(options: &PolicyOptions, input: &[Object], input_sources: &[Source], limits: &Limits) -> PolicySet {
         let mut report = PolicyReport::default();
-        let mut policy_objects: Vec<(String, String, Object)> = Vec::new();
+        // Each policy or binding with the name and text of its source (for error positions).
+        let mut policy_objects: Vec<(&str, &str, Object)> = Vec::new();
         let mut params: Vec<Object> = Vec::new();
         for source in &options.sources {
             let (documents, errors) = parse_source(source, limits);
@@ -541,7 +542,7 @@ impl PolicySet {
             for document in documents {
                 for object in Object::from_document(0, document) {
                     if is_policy_object(&object) {
-                        policy_objects.push((source.name.clone(), source.text.clone(), object));
+                        policy_objects.push((&source.name, &source.text, object));
                     } else if !object.kind.is_empty() {
                         params.push(object);
                     }
@@ -554,15 +555,13 @@ impl PolicySet {
                 if options.from_input {
                     let source = input_sources.get(object.source);
                     policy_objects.push((
-                        source.map_or_else(String::new, |source| source.name.clone()),
-                        source.map_or_else(String::new, |source| source.text.clone()),
+                        source.map_or("", |source| source.name.as_str()),
+                        source.map_or("", |source| source.text.as_str()),
                         object.clone(),
                     ));
                 } else if is_policy(object) {
                     in_input += 1;
                 }
-            } else if !object.kind.is_empty() {
-                params.push(object.clone());
             }
         }
         if in_input > 0 {
@@ -587,12 +586,12 @@ impl PolicySet {
                 } else if policies.iter().any(|(policy, ..)| policy.name == object.name) {
                     loader.error_at(&object.root, format!("policy '{}' is defined twice", object.name));
                 } else if let Some(policy) = Policy::read(object, &mut loader) {
-                    policies.push((policy, source_name.clone(), object.root.span.line));
+                    policies.push((policy, source_name.to_string(), object.root.span.line));
                 } else {
                     broken.push(object.name.clone());
                 }
             } else if let Some((policy_name, binding)) = read_binding(object, &mut loader) {
-                bindings.push((policy_name, binding, source_name.clone(), object.root.span.line));
+                bindings.push((policy_name, binding, source_name.to_string(), object.root.span.line));
             }
             report.errors.extend(loader.errors);
             report.notices.extend(loader.notices);
@@ -653,6 +652,22 @@ impl PolicySet {
                 compiled.push(policy);
             }
         }
+        // The checked objects that may serve as params: only those of a kind some policy
+        // takes as its paramKind (copying every object of a large input would cost more
+        // than evaluating the policies).
+        params.extend(
+            input
+                .iter()
+                .filter(|object| {
+                    !is_policy_object(object)
+                        && compiled.iter().any(|policy| {
+                            policy.param_kind.as_ref().is_some_and(|(api_version, kind)| {
+                                *api_version == object.api_version && *kind == object.kind
+                            })
+                        })
+                })
+                .cloned(),
+        );
         PolicySet { policies: compiled, params, report }
     }
 
