@@ -387,7 +387,12 @@ fn expression_errors_follow_the_failure_policy_and_bools_are_required() {
         report.findings[report.findings.iter().position(|f| f.rule == "vap/p").unwrap()].severity,
         Severity::Low
     );
-    assert!(denials(&run(&policy("Ignore", "object.data.missing == 'x'"), input, false), "vap/p").is_empty());
+    let ignored = run(&policy("Ignore", "object.data.missing == 'x'"), input, false);
+    assert!(denials(&ignored, "vap/p").is_empty());
+    // Ignored is not passed: the error is no evidence for the score either way.
+    assert!(ignored.objects[0].passed_policies.is_empty() && ignored.objects[0].failed_policies.is_empty());
+    let passed = run(&policy("Ignore", "object.data.a == 'b'"), input, false);
+    assert_eq!(passed.objects[0].passed_policies, ["vap/p"]);
     let found = denials(&run(&policy("Fail", "object.data.a"), input, false), "vap/p")
         .into_iter()
         .map(|(_, message)| message.to_string())

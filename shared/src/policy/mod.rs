@@ -720,9 +720,10 @@ impl PolicySet {
             let mut violations = Vec::new();
             let mut applied = false;
             match self.params_for(policy, binding, candidate) {
+                // Under Ignore a failure is nothing: no finding, and no evidence of a pass.
                 Err(message) => {
-                    applied = true;
                     if policy.failure_policy == FailurePolicy::Fail {
+                        applied = true;
                         violations.push(Violation { path: String::new(), message: failure(&message) });
                     }
                 }
@@ -863,6 +864,9 @@ fn evaluate_validations(policy: &Policy, object: &Node, globals: &[Value]) -> Op
         };
     }
     let mut violations = Vec::new();
+    // An error ignored under `failurePolicy: Ignore`: without a violation, the object did not
+    // pass either, so the evaluation is no evidence.
+    let mut ignored = false;
     for validation in &policy.validations {
         match validation.expression.program.eval(&activation) {
             Ok(Value::Bool(true)) => {}
@@ -871,6 +875,7 @@ fn evaluate_validations(policy: &Policy, object: &Node, globals: &[Value]) -> Op
                 message: message_of(validation, &activation),
             }),
             Ok(other) => {
+                ignored |= policy.failure_policy == FailurePolicy::Ignore;
                 if policy.failure_policy == FailurePolicy::Fail {
                     violations.push(Violation {
                         path: String::new(),
@@ -883,6 +888,7 @@ fn evaluate_validations(policy: &Policy, object: &Node, globals: &[Value]) -> Op
                 }
             }
             Err(error) => {
+                ignored |= policy.failure_policy == FailurePolicy::Ignore;
                 if policy.failure_policy == FailurePolicy::Fail {
                     violations.push(Violation {
                         path: String::new(),
@@ -895,6 +901,9 @@ fn evaluate_validations(policy: &Policy, object: &Node, globals: &[Value]) -> Op
                 }
             }
         }
+    }
+    if ignored && violations.is_empty() {
+        return None;
     }
     Some(violations)
 }
