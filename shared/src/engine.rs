@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::index::{self, Index};
+use crate::index::{self, AnchorTracker, Anchors, Index};
 use crate::object::{Object, Resource};
 use crate::parse::{parse_source, Limits, ParseError, Source};
 use crate::pss::{self, PssLevel};
@@ -188,32 +188,25 @@ pub fn check(sources: &[Source], options: &Options) -> Report {
 /// Checks objects already read (a cluster scan builds them itself).
 pub fn check_objects(sources: &[Source], objects: Vec<Object>, errors: Vec<ParseError>, options: &Options) -> Report {
     let index = Index::build(&objects, options.mode, options.complete);
-    let cx = Cx { config: &options.config, pss_version: options.pss_version, mode: options.mode, index: &index };
+    let mut checker = Checker::new(&index, options);
+    let Checked { objects: object_reports, mut findings } = checker.check(sources, &objects);
+    if options.fixes {
+        let cx = checker.cx(Anchors::default());
+        crate::fix::attach_fixes(&cx, sources, &objects, &mut findings);
+    }
     let mut report = Report {
         version: 1,
         score: 100,
         grade: "A",
         score_formula_version: score::FORMULA_VERSION,
         pss_version: format!("v1.{}", options.pss_version),
-        objects: Vec::with_capacity(objects.len()),
-        findings: Vec::new(),
+        objects: object_reports,
+        findings,
         errors,
         summary: Summary::default(),
     };
-    let levels = pss::LevelSets::new(options.pss_version);
-    for object in &objects {
-        let source_name = sources.get(object.source).map_or("", |source| source.name.as_str());
-        let object_position = report.objects.len();
-        let result = check_object(&cx, options, &levels, object, source_name, object_position, &mut report.findings);
-        report.summary.objects += 1;
-        if !result.checked {
-            report.summary.not_checked += 1;
-        }
-        report.objects.push(result);
-    }
-    if options.fixes {
-        crate::fix::attach_fixes(&cx, sources, &objects, &mut report.findings);
-    }
+    report.summary.objects = report.objects.len();
+    report.summary.not_checked = report.objects.iter().filter(|object| !object.checked).count();
     for finding in &report.findings {
         if finding.exempted {
             report.summary.exempted += 1;
@@ -224,6 +217,53 @@ pub fn check_objects(sources: &[Source], objects: Vec<Object>, errors: Vec<Parse
     report.score = score::overall(report.objects.iter().filter_map(|object| object.score));
     report.grade = score::grade(report.score);
     report
+}
+
+/// What checking a batch of objects concluded: a report per object, in order, and their
+/// findings (each finding's `object` is the position of its object in this batch).
+#[derive(Clone, Debug, Default)]
+pub struct Checked {
+    pub objects: Vec<ObjectReport>,
+    pub findings: Vec<Finding>,
+}
+
+/// Checks objects batch after batch against one [`Index`], as if they were one input:
+/// a host with more objects than it wants to hold builds the index first (from the kinds
+/// [`Index::reads`]), then hands the objects over in batches of any size, in the order a
+/// single check would see them, and drops each batch once checked. Findings are the same
+/// as [`check_objects`] gives for all the objects at once (without fixes, which need the
+/// whole source text).
+pub struct Checker<'a> {
+    index: &'a Index,
+    options: &'a Options,
+    levels: pss::LevelSets,
+    anchors: AnchorTracker,
+}
+
+impl<'a> Checker<'a> {
+    pub fn new(index: &'a Index, options: &'a Options) -> Checker<'a> {
+        Checker { index, options, levels: pss::LevelSets::new(options.pss_version), anchors: AnchorTracker::default() }
+    }
+
+    fn cx(&self, anchors: Anchors) -> Cx<'a> {
+        let options = self.options;
+        Cx { config: &options.config, pss_version: options.pss_version, mode: options.mode, index: self.index, anchors }
+    }
+
+    /// Checks the next objects; `sources` name the sources their `source` fields point at.
+    pub fn check(&mut self, sources: &[Source], objects: &[Object]) -> Checked {
+        let mut checked = Checked { objects: Vec::with_capacity(objects.len()), findings: Vec::new() };
+        for object in objects {
+            let source_name = sources.get(object.source).map_or("", |source| source.name.as_str());
+            let anchors = self.anchors.next(object);
+            let cx = self.cx(anchors);
+            let position = checked.objects.len();
+            let result =
+                check_object(&cx, self.options, &self.levels, object, source_name, position, &mut checked.findings);
+            checked.objects.push(result);
+        }
+        checked
+    }
 }
 
 fn check_object(
@@ -344,7 +384,7 @@ struct Exemptions {
 }
 
 impl Exemptions {
-    fn of(object: &Object, index: &Index<'_>, options: &Options) -> Exemptions {
+    fn of(object: &Object, index: &Index, options: &Options) -> Exemptions {
         let mut grants = Vec::new();
         if options.annotation_exemptions {
             Self::annotated(object, index, &mut grants);
@@ -355,7 +395,7 @@ impl Exemptions {
         Exemptions { grants }
     }
 
-    fn annotated(object: &Object, index: &Index<'_>, grants: &mut Vec<(Option<String>, String)>) {
+    fn annotated(object: &Object, index: &Index, grants: &mut Vec<(Option<String>, String)>) {
         let mut read = |holder: &Object, what: String| {
             let annotations = index::annotations(&holder.root);
             let Some(ids) = annotations.get(IGNORE_ANNOTATION).and_then(|node| node.as_str()) else { return };

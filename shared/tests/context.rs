@@ -110,3 +110,74 @@ fn system_namespaces_are_left_out() {
     assert!(rule_findings(&report, "namespace-without-default-deny").is_empty());
     assert!(rule_findings(&report, "namespace-pss-not-enforced").is_empty());
 }
+
+#[path = "../benches/corpus/mod.rs"]
+mod corpus;
+
+/// What identifies a finding and what it says.
+fn finding_lines(findings: &[rampart_core::Finding]) -> Vec<String> {
+    findings
+        .iter()
+        .map(|finding| {
+            format!(
+                "{} {} {:?}/{} {} {} {:?}",
+                finding.rule,
+                finding.resource.kind,
+                finding.resource.namespace,
+                finding.resource.name,
+                finding.path,
+                finding.message,
+                finding.exemption_reason
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn checking_in_batches_finds_what_one_check_finds() {
+    use rampart_core::engine::{check_objects, Checker};
+    use rampart_core::index::Index;
+    use rampart_core::object::Object;
+    use rampart_core::parse::{parse_source, Limits};
+    use rampart_core::rules::Mode;
+
+    let mut text = corpus::generate(600).text;
+    // Objects without their Namespace object, and a namespace that exempts by annotation.
+    text.push_str("\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stray\n  namespace: nowhere\n");
+    text.push_str(
+        "---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: quiet\n  annotations:\n    \
+         rampart.dev/ignore: run-as-root, namespace-without-default-deny\n",
+    );
+    text.push_str(&format!("---\n{}", BACKEND.trim_start_matches("---\n").replace("shop", "quiet")));
+    let sources = [Source::new("cluster.yaml", text)];
+    let (documents, errors) = parse_source(&sources[0], &Limits::default());
+    assert!(errors.is_empty(), "{errors:?}");
+    let objects: Vec<Object> = documents.into_iter().flat_map(|document| Object::from_document(0, document)).collect();
+    for mode in [Mode::Manifests, Mode::Cluster] {
+        let options = Options { mode, fixes: false, ..Options::default() };
+        let whole = check_objects(&sources, objects.clone(), Vec::new(), &options);
+        assert!(whole.findings.len() > 600, "{mode:?}: {} findings", whole.findings.len());
+        // The index from the kinds it reads alone, then batches of 7 objects.
+        let mut index = Index::new(mode, false);
+        for object in objects.iter().filter(|object| Index::reads(object.group(), &object.kind)) {
+            index.add(object);
+        }
+        let mut checker = Checker::new(&index, &options);
+        let mut findings = Vec::new();
+        let mut scores = Vec::new();
+        for batch in objects.chunks(7) {
+            let checked = checker.check(&sources, batch);
+            findings.extend(checked.findings);
+            scores.extend(checked.objects.iter().map(|object| object.score));
+        }
+        assert_eq!(finding_lines(&findings), finding_lines(&whole.findings), "{mode:?}");
+        assert_eq!(scores, whole.objects.iter().map(|object| object.score).collect::<Vec<_>>());
+        let rules: std::collections::HashSet<&str> = findings.iter().map(|finding| finding.rule).collect();
+        for context_rule in ["namespace-without-default-deny", "service-account-token-automount"] {
+            assert!(rules.contains(context_rule), "{mode:?}: no {context_rule} finding to compare");
+        }
+        if mode == Mode::Cluster {
+            assert!(rules.contains("cluster-no-runtime-detection") || rules.contains("cluster-no-policy-engine"));
+        }
+    }
+}
