@@ -1012,22 +1012,23 @@ async fn findings_written_in_batches(backend: Backend) {
     let app = spawn_app(backend).await;
     let ana = app.user("ana@example.com", "red", Role::Editor).await;
     let cluster_id = snapshot_cluster(&app, &ana, "big").await;
-    let batch = rampart::store::scans::BATCH_ROWS;
-    let first_snapshot = many_deployments(250, |_| true);
+    let batch = rampart::ingest::BATCH_OBJECTS;
+    let count = 2 * batch + 250;
+    let first_snapshot = many_deployments(count, |_| true);
     // The even ones stop being privileged, the last ten go away, ten new ones come.
-    let second_snapshot = many_deployments(250, |index| index % 2 == 1)
+    let second_snapshot = many_deployments(count, |index| index % 2 == 1)
         .replace("name: app-24", "name: gone-24")
         .replace("registry.example/app:24", "registry.example/app:other");
     let first = expected_findings(&first_snapshot);
     let second = expected_findings(&second_snapshot);
-    assert!(first.len() > 2 * batch, "{} findings: more than two batches wanted", first.len());
+    assert!(count > 2 * batch, "{count} objects: more than two batches wanted");
     let appeared: BTreeSet<_> = second.difference(&first).cloned().collect();
     let gone: BTreeSet<_> = first.difference(&second).cloned().collect();
     assert!(!appeared.is_empty() && gone.len() > batch / 10, "{} appeared, {} gone", appeared.len(), gone.len());
 
     let scan_1 = app.scan_snapshot(&ana, cluster_id, &first_snapshot).await;
     assert_eq!(scan_1["new"], first.len() as i64, "{scan_1}");
-    let stored = app.all_findings_by(&ana, cluster_id, "", 1000).await;
+    let stored = app.all_findings_by(&ana, cluster_id, "", 10_000).await;
     assert_eq!(stored.iter().map(key).collect::<BTreeSet<_>>(), first);
 
     let scan_2 = app.scan_snapshot(&ana, cluster_id, &second_snapshot).await;
@@ -1036,7 +1037,7 @@ async fn findings_written_in_batches(backend: Backend) {
     let scan_3 = app.scan_snapshot(&ana, cluster_id, &second_snapshot).await;
     assert_eq!((scan_3["new"].clone(), scan_3["resolved"].clone()), (json!(0), json!(0)), "{scan_3}");
 
-    let stored = app.all_findings_by(&ana, cluster_id, "", 1000).await;
+    let stored = app.all_findings_by(&ana, cluster_id, "", 10_000).await;
     assert_eq!(stored.len(), first.union(&second).count(), "one row per distinct finding");
     for finding in &stored {
         let key = key(finding);

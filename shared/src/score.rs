@@ -83,6 +83,12 @@ impl Mean {
         self.count += 1;
     }
 
+    /// Adds every score another mean was given.
+    pub fn merge(&mut self, other: &Mean) {
+        self.sum += other.sum;
+        self.count += other.count;
+    }
+
     /// What [`overall`] gives for the scores added so far.
     pub fn score(&self) -> u32 {
         (self.sum + self.count / 2).checked_div(self.count).map_or(100, |mean| mean as u32)
