@@ -181,3 +181,44 @@ fn checking_in_batches_finds_what_one_check_finds() {
         }
     }
 }
+
+#[test]
+fn a_list_is_read_item_by_item_with_the_lines_of_one_parse() {
+    use rampart_core::object::Object;
+    use rampart_core::parse::{for_each_document, parse_source, Limits};
+
+    let text =
+        "# an export\napiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Namespace\n  metadata:\n    name: shop\n\
+                - apiVersion: apps/v1\n  kind: Deployment\n  metadata:\n    name: web\n    namespace: shop\n  spec:\n\
+                \x20   template:\n      spec:\n        containers:\n        - name: app\n          image: nginx\n\
+                \x20         args:\n          - |\n            run\n\n            more\n# between items\n\
+                - apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: settings, namespace: shop}\nkind: List\n\
+                metadata:\n  resourceVersion: \"\"\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: lone\n";
+    let source = Source::new("export.yaml", text);
+    let describe = |object: &Object| {
+        let image = object.root.locate("spec.template.spec.containers[0].args[0]");
+        (object.kind.clone(), object.name.clone(), object.document, object.root.span.line, image.line, image.column)
+    };
+    let (documents, errors) = parse_source(&source, &Limits::default());
+    assert!(errors.is_empty(), "{errors:?}");
+    let whole: Vec<_> =
+        documents.into_iter().flat_map(|document| Object::from_document(0, document)).map(|o| describe(&o)).collect();
+    let mut streamed = Vec::new();
+    let errors = for_each_document(&source, &Limits::default(), |document| {
+        streamed.extend(Object::from_document(0, document).iter().map(describe))
+    });
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(streamed.len(), 4, "{streamed:?}");
+    assert_eq!(streamed, whole);
+
+    // A broken item is an error of its own, with its line; the others are read.
+    let broken = text.replace("name: settings", "name: [settings");
+    let mut names = Vec::new();
+    let errors = for_each_document(&Source::new("export.yaml", broken), &Limits::default(), |document| {
+        names.extend(Object::from_document(0, document).into_iter().map(|object| object.name))
+    });
+    assert_eq!(names, ["shop", "web", "lone"]);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    // The unclosed `[` of line 27 is found where the item's text ends.
+    assert_eq!(errors[0].line, 28, "{errors:?}");
+}
