@@ -14,19 +14,27 @@
 //! and timed until `GET /api/v1/scans/{id}` says it finished. The scan lists the cluster
 //! through the real `kube` client, runs the engine and records the findings.
 //!
-//! Figures printed:
-//! 1. a cluster of 50,000 objects (10,000 pods' worth of workloads) scanned into
-//!    PostgreSQL: wall time and the process's peak RSS (VmHWM, reset through
-//!    `/proc/self/clear_refs` before the scan), for a first scan and an unchanged second one;
-//! 2. a cluster of 10,000 objects scanned 101 times unchanged, on PostgreSQL and on SQLite:
-//!    the database's size after the first scan and after the 100 others. PostgreSQL:
-//!    `pg_database_size` after a plain `VACUUM` (which makes dead rows reusable but returns
-//!    no space, so growth that happened stays visible); SQLite: `page_count * page_size`
-//!    after a `wal_checkpoint(TRUNCATE)` (the file itself, the WAL folded in).
+//! Parts (`SCAN_BENCH_PARTS`, a comma-separated list; all by default):
+//! - `sparse`: the generated cluster of 50,000 objects (10,000 pods' worth of workloads,
+//!   ~24,000 findings; `SCAN_BENCH_OBJECTS` scales it);
+//! - `dense`: a `gen_corpus.py` export (`SCAN_BENCH_CORPUS`, a JSON List; `cargo xtask
+//!   bench server` generates the 50,000-object one of ~549,000 findings), served the same
+//!   way;
 //!
-//! `SCAN_BENCH_OBJECTS=N` scales the first cluster and `SCAN_BENCH_UNCHANGED=N` sets the
-//! number of unchanged scans (for a quick look); BENCHMARKS.md has the figures and how they
-//! were taken.
+//!   each on PostgreSQL and SQLite: a first scan, an unchanged rescan and a rescan with 1 %
+//!   of the objects changed (the fake server changes them on request: a workload's first
+//!   container turns privileged or back, anything else gets a new label), with wall time,
+//!   the process's CPU time, its peak RSS (VmHWM, reset through `/proc/self/clear_refs`
+//!   before each scan), the findings rows the scan wrote and the database's size;
+//! - `repeat`: a cluster of 10,000 objects scanned 101 times unchanged, on both backends:
+//!   the database's size after the first scan and after the 100 others;
+//! - `soak`: 200 rescans (`SCAN_BENCH_SOAK`) of that cluster with 1 % of its objects
+//!   changed before each: RSS and database size every 20 scans.
+//!
+//! Database size: PostgreSQL `pg_database_size` after a plain `VACUUM` (which makes dead
+//! rows reusable but returns no space, so growth that happened stays visible); SQLite
+//! `page_count * page_size` after a `wal_checkpoint(TRUNCATE)` (the file itself, the WAL
+//! folded in). BENCHMARKS.md has the figures and how they were taken.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};

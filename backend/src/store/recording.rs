@@ -271,7 +271,9 @@ impl Store {
                 continue;
             }
             let object = &batch.objects[finding.object];
-            if !finding.exempted && recording.unjudged_rules.contains(&finding.rule) {
+            // The checker does not run unjudged rules; a finding of one (from another
+            // checker) is neither opened nor counted.
+            if recording.unjudged_rules.contains(&finding.rule) {
                 continue;
             }
             let fingerprint =
