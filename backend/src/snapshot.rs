@@ -27,19 +27,23 @@ pub const SOURCE_NAME: &str = "snapshot";
 /// workers). Stops early when the receiver goes away.
 pub fn deliver(text: &str, limits: &Limits, deliveries: &mpsc::Sender<Delivery>) {
     let mut context = Vec::new();
+    let mut open = true;
     let errors = for_each_object(text, limits, |object| {
         if Index::reads(object.group(), &object.kind) {
             context.push(object);
+            if context.len() == BATCH_OBJECTS {
+                open = deliveries.blocking_send(Delivery::Context(std::mem::take(&mut context))).is_ok();
+            }
         }
-        true
+        open
     });
-    let delivered = deliveries.blocking_send(Delivery::Context(context)).is_ok()
+    let delivered = open
+        && deliveries.blocking_send(Delivery::Context(context)).is_ok()
         && deliveries.blocking_send(Delivery::ContextDone { errors, unjudged_rules: Vec::new() }).is_ok();
     if !delivered {
         return;
     }
     let mut batch = Vec::with_capacity(BATCH_OBJECTS);
-    let mut open = true;
     for_each_object(text, limits, |object| {
         batch.push(object);
         if batch.len() == BATCH_OBJECTS {

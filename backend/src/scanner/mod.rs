@@ -11,8 +11,9 @@
 //! Deployment, the Pods of a ReplicaSet, the Jobs of a CronJob) are left out, so each
 //! finding belongs to the top-level owner and is counted once.
 //!
-//! The module is self-contained: [`scan`] takes a [`ClusterConfig`] and [`ScanOptions`] and
-//! returns a [`ScanOutcome`]; storing its results is the caller's business.
+//! The module is self-contained: [`stream`] takes a [`ClusterConfig`] and [`ScanOptions`]
+//! and sends what it lists to [`crate::ingest`] as it goes; [`scan`] collects the same into
+//! a [`ScanOutcome`]. Storing the results is the caller's business.
 
 pub mod connect;
 pub mod json;
@@ -220,26 +221,19 @@ pub async fn stream(
             context_errors.push(KindError { kind: kinds::GATEKEEPER_GROUP.into(), message: error.to_string() })
         }
     }
-    // The index's kinds first, then the others in waves: kinds whose objects a listed
-    // controller may own come after their owners, and owned objects are dropped page by
-    // page as they are read (a cluster's Pods and ReplicaSets are most of its bytes, and
-    // nearly all of them are left out).
-    let (context_kinds, other_kinds): (Vec<Kind>, Vec<Kind>) =
-        kinds.into_iter().partition(|kind| Index::reads(&kind.group, &kind.kind));
-    let mut waves: [Vec<Kind>; kinds::WAVES] = Default::default();
-    for kind in other_kinds {
-        waves[kinds::wave(&kind)].push(kind);
-    }
+    // The index's kinds first, each page handed over as context (the index keeps what
+    // context rules read of it, the rest is dropped), then every kind in waves, each page
+    // a batch: Namespaces alone first (the first object anchors cluster-wide findings, so
+    // it must be the same scan after scan), then everything else, then the kinds a listed
+    // controller may own (ReplicaSets and Jobs, then Pods), whose owned objects are
+    // dropped page by page as they are read (a cluster's Pods and ReplicaSets are most of
+    // its bytes, and nearly all of them are left out). The index's kinds are listed twice:
+    // a few small kinds, so that nothing is held between the two listings.
+    let context_kinds: Vec<Kind> = kinds.iter().filter(|kind| Index::reads(&kind.group, &kind.kind)).cloned().collect();
     let limit = Arc::new(Semaphore::new(options.concurrency.max(1)));
-    let mut listed = Vec::new();
-
-    let mut held = Vec::new();
-    let context = list_wave(&client, context_kinds, options, &limit, &Arc::default(), Hand::Hold(&mut held)).await;
-    listed.extend(context.listed);
+    let context = list_wave(&client, context_kinds, options, &limit, &Arc::default(), Hand::Context(&deliveries)).await;
     context_errors.extend(context.errors);
     context_errors.sort_by(|a, b| a.kind.cmp(&b.kind));
-    held.sort_by_key(|(order, _)| *order);
-    let held: Vec<Object> = held.into_iter().map(|(_, object)| object).collect();
     let unjudged_rules: Vec<String> = {
         let mut rules: Vec<&str> =
             context_errors.iter().flat_map(|error| kinds::rules_looking_across(&error.kind)).copied().collect();
@@ -247,26 +241,25 @@ pub async fn stream(
         rules.dedup();
         rules.into_iter().map(str::to_string).collect()
     };
-    let mut delivered = deliveries.send(Delivery::Context(held.clone())).await.is_ok()
-        && deliveries
-            .send(Delivery::ContextDone {
-                errors: context_errors.iter().map(KindError::to_scan_error).collect(),
-                unjudged_rules,
-            })
-            .await
-            .is_ok();
-    let mut owner_uids: Arc<HashSet<String>> = Arc::new(context.owner_uids.into_iter().collect());
-    let mut held = held.into_iter().peekable();
-    while delivered && held.peek().is_some() {
-        let batch: Vec<Object> = held.by_ref().take(ingest::BATCH_OBJECTS).collect();
-        delivered = deliveries.send(Delivery::Batch(batch)).await.is_ok();
+    let errors_done = context_errors.iter().map(KindError::to_scan_error).collect();
+    let mut delivered = !context.stopped
+        && deliveries.send(Delivery::ContextDone { errors: errors_done, unjudged_rules }).await.is_ok();
+
+    // What failed as context is not listed again: its error is already said.
+    let failed: HashSet<&str> = context_errors.iter().map(|error| error.kind.as_str()).collect();
+    let mut waves: [Vec<Kind>; kinds::WAVES + 1] = Default::default();
+    for kind in kinds.iter().filter(|kind| !failed.contains(kind.kind.as_str())) {
+        let wave = if (kind.group.as_str(), kind.kind.as_str()) == ("", "Namespace") { 0 } else { 1 + kinds::wave(kind) };
+        waves[wave].push(kind.clone());
     }
-    let mut errors = context_errors;
+    let mut listed = Vec::new();
+    let mut errors = context_errors.clone();
+    let mut owner_uids: Arc<HashSet<String>> = Arc::default();
     for wave in waves {
         if !delivered {
             break;
         }
-        let listed_wave = list_wave(&client, wave, options, &limit, &owner_uids, Hand::Send(&deliveries)).await;
+        let listed_wave = list_wave(&client, wave, options, &limit, &owner_uids, Hand::Batch(&deliveries)).await;
         delivered = !listed_wave.stopped;
         listed.extend(listed_wave.listed);
         for error in listed_wave.errors {
@@ -294,10 +287,10 @@ impl KindError {
     }
 }
 
-/// Where a wave's pages go: held (with their kind's order), or sent as batches.
+/// What a wave's pages become: context for the index, or batches to check.
 enum Hand<'a> {
-    Hold(&'a mut Vec<(usize, Object)>),
-    Send(&'a mpsc::Sender<Delivery>),
+    Context(&'a mpsc::Sender<Delivery>),
+    Batch(&'a mpsc::Sender<Delivery>),
 }
 
 /// What listing a wave of kinds came to.
@@ -318,7 +311,7 @@ async fn list_wave(
     options: &ScanOptions,
     limit: &Arc<Semaphore>,
     owner_uids: &Arc<HashSet<String>>,
-    mut hand: Hand<'_>,
+    hand: Hand<'_>,
 ) -> Wave {
     let (pages, mut received) = mpsc::channel::<Page>(ingest::QUEUE);
     let mut tasks = JoinSet::new();
@@ -339,16 +332,15 @@ async fn list_wave(
             wave.owner_uids.extend(page.dropped_owner_uids);
             wave.owner_uids.extend(page.items.iter().filter_map(json::uid).map(str::to_string));
         }
-        let order = page.kind.order;
-        let objects = page.items.into_iter().map(|item| json::object(&page.kind, item));
-        match &mut hand {
-            Hand::Hold(held) => held.extend(objects.map(|object| (order, object))),
-            Hand::Send(deliveries) => {
-                if !wave.stopped && deliveries.send(Delivery::Batch(objects.collect())).await.is_err() {
-                    wave.stopped = true;
-                    tasks.abort_all();
-                }
-            }
+        let objects: Vec<Object> = page.items.into_iter().map(|item| json::object(&page.kind, item)).collect();
+        let delivery = match hand {
+            Hand::Context(_) => Delivery::Context(objects),
+            Hand::Batch(_) => Delivery::Batch(objects),
+        };
+        let (Hand::Context(deliveries) | Hand::Batch(deliveries)) = &hand;
+        if !wave.stopped && deliveries.send(delivery).await.is_err() {
+            wave.stopped = true;
+            tasks.abort_all();
         }
     }
     while let Some(joined) = tasks.join_next().await {
