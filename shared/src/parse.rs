@@ -67,22 +67,9 @@ pub struct Document {
 pub fn parse_source(source: &Source, limits: &Limits) -> (Vec<Document>, Vec<ParseError>) {
     let mut documents = Vec::new();
     let mut errors = Vec::new();
-    let error_at = |line: u32, column: u32, message: String| ParseError {
-        source_name: source.name.clone(),
-        line,
-        column,
-        message,
-    };
-    if source.text.len() > limits.max_source_bytes {
-        errors.push(error_at(
-            1,
-            1,
-            format!(
-                "input is {} bytes, more than the limit of {} bytes; split it into smaller files",
-                source.text.len(),
-                limits.max_source_bytes
-            ),
-        ));
+    let error_at = |line: u32, column: u32, message: String| error_in(source, line, column, message);
+    if let Some(error) = too_large(source, limits) {
+        errors.push(error);
         return (documents, errors);
     }
     let text = source.text.strip_prefix('\u{feff}').unwrap_or(&source.text);
@@ -110,19 +97,8 @@ pub fn parse_source(source: &Source, limits: &Limits) -> (Vec<Document>, Vec<Par
 /// [`parse_source`] would (the same limits apply, per item for a List).
 pub fn for_each_document(source: &Source, limits: &Limits, mut each: impl FnMut(Document)) -> Vec<ParseError> {
     let mut errors = Vec::new();
-    let error_at = |line: u32, column: u32, message: String| ParseError {
-        source_name: source.name.clone(),
-        line,
-        column,
-        message,
-    };
-    if source.text.len() > limits.max_source_bytes {
-        let message = format!(
-            "input is {} bytes, more than the limit of {} bytes; split it into smaller files",
-            source.text.len(),
-            limits.max_source_bytes
-        );
-        return vec![error_at(1, 1, message)];
+    if let Some(error) = too_large(source, limits) {
+        return vec![error];
     }
     let text = source.text.strip_prefix('\u{feff}').unwrap_or(&source.text);
     let mut index = 0;
@@ -150,7 +126,7 @@ pub fn for_each_document(source: &Source, limits: &Limits, mut each: impl FnMut(
                         }
                     }
                 }
-                Err(ChunkError { line, column, message }) => errors.push(error_at(line, column, message)),
+                Err(ChunkError { line, column, message }) => errors.push(error_in(source, line, column, message)),
             }
         }
         if is_list && read_any {
@@ -158,6 +134,22 @@ pub fn for_each_document(source: &Source, limits: &Limits, mut each: impl FnMut(
         }
     }
     errors
+}
+
+fn error_in(source: &Source, line: u32, column: u32, message: String) -> ParseError {
+    ParseError { source_name: source.name.clone(), line, column, message }
+}
+
+/// The error of a source over the size limit.
+fn too_large(source: &Source, limits: &Limits) -> Option<ParseError> {
+    (source.text.len() > limits.max_source_bytes).then(|| {
+        let message = format!(
+            "input is {} bytes, more than the limit of {} bytes; split it into smaller files",
+            source.text.len(),
+            limits.max_source_bytes
+        );
+        error_in(source, 1, 1, message)
+    })
 }
 
 /// The items of a block-style List document, as `(start, end, first line)` relative to the
