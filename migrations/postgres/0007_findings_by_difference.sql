@@ -6,8 +6,8 @@
 -- resolved). So a row no longer carries the last scan that saw it:
 --
 -- * `fingerprint` is 8 bytes instead of 64 hex characters: the high 32 bits hash the
---   object (kind, namespace, name), the low 32 bits the finding, so one index range holds
---   every finding of an object (store/scans.rs computes it; rows copied from the old table
+--   object (kind, namespace, name), the low 32 bits the finding, so one index entry prefix
+--   holds every finding of an object (store/scans.rs computes it; rows copied from the old table
 --   get theirs when the server starts, see `Store::rekey_findings`).
 -- * `last_seen` is NULL while the cluster's latest finished scan saw the finding (the API
 --   answers that scan's time); it is written when a scan resolves the finding or could not
@@ -49,7 +49,10 @@ ALTER TABLE findings RENAME CONSTRAINT findings_next_pkey TO findings_pkey;
 ALTER TABLE findings RENAME CONSTRAINT findings_next_cluster_id_fkey TO findings_cluster_id_fkey;
 SELECT setval(pg_get_serial_sequence('findings', 'id'), COALESCE((SELECT MAX(id) FROM findings), 0) + 1, false);
 
-CREATE UNIQUE INDEX findings_fingerprint ON findings (cluster_id, fingerprint);
+-- One finding per fingerprint of a cluster, and every finding of an object found by its
+-- prefix (`fingerprint >> 32`, the object's hash): what a scan reads for each batch. The
+-- prefix is part of the key so that the lookup needs no statistics to use the index.
+CREATE UNIQUE INDEX findings_fingerprint ON findings (cluster_id, (fingerprint >> 32), fingerprint);
 CREATE INDEX findings_cluster_status ON findings (cluster_id, status, id);
 -- Open findings of a cluster, most severe first, then by id (the dashboard's order): the
 -- expression is `store::scans::SEVERITY_RANK`, which queries must repeat exactly.

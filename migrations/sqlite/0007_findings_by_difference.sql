@@ -34,7 +34,10 @@ FROM findings f;
 DROP TABLE findings;
 ALTER TABLE findings_next RENAME TO findings;
 
-CREATE UNIQUE INDEX findings_fingerprint ON findings (cluster_id, fingerprint);
+-- One finding per fingerprint of a cluster, and every finding of an object found by its
+-- prefix (`fingerprint >> 32`, the object's hash): what a scan reads for each batch. The
+-- prefix is part of the key so that the lookup needs no statistics to use the index.
+CREATE UNIQUE INDEX findings_fingerprint ON findings (cluster_id, (fingerprint >> 32), fingerprint);
 CREATE INDEX findings_cluster_status ON findings (cluster_id, status, id);
 -- Open findings of a cluster, most severe first, then by id: the expression is
 -- `store::scans::SEVERITY_RANK`, which queries must repeat exactly.

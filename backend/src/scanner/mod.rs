@@ -249,7 +249,8 @@ pub async fn stream(
     let failed: HashSet<&str> = context_errors.iter().map(|error| error.kind.as_str()).collect();
     let mut waves: [Vec<Kind>; kinds::WAVES + 1] = Default::default();
     for kind in kinds.iter().filter(|kind| !failed.contains(kind.kind.as_str())) {
-        let wave = if (kind.group.as_str(), kind.kind.as_str()) == ("", "Namespace") { 0 } else { 1 + kinds::wave(kind) };
+        let wave =
+            if (kind.group.as_str(), kind.kind.as_str()) == ("", "Namespace") { 0 } else { 1 + kinds::wave(kind) };
         waves[wave].push(kind.clone());
     }
     let mut listed = Vec::new();

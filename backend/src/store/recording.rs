@@ -1,8 +1,8 @@
 //! Recording a scan batch by batch, and the findings lifecycle as a difference.
 //!
 //! A scan's objects arrive in batches (see [`crate::ingest`]). Each batch is recorded in
-//! its own transaction: the stored findings of the batch's objects are read (one index
-//! range per object: a fingerprint's high 32 bits hash its object), compared with what the
+//! its own transaction: the stored findings of the batch's objects are read (by object
+//! prefix, `fingerprint >> 32`, the object's hash, which leads the index), compared with what the
 //! scan observed, and only the difference is written:
 //!
 //! - a finding not stored yet is inserted (new);
@@ -104,12 +104,6 @@ pub fn fingerprint(cluster_id: i64, rule: &str, kind: &str, namespace: &str, nam
 /// The object prefix of a fingerprint (or of an object hash, as `i64`).
 fn prefix(fingerprint: i64) -> i32 {
     (fingerprint >> 32) as i32
-}
-
-/// The fingerprints of one object prefix: an inclusive range.
-fn prefix_range(prefix: i32) -> (i64, i64) {
-    let low = i64::from(prefix) << 32;
-    (low, low | 0xFFFF_FFFF)
 }
 
 fn hash8(parts: &[&str]) -> u64 {
@@ -598,19 +592,19 @@ impl Tx {
             .map(|done| done.rows_affected() == 1))
     }
 
-    /// Every stored finding of the objects with these prefixes.
+    /// Every stored finding of the objects with these prefixes (through the index on
+    /// `(cluster_id, fingerprint >> 32, fingerprint)`, whatever the planner's statistics).
     async fn stored_of(&mut self, cluster_id: i64, prefixes: &[i32]) -> Result<Vec<Stored>, sqlx::Error> {
-        let lows: Vec<i64> = prefixes.iter().map(|prefix| prefix_range(*prefix).0).collect();
+        let prefixes: Vec<i64> = prefixes.iter().map(|prefix| i64::from(*prefix)).collect();
         match self {
             Tx::Postgres(tx) => {
                 let rows = sqlx::query(
-                    "SELECT f.id, f.fingerprint, f.rule, f.kind, f.namespace, f.name, f.path, f.severity, f.status, \
-                     f.message, f.exemption_reason, f.last_seen IS NULL AS current \
-                     FROM unnest($2::bigint[]) AS o(low) JOIN findings f \
-                     ON f.cluster_id = $1 AND f.fingerprint BETWEEN o.low AND o.low + 4294967295",
+                    "SELECT id, fingerprint, rule, kind, namespace, name, path, severity, status, message, \
+                     exemption_reason, last_seen IS NULL AS current FROM findings \
+                     WHERE cluster_id = $1 AND (fingerprint >> 32) = ANY($2::bigint[])",
                 )
                 .bind(cluster_id)
-                .bind(&lows)
+                .bind(&prefixes)
                 .fetch_all(&mut **tx)
                 .await?;
                 rows.into_iter()
@@ -634,16 +628,15 @@ impl Tx {
             }
             Tx::Sqlite(tx) => {
                 let mut stored = Vec::new();
-                for chunk in sqlite_chunks(&lows) {
-                    let values: Vec<String> = (0..chunk.len()).map(|n| format!("(${})", n + 2)).collect();
+                for chunk in sqlite_chunks(&prefixes) {
                     let sql = format!(
-                        "WITH o(low) AS (VALUES {}) SELECT json_group_array({SQLITE_STORED_ROW}) FROM o \
-                         JOIN findings f ON f.cluster_id = $1 AND f.fingerprint BETWEEN o.low AND o.low + 4294967295",
-                        values.join(", ")
+                        "SELECT json_group_array({SQLITE_STORED_ROW}) FROM findings f \
+                         WHERE f.cluster_id = $1 AND (f.fingerprint >> 32) IN ({})",
+                        placeholders(2, chunk.len())
                     );
                     let mut query = sqlx::query_scalar::<_, String>(&sql).bind(cluster_id);
-                    for low in &chunk {
-                        query = query.bind(*low);
+                    for prefix in &chunk {
+                        query = query.bind(*prefix);
                     }
                     let json = query.fetch_one(&mut **tx).await?;
                     let rows: Vec<Stored> =
@@ -862,11 +855,11 @@ impl Tx {
         now: i64,
         previous_seen: i64,
     ) -> Result<(i64, i64), sqlx::Error> {
-        let (low, high) = prefix_range(prefix);
         let sql = "SELECT id, kind, rule, last_seen IS NULL FROM findings WHERE cluster_id = $1 \
-             AND fingerprint BETWEEN $2 AND $3 AND status IN ('open', 'exempted')";
+             AND (fingerprint >> 32) = $2 AND status IN ('open', 'exempted')";
+        let prefix = i64::from(prefix);
         let rows: Vec<(i64, String, String, bool)> =
-            on_tx!(self, |tx| sqlx::query_as(sql).bind(cluster_id).bind(low).bind(high).fetch_all(&mut **tx).await)?;
+            on_tx!(self, |tx| sqlx::query_as(sql).bind(cluster_id).bind(prefix).fetch_all(&mut **tx).await)?;
         let (mut resolve, mut unseen) = (Vec::new(), Vec::new());
         for (id, kind, rule, current) in rows {
             if resolvable(&kind, &rule) {
@@ -940,13 +933,8 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(prefix(a), prefix(b), "one object, one prefix");
         assert_eq!(prefix(a), prefix(object_hash("Pod", "ns", "ab") as i64));
-        let (low, high) = prefix_range(prefix(a));
-        assert!(low <= a && a <= high && low <= b && b <= high);
-        for prefix in [i32::MIN, -1, 0, 1, i32::MAX] {
-            let (low, high) = prefix_range(prefix);
-            assert!(low < high);
-            assert_eq!((low >> 32) as i32, prefix);
-            assert_eq!((high >> 32) as i32, prefix);
+        for fingerprint in [a, b] {
+            assert_eq!(fingerprint >> 32, i64::from(prefix(a)), "what the index's prefix expression computes");
         }
     }
 
