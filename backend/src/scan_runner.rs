@@ -243,7 +243,7 @@ pub async fn run_snapshot_scan(
 ) -> Result<(), sqlx::Error> {
     let started = Instant::now();
     let options = scan_options(store, cluster_id).await?;
-    let limits = options.limits.clone();
+    let limits = options.limits;
     let (deliveries, received) = mpsc::channel(ingest::QUEUE);
     let reading = tokio::task::spawn_blocking(move || snapshot::deliver(&text, &limits, &deliveries));
     let ingested = ingest::ingest(store, scan_id, cluster_id, runner, options, received).await;

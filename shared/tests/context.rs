@@ -111,6 +111,8 @@ fn system_namespaces_are_left_out() {
     assert!(rule_findings(&report, "namespace-pss-not-enforced").is_empty());
 }
 
+// The engine benchmark's generator; this test uses part of it.
+#[allow(dead_code)]
 #[path = "../benches/corpus/mod.rs"]
 mod corpus;
 
