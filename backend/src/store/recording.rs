@@ -945,4 +945,80 @@ mod tests {
         assert_eq!(chunks.iter().map(Vec::len).collect::<Vec<_>>(), [200, 200, 20, 20, 1, 1, 1]);
         assert_eq!(chunks.concat(), items);
     }
+
+    /// Findings stored before migration 0007 keep their history: copied with their
+    /// status and times, given their new fingerprint when the store opens, and a rescan
+    /// that sees them again writes nothing.
+    #[tokio::test]
+    async fn findings_from_before_0007_are_rekeyed_and_seen_again_without_writes() {
+        use sqlx::migrate::Migrator;
+        let directory = std::env::temp_dir().join(format!("rampart-rekey-{}", std::process::id()));
+        std::fs::create_dir_all(&directory).unwrap();
+        let url = format!("sqlite://{}/old.db", directory.display());
+        {
+            let options = <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(&url)
+                .unwrap()
+                .create_if_missing(true);
+            let pool = sqlx::sqlite::SqlitePoolOptions::new().connect_with(options).await.unwrap();
+            let before: Vec<_> = super::super::SQLITE_MIGRATIONS.iter().copied().filter(|m| m.0 < 7).collect();
+            let migrations: &'static [(i64, &'static str, &'static str)] = Box::leak(before.into_boxed_slice());
+            Migrator::new(super::super::Embedded(migrations)).await.unwrap().run(&pool).await.unwrap();
+            for sql in [
+                "INSERT INTO teams (id, name, created_at) VALUES (1, 'red', 0)",
+                "INSERT INTO clusters (id, team_id, name, kind, created_at) VALUES (1, 1, 'prod', 'snapshot', 0)",
+                "INSERT INTO scans (id, cluster_id, status, source, queued_at, finished_at) \
+                 VALUES (1, 1, 'succeeded', 'snapshot', 0, 1000), (2, 1, 'succeeded', 'snapshot', 0, 2000)",
+                "INSERT INTO findings (cluster_id, fingerprint, rule, severity, kind, namespace, name, path, message, \
+                 status, first_seen, last_seen, first_scan_id, last_scan_id) VALUES \
+                 (1, 'old-1', 'pod-privileged', 'critical', 'Pod', 'prod', 'web', 'spec', 'runs privileged', 'open', \
+                  1000, 2000, 1, 2), \
+                 (1, 'old-2', 'run-as-root', 'high', 'Pod', 'prod', 'gone', 'spec', 'runs as root', 'resolved', \
+                  1000, 1000, 1, 1)",
+            ] {
+                sqlx::query(sql).execute(&pool).await.unwrap();
+            }
+            pool.close().await;
+        }
+        let store = Store::open(&url).await.unwrap();
+        let Store::Sqlite(pool) = &store else { unreachable!() };
+        let rows: Vec<(Option<i64>, String, Option<i64>)> =
+            sqlx::query_as("SELECT fingerprint, status, last_seen FROM findings ORDER BY id")
+                .fetch_all(pool)
+                .await
+                .unwrap();
+        assert_eq!(rows[0].0, Some(fingerprint(1, "pod-privileged", "Pod", "prod", "web", "spec")));
+        assert_eq!((rows[0].1.as_str(), rows[0].2), ("open", None), "seen by the latest scan: current");
+        assert_eq!((rows[1].1.as_str(), rows[1].2), ("resolved", Some(1000)), "history kept");
+
+        sqlx::query(
+            "INSERT INTO scans (id, cluster_id, status, source, queued_at, runner) \
+             VALUES (3, 1, 'running', 'snapshot', 0, 'me')",
+        )
+        .execute(pool)
+        .await
+        .unwrap();
+        let batch = Batch {
+            objects: vec![SeenObject {
+                kind: "Pod".into(),
+                namespace: "prod".into(),
+                name: "web".into(),
+                score: Some(50),
+            }],
+            findings: vec![Observed {
+                object: 0,
+                rule: "pod-privileged".into(),
+                severity: Severity::Critical,
+                path: "spec".into(),
+                message: "runs privileged".into(),
+                exempted: false,
+                exemption_reason: None,
+            }],
+        };
+        let mut recording = store.begin_recording(3, 1, "me", &[], true).await.unwrap();
+        assert!(store.record_batch(&mut recording, &batch).await.unwrap());
+        assert!(store.finish_recording(&mut recording, &[]).await.unwrap());
+        assert_eq!((recording.new_findings, recording.resolved_findings, recording.findings_written), (0, 0, 0));
+        store.close().await;
+        let _ = std::fs::remove_dir_all(&directory);
+    }
 }
