@@ -1,6 +1,8 @@
-//! Latency of the dashboard's two busiest reads, `GET /api/v1/clusters` and
-//! `GET /api/v1/clusters/{id}/trend`, with 100 clusters and a year of daily scans each
-//! (36,500 scans), over real HTTP against the real server, on SQLite and on PostgreSQL.
+//! Latency of the dashboard's busiest reads, `GET /api/v1/clusters`,
+//! `GET /api/v1/clusters/{id}/trend` and the first page of a cluster's findings with
+//! filters, with 100 clusters and a year of daily scans each (36,500 scans) and 500,000
+//! open findings in one cluster (`API_BENCH_FINDINGS` to change), over real HTTP against
+//! the real server, on SQLite and on PostgreSQL.
 //!
 //! `cargo bench -p rampart --bench api_latency` (PostgreSQL from
 //! `RAMPART_TEST_POSTGRES_URL`, default postgres://postgres@127.0.0.1:5432/postgres; a
@@ -18,6 +20,8 @@ const DAYS: i64 = 365;
 const REQUESTS: usize = 2000;
 const WARM_UP: usize = 100;
 const DAY_MS: i64 = 86_400_000;
+/// Open findings of cluster 1 (the one whose trend and findings are read first).
+const FINDINGS: i64 = 500_000;
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
@@ -54,7 +58,13 @@ async fn bench(backend: &str, database_url: &str, scratch: &std::path::Path) {
 
     let seeding = Instant::now();
     let token = seed(&store).await;
-    eprintln!("{backend}: seeded {CLUSTERS} clusters × {DAYS} daily scans in {:.1} s", seeding.elapsed().as_secs_f64());
+    let findings =
+        std::env::var("API_BENCH_FINDINGS").ok().and_then(|n| n.replace('_', "").parse().ok()).unwrap_or(FINDINGS);
+    seed_findings(&store, findings).await;
+    eprintln!(
+        "{backend}: seeded {CLUSTERS} clusters × {DAYS} daily scans and {findings} open findings in cluster 1 in {:.1} s",
+        seeding.elapsed().as_secs_f64()
+    );
 
     let client = reqwest::Client::new();
     let clusters = measure(&client, &token, |_| format!("{base}/api/v1/clusters")).await;
@@ -68,10 +78,28 @@ async fn bench(backend: &str, database_url: &str, scratch: &std::path::Path) {
         )
     })
     .await;
+    let page = |filters: &'static str| {
+        let base = base.clone();
+        move |_| format!("{base}/api/v1/clusters/1/findings?limit=50{filters}")
+    };
+    let first_page = measure(&client, &token, page("")).await;
+    let open_page = measure(&client, &token, page("&status=open")).await;
+    let critical_page = measure(&client, &token, page("&status=open&severity=critical")).await;
+    let namespace_page = measure(&client, &token, page("&status=open&namespace=ns-0421")).await;
+    let rule_page = measure(&client, &token, page("&status=open&rule=host-path-volume")).await;
+    // Words found in about 2 % of the findings; a word found in a handful of rows makes the
+    // query read every open finding of the cluster (no text index), timed once below.
+    let text_page = measure(&client, &token, page("&status=open&text=app-47")).await;
     for (name, times) in [
         ("GET /clusters", clusters),
         ("GET /clusters/{id}/trend (365 points)", trend),
         ("… ?from=&to= (30 points)", trend_month),
+        ("findings, first page of 50", first_page),
+        ("… status=open", open_page),
+        ("… status=open&severity=critical", critical_page),
+        ("… status=open&namespace=ns-0421", namespace_page),
+        ("… status=open&rule=host-path-volume", rule_page),
+        ("… status=open&text=app-47", text_page),
     ] {
         println!(
             "{backend:10} {name:40} p50 {:6.2} ms   p99 {:6.2} ms   max {:6.2} ms",
@@ -80,6 +108,14 @@ async fn bench(backend: &str, database_url: &str, scratch: &std::path::Path) {
             millis(*times.last().unwrap())
         );
     }
+    let started = Instant::now();
+    let response = client.get(page("&status=open&text=app-4711")(0)).bearer_auth(&token).send().await.unwrap();
+    assert!(response.status().is_success());
+    println!(
+        "{backend:10} {:40} one request: {:6.2} ms (a word in 11 rows: every open finding is read)",
+        "… status=open&text=app-4711",
+        millis(started.elapsed())
+    );
     let _ = stop.send(());
     let _ = server.await;
 }
@@ -165,6 +201,37 @@ async fn seed(store: &Store) -> String {
         execute(store, "ANALYZE").await;
     }
     store.create_token(user, "bench").await.unwrap().1
+}
+
+/// `count` open findings in cluster 1, as a dense cluster has them: ~11 per object, 12
+/// rules, every severity (2 % critical), 1,000 namespaces; written by one statement.
+async fn seed_findings(store: &Store, count: i64) {
+    let columns =
+        "INSERT INTO findings (cluster_id, fingerprint, rule, severity, kind, namespace, name, path, message, \
+         status, first_seen, first_scan_id)";
+    let select = "SELECT 1, i, \
+         CASE i % 12 WHEN 0 THEN 'run-as-root' WHEN 1 THEN 'host-path-volume' WHEN 2 THEN 'image-tag-latest' \
+         WHEN 3 THEN 'missing-resource-limits' WHEN 4 THEN 'privilege-escalation-allowed' WHEN 5 THEN 'pss-capabilities' \
+         WHEN 6 THEN 'readonly-root-filesystem' WHEN 7 THEN 'seccomp-profile-missing' WHEN 8 THEN 'liveness-probe-missing' \
+         WHEN 9 THEN 'service-account-token-automount' WHEN 10 THEN 'pod-not-selected-by-network-policy' \
+         ELSE 'pss-privileged' END, \
+         CASE WHEN i % 50 = 0 THEN 'critical' WHEN i % 5 = 0 THEN 'high' WHEN i % 3 = 0 THEN 'medium' \
+         WHEN i % 2 = 0 THEN 'low' ELSE 'info' END, 'Deployment', 'ns-' || substr('000' || (i / 11 % 1000), -4, 4), \
+         'app-' || (i / 11), 'spec.template.spec.containers[0].securityContext', \
+         'container app of Deployment app-' || (i / 11) || ' does something a hardened workload does not', \
+         'open', 1767225600000 + i, 1";
+    let sql = match store {
+        Store::Postgres(_) => format!(
+            "{columns} {} FROM generate_series(1, {count}) AS i",
+            select.replace("substr('000' || (i / 11 % 1000), -4, 4)", "lpad((i / 11 % 1000)::text, 4, '0')")
+        ),
+        Store::Sqlite(_) => format!(
+            "WITH RECURSIVE series(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM series WHERE i < {count}) {columns} \
+             {select} FROM series"
+        ),
+    };
+    execute(store, &sql).await;
+    execute(store, "ANALYZE").await;
 }
 
 async fn execute(store: &Store, sql: &str) {

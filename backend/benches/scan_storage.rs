@@ -14,19 +14,27 @@
 //! and timed until `GET /api/v1/scans/{id}` says it finished. The scan lists the cluster
 //! through the real `kube` client, runs the engine and records the findings.
 //!
-//! Figures printed:
-//! 1. a cluster of 50,000 objects (10,000 pods' worth of workloads) scanned into
-//!    PostgreSQL: wall time and the process's peak RSS (VmHWM, reset through
-//!    `/proc/self/clear_refs` before the scan), for a first scan and an unchanged second one;
-//! 2. a cluster of 10,000 objects scanned 101 times unchanged, on PostgreSQL and on SQLite:
-//!    the database's size after the first scan and after the 100 others. PostgreSQL:
-//!    `pg_database_size` after a plain `VACUUM` (which makes dead rows reusable but returns
-//!    no space, so growth that happened stays visible); SQLite: `page_count * page_size`
-//!    after a `wal_checkpoint(TRUNCATE)` (the file itself, the WAL folded in).
+//! Parts (`SCAN_BENCH_PARTS`, a comma-separated list; all by default):
+//! - `sparse`: the generated cluster of 50,000 objects (10,000 pods' worth of workloads,
+//!   ~24,000 findings; `SCAN_BENCH_OBJECTS` scales it);
+//! - `dense`: a `gen_corpus.py` export (`SCAN_BENCH_CORPUS`, a JSON List; `cargo xtask
+//!   bench server` generates the 50,000-object one of ~549,000 findings), served the same
+//!   way;
 //!
-//! `SCAN_BENCH_OBJECTS=N` scales the first cluster and `SCAN_BENCH_UNCHANGED=N` sets the
-//! number of unchanged scans (for a quick look); BENCHMARKS.md has the figures and how they
-//! were taken.
+//!   each on PostgreSQL and SQLite: a first scan, an unchanged rescan and a rescan with 1 %
+//!   of the objects changed (the fake server changes them on request: a workload's first
+//!   container turns privileged or back, anything else gets a new label), with wall time,
+//!   the process's CPU time, its peak RSS (VmHWM, reset through `/proc/self/clear_refs`
+//!   before each scan), the findings rows the scan wrote and the database's size;
+//! - `repeat`: a cluster of 10,000 objects scanned 101 times unchanged, on both backends:
+//!   the database's size after the first scan and after the 100 others;
+//! - `soak`: 200 rescans (`SCAN_BENCH_SOAK`) of that cluster with 1 % of its objects
+//!   changed before each: RSS and database size every 20 scans.
+//!
+//! Database size: PostgreSQL `pg_database_size` after a plain `VACUUM` (which makes dead
+//! rows reusable but returns no space, so growth that happened stays visible); SQLite
+//! `page_count * page_size` after a `wal_checkpoint(TRUNCATE)` (the file itself, the WAL
+//! folded in). BENCHMARKS.md has the figures and how they were taken.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
@@ -50,57 +58,151 @@ fn setting(variable: &str, default: usize) -> usize {
 }
 
 fn main() {
-    if let Ok(namespaces) = std::env::var(FAKE_KUBE_VARIABLE) {
-        fake_kube::serve(namespaces.parse().expect("a number of namespaces"));
+    if let Ok(spec) = std::env::var(FAKE_KUBE_VARIABLE) {
+        fake_kube::serve(&spec);
         return;
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         let postgres = std::env::var("RAMPART_TEST_POSTGRES_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
-        let big = setting("SCAN_BENCH_OBJECTS", 50_000);
+        let parts = std::env::var("SCAN_BENCH_PARTS").unwrap_or_else(|_| "sparse,dense,repeat,soak".into());
+        let part = |name: &str| parts.split(',').any(|part| part.trim() == name);
         println!("load average at the start: {}", load_average());
         println!(
             "MALLOC_ARENA_MAX={}",
             std::env::var("MALLOC_ARENA_MAX").unwrap_or_else(|_| "(unset: glibc's default)".into())
         );
-
         let scratch = std::env::temp_dir().join(format!("rampart-bench-scan-{}", std::process::id()));
-        let namespaces = big.div_ceil(PER_NAMESPACE + CLUSTER_SCOPED_PER_NAMESPACE);
-        let fake = FakeKube::start(namespaces);
-        println!("fake cluster: {} objects, {} pods, {namespaces} namespaces", fake.objects, fake.pods);
-        let database = ScratchPostgres::create(&postgres, "big").await;
-        let server = Server::start(&database.url, &scratch).await;
-        let cluster = server.register("big", &fake.url).await;
-        for (label, _) in [("first scan", ()), ("unchanged second scan", ())] {
-            let rss_before = status_kib("VmRSS");
-            reset_peak_rss();
-            let (elapsed, scan) = server.scan(cluster).await;
-            let peak = status_kib("VmHWM");
-            println!(
-                "PostgreSQL {label:22} {:>6} objects checked, {:>6} findings open: {:6.2} s, peak RSS {:6.1} MB \
-                 (RSS before {:5.1} MB)",
-                scan["objects"],
-                server.open_findings(cluster).await,
-                elapsed.as_secs_f64(),
-                peak as f64 / 1024.0,
-                rss_before as f64 / 1024.0,
-            );
-        }
-        server.stop().await;
-        database.drop_database().await;
-        drop(fake);
+        std::fs::create_dir_all(&scratch).expect("a scratch directory");
 
-        let fake = FakeKube::start(10_000 / (PER_NAMESPACE + CLUSTER_SCOPED_PER_NAMESPACE));
-        println!("fake cluster: {} objects, {} pods", fake.objects, fake.pods);
-        let database = ScratchPostgres::create(&postgres, "repeat").await;
-        repeated_scans("PostgreSQL", &database.url, &fake, &scratch).await;
-        database.drop_database().await;
-        let sqlite = format!("sqlite://{}/repeat.db", scratch.display());
-        repeated_scans("SQLite", &sqlite, &fake, &scratch).await;
+        if part("sparse") {
+            let big = setting("SCAN_BENCH_OBJECTS", 50_000);
+            let namespaces = big.div_ceil(PER_NAMESPACE + CLUSTER_SCOPED_PER_NAMESPACE);
+            let fake = FakeKube::start(&format!("gen:{namespaces}"));
+            println!("sparse cluster: {} objects, {} pods, {namespaces} namespaces", fake.objects, fake.pods);
+            shape_scans("sparse", &fake, &postgres, &scratch).await;
+        }
+        if part("dense") {
+            match std::env::var("SCAN_BENCH_CORPUS") {
+                Ok(path) => {
+                    let fake = FakeKube::start(&format!("file:{path}"));
+                    println!("dense cluster ({path}): {} objects, {} pods", fake.objects, fake.pods);
+                    shape_scans("dense", &fake, &postgres, &scratch).await;
+                }
+                Err(_) => println!("dense cluster: skipped (SCAN_BENCH_CORPUS names no corpus)"),
+            }
+        }
+        if part("repeat") {
+            let fake = FakeKube::start(&format!("gen:{}", 10_000 / (PER_NAMESPACE + CLUSTER_SCOPED_PER_NAMESPACE)));
+            println!("fake cluster: {} objects, {} pods", fake.objects, fake.pods);
+            let database = ScratchPostgres::create(&postgres, "repeat").await;
+            repeated_scans("PostgreSQL", &database.url, &fake, &scratch).await;
+            database.drop_database().await;
+            let sqlite = format!("sqlite://{}/repeat.db", scratch.display());
+            repeated_scans("SQLite", &sqlite, &fake, &scratch).await;
+        }
+        if part("soak") {
+            let fake = FakeKube::start(&format!("gen:{}", 10_000 / (PER_NAMESPACE + CLUSTER_SCOPED_PER_NAMESPACE)));
+            println!("soak cluster: {} objects, {} pods", fake.objects, fake.pods);
+            let database = ScratchPostgres::create(&postgres, "soak").await;
+            soak("PostgreSQL", &database.url, &fake, &scratch).await;
+            database.drop_database().await;
+            let sqlite = format!("sqlite://{}/soak.db", scratch.display());
+            soak("SQLite", &sqlite, &fake, &scratch).await;
+        }
         let _ = std::fs::remove_dir_all(&scratch);
         println!("load average at the end: {}", load_average());
     });
+}
+
+/// One cluster shape on both backends: a first scan, an unchanged rescan and a rescan with
+/// 1 % of the objects changed; time, CPU time, peak RSS, findings rows written, size.
+async fn shape_scans(shape: &str, fake: &FakeKube, postgres: &str, scratch: &std::path::Path) {
+    let database = ScratchPostgres::create(postgres, shape).await;
+    let sqlite = format!("sqlite://{}/{shape}.db", scratch.display());
+    for (backend, url) in [("PostgreSQL", database.url.as_str()), ("SQLite", sqlite.as_str())] {
+        let server = Server::start(url, scratch).await;
+        let cluster = server.register(shape, &fake.url).await;
+        for label in ["first scan", "unchanged rescan", "1% changed rescan"] {
+            if label.starts_with("1%") {
+                fake.change(fake.objects / 100).await;
+            }
+            let rss_before = status_kib("VmRSS");
+            reset_peak_rss();
+            let cpu_before = cpu_seconds();
+            let (elapsed, scan) = server.scan(cluster).await;
+            let cpu = cpu_seconds() - cpu_before;
+            let peak = status_kib("VmHWM");
+            let (size, _) = database_size(&server.store).await;
+            println!(
+                "{shape} {backend:10} {label:18} {:>6} objects, {:>7} findings open: {:6.2} s ({:6.2} s CPU), \
+                 peak RSS {:6.1} MB (before {:5.1} MB), findings rows written {}, database {:7.1} MB; load {}",
+                scan["objects"],
+                server.open_findings(cluster).await,
+                elapsed.as_secs_f64(),
+                cpu,
+                peak as f64 / 1024.0,
+                rss_before as f64 / 1024.0,
+                server.findings_written(scan["id"].as_i64().unwrap_or(0)).await,
+                size as f64 / 1e6,
+                load_average(),
+            );
+        }
+        server.stop().await;
+    }
+    database.drop_database().await;
+    let _ = std::fs::remove_file(scratch.join(format!("{shape}.db")));
+}
+
+/// `SCAN_BENCH_SOAK` (200) rescans of a cluster with 1 % of its objects changed before
+/// each: memory and the database's size every 20 scans, which should stay flat.
+async fn soak(backend: &str, database_url: &str, fake: &FakeKube, scratch: &std::path::Path) {
+    let server = Server::start(database_url, scratch).await;
+    let cluster = server.register("soak", &fake.url).await;
+    let (first, _) = server.scan(cluster).await;
+    let (size, _) = database_size(&server.store).await;
+    println!(
+        "{backend:10} soak: first scan {:5.2} s, RSS {:6.1} MB, database {:8.3} MB",
+        first.as_secs_f64(),
+        status_kib("VmRSS") as f64 / 1024.0,
+        size as f64 / 1e6
+    );
+    let rounds = setting("SCAN_BENCH_SOAK", 200);
+    let (mut written, mut slowest, mut started) = (0i64, Duration::ZERO, Instant::now());
+    for round in 1..=rounds {
+        fake.change(fake.objects / 100).await;
+        let (elapsed, scan) = server.scan(cluster).await;
+        slowest = slowest.max(elapsed);
+        written += server.findings_written(scan["id"].as_i64().unwrap_or(0)).await.parse::<i64>().unwrap_or(0);
+        if round % 20 == 0 || round == rounds {
+            let (size, detail) = database_size(&server.store).await;
+            println!(
+                "{backend:10} soak: after {round:3} scans: RSS {:6.1} MB, database {:8.3} MB ({detail}); \
+                 last 20: {:5.2} s each (slowest {:5.2} s), {} findings rows written each; {} open; load {}",
+                status_kib("VmRSS") as f64 / 1024.0,
+                size as f64 / 1e6,
+                started.elapsed().as_secs_f64() / 20f64.min(round as f64),
+                slowest.as_secs_f64(),
+                written / 20,
+                server.open_findings(cluster).await,
+                load_average(),
+            );
+            (written, slowest, started) = (0, Duration::ZERO, Instant::now());
+        }
+    }
+    server.stop().await;
+}
+
+/// The process's CPU time so far (user + system), in seconds: `/proc/self/stat` in clock
+/// ticks of 1/100 s (Linux's `USER_HZ`).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The command name may hold spaces: fields are counted after its closing parenthesis.
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    let ticks = |field: usize| fields.get(field).and_then(|value| value.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// One scan, then [`UNCHANGED_SCANS`] more of the same cluster; the database's growth.
@@ -231,6 +333,17 @@ impl Server {
         }
     }
 
+    /// The findings rows a scan wrote (inserted, changed, reopened or resolved), as the
+    /// scan recorded it; "-" when the store does not count them.
+    async fn findings_written(&self, scan: i64) -> String {
+        let sql = format!("SELECT findings_written FROM scans WHERE id = {scan}");
+        let written: Result<i64, sqlx::Error> = match &self.store {
+            Store::Postgres(pool) => sqlx::query_scalar(&sql).fetch_one(pool).await,
+            Store::Sqlite(pool) => sqlx::query_scalar(&sql).fetch_one(pool).await,
+        };
+        written.map_or_else(|_| "-".to_string(), |written| written.to_string())
+    }
+
     async fn open_findings(&self, cluster: i64) -> i64 {
         let sql = format!("SELECT COUNT(*) FROM findings WHERE cluster_id = {cluster} AND status = 'open'");
         match &self.store {
@@ -305,9 +418,9 @@ struct FakeKube {
 }
 
 impl FakeKube {
-    fn start(namespaces: usize) -> FakeKube {
+    fn start(spec: &str) -> FakeKube {
         let mut child = Command::new(std::env::current_exe().expect("this binary's path"))
-            .env(FAKE_KUBE_VARIABLE, namespaces.to_string())
+            .env(FAKE_KUBE_VARIABLE, spec)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -319,6 +432,19 @@ impl FakeKube {
         let objects = parts.next().and_then(|n| n.parse().ok()).unwrap_or(0);
         let pods = parts.next().and_then(|n| n.parse().ok()).unwrap_or(0);
         FakeKube { url, objects, pods, child }
+    }
+}
+
+impl FakeKube {
+    /// Changes `count` more objects of the cluster (see `fake_kube::change`).
+    async fn change(&self, count: usize) {
+        let response = reqwest::Client::new()
+            .post(format!("{}/bench/change?count={count}", self.url))
+            .bearer_auth("bench-token")
+            .send()
+            .await
+            .expect("the fake API server answers");
+        assert!(response.status().is_success());
     }
 }
 
@@ -335,7 +461,7 @@ mod fake_kube {
 
     use std::collections::HashMap;
     use std::io::Read;
-    use std::sync::Arc;
+    use std::sync::{Arc, RwLock};
 
     use axum::extract::State;
     use axum::http::{header, HeaderMap, StatusCode, Uri};
@@ -352,10 +478,32 @@ mod fake_kube {
         metadata: Vec<Vec<u8>>,
     }
 
-    pub fn serve(namespaces: usize) {
-        let objects = super::generate::cluster(namespaces);
-        let total = objects.len();
-        let pods = objects.iter().filter(|object| object["kind"] == "Pod").count();
+    /// The served objects: `gen:N` (the generated cluster of N namespaces) or `file:PATH`
+    /// (a `kind: List` export in JSON, as `gen_corpus.py --layout list --list-format json`
+    /// writes it; items of kinds a scan does not list are left out).
+    fn objects(spec: &str) -> Vec<Value> {
+        if let Some(namespaces) = spec.strip_prefix("gen:") {
+            return super::generate::cluster(namespaces.parse().expect("a number of namespaces"));
+        }
+        let path = spec.strip_prefix("file:").expect("gen:N or file:PATH");
+        let file = std::fs::File::open(path).unwrap_or_else(|error| panic!("{path}: {error}"));
+        let mut list: Value = serde_json::from_reader(std::io::BufReader::new(file)).expect("a JSON List");
+        match list.get_mut("items").map(Value::take) {
+            Some(Value::Array(items)) => items,
+            _ => panic!("{path}: not a kind: List with items"),
+        }
+    }
+
+    /// The served state: collections by path, and how many changes were made so far.
+    struct Served {
+        collections: HashMap<String, Collection>,
+        /// Every item as (path, position), in a fixed order: what `/bench/change` walks.
+        order: Vec<(String, usize)>,
+        changes: usize,
+    }
+
+    pub fn serve(spec: &str) {
+        let objects = objects(spec);
         let mut collections: HashMap<String, Collection> = rampart::scanner::catalog()
             .into_iter()
             .filter(|kind| !kind.optional)
@@ -373,9 +521,16 @@ mod fake_kube {
             .iter()
             .map(|(path, collection)| (format!("{}/{}", collection.api_version, collection.kind), path.clone()))
             .collect();
+        let (mut total, mut pods) = (0, 0);
+        let mut order = Vec::new();
         for mut object in objects {
-            let key = format!("{}/{}", object["apiVersion"].as_str().unwrap(), object["kind"].as_str().unwrap());
-            let collection = collections.get_mut(&paths[&key]).expect("a served kind");
+            let key =
+                format!("{}/{}", object["apiVersion"].as_str().unwrap_or(""), object["kind"].as_str().unwrap_or(""));
+            let Some(path) = paths.get(&key) else { continue };
+            let collection = collections.get_mut(path).expect("a served kind");
+            total += 1;
+            pods += usize::from(object["kind"] == "Pod");
+            order.push((path.clone(), collection.full.len()));
             let metadata = json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": object["metadata"]});
             collection.metadata.push(serde_json::to_vec(&metadata).unwrap());
             let fields = object.as_object_mut().unwrap();
@@ -383,7 +538,15 @@ mod fake_kube {
             fields.remove("kind");
             collection.full.push(serde_json::to_vec(&object).unwrap());
         }
-        let collections = Arc::new(collections);
+        // A fixed shuffle, so that changes spread over kinds and namespaces.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for position in (1..order.len()).rev() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            order.swap(position, (state % (position as u64 + 1)) as usize);
+        }
+        let served = Arc::new(RwLock::new(Served { collections, order, changes: 0 }));
 
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         runtime.block_on(async move {
@@ -396,9 +559,41 @@ mod fake_kube {
                 let _ = std::io::stdin().read_to_end(&mut Vec::new());
                 std::process::exit(0);
             });
-            let app = axum::Router::new().fallback(answer).with_state(collections);
+            let app = axum::Router::new().fallback(answer).with_state(served);
             axum::serve(listener, app).await.unwrap();
         });
+    }
+
+    /// Changes one object as a deployment would: a workload's first container turns
+    /// privileged (or back), anything else gets a new label value.
+    fn change(item: &[u8], round: usize) -> Vec<u8> {
+        let mut object: Value = serde_json::from_slice(item).expect("a served item");
+        let pod_spec = ["/spec/template/spec", "/spec/jobTemplate/spec/template/spec", "/spec"]
+            .into_iter()
+            .find(|pointer| object.pointer(&format!("{pointer}/containers/0")).is_some());
+        match pod_spec {
+            Some(pointer) => {
+                let container = object.pointer_mut(&format!("{pointer}/containers/0")).unwrap();
+                let context = container.as_object_mut().unwrap().entry("securityContext").or_insert_with(|| json!({}));
+                if !context.is_object() {
+                    *context = json!({});
+                }
+                let fields = context.as_object_mut().unwrap();
+                if fields.get("privileged") == Some(&json!(true)) {
+                    fields.remove("privileged");
+                } else {
+                    fields.insert("privileged".into(), json!(true));
+                }
+            }
+            None => {
+                let metadata = object.as_object_mut().unwrap().entry("metadata").or_insert_with(|| json!({}));
+                let labels = metadata.as_object_mut().unwrap().entry("labels").or_insert_with(|| json!({}));
+                if let Some(labels) = labels.as_object_mut() {
+                    labels.insert("bench.rampart.dev/round".into(), json!(round.to_string()));
+                }
+            }
+        }
+        serde_json::to_vec(&object).unwrap()
     }
 
     fn status(code: StatusCode, reason: &str) -> Response {
@@ -407,14 +602,26 @@ mod fake_kube {
         (code, axum::Json(body)).into_response()
     }
 
-    async fn answer(
-        State(collections): State<Arc<HashMap<String, Collection>>>,
-        uri: Uri,
-        headers: HeaderMap,
-    ) -> Response {
+    async fn answer(State(served): State<Arc<RwLock<Served>>>, uri: Uri, headers: HeaderMap) -> Response {
         if !headers.get(header::AUTHORIZATION).is_some_and(|value| value.as_bytes().starts_with(b"Bearer ")) {
             return status(StatusCode::UNAUTHORIZED, "Unauthorized");
         }
+        // The bench's own control: change the next `count` objects of the fixed shuffle.
+        if uri.path() == "/bench/change" {
+            let count: usize = uri.query().and_then(|query| query.strip_prefix("count=")?.parse().ok()).unwrap_or(0);
+            let mut served = served.write().unwrap();
+            let served = &mut *served;
+            for _ in 0..count {
+                let (path, position) = served.order[served.changes % served.order.len()].clone();
+                let round = served.changes / served.order.len();
+                let collection = served.collections.get_mut(&path).unwrap();
+                collection.full[position] = change(&collection.full[position], round);
+                served.changes += 1;
+            }
+            return axum::Json(json!({"changed": count})).into_response();
+        }
+        let served = served.read().unwrap();
+        let collections = &served.collections;
         if uri.path() == "/version" {
             return axum::Json(json!({"major": "1", "minor": "34", "gitVersion": "v1.34.0"})).into_response();
         }

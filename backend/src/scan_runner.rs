@@ -19,13 +19,14 @@ use rampart_core::rules::Mode;
 use rampart_core::{Options, Source};
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::Semaphore;
+use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
 
-use crate::scanner::{self, ClusterConfig, ScanOptions, ScanStatus};
+use crate::ingest::{self, Ingested};
+use crate::scanner::{self, ClusterConfig, ScanOptions};
 use crate::secrets::SecretBox;
+use crate::snapshot;
 use crate::store::accounts::random_hex;
-use crate::store::scans::{Outcome, ScanError};
 use crate::store::schedule::{Abandoned, InterruptedScan};
 use crate::store::{now_millis, Store};
 
@@ -246,7 +247,8 @@ impl ScanRunner {
 }
 
 /// Checks a snapshot and records the outcome (the scan is already running, owned by
-/// `runner`).
+/// `runner`): the text is read on a blocking thread and its objects go through
+/// [`ingest`] batch by batch.
 pub async fn run_snapshot_scan(
     store: &Store,
     runner: &str,
@@ -256,39 +258,18 @@ pub async fn run_snapshot_scan(
 ) -> Result<(), sqlx::Error> {
     let started = Instant::now();
     let options = scan_options(store, cluster_id, scan_id).await?;
-    let checked = tokio::task::spawn_blocking(move || {
-        let sources = [Source::new("snapshot", text)];
-        let report = rampart_core::check(&sources, &options);
-        Outcome::from_report(cluster_id, &report, Vec::new())
-    })
-    .await;
-    let outcome = match checked {
-        Ok(outcome) => outcome,
-        Err(error) => {
-            tracing::error!(scan = scan_id, error = %error, "the engine stopped during a scan");
-            return end_failed(store, runner, scan_id, "the check stopped unexpectedly; see the server's log").await;
-        }
-    };
-    if !store.record_scan(scan_id, cluster_id, runner, &outcome).await? {
-        dropped(scan_id, cluster_id);
-        return Ok(());
-    }
-    tracing::info!(
-        scan = scan_id,
-        cluster = cluster_id,
-        objects = outcome.objects,
-        findings = outcome.findings.len(),
-        errors = outcome.errors.len(),
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "scan recorded"
-    );
-    Ok(())
+    let limits = options.limits;
+    let (deliveries, received) = mpsc::channel(ingest::QUEUE);
+    let reading = tokio::task::spawn_blocking(move || snapshot::deliver(&text, &limits, &deliveries));
+    let ingested = ingest::ingest(store, scan_id, cluster_id, runner, options, received).await;
+    let _ = reading.await;
+    conclude(store, runner, cluster_id, scan_id, ingested?, started).await
 }
 
-/// Lists the cluster's objects (the scanner), checks them and records the outcome (the
-/// scan is already running, owned by `runner`). A
-/// cluster that cannot be reached ends the scan `failed` with the scanner's advice; kinds
-/// that could not be listed make it `partial`, and their findings stay as they were.
+/// Lists the cluster's objects (the scanner), checks them and records the outcome as they
+/// stream (the scan is already running, owned by `runner`). A cluster that cannot be
+/// reached ends the scan `failed` with the scanner's advice; kinds that could not be listed
+/// make it `partial`, and their findings stay as they were.
 pub async fn run_cluster_scan(
     store: &Store,
     secrets: &SecretBox,
@@ -314,45 +295,46 @@ pub async fn run_cluster_scan(
         )
         .await;
     };
-    let mut scanned = scanner::scan(&config, &ScanOptions::default()).await;
-    if scanned.status == ScanStatus::Failed {
-        let message = scanned.message.clone().unwrap_or_else(|| "the cluster could not be scanned".to_string());
-        tracing::warn!(scan = scan_id, cluster = cluster_id, message = %message, "scan failed");
-        return end_failed(store, runner, scan_id, &message).await;
-    }
-    let errors: Vec<ScanError> = scanned
-        .errors
-        .iter()
-        .map(|error| ScanError { kind: Some(error.kind.clone()), message: error.message.clone() })
-        .collect();
-    let unjudged_rules: Vec<String> = scanned.unjudged_rules().into_iter().map(str::to_string).collect();
     let options = scan_options(store, cluster_id, scan_id).await?;
-    let checked = tokio::task::spawn_blocking(move || {
-        let report = scanned.check(&options);
-        Outcome { unjudged_rules, ..Outcome::from_report(cluster_id, &report, errors) }
-    })
-    .await;
-    let outcome = match checked {
-        Ok(outcome) => outcome,
-        Err(error) => {
-            tracing::error!(scan = scan_id, error = %error, "the engine stopped during a scan");
-            return end_failed(store, runner, scan_id, "the check stopped unexpectedly; see the server's log").await;
+    let (deliveries, received) = mpsc::channel(ingest::QUEUE);
+    let listing = tokio::spawn(async move { scanner::stream(&config, &ScanOptions::default(), deliveries).await });
+    let ingested = ingest::ingest(store, scan_id, cluster_id, runner, options, received).await;
+    listing.abort();
+    conclude(store, runner, cluster_id, scan_id, ingested?, started).await
+}
+
+/// Logs how an ingestion ended, and ends a failed scan `failed`.
+async fn conclude(
+    store: &Store,
+    runner: &str,
+    cluster_id: i64,
+    scan_id: i64,
+    ingested: Ingested,
+    started: Instant,
+) -> Result<(), sqlx::Error> {
+    match ingested {
+        Ingested::Recorded { objects, findings, errors, written } => {
+            tracing::info!(
+                scan = scan_id,
+                cluster = cluster_id,
+                objects,
+                findings,
+                errors,
+                findings_written = written,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "scan recorded"
+            );
+            Ok(())
         }
-    };
-    if !store.record_scan(scan_id, cluster_id, runner, &outcome).await? {
-        dropped(scan_id, cluster_id);
-        return Ok(());
+        Ingested::Failed(message) => {
+            tracing::warn!(scan = scan_id, cluster = cluster_id, message = %message, "scan failed");
+            end_failed(store, runner, scan_id, &message).await
+        }
+        Ingested::NotOurs => {
+            dropped(scan_id, cluster_id);
+            Ok(())
+        }
     }
-    tracing::info!(
-        scan = scan_id,
-        cluster = cluster_id,
-        objects = outcome.objects,
-        findings = outcome.findings.len(),
-        errors = outcome.errors.len(),
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "scan recorded"
-    );
-    Ok(())
 }
 
 /// Ends the scan `failed`, or drops the failure when the scan is no longer this runner's.

@@ -228,11 +228,14 @@ macro_rules! on_pool {
 /// Moves a finished scan, and what it did to findings, to `at`.
 async fn move_scan(store: &Store, cluster: i64, scan: i64, at: i64) {
     let statements = [
-        // Resolved by this scan: record_scan stamps them with the scan's own finishing time.
+        // Resolved by this scan: while it recorded, between its start and its end.
         "UPDATE findings SET resolved_at = $1 WHERE cluster_id = $2 \
-         AND resolved_at = (SELECT finished_at FROM scans WHERE id = $3)",
+         AND resolved_at BETWEEN (SELECT started_at FROM scans WHERE id = $3) \
+         AND (SELECT finished_at FROM scans WHERE id = $3)",
         "UPDATE findings SET first_seen = $1 WHERE cluster_id = $2 AND first_scan_id = $3",
-        "UPDATE findings SET last_seen = $1 WHERE cluster_id = $2 AND last_scan_id = $3",
+        // Last seen by this scan: a later one resolved them, or could not look at them.
+        "UPDATE findings SET last_seen = $1 WHERE cluster_id = $2 \
+         AND last_seen = (SELECT finished_at FROM scans WHERE id = $3)",
         "UPDATE scans SET queued_at = $1, started_at = $1, finished_at = $1 WHERE cluster_id = $2 AND id = $3",
     ];
     for sql in statements {

@@ -25,7 +25,8 @@ use rampart::scheduler::SchedulerSettings;
 use rampart::startup::{Application, Settings};
 use rampart::store::accounts::Role;
 use rampart::store::clusters::{ClusterKind, NewCluster};
-use rampart::store::scans::{fingerprint, Observed, Outcome};
+use rampart::store::recording::{Batch, Observed, SeenObject};
+use rampart::store::scans::Outcome;
 use rampart::store::schedule::Abandoned;
 use rampart::store::{now_millis, Store};
 use rampart_core::Severity;
@@ -570,34 +571,24 @@ async fn postgres_two_replicas_run_each_due_scan_once() {
     store.close().await;
 }
 
-/// An observed finding of the cluster: a pod `name` running privileged.
-fn privileged(cluster: i64, name: &str) -> Observed {
-    let path = "spec.containers[0].securityContext.privileged";
-    Observed {
-        fingerprint: fingerprint(cluster, "pod-privileged", "Pod", "prod", name, path),
-        rule: "pod-privileged".into(),
-        severity: Severity::Critical,
-        kind: "Pod".into(),
-        namespace: "prod".into(),
-        name: name.into(),
-        path: path.into(),
-        message: "runs privileged".into(),
-        exempted: false,
-        exemption_reason: None,
+/// What a scan of the cluster saw: two pods, those of `names` running privileged.
+fn outcome(names: &[&str]) -> Outcome {
+    let pod =
+        |name: &str| SeenObject { kind: "Pod".into(), namespace: "prod".into(), name: name.into(), score: Some(50) };
+    let mut batch = Batch { objects: names.iter().map(|name| pod(name)).collect(), findings: Vec::new() };
+    for object in 0..names.len() {
+        batch.findings.push(Observed {
+            object,
+            rule: "pod-privileged".into(),
+            severity: Severity::Critical,
+            path: "spec.containers[0].securityContext.privileged".into(),
+            message: "runs privileged".into(),
+            exempted: false,
+            exemption_reason: None,
+        });
     }
-}
-
-fn outcome(findings: Vec<Observed>) -> Outcome {
-    Outcome {
-        objects: 2,
-        score: 50,
-        grade: "D".into(),
-        counts: [findings.len() as i64, 0, 0, 0, 0],
-        findings,
-        errors: Vec::new(),
-        namespaces: BTreeMap::new(),
-        unjudged_rules: Vec::new(),
-    }
+    batch.objects.push(pod("quiet"));
+    Outcome { batch, ..Outcome::default() }
 }
 
 /// A replica that stalled mid-scan past its lease wakes after its scan was marked
@@ -632,7 +623,7 @@ async fn a_stalled_replica_cannot_record_over_its_interrupted_scan(backend: Back
         }
     };
     let first = run(healthy).await;
-    assert!(store.record_scan(first, cluster, healthy, &outcome(vec![privileged(cluster, "old")])).await.unwrap());
+    assert!(store.record_scan(first, cluster, healthy, &outcome(&["old"])).await.unwrap());
 
     let late = run(stalled).await;
     execute(&store, &format!("UPDATE scans SET heartbeat_at = {} WHERE id = {late}", now_millis() - 3_600_000)).await;
@@ -644,7 +635,7 @@ async fn a_stalled_replica_cannot_record_over_its_interrupted_scan(backend: Back
     assert!(store.begin_owned_scan(retry, healthy).await.unwrap());
 
     // The stalled replica wakes: everything it saw (`old` gone, `stale` new) is refused.
-    let stale = outcome(vec![privileged(cluster, "stale")]);
+    let stale = outcome(&["stale"]);
     assert!(!store.record_scan(late, cluster, stalled, &stale).await.unwrap(), "a stale result is refused");
     assert!(!store.fail_scan(late, stalled, "cannot reach the cluster").await.unwrap(), "a stale failure is refused");
     assert_eq!(store.heartbeat(stalled, &[late]).await.unwrap(), 0, "an interrupted scan has no heartbeat");
@@ -662,7 +653,7 @@ async fn a_stalled_replica_cannot_record_over_its_interrupted_scan(backend: Back
     let message = rows(&store, &format!("SELECT id, cluster_id, message FROM scans WHERE id = {late}")).await;
     assert!(message[0].2.contains(&format!("retried as scan {retry}")), "{message:?}");
     let findings_sql =
-        format!("SELECT last_scan_id, cluster_id, name || ' ' || status FROM findings WHERE cluster_id = {cluster}");
+        format!("SELECT first_scan_id, cluster_id, name || ' ' || status FROM findings WHERE cluster_id = {cluster}");
     assert_eq!(
         rows(&store, &findings_sql).await,
         [(first, cluster, "old open".into())],
@@ -670,7 +661,7 @@ async fn a_stalled_replica_cannot_record_over_its_interrupted_scan(backend: Back
     );
 
     // The retry's owner records it: `old` is resolved and `fresh` opened, as they should be.
-    assert!(store.record_scan(retry, cluster, healthy, &outcome(vec![privileged(cluster, "fresh")])).await.unwrap());
+    assert!(store.record_scan(retry, cluster, healthy, &outcome(&["fresh"])).await.unwrap());
     let mut findings = rows(&store, &findings_sql).await;
     findings.sort();
     assert_eq!(findings, [(first, cluster, "old resolved".into()), (retry, cluster, "fresh open".into())]);

@@ -1012,15 +1012,16 @@ async fn findings_written_in_batches(backend: Backend) {
     let app = spawn_app(backend).await;
     let ana = app.user("ana@example.com", "red", Role::Editor).await;
     let cluster_id = snapshot_cluster(&app, &ana, "big").await;
-    let batch = rampart::store::scans::BATCH_ROWS;
-    let first_snapshot = many_deployments(250, |_| true);
+    let batch = rampart::ingest::BATCH_OBJECTS;
+    let count = 2 * batch + 250;
+    let first_snapshot = many_deployments(count, |_| true);
     // The even ones stop being privileged, the last ten go away, ten new ones come.
-    let second_snapshot = many_deployments(250, |index| index % 2 == 1)
+    let second_snapshot = many_deployments(count, |index| index % 2 == 1)
         .replace("name: app-24", "name: gone-24")
         .replace("registry.example/app:24", "registry.example/app:other");
     let first = expected_findings(&first_snapshot);
     let second = expected_findings(&second_snapshot);
-    assert!(first.len() > 2 * batch, "{} findings: more than two batches wanted", first.len());
+    assert!(count > 2 * batch, "{count} objects: more than two batches wanted");
     let appeared: BTreeSet<_> = second.difference(&first).cloned().collect();
     let gone: BTreeSet<_> = first.difference(&second).cloned().collect();
     assert!(!appeared.is_empty() && gone.len() > batch / 10, "{} appeared, {} gone", appeared.len(), gone.len());
@@ -1048,6 +1049,78 @@ async fn findings_written_in_batches(backend: Backend) {
             assert_eq!(finding["last_seen"], scan_3["finished_at"], "every batch is written: {finding}");
             let first_seen = if appeared.contains(&key) { &scan_2["finished_at"] } else { &scan_1["finished_at"] };
             assert_eq!(&finding["first_seen"], first_seen, "{finding}");
+        }
+    }
+}
+
+/// A snapshot in JSON (`kubectl get -o json`): `count` Deployments in namespace `apps`,
+/// those for which `privileged` holds running a privileged container.
+fn json_deployments(count: usize, privileged: impl Fn(usize) -> bool) -> String {
+    let items: Vec<Value> = (0..count)
+        .map(|index| {
+            json!({
+                "apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": { "name": format!("app-{index}"), "namespace": "apps" },
+                "spec": { "template": { "spec": { "containers": [{
+                    "name": "app", "image": format!("registry.example/app:{index}"),
+                    "securityContext": { "privileged": privileged(index) }
+                }] } } }
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(&json!({ "apiVersion": "v1", "kind": "List", "items": items })).unwrap()
+}
+
+/// The findings rows a scan wrote, as it recorded them.
+async fn findings_written(app: &TestApp, scan: &Value) -> i64 {
+    let sql = format!("SELECT findings_written FROM scans WHERE id = {}", scan["id"]);
+    match &app.store {
+        rampart::store::Store::Sqlite(pool) => sqlx::query_scalar(&sql).fetch_one(pool).await.unwrap(),
+        rampart::store::Store::Postgres(pool) => sqlx::query_scalar(&sql).fetch_one(pool).await.unwrap(),
+    }
+}
+
+/// The lifecycle by difference: an unchanged rescan writes no findings row, and a rescan
+/// with a few objects changed writes only their findings' rows; the API still answers when
+/// each finding was first and last seen. The snapshot is JSON, read item by item.
+async fn rescans_write_only_what_changed(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ana = app.user("ana@example.com", "red", Role::Editor).await;
+    let cluster_id = snapshot_cluster(&app, &ana, "big").await;
+    let count = 2 * rampart::ingest::BATCH_OBJECTS + 100;
+    let before = json_deployments(count, |index| index % 3 == 0);
+    // 1 % of the objects change: twelve privileged ones are fixed, and that is all.
+    let after = json_deployments(count, |index| index % 3 == 0 && index % 100 != 0);
+    let first = expected_findings(&before);
+    let second = expected_findings(&after);
+    let gone: BTreeSet<_> = first.difference(&second).cloned().collect();
+    assert!(!gone.is_empty() && second.is_subset(&first), "{} gone", gone.len());
+
+    let scan_1 = app.scan_snapshot(&ana, cluster_id, &before).await;
+    assert_eq!(scan_1["status"], "succeeded", "{scan_1}");
+    assert_eq!(scan_1["objects"], count as i64, "{scan_1}");
+    assert_eq!(scan_1["new"], first.len() as i64, "{scan_1}");
+    assert_eq!(findings_written(&app, &scan_1).await, first.len() as i64, "every finding inserted once");
+    let stored = app.all_findings_by(&ana, cluster_id, "", 1000).await;
+    assert_eq!(stored.iter().map(key).collect::<BTreeSet<_>>(), first, "the JSON export read item by item");
+
+    let scan_2 = app.scan_snapshot(&ana, cluster_id, &before).await;
+    assert_eq!((&scan_2["new"], &scan_2["resolved"]), (&json!(0), &json!(0)), "{scan_2}");
+    assert_eq!(scan_2["counts"], scan_1["counts"], "{scan_2}");
+    assert_eq!(findings_written(&app, &scan_2).await, 0, "an unchanged rescan writes no findings row");
+
+    let scan_3 = app.scan_snapshot(&ana, cluster_id, &after).await;
+    assert_eq!((&scan_3["new"], &scan_3["resolved"]), (&json!(0), &json!(gone.len())), "{scan_3}");
+    assert_eq!(findings_written(&app, &scan_3).await, gone.len() as i64, "only the changed objects' rows");
+
+    for finding in app.all_findings_by(&ana, cluster_id, "", 1000).await {
+        assert_eq!(finding["first_seen"], scan_1["finished_at"], "{finding}");
+        if gone.contains(&key(&finding)) {
+            assert_eq!(finding["status"], "resolved", "{finding}");
+            assert_eq!(finding["last_seen"], scan_2["finished_at"], "{finding}");
+        } else {
+            assert_eq!(finding["status"], "open", "{finding}");
+            assert_eq!(finding["last_seen"], scan_3["finished_at"], "{finding}");
         }
     }
 }
@@ -1124,5 +1197,6 @@ on_both_backends!(
     exemptions_apply_at_scans_until_they_expire,
     teams_may_ignore_annotation_exemptions,
     findings_written_in_batches,
+    rescans_write_only_what_changed,
     unlisted_kinds_resolve_nothing_of_theirs,
 );

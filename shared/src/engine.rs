@@ -10,7 +10,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::index::{self, Index};
+use crate::index::{self, AnchorTracker, Anchors, Index};
 use crate::object::{Object, Resource};
 use crate::parse::{parse_source, Limits, ParseError, Source};
 use crate::policy::{PolicyOptions, PolicyReport, PolicySet};
@@ -203,36 +203,27 @@ pub fn check(sources: &[Source], options: &Options) -> Report {
 /// Checks objects already read (a cluster scan builds them itself).
 pub fn check_objects(sources: &[Source], objects: Vec<Object>, errors: Vec<ParseError>, options: &Options) -> Report {
     let index = Index::build(&objects, options.mode, options.complete);
-    let cx = Cx { config: &options.config, pss_version: options.pss_version, mode: options.mode, index: &index };
-    let policies =
-        (!options.policies.is_empty()).then(|| PolicySet::load(&options.policies, &objects, sources, &options.limits));
+    let mut checker = Checker::with_input(&index, options, sources, &objects);
+    let Checked { objects: object_reports, mut findings } = checker.check(sources, &objects);
+    if options.fixes {
+        let cx = checker.cx(Anchors::default());
+        crate::fix::attach_fixes(&cx, sources, &objects, &mut findings);
+    }
+    let policies = checker.take_policy_report();
     let mut report = Report {
         version: 1,
         score: 100,
         grade: "A",
         score_formula_version: score::FORMULA_VERSION,
         pss_version: format!("v1.{}", options.pss_version),
-        objects: Vec::with_capacity(objects.len()),
-        findings: Vec::new(),
+        objects: object_reports,
+        findings,
         errors,
         summary: Summary::default(),
         policies: PolicyReport::default(),
     };
-    let levels = pss::LevelSets::new(options.pss_version);
-    for object in &objects {
-        let source_name = sources.get(object.source).map_or("", |source| source.name.as_str());
-        let object_position = report.objects.len();
-        let target = Target { object, source_name, position: object_position };
-        let result = check_object(&cx, options, &levels, policies.as_ref(), target, &mut report.findings);
-        report.summary.objects += 1;
-        if !result.checked {
-            report.summary.not_checked += 1;
-        }
-        report.objects.push(result);
-    }
-    if options.fixes {
-        crate::fix::attach_fixes(&cx, sources, &objects, &mut report.findings);
-    }
+    report.summary.objects = report.objects.len();
+    report.summary.not_checked = report.objects.iter().filter(|object| !object.checked).count();
     for finding in &report.findings {
         if finding.exempted {
             report.summary.exempted += 1;
@@ -240,12 +231,81 @@ pub fn check_objects(sources: &[Source], objects: Vec<Object>, errors: Vec<Parse
             report.summary.add(finding.severity);
         }
     }
-    if let Some(policies) = policies {
-        report.policies = policies.report;
-    }
+    report.policies = policies;
     report.score = score::overall(report.objects.iter().filter_map(|object| object.score));
     report.grade = score::grade(report.score);
     report
+}
+
+/// What checking a batch of objects concluded: a report per object, in order, and their
+/// findings (each finding's `object` is the position of its object in this batch).
+#[derive(Clone, Debug, Default)]
+pub struct Checked {
+    pub objects: Vec<ObjectReport>,
+    pub findings: Vec<Finding>,
+}
+
+/// Checks objects batch after batch against one [`Index`], as if they were one input:
+/// a host with more objects than it wants to hold builds the index first (from the kinds
+/// [`Index::reads`]), then hands the objects over in batches of any size, in the order a
+/// single check would see them, and drops each batch once checked. Findings are the same
+/// as [`check_objects`] gives for all the objects at once (without fixes, which need the
+/// whole source text).
+pub struct Checker<'a> {
+    index: &'a Index,
+    options: &'a Options,
+    levels: pss::LevelSets,
+    anchors: AnchorTracker,
+    /// The custom policies, compiled once for all the batches (`None` without any).
+    policies: Option<PolicySet>,
+}
+
+impl<'a> Checker<'a> {
+    /// A checker whose custom policies (and their params) come from
+    /// [`Options::policies`]' sources only: a host that streams its objects cannot offer
+    /// them as params or policies.
+    pub fn new(index: &'a Index, options: &'a Options) -> Checker<'a> {
+        Checker::with_input(index, options, &[], &[])
+    }
+
+    /// A checker for an input held whole: policies and params may come from it too.
+    pub fn with_input(index: &'a Index, options: &'a Options, sources: &[Source], objects: &[Object]) -> Checker<'a> {
+        let policies = (!options.policies.is_empty())
+            .then(|| PolicySet::load(&options.policies, objects, sources, &options.limits));
+        Checker {
+            index,
+            options,
+            levels: pss::LevelSets::new(options.pss_version),
+            anchors: AnchorTracker::default(),
+            policies,
+        }
+    }
+
+    /// What the report says about the policies: those applied, notices and errors.
+    pub fn take_policy_report(&mut self) -> PolicyReport {
+        self.policies.as_mut().map(|policies| std::mem::take(&mut policies.report)).unwrap_or_default()
+    }
+
+    fn cx(&self, anchors: Anchors) -> Cx<'a> {
+        let options = self.options;
+        Cx { config: &options.config, pss_version: options.pss_version, mode: options.mode, index: self.index, anchors }
+    }
+
+    /// Checks the next objects; `sources` name the sources their `source` fields point at.
+    pub fn check(&mut self, sources: &[Source], objects: &[Object]) -> Checked {
+        let mut checked = Checked { objects: Vec::with_capacity(objects.len()), findings: Vec::new() };
+        for object in objects {
+            let source_name = sources.get(object.source).map_or("", |source| source.name.as_str());
+            let anchors = self.anchors.next(object);
+            let cx = self.cx(anchors);
+            let position = checked.objects.len();
+            let target = Target { object, source_name, position };
+            let result =
+                check_object(&cx, self.options, &self.levels, self.policies.as_ref(), target, &mut checked.findings);
+            checked.objects.push(result);
+        }
+        checked
+    }
 }
 
 /// The object being checked, where it came from and its place in the report.
@@ -410,7 +470,7 @@ struct Exemptions {
 }
 
 impl Exemptions {
-    fn of(object: &Object, index: &Index<'_>, options: &Options) -> Exemptions {
+    fn of(object: &Object, index: &Index, options: &Options) -> Exemptions {
         let mut grants = Vec::new();
         if options.annotation_exemptions {
             Self::annotated(object, index, &mut grants);
@@ -421,7 +481,7 @@ impl Exemptions {
         Exemptions { grants }
     }
 
-    fn annotated(object: &Object, index: &Index<'_>, grants: &mut Vec<(Option<String>, String)>) {
+    fn annotated(object: &Object, index: &Index, grants: &mut Vec<(Option<String>, String)>) {
         let mut read = |holder: &Object, what: String| {
             let annotations = index::annotations(&holder.root);
             let Some(ids) = annotations.get(IGNORE_ANNOTATION).and_then(|node| node.as_str()) else { return };

@@ -2,11 +2,15 @@
 //! ServiceAccount, an object's Namespace, the NetworkPolicies of a namespace, the
 //! admission webhooks and policy engines of the cluster.
 //!
+//! Findings about a namespace or the cluster as a whole are anchored on an object
+//! ([`Anchors`]): the Namespace object, or else the first object of the namespace, and the
+//! first object of the input.
+//!
 //! Context rules also ask whether the input is *complete* for their question: a cluster
 //! scan always is; manifests are when they hold the Namespace object of the namespace in
 //! question, or when the user says so (`--complete`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::object::Object;
 use crate::rules::Mode;
@@ -15,62 +19,142 @@ use crate::tree::Node;
 /// Namespaces Kubernetes creates for itself; namespace rules leave them out.
 pub const SYSTEM_NAMESPACES: [&str; 3] = ["kube-system", "kube-public", "kube-node-lease"];
 
-/// Lookups across every object of one check.
-#[derive(Debug, Default)]
-pub struct Index<'a> {
-    objects: &'a [Object],
+/// Lookups across every object of one check, built before any object is checked.
+///
+/// The index owns what it keeps, and keeps only what context rules read: the
+/// ServiceAccounts' token setting, the Namespace, NetworkPolicy, webhook and policy-engine
+/// objects (few and small), and of each DaemonSet its name and images. So a host that
+/// checks a large input in batches builds it first from the small kinds alone
+/// ([`Index::reads`]) and then holds a batch at a time, not the whole input.
+#[derive(Clone, Debug, Default)]
+pub struct Index {
     /// `automountServiceAccountToken` of each ServiceAccount by (namespace, name);
     /// `None` when the ServiceAccount does not set it.
     service_accounts: HashMap<(String, String), Option<bool>>,
-    /// Namespace objects by name (position in the objects).
-    namespaces: HashMap<String, usize>,
-    /// The first object of each namespace (where a namespace finding points when the
-    /// Namespace object itself is not in the input).
-    first_in_namespace: HashMap<String, usize>,
-    /// NetworkPolicies by namespace.
-    network_policies: HashMap<String, Vec<usize>>,
+    /// Namespace objects by name.
+    namespaces: HashMap<String, Object>,
+    /// NetworkPolicies by namespace, in input order.
+    network_policies: HashMap<String, Vec<Object>>,
     /// Every other object of interest to cluster-wide rules, in input order.
-    webhooks: Vec<usize>,
-    policy_engine_objects: Vec<usize>,
-    daemon_sets: Vec<usize>,
+    webhooks: Vec<Object>,
+    policy_engine_objects: Vec<Object>,
+    daemon_sets: Vec<DaemonSetSummary>,
     /// Whether the input claims to hold everything (`--complete`, or a cluster scan).
     complete: bool,
 }
 
-impl<'a> Index<'a> {
-    pub fn build(objects: &'a [Object], mode: Mode, complete: bool) -> Index<'a> {
-        let mut index = Index { objects, complete: complete || mode == Mode::Cluster, ..Index::default() };
-        for (position, object) in objects.iter().enumerate() {
-            if object.kind.is_empty() {
-                continue;
+/// What cluster-wide rules read of a DaemonSet: its name and its containers' images.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DaemonSetSummary {
+    pub name: String,
+    pub images: Vec<String>,
+}
+
+/// Which objects a check anchors findings about a whole namespace or cluster on: the first
+/// object of the input (in the order objects are checked), and the first of each namespace.
+/// Kept by the checker as objects go by, so the index needs no object positions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Anchors {
+    /// The object is the first of the input with a kind.
+    pub first_object: bool,
+    /// The object is the first of its namespace (namespaced objects only).
+    pub first_in_namespace: bool,
+}
+
+/// Hands out [`Anchors`] to objects in the order they are checked.
+#[derive(Clone, Debug, Default)]
+pub struct AnchorTracker {
+    any_seen: bool,
+    namespaces_seen: HashSet<String>,
+}
+
+impl AnchorTracker {
+    /// The anchors of the next object checked.
+    pub fn next(&mut self, object: &Object) -> Anchors {
+        if object.kind.is_empty() {
+            return Anchors::default();
+        }
+        let first_object = !std::mem::replace(&mut self.any_seen, true);
+        let first_in_namespace = match &object.namespace {
+            Some(namespace) if !self.namespaces_seen.contains(namespace) => {
+                self.namespaces_seen.insert(namespace.clone());
+                true
             }
-            if let Some(namespace) = &object.namespace {
-                index.first_in_namespace.entry(namespace.clone()).or_insert(position);
-            }
-            match (object.group(), object.kind.as_str()) {
-                ("", "ServiceAccount") => {
-                    let namespace = effective_namespace(object).to_string();
-                    let automount = object.root.field("automountServiceAccountToken").as_bool();
-                    index.service_accounts.insert((namespace, object.name.clone()), automount);
-                }
-                ("", "Namespace") => {
-                    index.namespaces.insert(object.name.clone(), position);
-                }
-                ("networking.k8s.io", "NetworkPolicy") => {
-                    index.network_policies.entry(effective_namespace(object).to_string()).or_default().push(position);
-                }
-                ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration" | "MutatingWebhookConfiguration") => {
-                    index.webhooks.push(position)
-                }
-                ("kyverno.io", "ClusterPolicy" | "Policy") => index.policy_engine_objects.push(position),
-                ("constraints.gatekeeper.sh", _) | ("policy.sigstore.dev", "ClusterImagePolicy") => {
-                    index.policy_engine_objects.push(position)
-                }
-                ("apps" | "extensions", "DaemonSet") => index.daemon_sets.push(position),
-                _ => {}
-            }
+            _ => false,
+        };
+        Anchors { first_object, first_in_namespace }
+    }
+}
+
+impl Index {
+    /// An empty index; [`Index::add`] each object, or at least each object of the kinds
+    /// [`Index::reads`].
+    pub fn new(mode: Mode, complete: bool) -> Index {
+        Index { complete: complete || mode == Mode::Cluster, ..Index::default() }
+    }
+
+    /// The index of these objects.
+    pub fn build(objects: &[Object], mode: Mode, complete: bool) -> Index {
+        let mut index = Index::new(mode, complete);
+        for object in objects {
+            index.add(object);
         }
         index
+    }
+
+    /// Whether objects of this kind (`group` empty for the core group) are read into the
+    /// index: a host checking in batches must add every object of these kinds before it
+    /// checks the first batch.
+    pub fn reads(group: &str, kind: &str) -> bool {
+        matches!(
+            (group, kind),
+            ("", "ServiceAccount" | "Namespace")
+                | ("networking.k8s.io", "NetworkPolicy")
+                | ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration" | "MutatingWebhookConfiguration")
+                | ("kyverno.io", "ClusterPolicy" | "Policy")
+                | ("constraints.gatekeeper.sh", _)
+                | ("policy.sigstore.dev", "ClusterImagePolicy")
+                | ("apps" | "extensions", "DaemonSet")
+        )
+    }
+
+    /// Keeps what context rules read of this object (nothing, for most kinds).
+    pub fn add(&mut self, object: &Object) {
+        if object.kind.is_empty() {
+            return;
+        }
+        match (object.group(), object.kind.as_str()) {
+            ("", "ServiceAccount") => {
+                let namespace = effective_namespace(object).to_string();
+                let automount = object.root.field("automountServiceAccountToken").as_bool();
+                self.service_accounts.insert((namespace, object.name.clone()), automount);
+            }
+            ("", "Namespace") => {
+                self.namespaces.insert(object.name.clone(), object.clone());
+            }
+            ("networking.k8s.io", "NetworkPolicy") => {
+                self.network_policies.entry(effective_namespace(object).to_string()).or_default().push(object.clone());
+            }
+            ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration" | "MutatingWebhookConfiguration") => {
+                self.webhooks.push(object.clone())
+            }
+            ("kyverno.io", "ClusterPolicy" | "Policy") => self.policy_engine_objects.push(object.clone()),
+            ("constraints.gatekeeper.sh", _) | ("policy.sigstore.dev", "ClusterImagePolicy") => {
+                self.policy_engine_objects.push(object.clone())
+            }
+            ("apps" | "extensions", "DaemonSet") => {
+                let images = object
+                    .pod_spec()
+                    .map(|pod| {
+                        pod.containers()
+                            .filter_map(|container| container.node.field("image").as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                self.daemon_sets.push(DaemonSetSummary { name: object.name.clone(), images });
+            }
+            _ => {}
+        }
     }
 
     /// The ServiceAccount's `automountServiceAccountToken`: `None` when the account is not
@@ -80,13 +164,13 @@ impl<'a> Index<'a> {
     }
 
     /// The Namespace object of that name, when the input holds it.
-    pub fn namespace(&self, name: &str) -> Option<&'a Object> {
-        self.namespaces.get(name).map(|&position| &self.objects[position])
+    pub fn namespace(&self, name: &str) -> Option<&Object> {
+        self.namespaces.get(name)
     }
 
     /// The NetworkPolicies of a namespace.
-    pub fn network_policies(&self, namespace: &str) -> impl Iterator<Item = &'a Object> + '_ {
-        self.network_policies.get(namespace).into_iter().flatten().map(|&position| &self.objects[position])
+    pub fn network_policies(&self, namespace: &str) -> impl Iterator<Item = &Object> + '_ {
+        self.network_policies.get(namespace).into_iter().flatten()
     }
 
     /// Whether the input holds everything about this namespace: its Namespace object is
@@ -100,37 +184,16 @@ impl<'a> Index<'a> {
         self.complete
     }
 
-    /// The object a finding about a namespace as a whole is attached to: the Namespace
-    /// object, or, when the input does not hold it, the first object of that namespace.
-    pub fn namespace_anchor(&self, namespace: &str) -> Option<&'a Object> {
-        self.namespace(namespace)
-            .or_else(|| self.first_in_namespace.get(namespace).map(|&position| &self.objects[position]))
+    pub fn webhooks(&self) -> impl Iterator<Item = &Object> + '_ {
+        self.webhooks.iter()
     }
 
-    /// Names of every namespace the input mentions (by Namespace object or by objects in it).
-    pub fn namespace_names(&self) -> impl Iterator<Item = &str> {
-        let mut names: Vec<&str> =
-            self.namespaces.keys().chain(self.first_in_namespace.keys()).map(String::as_str).collect();
-        names.sort_unstable();
-        names.dedup();
-        names.into_iter()
+    pub fn policy_engine_objects(&self) -> impl Iterator<Item = &Object> + '_ {
+        self.policy_engine_objects.iter()
     }
 
-    pub fn webhooks(&self) -> impl Iterator<Item = &'a Object> + '_ {
-        self.webhooks.iter().map(|&position| &self.objects[position])
-    }
-
-    pub fn policy_engine_objects(&self) -> impl Iterator<Item = &'a Object> + '_ {
-        self.policy_engine_objects.iter().map(|&position| &self.objects[position])
-    }
-
-    pub fn daemon_sets(&self) -> impl Iterator<Item = &'a Object> + '_ {
-        self.daemon_sets.iter().map(|&position| &self.objects[position])
-    }
-
-    /// The first object of the input with a kind (where cluster-wide findings are anchored).
-    pub fn first_object(&self) -> Option<&'a Object> {
-        self.objects.iter().find(|object| !object.kind.is_empty())
+    pub fn daemon_sets(&self) -> impl Iterator<Item = &DaemonSetSummary> + '_ {
+        self.daemon_sets.iter()
     }
 }
 

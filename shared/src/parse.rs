@@ -67,22 +67,9 @@ pub struct Document {
 pub fn parse_source(source: &Source, limits: &Limits) -> (Vec<Document>, Vec<ParseError>) {
     let mut documents = Vec::new();
     let mut errors = Vec::new();
-    let error_at = |line: u32, column: u32, message: String| ParseError {
-        source_name: source.name.clone(),
-        line,
-        column,
-        message,
-    };
-    if source.text.len() > limits.max_source_bytes {
-        errors.push(error_at(
-            1,
-            1,
-            format!(
-                "input is {} bytes, more than the limit of {} bytes; split it into smaller files",
-                source.text.len(),
-                limits.max_source_bytes
-            ),
-        ));
+    let error_at = |line: u32, column: u32, message: String| error_in(source, line, column, message);
+    if let Some(error) = too_large(source, limits) {
+        errors.push(error);
         return (documents, errors);
     }
     let text = source.text.strip_prefix('\u{feff}').unwrap_or(&source.text);
@@ -99,6 +86,136 @@ pub fn parse_source(source: &Source, limits: &Limits) -> (Vec<Document>, Vec<Par
         }
     }
     (documents, errors)
+}
+
+/// Parses a source one document at a time, handing each to `each` as soon as it is read,
+/// so a host never holds more than one document's tree. A block-style `kind: List`
+/// document (what `kubectl get -o yaml` prints for a whole cluster) is handed over item by
+/// item, each item parsed on its own (with its real lines) as a document of its own with
+/// the List's index: an export of any size never becomes one tree, and a broken item is an
+/// error of its own while the others are read. Returns the errors met, as
+/// [`parse_source`] would (the same limits apply, per item for a List).
+pub fn for_each_document(source: &Source, limits: &Limits, mut each: impl FnMut(Document)) -> Vec<ParseError> {
+    let mut errors = Vec::new();
+    if let Some(error) = too_large(source, limits) {
+        return vec![error];
+    }
+    let text = source.text.strip_prefix('\u{feff}').unwrap_or(&source.text);
+    let mut index = 0;
+    for chunk in split_documents(text) {
+        let chunk_text = &text[chunk.start..chunk.end];
+        let pieces = match split_list_items(chunk_text) {
+            Some(items) => items,
+            None => vec![(0, chunk_text.len(), 0)],
+        };
+        let is_list = pieces.len() > 1 || pieces.first().is_some_and(|piece| piece.0 > 0);
+        let mut read_any = false;
+        for (start, end, line) in pieces {
+            match parse_chunk(&chunk_text[start..end], chunk.start + start, chunk.first_line + line, limits) {
+                Ok(roots) => {
+                    for root in roots {
+                        read_any = true;
+                        let root = match (is_list, root.value) {
+                            // An item, parsed as a sequence of one.
+                            (true, crate::tree::Value::Seq(mut items)) if items.len() == 1 => items.remove(0),
+                            (_, value) => Node { value, ..root },
+                        };
+                        each(Document { index, root });
+                        if !is_list {
+                            index += 1;
+                        }
+                    }
+                }
+                Err(ChunkError { line, column, message }) => errors.push(error_in(source, line, column, message)),
+            }
+        }
+        if is_list && read_any {
+            index += 1;
+        }
+    }
+    errors
+}
+
+fn error_in(source: &Source, line: u32, column: u32, message: String) -> ParseError {
+    ParseError { source_name: source.name.clone(), line, column, message }
+}
+
+/// The error of a source over the size limit.
+fn too_large(source: &Source, limits: &Limits) -> Option<ParseError> {
+    (source.text.len() > limits.max_source_bytes).then(|| {
+        let message = format!(
+            "input is {} bytes, more than the limit of {} bytes; split it into smaller files",
+            source.text.len(),
+            limits.max_source_bytes
+        );
+        error_in(source, 1, 1, message)
+    })
+}
+
+/// The items of a block-style List document, as `(start, end, first line)` relative to the
+/// document's text (each a `- …` block with what follows it), when the document is one:
+/// a top-level `kind:` ending in `List` and a top-level `items:` followed by a block
+/// sequence. `None` for anything else (flow style, JSON, no items), which is parsed whole.
+fn split_list_items(text: &str) -> Option<Vec<(usize, usize, u32)>> {
+    let first = text.lines().map(str::trim_start).find(|line| !line.is_empty() && !line.starts_with('#'))?;
+    if first.starts_with('{') || first.starts_with('[') {
+        return None;
+    }
+    let mut is_list = false;
+    let mut items: Vec<(usize, usize, u32)> = Vec::new();
+    // The column of the items' dashes, once inside `items:`; the current item's start.
+    let mut in_items = false;
+    let mut dash_column: Option<usize> = None;
+    let mut current: Option<(usize, u32)> = None;
+    let mut offset = 0;
+    for (line_number, line) in (0u32..).zip(text.split_inclusive('\n')) {
+        let content = line.trim_end_matches(['\n', '\r']);
+        let trimmed = content.trim_start_matches(' ');
+        let indent = content.len() - trimmed.len();
+        let blank = trimmed.is_empty() || trimmed.starts_with('#');
+        if in_items && !blank {
+            let dash = trimmed == "-" || trimmed.starts_with("- ");
+            match dash_column {
+                None if dash => {
+                    dash_column = Some(indent);
+                    current = Some((offset, line_number));
+                }
+                Some(column) if indent == column && dash => {
+                    if let Some((start, first_line)) = current.replace((offset, line_number)) {
+                        items.push((start, offset, first_line));
+                    }
+                }
+                Some(column) if indent > column => {}
+                _ => {
+                    in_items = false;
+                    if let Some((start, first_line)) = current.take() {
+                        items.push((start, offset, first_line));
+                    }
+                }
+            }
+        }
+        if !in_items && !blank && indent == 0 {
+            let value = |key: &str| {
+                trimmed.strip_prefix(key).map(|rest| {
+                    let rest = rest.split(" #").next().unwrap_or("").trim();
+                    rest.trim_matches(|c| c == '"' || c == '\'').to_string()
+                })
+            };
+            if let Some(kind) = value("kind:") {
+                is_list |= kind.ends_with("List");
+            } else if value("items:").is_some_and(|rest| rest.is_empty()) {
+                if dash_column.is_some() {
+                    return None;
+                }
+                in_items = true;
+            }
+        }
+        offset += line.len();
+    }
+    if let Some((start, first_line)) = current {
+        items.push((start, text.len(), first_line));
+    }
+    (is_list && !items.is_empty()).then_some(items)
 }
 
 /// Checks the fast path against the general parser on every document of `text`: where the

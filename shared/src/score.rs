@@ -67,8 +67,34 @@ impl Tally {
 
 /// The mean of object scores (100 when there are none).
 pub fn overall(scores: impl IntoIterator<Item = u32>) -> u32 {
-    let (sum, count) = scores.into_iter().fold((0u64, 0u64), |(sum, count), score| (sum + u64::from(score), count + 1));
-    (sum + count / 2).checked_div(count).map_or(100, |mean| mean as u32)
+    let mut mean = Mean::default();
+    scores.into_iter().for_each(|score| mean.add(score));
+    mean.score()
+}
+
+/// The overall score accumulated object by object, for a host that checks in batches.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Mean {
+    sum: u64,
+    count: u64,
+}
+
+impl Mean {
+    pub fn add(&mut self, score: u32) {
+        self.sum += u64::from(score);
+        self.count += 1;
+    }
+
+    /// Adds every score another mean was given.
+    pub fn merge(&mut self, other: &Mean) {
+        self.sum += other.sum;
+        self.count += other.count;
+    }
+
+    /// What [`overall`] gives for the scores added so far.
+    pub fn score(&self) -> u32 {
+        (self.sum + self.count / 2).checked_div(self.count).map_or(100, |mean| mean as u32)
+    }
 }
 
 pub fn grade(score: u32) -> &'static str {

@@ -110,3 +110,117 @@ fn system_namespaces_are_left_out() {
     assert!(rule_findings(&report, "namespace-without-default-deny").is_empty());
     assert!(rule_findings(&report, "namespace-pss-not-enforced").is_empty());
 }
+
+// The engine benchmark's generator; this test uses part of it.
+#[allow(dead_code)]
+#[path = "../benches/corpus/mod.rs"]
+mod corpus;
+
+/// What identifies a finding and what it says.
+fn finding_lines(findings: &[rampart_core::Finding]) -> Vec<String> {
+    findings
+        .iter()
+        .map(|finding| {
+            format!(
+                "{} {} {:?}/{} {} {} {:?}",
+                finding.rule,
+                finding.resource.kind,
+                finding.resource.namespace,
+                finding.resource.name,
+                finding.path,
+                finding.message,
+                finding.exemption_reason
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn checking_in_batches_finds_what_one_check_finds() {
+    use rampart_core::engine::{check_objects, Checker};
+    use rampart_core::index::Index;
+    use rampart_core::object::Object;
+    use rampart_core::parse::{parse_source, Limits};
+    use rampart_core::rules::Mode;
+
+    let mut text = corpus::generate(600).text;
+    // Objects without their Namespace object, and a namespace that exempts by annotation.
+    text.push_str("\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stray\n  namespace: nowhere\n");
+    text.push_str(
+        "---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: quiet\n  annotations:\n    \
+         rampart.dev/ignore: run-as-root, namespace-without-default-deny\n",
+    );
+    text.push_str(&format!("---\n{}", BACKEND.trim_start_matches("---\n").replace("shop", "quiet")));
+    let sources = [Source::new("cluster.yaml", text)];
+    let (documents, errors) = parse_source(&sources[0], &Limits::default());
+    assert!(errors.is_empty(), "{errors:?}");
+    let objects: Vec<Object> = documents.into_iter().flat_map(|document| Object::from_document(0, document)).collect();
+    for mode in [Mode::Manifests, Mode::Cluster] {
+        let options = Options { mode, fixes: false, ..Options::default() };
+        let whole = check_objects(&sources, objects.clone(), Vec::new(), &options);
+        assert!(whole.findings.len() > 600, "{mode:?}: {} findings", whole.findings.len());
+        // The index from the kinds it reads alone, then batches of 7 objects.
+        let mut index = Index::new(mode, false);
+        for object in objects.iter().filter(|object| Index::reads(object.group(), &object.kind)) {
+            index.add(object);
+        }
+        let mut checker = Checker::new(&index, &options);
+        let mut findings = Vec::new();
+        let mut scores = Vec::new();
+        for batch in objects.chunks(7) {
+            let checked = checker.check(&sources, batch);
+            findings.extend(checked.findings);
+            scores.extend(checked.objects.iter().map(|object| object.score));
+        }
+        assert_eq!(finding_lines(&findings), finding_lines(&whole.findings), "{mode:?}");
+        assert_eq!(scores, whole.objects.iter().map(|object| object.score).collect::<Vec<_>>());
+        let rules: std::collections::HashSet<&str> = findings.iter().map(|finding| finding.rule).collect();
+        for context_rule in ["namespace-without-default-deny", "service-account-token-automount"] {
+            assert!(rules.contains(context_rule), "{mode:?}: no {context_rule} finding to compare");
+        }
+        if mode == Mode::Cluster {
+            assert!(rules.contains("cluster-no-runtime-detection") || rules.contains("cluster-no-policy-engine"));
+        }
+    }
+}
+
+#[test]
+fn a_list_is_read_item_by_item_with_the_lines_of_one_parse() {
+    use rampart_core::object::Object;
+    use rampart_core::parse::{for_each_document, parse_source, Limits};
+
+    let text =
+        "# an export\napiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Namespace\n  metadata:\n    name: shop\n\
+                - apiVersion: apps/v1\n  kind: Deployment\n  metadata:\n    name: web\n    namespace: shop\n  spec:\n\
+                \x20   template:\n      spec:\n        containers:\n        - name: app\n          image: nginx\n\
+                \x20         args:\n          - |\n            run\n\n            more\n# between items\n\
+                - apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: settings, namespace: shop}\nkind: List\n\
+                metadata:\n  resourceVersion: \"\"\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: lone\n";
+    let source = Source::new("export.yaml", text);
+    let describe = |object: &Object| {
+        let image = object.root.locate("spec.template.spec.containers[0].args[0]");
+        (object.kind.clone(), object.name.clone(), object.document, object.root.span.line, image.line, image.column)
+    };
+    let (documents, errors) = parse_source(&source, &Limits::default());
+    assert!(errors.is_empty(), "{errors:?}");
+    let whole: Vec<_> =
+        documents.into_iter().flat_map(|document| Object::from_document(0, document)).map(|o| describe(&o)).collect();
+    let mut streamed = Vec::new();
+    let errors = for_each_document(&source, &Limits::default(), |document| {
+        streamed.extend(Object::from_document(0, document).iter().map(describe))
+    });
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(streamed.len(), 4, "{streamed:?}");
+    assert_eq!(streamed, whole);
+
+    // A broken item is an error of its own, with its line; the others are read.
+    let broken = text.replace("name: settings", "name: [settings");
+    let mut names = Vec::new();
+    let errors = for_each_document(&Source::new("export.yaml", broken), &Limits::default(), |document| {
+        names.extend(Object::from_document(0, document).into_iter().map(|object| object.name))
+    });
+    assert_eq!(names, ["shop", "web", "lone"]);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    // The unclosed `[` of line 27 is found where the item's text ends.
+    assert_eq!(errors[0].line, 28, "{errors:?}");
+}

@@ -105,12 +105,50 @@ fn bench(args: &[&str]) -> ExitCode {
 
 /// The server's benchmark. glibc's allocator is held to two arenas, as the container image
 /// runs the server (see the Dockerfile), so the peak RSS measured is the one deployed.
+///
+/// The dense cluster shape is a generated export (`gen_corpus.py` of the project's shared
+/// notes, 50,000 objects, ~549,000 findings): unless `SCAN_BENCH_CORPUS` names one, it is
+/// generated into a temporary directory (about 300 MB, removed afterwards).
 fn bench_server() -> ExitCode {
     let mut command = shell::cargo(["bench", "-p", "rampart", "--bench", "scan_storage"]);
     if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
         command.env("MALLOC_ARENA_MAX", "2");
     }
-    match shell::run(&mut command) {
+    let mut generated = None;
+    if std::env::var_os("SCAN_BENCH_CORPUS").is_none() {
+        let generator = std::path::Path::new("../shared/bench/gen_corpus.py");
+        let out = std::env::temp_dir().join(format!("rampart-bench-dense-{}", std::process::id()));
+        let made = generator.exists()
+            && shell::run(
+                std::process::Command::new("python3")
+                    .arg(generator)
+                    .args([
+                        "--count",
+                        "50000",
+                        "--seed",
+                        "11",
+                        "--layout",
+                        "list",
+                        "--list-format",
+                        "json",
+                        "--cluster-fields",
+                        "--out",
+                    ])
+                    .arg(&out),
+            )
+            .is_ok();
+        if made {
+            command.env("SCAN_BENCH_CORPUS", out.join("cluster-export.json"));
+            generated = Some(out);
+        } else {
+            eprintln!("note: no dense corpus ({} not found): the dense shape is skipped", generator.display());
+        }
+    }
+    let result = shell::run(&mut command);
+    if let Some(out) = generated {
+        let _ = std::fs::remove_dir_all(out);
+    }
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("error: {message}");

@@ -159,6 +159,11 @@ pub fn owned_by_listed(kind: &Kind, item: &Node, is_listed: impl Fn(&str) -> boo
     })
 }
 
+/// The object to check from one listed item (its owner, if listed, already left out).
+pub fn object(kind: &Kind, item: Node) -> Object {
+    Object::from_node(0, 0, prepare(kind, item))
+}
+
 /// The objects to check from every listed item, in the order given.
 pub fn objects(items: Vec<(Arc<Kind>, Node)>) -> Vec<Object> {
     let owned: Vec<bool> = {

@@ -5,12 +5,14 @@
 //! fields the rules may need (and fields of kinds newer than the crate).
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use kube::api::ListParams;
 use kube::core::Request;
 use kube::Client;
 use serde::Deserialize;
+use tokio::sync::mpsc;
 
 use rampart_core::tree::Node;
 
@@ -49,10 +51,11 @@ fn api_message(code: u16, reason: &str, message: &str) -> String {
     }
 }
 
-/// Every item of a kind, as the API server sent it (less its `managedFields`), as trees;
+/// One page of a kind, as the API server sent it (less its `managedFields`), as trees;
 /// items owned by an object already listed are left out.
 #[derive(Debug)]
-pub struct Listed {
+pub struct Page {
+    pub kind: Arc<Kind>,
     pub items: Vec<Node>,
     /// The uids of the items left out, when the kind may own objects itself.
     pub dropped_owner_uids: Vec<String>,
@@ -73,18 +76,20 @@ struct ListPageMeta {
     continue_token: Option<String>,
 }
 
-/// Lists every item of one kind, following `continue` tokens. Items whose controller is
-/// among `owner_uids` (objects listed before) are dropped as each page is read.
+/// Lists every item of one kind, following `continue` tokens, and hands each page to
+/// `pages` as it is read. Items whose controller is among `owner_uids` (objects listed
+/// before) are dropped. A listing whose continue token expired starts over once: the pages
+/// already handed over come again (the receiver counts an object once). Stops quietly when
+/// `pages` is closed.
 pub async fn list_kind(
     client: &Client,
-    kind: &Kind,
+    kind: &Arc<Kind>,
     options: &ScanOptions,
     owner_uids: &HashSet<String>,
-) -> Result<Listed, ListError> {
+    pages: &mpsc::Sender<Page>,
+) -> Result<(), ListError> {
     let request = Request::new(kind.path());
     let may_own = kinds::may_own(kind);
-    let mut items = Vec::new();
-    let mut dropped_owner_uids = Vec::new();
     let mut continue_token: Option<String> = None;
     let mut restarted = false;
     loop {
@@ -105,13 +110,13 @@ pub async fn list_kind(
             // into): a listing can only start over, which it does once.
             Err(ListError::Api { code: 410, .. }) if continue_token.is_some() && !restarted => {
                 restarted = true;
-                items.clear();
-                dropped_owner_uids.clear();
                 continue_token = None;
                 continue;
             }
             answer => answer?,
         };
+        let mut items = Vec::with_capacity(page.items.len());
+        let mut dropped_owner_uids = Vec::new();
         for Item(item) in page.items {
             if json::owned_by_listed(kind, &item, |uid| owner_uids.contains(uid)) {
                 if may_own {
@@ -121,12 +126,14 @@ pub async fn list_kind(
                 items.push(item);
             }
         }
+        if pages.send(Page { kind: Arc::clone(kind), items, dropped_owner_uids }).await.is_err() {
+            return Ok(());
+        }
         match page.metadata.continue_token.filter(|token| !token.is_empty()) {
             Some(token) => continue_token = Some(token),
-            None => break,
+            None => return Ok(()),
         }
     }
-    Ok(Listed { items, dropped_owner_uids })
 }
 
 /// The constraint kinds Gatekeeper serves, or none when it is not installed.

@@ -11,11 +11,12 @@
 //! Deployment, the Pods of a ReplicaSet, the Jobs of a CronJob) are left out, so each
 //! finding belongs to the top-level owner and is counted once.
 //!
-//! The module is self-contained: [`scan`] takes a [`ClusterConfig`] and [`ScanOptions`] and
-//! returns a [`ScanOutcome`]; storing its results is the caller's business.
+//! The module is self-contained: [`stream`] takes a [`ClusterConfig`] and [`ScanOptions`]
+//! and sends what it lists to [`crate::ingest`] as it goes; [`scan`] collects the same into
+//! a [`ScanOutcome`]. Storing the results is the caller's business.
 
 pub mod connect;
-mod json;
+pub mod json;
 mod kinds;
 mod list;
 
@@ -34,7 +35,12 @@ use tokio::task::JoinSet;
 pub use connect::ClusterConfig;
 pub use kinds::{catalog, Kind};
 
-use list::{ListError, Listed};
+use list::{ListError, Page};
+use tokio::sync::mpsc;
+
+use crate::ingest::{self, Delivery};
+use crate::store::scans::ScanError;
+use rampart_core::index::Index;
 
 /// The name of the one source every object of a scan belongs to (there is no file).
 pub const SOURCE_NAME: &str = "cluster";
@@ -143,99 +149,216 @@ impl ScanOutcome {
     }
 }
 
-/// Scans a cluster: lists every kind of the catalog and builds the objects to check.
+/// Scans a cluster and holds every object: [`stream`], collected (each object once, in
+/// the order delivered). For tests and small clusters; the server records a scan as it
+/// streams.
 pub async fn scan(cluster: &ClusterConfig, options: &ScanOptions) -> ScanOutcome {
-    let client = match connect::client(cluster, options).await {
-        Ok(client) => client,
-        Err(message) => return ScanOutcome::failed(message),
-    };
-    // One cheap request first, so an unreachable cluster or rejected credentials end the
-    // scan with one clear message instead of one error per kind.
-    if let Err(message) = connect::probe(&client, cluster, options).await {
-        return ScanOutcome::failed(message);
-    }
-
-    let mut kinds: Vec<Kind> = catalog();
-    let mut errors = Vec::new();
-    match list::discover_constraints(&client, options).await {
-        Ok(constraints) => kinds.extend(constraints),
-        Err(error) => errors.push(KindError { kind: kinds::GATEKEEPER_GROUP.into(), message: error.to_string() }),
-    }
-
-    // Kinds whose objects a listed controller may own are listed after their owners, wave
-    // by wave, and the objects owned are dropped page by page as they are read: a cluster's
-    // Pods and ReplicaSets are most of its bytes, and nearly all of them are left out.
-    let mut waves: [Vec<Kind>; kinds::WAVES] = Default::default();
-    for kind in kinds {
-        waves[kinds::wave(&kind)].push(kind);
-    }
-    let limit = Arc::new(Semaphore::new(options.concurrency.max(1)));
-    let mut owner_uids: Arc<HashSet<String>> = Arc::default();
-    let mut listed_kinds = Vec::new();
-    let mut items = Vec::new();
-    for wave in waves {
-        let mut tasks = JoinSet::new();
-        for kind in wave {
-            let client = client.clone();
-            let options = options.clone();
-            let limit = limit.clone();
-            let owner_uids = Arc::clone(&owner_uids);
-            tasks.spawn(async move {
-                let _permit = limit.acquire_owned().await;
-                let result = list::list_kind(&client, &kind, &options, &owner_uids).await;
-                (Arc::new(kind), result)
-            });
-        }
-        let mut wave_uids: Vec<String> = Vec::new();
-        while let Some(joined) = tasks.join_next().await {
-            let (kind, result) = match joined {
-                Ok(done) => done,
-                Err(error) => {
-                    errors.push(KindError { kind: "unknown".into(), message: format!("listing task failed: {error}") });
-                    continue;
-                }
-            };
-            match result {
-                Ok(Listed { items: listed, dropped_owner_uids }) => {
-                    listed_kinds.push((kind.api_version(), kind.kind.to_string()));
-                    if kinds::may_own(&kind) {
-                        wave_uids.extend(dropped_owner_uids);
-                        wave_uids.extend(listed.iter().filter_map(json::uid).map(str::to_string));
-                    }
-                    items.extend(listed.into_iter().map(|item| (Arc::clone(&kind), item)));
-                }
-                // An optional API the cluster does not serve (Kyverno not installed): nothing to list.
-                Err(ListError::Api { code: 404, .. }) if kind.optional => {}
-                // Named as findings name their resource's kind, which is what the store
-                // compares when it decides which findings this scan may resolve.
-                Err(error) => errors.push(KindError { kind: kind.kind.clone(), message: error.to_string() }),
+    let (sender, mut deliveries) = mpsc::channel(ingest::QUEUE);
+    let collecting = async {
+        let (mut objects, mut errors, mut failed) = (Vec::new(), Vec::new(), None);
+        let mut seen = HashSet::new();
+        while let Some(delivery) = deliveries.recv().await {
+            match delivery {
+                Delivery::Context(_) => {}
+                Delivery::ContextDone { errors: more, .. } => errors.extend(more),
+                Delivery::Error(error) => errors.push(error),
+                Delivery::Batch(batch) => objects.extend(batch.into_iter().filter(|object: &Object| {
+                    seen.insert((object.kind.clone(), object.namespace.clone(), object.name.clone()))
+                })),
+                Delivery::Failed(message) => failed = Some(message),
             }
         }
-        if !wave_uids.is_empty() {
-            let mut uids = Arc::unwrap_or_clone(owner_uids);
-            uids.extend(wave_uids);
-            owner_uids = Arc::new(uids);
-        }
-    }
-    drop(owner_uids);
-    // Completion order varies; a stable order keeps reports and tests reproducible.
-    items.sort_by_key(|(kind, _)| kind.order);
-    errors.sort_by(|a, b| a.kind.cmp(&b.kind));
-    listed_kinds.sort();
-
-    if listed_kinds.is_empty() && !errors.is_empty() {
-        return ScanOutcome::failed(format!("no kind could be listed: {}: {}", errors[0].kind, errors[0].message));
-    }
-    // Building trees of tens of thousands of objects is CPU work: off the async workers.
-    let objects = match tokio::task::spawn_blocking(move || json::objects(items)).await {
-        Ok(objects) => objects,
-        Err(error) => return ScanOutcome::failed(format!("reading the listed objects failed: {error}")),
+        (objects, errors, failed)
     };
+    let (listed, (objects, errors, failed)) = tokio::join!(stream(cluster, options, sender), collecting);
+    if let Some(message) = failed {
+        return ScanOutcome::failed(message);
+    }
+    let mut errors: Vec<KindError> = errors
+        .into_iter()
+        .map(|error| KindError { kind: error.kind.unwrap_or_default(), message: error.message })
+        .collect();
+    errors.sort_by(|a, b| a.kind.cmp(&b.kind));
     let (status, message) = if errors.is_empty() {
         (ScanStatus::Succeeded, None)
     } else {
         let names: Vec<&str> = errors.iter().map(|error| error.kind.as_str()).collect();
         (ScanStatus::Partial, Some(format!("{} kind(s) could not be listed: {}", errors.len(), names.join(", "))))
     };
-    ScanOutcome { status, objects, listed: listed_kinds, errors, message }
+    ScanOutcome { status, objects, listed, errors, message }
+}
+
+/// Lists a cluster into `deliveries`, as [`crate::ingest`] takes them: first the kinds the
+/// engine's index reads (every page held, then delivered as context and as the first
+/// batches, in catalog order), then the other kinds in waves, owners before the kinds they
+/// may own, each page a batch as soon as it is read (owned objects already dropped). A
+/// cluster that cannot be reached, or where no kind can be listed, ends with
+/// [`Delivery::Failed`]. Returns the kinds listed completely, as `(apiVersion, kind)`.
+pub async fn stream(
+    cluster: &ClusterConfig,
+    options: &ScanOptions,
+    deliveries: mpsc::Sender<Delivery>,
+) -> Vec<(String, String)> {
+    let client = match connect::client(cluster, options).await {
+        Ok(client) => client,
+        Err(message) => {
+            let _ = deliveries.send(Delivery::Failed(message)).await;
+            return Vec::new();
+        }
+    };
+    // One cheap request first, so an unreachable cluster or rejected credentials end the
+    // scan with one clear message instead of one error per kind.
+    if let Err(message) = connect::probe(&client, cluster, options).await {
+        let _ = deliveries.send(Delivery::Failed(message)).await;
+        return Vec::new();
+    }
+
+    let mut kinds: Vec<Kind> = catalog();
+    let mut context_errors = Vec::new();
+    match list::discover_constraints(&client, options).await {
+        Ok(constraints) => kinds.extend(constraints),
+        Err(error) => {
+            context_errors.push(KindError { kind: kinds::GATEKEEPER_GROUP.into(), message: error.to_string() })
+        }
+    }
+    // The index's kinds first, each page handed over as context (the index keeps what
+    // context rules read of it, the rest is dropped), then every kind in waves, each page
+    // a batch: Namespaces alone first (the first object anchors cluster-wide findings, so
+    // it must be the same scan after scan), then everything else, then the kinds a listed
+    // controller may own (ReplicaSets and Jobs, then Pods), whose owned objects are
+    // dropped page by page as they are read (a cluster's Pods and ReplicaSets are most of
+    // its bytes, and nearly all of them are left out). The index's kinds are listed twice:
+    // a few small kinds, so that nothing is held between the two listings.
+    let context_kinds: Vec<Kind> = kinds.iter().filter(|kind| Index::reads(&kind.group, &kind.kind)).cloned().collect();
+    let limit = Arc::new(Semaphore::new(options.concurrency.max(1)));
+    let context = list_wave(&client, context_kinds, options, &limit, &Arc::default(), Hand::Context(&deliveries)).await;
+    context_errors.extend(context.errors);
+    context_errors.sort_by(|a, b| a.kind.cmp(&b.kind));
+    let unjudged_rules: Vec<String> = {
+        let mut rules: Vec<&str> =
+            context_errors.iter().flat_map(|error| kinds::rules_looking_across(&error.kind)).copied().collect();
+        rules.sort_unstable();
+        rules.dedup();
+        rules.into_iter().map(str::to_string).collect()
+    };
+    let errors_done = context_errors.iter().map(KindError::to_scan_error).collect();
+    let mut delivered = !context.stopped
+        && deliveries.send(Delivery::ContextDone { errors: errors_done, unjudged_rules }).await.is_ok();
+
+    // What failed as context is not listed again: its error is already said.
+    let failed: HashSet<&str> = context_errors.iter().map(|error| error.kind.as_str()).collect();
+    let mut waves: [Vec<Kind>; kinds::WAVES + 1] = Default::default();
+    for kind in kinds.iter().filter(|kind| !failed.contains(kind.kind.as_str())) {
+        let wave =
+            if (kind.group.as_str(), kind.kind.as_str()) == ("", "Namespace") { 0 } else { 1 + kinds::wave(kind) };
+        waves[wave].push(kind.clone());
+    }
+    let mut listed = Vec::new();
+    let mut errors = context_errors.clone();
+    let mut owner_uids: Arc<HashSet<String>> = Arc::default();
+    for wave in waves {
+        if !delivered {
+            break;
+        }
+        let listed_wave = list_wave(&client, wave, options, &limit, &owner_uids, Hand::Batch(&deliveries)).await;
+        delivered = !listed_wave.stopped;
+        listed.extend(listed_wave.listed);
+        for error in listed_wave.errors {
+            delivered = delivered && deliveries.send(Delivery::Error(error.to_scan_error())).await.is_ok();
+            errors.push(error);
+        }
+        if !listed_wave.owner_uids.is_empty() {
+            let mut uids = Arc::unwrap_or_clone(owner_uids);
+            uids.extend(listed_wave.owner_uids);
+            owner_uids = Arc::new(uids);
+        }
+    }
+    listed.sort();
+    if delivered && listed.is_empty() && !errors.is_empty() {
+        errors.sort_by(|a, b| a.kind.cmp(&b.kind));
+        let message = format!("no kind could be listed: {}: {}", errors[0].kind, errors[0].message);
+        let _ = deliveries.send(Delivery::Failed(message)).await;
+    }
+    listed
+}
+
+impl KindError {
+    fn to_scan_error(&self) -> ScanError {
+        ScanError { kind: Some(self.kind.clone()), message: self.message.clone() }
+    }
+}
+
+/// What a wave's pages become: context for the index, or batches to check.
+enum Hand<'a> {
+    Context(&'a mpsc::Sender<Delivery>),
+    Batch(&'a mpsc::Sender<Delivery>),
+}
+
+/// What listing a wave of kinds came to.
+#[derive(Default)]
+struct Wave {
+    listed: Vec<(String, String)>,
+    errors: Vec<KindError>,
+    /// Uids of the wave's objects of kinds that may own others (dropped ones included).
+    owner_uids: Vec<String>,
+    /// The receiver of the batches went away: the scan was abandoned.
+    stopped: bool,
+}
+
+/// Lists a wave of kinds, a few at a time, handing each page over as it is read.
+async fn list_wave(
+    client: &kube::Client,
+    kinds: Vec<Kind>,
+    options: &ScanOptions,
+    limit: &Arc<Semaphore>,
+    owner_uids: &Arc<HashSet<String>>,
+    hand: Hand<'_>,
+) -> Wave {
+    let (pages, mut received) = mpsc::channel::<Page>(ingest::QUEUE);
+    let mut tasks = JoinSet::new();
+    for kind in kinds {
+        let (client, options, limit, owner_uids, pages) =
+            (client.clone(), options.clone(), limit.clone(), Arc::clone(owner_uids), pages.clone());
+        tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            let kind = Arc::new(kind);
+            let result = list::list_kind(&client, &kind, &options, &owner_uids, &pages).await;
+            (kind, result)
+        });
+    }
+    drop(pages);
+    let mut wave = Wave::default();
+    while let Some(page) = received.recv().await {
+        if kinds::may_own(&page.kind) {
+            wave.owner_uids.extend(page.dropped_owner_uids);
+            wave.owner_uids.extend(page.items.iter().filter_map(json::uid).map(str::to_string));
+        }
+        let objects: Vec<Object> = page.items.into_iter().map(|item| json::object(&page.kind, item)).collect();
+        let delivery = match hand {
+            Hand::Context(_) => Delivery::Context(objects),
+            Hand::Batch(_) => Delivery::Batch(objects),
+        };
+        let (Hand::Context(deliveries) | Hand::Batch(deliveries)) = &hand;
+        if !wave.stopped && deliveries.send(delivery).await.is_err() {
+            wave.stopped = true;
+            tasks.abort_all();
+        }
+    }
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((kind, Ok(()))) => wave.listed.push((kind.api_version(), kind.kind.clone())),
+            // An optional API the cluster does not serve (Kyverno not installed): nothing to list.
+            Ok((kind, Err(ListError::Api { code: 404, .. }))) if kind.optional => {}
+            // Named as findings name their resource's kind, which is what the store
+            // compares when it decides which findings this scan may resolve.
+            Ok((kind, Err(error))) => {
+                wave.errors.push(KindError { kind: kind.kind.clone(), message: error.to_string() })
+            }
+            Err(error) if error.is_cancelled() => {}
+            Err(error) => {
+                wave.errors.push(KindError { kind: "unknown".into(), message: format!("listing task failed: {error}") })
+            }
+        }
+    }
+    wave
 }

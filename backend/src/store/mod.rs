@@ -20,6 +20,7 @@ pub mod exemptions;
 pub mod mail;
 pub mod metrics;
 pub mod policies;
+pub mod recording;
 pub mod reports;
 pub mod scans;
 pub mod schedule;
@@ -33,7 +34,7 @@ use std::time::Duration;
 
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 /// Runs the same code on whichever pool the store holds: `on_pool!(store, |pool| …)`.
 /// Inside, `pool` is a `&SqlitePool` or a `&PgPool`, and `sqlx::query_as::<_, T>` infers
@@ -90,6 +91,10 @@ impl Store {
                 .create_if_missing(true)
                 .foreign_keys(true)
                 .journal_mode(SqliteJournalMode::Wal)
+                // With the WAL, NORMAL syncs at checkpoints rather than at every commit: a
+                // crash of the process loses nothing, a power cut at most the last commits,
+                // and a scan's many small transactions (one per batch) stay cheap.
+                .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10));
             let filename = options.get_filename();
             if let Some(directory) = filename.parent().filter(|parent| !parent.as_os_str().is_empty()) {
@@ -116,6 +121,7 @@ impl Store {
             return Err(OpenError::UnsupportedUrl(redact_url(url)));
         };
         store.migrate().await?;
+        store.rekey_findings().await.map_err(|source| OpenError::Connect { url: redact_url(url), source })?;
         Ok(store)
     }
 
@@ -182,6 +188,7 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = &[
     (2, "schedules", include_str!("../../../migrations/sqlite/0002_schedules.sql")),
     (3, "exemptions", include_str!("../../../migrations/sqlite/0003_exemptions.sql")),
     (4, "email", include_str!("../../../migrations/sqlite/0004_email.sql")),
+    (7, "findings by difference", include_str!("../../../migrations/sqlite/0007_findings_by_difference.sql")),
     (9, "policies", include_str!("../../../migrations/sqlite/0009_policies.sql")),
 ];
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = &[
@@ -190,6 +197,7 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = &[
     (3, "exemptions", include_str!("../../../migrations/postgres/0003_exemptions.sql")),
     (4, "email", include_str!("../../../migrations/postgres/0004_email.sql")),
     (5, "findings fillfactor", include_str!("../../../migrations/postgres/0005_findings_fillfactor.sql")),
+    (7, "findings by difference", include_str!("../../../migrations/postgres/0007_findings_by_difference.sql")),
     (9, "policies", include_str!("../../../migrations/postgres/0009_policies.sql")),
 ];
 

@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::index::Index;
+use crate::index::{Anchors, Index};
 use crate::object::{Object, PodSpec};
 use crate::pss::PssLevel;
 
@@ -219,7 +219,9 @@ pub struct Cx<'a> {
     /// Pod Security Standards policy version, as the minor number of `v1.N`.
     pub pss_version: u32,
     pub mode: Mode,
-    pub index: &'a Index<'a>,
+    pub index: &'a Index,
+    /// Whether the object being checked anchors namespace-wide or cluster-wide findings.
+    pub anchors: Anchors,
 }
 
 impl Cx<'_> {

@@ -1,7 +1,7 @@
 //! Running one rule over inline YAML, for the focused tests of the rule files.
 
 use crate::config::Config;
-use crate::index::Index;
+use crate::index::{AnchorTracker, Index};
 use crate::object::Object;
 use crate::parse::{parse_source, Limits, Source};
 use crate::rules::{Cx, Mode, Outcome, Rule};
@@ -19,8 +19,14 @@ pub(crate) fn run<T>(
     assert!(errors.is_empty(), "{errors:?}");
     let objects: Vec<Object> = documents.into_iter().flat_map(|document| Object::from_document(0, document)).collect();
     let index = Index::build(&objects, mode, false);
-    let cx = Cx { config, pss_version, mode, index: &index };
-    objects.iter().map(|object| each(object, (rule.check)(&cx, object))).collect()
+    let mut anchors = AnchorTracker::default();
+    objects
+        .iter()
+        .map(|object| {
+            let cx = Cx { config, pss_version, mode, index: &index, anchors: anchors.next(object) };
+            each(object, (rule.check)(&cx, object))
+        })
+        .collect()
 }
 
 /// The outcome of `rule` for each object of `yaml`, in order.

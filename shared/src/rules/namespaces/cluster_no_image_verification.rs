@@ -63,8 +63,8 @@ declare_rule! {
     };
 }
 
-fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
-    if !cluster_anchor(cx, object) {
+fn check(cx: &Cx<'_>, _object: &Object) -> Outcome {
+    if !cluster_anchor(cx) {
         return Outcome::NotApplicable;
     }
     let verifies = cx.index.policy_engine_objects().any(|policy| {

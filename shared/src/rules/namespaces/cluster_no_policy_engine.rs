@@ -62,8 +62,8 @@ fn mentions_engine(text: &str) -> bool {
     text.contains("gatekeeper") || text.contains("kyverno")
 }
 
-fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
-    if !cluster_anchor(cx, object) {
+fn check(cx: &Cx<'_>, _object: &Object) -> Outcome {
+    if !cluster_anchor(cx) {
         return Outcome::NotApplicable;
     }
     let installed = cx.index.webhooks().any(|webhook| {

@@ -69,15 +69,12 @@ fn names_detector(text: &str) -> bool {
     DETECTORS.iter().any(|detector| text.contains(detector))
 }
 
-fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
-    if !cluster_anchor(cx, object) {
+fn check(cx: &Cx<'_>, _object: &Object) -> Outcome {
+    if !cluster_anchor(cx) {
         return Outcome::NotApplicable;
     }
     let running = cx.index.daemon_sets().any(|daemon_set| {
-        names_detector(&daemon_set.name)
-            || daemon_set.pod_spec().is_some_and(|pod| {
-                pod.containers().any(|container| container.node.field("image").as_str().is_some_and(names_detector))
-            })
+        names_detector(&daemon_set.name) || daemon_set.images.iter().any(|image| names_detector(image))
     });
     if running {
         return Outcome::pass();

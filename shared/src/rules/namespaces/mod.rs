@@ -39,7 +39,7 @@ fn enforced_level<'o>(cx: &Cx<'_>, object: &'o Object) -> Option<Option<&'o str>
 }
 
 /// Whether cluster-wide rules judge the cluster on this object: the input must be
-/// complete, and the finding goes on its first object.
-fn cluster_anchor(cx: &Cx<'_>, object: &Object) -> bool {
-    cx.index.cluster_complete() && cx.index.first_object().is_some_and(|first| std::ptr::eq(first, object))
+/// complete, and the finding goes on its first object (the object being checked is it).
+fn cluster_anchor(cx: &Cx<'_>) -> bool {
+    cx.index.cluster_complete() && cx.anchors.first_object
 }

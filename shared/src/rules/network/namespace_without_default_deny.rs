@@ -82,9 +82,8 @@ fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
     } else {
         // Without the Namespace object, the namespace is judged once, on its first object.
         let namespace = effective_namespace(object);
-        let is_anchor = cx.index.namespace(namespace).is_none()
-            && object.namespace.is_some()
-            && cx.index.namespace_anchor(namespace).is_some_and(|anchor| std::ptr::eq(anchor, object));
+        let is_anchor =
+            cx.index.namespace(namespace).is_none() && object.namespace.is_some() && cx.anchors.first_in_namespace;
         if !is_anchor {
             return Outcome::NotApplicable;
         }

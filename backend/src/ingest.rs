@@ -1,0 +1,205 @@
+//! The one path a scan's objects take from wherever they come from into the store.
+//!
+//! A source (the API scanner, an uploaded snapshot's text, an agent's deliveries) sends
+//! [`Delivery`]s into a bounded channel, in two phases:
+//!
+//! 1. **Context**: every object of the kinds the engine's index reads
+//!    ([`rampart_core::index::Index::reads`]: Namespaces, ServiceAccounts,
+//!    NetworkPolicies, webhooks, policy engines, DaemonSets), in
+//!    [`Delivery::Context`] messages, then one [`Delivery::ContextDone`] with what the
+//!    source could not read so far and the rules it therefore cannot judge. Context
+//!    objects only build the index (of each, what context rules read); they are not
+//!    checked in this phase.
+//! 2. **Batches**: every object to check, context kinds included, in
+//!    [`Delivery::Batch`]es of any size, in the order they should be checked (context
+//!    kinds first keeps anchors stable); [`Delivery::Error`] for a kind that failed
+//!    part-way. The channel closing ends the scan; [`Delivery::Failed`] ends it `failed`.
+//!
+//! [`ingest`] builds the index, then checks each batch on a blocking thread with the
+//! engine's [`Checker`] while the previous one is recorded ([`Store::record_batch`], one
+//! transaction per batch, by difference), and finishes the scan. Memory is the index, a
+//! few batches in flight and 8 bytes per object seen, whatever the cluster's size.
+
+use rampart_core::engine::{Checker, Options};
+use rampart_core::index::Index;
+use rampart_core::object::Object;
+use rampart_core::parse::Source;
+use tokio::sync::mpsc;
+
+use crate::store::recording::{Batch, Observed, SeenObject};
+use crate::store::scans::ScanError;
+use crate::store::Store;
+
+/// How many deliveries (and checked batches) may wait in a channel: what bounds memory.
+pub const QUEUE: usize = 2;
+
+/// Objects per batch for sources that choose (a snapshot's text).
+pub const BATCH_OBJECTS: usize = 500;
+
+/// One message of a source.
+#[derive(Debug)]
+pub enum Delivery {
+    /// Objects of the kinds the index reads (all of them, before any batch).
+    Context(Vec<Object>),
+    /// The context is complete. `errors`: what could not be read so far (a kind, or input
+    /// not attributable to a kind, which stops anything from being resolved); `unjudged_rules`:
+    /// rules the scan cannot judge (they conclude from the absence of a kind it could not
+    /// list); the checker does not run them and their findings are neither opened nor resolved.
+    ContextDone { errors: Vec<ScanError>, unjudged_rules: Vec<String> },
+    /// Objects to check.
+    Batch(Vec<Object>),
+    /// A kind that could not be read after the context phase (its findings stay as they
+    /// were); the scan ends `partial`.
+    Error(ScanError),
+    /// The source could not deliver the cluster at all: the scan ends `failed` with this
+    /// message for a person.
+    Failed(String),
+}
+
+/// How an ingestion ended.
+#[derive(Debug)]
+pub enum Ingested {
+    /// Recorded: the scan's counts, for the log.
+    Recorded { objects: i64, findings: i64, errors: usize, written: i64 },
+    /// The source failed; the scan should end `failed` with this message.
+    Failed(String),
+    /// The scan is no longer this runner's (it stalled and the scan was handed on):
+    /// nothing more was written.
+    NotOurs,
+}
+
+/// What the checking thread hands back.
+enum Checked {
+    Batch(Batch),
+    Error(ScanError),
+    Failed(String),
+}
+
+/// Takes a scan's deliveries into the store: see the module's documentation. `options`
+/// are the engine's (cluster mode, exemptions); the scan is `running` under `runner`.
+pub async fn ingest(
+    store: &Store,
+    scan_id: i64,
+    cluster_id: i64,
+    runner: &str,
+    options: Options,
+    mut deliveries: mpsc::Receiver<Delivery>,
+) -> Result<Ingested, sqlx::Error> {
+    // Phase 1: the index.
+    let mut index = Index::new(options.mode, options.complete);
+    let mut errors = Vec::new();
+    let unjudged_rules = loop {
+        match deliveries.recv().await {
+            Some(Delivery::Context(objects)) => objects.iter().for_each(|object| index.add(object)),
+            Some(Delivery::ContextDone { errors: more, unjudged_rules }) => {
+                errors.extend(more);
+                break unjudged_rules;
+            }
+            Some(Delivery::Error(error)) => errors.push(error),
+            Some(Delivery::Failed(message)) => return Ok(Ingested::Failed(message)),
+            Some(Delivery::Batch(_)) => {
+                return Ok(Ingested::Failed("the scan's source sent objects before their context".into()))
+            }
+            None => return Ok(Ingested::Failed("the scan's source stopped before delivering anything".into())),
+        }
+    };
+    let may_resolve = errors.iter().all(|error| error.kind.is_some());
+    let mut recording = store.begin_recording(scan_id, cluster_id, runner, &unjudged_rules, may_resolve).await?;
+
+    // Phase 2: the source, the checker (a blocking thread) and the store each work on
+    // their own batch; the bounded channels between them hold the rest of memory.
+    let mut options = options;
+    options.fixes = false;
+    options.config.disable.extend(unjudged_rules);
+    let (checked_sender, mut checked) = mpsc::channel::<Checked>(QUEUE);
+    let checker = tokio::task::spawn_blocking(move || check_batches(&index, &options, deliveries, checked_sender));
+    let mut outcome = None;
+    while let Some(message) = checked.recv().await {
+        match message {
+            Checked::Batch(batch) => {
+                if !store.record_batch(&mut recording, &batch).await? {
+                    outcome = Some(Ingested::NotOurs);
+                    break;
+                }
+            }
+            Checked::Error(error) => errors.push(error),
+            Checked::Failed(message) => {
+                outcome = Some(Ingested::Failed(message));
+                break;
+            }
+        }
+    }
+    // Closing the channel stops the checker, whose end of the deliveries then closes and
+    // stops the source.
+    drop(checked);
+    if checker.await.is_err() {
+        return Ok(Ingested::Failed("the check stopped unexpectedly; see the server's log".into()));
+    }
+    if let Some(outcome) = outcome {
+        return Ok(outcome);
+    }
+    if !store.finish_recording(&mut recording, &errors).await? {
+        return Ok(Ingested::NotOurs);
+    }
+    Ok(Ingested::Recorded {
+        objects: recording.tally.objects,
+        findings: recording.tally.findings,
+        errors: errors.len(),
+        written: recording.findings_written,
+    })
+}
+
+/// The checking thread: each batch through the engine, reduced for the store.
+fn check_batches(
+    index: &Index,
+    options: &Options,
+    mut deliveries: mpsc::Receiver<Delivery>,
+    out: mpsc::Sender<Checked>,
+) {
+    let sources = [Source::new("scan", String::new())];
+    let mut checker = Checker::new(index, options);
+    while let Some(delivery) = deliveries.blocking_recv() {
+        let message = match delivery {
+            Delivery::Batch(objects) => {
+                let checked = checker.check(&sources, &objects);
+                Checked::Batch(to_batch(&objects, checked))
+            }
+            Delivery::Error(error) => Checked::Error(error),
+            Delivery::Failed(message) => Checked::Failed(message),
+            // The context is complete by now; more of it changes nothing already checked.
+            Delivery::Context(_) | Delivery::ContextDone { .. } => continue,
+        };
+        if out.blocking_send(message).is_err() {
+            return;
+        }
+    }
+}
+
+/// The engine's results for a batch, reduced to what the store keeps.
+pub fn to_batch(objects: &[Object], checked: rampart_core::engine::Checked) -> Batch {
+    let seen = checked
+        .objects
+        .iter()
+        .zip(objects)
+        .map(|(report, object)| SeenObject {
+            kind: object.kind.clone(),
+            namespace: object.namespace.clone().unwrap_or_default(),
+            name: object.name.clone(),
+            score: report.score,
+        })
+        .collect();
+    let findings = checked
+        .findings
+        .into_iter()
+        .map(|finding| Observed {
+            object: finding.object,
+            rule: finding.rule.to_string(),
+            severity: finding.severity,
+            path: finding.path,
+            message: finding.message,
+            exempted: finding.exempted,
+            exemption_reason: finding.exemption_reason,
+        })
+        .collect();
+    Batch { objects: seen, findings }
+}

@@ -1,0 +1,1024 @@
+//! Recording a scan batch by batch, and the findings lifecycle as a difference.
+//!
+//! A scan's objects arrive in batches (see [`crate::ingest`]). Each batch is recorded in
+//! its own transaction: the stored findings of the batch's objects are read (by object
+//! prefix, `fingerprint >> 32`, the object's hash, which leads the index), compared with what the
+//! scan observed, and only the difference is written:
+//!
+//! - a finding not stored yet is inserted (new);
+//! - a stored one seen again is not written at all, unless its status, severity, message
+//!   or exemption reason changed, it had been resolved (it reopens, and is new again), or
+//!   an earlier scan could not look at it (its `last_seen` was set; it is cleared);
+//! - a stored open finding of an object in the batch that the scan did not observe is
+//!   resolved, unless its rule was not judged (or nothing may be resolved, see below): then
+//!   it stays open and its `last_seen` is set to the last time a scan saw it.
+//!
+//! When the last batch is in, [`Store::finish_recording`] deals with the objects the scan
+//! did not see at all (deleted, or of a kind it could not list): their open findings are
+//! resolved, except those of kinds the scan could not read and of rules it could not judge,
+//! which keep their status with `last_seen` set. It then writes the scan's summary.
+//!
+//! So an unchanged rescan writes no findings row, and storage grows with distinct findings.
+//! `last_seen` is NULL while the cluster's latest finished scan saw a finding: the API
+//! answers with that scan's time ([`Store::list_findings`]).
+//!
+//! What a recording holds in memory besides the batch: the hash of every object seen (8
+//! bytes each, to skip an object seen twice and to find the objects not seen), never the
+//! findings. Every transaction first checks that the scan is still `running` under its
+//! runner; a runner that stalled and had its scan handed on writes nothing more.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use rampart_core::score::Mean;
+use rampart_core::Severity;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use super::scans::{Counts, NamespaceSummary, ScanError};
+use super::{now_millis, Store};
+
+/// A recording's transaction, on either backend: the hot statements differ (PostgreSQL
+/// takes arrays, SQLite multi-row lists of fixed sizes).
+enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// A query built once, run on whichever transaction.
+macro_rules! on_tx {
+    ($tx:expr, |$conn:ident| $body:expr) => {
+        match $tx {
+            Tx::Sqlite($conn) => $body,
+            Tx::Postgres($conn) => $body,
+        }
+    };
+}
+
+/// One object a batch checked.
+#[derive(Clone, Debug)]
+pub struct SeenObject {
+    pub kind: String,
+    /// `""` for cluster-scoped objects.
+    pub namespace: String,
+    pub name: String,
+    /// The object's score, when a weighted rule applied.
+    pub score: Option<u32>,
+}
+
+/// One finding as a scan observed it; `object` is its object's position in the batch.
+#[derive(Clone, Debug)]
+pub struct Observed {
+    pub object: usize,
+    pub rule: String,
+    pub severity: Severity,
+    pub path: String,
+    pub message: String,
+    pub exempted: bool,
+    /// Why it is exempted, when it is.
+    pub exemption_reason: Option<String>,
+}
+
+/// What a batch of a scan checked.
+#[derive(Clone, Debug, Default)]
+pub struct Batch {
+    pub objects: Vec<SeenObject>,
+    pub findings: Vec<Observed>,
+}
+
+/// An object's hash: SHA-256 of its kind, namespace and name, first 8 bytes. Its high 32
+/// bits are the high 32 bits of every fingerprint of the object's findings.
+pub fn object_hash(kind: &str, namespace: &str, name: &str) -> u64 {
+    hash8(&[kind, namespace, name])
+}
+
+/// A finding's fingerprint: its object's 32-bit prefix, then 32 bits of SHA-256 of the
+/// cluster, rule, object and field path. Two findings share one only if their objects'
+/// prefixes and their own hashes both collide; recording checks identities and never
+/// mixes two findings up (the later one is skipped with a warning).
+pub fn fingerprint(cluster_id: i64, rule: &str, kind: &str, namespace: &str, name: &str, path: &str) -> i64 {
+    let object = object_hash(kind, namespace, name);
+    let finding = hash8(&[&cluster_id.to_string(), rule, kind, namespace, name, path]);
+    ((object & 0xFFFF_FFFF_0000_0000) | (finding >> 32)) as i64
+}
+
+/// The object prefix of a fingerprint (or of an object hash, as `i64`).
+fn prefix(fingerprint: i64) -> i32 {
+    (fingerprint >> 32) as i32
+}
+
+fn hash8(parts: &[&str]) -> u64 {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update([0x1f]);
+    }
+    let digest = hasher.finalize();
+    u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"))
+}
+
+/// The scan's summary, accumulated batch by batch.
+#[derive(Clone, Debug, Default)]
+pub struct Tally {
+    pub objects: i64,
+    pub counts: Counts,
+    pub score: Mean,
+    pub namespaces: BTreeMap<String, (NamespaceSummary, Mean)>,
+    /// Findings observed (after duplicates), exempted ones included.
+    pub findings: i64,
+}
+
+/// A scan being recorded: what the batches need to know and what they found so far.
+#[derive(Debug)]
+pub struct Recording {
+    pub scan_id: i64,
+    pub cluster_id: i64,
+    runner: String,
+    /// When a finished scan of the cluster last saw its current findings (the latest one's
+    /// `finished_at`), written into `last_seen` of findings this scan resolves or cannot see.
+    previous_seen: i64,
+    unjudged_rules: HashSet<String>,
+    /// False when the scan met input it could not attribute to a kind: then nothing is
+    /// resolved, since any object may have been in it.
+    may_resolve: bool,
+    seen: HashSet<u64>,
+    seen_prefixes: HashSet<i32>,
+    /// Stored rows whose object shares a prefix with an object of a batch but is another
+    /// object: `(id, object hash, kind, rule)`, judged at the end.
+    strangers: Vec<(i64, u64, String, String)>,
+    /// Findings rows not resolved after this scan's writes, of the objects it saw.
+    accounted: i64,
+    pub tally: Tally,
+    pub new_findings: i64,
+    pub resolved_findings: i64,
+    pub findings_written: i64,
+}
+
+/// A stored finding of an object of the batch.
+#[derive(Debug, serde::Deserialize)]
+struct Stored {
+    id: i64,
+    fingerprint: i64,
+    rule: String,
+    kind: String,
+    namespace: String,
+    name: String,
+    path: String,
+    severity: String,
+    status: String,
+    message: String,
+    exemption_reason: Option<String>,
+    /// `last_seen IS NULL`: the latest finished scan saw it.
+    current: bool,
+}
+
+/// A row to insert.
+struct Insert<'a> {
+    fingerprint: i64,
+    object: &'a SeenObject,
+    finding: &'a Observed,
+}
+
+/// A row to change in place (a changed or reopened finding): `(id, status, severity,
+/// message, exemption_reason)`.
+type Change<'a> = (i64, &'static str, &'static str, &'a str, Option<&'a str>);
+
+/// Rows per multi-row statement on SQLite, largest first: every statement has one of these
+/// sizes (the last chunk is padded), so each connection prepares a handful of texts.
+const SQLITE_CHUNKS: [usize; 3] = [200, 20, 1];
+/// Bound parameters of one inserted row, and the rows of one SQLite insert.
+const INSERT_PARAMETERS: usize = 10;
+
+impl Store {
+    /// Starts recording a scan: `unjudged_rules` are rules it could not run (their findings
+    /// are neither opened nor resolved), `may_resolve` false when it met input it cannot
+    /// attribute to a kind.
+    pub async fn begin_recording(
+        &self,
+        scan_id: i64,
+        cluster_id: i64,
+        runner: &str,
+        unjudged_rules: &[String],
+        may_resolve: bool,
+    ) -> Result<Recording, sqlx::Error> {
+        let previous_seen: Option<i64> = super::on_pool!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT MAX(finished_at) FROM scans WHERE cluster_id = $1 AND status IN ('succeeded', 'partial')",
+            )
+            .bind(cluster_id)
+            .fetch_one(pool)
+            .await
+        })?;
+        Ok(Recording {
+            scan_id,
+            cluster_id,
+            runner: runner.to_string(),
+            previous_seen: previous_seen.unwrap_or(0),
+            unjudged_rules: unjudged_rules.iter().cloned().collect(),
+            may_resolve,
+            seen: HashSet::new(),
+            seen_prefixes: HashSet::new(),
+            strangers: Vec::new(),
+            accounted: 0,
+            tally: Tally::default(),
+            new_findings: 0,
+            resolved_findings: 0,
+            findings_written: 0,
+        })
+    }
+
+    /// Records one batch in one transaction; false (and nothing written) when the scan is
+    /// no longer this runner's. An object already seen by this scan (twice in one input)
+    /// counts once: its later copies are skipped.
+    pub async fn record_batch(&self, recording: &mut Recording, batch: &Batch) -> Result<bool, sqlx::Error> {
+        let cluster_id = recording.cluster_id;
+        // The batch's objects new to this scan, by position, with their hashes.
+        let mut fresh: HashMap<usize, u64> = HashMap::new();
+        let mut fresh_hashes: HashSet<u64> = HashSet::new();
+        let mut tally = Tally::default();
+        for (position, object) in batch.objects.iter().enumerate() {
+            tally.objects += 1;
+            // A document that is no object (no kind) has no findings and no identity.
+            if !object.kind.is_empty() {
+                let hash = object_hash(&object.kind, &object.namespace, &object.name);
+                if recording.seen.contains(&hash) || !fresh_hashes.insert(hash) {
+                    tally.objects -= 1;
+                    continue;
+                }
+                fresh.insert(position, hash);
+            }
+            if let Some(score) = object.score {
+                tally.score.add(score);
+            }
+            if !object.namespace.is_empty() {
+                let (summary, mean) = tally.namespaces.entry(object.namespace.clone()).or_default();
+                summary.objects += 1;
+                if let Some(score) = object.score {
+                    mean.add(score);
+                }
+            }
+        }
+        // Observed findings of those objects, once each, by fingerprint.
+        let mut observed: HashMap<i64, Insert<'_>> = HashMap::new();
+        let mut order: Vec<i64> = Vec::new();
+        for finding in &batch.findings {
+            if !fresh.contains_key(&finding.object) {
+                continue;
+            }
+            let object = &batch.objects[finding.object];
+            // The checker does not run unjudged rules; a finding of one (from another
+            // checker) is neither opened nor counted.
+            if recording.unjudged_rules.contains(&finding.rule) {
+                continue;
+            }
+            let fingerprint =
+                fingerprint(cluster_id, &finding.rule, &object.kind, &object.namespace, &object.name, &finding.path);
+            if let Some(known) = observed.get(&fingerprint) {
+                if known.finding.rule != finding.rule || known.finding.path != finding.path {
+                    tracing::warn!(rule = %finding.rule, path = %finding.path, "two findings share a fingerprint: the second is not stored");
+                }
+                continue;
+            }
+            tally.findings += 1;
+            if !finding.exempted {
+                tally.counts[severity_position(finding.severity)] += 1;
+                if !object.namespace.is_empty() {
+                    let (summary, _) = tally.namespaces.entry(object.namespace.clone()).or_default();
+                    match finding.severity {
+                        Severity::Critical => summary.critical += 1,
+                        Severity::High => summary.high += 1,
+                        Severity::Medium => summary.medium += 1,
+                        Severity::Low => summary.low += 1,
+                        Severity::Info => summary.info += 1,
+                    }
+                }
+            }
+            order.push(fingerprint);
+            observed.insert(fingerprint, Insert { fingerprint, object, finding });
+        }
+        let prefixes: Vec<i32> = {
+            let mut prefixes: Vec<i32> = fresh.values().map(|hash| prefix(*hash as i64)).collect();
+            prefixes.sort_unstable();
+            prefixes.dedup();
+            prefixes
+        };
+
+        let now = now_millis();
+        let mut transaction = self.begin_batch(recording).await?;
+        let Some(tx) = transaction.as_mut() else { return Ok(false) };
+        let stored = tx.stored_of(cluster_id, &prefixes).await?;
+
+        let mut inserts: Vec<&Insert<'_>> = Vec::new();
+        let mut changes: Vec<Change<'_>> = Vec::new();
+        let mut resolve: Vec<i64> = Vec::new();
+        let mut unseen: Vec<i64> = Vec::new();
+        let mut matched: HashSet<i64> = HashSet::new();
+        let (mut new_findings, mut accounted) = (0i64, 0i64);
+        let stored_by_fingerprint: HashMap<i64, &Stored> = stored.iter().map(|row| (row.fingerprint, row)).collect();
+        for fingerprint in &order {
+            let insert = &observed[fingerprint];
+            let (object, finding) = (insert.object, insert.finding);
+            let status = if finding.exempted { "exempted" } else { "open" };
+            match stored_by_fingerprint.get(fingerprint) {
+                None => {
+                    new_findings += i64::from(!finding.exempted);
+                    accounted += 1;
+                    inserts.push(insert);
+                }
+                Some(row)
+                    if row.rule != finding.rule
+                        || row.kind != object.kind
+                        || row.namespace != object.namespace
+                        || row.name != object.name
+                        || row.path != finding.path =>
+                {
+                    tracing::warn!(rule = %finding.rule, path = %finding.path, "two findings share a fingerprint: the second is not stored");
+                }
+                Some(row) => {
+                    matched.insert(row.id);
+                    accounted += 1;
+                    let reopened = row.status == "resolved";
+                    if reopened {
+                        new_findings += i64::from(!finding.exempted);
+                    }
+                    let changed = reopened
+                        || !row.current
+                        || row.status != status
+                        || row.severity != finding.severity.as_str()
+                        || row.message != finding.message
+                        || row.exemption_reason != finding.exemption_reason;
+                    if changed {
+                        changes.push((
+                            row.id,
+                            status,
+                            finding.severity.as_str(),
+                            &finding.message,
+                            finding.exemption_reason.as_deref(),
+                        ));
+                    }
+                }
+            }
+        }
+        for row in &stored {
+            if matched.contains(&row.id) || row.status == "resolved" {
+                continue;
+            }
+            let hash = object_hash(&row.kind, &row.namespace, &row.name);
+            if !fresh_hashes.contains(&hash) {
+                recording.strangers.push((row.id, hash, row.kind.clone(), row.rule.clone()));
+                continue;
+            }
+            if recording.may_resolve && !recording.unjudged_rules.contains(&row.rule) {
+                resolve.push(row.id);
+            } else {
+                accounted += 1;
+                if row.current {
+                    unseen.push(row.id);
+                }
+            }
+        }
+        let mut written = tx.insert(cluster_id, recording.scan_id, now, &inserts).await?;
+        written += tx.change(&changes).await?;
+        let resolved = tx.resolve(&resolve, now, recording.previous_seen).await?;
+        written += resolved + tx.mark_unseen(&unseen, recording.previous_seen).await?;
+        transaction.take().expect("a transaction").commit().await?;
+
+        recording.seen.extend(fresh.values());
+        recording.seen_prefixes.extend(prefixes);
+        recording.accounted += accounted;
+        recording.new_findings += new_findings;
+        recording.resolved_findings += resolved;
+        recording.findings_written += written;
+        let total = &mut recording.tally;
+        total.objects += tally.objects;
+        total.findings += tally.findings;
+        for (sum, add) in total.counts.iter_mut().zip(tally.counts) {
+            *sum += add;
+        }
+        total.score.merge(&tally.score);
+        for (namespace, (summary, mean)) in tally.namespaces {
+            let (into, into_mean) = total.namespaces.entry(namespace).or_default();
+            into.objects += summary.objects;
+            into.critical += summary.critical;
+            into.high += summary.high;
+            into.medium += summary.medium;
+            into.low += summary.low;
+            into.info += summary.info;
+            into_mean.merge(&mean);
+        }
+        Ok(true)
+    }
+
+    /// Ends the recording: resolves the open findings of objects the scan did not see (but
+    /// of kinds it could read and rules it judged), marks the others unseen, and writes the
+    /// scan's summary. False (and nothing written) when the scan is no longer this
+    /// runner's. The scan ends `partial` when `errors` is not empty.
+    pub async fn finish_recording(&self, recording: &mut Recording, errors: &[ScanError]) -> Result<bool, sqlx::Error> {
+        let now = now_millis();
+        let mut unreadable: HashSet<&str> = errors.iter().filter_map(|error| error.kind.as_deref()).collect();
+        let may_resolve = recording.may_resolve && errors.iter().all(|error| error.kind.is_some());
+        if !may_resolve {
+            unreadable.clear();
+        }
+        let resolvable = |kind: &str, rule: &str| {
+            may_resolve && !unreadable.contains(kind) && !recording.unjudged_rules.contains(rule)
+        };
+        let cluster_id = recording.cluster_id;
+        let mut transaction = self.begin_batch(recording).await?;
+        let Some(tx) = transaction.as_mut() else { return Ok(false) };
+        let (mut resolved, mut written) = (0i64, 0i64);
+        let unresolved = tx.count_unresolved(cluster_id).await?;
+        if unresolved != recording.accounted || !recording.strangers.is_empty() {
+            for prefix in tx.unresolved_prefixes(cluster_id).await? {
+                if recording.seen_prefixes.contains(&prefix) {
+                    continue;
+                }
+                let (stored_resolved, stored_written) =
+                    tx.settle_prefix(cluster_id, prefix, &resolvable, now, recording.previous_seen).await?;
+                resolved += stored_resolved;
+                written += stored_written;
+            }
+            let strangers = std::mem::take(&mut recording.strangers);
+            let (mut resolve, mut unseen) = (Vec::new(), Vec::new());
+            for (id, hash, kind, rule) in strangers {
+                if recording.seen.contains(&hash) {
+                    continue;
+                }
+                if resolvable(&kind, &rule) {
+                    resolve.push(id);
+                } else {
+                    unseen.push(id);
+                }
+            }
+            let stranger_resolved = tx.resolve(&resolve, now, recording.previous_seen).await?;
+            resolved += stranger_resolved;
+            written += stranger_resolved + tx.mark_unseen(&unseen, recording.previous_seen).await?;
+        }
+        recording.resolved_findings += resolved;
+        recording.findings_written += written;
+
+        let tally = &recording.tally;
+        let score = tally.score.score();
+        let namespaces: BTreeMap<&String, NamespaceSummary> = tally
+            .namespaces
+            .iter()
+            .map(|(namespace, (summary, mean))| {
+                let mut summary = summary.clone();
+                // The engine's overall formula over the namespace's own objects, when any
+                // was scored: a namespace reads like a small cluster.
+                if mean != &Mean::default() {
+                    summary.score = Some(i64::from(mean.score()));
+                    summary.grade = Some(rampart_core::score::grade(mean.score()).to_string());
+                }
+                (namespace, summary)
+            })
+            .collect();
+        let status = if errors.is_empty() { "succeeded" } else { "partial" };
+        let errors = serde_json::to_string(errors).unwrap_or_else(|_| "[]".to_string());
+        let namespaces = serde_json::to_string(&namespaces).unwrap_or_else(|_| "{}".to_string());
+        let grade = rampart_core::score::grade(score);
+        let sql = "UPDATE scans SET status = $1, finished_at = $2, objects = $3, score = $4, grade = $5, \
+             critical = $6, high = $7, medium = $8, low = $9, info = $10, new_findings = $11, \
+             resolved_findings = $12, errors = $13, namespaces = $14, findings_written = $15 WHERE id = $16";
+        on_tx!(tx, |tx| sqlx::query(sql)
+            .bind(status)
+            .bind(now)
+            .bind(tally.objects)
+            .bind(i64::from(score))
+            .bind(grade)
+            .bind(tally.counts[0])
+            .bind(tally.counts[1])
+            .bind(tally.counts[2])
+            .bind(tally.counts[3])
+            .bind(tally.counts[4])
+            .bind(recording.new_findings)
+            .bind(recording.resolved_findings)
+            .bind(&errors)
+            .bind(&namespaces)
+            .bind(recording.findings_written)
+            .bind(recording.scan_id)
+            .execute(&mut **tx)
+            .await
+            .map(drop))?;
+        transaction.take().expect("a transaction").commit().await?;
+        Ok(true)
+    }
+
+    /// A transaction for one step of a recording, after checking that the scan is still
+    /// this runner's (`None`, rolled back, when it is not). On SQLite the first statement
+    /// writes, which takes the write lock at once (a read transaction upgraded later fails
+    /// with "database is locked" if another connection wrote meanwhile); on PostgreSQL the
+    /// cluster's row is locked too, so the batches of two scans of one cluster do not
+    /// interleave within a step.
+    async fn begin_batch(&self, recording: &Recording) -> Result<Option<Tx>, sqlx::Error> {
+        let mut tx = match self {
+            Store::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Store::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        };
+        // Still this runner's running scan? The row stays locked until the commit, so it
+        // cannot be marked interrupted between this check and the writes.
+        if !tx.still_ours(recording.scan_id, &recording.runner).await? {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        if let Tx::Postgres(tx) = &mut tx {
+            sqlx::query("SELECT id FROM clusters WHERE id = $1 FOR UPDATE")
+                .bind(recording.cluster_id)
+                .fetch_optional(&mut **tx)
+                .await?;
+        }
+        Ok(Some(tx))
+    }
+}
+
+fn severity_position(severity: Severity) -> usize {
+    match severity {
+        Severity::Critical => 0,
+        Severity::High => 1,
+        Severity::Medium => 2,
+        Severity::Low => 3,
+        Severity::Info => 4,
+    }
+}
+
+/// `$first, $first+1, …` for `count` parameters.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+}
+
+/// Splits `items` into chunks of the [`SQLITE_CHUNKS`] sizes, the last one padded with its
+/// own last item (harmless where the statement's effect is idempotent per item).
+fn sqlite_chunks<T: Copy>(items: &[T]) -> Vec<Vec<T>> {
+    let mut chunks = Vec::new();
+    let mut rest = items;
+    while !rest.is_empty() {
+        let size = SQLITE_CHUNKS.iter().copied().find(|size| *size <= rest.len()).unwrap_or(1);
+        let (chunk, after) = rest.split_at(size);
+        chunks.push(chunk.to_vec());
+        rest = after;
+    }
+    chunks
+}
+
+/// The SQLite lookup's row, as one JSON array (the driver hands rows over one by one from
+/// its worker thread; one JSON value per chunk is far cheaper).
+const SQLITE_STORED_ROW: &str = "json_array(f.id, f.fingerprint, f.rule, f.kind, f.namespace, f.name, f.path, \
+     f.severity, f.status, f.message, f.exemption_reason, json(CASE WHEN f.last_seen IS NULL THEN 'true' ELSE 'false' END))";
+
+/// `last_seen` of a finding this scan resolves or cannot see: when a finished scan last saw
+/// it (`$N`), or when it was first stored if that is later (stored by an unfinished scan).
+fn last_seen_before(parameter: usize) -> String {
+    format!("CASE WHEN first_seen > ${parameter} THEN first_seen ELSE ${parameter} END")
+}
+
+impl Tx {
+    async fn commit(self) -> Result<(), sqlx::Error> {
+        on_tx!(self, |tx| tx.commit().await)
+    }
+
+    async fn rollback(self) -> Result<(), sqlx::Error> {
+        on_tx!(self, |tx| tx.rollback().await)
+    }
+
+    /// Updates the scan's heartbeat if it is still `running` under `runner`: whether it is.
+    async fn still_ours(&mut self, scan_id: i64, runner: &str) -> Result<bool, sqlx::Error> {
+        let sql = "UPDATE scans SET heartbeat_at = $1 WHERE id = $2 AND runner = $3 AND status = 'running'";
+        let now = now_millis();
+        on_tx!(self, |tx| sqlx::query(sql)
+            .bind(now)
+            .bind(scan_id)
+            .bind(runner)
+            .execute(&mut **tx)
+            .await
+            .map(|done| done.rows_affected() == 1))
+    }
+
+    /// Every stored finding of the objects with these prefixes (through the index on
+    /// `(cluster_id, fingerprint >> 32, fingerprint)`, whatever the planner's statistics).
+    async fn stored_of(&mut self, cluster_id: i64, prefixes: &[i32]) -> Result<Vec<Stored>, sqlx::Error> {
+        let prefixes: Vec<i64> = prefixes.iter().map(|prefix| i64::from(*prefix)).collect();
+        match self {
+            Tx::Postgres(tx) => {
+                let rows = sqlx::query(
+                    "SELECT id, fingerprint, rule, kind, namespace, name, path, severity, status, message, \
+                     exemption_reason, last_seen IS NULL AS current FROM findings \
+                     WHERE cluster_id = $1 AND (fingerprint >> 32) = ANY($2::bigint[])",
+                )
+                .bind(cluster_id)
+                .bind(&prefixes)
+                .fetch_all(&mut **tx)
+                .await?;
+                rows.into_iter()
+                    .map(|row| {
+                        Ok(Stored {
+                            id: row.try_get("id")?,
+                            fingerprint: row.try_get("fingerprint")?,
+                            rule: row.try_get("rule")?,
+                            kind: row.try_get("kind")?,
+                            namespace: row.try_get("namespace")?,
+                            name: row.try_get("name")?,
+                            path: row.try_get("path")?,
+                            severity: row.try_get("severity")?,
+                            status: row.try_get("status")?,
+                            message: row.try_get("message")?,
+                            exemption_reason: row.try_get("exemption_reason")?,
+                            current: row.try_get("current")?,
+                        })
+                    })
+                    .collect()
+            }
+            Tx::Sqlite(tx) => {
+                let mut stored = Vec::new();
+                for chunk in sqlite_chunks(&prefixes) {
+                    let sql = format!(
+                        "SELECT json_group_array({SQLITE_STORED_ROW}) FROM findings f \
+                         WHERE f.cluster_id = $1 AND (f.fingerprint >> 32) IN ({})",
+                        placeholders(2, chunk.len())
+                    );
+                    let mut query = sqlx::query_scalar::<_, String>(&sql).bind(cluster_id);
+                    for prefix in &chunk {
+                        query = query.bind(*prefix);
+                    }
+                    let json = query.fetch_one(&mut **tx).await?;
+                    let rows: Vec<Stored> =
+                        serde_json::from_str(&json).map_err(|error| sqlx::Error::Decode(Box::new(error)))?;
+                    stored.extend(rows);
+                }
+                Ok(stored)
+            }
+        }
+    }
+
+    /// Inserts new findings, first seen now by this scan; the rows written.
+    async fn insert(
+        &mut self,
+        cluster_id: i64,
+        scan_id: i64,
+        now: i64,
+        rows: &[&Insert<'_>],
+    ) -> Result<i64, sqlx::Error> {
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        const COLUMNS: &str = "INSERT INTO findings (cluster_id, first_seen, first_scan_id, fingerprint, rule, \
+             severity, kind, namespace, name, path, message, status, exemption_reason)";
+        let status = |row: &Insert<'_>| if row.finding.exempted { "exempted" } else { "open" };
+        match self {
+            Tx::Postgres(tx) => {
+                let sql = format!(
+                    "{COLUMNS} SELECT $1, $2, $3, u.* FROM unnest($4::bigint[], $5::text[], $6::text[], $7::text[], \
+                     $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[]) AS u"
+                );
+                let done = sqlx::query(&sql)
+                    .bind(cluster_id)
+                    .bind(now)
+                    .bind(scan_id)
+                    .bind(rows.iter().map(|row| row.fingerprint).collect::<Vec<_>>())
+                    .bind(rows.iter().map(|row| row.finding.rule.as_str()).collect::<Vec<_>>())
+                    .bind(rows.iter().map(|row| row.finding.severity.as_str()).collect::<Vec<_>>())
+                    .bind(rows.iter().map(|row| row.object.kind.as_str()).collect::<Vec<_>>())
+                    .bind(rows.iter().map(|row| row.object.namespace.as_str()).collect::<Vec<_>>())
+                    .bind(rows.iter().map(|row| row.object.name.as_str()).collect::<Vec<_>>())
+                    .bind(rows.iter().map(|row| row.finding.path.as_str()).collect::<Vec<_>>())
+                    .bind(rows.iter().map(|row| row.finding.message.as_str()).collect::<Vec<_>>())
+                    .bind(rows.iter().map(|row| status(row)).collect::<Vec<_>>())
+                    .bind(rows.iter().map(|row| row.finding.exemption_reason.as_deref()).collect::<Vec<_>>())
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(done.rows_affected() as i64)
+            }
+            Tx::Sqlite(tx) => {
+                let mut written = 0;
+                for chunk in sqlite_chunks(rows) {
+                    let values: Vec<String> = (0..chunk.len())
+                        .map(|n| {
+                            format!("($1, $2, $3, {})", placeholders(4 + n * INSERT_PARAMETERS, INSERT_PARAMETERS))
+                        })
+                        .collect();
+                    let sql = format!("{COLUMNS} VALUES {}", values.join(", "));
+                    let mut query = sqlx::query(&sql).bind(cluster_id).bind(now).bind(scan_id);
+                    for row in chunk {
+                        query = query
+                            .bind(row.fingerprint)
+                            .bind(row.finding.rule.as_str())
+                            .bind(row.finding.severity.as_str())
+                            .bind(row.object.kind.as_str())
+                            .bind(row.object.namespace.as_str())
+                            .bind(row.object.name.as_str())
+                            .bind(row.finding.path.as_str())
+                            .bind(row.finding.message.as_str())
+                            .bind(status(row))
+                            .bind(row.finding.exemption_reason.as_deref());
+                    }
+                    written += query.execute(&mut **tx).await?.rows_affected() as i64;
+                }
+                Ok(written)
+            }
+        }
+    }
+
+    /// Changes findings in place (seen again, now current, reopened when resolved).
+    async fn change(&mut self, changes: &[Change<'_>]) -> Result<i64, sqlx::Error> {
+        if changes.is_empty() {
+            return Ok(0);
+        }
+        match self {
+            Tx::Postgres(tx) => {
+                let done = sqlx::query(
+                    "UPDATE findings f SET status = u.status, severity = u.severity, message = u.message, \
+                     exemption_reason = u.reason, last_seen = NULL, resolved_at = NULL \
+                     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) \
+                     AS u(id, status, severity, message, reason) WHERE f.id = u.id",
+                )
+                .bind(changes.iter().map(|change| change.0).collect::<Vec<_>>())
+                .bind(changes.iter().map(|change| change.1).collect::<Vec<_>>())
+                .bind(changes.iter().map(|change| change.2).collect::<Vec<_>>())
+                .bind(changes.iter().map(|change| change.3).collect::<Vec<_>>())
+                .bind(changes.iter().map(|change| change.4).collect::<Vec<_>>())
+                .execute(&mut **tx)
+                .await?;
+                Ok(done.rows_affected() as i64)
+            }
+            Tx::Sqlite(tx) => {
+                let mut written = 0;
+                for (id, status, severity, message, reason) in changes {
+                    written += sqlx::query(
+                        "UPDATE findings SET status = $1, severity = $2, message = $3, exemption_reason = $4, \
+                         last_seen = NULL, resolved_at = NULL WHERE id = $5",
+                    )
+                    .bind(*status)
+                    .bind(*severity)
+                    .bind(*message)
+                    .bind(*reason)
+                    .bind(*id)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected() as i64;
+                }
+                Ok(written)
+            }
+        }
+    }
+
+    /// Resolves findings at `now`; how many were resolved.
+    async fn resolve(&mut self, ids: &[i64], now: i64, previous_seen: i64) -> Result<i64, sqlx::Error> {
+        let set =
+            format!("status = 'resolved', resolved_at = $1, last_seen = COALESCE(last_seen, {})", last_seen_before(2));
+        self.update_ids(&set, &[now, previous_seen], ids, " AND status <> 'resolved'").await
+    }
+
+    /// Marks findings the scan could not look at as not seen since `previous_seen`.
+    async fn mark_unseen(&mut self, ids: &[i64], previous_seen: i64) -> Result<i64, sqlx::Error> {
+        let set = format!("last_seen = {}", last_seen_before(1));
+        self.update_ids(&set, &[previous_seen], ids, " AND last_seen IS NULL").await
+    }
+
+    /// `UPDATE findings SET {set} WHERE id IN ids{condition}`, `set` using the `values`
+    /// as `$1…`; the rows changed.
+    async fn update_ids(
+        &mut self,
+        set: &str,
+        values: &[i64],
+        ids: &[i64],
+        condition: &str,
+    ) -> Result<i64, sqlx::Error> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let first = values.len() + 1;
+        match self {
+            Tx::Postgres(tx) => {
+                let sql = format!("UPDATE findings SET {set} WHERE id = ANY(${first}){condition}");
+                let mut query = sqlx::query(&sql);
+                for value in values {
+                    query = query.bind(*value);
+                }
+                Ok(query.bind(ids).execute(&mut **tx).await?.rows_affected() as i64)
+            }
+            Tx::Sqlite(tx) => {
+                let mut written = 0;
+                for chunk in sqlite_chunks(ids) {
+                    let sql = format!(
+                        "UPDATE findings SET {set} WHERE id IN ({}){condition}",
+                        placeholders(first, chunk.len())
+                    );
+                    let mut query = sqlx::query(&sql);
+                    for value in values {
+                        query = query.bind(*value);
+                    }
+                    for id in chunk {
+                        query = query.bind(id);
+                    }
+                    written += query.execute(&mut **tx).await?.rows_affected() as i64;
+                }
+                Ok(written)
+            }
+        }
+    }
+
+    /// The cluster's findings that are not resolved.
+    async fn count_unresolved(&mut self, cluster_id: i64) -> Result<i64, sqlx::Error> {
+        let sql = "SELECT COUNT(*) FROM findings WHERE cluster_id = $1 AND status IN ('open', 'exempted')";
+        on_tx!(self, |tx| sqlx::query_scalar(sql).bind(cluster_id).fetch_one(&mut **tx).await)
+    }
+
+    /// The object prefixes of the cluster's findings that are not resolved.
+    async fn unresolved_prefixes(&mut self, cluster_id: i64) -> Result<Vec<i32>, sqlx::Error> {
+        const WHERE: &str = "FROM findings WHERE cluster_id = $1 AND status IN ('open', 'exempted')";
+        let prefixes: Vec<i64> = match self {
+            Tx::Postgres(tx) => {
+                sqlx::query_scalar(&format!("SELECT DISTINCT fingerprint >> 32 {WHERE} AND fingerprint IS NOT NULL"))
+                    .bind(cluster_id)
+                    .fetch_all(&mut **tx)
+                    .await?
+            }
+            Tx::Sqlite(tx) => {
+                let json: String = sqlx::query_scalar(&format!(
+                    "SELECT json_group_array(prefix) FROM (SELECT DISTINCT fingerprint >> 32 AS prefix {WHERE} \
+                     AND fingerprint IS NOT NULL)"
+                ))
+                .bind(cluster_id)
+                .fetch_one(&mut **tx)
+                .await?;
+                serde_json::from_str(&json).map_err(|error| sqlx::Error::Decode(Box::new(error)))?
+            }
+        };
+        Ok(prefixes.into_iter().map(|prefix| prefix as i32).collect())
+    }
+
+    /// Resolves the unresolved findings of an object prefix no object of the scan has, or
+    /// marks them unseen where they may not be resolved: (resolved, rows written).
+    async fn settle_prefix(
+        &mut self,
+        cluster_id: i64,
+        prefix: i32,
+        resolvable: &impl Fn(&str, &str) -> bool,
+        now: i64,
+        previous_seen: i64,
+    ) -> Result<(i64, i64), sqlx::Error> {
+        let sql = "SELECT id, kind, rule, last_seen IS NULL FROM findings WHERE cluster_id = $1 \
+             AND (fingerprint >> 32) = $2 AND status IN ('open', 'exempted')";
+        let prefix = i64::from(prefix);
+        let rows: Vec<(i64, String, String, bool)> =
+            on_tx!(self, |tx| sqlx::query_as(sql).bind(cluster_id).bind(prefix).fetch_all(&mut **tx).await)?;
+        let (mut resolve, mut unseen) = (Vec::new(), Vec::new());
+        for (id, kind, rule, current) in rows {
+            if resolvable(&kind, &rule) {
+                resolve.push(id);
+            } else if current {
+                unseen.push(id);
+            }
+        }
+        let resolved = self.resolve(&resolve, now, previous_seen).await?;
+        Ok((resolved, resolved + self.mark_unseen(&unseen, previous_seen).await?))
+    }
+}
+
+impl Store {
+    /// Gives findings stored before fingerprints were 8 bytes (migration 0007 copies them
+    /// with none) their fingerprint, so the next scan compares with them instead of
+    /// storing them again. Runs when the store opens; nothing to do once done.
+    pub async fn rekey_findings(&self) -> Result<(), sqlx::Error> {
+        let mut after = 0i64;
+        loop {
+            let rows: Vec<(i64, i64, String, String, String, String, String)> = super::on_pool!(self, |pool| {
+                sqlx::query_as(
+                    "SELECT id, cluster_id, rule, kind, namespace, name, path FROM findings \
+                     WHERE fingerprint IS NULL AND id > $1 ORDER BY id LIMIT 1000",
+                )
+                .bind(after)
+                .fetch_all(pool)
+                .await
+            })?;
+            if rows.is_empty() {
+                return Ok(());
+            }
+            let mut keys: HashSet<(i64, i64)> = HashSet::new();
+            super::on_pool!(self, |pool| {
+                let mut tx = pool.begin().await?;
+                for (id, cluster_id, rule, kind, namespace, name, path) in &rows {
+                    let key = fingerprint(*cluster_id, rule, kind, namespace, name, path);
+                    // Two old rows can only share a fingerprint by a collision of hashes:
+                    // the later one keeps none, and stays as history.
+                    if !keys.insert((*cluster_id, key)) {
+                        continue;
+                    }
+                    sqlx::query(
+                        "UPDATE findings SET fingerprint = $1 WHERE id = $2 AND NOT EXISTS \
+                         (SELECT 1 FROM findings other WHERE other.cluster_id = $3 AND other.fingerprint = $1)",
+                    )
+                    .bind(key)
+                    .bind(*id)
+                    .bind(*cluster_id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await
+            })?;
+            after = rows.last().map_or(after, |row| row.0);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_put_their_object_first() {
+        let a = fingerprint(1, "rule", "Pod", "ns", "ab", "spec");
+        assert_eq!(a, fingerprint(1, "rule", "Pod", "ns", "ab", "spec"));
+        assert_ne!(a, fingerprint(1, "rule", "Pod", "nsa", "b", "spec"));
+        assert_ne!(a, fingerprint(2, "rule", "Pod", "ns", "ab", "spec"));
+        let b = fingerprint(1, "other-rule", "Pod", "ns", "ab", "spec.other");
+        assert_ne!(a, b);
+        assert_eq!(prefix(a), prefix(b), "one object, one prefix");
+        assert_eq!(prefix(a), prefix(object_hash("Pod", "ns", "ab") as i64));
+        for fingerprint in [a, b] {
+            assert_eq!(fingerprint >> 32, i64::from(prefix(a)), "what the index's prefix expression computes");
+        }
+    }
+
+    #[test]
+    fn sqlite_chunks_use_few_sizes() {
+        let items: Vec<usize> = (0..443).collect();
+        let chunks = sqlite_chunks(&items);
+        assert_eq!(chunks.iter().map(Vec::len).collect::<Vec<_>>(), [200, 200, 20, 20, 1, 1, 1]);
+        assert_eq!(chunks.concat(), items);
+    }
+
+    /// Findings stored before migration 0007 keep their history: copied with their
+    /// status and times, given their new fingerprint when the store opens, and a rescan
+    /// that sees them again writes nothing.
+    #[tokio::test]
+    async fn findings_from_before_0007_are_rekeyed_and_seen_again_without_writes() {
+        use sqlx::migrate::Migrator;
+        let directory = std::env::temp_dir().join(format!("rampart-rekey-{}", std::process::id()));
+        std::fs::create_dir_all(&directory).unwrap();
+        let url = format!("sqlite://{}/old.db", directory.display());
+        {
+            let options = <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(&url)
+                .unwrap()
+                .create_if_missing(true);
+            let pool = sqlx::sqlite::SqlitePoolOptions::new().connect_with(options).await.unwrap();
+            let before: Vec<_> = super::super::SQLITE_MIGRATIONS.iter().copied().filter(|m| m.0 < 7).collect();
+            let migrations: &'static [(i64, &'static str, &'static str)] = Box::leak(before.into_boxed_slice());
+            Migrator::new(super::super::Embedded(migrations)).await.unwrap().run(&pool).await.unwrap();
+            for sql in [
+                "INSERT INTO teams (id, name, created_at) VALUES (1, 'red', 0)",
+                "INSERT INTO clusters (id, team_id, name, kind, created_at) VALUES (1, 1, 'prod', 'snapshot', 0)",
+                "INSERT INTO scans (id, cluster_id, status, source, queued_at, finished_at) \
+                 VALUES (1, 1, 'succeeded', 'snapshot', 0, 1000), (2, 1, 'succeeded', 'snapshot', 0, 2000)",
+                "INSERT INTO findings (cluster_id, fingerprint, rule, severity, kind, namespace, name, path, message, \
+                 status, first_seen, last_seen, first_scan_id, last_scan_id) VALUES \
+                 (1, 'old-1', 'pod-privileged', 'critical', 'Pod', 'prod', 'web', 'spec', 'runs privileged', 'open', \
+                  1000, 2000, 1, 2), \
+                 (1, 'old-2', 'run-as-root', 'high', 'Pod', 'prod', 'gone', 'spec', 'runs as root', 'resolved', \
+                  1000, 1000, 1, 1)",
+            ] {
+                sqlx::query(sql).execute(&pool).await.unwrap();
+            }
+            pool.close().await;
+        }
+        let store = Store::open(&url).await.unwrap();
+        let Store::Sqlite(pool) = &store else { unreachable!() };
+        let rows: Vec<(Option<i64>, String, Option<i64>)> =
+            sqlx::query_as("SELECT fingerprint, status, last_seen FROM findings ORDER BY id")
+                .fetch_all(pool)
+                .await
+                .unwrap();
+        assert_eq!(rows[0].0, Some(fingerprint(1, "pod-privileged", "Pod", "prod", "web", "spec")));
+        assert_eq!((rows[0].1.as_str(), rows[0].2), ("open", None), "seen by the latest scan: current");
+        assert_eq!((rows[1].1.as_str(), rows[1].2), ("resolved", Some(1000)), "history kept");
+
+        sqlx::query(
+            "INSERT INTO scans (id, cluster_id, status, source, queued_at, runner) \
+             VALUES (3, 1, 'running', 'snapshot', 0, 'me')",
+        )
+        .execute(pool)
+        .await
+        .unwrap();
+        let batch = Batch {
+            objects: vec![SeenObject {
+                kind: "Pod".into(),
+                namespace: "prod".into(),
+                name: "web".into(),
+                score: Some(50),
+            }],
+            findings: vec![Observed {
+                object: 0,
+                rule: "pod-privileged".into(),
+                severity: Severity::Critical,
+                path: "spec".into(),
+                message: "runs privileged".into(),
+                exempted: false,
+                exemption_reason: None,
+            }],
+        };
+        let mut recording = store.begin_recording(3, 1, "me", &[], true).await.unwrap();
+        assert!(store.record_batch(&mut recording, &batch).await.unwrap());
+        assert!(store.finish_recording(&mut recording, &[]).await.unwrap());
+        assert_eq!((recording.new_findings, recording.resolved_findings, recording.findings_written), (0, 0, 0));
+        store.close().await;
+        let _ = std::fs::remove_dir_all(&directory);
+    }
+}
