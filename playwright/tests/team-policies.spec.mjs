@@ -62,6 +62,8 @@ test("a team's policy applies on every scan, like the CLI, and its new version m
   await team.getByRole("button", { name: "Save" }).click();
   await expect(row).toContainText("version 2");
   await page.goto(`${rampart.url}/clusters/${id}`);
+  // The page's scan history loaded first, so the upload waits for a second scan.
+  await dashboard.waitForScans(1);
   await dashboard.upload(exported);
   const trend = await rampart.api(`/clusters/${id}/trend`);
   expect(trend[1].policy_change.changed).toEqual([{ name: expect.any(String), from: 1, to: 2 }]);
