@@ -58,6 +58,13 @@ pub fn run(args: &CheckArgs) -> u8 {
         return 0;
     }
 
+    let policies = match crate::policy_cmd::options(args, &config, config_path.as_deref()) {
+        Ok(policies) => policies,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return EXIT_ERROR;
+        }
+    };
     let stdin_is_terminal = io::stdin().is_terminal();
     if args.paths.is_empty() && stdin_is_terminal {
         eprintln!(
@@ -74,7 +81,7 @@ pub fn run(args: &CheckArgs) -> u8 {
         inputs.add(path);
     }
 
-    let options = Options { config, pss_version, complete: args.complete, ..Options::default() };
+    let options = Options { config, pss_version, complete: args.complete, policies, ..Options::default() };
     let mut report_to_stderr = false;
     if args.fix || args.diff {
         let safety = if args.unsafe_fixes { Safety::Unsafe } else { Safety::Safe };
@@ -123,7 +130,8 @@ pub fn run(args: &CheckArgs) -> u8 {
         }
     }
 
-    if inputs.failed || !result.errors.is_empty() {
+    let policy_errors = crate::policy_cmd::print_notices_and_errors(&result.policies);
+    if inputs.failed || !result.errors.is_empty() || policy_errors {
         EXIT_ERROR
     } else if args.fail_on.severity().is_some_and(|threshold| result.fails_at(threshold)) {
         EXIT_FINDINGS
@@ -204,7 +212,7 @@ fn load_config(explicit: Option<&Path>) -> Result<(Config, Option<PathBuf>), Str
 }
 
 /// The sources gathered so far, and whether any input could not be read.
-struct Inputs {
+pub(crate) struct Inputs {
     sources: Vec<Source>,
     failed: bool,
     /// A file not to take from directories (the configuration in use).
@@ -213,6 +221,18 @@ struct Inputs {
 }
 
 impl Inputs {
+    /// Reads files and directories (no stdin) into sources, failing on the first error.
+    pub(crate) fn read_paths(paths: &[PathBuf]) -> Result<Vec<Source>, ()> {
+        let mut inputs = Inputs { sources: Vec::new(), failed: false, skip: None, read_stdin: true };
+        for path in paths {
+            inputs.add(path);
+        }
+        if inputs.failed {
+            return Err(());
+        }
+        Ok(inputs.sources)
+    }
+
     fn fail(&mut self, message: String) {
         eprintln!("error: {message}");
         self.failed = true;

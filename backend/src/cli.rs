@@ -29,6 +29,9 @@ pub enum Command {
     Rules(RulesArgs),
     /// Print a rule's metadata and documentation.
     Explain(ExplainArgs),
+    /// Custom policies (ValidatingAdmissionPolicy): run their test cases.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// Run the server: the API, the web app, scans of registered clusters.
     Serve(ServeArgs),
     /// Manage users and tokens from a shell, with the server running or not.
@@ -197,6 +200,37 @@ pub struct CheckArgs {
     /// does; each rule's documentation says how, under "Fix safety").
     #[arg(long, requires = "fixing")]
     pub unsafe_fixes: bool,
+
+    /// Custom policies to apply: files or directories of ValidatingAdmissionPolicy objects,
+    /// their bindings and params (repeat the option, or list them in rampart.yaml's
+    /// `policies:`). Their findings have rule ids `vap/<policy name>`.
+    #[arg(long = "policy", value_name = "PATH")]
+    pub policies: Vec<PathBuf>,
+
+    /// Apply the policies and bindings found in the checked manifests too (by default they
+    /// are checked as objects, not applied).
+    #[arg(long)]
+    pub policies_from_input: bool,
+
+    /// Evaluate a policy that has no binding as if bound with `validationActions: [Deny]`
+    /// (without a binding a policy does nothing in a cluster, and is not evaluated).
+    #[arg(long)]
+    pub unbound_policies: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Run the test cases of the policies in a directory: every `kind: PolicyTest` document
+    /// of its YAML files (see the README) against the policies, bindings and params beside
+    /// them. Exit code 0 when every case passes, 1 when one fails, 2 on an error.
+    Test(PolicyTestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyTestArgs {
+    /// The directory (or file) holding the policies and their PolicyTest documents.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

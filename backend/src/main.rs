@@ -7,6 +7,7 @@
 
 mod check;
 mod cli;
+mod policy_cmd;
 mod rules_cmd;
 mod serve_cmd;
 mod settings_file;
@@ -25,6 +26,7 @@ fn main() -> ExitCode {
         cli::Command::Check(args) => check::run(args),
         cli::Command::Rules(args) => rules_cmd::list(args),
         cli::Command::Explain(args) => rules_cmd::explain(args),
+        cli::Command::Policy(cli::PolicyCommand::Test(args)) => policy_cmd::test(args),
         cli::Command::Serve(args) => serve_cmd::serve(args),
         cli::Command::Admin(command) => serve_cmd::admin(command),
     };

@@ -14,8 +14,9 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use rampart_core::policy::PolicyOptions;
 use rampart_core::rules::Mode;
-use rampart_core::Options;
+use rampart_core::{Options, Source};
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, Semaphore};
@@ -62,11 +63,25 @@ pub fn cluster_options() -> Options {
     Options { mode: Mode::Cluster, fixes: false, ..Options::default() }
 }
 
-/// [`cluster_options`] with what exempts findings of this cluster now: its team's setting
-/// on annotation exemptions and the central exemptions in force.
-pub async fn scan_options(store: &Store, cluster_id: i64) -> Result<Options, sqlx::Error> {
+/// [`cluster_options`] with what exempts findings of this cluster now (its team's setting
+/// on annotation exemptions and the central exemptions in force) and its team's enabled
+/// policies, whose versions are recorded on the scan.
+pub async fn scan_options(store: &Store, cluster_id: i64, scan_id: i64) -> Result<Options, sqlx::Error> {
     let policy = store.exemption_policy(cluster_id, now_millis()).await?;
-    Ok(Options { annotation_exemptions: policy.honor_annotations, exemptions: policy.exemptions, ..cluster_options() })
+    let policies = store.policies_in_force(cluster_id).await?;
+    store.set_scan_policies(scan_id, &policies.applied).await?;
+    let sources = policies
+        .applied
+        .iter()
+        .zip(policies.sources)
+        .map(|(applied, source)| Source::new(format!("policy {} v{}", applied.name, applied.version), source))
+        .collect();
+    Ok(Options {
+        annotation_exemptions: policy.honor_annotations,
+        exemptions: policy.exemptions,
+        policies: PolicyOptions { sources, ..PolicyOptions::default() },
+        ..cluster_options()
+    })
 }
 
 /// One process's scan runner; clones share it.
@@ -242,7 +257,7 @@ pub async fn run_snapshot_scan(
     text: String,
 ) -> Result<(), sqlx::Error> {
     let started = Instant::now();
-    let options = scan_options(store, cluster_id).await?;
+    let options = scan_options(store, cluster_id, scan_id).await?;
     let limits = options.limits;
     let (deliveries, received) = mpsc::channel(ingest::QUEUE);
     let reading = tokio::task::spawn_blocking(move || snapshot::deliver(&text, &limits, &deliveries));
@@ -280,7 +295,7 @@ pub async fn run_cluster_scan(
         )
         .await;
     };
-    let options = scan_options(store, cluster_id).await?;
+    let options = scan_options(store, cluster_id, scan_id).await?;
     let (deliveries, received) = mpsc::channel(ingest::QUEUE);
     let listing = tokio::spawn(async move { scanner::stream(&config, &ScanOptions::default(), deliveries).await });
     let ingested = ingest::ingest(store, scan_id, cluster_id, runner, options, received).await;

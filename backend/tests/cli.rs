@@ -578,3 +578,132 @@ fn text_output_marks_fixable_findings() {
     assert!(run.stdout.contains("   = fix available (unsafe): rampart check --fix --unsafe-fixes\n"));
     assert!(run.stdout.contains("1 fixable with rampart check --fix, "), "{}", run.stdout);
 }
+
+/// The repository's example policies (with their PolicyTest cases).
+fn example_policies() -> String {
+    format!("{}/../examples/policies", env!("CARGO_MANIFEST_DIR"))
+}
+
+const SIX_REPLICAS: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: wide
+  namespace: shop
+  labels: {app: wide, owner: shop}
+spec:
+  replicas: 6
+  template:
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/wide:latest
+";
+
+#[test]
+fn policies_from_the_command_line_and_the_configuration_report_findings_on_their_lines() {
+    let scratch = Scratch::new("policies");
+    scratch.write("deploy.yaml", SIX_REPLICAS);
+    let policies = example_policies();
+    let run = scratch.run(&["check", "-o", "json", "--fail-on", "critical", "--policy", &policies, "deploy.yaml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    let replicas = findings_of(&report, "vap/replica-limit");
+    assert_eq!(replicas.len(), 1, "{report}");
+    assert_eq!(replicas[0]["message"], "replicas must be at most 5, not 6");
+    assert_eq!(replicas[0]["severity"], "high");
+    assert_eq!(replicas[0]["line"], 8);
+    assert_eq!(replicas[0]["path"], "spec.replicas");
+    let latest = findings_of(&report, "vap/no-latest-tag");
+    assert_eq!(latest[0]["message"], "containers without a pinned tag: app");
+    // Labels are complete; trusted registries pass; both count as passes.
+    assert!(findings_of(&report, "vap/required-labels").is_empty());
+    assert!(findings_of(&report, "vap/trusted-registries").is_empty());
+    let passed = report["objects"][0]["passed_policies"].as_array().unwrap();
+    assert!(
+        passed.contains(&Value::from("vap/required-labels")) && passed.contains(&Value::from("vap/trusted-registries")),
+        "{passed:?}"
+    );
+    assert_eq!(report["policies"]["policies"].as_array().unwrap().len(), 4);
+    // A high policy finding fails the default threshold like any rule.
+    assert_eq!(scratch.run(&["check", "--policy", &policies, "deploy.yaml"]).code, 1);
+
+    // The same policies named by rampart.yaml, relative to it.
+    scratch.write(
+        "config/rampart.yaml",
+        format!("policies: [{}]\n", Path::new(&policies).join("replica-limit.yaml").display()),
+    );
+    scratch.write("config/local/rampart.yaml", "policies: [../../mine/]\n");
+    scratch.write("mine/limit.yaml", std::fs::read_to_string(Path::new(&policies).join("replica-limit.yaml")).unwrap());
+    for config in ["config/rampart.yaml", "config/local/rampart.yaml"] {
+        let run = scratch.run(&["check", "-o", "json", "--config", config, "deploy.yaml"]);
+        assert_eq!(findings_of(&run.json(), "vap/replica-limit").len(), 1, "{config}: {}", run.stderr);
+    }
+    let run = scratch.run(&["check", "--policy", "missing-dir", "deploy.yaml"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("cannot read 'missing-dir'"), "{}", run.stderr);
+}
+
+#[test]
+fn policies_in_the_input_apply_only_with_policies_from_input() {
+    let scratch = Scratch::new("policies-input");
+    let policy = std::fs::read_to_string(Path::new(&example_policies()).join("replica-limit.yaml")).unwrap();
+    scratch.write("all.yaml", format!("{policy}\n---\n{SIX_REPLICAS}"));
+    let run = scratch.run(&["check", "-o", "json", "all.yaml"]);
+    assert!(findings_of(&run.json(), "vap/replica-limit").is_empty());
+    let run = scratch.run(&["check", "-o", "json", "--policies-from-input", "all.yaml"]);
+    assert_eq!(findings_of(&run.json(), "vap/replica-limit").len(), 1, "{}", run.stderr);
+}
+
+#[test]
+fn a_policy_error_is_an_error_at_its_line_and_an_unbound_policy_a_note() {
+    let scratch = Scratch::new("policy-error");
+    scratch.write("deploy.yaml", SIX_REPLICAS);
+    scratch.write(
+        "bad.yaml",
+        "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {name: bad}\nspec:\n  matchConstraints:\n    resourceRules: [{apiGroups: ['*'], apiVersions: ['*'], operations: ['*'], resources: ['*']}]\n  validations:\n  - expression: \"object.metadata.name.startWith('demo')\"\n",
+    );
+    let run = scratch.run(&["check", "--policy", "bad.yaml", "deploy.yaml"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("error: bad.yaml:8:39: policy 'bad': validations[0].expression: function 'startWith' is not supported by Rampart"),
+        "{}",
+        run.stderr
+    );
+    let good = "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {name: good}\nspec:\n  matchConstraints:\n    resourceRules: [{apiGroups: ['*'], apiVersions: ['*'], operations: ['*'], resources: ['*']}]\n  validations:\n  - expression: \"false\"\n";
+    scratch.write("unbound.yaml", good);
+    let run = scratch.run(&["check", "-o", "json", "--policy", "unbound.yaml", "deploy.yaml"]);
+    assert!(run.stderr.contains("note: unbound.yaml:1: policy 'good' has no binding"), "{}", run.stderr);
+    assert!(findings_of(&run.json(), "vap/good").is_empty());
+    let run = scratch.run(&["check", "-o", "json", "--unbound-policies", "--policy", "unbound.yaml", "deploy.yaml"]);
+    assert_eq!(findings_of(&run.json(), "vap/good").len(), 1);
+}
+
+#[test]
+fn policy_test_runs_the_cases_kept_beside_the_policies() {
+    let run = run_in(Path::new(env!("CARGO_MANIFEST_DIR")), &["policy", "test", &example_policies()], None);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.lines().any(|line| line == "11 passed, 0 failed"), "{}", run.stdout);
+    assert!(run.stdout.contains("PASS six replicas are denied"));
+
+    let scratch = Scratch::new("policy-test");
+    scratch.write(
+        "limit.yaml",
+        std::fs::read_to_string(Path::new(&example_policies()).join("replica-limit.yaml")).unwrap(),
+    );
+    scratch.write(
+        "more.yaml",
+        "apiVersion: rampart.dev/v1\nkind: PolicyTest\nmetadata: {name: wrong}\ncases:\n- name: expects the wrong message\n  object: {apiVersion: apps/v1, kind: Deployment, metadata: {name: w}, spec: {replicas: 9}}\n  expect: deny\n  message: too many\n- name: expects allow\n  object: {apiVersion: apps/v1, kind: Deployment, metadata: {name: w}, spec: {replicas: 9}}\n  expect: allow\n",
+    );
+    let run = scratch.run(&["policy", "test", "."]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stdout.contains("FAIL expects the wrong message (./more.yaml:5): denied, but with \"replicas must be at most 5, not 9\" instead of \"too many\""), "{}", run.stdout);
+    assert!(run.stdout.contains("FAIL expects allow"), "{}", run.stdout);
+    assert!(run.stdout.lines().any(|line| line == "3 passed, 2 failed"), "{}", run.stdout);
+
+    let empty = Scratch::new("policy-test-empty");
+    empty.write("limit.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n");
+    let run = empty.run(&["policy", "test", "."]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("no test cases"), "{}", run.stderr);
+}

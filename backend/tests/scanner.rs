@@ -413,7 +413,7 @@ async fn rules_that_need_an_unlisted_kind_are_not_run() {
     let network_findings: Vec<&str> = report
         .findings
         .iter()
-        .map(|finding| finding.rule)
+        .map(|finding| finding.rule.as_ref())
         .filter(|rule| outcome.unjudged_rules().contains(rule))
         .collect();
     assert!(network_findings.is_empty(), "NetworkPolicies unseen are not NetworkPolicies absent: {network_findings:?}");

@@ -78,7 +78,7 @@ impl Filter {
     pub fn shows(&self, finding: &Finding) -> bool {
         self.shows_severity(finding.severity)
             && (self.exempted || !finding.exempted)
-            && self.family.is_none_or(|family| family_of(finding.rule) == Some(family))
+            && self.family.is_none_or(|family| family_of(&finding.rule) == Some(family))
     }
 }
 
@@ -155,7 +155,7 @@ pub fn group_views(report: &Report, filter: &Filter) -> Vec<GroupView> {
                 .hash(&mut hasher);
             (object.score, object.grade, object.pss).hash(&mut hasher);
             for finding in &findings {
-                (finding.rule, finding.severity, &finding.message, &finding.path).hash(&mut hasher);
+                (&finding.rule, finding.severity, &finding.message, &finding.path).hash(&mut hasher);
                 (finding.exempted, &finding.exemption_reason, finding.fix.as_ref().map(|fix| fix.safety))
                     .hash(&mut hasher);
             }

@@ -410,6 +410,70 @@ pub struct TrendPoint {
     pub counts: Counts,
     pub new: i64,
     pub resolved: i64,
+    /// How the team's policies applied changed since the scan before (`None`: unchanged).
+    pub policy_change: Option<PolicyChange>,
+}
+
+/// A change of the policies a cluster's scans apply, between two scans.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct PolicyChange {
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    pub changed: Vec<PolicyVersionChange>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct PolicyVersionChange {
+    pub name: String,
+    pub from: i64,
+    pub to: i64,
+}
+
+impl PolicyChange {
+    /// "policies changed: replicas v1→v2; added: labels"
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.changed.is_empty() {
+            let changed: Vec<String> =
+                self.changed.iter().map(|change| format!("{} v{}→v{}", change.name, change.from, change.to)).collect();
+            parts.push(format!("changed {}", changed.join(", ")));
+        }
+        if !self.added.is_empty() {
+            parts.push(format!("added {}", self.added.join(", ")));
+        }
+        if !self.removed.is_empty() {
+            parts.push(format!("removed {}", self.removed.join(", ")));
+        }
+        format!("Policies changed: {}", parts.join("; "))
+    }
+}
+
+/// One of `GET /teams/{id}/policies`: a custom policy of the team.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct TeamPolicy {
+    pub id: i64,
+    pub team: i64,
+    pub name: String,
+    pub source: String,
+    pub enabled: bool,
+    pub version: i64,
+    pub rules: Vec<String>,
+    pub author: Option<String>,
+    pub updated_at: String,
+}
+
+/// The body of `POST /teams/{id}/policies` and `PATCH /policies/{id}` (absent fields stay).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct PolicyInput {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
 }
 
 /// Who granted an exemption.
@@ -776,6 +840,23 @@ pub async fn exemptions(cluster: i64) -> Result<Vec<Exemption>, Error> {
 
 pub async fn create_exemption(cluster: i64, exemption: &NewExemption) -> Result<Exemption, Error> {
     post(&format!("/clusters/{cluster}/exemptions"), exemption).await
+}
+
+pub async fn team_policies(team: i64) -> Result<Vec<TeamPolicy>, Error> {
+    get(&format!("/teams/{team}/policies")).await
+}
+
+pub async fn create_policy(team: i64, policy: &PolicyInput) -> Result<TeamPolicy, Error> {
+    post(&format!("/teams/{team}/policies"), policy).await
+}
+
+pub async fn update_policy(id: i64, changes: &PolicyInput) -> Result<TeamPolicy, Error> {
+    let json = serde_json::to_string(changes).map_err(|error| Error::Decode(error.to_string()))?;
+    decode(send("PATCH", &format!("/policies/{id}"), Body::Json(json)).await?.1)
+}
+
+pub async fn delete_policy(id: i64) -> Result<(), Error> {
+    send("DELETE", &format!("/policies/{id}"), Body::None).await.map(drop)
 }
 
 pub async fn delete_exemption(id: i64) -> Result<(), Error> {

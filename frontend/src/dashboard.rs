@@ -619,6 +619,7 @@ mod tests {
             counts: Counts::default(),
             new: 0,
             resolved: 0,
+            ..TrendPoint::default()
         };
         let trend = vec![
             point(2, "2026-01-02T00:00:00Z", Some(70)),

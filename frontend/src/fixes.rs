@@ -67,7 +67,7 @@ mod tests {
             .findings
             .iter()
             .filter(|finding| finding.fix.as_ref().is_some_and(|fix| fix.safety == Safety::Safe))
-            .map(|finding| finding.rule)
+            .map(|finding| finding.rule.as_ref())
             .collect();
         assert!(left.is_empty(), "safe fixes left after fixing: {left:?}");
         assert!(fixed.diff.iter().any(|line| line.change != diff::Change::Same));

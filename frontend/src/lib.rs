@@ -36,6 +36,7 @@ pub mod fixes;
 pub mod lines;
 pub mod markdown;
 pub mod pages;
+pub mod policies;
 pub mod routes;
 pub mod session;
 pub mod settings;

@@ -11,6 +11,8 @@ use base64::Engine;
 
 /// The fragment key that carries the manifests.
 pub const FRAGMENT_KEY: &str = "m";
+/// The fragment key that carries the Policies panel's text, when it has any.
+pub const POLICIES_KEY: &str = "p";
 
 /// The most text a share link may inflate to (the engine refuses far less in practice
 /// long before this; this only bounds the decompression itself).
@@ -42,6 +44,14 @@ pub fn fragment(text: &str) -> String {
     format!("#{FRAGMENT_KEY}={}", encode(text))
 }
 
+/// The fragment that carries the manifests and, when there are any, the policies.
+pub fn fragment_with_policies(text: &str, policies: &str) -> String {
+    if policies.trim().is_empty() {
+        return fragment(text);
+    }
+    format!("{}&{POLICIES_KEY}={}", fragment(text), encode(policies))
+}
+
 /// Deflates and encodes `text`.
 pub fn encode(text: &str) -> String {
     // Level 9: links are made once and read by people, so the smallest link wins.
@@ -59,8 +69,17 @@ pub fn decode(encoded: &str) -> Result<String, ShareError> {
 /// The shared text of a location hash (`#m=…`, with or without the `#`): `None` when the
 /// hash carries no manifests, so an ordinary anchor is left alone.
 pub fn from_fragment(hash: &str) -> Option<Result<String, ShareError>> {
+    value_of(hash, FRAGMENT_KEY)
+}
+
+/// The shared policies of a location hash (`&p=…`), when it carries any.
+pub fn policies_from_fragment(hash: &str) -> Option<Result<String, ShareError>> {
+    value_of(hash, POLICIES_KEY)
+}
+
+fn value_of(hash: &str, key: &str) -> Option<Result<String, ShareError>> {
     let hash = hash.strip_prefix('#').unwrap_or(hash);
-    hash.split('&').find_map(|pair| pair.strip_prefix(FRAGMENT_KEY).and_then(|rest| rest.strip_prefix('='))).map(decode)
+    hash.split('&').find_map(|pair| pair.strip_prefix(key).and_then(|rest| rest.strip_prefix('='))).map(decode)
 }
 
 #[cfg(test)]
@@ -74,6 +93,16 @@ mod tests {
         assert!(fragment.starts_with("#m="));
         assert!(fragment[3..].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
         assert_eq!(from_fragment(&fragment), Some(Ok(text.to_string())));
+    }
+
+    #[test]
+    fn policies_travel_beside_the_manifests_only_when_there_are_any() {
+        let policies = "kind: ValidatingAdmissionPolicy\n";
+        let fragment = fragment_with_policies("kind: Pod\n", policies);
+        assert_eq!(from_fragment(&fragment), Some(Ok("kind: Pod\n".to_string())));
+        assert_eq!(policies_from_fragment(&fragment), Some(Ok(policies.to_string())));
+        assert_eq!(fragment_with_policies("kind: Pod\n", "  "), super::fragment("kind: Pod\n"));
+        assert_eq!(policies_from_fragment(&super::fragment("kind: Pod\n")), None);
     }
 
     #[test]

@@ -11,7 +11,7 @@ import { gzipSync } from "node:zlib";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { test, expect, distDir } from "./fixtures.mjs";
-import { thousandLines, edit } from "./edits.mjs";
+import { thousandLines, tenPolicies, edit } from "./edits.mjs";
 
 test.skip(!process.env.RAMPART_BENCH, "benchmarks run with RAMPART_BENCH=1 (npm run bench)");
 
@@ -24,8 +24,17 @@ const round = (value) => Math.round(value * 100) / 100;
 // Edits of each kind (RAMPART_BENCH_ROUNDS, 51 by default).
 const ROUNDS = Number(process.env.RAMPART_BENCH_ROUNDS || 51);
 
-for (const kind of ["in-place", "new-line", "typed"]) test(`edit → results for a 1,000-line manifest (${kind} edit)`, async ({ playground, page }) => {
+for (const [kind, policies] of [["in-place", false], ["new-line", false], ["typed", false], ["typed", true]]) test(`edit → results for a 1,000-line manifest (${kind} edit${policies ? ", 10 policies" : ""})`, async ({ playground, page }) => {
   await playground.open();
+  if (policies) {
+    const before = await playground.generation();
+    await page.getByTestId("policy-input").evaluate((area, text) => {
+      area.value = text;
+      area.dispatchEvent(new InputEvent("input", { bubbles: true, inputType: "insertFromPaste" }));
+    }, await tenPolicies());
+    await expect.poll(() => playground.generation()).toBeGreaterThan(before);
+    await expect(page.getByTestId("policy-summary")).toHaveCount(10);
+  }
   const text = await thousandLines();
   await playground.enter(text);
   const objects = await page.locator(".object").count();
@@ -37,6 +46,8 @@ for (const kind of ["in-place", "new-line", "typed"]) test(`edit → results for
   const dom = (parity) => samples.filter((_, round) => round % 2 === parity).map((sample) => sample.dom);
   const result = {
     edit: kind,
+    policies: policies ? 10 : 0,
+    policyFindings: await page.locator('[data-testid="finding"][data-rule^="vap/"]').count(),
     lines: text.split("\n").length - 1,
     bytes: text.length,
     objects,

@@ -79,3 +79,23 @@ export async function edit([round, kind]) {
   const { dom, frame, check } = await done;
   return { dom: dom - started, frame: frame - started, check };
 }
+
+/** Ten custom policies for the benchmark: the four of examples/policies (without their test
+ * cases) and renamed copies of them, bound to the workloads of the 1,000 lines. */
+export async function tenPolicies() {
+  const names = ["required-labels", "trusted-registries", "no-latest-tag", "replica-limit"];
+  const texts = [];
+  for (const name of names) {
+    const text = await example(`policies/${name}.yaml`);
+    texts.push([name, text.split("---\napiVersion: rampart.dev/v1\nkind: PolicyTest")[0]]);
+  }
+  const policies = [];
+  for (let copy = 0; policies.length < 10; copy++) {
+    for (const [name, text] of texts) {
+      if (policies.length === 10) break;
+      // The policy, its binding and its params renamed together.
+      policies.push(copy === 0 ? text : text.replace(new RegExp(`: ${name}$`, "gm"), `: ${name}-${copy}`));
+    }
+  }
+  return policies.join("---\n");
+}

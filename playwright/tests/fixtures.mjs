@@ -95,6 +95,26 @@ export class Playground {
   }
 }
 
+/** The privacy promise: every request the page made (and the server saw) is a GET of the
+ * page's own static files, and none carries the canary typed into the page. */
+export function expectOnlyOwnRequests(requests, server, canary) {
+  const own = new Set(["/", "/style.css", "/boot.js", "/rampart_web.js", "/rampart_web_bg.wasm"]);
+  const origin = new URL(server.url).origin;
+  // data: URLs (the empty favicon) are not network requests.
+  for (const request of requests.filter((request) => !request.url().startsWith("data:"))) {
+    const url = new URL(request.url());
+    expect(url.origin, request.url()).toBe(origin);
+    expect(own.has(url.pathname), request.url()).toBe(true);
+    expect(request.method(), request.url()).toBe("GET");
+    expect(request.url()).not.toContain(canary);
+    expect(request.postData() ?? "").not.toContain(canary);
+  }
+  for (const request of server.requests) {
+    expect(request.method).toBe("GET");
+    expect(request.url).not.toContain(canary);
+  }
+}
+
 export const test = base.extend({
   server: [
     async ({}, use) => {

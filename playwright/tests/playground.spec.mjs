@@ -1,6 +1,6 @@
 // The playground as a person uses it: paste, read findings on their lines, share, drop
 // files; and its privacy promise: checking sends nothing anywhere.
-import { test, expect, example, Playground } from "./fixtures.mjs";
+import { test, expect, example, expectOnlyOwnRequests, Playground } from "./fixtures.mjs";
 
 test("the guide's insecure Deployment shows its findings on their lines, scoring below the hardened one", async ({
   playground,
@@ -284,21 +284,7 @@ test("checking manifests sends nothing: the only requests are the page's own sta
   await page.getByRole("button", { name: "Share link" }).click();
   await page.waitForTimeout(500);
 
-  const own = new Set(["/", "/style.css", "/boot.js", "/rampart_web.js", "/rampart_web_bg.wasm"]);
-  const origin = new URL(server.url).origin;
-  // data: URLs (the empty favicon) are not network requests.
-  for (const request of requests.filter((request) => !request.url().startsWith("data:"))) {
-    const url = new URL(request.url());
-    expect(url.origin, request.url()).toBe(origin);
-    expect(own.has(url.pathname), request.url()).toBe(true);
-    expect(request.method(), request.url()).toBe("GET");
-    expect(request.url()).not.toContain(canary);
-    expect(request.postData() ?? "").not.toContain(canary);
-  }
-  for (const request of server.requests) {
-    expect(request.method).toBe("GET");
-    expect(request.url).not.toContain(canary);
-  }
+  expectOnlyOwnRequests(requests, server, canary);
 });
 
 test("the page is usable by keyboard", async ({ playground, page }) => {

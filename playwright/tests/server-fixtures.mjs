@@ -18,7 +18,7 @@ import { distDir, repoRoot } from "./fixtures.mjs";
 export const EMAIL = "lead@example.com";
 export const PASSWORD = "a long enough password";
 
-function binary() {
+export function binary() {
   if (process.env.RAMPART_BIN) return process.env.RAMPART_BIN;
   const target = process.env.CARGO_TARGET_DIR || path.join(repoRoot, "target");
   return path.join(target, "debug", "rampart");

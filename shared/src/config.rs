@@ -9,6 +9,7 @@
 //! requiredLabels: [app, environment, owner]
 //! excludedNamespaces: [kube-system]
 //! pssVersion: v1.37
+//! policies: [policies/]    # custom policies (ValidatingAdmissionPolicy files or directories)
 //! ```
 //!
 //! Unknown keys and unknown rule ids are errors, so a typo never silently disables nothing.
@@ -44,6 +45,10 @@ pub struct Config {
     pub trusted_subjects: Vec<String>,
     /// Judge system namespaces and built-in `system:` RBAC objects too (left out by default).
     pub include_system_objects: bool,
+    /// Files or directories of custom policies (ValidatingAdmissionPolicy objects with
+    /// their bindings and params), relative to the configuration file; the host reads them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<String>,
 }
 
 impl Default for Config {
@@ -57,6 +62,7 @@ impl Default for Config {
             pss_version: None,
             trusted_subjects: Vec::new(),
             include_system_objects: false,
+            policies: Vec::new(),
         }
     }
 }
@@ -122,6 +128,7 @@ impl Config {
                         .as_bool()
                         .ok_or_else(|| error(value, "includeSystemObjects must be true or false".to_string()))?
                 }
+                "policies" => config.policies = strings(value).map_err(|message| error(value, message))?,
                 "pssVersion" => {
                     let text = value.as_text().unwrap_or_default();
                     crate::pss::parse_version(&text).map_err(|message| error(value, message))?;
@@ -134,7 +141,7 @@ impl Config {
                         line: span.line,
                         column: span.column,
                         message: format!(
-                            "unknown setting '{other}'; known settings: disable, severity, allowedRegistries, requiredLabels, excludedNamespaces, trustedSubjects, includeSystemObjects, pssVersion"
+                            "unknown setting '{other}'; known settings: disable, severity, allowedRegistries, requiredLabels, excludedNamespaces, trustedSubjects, includeSystemObjects, pssVersion, policies"
                         ),
                     });
                 }
@@ -162,6 +169,9 @@ impl Config {
         text.push_str(&format!("trustedSubjects: {}\n", list(&self.trusted_subjects)));
         text.push_str(&format!("includeSystemObjects: {}\n", self.include_system_objects));
         text.push_str(&format!("pssVersion: {}\n", self.pss_version.as_deref().unwrap_or("latest")));
+        if !self.policies.is_empty() {
+            text.push_str(&format!("policies: {}\n", list(&self.policies)));
+        }
         text
     }
 
@@ -219,7 +229,8 @@ fn strings(node: &Node) -> Result<Vec<String>, String> {
 /// `Ok` for the id of a registered rule, else a message naming it, with a suggestion when
 /// a rule's id resembles it.
 pub fn known_rule(id: &str) -> Result<(), String> {
-    if rules::find(id).is_some() {
+    // A custom policy's rule: its name is the policy's, which the configuration cannot know.
+    if rules::find(id).is_some() || id.strip_prefix(crate::policy::RULE_PREFIX).is_some_and(|name| !name.is_empty()) {
         return Ok(());
     }
     let suggestion = rules::RULES

@@ -4,6 +4,7 @@
 //! errors are reported beside them. Every rule that applies to an object leaves evidence
 //! (passed, failed or exempted), from which scores and the Pod Security level are derived.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -12,8 +13,9 @@ use crate::config::Config;
 use crate::index::{self, AnchorTracker, Anchors, Index};
 use crate::object::{Object, Resource};
 use crate::parse::{parse_source, Limits, ParseError, Source};
+use crate::policy::{PolicyOptions, PolicyReport, PolicySet};
 use crate::pss::{self, PssLevel};
-use crate::rules::{Cx, Mode, Outcome, Rule, Severity, RULES};
+use crate::rules::{Cx, Mode, Outcome, Severity, RULES};
 use crate::score::{self, Tally};
 
 /// The annotation listing rule ids an object (or its namespace) is exempted from.
@@ -42,6 +44,8 @@ pub struct Options {
     /// of an object and rule one of them matches is exempted with its reason, exactly as an
     /// annotation would exempt it.
     pub exemptions: Vec<Exemption>,
+    /// Custom policies (ValidatingAdmissionPolicy objects) to apply besides the rules.
+    pub policies: PolicyOptions,
 }
 
 /// An exemption granted outside the manifests. Each `None` matches everything: a rule of
@@ -79,6 +83,7 @@ impl Default for Options {
             fixes: true,
             annotation_exemptions: true,
             exemptions: Vec::new(),
+            policies: PolicyOptions::default(),
         }
     }
 }
@@ -95,6 +100,9 @@ pub struct Report {
     pub findings: Vec<Finding>,
     pub errors: Vec<ParseError>,
     pub summary: Summary,
+    /// The custom policies applied, their notices and errors (absent without policies).
+    #[serde(skip_serializing_if = "PolicyReport::is_empty")]
+    pub policies: PolicyReport,
 }
 
 /// What was concluded about one object.
@@ -112,6 +120,12 @@ pub struct ObjectReport {
     pub passed: Vec<&'static str>,
     /// Ids of the rules that applied and failed (exempted ones excluded).
     pub failed: Vec<&'static str>,
+    /// Rule ids (`vap/<name>`) of the custom policies that applied and passed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub passed_policies: Vec<String>,
+    /// Rule ids of the custom policies that applied and failed (exempted ones excluded).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failed_policies: Vec<String>,
     /// Line of the object's first field, for locating it.
     pub line: u32,
 }
@@ -119,11 +133,12 @@ pub struct ObjectReport {
 /// One violation of one rule by one object.
 #[derive(Clone, Debug, Serialize)]
 pub struct Finding {
-    pub rule: &'static str,
+    /// A rule's id, or `vap/<name>` for a custom policy.
+    pub rule: Cow<'static, str>,
     pub severity: Severity,
-    pub title: &'static str,
+    pub title: Cow<'static, str>,
     pub message: String,
-    pub remediation: &'static str,
+    pub remediation: Cow<'static, str>,
     pub resource: Arc<Resource>,
     pub path: String,
     pub line: u32,
@@ -188,12 +203,13 @@ pub fn check(sources: &[Source], options: &Options) -> Report {
 /// Checks objects already read (a cluster scan builds them itself).
 pub fn check_objects(sources: &[Source], objects: Vec<Object>, errors: Vec<ParseError>, options: &Options) -> Report {
     let index = Index::build(&objects, options.mode, options.complete);
-    let mut checker = Checker::new(&index, options);
+    let mut checker = Checker::with_input(&index, options, sources, &objects);
     let Checked { objects: object_reports, mut findings } = checker.check(sources, &objects);
     if options.fixes {
         let cx = checker.cx(Anchors::default());
         crate::fix::attach_fixes(&cx, sources, &objects, &mut findings);
     }
+    let policies = checker.take_policy_report();
     let mut report = Report {
         version: 1,
         score: 100,
@@ -204,6 +220,7 @@ pub fn check_objects(sources: &[Source], objects: Vec<Object>, errors: Vec<Parse
         findings,
         errors,
         summary: Summary::default(),
+        policies: PolicyReport::default(),
     };
     report.summary.objects = report.objects.len();
     report.summary.not_checked = report.objects.iter().filter(|object| !object.checked).count();
@@ -214,6 +231,7 @@ pub fn check_objects(sources: &[Source], objects: Vec<Object>, errors: Vec<Parse
             report.summary.add(finding.severity);
         }
     }
+    report.policies = policies;
     report.score = score::overall(report.objects.iter().filter_map(|object| object.score));
     report.grade = score::grade(report.score);
     report
@@ -238,11 +256,34 @@ pub struct Checker<'a> {
     options: &'a Options,
     levels: pss::LevelSets,
     anchors: AnchorTracker,
+    /// The custom policies, compiled once for all the batches (`None` without any).
+    policies: Option<PolicySet>,
 }
 
 impl<'a> Checker<'a> {
+    /// A checker whose custom policies (and their params) come from
+    /// [`Options::policies`]' sources only: a host that streams its objects cannot offer
+    /// them as params or policies.
     pub fn new(index: &'a Index, options: &'a Options) -> Checker<'a> {
-        Checker { index, options, levels: pss::LevelSets::new(options.pss_version), anchors: AnchorTracker::default() }
+        Checker::with_input(index, options, &[], &[])
+    }
+
+    /// A checker for an input held whole: policies and params may come from it too.
+    pub fn with_input(index: &'a Index, options: &'a Options, sources: &[Source], objects: &[Object]) -> Checker<'a> {
+        let policies = (!options.policies.is_empty())
+            .then(|| PolicySet::load(&options.policies, objects, sources, &options.limits));
+        Checker {
+            index,
+            options,
+            levels: pss::LevelSets::new(options.pss_version),
+            anchors: AnchorTracker::default(),
+            policies,
+        }
+    }
+
+    /// What the report says about the policies: those applied, notices and errors.
+    pub fn take_policy_report(&mut self) -> PolicyReport {
+        self.policies.as_mut().map(|policies| std::mem::take(&mut policies.report)).unwrap_or_default()
     }
 
     fn cx(&self, anchors: Anchors) -> Cx<'a> {
@@ -258,23 +299,31 @@ impl<'a> Checker<'a> {
             let anchors = self.anchors.next(object);
             let cx = self.cx(anchors);
             let position = checked.objects.len();
+            let target = Target { object, source_name, position };
             let result =
-                check_object(&cx, self.options, &self.levels, object, source_name, position, &mut checked.findings);
+                check_object(&cx, self.options, &self.levels, self.policies.as_ref(), target, &mut checked.findings);
             checked.objects.push(result);
         }
         checked
     }
 }
 
+/// The object being checked, where it came from and its place in the report.
+struct Target<'a> {
+    object: &'a Object,
+    source_name: &'a str,
+    position: usize,
+}
+
 fn check_object(
     cx: &Cx<'_>,
     options: &Options,
     levels: &pss::LevelSets,
-    object: &Object,
-    source_name: &str,
-    object_position: usize,
+    policies: Option<&PolicySet>,
+    target: Target<'_>,
     findings: &mut Vec<Finding>,
 ) -> ObjectReport {
+    let Target { object, source_name, position: object_position } = target;
     let resource = Arc::new(object.resource(source_name));
     let mut result = ObjectReport {
         resource,
@@ -284,6 +333,8 @@ fn check_object(
         pss: None,
         passed: Vec::new(),
         failed: Vec::new(),
+        passed_policies: Vec::new(),
+        failed_policies: Vec::new(),
         line: object.root.span.line,
     };
     let excluded = object.namespace.as_ref().is_some_and(|namespace| cx.config.excluded_namespaces.contains(namespace));
@@ -314,7 +365,7 @@ fn check_object(
         }
         result.checked = true;
         let severity = cx.config.severity_of(rule);
-        let exemption = exemptions.reason_for(rule);
+        let exemption = exemptions.reason_for(rule.id);
         match (&exemption, violations.is_empty()) {
             (_, true) => {
                 tally.passed(severity);
@@ -328,17 +379,25 @@ fn check_object(
         }
         for violation in violations {
             let span = object.root.locate(&violation.path);
-            findings.push(finding(
-                rule,
+            findings.push(Finding {
+                rule: Cow::Borrowed(rule.id),
                 severity,
-                &result.resource,
-                violation.path,
-                violation.message,
-                span,
-                &exemption,
-                object_position,
-            ));
+                title: Cow::Borrowed(rule.title),
+                message: violation.message,
+                remediation: Cow::Borrowed(rule.remediation),
+                resource: result.resource.clone(),
+                path: violation.path,
+                line: span.line,
+                column: span.column,
+                exempted: exemption.is_some(),
+                exemption_reason: exemption.clone(),
+                object: object_position,
+                fix: None,
+            });
         }
+    }
+    if let Some(policies) = policies {
+        apply_policies(cx, policies, object, &exemptions, &mut tally, &mut result, findings, object_position);
     }
     if pss_applied {
         result.pss = Some(levels.level_met(|id| pss_failed.contains(&id)));
@@ -348,31 +407,58 @@ fn check_object(
     result
 }
 
+/// Applies the custom policies to an object: each policy that applied is evidence like a
+/// rule (disabled, severity override and exemptions by its id `vap/<name>`), and each
+/// violation a finding at its field's line (or the object's).
 #[allow(clippy::too_many_arguments)]
-fn finding(
-    rule: &'static Rule,
-    severity: Severity,
-    resource: &Arc<Resource>,
-    path: String,
-    message: String,
-    span: crate::tree::Span,
-    exemption: &Option<String>,
-    object: usize,
-) -> Finding {
-    Finding {
-        rule: rule.id,
-        severity,
-        title: rule.title,
-        message,
-        remediation: rule.remediation,
-        resource: resource.clone(),
-        path,
-        line: span.line,
-        column: span.column,
-        exempted: exemption.is_some(),
-        exemption_reason: exemption.clone(),
-        object,
-        fix: None,
+fn apply_policies(
+    cx: &Cx<'_>,
+    policies: &PolicySet,
+    object: &Object,
+    exemptions: &Exemptions,
+    tally: &mut Tally,
+    result: &mut ObjectReport,
+    findings: &mut Vec<Finding>,
+    object_position: usize,
+) {
+    let namespace = object.namespace.as_deref().unwrap_or("default");
+    for outcome in policies.evaluate(object, cx.index.namespace(namespace)) {
+        if cx.config.is_disabled(&outcome.rule) {
+            continue;
+        }
+        result.checked = true;
+        let severity = cx.config.severity.get(&outcome.rule).copied().unwrap_or(outcome.severity);
+        let exemption = exemptions.reason_for(&outcome.rule);
+        let rule: Cow<'static, str> = Cow::Owned(outcome.rule);
+        match (&exemption, outcome.violations.is_empty()) {
+            (_, true) => {
+                tally.passed(severity);
+                result.passed_policies.push(rule.to_string());
+            }
+            (Some(_), false) => {}
+            (None, false) => {
+                tally.failed(severity);
+                result.failed_policies.push(rule.to_string());
+            }
+        }
+        for violation in outcome.violations {
+            let span = object.root.locate(&violation.path);
+            findings.push(Finding {
+                rule: rule.clone(),
+                severity,
+                title: Cow::Owned(format!("ValidatingAdmissionPolicy {}", &rule[crate::policy::RULE_PREFIX.len()..])),
+                message: violation.message,
+                remediation: Cow::Borrowed(crate::policy::REMEDIATION),
+                resource: result.resource.clone(),
+                path: violation.path,
+                line: span.line,
+                column: span.column,
+                exempted: exemption.is_some(),
+                exemption_reason: exemption.clone(),
+                object: object_position,
+                fix: None,
+            });
+        }
     }
 }
 
@@ -415,11 +501,8 @@ impl Exemptions {
         }
     }
 
-    fn reason_for(&self, rule: &Rule) -> Option<String> {
-        self.grants
-            .iter()
-            .find(|(id, _)| id.as_deref().is_none_or(|id| id == rule.id))
-            .map(|(_, reason)| reason.clone())
+    fn reason_for(&self, rule: &str) -> Option<String> {
+        self.grants.iter().find(|(id, _)| id.as_deref().is_none_or(|id| id == rule)).map(|(_, reason)| reason.clone())
     }
 }
 

@@ -12,6 +12,7 @@ pub mod fix;
 pub mod index;
 pub mod object;
 pub mod parse;
+pub mod policy;
 pub mod pss;
 pub mod report;
 pub mod rules;

@@ -12,6 +12,8 @@
 //!   is 100.
 //! - Grades: A from 90, B from 80, C from 70, D from 60, F below.
 //!
+//! A custom policy (`vap/<name>`) that applied to an object is a rule like any other here.
+//!
 //! Reports carry [`FORMULA_VERSION`]; a change to anything above bumps it.
 
 use crate::rules::Severity;

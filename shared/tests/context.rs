@@ -174,7 +174,7 @@ fn checking_in_batches_finds_what_one_check_finds() {
         }
         assert_eq!(finding_lines(&findings), finding_lines(&whole.findings), "{mode:?}");
         assert_eq!(scores, whole.objects.iter().map(|object| object.score).collect::<Vec<_>>());
-        let rules: std::collections::HashSet<&str> = findings.iter().map(|finding| finding.rule).collect();
+        let rules: std::collections::HashSet<&str> = findings.iter().map(|finding| finding.rule.as_ref()).collect();
         for context_rule in ["namespace-without-default-deny", "service-account-token-automount"] {
             assert!(rules.contains(context_rule), "{mode:?}: no {context_rule} finding to compare");
         }

@@ -44,7 +44,8 @@ fn assert_snapshot(name: &str, report: &Report) {
 fn the_hardened_namespace_is_clean() {
     let report = check_example("hardened-deployment.yaml");
     assert!(report.errors.is_empty());
-    let findings: Vec<(&str, u32)> = report.findings.iter().map(|finding| (finding.rule, finding.line)).collect();
+    let findings: Vec<(&str, u32)> =
+        report.findings.iter().map(|finding| (finding.rule.as_ref(), finding.line)).collect();
     assert!(findings.is_empty(), "false positives: {findings:?}");
     assert_eq!(report.score, 100);
     let deployment = report.objects.iter().find(|object| object.resource.kind == "Deployment").unwrap();
@@ -58,7 +59,7 @@ fn the_insecure_namespace_fails_on_every_family() {
     let families: BTreeSet<&str> = report
         .findings
         .iter()
-        .map(|finding| rampart_core::rules::find(finding.rule).unwrap().family.as_str())
+        .map(|finding| rampart_core::rules::find(&finding.rule).unwrap().family.as_str())
         .collect();
     assert_eq!(
         families.into_iter().collect::<Vec<_>>(),

@@ -25,7 +25,7 @@ fn check_examples(names: &[&str]) -> Report {
 
 /// (rule, line, path) of every finding.
 fn found(report: &Report) -> Vec<(&str, u32, &str)> {
-    report.findings.iter().map(|finding| (finding.rule, finding.line, finding.path.as_str())).collect()
+    report.findings.iter().map(|finding| (finding.rule.as_ref(), finding.line, finding.path.as_str())).collect()
 }
 
 fn has(report: &Report, rule: &str, line: u32) -> bool {

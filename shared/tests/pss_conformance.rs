@@ -68,7 +68,7 @@ fn classify(
     let mut failed: Vec<&str> = report
         .findings
         .iter()
-        .map(|finding| finding.rule)
+        .map(|finding| finding.rule.as_ref())
         .filter(|id| level_set.iter().any(|rule| rule.id == *id))
         .collect();
     failed.dedup();

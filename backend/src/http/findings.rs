@@ -110,10 +110,25 @@ async fn get_trend(
     let from = query.from.as_deref().map(parse_timestamp).transpose()?;
     let to = query.to.as_deref().map(parse_timestamp).transpose()?;
     let points = state.store.trend(cluster.id, from, to).await?;
+    let scans_policies = state.store.scans_policies(cluster.id).await?;
     let items: Vec<Value> = points
         .iter()
         .map(|point| {
+            // The policies the scan applied, and how they differ from the scan before it:
+            // a change of rules, which the chart marks, not the cluster getting better or worse.
+            let position = scans_policies.iter().position(|(scan, _)| *scan == point.scan);
+            let applied = position.and_then(|position| scans_policies[position].1.clone());
+            let before = position.and_then(|position| position.checked_sub(1)).and_then(|previous| scans_policies[previous].1.clone());
+            let change = match (&before, &applied) {
+                (Some(before), Some(applied)) => crate::store::policies::policy_change(before, applied),
+                (None, Some(applied)) if position.is_some_and(|position| position > 0) && !applied.is_empty() => {
+                    crate::store::policies::policy_change(&[], applied)
+                }
+                _ => None,
+            };
             json!({
+                "policies": applied.map(|applied| applied.iter().map(|policy| json!({ "id": policy.id, "name": policy.name, "version": policy.version })).collect::<Vec<_>>()),
+                "policy_change": change,
                 "scan": point.scan,
                 "at": timestamp(point.at),
                 "score": point.score,

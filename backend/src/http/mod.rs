@@ -9,6 +9,7 @@ pub mod health;
 pub mod metrics;
 pub mod openapi;
 pub mod outbox;
+pub mod policies;
 pub mod reports;
 pub mod scans;
 pub mod sessions;
@@ -83,6 +84,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(outbox::router())
         .merge(reports::router())
         .merge(exemptions::router())
+        .merge(policies::router())
 }
 
 /// The one error type of the API. Client errors carry a message for the user; server

@@ -185,6 +185,12 @@ pub const OPERATIONS: &[Operation] = &[
     op("get", "/exemptions/{id}", "exemptions", "One exemption", None, (200, Some("Exemption"))),
     op("patch", "/exemptions/{id}", "exemptions", "Change an exemption: null sets a matcher to all, or expires_at to never (editors)", Some("NewExemption"), (200, Some("Exemption"))),
     op("delete", "/exemptions/{id}", "exemptions", "Revoke an exemption (editors)", None, (204, None)),
+    op("get", "/teams/{id}/policies", "policies", "The team's custom policies (ValidatingAdmissionPolicy YAML)", None, (200, Some("Policies"))),
+    op("post", "/teams/{id}/policies", "policies", "Add a custom policy; refused (400) with line and column when it does not compile (editors)", Some("NewPolicy"), (201, Some("Policy"))),
+    op("get", "/policies/{id}", "policies", "One custom policy", None, (200, Some("Policy"))),
+    op("patch", "/policies/{id}", "policies", "Change, enable or disable a policy; a new source is a new version (editors)", Some("PolicyChanges"), (200, Some("Policy"))),
+    op("delete", "/policies/{id}", "policies", "Delete a policy (editors)", None, (204, None)),
+    op("get", "/policies/{id}/versions", "policies", "Every source the policy had, newest first", None, (200, Some("PolicyVersions"))),
     op("post", "/clusters/{id}/scans", "scans", "Scan the cluster through its API now", None, (202, Some("Accepted"))),
     op("get", "/clusters/{id}/scans", "scans", "The cluster's scans, newest first", None, (200, Some("Scans"))),
     op(
@@ -426,7 +432,12 @@ pub fn schemas() -> Map<String, Value> {
             "Trend",
             json!({ "type": "array", "items": object(json!({
             "scan": integer(), "at": time(), "score": nullable(integer()), "grade": nullable(string()),
-            "counts": reference("Counts"), "new": integer(), "resolved": integer()
+            "counts": reference("Counts"), "new": integer(), "resolved": integer(),
+            "policies": nullable(json!({ "type": "array", "items": object(json!({ "id": integer(), "name": string(), "version": integer() })) })),
+            "policy_change": nullable(object(json!({
+                "added": { "type": "array", "items": string() }, "removed": { "type": "array", "items": string() },
+                "changed": { "type": "array", "items": object(json!({ "name": string(), "from": integer(), "to": integer() })) }
+            })))
         })) }),
         ),
     ];
@@ -454,8 +465,20 @@ pub fn schemas() -> Map<String, Value> {
         "author": nullable(object(json!({ "id": integer(), "email": string() }))),
         "created_at": time(), "expires_at": nullable(time()), "active": { "type": "boolean" }
     }));
+    let policy = object(json!({
+        "id": integer(), "team": integer(), "name": string(), "source": string(), "enabled": { "type": "boolean" },
+        "version": integer(), "rules": { "type": "array", "items": string() }, "author": nullable(string()),
+        "created_at": time(), "updated_at": time()
+    }));
     let mut entries = entries;
     entries.extend([
+        ("Policy", policy.clone()),
+        ("Policies", json!({ "type": "array", "items": policy })),
+        ("NewPolicy", object(json!({ "name": string(), "source": string(), "enabled": { "type": "boolean" } }))),
+        ("PolicyChanges", object(json!({ "name": string(), "source": string(), "enabled": { "type": "boolean" } }))),
+        ("PolicyVersions", json!({ "type": "array", "items": object(json!({
+            "version": integer(), "source": string(), "author": nullable(string()), "created_at": time()
+        })) })),
         ("Exemption", exemption.clone()),
         ("Exemptions", json!({ "type": "array", "items": exemption })),
         ("NewExemption", object(json!({

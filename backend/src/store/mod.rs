@@ -19,6 +19,7 @@ pub mod clusters;
 pub mod exemptions;
 pub mod mail;
 pub mod metrics;
+pub mod policies;
 pub mod recording;
 pub mod reports;
 pub mod scans;
@@ -188,6 +189,7 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = &[
     (3, "exemptions", include_str!("../../../migrations/sqlite/0003_exemptions.sql")),
     (4, "email", include_str!("../../../migrations/sqlite/0004_email.sql")),
     (7, "findings by difference", include_str!("../../../migrations/sqlite/0007_findings_by_difference.sql")),
+    (9, "policies", include_str!("../../../migrations/sqlite/0009_policies.sql")),
 ];
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = &[
     (1, "initial", include_str!("../../../migrations/postgres/0001_initial.sql")),
@@ -196,6 +198,7 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = &[
     (4, "email", include_str!("../../../migrations/postgres/0004_email.sql")),
     (5, "findings fillfactor", include_str!("../../../migrations/postgres/0005_findings_fillfactor.sql")),
     (7, "findings by difference", include_str!("../../../migrations/postgres/0007_findings_by_difference.sql")),
+    (9, "policies", include_str!("../../../migrations/postgres/0009_policies.sql")),
 ];
 
 /// The embedded migrations as sqlx's migrator reads them (it records versions and

@@ -97,15 +97,28 @@ pub fn TrendChart(
         .zip(coordinates)
         .map(|((at, score, point), (x, y))| {
             let scan = point.scan;
+            let policy_change = point.policy_change.as_ref().map(|change| change.describe());
             let description = format!(
-                "Scan {scan}, {}: score {score} ({}), {} new, {} resolved",
+                "Scan {scan}, {}: score {score} ({}), {} new, {} resolved{}",
                 format_utc(at),
                 point.grade.clone().unwrap_or_else(|| grade(score as u32).to_string()),
                 point.new,
-                point.resolved
+                point.resolved,
+                policy_change.as_ref().map(|change| format!(". {change}")).unwrap_or_default()
             );
             let title = description.clone();
+            // A change of the team's policies is a change of rules, marked as such: the
+            // score moving there is not the cluster getting better or worse.
+            let policy_mark = policy_change.map(|change| {
+                let x = charts::round(x);
+                view! {
+                    <line class="policy-change" data-testid="policy-change" data-scan=scan x1=x x2=x y1=TREND.top y2=TREND.height - TREND.bottom>
+                        <title>{change}</title>
+                    </line>
+                }
+            });
             view! {
+                {policy_mark}
                 <circle
                     class="point"
                     class:selected=move || selected.get() == Some(scan)

@@ -328,7 +328,9 @@ fn finding_view(
     finding: &Finding,
     line: impl Fn() -> u32 + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
-    let rule = finding.rule;
+    let rule = finding.rule.to_string();
+    // Built-in rules open their documentation; a custom policy's rule has none here.
+    let documented: Option<&'static str> = rampart_core::rules::find(&finding.rule).map(|rule| rule.id);
     let severity = finding.severity.as_str();
     let exemption = finding.exempted.then(|| {
         let reason = finding.exemption_reason.clone().unwrap_or_else(|| "no reason given".to_string());
@@ -348,7 +350,7 @@ fn finding_view(
             class=format!("finding level-{severity}")
             class:exempted=finding.exempted
             data-testid="finding"
-            data-rule=rule
+            data-rule=rule.clone()
             data-severity=severity
             data-line=line
             data-fix=fix
@@ -363,18 +365,23 @@ fn finding_view(
                 <span class="message">{finding.message.clone()}</span>
                 <span class="line-ref">{move || format!("line {}", line())}</span>
             </button>
-            <p class="remediation">{rich_text(finding.remediation)}</p>
+            <p class="remediation">{rich_text(&finding.remediation)}</p>
             {exemption}
             <p class="finding-meta">
-                <button
-                    type="button"
-                    class="link rule-link"
-                    on:click=move |_| state.docs_rule.set(Some(rule))
-                    aria-haspopup="dialog"
-                    aria-label=format!("Documentation of rule {rule}")
-                >
-                    {rule}
-                </button>
+                {match documented {
+                    Some(id) => view! {
+                        <button
+                            type="button"
+                            class="link rule-link"
+                            on:click=move |_| state.docs_rule.set(Some(id))
+                            aria-haspopup="dialog"
+                            aria-label=format!("Documentation of rule {id}")
+                        >
+                            {id}
+                        </button>
+                    }.into_any(),
+                    None => view! { <span class="rule-link policy-rule">{rule.clone()}</span> }.into_any(),
+                }}
                 <span class="path" title="Field path">{finding.path.clone()}</span>
                 {fix_tag}
             </p>

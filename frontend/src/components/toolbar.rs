@@ -66,12 +66,13 @@ pub fn Toolbar() -> impl IntoView {
     };
     let share = move |_| {
         let text = state.text.get_untracked();
-        let url = browser::replace_hash(&share::fragment(&text));
+        let policies = state.policies.with_untracked(|draft| draft.text.clone());
+        let url = browser::replace_hash(&share::fragment_with_policies(&text, &policies));
         state.share_link.set(Some(url.clone()));
         spawn_local(async move {
             let copied = browser::copy_to_clipboard(&url).await;
             state.say(if copied {
-                "Share link copied. It carries the manifests in its #fragment, which browsers never send to a server."
+                "Share link copied. It carries the manifests (and policies) in its #fragment, which browsers never send to a server."
             } else {
                 "Share link made (below the toolbar); copy it from there."
             });

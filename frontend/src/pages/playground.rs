@@ -21,12 +21,14 @@ use crate::analysis::{self, Checked, Filter};
 use crate::browser;
 use crate::components::editor::Editor;
 use crate::components::fixed_manifest::FixedManifestDialog;
+use crate::components::policies::PoliciesPanel;
 use crate::components::results::Results;
 use crate::components::rule_docs::RuleDocs;
 use crate::components::settings_dialog::SettingsDialog;
 use crate::components::toolbar::Toolbar;
 use crate::examples;
 use crate::lines;
+use crate::policies::{self, PolicyDraft};
 use crate::settings::{Settings, STORAGE_KEY};
 use crate::share;
 
@@ -47,6 +49,10 @@ pub struct State {
     /// this signal, so typing never fights a re-render for the caret).
     pub text: RwSignal<String>,
     pub settings: RwSignal<Settings>,
+    /// The Policies panel: custom policies applied besides the rules.
+    pub policies: RwSignal<PolicyDraft>,
+    /// The policy editor (uncontrolled, like the manifest editor).
+    pub policy_textarea: NodeRef<Textarea>,
     /// The last check; `None` before the first.
     pub checked: RwSignal<Option<Arc<Checked>>>,
     /// Counts checks, so tests and benchmarks can wait for fresh results.
@@ -75,9 +81,13 @@ pub struct State {
 impl State {
     fn new() -> State {
         let settings = browser::storage_get(STORAGE_KEY).map(|json| Settings::from_json(&json)).unwrap_or_default();
+        let draft =
+            browser::storage_get(policies::STORAGE_KEY).map(|json| PolicyDraft::from_json(&json)).unwrap_or_default();
         State {
             text: RwSignal::new(String::new()),
             settings: RwSignal::new(settings),
+            policies: RwSignal::new(draft),
+            policy_textarea: NodeRef::new(),
             checked: RwSignal::new(None),
             generation: RwSignal::new(0),
             filter: RwSignal::new(Filter::default()),
@@ -104,7 +114,9 @@ impl State {
         let started = browser::now_ms();
         let settings = self.settings.get_untracked();
         let sources = vec![Source::new(analysis::SOURCE_NAME, self.text.get_untracked())];
-        let report = check(&sources, &settings.options());
+        let mut options = settings.options();
+        options.policies = self.policies.with_untracked(PolicyDraft::options);
+        let report = check(&sources, &options);
         let check_ms = browser::now_ms() - started;
         self.checked.set(Some(Arc::new(Checked { sources, report, check_ms })));
         self.generation.update(|generation| *generation += 1);
@@ -169,13 +181,37 @@ impl State {
         self.check_now();
     }
 
+    /// Changes the Policies panel's draft, keeps it in local storage and checks again (after
+    /// typing, as the manifest editor does).
+    pub fn update_policies(&self, change: impl FnOnce(&mut PolicyDraft)) {
+        self.policies.update(change);
+        browser::storage_set(policies::STORAGE_KEY, &self.policies.get_untracked().to_json());
+        self.schedule_check();
+    }
+
+    /// Replaces the policy editor's text (an example, a share link) and checks.
+    pub fn replace_policies(&self, text: String) {
+        if let Some(textarea) = self.policy_textarea.get_untracked() {
+            textarea.set_value(&text);
+        }
+        self.policies.update(|draft| draft.text = text);
+        browser::storage_set(policies::STORAGE_KEY, &self.policies.get_untracked().to_json());
+        self.check_now();
+    }
+
     pub fn say(&self, message: impl Into<String>) {
         self.notice.set(message.into());
     }
 }
 
-/// The text the page opens with: a share link's, else the insecure example.
+/// The text the page opens with: a share link's, else the insecure example. A share link
+/// that carries policies replaces the Policies panel's draft.
 fn initial_text(state: &State) -> String {
+    match share::policies_from_fragment(&browser::hash()) {
+        Some(Ok(text)) => state.policies.update(|draft| draft.text = text),
+        Some(Err(error)) => state.say(format!("Could not open the policies of the share link: {error}.")),
+        None => {}
+    }
     match share::from_fragment(&browser::hash()) {
         Some(Ok(text)) => {
             state.say("Opened the manifests of a share link.");
@@ -219,6 +255,7 @@ pub fn Playground() -> impl IntoView {
             <Editor/>
             <Results/>
         </main>
+        <PoliciesPanel/>
         <p class="notice" role="status" aria-live="polite">{move || state.notice.get()}</p>
         <RuleDocs/>
         <SettingsDialog/>

@@ -1,4 +1,5 @@
-//! `/settings`: the account (email, teams and roles, and a password change), its email
+//! `/settings`: the account (email, teams and roles, and a password change), its teams'
+//! custom policies, its email
 //! subscriptions, its API tokens (list, create — the token is shown once — and revoke) and,
 //! for global admins, the server's outbox.
 
@@ -12,6 +13,7 @@ use crate::components::outbox::Outbox;
 use crate::components::password_form::PasswordForm;
 use crate::components::subscriptions::Subscriptions;
 use crate::components::table::DataTable;
+use crate::components::team_policies::TeamPolicies;
 use crate::session::Auth;
 use crate::time::{self, format_utc, parse_rfc3339};
 
@@ -185,6 +187,17 @@ pub fn SettingsPage() -> impl IntoView {
                 {account}
                 <h3>"Password"</h3>
                 <PasswordForm/>
+            </section>
+            <section class="card" aria-labelledby="policies-title">
+                <h2 id="policies-title">"Policies"</h2>
+                <p class="hint">
+                    "Custom policies are Kubernetes ValidatingAdmissionPolicy objects (CEL) with their bindings and params: "
+                    "every scan of a team's clusters applies its enabled ones, and their findings have the rule ids "
+                    <code>"vap/<policy name>"</code>
+                    ". A scan records the versions it applied; the trend marks the scans where they changed. "
+                    "Try a policy first in the playground's Policies panel."
+                </p>
+                <TeamPolicies/>
             </section>
             <section class="card" aria-labelledby="email-title">
                 <h2 id="email-title">"Email"</h2>

@@ -150,7 +150,7 @@ pub fn attach_fixes(cx: &Cx<'_>, sources: &[Source], objects: &[Object], finding
     // Where each line starts, per source, to place edits without rescanning the text.
     let mut line_starts: Vec<Option<Vec<usize>>> = vec![None; sources.len()];
     for finding in findings.iter_mut() {
-        let Some(fix_fn) = crate::rules::find(finding.rule).and_then(|rule| rule.fix) else { continue };
+        let Some(fix_fn) = crate::rules::find(&finding.rule).and_then(|rule| rule.fix) else { continue };
         let Some(object) = objects.get(finding.object) else { continue };
         let Some(source) = sources.get(object.source) else { continue };
         // Positions count from after a byte-order mark, which the parser skips.
@@ -240,7 +240,7 @@ pub fn apply_rules(
         let mut candidates: Vec<Vec<&Fix>> = vec![Vec::new(); current.len()];
         for finding in &report.findings {
             let Some(fix) = &finding.fix else { continue };
-            if !finding.exempted && fix.safety <= safety && rules(finding.rule) && fix.source < current.len() {
+            if !finding.exempted && fix.safety <= safety && rules(&finding.rule) && fix.source < current.len() {
                 candidates[fix.source].push(fix);
             }
         }

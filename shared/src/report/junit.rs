@@ -133,9 +133,10 @@ impl Suite<'_> {
 fn object_cases(object: &ObjectReport, findings: &[&Finding]) -> Vec<Case> {
     let classname = qualified_name(&object.resource);
     let mut rule_ids: Vec<&str> = object.passed.iter().chain(&object.failed).copied().collect();
+    rule_ids.extend(object.passed_policies.iter().chain(&object.failed_policies).map(String::as_str));
     for finding in findings {
-        if !rule_ids.contains(&finding.rule) {
-            rule_ids.push(finding.rule);
+        if !rule_ids.contains(&finding.rule.as_ref()) {
+            rule_ids.push(&finding.rule);
         }
     }
     let order = |id: &str| RULES.iter().position(|rule| rule.id == id).unwrap_or(usize::MAX);
@@ -146,7 +147,10 @@ fn object_cases(object: &ObjectReport, findings: &[&Finding]) -> Vec<Case> {
             let rule_findings: Vec<&Finding> =
                 findings.iter().copied().filter(|finding| finding.rule == rule).collect();
             let open: Vec<&Finding> = rule_findings.iter().copied().filter(|finding| !finding.exempted).collect();
-            let outcome = if object.passed.contains(&rule) || rule_findings.is_empty() {
+            let outcome = if object.passed.contains(&rule)
+                || object.passed_policies.iter().any(|passed| passed == rule)
+                || rule_findings.is_empty()
+            {
                 Outcome::Passed
             } else if open.is_empty() {
                 let reason = rule_findings[0].exemption_reason.as_deref().unwrap_or("exempted");

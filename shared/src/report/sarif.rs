@@ -266,7 +266,7 @@ fn percent_encode(path: &str) -> String {
 fn fingerprint(finding: &Finding, uri: &str) -> String {
     let resource = &finding.resource;
     let parts = [
-        finding.rule,
+        finding.rule.as_ref(),
         uri,
         resource.kind.as_str(),
         resource.namespace.as_deref().unwrap_or(""),
