@@ -250,7 +250,8 @@ pub struct Checked {
 /// [`Index::reads`]), then hands the objects over in batches of any size, in the order a
 /// single check would see them, and drops each batch once checked. Findings are the same
 /// as [`check_objects`] gives for all the objects at once (without fixes, which need the
-/// whole source text).
+/// whole source text), except those of [`Index::WHOLE_INPUT_RULES`], which follow
+/// references to objects the index does not keep and judge (fully) only a whole input.
 pub struct Checker<'a> {
     index: &'a Index,
     options: &'a Options,
