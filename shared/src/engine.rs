@@ -114,6 +114,10 @@ pub struct ObjectReport {
     pub checked: bool,
     pub score: Option<u32>,
     pub grade: Option<&'static str>,
+    /// Whether a rule of medium severity or higher applied: only then does the score count
+    /// in the overall one ([`score`]).
+    #[serde(skip)]
+    pub judged: bool,
     /// The highest Pod Security Standards level the object meets (workloads only).
     pub pss: Option<PssLevel>,
     /// Ids of the rules that applied and passed.
@@ -232,7 +236,10 @@ pub fn check_objects(sources: &[Source], objects: Vec<Object>, errors: Vec<Parse
         }
     }
     report.policies = policies;
-    report.score = score::overall(report.objects.iter().filter_map(|object| object.score));
+    report.score = score::overall(
+        report.objects.iter().map(|object| (object.score, object.judged)),
+        report.findings.iter().filter(|finding| !finding.exempted).map(|finding| finding.severity),
+    );
     report.grade = score::grade(report.score);
     report
 }
@@ -331,6 +338,7 @@ fn check_object(
         checked: false,
         score: None,
         grade: None,
+        judged: false,
         pss: None,
         passed: Vec::new(),
         failed: Vec::new(),
@@ -405,6 +413,7 @@ fn check_object(
     }
     result.score = tally.score();
     result.grade = result.score.map(score::grade);
+    result.judged = tally.judged();
     result
 }
 
