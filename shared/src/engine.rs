@@ -291,7 +291,7 @@ impl<'a> Checker<'a> {
 
     /// What the report says about the policies: those applied, notices and errors.
     pub fn take_policy_report(&mut self) -> PolicyReport {
-        self.policies.as_mut().map(|policies| std::mem::take(&mut policies.report)).unwrap_or_default()
+        self.policies.as_mut().map(PolicySet::take_report).unwrap_or_default()
     }
 
     fn cx(&self, anchors: Anchors) -> Cx<'a> {
