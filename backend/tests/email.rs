@@ -395,8 +395,17 @@ async fn without_smtp_emails_wait_for_preview_and_links_unsubscribe(backend: Bac
     let (_, subscriptions) = app.get(&ana, "/api/v1/subscriptions").await;
     assert_eq!(subscriptions.as_array().unwrap().len(), 1);
 
-    // The real link needs no login: the subscription goes (RFC 8058's POST does the same),
-    // the email stays in the outbox.
+    // The real link needs no login. Opening it (what a mail scanner does too) only asks to
+    // confirm; the confirmation posts back to the same URL.
+    let response = app.client.get(&link).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("Unsubscribe from these emails?"), "{page}");
+    assert!(page.contains("<form method=\"post\" action=\"\""), "{page}");
+    let (_, subscriptions) = app.get(&ana, "/api/v1/subscriptions").await;
+    assert_eq!(subscriptions.as_array().unwrap().len(), 1, "a GET unsubscribes nobody");
+    // POST unsubscribes: the page's button, or RFC 8058's one-click POST of mail clients.
+    // The email stays in the outbox.
     let response = app.client.post(&link).body("List-Unsubscribe=One-Click").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.text().await.unwrap().contains("You are unsubscribed"));

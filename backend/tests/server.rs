@@ -742,15 +742,17 @@ async fn clusters_scanned_through_their_api(backend: Backend) {
     assert_eq!(scan["status"], "succeeded", "{scan}");
     let privileged = app.all_findings(&token, kc_id, "&rule=pss-privileged").await;
     assert_eq!(privileged.len(), 1, "{privileged:?}");
-    // Switching to the context whose server does not exist fails the next scan, saying so.
-    let response = app
-        .client
-        .patch(app.url(&format!("/api/v1/clusters/{kc_id}")))
-        .bearer_auth(&token)
-        .json(&json!({ "context": "other" }))
-        .send()
-        .await
-        .unwrap();
+    // Another context points at another server: switching to it takes the kubeconfig again
+    // (the stored credentials go only where they were entered for). With it, the next scan
+    // fails, saying what to check.
+    let switch = |body: Value| {
+        app.client.patch(app.url(&format!("/api/v1/clusters/{kc_id}"))).bearer_auth(&token).json(&body).send()
+    };
+    let response = switch(json!({ "context": "other" })).await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("give the kubeconfig again"), "{body}");
+    let response = switch(json!({ "context": "other", "kubeconfig": config })).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let (_, body) = app.post(&token, &format!("/api/v1/clusters/{kc_id}/scans"), &json!({})).await;
     let scan = app.wait_for_scan(&token, body["id"].as_i64().unwrap()).await;
@@ -1198,6 +1200,252 @@ async fn unlisted_kinds_resolve_nothing_of_theirs(backend: Backend) {
     assert_eq!(scan_2["resolved"], resolved, "{scan_2}");
 }
 
+/// A fake API server that records what it is sent, on 127.0.0.1, reachable in a lab.
+async fn thief() -> fake_kube::FakeKube {
+    fake_kube::FakeKube::start(fake_kube::FakeCluster::new()).await
+}
+
+async fn credentials_stay_with_their_server(backend: Backend) {
+    use fake_kube::{FakeCluster, FakeKube, TOKEN};
+    let app = spawn_app(backend).await;
+    let admin = app.user("root@example.com", "red", Role::Admin).await;
+    let editor = app.user("eve@example.com", "red", Role::Editor).await;
+    let fake = FakeKube::start(FakeCluster::new()).await;
+    let (status, cluster) =
+        app.post(&admin, "/api/v1/clusters", &json!({ "name": "prod", "server": fake.url, "token": TOKEN })).await;
+    assert_eq!(status, StatusCode::CREATED, "{cluster}");
+    let id = cluster["id"].as_i64().unwrap();
+
+    // An editor points the cluster at a server of his and asks for a scan: the change is
+    // refused, and the scan goes where the token was entered for.
+    let thief = thief().await;
+    let (status, body) = app.patch(&editor, &format!("/api/v1/clusters/{id}"), &json!({ "server": thief.url })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("changing the server needs the token again"), "{body}");
+    let (_, cluster) = app.get(&editor, &format!("/api/v1/clusters/{id}")).await;
+    assert_eq!(cluster["server"], fake.url.as_str());
+    let scan = app.scan_now(&editor, id).await;
+    assert_eq!(scan["status"], "succeeded", "{scan}");
+    assert!(thief.requests().is_empty(), "the thief got {:?}", thief.requests());
+    assert!(fake.requests().iter().all(|request| request.authorization == format!("Bearer {TOKEN}")));
+
+    // With a token of his own he may move it; the stored token still goes nowhere else.
+    let (status, body) = app
+        .patch(&editor, &format!("/api/v1/clusters/{id}"), &json!({ "server": thief.url, "token": "his-own" }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.scan_now(&editor, id).await;
+    let authorizations: BTreeSet<String> = thief.requests().into_iter().map(|request| request.authorization).collect();
+    assert_eq!(authorizations, BTreeSet::from(["Bearer his-own".to_string()]));
+
+    // No password in a server URL: refused at registration, change and test, never stored
+    // nor shown.
+    let with_password = "https://scanner:hunter2@kube.example.com:6443";
+    let (status, answer) =
+        app.post(&admin, "/api/v1/clusters", &json!({ "name": "pw", "server": with_password, "token": TOKEN })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert!(answer["error"].as_str().unwrap().contains("user name or password"), "{answer}");
+    let (_, tested) =
+        app.post(&admin, "/api/v1/clusters/test", &json!({ "server": with_password, "token": TOKEN })).await;
+    assert_eq!(tested["ok"], false, "{tested}");
+    assert!(tested["message"].as_str().unwrap().contains("user name or password"), "{tested}");
+    assert!(!format!("{answer}{tested}").contains("hunter2"), "{answer}{tested}");
+    let (status, answer) =
+        app.patch(&admin, &format!("/api/v1/clusters/{id}"), &json!({ "server": with_password, "token": TOKEN })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    let (_, clusters) = app.get(&admin, "/api/v1/clusters").await;
+    let (_, cluster) = app.get(&admin, &format!("/api/v1/clusters/{id}")).await;
+    assert!(!format!("{clusters}{cluster}").contains("hunter2"), "{clusters}{cluster}");
+}
+
+async fn the_outbound_policy_guards_every_connection(backend: Backend) {
+    use fake_kube::{kubeconfig, FakeCluster, FakeKube, CA_PEM, TOKEN};
+    use rampart::outbound::OutboundPolicy;
+    let app = app::spawn_app_with_outbound(backend, OutboundPolicy::default()).await;
+    let token = app.user("ana@example.com", "red", Role::Editor).await;
+    let fake = FakeKube::start_tls(FakeCluster::new()).await;
+    let port = fake.url.rsplit(':').next().unwrap().to_string();
+    let refused = "its address is not one this server may connect to";
+
+    // A token never goes over plain http:// (a lab may allow it).
+    // (The test answers what registering would refuse as a failed test, like any other.)
+    let plain = json!({ "name": "plain", "server": "http://kube.example.com:6443", "token": TOKEN });
+    let (status, body) = app.post(&token, "/api/v1/clusters", &plain).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("plain http://"), "{body}");
+    let (_, tested) = app.post(&token, "/api/v1/clusters/test", &plain).await;
+    assert_eq!(tested["ok"], false, "{tested}");
+    assert!(tested["message"].as_str().unwrap().contains("plain http://"), "{tested}");
+    let config = kubeconfig("http://kube.example.com:6443", &format!("    token: {TOKEN}"));
+    let (status, body) =
+        app.post(&token, "/api/v1/clusters", &json!({ "name": "kc", "kubeconfig": config, "context": "fake" })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+    // Loopback (by address and by a name resolving to it), the metadata address and a
+    // private address are refused; the test says so, and nothing reaches the fake.
+    for server in [
+        fake.url.clone(),
+        format!("https://localhost:{port}"),
+        format!("https://[::1]:{port}"),
+        format!("https://[::ffff:127.0.0.1]:{port}"),
+        "https://169.254.169.254".to_string(),
+        "https://10.0.0.1:6443".to_string(),
+    ] {
+        let (status, tested) = app
+            .post(&token, "/api/v1/clusters/test", &json!({ "server": server, "token": TOKEN, "ca_pem": CA_PEM }))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{tested}");
+        assert_eq!(tested["ok"], false, "{server}: {tested}");
+        assert!(tested["message"].as_str().unwrap().contains(refused), "{server}: {tested}");
+    }
+    // A scan of a cluster registered there fails the same way.
+    let (status, cluster) = app
+        .post(
+            &token,
+            "/api/v1/clusters",
+            &json!({ "name": "local", "server": format!("https://localhost:{port}"), "token": TOKEN, "ca_pem": CA_PEM }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{cluster}");
+    let scan = app.scan_now(&token, cluster["id"].as_i64().unwrap()).await;
+    assert_eq!(scan["status"], "failed", "{scan}");
+    assert!(scan["message"].as_str().unwrap().contains(refused), "{scan}");
+    assert!(fake.requests().is_empty(), "{:?}", fake.requests());
+
+    // In a lab, the same connections are made.
+    let lab = app::spawn_app_with_outbound(backend, OutboundPolicy::lab()).await;
+    let token = lab.user("ana@example.com", "red", Role::Editor).await;
+    for server in [fake.url.clone(), format!("https://localhost:{port}")] {
+        let (_, tested) = lab
+            .post(&token, "/api/v1/clusters/test", &json!({ "server": server, "token": TOKEN, "ca_pem": CA_PEM }))
+            .await;
+        assert_eq!(tested["ok"], true, "{server}: {tested}");
+    }
+    assert!(!fake.requests().is_empty());
+}
+
+async fn text_postgresql_cannot_store(backend: Backend) {
+    use fake_kube::{FakeCluster, FakeKube, TOKEN};
+    let app = spawn_app(backend).await;
+    let ana = app.user("ana@example.com", "red", Role::Admin).await;
+    let nul = "\u{0}";
+
+    // Typed into the API: a clear 400, whatever the field.
+    let cluster_id = snapshot_cluster(&app, &ana, "prod").await;
+    for (path, body) in [
+        ("/api/v1/clusters".to_string(), json!({ "name": format!("a{nul}b"), "snapshot": true })),
+        ("/api/v1/tokens".to_string(), json!({ "name": format!("ci{nul}") })),
+        (
+            format!("/api/v1/clusters/{cluster_id}/exemptions"),
+            json!({ "rule": "pss-privileged", "reason": format!("ticket{nul}1") }),
+        ),
+        ("/api/v1/teams".to_string(), json!({ "name": format!("blue{nul}") })),
+    ] {
+        let (status, answer) = app.post(&ana, &path, &body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {answer}");
+        assert!(answer["error"].as_str().unwrap().contains("NUL"), "{answer}");
+    }
+    let (status, answer) = app.get(&ana, &format!("/api/v1/clusters/{cluster_id}/findings?namespace=a%00b")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    // The text `\u0000` (a backslash, not a NUL) is ordinary text.
+    let (status, answer) =
+        app.post(&ana, "/api/v1/clusters", &json!({ "name": "literally \\u0000", "snapshot": true })).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+
+    // In a cluster's objects: stored with U+FFFD, and the scan succeeds, snapshot and live.
+    let pod = json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": format!("web{nul}x"),
+            "namespace": format!("prod{nul}"),
+            "annotations": {
+                "rampart.dev/ignore": "pss-host-namespaces",
+                "rampart.dev/ignore-reason": format!("break{nul}glass"),
+            },
+        },
+        "spec": {
+            "hostNetwork": true,
+            "containers": [{ "name": "app", "image": "nginx:1.27", "securityContext": { "privileged": true } }],
+        },
+    });
+    let snapshot = serde_json::to_string(&json!({ "apiVersion": "v1", "kind": "List", "items": [pod] })).unwrap();
+    assert!(snapshot.contains("\\u0000"));
+    let scan = app.scan_snapshot(&ana, cluster_id, &snapshot).await;
+    assert_eq!(scan["status"], "succeeded", "{scan}");
+    let fake = FakeKube::start(FakeCluster::new().with(pod)).await;
+    let (status, live) =
+        app.post(&ana, "/api/v1/clusters", &json!({ "name": "live", "server": fake.url, "token": TOKEN })).await;
+    assert_eq!(status, StatusCode::CREATED, "{live}");
+    let live_id = live["id"].as_i64().unwrap();
+    let scan = app.scan_now(&ana, live_id).await;
+    assert_eq!(scan["status"], "succeeded", "{scan}");
+    for cluster in [cluster_id, live_id] {
+        let findings = app.all_findings_by(&ana, cluster, "", 100).await;
+        let privileged: Vec<&Value> = findings.iter().filter(|finding| finding["rule"] == "pss-privileged").collect();
+        assert_eq!(privileged.len(), 1, "{findings:?}");
+        assert_eq!(privileged[0]["resource"]["name"], "web\u{FFFD}x", "{findings:?}");
+        assert_eq!(privileged[0]["resource"]["namespace"], "prod\u{FFFD}", "{findings:?}");
+        let exempted: Vec<&Value> = findings.iter().filter(|finding| finding["status"] == "exempted").collect();
+        assert_eq!(exempted.len(), 1, "{findings:?}");
+        assert!(exempted[0]["exemption_reason"].as_str().unwrap().contains("break\u{FFFD}glass"), "{exempted:?}");
+        assert!(!serde_json::to_string(&findings).unwrap().contains("\\u0000"));
+    }
+    // A rescan sees the same findings again rather than new ones.
+    let scan = app.scan_now(&ana, live_id).await;
+    assert_eq!((scan["status"].as_str(), scan["new"].as_i64()), (Some("succeeded"), Some(0)), "{scan}");
+}
+
+async fn team_admins_manage_their_own_members(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let bo = app.user("bo@example.com", "blue", Role::Admin).await;
+    app.user("ana@example.com", "red", Role::Editor).await;
+    app.user("cy@example.com", "blue", Role::Viewer).await;
+    let blue = team_id(&app, &bo, "blue").await;
+    let members = format!("/api/v1/teams/{blue}/members");
+
+    // Another team's user and an email nobody has: the same refusal, and nobody is added.
+    let (existing_status, existing) =
+        app.put(&bo, &members, &json!({ "email": "ana@example.com", "role": "viewer" })).await;
+    let (missing_status, missing) =
+        app.put(&bo, &members, &json!({ "email": "zed@example.com", "role": "viewer" })).await;
+    assert_eq!(
+        (existing_status, missing_status),
+        (StatusCode::FORBIDDEN, StatusCode::FORBIDDEN),
+        "{existing} {missing}"
+    );
+    assert_eq!(existing.to_string().replace("ana@", "zed@"), missing.to_string());
+    assert!(existing["error"].as_str().unwrap().contains("takes a global admin"), "{existing}");
+    let (_, listed) = app.get(&bo, &members).await;
+    let emails: Vec<&str> = listed.as_array().unwrap().iter().map(|member| member["email"].as_str().unwrap()).collect();
+    assert_eq!(emails, ["bo@example.com", "cy@example.com"]);
+    // The team's own members' roles are still his to change.
+    let (status, body) = app.put(&bo, &members, &json!({ "email": "cy@example.com", "role": "editor" })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["role"], "editor");
+}
+
+async fn schedules_that_never_come_are_refused(backend: Backend) {
+    use fake_kube::{FakeCluster, FakeKube, TOKEN};
+    let app = spawn_app(backend).await;
+    let ana = app.user("ana@example.com", "red", Role::Editor).await;
+    let fake = FakeKube::start(FakeCluster::new()).await;
+    let never = "@every 18446744073709551615";
+    let (status, body) = app
+        .post(&ana, "/api/v1/clusters", &json!({ "name": "c", "server": fake.url, "token": TOKEN, "schedule": never }))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("the longest interval is 366d"), "{body}");
+    let (status, cluster) =
+        app.post(&ana, "/api/v1/clusters", &json!({ "name": "c", "server": fake.url, "token": TOKEN })).await;
+    assert_eq!(status, StatusCode::CREATED, "{cluster}");
+    let id = cluster["id"].as_i64().unwrap();
+    let (status, body) = app.patch(&ana, &format!("/api/v1/clusters/{id}"), &json!({ "schedule": never })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (_, after) = app.get(&ana, &format!("/api/v1/clusters/{id}")).await;
+    assert_eq!(after["schedule"], cluster["schedule"]);
+}
+
 /// The rank of a finding's severity, most severe first.
 fn rank(finding: &Value) -> usize {
     ["critical", "high", "medium", "low", "info"].iter().position(|severity| finding["severity"] == *severity).unwrap()
@@ -1352,4 +1600,9 @@ on_both_backends!(
     findings_written_in_batches,
     rescans_write_only_what_changed,
     unlisted_kinds_resolve_nothing_of_theirs,
+    credentials_stay_with_their_server,
+    the_outbound_policy_guards_every_connection,
+    text_postgresql_cannot_store,
+    team_admins_manage_their_own_members,
+    schedules_that_never_come_are_refused,
 );

@@ -257,7 +257,8 @@ pub struct Checked {
 /// [`Index::reads`]), then hands the objects over in batches of any size, in the order a
 /// single check would see them, and drops each batch once checked. Findings are the same
 /// as [`check_objects`] gives for all the objects at once (without fixes, which need the
-/// whole source text).
+/// whole source text), except those of [`Index::WHOLE_INPUT_RULES`], which follow
+/// references to objects the index does not keep and judge (fully) only a whole input.
 pub struct Checker<'a> {
     index: &'a Index,
     options: &'a Options,
@@ -290,7 +291,7 @@ impl<'a> Checker<'a> {
 
     /// What the report says about the policies: those applied, notices and errors.
     pub fn take_policy_report(&mut self) -> PolicyReport {
-        self.policies.as_mut().map(|policies| std::mem::take(&mut policies.report)).unwrap_or_default()
+        self.policies.as_mut().map(PolicySet::take_report).unwrap_or_default()
     }
 
     fn cx(&self, anchors: Anchors) -> Cx<'a> {

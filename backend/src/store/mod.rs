@@ -36,6 +36,18 @@ use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
+/// Text as both backends store it: PostgreSQL cannot hold the NUL character, so it is
+/// replaced with U+FFFD (�), on either backend, so a scan records the same thing on both.
+/// For what comes from clusters and uploads (object names, annotations); what users type
+/// into the API is refused instead.
+pub fn storable(text: &str) -> Cow<'_, str> {
+    if text.contains('\0') {
+        Cow::Owned(text.replace('\0', "\u{FFFD}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
 /// Runs the same code on whichever pool the store holds: `on_pool!(store, |pool| …)`.
 /// Inside, `pool` is a `&SqlitePool` or a `&PgPool`, and `sqlx::query_as::<_, T>` infers
 /// the database from it.

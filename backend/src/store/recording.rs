@@ -90,6 +90,51 @@ pub struct Batch {
     pub findings: Vec<Observed>,
 }
 
+impl Batch {
+    /// The batch with the NUL characters of its text replaced ([`super::storable`]); `None`
+    /// when it has none (nearly always).
+    fn storable(&self) -> Option<Batch> {
+        let has_nul = |text: &str| text.contains('\0');
+        let dirty = self
+            .objects
+            .iter()
+            .any(|object| has_nul(&object.kind) || has_nul(&object.namespace) || has_nul(&object.name))
+            || self.findings.iter().any(|finding| {
+                has_nul(&finding.rule)
+                    || has_nul(&finding.path)
+                    || has_nul(&finding.message)
+                    || finding.exemption_reason.as_deref().is_some_and(has_nul)
+            });
+        if !dirty {
+            return None;
+        }
+        let clean = |text: &str| super::storable(text).into_owned();
+        Some(Batch {
+            objects: self
+                .objects
+                .iter()
+                .map(|object| SeenObject {
+                    kind: clean(&object.kind),
+                    namespace: clean(&object.namespace),
+                    name: clean(&object.name),
+                    score: object.score,
+                })
+                .collect(),
+            findings: self
+                .findings
+                .iter()
+                .map(|finding| Observed {
+                    rule: clean(&finding.rule),
+                    path: clean(&finding.path),
+                    message: clean(&finding.message),
+                    exemption_reason: finding.exemption_reason.as_deref().map(clean),
+                    ..finding.clone()
+                })
+                .collect(),
+        })
+    }
+}
+
 /// An object's hash: SHA-256 of its kind, namespace and name, first 8 bytes. Its high 32
 /// bits are the high 32 bits of every fingerprint of the object's findings.
 pub fn object_hash(kind: &str, namespace: &str, name: &str) -> u64 {
@@ -237,6 +282,14 @@ impl Store {
     /// no longer this runner's. An object already seen by this scan (twice in one input)
     /// counts once: its later copies are skipped.
     pub async fn record_batch(&self, recording: &mut Recording, batch: &Batch) -> Result<bool, sqlx::Error> {
+        let storable;
+        let batch = match batch.storable() {
+            Some(changed) => {
+                storable = changed;
+                &storable
+            }
+            None => batch,
+        };
         let cluster_id = recording.cluster_id;
         // The batch's objects new to this scan, by position, with their hashes.
         let mut fresh: HashMap<usize, u64> = HashMap::new();
@@ -492,7 +545,14 @@ impl Store {
             let status = if errors.is_empty() { "succeeded" } else { "partial" };
             (status, Some(i64::from(score)), Some(rampart_core::score::grade(score)), None)
         };
-        let errors = serde_json::to_string(errors).unwrap_or_else(|_| "[]".to_string());
+        let errors: Vec<ScanError> = errors
+            .iter()
+            .map(|error| ScanError {
+                kind: error.kind.as_deref().map(|kind| super::storable(kind).into_owned()),
+                message: super::storable(&error.message).into_owned(),
+            })
+            .collect();
+        let errors = serde_json::to_string(&errors).unwrap_or_else(|_| "[]".to_string());
         let namespaces = serde_json::to_string(&namespaces).unwrap_or_else(|_| "{}".to_string());
         let sql = "UPDATE scans SET status = $1, finished_at = $2, objects = $3, score = $4, grade = $5, \
              critical = $6, high = $7, medium = $8, low = $9, info = $10, new_findings = $11, \

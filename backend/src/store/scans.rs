@@ -397,7 +397,7 @@ impl Store {
                  WHERE id = $3 AND runner = $4 AND status = 'running'",
             )
             .bind(now)
-            .bind(message)
+            .bind(super::storable(message).as_ref())
             .bind(scan_id)
             .bind(runner)
             .execute(pool)
