@@ -386,32 +386,24 @@ impl Store {
     /// How many findings were first seen and resolved within `[from, to)` (and are still
     /// resolved): churn, which the digest counts apart from news.
     pub async fn count_churned_findings(&self, cluster_id: i64, from: i64, to: i64) -> Result<i64, sqlx::Error> {
-        on_pool!(self, |pool| {
-            sqlx::query_scalar::<_, i64>(
-                "SELECT COUNT(*) FROM findings WHERE cluster_id = $1 AND status = 'resolved' \
-                 AND first_seen >= $2 AND resolved_at < $3",
-            )
-            .bind(cluster_id)
-            .bind(from)
-            .bind(to)
-            .fetch_one(pool)
-            .await
-        })
+        self.count_resolved("first_seen", cluster_id, from, to).await
     }
 
     /// How many findings were resolved in `[from, to)` and are still resolved (open at its
     /// start or opened within it; churn included).
     pub async fn count_resolved_findings(&self, cluster_id: i64, from: i64, to: i64) -> Result<i64, sqlx::Error> {
+        self.count_resolved("resolved_at", cluster_id, from, to).await
+    }
+
+    /// How many of the cluster's resolved findings have `since` (a column) at or after
+    /// `from` and were resolved before `to`.
+    async fn count_resolved(&self, since: &str, cluster_id: i64, from: i64, to: i64) -> Result<i64, sqlx::Error> {
+        let sql = format!(
+            "SELECT COUNT(*) FROM findings WHERE cluster_id = $1 AND status = 'resolved' \
+             AND {since} >= $2 AND resolved_at < $3"
+        );
         on_pool!(self, |pool| {
-            sqlx::query_scalar::<_, i64>(
-                "SELECT COUNT(*) FROM findings WHERE cluster_id = $1 AND status = 'resolved' \
-                 AND resolved_at >= $2 AND resolved_at < $3",
-            )
-            .bind(cluster_id)
-            .bind(from)
-            .bind(to)
-            .fetch_one(pool)
-            .await
+            sqlx::query_scalar::<_, i64>(&sql).bind(cluster_id).bind(from).bind(to).fetch_one(pool).await
         })
     }
 

@@ -235,27 +235,17 @@ impl Store {
         );
         let after = to.saturating_add(1);
         let mut changes: Vec<Changes> = Vec::new();
+        // Both queries bind the same values: the user, the four times, the clusters.
+        let values: Vec<i64> =
+            [user_id, from, after, origin, width].into_iter().chain(clusters.iter().copied()).collect();
         let (opened_rows, resolved_rows) = on_pool!(self, |pool| {
-            let mut query = sqlx::query_as::<_, (i64, i64, i64, Option<i64>)>(&opened)
-                .bind(user_id)
-                .bind(from)
-                .bind(after)
-                .bind(origin)
-                .bind(width);
-            for id in clusters {
-                query = query.bind(id);
+            let mut opened_query = sqlx::query_as::<_, (i64, i64, i64, Option<i64>)>(&opened);
+            let mut resolved_query = sqlx::query_as::<_, (i64, i64, i64)>(&resolved);
+            for value in &values {
+                opened_query = opened_query.bind(*value);
+                resolved_query = resolved_query.bind(*value);
             }
-            let opened_rows = query.fetch_all(pool).await?;
-            let mut query = sqlx::query_as::<_, (i64, i64, i64)>(&resolved)
-                .bind(user_id)
-                .bind(from)
-                .bind(after)
-                .bind(origin)
-                .bind(width);
-            for id in clusters {
-                query = query.bind(id);
-            }
-            Ok::<_, sqlx::Error>((opened_rows, query.fetch_all(pool).await?))
+            Ok::<_, sqlx::Error>((opened_query.fetch_all(pool).await?, resolved_query.fetch_all(pool).await?))
         })?;
         for (cluster_id, bucket, opened, churned) in opened_rows {
             let entry = changes_entry(&mut changes, cluster_id, bucket);
