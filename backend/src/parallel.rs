@@ -47,10 +47,13 @@ pub fn check(sources: &[Source], options: &Options, threads: usize) -> Report {
     )
 }
 
+/// What reading one source gave: its objects and its parse errors.
+type Read = (Vec<Object>, Vec<ParseError>);
+
 /// Every source's objects and errors, in source order.
-fn parse(sources: &[Source], options: &Options, threads: usize) -> (Vec<Object>, Vec<ParseError>) {
+fn parse(sources: &[Source], options: &Options, threads: usize) -> Read {
     let next = AtomicUsize::new(0);
-    let mut parsed: Vec<(usize, (Vec<Object>, Vec<ParseError>))> = thread::scope(|scope| {
+    let mut parsed: Vec<(usize, Read)> = thread::scope(|scope| {
         let workers: Vec<_> = (0..threads.min(sources.len()).max(1))
             .map(|_| {
                 scope.spawn(|| {
@@ -141,8 +144,10 @@ mod tests {
 
     #[test]
     fn runs_cover_everything_in_order() {
-        assert_eq!(runs(0, 4), [0..0]);
-        assert_eq!(runs(100, 4), [0..100], "too few objects for a second thread");
+        assert_eq!(runs(0, 4).len(), 1);
+        assert_eq!(runs(0, 4)[0], 0..0);
+        assert_eq!(runs(100, 4).len(), 1, "too few objects for a second thread");
+        assert_eq!(runs(100, 4)[0], 0..100);
         assert_eq!(runs(1000, 4), [0..250, 250..500, 500..750, 750..1000]);
         assert_eq!(runs(1001, 3), [0..333, 333..667, 667..1001]);
     }
