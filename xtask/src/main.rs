@@ -6,7 +6,8 @@
 //! - `dist` builds the web app into `frontend/dist/` (see [`dist`]); `serve` builds it, then
 //!   runs `rampart serve` with it on the default SQLite database.
 //! - `bench` runs the engine benchmark, `bench server` the server's scan and storage
-//!   benchmark, `bench cli` the whole `rampart check` process (see [`bench_cli`]); `gen-corpus` writes the engine benchmark's corpus to a file.
+//!   benchmark, `bench cli` the whole `rampart check` process (see [`bench_cli`]);
+//!   `gen-corpus` writes the engine benchmark's corpus to a file.
 
 // The benchmark's corpus generator, shared so `gen-corpus` writes exactly what is measured.
 mod bench_cli;
