@@ -114,6 +114,10 @@ pub struct ObjectReport {
     pub checked: bool,
     pub score: Option<u32>,
     pub grade: Option<&'static str>,
+    /// Whether a rule of medium severity or higher applied: only then does the score count
+    /// in the overall one ([`score`]).
+    #[serde(skip)]
+    pub judged: bool,
     /// The highest Pod Security Standards level the object meets (workloads only).
     pub pss: Option<PssLevel>,
     /// Ids of the rules that applied and passed.
@@ -267,7 +271,10 @@ pub fn check_objects_with(
         }
     }
     report.policies = policies;
-    report.score = score::overall(report.objects.iter().filter_map(|object| object.score));
+    report.score = score::overall(
+        report.objects.iter().map(|object| (object.score, object.judged)),
+        report.findings.iter().filter(|finding| !finding.exempted).map(|finding| finding.severity),
+    );
     report.grade = score::grade(report.score);
     report
 }
@@ -319,7 +326,7 @@ impl<'a> Checker<'a> {
 
     /// What the report says about the policies: those applied, notices and errors.
     pub fn take_policy_report(&mut self) -> PolicyReport {
-        self.policies.as_mut().map(|policies| std::mem::take(&mut policies.report)).unwrap_or_default()
+        self.policies.as_mut().map(PolicySet::take_report).unwrap_or_default()
     }
 
     /// Moves past objects without checking them, as if they had been checked: a checker
@@ -374,6 +381,7 @@ fn check_object(
         checked: false,
         score: None,
         grade: None,
+        judged: false,
         pss: None,
         passed: Vec::new(),
         failed: Vec::new(),
@@ -448,6 +456,7 @@ fn check_object(
     }
     result.score = tally.score();
     result.grade = result.score.map(score::grade);
+    result.judged = tally.judged();
     result
 }
 
