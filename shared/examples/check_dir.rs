@@ -28,9 +28,11 @@ fn walk(directory: &Path, files: &mut Vec<PathBuf>) {
         }
         if path.is_dir() {
             walk(&path, files);
-        } else if path.extension().and_then(|extension| extension.to_str()).is_some_and(|extension| {
-            ["yaml", "yml", "json"].iter().any(|known| extension.eq_ignore_ascii_case(known))
-        }) {
+        } else if path
+            .extension()
+            .and_then(|extension| extension.to_str())
+            .is_some_and(|extension| ["yaml", "yml", "json"].iter().any(|known| extension.eq_ignore_ascii_case(known)))
+        {
             files.push(path);
         }
     }
