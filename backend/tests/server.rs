@@ -1167,8 +1167,9 @@ async fn unlisted_kinds_resolve_nothing_of_theirs(backend: Backend) {
             .forbid("/apis/networking.k8s.io/v1/networkpolicies"),
     )
     .await;
-    let (status, _) =
-        app.patch(&token, &format!("/api/v1/clusters/{cluster_id}"), &json!({ "server": after.url })).await;
+    let (status, _) = app
+        .patch(&token, &format!("/api/v1/clusters/{cluster_id}"), &json!({ "server": after.url, "token": TOKEN }))
+        .await;
     assert_eq!(status, StatusCode::OK);
     let scan_2 = app.scan_now(&token, cluster_id).await;
     assert_eq!(scan_2["status"], "partial", "{scan_2}");
