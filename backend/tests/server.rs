@@ -101,6 +101,7 @@ impl TestApp {
     async fn all_findings_by(&self, token: &str, cluster: i64, query: &str, page: usize) -> Vec<Value> {
         let mut items = Vec::new();
         let mut cursor: Option<String> = None;
+        let mut total = None;
         loop {
             let mut path = format!("/api/v1/clusters/{cluster}/findings?limit={page}{query}");
             if let Some(cursor) = &cursor {
@@ -111,9 +112,14 @@ impl TestApp {
             let items_of_page = body["items"].as_array().unwrap();
             assert!(items_of_page.len() <= page);
             items.extend(items_of_page.iter().cloned());
+            // Every page states the total matching, the same on each.
+            assert_eq!(*total.get_or_insert_with(|| body["total"].clone()), body["total"], "{body}");
             match body["next_cursor"].as_str() {
                 Some(next) => cursor = Some(next.to_string()),
-                None => return items,
+                None => {
+                    assert_eq!(total, Some(json!(items.len())), "the total is what the pages hold");
+                    return items;
+                }
             }
         }
     }
@@ -163,18 +169,24 @@ fn key(finding: &Value) -> (String, String, String, String, String) {
 }
 
 /// Each namespace of the scan is scored as the engine scores its objects alone: the
-/// overall formula over the object scores the engine gives the same snapshot.
+/// overall formula over the objects and open findings the engine gives the same snapshot;
+/// and the scan's own score is the engine's overall one.
 fn assert_namespace_scores(scan: &Value, snapshot: &str) {
     let report = engine_report(snapshot, &rampart::scan_runner::cluster_options());
+    assert_eq!(scan["score"], report.score, "{scan}");
     let namespaces = scan["namespaces"].as_object().unwrap();
     assert!(!namespaces.is_empty(), "{scan}");
     for (namespace, summary) in namespaces {
-        let scores = report
-            .objects
+        let within =
+            |resource: &rampart_core::object::Resource| resource.namespace.as_deref() == Some(namespace.as_str());
+        let objects =
+            report.objects.iter().filter(|object| within(&object.resource)).map(|object| (object.score, object.judged));
+        let open = report
+            .findings
             .iter()
-            .filter(|object| object.resource.namespace.as_deref() == Some(namespace.as_str()))
-            .filter_map(|object| object.score);
-        let score = rampart_core::score::overall(scores);
+            .filter(|finding| !finding.exempted && within(&finding.resource))
+            .map(|finding| finding.severity);
+        let score = rampart_core::score::overall(objects, open);
         assert_eq!(summary["score"], score, "{namespace}: {summary}");
         assert_eq!(summary["grade"], rampart_core::score::grade(score), "{namespace}: {summary}");
     }
@@ -1435,8 +1447,149 @@ async fn schedules_that_never_come_are_refused(backend: Backend) {
     assert_eq!(after["schedule"], cluster["schedule"]);
 }
 
+/// The rank of a finding's severity, most severe first.
+fn rank(finding: &Value) -> usize {
+    ["critical", "high", "medium", "low", "info"].iter().position(|severity| finding["severity"] == *severity).unwrap()
+}
+
+async fn findings_sorted_and_paged_by_the_server(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ana = app.user("ana@example.com", "red", Role::Editor).await;
+    let cluster_id = snapshot_cluster(&app, &ana, "sorted").await;
+    // Three privileged Deployments among sixty: their critical findings have ids in the
+    // middle, not at the start.
+    let snapshot = many_deployments(60, |index| index % 20 == 13);
+    let expected = expected_findings(&snapshot);
+    app.scan_snapshot(&ana, cluster_id, &snapshot).await;
+
+    // The first page of the default order holds the most severe findings, and says how
+    // many match in all.
+    let (status, page) = app.get(&ana, &format!("/api/v1/clusters/{cluster_id}/findings?status=open&limit=5")).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["total"], expected.len() as i64, "{page}");
+    let first: Vec<&Value> = page["items"].as_array().unwrap().iter().collect();
+    assert_eq!(first.len(), 5);
+    let criticals = expected.iter().filter(|finding| finding.0 == "pss-privileged").count();
+    assert_eq!(criticals, 3);
+    assert!(first[..criticals].iter().all(|finding| finding["severity"] == "critical"), "{page}");
+    let (_, filtered) =
+        app.get(&ana, &format!("/api/v1/clusters/{cluster_id}/findings?severity=critical&limit=1")).await;
+    assert_eq!((filtered["total"].clone(), filtered["items"].as_array().unwrap().len()), (json!(3), 1), "{filtered}");
+
+    // Every order, walked page by page, gives each finding once, in order.
+    for (sort, page) in [("", 7), ("severity", 1), ("rule", 9), ("object", 4), ("newest", 11)] {
+        let all = app.all_findings_by(&ana, cluster_id, &format!("&sort={sort}"), page).await;
+        assert_eq!(all.iter().map(key).collect::<BTreeSet<_>>(), expected, "sort {sort}");
+        assert_eq!(all.len(), expected.len(), "sort {sort}: no repeats");
+        let id = |finding: &Value| finding["id"].as_i64().unwrap();
+        let text = |finding: &Value, field: &str| finding["resource"][field].as_str().unwrap_or_default().to_string();
+        for pair in all.windows(2) {
+            let (a, b) = (&pair[0], &pair[1]);
+            let in_order = match sort {
+                "" | "severity" => (rank(a), id(a)) < (rank(b), id(b)),
+                "rule" => (a["rule"].as_str(), id(a)) < (b["rule"].as_str(), id(b)),
+                "object" => {
+                    (text(a, "namespace"), text(a, "kind"), text(a, "name"), id(a))
+                        < (text(b, "namespace"), text(b, "kind"), text(b, "name"), id(b))
+                }
+                _ => id(a) > id(b),
+            };
+            assert!(in_order, "sort {sort}: {a} before {b}");
+        }
+    }
+
+    // A cursor belongs to its order; anything else is refused plainly.
+    let (_, page) = app.get(&ana, &format!("/api/v1/clusters/{cluster_id}/findings?sort=rule&limit=1")).await;
+    let cursor = page["next_cursor"].as_str().unwrap();
+    for query in [format!("sort=severity&cursor={cursor}"), "cursor=12".to_string(), "sort=age".to_string()] {
+        let (status, body) = app.get(&ana, &format!("/api/v1/clusters/{cluster_id}/findings?{query}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
+        assert!(body["error"].as_str().is_some_and(|error| !error.is_empty()), "{body}");
+    }
+}
+
+/// Uploads with nothing to check: a README, YAML with no Kubernetes object, an empty file.
+async fn uploads_with_nothing_to_check_are_no_score(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ana = app.user("ana@example.com", "red", Role::Editor).await;
+    let cluster_id = snapshot_cluster(&app, &ana, "prod").await;
+    let readme = "# Our cluster\n\nExport it with: kubectl get all -A -o yaml\n";
+    let broken = "Our cluster\n  - notes: [unclosed\n";
+
+    // Before any results: the scan fails, says why, and gives no score.
+    let scan = app.scan_snapshot(&ana, cluster_id, readme).await;
+    assert_eq!((scan["status"].as_str(), &scan["score"], &scan["grade"]), (Some("failed"), &Value::Null, &Value::Null));
+    assert!(scan["message"].as_str().unwrap().starts_with("Nothing to check"), "{scan}");
+    let (_, clusters) = app.get(&ana, "/api/v1/clusters").await;
+    assert_eq!(clusters[0]["score"], Value::Null, "{clusters}");
+    assert_eq!(clusters[0]["last_scan"]["status"], "failed", "{clusters}");
+
+    // After real results, each of them leaves the score, the trend and the findings alone,
+    // and the cluster's row says what went wrong.
+    let good = app.scan_snapshot(&ana, cluster_id, SNAPSHOT_1).await;
+    assert_eq!(good["status"], "succeeded", "{good}");
+    let open = app.all_findings_by(&ana, cluster_id, "&status=open", 1000).await;
+    assert!(!open.is_empty());
+    for text in [readme, broken, "apiVersion: v1\nkind: List\nitems: []\n", "notes: none\n", "---\n"] {
+        let (status, body) = app.upload(&ana, cluster_id, text).await;
+        if status == StatusCode::BAD_REQUEST {
+            assert!(body["error"].is_string(), "{text:?}: {body}");
+            continue;
+        }
+        assert_eq!(status, StatusCode::ACCEPTED, "{text:?}: {body}");
+        let scan = app.wait_for_scan(&ana, body["id"].as_i64().unwrap()).await;
+        assert_eq!(scan["status"], "failed", "{text:?}: {scan}");
+        assert_eq!((scan["score"].clone(), scan["resolved"].clone()), (Value::Null, json!(0)), "{text:?}: {scan}");
+        assert!(scan["message"].as_str().unwrap().starts_with("Nothing to check"), "{scan}");
+        let (_, clusters) = app.get(&ana, "/api/v1/clusters").await;
+        let row = &clusters[0];
+        assert_eq!((&row["score"], &row["grade"]), (&good["score"], &good["grade"]), "{text:?}: {row}");
+        assert_eq!(row["last_scan"]["id"], scan["id"], "{row}");
+        assert_eq!(row["last_scan"]["status"], "failed", "{row}");
+        assert!(row["last_scan"]["message"].as_str().unwrap().starts_with("Nothing to check"), "{row}");
+        if text == broken {
+            assert!(row["last_scan"]["error_count"].as_i64().unwrap() > 0, "parse errors in plain view: {row}");
+            assert!(row["last_scan"]["errors"][0]["message"].as_str().unwrap().contains(':'), "{row}");
+        }
+        let still_open = app.all_findings_by(&ana, cluster_id, "&status=open", 1000).await;
+        assert_eq!(still_open.len(), open.len(), "{text:?} resolved nothing");
+    }
+    let (_, trend) = app.get(&ana, &format!("/api/v1/clusters/{cluster_id}/trend")).await;
+    let trend = trend.as_array().unwrap();
+    assert_eq!(trend.len(), 1, "only the scan with results is a point: {trend:?}");
+    assert_eq!(trend[0]["formula_version"], rampart_core::score::FORMULA_VERSION, "{trend:?}");
+    assert_eq!(trend[0]["formula_change"], false);
+}
+
+/// A cluster's score cannot hide its critical findings among clean objects.
+async fn cluster_scores_are_capped_by_their_worst_finding(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ana = app.user("ana@example.com", "red", Role::Editor).await;
+    let cluster_id = snapshot_cluster(&app, &ana, "prod").await;
+    // One privileged Deployment among many, and Secrets and ConfigMaps no rule can fail.
+    let mut snapshot = many_deployments(40, |index| index == 7);
+    for index in 0..40 {
+        snapshot.push_str(&format!(
+            "- apiVersion: v1\n  kind: Secret\n  metadata:\n    name: s-{index}\n    namespace: apps\n\
+             - apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: c-{index}\n    namespace: apps\n"
+        ));
+    }
+    let scan = app.scan_snapshot(&ana, cluster_id, &snapshot).await;
+    assert_eq!(scan["status"], "succeeded", "{scan}");
+    assert!(scan["counts"]["critical"].as_i64().unwrap() > 0, "{scan}");
+    let score = scan["score"].as_i64().unwrap();
+    assert!(score <= 59 && scan["grade"] == "F", "a critical finding caps the cluster's score: {scan}");
+    assert_eq!(scan["namespaces"]["apps"]["score"], score, "{scan}");
+    assert_namespace_scores(&scan, &snapshot);
+    let (_, clusters) = app.get(&ana, "/api/v1/clusters").await;
+    assert_eq!((&clusters[0]["score"], &clusters[0]["grade"]), (&json!(score), &json!("F")), "{clusters}");
+}
+
 on_both_backends!(
     health_and_authentication,
+    uploads_with_nothing_to_check_are_no_score,
+    cluster_scores_are_capped_by_their_worst_finding,
+    findings_sorted_and_paged_by_the_server,
     findings_lifecycle,
     other_teams_see_nothing,
     sessions_with_csrf,

@@ -147,10 +147,15 @@ async fn list_clusters(State(state): State<AppState>, user: CurrentUser) -> Resu
                 "counts": counts_json(&cluster.counts),
                 "new": cluster.changes.map(|(new, _)| new),
                 "resolved": cluster.changes.map(|(_, resolved)| resolved),
-                "last_scan": cluster.last_scan.as_ref().map(|(id, status, finished_at)| json!({
-                    "id": id,
-                    "status": status,
-                    "finished_at": finished_at.map(timestamp),
+                // A scan that failed or read only part of its input says why, here too: the
+                // message and the first errors (the scan's page lists them all).
+                "last_scan": cluster.last_scan.as_ref().map(|scan| json!({
+                    "id": scan.id,
+                    "status": scan.status,
+                    "finished_at": scan.finished_at.map(timestamp),
+                    "message": scan.message,
+                    "errors": scan.errors.iter().take(3).map(|error| json!({ "kind": error.kind, "message": error.message })).collect::<Vec<_>>(),
+                    "error_count": scan.errors.len(),
                 })),
                 "next_scan_at": cluster.next_scan_at.map(timestamp),
             })
