@@ -60,6 +60,11 @@ pub struct Outcome {
 pub const SEVERITY_RANK: &str =
     "CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END";
 
+/// The value [`SEVERITY_RANK`] gives a severity.
+fn severity_rank(severity: &str) -> Option<u8> {
+    ["critical", "high", "medium", "low", "info"].iter().position(|known| *known == severity).map(|rank| rank as u8)
+}
+
 /// A scan as the API shows it.
 #[derive(Clone, Debug)]
 pub struct Scan {
@@ -287,9 +292,20 @@ impl Store {
              WHERE f.cluster_id = $1 AND f.id > $2",
         );
         let mut texts: Vec<String> = Vec::new();
+        // Open findings of one severity are read from `findings_open_by_severity` with the
+        // rank fixed (both conditions literal, as its partial predicate and expression are),
+        // however rare the severity; the planners pick it only when no other equality on
+        // severity or status competes.
+        let open_rank = match (filter.status.as_deref(), filter.severity.as_deref()) {
+            (Some("open"), Some(severity)) => severity_rank(severity),
+            _ => None,
+        };
+        if let Some(rank) = open_rank {
+            sql.push_str(&format!(" AND f.status = 'open' AND {SEVERITY_RANK} = {rank}"));
+        }
         for (column, value) in [
-            ("status", &filter.status),
-            ("severity", &filter.severity),
+            ("status", if open_rank.is_some() { &None } else { &filter.status }),
+            ("severity", if open_rank.is_some() { &None } else { &filter.severity }),
             ("rule", &filter.rule),
             ("namespace", &filter.namespace),
         ] {
