@@ -309,6 +309,19 @@ async fn findings_lifecycle(backend: Backend) {
     assert_eq!(privileged[0]["status"], "resolved");
     let in_jobs = app.all_findings(&token, cluster_id, "&namespace=jobs&status=open").await;
     assert!(!in_jobs.is_empty() && in_jobs.iter().all(|finding| finding["resource"]["namespace"] == "jobs"));
+    // Open findings of one severity (read through the index by severity rank), page by page:
+    // exactly those the unfiltered list holds, in id order.
+    let everything = app.all_findings(&token, cluster_id, "").await;
+    for severity in ["critical", "high", "medium", "low", "info"] {
+        let paged = app.all_findings_by(&token, cluster_id, &format!("&status=open&severity={severity}"), 1).await;
+        let expected: Vec<&Value> = everything
+            .iter()
+            .filter(|finding| finding["status"] == "open" && finding["severity"] == severity)
+            .collect();
+        assert_eq!(paged.iter().collect::<Vec<_>>(), expected, "{severity}");
+        let resolved = app.all_findings(&token, cluster_id, &format!("&status=resolved&severity={severity}")).await;
+        assert!(resolved.iter().all(|finding| finding["status"] == "resolved" && finding["severity"] == severity));
+    }
 
     // Free text: every word, case-insensitively, anywhere in the object, rule, path or
     // message; the answer is exactly the findings a reader would pick by hand.
