@@ -1,4 +1,4 @@
-# rampart serve in a container: one binary (the release build embeds the web app that
+# rampart serve (and rampart agent) in a container: one binary (the release build embeds the web app that
 # `cargo xtask dist` built just before) on a distroless base, running as a non-root user.
 # The root filesystem can be read-only: everything the server writes (the SQLite database,
 # the key file) lives in /var/lib/rampart, a volume.
@@ -25,4 +25,7 @@ ENV RAMPART_LISTEN=0.0.0.0:8080 \
     MALLOC_ARENA_MAX=2
 VOLUME /var/lib/rampart
 EXPOSE 8080
-ENTRYPOINT ["rampart", "serve"]
+# One image for both commands: `rampart serve` by default, `rampart agent` with the argument
+# `agent` (deploy/agent).
+ENTRYPOINT ["rampart"]
+CMD ["serve"]

@@ -16,6 +16,8 @@ pub enum ClusterKind {
     Api,
     /// A kubeconfig and the context to use.
     Kubeconfig,
+    /// `rampart agent` inside the cluster delivers its objects (see [`super::agents`]).
+    Agent,
 }
 
 impl ClusterKind {
@@ -24,6 +26,7 @@ impl ClusterKind {
             ClusterKind::Snapshot => "snapshot",
             ClusterKind::Api => "api",
             ClusterKind::Kubeconfig => "kubeconfig",
+            ClusterKind::Agent => "agent",
         }
     }
 
@@ -32,6 +35,7 @@ impl ClusterKind {
             "snapshot" => Some(ClusterKind::Snapshot),
             "api" => Some(ClusterKind::Api),
             "kubeconfig" => Some(ClusterKind::Kubeconfig),
+            "agent" => Some(ClusterKind::Agent),
             _ => None,
         }
     }
@@ -96,6 +100,9 @@ pub struct ClusterOverview {
     pub changes: Option<(i64, i64)>,
     /// The latest scan, whatever its status: `(id, status, finished_at)`.
     pub last_scan: Option<(i64, String, Option<i64>)>,
+    /// An agent cluster's agent: when it last asked for instructions or delivered, and
+    /// its version.
+    pub agent: Option<super::agents::AgentContact>,
 }
 
 const CLUSTER_COLUMNS: &str = "c.id, c.team_id, t.name AS team, c.name, c.kind, c.server, c.context, c.schedule, \
@@ -215,8 +222,10 @@ impl Store {
         const SQL: &str = "SELECT c.id, c.name, t.name AS team, c.kind, c.next_scan_at, \
              r.score, r.grade, r.critical, r.high, r.medium, r.low, r.info, \
              r.new_findings, r.resolved_findings, \
-             l.id AS last_id, l.status AS last_status, l.finished_at AS last_finished_at \
+             l.id AS last_id, l.status AS last_status, l.finished_at AS last_finished_at, \
+             a.last_contact_at AS agent_contact, a.version AS agent_version \
              FROM clusters c JOIN teams t ON t.id = c.team_id \
+             LEFT JOIN agents a ON a.cluster_id = c.id \
              JOIN memberships m ON m.team_id = c.team_id AND m.user_id = $1 \
              LEFT JOIN scans r ON r.id = (SELECT MAX(id) FROM scans \
                  WHERE cluster_id = c.id AND status IN ('succeeded', 'partial')) \
@@ -235,6 +244,14 @@ impl Store {
                 for (count, column) in counts.iter_mut().zip(["critical", "high", "medium", "low", "info"]) {
                     *count = row.try_get::<Option<i64>, _>(column)?.unwrap_or(0);
                 }
+                let agent = if kind == "agent" {
+                    Some(super::agents::AgentContact {
+                        last_contact_at: row.try_get("agent_contact")?,
+                        version: row.try_get("agent_version")?,
+                    })
+                } else {
+                    None
+                };
                 clusters.push(ClusterOverview {
                     id: row.try_get("id")?,
                     name: row.try_get("name")?,
@@ -249,6 +266,7 @@ impl Store {
                         (Some(id), Some(status)) => Some((id, status, row.try_get("last_finished_at")?)),
                         _ => None,
                     },
+                    agent,
                 });
             }
             Ok(clusters)
