@@ -11,6 +11,7 @@ pub mod cron;
 pub mod http;
 pub mod ingest;
 pub mod mail;
+pub mod outbound;
 pub mod reports;
 pub mod scan_runner;
 pub mod scanner;

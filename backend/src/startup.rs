@@ -17,6 +17,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::http::{self, clusters::SNAPSHOT_LIMIT, AppState};
 use crate::mail::{Mail, MailError, MailSettings, Mailer};
+use crate::outbound::OutboundPolicy;
 use crate::scan_runner::ScanRunner;
 use crate::scheduler::{Scheduler, SchedulerSettings};
 use crate::secrets::{KeyError, SecretBox};
@@ -52,6 +53,8 @@ pub struct Settings {
     pub key_file: PathBuf,
     /// Scheduled scans, heartbeats and the cap on scans at once.
     pub scheduler: SchedulerSettings,
+    /// Where scans and connection tests may connect (public addresses by default).
+    pub outbound: OutboundPolicy,
 }
 
 impl Settings {
@@ -65,6 +68,7 @@ impl Settings {
             secret_key: None,
             key_file,
             scheduler: SchedulerSettings::default(),
+            outbound: OutboundPolicy::default(),
         }
     }
 }
@@ -80,6 +84,7 @@ impl std::fmt::Debug for Settings {
             .field("secret_key", &self.secret_key.as_ref().map(|_| "<redacted>"))
             .field("key_file", &self.key_file)
             .field("scheduler", &self.scheduler)
+            .field("outbound", &self.outbound)
             .finish()
     }
 }
@@ -132,7 +137,12 @@ impl Application {
         settings.scheduler.check().map_err(StartupError::Scheduler)?;
         let secrets = SecretBox::load(settings.secret_key.as_deref(), &settings.key_file)?;
         let store = Store::open(&settings.database_url).await?;
-        let runner = ScanRunner::new(store.clone(), secrets.clone(), settings.scheduler.max_concurrent_scans);
+        let runner = ScanRunner::new(
+            store.clone(),
+            secrets.clone(),
+            settings.scheduler.max_concurrent_scans,
+            settings.outbound.clone(),
+        );
         if matches!(store, Store::Sqlite(_)) {
             // One process owns a SQLite file: whatever it left queued or running died with
             // it, whatever the heartbeat says. Interrupted and queued again at once.

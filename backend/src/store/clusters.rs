@@ -98,11 +98,21 @@ pub struct ClusterOverview {
     /// Findings that scan opened and resolved, against the scans before it: `(new,
     /// resolved)`, `None` before the first such scan.
     pub changes: Option<(i64, i64)>,
-    /// The latest scan, whatever its status: `(id, status, finished_at)`.
-    pub last_scan: Option<(i64, String, Option<i64>)>,
+    /// The latest scan, whatever its status.
+    pub last_scan: Option<LastScan>,
     /// An agent cluster's agent: when it last asked for instructions or delivered, and
     /// its version.
     pub agent: Option<super::agents::AgentContact>,
+}
+
+/// A cluster's latest scan on the dashboard: a failed or partial one says why on its row.
+#[derive(Clone, Debug)]
+pub struct LastScan {
+    pub id: i64,
+    pub status: String,
+    pub finished_at: Option<i64>,
+    pub message: Option<String>,
+    pub errors: Vec<super::scans::ScanError>,
 }
 
 const CLUSTER_COLUMNS: &str = "c.id, c.team_id, t.name AS team, c.name, c.kind, c.server, c.context, c.schedule, \
@@ -223,6 +233,7 @@ impl Store {
              r.score, r.grade, r.critical, r.high, r.medium, r.low, r.info, \
              r.new_findings, r.resolved_findings, \
              l.id AS last_id, l.status AS last_status, l.finished_at AS last_finished_at, \
+             l.message AS last_message, l.errors AS last_errors, \
              a.last_contact_at AS agent_contact, a.version AS agent_version \
              FROM clusters c JOIN teams t ON t.id = c.team_id \
              LEFT JOIN agents a ON a.cluster_id = c.id \
@@ -263,7 +274,18 @@ impl Store {
                     counts,
                     changes: new_findings.zip(resolved_findings),
                     last_scan: match (last_id, last_status) {
-                        (Some(id), Some(status)) => Some((id, status, row.try_get("last_finished_at")?)),
+                        (Some(id), Some(status)) => {
+                            let errors: Option<String> = row.try_get("last_errors")?;
+                            Some(LastScan {
+                                id,
+                                status,
+                                finished_at: row.try_get("last_finished_at")?,
+                                message: row.try_get("last_message")?,
+                                errors: errors
+                                    .and_then(|errors| serde_json::from_str(&errors).ok())
+                                    .unwrap_or_default(),
+                            })
+                        }
                         _ => None,
                     },
                     agent,
