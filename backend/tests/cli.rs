@@ -119,7 +119,7 @@ fn json_output_keeps_the_contract() {
     assert_eq!(report["version"], 1);
     assert!(report["score"].as_u64().unwrap() <= 100);
     assert!(["A", "B", "C", "D", "F"].contains(&report["grade"].as_str().unwrap()));
-    assert_eq!(report["score_formula_version"], 1);
+    assert_eq!(report["score_formula_version"], 2);
     assert_eq!(report["errors"], serde_json::json!([]));
 
     let objects = report["objects"].as_array().unwrap();
@@ -473,7 +473,7 @@ fn text_output_reads_like_a_compiler() {
     );
     let summary = run.stdout.lines().last().unwrap();
     assert!(
-        summary.contains("1 critical") && summary.contains("in 1 object") && summary.ends_with(", formula v1"),
+        summary.contains("1 critical") && summary.contains("in 1 object") && summary.ends_with(", formula v2"),
         "{summary}"
     );
 }
