@@ -232,6 +232,11 @@ pub struct CheckArgs {
     #[arg(long, value_name = "v1.N", value_parser = parse_pss_version)]
     pub pss_version: Option<u32>,
 
+    /// Kubernetes version the manifests are meant for, v1.N or latest: which API versions
+    /// are deprecated or removed [default: the configuration's kubeVersion, else the newest].
+    #[arg(long, value_name = "v1.N", value_parser = parse_kube_version)]
+    pub kube_version: Option<String>,
+
     /// The manifests are complete: rules that look for related objects (a NetworkPolicy
     /// for a namespace, a ServiceAccount) may conclude they are missing.
     #[arg(long)]
@@ -349,6 +354,10 @@ pub struct ExplainArgs {
 
 fn parse_pss_version(text: &str) -> Result<u32, String> {
     rampart_core::pss::parse_version(text)
+}
+
+fn parse_kube_version(text: &str) -> Result<String, String> {
+    rampart_core::config::parse_kube_version(text).map(|_| text.to_string())
 }
 
 #[cfg(test)]

@@ -7,6 +7,8 @@
 
 mod check;
 mod cli;
+mod kustomize;
+mod parallel;
 mod policy_cmd;
 mod rules_cmd;
 mod serve_cmd;

@@ -262,6 +262,7 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = &[
     (9, "policies", include_str!("../../../migrations/sqlite/0009_policies.sql")),
     (11, "score formula version", include_str!("../../../migrations/sqlite/0011_score_formula_version.sql")),
     (12, "agents", include_str!("../../../migrations/sqlite/0012_agents.sql")),
+    (13, "findings reads", include_str!("../../../migrations/sqlite/0013_findings_reads.sql")),
 ];
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = &[
     (1, "initial", include_str!("../../../migrations/postgres/0001_initial.sql")),
@@ -273,6 +274,7 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = &[
     (9, "policies", include_str!("../../../migrations/postgres/0009_policies.sql")),
     (11, "score formula version", include_str!("../../../migrations/postgres/0011_score_formula_version.sql")),
     (12, "agents", include_str!("../../../migrations/postgres/0012_agents.sql")),
+    (13, "findings reads", include_str!("../../../migrations/postgres/0013_findings_reads.sql")),
 ];
 
 /// The embedded migrations as sqlx's migrator reads them (it records versions and
