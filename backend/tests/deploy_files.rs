@@ -83,7 +83,7 @@ fn the_image_runs_the_server_as_non_root_from_a_distroless_base() {
     }
     // The web app is built before the release binary, which embeds it (backend/build.rs).
     let dist = dockerfile.find("cargo xtask dist").expect("the image builds the web app");
-    let release = dockerfile.find("cargo build --release").expect("the image builds a release binary");
+    let release = dockerfile.find("cargo build --profile dist").expect("the image builds an optimised binary");
     assert!(dist < release, "frontend/dist must exist when the release build embeds it");
 }
 

@@ -23,6 +23,7 @@ use argon2::password_hash::rand_core::{OsRng, RngCore};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::ingest::{self, Delivery};
+use crate::outbound::OutboundPolicy;
 use crate::scanner::{self, ClusterConfig, ScanOptions};
 
 /// The agent's version, as it reports it to the server.
@@ -258,7 +259,10 @@ async fn deliver(client: &reqwest::Client, settings: &AgentSettings, scan_id: i6
     let listing = tokio::spawn(async move {
         match cluster {
             Ok(cluster) => {
-                scanner::stream(&cluster, &ScanOptions::default(), deliveries).await;
+                // The API server is the one of the agent's own Pod (its environment says where):
+                // the outbound policy that keeps users' URLs off private networks does not apply.
+                let options = ScanOptions { outbound: OutboundPolicy::lab(), ..ScanOptions::default() };
+                scanner::stream(&cluster, &options, deliveries).await;
             }
             Err(message) => {
                 let _ = deliveries.send(Delivery::Failed(message)).await;
