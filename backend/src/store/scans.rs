@@ -218,9 +218,20 @@ impl FindingFilter {
     fn conditions(&self, cluster_id: i64) -> (String, Vec<Bound>) {
         let mut bound = vec![Bound::Int(cluster_id)];
         let mut sql = String::from("f.cluster_id = $1");
+        // Open findings are said so literally, as the partial index `findings_open_by_severity`
+        // says it (a bound value does not let SQLite's planner use it); with a severity, its
+        // rank is fixed too, so the index reads exactly that severity's open findings in order.
+        let open = self.status.as_deref() == Some("open");
+        let open_rank = self.open_rank();
+        if open {
+            sql.push_str(" AND f.status = 'open'");
+        }
+        if let Some(rank) = open_rank {
+            sql.push_str(&format!(" AND {SEVERITY_RANK} = {rank}"));
+        }
         for (column, value) in [
-            ("status", &self.status),
-            ("severity", &self.severity),
+            ("status", if open { &None } else { &self.status }),
+            ("severity", if open_rank.is_some() { &None } else { &self.severity }),
             ("rule", &self.rule),
             ("namespace", &self.namespace),
         ] {
@@ -242,16 +253,31 @@ impl FindingFilter {
         (sql, bound)
     }
 
+    /// The severity rank of open findings of one severity (the filter says both), fixed in
+    /// the conditions.
+    fn open_rank(&self) -> Option<i64> {
+        let severity = self.severity.as_deref().filter(|_| self.status.as_deref() == Some("open"))?;
+        ["critical", "high", "medium", "low", "info"].contains(&severity).then(|| severity_rank(severity))
+    }
+
     /// The keyset condition of the cursor (appending its values to `bound`) and the
     /// `ORDER BY` of the order. The severity order repeats [`SEVERITY_RANK`] exactly, so
-    /// open findings are read through the index `findings_open_by_severity`.
+    /// open findings are read through the index `findings_open_by_severity`; with the rank
+    /// fixed ([`FindingFilter::open_rank`]) it is the order of ids, which SQLite's planner
+    /// reads from that index without sorting only when told so.
     fn keyset(&self, bound: &mut Vec<Bound>) -> (String, String) {
+        let fixed_rank = self.open_rank();
         let mut next = |value: Bound| {
             bound.push(value);
             format!("${}", bound.len())
         };
         let condition = match self.after.clone() {
             None => String::new(),
+            Some(Cursor::Severity(rank, id)) if fixed_rank.is_some() => match fixed_rank.cmp(&Some(rank)) {
+                std::cmp::Ordering::Equal => format!(" AND f.id > {}", next(Bound::Int(id))),
+                std::cmp::Ordering::Greater => String::new(),
+                std::cmp::Ordering::Less => " AND 1 = 0".to_string(),
+            },
             Some(Cursor::Severity(rank, id)) => {
                 format!(" AND ({SEVERITY_RANK}, f.id) > ({}, {})", next(Bound::Int(rank)), next(Bound::Int(id)))
             }
@@ -268,6 +294,7 @@ impl FindingFilter {
             Some(Cursor::Newest(id)) => format!(" AND f.id < {}", next(Bound::Int(id))),
         };
         let order = match self.order {
+            FindingOrder::Severity if fixed_rank.is_some() => "f.id".to_string(),
             FindingOrder::Severity => format!("{SEVERITY_RANK}, f.id"),
             FindingOrder::Rule => "f.rule, f.id".to_string(),
             FindingOrder::Object => "f.namespace, f.kind, f.name, f.id".to_string(),

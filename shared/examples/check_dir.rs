@@ -1,0 +1,55 @@
+//! The check that `rampart check -o json DIR` runs, as a small release binary for the
+//! whole-process benchmark (`cargo run --release -p rampart-core --example check_dir --
+//! DIR`): the directory walked in sorted order (`.yaml`, `.yml`, `.json`), every file
+//! read, parsed and checked on every core by the command line's own parallel check
+//! (`RAMPART_THREADS` to choose), the JSON report written to stdout. It leaves out what
+//! the command line adds around the check (argument parsing, a configuration file,
+//! Kustomize patches), so it builds from the engine's few dependencies in a minute,
+//! where the `rampart` binary needs the server's. `cargo xtask bench cli` times the
+//! `rampart` binary itself.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use rampart_core::{report, Options, Source};
+
+#[path = "../../backend/src/parallel.rs"]
+#[allow(dead_code)]
+mod parallel;
+
+fn walk(directory: &Path, files: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(directory) else { return };
+    let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
+    entries.sort_by_key(|entry| entry.file_name());
+    for entry in entries {
+        let path = entry.path();
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        if path.is_dir() {
+            walk(&path, files);
+        } else if path
+            .extension()
+            .and_then(|extension| extension.to_str())
+            .is_some_and(|extension| ["yaml", "yml", "json"].iter().any(|known| extension.eq_ignore_ascii_case(known)))
+        {
+            files.push(path);
+        }
+    }
+}
+
+fn main() {
+    let Some(directory) = std::env::args().nth(1) else {
+        eprintln!("usage: check_dir DIR");
+        std::process::exit(2);
+    };
+    let mut files = Vec::new();
+    walk(Path::new(&directory), &mut files);
+    let sources: Vec<Source> = files
+        .iter()
+        .filter_map(|path| Some(Source::new(path.display().to_string(), std::fs::read_to_string(path).ok()?)))
+        .collect();
+    let report = parallel::check(&sources, &Options::default(), parallel::threads());
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(report::json(&report).as_bytes());
+}
