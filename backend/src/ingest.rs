@@ -80,7 +80,34 @@ pub enum Ingested {
 enum Checked {
     Batch(Batch),
     Error(ScanError),
+    /// The custom policies' cost budget is spent: from the next batch (sent before it) on,
+    /// policies are not evaluated, so the scan resolves nothing.
+    PoliciesStopped(ScanError),
     Failed(String),
+}
+
+/// What the scan's errors say of a custom policy: the kind they are under.
+pub const POLICY_ERROR_KIND: &str = "ValidatingAdmissionPolicy";
+
+/// The team's policies that do not compile (a stored policy the engine no longer reads,
+/// say): each error is one of the scan's, and the scan resolves nothing, since the
+/// findings of a policy it cannot evaluate are neither there nor gone.
+fn policy_errors(options: &Options) -> Vec<ScanError> {
+    if options.policies.is_empty() {
+        return Vec::new();
+    }
+    let report = rampart_core::policy::PolicySet::load(&options.policies, &[], &[], &options.limits).report;
+    report
+        .errors
+        .into_iter()
+        .map(|error| ScanError {
+            kind: Some(POLICY_ERROR_KIND.to_string()),
+            message: format!(
+                "{}, line {}, column {}: {} (not evaluated; this scan resolves no finding)",
+                error.source_name, error.line, error.column, error.message
+            ),
+        })
+        .collect()
 }
 
 /// Takes a scan's deliveries into the store: see the module's documentation. `options`
@@ -93,12 +120,22 @@ pub async fn ingest(
     options: Options,
     mut deliveries: mpsc::Receiver<Delivery>,
 ) -> Result<Ingested, sqlx::Error> {
-    // Phase 1: the index.
+    // Phase 1: the index, and the objects the custom policies take params from.
     let mut index = Index::new(options.mode, options.complete);
+    let param_kinds = rampart_core::policy::param_kinds(&options.policies, &options.limits);
+    let mut params: Vec<Object> = Vec::new();
     let mut errors = Vec::new();
     let unjudged_rules = loop {
         match deliveries.recv().await {
-            Some(Delivery::Context(objects)) => objects.iter().for_each(|object| index.add(object)),
+            Some(Delivery::Context(objects)) => {
+                for object in objects {
+                    index.add(&object);
+                    if param_kinds.iter().any(|(version, kind)| *version == object.api_version && *kind == object.kind)
+                    {
+                        params.push(object);
+                    }
+                }
+            }
             Some(Delivery::ContextDone { errors: more, unjudged_rules }) => {
                 errors.extend(more);
                 break unjudged_rules;
@@ -111,7 +148,9 @@ pub async fn ingest(
             None => return Ok(Ingested::Failed("the scan's source stopped before delivering anything".into())),
         }
     };
-    let may_resolve = errors.iter().all(|error| error.kind.is_some());
+    let broken_policies = policy_errors(&options);
+    let may_resolve = errors.iter().all(|error| error.kind.is_some()) && broken_policies.is_empty();
+    errors.extend(broken_policies);
     let mut recording = store.begin_recording(scan_id, cluster_id, runner, &unjudged_rules, may_resolve).await?;
 
     // Phase 2: the source, the checker (a blocking thread) and the store each work on
@@ -120,7 +159,8 @@ pub async fn ingest(
     options.fixes = false;
     options.config.disable.extend(unjudged_rules);
     let (checked_sender, mut checked) = mpsc::channel::<Checked>(QUEUE);
-    let checker = tokio::task::spawn_blocking(move || check_batches(&index, &options, deliveries, checked_sender));
+    let checker =
+        tokio::task::spawn_blocking(move || check_batches(&index, &options, &params, deliveries, checked_sender));
     let mut outcome = None;
     let mut pending = Batch::default();
     loop {
@@ -144,6 +184,10 @@ pub async fn ingest(
             None => break,
             Some(None | Some(Checked::Batch(_))) => {}
             Some(Some(Checked::Error(error))) => errors.push(error),
+            Some(Some(Checked::PoliciesStopped(error))) => {
+                recording.stop_resolving();
+                errors.push(error);
+            }
             Some(Some(Checked::Failed(message))) => {
                 outcome = Some(Ingested::Failed(message));
                 break;
@@ -174,15 +218,33 @@ pub async fn ingest(
 fn check_batches(
     index: &Index,
     options: &Options,
+    params: &[Object],
     mut deliveries: mpsc::Receiver<Delivery>,
     out: mpsc::Sender<Checked>,
 ) {
     let sources = [Source::new("scan", String::new())];
-    let mut checker = Checker::new(index, options);
+    // The params gathered with the context, as the CLI offers its whole input.
+    let mut checker = Checker::with_input(index, options, &[], params);
+    let mut policies_stopped = false;
     while let Some(delivery) = deliveries.blocking_recv() {
         let message = match delivery {
             Delivery::Batch(objects) => {
                 let checked = checker.check(&sources, &objects);
+                if !policies_stopped {
+                    if checker.policy_budget_notice().is_some() {
+                        policies_stopped = true;
+                        let error = ScanError {
+                            kind: Some(POLICY_ERROR_KIND.to_string()),
+                            message: format!(
+                                "the custom policies' cost budget for one scan ({} units) is spent: they were not evaluated on the objects left; a policy does too much work on each object (this scan resolves no finding)",
+                                options.limits.policy_cost
+                            ),
+                        };
+                        if out.blocking_send(Checked::PoliciesStopped(error)).is_err() {
+                            return;
+                        }
+                    }
+                }
                 Checked::Batch(to_batch(&objects, checked))
             }
             Delivery::Error(error) => Checked::Error(error),

@@ -14,7 +14,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use rampart_core::policy::PolicyOptions;
+use rampart_core::policy::{param_kinds, PolicyOptions};
 use rampart_core::rules::Mode;
 use rampart_core::{Options, Source};
 
@@ -293,8 +293,9 @@ pub async fn run_snapshot_scan(
     let started = Instant::now();
     let options = scan_options(store, cluster_id, scan_id).await?;
     let limits = options.limits;
+    let param_kinds = param_kinds(&options.policies, &limits);
     let (deliveries, received) = mpsc::channel(ingest::QUEUE);
-    let reading = tokio::task::spawn_blocking(move || snapshot::deliver(&text, &limits, &deliveries));
+    let reading = tokio::task::spawn_blocking(move || snapshot::deliver(&text, &limits, &param_kinds, &deliveries));
     let ingested = ingest::ingest(store, scan_id, cluster_id, runner, options, received).await;
     let _ = reading.await;
     conclude(store, runner, cluster_id, scan_id, ingested?, started).await
@@ -331,8 +332,9 @@ pub async fn run_cluster_scan(
         .await;
     };
     let options = scan_options(store, cluster_id, scan_id).await?;
+    let listing_options = ScanOptions { param_kinds: param_kinds(&options.policies, &options.limits), ..connection };
     let (deliveries, received) = mpsc::channel(ingest::QUEUE);
-    let listing = tokio::spawn(async move { scanner::stream(&config, &connection, deliveries).await });
+    let listing = tokio::spawn(async move { scanner::stream(&config, &listing_options, deliveries).await });
     let ingested = ingest::ingest(store, scan_id, cluster_id, runner, options, received).await;
     listing.abort();
     conclude(store, runner, cluster_id, scan_id, ingested?, started).await

@@ -25,11 +25,14 @@ pub const SOURCE_NAME: &str = "snapshot";
 
 /// Delivers the export's objects into `deliveries` (blocking: run it off the async
 /// workers). Stops early when the receiver goes away.
-pub fn deliver(text: &str, limits: &Limits, deliveries: &mpsc::Sender<Delivery>) {
+/// `param_kinds`: `(apiVersion, kind)` of the custom policies' params, handed over as
+/// context too.
+pub fn deliver(text: &str, limits: &Limits, param_kinds: &[(String, String)], deliveries: &mpsc::Sender<Delivery>) {
     let mut context = Vec::new();
     let mut open = true;
     let errors = for_each_object(text, limits, |object| {
-        if Index::reads(object.group(), &object.kind) {
+        let is_param = param_kinds.iter().any(|(version, kind)| *version == object.api_version && *kind == object.kind);
+        if Index::reads(object.group(), &object.kind) || is_param {
             context.push(object);
             if context.len() == BATCH_OBJECTS {
                 open = deliveries.blocking_send(Delivery::Context(std::mem::take(&mut context))).is_ok();

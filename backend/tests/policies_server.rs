@@ -179,4 +179,127 @@ async fn policies_apply_on_every_scan_and_are_versioned(backend: Backend) {
     assert_eq!(app.get(&ana, &format!("/api/v1/policies/{id}")).await.0, StatusCode::NOT_FOUND);
 }
 
-on_both_backends!(policies_apply_on_every_scan_and_are_versioned);
+/// A stored policy the engine cannot compile (one saved by an older Rampart, say) is an
+/// error of every scan that meets it, at its line and column, and the scan resolves no
+/// finding: its findings are neither there nor gone.
+async fn a_stored_policy_that_no_longer_compiles_is_a_scan_error_and_resolves_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ana = app.user("ana@example.com", "red", Role::Editor).await;
+    let red = team_id(&app, &ana, "red").await;
+    let (status, policy) = app
+        .post(
+            &ana,
+            &format!("/api/v1/teams/{red}/policies"),
+            &json!({ "name": "replicas", "source": replica_limit(5) }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{policy}");
+    let (_, cluster) = app.post(&ana, "/api/v1/clusters", &json!({ "name": "prod", "snapshot": true })).await;
+    let cluster = cluster["id"].as_i64().unwrap();
+    let scan = app.scan_snapshot(&ana, cluster, SNAPSHOT).await;
+    assert_eq!(scan["errors"], json!([]), "{scan}");
+    assert_eq!(policy_findings(&app, &ana, cluster).await.len(), 1);
+
+    // The API refuses such a source; the store takes it as an older server wrote it.
+    let (_, me) = app.get(&ana, "/api/v1/me").await;
+    let broken = replica_limit(5).replace("object.spec.replicas <= 5", "object.spec.replicas.startWith(5)");
+    let policy_id = policy["id"].as_i64().unwrap();
+    app.store.update_policy(policy_id, None, Some(&broken), None, me["id"].as_i64().unwrap()).await.unwrap();
+    let scan = app.scan_snapshot(&ana, cluster, SNAPSHOT).await;
+    let errors = scan["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{scan}");
+    assert_eq!(errors[0]["kind"], "ValidatingAdmissionPolicy");
+    let message = errors[0]["message"].as_str().unwrap();
+    assert!(message.starts_with("policy replicas v2, line 15, column 69: "), "{message}");
+    assert!(message.contains("function 'startWith' is not supported by Rampart"), "{message}");
+    assert!(message.ends_with("(not evaluated; this scan resolves no finding)"), "{message}");
+    // The finding the policy made stays open (not resolved by a scan that could not judge it).
+    assert_eq!(policy_findings(&app, &ana, cluster).await[0].3, "open");
+
+    // Fixed: the next scan evaluates it again, without errors.
+    app.patch(&ana, &format!("/api/v1/policies/{policy_id}"), &json!({ "source": replica_limit(5) })).await;
+    let scan = app.scan_snapshot(&ana, cluster, SNAPSHOT).await;
+    assert_eq!(scan["errors"], json!([]), "{scan}");
+    assert_eq!(policy_findings(&app, &ana, cluster).await[0].3, "open");
+}
+
+const PARAM_POLICY: &str = "\
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: replica-param}
+spec:
+  paramKind: {apiVersion: v1, kind: ConfigMap}
+  matchConstraints:
+    resourceRules:
+    - apiGroups: [apps]
+      apiVersions: [v1]
+      operations: [CREATE]
+      resources: [deployments]
+  validations:
+  - expression: \"object.spec.replicas <= int(params.data.max)\"
+    messageExpression: \"'replicas must be at most ' + params.data.max\"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: replica-param}
+spec:
+  policyName: replica-param
+  validationActions: [Deny]
+  paramRef: {name: replica-limits, namespace: shop, parameterNotFoundAction: Deny}
+";
+
+/// A policy whose params are objects of the cluster (a ConfigMap listed after the objects
+/// it judges): a scan offers them as the CLI offers its input, with the same findings.
+async fn params_come_from_the_clusters_objects_as_in_the_cli(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ana = app.user("ana@example.com", "red", Role::Editor).await;
+    let red = team_id(&app, &ana, "red").await;
+    let (status, policy) = app
+        .post(&ana, &format!("/api/v1/teams/{red}/policies"), &json!({ "name": "limits", "source": PARAM_POLICY }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{policy}");
+    let (_, cluster) = app.post(&ana, "/api/v1/clusters", &json!({ "name": "prod", "snapshot": true })).await;
+    let cluster = cluster["id"].as_i64().unwrap();
+    let snapshot = format!(
+        "{SNAPSHOT}- apiVersion: v1\n  kind: ConfigMap\n  metadata: {{name: replica-limits, namespace: shop}}\n  data: {{max: \"4\"}}\n"
+    );
+    let scan = app.scan_snapshot(&ana, cluster, &snapshot).await;
+    assert_eq!((scan["status"].clone(), scan["errors"].clone()), (json!("succeeded"), json!([])), "{scan}");
+    let (_, page) =
+        app.get(&ana, &format!("/api/v1/clusters/{cluster}/findings?limit=100&rule=vap/replica-param")).await;
+    let found: Vec<(String, String)> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|finding| {
+            (
+                finding["resource"]["name"].as_str().unwrap().to_string(),
+                finding["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(found, [("wide".to_string(), "replicas must be at most 4".to_string())]);
+
+    // The engine on the whole input (the CLI's way) says the same.
+    let options = rampart_core::Options {
+        policies: rampart_core::policy::PolicyOptions {
+            sources: vec![rampart_core::Source::new("limits", PARAM_POLICY)],
+            ..Default::default()
+        },
+        ..rampart::scan_runner::cluster_options()
+    };
+    let report = rampart_core::check(&[rampart_core::Source::new("snapshot", snapshot.as_str())], &options);
+    let expected: Vec<(String, String)> = report
+        .findings
+        .iter()
+        .filter(|finding| finding.rule.starts_with("vap/"))
+        .map(|finding| (finding.resource.name.clone(), finding.message.clone()))
+        .collect();
+    assert_eq!(found, expected);
+}
+
+on_both_backends!(
+    policies_apply_on_every_scan_and_are_versioned,
+    a_stored_policy_that_no_longer_compiles_is_a_scan_error_and_resolves_nothing,
+    params_come_from_the_clusters_objects_as_in_the_cli,
+);

@@ -23,6 +23,7 @@ fn options() -> ScanOptions {
         retry_backoff: Duration::from_millis(10),
         // The fake API server listens on 127.0.0.1, over plain HTTP as well.
         outbound: OutboundPolicy::lab(),
+        param_kinds: Vec::new(),
     }
 }
 

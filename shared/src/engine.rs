@@ -311,7 +311,9 @@ impl<'a> Checker<'a> {
         Checker::with_input(index, options, &[], &[])
     }
 
-    /// A checker for an input held whole: policies and params may come from it too.
+    /// A checker for an input held whole: policies and params may come from it too. A host
+    /// that streams its objects passes the objects of the policies' param kinds
+    /// ([`crate::policy::param_kinds`]) it gathered beforehand, without sources.
     pub fn with_input(index: &'a Index, options: &'a Options, sources: &[Source], objects: &[Object]) -> Checker<'a> {
         let policies = (!options.policies.is_empty())
             .then(|| PolicySet::load(&options.policies, objects, sources, &options.limits));
@@ -322,6 +324,12 @@ impl<'a> Checker<'a> {
             anchors: AnchorTracker::default(),
             policies,
         }
+    }
+
+    /// Set once the custom policies' cost budget is spent and an object went unevaluated
+    /// (a host recording findings batch by batch stops resolving theirs).
+    pub fn policy_budget_notice(&self) -> Option<crate::policy::Notice> {
+        self.policies.as_ref().and_then(PolicySet::budget_notice)
     }
 
     /// What the report says about the policies: those applied, notices and errors.

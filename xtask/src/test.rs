@@ -39,7 +39,8 @@ fn steps() -> Vec<Step> {
             run: || run(&mut cargo(["build", "-p", "rampart-core", "--target", "wasm32-unknown-unknown"])),
         },
         // clippy above checks the web app as built for the host; its WebAssembly entry
-        // point (and anything else behind cfg(target_arch = "wasm32")) is checked here.
+        // point (and anything else behind cfg(target_arch = "wasm32")) is checked here,
+        // with the policy module's.
         Step {
             name: "clippy of rampart-web for wasm32",
             needs: &[Need::Clippy, Need::WasmTarget],
@@ -48,6 +49,8 @@ fn steps() -> Vec<Step> {
                     "clippy",
                     "-p",
                     "rampart-web",
+                    "-p",
+                    "rampart-web-policy",
                     "--target",
                     "wasm32-unknown-unknown",
                     "--",

@@ -63,6 +63,9 @@ pub struct ScanOptions {
     pub retry_backoff: Duration,
     /// Where connections may go (checked on each resolved address).
     pub outbound: OutboundPolicy,
+    /// `(apiVersion, kind)` of the custom policies' params: listed with the index's kinds,
+    /// before any object is checked, so the checker can offer them as params.
+    pub param_kinds: Vec<(String, String)>,
 }
 
 impl Default for ScanOptions {
@@ -75,6 +78,7 @@ impl Default for ScanOptions {
             retries: 3,
             retry_backoff: Duration::from_millis(500),
             outbound: OutboundPolicy::default(),
+            param_kinds: Vec::new(),
         }
     }
 }
@@ -233,7 +237,16 @@ pub async fn stream(
     // dropped page by page as they are read (a cluster's Pods and ReplicaSets are most of
     // its bytes, and nearly all of them are left out). The index's kinds are listed twice:
     // a few small kinds, so that nothing is held between the two listings.
-    let context_kinds: Vec<Kind> = kinds.iter().filter(|kind| Index::reads(&kind.group, &kind.kind)).cloned().collect();
+    let is_param = |kind: &Kind| {
+        let api_version =
+            if kind.group.is_empty() { kind.version.clone() } else { format!("{}/{}", kind.group, kind.version) };
+        options.param_kinds.iter().any(|(version, name)| *version == api_version && *name == kind.kind)
+    };
+    let context_kinds: Vec<Kind> = kinds
+        .iter()
+        .filter(|kind| (Index::reads(&kind.group, &kind.kind) || is_param(kind)) && !kind.metadata_only)
+        .cloned()
+        .collect();
     let limit = Arc::new(Semaphore::new(options.concurrency.max(1)));
     let context = list_wave(&client, context_kinds, options, &limit, &Arc::default(), Hand::Context(&deliveries)).await;
     context_errors.extend(context.errors);

@@ -301,6 +301,14 @@ const SQLITE_CHUNKS: [usize; 3] = [200, 20, 1];
 /// Bound parameters of one inserted row, and the rows of one SQLite insert.
 const INSERT_PARAMETERS: usize = 11;
 
+impl Recording {
+    /// From now on the scan resolves nothing: what is left to record may lack findings it
+    /// could not judge (the custom policies stopped by their cost budget).
+    pub fn stop_resolving(&mut self) {
+        self.may_resolve = false;
+    }
+}
+
 impl Store {
     /// Starts recording a scan: `unjudged_rules` are rules it could not run (their findings
     /// are neither opened nor resolved), `may_resolve` false when it met input it cannot

@@ -583,6 +583,15 @@ impl Engine {
         self.policies.is_empty()
     }
 
+    /// The `(apiVersion, kind)` of every policy's params, once each.
+    pub fn param_kinds(&self) -> Vec<(String, String)> {
+        let mut kinds: Vec<(String, String)> =
+            self.policies.iter().filter_map(|policy| policy.param_kind.clone()).collect();
+        kinds.sort();
+        kinds.dedup();
+        kinds
+    }
+
     /// What the report says when the check's cost budget ran out.
     pub fn budget_notice(&self) -> Option<Notice> {
         let skipped = self.skipped.get();

@@ -236,6 +236,20 @@ pub fn evaluate_sources(request: &EvaluationRequest, limits: &Limits) -> Evaluat
     Evaluated { report: set.take_report(), outcomes }
 }
 
+/// The kinds the policies of `options` take params of, as `(apiVersion, kind)`: what a host
+/// that streams its objects gathers before checking, to offer them as params
+/// ([`crate::engine::Checker::with_input`]), as the CLI offers its whole input.
+pub fn param_kinds(options: &PolicyOptions, limits: &Limits) -> Vec<(String, String)> {
+    if options.is_empty() || options.evaluated.is_some() {
+        return Vec::new();
+    }
+    match PolicySet::load(options, &[], &[], limits).verdicts {
+        #[cfg(feature = "cel")]
+        Verdicts::Compiled(engine) => engine.param_kinds(),
+        Verdicts::Evaluated(_) => Vec::new(),
+    }
+}
+
 impl PolicySet {
     /// Reads and compiles the policies of `options` (and of the input, when asked), or
     /// takes their verdicts from [`PolicyOptions::evaluated`]. `input` is the checked
@@ -285,6 +299,15 @@ impl PolicySet {
             report
         };
         report
+    }
+
+    /// The notice of a spent cost budget, once an object went unevaluated for it.
+    pub fn budget_notice(&self) -> Option<Notice> {
+        match &self.verdicts {
+            #[cfg(feature = "cel")]
+            Verdicts::Compiled(engine) => engine.budget_notice(),
+            Verdicts::Evaluated(_) => None,
+        }
     }
 
     /// Whether no policy is evaluated.
