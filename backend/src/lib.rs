@@ -8,12 +8,14 @@
 pub mod cron;
 pub mod http;
 pub mod ingest;
+pub mod limits;
 pub mod mail;
 pub mod reports;
 pub mod scan_runner;
 pub mod scanner;
 pub mod scheduler;
 pub mod secrets;
+pub mod server;
 pub mod snapshot;
 pub mod startup;
 pub mod store;

@@ -5,6 +5,7 @@
 pub mod clusters;
 pub mod exemptions;
 pub mod findings;
+pub mod guard;
 pub mod health;
 pub mod metrics;
 pub mod openapi;
@@ -35,6 +36,8 @@ use crate::store::{is_unique_violation, Store};
 pub struct AppState {
     pub store: Store,
     pub login_limiter: std::sync::Arc<sessions::LoginLimiter>,
+    /// Password hashes at once, login attempts per address, upload memory.
+    pub guards: std::sync::Arc<guard::Guards>,
     /// The one-time token that creates the first admin (`POST /api/v1/setup`), while no
     /// user exists.
     pub setup_token: std::sync::Arc<std::sync::Mutex<Option<String>>>,
@@ -56,11 +59,18 @@ impl AppState {
         AppState {
             store,
             login_limiter: Default::default(),
+            guards: Default::default(),
             setup_token: std::sync::Arc::new(setup_token.into()),
             mail: std::sync::Arc::new(crate::mail::Mail::fallback(&secrets)),
             secrets,
             scans,
         }
+    }
+
+    /// The state with the server's own limits.
+    pub fn with_limits(mut self, limits: &crate::limits::ServerLimits) -> AppState {
+        self.guards = std::sync::Arc::new(guard::Guards::new(limits));
+        self
     }
 
     /// The state with the server's own mail settings (links to its public URL).
@@ -101,7 +111,15 @@ pub enum ApiError {
     NotFound,
     Conflict(String),
     NotImplemented(String),
-    TooManyRequests(String),
+    /// Refused for now, with how long to wait (`Retry-After`): 429 for a client over its
+    /// limit, 503 for a server at its own.
+    RetryLater {
+        status: StatusCode,
+        message: String,
+        after: std::time::Duration,
+    },
+    /// A body larger than the route takes.
+    PayloadTooLarge(String),
     Internal(Box<dyn std::error::Error + Send + Sync>),
 }
 
@@ -127,6 +145,7 @@ impl From<sqlx::Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let mut retry_after = None;
         let (status, message) = match self {
             ApiError::BadRequest(message) => (StatusCode::BAD_REQUEST, message),
             ApiError::Unauthorized => (
@@ -140,7 +159,11 @@ impl IntoResponse for ApiError {
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not found".to_string()),
             ApiError::Conflict(message) => (StatusCode::CONFLICT, message),
             ApiError::NotImplemented(message) => (StatusCode::NOT_IMPLEMENTED, message),
-            ApiError::TooManyRequests(message) => (StatusCode::TOO_MANY_REQUESTS, message),
+            ApiError::RetryLater { status, message, after } => {
+                retry_after = Some(after.as_secs().max(1));
+                (status, message)
+            }
+            ApiError::PayloadTooLarge(message) => (StatusCode::PAYLOAD_TOO_LARGE, message),
             ApiError::Internal(error) => {
                 let mut chain = error.to_string();
                 let mut source = error.source();
@@ -156,6 +179,9 @@ impl IntoResponse for ApiError {
         let mut response = (status, Json(json!({ "error": message }))).into_response();
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        if let Some(seconds) = retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
         }
         response
     }
@@ -235,6 +261,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         match Json::<T>::from_request(request, state).await {
             Ok(Json(value)) => Ok(JsonBody(value)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::PayloadTooLarge(format!("the body is too large: {}", rejection.body_text())))
+            }
             Err(rejection) => Err(ApiError::BadRequest(rejection.body_text())),
         }
     }
