@@ -118,6 +118,17 @@ pub struct ServeArgs {
     #[arg(long, env = "RAMPART_UPLOAD_MEMORY", value_name = "MIB", default_value_t = 256, value_parser = clap::value_parser!(u32).range(64..))]
     pub upload_memory: u32,
 
+    /// Private address ranges scans and connection tests may reach, comma-separated CIDRs
+    /// (10.0.0.0/8,fd00::/8). Without them only public addresses are reached; loopback and
+    /// link-local (the cloud metadata address) never are, except with --outbound-lab.
+    #[arg(long, env = "RAMPART_OUTBOUND_ALLOW", value_name = "CIDRS", default_value = "",
+          value_parser = |text: &str| rampart::outbound::OutboundPolicy::from_settings(text, false).map(|_| text.to_string()))]
+    pub outbound_allow: String,
+
+    /// A lab or a laptop only: scans reach any address (loopback, link-local, private)
+    /// and send tokens over plain http://.
+    #[arg(long, env = "RAMPART_OUTBOUND_LAB")]
+    pub outbound_lab: bool,
     /// The SMTP server email summaries go through: smtp://HOST:PORT (plain),
     /// smtp://HOST:587?tls=required (STARTTLS), smtps://HOST:465 (TLS), with USER:PASSWORD@
     /// before the host to log in. Without it emails stay in the outbox (GET /api/v1/outbox).

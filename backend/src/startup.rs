@@ -17,6 +17,7 @@ use tower_http::trace::TraceLayer;
 use crate::http::{self, AppState};
 use crate::limits::ServerLimits;
 use crate::mail::{Mail, MailError, MailSettings, Mailer};
+use crate::outbound::OutboundPolicy;
 use crate::scan_runner::ScanRunner;
 use crate::scheduler::{Scheduler, SchedulerSettings};
 use crate::secrets::{KeyError, SecretBox};
@@ -54,6 +55,8 @@ pub struct Settings {
     pub scheduler: SchedulerSettings,
     /// Bounds on connections, requests, logins and uploads.
     pub limits: ServerLimits,
+    /// Where scans and connection tests may connect (public addresses by default).
+    pub outbound: OutboundPolicy,
 }
 
 impl Settings {
@@ -68,6 +71,7 @@ impl Settings {
             key_file,
             scheduler: SchedulerSettings::default(),
             limits: ServerLimits::default(),
+            outbound: OutboundPolicy::default(),
         }
     }
 }
@@ -84,6 +88,7 @@ impl std::fmt::Debug for Settings {
             .field("key_file", &self.key_file)
             .field("scheduler", &self.scheduler)
             .field("limits", &self.limits)
+            .field("outbound", &self.outbound)
             .finish()
     }
 }
@@ -140,7 +145,12 @@ impl Application {
         settings.limits.check().map_err(StartupError::Limits)?;
         let secrets = SecretBox::load(settings.secret_key.as_deref(), &settings.key_file)?;
         let store = Store::open(&settings.database_url).await?;
-        let runner = ScanRunner::new(store.clone(), secrets.clone(), settings.scheduler.max_concurrent_scans);
+        let runner = ScanRunner::new(
+            store.clone(),
+            secrets.clone(),
+            settings.scheduler.max_concurrent_scans,
+            settings.outbound.clone(),
+        );
         if matches!(store, Store::Sqlite(_)) {
             // One process owns a SQLite file: whatever it left queued or running died with
             // it, whatever the heartbeat says. Interrupted and queued again at once.
