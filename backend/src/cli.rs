@@ -128,6 +128,38 @@ pub struct ServeArgs {
     /// Scans this server runs at once; more wait, queued.
     #[arg(long, env = "RAMPART_MAX_CONCURRENT_SCANS", value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
     pub max_concurrent_scans: u16,
+    /// Password checks (logins, password changes) run at once; more wait, and past eight
+    /// times this many are refused with 503 [default: the number of cores].
+    #[arg(long, env = "RAMPART_MAX_CONCURRENT_LOGINS", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_concurrent_logins: Option<u16>,
+
+    /// Login attempts one client address (an IPv6 /64) may make per minute; more are
+    /// refused with 429.
+    #[arg(long, env = "RAMPART_LOGINS_PER_ADDRESS", value_name = "N", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+    pub logins_per_address: u32,
+
+    /// How long a client may take to send a request's headers, on a new connection or one
+    /// kept alive after an answer (idle longer, it is closed).
+    #[arg(long, env = "RAMPART_HEADER_READ_TIMEOUT", value_name = "DURATION", default_value = "15s", value_parser = rampart::cron::parse_duration)]
+    pub header_read_timeout: Duration,
+
+    /// How long a request may take until its answer starts (408 past it).
+    #[arg(long, env = "RAMPART_REQUEST_TIMEOUT", value_name = "DURATION", default_value = "60s", value_parser = rampart::cron::parse_duration)]
+    pub request_timeout: Duration,
+
+    /// The same for snapshot uploads.
+    #[arg(long, env = "RAMPART_UPLOAD_TIMEOUT", value_name = "DURATION", default_value = "10m", value_parser = rampart::cron::parse_duration)]
+    pub upload_timeout: Duration,
+
+    /// Connections served at once (lowered to fit the open-file limit); a few more are
+    /// answered 503, the rest closed.
+    #[arg(long, env = "RAMPART_MAX_CONNECTIONS", value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+
+    /// Mebibytes of snapshot uploads held at once, until their scans end; an upload past
+    /// it is refused with 503 (at least 64, the largest upload).
+    #[arg(long, env = "RAMPART_UPLOAD_MEMORY", value_name = "MIB", default_value_t = 256, value_parser = clap::value_parser!(u32).range(64..))]
+    pub upload_memory: u32,
 
     /// Private address ranges scans and connection tests may reach, comma-separated CIDRs
     /// (10.0.0.0/8,fd00::/8). Without them only public addresses are reached; loopback and

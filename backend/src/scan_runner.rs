@@ -182,14 +182,19 @@ impl ScanRunner {
     }
 
     /// Queues the scan of an uploaded snapshot and starts it; the scan's id.
-    pub async fn start_snapshot_scan(&self, cluster_id: i64, text: String) -> Result<i64, sqlx::Error> {
+    /// `held` (the upload memory the text counts against) is kept until the scan ends.
+    pub async fn start_snapshot_scan(
+        &self,
+        cluster_id: i64,
+        text: String,
+        held: impl Send + 'static,
+    ) -> Result<i64, sqlx::Error> {
         let scan_id = self.inner.store.create_owned_scan(cluster_id, "snapshot", &self.inner.id).await?;
         let (store, runner) = (self.inner.store.clone(), self.inner.id.clone());
-        self.spawn(
-            scan_id,
-            cluster_id,
-            async move { run_snapshot_scan(&store, &runner, cluster_id, scan_id, text).await },
-        );
+        self.spawn(scan_id, cluster_id, async move {
+            let _held = held;
+            run_snapshot_scan(&store, &runner, cluster_id, scan_id, text).await
+        });
         Ok(scan_id)
     }
 

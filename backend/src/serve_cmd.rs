@@ -3,6 +3,7 @@
 
 use std::io::BufRead;
 
+use rampart::limits::ServerLimits;
 use rampart::mail::MailSettings;
 use rampart::outbound::OutboundPolicy;
 use rampart::scheduler::SchedulerSettings;
@@ -41,6 +42,7 @@ pub fn serve(args: &ServeArgs) -> u8 {
             lease: args.scan_lease,
             max_concurrent_scans: usize::from(args.max_concurrent_scans),
         },
+        limits: limits(args),
         // The value was checked when the options were parsed.
         outbound: OutboundPolicy::from_settings(&args.outbound_allow, args.outbound_lab).unwrap_or_default(),
     };
@@ -100,6 +102,21 @@ pub fn serve(args: &ServeArgs) -> u8 {
             }
         }
     })
+}
+
+fn limits(args: &ServeArgs) -> ServerLimits {
+    let defaults = ServerLimits::default();
+    let concurrent_hashes = args.max_concurrent_logins.map_or(defaults.concurrent_hashes, usize::from);
+    ServerLimits {
+        concurrent_hashes,
+        hash_queue: 8 * concurrent_hashes,
+        logins_per_address: args.logins_per_address,
+        header_read_timeout: args.header_read_timeout,
+        request_timeout: args.request_timeout,
+        upload_timeout: args.upload_timeout,
+        max_connections: args.max_connections as usize,
+        upload_memory: args.upload_memory as usize * 1024 * 1024,
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM (what Kubernetes sends before stopping a pod).

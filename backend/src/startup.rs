@@ -10,12 +10,12 @@ use std::sync::Arc;
 use axum::http::{header, HeaderValue};
 use axum::Router;
 use tokio::net::TcpListener;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::http::{self, clusters::SNAPSHOT_LIMIT, AppState};
+use crate::http::{self, AppState};
+use crate::limits::ServerLimits;
 use crate::mail::{Mail, MailError, MailSettings, Mailer};
 use crate::outbound::OutboundPolicy;
 use crate::scan_runner::ScanRunner;
@@ -53,6 +53,8 @@ pub struct Settings {
     pub key_file: PathBuf,
     /// Scheduled scans, heartbeats and the cap on scans at once.
     pub scheduler: SchedulerSettings,
+    /// Bounds on connections, requests, logins and uploads.
+    pub limits: ServerLimits,
     /// Where scans and connection tests may connect (public addresses by default).
     pub outbound: OutboundPolicy,
 }
@@ -68,6 +70,7 @@ impl Settings {
             secret_key: None,
             key_file,
             scheduler: SchedulerSettings::default(),
+            limits: ServerLimits::default(),
             outbound: OutboundPolicy::default(),
         }
     }
@@ -84,6 +87,7 @@ impl std::fmt::Debug for Settings {
             .field("secret_key", &self.secret_key.as_ref().map(|_| "<redacted>"))
             .field("key_file", &self.key_file)
             .field("scheduler", &self.scheduler)
+            .field("limits", &self.limits)
             .field("outbound", &self.outbound)
             .finish()
     }
@@ -106,6 +110,8 @@ pub enum StartupError {
     Key(#[from] KeyError),
     #[error("{0}")]
     Scheduler(String),
+    #[error("{0}")]
+    Limits(String),
     #[error(transparent)]
     Mail(#[from] MailError),
 }
@@ -119,6 +125,7 @@ pub struct Application {
     setup_token: Option<String>,
     scheduler: Scheduler,
     mailer: Mailer,
+    limits: ServerLimits,
 }
 
 impl Application {
@@ -135,6 +142,7 @@ impl Application {
             }
         }
         settings.scheduler.check().map_err(StartupError::Scheduler)?;
+        settings.limits.check().map_err(StartupError::Limits)?;
         let secrets = SecretBox::load(settings.secret_key.as_deref(), &settings.key_file)?;
         let store = Store::open(&settings.database_url).await?;
         let runner = ScanRunner::new(
@@ -175,9 +183,11 @@ impl Application {
         let scheduler = Scheduler::new(store.clone(), runner.clone(), settings.scheduler);
         let mail_context = Arc::new(Mail::new(mail, &secrets, address)?);
         let mailer = Mailer::new(store.clone(), mail_context.clone(), mail)?;
-        let state = AppState::new(store.clone(), setup_token.clone(), secrets, runner).with_mail(mail_context);
+        let state = AppState::new(store.clone(), setup_token.clone(), secrets, runner)
+            .with_mail(mail_context)
+            .with_limits(&settings.limits);
         let router = router(state, settings.web_root.as_deref());
-        Ok(Application { listener, address, store, router, setup_token, scheduler, mailer })
+        Ok(Application { listener, address, store, router, setup_token, scheduler, mailer, limits: settings.limits })
     }
 
     /// The address actually bound (the port chosen when asked for port 0).
@@ -212,7 +222,7 @@ impl Application {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let scheduler = tokio::spawn(self.scheduler.run(stopped));
         let mailer = self.mailer.spawn();
-        let served = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
+        let served = crate::server::serve(self.listener, self.router, &self.limits, shutdown).await;
         mailer.stop().await;
         let _ = stop.send(true);
         let _ = scheduler.await;
@@ -223,10 +233,11 @@ impl Application {
 
 /// The whole HTTP surface: health, the API, the web app's files.
 pub fn router(state: AppState, web_root: Option<&Path>) -> Router {
+    // Bodies are read by the extractors, which hold JSON to axum's default of 2 MB (less
+    // for logins); the snapshot route reads its own after authorising it (see
+    // `clusters::upload_snapshot`). API answers are personal: never stored by a cache.
     let api = http::api_router()
-        // A hard cap on any body; the extractors hold JSON bodies to axum's default of
-        // 2 MB, and the snapshot route raises that to this cap.
-        .layer(RequestBodyLimitLayer::new(SNAPSHOT_LIMIT));
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
     let mut router = Router::new()
         .merge(http::health::router())
         .merge(http::metrics::router())
@@ -254,7 +265,11 @@ pub fn router(state: AppState, web_root: Option<&Path>) -> Router {
         ))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
-        .layer(TraceLayer::new_for_http())
+        // The span names the path but not the query, which may carry a secret (the setup
+        // link's token, an unsubscribe link's signature).
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<axum::body::Body>| {
+            tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
+        }))
         .with_state(state)
 }
 

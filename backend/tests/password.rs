@@ -132,4 +132,70 @@ async fn password_changes_end_other_sessions(backend: Backend) {
     assert_eq!(login(&app, OLD).await.err(), Some(StatusCode::TOO_MANY_REQUESTS));
 }
 
-on_both_backends!(password_changes_end_other_sessions);
+/// Concurrent wrong passwords for one account: each attempt is counted before its password
+/// is hashed, so no more than the limit are checked, whatever arrives at once; the rest are
+/// 429 with Retry-After, and then so is the right password.
+async fn concurrent_wrong_passwords_check_at_most_the_limit(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.store.create_user(EMAIL, Some(OLD), false).await.unwrap();
+    // 25 at once: more than the account's limit (10), fewer than the address's (30 a minute).
+    let attempts = 25;
+    let guesses: Vec<_> = (0..attempts)
+        .map(|guess| {
+            let request = app
+                .client
+                .post(app.url("/api/v1/session"))
+                .json(&json!({ "email": EMAIL, "password": format!("guess number {guess}") }));
+            tokio::spawn(async move {
+                let response = request.send().await.unwrap();
+                (response.status(), response.headers().get("retry-after").is_some())
+            })
+        })
+        .collect();
+    let (mut checked, mut refused) = (0, 0);
+    for guess in guesses {
+        match guess.await.unwrap() {
+            (StatusCode::UNAUTHORIZED, _) => checked += 1,
+            (StatusCode::TOO_MANY_REQUESTS, retry_after) => {
+                assert!(retry_after, "a 429 says when to come back");
+                refused += 1;
+            }
+            (status, _) => panic!("unexpected {status}"),
+        }
+    }
+    assert!(checked <= rampart::http::sessions::LOGIN_ATTEMPTS as usize, "{checked} passwords were checked");
+    assert!(checked > 0);
+    assert_eq!(checked + refused, attempts);
+    let response = app
+        .client
+        .post(app.url("/api/v1/session"))
+        .json(&json!({ "email": EMAIL, "password": OLD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS, "the account is locked, even to its password");
+    let answer: Value = response.json().await.unwrap();
+    assert!(answer["error"].as_str().unwrap().contains("for this account"), "{answer}");
+
+    // Other accounts from the same address: allowed up to 30 attempts a minute in all.
+    let mut statuses = Vec::new();
+    for other in 0..6 {
+        let response = app
+            .client
+            .post(app.url("/api/v1/session"))
+            .json(&json!({ "email": format!("other{other}@example.com"), "password": "a guess" }))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let answer: Value = response.json().await.unwrap();
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            assert!(answer["error"].as_str().unwrap().contains("from this address"), "{answer}");
+        }
+        statuses.push(status);
+    }
+    assert_eq!(statuses[..4], [StatusCode::UNAUTHORIZED; 4], "attempts 27 to 30 of the minute");
+    assert_eq!(statuses[4..], [StatusCode::TOO_MANY_REQUESTS; 2], "attempts 31 and 32");
+}
+
+on_both_backends!(password_changes_end_other_sessions, concurrent_wrong_passwords_check_at_most_the_limit);

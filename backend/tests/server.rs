@@ -1214,6 +1214,79 @@ async fn unlisted_kinds_resolve_nothing_of_theirs(backend: Backend) {
     assert_eq!(scan_2["resolved"], resolved, "{scan_2}");
 }
 
+/// Sends a snapshot upload's headers declaring `length` bytes, and not one byte of the
+/// body; the status and body of the answer, which must come without the body.
+async fn upload_without_body(app: &TestApp, token: &str, cluster: i64, length: u64) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = app.base.trim_start_matches("http://");
+    let mut socket = tokio::net::TcpStream::connect(address).await.unwrap();
+    let head = format!(
+        "POST /api/v1/clusters/{cluster}/snapshots HTTP/1.1\r\nHost: rampart\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/yaml\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n"
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(std::time::Duration::from_secs(60), socket.read_to_end(&mut answer))
+        .await
+        .expect("the answer comes before the body is sent")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer).to_string();
+    let status = answer.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
+    (status, answer)
+}
+
+/// Uploads are authorised before their body is read: an unknown or another team's cluster
+/// is 404 and a viewer 403 before a byte of a 200 MB body is sent; an export larger than
+/// the engine's 64 MiB limit is 413 naming the limit, whether its length is declared or it
+/// streams past the limit chunk by chunk. API answers are never cached.
+async fn uploads_are_authorised_before_their_body_is_read(backend: Backend) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app(backend).await;
+    let editor = app.user("ed@example.com", "red", Role::Editor).await;
+    let viewer = app.user("vi@example.com", "red", Role::Viewer).await;
+    let outsider = app.user("out@example.com", "blue", Role::Admin).await;
+    let cluster = snapshot_cluster(&app, &editor, "uploads").await;
+    let huge = 200 * 1024 * 1024;
+    assert_eq!(upload_without_body(&app, &editor, 999_999, huge).await.0, 404);
+    assert_eq!(upload_without_body(&app, &outsider, cluster, huge).await.0, 404);
+    let (status, answer) = upload_without_body(&app, &viewer, cluster, huge).await;
+    assert_eq!(status, 403, "{answer}");
+    let (status, answer) = upload_without_body(&app, &editor, cluster, huge).await;
+    assert_eq!(status, 413, "{answer}");
+    assert!(answer.contains("larger than 64 MiB"), "{answer}");
+
+    // A chunked body with no declared length is cut off at the limit.
+    let address = app.base.trim_start_matches("http://");
+    let socket = tokio::net::TcpStream::connect(address).await.unwrap();
+    let (mut reading, mut writing) = socket.into_split();
+    let reader = tokio::spawn(async move {
+        let mut answer = Vec::new();
+        let _ = reading.read_to_end(&mut answer).await;
+        String::from_utf8_lossy(&answer).to_string()
+    });
+    let head = format!(
+        "POST /api/v1/clusters/{cluster}/snapshots HTTP/1.1\r\nHost: rampart\r\nAuthorization: Bearer {editor}\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    writing.write_all(head.as_bytes()).await.unwrap();
+    let chunk = format!("{:x}\r\n{}\r\n", 1024 * 1024, "#".repeat(1024 * 1024));
+    for _ in 0..80 {
+        if writing.write_all(chunk.as_bytes()).await.is_err() {
+            break;
+        }
+    }
+    let _ = writing.write_all(b"0\r\n\r\n").await;
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(60), reader).await.unwrap().unwrap();
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("larger than 64 MiB"), "{answer}");
+
+    // A snapshot within the limits is still scanned; API answers say not to cache them.
+    let (status, scan) = app.upload(&editor, cluster, SNAPSHOT_1).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{scan}");
+    let response = app.client.get(app.url("/api/v1/clusters")).bearer_auth(&editor).send().await.unwrap();
+    assert_eq!(response.headers()["cache-control"], "no-store");
+}
+
 /// A fake API server that records what it is sent, on 127.0.0.1, reachable in a lab.
 async fn thief() -> fake_kube::FakeKube {
     fake_kube::FakeKube::start(fake_kube::FakeCluster::new()).await
@@ -1612,6 +1685,7 @@ async fn cluster_scores_are_capped_by_their_worst_finding(backend: Backend) {
 }
 
 on_both_backends!(
+    uploads_are_authorised_before_their_body_is_read,
     health_and_authentication,
     uploads_with_nothing_to_check_are_no_score,
     cluster_scores_are_capped_by_their_worst_finding,

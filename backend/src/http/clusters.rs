@@ -7,8 +7,9 @@
 //! otherwise (`"schedule"`: cron, a shorthand or `@every`; null for none), and when asked
 //! ("scan now"); a snapshot cluster when an export is uploaded.
 
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Deserializer};
@@ -23,14 +24,11 @@ use crate::store::agents::AgentContact;
 use crate::store::clusters::{Cluster, ClusterChanges, ClusterKind, NewCluster};
 use crate::store::now_millis;
 
-/// The largest snapshot upload: a `kubectl get … -A -o yaml` export of a big cluster.
-pub const SNAPSHOT_LIMIT: usize = 256 * 1024 * 1024;
-
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/clusters", get(list_clusters).post(create_cluster))
         .route("/clusters/{id}", get(get_cluster).patch(update_cluster).delete(delete_cluster))
-        .route("/clusters/{id}/snapshots", post(upload_snapshot).layer(DefaultBodyLimit::max(SNAPSHOT_LIMIT)))
+        .route("/clusters/{id}/snapshots", post(upload_snapshot))
         .route("/clusters/{id}/scans", post(start_scan))
         .route("/clusters/{id}/agent-token", post(issue_agent_token).delete(revoke_agent_token))
         .route("/clusters/test", post(test_connection))
@@ -600,12 +598,15 @@ async fn revoke_agent_token(
 }
 
 /// `POST /clusters/{id}/snapshots`: the body is `kubectl get … -o yaml` (or JSON) output;
-/// a scan of it is queued and runs in the background. 202 with the scan's id.
+/// a scan of it is queued and runs in the background. 202 with the scan's id. The cluster
+/// and the role are checked before a byte of the body is read (404, 403), and the body is
+/// held to the engine's limit and the server's upload memory (see [`super::guard::read_upload`]).
 async fn upload_snapshot(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-    body: String,
+    headers: HeaderMap,
+    body: Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let cluster = visible_cluster(&state, &user, id).await?;
     require_role(&cluster, Role::Editor, "uploading a snapshot")?;
@@ -615,9 +616,10 @@ async fn upload_snapshot(
             cluster.name
         )));
     }
+    let (body, held) = super::guard::read_upload(&state.guards.uploads, &headers, body).await?;
     if body.trim().is_empty() {
         return Err(ApiError::bad_request("the snapshot is empty: send `kubectl get … -A -o yaml` output as the body"));
     }
-    let scan_id = state.scans.start_snapshot_scan(cluster.id, body).await?;
+    let scan_id = state.scans.start_snapshot_scan(cluster.id, body, held).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "id": scan_id }))))
 }

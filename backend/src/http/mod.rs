@@ -6,6 +6,7 @@ pub mod agent;
 pub mod clusters;
 pub mod exemptions;
 pub mod findings;
+pub mod guard;
 pub mod health;
 pub mod metrics;
 pub mod openapi;
@@ -36,6 +37,8 @@ use crate::store::{is_unique_violation, Store};
 pub struct AppState {
     pub store: Store,
     pub login_limiter: std::sync::Arc<sessions::LoginLimiter>,
+    /// Password hashes at once, login attempts per address, upload memory.
+    pub guards: std::sync::Arc<guard::Guards>,
     /// The one-time token that creates the first admin (`POST /api/v1/setup`), while no
     /// user exists.
     pub setup_token: std::sync::Arc<std::sync::Mutex<Option<String>>>,
@@ -57,11 +60,18 @@ impl AppState {
         AppState {
             store,
             login_limiter: Default::default(),
+            guards: Default::default(),
             setup_token: std::sync::Arc::new(setup_token.into()),
             mail: std::sync::Arc::new(crate::mail::Mail::fallback(&secrets)),
             secrets,
             scans,
         }
+    }
+
+    /// The state with the server's own limits.
+    pub fn with_limits(mut self, limits: &crate::limits::ServerLimits) -> AppState {
+        self.guards = std::sync::Arc::new(guard::Guards::new(limits));
+        self
     }
 
     /// The state with the server's own mail settings (links to its public URL).
@@ -103,7 +113,15 @@ pub enum ApiError {
     NotFound,
     Conflict(String),
     NotImplemented(String),
-    TooManyRequests(String),
+    /// Refused for now, with how long to wait (`Retry-After`): 429 for a client over its
+    /// limit, 503 for a server at its own.
+    RetryLater {
+        status: StatusCode,
+        message: String,
+        after: std::time::Duration,
+    },
+    /// A body larger than the route takes.
+    PayloadTooLarge(String),
     /// The server cannot answer now (it is shutting down); the client should try again.
     Unavailable(String),
     Internal(Box<dyn std::error::Error + Send + Sync>),
@@ -131,6 +149,7 @@ impl From<sqlx::Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let mut retry_after = None;
         let (status, message) = match self {
             ApiError::BadRequest(message) => (StatusCode::BAD_REQUEST, message),
             ApiError::Unauthorized => (
@@ -144,7 +163,11 @@ impl IntoResponse for ApiError {
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not found".to_string()),
             ApiError::Conflict(message) => (StatusCode::CONFLICT, message),
             ApiError::NotImplemented(message) => (StatusCode::NOT_IMPLEMENTED, message),
-            ApiError::TooManyRequests(message) => (StatusCode::TOO_MANY_REQUESTS, message),
+            ApiError::RetryLater { status, message, after } => {
+                retry_after = Some(after.as_secs().max(1));
+                (status, message)
+            }
+            ApiError::PayloadTooLarge(message) => (StatusCode::PAYLOAD_TOO_LARGE, message),
             ApiError::Unavailable(message) => (StatusCode::SERVICE_UNAVAILABLE, message),
             ApiError::Internal(error) => {
                 let mut chain = error.to_string();
@@ -161,6 +184,9 @@ impl IntoResponse for ApiError {
         let mut response = (status, Json(json!({ "error": message }))).into_response();
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        if let Some(seconds) = retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
         }
         response
     }
@@ -265,6 +291,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
         }
         match Json::<T>::from_bytes(&bytes) {
             Ok(Json(value)) => Ok(JsonBody(value)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::PayloadTooLarge(format!("the body is too large: {}", rejection.body_text())))
+            }
             Err(rejection) => Err(ApiError::BadRequest(rejection.body_text())),
         }
     }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -17,6 +17,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::guard::ClientAddress;
 use super::users::MIN_PASSWORD;
 use super::{session_cookie, timestamp, ApiError, AppState, CurrentUser, JsonBody, SESSION_COOKIE};
 use crate::store::accounts::{hash_password, verify_password, SESSION_LIFETIME_MILLIS};
@@ -27,45 +28,60 @@ pub const LOGIN_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/session", post(create_session).delete(delete_session))
+        .route("/session", post(create_session).delete(delete_session).layer(DefaultBodyLimit::max(LOGIN_BODY_LIMIT)))
         .route("/me", get(get_me))
         .route("/me/password", post(change_password))
 }
 
-/// Failed login attempts per account, in this process. (Several replicas each keep their
-/// own count: the limit per replica still stops a password-guessing run.)
+/// Login attempts per account, in this process. (Several replicas each keep their own
+/// count: the limit per replica still stops a password-guessing run.) An attempt is
+/// counted before its password is checked, so that attempts at once cannot check more
+/// passwords than the limit; a success forgets the account's count.
 #[derive(Debug, Default)]
 pub struct LoginLimiter {
     failures: Mutex<HashMap<String, (u32, Instant)>>,
 }
 
 impl LoginLimiter {
-    /// Whether the account may try now; when not, how long until it may.
-    fn check(&self, account: &str) -> Result<(), Duration> {
-        let mut failures = self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        match failures.get(account) {
-            Some((count, since)) if since.elapsed() < LOGIN_WINDOW && *count >= LOGIN_ATTEMPTS => {
-                Err(LOGIN_WINDOW.saturating_sub(since.elapsed()))
-            }
-            Some((_, since)) if since.elapsed() >= LOGIN_WINDOW => {
-                failures.remove(account);
-                Ok(())
-            }
-            _ => Ok(()),
-        }
-    }
-
-    fn failed(&self, account: &str) {
+    /// Counts an attempt for the account, or says how long until it may try again.
+    pub fn reserve(&self, account: &str) -> Result<(), Duration> {
         let mut failures = self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if failures.len() > 100_000 {
             failures.retain(|_, (_, since)| since.elapsed() < LOGIN_WINDOW);
         }
         let entry = failures.entry(account.to_string()).or_insert((0, Instant::now()));
+        if entry.1.elapsed() >= LOGIN_WINDOW {
+            *entry = (0, Instant::now());
+        }
+        if entry.0 >= LOGIN_ATTEMPTS {
+            return Err(LOGIN_WINDOW.saturating_sub(entry.1.elapsed()));
+        }
         entry.0 += 1;
+        Ok(())
     }
 
-    fn succeeded(&self, account: &str) {
+    /// Gives back an attempt that was not made (the server was too busy to check it).
+    pub fn release(&self, account: &str) {
+        let mut failures = self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(entry) = failures.get_mut(account) {
+            entry.0 = entry.0.saturating_sub(1);
+        }
+    }
+
+    pub fn succeeded(&self, account: &str) {
         self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(account);
+    }
+
+    /// Reserves an attempt, as the API's 429 (with Retry-After) when the account may not try.
+    fn reserve_or_refuse(&self, account: &str, what: &str) -> Result<(), ApiError> {
+        self.reserve(account).map_err(|wait| ApiError::RetryLater {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            message: format!(
+                "too many {what} for this account; try again in {} minutes",
+                wait.as_secs().div_ceil(60).max(1)
+            ),
+            after: wait,
+        })
     }
 }
 
@@ -87,6 +103,9 @@ struct PasswordBody {
 /// of one request bounded.
 pub const MAX_PASSWORD: usize = 1024;
 
+/// The longest email a login looks up.
+const MAX_EMAIL: usize = 320;
+
 /// A hash to verify against when the account does not exist, so a login takes as long
 /// for an unknown email as for a wrong password.
 fn decoy_hash() -> &'static str {
@@ -94,27 +113,47 @@ fn decoy_hash() -> &'static str {
     DECOY.get_or_init(|| hash_password("decoy password, never matches"))
 }
 
+/// The largest login body: an email and a password of [`MAX_PASSWORD`] characters fit.
+const LOGIN_BODY_LIMIT: usize = 16 * 1024;
+
+/// `POST /session`. Before any password is hashed, the client address's attempts of the
+/// minute and the account's failures are counted (429 past either); then the hash waits
+/// for one of the server's hashing slots (503 when too many wait).
 async fn create_session(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     JsonBody(body): JsonBody<LoginBody>,
 ) -> Result<Response, ApiError> {
-    let account = body.email.trim().to_lowercase();
-    if let Err(wait) = state.login_limiter.check(&account) {
-        return Err(ApiError::TooManyRequests(format!(
-            "too many failed logins for this account; try again in {} minutes",
-            wait.as_secs().div_ceil(60).max(1)
-        )));
+    state.guards.addresses.attempt(address)?;
+    if body.password.chars().count() > MAX_PASSWORD || body.email.chars().count() > MAX_EMAIL {
+        return Err(ApiError::Unauthenticated("wrong email or password".to_string()));
     }
-    let found = state.store.user_login(body.email.trim()).await?;
+    let account = body.email.trim().to_lowercase();
+    state.login_limiter.reserve_or_refuse(&account, "failed logins")?;
+    let found = match state.store.user_login(body.email.trim()).await {
+        Ok(found) => found,
+        Err(error) => {
+            state.login_limiter.release(&account);
+            return Err(error.into());
+        }
+    };
     let (user, hash) = match found {
-        Some((user, Some(hash))) => (Some(user), hash),
-        _ => (None, decoy_hash().to_string()),
+        Some((user, Some(hash))) => (Some(user), Some(hash)),
+        _ => (None, None),
     };
     let password = body.password;
-    let matches =
-        tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.map_err(ApiError::internal)?;
+    let check = move || match &hash {
+        Some(hash) => verify_password(&password, hash),
+        None => verify_password(&password, decoy_hash()),
+    };
+    let matches = match state.guards.hashes.run(check).await {
+        Ok(matches) => matches,
+        Err(error) => {
+            state.login_limiter.release(&account);
+            return Err(error);
+        }
+    };
     let Some(user) = user.filter(|_| matches) else {
-        state.login_limiter.failed(&account);
         tracing::info!(account = %account, "login failed");
         return Err(ApiError::Unauthenticated("wrong email or password".to_string()));
     };
@@ -189,21 +228,20 @@ async fn change_password(
         return Err(ApiError::bad_request("the new password is the current one: choose another"));
     }
     let account = user.user.email.trim().to_lowercase();
-    if let Err(wait) = state.login_limiter.check(&account) {
-        return Err(ApiError::TooManyRequests(format!(
-            "too many wrong passwords for this account; try again in {} minutes",
-            wait.as_secs().div_ceil(60).max(1)
-        )));
-    }
     let Some(hash) = state.store.password_hash(user.user.id).await? else {
         return Err(ApiError::Forbidden("this account has no password: it uses API tokens only".to_string()));
     };
+    state.login_limiter.reserve_or_refuse(&account, "wrong passwords")?;
     let (current, new) = (body.current_password, body.new_password);
-    let new_hash = tokio::task::spawn_blocking(move || verify_password(&current, &hash).then(|| hash_password(&new)))
-        .await
-        .map_err(ApiError::internal)?;
+    let new_hash =
+        match state.guards.hashes.run(move || verify_password(&current, &hash).then(|| hash_password(&new))).await {
+            Ok(new_hash) => new_hash,
+            Err(error) => {
+                state.login_limiter.release(&account);
+                return Err(error);
+            }
+        };
     let Some(new_hash) = new_hash else {
-        state.login_limiter.failed(&account);
         tracing::info!(user = user.user.id, "password change refused: wrong current password");
         return Err(ApiError::Forbidden("the current password is wrong".to_string()));
     };
@@ -220,16 +258,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn failed_logins_lock_the_account_for_a_while() {
+    fn attempts_are_counted_before_the_password_is_checked() {
         let limiter = LoginLimiter::default();
         for _ in 0..LOGIN_ATTEMPTS {
-            assert!(limiter.check("ana@example.com").is_ok());
-            limiter.failed("ana@example.com");
+            assert!(limiter.reserve("ana@example.com").is_ok());
         }
-        let wait = limiter.check("ana@example.com").unwrap_err();
+        let wait = limiter.reserve("ana@example.com").unwrap_err();
         assert!(wait > Duration::from_secs(14 * 60));
-        assert!(limiter.check("bo@example.com").is_ok());
+        assert!(limiter.reserve("bo@example.com").is_ok());
+        limiter.release("ana@example.com");
+        assert!(limiter.reserve("ana@example.com").is_ok(), "an attempt given back may be made");
+        assert!(limiter.reserve("ana@example.com").is_err());
         limiter.succeeded("ana@example.com");
-        assert!(limiter.check("ana@example.com").is_ok());
+        assert!(limiter.reserve("ana@example.com").is_ok());
     }
 }

@@ -5,7 +5,7 @@
 //! slow every request).
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
 use argon2::Argon2;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -68,9 +68,49 @@ pub fn hash_password(password: &str) -> String {
     Argon2::default().hash_password(password.as_bytes(), &salt).expect("argon2 accepts any password").to_string()
 }
 
-/// Whether a password matches a stored PHC string.
+/// The most memory a stored hash may ask of a check (its `m` parameter, in KiB).
+const MAX_HASH_MEMORY_KIB: usize = 256 * 1024;
+
+thread_local! {
+    /// The memory this thread's checks hash in, kept from one check to the next: a fresh
+    /// 19 MiB allocation per check leaves the allocator holding more and more of them.
+    static HASH_MEMORY: std::cell::RefCell<Vec<argon2::Block>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Whether a password matches a stored PHC string (argon2id, or another argon2 variant of
+/// at most 256 MiB), hashed in the calling thread's own kept memory.
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    let Ok(parsed) = PasswordHash::new(hash) else { return false };
+    let (Ok(algorithm), Ok(params)) =
+        (argon2::Algorithm::try_from(parsed.algorithm), argon2::Params::try_from(&parsed))
+    else {
+        return false;
+    };
+    let version = match parsed.version.map(argon2::Version::try_from) {
+        None => argon2::Version::default(),
+        Some(Ok(version)) => version,
+        Some(Err(_)) => return false,
+    };
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else { return false };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else { return false };
+    if params.block_count() > MAX_HASH_MEMORY_KIB {
+        return false;
+    }
+    let mut out = vec![0u8; expected.len()];
+    let hashed = HASH_MEMORY.with_borrow_mut(|blocks| {
+        if blocks.len() < params.block_count() {
+            blocks.resize(params.block_count(), argon2::Block::default());
+        }
+        Argon2::new(algorithm, version, params).hash_password_into_with_memory(
+            password.as_bytes(),
+            salt,
+            &mut out,
+            &mut blocks[..],
+        )
+    });
+    // Output's equality takes as long whatever the first difference.
+    hashed.is_ok() && argon2::password_hash::Output::new(&out).is_ok_and(|computed| computed == expected)
 }
 
 /// SHA-256 of a secret (token, session id), hex.
@@ -483,6 +523,16 @@ mod tests {
         assert!(verify_password("correct horse", &hash));
         assert!(!verify_password("battery staple", &hash));
         assert!(!verify_password("correct horse", "not a hash"));
+        // Hashes of other argon2 variants, versions and costs check as argon2 itself does.
+        let salt = SaltString::generate(&mut OsRng);
+        let params = argon2::Params::new(1024, 2, 1, None).unwrap();
+        for (algorithm, version) in
+            [(argon2::Algorithm::Argon2i, argon2::Version::V0x10), (argon2::Algorithm::Argon2d, argon2::Version::V0x13)]
+        {
+            let other = Argon2::new(algorithm, version, params.clone()).hash_password(b"correct horse", &salt).unwrap();
+            assert!(verify_password("correct horse", &other.to_string()), "{other}");
+            assert!(!verify_password("correct horsE", &other.to_string()));
+        }
     }
 
     #[test]

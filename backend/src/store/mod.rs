@@ -75,6 +75,13 @@ pub enum OpenError {
     /// The URL is neither `sqlite://…` nor `postgres://…`.
     #[error("unsupported database URL '{0}': use sqlite://PATH or postgres://USER@HOST/DATABASE")]
     UnsupportedUrl(String),
+    /// The SQLite file could not be created.
+    #[error("cannot create the SQLite database file {path}")]
+    File {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     /// The SQLite file's directory could not be created.
     #[error("cannot create the directory {path} for the SQLite database")]
     Directory {
@@ -92,6 +99,21 @@ pub enum OpenError {
     /// A migration failed (or the database has migrations this build does not know).
     #[error("cannot migrate the database")]
     Migrate(#[source] sqlx::migrate::MigrateError),
+}
+
+/// Creates an empty file readable by its owner only (mode 0600), unless it exists: the
+/// database holds password hashes and sealed credentials, and SQLite gives its -wal and
+/// -shm files the database file's mode.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(error),
+    }
 }
 
 impl Store {
@@ -115,6 +137,10 @@ impl Store {
                     std::fs::create_dir_all(directory)
                         .map_err(|source| OpenError::Directory { path: directory.display().to_string(), source })?;
                 }
+            }
+            if filename != Path::new(":memory:") {
+                create_private(filename)
+                    .map_err(|source| OpenError::File { path: filename.display().to_string(), source })?;
             }
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
@@ -305,5 +331,22 @@ mod tests {
         assert_eq!(redact_url("postgres://app:secret@db:5432/rampart"), "postgres://app:***@db:5432/rampart");
         assert_eq!(redact_url("postgres://postgres@127.0.0.1/x"), "postgres://postgres@127.0.0.1/x");
         assert_eq!(redact_url("sqlite://rampart-data/rampart.db"), "sqlite://rampart-data/rampart.db");
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_new_sqlite_database_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let directory = std::env::temp_dir().join(format!("rampart-mode-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&directory);
+        let file = directory.join("data/rampart.db");
+        let store = Store::open(&format!("sqlite://{}", file.display())).await.unwrap();
+        store.create_user("ana@example.com", None, false).await.unwrap();
+        for name in ["rampart.db", "rampart.db-wal", "rampart.db-shm"] {
+            let mode = std::fs::metadata(directory.join("data").join(name)).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{name} is {:o}", mode & 0o777);
+        }
+        store.close().await;
+        let _ = std::fs::remove_dir_all(&directory);
     }
 }
