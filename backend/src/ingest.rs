@@ -20,6 +20,7 @@
 //! transaction per batch, by difference), and finishes the scan. Memory is the index, a
 //! few batches in flight and 8 bytes per object seen, whatever the cluster's size.
 
+use rampart_core::compliance::RuleResults;
 use rampart_core::engine::{Checker, Options};
 use rampart_core::index::Index;
 use rampart_core::object::Object;
@@ -70,7 +71,8 @@ pub enum Ingested {
 
 /// What the checking thread hands back.
 enum Checked {
-    Batch(Batch),
+    /// A batch, and what its rules concluded (for the compliance views).
+    Batch(Batch, RuleResults),
     Error(ScanError),
     Failed(String),
 }
@@ -114,9 +116,11 @@ pub async fn ingest(
     let (checked_sender, mut checked) = mpsc::channel::<Checked>(QUEUE);
     let checker = tokio::task::spawn_blocking(move || check_batches(&index, &options, deliveries, checked_sender));
     let mut outcome = None;
+    let mut rule_results = RuleResults::default();
     while let Some(message) = checked.recv().await {
         match message {
-            Checked::Batch(batch) => {
+            Checked::Batch(batch, rules) => {
+                rule_results.merge(rules);
                 if !store.record_batch(&mut recording, &batch).await? {
                     outcome = Some(Ingested::NotOurs);
                     break;
@@ -138,6 +142,7 @@ pub async fn ingest(
     if let Some(outcome) = outcome {
         return Ok(outcome);
     }
+    store.set_scan_rule_results(scan_id, &rule_results).await?;
     if !store.finish_recording(&mut recording, &errors).await? {
         return Ok(Ingested::NotOurs);
     }
@@ -162,7 +167,8 @@ fn check_batches(
         let message = match delivery {
             Delivery::Batch(objects) => {
                 let checked = checker.check(&sources, &objects);
-                Checked::Batch(to_batch(&objects, checked))
+                let rules = RuleResults::from_results(&checked.objects, &checked.findings);
+                Checked::Batch(to_batch(&objects, checked), rules)
             }
             Delivery::Error(error) => Checked::Error(error),
             Delivery::Failed(message) => Checked::Failed(message),

@@ -9,6 +9,7 @@ pub mod cron;
 pub mod http;
 pub mod ingest;
 pub mod mail;
+pub mod oidc;
 pub mod reports;
 pub mod scan_runner;
 pub mod scanner;

@@ -52,6 +52,10 @@ pub struct Settings {
     pub key_file: PathBuf,
     /// Scheduled scans, heartbeats and the cap on scans at once.
     pub scheduler: SchedulerSettings,
+    /// Single sign-on through an OpenID Connect provider.
+    pub oidc: Option<crate::oidc::OidcSettings>,
+    /// Whether people may log in with a password (false: single sign-on and API tokens only).
+    pub password_login: bool,
 }
 
 impl Settings {
@@ -65,6 +69,8 @@ impl Settings {
             secret_key: None,
             key_file,
             scheduler: SchedulerSettings::default(),
+            oidc: None,
+            password_login: true,
         }
     }
 }
@@ -80,6 +86,8 @@ impl std::fmt::Debug for Settings {
             .field("secret_key", &self.secret_key.as_ref().map(|_| "<redacted>"))
             .field("key_file", &self.key_file)
             .field("scheduler", &self.scheduler)
+            .field("oidc", &self.oidc.as_ref().map(|oidc| &oidc.issuer))
+            .field("password_login", &self.password_login)
             .finish()
     }
 }
@@ -103,6 +111,8 @@ pub enum StartupError {
     Scheduler(String),
     #[error(transparent)]
     Mail(#[from] MailError),
+    #[error(transparent)]
+    Oidc(crate::oidc::OidcError),
 }
 
 /// A server ready to run: its database open and migrated, its address bound.
@@ -165,7 +175,13 @@ impl Application {
         let scheduler = Scheduler::new(store.clone(), runner.clone(), settings.scheduler);
         let mail_context = Arc::new(Mail::new(mail, &secrets, address)?);
         let mailer = Mailer::new(store.clone(), mail_context.clone(), mail)?;
-        let state = AppState::new(store.clone(), setup_token.clone(), secrets, runner).with_mail(mail_context);
+        let oidc = match &settings.oidc {
+            Some(oidc) => Some(Arc::new(crate::oidc::Oidc::new(oidc.clone()).map_err(StartupError::Oidc)?)),
+            None => None,
+        };
+        let state = AppState::new(store.clone(), setup_token.clone(), secrets, runner)
+            .with_mail(mail_context)
+            .with_sign_in(oidc, settings.password_login);
         let router = router(state, settings.web_root.as_deref());
         Ok(Application { listener, address, store, router, setup_token, scheduler, mailer })
     }
@@ -224,6 +240,7 @@ pub fn router(state: AppState, web_root: Option<&Path>) -> Router {
         .merge(http::openapi::router())
         .merge(http::subscriptions::unsubscribe_router())
         .merge(http::reports::print_router())
+        .merge(http::compliance::print_router())
         .nest("/api/v1", api)
         .fallback(not_found);
     if let Some(web_root) = web_root {

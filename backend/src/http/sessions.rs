@@ -98,6 +98,11 @@ async fn create_session(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<LoginBody>,
 ) -> Result<Response, ApiError> {
+    if !state.password_login {
+        return Err(ApiError::Forbidden(
+            "password login is turned off on this server: sign in with single sign-on".into(),
+        ));
+    }
     let account = body.email.trim().to_lowercase();
     if let Err(wait) = state.login_limiter.check(&account) {
         return Err(ApiError::TooManyRequests(format!(

@@ -16,9 +16,11 @@
 
 pub mod accounts;
 pub mod clusters;
+pub mod compliance;
 pub mod exemptions;
 pub mod mail;
 pub mod metrics;
+pub mod oidc;
 pub mod policies;
 pub mod recording;
 pub mod reports;
@@ -190,6 +192,7 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = &[
     (4, "email", include_str!("../../../migrations/sqlite/0004_email.sql")),
     (7, "findings by difference", include_str!("../../../migrations/sqlite/0007_findings_by_difference.sql")),
     (9, "policies", include_str!("../../../migrations/sqlite/0009_policies.sql")),
+    (15, "teams", include_str!("../../../migrations/sqlite/0015_teams.sql")),
 ];
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = &[
     (1, "initial", include_str!("../../../migrations/postgres/0001_initial.sql")),
@@ -199,6 +202,7 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = &[
     (5, "findings fillfactor", include_str!("../../../migrations/postgres/0005_findings_fillfactor.sql")),
     (7, "findings by difference", include_str!("../../../migrations/postgres/0007_findings_by_difference.sql")),
     (9, "policies", include_str!("../../../migrations/postgres/0009_policies.sql")),
+    (15, "teams", include_str!("../../../migrations/postgres/0015_teams.sql")),
 ];
 
 /// The embedded migrations as sqlx's migrator reads them (it records versions and

@@ -39,11 +39,21 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// The server with mail settings of the test's own (an SMTP server, short intervals).
 pub async fn spawn_app_with_mail(backend: Backend, mail: &MailSettings) -> TestApp {
+    spawn_app_configured(backend, mail, |_| {}).await
+}
+
+/// The server with settings of the test's own (single sign-on, …) over the local ones.
+pub async fn spawn_app_configured(
+    backend: Backend,
+    mail: &MailSettings,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
     rampart::telemetry::init_for_tests();
     let database = TestDatabase::create(backend).await;
     let database_url = database.url();
     let key_directory = std::env::temp_dir().join(format!("rampart-test-key-{}", databases::random_suffix()));
-    let settings = Settings::local(database_url, key_directory.join("secret.key"));
+    let mut settings = Settings::local(database_url, key_directory.join("secret.key"));
+    configure(&mut settings);
     let app = Application::build_with_mail(&settings, mail).await.expect("the application starts");
     assert!(key_directory.join("secret.key").exists(), "the key file is created at start");
     let _ = std::fs::remove_dir_all(&key_directory);
