@@ -1,18 +1,23 @@
-# rampart serve in a container: one binary (the release build embeds the web app that
-# `cargo xtask dist` built just before) on a distroless base, running as a non-root user.
+# rampart serve in a container: one binary (the `dist` profile's build: stripped, with
+# LTO; it embeds the web app that `cargo xtask dist` built just before, optimised with
+# wasm-opt from the npm package binaryen, hence Node.js in the build stage) on a
+# distroless base, running as a non-root user.
 # The root filesystem can be read-only: everything the server writes (the SQLite database,
 # the key file) lives in /var/lib/rampart, a volume.
 
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY . .
-RUN rustup target add wasm32-unknown-unknown \
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends nodejs npm \
+    && rm -rf /var/lib/apt/lists/* \
+    && rustup target add wasm32-unknown-unknown \
     && cargo xtask dist \
-    && cargo build --release --locked -p rampart \
+    && cargo build --profile dist --locked -p rampart \
     && mkdir -p /out/data
 
 FROM gcr.io/distroless/cc-debian12:nonroot
-COPY --from=build /src/target/release/rampart /usr/local/bin/rampart
+COPY --from=build /src/target/dist/rampart /usr/local/bin/rampart
 COPY --from=build --chown=65532:65532 /out/data /var/lib/rampart
 WORKDIR /var/lib/rampart
 USER 65532:65532

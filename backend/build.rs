@@ -1,7 +1,8 @@
-//! Embeds the web app in release builds: when `frontend/dist/` exists (built by `cargo xtask
-//! dist`), a release build of `rampart` carries its files, so `rampart serve` serves the
-//! playground and dashboard from the one binary. Debug builds embed nothing and serve
-//! `--web-root` from disk, so changing the app does not relink the server.
+//! Embeds the web app in release builds (profiles `release` and `dist`): when
+//! `frontend/dist/` exists (built by `cargo xtask dist`), such a build of `rampart` carries
+//! its files, so `rampart serve` serves the playground and dashboard from the one binary.
+//! Debug builds embed nothing and serve `--web-root` from disk, so changing the app does
+//! not relink the server.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -9,8 +10,9 @@ use std::path::{Path, PathBuf};
 fn main() {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let dist = manifest.join("..").join("frontend").join("dist");
-    println!("cargo::rerun-if-changed={}", dist.display());
+    println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-env-changed=RAMPART_EMBED_WEB");
+    // `release` for every profile that inherits it (`dist` too).
     let release = std::env::var("PROFILE").is_ok_and(|profile| profile == "release");
     let wanted = match std::env::var("RAMPART_EMBED_WEB").as_deref() {
         Ok("0") => false,
@@ -18,10 +20,16 @@ fn main() {
         _ => release,
     };
     let mut files = Vec::new();
+    // Only a build that embeds the app watches it, and only paths that exist: cargo takes a
+    // missing path in `rerun-if-changed` as changed, so a debug build on a checkout without
+    // `frontend/dist/` would rerun this script and relink the server every time.
     if wanted && dist.join("index.html").is_file() {
+        println!("cargo::rerun-if-changed={}", dist.display());
         collect(&dist, &dist, &mut files);
         files.sort();
     } else if wanted {
+        // `frontend/` exists; it changes when `cargo xtask dist` creates `dist/` in it.
+        println!("cargo::rerun-if-changed={}", manifest.join("..").join("frontend").display());
         println!(
             "cargo::warning=frontend/dist/ is missing: this build serves no web app of its own \
              (run `cargo xtask dist` first, or give `rampart serve --web-root DIR`)"

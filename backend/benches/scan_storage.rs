@@ -285,8 +285,12 @@ struct Server {
 
 impl Server {
     async fn start(database_url: &str, scratch: &std::path::Path) -> Server {
-        let settings =
-            Settings { secret_key: Some("00".repeat(32)), ..Settings::local(database_url, scratch.join("secret.key")) };
+        let settings = Settings {
+            secret_key: Some("00".repeat(32)),
+            // The fake API server listens on 127.0.0.1, over plain HTTP.
+            outbound: rampart::outbound::OutboundPolicy::lab(),
+            ..Settings::local(database_url, scratch.join("secret.key"))
+        };
         let app = Application::build(&settings).await.expect("the server starts");
         let base = format!("http://{}/api/v1", app.address());
         let store = app.store().clone();

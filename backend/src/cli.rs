@@ -87,6 +87,18 @@ pub struct ServeArgs {
     /// Scans this server runs at once; more wait, queued.
     #[arg(long, env = "RAMPART_MAX_CONCURRENT_SCANS", value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
     pub max_concurrent_scans: u16,
+
+    /// Private address ranges scans and connection tests may reach, comma-separated CIDRs
+    /// (10.0.0.0/8,fd00::/8). Without them only public addresses are reached; loopback and
+    /// link-local (the cloud metadata address) never are, except with --outbound-lab.
+    #[arg(long, env = "RAMPART_OUTBOUND_ALLOW", value_name = "CIDRS", default_value = "",
+          value_parser = |text: &str| rampart::outbound::OutboundPolicy::from_settings(text, false).map(|_| text.to_string()))]
+    pub outbound_allow: String,
+
+    /// A lab or a laptop only: scans reach any address (loopback, link-local, private)
+    /// and send tokens over plain http://.
+    #[arg(long, env = "RAMPART_OUTBOUND_LAB")]
+    pub outbound_lab: bool,
     /// The SMTP server email summaries go through: smtp://HOST:PORT (plain),
     /// smtp://HOST:587?tls=required (STARTTLS), smtps://HOST:465 (TLS), with USER:PASSWORD@
     /// before the host to log in. Without it emails stay in the outbox (GET /api/v1/outbox).

@@ -21,6 +21,9 @@ pub const DEFAULT_SCHEDULE: &str = "0 */6 * * *";
 /// The shortest interval `@every` accepts: a cluster's API server is not scanned more often.
 pub const SHORTEST_INTERVAL: Duration = Duration::from_secs(60);
 
+/// The longest interval `@every` accepts: a year (and a leap day).
+pub const LONGEST_INTERVAL: Duration = Duration::from_secs(366 * 86_400);
+
 /// What to write instead, appended to every parse error the API shows.
 pub const SCHEDULE_HELP: &str = "use 5 fields (minute hour day-of-month month day-of-week, in UTC) such as \
      \"0 */6 * * *\", a shorthand such as @hourly or @daily, or an interval such as @every 6h";
@@ -96,6 +99,10 @@ impl Schedule {
                 parse_duration(interval).map_err(|message| error(format!("@every {interval}: {message}")))?;
             if interval < SHORTEST_INTERVAL {
                 return Err(error(format!("@every {}: the shortest interval is 1m", format_duration(interval))));
+            }
+            // Longer, the next run is too far to compute (or to mean anything).
+            if interval > LONGEST_INTERVAL {
+                return Err(error(format!("@every {}: the longest interval is 366d", format_duration(interval))));
             }
             return Ok(Schedule::Every(interval));
         }
@@ -407,6 +414,9 @@ mod tests {
         assert!(refused("@reboot").contains("unknown shorthand"));
         assert!(refused("@every").contains("needs an interval"));
         assert!(refused("@every 30s").contains("the shortest interval is 1m"));
+        assert!(refused("@every 367d").contains("the longest interval is 366d"));
+        assert!(refused("@every 18446744073709551615").contains("the longest interval is 366d"));
+        assert!(Schedule::parse("@every 366d").unwrap().next_after(i64::MAX / 2).is_some());
         assert!(refused("@every 6 hours").contains("not a unit"));
         assert!(refused("").contains("has 0 fields"));
     }

@@ -191,7 +191,9 @@ pub fn to_batch(objects: &[Object], checked: rampart_core::engine::Checked) -> B
             kind: object.kind.clone(),
             namespace: object.namespace.clone().unwrap_or_default(),
             name: object.name.clone(),
-            score: report.score,
+            // Only the scores of objects a medium-or-higher rule judged count in the
+            // scan's (the formula's overall score).
+            score: report.score.filter(|_| report.judged),
         })
         .collect();
     let findings = checked

@@ -10,6 +10,7 @@ pub mod http;
 pub mod ingest;
 pub mod mail;
 pub mod oidc;
+pub mod outbound;
 pub mod reports;
 pub mod scan_runner;
 pub mod scanner;

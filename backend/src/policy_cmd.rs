@@ -41,7 +41,12 @@ pub fn options(args: &CheckArgs, config: &Config, config_path: Option<&Path>) ->
     let sources = Inputs::read_paths(&paths).map_err(|()| {
         "cannot read the policies (see above); check the --policy paths and rampart.yaml's policies".to_string()
     })?;
-    Ok(PolicyOptions { sources, from_input: args.policies_from_input, assume_unbound: args.unbound_policies })
+    Ok(PolicyOptions {
+        sources,
+        from_input: args.policies_from_input,
+        assume_unbound: args.unbound_policies,
+        evaluated: None,
+    })
 }
 
 /// Prints the policies' notices and errors on stderr; true when there were errors.
@@ -125,7 +130,7 @@ pub fn test(args: &PolicyTestArgs) -> u8 {
         return EXIT_ERROR;
     }
     let options = Options {
-        policies: PolicyOptions { sources, from_input: false, assume_unbound: true },
+        policies: PolicyOptions { sources, from_input: false, assume_unbound: true, evaluated: None },
         fixes: false,
         ..Options::default()
     };

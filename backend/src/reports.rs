@@ -5,9 +5,13 @@
 //!   or per UTC day (that day's last scan); the score at the period's end (the last scan by
 //!   then) and at its start (the last scan before it, else the period's first), and the
 //!   change between them.
-//! - **New and resolved per ISO week** (Monday to Sunday, UTC): the sums of the scans'
-//!   own `new` and `resolved` counts, as each scan recorded them, so a finding that
-//!   reopens counts again; every week the period touches is listed, empty ones too.
+//! - **New and resolved, netted** per cluster over the period and per ISO week (Monday to
+//!   Sunday, UTC; every week the period touches is listed, empty ones too), read from the
+//!   findings: **new** are first seen within it and still open at its end; **opened and
+//!   resolved** are first seen and resolved within it (churn, not news: counted apart);
+//!   **resolved** were open at its start or opened within it, and resolved by its end
+//!   (churn included). Exempted findings count in none. The digest uses the same
+//!   definitions (`crate::mail::compose`).
 //! - **Mean time to resolve by severity**: `resolved_at − first_seen` of the findings
 //!   resolved within the period.
 //! - **Rules failing most** and the **oldest open critical findings**, as they stood at the
@@ -19,7 +23,7 @@
 pub mod csv;
 pub mod print;
 
-use crate::store::reports::{OpenFinding, ReportScan, RuleCount};
+use crate::store::reports::{Changes, OpenFinding, ReportScan, RuleCount};
 use crate::store::scans::Counts;
 use crate::store::Store;
 
@@ -89,9 +93,11 @@ pub struct ClusterReport {
     pub end: Option<ScoreState>,
     /// The score series within the period, oldest first.
     pub points: Vec<ScoreState>,
-    /// Scans that finished with results within the period, and the sums of their counts.
+    /// Scans that finished with results within the period.
     pub scans: i64,
+    /// The period's netted changes (see the module's documentation).
     pub new_findings: i64,
+    pub churned_findings: i64,
     pub resolved_findings: i64,
 }
 
@@ -110,7 +116,10 @@ pub struct Week {
     pub week: u8,
     /// Its Monday, 00:00 UTC.
     pub starts: i64,
+    /// The week's netted changes (see the module's documentation), the week ending at the
+    /// period's end when that is sooner.
     pub new_findings: i64,
+    pub churned_findings: i64,
     pub resolved_findings: i64,
 }
 
@@ -179,12 +188,15 @@ pub async fn build(
     let resolved = store.report_resolved(user_id, &ids, from, to).await?;
     let top_rules = store.report_top_rules(user_id, &ids, to, TOP_RULES).await?;
     let oldest_critical = store.report_oldest_open(user_id, &ids, "critical", to, OLDEST_CRITICAL).await?;
+    let whole = store.report_changes(user_id, &ids, (from, to), from, (to - from).saturating_add(1)).await?;
+    let by_week = store.report_changes(user_id, &ids, (from, to), week_start(from), WEEK).await?;
     let clusters = clusters
         .into_iter()
         .map(|cluster| {
             let own: Vec<&ReportScan> = scans.iter().filter(|scan| scan.cluster_id == cluster.id).collect();
             let baseline = before.iter().find(|scan| scan.cluster_id == cluster.id);
-            cluster_report(cluster, &own, baseline, points)
+            let changes = whole.iter().find(|changes| changes.cluster_id == cluster.id).cloned().unwrap_or_default();
+            cluster_report(cluster, &own, baseline, points, &changes)
         })
         .collect();
     let time_to_resolve = SEVERITIES
@@ -205,7 +217,7 @@ pub async fn build(
         points,
         generated_at,
         clusters,
-        weeks: weeks(from, to, &scans),
+        weeks: weeks(from, to, &by_week),
         time_to_resolve,
         top_rules,
         oldest_critical,
@@ -230,6 +242,7 @@ fn cluster_report(
     own: &[&ReportScan],
     baseline: Option<&ReportScan>,
     points: Points,
+    changes: &Changes,
 ) -> ClusterReport {
     let states: Vec<ScoreState> = own.iter().filter_map(|scan| state(scan)).collect();
     let baseline = baseline.and_then(state);
@@ -245,8 +258,9 @@ fn cluster_report(
         end,
         points,
         scans: own.len() as i64,
-        new_findings: own.iter().map(|scan| scan.point.new_findings).sum(),
-        resolved_findings: own.iter().map(|scan| scan.point.resolved_findings).sum(),
+        new_findings: changes.new,
+        churned_findings: changes.churned,
+        resolved_findings: changes.resolved,
     }
 }
 
@@ -269,22 +283,24 @@ pub fn week_start(at: i64) -> i64 {
     (day - (day + 3).rem_euclid(7)) * DAY
 }
 
-/// Every ISO week the period touches, with the sums of the new and resolved counts of the
-/// scans that finished in it (`scans` are within the period).
-pub fn weeks(from: i64, to: i64, scans: &[ReportScan]) -> Vec<Week> {
+/// One week in milliseconds.
+pub const WEEK: i64 = 7 * DAY;
+
+/// Every ISO week the period touches, with the netted changes of all clusters in it
+/// (`changes` by week from the first week's Monday, as [`Store::report_changes`] counts).
+pub fn weeks(from: i64, to: i64, changes: &[Changes]) -> Vec<Week> {
     let mut weeks = Vec::new();
     let mut starts = week_start(from);
     while starts <= to {
         let (year, week, _) = date_of(starts).to_iso_week_date();
-        weeks.push(Week { year, week, starts, new_findings: 0, resolved_findings: 0 });
-        starts += 7 * DAY;
+        weeks.push(Week { year, week, starts, new_findings: 0, churned_findings: 0, resolved_findings: 0 });
+        starts += WEEK;
     }
-    let first = week_start(from);
-    for scan in scans {
-        let index = ((week_start(scan.point.at) - first) / (7 * DAY)) as usize;
-        if let Some(week) = weeks.get_mut(index) {
-            week.new_findings += scan.point.new_findings;
-            week.resolved_findings += scan.point.resolved_findings;
+    for change in changes {
+        if let Some(week) = usize::try_from(change.bucket).ok().and_then(|index| weeks.get_mut(index)) {
+            week.new_findings += change.new;
+            week.churned_findings += change.churned;
+            week.resolved_findings += change.resolved;
         }
     }
     weeks
@@ -320,6 +336,7 @@ mod tests {
             counts: [0; 5],
             new_findings,
             resolved_findings,
+            formula_version: 2,
         };
         ReportScan { cluster_id: 1, point }
     }
@@ -334,13 +351,10 @@ mod tests {
     }
 
     #[test]
-    fn every_week_of_the_period_is_listed_with_its_scans() {
-        let scans = [
-            scan(1, MONDAY + DAY, 50, 4, 0),
-            scan(2, MONDAY + 6 * DAY, 60, 1, 2),
-            scan(3, MONDAY + 15 * DAY, 70, 0, 3),
-        ];
-        let weeks = weeks(MONDAY - 2 * DAY, MONDAY + 15 * DAY, &scans);
+    fn every_week_of_the_period_is_listed_with_its_changes() {
+        let change = |cluster_id, bucket, new, resolved| Changes { cluster_id, bucket, new, churned: 1, resolved };
+        let changes = [change(1, 1, 4, 0), change(2, 1, 1, 2), change(1, 3, 0, 3), change(1, 9, 5, 5)];
+        let weeks = weeks(MONDAY - 2 * DAY, MONDAY + 15 * DAY, &changes);
         let summary: Vec<(String, String, i64, i64)> = weeks
             .iter()
             .map(|week| (week.label(), date_text(week.starts), week.new_findings, week.resolved_findings))
@@ -362,18 +376,19 @@ mod tests {
         let scans =
             [scan(1, MONDAY + 1000, 40, 9, 0), scan(2, MONDAY + DAY - 1, 45, 1, 1), scan(3, MONDAY + DAY, 50, 0, 2)];
         let own: Vec<&ReportScan> = scans.iter().collect();
-        let daily = cluster_report(cluster.clone(), &own, None, Points::Day);
+        let changes = Changes { cluster_id: 1, bucket: 0, new: 4, churned: 6, resolved: 3 };
+        let daily = cluster_report(cluster.clone(), &own, None, Points::Day, &changes);
         assert_eq!(daily.points.iter().map(|point| (point.scan, point.score)).collect::<Vec<_>>(), [(2, 45), (3, 50)]);
-        assert_eq!((daily.scans, daily.new_findings, daily.resolved_findings), (3, 10, 3));
+        assert_eq!((daily.scans, daily.new_findings, daily.churned_findings, daily.resolved_findings), (3, 4, 6, 3));
         assert_eq!(daily.start.as_ref().map(|start| start.scan), Some(1), "no baseline: the period's first scan");
         assert_eq!(daily.change(), Some(10));
-        let every = cluster_report(cluster.clone(), &own, None, Points::Scan);
+        let every = cluster_report(cluster.clone(), &own, None, Points::Scan, &changes);
         assert_eq!(every.points.len(), 3);
 
         let baseline = scan(7, MONDAY - DAY, 30, 0, 0);
-        let with_baseline = cluster_report(cluster.clone(), &own, Some(&baseline), Points::Day);
+        let with_baseline = cluster_report(cluster.clone(), &own, Some(&baseline), Points::Day, &changes);
         assert_eq!(with_baseline.change(), Some(20));
-        let quiet = cluster_report(cluster, &[], Some(&baseline), Points::Day);
+        let quiet = cluster_report(cluster, &[], Some(&baseline), Points::Day, &Changes::default());
         assert_eq!((quiet.end.as_ref().map(|end| end.scan), quiet.change()), (Some(7), Some(0)));
         assert!(quiet.points.is_empty());
     }

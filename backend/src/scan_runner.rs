@@ -23,6 +23,7 @@ use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
 
 use crate::ingest::{self, Ingested};
+use crate::outbound::OutboundPolicy;
 use crate::scanner::{self, ClusterConfig, ScanOptions};
 use crate::secrets::SecretBox;
 use crate::snapshot;
@@ -97,6 +98,8 @@ struct RunnerInner {
     store: Store,
     secrets: SecretBox,
     max_concurrent: usize,
+    /// How scans connect to clusters (the outbound policy among the rest).
+    scan_options: ScanOptions,
     /// A turn to run; scans beyond `max_concurrent` wait for one, queued.
     turns: Semaphore,
     /// The scans this runner owns and has not finished, by id.
@@ -127,7 +130,8 @@ impl Drop for Untrack {
 
 impl ScanRunner {
     /// A runner that runs at most `max_concurrent` scans at once (at least one).
-    pub fn new(store: Store, secrets: SecretBox, max_concurrent: usize) -> ScanRunner {
+    /// Scans connect only where `outbound` allows.
+    pub fn new(store: Store, secrets: SecretBox, max_concurrent: usize, outbound: OutboundPolicy) -> ScanRunner {
         let host = std::env::var("HOSTNAME").ok().filter(|host| !host.is_empty()).unwrap_or_else(|| "rampart".into());
         let id = format!("{host}:{}:{}", std::process::id(), random_hex(4));
         let max_concurrent = max_concurrent.max(1);
@@ -137,10 +141,16 @@ impl ScanRunner {
                 store,
                 secrets,
                 max_concurrent,
+                scan_options: ScanOptions { outbound, ..ScanOptions::default() },
                 turns: Semaphore::new(max_concurrent),
                 tasks: Mutex::new(HashMap::new()),
             }),
         }
+    }
+
+    /// How this server's scans (and connection tests) talk to clusters.
+    pub fn scan_options(&self) -> &ScanOptions {
+        &self.inner.scan_options
     }
 
     /// The runner's name, as `scans.runner` holds it.
@@ -186,8 +196,9 @@ impl ScanRunner {
     /// Runs a queued scan this runner owns (one the scheduler claimed for it).
     pub fn run_cluster_scan(&self, cluster_id: i64, scan_id: i64) {
         let (store, secrets, runner) = (self.inner.store.clone(), self.inner.secrets.clone(), self.inner.id.clone());
+        let scan_options = self.inner.scan_options.clone();
         self.spawn(scan_id, cluster_id, async move {
-            run_cluster_scan(&store, &secrets, &runner, cluster_id, scan_id).await
+            run_cluster_scan(&store, &secrets, &runner, cluster_id, scan_id, scan_options).await
         });
     }
 
@@ -276,6 +287,7 @@ pub async fn run_cluster_scan(
     runner: &str,
     cluster_id: i64,
     scan_id: i64,
+    connection: ScanOptions,
 ) -> Result<(), sqlx::Error> {
     let started = Instant::now();
     let config = match store.cluster_credentials(cluster_id).await? {
@@ -297,7 +309,7 @@ pub async fn run_cluster_scan(
     };
     let options = scan_options(store, cluster_id, scan_id).await?;
     let (deliveries, received) = mpsc::channel(ingest::QUEUE);
-    let listing = tokio::spawn(async move { scanner::stream(&config, &ScanOptions::default(), deliveries).await });
+    let listing = tokio::spawn(async move { scanner::stream(&config, &connection, deliveries).await });
     let ingested = ingest::ingest(store, scan_id, cluster_id, runner, options, received).await;
     listing.abort();
     conclude(store, runner, cluster_id, scan_id, ingested?, started).await

@@ -5,6 +5,7 @@ use std::io::BufRead;
 
 use rampart::mail::MailSettings;
 use rampart::oidc::OidcSettings;
+use rampart::outbound::OutboundPolicy;
 use rampart::scheduler::SchedulerSettings;
 use rampart::startup::{Application, Settings};
 use rampart::store::accounts::Role;
@@ -50,6 +51,8 @@ pub fn serve(args: &ServeArgs) -> u8 {
         },
         oidc,
         password_login: args.password_login,
+        // The value was checked when the options were parsed.
+        outbound: OutboundPolicy::from_settings(&args.outbound_allow, args.outbound_lab).unwrap_or_default(),
     };
     let mail = MailSettings {
         smtp_url: args.smtp_url.clone().filter(|url| !url.trim().is_empty()),
@@ -73,6 +76,12 @@ pub fn serve(args: &ServeArgs) -> u8 {
             "rampart serve: listening on http://{}",
             app.address()
         );
+        if settings.outbound.lab {
+            tracing::warn!(
+                "outbound-lab is on: scans may reach loopback, link-local and private addresses and send tokens \
+                 over plain http:// — for a lab only"
+            );
+        }
         if mail.smtp_url.is_some() && mail.public_url.is_none() && app.address().ip().is_unspecified() {
             tracing::warn!(
                 "links in emails point at http://{}, which people cannot open: set RAMPART_PUBLIC_URL to the \

@@ -17,6 +17,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::http::{self, clusters::SNAPSHOT_LIMIT, AppState};
 use crate::mail::{Mail, MailError, MailSettings, Mailer};
+use crate::outbound::OutboundPolicy;
 use crate::scan_runner::ScanRunner;
 use crate::scheduler::{Scheduler, SchedulerSettings};
 use crate::secrets::{KeyError, SecretBox};
@@ -56,6 +57,8 @@ pub struct Settings {
     pub oidc: Option<crate::oidc::OidcSettings>,
     /// Whether people may log in with a password (false: single sign-on and API tokens only).
     pub password_login: bool,
+    /// Where scans and connection tests may connect (public addresses by default).
+    pub outbound: OutboundPolicy,
 }
 
 impl Settings {
@@ -71,6 +74,7 @@ impl Settings {
             scheduler: SchedulerSettings::default(),
             oidc: None,
             password_login: true,
+            outbound: OutboundPolicy::default(),
         }
     }
 }
@@ -88,6 +92,7 @@ impl std::fmt::Debug for Settings {
             .field("scheduler", &self.scheduler)
             .field("oidc", &self.oidc.as_ref().map(|oidc| &oidc.issuer))
             .field("password_login", &self.password_login)
+            .field("outbound", &self.outbound)
             .finish()
     }
 }
@@ -142,7 +147,12 @@ impl Application {
         settings.scheduler.check().map_err(StartupError::Scheduler)?;
         let secrets = SecretBox::load(settings.secret_key.as_deref(), &settings.key_file)?;
         let store = Store::open(&settings.database_url).await?;
-        let runner = ScanRunner::new(store.clone(), secrets.clone(), settings.scheduler.max_concurrent_scans);
+        let runner = ScanRunner::new(
+            store.clone(),
+            secrets.clone(),
+            settings.scheduler.max_concurrent_scans,
+            settings.outbound.clone(),
+        );
         if matches!(store, Store::Sqlite(_)) {
             // One process owns a SQLite file: whatever it left queued or running died with
             // it, whatever the heartbeat says. Interrupted and queued again at once.

@@ -395,8 +395,17 @@ async fn without_smtp_emails_wait_for_preview_and_links_unsubscribe(backend: Bac
     let (_, subscriptions) = app.get(&ana, "/api/v1/subscriptions").await;
     assert_eq!(subscriptions.as_array().unwrap().len(), 1);
 
-    // The real link needs no login: the subscription goes (RFC 8058's POST does the same),
-    // the email stays in the outbox.
+    // The real link needs no login. Opening it (what a mail scanner does too) only asks to
+    // confirm; the confirmation posts back to the same URL.
+    let response = app.client.get(&link).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("Unsubscribe from these emails?"), "{page}");
+    assert!(page.contains("<form method=\"post\" action=\"\""), "{page}");
+    let (_, subscriptions) = app.get(&ana, "/api/v1/subscriptions").await;
+    assert_eq!(subscriptions.as_array().unwrap().len(), 1, "a GET unsubscribes nobody");
+    // POST unsubscribes: the page's button, or RFC 8058's one-click POST of mail clients.
+    // The email stays in the outbox.
     let response = app.client.post(&link).body("List-Unsubscribe=One-Click").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.text().await.unwrap().contains("You are unsubscribed"));
@@ -409,6 +418,43 @@ async fn without_smtp_emails_wait_for_preview_and_links_unsubscribe(backend: Bac
     assert_eq!(preview["subscription"], Value::Null, "{preview}");
     // A queued digest of a subscription that is gone still waits to be read.
     assert_eq!(preview["status"], "queued");
+}
+
+/// A finding opened and resolved within the period is no news: the digest counts it apart,
+/// and new ones are those still open at the period's end.
+async fn digests_net_the_period(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ana = app.user("ana@example.test", "red", Role::Editor).await;
+    let admin = app.admin().await;
+    let cluster = app.snapshot_cluster(&ana, "prod").await;
+    let first = app.scan_snapshot(&ana, cluster, &before()).await;
+    backdate_scan(&app.store, first["id"].as_i64().unwrap(), 2 * DAY_MILLIS).await;
+    // Within the day: `web` runs privileged, then no longer; `worker` goes, then comes back.
+    let churning = app.scan_snapshot(&ana, cluster, &after()).await;
+    let opened = churning["new"].as_i64().unwrap();
+    let criticals = critical_findings(&after()).difference(&critical_findings(&before())).count();
+    assert!(opened > 0 && criticals > 0, "{churning}");
+    let back = app.scan_snapshot(&ana, cluster, &before()).await;
+    assert_eq!(back["resolved"], opened, "{back}");
+
+    let subscription = app.subscribe(&ana, json!({ "clusters": [cluster], "frequency": "daily", "hour": 6 })).await;
+    let email = app.send_now(&ana, subscription).await;
+    let (status, preview) = app.get(&admin, &format!("/api/v1/outbox/{email}")).await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    let subject = preview["subject"].as_str().unwrap();
+    let text = preview["text"].as_str().unwrap();
+    // The scans' own counts say `opened` new: the digest says none, and counts the churn
+    // (the worker's findings, resolved and seen again, are neither new nor resolved).
+    assert!(!subject.contains("new critical"), "{subject}");
+    assert!(subject.contains(&format!("{opened} resolved")), "{subject}");
+    for expected in [
+        "0 new critical, 0 new high (first seen in the period, still open at its end)".to_string(),
+        format!("{opened} opened and resolved within the period"),
+        format!("New: 0 critical, 0 high. Resolved: {opened}. Opened and resolved within the period: {opened}"),
+    ] {
+        assert!(text.contains(&expected), "{expected:?} in:\n{text}");
+    }
+    assert!(!text.contains("pss-privileged"), "a finding already resolved is not listed as new: {text}");
 }
 
 async fn subscriptions_cover_only_your_clusters(backend: Backend) {
@@ -479,5 +525,6 @@ on_both_backends!(
     a_refused_email_fails_and_can_be_sent_again,
     alerts_come_for_new_critical_findings,
     without_smtp_emails_wait_for_preview_and_links_unsubscribe,
+    digests_net_the_period,
     subscriptions_cover_only_your_clusters,
 );

@@ -215,6 +215,29 @@ fn model(steps: &[Step], judged: &BTreeMap<char, Judged>, until: i64) -> Model {
     Model { scans, findings }
 }
 
+/// The netted changes of `[from, to)` for the clusters, from the findings' final states
+/// (as the store keeps them): `(new, opened and resolved, resolved)`. New: first seen
+/// within and still open at `to`; opened and resolved: first seen and resolved within;
+/// resolved: resolved within (churn included).
+fn netted(model: &Model, clusters: &[&str], from: i64, to: i64) -> (i64, i64, i64) {
+    let (mut new, mut churned, mut resolved) = (0, 0, 0);
+    for ((cluster, _), finding) in &model.findings {
+        if !clusters.contains(cluster) {
+            continue;
+        }
+        let resolved_within = finding.resolved_at.filter(|at| (from..to).contains(at)).is_some() && !finding.open;
+        if (from..to).contains(&finding.first_seen) {
+            if resolved_within {
+                churned += 1;
+            } else {
+                new += 1;
+            }
+        }
+        resolved += i64::from(resolved_within);
+    }
+    (new, churned, resolved)
+}
+
 /// Runs the same statement on whichever pool the store holds.
 macro_rules! on_pool {
     ($store:expr, |$pool:ident| $body:expr) => {
@@ -360,8 +383,17 @@ async fn reports_of_a_known_history(backend: Backend) {
     let sum = |labels: &[&str], index: usize| -> i64 {
         labels.iter().map(|label| [everything.scans[label].0, everything.scans[label].1][index]).sum()
     };
-    assert_eq!(prod["new"], sum(&["P1", "P2", "P3"], 0));
-    assert_eq!(prod["resolved"], sum(&["P1", "P2", "P3"], 1));
+    // New and resolved are netted over the period, from the findings' states: new ones
+    // first seen in it and still open at its end, the `debug` Pod's (opened by P1, gone by
+    // P2) counted apart as opened and resolved, not as news.
+    let (new, churned, resolved) = netted(&everything, &["prod"], JAN_5, PERIOD_END + 1);
+    assert_eq!(prod["new"], new);
+    assert_eq!(prod["opened_and_resolved"], churned);
+    assert_eq!(prod["resolved"], resolved);
+    let debug = everything.findings.keys().filter(|(cluster, key)| *cluster == "prod" && key.3 == "debug").count();
+    assert!(debug > 0);
+    assert_eq!(churned, debug as i64, "the debug Pod's findings churned");
+    assert!(new < sum(&["P1", "P2", "P3"], 0), "the scans' own sums count the churn as news");
     // One point per day: P1 and P2 finished the same day, so P2 stands for it.
     let points = |cluster: &Value| -> Vec<(i64, i64, String)> {
         cluster["scores"]
@@ -395,12 +427,17 @@ async fn reports_of_a_known_history(backend: Backend) {
         every["clusters"][0]["scores"].as_array().unwrap().iter().map(|p| p["scan"].as_i64().unwrap()).collect();
     assert_eq!(scans, [scan_ids["P1"], scan_ids["P2"], scan_ids["P3"]]);
 
-    // New and resolved per ISO week: weeks 2, 3 and 4, from the scans that finished in each.
+    // New and resolved per ISO week (weeks 2, 3 and 4), netted over each week.
+    let week = |label: &str, starts: &str, from: i64, to: i64| {
+        let (new, churned, resolved) = netted(&everything, &["prod", "stage"], from, to);
+        json!({ "week": label, "starts": starts, "new": new, "opened_and_resolved": churned, "resolved": resolved })
+    };
     let expected_weeks = json!([
-        { "week": "2026-W02", "starts": "2026-01-05", "new": sum(&["P1", "P2"], 0), "resolved": sum(&["P1", "P2"], 1) },
-        { "week": "2026-W03", "starts": "2026-01-12", "new": sum(&["S1"], 0), "resolved": 0 },
-        { "week": "2026-W04", "starts": "2026-01-19", "new": sum(&["P3"], 0), "resolved": sum(&["P3"], 1) },
+        week("2026-W02", "2026-01-05", JAN_5, JAN_5 + 7 * DAY),
+        week("2026-W03", "2026-01-12", JAN_5 + 7 * DAY, JAN_5 + 14 * DAY),
+        week("2026-W04", "2026-01-19", JAN_5 + 14 * DAY, PERIOD_END + 1),
     ]);
+    assert_eq!(expected_weeks[0]["opened_and_resolved"], debug as i64, "the debug Pod churned in week 2");
     assert_eq!(report["weeks"], expected_weeks);
     assert_eq!(report["weeks"][1]["new"], judged[&'A'].findings.len() as i64, "S1 opened everything of A");
 
@@ -524,7 +561,7 @@ async fn reports_of_a_known_history(backend: Backend) {
         "attachment; filename=\"rampart-report-2026-01-05-2026-01-25-weeks.csv\""
     );
     let rows = parse_csv(&response.text().await.unwrap());
-    assert_eq!(rows[0], ["week", "starts", "new", "resolved"]);
+    assert_eq!(rows[0], ["week", "starts", "new", "opened_and_resolved", "resolved"]);
     let week_rows: Vec<Vec<String>> = expected_weeks
         .as_array()
         .unwrap()
@@ -534,6 +571,7 @@ async fn reports_of_a_known_history(backend: Backend) {
                 week["week"].as_str().unwrap().to_string(),
                 week["starts"].as_str().unwrap().to_string(),
                 week["new"].to_string(),
+                week["opened_and_resolved"].to_string(),
                 week["resolved"].to_string(),
             ]
         })

@@ -8,6 +8,7 @@ mod fake_kube;
 use std::time::Duration;
 
 use fake_kube::{closed_port_url, kubeconfig, FakeCluster, FakeKube, CA_PEM, OTHER_CA_PEM, TOKEN};
+use rampart::outbound::OutboundPolicy;
 use rampart::scanner::{scan, ClusterConfig, KindError, ScanOptions, ScanStatus};
 use rampart_core::engine::Options;
 use serde_json::{json, Value};
@@ -20,6 +21,8 @@ fn options() -> ScanOptions {
         concurrency: 4,
         retries: 3,
         retry_backoff: Duration::from_millis(10),
+        // The fake API server listens on 127.0.0.1, over plain HTTP as well.
+        outbound: OutboundPolicy::lab(),
     }
 }
 
@@ -205,12 +208,66 @@ async fn an_unreachable_cluster_fails_with_what_to_check() {
     assert_eq!(outcome.status, ScanStatus::Failed);
     assert!(outcome.objects.is_empty() && outcome.errors.is_empty());
     let message = outcome.message.unwrap();
-    assert!(
-        message.starts_with(&format!("cannot reach the cluster API at {url}: ")),
-        "message names the URL: {message}"
-    );
-    assert!(message.contains("connection refused"), "{message}");
-    assert!(message.ends_with("— check the server URL"), "{message}");
+    assert_eq!(message, unreachable(&url));
+}
+
+/// What every failure to reach a cluster says, whatever failed.
+fn unreachable(url: &str) -> String {
+    format!(
+        "cannot reach the cluster API at {url} — check the server URL, the CA certificate and that this server can \
+         reach it"
+    )
+}
+
+/// The answer does not tell a closed port from one that speaks something else (TLS with
+/// another certificate, not HTTP at all) or is silent: the scanner is no port scanner.
+#[tokio::test]
+async fn unreachable_clusters_all_fail_alike() {
+    let tls = FakeKube::start_tls(FakeCluster::new()).await;
+    let garbage = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let garbage_url = format!("https://{}", garbage.local_addr().unwrap());
+    tokio::spawn(async move {
+        use tokio::io::AsyncWriteExt;
+        while let Ok((mut socket, _)) = garbage.accept().await {
+            let _ = socket.write_all(b"SSH-2.0-OpenSSH_9.6\r\n").await;
+        }
+    });
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_url = format!("https://{}", silent.local_addr().unwrap());
+    let options = ScanOptions { request_timeout: Duration::from_millis(300), ..options() };
+    for (url, ca_pem) in [
+        (closed_port_url().replace("http://", "https://"), None),
+        (tls.url.clone(), Some(OTHER_CA_PEM.to_string())),
+        (tls.url.clone(), None),
+        (garbage_url, None),
+        (silent_url, None),
+    ] {
+        let cluster = ClusterConfig::Token { server: url.clone(), token: TOKEN.into(), ca_pem };
+        let outcome = scan(&cluster, &options).await;
+        assert_eq!(outcome.status, ScanStatus::Failed);
+        assert_eq!(outcome.message.unwrap(), unreachable(&url));
+    }
+    drop(silent);
+}
+
+/// By default the scanner connects to public addresses only: a cluster on loopback (by
+/// address or by name) is refused before anything is sent, and a lab allows it.
+#[tokio::test]
+async fn the_default_outbound_policy_refuses_loopback() {
+    let fake = FakeKube::start_tls(FakeCluster::new().with(pod("shop", "web"))).await;
+    let port = fake.url.rsplit(':').next().unwrap();
+    let strict = ScanOptions { outbound: OutboundPolicy::default(), ..options() };
+    for server in [fake.url.clone(), format!("https://localhost:{port}")] {
+        let cluster = ClusterConfig::Token { server: server.clone(), token: TOKEN.into(), ca_pem: Some(CA_PEM.into()) };
+        let requests_before = fake.requests().len();
+        let outcome = scan(&cluster, &strict).await;
+        assert_eq!(outcome.status, ScanStatus::Failed);
+        let message = outcome.message.unwrap();
+        assert!(message.contains("its address is not one this server may connect to"), "{message}");
+        assert_eq!(fake.requests().len(), requests_before, "nothing is sent");
+        let outcome = scan(&cluster, &options()).await;
+        assert_eq!(outcome.status, ScanStatus::Succeeded, "{server}: {:?}", outcome.message);
+    }
 }
 
 #[tokio::test]
@@ -350,9 +407,7 @@ async fn tls_is_verified_against_the_given_ca() {
     let requests_before = fake.requests().len();
     let outcome = scan(&untrusted, &options()).await;
     assert_eq!(outcome.status, ScanStatus::Failed);
-    let message = outcome.message.unwrap();
-    assert!(message.starts_with(&format!("cannot reach the cluster API at {}: ", fake.url)), "{message}");
-    assert!(message.ends_with("— check the CA certificate"), "{message}");
+    assert_eq!(outcome.message.unwrap(), unreachable(&fake.url));
     assert_eq!(fake.requests().len(), requests_before, "no request (and no token) goes to an untrusted server");
 }
 

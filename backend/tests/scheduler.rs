@@ -52,6 +52,8 @@ fn settings(database_url: &str, scheduler: SchedulerSettings) -> Settings {
     Settings {
         secret_key: Some(KEY.to_string()),
         scheduler,
+        // The fake API servers listen on 127.0.0.1, over plain HTTP.
+        outbound: rampart::outbound::OutboundPolicy::lab(),
         ..Settings::local(database_url, std::env::temp_dir().join("rampart-test-unused.key"))
     }
 }

@@ -107,6 +107,7 @@ impl TestApp {
     async fn all_findings_by(&self, token: &str, cluster: i64, query: &str, page: usize) -> Vec<Value> {
         let mut items = Vec::new();
         let mut cursor: Option<String> = None;
+        let mut total = None;
         loop {
             let mut path = format!("/api/v1/clusters/{cluster}/findings?limit={page}{query}");
             if let Some(cursor) = &cursor {
@@ -117,9 +118,14 @@ impl TestApp {
             let items_of_page = body["items"].as_array().unwrap();
             assert!(items_of_page.len() <= page);
             items.extend(items_of_page.iter().cloned());
+            // Every page states the total matching, the same on each.
+            assert_eq!(*total.get_or_insert_with(|| body["total"].clone()), body["total"], "{body}");
             match body["next_cursor"].as_str() {
                 Some(next) => cursor = Some(next.to_string()),
-                None => return items,
+                None => {
+                    assert_eq!(total, Some(json!(items.len())), "the total is what the pages hold");
+                    return items;
+                }
             }
         }
     }
@@ -169,18 +175,24 @@ fn key(finding: &Value) -> (String, String, String, String, String) {
 }
 
 /// Each namespace of the scan is scored as the engine scores its objects alone: the
-/// overall formula over the object scores the engine gives the same snapshot.
+/// overall formula over the objects and open findings the engine gives the same snapshot;
+/// and the scan's own score is the engine's overall one.
 fn assert_namespace_scores(scan: &Value, snapshot: &str) {
     let report = engine_report(snapshot, &rampart::scan_runner::cluster_options());
+    assert_eq!(scan["score"], report.score, "{scan}");
     let namespaces = scan["namespaces"].as_object().unwrap();
     assert!(!namespaces.is_empty(), "{scan}");
     for (namespace, summary) in namespaces {
-        let scores = report
-            .objects
+        let within =
+            |resource: &rampart_core::object::Resource| resource.namespace.as_deref() == Some(namespace.as_str());
+        let objects =
+            report.objects.iter().filter(|object| within(&object.resource)).map(|object| (object.score, object.judged));
+        let open = report
+            .findings
             .iter()
-            .filter(|object| object.resource.namespace.as_deref() == Some(namespace.as_str()))
-            .filter_map(|object| object.score);
-        let score = rampart_core::score::overall(scores);
+            .filter(|finding| !finding.exempted && within(&finding.resource))
+            .map(|finding| finding.severity);
+        let score = rampart_core::score::overall(objects, open);
         assert_eq!(summary["score"], score, "{namespace}: {summary}");
         assert_eq!(summary["grade"], rampart_core::score::grade(score), "{namespace}: {summary}");
     }
@@ -741,15 +753,17 @@ async fn clusters_scanned_through_their_api(backend: Backend) {
     assert_eq!(scan["status"], "succeeded", "{scan}");
     let privileged = app.all_findings(&token, kc_id, "&rule=pss-privileged").await;
     assert_eq!(privileged.len(), 1, "{privileged:?}");
-    // Switching to the context whose server does not exist fails the next scan, saying so.
-    let response = app
-        .client
-        .patch(app.url(&format!("/api/v1/clusters/{kc_id}")))
-        .bearer_auth(&token)
-        .json(&json!({ "context": "other" }))
-        .send()
-        .await
-        .unwrap();
+    // Another context points at another server: switching to it takes the kubeconfig again
+    // (the stored credentials go only where they were entered for). With it, the next scan
+    // fails, saying what to check.
+    let switch = |body: Value| {
+        app.client.patch(app.url(&format!("/api/v1/clusters/{kc_id}"))).bearer_auth(&token).json(&body).send()
+    };
+    let response = switch(json!({ "context": "other" })).await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("give the kubeconfig again"), "{body}");
+    let response = switch(json!({ "context": "other", "kubeconfig": config })).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let (_, body) = app.post(&token, &format!("/api/v1/clusters/{kc_id}/scans"), &json!({})).await;
     let scan = app.wait_for_scan(&token, body["id"].as_i64().unwrap()).await;
@@ -1197,8 +1211,395 @@ async fn unlisted_kinds_resolve_nothing_of_theirs(backend: Backend) {
     assert_eq!(scan_2["resolved"], resolved, "{scan_2}");
 }
 
+/// A fake API server that records what it is sent, on 127.0.0.1, reachable in a lab.
+async fn thief() -> fake_kube::FakeKube {
+    fake_kube::FakeKube::start(fake_kube::FakeCluster::new()).await
+}
+
+async fn credentials_stay_with_their_server(backend: Backend) {
+    use fake_kube::{FakeCluster, FakeKube, TOKEN};
+    let app = spawn_app(backend).await;
+    let admin = app.user("root@example.com", "red", Role::Admin).await;
+    let editor = app.user("eve@example.com", "red", Role::Editor).await;
+    let fake = FakeKube::start(FakeCluster::new()).await;
+    let (status, cluster) =
+        app.post(&admin, "/api/v1/clusters", &json!({ "name": "prod", "server": fake.url, "token": TOKEN })).await;
+    assert_eq!(status, StatusCode::CREATED, "{cluster}");
+    let id = cluster["id"].as_i64().unwrap();
+
+    // An editor points the cluster at a server of his and asks for a scan: the change is
+    // refused, and the scan goes where the token was entered for.
+    let thief = thief().await;
+    let (status, body) = app.patch(&editor, &format!("/api/v1/clusters/{id}"), &json!({ "server": thief.url })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("changing the server needs the token again"), "{body}");
+    let (_, cluster) = app.get(&editor, &format!("/api/v1/clusters/{id}")).await;
+    assert_eq!(cluster["server"], fake.url.as_str());
+    let scan = app.scan_now(&editor, id).await;
+    assert_eq!(scan["status"], "succeeded", "{scan}");
+    assert!(thief.requests().is_empty(), "the thief got {:?}", thief.requests());
+    assert!(fake.requests().iter().all(|request| request.authorization == format!("Bearer {TOKEN}")));
+
+    // With a token of his own he may move it; the stored token still goes nowhere else.
+    let (status, body) = app
+        .patch(&editor, &format!("/api/v1/clusters/{id}"), &json!({ "server": thief.url, "token": "his-own" }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.scan_now(&editor, id).await;
+    let authorizations: BTreeSet<String> = thief.requests().into_iter().map(|request| request.authorization).collect();
+    assert_eq!(authorizations, BTreeSet::from(["Bearer his-own".to_string()]));
+
+    // No password in a server URL: refused at registration, change and test, never stored
+    // nor shown.
+    let with_password = "https://scanner:hunter2@kube.example.com:6443";
+    let (status, answer) =
+        app.post(&admin, "/api/v1/clusters", &json!({ "name": "pw", "server": with_password, "token": TOKEN })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert!(answer["error"].as_str().unwrap().contains("user name or password"), "{answer}");
+    let (_, tested) =
+        app.post(&admin, "/api/v1/clusters/test", &json!({ "server": with_password, "token": TOKEN })).await;
+    assert_eq!(tested["ok"], false, "{tested}");
+    assert!(tested["message"].as_str().unwrap().contains("user name or password"), "{tested}");
+    assert!(!format!("{answer}{tested}").contains("hunter2"), "{answer}{tested}");
+    let (status, answer) =
+        app.patch(&admin, &format!("/api/v1/clusters/{id}"), &json!({ "server": with_password, "token": TOKEN })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    let (_, clusters) = app.get(&admin, "/api/v1/clusters").await;
+    let (_, cluster) = app.get(&admin, &format!("/api/v1/clusters/{id}")).await;
+    assert!(!format!("{clusters}{cluster}").contains("hunter2"), "{clusters}{cluster}");
+}
+
+async fn the_outbound_policy_guards_every_connection(backend: Backend) {
+    use fake_kube::{kubeconfig, FakeCluster, FakeKube, CA_PEM, TOKEN};
+    use rampart::outbound::OutboundPolicy;
+    let app = app::spawn_app_with_outbound(backend, OutboundPolicy::default()).await;
+    let token = app.user("ana@example.com", "red", Role::Editor).await;
+    let fake = FakeKube::start_tls(FakeCluster::new()).await;
+    let port = fake.url.rsplit(':').next().unwrap().to_string();
+    let refused = "its address is not one this server may connect to";
+
+    // A token never goes over plain http:// (a lab may allow it).
+    // (The test answers what registering would refuse as a failed test, like any other.)
+    let plain = json!({ "name": "plain", "server": "http://kube.example.com:6443", "token": TOKEN });
+    let (status, body) = app.post(&token, "/api/v1/clusters", &plain).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("plain http://"), "{body}");
+    let (_, tested) = app.post(&token, "/api/v1/clusters/test", &plain).await;
+    assert_eq!(tested["ok"], false, "{tested}");
+    assert!(tested["message"].as_str().unwrap().contains("plain http://"), "{tested}");
+    let config = kubeconfig("http://kube.example.com:6443", &format!("    token: {TOKEN}"));
+    let (status, body) =
+        app.post(&token, "/api/v1/clusters", &json!({ "name": "kc", "kubeconfig": config, "context": "fake" })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+    // Loopback (by address and by a name resolving to it), the metadata address and a
+    // private address are refused; the test says so, and nothing reaches the fake.
+    for server in [
+        fake.url.clone(),
+        format!("https://localhost:{port}"),
+        format!("https://[::1]:{port}"),
+        format!("https://[::ffff:127.0.0.1]:{port}"),
+        "https://169.254.169.254".to_string(),
+        "https://10.0.0.1:6443".to_string(),
+    ] {
+        let (status, tested) = app
+            .post(&token, "/api/v1/clusters/test", &json!({ "server": server, "token": TOKEN, "ca_pem": CA_PEM }))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{tested}");
+        assert_eq!(tested["ok"], false, "{server}: {tested}");
+        assert!(tested["message"].as_str().unwrap().contains(refused), "{server}: {tested}");
+    }
+    // A scan of a cluster registered there fails the same way.
+    let (status, cluster) = app
+        .post(
+            &token,
+            "/api/v1/clusters",
+            &json!({ "name": "local", "server": format!("https://localhost:{port}"), "token": TOKEN, "ca_pem": CA_PEM }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{cluster}");
+    let scan = app.scan_now(&token, cluster["id"].as_i64().unwrap()).await;
+    assert_eq!(scan["status"], "failed", "{scan}");
+    assert!(scan["message"].as_str().unwrap().contains(refused), "{scan}");
+    assert!(fake.requests().is_empty(), "{:?}", fake.requests());
+
+    // In a lab, the same connections are made.
+    let lab = app::spawn_app_with_outbound(backend, OutboundPolicy::lab()).await;
+    let token = lab.user("ana@example.com", "red", Role::Editor).await;
+    for server in [fake.url.clone(), format!("https://localhost:{port}")] {
+        let (_, tested) = lab
+            .post(&token, "/api/v1/clusters/test", &json!({ "server": server, "token": TOKEN, "ca_pem": CA_PEM }))
+            .await;
+        assert_eq!(tested["ok"], true, "{server}: {tested}");
+    }
+    assert!(!fake.requests().is_empty());
+}
+
+async fn text_postgresql_cannot_store(backend: Backend) {
+    use fake_kube::{FakeCluster, FakeKube, TOKEN};
+    let app = spawn_app(backend).await;
+    let ana = app.user("ana@example.com", "red", Role::Admin).await;
+    let nul = "\u{0}";
+
+    // Typed into the API: a clear 400, whatever the field.
+    let cluster_id = snapshot_cluster(&app, &ana, "prod").await;
+    for (path, body) in [
+        ("/api/v1/clusters".to_string(), json!({ "name": format!("a{nul}b"), "snapshot": true })),
+        ("/api/v1/tokens".to_string(), json!({ "name": format!("ci{nul}") })),
+        (
+            format!("/api/v1/clusters/{cluster_id}/exemptions"),
+            json!({ "rule": "pss-privileged", "reason": format!("ticket{nul}1") }),
+        ),
+        ("/api/v1/teams".to_string(), json!({ "name": format!("blue{nul}") })),
+    ] {
+        let (status, answer) = app.post(&ana, &path, &body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {answer}");
+        assert!(answer["error"].as_str().unwrap().contains("NUL"), "{answer}");
+    }
+    let (status, answer) = app.get(&ana, &format!("/api/v1/clusters/{cluster_id}/findings?namespace=a%00b")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    // The text `\u0000` (a backslash, not a NUL) is ordinary text.
+    let (status, answer) =
+        app.post(&ana, "/api/v1/clusters", &json!({ "name": "literally \\u0000", "snapshot": true })).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+
+    // In a cluster's objects: stored with U+FFFD, and the scan succeeds, snapshot and live.
+    let pod = json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": format!("web{nul}x"),
+            "namespace": format!("prod{nul}"),
+            "annotations": {
+                "rampart.dev/ignore": "pss-host-namespaces",
+                "rampart.dev/ignore-reason": format!("break{nul}glass"),
+            },
+        },
+        "spec": {
+            "hostNetwork": true,
+            "containers": [{ "name": "app", "image": "nginx:1.27", "securityContext": { "privileged": true } }],
+        },
+    });
+    let snapshot = serde_json::to_string(&json!({ "apiVersion": "v1", "kind": "List", "items": [pod] })).unwrap();
+    assert!(snapshot.contains("\\u0000"));
+    let scan = app.scan_snapshot(&ana, cluster_id, &snapshot).await;
+    assert_eq!(scan["status"], "succeeded", "{scan}");
+    let fake = FakeKube::start(FakeCluster::new().with(pod)).await;
+    let (status, live) =
+        app.post(&ana, "/api/v1/clusters", &json!({ "name": "live", "server": fake.url, "token": TOKEN })).await;
+    assert_eq!(status, StatusCode::CREATED, "{live}");
+    let live_id = live["id"].as_i64().unwrap();
+    let scan = app.scan_now(&ana, live_id).await;
+    assert_eq!(scan["status"], "succeeded", "{scan}");
+    for cluster in [cluster_id, live_id] {
+        let findings = app.all_findings_by(&ana, cluster, "", 100).await;
+        let privileged: Vec<&Value> = findings.iter().filter(|finding| finding["rule"] == "pss-privileged").collect();
+        assert_eq!(privileged.len(), 1, "{findings:?}");
+        assert_eq!(privileged[0]["resource"]["name"], "web\u{FFFD}x", "{findings:?}");
+        assert_eq!(privileged[0]["resource"]["namespace"], "prod\u{FFFD}", "{findings:?}");
+        let exempted: Vec<&Value> = findings.iter().filter(|finding| finding["status"] == "exempted").collect();
+        assert_eq!(exempted.len(), 1, "{findings:?}");
+        assert!(exempted[0]["exemption_reason"].as_str().unwrap().contains("break\u{FFFD}glass"), "{exempted:?}");
+        assert!(!serde_json::to_string(&findings).unwrap().contains("\\u0000"));
+    }
+    // A rescan sees the same findings again rather than new ones.
+    let scan = app.scan_now(&ana, live_id).await;
+    assert_eq!((scan["status"].as_str(), scan["new"].as_i64()), (Some("succeeded"), Some(0)), "{scan}");
+}
+
+async fn team_admins_manage_their_own_members(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let bo = app.user("bo@example.com", "blue", Role::Admin).await;
+    app.user("ana@example.com", "red", Role::Editor).await;
+    app.user("cy@example.com", "blue", Role::Viewer).await;
+    let blue = team_id(&app, &bo, "blue").await;
+    let members = format!("/api/v1/teams/{blue}/members");
+
+    // Another team's user and an email nobody has: the same refusal, and nobody is added.
+    let (existing_status, existing) =
+        app.put(&bo, &members, &json!({ "email": "ana@example.com", "role": "viewer" })).await;
+    let (missing_status, missing) =
+        app.put(&bo, &members, &json!({ "email": "zed@example.com", "role": "viewer" })).await;
+    assert_eq!(
+        (existing_status, missing_status),
+        (StatusCode::FORBIDDEN, StatusCode::FORBIDDEN),
+        "{existing} {missing}"
+    );
+    assert_eq!(existing.to_string().replace("ana@", "zed@"), missing.to_string());
+    assert!(existing["error"].as_str().unwrap().contains("takes a global admin"), "{existing}");
+    let (_, listed) = app.get(&bo, &members).await;
+    let emails: Vec<&str> = listed.as_array().unwrap().iter().map(|member| member["email"].as_str().unwrap()).collect();
+    assert_eq!(emails, ["bo@example.com", "cy@example.com"]);
+    // The team's own members' roles are still his to change.
+    let (status, body) = app.put(&bo, &members, &json!({ "email": "cy@example.com", "role": "editor" })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["role"], "editor");
+}
+
+async fn schedules_that_never_come_are_refused(backend: Backend) {
+    use fake_kube::{FakeCluster, FakeKube, TOKEN};
+    let app = spawn_app(backend).await;
+    let ana = app.user("ana@example.com", "red", Role::Editor).await;
+    let fake = FakeKube::start(FakeCluster::new()).await;
+    let never = "@every 18446744073709551615";
+    let (status, body) = app
+        .post(&ana, "/api/v1/clusters", &json!({ "name": "c", "server": fake.url, "token": TOKEN, "schedule": never }))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("the longest interval is 366d"), "{body}");
+    let (status, cluster) =
+        app.post(&ana, "/api/v1/clusters", &json!({ "name": "c", "server": fake.url, "token": TOKEN })).await;
+    assert_eq!(status, StatusCode::CREATED, "{cluster}");
+    let id = cluster["id"].as_i64().unwrap();
+    let (status, body) = app.patch(&ana, &format!("/api/v1/clusters/{id}"), &json!({ "schedule": never })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (_, after) = app.get(&ana, &format!("/api/v1/clusters/{id}")).await;
+    assert_eq!(after["schedule"], cluster["schedule"]);
+}
+
+/// The rank of a finding's severity, most severe first.
+fn rank(finding: &Value) -> usize {
+    ["critical", "high", "medium", "low", "info"].iter().position(|severity| finding["severity"] == *severity).unwrap()
+}
+
+async fn findings_sorted_and_paged_by_the_server(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ana = app.user("ana@example.com", "red", Role::Editor).await;
+    let cluster_id = snapshot_cluster(&app, &ana, "sorted").await;
+    // Three privileged Deployments among sixty: their critical findings have ids in the
+    // middle, not at the start.
+    let snapshot = many_deployments(60, |index| index % 20 == 13);
+    let expected = expected_findings(&snapshot);
+    app.scan_snapshot(&ana, cluster_id, &snapshot).await;
+
+    // The first page of the default order holds the most severe findings, and says how
+    // many match in all.
+    let (status, page) = app.get(&ana, &format!("/api/v1/clusters/{cluster_id}/findings?status=open&limit=5")).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["total"], expected.len() as i64, "{page}");
+    let first: Vec<&Value> = page["items"].as_array().unwrap().iter().collect();
+    assert_eq!(first.len(), 5);
+    let criticals = expected.iter().filter(|finding| finding.0 == "pss-privileged").count();
+    assert_eq!(criticals, 3);
+    assert!(first[..criticals].iter().all(|finding| finding["severity"] == "critical"), "{page}");
+    let (_, filtered) =
+        app.get(&ana, &format!("/api/v1/clusters/{cluster_id}/findings?severity=critical&limit=1")).await;
+    assert_eq!((filtered["total"].clone(), filtered["items"].as_array().unwrap().len()), (json!(3), 1), "{filtered}");
+
+    // Every order, walked page by page, gives each finding once, in order.
+    for (sort, page) in [("", 7), ("severity", 1), ("rule", 9), ("object", 4), ("newest", 11)] {
+        let all = app.all_findings_by(&ana, cluster_id, &format!("&sort={sort}"), page).await;
+        assert_eq!(all.iter().map(key).collect::<BTreeSet<_>>(), expected, "sort {sort}");
+        assert_eq!(all.len(), expected.len(), "sort {sort}: no repeats");
+        let id = |finding: &Value| finding["id"].as_i64().unwrap();
+        let text = |finding: &Value, field: &str| finding["resource"][field].as_str().unwrap_or_default().to_string();
+        for pair in all.windows(2) {
+            let (a, b) = (&pair[0], &pair[1]);
+            let in_order = match sort {
+                "" | "severity" => (rank(a), id(a)) < (rank(b), id(b)),
+                "rule" => (a["rule"].as_str(), id(a)) < (b["rule"].as_str(), id(b)),
+                "object" => {
+                    (text(a, "namespace"), text(a, "kind"), text(a, "name"), id(a))
+                        < (text(b, "namespace"), text(b, "kind"), text(b, "name"), id(b))
+                }
+                _ => id(a) > id(b),
+            };
+            assert!(in_order, "sort {sort}: {a} before {b}");
+        }
+    }
+
+    // A cursor belongs to its order; anything else is refused plainly.
+    let (_, page) = app.get(&ana, &format!("/api/v1/clusters/{cluster_id}/findings?sort=rule&limit=1")).await;
+    let cursor = page["next_cursor"].as_str().unwrap();
+    for query in [format!("sort=severity&cursor={cursor}"), "cursor=12".to_string(), "sort=age".to_string()] {
+        let (status, body) = app.get(&ana, &format!("/api/v1/clusters/{cluster_id}/findings?{query}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
+        assert!(body["error"].as_str().is_some_and(|error| !error.is_empty()), "{body}");
+    }
+}
+
+/// Uploads with nothing to check: a README, YAML with no Kubernetes object, an empty file.
+async fn uploads_with_nothing_to_check_are_no_score(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ana = app.user("ana@example.com", "red", Role::Editor).await;
+    let cluster_id = snapshot_cluster(&app, &ana, "prod").await;
+    let readme = "# Our cluster\n\nExport it with: kubectl get all -A -o yaml\n";
+    let broken = "Our cluster\n  - notes: [unclosed\n";
+
+    // Before any results: the scan fails, says why, and gives no score.
+    let scan = app.scan_snapshot(&ana, cluster_id, readme).await;
+    assert_eq!((scan["status"].as_str(), &scan["score"], &scan["grade"]), (Some("failed"), &Value::Null, &Value::Null));
+    assert!(scan["message"].as_str().unwrap().starts_with("Nothing to check"), "{scan}");
+    let (_, clusters) = app.get(&ana, "/api/v1/clusters").await;
+    assert_eq!(clusters[0]["score"], Value::Null, "{clusters}");
+    assert_eq!(clusters[0]["last_scan"]["status"], "failed", "{clusters}");
+
+    // After real results, each of them leaves the score, the trend and the findings alone,
+    // and the cluster's row says what went wrong.
+    let good = app.scan_snapshot(&ana, cluster_id, SNAPSHOT_1).await;
+    assert_eq!(good["status"], "succeeded", "{good}");
+    let open = app.all_findings_by(&ana, cluster_id, "&status=open", 1000).await;
+    assert!(!open.is_empty());
+    for text in [readme, broken, "apiVersion: v1\nkind: List\nitems: []\n", "notes: none\n", "---\n"] {
+        let (status, body) = app.upload(&ana, cluster_id, text).await;
+        if status == StatusCode::BAD_REQUEST {
+            assert!(body["error"].is_string(), "{text:?}: {body}");
+            continue;
+        }
+        assert_eq!(status, StatusCode::ACCEPTED, "{text:?}: {body}");
+        let scan = app.wait_for_scan(&ana, body["id"].as_i64().unwrap()).await;
+        assert_eq!(scan["status"], "failed", "{text:?}: {scan}");
+        assert_eq!((scan["score"].clone(), scan["resolved"].clone()), (Value::Null, json!(0)), "{text:?}: {scan}");
+        assert!(scan["message"].as_str().unwrap().starts_with("Nothing to check"), "{scan}");
+        let (_, clusters) = app.get(&ana, "/api/v1/clusters").await;
+        let row = &clusters[0];
+        assert_eq!((&row["score"], &row["grade"]), (&good["score"], &good["grade"]), "{text:?}: {row}");
+        assert_eq!(row["last_scan"]["id"], scan["id"], "{row}");
+        assert_eq!(row["last_scan"]["status"], "failed", "{row}");
+        assert!(row["last_scan"]["message"].as_str().unwrap().starts_with("Nothing to check"), "{row}");
+        if text == broken {
+            assert!(row["last_scan"]["error_count"].as_i64().unwrap() > 0, "parse errors in plain view: {row}");
+            assert!(row["last_scan"]["errors"][0]["message"].as_str().unwrap().contains(':'), "{row}");
+        }
+        let still_open = app.all_findings_by(&ana, cluster_id, "&status=open", 1000).await;
+        assert_eq!(still_open.len(), open.len(), "{text:?} resolved nothing");
+    }
+    let (_, trend) = app.get(&ana, &format!("/api/v1/clusters/{cluster_id}/trend")).await;
+    let trend = trend.as_array().unwrap();
+    assert_eq!(trend.len(), 1, "only the scan with results is a point: {trend:?}");
+    assert_eq!(trend[0]["formula_version"], rampart_core::score::FORMULA_VERSION, "{trend:?}");
+    assert_eq!(trend[0]["formula_change"], false);
+}
+
+/// A cluster's score cannot hide its critical findings among clean objects.
+async fn cluster_scores_are_capped_by_their_worst_finding(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ana = app.user("ana@example.com", "red", Role::Editor).await;
+    let cluster_id = snapshot_cluster(&app, &ana, "prod").await;
+    // One privileged Deployment among many, and Secrets and ConfigMaps no rule can fail.
+    let mut snapshot = many_deployments(40, |index| index == 7);
+    for index in 0..40 {
+        snapshot.push_str(&format!(
+            "- apiVersion: v1\n  kind: Secret\n  metadata:\n    name: s-{index}\n    namespace: apps\n\
+             - apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: c-{index}\n    namespace: apps\n"
+        ));
+    }
+    let scan = app.scan_snapshot(&ana, cluster_id, &snapshot).await;
+    assert_eq!(scan["status"], "succeeded", "{scan}");
+    assert!(scan["counts"]["critical"].as_i64().unwrap() > 0, "{scan}");
+    let score = scan["score"].as_i64().unwrap();
+    assert!(score <= 59 && scan["grade"] == "F", "a critical finding caps the cluster's score: {scan}");
+    assert_eq!(scan["namespaces"]["apps"]["score"], score, "{scan}");
+    assert_namespace_scores(&scan, &snapshot);
+    let (_, clusters) = app.get(&ana, "/api/v1/clusters").await;
+    assert_eq!((&clusters[0]["score"], &clusters[0]["grade"]), (&json!(score), &json!("F")), "{clusters}");
+}
+
 on_both_backends!(
     health_and_authentication,
+    uploads_with_nothing_to_check_are_no_score,
+    cluster_scores_are_capped_by_their_worst_finding,
+    findings_sorted_and_paged_by_the_server,
     findings_lifecycle,
     other_teams_see_nothing,
     sessions_with_csrf,
@@ -1210,4 +1611,9 @@ on_both_backends!(
     findings_written_in_batches,
     rescans_write_only_what_changed,
     unlisted_kinds_resolve_nothing_of_theirs,
+    credentials_stay_with_their_server,
+    the_outbound_policy_guards_every_connection,
+    text_postgresql_cannot_store,
+    team_admins_manage_their_own_members,
+    schedules_that_never_come_are_refused,
 );

@@ -31,6 +31,8 @@ pub struct Activation<'a> {
     cache: RefCell<Vec<Option<Result<Value, Error>>>>,
     /// Cost left for this activation's evaluations.
     budget: std::cell::Cell<u64>,
+    /// The budget it started with.
+    limit: u64,
 }
 
 impl<'a> Activation<'a> {
@@ -40,7 +42,13 @@ impl<'a> Activation<'a> {
             variables,
             cache: RefCell::new(vec![None; variables.len()]),
             budget: std::cell::Cell::new(cost_limit),
+            limit: cost_limit,
         }
+    }
+
+    /// The cost its evaluations have spent so far.
+    pub fn spent(&self) -> u64 {
+        self.limit - self.budget.get()
     }
 
     fn variable(&self, index: usize, offset: u32) -> Result<Value, Error> {

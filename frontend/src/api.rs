@@ -254,6 +254,11 @@ pub struct LastScan {
     pub id: i64,
     pub status: String,
     pub finished_at: Option<String>,
+    /// Why a failed scan failed (a scan with nothing to check says so).
+    pub message: Option<String>,
+    /// The first of its errors, and how many it had.
+    pub errors: Vec<ScanError>,
+    pub error_count: i64,
 }
 
 /// One row of `GET /clusters`.
@@ -396,6 +401,8 @@ pub struct Finding {
 #[serde(default)]
 pub struct FindingsPage {
     pub items: Vec<Finding>,
+    /// How many findings match the filters in all (`None` from a server before totals).
+    pub total: Option<i64>,
     pub next_cursor: Option<String>,
 }
 
@@ -412,6 +419,9 @@ pub struct TrendPoint {
     pub resolved: i64,
     /// How the team's policies applied changed since the scan before (`None`: unchanged).
     pub policy_change: Option<PolicyChange>,
+    /// The score formula's version, and whether it differs from the point before's.
+    pub formula_version: Option<i64>,
+    pub formula_change: bool,
 }
 
 /// A change of the policies a cluster's scans apply, between two scans.
@@ -579,6 +589,8 @@ pub struct FindingFilter {
     pub rule: String,
     pub namespace: String,
     pub text: String,
+    /// The server's order (`severity`, `rule`, `object`, `newest`); empty is by severity.
+    pub sort: String,
 }
 
 impl FindingFilter {
@@ -590,6 +602,7 @@ impl FindingFilter {
             ("rule", &self.rule),
             ("namespace", &self.namespace),
             ("text", self.text.trim()),
+            ("sort", &self.sort),
             ("cursor", cursor.unwrap_or_default()),
         ])
     }
@@ -620,7 +633,11 @@ pub struct ReportCluster {
     pub start: Option<ScoreState>,
     pub change: Option<i64>,
     pub scans: i64,
+    /// First seen in the period and still open at its end.
     pub new: i64,
+    /// First seen and resolved within the period: churn, not news.
+    pub opened_and_resolved: i64,
+    /// Resolved within the period (churn included).
     pub resolved: i64,
     pub scores: Vec<ScoreState>,
 }
@@ -634,6 +651,7 @@ pub struct ReportWeek {
     /// Its Monday, `2026-01-26`.
     pub starts: String,
     pub new: i64,
+    pub opened_and_resolved: i64,
     pub resolved: i64,
 }
 

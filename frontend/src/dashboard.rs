@@ -121,7 +121,8 @@ pub fn visible_clusters(clusters: &[ClusterSummary], query: &ClusterQuery) -> Ve
     shown
 }
 
-/// How the findings table is ordered (within the findings loaded so far).
+/// How the findings table is ordered: by the server, over every finding that matches
+/// (each order ends with the finding's id). The keys are the API's `sort` values.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum FindingSort {
     /// Most severe first.
@@ -131,57 +132,34 @@ pub enum FindingSort {
     /// By namespace, kind and name.
     Object,
     /// Newest first.
-    FirstSeen,
-    /// Most recently seen first.
-    LastSeen,
+    Newest,
 }
 
 impl FindingSort {
-    pub const ALL: [FindingSort; 5] =
-        [FindingSort::Severity, FindingSort::Rule, FindingSort::Object, FindingSort::FirstSeen, FindingSort::LastSeen];
+    pub const ALL: [FindingSort; 4] =
+        [FindingSort::Severity, FindingSort::Rule, FindingSort::Object, FindingSort::Newest];
 
     pub fn key(self) -> &'static str {
         match self {
             FindingSort::Severity => "severity",
             FindingSort::Rule => "rule",
             FindingSort::Object => "object",
-            FindingSort::FirstSeen => "first-seen",
-            FindingSort::LastSeen => "last-seen",
+            FindingSort::Newest => "newest",
         }
     }
 
     pub fn label(self) -> &'static str {
         match self {
-            FindingSort::Severity => "Severity",
+            FindingSort::Severity => "Severity, most severe first",
             FindingSort::Rule => "Rule",
             FindingSort::Object => "Object",
-            FindingSort::FirstSeen => "First seen, newest first",
-            FindingSort::LastSeen => "Last seen, newest first",
+            FindingSort::Newest => "First seen, newest first",
         }
     }
 
     pub fn from_key(key: &str) -> FindingSort {
         FindingSort::ALL.into_iter().find(|sort| sort.key() == key).unwrap_or_default()
     }
-}
-
-/// Sorts findings; ties keep the server's order (by id).
-pub fn sort_findings(findings: &mut [Finding], sort: FindingSort) {
-    let time = |text: &str| parse_rfc3339(text).unwrap_or(0);
-    findings.sort_by(|a, b| {
-        let primary = match sort {
-            FindingSort::Severity => severity_rank(&a.severity).cmp(&severity_rank(&b.severity)),
-            FindingSort::Rule => a.rule.cmp(&b.rule),
-            FindingSort::Object => (&a.resource.namespace, &a.resource.kind, &a.resource.name).cmp(&(
-                &b.resource.namespace,
-                &b.resource.kind,
-                &b.resource.name,
-            )),
-            FindingSort::FirstSeen => time(&b.first_seen).cmp(&time(&a.first_seen)),
-            FindingSort::LastSeen => time(&b.last_seen).cmp(&time(&a.last_seen)),
-        };
-        primary.then(a.id.cmp(&b.id))
-    });
 }
 
 /// How the per-namespace table is ordered; each column sorts one way, the telling one.
@@ -402,7 +380,7 @@ pub fn status_label(status: &str) -> &str {
         "queued" => "queued",
         "running" => "running",
         "succeeded" => "succeeded",
-        "partial" => "partial (some kinds could not be read)",
+        "partial" => "partial (some input could not be read)",
         "failed" => "failed",
         "interrupted" => "interrupted (the server stopped during the scan)",
         other => other,
@@ -438,7 +416,12 @@ mod tests {
             counts: Counts { critical, ..Counts::default() },
             new: None,
             resolved: None,
-            last_scan: finished.map(|at| LastScan { id, status: "succeeded".into(), finished_at: Some(at.into()) }),
+            last_scan: finished.map(|at| LastScan {
+                id,
+                status: "succeeded".into(),
+                finished_at: Some(at.into()),
+                ..LastScan::default()
+            }),
             next_scan_at: None,
         }
     }
@@ -502,25 +485,11 @@ mod tests {
     }
 
     #[test]
-    fn findings_sort_by_each_column() {
-        let mut findings = vec![
-            finding(1, "low", "b-rule", "zeta", "2026-01-01T00:00:00Z"),
-            finding(2, "critical", "c-rule", "alpha", "2026-01-03T00:00:00Z"),
-            finding(3, "high", "a-rule", "mid", "2026-01-02T00:00:00Z"),
-            finding(4, "critical", "a-rule", "beta", "2026-01-02T00:00:00Z"),
-        ];
-        let ids = |findings: &[Finding]| findings.iter().map(|finding| finding.id).collect::<Vec<_>>();
-        sort_findings(&mut findings, FindingSort::Severity);
-        assert_eq!(ids(&findings), [2, 4, 3, 1]);
-        sort_findings(&mut findings, FindingSort::Rule);
-        assert_eq!(ids(&findings), [3, 4, 1, 2]);
-        sort_findings(&mut findings, FindingSort::Object);
-        assert_eq!(ids(&findings), [2, 4, 3, 1]);
-        sort_findings(&mut findings, FindingSort::FirstSeen);
-        assert_eq!(ids(&findings), [2, 3, 4, 1]);
+    fn finding_sorts_are_the_api_keys() {
         for sort in FindingSort::ALL {
             assert_eq!(FindingSort::from_key(sort.key()), sort);
         }
+        assert_eq!(FindingSort::from_key("unknown"), FindingSort::Severity);
     }
 
     #[test]

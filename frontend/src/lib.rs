@@ -37,6 +37,7 @@ pub mod lines;
 pub mod markdown;
 pub mod pages;
 pub mod policies;
+pub mod policy_module;
 pub mod routes;
 pub mod session;
 pub mod settings;

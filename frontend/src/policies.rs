@@ -30,7 +30,7 @@ impl PolicyDraft {
     }
 
     /// The engine's policy options: none at all while the panel is empty, so a page without
-    /// policies checks exactly as before.
+    /// policies checks exactly as before (and never fetches the policy module).
     pub fn options(&self) -> PolicyOptions {
         if self.text.trim().is_empty() {
             return PolicyOptions::default();
@@ -39,6 +39,7 @@ impl PolicyDraft {
             sources: vec![Source::new(SOURCE_NAME, self.text.as_str())],
             from_input: false,
             assume_unbound: self.assume_unbound,
+            evaluated: None,
         }
     }
 }
@@ -87,18 +88,49 @@ pub fn find_example(key: &str) -> Option<&'static PolicyExample> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rampart_core::{check, Options};
+    use rampart_core::policy::{evaluate_sources, EvaluationRequest};
+    use rampart_core::{check, Limits, Options};
+
+    /// What the page does: the policy module's verdicts (made from a JSON request, read back
+    /// from JSON) handed to the main module's check.
+    fn check_as_the_page_does(sources: &[Source], draft: &PolicyDraft) -> rampart_core::Report {
+        let request: EvaluationRequest =
+            serde_json::from_str(&serde_json::to_string(&EvaluationRequest::new(sources, &draft.options())).unwrap())
+                .unwrap();
+        let answer = serde_json::to_string(&evaluate_sources(&request, &Limits::default())).unwrap();
+        let policies = PolicyOptions {
+            evaluated: Some(std::sync::Arc::new(serde_json::from_str(&answer).unwrap())),
+            ..draft.options()
+        };
+        check(sources, &Options { policies, ..Options::default() })
+    }
 
     #[test]
     fn every_example_compiles_and_finds_something_in_the_insecure_example() {
         let manifest = include_str!("../../examples/insecure-deployment.yaml");
+        let sources = [Source::new("manifests.yaml", manifest)];
         for example in &POLICY_EXAMPLES {
             assert!(!example.text().contains("PolicyTest"), "{}", example.key);
             let draft = PolicyDraft { text: example.text().to_string(), assume_unbound: false };
-            let options = Options { policies: draft.options(), ..Options::default() };
-            let report = check(&[Source::new("manifests.yaml", manifest)], &options);
+            let report = check_as_the_page_does(&sources, &draft);
             assert!(report.policies.errors.is_empty(), "{}: {:?}", example.key, report.policies.errors);
             assert_eq!(report.policies.policies.len(), 1, "{}", example.key);
+            // The same findings as the engine evaluating the policies itself (the CLI's way).
+            let direct = check(&sources, &Options { policies: draft.options(), ..Options::default() });
+            let findings = |report: &rampart_core::Report| {
+                report
+                    .findings
+                    .iter()
+                    .map(|finding| (finding.rule.to_string(), finding.line, finding.message.clone()))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(findings(&report), findings(&direct), "{}", example.key);
+            assert_eq!(report.score, direct.score, "{}", example.key);
+            assert!(
+                findings(&report).iter().any(|(rule, ..)| rule.starts_with("vap/")) || example.key == "replica-limit",
+                "{}",
+                example.key
+            );
         }
     }
 

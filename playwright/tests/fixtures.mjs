@@ -98,7 +98,16 @@ export class Playground {
 /** The privacy promise: every request the page made (and the server saw) is a GET of the
  * page's own static files, and none carries the canary typed into the page. */
 export function expectOnlyOwnRequests(requests, server, canary) {
-  const own = new Set(["/", "/style.css", "/boot.js", "/rampart_web.js", "/rampart_web_bg.wasm"]);
+  const own = new Set([
+    "/",
+    "/style.css",
+    "/boot.js",
+    "/rampart_web.js",
+    "/rampart_web_bg.wasm",
+    // The policy module, fetched once the page holds a custom policy.
+    "/rampart_web_policy.js",
+    "/rampart_web_policy_bg.wasm",
+  ]);
   const origin = new URL(server.url).origin;
   // data: URLs (the empty favicon) are not network requests.
   for (const request of requests.filter((request) => !request.url().startsWith("data:"))) {

@@ -145,6 +145,24 @@ test("policies are kept in the browser and carried by the share link", async ({ 
   await fresh.close();
 });
 
+test("the policy engine is fetched only once the panel holds a policy, then evaluates in the page", async ({ page, server, playground }) => {
+  const requested = () => server.requests.map((request) => new URL(request.url, "http://localhost").pathname);
+  await playground.open();
+  await playground.enter(DEPLOYMENT);
+  await expect(playground.finding("image-tag-latest").first()).toBeVisible();
+  // A page without policies (its main module checks manifests alone) never asks for it.
+  expect(requested()).not.toContain("/rampart_web_policy_bg.wasm");
+  expect(requested()).not.toContain("/rampart_web_policy.js");
+  await enterPolicies(playground, await policy("replica-limit"));
+  await expect(playground.finding("vap/replica-limit")).toHaveCount(1);
+  await expect(page.getByTestId("policy-loading")).toHaveCount(0);
+  expect(requested().filter((pathname) => pathname === "/rampart_web_policy_bg.wasm")).toHaveLength(1);
+  // Later edits use the module already loaded.
+  await enterPolicies(playground, (await policy("replica-limit")).replace("<= 5", "<= 7"));
+  await expect(playground.finding("vap/replica-limit")).toHaveCount(0);
+  expect(requested().filter((pathname) => pathname === "/rampart_web_policy_bg.wasm")).toHaveLength(1);
+});
+
 test("checking with policies sends nothing: the only requests are the page's own static files", async ({ page, server, playground }) => {
   const requests = [];
   page.on("request", (request) => requests.push(request));

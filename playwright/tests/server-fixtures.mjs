@@ -109,6 +109,21 @@ export async function exportOf(files, edit = (text) => text) {
   return Buffer.from(edit(texts.join("\n---\n")));
 }
 
+/** Registers a snapshot cluster through the API and uploads `body`; waits for its scan to
+ * end and answers the cluster's id. */
+export async function snapshotCluster(rampart, name, body) {
+  const cluster = await rampart.api("/clusters", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name, snapshot: true }),
+  });
+  const scan = await rampart.api(`/clusters/${cluster.id}/snapshots`, { method: "POST", body });
+  await expect
+    .poll(async () => (await rampart.api(`/scans/${scan.id}`)).status, { timeout: 30_000 })
+    .not.toMatch(/queued|running/);
+  return cluster.id;
+}
+
 /** What a person does on the dashboard, by test ids, roles and labels. */
 export class Dashboard {
   constructor(page, rampart) {

@@ -236,7 +236,7 @@ const fn row(rule: &'static str, cis: &'static [&'static str], nsa: &'static [&'
     Row { rule, cis, nsa }
 }
 
-/// The mapping, one row per rule of the catalog (in catalog order).
+/// The mapping, one row per rule of the catalog, grouped by family.
 pub static MAPPING: &[Row] = &[
     // Pod Security Standards.
     row("pss-allow-privilege-escalation", &[], &["pod-hardening"]),
@@ -259,6 +259,15 @@ pub static MAPPING: &[Row] = &[
     row("pss-sysctls", &[], &["pod-hardening"]),
     row("pss-windows-host-process", &[], &["pod-hardening"]),
     // Workloads.
+    row("api-version-deprecated", &[], &["upgrading"]),
+    row("api-version-removed", &[], &["upgrading"]),
+    row("env-duplicate-name", &[], &[]),
+    row("host-aliases", &[], &["pod-hardening"]),
+    row("host-users-shared", &[], &["pod-non-root", "pod-hardening"]),
+    row("liveness-probe-missing", &[], &[]),
+    row("pdb-selects-nothing", &[], &[]),
+    row("readiness-probe-missing", &[], &[]),
+    row("run-as-group-root", &["5.7.3"], &["pod-non-root"]),
     row("container-runtime-socket", &[], &["pod-hardening"]),
     row("cpu-limit-missing", &[], &["network-resource-policies"]),
     row("cpu-request-missing", &[], &["network-resource-policies"]),
@@ -284,6 +293,10 @@ pub static MAPPING: &[Row] = &[
     row("secret-data-in-manifest", &[], &["network-secrets"]),
     row("secret-in-env", &[], &["network-secrets"]),
     // Network.
+    row("container-ssh-port", &[], &["pod-hardening"]),
+    row("ingress-backend-missing", &[], &[]),
+    row("network-policy-selects-nothing", &[], &["network-policies"]),
+    row("service-selects-nothing", &[], &[]),
     row("ingress-without-tls", &[], &["network-encryption"]),
     row("load-balancer-open-to-world", &[], &["network-policies"]),
     row("namespace-without-default-deny", &[], &["network-policies"]),
@@ -291,6 +304,10 @@ pub static MAPPING: &[Row] = &[
     row("service-external-ips", &[], &["network-policies"]),
     row("service-node-port", &[], &["network-policies"]),
     // RBAC.
+    row("rbac-binding-to-missing-role", &[], &["rbac"]),
+    row("rbac-subject-can-escalate", &[], &["rbac"]),
+    row("rbac-subject-can-exec", &[], &["rbac"]),
+    row("rbac-subject-can-read-secrets", &[], &["rbac", "network-secrets"]),
     row("rbac-binding-to-all-authenticated", &[], &["rbac", "authentication"]),
     row("rbac-binding-to-anonymous", &[], &["rbac", "authentication"]),
     row("rbac-cluster-admin-binding", &[], &["rbac"]),

@@ -9,6 +9,7 @@
 //! requiredLabels: [app, environment, owner]
 //! excludedNamespaces: [kube-system]
 //! pssVersion: v1.37
+//! kubeVersion: v1.33       # the Kubernetes version manifests are meant for (API versions)
 //! policies: [policies/]    # custom policies (ValidatingAdmissionPolicy files or directories)
 //! ```
 //!
@@ -25,6 +26,27 @@ use crate::tree::Node;
 /// The labels `required-labels-missing` asks for when the configuration names none.
 pub const DEFAULT_REQUIRED_LABELS: [&str; 3] = ["app", "environment", "owner"];
 
+/// The newest Kubernetes minor version Rampart knows (the target when none is given).
+pub const NEWEST_KUBE_MINOR: u32 = crate::pss::NEWEST_MINOR;
+
+/// Reads a Kubernetes version, `v1.N` (or `1.N`, with an optional patch: `v1.29.3`) or
+/// `latest`, into its minor number.
+pub fn parse_kube_version(text: &str) -> Result<u32, String> {
+    if text == "latest" {
+        return Ok(NEWEST_KUBE_MINOR);
+    }
+    let rest = text.strip_prefix('v').unwrap_or(text);
+    let minor = rest
+        .strip_prefix("1.")
+        .map(|rest| rest.split_once('.').map_or(rest, |(minor, _patch)| minor))
+        .filter(|digits| !digits.is_empty() && digits.len() <= 3 && digits.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|digits| digits.parse::<u32>().ok())
+        .ok_or_else(|| {
+            format!("invalid Kubernetes version '{text}': expected v1.N (such as v1.{NEWEST_KUBE_MINOR}) or latest")
+        })?;
+    Ok(minor)
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Config {
@@ -40,6 +62,10 @@ pub struct Config {
     pub excluded_namespaces: Vec<String>,
     /// Pod Security Standards version (`v1.N` or `latest`), when the config pins one.
     pub pss_version: Option<String>,
+    /// The Kubernetes version the manifests are meant for (`v1.N` or `latest`), when the
+    /// config pins one: which API versions are deprecated or removed, which fields exist.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kube_version: Option<String>,
     /// RBAC subjects allowed to hold cluster-admin (`Group:kubeadm:cluster-admins`,
     /// `User:alice@example.com`, `ServiceAccount:argocd/argocd-application-controller`).
     pub trusted_subjects: Vec<String>,
@@ -60,6 +86,7 @@ impl Default for Config {
             required_labels: DEFAULT_REQUIRED_LABELS.iter().map(|label| label.to_string()).collect(),
             excluded_namespaces: Vec::new(),
             pss_version: None,
+            kube_version: None,
             trusted_subjects: Vec::new(),
             include_system_objects: false,
             policies: Vec::new(),
@@ -134,6 +161,11 @@ impl Config {
                     crate::pss::parse_version(&text).map_err(|message| error(value, message))?;
                     config.pss_version = Some(text);
                 }
+                "kubeVersion" => {
+                    let text = value.as_text().unwrap_or_default();
+                    parse_kube_version(&text).map_err(|message| error(value, message))?;
+                    config.kube_version = Some(text);
+                }
                 other => {
                     let span = entry.key_span;
                     return Err(ParseError {
@@ -141,7 +173,7 @@ impl Config {
                         line: span.line,
                         column: span.column,
                         message: format!(
-                            "unknown setting '{other}'; known settings: disable, severity, allowedRegistries, requiredLabels, excludedNamespaces, trustedSubjects, includeSystemObjects, pssVersion, policies"
+                            "unknown setting '{other}'; known settings: disable, severity, allowedRegistries, requiredLabels, excludedNamespaces, trustedSubjects, includeSystemObjects, pssVersion, kubeVersion, policies"
                         ),
                     });
                 }
@@ -169,6 +201,9 @@ impl Config {
         text.push_str(&format!("trustedSubjects: {}\n", list(&self.trusted_subjects)));
         text.push_str(&format!("includeSystemObjects: {}\n", self.include_system_objects));
         text.push_str(&format!("pssVersion: {}\n", self.pss_version.as_deref().unwrap_or("latest")));
+        if let Some(version) = &self.kube_version {
+            text.push_str(&format!("kubeVersion: {version}\n"));
+        }
         if !self.policies.is_empty() {
             text.push_str(&format!("policies: {}\n", list(&self.policies)));
         }
@@ -188,6 +223,12 @@ impl Config {
     /// unless the configuration includes them).
     pub fn leaves_out_namespace(&self, namespace: &str) -> bool {
         !self.include_system_objects && crate::index::is_system_namespace(namespace)
+    }
+
+    /// The target Kubernetes version as the minor of `v1.N`: the configured one, else the
+    /// newest.
+    pub fn kube_minor(&self) -> u32 {
+        self.kube_version.as_deref().and_then(|text| parse_kube_version(text).ok()).unwrap_or(NEWEST_KUBE_MINOR)
     }
 
     pub fn is_disabled(&self, rule_id: &str) -> bool {
@@ -263,6 +304,14 @@ mod tests {
         assert!(config.is_trusted_subject("ServiceAccount", Some("argocd"), "controller"));
         assert!(!config.is_trusted_subject("User", None, "kubeadm:cluster-admins"));
         assert!(config.include_system_objects);
+        assert_eq!(parse_kube_version("v1.24"), Ok(24));
+        assert_eq!(parse_kube_version("1.29.3"), Ok(29));
+        assert_eq!(parse_kube_version("latest"), Ok(NEWEST_KUBE_MINOR));
+        assert!(parse_kube_version("v2.1").unwrap_err().contains("expected v1.N"));
+        assert!(parse_kube_version("v1.").is_err());
+        assert_eq!(Config::parse("rampart.yaml", "kubeVersion: v1.24\n").unwrap().kube_minor(), 24);
+        assert_eq!(Config::default().kube_minor(), NEWEST_KUBE_MINOR);
+        assert!(Config::parse("rampart.yaml", "kubeVersion: one\n").is_err());
         assert!(!config.leaves_out_namespace("kube-system"));
         let error = Config::parse("rampart.yaml", "trustedSubjects: [alice]\n").unwrap_err();
         assert!(error.message.contains("Kind:name"), "{}", error.message);

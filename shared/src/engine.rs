@@ -114,6 +114,10 @@ pub struct ObjectReport {
     pub checked: bool,
     pub score: Option<u32>,
     pub grade: Option<&'static str>,
+    /// Whether a rule of medium severity or higher applied: only then does the score count
+    /// in the overall one ([`score`]).
+    #[serde(skip)]
+    pub judged: bool,
     /// The highest Pod Security Standards level the object meets (workloads only).
     pub pss: Option<PssLevel>,
     /// Ids of the rules that applied and passed.
@@ -232,7 +236,10 @@ pub fn check_objects(sources: &[Source], objects: Vec<Object>, errors: Vec<Parse
         }
     }
     report.policies = policies;
-    report.score = score::overall(report.objects.iter().filter_map(|object| object.score));
+    report.score = score::overall(
+        report.objects.iter().map(|object| (object.score, object.judged)),
+        report.findings.iter().filter(|finding| !finding.exempted).map(|finding| finding.severity),
+    );
     report.grade = score::grade(report.score);
     report
 }
@@ -250,7 +257,8 @@ pub struct Checked {
 /// [`Index::reads`]), then hands the objects over in batches of any size, in the order a
 /// single check would see them, and drops each batch once checked. Findings are the same
 /// as [`check_objects`] gives for all the objects at once (without fixes, which need the
-/// whole source text).
+/// whole source text), except those of [`Index::WHOLE_INPUT_RULES`], which follow
+/// references to objects the index does not keep and judge (fully) only a whole input.
 pub struct Checker<'a> {
     index: &'a Index,
     options: &'a Options,
@@ -283,7 +291,7 @@ impl<'a> Checker<'a> {
 
     /// What the report says about the policies: those applied, notices and errors.
     pub fn take_policy_report(&mut self) -> PolicyReport {
-        self.policies.as_mut().map(|policies| std::mem::take(&mut policies.report)).unwrap_or_default()
+        self.policies.as_mut().map(PolicySet::take_report).unwrap_or_default()
     }
 
     fn cx(&self, anchors: Anchors) -> Cx<'a> {
@@ -330,6 +338,7 @@ fn check_object(
         checked: false,
         score: None,
         grade: None,
+        judged: false,
         pss: None,
         passed: Vec::new(),
         failed: Vec::new(),
@@ -404,6 +413,7 @@ fn check_object(
     }
     result.score = tally.score();
     result.grade = result.score.map(score::grade);
+    result.judged = tally.judged();
     result
 }
 

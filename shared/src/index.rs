@@ -39,8 +39,25 @@ pub struct Index {
     webhooks: Vec<Object>,
     policy_engine_objects: Vec<Object>,
     daemon_sets: Vec<DaemonSetSummary>,
+    /// What the reference rules read: read only when the index is built from the whole
+    /// input ([`Index::build`]), never by a host that streams (see [`Index::whole_input`]).
+    related: Related,
     /// Whether the input claims to hold everything (`--complete`, or a cluster scan).
     complete: bool,
+}
+
+/// The objects rules that follow references read: pod templates' labels, Services, Roles
+/// and ClusterRoles.
+#[derive(Clone, Debug, Default)]
+struct Related {
+    /// Whether [`Index::build`] read the whole input.
+    read: bool,
+    /// The labels of every pod template (workloads and Pods), by namespace.
+    pod_labels: HashMap<String, Vec<Node>>,
+    /// Services by (namespace, name).
+    services: HashMap<(String, String), Object>,
+    /// Roles by (namespace, name) and ClusterRoles by ("", name).
+    roles: HashMap<(String, String), Object>,
 }
 
 /// What cluster-wide rules read of a DaemonSet: its name and its containers' images.
@@ -87,6 +104,23 @@ impl AnchorTracker {
 }
 
 impl Index {
+    /// The rules that follow references to objects of any kind (a Service's pods, a
+    /// binding's role, an Ingress's Services): they judge only an index built from the
+    /// whole input ([`Index::build`]), and are left out when a host streams its objects
+    /// (`readiness-probe-missing` then judges the controllers it always judges, not the
+    /// Pods behind a Service).
+    pub const WHOLE_INPUT_RULES: &'static [&'static str] = &[
+        "readiness-probe-missing",
+        "service-selects-nothing",
+        "ingress-backend-missing",
+        "network-policy-selects-nothing",
+        "pdb-selects-nothing",
+        "rbac-subject-can-exec",
+        "rbac-subject-can-read-secrets",
+        "rbac-subject-can-escalate",
+        "rbac-binding-to-missing-role",
+    ];
+
     /// An empty index; [`Index::add`] each object, or at least each object of the kinds
     /// [`Index::reads`].
     pub fn new(mode: Mode, complete: bool) -> Index {
@@ -96,8 +130,10 @@ impl Index {
     /// The index of these objects.
     pub fn build(objects: &[Object], mode: Mode, complete: bool) -> Index {
         let mut index = Index::new(mode, complete);
+        index.related.read = true;
         for object in objects {
             index.add(object);
+            index.add_related(object);
         }
         index
     }
@@ -155,6 +191,60 @@ impl Index {
             }
             _ => {}
         }
+    }
+
+    /// Keeps what the reference rules read of this object.
+    fn add_related(&mut self, object: &Object) {
+        if object.kind.is_empty() {
+            return;
+        }
+        let key = || (effective_namespace(object).to_string(), object.name.clone());
+        match (object.group(), object.kind.as_str()) {
+            ("", "Service") => {
+                self.related.services.insert(key(), object.clone());
+            }
+            ("rbac.authorization.k8s.io", "Role") => {
+                self.related.roles.insert(key(), object.clone());
+            }
+            ("rbac.authorization.k8s.io", "ClusterRole") => {
+                self.related.roles.insert((String::new(), object.name.clone()), object.clone());
+            }
+            _ => {
+                if let Some(pod) = object.pod_spec() {
+                    let labels = pod.metadata.field("labels").clone();
+                    self.related.pod_labels.entry(effective_namespace(object).to_string()).or_default().push(labels);
+                }
+            }
+        }
+    }
+
+    /// Whether the index was built from the whole input, so the objects a reference
+    /// points at can be looked up ([`Index::pod_labels`], [`Index::service`],
+    /// [`Index::role`]). A host that streams its objects in batches builds the index from
+    /// the kinds [`Index::reads`] alone, and rules that follow references do not judge.
+    pub fn whole_input(&self) -> bool {
+        self.related.read
+    }
+
+    /// The labels of every pod template of a namespace (workloads and Pods).
+    pub fn pod_labels(&self, namespace: &str) -> &[Node] {
+        self.related.pod_labels.get(namespace).map_or(&[], Vec::as_slice)
+    }
+
+    /// The Service of that namespace and name.
+    pub fn service(&self, namespace: &str, name: &str) -> Option<&Object> {
+        self.related.services.get(&(namespace.to_string(), name.to_string()))
+    }
+
+    /// The Services of a namespace, in no particular order.
+    pub fn services(&self, namespace: &str) -> impl Iterator<Item = &Object> + '_ {
+        let namespace = namespace.to_string();
+        self.related.services.iter().filter(move |((of, _), _)| *of == namespace).map(|(_, service)| service)
+    }
+
+    /// The Role (`namespace` given) or ClusterRole (`None`) of that name.
+    pub fn role(&self, namespace: Option<&str>, name: &str) -> Option<&Object> {
+        self.related.roles.get(&(namespace.unwrap_or("").to_string(), name.to_string()))
     }
 
     /// The ServiceAccount's `automountServiceAccountToken`: `None` when the account is not

@@ -27,7 +27,10 @@ impl Source {
     }
 }
 
-/// Bounds that keep parsing safe on hostile input.
+/// The default of [`Limits::policy_cost`]: ten thousand times one expression's limit.
+pub const POLICY_COST_BUDGET: u64 = 10_000_000_000;
+
+/// Bounds that keep parsing (and custom policies) safe on hostile input.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
     /// Largest source accepted, in bytes.
@@ -36,16 +39,26 @@ pub struct Limits {
     pub max_depth: usize,
     /// Most nodes one document may hold once aliases are expanded.
     pub max_nodes: usize,
+    /// What the custom policies' CEL evaluations of one check may cost in all (in the
+    /// units of the API server's cost model; each expression is held to its own limit as
+    /// well): a policy that does too much work on every object stops being evaluated, with
+    /// a notice, instead of holding a scan for hours.
+    pub policy_cost: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_source_bytes: 64 * 1024 * 1024, max_depth: 100, max_nodes: 2_000_000 }
+        Limits {
+            max_source_bytes: 64 * 1024 * 1024,
+            max_depth: 100,
+            max_nodes: 2_000_000,
+            policy_cost: POLICY_COST_BUDGET,
+        }
     }
 }
 
 /// Something the parser could not read, with where it happened.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, thiserror::Error)]
 #[error("{source_name}:{line}:{column}: {message}")]
 pub struct ParseError {
     #[serde(rename = "source")]

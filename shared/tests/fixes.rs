@@ -12,7 +12,8 @@ use rampart_core::{check, Limits, Options, Report, Source};
 use similar::{DiffTag, TextDiff};
 
 /// Words of the lines a fix may add, change or remove.
-const SECURITY_WORDS: [&str; 27] = [
+const SECURITY_WORDS: [&str; 28] = [
+    "hostUsers",
     "securityContext",
     "privileged",
     "hostNetwork",

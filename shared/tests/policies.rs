@@ -11,6 +11,7 @@ fn run(policies: &str, input: &str, assume_unbound: bool) -> Report {
             sources: vec![Source::new("policies.yaml", policies)],
             from_input: false,
             assume_unbound,
+            evaluated: None,
         },
         ..Options::default()
     };
@@ -619,4 +620,35 @@ spec: {policyName: tags, validationActions: [Deny]}
             ("pod", "", 13)
         ]
     );
+}
+
+#[test]
+fn the_checks_cost_budget_stops_a_costly_policy_with_a_notice_naming_what_was_not_evaluated() {
+    let costly = REPLICA_POLICY
+        .replace("  matchResources:\n    namespaceSelector:\n      matchLabels:\n        environment: test\n", "");
+    let input: Vec<String> = (0..10).map(|index| deployment(&format!("web-{index}"), "test", 9)).collect();
+    let input = input.join("---\n");
+    let options = |policy_cost| Options {
+        policies: PolicyOptions {
+            sources: vec![Source::new("policies.yaml", costly.as_str())],
+            ..PolicyOptions::default()
+        },
+        limits: rampart_core::Limits { policy_cost, ..rampart_core::Limits::default() },
+        ..Options::default()
+    };
+    let whole =
+        check(&[Source::new("input.yaml", input.as_str())], &options(rampart_core::Limits::default().policy_cost));
+    no_errors(&whole);
+    assert_eq!(denials(&whole, "vap/demo-policy.example.com").len(), 10);
+    assert!(whole.policies.notices.is_empty(), "{:?}", whole.policies.notices);
+
+    // A budget that one evaluation spends: the first object is judged, the other nine are not.
+    let stopped = check(&[Source::new("input.yaml", input.as_str())], &options(1));
+    let denied = denials(&stopped, "vap/demo-policy.example.com");
+    assert_eq!(denied.len(), 1, "{denied:?}");
+    assert_eq!(denied[0].0, "web-0");
+    let notices: Vec<&str> = stopped.policies.notices.iter().map(|notice| notice.message.as_str()).collect();
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert!(notices[0].contains("cost budget for one check (1 units) is spent"), "{notices:?}");
+    assert!(notices[0].contains("not evaluated on the last 9 object(s)"), "{notices:?}");
 }

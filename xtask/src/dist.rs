@@ -2,14 +2,23 @@
 //!
 //! 1. `cargo build -p rampart-web --target wasm32-unknown-unknown --profile wasm-release`
 //!    (size-optimised: see `[profile.wasm-release]` in the workspace manifest; with
-//!    `--cfg erase_components`, which makes Leptos' views smaller);
+//!    `--cfg erase_components`, which makes Leptos' views smaller), then the same for
+//!    `rampart-web-policy`, the policy module (the CEL interpreter and the policy
+//!    evaluator) the page fetches only once it holds a custom policy. Two cargo runs, so
+//!    that the main module's `rampart-core` is built without the `cel` feature the policy
+//!    module turns on (features are unified within one run);
 //! 2. wasm-bindgen's glue, made by the `wasm-bindgen` CLI at exactly the version of the
 //!    `wasm-bindgen` crate in `Cargo.lock` (the two must match, or the glue and the module
 //!    disagree); the CLI is installed from crates.io with `cargo install` when missing;
-//! 3. `wasm-opt -Oz` when Binaryen is available (the npm package `binaryen` in
-//!    `playwright/node_modules`, or a `wasm-opt` on `PATH`): optional, it shaves a further
-//!    share of the module;
-//! 4. `frontend/static/` (index.html, style.css, boot.js) copied beside them.
+//! 3. `wasm-opt -Oz` from Binaryen, always: the npm package `binaryen` in
+//!    `playwright/node_modules`, else a `wasm-opt` on `PATH`, else the same npm package at
+//!    the version `playwright/package-lock.json` locks, installed with npm into
+//!    `target/xtask-npm/` (so `cargo xtask serve` on a fresh checkout serves the same
+//!    optimised bytes as the tests and the image);
+//! 4. `frontend/static/` (index.html, style.css, boot.js) copied beside them;
+//! 5. the size budget: what a first visit downloads (every file but the policy module's),
+//!    each file compressed with `gzip -9` as a server would send it, must stay within
+//!    [`FIRST_LOAD_BUDGET`] bytes, or the build fails naming the figure.
 //!
 //! Everything comes from crates.io, npm or the system: nothing else is downloaded. The
 //! output works from any static file server.
@@ -21,6 +30,13 @@ use crate::prerequisites::{Installer, Need};
 use crate::shell::{self, cargo, repo_root, run};
 
 const CRATE: &str = "rampart-web";
+/// The policy module: fetched by the page only once it holds a custom policy.
+const POLICY_CRATE: &str = "rampart-web-policy";
+/// What a first visit may download, gzipped: 800 KB.
+pub const FIRST_LOAD_BUDGET: u64 = 800_000;
+/// The Binaryen release wasm-opt is installed from when it is missing, unless
+/// `playwright/package-lock.json` locks another.
+const BINARYEN_FALLBACK_VERSION: &str = "132.0.0";
 const PROFILE: &str = "wasm-release";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// Flags for the wasm32 build only (the host's builds keep theirs).
@@ -30,35 +46,27 @@ pub fn run_dist() -> Result<(), String> {
     Installer::detect().ensure_all(&[Need::WasmTarget])?;
     let root = repo_root();
     let version = locked_version(&root.join("Cargo.lock"), "wasm-bindgen")?;
-    let mut build = cargo(["build", "-p", CRATE, "--target", WASM_TARGET, "--profile", PROFILE, "--locked"]);
-    // Leptos' `erase_components` type-erases views and reactive closures: one generic
-    // instance per output type instead of one per call site. The dashboard's many views
-    // made the module 12 % larger without it (643 KB gzipped instead of 566 KB); the
-    // playground's edit → results time did not change measurably.
-    if std::env::var_os(RUSTFLAGS_VARIABLE).is_none() {
-        build.env(RUSTFLAGS_VARIABLE, "--cfg erase_components");
-    }
-    run(&mut build)?;
+    build_module(CRATE)?;
+    build_module(POLICY_CRATE)?;
     let wasm_bindgen = ensure_wasm_bindgen(&version)?;
+    let wasm_opt = ensure_wasm_opt(&root)?;
 
     let dist = root.join("frontend/dist");
     if dist.exists() {
         fs::remove_dir_all(&dist).map_err(|error| format!("could not empty {}: {error}", dist.display()))?;
     }
-    let module = target_dir(&root).join(WASM_TARGET).join(PROFILE).join("rampart_web.wasm");
-    let mut bindgen = shell::program(&wasm_bindgen.to_string_lossy(), ["--target", "web", "--no-typescript"]);
-    bindgen.arg("--out-dir").arg(&dist).arg(&module);
-    run(&mut bindgen)?;
-
-    let output = dist.join("rampart_web_bg.wasm");
-    match wasm_opt(&root) {
-        Some(mut command) => {
-            command.arg("-Oz").arg("--enable-bulk-memory").arg("--enable-nontrapping-float-to-int");
-            command.arg("--enable-sign-ext").arg("--enable-mutable-globals").arg("--enable-reference-types");
-            command.arg(&output).arg("-o").arg(&output);
-            run(&mut command)?;
-        }
-        None => eprintln!("(wasm-opt not found: the module is left as wasm-bindgen wrote it)"),
+    for krate in [CRATE, POLICY_CRATE] {
+        let stem = krate.replace('-', "_");
+        let module = target_dir(&root).join(WASM_TARGET).join(PROFILE).join(format!("{stem}.wasm"));
+        let mut bindgen = shell::program(&wasm_bindgen.to_string_lossy(), ["--target", "web", "--no-typescript"]);
+        bindgen.arg("--out-dir").arg(&dist).arg(&module);
+        run(&mut bindgen)?;
+        let output = dist.join(format!("{stem}_bg.wasm"));
+        let mut command = shell::program(&wasm_opt.to_string_lossy(), ["-Oz"]);
+        command.arg("--enable-bulk-memory").arg("--enable-nontrapping-float-to-int");
+        command.arg("--enable-sign-ext").arg("--enable-mutable-globals").arg("--enable-reference-types");
+        command.arg(&output).arg("-o").arg(&output);
+        run(&mut command)?;
     }
 
     let statics = root.join("frontend/static");
@@ -68,18 +76,75 @@ pub fn run_dist() -> Result<(), String> {
         fs::copy(entry.path(), &to).map_err(|error| format!("could not copy to {}: {error}", to.display()))?;
     }
 
-    let mut files: Vec<(String, u64)> = fs::read_dir(&dist)
-        .map_err(|error| format!("could not list {}: {error}", dist.display()))?
-        .filter_map(Result::ok)
-        .filter_map(|entry| Some((entry.file_name().to_string_lossy().into_owned(), entry.metadata().ok()?.len())))
-        .collect();
+    let mut files: Vec<(String, u64, u64)> = Vec::new();
+    for entry in fs::read_dir(&dist).map_err(|error| format!("could not list {}: {error}", dist.display()))? {
+        let path = entry.map_err(|error| format!("could not list {}: {error}", dist.display()))?.path();
+        if path.is_file() {
+            let bytes =
+                fs::metadata(&path).map_err(|error| format!("could not read {}: {error}", path.display()))?.len();
+            let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+            files.push((name, bytes, gzipped_size(&path)?));
+        }
+    }
     files.sort();
     eprintln!("frontend/dist/ (wasm-bindgen {version}):");
-    for (name, bytes) in &files {
-        eprintln!("  {name:<24} {:>9.1} KB", *bytes as f64 / 1024.0);
+    for (name, bytes, gzipped) in &files {
+        eprintln!("  {name:<30} {:>9.1} KB  ({:>7.1} KB gzipped)", *bytes as f64 / 1024.0, *gzipped as f64 / 1024.0);
     }
+    let first_load: u64 = files.iter().filter(|(name, ..)| is_first_load(name)).map(|(.., gzipped)| gzipped).sum();
+    let policy_module: u64 = files.iter().filter(|(name, ..)| !is_first_load(name)).map(|(.., gzipped)| gzipped).sum();
+    eprintln!(
+        "first load: {first_load} bytes gzipped (budget {FIRST_LOAD_BUDGET}); the policy module, fetched once a \
+         policy is present: {policy_module} bytes gzipped more"
+    );
+    check_budget(first_load)?;
     eprintln!("serve it with any static file server, e.g. `python3 -m http.server -d frontend/dist`");
     Ok(())
+}
+
+/// One module's WebAssembly, in a cargo run of its own.
+fn build_module(krate: &str) -> Result<(), String> {
+    let mut build = cargo(["build", "-p", krate, "--target", WASM_TARGET, "--profile", PROFILE, "--locked"]);
+    // Leptos' `erase_components` type-erases views and reactive closures: one generic
+    // instance per output type instead of one per call site. The dashboard's many views
+    // made the module 12 % larger without it (643 KB gzipped instead of 566 KB); the
+    // playground's edit → results time did not change measurably. The policy module gets
+    // the same flags, so the crates both use are built once.
+    if std::env::var_os(RUSTFLAGS_VARIABLE).is_none() {
+        build.env(RUSTFLAGS_VARIABLE, "--cfg erase_components");
+    }
+    run(&mut build)
+}
+
+/// Whether a file of `frontend/dist/` is downloaded on a first visit (all but the policy
+/// module's glue and WebAssembly).
+fn is_first_load(name: &str) -> bool {
+    !name.starts_with(&POLICY_CRATE.replace('-', "_"))
+}
+
+fn check_budget(first_load: u64) -> Result<(), String> {
+    if first_load > FIRST_LOAD_BUDGET {
+        return Err(format!(
+            "the web app's first load is {first_load} bytes gzipped, over its budget of {FIRST_LOAD_BUDGET} \
+             bytes (800 KB) by {} bytes: make the page smaller, or move what a first visit does not need into \
+             a module fetched on demand (as the policy module is)",
+            first_load - FIRST_LOAD_BUDGET
+        ));
+    }
+    Ok(())
+}
+
+/// The size of a file compressed with `gzip -9`, as a server compressing it would send it.
+fn gzipped_size(path: &Path) -> Result<u64, String> {
+    let output = shell::program("gzip", ["-9", "-c"])
+        .arg(path)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|error| format!("could not run gzip (needed to measure the web app's size): {error}"))?;
+    if !output.status.success() {
+        return Err(format!("gzip -9 -c {} failed", path.display()));
+    }
+    Ok(output.stdout.len() as u64)
 }
 
 /// The version of a package in `Cargo.lock` (the first one, when several are locked).
@@ -153,13 +218,57 @@ fn target_dir(root: &Path) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"))
 }
 
-/// Binaryen's `wasm-opt`: the npm package's in `playwright/node_modules`, or one on `PATH`.
-fn wasm_opt(root: &Path) -> Option<std::process::Command> {
-    let from_npm = root.join("playwright/node_modules/.bin/wasm-opt");
-    if from_npm.exists() {
-        return Some(shell::program(&from_npm.to_string_lossy(), std::iter::empty::<&str>()));
+/// Binaryen's `wasm-opt`: the npm package's in `playwright/node_modules`, else one on
+/// `PATH`, else the npm package installed into `target/xtask-npm/` (at the version
+/// `playwright/package-lock.json` locks) with npm. Without npm, the build stops and says
+/// how to get either.
+fn ensure_wasm_opt(root: &Path) -> Result<PathBuf, String> {
+    let from_playwright = root.join("playwright/node_modules/.bin/wasm-opt");
+    let local = target_dir(root).join("xtask-npm");
+    let from_local = local.join("node_modules/.bin/wasm-opt");
+    for candidate in [Some(from_playwright), shell::which("wasm-opt"), Some(from_local.clone())].into_iter().flatten() {
+        if candidate.exists() {
+            eprintln!("wasm-opt: {}", candidate.display());
+            return Ok(candidate);
+        }
     }
-    shell::which("wasm-opt").map(|path| shell::program(&path.to_string_lossy(), std::iter::empty::<&str>()))
+    let version = binaryen_version(&root.join("playwright/package-lock.json"));
+    if !shell::have("npm") {
+        return Err(format!(
+            "wasm-opt (Binaryen) is needed to optimise the web app and npm is not installed to fetch it: install \
+             Node.js with npm (Debian: `sudo apt-get install nodejs npm`), or Binaryen {version} itself \
+             (https://github.com/WebAssembly/binaryen/releases) with wasm-opt on PATH"
+        ));
+    }
+    eprintln!("wasm-opt is not installed; installing the npm package binaryen@{version} into {}", local.display());
+    fs::create_dir_all(&local).map_err(|error| format!("could not create {}: {error}", local.display()))?;
+    let mut install = shell::program("npm", ["install", "--no-save", "--no-audit", "--no-fund", "--no-package-lock"]);
+    install.arg("--prefix").arg(&local).arg(format!("binaryen@{version}"));
+    run(&mut install)?;
+    if from_local.exists() {
+        Ok(from_local)
+    } else {
+        Err(format!("npm installed binaryen@{version}, but {} does not exist", from_local.display()))
+    }
+}
+
+/// The Binaryen version `playwright/package-lock.json` locks (the one the tests use).
+fn binaryen_version(lock: &Path) -> String {
+    fs::read_to_string(lock)
+        .ok()
+        .and_then(|text| npm_locked_version(&text, "binaryen"))
+        .unwrap_or_else(|| BINARYEN_FALLBACK_VERSION.to_string())
+}
+
+/// `"node_modules/NAME": { "version": "X", … }` in an npm lock file (version 2 or 3).
+fn npm_locked_version(lock: &str, package: &str) -> Option<String> {
+    let key = format!("\"node_modules/{package}\"");
+    let after = &lock[lock.find(&key)? + key.len()..];
+    let after = &after[after.find("\"version\"")? + "\"version\"".len()..];
+    let start = after.find('"')? + 1;
+    let end = start + after[start..].find('"')?;
+    let version = &after[start..end];
+    version.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-').then(|| version.to_string())
 }
 
 #[cfg(test)]
@@ -171,6 +280,25 @@ mod tests {
         let lock = "[[package]]\nname = \"wasm-bindgen-futures\"\nversion = \"0.4.1\"\n\n[[package]]\nname = \"wasm-bindgen\"\nversion = \"0.2.130\"\n";
         assert_eq!(version_in_lock(lock, "wasm-bindgen").as_deref(), Some("0.2.130"));
         assert_eq!(version_in_lock(lock, "leptos"), None);
+    }
+
+    #[test]
+    fn binaryen_versions_are_read_from_the_npm_lock_file() {
+        let lock = r#"{"packages": {"node_modules/binaryen-x": {"version": "1.0.0"}, "node_modules/binaryen": {
+            "version": "132.0.0", "dev": true}}}"#;
+        assert_eq!(npm_locked_version(lock, "binaryen").as_deref(), Some("132.0.0"));
+        assert_eq!(npm_locked_version(lock, "playwright"), None);
+        assert_eq!(npm_locked_version(r#""node_modules/binaryen": {"version": "1; rm -rf /"}"#, "binaryen"), None);
+        assert_eq!(binaryen_version(&repo_root().join("playwright/package-lock.json")), BINARYEN_FALLBACK_VERSION);
+    }
+
+    #[test]
+    fn the_budget_counts_the_first_load_only_and_names_the_figure() {
+        assert!(is_first_load("rampart_web_bg.wasm") && is_first_load("index.html") && is_first_load("boot.js"));
+        assert!(!is_first_load("rampart_web_policy_bg.wasm") && !is_first_load("rampart_web_policy.js"));
+        assert!(check_budget(FIRST_LOAD_BUDGET).is_ok());
+        let error = check_budget(808_700).unwrap_err();
+        assert!(error.contains("808700 bytes gzipped") && error.contains("by 8700 bytes"), "{error}");
     }
 
     #[test]

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use super::{counts_json, timestamp, ApiError, AppState, CurrentUser, JsonBody, Path};
 use crate::cron::{Schedule, DEFAULT_SCHEDULE, SCHEDULE_HELP};
 use crate::scan_runner::{credentials_context, Credentials};
-use crate::scanner::{self, ScanOptions};
+use crate::scanner;
 use crate::store::accounts::Role;
 use crate::store::clusters::{Cluster, ClusterChanges, ClusterKind, NewCluster};
 use crate::store::now_millis;
@@ -68,7 +68,14 @@ fn checked_schedule(kind: ClusterKind, schedule: Option<&str>) -> Result<(Option
     }
     let parsed =
         Schedule::parse(text).map_err(|error| ApiError::bad_request(format!("schedule: {error} — {SCHEDULE_HELP}")))?;
-    Ok((Some(text.trim().to_string()), parsed.next_after(now_millis())))
+    // A schedule whose next run cannot be computed would silently never run.
+    let next = parsed.next_after(now_millis()).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "schedule: the next run of '{}' cannot be computed — {SCHEDULE_HELP}",
+            text.trim()
+        ))
+    })?;
+    Ok((Some(text.trim().to_string()), Some(next)))
 }
 
 fn cluster_json(cluster: &Cluster) -> Value {
@@ -77,12 +84,27 @@ fn cluster_json(cluster: &Cluster) -> Value {
         "name": cluster.name,
         "team": { "id": cluster.team_id, "name": cluster.team },
         "kind": cluster.kind.as_str(),
-        "server": cluster.server,
+        "server": cluster.server.as_deref().map(without_user_info),
         "context": cluster.context,
         "schedule": cluster.schedule,
         "next_scan_at": cluster.next_scan_at.map(timestamp),
         "created_at": timestamp(cluster.created_at),
     })
+}
+
+/// A URL without its user-info part (`https://user:password@host` → `https://host`): none
+/// is accepted any more, but one stored before may remain.
+fn without_user_info(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            match rest[..end].rfind('@') {
+                Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+                None => url.to_string(),
+            }
+        }
+        None => url.to_string(),
+    }
 }
 
 /// The cluster if the user's teams hold it, else 404.
@@ -125,10 +147,15 @@ async fn list_clusters(State(state): State<AppState>, user: CurrentUser) -> Resu
                 "counts": counts_json(&cluster.counts),
                 "new": cluster.changes.map(|(new, _)| new),
                 "resolved": cluster.changes.map(|(_, resolved)| resolved),
-                "last_scan": cluster.last_scan.as_ref().map(|(id, status, finished_at)| json!({
-                    "id": id,
-                    "status": status,
-                    "finished_at": finished_at.map(timestamp),
+                // A scan that failed or read only part of its input says why, here too: the
+                // message and the first errors (the scan's page lists them all).
+                "last_scan": cluster.last_scan.as_ref().map(|scan| json!({
+                    "id": scan.id,
+                    "status": scan.status,
+                    "finished_at": scan.finished_at.map(timestamp),
+                    "message": scan.message,
+                    "errors": scan.errors.iter().take(3).map(|error| json!({ "kind": error.kind, "message": error.message })).collect::<Vec<_>>(),
+                    "error_count": scan.errors.len(),
                 })),
                 "next_scan_at": cluster.next_scan_at.map(timestamp),
             })
@@ -159,7 +186,7 @@ async fn create_cluster(
     // What the scanner needs to connect: sealed with the cluster's id once it has one.
     let credentials = credentials_of(kind, &body)?;
     if let Some(credentials) = &credentials {
-        check_credentials(credentials).await?;
+        check_credentials(&state, credentials).await?;
     }
 
     let schedule = match &body.schedule {
@@ -246,9 +273,10 @@ fn credentials_of(kind: ClusterKind, body: &ClusterBody) -> Result<Option<Creden
 
 /// Refuses credentials the scanner could never use (a kubeconfig that does not parse, a
 /// missing context, a file path or `exec` user, a CA that is not PEM) before they are saved,
-/// with the scanner's own message. Nothing is sent to the cluster.
-async fn check_credentials(credentials: &Credentials) -> Result<(), ApiError> {
-    scanner::connect::config(&credentials.clone().into_config(), &ScanOptions::default())
+/// a URL with a password in it, a token over plain `http://`) before they are saved, with
+/// the scanner's own message. Nothing is sent to the cluster.
+async fn check_credentials(state: &AppState, credentials: &Credentials) -> Result<(), ApiError> {
+    scanner::connect::config(&credentials.clone().into_config(), state.scans.scan_options())
         .await
         .map(drop)
         .map_err(ApiError::BadRequest)
@@ -284,10 +312,10 @@ async fn test_connection(
     let Some(credentials) = credentials_of(kind, &body)? else {
         return Err(ApiError::bad_request("a snapshot cluster has no connection to test"));
     };
-    let options = ScanOptions::default();
+    let options = state.scans.scan_options();
     let config = credentials.into_config();
-    let outcome = match scanner::connect::client(&config, &options).await {
-        Ok(client) => scanner::connect::probe(&client, &config, &options).await,
+    let outcome = match scanner::connect::client(&config, options).await {
+        Ok(client) => scanner::connect::probe(&client, &config, options).await,
         Err(message) => Err(message),
     };
     tracing::info!(user = user.user.id, ok = outcome.is_ok(), "connection tested");
@@ -370,16 +398,37 @@ async fn changed_credentials(
                 Some(Credentials::Kubeconfig { kubeconfig, context }) => (kubeconfig, context),
                 _ => (String::new(), None),
             };
-            Credentials::Kubeconfig {
-                kubeconfig: body.kubeconfig.clone().unwrap_or(kubeconfig),
-                context: body.context.clone().or(context),
+            let merged = Credentials::Kubeconfig {
+                kubeconfig: body.kubeconfig.clone().unwrap_or_else(|| kubeconfig.clone()),
+                context: body.context.clone().or_else(|| context.clone()),
+            };
+            // Another context of the same kubeconfig may point at another server: its
+            // credentials are the kubeconfig's, entered for the servers it names, but the
+            // switch is a change of destination all the same.
+            if body.kubeconfig.is_none() {
+                let before = Credentials::Kubeconfig { kubeconfig, context };
+                if server_of(state, &before).await != server_of(state, &merged).await {
+                    return Err(ApiError::bad_request(
+                        "that context points at another server: give the kubeconfig again (\"kubeconfig\") together \
+                         with the new \"context\" — stored credentials only ever go to the server they were entered for",
+                    ));
+                }
             }
+            merged
         }
         ClusterKind::Api if touches_api => {
             let (server, token, ca_pem) = match current().await? {
                 Some(Credentials::Token { server, token, ca_pem }) => (server, token, ca_pem),
                 _ => (cluster.server.clone().unwrap_or_default(), String::new(), None),
             };
+            // The stored token goes to the server it was entered for, never to a new one: a
+            // new server takes the token again (whoever changes it must know it).
+            if body.server.as_ref().is_some_and(|new| *new != server) && body.token.is_none() {
+                return Err(ApiError::bad_request(
+                    "changing the server needs the token again: give \"token\" together with the new \"server\" — \
+                     the stored token only ever goes to the server it was entered for",
+                ));
+            }
             Credentials::Token {
                 server: body.server.clone().unwrap_or(server),
                 token: body.token.clone().unwrap_or(token),
@@ -388,8 +437,14 @@ async fn changed_credentials(
         }
         ClusterKind::Kubeconfig | ClusterKind::Api => return Ok(None),
     };
-    check_credentials(&merged).await?;
+    check_credentials(state, &merged).await?;
     Ok(Some(state.secrets.seal(&merged.to_json(), &credentials_context(cluster.id))))
+}
+
+/// The API server URL credentials lead to (`None` when the kubeconfig cannot be used).
+async fn server_of(state: &AppState, credentials: &Credentials) -> Option<String> {
+    let config = scanner::connect::config(&credentials.clone().into_config(), state.scans.scan_options()).await.ok()?;
+    Some(config.cluster_url.to_string())
 }
 
 async fn delete_cluster(

@@ -1,4 +1,5 @@
-//! `/clusters/{id}/findings` (filtered, cursor-paginated) and `/clusters/{id}/trend` (one
+//! `/clusters/{id}/findings` (filtered and sorted by the server, keyset-paginated, with the
+//! total matching) and `/clusters/{id}/trend` (one
 //! point per finished scan), both read from stored data.
 
 use axum::extract::State;
@@ -9,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::clusters::visible_cluster;
 use super::{counts_json, parse_timestamp, resource_json, timestamp, ApiError, AppState, CurrentUser, Path, Query};
-use crate::store::scans::FindingFilter;
+use crate::store::scans::{Cursor, FindingFilter, FindingOrder};
 
 /// Findings per page unless `limit` says otherwise, and the most a page holds.
 const DEFAULT_PAGE: i64 = 100;
@@ -28,6 +29,8 @@ struct FindingsQuery {
     /// Free text: every word must occur in the object's name, namespace or kind, the rule,
     /// the field path or the message.
     text: Option<String>,
+    /// `severity` (default: most severe first), `rule`, `object` or `newest`; ties by id.
+    sort: Option<String>,
     cursor: Option<String>,
     limit: Option<i64>,
 }
@@ -52,9 +55,20 @@ async fn list_findings(
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(ApiError::bad_request(format!("limit must be between 1 and {MAX_PAGE}")));
     }
-    let after = match &query.cursor {
+    let order = match query.sort.as_deref() {
+        None | Some("") => FindingOrder::default(),
+        Some(key) => FindingOrder::parse(key).ok_or_else(|| {
+            let keys: Vec<&str> = FindingOrder::ALL.iter().map(|order| order.key()).collect();
+            ApiError::bad_request(format!("sort must be one of {}; got '{key}'", keys.join(", ")))
+        })?,
+    };
+    let after = match query.cursor.as_deref().filter(|cursor| !cursor.is_empty()) {
         None => None,
-        Some(cursor) => Some(cursor.parse::<i64>().map_err(|_| ApiError::bad_request("invalid cursor"))?),
+        Some(cursor) => match Cursor::decode(cursor) {
+            Some(cursor) if cursor.order() == order => Some(cursor),
+            Some(_) => return Err(ApiError::bad_request("the cursor belongs to another sort; start again without it")),
+            None => return Err(ApiError::bad_request("invalid cursor")),
+        },
     };
     let filter = FindingFilter {
         status: one_of("status", query.status, &["open", "resolved", "exempted"])?,
@@ -62,14 +76,16 @@ async fn list_findings(
         rule: query.rule,
         namespace: query.namespace,
         text: query.text.filter(|text| !text.trim().is_empty()),
+        order,
         after,
         // One more than the page: whether there is a next page, without counting.
         limit: limit + 1,
     };
     let mut findings = state.store.list_findings(cluster.id, &filter).await?;
+    let total = state.store.count_findings(cluster.id, &filter).await?;
     let next_cursor = if findings.len() as i64 > limit {
         findings.truncate(limit as usize);
-        findings.last().map(|finding| finding.id.to_string())
+        findings.last().map(|finding| Cursor::after(order, finding).encode())
     } else {
         None
     };
@@ -91,7 +107,7 @@ async fn list_findings(
             })
         })
         .collect();
-    Ok(Json(json!({ "items": items, "next_cursor": next_cursor })))
+    Ok(Json(json!({ "items": items, "total": total, "next_cursor": next_cursor })))
 }
 
 #[derive(Debug, Deserialize)]
@@ -113,7 +129,8 @@ async fn get_trend(
     let scans_policies = state.store.scans_policies(cluster.id).await?;
     let items: Vec<Value> = points
         .iter()
-        .map(|point| {
+        .enumerate()
+        .map(|(index, point)| {
             // The policies the scan applied, and how they differ from the scan before it:
             // a change of rules, which the chart marks, not the cluster getting better or worse.
             let position = scans_policies.iter().position(|(scan, _)| *scan == point.scan);
@@ -136,6 +153,10 @@ async fn get_trend(
                 "counts": counts_json(&point.counts),
                 "new": point.new_findings,
                 "resolved": point.resolved_findings,
+                // The score formula's version, and whether it differs from the point
+                // before: a jump there is the formula's, not the cluster's.
+                "formula_version": point.formula_version,
+                "formula_change": index > 0 && points[index - 1].formula_version != point.formula_version,
             })
         })
         .collect();

@@ -251,11 +251,53 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(request, state).await {
+        let json_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(';').next())
+            .map(|essence| essence.trim().to_ascii_lowercase())
+            .is_some_and(|essence| essence == "application/json" || essence.ends_with("+json"));
+        if !json_type {
+            return Err(ApiError::bad_request("Expected request with `Content-Type: application/json`"));
+        }
+        let bytes = axum::body::Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
+        if has_nul_escape(&bytes) {
+            return Err(ApiError::bad_request(NUL_MESSAGE));
+        }
+        match Json::<T>::from_bytes(&bytes) {
             Ok(Json(value)) => Ok(JsonBody(value)),
             Err(rejection) => Err(ApiError::BadRequest(rejection.body_text())),
         }
     }
+}
+
+/// Why text with a NUL character is refused (PostgreSQL cannot store it, and no name,
+/// reason or setting needs it).
+pub const NUL_MESSAGE: &str = "text may not contain the NUL character (\\u0000)";
+
+/// Whether a JSON text holds a NUL character: JSON strings can only carry it escaped
+/// (`\u0000`), and a backslash appears nowhere but in strings.
+pub fn has_nul_escape(json: &[u8]) -> bool {
+    let mut position = 0;
+    while position < json.len() {
+        if json[position] == b'\\' {
+            if json[position + 1..].starts_with(b"u0000") {
+                return true;
+            }
+            position += 2;
+        } else {
+            position += 1;
+        }
+    }
+    false
+}
+
+/// Whether a URL's path or query holds an encoded NUL (`%00`).
+fn has_encoded_nul(text: &str) -> bool {
+    text.as_bytes().windows(3).any(|window| window == b"%00")
 }
 
 /// A path parameter whose errors are [`ApiError`]s: an id that is not a number names no
@@ -266,6 +308,9 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T>
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if has_encoded_nul(parts.uri.path()) {
+            return Err(ApiError::bad_request(NUL_MESSAGE));
+        }
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(value)) => Ok(Path(value)),
             Err(_) => Err(ApiError::NotFound),
@@ -280,6 +325,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if parts.uri.query().is_some_and(has_encoded_nul) {
+            return Err(ApiError::bad_request(NUL_MESSAGE));
+        }
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(value)) => Ok(Query(value)),
             Err(rejection) => Err(ApiError::BadRequest(rejection.body_text())),

@@ -47,8 +47,9 @@ const FINDING_FILTERS: &[(&str, &str)] = &[
     ("rule", "a rule id, such as pss-privileged"),
     ("namespace", "a namespace name"),
     ("text", "words that must all occur in the object's name, namespace or kind, the rule, the path or the message"),
+    ("sort", "severity (most severe first, the default), rule, object (namespace, kind, name) or newest; ties by id"),
     ("limit", "findings per page, 1 to 1000 (default 100)"),
-    ("cursor", "the next_cursor of the previous page"),
+    ("cursor", "the next_cursor of the previous page (opaque; valid with the same sort)"),
 ];
 
 const PERIOD: &[(&str, &str)] =
@@ -410,7 +411,9 @@ pub fn schemas() -> Map<String, Value> {
             "kind": { "type": "string", "enum": ["snapshot", "api", "kubeconfig"] },
             "score": nullable(integer()), "grade": nullable(string()), "counts": reference("Counts"),
             "new": nullable(integer()), "resolved": nullable(integer()),
-            "last_scan": nullable(object(json!({ "id": integer(), "status": scan_status, "finished_at": nullable(time()) }))),
+            "last_scan": nullable(object(json!({ "id": integer(), "status": scan_status, "finished_at": nullable(time()),
+                "message": nullable(string()), "errors": { "type": "array", "items": object(json!({ "kind": nullable(string()), "message": string() })) },
+                "error_count": integer() }))),
             "next_scan_at": nullable(time())
         })) }),
         ),
@@ -451,7 +454,10 @@ pub fn schemas() -> Map<String, Value> {
                 "resolved_at": nullable(time()), "exemption_reason": nullable(string())
             })),
         ),
-        ("FindingsPage", object(json!({ "items": array_of("Finding"), "next_cursor": nullable(string()) }))),
+        (
+            "FindingsPage",
+            object(json!({ "items": array_of("Finding"), "total": integer(), "next_cursor": nullable(string()) })),
+        ),
         ("AuthMethods", object(json!({ "password": { "type": "boolean" }, "oidc": { "type": "boolean" } }))),
         (
             "Compliance",

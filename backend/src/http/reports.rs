@@ -174,6 +174,7 @@ fn report_json(report: &Report) -> Value {
                 "change": cluster.change(),
                 "scans": cluster.scans,
                 "new": cluster.new_findings,
+                "opened_and_resolved": cluster.churned_findings,
                 "resolved": cluster.resolved_findings,
                 "scores": cluster.points.iter().map(state_json).collect::<Vec<_>>(),
             })
@@ -187,6 +188,7 @@ fn report_json(report: &Report) -> Value {
                 "week": week.label(),
                 "starts": date_text(week.starts),
                 "new": week.new_findings,
+                "opened_and_resolved": week.churned_findings,
                 "resolved": week.resolved_findings,
             })
         })

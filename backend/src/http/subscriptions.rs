@@ -37,10 +37,12 @@ pub fn router() -> Router<AppState> {
         .route("/subscriptions/{id}/send", post(send_subscription))
 }
 
-/// `/unsubscribe`, outside `/api/v1`: a page for people, not JSON. POST is RFC 8058's
-/// one-click unsubscribe, which mail clients send on their own.
+/// `/unsubscribe`, outside `/api/v1`: a page for people, not JSON. GET (what a person's
+/// click sends, and what mail scanners prefetch) asks to confirm; POST unsubscribes: the
+/// confirmation's button, or RFC 8058's one-click unsubscribe, which mail clients send on
+/// their own (the emails carry `List-Unsubscribe-Post`).
 pub fn unsubscribe_router() -> Router<AppState> {
-    Router::new().route("/unsubscribe", get(unsubscribe).post(unsubscribe))
+    Router::new().route("/unsubscribe", get(confirm_unsubscribe).post(unsubscribe))
 }
 
 /// The body of `POST /subscriptions`.
@@ -202,30 +204,82 @@ struct UnsubscribePage<'a> {
     title: &'a str,
     message: &'a str,
     settings_url: String,
+    /// The page asks to confirm: a button posts back to the same URL (token included).
+    confirm: bool,
 }
 
 fn page(state: &AppState, status: StatusCode, title: &str, message: &str) -> Result<Response, ApiError> {
-    let html = UnsubscribePage { title, message, settings_url: state.mail.settings_url() }
+    confirm_page(state, status, title, message, false)
+}
+
+fn confirm_page(
+    state: &AppState,
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    confirm: bool,
+) -> Result<Response, ApiError> {
+    let html = UnsubscribePage { title, message, settings_url: state.mail.settings_url(), confirm }
         .render()
         .map_err(ApiError::internal)?;
     Ok((status, Html(html)).into_response())
 }
 
-/// `/unsubscribe?token=…`: removes the subscription the signed token names. A token that
-/// does not verify is a 400 page; one whose subscription is already gone says so.
-async fn unsubscribe(
-    State(state): State<AppState>,
+/// The subscription a request's signed `token` names; else the 400 page to answer.
+fn verified(
+    state: &AppState,
     query: Result<axum::extract::Query<HashMap<String, String>>, QueryRejection>,
-) -> Result<Response, ApiError> {
+) -> Result<i64, Result<Response, ApiError>> {
     let token = query.ok().and_then(|axum::extract::Query(mut parameters)| parameters.remove("token"));
-    let Some(subscription_id) = token.as_deref().and_then(|token| state.mail.verify_unsubscribe(token)) else {
-        return page(
-            &state,
+    match token.as_deref().and_then(|token| state.mail.verify_unsubscribe(token)) {
+        Some(subscription_id) => Ok(subscription_id),
+        None => Err(page(
+            state,
             StatusCode::BAD_REQUEST,
             "This unsubscribe link is not valid",
             "The link may have been cut or changed on its way. Open it again from the email, copying the whole \
              link, or change your subscriptions in Rampart's settings.",
+        )),
+    }
+}
+
+/// `GET /unsubscribe?token=…`: asks to confirm, changing nothing (a mail scanner that
+/// opens every link must not unsubscribe anyone).
+async fn confirm_unsubscribe(
+    State(state): State<AppState>,
+    query: Result<axum::extract::Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let subscription_id = match verified(&state, query) {
+        Ok(verified) => verified,
+        Err(answer) => return answer,
+    };
+    if state.store.subscription(subscription_id).await?.is_none() {
+        return page(
+            &state,
+            StatusCode::OK,
+            "You were already unsubscribed",
+            "This subscription no longer exists: no more of these emails will come.",
         );
+    }
+    confirm_page(
+        &state,
+        StatusCode::OK,
+        "Unsubscribe from these emails?",
+        "Confirm, and no more emails of this subscription will come. Your other subscriptions, if any, stay as \
+         they are.",
+        true,
+    )
+}
+
+/// `POST /unsubscribe?token=…`: removes the subscription the signed token names. A token
+/// that does not verify is a 400 page; one whose subscription is already gone says so.
+async fn unsubscribe(
+    State(state): State<AppState>,
+    query: Result<axum::extract::Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let subscription_id = match verified(&state, query) {
+        Ok(subscription_id) => subscription_id,
+        Err(answer) => return answer,
     };
     if state.store.delete_subscription(subscription_id).await? {
         tracing::info!(subscription = subscription_id, "unsubscribed by link");

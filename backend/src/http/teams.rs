@@ -139,14 +139,26 @@ async fn set_member(
     Path(id): Path<i64>,
     JsonBody(body): JsonBody<MemberBody>,
 ) -> Result<Json<Value>, ApiError> {
-    require_team_admin(&membership(&state, &user, id).await?)?;
+    let team = membership(&state, &user, id).await?;
+    require_team_admin(&team)?;
     let role = Role::parse(&body.role)
         .ok_or_else(|| ApiError::bad_request(format!("role must be viewer, editor or admin; got '{}'", body.role)))?;
-    let member = state
-        .store
-        .user_by_email(body.email.trim())
-        .await?
-        .ok_or_else(|| ApiError::bad_request(format!("no user with the email {}", body.email.trim())))?;
+    let email = body.email.trim();
+    let found = state.store.user_by_email(email).await?;
+    // A team admin changes the roles of the team's members; adding someone else takes a
+    // global admin, and the answer is the same whether an account with that email exists
+    // or not (a team admin must not learn who has an account, nor pull another team's
+    // member into his team).
+    let members = state.store.list_members(id).await?;
+    let is_member = found.as_ref().is_some_and(|found| members.iter().any(|member| member.user_id == found.id));
+    if !is_member && !user.user.is_admin {
+        return Err(ApiError::Forbidden(format!(
+            "{email} is not a member of team '{}': adding people to a team takes a global admin, who creates \
+             accounts and adds them to teams — ask one to add {email}",
+            team.team
+        )));
+    }
+    let member = found.ok_or_else(|| ApiError::bad_request(format!("no user with the email {email}")))?;
     state.store.set_membership(id, member.id, role).await?;
     tracing::info!(team = id, user = member.id, role = role.as_str(), by = user.user.id, "membership set");
     Ok(Json(json!({ "user": member.id, "email": member.email, "role": role.as_str() })))

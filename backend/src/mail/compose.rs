@@ -128,6 +128,8 @@ pub struct ClusterView {
     /// New findings not listed.
     pub more_findings: i64,
     pub resolved: i64,
+    /// Findings of any severity first seen and resolved within the period (not news).
+    pub churned: i64,
     pub troubled_scans: Vec<ScanView>,
 }
 
@@ -143,6 +145,7 @@ pub struct DigestView {
     pub new_critical: i64,
     pub new_high: i64,
     pub resolved: i64,
+    pub churned: i64,
 }
 
 #[derive(Template)]
@@ -215,6 +218,7 @@ pub async fn digest_view(
         new_critical: views.iter().map(|view| view.new_critical).sum(),
         new_high: views.iter().map(|view| view.new_high).sum(),
         resolved: views.iter().map(|view| view.resolved).sum(),
+        churned: views.iter().map(|view| view.churned).sum(),
         clusters: views,
     })
 }
@@ -256,6 +260,7 @@ async fn cluster_view(
         more_findings: (new_critical + new_high - new_findings.len() as i64).max(0),
         new_findings: new_findings.iter().map(FindingView::new).collect(),
         resolved: store.count_resolved_findings(cluster.id, period.start, period.end).await?,
+        churned: store.count_churned_findings(cluster.id, period.start, period.end).await?,
         troubled_scans: troubled.iter().map(ScanView::new).collect(),
     })
 }
@@ -347,6 +352,7 @@ mod tests {
                     new_findings: vec![finding("critical", "pss-privileged"), finding("high", "no-such-rule")],
                     more_findings: 20,
                     resolved: 3,
+                    churned: 2,
                     troubled_scans: vec![ScanView {
                         id: 9,
                         status: "partial".into(),
@@ -368,12 +374,14 @@ mod tests {
                     new_findings: Vec::new(),
                     more_findings: 0,
                     resolved: 0,
+                    churned: 0,
                     troubled_scans: Vec::new(),
                 },
             ],
             new_critical: 1,
             new_high: 21,
             resolved: 3,
+            churned: 2,
         }
     }
 
@@ -401,6 +409,8 @@ mod tests {
             &format!("Fix: {remediation}"),
             "and 20 more",
             "Scan 9 partial at 2026-01-27 10:00 UTC: CronJob: forbidden",
+            "Resolved: 3. Opened and resolved within the period: 2",
+            "; 2 opened and resolved within the period",
             "== staging (team red) ==\nNot scanned (no results yet)\nNew: 0 critical",
             "Details: https://rampart.example/clusters/1",
             "Unsubscribe: https://rampart.example/unsubscribe?token=1.ab",

@@ -121,6 +121,7 @@ pub fn table(report: &Report, table: Table) -> String {
                     "low",
                     "info",
                     "new",
+                    "opened_and_resolved",
                     "resolved",
                     "scans",
                     "last_scan_at",
@@ -140,6 +141,7 @@ pub fn table(report: &Report, table: Table) -> String {
                 row.extend((0..SEVERITIES.len()).map(|index| optional(end.map(|end| end.counts[index]))));
                 row.extend([
                     number(cluster.new_findings),
+                    number(cluster.churned_findings),
                     number(cluster.resolved_findings),
                     number(cluster.scans),
                     end.map_or(Cell::Empty, |end| text(timestamp(end.at))),
@@ -166,7 +168,7 @@ pub fn table(report: &Report, table: Table) -> String {
             }
         }
         Table::Weeks => {
-            header(&mut out, &["week", "starts", "new", "resolved"]);
+            header(&mut out, &["week", "starts", "new", "opened_and_resolved", "resolved"]);
             for week in &report.weeks {
                 write_row(
                     &mut out,
@@ -174,6 +176,7 @@ pub fn table(report: &Report, table: Table) -> String {
                         text(week.label()),
                         text(date_text(week.starts)),
                         number(week.new_findings),
+                        number(week.churned_findings),
                         number(week.resolved_findings),
                     ],
                 );

@@ -45,6 +45,7 @@ struct PrintPage {
     severities: [&'static str; 5],
     weeks: Vec<WeekView>,
     total_new: i64,
+    total_churned: i64,
     total_resolved: i64,
     times: Vec<TimeView>,
     rules: Vec<RuleView>,
@@ -60,6 +61,7 @@ struct ClusterView {
     change: String,
     counts: Vec<String>,
     new_findings: i64,
+    churned_findings: i64,
     resolved_findings: i64,
     scans: i64,
     last_scan: String,
@@ -85,6 +87,7 @@ struct WeekView {
     label: String,
     starts: String,
     new_findings: i64,
+    churned_findings: i64,
     resolved_findings: i64,
     net: String,
 }
@@ -177,6 +180,7 @@ pub fn render(report: &Report) -> Result<String, askama::Error> {
                     .map(|index| end.map_or("—".to_string(), |end| end.counts[index].to_string()))
                     .collect(),
                 new_findings: cluster.new_findings,
+                churned_findings: cluster.churned_findings,
                 resolved_findings: cluster.resolved_findings,
                 scans: cluster.scans,
                 last_scan: end.map_or("never".to_string(), |end| date_text(end.at)),
@@ -191,8 +195,10 @@ pub fn render(report: &Report) -> Result<String, askama::Error> {
             label: week.label(),
             starts: date_text(week.starts),
             new_findings: week.new_findings,
+            churned_findings: week.churned_findings,
             resolved_findings: week.resolved_findings,
-            net: signed(week.new_findings - week.resolved_findings),
+            // The change in open findings: everything opened, less everything resolved.
+            net: signed(week.new_findings + week.churned_findings - week.resolved_findings),
         })
         .collect();
     let times = report
@@ -246,8 +252,11 @@ pub fn render(report: &Report) -> Result<String, askama::Error> {
         clusters,
         severities: SEVERITIES,
         weeks,
-        total_new: report.weeks.iter().map(|week| week.new_findings).sum(),
-        total_resolved: report.weeks.iter().map(|week| week.resolved_findings).sum(),
+        // The period's own netted figures: a finding new in one week and resolved in the
+        // next is no news over the whole period.
+        total_new: report.clusters.iter().map(|cluster| cluster.new_findings).sum(),
+        total_churned: report.clusters.iter().map(|cluster| cluster.churned_findings).sum(),
+        total_resolved: report.clusters.iter().map(|cluster| cluster.resolved_findings).sum(),
         times,
         rules,
         oldest,

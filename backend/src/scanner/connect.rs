@@ -7,11 +7,14 @@
 
 use std::fmt;
 
+use hyper_util::rt::TokioExecutor;
+use kube::client::ConfigExt;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use secrecy::SecretString;
 
 use super::ScanOptions;
+use crate::outbound::{self, OutboundPolicy};
 
 /// How to reach a cluster. `Debug` never shows the kubeconfig or the token.
 #[derive(Clone)]
@@ -98,6 +101,7 @@ pub async fn config(cluster: &ClusterConfig, options: &ScanOptions) -> Result<Co
             config
         }
     };
+    refuse_unsafe_destination(&config, &options.outbound)?;
     config.connect_timeout = Some(options.connect_timeout);
     // The scan's own timeout around each request is the one that counts (it covers the
     // whole answer, not one read); kube's are a backstop behind it.
@@ -106,13 +110,56 @@ pub async fn config(cluster: &ClusterConfig, options: &ScanOptions) -> Result<Co
     Ok(config)
 }
 
-/// A client for the cluster; an error is a message for a person.
+/// Refuses what would send credentials where they do not belong: a user name or password
+/// in the URL (it would be stored and shown with the server's address), a proxy (the
+/// connection would go where the proxy says, past the outbound policy), and credentials
+/// over plain `http://` unless the operator runs a lab.
+fn refuse_unsafe_destination(config: &Config, policy: &OutboundPolicy) -> Result<(), String> {
+    if config.cluster_url.authority().is_some_and(|authority| authority.as_str().contains('@')) {
+        return Err("the server URL may not hold a user name or password (user:password@host) — give the \
+                    credentials as a token instead"
+            .into());
+    }
+    if config.proxy_url.is_some() {
+        return Err("the kubeconfig names a proxy-url, which this server does not use — remove it".into());
+    }
+    let auth = &config.auth_info;
+    let credentials = auth.token.is_some() || auth.password.is_some() || auth.client_key_data.is_some();
+    if config.cluster_url.scheme_str() == Some("http") && credentials && !policy.allows_plain_http() {
+        return Err("the server URL is plain http://, which would send the credentials in clear text — use the \
+                    API server's https:// URL"
+            .into());
+    }
+    Ok(())
+}
+
+/// A client for the cluster; an error is a message for a person. It connects only where
+/// the outbound policy of the options allows, checked on the resolved address.
 pub async fn client(cluster: &ClusterConfig, options: &ScanOptions) -> Result<Client, String> {
     let config = config(cluster, options).await?;
     // kube asks rustls for the process's provider; with two compiled in (another crate may
     // enable aws-lc-rs) there is none until one is installed. An Err means one already is.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    Client::try_from(config).map_err(|error| format!("cannot set up a client for the cluster: {}", chain(&error)))
+    guarded_client(config, &options.outbound)
+        .map_err(|error| format!("cannot set up a client for the cluster: {}", chain(&error)))
+}
+
+/// kube's own client stack (base URL, credentials, headers, TLS, timeouts) on a connector
+/// that applies the outbound policy.
+fn guarded_client(config: Config, policy: &OutboundPolicy) -> Result<Client, kube::Error> {
+    let connector = config.rustls_https_connector_with_connector(policy.connector(config.connect_timeout))?;
+    let mut connector = hyper_timeout::TimeoutConnector::new(connector);
+    connector.set_connect_timeout(config.connect_timeout);
+    connector.set_read_timeout(config.read_timeout);
+    connector.set_write_timeout(config.write_timeout);
+    let http = hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build(connector);
+    let service = tower::ServiceBuilder::new()
+        .layer(config.base_uri_layer())
+        .option_layer(config.auth_layer()?)
+        .layer(config.extra_headers_layer()?)
+        .map_err(tower::BoxError::from)
+        .service(http);
+    Ok(Client::new(service, config.default_namespace))
 }
 
 /// Asks the API server for its version: tells an unreachable cluster or rejected
@@ -121,11 +168,7 @@ pub async fn probe(client: &Client, cluster: &ClusterConfig, options: &ScanOptio
     let url = client_url(cluster);
     let answer = tokio::time::timeout(options.request_timeout, client.apiserver_version()).await;
     match answer {
-        Err(_elapsed) => Err(format!(
-            "cannot reach the cluster API at {url}: no answer within {} s — check {} and that this server can reach it",
-            options.request_timeout.as_secs_f32(),
-            cluster.what_to_check("the server URL")
-        )),
+        Err(_elapsed) => Err(unreachable_message(&url, None, cluster)),
         Ok(Ok(_)) => Ok(()),
         Ok(Err(kube::Error::Api(response))) if response.code == 401 => Err(format!(
             "the cluster API at {url} rejected the credentials (401 Unauthorized) — check {}",
@@ -134,20 +177,23 @@ pub async fn probe(client: &Client, cluster: &ClusterConfig, options: &ScanOptio
         // Anything else the API server answered (a 403 on /version, say): it is there, and
         // listing will tell what it allows.
         Ok(Err(kube::Error::Api(_))) => Ok(()),
-        Ok(Err(error)) => Err(unreachable_message(&url, &error, cluster)),
+        Ok(Err(error)) => Err(unreachable_message(&url, Some(&error), cluster)),
     }
 }
 
-/// "cannot reach the cluster API at URL: connection refused — check the server URL".
-fn unreachable_message(url: &str, error: &kube::Error, cluster: &ClusterConfig) -> String {
-    let cause = innermost(error);
-    let lower = cause.to_lowercase();
-    let advice = if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+/// "cannot reach the cluster API at URL — check the server URL, …", the same whatever
+/// failed (refused, timed out, not TLS, not HTTP, wrong certificate): the answer must not
+/// tell which ports of a host are open. Only the outbound policy's refusal is said, as it
+/// is the operator's to change.
+fn unreachable_message(url: &str, error: Option<&kube::Error>, cluster: &ClusterConfig) -> String {
+    if error.is_some_and(|error| outbound::is_refused(error)) {
+        return format!("cannot reach the cluster API at {url}: {}", outbound::Refused);
+    }
+    format!(
+        "cannot reach the cluster API at {url} — check {}, {} and that this server can reach it",
+        cluster.what_to_check("the server URL"),
         cluster.what_to_check("the CA certificate")
-    } else {
-        cluster.what_to_check("the server URL")
-    };
-    format!("cannot reach the cluster API at {url}: {cause} — check {advice}")
+    )
 }
 
 /// The server URL as registered, for messages (never with credentials: a URL with a
@@ -169,25 +215,6 @@ fn client_url(cluster: &ClusterConfig) -> String {
             format!("{}://{}", url.scheme_str().unwrap_or("https"), url.host().unwrap_or_default())
         }
         _ => raw,
-    }
-}
-
-/// The deepest cause of an error, in the lowercase, period-free style of our messages
-/// (`connection refused`, not `Connection refused (os error 111)`).
-fn innermost(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut deepest = error;
-    while let Some(source) = deepest.source() {
-        deepest = source;
-    }
-    let text = deepest.to_string();
-    let text = match text.find(" (os error") {
-        Some(position) => text[..position].to_string(),
-        None => text,
-    };
-    let mut characters = text.chars();
-    match characters.next() {
-        Some(first) => first.to_lowercase().chain(characters).collect(),
-        None => text,
     }
 }
 

@@ -39,6 +39,7 @@ use list::{ListError, Page};
 use tokio::sync::mpsc;
 
 use crate::ingest::{self, Delivery};
+use crate::outbound::OutboundPolicy;
 use crate::store::scans::ScanError;
 use rampart_core::index::Index;
 
@@ -60,6 +61,8 @@ pub struct ScanOptions {
     pub retries: u32,
     /// The wait before the first retry; it doubles with each further one.
     pub retry_backoff: Duration,
+    /// Where connections may go (checked on each resolved address).
+    pub outbound: OutboundPolicy,
 }
 
 impl Default for ScanOptions {
@@ -71,6 +74,7 @@ impl Default for ScanOptions {
             concurrency: 4,
             retries: 3,
             retry_backoff: Duration::from_millis(500),
+            outbound: OutboundPolicy::default(),
         }
     }
 }

@@ -94,8 +94,18 @@ pub struct ClusterOverview {
     /// Findings that scan opened and resolved, against the scans before it: `(new,
     /// resolved)`, `None` before the first such scan.
     pub changes: Option<(i64, i64)>,
-    /// The latest scan, whatever its status: `(id, status, finished_at)`.
-    pub last_scan: Option<(i64, String, Option<i64>)>,
+    /// The latest scan, whatever its status.
+    pub last_scan: Option<LastScan>,
+}
+
+/// A cluster's latest scan on the dashboard: a failed or partial one says why on its row.
+#[derive(Clone, Debug)]
+pub struct LastScan {
+    pub id: i64,
+    pub status: String,
+    pub finished_at: Option<i64>,
+    pub message: Option<String>,
+    pub errors: Vec<super::scans::ScanError>,
 }
 
 const CLUSTER_COLUMNS: &str = "c.id, c.team_id, t.name AS team, c.name, c.kind, c.server, c.context, c.schedule, \
@@ -215,7 +225,8 @@ impl Store {
         const SQL: &str = "SELECT c.id, c.name, t.name AS team, c.kind, c.next_scan_at, \
              r.score, r.grade, r.critical, r.high, r.medium, r.low, r.info, \
              r.new_findings, r.resolved_findings, \
-             l.id AS last_id, l.status AS last_status, l.finished_at AS last_finished_at \
+             l.id AS last_id, l.status AS last_status, l.finished_at AS last_finished_at, \
+             l.message AS last_message, l.errors AS last_errors \
              FROM clusters c JOIN teams t ON t.id = c.team_id \
              JOIN memberships m ON m.team_id = c.team_id AND m.user_id = $1 \
              LEFT JOIN scans r ON r.id = (SELECT MAX(id) FROM scans \
@@ -246,7 +257,18 @@ impl Store {
                     counts,
                     changes: new_findings.zip(resolved_findings),
                     last_scan: match (last_id, last_status) {
-                        (Some(id), Some(status)) => Some((id, status, row.try_get("last_finished_at")?)),
+                        (Some(id), Some(status)) => {
+                            let errors: Option<String> = row.try_get("last_errors")?;
+                            Some(LastScan {
+                                id,
+                                status,
+                                finished_at: row.try_get("last_finished_at")?,
+                                message: row.try_get("last_message")?,
+                                errors: errors
+                                    .and_then(|errors| serde_json::from_str(&errors).ok())
+                                    .unwrap_or_default(),
+                            })
+                        }
                         _ => None,
                     },
                 });

@@ -308,8 +308,9 @@ impl Store {
         }))
     }
 
-    /// Critical and high findings first seen in `[from, to)` and not exempted, most
-    /// severe first, at most `limit`.
+    /// Critical and high findings new in `[from, to)`: first seen within it, not exempted,
+    /// and still open at its end (one opened and resolved within the period is no news),
+    /// most severe first, at most `limit`.
     pub async fn new_serious_findings(
         &self,
         cluster_id: i64,
@@ -319,7 +320,7 @@ impl Store {
     ) -> Result<Vec<MailFinding>, sqlx::Error> {
         const SQL: &str = "SELECT rule, severity, kind, namespace, name, message FROM findings \
              WHERE cluster_id = $1 AND first_seen >= $2 AND first_seen < $3 AND severity IN ('critical', 'high') \
-             AND status <> 'exempted' \
+             AND (status = 'open' OR (status = 'resolved' AND resolved_at >= $3)) \
              ORDER BY CASE severity WHEN 'critical' THEN 0 ELSE 1 END, namespace, kind, name, rule, id LIMIT $4";
         self.mail_findings(SQL, &[cluster_id, from, to, limit]).await
     }
@@ -358,8 +359,8 @@ impl Store {
             .collect())
     }
 
-    /// How many critical and how many high findings were first seen in `[from, to)` (not
-    /// exempted).
+    /// How many critical and how many high findings are new in `[from, to)`: first seen
+    /// within it, not exempted, and still open at its end.
     pub async fn count_new_serious_findings(
         &self,
         cluster_id: i64,
@@ -371,7 +372,8 @@ impl Store {
                 "SELECT CAST(COALESCE(SUM(CASE WHEN severity = 'critical' THEN 1 ELSE 0 END), 0) AS BIGINT), \
                  CAST(COALESCE(SUM(CASE WHEN severity = 'high' THEN 1 ELSE 0 END), 0) AS BIGINT) FROM findings \
                  WHERE cluster_id = $1 AND first_seen >= $2 AND first_seen < $3 \
-                 AND severity IN ('critical', 'high') AND status <> 'exempted'",
+                 AND severity IN ('critical', 'high') \
+                 AND (status = 'open' OR (status = 'resolved' AND resolved_at >= $3))",
             )
             .bind(cluster_id)
             .bind(from)
@@ -381,7 +383,24 @@ impl Store {
         })
     }
 
-    /// How many findings were resolved in `[from, to)` and are still resolved.
+    /// How many findings were first seen and resolved within `[from, to)` (and are still
+    /// resolved): churn, which the digest counts apart from news.
+    pub async fn count_churned_findings(&self, cluster_id: i64, from: i64, to: i64) -> Result<i64, sqlx::Error> {
+        on_pool!(self, |pool| {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM findings WHERE cluster_id = $1 AND status = 'resolved' \
+                 AND first_seen >= $2 AND resolved_at < $3",
+            )
+            .bind(cluster_id)
+            .bind(from)
+            .bind(to)
+            .fetch_one(pool)
+            .await
+        })
+    }
+
+    /// How many findings were resolved in `[from, to)` and are still resolved (open at its
+    /// start or opened within it; churn included).
     pub async fn count_resolved_findings(&self, cluster_id: i64, from: i64, to: i64) -> Result<i64, sqlx::Error> {
         on_pool!(self, |pool| {
             sqlx::query_scalar::<_, i64>(

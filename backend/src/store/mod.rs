@@ -38,6 +38,18 @@ use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
+/// Text as both backends store it: PostgreSQL cannot hold the NUL character, so it is
+/// replaced with U+FFFD (�), on either backend, so a scan records the same thing on both.
+/// For what comes from clusters and uploads (object names, annotations); what users type
+/// into the API is refused instead.
+pub fn storable(text: &str) -> Cow<'_, str> {
+    if text.contains('\0') {
+        Cow::Owned(text.replace('\0', "\u{FFFD}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
 /// Runs the same code on whichever pool the store holds: `on_pool!(store, |pool| …)`.
 /// Inside, `pool` is a `&SqlitePool` or a `&PgPool`, and `sqlx::query_as::<_, T>` infers
 /// the database from it.
@@ -192,6 +204,7 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = &[
     (4, "email", include_str!("../../../migrations/sqlite/0004_email.sql")),
     (7, "findings by difference", include_str!("../../../migrations/sqlite/0007_findings_by_difference.sql")),
     (9, "policies", include_str!("../../../migrations/sqlite/0009_policies.sql")),
+    (11, "score formula version", include_str!("../../../migrations/sqlite/0011_score_formula_version.sql")),
     (15, "teams", include_str!("../../../migrations/sqlite/0015_teams.sql")),
 ];
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = &[
@@ -202,6 +215,7 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = &[
     (5, "findings fillfactor", include_str!("../../../migrations/postgres/0005_findings_fillfactor.sql")),
     (7, "findings by difference", include_str!("../../../migrations/postgres/0007_findings_by_difference.sql")),
     (9, "policies", include_str!("../../../migrations/postgres/0009_policies.sql")),
+    (11, "score formula version", include_str!("../../../migrations/postgres/0011_score_formula_version.sql")),
     (15, "teams", include_str!("../../../migrations/postgres/0015_teams.sql")),
 ];
 

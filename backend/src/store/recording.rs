@@ -37,6 +37,10 @@ use sqlx::Row;
 use super::scans::{Counts, NamespaceSummary, ScanError};
 use super::{now_millis, Store};
 
+/// Why a scan that saw no object with a kind has no score.
+pub const NOTHING_TO_CHECK: &str = "Nothing to check: the input holds no Kubernetes object (a document with \
+     apiVersion and kind), so this scan has no score and the cluster keeps its previous one.";
+
 /// A recording's transaction, on either backend: the hot statements differ (PostgreSQL
 /// takes arrays, SQLite multi-row lists of fixed sizes).
 enum Tx {
@@ -61,7 +65,8 @@ pub struct SeenObject {
     /// `""` for cluster-scoped objects.
     pub namespace: String,
     pub name: String,
-    /// The object's score, when a weighted rule applied.
+    /// The object's score, when it counts in overall scores (a rule of medium severity or
+    /// higher judged it: [`rampart_core::score::Tally::judged`]).
     pub score: Option<u32>,
 }
 
@@ -83,6 +88,51 @@ pub struct Observed {
 pub struct Batch {
     pub objects: Vec<SeenObject>,
     pub findings: Vec<Observed>,
+}
+
+impl Batch {
+    /// The batch with the NUL characters of its text replaced ([`super::storable`]); `None`
+    /// when it has none (nearly always).
+    fn storable(&self) -> Option<Batch> {
+        let has_nul = |text: &str| text.contains('\0');
+        let dirty = self
+            .objects
+            .iter()
+            .any(|object| has_nul(&object.kind) || has_nul(&object.namespace) || has_nul(&object.name))
+            || self.findings.iter().any(|finding| {
+                has_nul(&finding.rule)
+                    || has_nul(&finding.path)
+                    || has_nul(&finding.message)
+                    || finding.exemption_reason.as_deref().is_some_and(has_nul)
+            });
+        if !dirty {
+            return None;
+        }
+        let clean = |text: &str| super::storable(text).into_owned();
+        Some(Batch {
+            objects: self
+                .objects
+                .iter()
+                .map(|object| SeenObject {
+                    kind: clean(&object.kind),
+                    namespace: clean(&object.namespace),
+                    name: clean(&object.name),
+                    score: object.score,
+                })
+                .collect(),
+            findings: self
+                .findings
+                .iter()
+                .map(|finding| Observed {
+                    rule: clean(&finding.rule),
+                    path: clean(&finding.path),
+                    message: clean(&finding.message),
+                    exemption_reason: finding.exemption_reason.as_deref().map(clean),
+                    ..finding.clone()
+                })
+                .collect(),
+        })
+    }
 }
 
 /// An object's hash: SHA-256 of its kind, namespace and name, first 8 bytes. Its high 32
@@ -120,6 +170,8 @@ fn hash8(parts: &[&str]) -> u64 {
 #[derive(Clone, Debug, Default)]
 pub struct Tally {
     pub objects: i64,
+    /// Objects with a kind: a scan with none had nothing to check.
+    pub identified: i64,
     pub counts: Counts,
     pub score: Mean,
     pub namespaces: BTreeMap<String, (NamespaceSummary, Mean)>,
@@ -230,6 +282,14 @@ impl Store {
     /// no longer this runner's. An object already seen by this scan (twice in one input)
     /// counts once: its later copies are skipped.
     pub async fn record_batch(&self, recording: &mut Recording, batch: &Batch) -> Result<bool, sqlx::Error> {
+        let storable;
+        let batch = match batch.storable() {
+            Some(changed) => {
+                storable = changed;
+                &storable
+            }
+            None => batch,
+        };
         let cluster_id = recording.cluster_id;
         // The batch's objects new to this scan, by position, with their hashes.
         let mut fresh: HashMap<usize, u64> = HashMap::new();
@@ -245,6 +305,7 @@ impl Store {
                     continue;
                 }
                 fresh.insert(position, hash);
+                tally.identified += 1;
             }
             if let Some(score) = object.score {
                 tally.score.add(score);
@@ -281,8 +342,10 @@ impl Store {
             tally.findings += 1;
             if !finding.exempted {
                 tally.counts[severity_position(finding.severity)] += 1;
+                tally.score.open(finding.severity);
                 if !object.namespace.is_empty() {
-                    let (summary, _) = tally.namespaces.entry(object.namespace.clone()).or_default();
+                    let (summary, mean) = tally.namespaces.entry(object.namespace.clone()).or_default();
+                    mean.open(finding.severity);
                     match finding.severity {
                         Severity::Critical => summary.critical += 1,
                         Severity::High => summary.high += 1,
@@ -390,6 +453,7 @@ impl Store {
         recording.findings_written += written;
         let total = &mut recording.tally;
         total.objects += tally.objects;
+        total.identified += tally.identified;
         total.findings += tally.findings;
         for (sum, add) in total.counts.iter_mut().zip(tally.counts) {
             *sum += add;
@@ -411,9 +475,12 @@ impl Store {
     /// Ends the recording: resolves the open findings of objects the scan did not see (but
     /// of kinds it could read and rules it judged), marks the others unseen, and writes the
     /// scan's summary. False (and nothing written) when the scan is no longer this
-    /// runner's. The scan ends `partial` when `errors` is not empty.
+    /// runner's. The scan ends `partial` when `errors` is not empty, and `failed` (with no
+    /// score, resolving nothing, its errors kept) when it saw no object with a kind: a
+    /// scan with nothing to check is no score, and the cluster's stays the previous one.
     pub async fn finish_recording(&self, recording: &mut Recording, errors: &[ScanError]) -> Result<bool, sqlx::Error> {
         let now = now_millis();
+        let nothing_to_check = recording.tally.identified == 0;
         let mut unreadable: HashSet<&str> = errors.iter().filter_map(|error| error.kind.as_deref()).collect();
         let may_resolve = recording.may_resolve && errors.iter().all(|error| error.kind.is_some());
         if !may_resolve {
@@ -426,8 +493,8 @@ impl Store {
         let mut transaction = self.begin_batch(recording).await?;
         let Some(tx) = transaction.as_mut() else { return Ok(false) };
         let (mut resolved, mut written) = (0i64, 0i64);
-        let unresolved = tx.count_unresolved(cluster_id).await?;
-        if unresolved != recording.accounted || !recording.strangers.is_empty() {
+        let unresolved = if nothing_to_check { recording.accounted } else { tx.count_unresolved(cluster_id).await? };
+        if !nothing_to_check && (unresolved != recording.accounted || !recording.strangers.is_empty()) {
             for prefix in tx.unresolved_prefixes(cluster_id).await? {
                 if recording.seen_prefixes.contains(&prefix) {
                     continue;
@@ -464,26 +531,38 @@ impl Store {
             .map(|(namespace, (summary, mean))| {
                 let mut summary = summary.clone();
                 // The engine's overall formula over the namespace's own objects, when any
-                // was scored: a namespace reads like a small cluster.
-                if mean != &Mean::default() {
+                // was judged: a namespace reads like a small cluster.
+                if !mean.is_empty() {
                     summary.score = Some(i64::from(mean.score()));
                     summary.grade = Some(rampart_core::score::grade(mean.score()).to_string());
                 }
                 (namespace, summary)
             })
             .collect();
-        let status = if errors.is_empty() { "succeeded" } else { "partial" };
-        let errors = serde_json::to_string(errors).unwrap_or_else(|_| "[]".to_string());
+        let (status, score, grade, message) = if nothing_to_check {
+            ("failed", None, None, Some(NOTHING_TO_CHECK))
+        } else {
+            let status = if errors.is_empty() { "succeeded" } else { "partial" };
+            (status, Some(i64::from(score)), Some(rampart_core::score::grade(score)), None)
+        };
+        let errors: Vec<ScanError> = errors
+            .iter()
+            .map(|error| ScanError {
+                kind: error.kind.as_deref().map(|kind| super::storable(kind).into_owned()),
+                message: super::storable(&error.message).into_owned(),
+            })
+            .collect();
+        let errors = serde_json::to_string(&errors).unwrap_or_else(|_| "[]".to_string());
         let namespaces = serde_json::to_string(&namespaces).unwrap_or_else(|_| "{}".to_string());
-        let grade = rampart_core::score::grade(score);
         let sql = "UPDATE scans SET status = $1, finished_at = $2, objects = $3, score = $4, grade = $5, \
              critical = $6, high = $7, medium = $8, low = $9, info = $10, new_findings = $11, \
-             resolved_findings = $12, errors = $13, namespaces = $14, findings_written = $15 WHERE id = $16";
+             resolved_findings = $12, errors = $13, namespaces = $14, findings_written = $15, \
+             formula_version = $16, message = $17 WHERE id = $18";
         on_tx!(tx, |tx| sqlx::query(sql)
             .bind(status)
             .bind(now)
             .bind(tally.objects)
-            .bind(i64::from(score))
+            .bind(score)
             .bind(grade)
             .bind(tally.counts[0])
             .bind(tally.counts[1])
@@ -495,6 +574,8 @@ impl Store {
             .bind(&errors)
             .bind(&namespaces)
             .bind(recording.findings_written)
+            .bind(i64::from(rampart_core::score::FORMULA_VERSION))
+            .bind(message)
             .bind(recording.scan_id)
             .execute(&mut **tx)
             .await

@@ -29,6 +29,20 @@ pub struct ResolvedBySeverity {
     pub total_millis: i64,
 }
 
+/// A cluster's netted changes within one bucket of a period (the whole period, or a week):
+/// findings first seen in it and still open at its end (`new`), first seen and resolved
+/// in it (`churned`: not news), and resolved in it (`resolved`, churned ones included).
+/// Exempted findings count in none.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Changes {
+    pub cluster_id: i64,
+    /// The bucket's number from the origin (`(time − origin) / width`).
+    pub bucket: i64,
+    pub new: i64,
+    pub churned: i64,
+    pub resolved: i64,
+}
+
 /// A rule with the findings it has open at a time, over how many clusters.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RuleCount {
@@ -71,8 +85,20 @@ fn placeholders(first: usize, count: usize) -> String {
     (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
 }
 
+/// The entry of a cluster's bucket, added when missing.
+fn changes_entry(changes: &mut Vec<Changes>, cluster_id: i64, bucket: i64) -> &mut Changes {
+    let position = match changes.iter().position(|change| change.cluster_id == cluster_id && change.bucket == bucket) {
+        Some(position) => position,
+        None => {
+            changes.push(Changes { cluster_id, bucket, ..Changes::default() });
+            changes.len() - 1
+        }
+    };
+    &mut changes[position]
+}
+
 const REPORT_SCAN_COLUMNS: &str = "s.id, s.cluster_id, s.finished_at, s.score, s.grade, s.critical, s.high, \
-     s.medium, s.low, s.info, s.new_findings, s.resolved_findings";
+     s.medium, s.low, s.info, s.new_findings, s.resolved_findings, s.formula_version";
 
 impl Store {
     /// The clusters' scans that finished with results within `[from, to]`, by cluster, then
@@ -173,6 +199,74 @@ impl Store {
             }
             Ok(by_severity)
         })
+    }
+
+    /// Each cluster's [`Changes`] per bucket of `width` milliseconds from `origin`, within
+    /// `[from, to]` (a bucket ends at its end or at `to`, whichever is first). Buckets
+    /// with no change are left out.
+    pub async fn report_changes(
+        &self,
+        user_id: i64,
+        clusters: &[i64],
+        (from, to): (i64, i64),
+        origin: i64,
+        width: i64,
+    ) -> Result<Vec<Changes>, sqlx::Error> {
+        if clusters.is_empty() || width <= 0 {
+            return Ok(Vec::new());
+        }
+        // `$2` from, `$3` the first instant after the period, `$4` origin, `$5` width.
+        let bucket_end = "CASE WHEN $4 + ((f.first_seen - $4) / $5 + 1) * $5 < $3 \
+             THEN $4 + ((f.first_seen - $4) / $5 + 1) * $5 ELSE $3 END";
+        let ids = placeholders(6, clusters.len());
+        let opened = format!(
+            "SELECT f.cluster_id, CAST((f.first_seen - $4) / $5 AS BIGINT) AS bucket, \
+             CAST(COUNT(*) AS BIGINT) AS opened, \
+             CAST(SUM(CASE WHEN f.status = 'resolved' AND f.resolved_at < {bucket_end} THEN 1 ELSE 0 END) AS BIGINT) \
+             AS churned FROM findings f JOIN clusters c ON c.id = f.cluster_id {MEMBER_OF} \
+             WHERE f.first_seen >= $2 AND f.first_seen < $3 AND f.status <> 'exempted' AND f.cluster_id IN ({ids}) \
+             GROUP BY f.cluster_id, CAST((f.first_seen - $4) / $5 AS BIGINT)"
+        );
+        let resolved = format!(
+            "SELECT f.cluster_id, CAST((f.resolved_at - $4) / $5 AS BIGINT) AS bucket, \
+             CAST(COUNT(*) AS BIGINT) AS resolved FROM findings f JOIN clusters c ON c.id = f.cluster_id {MEMBER_OF} \
+             WHERE f.status = 'resolved' AND f.resolved_at >= $2 AND f.resolved_at < $3 AND f.cluster_id IN ({ids}) \
+             GROUP BY f.cluster_id, CAST((f.resolved_at - $4) / $5 AS BIGINT)"
+        );
+        let after = to.saturating_add(1);
+        let mut changes: Vec<Changes> = Vec::new();
+        let (opened_rows, resolved_rows) = on_pool!(self, |pool| {
+            let mut query = sqlx::query_as::<_, (i64, i64, i64, Option<i64>)>(&opened)
+                .bind(user_id)
+                .bind(from)
+                .bind(after)
+                .bind(origin)
+                .bind(width);
+            for id in clusters {
+                query = query.bind(id);
+            }
+            let opened_rows = query.fetch_all(pool).await?;
+            let mut query = sqlx::query_as::<_, (i64, i64, i64)>(&resolved)
+                .bind(user_id)
+                .bind(from)
+                .bind(after)
+                .bind(origin)
+                .bind(width);
+            for id in clusters {
+                query = query.bind(id);
+            }
+            Ok::<_, sqlx::Error>((opened_rows, query.fetch_all(pool).await?))
+        })?;
+        for (cluster_id, bucket, opened, churned) in opened_rows {
+            let entry = changes_entry(&mut changes, cluster_id, bucket);
+            let churned = churned.unwrap_or(0);
+            entry.new += opened - churned;
+            entry.churned += churned;
+        }
+        for (cluster_id, bucket, resolved) in resolved_rows {
+            changes_entry(&mut changes, cluster_id, bucket).resolved += resolved;
+        }
+        Ok(changes)
     }
 
     /// The rules with the most findings open at `at`, most first (ties by rule id).

@@ -99,7 +99,99 @@ pub struct StoredFinding {
     pub exemption_reason: Option<String>,
 }
 
-/// Filters of the findings list; `after` is the cursor (the last id of the previous page).
+/// How a findings list is ordered; every order ends with the finding's id, so that pages
+/// follow each other without gaps or repeats (keyset pagination).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FindingOrder {
+    /// Most severe first ([`SEVERITY_RANK`]), then by id.
+    #[default]
+    Severity,
+    /// By rule id.
+    Rule,
+    /// By namespace, kind and name.
+    Object,
+    /// Newest first (by id, descending: ids grow as findings are first stored).
+    Newest,
+}
+
+impl FindingOrder {
+    pub const ALL: [FindingOrder; 4] =
+        [FindingOrder::Severity, FindingOrder::Rule, FindingOrder::Object, FindingOrder::Newest];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            FindingOrder::Severity => "severity",
+            FindingOrder::Rule => "rule",
+            FindingOrder::Object => "object",
+            FindingOrder::Newest => "newest",
+        }
+    }
+
+    pub fn parse(key: &str) -> Option<FindingOrder> {
+        FindingOrder::ALL.into_iter().find(|order| order.key() == key)
+    }
+}
+
+/// Where the next page of a findings list starts: the sort keys of the previous page's
+/// last row. Opaque to clients (hex of its JSON); it belongs to one order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub enum Cursor {
+    Severity(i64, i64),
+    Rule(String, i64),
+    Object(String, String, String, i64),
+    Newest(i64),
+}
+
+impl Cursor {
+    /// The cursor after `finding` in `order`.
+    pub fn after(order: FindingOrder, finding: &StoredFinding) -> Cursor {
+        match order {
+            FindingOrder::Severity => Cursor::Severity(severity_rank(&finding.severity), finding.id),
+            FindingOrder::Rule => Cursor::Rule(finding.rule.clone(), finding.id),
+            FindingOrder::Object => {
+                Cursor::Object(finding.namespace.clone(), finding.kind.clone(), finding.name.clone(), finding.id)
+            }
+            FindingOrder::Newest => Cursor::Newest(finding.id),
+        }
+    }
+
+    pub fn order(&self) -> FindingOrder {
+        match self {
+            Cursor::Severity(..) => FindingOrder::Severity,
+            Cursor::Rule(..) => FindingOrder::Rule,
+            Cursor::Object(..) => FindingOrder::Object,
+            Cursor::Newest(..) => FindingOrder::Newest,
+        }
+    }
+
+    pub fn encode(&self) -> String {
+        let json = serde_json::to_string(self).unwrap_or_default();
+        json.bytes().map(|byte| format!("{byte:02x}")).collect()
+    }
+
+    /// `None` for anything [`Cursor::encode`] did not make.
+    pub fn decode(text: &str) -> Option<Cursor> {
+        if text.len() % 2 != 0 || text.len() > 4096 {
+            return None;
+        }
+        let bytes: Option<Vec<u8>> =
+            (0..text.len()).step_by(2).map(|at| u8::from_str_radix(text.get(at..at + 2)?, 16).ok()).collect();
+        serde_json::from_slice(&bytes?).ok()
+    }
+}
+
+/// A severity's rank as [`SEVERITY_RANK`] computes it.
+fn severity_rank(severity: &str) -> i64 {
+    match severity {
+        "critical" => 0,
+        "high" => 1,
+        "medium" => 2,
+        "low" => 3,
+        _ => 4,
+    }
+}
+
+/// Filters and order of the findings list; `after` is where the page starts.
 #[derive(Clone, Debug, Default)]
 pub struct FindingFilter {
     pub status: Option<String>,
@@ -109,8 +201,94 @@ pub struct FindingFilter {
     /// Words that must all occur (case-insensitively) in the finding's object name,
     /// namespace, kind, rule, path or message.
     pub text: Option<String>,
-    pub after: Option<i64>,
+    pub order: FindingOrder,
+    pub after: Option<Cursor>,
     pub limit: i64,
+}
+
+/// A value bound to a findings query.
+enum Bound {
+    Int(i64),
+    Text(String),
+}
+
+impl FindingFilter {
+    /// The conditions on findings `f` of cluster `$1` (without the cursor), and the values
+    /// they bind from `$2` on.
+    fn conditions(&self, cluster_id: i64) -> (String, Vec<Bound>) {
+        let mut bound = vec![Bound::Int(cluster_id)];
+        let mut sql = String::from("f.cluster_id = $1");
+        for (column, value) in [
+            ("status", &self.status),
+            ("severity", &self.severity),
+            ("rule", &self.rule),
+            ("namespace", &self.namespace),
+        ] {
+            if let Some(value) = value {
+                bound.push(Bound::Text(value.clone()));
+                sql.push_str(&format!(" AND f.{column} = ${}", bound.len()));
+            }
+        }
+        // Each word anywhere in the row's text; LOWER on both sides, as PostgreSQL's LIKE
+        // is case-sensitive and SQLite's is not.
+        for word in self.text.as_deref().unwrap_or_default().split_whitespace().take(8) {
+            bound.push(Bound::Text(contains_pattern(word)));
+            sql.push_str(&format!(
+                " AND LOWER(f.name || ' ' || f.namespace || ' ' || f.kind || ' ' || f.rule || ' ' || f.path || ' ' \
+                 || f.message) LIKE ${} ESCAPE '\\'",
+                bound.len()
+            ));
+        }
+        (sql, bound)
+    }
+
+    /// The keyset condition of the cursor (appending its values to `bound`) and the
+    /// `ORDER BY` of the order. The severity order repeats [`SEVERITY_RANK`] exactly, so
+    /// open findings are read through the index `findings_open_by_severity`.
+    fn keyset(&self, bound: &mut Vec<Bound>) -> (String, String) {
+        let mut next = |value: Bound| {
+            bound.push(value);
+            format!("${}", bound.len())
+        };
+        let condition = match self.after.clone() {
+            None => String::new(),
+            Some(Cursor::Severity(rank, id)) => {
+                format!(" AND ({SEVERITY_RANK}, f.id) > ({}, {})", next(Bound::Int(rank)), next(Bound::Int(id)))
+            }
+            Some(Cursor::Rule(rule, id)) => {
+                format!(" AND (f.rule, f.id) > ({}, {})", next(Bound::Text(rule)), next(Bound::Int(id)))
+            }
+            Some(Cursor::Object(namespace, kind, name, id)) => format!(
+                " AND (f.namespace, f.kind, f.name, f.id) > ({}, {}, {}, {})",
+                next(Bound::Text(namespace)),
+                next(Bound::Text(kind)),
+                next(Bound::Text(name)),
+                next(Bound::Int(id))
+            ),
+            Some(Cursor::Newest(id)) => format!(" AND f.id < {}", next(Bound::Int(id))),
+        };
+        let order = match self.order {
+            FindingOrder::Severity => format!("{SEVERITY_RANK}, f.id"),
+            FindingOrder::Rule => "f.rule, f.id".to_string(),
+            FindingOrder::Object => "f.namespace, f.kind, f.name, f.id".to_string(),
+            FindingOrder::Newest => "f.id DESC".to_string(),
+        };
+        (condition, order)
+    }
+}
+
+/// Binds `bound` in order to a query.
+macro_rules! bind_all {
+    ($query:expr, $bound:expr) => {{
+        let mut query = $query;
+        for value in $bound {
+            query = match value {
+                Bound::Int(value) => query.bind(*value),
+                Bound::Text(value) => query.bind(value.as_str()),
+            };
+        }
+        query
+    }};
 }
 
 /// A `LIKE` pattern matching `word` anywhere, lower-cased, with `%`, `_` and `\` taken
@@ -138,6 +316,8 @@ pub struct TrendPoint {
     pub counts: Counts,
     pub new_findings: i64,
     pub resolved_findings: i64,
+    /// The score formula's version the score was computed with.
+    pub formula_version: i64,
 }
 
 /// The five counts by severity of a row with the scans' columns `critical` … `info`.
@@ -155,7 +335,8 @@ macro_rules! counts_from_row {
 pub(super) use counts_from_row;
 
 /// A [`TrendPoint`] from a row with the columns `id`, `finished_at`, `score`, `grade`,
-/// the five counts, `new_findings` and `resolved_findings` (the trend's and reports').
+/// the five counts, `new_findings`, `resolved_findings` and `formula_version` (the trend's
+/// and reports').
 macro_rules! trend_point_from_row {
     ($row:expr) => {{
         let row = $row;
@@ -167,6 +348,7 @@ macro_rules! trend_point_from_row {
             counts: $crate::store::scans::counts_from_row!(row),
             new_findings: row.try_get("new_findings")?,
             resolved_findings: row.try_get("resolved_findings")?,
+            formula_version: row.try_get("formula_version")?,
         }
     }};
 }
@@ -215,7 +397,7 @@ impl Store {
                  WHERE id = $3 AND runner = $4 AND status = 'running'",
             )
             .bind(now)
-            .bind(message)
+            .bind(super::storable(message).as_ref())
             .bind(scan_id)
             .bind(runner)
             .execute(pool)
@@ -269,7 +451,8 @@ impl Store {
         })
     }
 
-    /// A page of a cluster's findings (the caller has checked access), by id.
+    /// A page of a cluster's findings (the caller has checked access), in the filter's
+    /// order, from its cursor on.
     ///
     /// `first_seen` is the finishing time of the scan that first stored the finding (the
     /// time it was stored while that scan runs); `last_seen` is the stored one when a scan
@@ -280,44 +463,21 @@ impl Store {
         cluster_id: i64,
         filter: &FindingFilter,
     ) -> Result<Vec<StoredFinding>, sqlx::Error> {
-        let mut sql = String::from(
+        let (conditions, mut bound) = filter.conditions(cluster_id);
+        let (keyset, order) = filter.keyset(&mut bound);
+        bound.push(Bound::Int(filter.limit));
+        let sql = format!(
             "SELECT f.id, f.rule, f.severity, f.status, f.kind, f.namespace, f.name, f.path, f.message, \
              COALESCE(s.finished_at, f.first_seen) AS first_seen, f.last_seen, f.resolved_at, f.exemption_reason \
              FROM findings f LEFT JOIN scans s ON s.id = f.first_scan_id AND s.status IN ('succeeded', 'partial') \
-             WHERE f.cluster_id = $1 AND f.id > $2",
+             WHERE {conditions}{keyset} ORDER BY {order} LIMIT ${}",
+            bound.len()
         );
-        let mut texts: Vec<String> = Vec::new();
-        for (column, value) in [
-            ("status", &filter.status),
-            ("severity", &filter.severity),
-            ("rule", &filter.rule),
-            ("namespace", &filter.namespace),
-        ] {
-            if let Some(value) = value {
-                texts.push(value.clone());
-                sql.push_str(&format!(" AND f.{column} = ${}", texts.len() + 2));
-            }
-        }
-        // Each word anywhere in the row's text; LOWER on both sides, as PostgreSQL's LIKE
-        // is case-sensitive and SQLite's is not.
-        for word in filter.text.as_deref().unwrap_or_default().split_whitespace().take(8) {
-            texts.push(contains_pattern(word));
-            sql.push_str(&format!(
-                " AND LOWER(f.name || ' ' || f.namespace || ' ' || f.kind || ' ' || f.rule || ' ' || f.path || ' ' \
-                 || f.message) LIKE ${} ESCAPE '\\'",
-                texts.len() + 2
-            ));
-        }
-        sql.push_str(&format!(" ORDER BY f.id LIMIT ${}", texts.len() + 3));
         const LATEST: &str =
             "SELECT MAX(finished_at) FROM scans WHERE cluster_id = $1 AND status IN ('succeeded', 'partial')";
         on_pool!(self, |pool| {
             let latest: Option<i64> = sqlx::query_scalar(LATEST).bind(cluster_id).fetch_one(pool).await?;
-            let mut query = sqlx::query(&sql).bind(cluster_id).bind(filter.after.unwrap_or(0));
-            for text in &texts {
-                query = query.bind(text.as_str());
-            }
-            let rows = query.bind(filter.limit).fetch_all(pool).await?;
+            let rows = bind_all!(sqlx::query(&sql), &bound).fetch_all(pool).await?;
             let mut findings = Vec::with_capacity(rows.len());
             for row in rows {
                 let first_seen: i64 = row.try_get("first_seen")?;
@@ -342,6 +502,13 @@ impl Store {
         })
     }
 
+    /// How many of the cluster's findings the filter matches (its cursor and limit aside).
+    pub async fn count_findings(&self, cluster_id: i64, filter: &FindingFilter) -> Result<i64, sqlx::Error> {
+        let (conditions, bound) = filter.conditions(cluster_id);
+        let sql = format!("SELECT COUNT(*) FROM findings f WHERE {conditions}");
+        on_pool!(self, |pool| bind_all!(sqlx::query_scalar::<_, i64>(&sql), &bound).fetch_one(pool).await)
+    }
+
     /// One point per finished scan (succeeded or partial) of the cluster, oldest first,
     /// between the two times when given.
     pub async fn trend(
@@ -354,10 +521,10 @@ impl Store {
         // over from its worker thread on its own, which made a year of daily scans (365 rows)
         // most of the request's time.
         const SQLITE: &str = "SELECT json_group_array(json_array(id, finished_at, score, grade, critical, high, \
-             medium, low, info, new_findings, resolved_findings) ORDER BY finished_at, id) FROM scans \
+             medium, low, info, new_findings, resolved_findings, formula_version) ORDER BY finished_at, id) FROM scans \
              WHERE cluster_id = $1 AND status IN ('succeeded', 'partial') AND finished_at >= $2 AND finished_at <= $3";
         const POSTGRES: &str = "SELECT json_agg(json_build_array(id, finished_at, score, grade, critical, high, \
-             medium, low, info, new_findings, resolved_findings) ORDER BY finished_at, id)::text FROM scans \
+             medium, low, info, new_findings, resolved_findings, formula_version) ORDER BY finished_at, id)::text FROM scans \
              WHERE cluster_id = $1 AND status IN ('succeeded', 'partial') AND finished_at >= $2 AND finished_at <= $3";
         let from = from.unwrap_or(i64::MIN);
         let to = to.unwrap_or(i64::MAX);
@@ -369,24 +536,40 @@ impl Store {
                 sqlx::query_scalar(POSTGRES).bind(cluster_id).bind(from).bind(to).fetch_one(pool).await?
             }
         };
-        type Point = (i64, i64, Option<i64>, Option<String>, i64, i64, i64, i64, i64, i64, i64);
+        type Point = (i64, i64, Option<i64>, Option<String>, i64, i64, i64, i64, i64, i64, i64, i64);
         let rows: Vec<Point> = match json {
             Some(json) => serde_json::from_str(&json).map_err(|error| sqlx::Error::Decode(Box::new(error)))?,
             None => Vec::new(),
         };
         Ok(rows
             .into_iter()
-            .map(|(scan, at, score, grade, critical, high, medium, low, info, new_findings, resolved_findings)| {
-                TrendPoint {
+            .map(
+                |(
                     scan,
                     at,
                     score,
                     grade,
-                    counts: [critical, high, medium, low, info],
+                    critical,
+                    high,
+                    medium,
+                    low,
+                    info,
                     new_findings,
                     resolved_findings,
-                }
-            })
+                    formula_version,
+                )| {
+                    TrendPoint {
+                        scan,
+                        at,
+                        score,
+                        grade,
+                        counts: [critical, high, medium, low, info],
+                        new_findings,
+                        resolved_findings,
+                        formula_version,
+                    }
+                },
+            )
             .collect())
     }
 }
@@ -394,6 +577,25 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cursors_read_back_and_refuse_anything_else() {
+        for cursor in [
+            Cursor::Severity(0, 12),
+            Cursor::Rule("vap/no-latest".into(), 3),
+            Cursor::Object("prod".into(), "Pod".into(), "web \"1\"".into(), 9),
+            Cursor::Newest(40),
+        ] {
+            let text = cursor.encode();
+            assert!(text.bytes().all(|byte| byte.is_ascii_hexdigit()), "{text}");
+            assert_eq!(Cursor::decode(&text), Some(cursor));
+        }
+        for text in ["", "12", "zz", "7b7d", "abc", "1é"] {
+            assert_eq!(Cursor::decode(text), None, "{text}");
+        }
+        assert_eq!(FindingOrder::parse("rule"), Some(FindingOrder::Rule));
+        assert_eq!(FindingOrder::parse("id"), None);
+    }
 
     #[test]
     fn text_patterns_take_wildcards_literally() {

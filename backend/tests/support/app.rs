@@ -15,6 +15,7 @@ pub use databases::{Backend, TestDatabase};
 use std::time::{Duration, Instant};
 
 use rampart::mail::{MailSettings, Mailer};
+use rampart::outbound::OutboundPolicy;
 use rampart::startup::{Application, Settings};
 use rampart::store::accounts::Role;
 use rampart::store::Store;
@@ -33,6 +34,8 @@ pub struct TestApp {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
+/// The server as a lab runs it (`outbound-lab`): the fake API servers the tests start
+/// listen on 127.0.0.1, over plain HTTP.
 pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with_mail(backend, &MailSettings::default()).await
 }
@@ -42,7 +45,13 @@ pub async fn spawn_app_with_mail(backend: Backend, mail: &MailSettings) -> TestA
     spawn_app_configured(backend, mail, |_| {}).await
 }
 
-/// The server with settings of the test's own (single sign-on, …) over the local ones.
+/// The server with an outbound policy of the test's own (the default one to test it).
+pub async fn spawn_app_with_outbound(backend: Backend, outbound: OutboundPolicy) -> TestApp {
+    spawn_app_configured(backend, &MailSettings::default(), move |settings| settings.outbound = outbound).await
+}
+
+/// The server with settings of the test's own (single sign-on, an outbound policy, …) over
+/// the local ones, whose outbound policy lets tests reach their fakes on loopback.
 pub async fn spawn_app_configured(
     backend: Backend,
     mail: &MailSettings,
@@ -52,7 +61,8 @@ pub async fn spawn_app_configured(
     let database = TestDatabase::create(backend).await;
     let database_url = database.url();
     let key_directory = std::env::temp_dir().join(format!("rampart-test-key-{}", databases::random_suffix()));
-    let mut settings = Settings::local(database_url, key_directory.join("secret.key"));
+    let mut settings =
+        Settings { outbound: OutboundPolicy::lab(), ..Settings::local(database_url, key_directory.join("secret.key")) };
     configure(&mut settings);
     let app = Application::build_with_mail(&settings, mail).await.expect("the application starts");
     assert!(key_directory.join("secret.key").exists(), "the key file is created at start");
@@ -97,6 +107,12 @@ impl TestApp {
 
     pub async fn post(&self, token: &str, path: &str, body: &Value) -> (StatusCode, Value) {
         let response = self.client.post(self.url(path)).bearer_auth(token).json(body).send().await.unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn put(&self, token: &str, path: &str, body: &Value) -> (StatusCode, Value) {
+        let response = self.client.put(self.url(path)).bearer_auth(token).json(body).send().await.unwrap();
         let status = response.status();
         (status, response.json().await.unwrap_or(Value::Null))
     }

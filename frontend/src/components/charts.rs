@@ -98,6 +98,18 @@ pub fn TrendChart(
         .map(|((at, score, point), (x, y))| {
             let scan = point.scan;
             let policy_change = point.policy_change.as_ref().map(|change| change.describe());
+            // A new score formula is marked like a change of policies: the jump is the
+            // formula's, not the cluster's.
+            let formula_change = point.formula_change.then(|| {
+                format!(
+                    "Score formula v{} from this scan: scores before it are not comparable",
+                    point.formula_version.unwrap_or_default()
+                )
+            });
+            let policy_change = match (policy_change, formula_change) {
+                (Some(policy), Some(formula)) => Some(format!("{policy}. {formula}")),
+                (policy, formula) => policy.or(formula),
+            };
             let description = format!(
                 "Scan {scan}, {}: score {score} ({}), {} new, {} resolved{}",
                 format_utc(at),

@@ -1,8 +1,11 @@
-//! A cluster's findings: filters (status, severity, rule, namespace, free text) applied by
-//! the server, a page at a time (`next_cursor`, "Load more"); sorting of what is loaded;
-//! and a finding's details in a dialog: the object, the field path, when it was first and
+//! A cluster's findings: filters (status, severity, rule, namespace, free text) and the
+//! order (most severe first unless chosen) applied by the server, which says how many
+//! match; a page at a time (`next_cursor`, "Load more"), each page rendered once and kept
+//! (a click adds its rows and touches none already shown); and a finding's details in a dialog: the object, the field path, when it was first and
 //! last seen, why it is exempted, its rule's documentation and remediation (the
 //! playground's rule docs), and, for editors, the form that exempts it.
+
+use std::sync::Arc;
 
 use leptos::html::Dialog;
 use leptos::prelude::*;
@@ -13,15 +16,29 @@ use crate::api::{self, Exemption, Finding, FindingFilter};
 use crate::components::exemptions::ExemptForm;
 use crate::components::rule_docs::rule_documentation;
 use crate::components::table::DataTable;
-use crate::dashboard::{sort_findings, FindingSort, SEVERITIES};
+use crate::dashboard::{FindingSort, SEVERITIES};
 use crate::session::Auth;
 use crate::time::{format_utc, parse_rfc3339};
 
-/// The loaded findings and where the next page starts.
+/// What is loaded: how many rows, how many match, and where the next page starts. The
+/// rows themselves are in the pages, apart, so that a page arriving changes only this.
 #[derive(Clone, Debug, Default, PartialEq)]
 struct Loaded {
-    items: Vec<Finding>,
+    count: usize,
+    total: Option<i64>,
     next_cursor: Option<String>,
+}
+
+/// One page of rows, numbered in the order loaded (the key that keeps it rendered).
+type Page = (usize, Arc<Vec<Finding>>);
+
+/// What the table area shows; it is rebuilt only when this changes, not per page.
+#[derive(Clone, Debug, PartialEq)]
+enum Shown {
+    Loading,
+    Failed(String),
+    Empty,
+    Rows,
 }
 
 fn when(text: &str) -> String {
@@ -49,8 +66,8 @@ pub fn FindingsTable(
 ) -> impl IntoView {
     let auth = expect_context::<Auth>();
     let filter = RwSignal::new(FindingFilter { status: "open".to_string(), ..FindingFilter::default() });
-    let sort = RwSignal::new(FindingSort::default());
     let loaded = RwSignal::new(None::<Result<Loaded, String>>);
+    let pages = RwSignal::new(Vec::<Page>::new());
     let loading = RwSignal::new(false);
     let detail = RwSignal::new(None::<Finding>);
     let mounted = StoredValue::new(());
@@ -77,14 +94,27 @@ pub fn FindingsTable(
             }
             loading.set(false);
             match result {
-                Ok(page) => loaded.update(|loaded| match loaded {
-                    Some(Ok(existing)) if more => {
-                        existing.items.extend(page.items);
-                        existing.next_cursor = page.next_cursor;
+                Ok(page) => {
+                    let count = page.items.len();
+                    let rows = Arc::new(page.items);
+                    if more {
+                        pages.update(|pages| pages.push((pages.len(), rows)));
+                    } else {
+                        pages.set(vec![(0, rows)]);
                     }
-                    _ => *loaded = Some(Ok(Loaded { items: page.items, next_cursor: page.next_cursor })),
-                }),
-                Err(failure) => loaded.set(Some(Err(auth.explain(&failure)))),
+                    loaded.update(|loaded| match loaded {
+                        Some(Ok(existing)) if more => {
+                            existing.count += count;
+                            existing.total = page.total;
+                            existing.next_cursor = page.next_cursor;
+                        }
+                        _ => *loaded = Some(Ok(Loaded { count, total: page.total, next_cursor: page.next_cursor })),
+                    });
+                }
+                Err(failure) => {
+                    pages.set(Vec::new());
+                    loaded.set(Some(Err(auth.explain(&failure))));
+                }
             }
         });
     };
@@ -95,13 +125,13 @@ pub fn FindingsTable(
         fetch(false);
     });
 
-    let rows = Memo::new(move |_| {
-        let mut items = loaded.with(|loaded| match loaded {
-            Some(Ok(loaded)) => loaded.items.clone(),
-            _ => Vec::new(),
-        });
-        sort_findings(&mut items, sort.get());
-        items
+    let shown = Memo::new(move |_| {
+        loaded.with(|loaded| match loaded {
+            None => Shown::Loading,
+            Some(Err(message)) => Shown::Failed(message.clone()),
+            Some(Ok(loaded)) if loaded.count == 0 => Shown::Empty,
+            Some(Ok(_)) => Shown::Rows,
+        })
     });
 
     let select = move |label: &'static str, options: Vec<(String, String)>, set: fn(&mut FindingFilter, String)| {
@@ -154,12 +184,13 @@ pub fn FindingsTable(
         .map(|choice| view! { <option value=choice.key()>{choice.label()}</option> })
         .collect_view();
 
-    let table = move || match loaded.get() {
-        None => view! { <p class="loading-inline" role="status">"Loading findings…"</p> }.into_any(),
-        Some(Err(message)) => view! { <p class="form-error" role="alert">{message}</p> }.into_any(),
-        Some(Ok(page)) if page.items.is_empty() => {
+    let table = move || match shown.get() {
+        Shown::Loading => view! { <p class="loading-inline" role="status">"Loading findings…"</p> }.into_any(),
+        Shown::Failed(message) => view! { <p class="form-error" role="alert">{message}</p> }.into_any(),
+        Shown::Empty => {
+            let unfiltered = FindingFilter { status: "open".into(), ..FindingFilter::default() };
             let text = if filter
-                .with_untracked(|filter| filter == &FindingFilter { status: "open".into(), ..FindingFilter::default() })
+                .with_untracked(|filter| FindingFilter { sort: String::new(), ..filter.clone() } == unfiltered)
             {
                 "No open findings. Upload an export or scan the cluster to see where it stands."
             } else {
@@ -167,15 +198,17 @@ pub fn FindingsTable(
             };
             view! { <p class="muted" data-testid="findings-empty">{text}</p> }.into_any()
         }
-        Some(Ok(_)) => view! {
+        Shown::Rows => view! {
             <DataTable
                 class="findings-table"
                 columns=&["Severity", "Finding", "Object", "Status", "First seen", "Last seen"]
             >
                 <For
-                    each=move || rows.get()
-                    key=|finding| (finding.id, finding.status.clone(), finding.last_seen.clone())
-                    children=move |finding| finding_row(finding, detail)
+                    each=move || pages.get()
+                    key=|(number, rows)| (*number, Arc::as_ptr(rows) as usize)
+                    children=move |(_, rows)| {
+                        rows.iter().cloned().map(|finding| finding_row(finding, detail)).collect_view()
+                    }
                 />
             </DataTable>
         }
@@ -212,31 +245,51 @@ pub fn FindingsTable(
             </label>
             <label class="field">
                 <span>"Sort"</span>
-                <select on:change=move |event| sort.set(FindingSort::from_key(&event_target_value(&event)))>
+                <select
+                    data-testid="findings-sort"
+                    on:change=move |event| {
+                        let sort = FindingSort::from_key(&event_target_value(&event));
+                        filter.update(|filter| filter.sort = sort.key().to_string())
+                    }
+                >
                     {sort_options}
                 </select>
             </label>
         </div>
-        <p class="pane-meta" role="status">
-            {move || {
-                loaded
-                    .with(|loaded| {
-                        let loaded = loaded.as_ref()?.as_ref().ok()?;
-                        let count = loaded.items.len();
-                        Some(
-                            if loaded.next_cursor.is_some() {
-                                format!("{count} findings loaded; more match (sorting applies to those loaded)")
-                            } else {
-                                format!("{count} findings")
-                            },
-                        )
-                    })
-            }}
+        <p class="pane-meta" role="status" data-testid="findings-count">
+            {move || loaded.with(|loaded| Some(count_text(loaded.as_ref()?.as_ref().ok()?)))}
         </p>
         {table}
         {more}
         <FindingDetails cluster=cluster detail=detail can_exempt=can_exempt on_exempted=on_exempted/>
     }
+}
+
+/// "100 of 3,000 findings shown" while more match, else "3,000 findings".
+fn count_text(loaded: &Loaded) -> String {
+    let total = loaded.total.unwrap_or(loaded.count as i64);
+    let noun = if total == 1 { "finding" } else { "findings" };
+    if loaded.next_cursor.is_some() || (loaded.count as i64) < total {
+        format!("{} of {} {noun} shown", group(loaded.count as i64), group(total))
+    } else {
+        format!("{} {noun}", group(total))
+    }
+}
+
+/// A count with thousands separated: `3,000`.
+fn group(count: i64) -> String {
+    let digits = count.unsigned_abs().to_string();
+    let mut text = String::new();
+    for (position, digit) in digits.chars().enumerate() {
+        if position > 0 && (digits.len() - position) % 3 == 0 {
+            text.push(',');
+        }
+        text.push(digit);
+    }
+    if count < 0 {
+        text.insert(0, '-');
+    }
+    text
 }
 
 fn finding_row(finding: Finding, detail: RwSignal<Option<Finding>>) -> impl IntoView {
@@ -386,5 +439,23 @@ fn FindingDetails(
             </button>
             {body}
         </dialog>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_say_how_many_match_in_all() {
+        assert_eq!(group(0), "0");
+        assert_eq!(group(999), "999");
+        assert_eq!(group(3000), "3,000");
+        assert_eq!(group(1_234_567), "1,234,567");
+        let loaded = |count, total, more: bool| Loaded { count, total, next_cursor: more.then(|| "c".to_string()) };
+        assert_eq!(count_text(&loaded(100, Some(3000), true)), "100 of 3,000 findings shown");
+        assert_eq!(count_text(&loaded(3000, Some(3000), false)), "3,000 findings");
+        assert_eq!(count_text(&loaded(1, Some(1), false)), "1 finding");
+        assert_eq!(count_text(&loaded(2, None, false)), "2 findings");
     }
 }

@@ -1,6 +1,7 @@
 //! The Policies panel: write or paste custom policies (ValidatingAdmissionPolicy objects
 //! with their bindings and params), see their errors at line and column as you type, and
-//! their findings among the others. Evaluated in the page like everything else: nothing
+//! their findings among the others. Evaluated in the page like everything else (by the
+//! policy module, fetched from the page's own files when a policy first appears): nothing
 //! leaves it.
 
 use leptos::ev;
@@ -135,6 +136,9 @@ pub fn PoliciesPanel() -> impl IntoView {
                 aria-label="Policies (YAML)"
                 placeholder="apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\n…"
             ></textarea>
+            <Show when=move || state.policies_loading.get()>
+                <p class="hint" role="status" data-testid="policy-loading">"Loading the policy engine…"</p>
+            </Show>
             <ul class="policy-errors" aria-live="polite">{errors}</ul>
             <ul class="policy-notices">{notices}</ul>
             <ul class="policy-summaries">{summary}</ul>

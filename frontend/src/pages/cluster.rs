@@ -18,8 +18,8 @@ use crate::components::charts::{SeverityChart, TrendChart};
 use crate::components::exemptions::{next_scan_note, ExemptionList};
 use crate::components::findings_table::FindingsTable;
 use crate::components::register_cluster::EXPORT_COMMAND;
-use crate::components::scans::{NamespaceTable, ScanDetails, ScanHistory};
-use crate::dashboard::{exemption_matches, grade_class, Range};
+use crate::components::scans::{scan_errors, NamespaceTable, ScanDetails, ScanHistory};
+use crate::dashboard::{exemption_matches, grade_class, status_label, Range};
 use crate::pages::clusters::{kind_label, severity_counts};
 use crate::routes::query_value;
 use crate::session::Auth;
@@ -306,6 +306,36 @@ fn cluster_view(page: Page, cluster: Cluster) -> impl IntoView {
     let namespaces = Signal::derive(move || {
         latest.with(|latest| latest.as_ref().map(|scan| scan.namespaces.keys().cloned().collect()).unwrap_or_default())
     });
+    // The newest ended scan, when it failed or could not read everything: said up front,
+    // with its errors (a scan with nothing to check has no score; the headline keeps the
+    // last one with results).
+    let problem = Memo::new(move |_| {
+        page.scans.with(|scans| {
+            scans
+                .iter()
+                .find(|scan| !scan.is_pending())
+                .filter(|scan| scan.status == "failed" || !scan.errors.is_empty())
+                .cloned()
+        })
+    });
+    let problem_view = move || {
+        problem.get().map(|scan| {
+            let kept = latest.with(|latest| {
+                latest
+                    .as_ref()
+                    .filter(|latest| latest.id != scan.id)
+                    .map(|latest| format!("The score shown is from scan {}, the last one with results.", latest.id))
+            });
+            view! {
+                <div class="card scan-problem" role="alert" data-testid="scan-problem" data-status=scan.status.clone()>
+                    <strong>{format!("Scan {} {}", scan.id, status_label(&scan.status))}</strong>
+                    {scan.message.clone().map(|message| view! { <p>{message}</p> })}
+                    {scan_errors(&scan)}
+                    {kept.map(|kept| view! { <p class="hint">{kept}</p> })}
+                </div>
+            }
+        })
+    };
     let headline = move || {
         latest.get().map(|scan| {
             let finished = scan.finished_at.as_deref().and_then(parse_rfc3339);
@@ -446,9 +476,10 @@ fn cluster_view(page: Page, cluster: Cluster) -> impl IntoView {
             <p class="notice" role="status" aria-live="polite" data-testid="cluster-notice">
                 {move || page.notice.get()}
             </p>
+            {problem_view}
             {headline}
             {move || {
-                (latest.with(Option::is_none) && page.progress.with(Option::is_none))
+                (latest.with(Option::is_none) && page.progress.with(Option::is_none) && problem.with(Option::is_none))
                     .then(|| {
                         view! {
                             <p class="card empty-state">

@@ -292,7 +292,26 @@ fn ClusterRow(page: Page, cluster: ClusterSummary) -> impl IntoView {
     let id = cluster.id;
     let href = format!("/clusters/{id}");
     let scanned = cluster.score.is_some();
-    let score = score_and_grade(cluster.score, cluster.grade.clone(), "cluster-score", "not scanned");
+    // A scan with nothing to check is no score: the previous one stays, and a cluster that
+    // never had one says what went wrong instead of "not scanned".
+    let failed = cluster.last_scan.as_ref().filter(|scan| scan.status == "failed" || scan.error_count > 0);
+    let nothing_to_check = failed
+        .is_some_and(|scan| scan.message.as_deref().is_some_and(|message| message.starts_with("Nothing to check")));
+    let placeholder = if nothing_to_check && cluster.score.is_none() { "nothing to check" } else { "not scanned" };
+    let score = score_and_grade(cluster.score, cluster.grade.clone(), "cluster-score", placeholder);
+    let problem = failed.map(|scan| {
+        let first = scan.errors.first().map(|error| match &error.kind {
+            Some(kind) => format!("{kind}: {}", error.message),
+            None => error.message.clone(),
+        });
+        let more = (scan.error_count > 1).then(|| format!(" (and {} more)", scan.error_count - 1));
+        let text = [scan.message.clone(), first.map(|first| format!("{first}{}", more.unwrap_or_default()))]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        view! { <span class="scan-problem" data-testid="cluster-scan-problem">{text}</span> }
+    });
     let sparkline = move || {
         page.trends.with(|trends| {
             trends.get(&id).map(|points| {
@@ -358,6 +377,7 @@ fn ClusterRow(page: Page, cluster: ClusterSummary) -> impl IntoView {
             <td data-label="Last scan">
                 {last_scan.unwrap_or_else(|| view! { <span class="muted">"never"</span> }.into_any())}
                 <br/>
+                {problem}
                 {changes}
             </td>
             <td data-label="Next scan">{next_scan}</td>

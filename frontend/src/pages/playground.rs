@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use leptos::html::Textarea;
 use leptos::prelude::*;
+use rampart_core::policy::PolicyOptions;
 use rampart_core::{check, Source};
 
 use crate::analysis::{self, Checked, Filter};
@@ -29,6 +30,7 @@ use crate::components::toolbar::Toolbar;
 use crate::examples;
 use crate::lines;
 use crate::policies::{self, PolicyDraft};
+use crate::policy_module;
 use crate::settings::{Settings, STORAGE_KEY};
 use crate::share;
 
@@ -53,6 +55,8 @@ pub struct State {
     pub policies: RwSignal<PolicyDraft>,
     /// The policy editor (uncontrolled, like the manifest editor).
     pub policy_textarea: NodeRef<Textarea>,
+    /// Whether the panel holds policies while the policy module is still being fetched.
+    pub policies_loading: RwSignal<bool>,
     /// The last check; `None` before the first.
     pub checked: RwSignal<Option<Arc<Checked>>>,
     /// Counts checks, so tests and benchmarks can wait for fresh results.
@@ -88,6 +92,7 @@ impl State {
             settings: RwSignal::new(settings),
             policies: RwSignal::new(draft),
             policy_textarea: NodeRef::new(),
+            policies_loading: RwSignal::new(false),
             checked: RwSignal::new(None),
             generation: RwSignal::new(0),
             filter: RwSignal::new(Filter::default()),
@@ -115,7 +120,22 @@ impl State {
         let settings = self.settings.get_untracked();
         let sources = vec![Source::new(analysis::SOURCE_NAME, self.text.get_untracked())];
         let mut options = settings.options();
-        options.policies = self.policies.with_untracked(PolicyDraft::options);
+        let policies = self.policies.with_untracked(PolicyDraft::options);
+        if !policies.is_empty() {
+            // The policy engine is a module of its own, fetched when a policy first appears;
+            // until it is there, the rules' results come alone and the panel says it loads.
+            let evaluated = policy_module::evaluate(&sources, &policies);
+            self.policies_loading.set(evaluated.is_none());
+            match evaluated {
+                Some(evaluated) => options.policies = PolicyOptions { evaluated: Some(evaluated), ..policies },
+                None => {
+                    let state = *self;
+                    policy_module::load(move || state.check_now());
+                }
+            }
+        } else if self.policies_loading.get_untracked() {
+            self.policies_loading.set(false);
+        }
         let report = check(&sources, &options);
         let check_ms = browser::now_ms() - started;
         self.checked.set(Some(Arc::new(Checked { sources, report, check_ms })));

@@ -265,6 +265,7 @@ fn ReportView(report: Report) -> impl IntoView {
                     <td data-label="Change" data-testid="report-change">{change}</td>
                     <td data-label="Scans" data-testid="report-scans">{cluster.scans}</td>
                     <td data-label="New" data-testid="report-new">{cluster.new}</td>
+                    <td data-label="Opened and resolved" data-testid="report-churned">{cluster.opened_and_resolved}</td>
                     <td data-label="Resolved" data-testid="report-resolved">{cluster.resolved}</td>
                 </tr>
             }
@@ -347,9 +348,16 @@ fn ReportView(report: Report) -> impl IntoView {
         <section class="card" aria-labelledby="scores-title">
             <h2 id="scores-title">"Scores"</h2>
             <ReportScoreChart clusters=report.clusters.clone() from=from to=to/>
-            <DataTable class="report-table" columns=&["Cluster", "Score", "Change", "Scans", "New", "Resolved"]>
+            <DataTable
+                class="report-table"
+                columns=&["Cluster", "Score", "Change", "Scans", "New", "Opened and resolved", "Resolved"]
+            >
                 {cluster_rows}
             </DataTable>
+            <p class="hint" data-testid="report-definitions">
+                "New: first seen in the period and still open at its end. Opened and resolved: first seen and \
+                 resolved within the period (churn, not news). Resolved: resolved within the period, churn included."
+            </p>
         </section>
         <div class="report-grid">
             <section class="card" aria-labelledby="weeks-title">

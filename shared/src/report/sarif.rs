@@ -2,7 +2,9 @@
 //! IDE viewers).
 //!
 //! One run; the driver lists every rule of the registry with its documentation as help
-//! Markdown, so a viewer can explain a finding without Rampart installed. Each finding is a
+//! Markdown, so a viewer can explain a finding without Rampart installed, then each custom
+//! policy applied (`vap/<name>`: where the policy is, its remediation, its level from its
+//! findings' severity when it has any). Each finding is a
 //! result placed on its file, line and column (columns count Unicode code points, as the
 //! engine does, and the run says so with `columnKind`), with the end of the offending key
 //! or value and the line as a snippet, plus a logical location naming the object and field. Exempted findings are kept, with an `inSource` suppression carrying
@@ -20,6 +22,7 @@ use serde_json::{json, Value};
 
 use crate::engine::{Finding, Report};
 use crate::parse::{ParseError, Source};
+use crate::policy::{PolicySummary, REMEDIATION};
 use crate::rules::{Rule, Severity, RULES};
 
 use super::{qualified_name, source_line, token_length};
@@ -43,8 +46,9 @@ pub fn render(report: &Report, sources: &[Source]) -> String {
 /// The SARIF log as a JSON value.
 pub fn log(report: &Report, sources: &[Source]) -> Value {
     let texts = SourceTexts::new(sources);
-    let rules: Vec<Value> = RULES.iter().map(|rule| rule_descriptor(rule)).collect();
-    let results: Vec<Value> = report.findings.iter().map(|finding| result(finding, &texts)).collect();
+    let mut rules: Vec<Value> = RULES.iter().map(|rule| rule_descriptor(rule)).collect();
+    rules.extend(report.policies.policies.iter().map(|policy| policy_descriptor(policy, report)));
+    let results: Vec<Value> = report.findings.iter().map(|finding| result(finding, report, &texts)).collect();
     let notifications: Vec<Value> = report.errors.iter().map(|error| notification(error, &texts)).collect();
     json!({
         "$schema": SCHEMA_URI,
@@ -121,8 +125,38 @@ fn rule_descriptor(rule: &Rule) -> Value {
     })
 }
 
-fn result(finding: &Finding, texts: &SourceTexts<'_>) -> Value {
-    let rule_index = RULES.iter().position(|rule| rule.id == finding.rule);
+/// A custom policy's descriptor: its id and name from the policy, where it is defined, what
+/// its findings suggest; its level from the severity of its findings (the annotation
+/// `rampart.dev/severity` or its binding's validationActions decide it), when it has any.
+fn policy_descriptor(policy: &PolicySummary, report: &Report) -> Value {
+    let place = format!("{}, line {}", policy.source, policy.line);
+    let how = if policy.assumed_binding {
+        "evaluated as if bound with validationActions [Deny] (it has no binding)".to_string()
+    } else if policy.bindings.is_empty() {
+        "not evaluated: it has no binding".to_string()
+    } else {
+        format!("evaluated through its binding(s) {}", policy.bindings.join(", "))
+    };
+    let mut descriptor = json!({
+        "id": policy.rule,
+        "name": pascal_case(&format!("vap-{}", policy.name).replace('.', "-")),
+        "shortDescription": { "text": format!("ValidatingAdmissionPolicy {}", policy.name) },
+        "fullDescription": { "text": format!("The custom policy {} ({place}), {how}.", policy.name) },
+        "help": { "text": REMEDIATION },
+        "properties": { "tags": ["custom-policy", "kubernetes"], "precision": "high" },
+    });
+    if let Some(finding) = report.findings.iter().find(|finding| finding.rule == policy.rule) {
+        descriptor["defaultConfiguration"] = json!({ "level": level(finding.severity) });
+        descriptor["properties"]["security-severity"] = json!(security_severity(finding.severity));
+    }
+    descriptor
+}
+
+fn result(finding: &Finding, report: &Report, texts: &SourceTexts<'_>) -> Value {
+    let rule_index = RULES.iter().position(|rule| rule.id == finding.rule).or_else(|| {
+        let policies = &report.policies.policies;
+        policies.iter().position(|policy| policy.rule == finding.rule).map(|index| RULES.len() + index)
+    });
     let uri = artifact_uri(&finding.resource.source);
     let object = qualified_name(&finding.resource);
     let logical = if finding.path.is_empty() {
@@ -336,6 +370,43 @@ spec:
         assert_eq!(rule["properties"]["tags"], json!(["pss", "security", "kubernetes", "pss-baseline"]));
         assert_eq!(rule["properties"]["precision"], "very-high");
         assert_eq!(log["runs"][0]["invocations"][0]["executionSuccessful"], true);
+    }
+
+    #[test]
+    fn custom_policies_have_rule_descriptors_their_results_point_at() {
+        let policy = include_str!("../../../examples/policies/replica-limit.yaml");
+        let manifest = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 9\n";
+        let sources = [Source::new("deploy.yaml", manifest)];
+        let options = Options {
+            policies: crate::policy::PolicyOptions {
+                sources: vec![Source::new("policies/replica-limit.yaml", policy)],
+                ..Default::default()
+            },
+            ..Options::default()
+        };
+        let log = log(&check(&sources, &options), &sources);
+        let rules = log["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+        assert_eq!(rules.len(), RULES.len() + 1);
+        let descriptor = &rules[RULES.len()];
+        assert_eq!(descriptor["id"], "vap/replica-limit");
+        assert_eq!(descriptor["name"], "VapReplicaLimit");
+        assert_eq!(descriptor["shortDescription"]["text"], "ValidatingAdmissionPolicy replica-limit");
+        let full = descriptor["fullDescription"]["text"].as_str().unwrap();
+        assert!(
+            full.contains("policies/replica-limit.yaml, line ") && full.contains("binding(s) replica-limit"),
+            "{full}"
+        );
+        assert_eq!(descriptor["help"]["text"], REMEDIATION);
+        assert_eq!(descriptor["defaultConfiguration"]["level"], "error");
+        assert_eq!(descriptor["properties"]["security-severity"], "7.0");
+        let result = log["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|result| result["ruleId"] == "vap/replica-limit")
+            .unwrap();
+        assert_eq!(result["ruleIndex"], RULES.len());
+        assert_eq!(result["message"]["text"], "replicas must be at most 5, not 9.");
     }
 
     #[test]

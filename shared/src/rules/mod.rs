@@ -225,6 +225,15 @@ pub struct Cx<'a> {
 }
 
 impl Cx<'_> {
+    /// Whether a rule that follows references may judge an object of this namespace: the
+    /// input was read whole, holds the whole namespace, and the namespace is not a system
+    /// one the configuration leaves out.
+    pub fn sees_whole_namespace(&self, namespace: &str) -> bool {
+        self.index.whole_input()
+            && !self.config.leaves_out_namespace(namespace)
+            && self.index.namespace_complete(namespace)
+    }
+
     /// Runs `check` over the pod spec of a workload; not applicable to other objects.
     pub fn on_pod(&self, object: &Object, check: impl FnOnce(PodSpec<'_>, &mut Vec<Violation>)) -> Outcome {
         match object.pod_spec() {

@@ -1,15 +1,21 @@
 //! Family `network`: isolation between pods (NetworkPolicies, judged across objects) and
 //! how Services and Ingresses expose workloads.
 
+use crate::object::Object;
 use crate::rules::Rule;
+use crate::tree::Node;
 
+pub mod container_ssh_port;
+pub mod ingress_backend_missing;
 pub mod ingress_without_tls;
 pub mod load_balancer_open_to_world;
 pub mod namespace_without_default_deny;
+pub mod network_policy_selects_nothing;
 pub mod pod_not_selected_by_network_policy;
 pub mod policy;
 pub mod service_external_ips;
 pub mod service_node_port;
+pub mod service_selects_nothing;
 
 /// In catalog order.
 pub static RULES: &[&Rule] = &[
@@ -19,4 +25,27 @@ pub static RULES: &[&Rule] = &[
     &load_balancer_open_to_world::RULE,
     &service_external_ips::RULE,
     &ingress_without_tls::RULE,
+    &container_ssh_port::RULE,
+    &service_selects_nothing::RULE,
+    &ingress_backend_missing::RULE,
+    &network_policy_selects_nothing::RULE,
 ];
+
+/// Whether a Service's `spec.selector` (a plain map of labels) selects pods carrying
+/// `labels`. A Service without a selector (or with an empty one) selects no pods: its
+/// endpoints are managed by hand.
+pub fn selects(service: &Object, labels: &Node) -> bool {
+    let selector = service.root.at(&["spec", "selector"]).map_or(&[][..], Node::entries);
+    !selector.is_empty()
+        && selector.iter().all(|entry| labels.get(&entry.key).and_then(Node::as_text) == entry.value.as_text())
+}
+
+/// `{app=web, tier=front}`: labels or a selector's labels, for messages.
+pub fn show_labels(node: &Node) -> String {
+    let shown: Vec<String> = node
+        .entries()
+        .iter()
+        .map(|entry| format!("{}={}", entry.key, entry.value.as_text().unwrap_or_default()))
+        .collect();
+    format!("{{{}}}", shown.join(", "))
+}

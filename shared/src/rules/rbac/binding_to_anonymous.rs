@@ -113,8 +113,18 @@ mod tests {
     fn the_built_in_public_info_binding_is_left_out() {
         let judged = judge_one(
             &RULE,
-            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: system:public-info-viewer\nsubjects:\n- kind: Group\n  name: system:unauthenticated\nroleRef:\n  kind: ClusterRole\n  name: system:public-info-viewer\n",
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: system:public-info-viewer\n  labels:\n    kubernetes.io/bootstrapping: rbac-defaults\nsubjects:\n- kind: Group\n  name: system:unauthenticated\nroleRef:\n  kind: ClusterRole\n  name: system:public-info-viewer\n",
         );
         assert!(judged.violations.is_none());
+    }
+
+    #[test]
+    fn a_look_alike_of_the_built_in_binding_is_judged() {
+        // The same binding without the API server's label is someone's own.
+        let judged = judge_one(
+            &RULE,
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: system:public-info-viewer\nsubjects:\n- kind: Group\n  name: system:unauthenticated\nroleRef:\n  kind: ClusterRole\n  name: system:public-info-viewer\n",
+        );
+        assert_eq!(judged.violations().len(), 1);
     }
 }

@@ -9,7 +9,7 @@ use super::RBAC_GROUP;
 
 /// `escalate` and `bind` act on roles; `impersonate` on users, groups, ServiceAccounts,
 /// UIDs and user extras (`userextras/<key>`).
-const QUERY: Query = Query {
+pub const QUERY: Query = Query {
     clauses: &[
         Clause {
             verbs: Verbs::Of(&["escalate", "bind"]),

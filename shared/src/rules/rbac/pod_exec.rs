@@ -9,7 +9,7 @@ use super::grants::{check_roles, Clause, Focus, Query, Target, Verbs};
 /// `create` is what `kubectl exec` asks for over SPDY; over WebSocket the request is a GET,
 /// and until Kubernetes 1.35 (feature gate `AuthorizePodWebsocketUpgradeCreatePermission`)
 /// `get` alone was enough to run a command.
-const QUERY: Query = Query {
+pub const QUERY: Query = Query {
     clauses: &[Clause {
         verbs: Verbs::Of(&["create", "get"]),
         targets: &[Target::new("", "pods/exec"), Target::new("", "pods/attach")],

@@ -6,7 +6,7 @@ use crate::rules::{Cx, Family, Outcome, Scope, Severity};
 
 use super::grants::{check_roles, Clause, Focus, Query, Target, Verbs};
 
-const QUERY: Query = Query {
+pub const QUERY: Query = Query {
     clauses: &[Clause { verbs: Verbs::Of(&["get", "list", "watch"]), targets: &[Target::new("", "secrets")] }],
     focus: Focus::Resource,
 };

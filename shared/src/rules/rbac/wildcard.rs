@@ -188,7 +188,7 @@ mod tests {
     fn system_roles_and_other_kinds_are_not_judged() {
         let judged = judge(
             &RULE,
-            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: system:controller:foo\nrules:\n- apiGroups: ['*']\n  resources: ['*']\n  verbs: ['*']\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: cluster-admin\n  labels:\n    kubernetes.io/bootstrapping: rbac-defaults\nrules:\n- apiGroups: ['*']\n  resources: ['*']\n  verbs: ['*']\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: anything\n  namespace: kube-system\nrules:\n- apiGroups: ['*']\n  resources: ['*']\n  verbs: ['*']\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: rules\ndata: {}\n",
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: system:controller:foo\n  annotations:\n    rbac.authorization.kubernetes.io/autoupdate: 'true'\nrules:\n- apiGroups: ['*']\n  resources: ['*']\n  verbs: ['*']\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: cluster-admin\n  labels:\n    kubernetes.io/bootstrapping: rbac-defaults\nrules:\n- apiGroups: ['*']\n  resources: ['*']\n  verbs: ['*']\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: anything\n  namespace: kube-system\nrules:\n- apiGroups: ['*']\n  resources: ['*']\n  verbs: ['*']\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: rules\ndata: {}\n",
         );
         assert!(judged.iter().all(|object| object.violations.is_none()), "{judged:?}");
     }
@@ -202,5 +202,18 @@ mod tests {
         let violations = judged.violations();
         assert_eq!(violations.len(), 2);
         assert_eq!(violations[1].1, "rules[1] uses `*` in verbs: every verb on *");
+    }
+
+    #[test]
+    fn a_system_prefix_alone_hides_nothing() {
+        // A user-made ClusterRole named `system:…`, a labelled Role in an ordinary namespace
+        // and a labelled ClusterRole under a name Kubernetes does not use are all judged.
+        let judged = judge(
+            &RULE,
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: system:backdoor\nrules:\n- apiGroups: ['*']\n  resources: ['*']\n  verbs: ['*']\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: system:controller:app\n  namespace: app\n  labels:\n    kubernetes.io/bootstrapping: rbac-defaults\nrules:\n- apiGroups: ['*']\n  resources: ['*']\n  verbs: ['*']\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: deployer\n  labels:\n    kubernetes.io/bootstrapping: rbac-defaults\nrules:\n- apiGroups: ['*']\n  resources: ['*']\n  verbs: ['*']\n",
+        );
+        let names: Vec<&str> =
+            judged.iter().filter(|object| object.violations().len() == 1).map(|object| object.name.as_str()).collect();
+        assert_eq!(names, ["system:backdoor", "system:controller:app", "deployer"]);
     }
 }

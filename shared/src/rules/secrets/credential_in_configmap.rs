@@ -19,8 +19,13 @@ declare_rule! {
     ///   string's `Password=…;`, where the key names a credential (read as in
     ///   `credential-in-env-literal`) and the value is literal — not empty, not a
     ///   placeholder like `${DB_PASSWORD}` or `{{ .Values.password }}`, not a file path;
-    /// - a single-line value under a key that names a credential (`DB_PASSWORD: …`), the
-    ///   way ConfigMaps meant for `envFrom` are written.
+    /// - a single-line value under a key that names a credential (`DB_PASSWORD: …`,
+    ///   `AZURE_STORAGE_KEY: …`), the way ConfigMaps meant for `envFrom` are written.
+    ///
+    /// Names ending in `KEY` or `KEY_CONTENT` count as cloud SDKs use them, except keys of
+    /// data (`CACHE_KEY`, `routing.key`), public keys, the public half of an access key
+    /// pair (`MINIO_ACCESS_KEY`) and etcd's cluster id `ETCD_INITIAL_CLUSTER_TOKEN`, which
+    /// hold no secret (the choice is explained in `credential-in-env-literal`).
     ///
     /// Comment lines (`#`, `//`, `;`) are skipped. One finding per ConfigMap key; the
     /// message says what was found and never repeats it.
@@ -126,5 +131,24 @@ mod tests {
         assert!(credential_in_value("SECRET_NAME", "db-credentials").is_none());
         assert!(credential_in_value("secret.yaml", "kind: SealedSecret\nspec:\n  encryptedData: {}\n").is_none());
         assert!(credential_in_value("LOG_LEVEL", "info").is_none());
+    }
+
+    #[test]
+    fn keys_named_as_cloud_sdks_name_them() {
+        assert!(credential_in_value("AZURE_STORAGE_KEY", "bm90LWEta2V5").is_some());
+        assert!(credential_in_value("OCI_CLI_KEY_CONTENT", "abc").is_some());
+        assert!(credential_in_value("storage.key=abc", "").is_none());
+        assert!(credential_in_value("app.properties", "storage.account.key=abc\n").is_some());
+        // Keys of data, public halves of pairs and cluster ids hold no secret.
+        for (key, value) in [
+            ("CACHE_KEY", "users"),
+            ("routing.key", "orders"),
+            ("PUBLIC_KEY", "ssh-ed25519 AAAA"),
+            ("MINIO_ACCESS_KEY", "minio"),
+            ("ETCD_INITIAL_CLUSTER_TOKEN", "etcd-cluster-1"),
+        ] {
+            assert!(credential_in_value(key, value).is_none(), "{key}");
+        }
+        assert!(credential_in_value("app.properties", "cache.key=users\nsort.key=name\n").is_none());
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::declare_rule;
 use crate::object::Object;
-use crate::rules::secrets::credentials::{is_harmless_value, name_suggests_credential};
+use crate::rules::secrets::credentials::{is_harmless_value, name_suggests_credential, private_key_label};
 use crate::rules::{Cx, Family, Outcome, Scope, Severity, Violation};
 
 declare_rule! {
@@ -13,10 +13,24 @@ declare_rule! {
     /// Names are read word by word, split at `_`, `-`, `.` and camel case: `DB_PASSWORD`,
     /// `dbPassword`, `GITHUB_TOKEN`, `CLIENT_SECRET`, `API_KEY`, `AWS_SECRET_ACCESS_KEY`,
     /// `PRIVATE_KEY`, `GOOGLE_APPLICATION_CREDENTIALS` look like credentials; `SECRETARY`,
-    /// `MAX_TOKENS` and `PWD` do not. A name whose last word describes the credential
-    /// rather than being it — `TOKEN_URL`, `PASSWORD_FILE`, `SECRET_NAME`, `TOKEN_TTL`,
+    /// `MAX_TOKENS` and `PWD` do not. A name ending in `KEY` (or `KEY_CONTENT`, `KEY_DATA`),
+    /// as cloud SDKs name their keys — `AZURE_STORAGE_KEY`, `SPACES_KEY`,
+    /// `OCI_CLI_KEY_CONTENT` — is a credential, unless the word before `KEY` makes it a key
+    /// of data (`CACHE_KEY`, `SORT_KEY`, `PARTITION_KEY`, `ROUTING_KEY`) or the public half
+    /// of a pair (`PUBLIC_KEY`). A name whose last word describes the credential rather
+    /// than being it — `TOKEN_URL`, `PASSWORD_FILE`, `SECRET_NAME`, `TOKEN_TTL`,
     /// `AWS_ACCESS_KEY_ID` — passes. So do values that cannot be a credential: empty, a
     /// boolean, an absolute file path, or a reference such as `$(OTHER_VAR)`.
+    ///
+    /// Two names are judged with care, because they hold no secret: an access key without
+    /// `SECRET` (`AWS_ACCESS_KEY`, `MINIO_ACCESS_KEY`) is the public half of a key pair —
+    /// the id that goes with the secret key, which identifies but does not authenticate —
+    /// and etcd's `ETCD_INITIAL_CLUSTER_TOKEN` is an identifier that tells clusters apart.
+    /// Both pass; their secret partners (`AWS_SECRET_ACCESS_KEY`, `MINIO_SECRET_KEY`) fail.
+    ///
+    /// Whatever the name, a value holding a PEM private key block
+    /// (`-----BEGIN … PRIVATE KEY-----`) fails: a key pasted under a neutral name such as
+    /// `TLS_PEM` or `CONFIG` is still a key. Certificates and public keys pass.
     /// `valueFrom` is not judged here (see `secret-in-env`).
     ///
     /// ## Why it matters
@@ -93,19 +107,70 @@ fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
             for (index, variable) in container.node.field("env").items().iter().enumerate() {
                 let name = variable.field("name").as_str().unwrap_or("");
                 let Some(value) = variable.field("value").as_text() else { continue };
-                if !name_suggests_credential(name) || is_harmless_value(&value) {
-                    continue;
-                }
                 // The message names the variable, never the value: findings are stored and
                 // mailed, and must not spread the credential further.
-                violations.push(Violation::new(
-                    container.path_to(&format!("env[{index}].value")),
+                let message = if let Some(label) = private_key_label(&value) {
+                    format!("{} sets env var {name} to a literal private key block (BEGIN {label})", container.label())
+                } else if name_suggests_credential(name) && !is_harmless_value(&value) {
                     format!(
                         "{} sets env var {name}, which looks like a credential, to a literal value",
                         container.label()
-                    ),
-                ));
+                    )
+                } else {
+                    continue;
+                };
+                violations.push(Violation::new(container.path_to(&format!("env[{index}].value")), message));
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::judge_one;
+
+    fn pod(env: &str) -> String {
+        format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: app\n    image: app:1\n    env:\n{env}")
+    }
+
+    fn flagged(env: &str) -> Vec<String> {
+        judge_one(&RULE, &pod(env)).violations().iter().map(|(_, message, _)| message.clone()).collect()
+    }
+
+    #[test]
+    fn keys_as_cloud_sdks_name_them_are_credentials() {
+        let messages = flagged(
+            "    - name: AZURE_STORAGE_KEY\n      value: bm90LWEta2V5\n    - name: OCI_CLI_KEY_CONTENT\n      value: abc\n    - name: CACHE_KEY\n      value: users\n    - name: PUBLIC_KEY\n      value: ssh-ed25519 AAAA\n",
+        );
+        assert_eq!(
+            messages,
+            [
+                "container \"app\" sets env var AZURE_STORAGE_KEY, which looks like a credential, to a literal value",
+                "container \"app\" sets env var OCI_CLI_KEY_CONTENT, which looks like a credential, to a literal value",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_public_half_of_a_key_pair_and_a_cluster_id_are_not_credentials() {
+        let messages = flagged(
+            "    - name: MINIO_ACCESS_KEY\n      value: minio\n    - name: MINIO_SECRET_KEY\n      value: minio123\n    - name: ETCD_INITIAL_CLUSTER_TOKEN\n      value: etcd-cluster-1\n",
+        );
+        assert_eq!(
+            messages,
+            ["container \"app\" sets env var MINIO_SECRET_KEY, which looks like a credential, to a literal value"]
+        );
+    }
+
+    #[test]
+    fn a_private_key_under_a_neutral_name_is_found_and_certificates_are_not() {
+        let messages = flagged(
+            "    - name: TLS_PEM\n      value: |\n        -----BEGIN EC PRIVATE KEY-----\n        MHcCAQEE\n        -----END EC PRIVATE KEY-----\n    - name: CA_BUNDLE\n      value: |\n        -----BEGIN CERTIFICATE-----\n        MIIB\n        -----END CERTIFICATE-----\n",
+        );
+        assert_eq!(
+            messages,
+            ["container \"app\" sets env var TLS_PEM to a literal private key block (BEGIN EC PRIVATE KEY)"]
+        );
+    }
 }

@@ -45,10 +45,46 @@ const CREDENTIAL_ENDINGS: &[&str] = &[
     "secretkey",
 ];
 
-/// Words that make a following `key` a credential (`API_KEY`, `PRIVATE_KEY`); `key` alone
-/// is too common (`CACHE_KEY`, `SORT_KEY`).
+/// Words before a final `key` that make it no secret: a key that names or finds data
+/// (`CACHE_KEY`, `SORT_KEY`, `PARTITION_KEY`, `ROUTING_KEY`), the public half of a key
+/// pair (`PUBLIC_KEY`), or a key of a keyboard or a map. Any other name ending in `key`
+/// (`AZURE_STORAGE_KEY`, `SPACES_KEY`, `API_KEY`) is read as a key that unlocks something,
+/// the way cloud SDKs name them.
+#[rustfmt::skip]
+const NON_SECRET_KEY_QUALIFIERS: &[&str] = &[
+    "cache", "sort", "partition", "routing", "primary", "foreign", "unique", "composite", "public", "pub",
+    "shard", "hash", "lookup", "label", "annotation", "config", "map", "dict", "index", "idempotency", "dedup",
+    "dedupe", "deduplication", "object", "bucket", "cursor", "row", "range", "group", "message", "metric", "feature",
+    "flag", "translation", "i18n", "l10n", "hot", "short", "shortcut", "keyboard", "lock", "header", "query", "param",
+    "sticky", "affinity", "distribution", "prefix",
+];
+
+/// Words that make a `key` anywhere in the name a credential (`API_KEY_V2`,
+/// `PRIVATE_KEY_PASSPHRASE`).
 const KEY_QUALIFIERS: &[&str] =
     &["api", "private", "access", "secret", "encryption", "signing", "master", "ssh", "auth"];
+
+/// The public half of an access key pair: `ACCESS_KEY` (or `ACCESS_KEY_ID`) names the key
+/// id that goes with a secret access key, as in MinIO's and S3 clients' `ACCESS_KEY` /
+/// `SECRET_KEY` pairs. It identifies but does not authenticate, so it is not read as a
+/// credential; `SECRET_ACCESS_KEY` and `ACCESS_KEY_SECRET` are.
+fn is_public_access_key(words: &[String]) -> bool {
+    let length = words.len();
+    let ends_access_key = length >= 2 && words[length - 2] == "access" && words[length - 1] == "key";
+    let glued = words.last().is_some_and(|last| last == "accesskey");
+    (ends_access_key || glued) && !words.iter().any(|word| word == "secret" || word.ends_with("secret"))
+}
+
+/// Names that end like a credential but hold an identifier: etcd's
+/// `ETCD_INITIAL_CLUSTER_TOKEN` (`--initial-cluster-token`) tells clusters apart and
+/// grants nothing.
+fn is_identifier_token(words: &[String]) -> bool {
+    words.ends_with(&["initial".to_string(), "cluster".to_string(), "token".to_string()])
+}
+
+/// Words after `key` that still mean the key itself: `OCI_CLI_KEY_CONTENT`, `SSH_KEY_DATA`,
+/// `SIGNING_KEY_PEM`.
+const KEY_CONTENT_WORDS: &[&str] = &["content", "contents", "data", "pem"];
 
 /// Last words that describe something about a credential, not the credential: where it
 /// is, what it is called, how long it lives, whether it is used.
@@ -94,14 +130,34 @@ pub fn split_words(name: &str) -> Vec<String> {
 pub fn name_suggests_credential(name: &str) -> bool {
     let words = split_words(name);
     let Some(last) = words.last() else { return false };
-    if DESCRIPTIVE_LAST_WORDS.contains(&last.as_str()) {
+    if DESCRIPTIVE_LAST_WORDS.contains(&last.as_str()) || is_public_access_key(&words) || is_identifier_token(&words) {
         return false;
+    }
+    if ends_in_key(&words) {
+        return true;
     }
     words.iter().enumerate().any(|(position, word)| {
         CREDENTIAL_WORDS.contains(&word.as_str())
             || CREDENTIAL_ENDINGS.iter().any(|ending| word.ends_with(ending))
             || (word == "key" && position > 0 && KEY_QUALIFIERS.contains(&words[position - 1].as_str()))
     })
+}
+
+/// Whether the name ends in a key that unlocks something: its last word (or the last but
+/// one, before `content`, `data` or `pem`) is `key`, after a word that does not make it a
+/// key of data ([`NON_SECRET_KEY_QUALIFIERS`]). `KEY` alone is too common a name for a
+/// map's key to count.
+fn ends_in_key(words: &[String]) -> bool {
+    let mut words = words;
+    if let [rest @ .., last] = words {
+        if KEY_CONTENT_WORDS.contains(&last.as_str()) {
+            words = rest;
+        }
+    }
+    match words {
+        [.., qualifier, last] if last == "key" => !NON_SECRET_KEY_QUALIFIERS.contains(&qualifier.as_str()),
+        _ => false,
+    }
 }
 
 /// Whether a value, though written literally, holds no credential: empty, a boolean, a
@@ -194,7 +250,7 @@ pub fn find_credential(text: &str) -> Option<CredentialShape> {
 
 /// The label of the first PEM private key block (`RSA PRIVATE KEY`, `OPENSSH PRIVATE KEY`,
 /// `PRIVATE KEY` …). Certificates and public keys are not credentials and pass.
-fn private_key_label(text: &str) -> Option<String> {
+pub fn private_key_label(text: &str) -> Option<String> {
     const BEGIN: &str = "-----BEGIN ";
     let mut rest = text;
     while let Some(start) = rest.find(BEGIN) {
@@ -354,7 +410,15 @@ mod tests {
             "apikey",
             "X-Api-Key",
             "AWS_SECRET_ACCESS_KEY",
-            "AWS_ACCESS_KEY",
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+            "AZURE_STORAGE_KEY",
+            "AZURE_STORAGE_ACCOUNT_KEY",
+            "SPACES_KEY",
+            "STRIPE_KEY",
+            "OCI_CLI_KEY_CONTENT",
+            "SSH_KEY_DATA",
+            "api-key-v2",
+            "storageKey",
             "PRIVATE_KEY",
             "SECRET_KEY_BASE",
             "GOOGLE_APPLICATION_CREDENTIALS",
@@ -381,6 +445,17 @@ mod tests {
             "TOKENIZER_MODEL",
             "MAX_TOKENS",
             "CACHE_KEY",
+            "SORT_KEY",
+            "PARTITION_KEY",
+            "routing.key",
+            "PUBLIC_KEY",
+            "KEY",
+            "AWS_ACCESS_KEY",
+            "MINIO_ACCESS_KEY",
+            "accessKey",
+            "ETCD_INITIAL_CLUSTER_TOKEN",
+            "initial-cluster-token",
+            "MONKEY",
             "BYPASS_PROXY",
             "PWD",
             "TOKEN_AUTH_ENABLED",

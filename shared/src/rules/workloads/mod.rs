@@ -5,17 +5,28 @@
 
 use crate::rules::Rule;
 
+pub mod api_version_deprecated;
+pub mod api_version_removed;
+pub mod api_versions;
 pub mod container_runtime_socket;
 pub mod cpu_limit_missing;
 pub mod cpu_request_missing;
 pub mod default_service_account;
+pub mod env_duplicate_name;
 pub mod fs_group_missing;
+pub mod host_aliases;
 pub mod host_path;
+pub mod host_users_shared;
+pub mod liveness_probe_missing;
 pub mod memory_limit_missing;
 pub mod memory_request_missing;
+pub mod pdb_selects_nothing;
+pub mod probes;
 pub mod read_only_root_filesystem;
+pub mod readiness_probe_missing;
 pub mod required_labels_missing;
 pub mod resources;
+pub mod run_as_group_root;
 pub mod run_as_high_uid;
 pub mod sensitive_host_path;
 pub mod service_account_token_automount;
@@ -36,6 +47,15 @@ pub static RULES: &[&Rule] = &[
     &default_service_account::RULE,
     &workload_in_default_namespace::RULE,
     &required_labels_missing::RULE,
+    &liveness_probe_missing::RULE,
+    &readiness_probe_missing::RULE,
+    &run_as_group_root::RULE,
+    &host_users_shared::RULE,
+    &host_aliases::RULE,
+    &env_duplicate_name::RULE,
+    &pdb_selects_nothing::RULE,
+    &api_version_deprecated::RULE,
+    &api_version_removed::RULE,
 ];
 
 /// Runs one rule over every object of a YAML text, for the family's tests.
