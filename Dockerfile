@@ -1,4 +1,4 @@
-# rampart serve in a container: one binary (the `dist` profile's build: stripped, with
+# rampart serve (and rampart agent) in a container: one binary (the `dist` profile's build: stripped, with
 # LTO; it embeds the web app that `cargo xtask dist` built just before, optimised with
 # wasm-opt from the npm package binaryen, hence Node.js in the build stage) on a
 # distroless base, running as a non-root user.
@@ -30,4 +30,7 @@ ENV RAMPART_LISTEN=0.0.0.0:8080 \
     MALLOC_ARENA_MAX=2
 VOLUME /var/lib/rampart
 EXPOSE 8080
-ENTRYPOINT ["rampart", "serve"]
+# One image for both commands: `rampart serve` by default, `rampart agent` with the argument
+# `agent` (deploy/agent).
+ENTRYPOINT ["rampart"]
+CMD ["serve"]

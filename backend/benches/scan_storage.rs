@@ -131,12 +131,17 @@ async fn shape_scans(shape: &str, fake: &FakeKube, postgres: &str, scratch: &std
             let rss_before = status_kib("VmRSS");
             reset_peak_rss();
             let cpu_before = cpu_seconds();
+            let database_cpu_before = database_cpu(&server.store).await;
             let (elapsed, scan) = server.scan(cluster).await;
             let cpu = cpu_seconds() - cpu_before;
+            let database_cpu = match (database_cpu_before, database_cpu(&server.store).await) {
+                (Some(before), Some(after)) => format!(" + {:.2} s PostgreSQL", after - before),
+                _ => String::new(),
+            };
             let peak = status_kib("VmHWM");
             let (size, _) = database_size(&server.store).await;
             println!(
-                "{shape} {backend:10} {label:18} {:>6} objects, {:>7} findings open: {:6.2} s ({:6.2} s CPU), \
+                "{shape} {backend:10} {label:18} {:>6} objects, {:>7} findings open: {:6.2} s ({:6.2} s CPU{database_cpu}), \
                  peak RSS {:6.1} MB (before {:5.1} MB), findings rows written {}, database {:7.1} MB; load {}",
                 scan["objects"],
                 server.open_findings(cluster).await,
@@ -194,10 +199,27 @@ async fn soak(backend: &str, database_url: &str, fake: &FakeKube, scratch: &std:
     server.stop().await;
 }
 
-/// The process's CPU time so far (user + system), in seconds: `/proc/self/stat` in clock
-/// ticks of 1/100 s (Linux's `USER_HZ`).
+/// The process's CPU time so far (user + system), in seconds.
 fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    process_cpu_seconds("self")
+}
+
+/// The CPU time so far of the PostgreSQL server processes serving the store's database
+/// (its backends, one per connection: where PostgreSQL's share of a scan is spent), when
+/// the store is PostgreSQL on this machine; `None` otherwise.
+async fn database_cpu(store: &Store) -> Option<f64> {
+    let Store::Postgres(pool) = store else { return None };
+    let pids: Vec<i32> = sqlx::query_scalar("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        .fetch_all(pool)
+        .await
+        .ok()?;
+    Some(pids.iter().map(|pid| process_cpu_seconds(&pid.to_string())).sum())
+}
+
+/// A process's CPU time so far (user + system), in seconds: `/proc/PID/stat` in clock ticks
+/// of 1/100 s (Linux's `USER_HZ`); 0 for a process that is gone.
+fn process_cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // The command name may hold spaces: fields are counted after its closing parenthesis.
     let fields: Vec<&str> =
         stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();

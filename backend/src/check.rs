@@ -4,8 +4,16 @@
 //! are walked recursively in sorted order (so output is the same on every machine),
 //! taking `.yaml`, `.yml` and `.json` files and skipping hidden entries (`.git`) and
 //! symbolic links to directories (which could loop); `-` (or no path, when stdin is piped)
-//! reads stdin. A file that cannot be read is reported on stderr and the rest is still
+//! reads stdin. A directory walk honours Kustomize: a file that a `kustomization.yaml`
+//! (`.yml`, or `Kustomization`) of the walk lists as a patch (`patches`,
+//! `patchesStrategicMerge`, `patchesJson6902`) is a fragment, not an object, and is not
+//! checked (a patch that adds hardening would otherwise read as a bare, non-compliant
+//! object); nor is the kustomization file itself, which is Kustomize's configuration. A
+//! file named on the command line is checked whatever it is. The overlay itself is not built: to judge objects as deployed, render them
+//! (`kubectl kustomize overlays/prod | rampart check -`). A file that cannot be read is reported on stderr and the rest is still
 //! checked; the exit code is then 2. The report goes to stdout in the chosen format.
+//! Inputs are parsed and checked on every core ([`crate::parallel`]), with the report a
+//! single thread would give.
 
 use std::fs;
 use std::io::{self, IsTerminal, Read, Write};
@@ -17,6 +25,7 @@ use rampart_core::report;
 use rampart_core::{Config, Options, Safety, Source};
 
 use crate::cli::{CheckArgs, Format};
+use crate::kustomize;
 
 /// Exit code: nothing at or above the threshold.
 pub const EXIT_CLEAN: u8 = 0;
@@ -31,7 +40,7 @@ const DEFAULT_CONFIG: &str = "rampart.yaml";
 const MANIFEST_EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
 
 pub fn run(args: &CheckArgs) -> u8 {
-    let (config, config_path) = match load_config(args.config.as_deref()) {
+    let (mut config, config_path) = match load_config(args.config.as_deref()) {
         Ok(loaded) => loaded,
         Err(message) => {
             eprintln!("error: {message}");
@@ -49,6 +58,9 @@ pub fn run(args: &CheckArgs) -> u8 {
         },
         (None, None) => rampart_core::pss::NEWEST_MINOR,
     };
+    if let Some(version) = &args.kube_version {
+        config.kube_version = Some(version.clone());
+    }
     if args.print_config {
         let source = config_path
             .as_ref()
@@ -105,7 +117,9 @@ pub fn run(args: &CheckArgs) -> u8 {
             source.text = fixed.text;
         }
     }
-    let result = rampart_core::check(&inputs.sources, &options);
+    // SARIF and JUnit do not show fixes: the work of finding them is skipped.
+    let options = Options { fixes: matches!(args.output, Format::Text | Format::Json), ..options };
+    let result = crate::parallel::check(&inputs.sources, &options, crate::parallel::threads());
     let output = match (args.framework, args.output) {
         (Some(framework), Format::Text | Format::Json) => {
             let view = compliance::evaluate(framework, &compliance::RuleResults::from_report(&result));
@@ -289,7 +303,22 @@ impl Inputs {
         }
     }
 
+    /// Reads the manifests under a directory, leaving out Kustomize patches.
     fn walk(&mut self, directory: &Path) {
+        let mut found = Walked::default();
+        self.collect(directory, &mut found);
+        let patches = kustomize::patches(&found.kustomizations);
+        for path in found.files {
+            let is_patch = fs::canonicalize(&path).is_ok_and(|canonical| patches.contains(&canonical));
+            if !is_patch {
+                self.read_file(&path);
+            }
+        }
+    }
+
+    /// Gathers the manifest files and the kustomization files under a directory, in
+    /// sorted order.
+    fn collect(&mut self, directory: &Path, found: &mut Walked) {
         let entries = match fs::read_dir(directory) {
             Ok(entries) => entries,
             Err(error) => {
@@ -309,9 +338,11 @@ impl Inputs {
             // form cycles, and a walk of a checkout should not leave the checkout.
             let is_file = file_type.is_file() || (file_type.is_symlink() && path.is_file());
             if file_type.is_dir() {
-                self.walk(&path);
+                self.collect(&path, found);
+            } else if is_file && kustomize::is_kustomization(&path) {
+                found.kustomizations.push(path);
             } else if is_file && has_manifest_extension(&path) && !self.is_skipped(&path) {
-                self.read_file(&path);
+                found.files.push(path);
             }
         }
     }
@@ -330,6 +361,13 @@ impl Inputs {
             Err(error) => self.fail(format!("cannot read '{name}': {}", describe(&error))),
         }
     }
+}
+
+/// What a directory walk found: manifest files and kustomization files, in walk order.
+#[derive(Default)]
+struct Walked {
+    files: Vec<PathBuf>,
+    kustomizations: Vec<PathBuf>,
 }
 
 fn has_manifest_extension(path: &Path) -> bool {

@@ -39,6 +39,49 @@ pub enum Command {
     /// Manage users and tokens from a shell, with the server running or not.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Run inside a cluster: list what the rules need and deliver it to a Rampart server
+    /// when it asks (deploy/agent holds the manifests).
+    Agent(AgentArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    /// The Rampart server's URL, as the agent reaches it (https://rampart.example.com).
+    #[arg(long, env = "RAMPART_SERVER", value_name = "URL")]
+    pub server: String,
+
+    /// The cluster's agent token (from registering it as an agent cluster). Give it in the
+    /// environment (a Secret fills it), not on the command line, where `ps` shows it.
+    #[arg(
+        long,
+        env = "RAMPART_AGENT_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true,
+        required_unless_present = "token_file"
+    )]
+    pub token: Option<String>,
+
+    /// A file holding the agent token (a mounted Secret), read at each request, so a new
+    /// token is taken up without a restart.
+    #[arg(long, env = "RAMPART_AGENT_TOKEN_FILE", value_name = "FILE", conflicts_with = "token")]
+    pub token_file: Option<PathBuf>,
+
+    /// Where the Pod's ServiceAccount token and CA are mounted.
+    #[arg(long, env = "RAMPART_SERVICE_ACCOUNT_DIR", value_name = "DIR", default_value = rampart::agent::SERVICE_ACCOUNT_DIR)]
+    pub service_account_dir: PathBuf,
+
+    /// Time between two requests for instructions (10s, 1m…).
+    #[arg(long, env = "RAMPART_POLL_INTERVAL", value_name = "DURATION", default_value = "10s", value_parser = rampart::cron::parse_duration)]
+    pub poll_interval: Duration,
+
+    /// The longest wait between two tries when the server cannot be reached.
+    #[arg(long, env = "RAMPART_MAX_BACKOFF", value_name = "DURATION", default_value = "5m", value_parser = rampart::cron::parse_duration)]
+    pub max_backoff: Duration,
+
+    /// A PEM file of the CA that signed the server's certificate, when the system's roots
+    /// do not hold it.
+    #[arg(long, env = "RAMPART_SERVER_CA_FILE", value_name = "FILE")]
+    pub server_ca_file: Option<PathBuf>,
 }
 
 /// Where the server keeps its data, and the settings file of the server's commands.
@@ -226,6 +269,11 @@ pub struct CheckArgs {
     #[arg(long, value_name = "v1.N", value_parser = parse_pss_version)]
     pub pss_version: Option<u32>,
 
+    /// Kubernetes version the manifests are meant for, v1.N or latest: which API versions
+    /// are deprecated or removed [default: the configuration's kubeVersion, else the newest].
+    #[arg(long, value_name = "v1.N", value_parser = parse_kube_version)]
+    pub kube_version: Option<String>,
+
     /// The manifests are complete: rules that look for related objects (a NetworkPolicy
     /// for a namespace, a ServiceAccount) may conclude they are missing.
     #[arg(long)]
@@ -354,6 +402,10 @@ fn parse_framework(text: &str) -> Result<rampart_core::compliance::Framework, St
 
 fn parse_pss_version(text: &str) -> Result<u32, String> {
     rampart_core::pss::parse_version(text)
+}
+
+fn parse_kube_version(text: &str) -> Result<String, String> {
+    rampart_core::config::parse_kube_version(text).map(|_| text.to_string())
 }
 
 #[cfg(test)]

@@ -37,6 +37,14 @@ pub const QUEUE: usize = 2;
 /// Objects per batch for sources that choose (a snapshot's text).
 pub const BATCH_OBJECTS: usize = 500;
 
+/// Checked batches are recorded together until they hold this many findings (or
+/// [`RECORD_OBJECTS`] objects): each transaction costs a commit and, on SQLite, writing
+/// every index page its inserts touched (the fingerprint index takes them all over), so
+/// fewer, larger transactions write less. What waits is the findings themselves, a few MB.
+pub const RECORD_FINDINGS: usize = 20_000;
+/// See [`RECORD_FINDINGS`].
+pub const RECORD_OBJECTS: usize = 5_000;
+
 /// One message of a source.
 #[derive(Debug)]
 pub enum Delivery {
@@ -117,17 +125,30 @@ pub async fn ingest(
     let checker = tokio::task::spawn_blocking(move || check_batches(&index, &options, deliveries, checked_sender));
     let mut outcome = None;
     let mut rule_results = RuleResults::default();
-    while let Some(message) = checked.recv().await {
-        match message {
-            Checked::Batch(batch, rules) => {
+    let mut pending = Batch::default();
+    loop {
+        // The next message other than a batch, or `Some(None)` when the batches waiting
+        // are many enough to record now.
+        let message = match checked.recv().await {
+            Some(Checked::Batch(batch, rules)) => {
                 rule_results.merge(rules);
-                if !store.record_batch(&mut recording, &batch).await? {
-                    outcome = Some(Ingested::NotOurs);
-                    break;
+                pending.absorb(batch);
+                if pending.findings.len() < RECORD_FINDINGS && pending.objects.len() < RECORD_OBJECTS {
+                    continue;
                 }
+                Some(None)
             }
-            Checked::Error(error) => errors.push(error),
-            Checked::Failed(message) => {
+            other => other.map(Some),
+        };
+        if !pending.objects.is_empty() && !store.record_batch(&mut recording, &std::mem::take(&mut pending)).await? {
+            outcome = Some(Ingested::NotOurs);
+            break;
+        }
+        match message {
+            None => break,
+            Some(None | Some(Checked::Batch(..))) => {}
+            Some(Some(Checked::Error(error))) => errors.push(error),
+            Some(Some(Checked::Failed(message))) => {
                 outcome = Some(Ingested::Failed(message));
                 break;
             }

@@ -3,8 +3,10 @@
 //! [`startup::Settings`]; [`http`] is the API, one module per resource; [`store`] is the
 //! database (SQLite or PostgreSQL); [`scan_runner`] runs scans off the request path;
 //! [`scheduler`] starts scans when clusters' schedules ([`cron`]) say they are due.
-//! [`mail`] queues and sends email summaries.
+//! [`mail`] queues and sends email summaries. [`agent`] is `rampart agent`, which runs
+//! inside a cluster and delivers it to a server.
 
+pub mod agent;
 pub mod cron;
 pub mod http;
 pub mod ingest;

@@ -7,6 +7,8 @@
 
 mod check;
 mod cli;
+mod kustomize;
+mod parallel;
 mod policy_cmd;
 mod rules_cmd;
 mod serve_cmd;
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
         cli::Command::Policy(cli::PolicyCommand::Test(args)) => policy_cmd::test(args),
         cli::Command::Serve(args) => serve_cmd::serve(args),
         cli::Command::Admin(command) => serve_cmd::admin(command),
+        cli::Command::Agent(args) => serve_cmd::agent(args),
     };
     ExitCode::from(code)
 }

@@ -193,6 +193,29 @@ impl ScanRunner {
         Ok(scan_id)
     }
 
+    /// Runs a scan of an agent cluster that this runner claimed for a delivery: its
+    /// objects come from `deliveries` (the agent's, read off the request). The receiver
+    /// answers once the scan is recorded or ended; it is dropped unanswered when the scan
+    /// was stopped (the server shutting down hands the scan back for a retry).
+    pub fn run_agent_scan(
+        &self,
+        cluster_id: i64,
+        scan_id: i64,
+        deliveries: mpsc::Receiver<ingest::Delivery>,
+    ) -> tokio::sync::oneshot::Receiver<()> {
+        let (done, finished) = tokio::sync::oneshot::channel();
+        let (store, runner) = (self.inner.store.clone(), self.inner.id.clone());
+        self.spawn(scan_id, cluster_id, async move {
+            let started = Instant::now();
+            let options = scan_options(&store, cluster_id, scan_id).await?;
+            let ingested = ingest::ingest(&store, scan_id, cluster_id, &runner, options, deliveries).await?;
+            let concluded = conclude(&store, &runner, cluster_id, scan_id, ingested, started).await;
+            let _ = done.send(());
+            concluded
+        });
+        finished
+    }
+
     /// Runs a queued scan this runner owns (one the scheduler claimed for it).
     pub fn run_cluster_scan(&self, cluster_id: i64, scan_id: i64) {
         let (store, secrets, runner) = (self.inner.store.clone(), self.inner.secrets.clone(), self.inner.id.clone());

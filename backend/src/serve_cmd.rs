@@ -11,7 +11,7 @@ use rampart::startup::{Application, Settings};
 use rampart::store::accounts::Role;
 use rampart::store::{is_unique_violation, redact_url, Store};
 
-use crate::cli::{AdminCommand, CreateTokenArgs, CreateUserArgs, ServeArgs};
+use crate::cli::{AdminCommand, AgentArgs, CreateTokenArgs, CreateUserArgs, ServeArgs};
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("the tokio runtime starts")
@@ -253,4 +253,35 @@ fn oidc_settings(args: &ServeArgs) -> Result<Option<OidcSettings>, String> {
         clock_skew: OidcSettings::DEFAULT_SKEW,
         jwks_refresh: OidcSettings::DEFAULT_JWKS_REFRESH,
     }))
+}
+
+/// `rampart agent`: runs until SIGTERM (exit 0) or until the server refuses it for good
+/// (exit 1: its token was revoked or is wrong).
+pub fn agent(args: &AgentArgs) -> u8 {
+    rampart::telemetry::init();
+    let settings = rampart::agent::AgentSettings {
+        server: args.server.trim().to_string(),
+        token: match (&args.token_file, &args.token) {
+            (Some(file), _) => rampart::agent::AgentTokenSource::File(file.clone()),
+            (None, token) => rampart::agent::AgentTokenSource::Value(token.clone().unwrap_or_default()),
+        },
+        service_account_dir: args.service_account_dir.clone(),
+        poll_interval: args.poll_interval,
+        server_ca_file: args.server_ca_file.clone(),
+        max_backoff: args.max_backoff,
+    };
+    if !(settings.server.starts_with("https://") || settings.server.starts_with("http://")) {
+        eprintln!("error: --server must be the Rampart server's URL, such as https://rampart.example.com");
+        return 2;
+    }
+    match runtime().block_on(rampart::agent::run(settings)) {
+        rampart::agent::Stopped::Signal => {
+            tracing::info!("rampart agent: stopped");
+            0
+        }
+        rampart::agent::Stopped::Refused(message) => {
+            tracing::error!("rampart agent: {message}");
+            1
+        }
+    }
 }

@@ -119,7 +119,7 @@ fn json_output_keeps_the_contract() {
     assert_eq!(report["version"], 1);
     assert!(report["score"].as_u64().unwrap() <= 100);
     assert!(["A", "B", "C", "D", "F"].contains(&report["grade"].as_str().unwrap()));
-    assert_eq!(report["score_formula_version"], 1);
+    assert_eq!(report["score_formula_version"], 2);
     assert_eq!(report["errors"], serde_json::json!([]));
 
     let objects = report["objects"].as_array().unwrap();
@@ -253,6 +253,87 @@ fn directories_are_walked_recursively_in_order() {
     let run = scratch.run(&["check", "empty"]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("no .yaml, .yml or .json files in 'empty'"), "{}", run.stderr);
+}
+
+/// The objects of a JSON report as (source, kind, name).
+fn objects_of(report: &Value) -> Vec<(String, String, String)> {
+    report["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|object| {
+            let resource = &object["resource"];
+            let text = |key: &str| resource[key].as_str().unwrap_or("").to_string();
+            (text("source"), text("kind"), text("name"))
+        })
+        .collect()
+}
+
+#[test]
+fn kustomize_patches_and_kustomizations_are_not_checked_as_objects() {
+    // A base and two overlays, with strategic-merge patches (`patchesStrategicMerge`,
+    // `patches`) and JSON 6902 patches (`patchesJson6902` in YAML, `patches` in JSON, and
+    // one inline).
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let run = run_in(&fixtures, &["check", "-o", "json", "--fail-on", "never", "kustomize"], None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    let owned = objects_of(&report);
+    let objects: Vec<(&str, &str, &str)> =
+        owned.iter().map(|(source, kind, name)| (source.as_str(), kind.as_str(), name.as_str())).collect();
+    assert_eq!(
+        objects,
+        [
+            ("kustomize/base/deployment.yaml", "Deployment", "web"),
+            ("kustomize/base/service.yaml", "Service", "web"),
+            ("kustomize/overlays/staging/namespace.yaml", "Namespace", "staging"),
+        ]
+    );
+    let sources: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|finding| finding["resource"]["source"].as_str().unwrap())
+        .collect();
+    assert!(
+        sources.iter().all(|source| source.starts_with("kustomize/base/") || source.ends_with("namespace.yaml")),
+        "{sources:?}"
+    );
+
+    // A patch named on the command line is checked: the user asked for it.
+    let run = run_in(
+        &fixtures,
+        &["check", "-o", "json", "--fail-on", "never", "kustomize/overlays/prod/security.yaml"],
+        None,
+    );
+    assert_eq!(objects_of(&run.json()).len(), 1);
+}
+
+#[path = "../../shared/benches/corpus/mod.rs"]
+#[allow(dead_code)]
+mod corpus;
+
+#[test]
+fn every_core_gives_the_report_of_one() {
+    // Many files of many objects, so every thread gets parsing and checking to do.
+    let scratch = Scratch::new("threads");
+    let text = corpus::generate(600).text;
+    let documents: Vec<&str> = text.split("\n---\n").collect();
+    for (index, chunk) in documents.chunks(25).enumerate() {
+        scratch.write(&format!("corpus/part-{index:03}.yaml"), chunk.join("\n---\n"));
+    }
+    let run_with = |threads: &str, format: &str| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_rampart"));
+        command.args(["check", "-o", format, "--fail-on", "never", "corpus"]).current_dir(&scratch.path);
+        let output = command.env("RAMPART_THREADS", threads).stdin(Stdio::null()).output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    for format in ["json", "text"] {
+        let one = run_with("1", format);
+        assert!(one.len() > 50_000, "{format}: a report of {} bytes", one.len());
+        assert_eq!(run_with("4", format), one, "{format}: four threads and one differ");
+    }
 }
 
 #[test]
@@ -392,7 +473,7 @@ fn text_output_reads_like_a_compiler() {
     );
     let summary = run.stdout.lines().last().unwrap();
     assert!(
-        summary.contains("1 critical") && summary.contains("in 1 object") && summary.ends_with(", formula v1"),
+        summary.contains("1 critical") && summary.contains("in 1 object") && summary.ends_with(", formula v2"),
         "{summary}"
     );
 }

@@ -1,6 +1,8 @@
 //! The Dockerfile and docker-compose.yml describe a server that starts: no Docker engine
 //! runs here, so these tests read the files and check what `docker compose up` relies on —
 //! the services, their wiring, ports and settings, and a non-root, read-only-ready image.
+//! The Kustomize bases of `deploy/`, rendered by `kubectl kustomize`, pass Rampart's own
+//! check with nothing left open and meet Pod Security's restricted level.
 
 use rampart_core::parse::{parse_source, Limits, Source};
 use rampart_core::tree::Node;
@@ -66,7 +68,9 @@ fn the_image_runs_the_server_as_non_root_from_a_distroless_base() {
     assert!(instructions.contains(&"USER 65532:65532"), "the runtime stage runs as the distroless nonroot user");
     assert!(instructions.contains(&"EXPOSE 8080"));
     assert!(instructions.contains(&"VOLUME /var/lib/rampart"));
-    assert_eq!(instructions.last(), Some(&"ENTRYPOINT [\"rampart\", \"serve\"]"));
+    // `rampart` with `serve` by default; the agent's Deployment gives `agent` instead.
+    assert!(instructions.contains(&"ENTRYPOINT [\"rampart\"]"));
+    assert_eq!(instructions.last(), Some(&"CMD [\"serve\"]"));
     // Everything the server writes must sit in the volume, so a read-only root works.
     for setting in [
         "RAMPART_DATABASE_URL=sqlite:///var/lib/rampart/",
@@ -81,4 +85,68 @@ fn the_image_runs_the_server_as_non_root_from_a_distroless_base() {
     let dist = dockerfile.find("cargo xtask dist").expect("the image builds the web app");
     let release = dockerfile.find("cargo build --release").expect("the image builds a release binary");
     assert!(dist < release, "frontend/dist must exist when the release build embeds it");
+}
+
+/// A base of `deploy/` as `kubectl kustomize` renders it.
+fn kustomize(base: &str) -> String {
+    let directory = format!("{}/../deploy/{base}", env!("CARGO_MANIFEST_DIR"));
+    let output = std::process::Command::new("kubectl")
+        .args(["kustomize", &directory])
+        .output()
+        .expect("kubectl runs (cargo xtask test installs it: Debian's kubectl package)");
+    assert!(output.status.success(), "kubectl kustomize {base}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn every_deploy_base_passes_its_own_check_at_restricted() {
+    for base in ["server", "agent", "agent-with-secrets"] {
+        let rendered = kustomize(base);
+        let file = std::env::temp_dir().join(format!("rampart-deploy-{base}-{}.yaml", std::process::id()));
+        std::fs::write(&file, &rendered).unwrap();
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_rampart"))
+            .args(["check", "--complete", "-o", "json"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let _ = std::fs::remove_file(&file);
+        assert_eq!(output.status.code(), Some(0), "{base}: {}", String::from_utf8_lossy(&output.stdout));
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let findings = report["findings"].as_array().unwrap();
+        for finding in findings {
+            assert_eq!(finding["exempted"], true, "{base}: a finding left open: {finding}");
+            let reason = finding["exemption_reason"].as_str().unwrap_or_default();
+            assert!(
+                !reason.is_empty() && !reason.starts_with("exempted by the"),
+                "{base}: an exemption without its reason: {finding}"
+            );
+        }
+        let workloads: Vec<&serde_json::Value> = report["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|object| object["resource"]["kind"] == "Deployment")
+            .collect();
+        assert_eq!(workloads.len(), 1, "{base}");
+        for workload in workloads {
+            assert_eq!(workload["pss"], "restricted", "{base}: {workload}");
+        }
+        assert_eq!(report["score"], 100, "{base}");
+    }
+    // The server: two replicas on PostgreSQL, its probes, its secrets by reference.
+    let server = kustomize("server");
+    for needed in [
+        "replicas: 2",
+        "path: /healthz",
+        "path: /readyz",
+        "kind: PodDisruptionBudget",
+        "kind: Service",
+        "secretName: rampart-server",
+    ] {
+        assert!(server.contains(needed), "the server's base has {needed}");
+    }
+    assert!(!server.contains("postgres://"), "no database URL (nor its password) in the manifests");
+    let agent = kustomize("agent");
+    assert!(!agent.contains("- secrets\n"), "the agent's base does not list Secrets");
+    assert!(kustomize("agent-with-secrets").contains("resources:\n  - secrets"));
 }

@@ -1,4 +1,4 @@
-//! Scheduled scans, black-box: real servers on 127.0.0.1 port 0 with their schedulers
+//! Scheduled scans, black-box (and `rampart agent` end to end, in `agents/`): real servers on 127.0.0.1 port 0 with their schedulers
 //! running (rounds every few tens of milliseconds), fresh SQLite and PostgreSQL databases
 //! (`support/databases.rs`), clusters served by the fake Kubernetes API server
 //! (`support/fake_kube.rs`) and scanned through the real `kube` client.
@@ -12,6 +12,8 @@
 #[path = "support/databases.rs"]
 #[macro_use]
 mod databases;
+#[path = "agents/end_to_end.rs"]
+mod agents;
 #[path = "support/fake_kube.rs"]
 mod fake_kube;
 
@@ -671,7 +673,11 @@ async fn a_stalled_replica_cannot_record_over_its_interrupted_scan(backend: Back
     store.close().await;
 }
 
+use agents::{a_server_killed_during_a_delivery_loses_and_duplicates_nothing, an_agent_delivers_what_a_snapshot_gives};
+
 on_both_backends!(
+    an_agent_delivers_what_a_snapshot_gives,
+    a_server_killed_during_a_delivery_loses_and_duplicates_nothing,
     due_cluster_is_scanned_on_schedule,
     bad_schedules_are_refused,
     abandoned_scans_are_interrupted_and_retried,

@@ -320,6 +320,19 @@ async fn findings_lifecycle(backend: Backend) {
     assert_eq!(privileged[0]["status"], "resolved");
     let in_jobs = app.all_findings(&token, cluster_id, "&namespace=jobs&status=open").await;
     assert!(!in_jobs.is_empty() && in_jobs.iter().all(|finding| finding["resource"]["namespace"] == "jobs"));
+    // Open findings of one severity (read through the index by severity rank), page by page:
+    // exactly those the unfiltered list holds, in id order.
+    let everything = app.all_findings(&token, cluster_id, "").await;
+    for severity in ["critical", "high", "medium", "low", "info"] {
+        let paged = app.all_findings_by(&token, cluster_id, &format!("&status=open&severity={severity}"), 1).await;
+        let expected: Vec<&Value> = everything
+            .iter()
+            .filter(|finding| finding["status"] == "open" && finding["severity"] == severity)
+            .collect();
+        assert_eq!(paged.iter().collect::<Vec<_>>(), expected, "{severity}");
+        let resolved = app.all_findings(&token, cluster_id, &format!("&status=resolved&severity={severity}")).await;
+        assert!(resolved.iter().all(|finding| finding["status"] == "resolved" && finding["severity"] == severity));
+    }
 
     // Free text: every word, case-insensitively, anywhere in the object, rule, path or
     // message; the answer is exactly the findings a reader would pick by hand.
@@ -1190,8 +1203,9 @@ async fn unlisted_kinds_resolve_nothing_of_theirs(backend: Backend) {
             .forbid("/apis/networking.k8s.io/v1/networkpolicies"),
     )
     .await;
-    let (status, _) =
-        app.patch(&token, &format!("/api/v1/clusters/{cluster_id}"), &json!({ "server": after.url })).await;
+    let (status, _) = app
+        .patch(&token, &format!("/api/v1/clusters/{cluster_id}"), &json!({ "server": after.url, "token": TOKEN }))
+        .await;
     assert_eq!(status, StatusCode::OK);
     let scan_2 = app.scan_now(&token, cluster_id).await;
     assert_eq!(scan_2["status"], "partial", "{scan_2}");
@@ -1221,7 +1235,8 @@ async fn credentials_stay_with_their_server(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin = app.user("root@example.com", "red", Role::Admin).await;
     let editor = app.user("eve@example.com", "red", Role::Editor).await;
-    let fake = FakeKube::start(FakeCluster::new()).await;
+    let pod = json!({ "apiVersion": "v1", "kind": "Pod", "metadata": { "name": "web", "namespace": "prod" } });
+    let fake = FakeKube::start(FakeCluster::new().with(pod)).await;
     let (status, cluster) =
         app.post(&admin, "/api/v1/clusters", &json!({ "name": "prod", "server": fake.url, "token": TOKEN })).await;
     assert_eq!(status, StatusCode::CREATED, "{cluster}");
@@ -1358,6 +1373,18 @@ async fn text_postgresql_cannot_store(backend: Backend) {
     }
     let (status, answer) = app.get(&ana, &format!("/api/v1/clusters/{cluster_id}/findings?namespace=a%00b")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    // The setup page's form too.
+    let setup_token = app.setup_token.clone().expect("the database had no user at start");
+    let response = app
+        .client
+        .post(app.url("/setup"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("token={setup_token}&email=a%00b%40example.com&password=a+long+password"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response.text().await.unwrap().contains("NUL"));
     // The text `\u0000` (a backslash, not a NUL) is ordinary text.
     let (status, answer) =
         app.post(&ana, "/api/v1/clusters", &json!({ "name": "literally \\u0000", "snapshot": true })).await;

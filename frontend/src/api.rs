@@ -52,6 +52,10 @@ impl Error {
     pub fn is_unauthorized(&self) -> bool {
         matches!(self, Error::Unauthorized(_))
     }
+
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::Status { status: 404, .. })
+    }
 }
 
 impl fmt::Display for Error {

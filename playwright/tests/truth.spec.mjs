@@ -197,3 +197,28 @@ test("a churning period: the report's New and the digest count what is still ope
   expect(email.text).toContain(`${churning.new} opened and resolved within the period`);
   expect(email.text).toContain(`Resolved: ${churning.new}.`);
 });
+
+test("on a phone, chart labels are drawn at 11 px or more, and the playground links to the login", async ({
+  browser,
+  rampart,
+}) => {
+  const id = await snapshotCluster(rampart, unique("phone"), deployments(3, (index) => index === 0));
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  // Logged out, the playground offers the dashboard's login.
+  await page.goto(rampart.url);
+  await page.getByTestId("dashboard-login").click();
+  await expect(page).toHaveURL(/\/login$/);
+  await new Dashboard(page, rampart).login();
+  await page.goto(`${rampart.url}/clusters/${id}`);
+  const chart = page.getByTestId("trend-chart");
+  await expect(chart.locator("circle.point")).toHaveCount(1);
+  const sizes = await chart.locator("svg").first().evaluate((svg) => {
+    const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+    return [...svg.querySelectorAll("text")].map((text) => parseFloat(getComputedStyle(text).fontSize) * scale);
+  });
+  expect(sizes.length).toBeGreaterThan(0);
+  expect(Math.min(...sizes)).toBeGreaterThanOrEqual(11);
+  await page.screenshot({ path: test.info().outputPath("phone-chart.png"), fullPage: true });
+  await context.close();
+});

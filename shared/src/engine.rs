@@ -195,25 +195,60 @@ pub fn check(sources: &[Source], options: &Options) -> Report {
     let mut objects = Vec::new();
     let mut errors = Vec::new();
     for (position, source) in sources.iter().enumerate() {
-        let (documents, source_errors) = parse_source(source, &options.limits);
+        let (source_objects, source_errors) = read_objects(position, source, &options.limits);
+        objects.extend(source_objects);
         errors.extend(source_errors);
-        for document in documents {
-            objects.extend(Object::from_document(position, document));
-        }
     }
     check_objects(sources, objects, errors, options)
 }
 
+/// The objects of one source (at `position` among the sources) and its parse errors.
+pub fn read_objects(position: usize, source: &Source, limits: &Limits) -> (Vec<Object>, Vec<ParseError>) {
+    let (documents, errors) = parse_source(source, limits);
+    let objects = documents.into_iter().flat_map(|document| Object::from_document(position, document)).collect();
+    (objects, errors)
+}
+
 /// Checks objects already read (a cluster scan builds them itself).
 pub fn check_objects(sources: &[Source], objects: Vec<Object>, errors: Vec<ParseError>, options: &Options) -> Report {
+    check_objects_with(
+        objects,
+        errors,
+        options,
+        |index, objects| {
+            let mut checker = Checker::with_input(index, options, sources, objects);
+            let checked = checker.check(sources, objects);
+            (checked, checker.take_policy_report())
+        },
+        |cx, objects, findings| crate::fix::attach_fixes(cx, sources, objects, findings),
+    )
+}
+
+/// [`check_objects`], with the objects checked by `run` against the index of them all,
+/// and the fixes worked out by `fix` (with [`Options::fixes`]): a host may split the
+/// objects among threads, each with its own [`Checker`] that [`Checker::skip`]s the
+/// objects before its share, and join what each concluded in order (each finding's
+/// `object` counted from the first object), then share the findings out to
+/// [`crate::fix::attach_fixes`]. The engine itself stays single-threaded.
+pub fn check_objects_with(
+    objects: Vec<Object>,
+    errors: Vec<ParseError>,
+    options: &Options,
+    run: impl FnOnce(&Index, &[Object]) -> (Checked, PolicyReport),
+    fix: impl FnOnce(&Cx<'_>, &[Object], &mut [Finding]),
+) -> Report {
     let index = Index::build(&objects, options.mode, options.complete);
-    let mut checker = Checker::with_input(&index, options, sources, &objects);
-    let Checked { objects: object_reports, mut findings } = checker.check(sources, &objects);
+    let (Checked { objects: object_reports, mut findings }, policies) = run(&index, &objects);
     if options.fixes {
-        let cx = checker.cx(Anchors::default());
-        crate::fix::attach_fixes(&cx, sources, &objects, &mut findings);
+        let cx = Cx {
+            config: &options.config,
+            pss_version: options.pss_version,
+            mode: options.mode,
+            index: &index,
+            anchors: Anchors::default(),
+        };
+        fix(&cx, &objects, &mut findings);
     }
-    let policies = checker.take_policy_report();
     let mut report = Report {
         version: 1,
         score: 100,
@@ -292,6 +327,14 @@ impl<'a> Checker<'a> {
     /// What the report says about the policies: those applied, notices and errors.
     pub fn take_policy_report(&mut self) -> PolicyReport {
         self.policies.as_mut().map(PolicySet::take_report).unwrap_or_default()
+    }
+
+    /// Moves past objects without checking them, as if they had been checked: a checker
+    /// that takes over from another (on another thread) skips what came before its share.
+    pub fn skip(&mut self, objects: &[Object]) {
+        for object in objects {
+            self.anchors.next(object);
+        }
     }
 
     fn cx(&self, anchors: Anchors) -> Cx<'a> {

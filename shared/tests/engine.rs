@@ -199,7 +199,7 @@ fn scores_come_from_evidence() {
     let dirty_score = dirty.objects[0].score.unwrap();
     assert!(dirty_score <= 59, "a critical failure caps the score: {dirty_score}");
     assert!(clean_score > dirty_score);
-    assert_eq!(dirty.score_formula_version, 1);
+    assert_eq!(dirty.score_formula_version, 2);
     assert_eq!(dirty.grade, "F");
 }
 

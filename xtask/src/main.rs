@@ -6,9 +6,11 @@
 //! - `dist` builds the web app into `frontend/dist/` (see [`dist`]); `serve` builds it, then
 //!   runs `rampart serve` with it on the default SQLite database.
 //! - `bench` runs the engine benchmark, `bench server` the server's scan and storage
-//!   benchmark; `gen-corpus` writes the engine benchmark's corpus to a file.
+//!   benchmark, `bench cli` the whole `rampart check` process (see [`bench_cli`]);
+//!   `gen-corpus` writes the engine benchmark's corpus to a file.
 
 // The benchmark's corpus generator, shared so `gen-corpus` writes exactly what is measured.
+mod bench_cli;
 #[path = "../../shared/benches/corpus/mod.rs"]
 mod corpus;
 mod dist;
@@ -35,6 +37,9 @@ commands:
                         50,000 objects scanned into PostgreSQL; 100 unchanged scans on
                         PostgreSQL and SQLite): cargo bench -p rampart --bench scan_storage;
                         PostgreSQL from RAMPART_TEST_POSTGRES_URL
+  bench cli [RUNS]      time the whole `rampart check -o json` process (release build) on
+                        generated repositories of 1,000 and 10,000 files, on one thread and
+                        on every core, RUNS times each (default 5); peers on the PATH too
   gen-corpus N OUT      write the benchmark's generated corpus, N objects, to OUT as YAML
 ";
 
@@ -52,6 +57,7 @@ fn main() -> ExitCode {
             }
         },
         ["bench", "server"] => bench_server(),
+        ["bench", "cli", rest @ ..] => bench_cli::run(rest),
         ["bench", rest @ ..] => bench(rest),
         ["gen-corpus", n_objects, out] => gen_corpus(n_objects, out),
         ["help" | "-h" | "--help"] => {

@@ -30,6 +30,8 @@ pub enum Need {
     Chromium,
     /// A running PostgreSQL server for the store tests.
     Postgres,
+    /// `kubectl`, whose `kubectl kustomize` renders `deploy/` for its test.
+    Kubectl,
 }
 
 /// Installs what is missing, when it may: as root on Debian.
@@ -67,6 +69,7 @@ impl Installer {
                     self.ensure_chromium()?;
                 }
                 Need::Postgres => self.ensure_postgres()?,
+                Need::Kubectl => self.ensure_kubectl()?,
             }
         }
         Ok(())
@@ -78,6 +81,19 @@ impl Installer {
             self.apt_updated = true;
         }
         run(shell::program("apt-get", ["install", "-y"]).args(packages).env("DEBIAN_FRONTEND", "noninteractive"))
+    }
+
+    /// `kubectl` (Debian's `kubectl` package), for rendering the Kustomize bases of `deploy/`.
+    pub fn ensure_kubectl(&mut self) -> Result<(), String> {
+        if have("kubectl") {
+            return Ok(());
+        }
+        if !self.may_install_packages {
+            return Err("kubectl is not installed: the deploy/ test renders the manifests with `kubectl kustomize`. \
+                        Debian: `sudo apt-get install kubectl`; elsewhere see https://kubernetes.io/docs/tasks/tools/"
+                .to_string());
+        }
+        self.apt_install(&["kubectl"])
     }
 
     /// Node.js and npm, then `npm ci` (or `npm install` without a lock file) in

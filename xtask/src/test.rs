@@ -58,7 +58,7 @@ fn steps() -> Vec<Step> {
         },
         // The SARIF output is validated with the SARIF Multitool from playwright/; the
         // server's store tests run against PostgreSQL as well as SQLite.
-        Step { name: "tests", needs: &[Need::NpmPackages, Need::Postgres], run: run_tests },
+        Step { name: "tests", needs: &[Need::NpmPackages, Need::Postgres, Need::Kubectl], run: run_tests },
         // The web app as it ships (wasm-opt comes from the npm package binaryen).
         Step {
             name: "web app build (cargo xtask dist)",

@@ -19,6 +19,7 @@ use crate::cron::{Schedule, DEFAULT_SCHEDULE, SCHEDULE_HELP};
 use crate::scan_runner::{credentials_context, Credentials};
 use crate::scanner;
 use crate::store::accounts::Role;
+use crate::store::agents::AgentContact;
 use crate::store::clusters::{Cluster, ClusterChanges, ClusterKind, NewCluster};
 use crate::store::now_millis;
 
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/clusters/{id}", get(get_cluster).patch(update_cluster).delete(delete_cluster))
         .route("/clusters/{id}/snapshots", post(upload_snapshot).layer(DefaultBodyLimit::max(SNAPSHOT_LIMIT)))
         .route("/clusters/{id}/scans", post(start_scan))
+        .route("/clusters/{id}/agent-token", post(issue_agent_token).delete(revoke_agent_token))
         .route("/clusters/test", post(test_connection))
 }
 
@@ -47,6 +49,8 @@ pub struct ClusterBody {
     token: Option<String>,
     ca_pem: Option<String>,
     snapshot: Option<bool>,
+    /// `true`: an agent inside the cluster delivers its scans (`rampart agent`).
+    agent: Option<bool>,
     /// Absent: the default (POST) or unchanged (PATCH); null: no schedule.
     #[serde(default, deserialize_with = "given")]
     schedule: Option<Option<String>>,
@@ -78,7 +82,21 @@ fn checked_schedule(kind: ClusterKind, schedule: Option<&str>) -> Result<(Option
     Ok((Some(text.trim().to_string()), Some(next)))
 }
 
-fn cluster_json(cluster: &Cluster) -> Value {
+/// An agent that has not been in contact for this long is flagged silent (it asks for
+/// instructions every few seconds while it runs).
+pub const AGENT_SILENT_AFTER_MILLIS: i64 = 5 * 60 * 1000;
+
+/// An agent cluster's agent as the API shows it.
+fn agent_json(agent: &AgentContact) -> Value {
+    let silent = agent.last_contact_at.is_none_or(|at| now_millis() - at > AGENT_SILENT_AFTER_MILLIS);
+    json!({
+        "last_contact_at": agent.last_contact_at.map(timestamp),
+        "version": agent.version,
+        "silent": silent,
+    })
+}
+
+fn cluster_json(cluster: &Cluster, agent: Option<&AgentContact>) -> Value {
     json!({
         "id": cluster.id,
         "name": cluster.name,
@@ -89,7 +107,17 @@ fn cluster_json(cluster: &Cluster) -> Value {
         "schedule": cluster.schedule,
         "next_scan_at": cluster.next_scan_at.map(timestamp),
         "created_at": timestamp(cluster.created_at),
+        "agent": agent.map(agent_json),
     })
+}
+
+/// The cluster as the API shows it, with its agent's contact for an agent cluster.
+async fn cluster_view(state: &AppState, cluster: &Cluster) -> Result<Value, ApiError> {
+    let agent = match cluster.kind {
+        ClusterKind::Agent => Some(state.store.agent_of(cluster.id).await?.unwrap_or_default()),
+        _ => None,
+    };
+    Ok(cluster_json(cluster, agent.as_ref()))
 }
 
 /// A URL without its user-info part (`https://user:password@host` → `https://host`): none
@@ -158,6 +186,7 @@ async fn list_clusters(State(state): State<AppState>, user: CurrentUser) -> Resu
                     "error_count": scan.errors.len(),
                 })),
                 "next_scan_at": cluster.next_scan_at.map(timestamp),
+                "agent": cluster.agent.as_ref().map(agent_json),
             })
         })
         .collect();
@@ -173,14 +202,21 @@ async fn create_cluster(
     validate_name(&name)?;
     let kind = if body.snapshot == Some(true) {
         ClusterKind::Snapshot
+    } else if body.agent == Some(true) {
+        if body.kubeconfig.is_some() || body.server.is_some() || body.token.is_some() || body.ca_pem.is_some() {
+            return Err(ApiError::bad_request(
+                "an agent cluster is reached by its agent: leave out \"kubeconfig\", \"server\", \"token\" and \"ca_pem\"",
+            ));
+        }
+        ClusterKind::Agent
     } else if body.kubeconfig.is_some() {
         ClusterKind::Kubeconfig
     } else if body.server.is_some() {
         ClusterKind::Api
     } else {
         return Err(ApiError::bad_request(
-            "say how to reach the cluster: \"snapshot\": true (upload exports), \"kubeconfig\" (with \"context\"), \
-             or \"server\" with \"token\" and \"ca_pem\"",
+            "say how to reach the cluster: \"agent\": true (an agent inside it delivers its scans), \"snapshot\": \
+             true (upload exports), \"kubeconfig\" (with \"context\"), or \"server\" with \"token\" and \"ca_pem\"",
         ));
     };
     // What the scanner needs to connect: sealed with the cluster's id once it has one.
@@ -243,15 +279,28 @@ async fn create_cluster(
         let sealed = state.secrets.seal(&credentials.to_json(), &credentials_context(id));
         state.store.set_cluster_credentials(id, &sealed).await?;
     }
+    let agent_token = match kind {
+        ClusterKind::Agent => {
+            // Its first scan waits for the agent: the cluster shows results as soon as the
+            // agent is up, not at the schedule's first occurrence.
+            state.store.queue_agent_scan(id, "manual").await?;
+            Some(state.store.issue_agent_token(id).await?)
+        }
+        _ => None,
+    };
     tracing::info!(cluster = id, team = membership.team_id, kind = kind.as_str(), "cluster registered");
     let cluster = visible_cluster(&state, &user, id).await?;
-    Ok((StatusCode::CREATED, Json(cluster_json(&cluster))))
+    let mut view = cluster_view(&state, &cluster).await?;
+    if let Some(token) = agent_token {
+        view["agent_setup"] = agent_setup(&state, &cluster, &token);
+    }
+    Ok((StatusCode::CREATED, Json(view)))
 }
 
 /// How the body says to reach a cluster of that kind; `None` for a snapshot cluster.
 fn credentials_of(kind: ClusterKind, body: &ClusterBody) -> Result<Option<Credentials>, ApiError> {
     Ok(match kind {
-        ClusterKind::Snapshot => None,
+        ClusterKind::Snapshot | ClusterKind::Agent => None,
         ClusterKind::Kubeconfig => Some(Credentials::Kubeconfig {
             kubeconfig: body.kubeconfig.clone().unwrap_or_default(),
             context: body.context.clone(),
@@ -303,6 +352,11 @@ async fn test_connection(
     } else {
         return Err(ApiError::bad_request("give \"kubeconfig\" (with \"context\"), or \"server\" with \"token\""));
     };
+    if body.agent == Some(true) {
+        return Err(ApiError::bad_request(
+            "an agent cluster has no connection to test: its agent connects to this server",
+        ));
+    }
     let contexts: Vec<String> = match &body.kubeconfig {
         Some(text) => kube::config::Kubeconfig::from_yaml(text)
             .map(|kubeconfig| kubeconfig.contexts.into_iter().map(|named| named.name).collect())
@@ -331,7 +385,7 @@ async fn get_cluster(
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(cluster_json(&visible_cluster(&state, &user, id).await?)))
+    Ok(Json(cluster_view(&state, &visible_cluster(&state, &user, id).await?).await?))
 }
 
 async fn update_cluster(
@@ -345,7 +399,7 @@ async fn update_cluster(
     if let Some(name) = &body.name {
         validate_name(name)?;
     }
-    if body.team.is_some() || body.snapshot.is_some() {
+    if body.team.is_some() || body.snapshot.is_some() || body.agent.is_some() {
         return Err(ApiError::bad_request("a cluster's team and kind cannot change; register a new cluster"));
     }
     let schedule = match &body.schedule {
@@ -358,7 +412,7 @@ async fn update_cluster(
     if let Some((schedule, next_scan_at)) = schedule {
         state.store.set_schedule(id, schedule.as_deref(), next_scan_at).await?;
     }
-    Ok(Json(cluster_json(&visible_cluster(&state, &user, id).await?)))
+    Ok(Json(cluster_view(&state, &visible_cluster(&state, &user, id).await?).await?))
 }
 
 /// The cluster's credentials with the body's changes applied, sealed again; `None` when
@@ -382,7 +436,13 @@ async fn changed_credentials(
         ClusterKind::Snapshot if touches_api || touches_kubeconfig => {
             return Err(ApiError::bad_request("a snapshot cluster has no server or credentials"));
         }
-        ClusterKind::Snapshot => return Ok(None),
+        ClusterKind::Agent if touches_api || touches_kubeconfig => {
+            return Err(ApiError::bad_request(
+                "an agent cluster has no server or credentials here: its agent holds them (issue a new agent \
+                 token with POST /api/v1/clusters/{id}/agent-token)",
+            ));
+        }
+        ClusterKind::Snapshot | ClusterKind::Agent => return Ok(None),
         ClusterKind::Kubeconfig if touches_api => {
             return Err(ApiError::bad_request(
                 "this cluster is reached by kubeconfig: change \"kubeconfig\" or \"context\"",
@@ -473,8 +533,70 @@ async fn start_scan(
             cluster.name
         )));
     }
+    if cluster.kind == ClusterKind::Agent {
+        // The agent delivers it when it next asks for instructions.
+        let scan_id = state.store.queue_agent_scan(cluster.id, "manual").await?.ok_or_else(|| {
+            ApiError::Conflict(format!(
+                "a scan of cluster '{}' is already waiting for its agent or under way",
+                cluster.name
+            ))
+        })?;
+        return Ok((StatusCode::ACCEPTED, Json(json!({ "id": scan_id }))));
+    }
     let scan_id = state.scans.start_cluster_scan(cluster.id, "manual").await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "id": scan_id }))))
+}
+
+/// What a newcomer needs to start the cluster's agent: the token (shown once), the
+/// manifest with it filled in, and the one command that applies it.
+fn agent_setup(state: &AppState, cluster: &Cluster, token: &str) -> Value {
+    use crate::agent::manifest::{render, Secrets};
+    let server = state.mail.public_url();
+    let command = |manifest: &str| format!("kubectl apply -f - <<'EOF'\n{manifest}EOF");
+    let manifest = render(server, token, Secrets::Skipped);
+    let with_secrets = render(server, token, Secrets::Listed);
+    json!({
+        "cluster": cluster.id,
+        "token": token,
+        "server": server,
+        "manifest": manifest,
+        "command": command(&manifest),
+        "manifest_with_secrets": with_secrets,
+        "command_with_secrets": command(&with_secrets),
+    })
+}
+
+/// `POST /clusters/{id}/agent-token`: a new token for the cluster's agent, replacing the
+/// former one (which stops working at once); with the manifest that carries it. Editors.
+async fn issue_agent_token(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let cluster = visible_cluster(&state, &user, id).await?;
+    require_role(&cluster, Role::Editor, "issuing an agent token")?;
+    if cluster.kind != ClusterKind::Agent {
+        return Err(ApiError::bad_request(format!("cluster '{}' is not an agent cluster", cluster.name)));
+    }
+    let token = state.store.issue_agent_token(id).await?;
+    tracing::info!(cluster = id, user = user.user.id, "agent token issued");
+    Ok((StatusCode::CREATED, Json(agent_setup(&state, &cluster, &token))))
+}
+
+/// `DELETE /clusters/{id}/agent-token`: revokes the agent's token; the agent is refused
+/// (401) from its next request. Editors.
+async fn revoke_agent_token(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    let cluster = visible_cluster(&state, &user, id).await?;
+    require_role(&cluster, Role::Editor, "revoking an agent token")?;
+    if !state.store.revoke_agent_token(id).await? {
+        return Err(ApiError::NotFound);
+    }
+    tracing::info!(cluster = id, user = user.user.id, "agent token revoked");
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST /clusters/{id}/snapshots`: the body is `kubectl get … -o yaml` (or JSON) output;
@@ -489,7 +611,7 @@ async fn upload_snapshot(
     require_role(&cluster, Role::Editor, "uploading a snapshot")?;
     if cluster.kind != ClusterKind::Snapshot {
         return Err(ApiError::bad_request(format!(
-            "cluster '{}' is scanned through its API; snapshots are for snapshot clusters",
+            "cluster '{}' is not a snapshot cluster: it is scanned through its API or by its agent",
             cluster.name
         )));
     }

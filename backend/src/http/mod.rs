@@ -2,6 +2,7 @@
 //! `/api/v1` by [`api_router`]; the error type every handler returns ([`ApiError`]); the
 //! authenticated user ([`CurrentUser`]) and JSON helpers.
 
+pub mod agent;
 pub mod clusters;
 pub mod compliance;
 pub mod exemptions;
@@ -103,6 +104,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(policies::router())
         .merge(compliance::router())
         .merge(oidc::router())
+        .merge(agent::router())
 }
 
 /// The one error type of the API. Client errors carry a message for the user; server
@@ -120,6 +122,8 @@ pub enum ApiError {
     Conflict(String),
     NotImplemented(String),
     TooManyRequests(String),
+    /// The server cannot answer now (it is shutting down); the client should try again.
+    Unavailable(String),
     Internal(Box<dyn std::error::Error + Send + Sync>),
 }
 
@@ -159,6 +163,7 @@ impl IntoResponse for ApiError {
             ApiError::Conflict(message) => (StatusCode::CONFLICT, message),
             ApiError::NotImplemented(message) => (StatusCode::NOT_IMPLEMENTED, message),
             ApiError::TooManyRequests(message) => (StatusCode::TOO_MANY_REQUESTS, message),
+            ApiError::Unavailable(message) => (StatusCode::SERVICE_UNAVAILABLE, message),
             ApiError::Internal(error) => {
                 let mut chain = error.to_string();
                 let mut source = error.source();
@@ -225,7 +230,16 @@ impl FromRequestParts<AppState> for CurrentUser {
                 .ok_or(ApiError::Unauthorized)?;
             return match state.store.user_by_token(token).await? {
                 Some(user) => Ok(CurrentUser { user, csrf_token: None }),
-                None => Err(ApiError::Unauthorized),
+                // An agent's token opens its instructions and deliveries, nothing else.
+                None => match state.store.agent_token(token).await? {
+                    crate::store::agents::AgentToken::Cluster(_) => Err(ApiError::Forbidden(
+                        "an agent token can only read its cluster's instructions and deliver its scans \
+                         (/api/v1/agent/…)"
+                            .to_string(),
+                    )),
+                    crate::store::agents::AgentToken::Revoked => Err(ApiError::Unauthenticated(agent::REVOKED.into())),
+                    crate::store::agents::AgentToken::Unknown => Err(ApiError::Unauthorized),
+                },
             };
         }
         let cookie = session_cookie(&parts.headers).ok_or(ApiError::Unauthorized)?;

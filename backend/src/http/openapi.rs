@@ -208,7 +208,11 @@ pub const OPERATIONS: &[Operation] = &[
     op("patch", "/policies/{id}", "policies", "Change, enable or disable a policy; a new source is a new version (editors)", Some("PolicyChanges"), (200, Some("Policy"))),
     op("delete", "/policies/{id}", "policies", "Delete a policy (editors)", None, (204, None)),
     op("get", "/policies/{id}/versions", "policies", "Every source the policy had, newest first", None, (200, Some("PolicyVersions"))),
-    op("post", "/clusters/{id}/scans", "scans", "Scan the cluster through its API now", None, (202, Some("Accepted"))),
+    op("post", "/clusters/{id}/scans", "scans", "Scan the cluster now (through its API, or by its agent when it next asks)", None, (202, Some("Accepted"))),
+    op("post", "/clusters/{id}/agent-token", "agents", "Issue a new token for the cluster's agent, replacing the former one; with the manifest that carries it (editors)", None, (201, Some("AgentSetup"))),
+    op("delete", "/clusters/{id}/agent-token", "agents", "Revoke the agent's token: the agent is refused from its next request (editors)", None, (204, None)),
+    op("get", "/agent/instructions", "agents", "For an agent token only: the scan to deliver now, if any", None, (200, Some("AgentInstructions"))),
+    op("post", "/agent/scans/{id}", "agents", "For an agent token only: deliver a scan (gzip-compressed JSON lines, streamed; Content-Encoding: gzip)", Some("text"), (200, Some("Accepted"))),
     op("get", "/clusters/{id}/scans", "scans", "The cluster's scans, newest first", None, (200, Some("Scans"))),
     op(
         "post",
@@ -392,6 +396,7 @@ pub fn schemas() -> Map<String, Value> {
             object(json!({
                 "name": string(), "team": { "anyOf": [integer(), string()] }, "kubeconfig": string(), "context": string(),
                 "server": string(), "token": string(), "ca_pem": string(), "snapshot": { "type": "boolean" },
+                "agent": { "type": "boolean", "description": "an agent inside the cluster delivers its scans" },
                 "schedule": { "type": "string", "description": "cron expression (UTC), such as 0 */6 * * *" }
             })),
         ),
@@ -399,22 +404,38 @@ pub fn schemas() -> Map<String, Value> {
             "Cluster",
             object(json!({
                 "id": integer(), "name": string(), "team": object(json!({ "id": integer(), "name": string() })),
-                "kind": { "type": "string", "enum": ["snapshot", "api", "kubeconfig"] }, "server": nullable(string()),
+                "kind": { "type": "string", "enum": ["snapshot", "api", "kubeconfig", "agent"] }, "server": nullable(string()),
                 "context": nullable(string()), "schedule": nullable(string()), "next_scan_at": nullable(time()),
-                "created_at": time()
+                "created_at": time(), "agent": nullable(reference("Agent")),
+                "agent_setup": reference("AgentSetup")
             })),
         ),
+        (
+            "Agent",
+            object(json!({
+                "last_contact_at": nullable(time()), "version": nullable(string()),
+                "silent": { "type": "boolean", "description": "no contact for 5 minutes, or never" }
+            })),
+        ),
+        (
+            "AgentSetup",
+            object(json!({
+                "cluster": integer(), "token": string(), "server": string(), "manifest": string(), "command": string(),
+                "manifest_with_secrets": string(), "command_with_secrets": string()
+            })),
+        ),
+        ("AgentInstructions", object(json!({ "scan": nullable(object(json!({ "id": integer() }))) }))),
         (
             "ClusterOverviews",
             json!({ "type": "array", "items": object(json!({
             "id": integer(), "name": string(), "team": string(),
-            "kind": { "type": "string", "enum": ["snapshot", "api", "kubeconfig"] },
+            "kind": { "type": "string", "enum": ["snapshot", "api", "kubeconfig", "agent"] },
             "score": nullable(integer()), "grade": nullable(string()), "counts": reference("Counts"),
             "new": nullable(integer()), "resolved": nullable(integer()),
             "last_scan": nullable(object(json!({ "id": integer(), "status": scan_status, "finished_at": nullable(time()),
                 "message": nullable(string()), "errors": { "type": "array", "items": object(json!({ "kind": nullable(string()), "message": string() })) },
                 "error_count": integer() }))),
-            "next_scan_at": nullable(time())
+            "next_scan_at": nullable(time()), "agent": nullable(reference("Agent"))
         })) }),
         ),
         (

@@ -225,22 +225,24 @@ fn confirm_page(
     Ok((status, Html(html)).into_response())
 }
 
-/// The subscription a request's signed `token` names; else the 400 page to answer.
+/// The subscription a request's signed `token` names, if it verifies.
 fn verified(
     state: &AppState,
     query: Result<axum::extract::Query<HashMap<String, String>>, QueryRejection>,
-) -> Result<i64, Result<Response, ApiError>> {
+) -> Option<i64> {
     let token = query.ok().and_then(|axum::extract::Query(mut parameters)| parameters.remove("token"));
-    match token.as_deref().and_then(|token| state.mail.verify_unsubscribe(token)) {
-        Some(subscription_id) => Ok(subscription_id),
-        None => Err(page(
-            state,
-            StatusCode::BAD_REQUEST,
-            "This unsubscribe link is not valid",
-            "The link may have been cut or changed on its way. Open it again from the email, copying the whole \
-             link, or change your subscriptions in Rampart's settings.",
-        )),
-    }
+    token.as_deref().and_then(|token| state.mail.verify_unsubscribe(token))
+}
+
+/// The 400 page of a link that does not verify.
+fn invalid_link(state: &AppState) -> Result<Response, ApiError> {
+    page(
+        state,
+        StatusCode::BAD_REQUEST,
+        "This unsubscribe link is not valid",
+        "The link may have been cut or changed on its way. Open it again from the email, copying the whole link, \
+         or change your subscriptions in Rampart's settings.",
+    )
 }
 
 /// `GET /unsubscribe?token=…`: asks to confirm, changing nothing (a mail scanner that
@@ -249,10 +251,7 @@ async fn confirm_unsubscribe(
     State(state): State<AppState>,
     query: Result<axum::extract::Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let subscription_id = match verified(&state, query) {
-        Ok(verified) => verified,
-        Err(answer) => return answer,
-    };
+    let Some(subscription_id) = verified(&state, query) else { return invalid_link(&state) };
     if state.store.subscription(subscription_id).await?.is_none() {
         return page(
             &state,
@@ -277,10 +276,7 @@ async fn unsubscribe(
     State(state): State<AppState>,
     query: Result<axum::extract::Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let subscription_id = match verified(&state, query) {
-        Ok(subscription_id) => subscription_id,
-        Err(answer) => return answer,
-    };
+    let Some(subscription_id) = verified(&state, query) else { return invalid_link(&state) };
     if state.store.delete_subscription(subscription_id).await? {
         tracing::info!(subscription = subscription_id, "unsubscribed by link");
         page(

@@ -43,6 +43,10 @@ fn check_new_user(email: &str, password: Option<&str>) -> Result<(), ApiError> {
     if !email.contains('@') || email.len() > 254 {
         return Err(ApiError::bad_request("an email address is needed"));
     }
+    // The setup page's form reaches here without the JSON body's check.
+    if email.contains('\0') {
+        return Err(ApiError::bad_request(super::NUL_MESSAGE));
+    }
     if password.is_some_and(|password| password.chars().count() < MIN_PASSWORD) {
         return Err(ApiError::bad_request(format!("a password has at least {MIN_PASSWORD} characters")));
     }

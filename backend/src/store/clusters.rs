@@ -16,6 +16,8 @@ pub enum ClusterKind {
     Api,
     /// A kubeconfig and the context to use.
     Kubeconfig,
+    /// `rampart agent` inside the cluster delivers its objects (see [`super::agents`]).
+    Agent,
 }
 
 impl ClusterKind {
@@ -24,6 +26,7 @@ impl ClusterKind {
             ClusterKind::Snapshot => "snapshot",
             ClusterKind::Api => "api",
             ClusterKind::Kubeconfig => "kubeconfig",
+            ClusterKind::Agent => "agent",
         }
     }
 
@@ -32,6 +35,7 @@ impl ClusterKind {
             "snapshot" => Some(ClusterKind::Snapshot),
             "api" => Some(ClusterKind::Api),
             "kubeconfig" => Some(ClusterKind::Kubeconfig),
+            "agent" => Some(ClusterKind::Agent),
             _ => None,
         }
     }
@@ -96,6 +100,9 @@ pub struct ClusterOverview {
     pub changes: Option<(i64, i64)>,
     /// The latest scan, whatever its status.
     pub last_scan: Option<LastScan>,
+    /// An agent cluster's agent: when it last asked for instructions or delivered, and
+    /// its version.
+    pub agent: Option<super::agents::AgentContact>,
 }
 
 /// A cluster's latest scan on the dashboard: a failed or partial one says why on its row.
@@ -226,8 +233,10 @@ impl Store {
              r.score, r.grade, r.critical, r.high, r.medium, r.low, r.info, \
              r.new_findings, r.resolved_findings, \
              l.id AS last_id, l.status AS last_status, l.finished_at AS last_finished_at, \
-             l.message AS last_message, l.errors AS last_errors \
+             l.message AS last_message, l.errors AS last_errors, \
+             a.last_contact_at AS agent_contact, a.version AS agent_version \
              FROM clusters c JOIN teams t ON t.id = c.team_id \
+             LEFT JOIN agents a ON a.cluster_id = c.id \
              JOIN memberships m ON m.team_id = c.team_id AND m.user_id = $1 \
              LEFT JOIN scans r ON r.id = (SELECT MAX(id) FROM scans \
                  WHERE cluster_id = c.id AND status IN ('succeeded', 'partial')) \
@@ -246,6 +255,14 @@ impl Store {
                 for (count, column) in counts.iter_mut().zip(["critical", "high", "medium", "low", "info"]) {
                     *count = row.try_get::<Option<i64>, _>(column)?.unwrap_or(0);
                 }
+                let agent = if kind == "agent" {
+                    Some(super::agents::AgentContact {
+                        last_contact_at: row.try_get("agent_contact")?,
+                        version: row.try_get("agent_version")?,
+                    })
+                } else {
+                    None
+                };
                 clusters.push(ClusterOverview {
                     id: row.try_get("id")?,
                     name: row.try_get("name")?,
@@ -271,6 +288,7 @@ impl Store {
                         }
                         _ => None,
                     },
+                    agent,
                 });
             }
             Ok(clusters)

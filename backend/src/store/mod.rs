@@ -15,6 +15,7 @@
 //! outbox).
 
 pub mod accounts;
+pub mod agents;
 pub mod clusters;
 pub mod compliance;
 pub mod exemptions;
@@ -144,7 +145,12 @@ impl Store {
     pub async fn migrate(&self) -> Result<(), OpenError> {
         match self {
             Store::Sqlite(pool) => {
-                Migrator::new(Embedded(SQLITE_MIGRATIONS)).await.map_err(OpenError::Migrate)?.run(pool).await
+                match Migrator::new(Embedded(SQLITE_MIGRATIONS)).await.map_err(OpenError::Migrate)?.run(pool).await {
+                    Ok(()) => widen_sqlite_cluster_kinds(pool)
+                        .await
+                        .map_err(|error| sqlx::migrate::MigrateError::ExecuteMigration(error, 12)),
+                    failed => failed,
+                }
             }
             Store::Postgres(pool) => {
                 Migrator::new(Embedded(POSTGRES_MIGRATIONS)).await.map_err(OpenError::Migrate)?.run(pool).await
@@ -170,6 +176,58 @@ impl Store {
     pub async fn close(&self) {
         on_pool!(self, |pool| pool.close().await)
     }
+}
+
+/// The clusters table as migration 0012 wants it on SQLite: `'agent'` among its kinds.
+const SQLITE_CLUSTERS_WITH_AGENTS: &str = "
+CREATE TABLE clusters_rebuilt (
+    id INTEGER PRIMARY KEY,
+    team_id BIGINT NOT NULL REFERENCES teams (id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('snapshot', 'api', 'kubeconfig', 'agent')),
+    server TEXT,
+    context TEXT,
+    -- Cron expression or interval; NULL: only scanned on demand (snapshot clusters).
+    schedule TEXT,
+    -- Encrypted credentials (kubeconfig, or token and CA); never returned by the API.
+    credentials BLOB,
+    next_scan_at BIGINT,
+    created_at BIGINT NOT NULL,
+    UNIQUE (team_id, name)
+);
+INSERT INTO clusters_rebuilt (id, team_id, name, kind, server, context, schedule, credentials, next_scan_at, created_at)
+    SELECT id, team_id, name, kind, server, context, schedule, credentials, next_scan_at, created_at FROM clusters;
+DROP TABLE clusters;
+ALTER TABLE clusters_rebuilt RENAME TO clusters;
+CREATE INDEX clusters_next_scan ON clusters (next_scan_at);
+";
+
+/// Rebuilds SQLite's clusters table with `'agent'` among the kinds its CHECK allows, once
+/// (see migrations/sqlite/0012_agents.sql): on a connection of its own with foreign keys
+/// off, so that dropping the old table deletes nothing through ON DELETE CASCADE, in one
+/// `IMMEDIATE` transaction, so that two processes opening the database do it once.
+async fn widen_sqlite_cluster_kinds(pool: &SqlitePool) -> Result<(), sqlx::Error> {
+    use sqlx::Executor;
+    const SCHEMA: &str = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'clusters'";
+    let widened = |sql: String| sql.contains("'agent'");
+    if widened(sqlx::query_scalar::<_, String>(SCHEMA).fetch_one(pool).await?) {
+        return Ok(());
+    }
+    let mut connection = pool.acquire().await?;
+    connection.execute("PRAGMA foreign_keys = OFF").await?;
+    let rebuilt = async {
+        connection.execute("BEGIN IMMEDIATE").await?;
+        if !widened(sqlx::query_scalar::<_, String>(SCHEMA).fetch_one(&mut *connection).await?) {
+            connection.execute(SQLITE_CLUSTERS_WITH_AGENTS).await?;
+        }
+        connection.execute("COMMIT").await.map(drop)
+    }
+    .await;
+    if rebuilt.is_err() {
+        let _ = connection.execute("ROLLBACK").await;
+    }
+    connection.execute("PRAGMA foreign_keys = ON").await?;
+    rebuilt
 }
 
 /// The URL without its password, for messages and logs.
@@ -205,6 +263,8 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = &[
     (7, "findings by difference", include_str!("../../../migrations/sqlite/0007_findings_by_difference.sql")),
     (9, "policies", include_str!("../../../migrations/sqlite/0009_policies.sql")),
     (11, "score formula version", include_str!("../../../migrations/sqlite/0011_score_formula_version.sql")),
+    (12, "agents", include_str!("../../../migrations/sqlite/0012_agents.sql")),
+    (13, "findings reads", include_str!("../../../migrations/sqlite/0013_findings_reads.sql")),
     (15, "teams", include_str!("../../../migrations/sqlite/0015_teams.sql")),
 ];
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = &[
@@ -216,6 +276,8 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = &[
     (7, "findings by difference", include_str!("../../../migrations/postgres/0007_findings_by_difference.sql")),
     (9, "policies", include_str!("../../../migrations/postgres/0009_policies.sql")),
     (11, "score formula version", include_str!("../../../migrations/postgres/0011_score_formula_version.sql")),
+    (12, "agents", include_str!("../../../migrations/postgres/0012_agents.sql")),
+    (13, "findings reads", include_str!("../../../migrations/postgres/0013_findings_reads.sql")),
     (15, "teams", include_str!("../../../migrations/postgres/0015_teams.sql")),
 ];
 

@@ -43,10 +43,30 @@ pub const NOTHING_TO_CHECK: &str = "Nothing to check: the input holds no Kuberne
 
 /// A recording's transaction, on either backend: the hot statements differ (PostgreSQL
 /// takes arrays, SQLite multi-row lists of fixed sizes).
-enum Tx {
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
-    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+enum Tx<'c> {
+    Sqlite(sqlx::Transaction<'c, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'c, sqlx::Postgres>),
 }
+
+/// The one connection a recording writes through, from its first batch to its end.
+///
+/// On SQLite a connection's page cache outlives its transactions only while no other
+/// connection writes, and must hold the pages that a batch's inserts land on: the
+/// fingerprint index takes them in hash order, all over the index. With the pool's
+/// connections taken in turn and SQLite's default cache (2 MB), every batch read the index
+/// back from the file and wrote most of its pages again. The recording's connection gets
+/// [`SQLITE_RECORDING_CACHE_KIB`] of cache, and is closed, not pooled, when the recording
+/// ends, so no idle connection keeps that memory.
+#[derive(Debug)]
+enum Connection {
+    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
+}
+
+/// The page cache of a recording's SQLite connection: enough for the fingerprint index of a
+/// cluster of about a million findings (~20 bytes each), beyond which batches still work,
+/// with more reads.
+const SQLITE_RECORDING_CACHE_KIB: i64 = 32 * 1024;
 
 /// A query built once, run on whichever transaction.
 macro_rules! on_tx {
@@ -91,6 +111,14 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// Appends another batch's objects and findings (one transaction then records both).
+    pub fn absorb(&mut self, other: Batch) {
+        let offset = self.objects.len();
+        self.objects.extend(other.objects);
+        self.findings
+            .extend(other.findings.into_iter().map(|finding| Observed { object: finding.object + offset, ..finding }));
+    }
+
     /// The batch with the NUL characters of its text replaced ([`super::storable`]); `None`
     /// when it has none (nearly always).
     fn storable(&self) -> Option<Batch> {
@@ -151,6 +179,22 @@ pub fn fingerprint(cluster_id: i64, rule: &str, kind: &str, namespace: &str, nam
     ((object & 0xFFFF_FFFF_0000_0000) | (finding >> 32)) as i64
 }
 
+/// A digest of what a finding says: its identity (rule, object, path) and what a scan
+/// may change (severity, message, exemption reason). Stored with the row, so that a scan
+/// tells a finding seen again unchanged from the digest alone, without reading its text.
+fn digest(object: &SeenObject, finding: &Observed) -> i64 {
+    let identity = [finding.rule.as_str(), &object.kind, &object.namespace, &object.name, &finding.path];
+    digest_of(identity, finding.severity.as_str(), &finding.message, finding.exemption_reason.as_deref())
+}
+
+/// [`digest`] of the stored columns: `[rule, kind, namespace, name, path]`, severity,
+/// message, exemption reason.
+fn digest_of(identity: [&str; 5], severity: &str, message: &str, reason: Option<&str>) -> i64 {
+    let [rule, kind, namespace, name, path] = identity;
+    let has_reason = if reason.is_some() { "1" } else { "0" };
+    hash8(&[rule, kind, namespace, name, path, severity, message, has_reason, reason.unwrap_or_default()]) as i64
+}
+
 /// The object prefix of a fingerprint (or of an object hash, as `i64`).
 fn prefix(fingerprint: i64) -> i32 {
     (fingerprint >> 32) as i32
@@ -182,6 +226,7 @@ pub struct Tally {
 /// A scan being recorded: what the batches need to know and what they found so far.
 #[derive(Debug)]
 pub struct Recording {
+    connection: Connection,
     pub scan_id: i64,
     pub cluster_id: i64,
     runner: String,
@@ -205,11 +250,26 @@ pub struct Recording {
     pub findings_written: i64,
 }
 
+/// What a batch first reads of each stored finding of its objects: enough to see that one
+/// it observed again is unchanged. The others (changed, or not observed) are then read
+/// whole ([`Stored`]).
+#[derive(Debug, serde::Deserialize)]
+struct Brief {
+    id: i64,
+    fingerprint: i64,
+    digest: Option<i64>,
+    status: String,
+    /// `last_seen IS NULL`.
+    current: bool,
+}
+
 /// A stored finding of an object of the batch.
 #[derive(Debug, serde::Deserialize)]
 struct Stored {
     id: i64,
     fingerprint: i64,
+    /// NULL for rows stored before digests were, until a scan sees them again.
+    digest: Option<i64>,
     rule: String,
     kind: String,
     namespace: String,
@@ -226,19 +286,20 @@ struct Stored {
 /// A row to insert.
 struct Insert<'a> {
     fingerprint: i64,
+    digest: i64,
     object: &'a SeenObject,
     finding: &'a Observed,
 }
 
 /// A row to change in place (a changed or reopened finding): `(id, status, severity,
-/// message, exemption_reason)`.
-type Change<'a> = (i64, &'static str, &'static str, &'a str, Option<&'a str>);
+/// message, exemption_reason, digest)`.
+type Change<'a> = (i64, &'static str, &'static str, &'a str, Option<&'a str>, i64);
 
 /// Rows per multi-row statement on SQLite, largest first: every statement has one of these
 /// sizes (the last chunk is padded), so each connection prepares a handful of texts.
 const SQLITE_CHUNKS: [usize; 3] = [200, 20, 1];
 /// Bound parameters of one inserted row, and the rows of one SQLite insert.
-const INSERT_PARAMETERS: usize = 10;
+const INSERT_PARAMETERS: usize = 11;
 
 impl Store {
     /// Starts recording a scan: `unjudged_rules` are rules it could not run (their findings
@@ -260,7 +321,19 @@ impl Store {
             .fetch_one(pool)
             .await
         })?;
+        let connection = match self {
+            Store::Sqlite(pool) => {
+                let mut connection = pool.acquire().await?;
+                connection.close_on_drop();
+                sqlx::query(&format!("PRAGMA cache_size = -{SQLITE_RECORDING_CACHE_KIB}"))
+                    .execute(&mut *connection)
+                    .await?;
+                Connection::Sqlite(connection)
+            }
+            Store::Postgres(pool) => Connection::Postgres(pool.acquire().await?),
+        };
         Ok(Recording {
+            connection,
             scan_id,
             cluster_id,
             runner: runner.to_string(),
@@ -356,7 +429,7 @@ impl Store {
                 }
             }
             order.push(fingerprint);
-            observed.insert(fingerprint, Insert { fingerprint, object, finding });
+            observed.insert(fingerprint, Insert { fingerprint, digest: digest(object, finding), object, finding });
         }
         let prefixes: Vec<i32> = {
             let mut prefixes: Vec<i32> = fresh.values().map(|hash| prefix(*hash as i64)).collect();
@@ -366,9 +439,25 @@ impl Store {
         };
 
         let now = now_millis();
-        let mut transaction = self.begin_batch(recording).await?;
+        let mut transaction =
+            begin_batch(&mut recording.connection, (recording.scan_id, recording.cluster_id), &recording.runner, false)
+                .await?;
         let Some(tx) = transaction.as_mut() else { return Ok(false) };
-        let stored = tx.stored_of(cluster_id, &prefixes).await?;
+        // Stored findings observed again with the same digest are unchanged but for their
+        // status; the others are read whole.
+        let briefs = tx.briefs_of(cluster_id, &prefixes).await?;
+        let mut unchanged: HashMap<i64, &Brief> = HashMap::new();
+        let mut to_read: Vec<i64> = Vec::new();
+        for brief in &briefs {
+            match observed.get(&brief.fingerprint) {
+                Some(insert) if brief.digest == Some(insert.digest) => {
+                    unchanged.insert(brief.fingerprint, brief);
+                }
+                None if brief.status == "resolved" => {}
+                _ => to_read.push(brief.id),
+            }
+        }
+        let stored = tx.stored_by_id(cluster_id, &to_read).await?;
 
         let mut inserts: Vec<&Insert<'_>> = Vec::new();
         let mut changes: Vec<Change<'_>> = Vec::new();
@@ -381,6 +470,25 @@ impl Store {
             let insert = &observed[fingerprint];
             let (object, finding) = (insert.object, insert.finding);
             let status = if finding.exempted { "exempted" } else { "open" };
+            if let Some(brief) = unchanged.get(fingerprint) {
+                matched.insert(brief.id);
+                accounted += 1;
+                let reopened = brief.status == "resolved";
+                if reopened {
+                    new_findings += i64::from(!finding.exempted);
+                }
+                if reopened || !brief.current || brief.status != status {
+                    changes.push((
+                        brief.id,
+                        status,
+                        finding.severity.as_str(),
+                        &finding.message,
+                        finding.exemption_reason.as_deref(),
+                        insert.digest,
+                    ));
+                }
+                continue;
+            }
             match stored_by_fingerprint.get(fingerprint) {
                 None => {
                     new_findings += i64::from(!finding.exempted);
@@ -408,7 +516,8 @@ impl Store {
                         || row.status != status
                         || row.severity != finding.severity.as_str()
                         || row.message != finding.message
-                        || row.exemption_reason != finding.exemption_reason;
+                        || row.exemption_reason != finding.exemption_reason
+                        || row.digest != Some(insert.digest);
                     if changed {
                         changes.push((
                             row.id,
@@ -416,6 +525,7 @@ impl Store {
                             finding.severity.as_str(),
                             &finding.message,
                             finding.exemption_reason.as_deref(),
+                            insert.digest,
                         ));
                     }
                 }
@@ -490,7 +600,9 @@ impl Store {
             may_resolve && !unreadable.contains(kind) && !recording.unjudged_rules.contains(rule)
         };
         let cluster_id = recording.cluster_id;
-        let mut transaction = self.begin_batch(recording).await?;
+        let mut transaction =
+            begin_batch(&mut recording.connection, (recording.scan_id, recording.cluster_id), &recording.runner, true)
+                .await?;
         let Some(tx) = transaction.as_mut() else { return Ok(false) };
         let (mut resolved, mut written) = (0i64, 0i64);
         let unresolved = if nothing_to_check { recording.accounted } else { tx.count_unresolved(cluster_id).await? };
@@ -583,32 +695,46 @@ impl Store {
         transaction.take().expect("a transaction").commit().await?;
         Ok(true)
     }
+}
 
-    /// A transaction for one step of a recording, after checking that the scan is still
-    /// this runner's (`None`, rolled back, when it is not). On SQLite the first statement
-    /// writes, which takes the write lock at once (a read transaction upgraded later fails
-    /// with "database is locked" if another connection wrote meanwhile); on PostgreSQL the
-    /// cluster's row is locked too, so the batches of two scans of one cluster do not
-    /// interleave within a step.
-    async fn begin_batch(&self, recording: &Recording) -> Result<Option<Tx>, sqlx::Error> {
-        let mut tx = match self {
-            Store::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
-            Store::Postgres(pool) => Tx::Postgres(pool.begin().await?),
-        };
-        // Still this runner's running scan? The row stays locked until the commit, so it
-        // cannot be marked interrupted between this check and the writes.
-        if !tx.still_ours(recording.scan_id, &recording.runner).await? {
-            tx.rollback().await?;
-            return Ok(None);
-        }
-        if let Tx::Postgres(tx) = &mut tx {
-            sqlx::query("SELECT id FROM clusters WHERE id = $1 FOR UPDATE")
-                .bind(recording.cluster_id)
-                .fetch_optional(&mut **tx)
-                .await?;
-        }
-        Ok(Some(tx))
+/// A transaction for one step of a recording on its connection, after checking that the
+/// scan is still `runner`'s (`None`, rolled back, when it is not). On SQLite the first
+/// statement writes, which takes the write lock at once (a read transaction upgraded later
+/// fails with "database is locked" if another connection wrote meanwhile); on PostgreSQL
+/// the cluster's row is locked too, so the batches of two scans of one cluster do not
+/// interleave within a step.
+///
+/// A batch's commit (`durable` false) does not wait for PostgreSQL to flush its WAL
+/// (`synchronous_commit = off` for that transaction): a crash loses at most the last
+/// batches, never a part of one, and the scan, left `running`, is then interrupted and
+/// scanned again. The last step's commit waits, and with it everything before it.
+async fn begin_batch<'c>(
+    connection: &'c mut Connection,
+    (scan_id, cluster_id): (i64, i64),
+    runner: &str,
+    durable: bool,
+) -> Result<Option<Tx<'c>>, sqlx::Error> {
+    use sqlx::Connection as _;
+    let mut tx = match connection {
+        Connection::Sqlite(connection) => Tx::Sqlite((**connection).begin().await?),
+        Connection::Postgres(connection) => Tx::Postgres((**connection).begin().await?),
+    };
+    // Still this runner's running scan? The row stays locked until the commit, so it
+    // cannot be marked interrupted between this check and the writes.
+    if !tx.still_ours(scan_id, runner).await? {
+        tx.rollback().await?;
+        return Ok(None);
     }
+    if let Tx::Postgres(tx) = &mut tx {
+        if !durable {
+            sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut **tx).await?;
+        }
+        sqlx::query("SELECT id FROM clusters WHERE id = $1 FOR UPDATE")
+            .bind(cluster_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    }
+    Ok(Some(tx))
 }
 
 fn severity_position(severity: Severity) -> usize {
@@ -642,8 +768,38 @@ fn sqlite_chunks<T: Copy>(items: &[T]) -> Vec<Vec<T>> {
 
 /// The SQLite lookup's row, as one JSON array (the driver hands rows over one by one from
 /// its worker thread; one JSON value per chunk is far cheaper).
-const SQLITE_STORED_ROW: &str = "json_array(f.id, f.fingerprint, f.rule, f.kind, f.namespace, f.name, f.path, \
+const SQLITE_STORED_ROW: &str = "json_array(f.id, f.fingerprint, f.digest, f.rule, f.kind, f.namespace, f.name, f.path, \
      f.severity, f.status, f.message, f.exemption_reason, json(CASE WHEN f.last_seen IS NULL THEN 'true' ELSE 'false' END))";
+
+/// The SQLite brief lookup's row ([`Brief`]).
+const SQLITE_BRIEF_ROW: &str = "json_array(f.id, f.fingerprint, f.digest, f.status, \
+     json(CASE WHEN f.last_seen IS NULL THEN 'true' ELSE 'false' END))";
+
+/// Rows of the cluster's findings whose `key` is one of `values`, each read as `row` (a
+/// `json_array` of the fields of `T`, in order), one JSON array per chunk.
+async fn sqlite_rows<T: serde::de::DeserializeOwned>(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    row: &str,
+    cluster_id: i64,
+    key: &str,
+    values: &[i64],
+) -> Result<Vec<T>, sqlx::Error> {
+    let mut rows = Vec::new();
+    for chunk in sqlite_chunks(values) {
+        let sql = format!(
+            "SELECT json_group_array({row}) FROM findings f WHERE f.cluster_id = $1 AND {key} IN ({})",
+            placeholders(2, chunk.len())
+        );
+        let mut query = sqlx::query_scalar::<_, String>(&sql).bind(cluster_id);
+        for value in &chunk {
+            query = query.bind(*value);
+        }
+        let json = query.fetch_one(&mut **tx).await?;
+        let chunk_rows: Vec<T> = serde_json::from_str(&json).map_err(|error| sqlx::Error::Decode(Box::new(error)))?;
+        rows.extend(chunk_rows);
+    }
+    Ok(rows)
+}
 
 /// `last_seen` of a finding this scan resolves or cannot see: when a finished scan last saw
 /// it (`$N`), or when it was first stored if that is later (stored by an unfinished scan).
@@ -651,7 +807,7 @@ fn last_seen_before(parameter: usize) -> String {
     format!("CASE WHEN first_seen > ${parameter} THEN first_seen ELSE ${parameter} END")
 }
 
-impl Tx {
+impl Tx<'_> {
     async fn commit(self) -> Result<(), sqlx::Error> {
         on_tx!(self, |tx| tx.commit().await)
     }
@@ -673,19 +829,49 @@ impl Tx {
             .map(|done| done.rows_affected() == 1))
     }
 
-    /// Every stored finding of the objects with these prefixes (through the index on
+    /// What is stored of the objects with these prefixes, briefly (through the index on
     /// `(cluster_id, fingerprint >> 32, fingerprint)`, whatever the planner's statistics).
-    async fn stored_of(&mut self, cluster_id: i64, prefixes: &[i32]) -> Result<Vec<Stored>, sqlx::Error> {
+    async fn briefs_of(&mut self, cluster_id: i64, prefixes: &[i32]) -> Result<Vec<Brief>, sqlx::Error> {
         let prefixes: Vec<i64> = prefixes.iter().map(|prefix| i64::from(*prefix)).collect();
         match self {
             Tx::Postgres(tx) => {
-                let rows = sqlx::query(
-                    "SELECT id, fingerprint, rule, kind, namespace, name, path, severity, status, message, \
-                     exemption_reason, last_seen IS NULL AS current FROM findings \
+                let rows: Vec<(i64, i64, Option<i64>, String, bool)> = sqlx::query_as(
+                    "SELECT id, fingerprint, digest, status, last_seen IS NULL FROM findings \
                      WHERE cluster_id = $1 AND (fingerprint >> 32) = ANY($2::bigint[])",
                 )
                 .bind(cluster_id)
                 .bind(&prefixes)
+                .fetch_all(&mut **tx)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, fingerprint, digest, status, current)| Brief {
+                        id,
+                        fingerprint,
+                        digest,
+                        status,
+                        current,
+                    })
+                    .collect())
+            }
+            Tx::Sqlite(tx) => sqlite_rows(tx, SQLITE_BRIEF_ROW, cluster_id, "(f.fingerprint >> 32)", &prefixes).await,
+        }
+    }
+
+    /// The stored findings with these ids, whole.
+    async fn stored_by_id(&mut self, cluster_id: i64, ids: &[i64]) -> Result<Vec<Stored>, sqlx::Error> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        match self {
+            Tx::Postgres(tx) => {
+                let rows = sqlx::query(
+                    "SELECT id, fingerprint, digest, rule, kind, namespace, name, path, severity, status, message, \
+                     exemption_reason, last_seen IS NULL AS current FROM findings \
+                     WHERE cluster_id = $1 AND id = ANY($2::bigint[])",
+                )
+                .bind(cluster_id)
+                .bind(ids)
                 .fetch_all(&mut **tx)
                 .await?;
                 rows.into_iter()
@@ -693,6 +879,7 @@ impl Tx {
                         Ok(Stored {
                             id: row.try_get("id")?,
                             fingerprint: row.try_get("fingerprint")?,
+                            digest: row.try_get("digest")?,
                             rule: row.try_get("rule")?,
                             kind: row.try_get("kind")?,
                             namespace: row.try_get("namespace")?,
@@ -707,25 +894,7 @@ impl Tx {
                     })
                     .collect()
             }
-            Tx::Sqlite(tx) => {
-                let mut stored = Vec::new();
-                for chunk in sqlite_chunks(&prefixes) {
-                    let sql = format!(
-                        "SELECT json_group_array({SQLITE_STORED_ROW}) FROM findings f \
-                         WHERE f.cluster_id = $1 AND (f.fingerprint >> 32) IN ({})",
-                        placeholders(2, chunk.len())
-                    );
-                    let mut query = sqlx::query_scalar::<_, String>(&sql).bind(cluster_id);
-                    for prefix in &chunk {
-                        query = query.bind(*prefix);
-                    }
-                    let json = query.fetch_one(&mut **tx).await?;
-                    let rows: Vec<Stored> =
-                        serde_json::from_str(&json).map_err(|error| sqlx::Error::Decode(Box::new(error)))?;
-                    stored.extend(rows);
-                }
-                Ok(stored)
-            }
+            Tx::Sqlite(tx) => sqlite_rows(tx, SQLITE_STORED_ROW, cluster_id, "f.id", ids).await,
         }
     }
 
@@ -741,13 +910,13 @@ impl Tx {
             return Ok(0);
         }
         const COLUMNS: &str = "INSERT INTO findings (cluster_id, first_seen, first_scan_id, fingerprint, rule, \
-             severity, kind, namespace, name, path, message, status, exemption_reason)";
+             severity, kind, namespace, name, path, message, status, exemption_reason, digest)";
         let status = |row: &Insert<'_>| if row.finding.exempted { "exempted" } else { "open" };
         match self {
             Tx::Postgres(tx) => {
                 let sql = format!(
                     "{COLUMNS} SELECT $1, $2, $3, u.* FROM unnest($4::bigint[], $5::text[], $6::text[], $7::text[], \
-                     $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[]) AS u"
+                     $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[]) AS u"
                 );
                 let done = sqlx::query(&sql)
                     .bind(cluster_id)
@@ -763,6 +932,7 @@ impl Tx {
                     .bind(rows.iter().map(|row| row.finding.message.as_str()).collect::<Vec<_>>())
                     .bind(rows.iter().map(|row| status(row)).collect::<Vec<_>>())
                     .bind(rows.iter().map(|row| row.finding.exemption_reason.as_deref()).collect::<Vec<_>>())
+                    .bind(rows.iter().map(|row| row.digest).collect::<Vec<_>>())
                     .execute(&mut **tx)
                     .await?;
                 Ok(done.rows_affected() as i64)
@@ -788,7 +958,8 @@ impl Tx {
                             .bind(row.finding.path.as_str())
                             .bind(row.finding.message.as_str())
                             .bind(status(row))
-                            .bind(row.finding.exemption_reason.as_deref());
+                            .bind(row.finding.exemption_reason.as_deref())
+                            .bind(row.digest);
                     }
                     written += query.execute(&mut **tx).await?.rows_affected() as i64;
                 }
@@ -806,31 +977,33 @@ impl Tx {
             Tx::Postgres(tx) => {
                 let done = sqlx::query(
                     "UPDATE findings f SET status = u.status, severity = u.severity, message = u.message, \
-                     exemption_reason = u.reason, last_seen = NULL, resolved_at = NULL \
-                     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) \
-                     AS u(id, status, severity, message, reason) WHERE f.id = u.id",
+                     exemption_reason = u.reason, digest = u.digest, last_seen = NULL, resolved_at = NULL \
+                     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) \
+                     AS u(id, status, severity, message, reason, digest) WHERE f.id = u.id",
                 )
                 .bind(changes.iter().map(|change| change.0).collect::<Vec<_>>())
                 .bind(changes.iter().map(|change| change.1).collect::<Vec<_>>())
                 .bind(changes.iter().map(|change| change.2).collect::<Vec<_>>())
                 .bind(changes.iter().map(|change| change.3).collect::<Vec<_>>())
                 .bind(changes.iter().map(|change| change.4).collect::<Vec<_>>())
+                .bind(changes.iter().map(|change| change.5).collect::<Vec<_>>())
                 .execute(&mut **tx)
                 .await?;
                 Ok(done.rows_affected() as i64)
             }
             Tx::Sqlite(tx) => {
                 let mut written = 0;
-                for (id, status, severity, message, reason) in changes {
+                for (id, status, severity, message, reason, digest) in changes {
                     written += sqlx::query(
                         "UPDATE findings SET status = $1, severity = $2, message = $3, exemption_reason = $4, \
-                         last_seen = NULL, resolved_at = NULL WHERE id = $5",
+                         digest = $6, last_seen = NULL, resolved_at = NULL WHERE id = $5",
                     )
                     .bind(*status)
                     .bind(*severity)
                     .bind(*message)
                     .bind(*reason)
                     .bind(*id)
+                    .bind(*digest)
                     .execute(&mut **tx)
                     .await?
                     .rows_affected() as i64;
@@ -956,15 +1129,18 @@ impl Tx {
 
 impl Store {
     /// Gives findings stored before fingerprints were 8 bytes (migration 0007 copies them
-    /// with none) their fingerprint, so the next scan compares with them instead of
-    /// storing them again. Runs when the store opens; nothing to do once done.
+    /// with none) their fingerprint, and those stored before digests (migration 0013) their
+    /// digest, so the next scan compares with them instead of storing or rewriting them.
+    /// Runs when the store opens; nothing to do once done.
     pub async fn rekey_findings(&self) -> Result<(), sqlx::Error> {
+        type Row = (i64, i64, String, String, String, String, String, String, String, Option<String>, bool);
         let mut after = 0i64;
         loop {
-            let rows: Vec<(i64, i64, String, String, String, String, String)> = super::on_pool!(self, |pool| {
+            let rows: Vec<Row> = super::on_pool!(self, |pool| {
                 sqlx::query_as(
-                    "SELECT id, cluster_id, rule, kind, namespace, name, path FROM findings \
-                     WHERE fingerprint IS NULL AND id > $1 ORDER BY id LIMIT 1000",
+                    "SELECT id, cluster_id, rule, kind, namespace, name, path, severity, message, exemption_reason, \
+                     fingerprint IS NULL FROM findings WHERE (fingerprint IS NULL OR digest IS NULL) AND id > $1 \
+                     ORDER BY id LIMIT 1000",
                 )
                 .bind(after)
                 .fetch_all(pool)
@@ -976,11 +1152,17 @@ impl Store {
             let mut keys: HashSet<(i64, i64)> = HashSet::new();
             super::on_pool!(self, |pool| {
                 let mut tx = pool.begin().await?;
-                for (id, cluster_id, rule, kind, namespace, name, path) in &rows {
+                for (id, cluster_id, rule, kind, namespace, name, path, severity, message, reason, unkeyed) in &rows {
+                    let identity = [rule.as_str(), kind, namespace, name, path];
+                    sqlx::query("UPDATE findings SET digest = $1 WHERE id = $2")
+                        .bind(digest_of(identity, severity, message, reason.as_deref()))
+                        .bind(*id)
+                        .execute(&mut *tx)
+                        .await?;
                     let key = fingerprint(*cluster_id, rule, kind, namespace, name, path);
                     // Two old rows can only share a fingerprint by a collision of hashes:
                     // the later one keeps none, and stays as history.
-                    if !keys.insert((*cluster_id, key)) {
+                    if !unkeyed || !keys.insert((*cluster_id, key)) {
                         continue;
                     }
                     sqlx::query(

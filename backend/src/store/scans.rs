@@ -218,9 +218,22 @@ impl FindingFilter {
     fn conditions(&self, cluster_id: i64) -> (String, Vec<Bound>) {
         let mut bound = vec![Bound::Int(cluster_id)];
         let mut sql = String::from("f.cluster_id = $1");
+        // Open findings are said so literally, as the partial index `findings_open_by_severity`
+        // says it (a bound value does not let SQLite's planner use it); with a severity, its
+        // rank is fixed too, so the index reads exactly that severity's open findings in order.
+        let open = self.status.as_deref() == Some("open");
+        let open_rank = self.severity.as_deref().filter(|_| open).and_then(|severity| {
+            ["critical", "high", "medium", "low", "info"].contains(&severity).then(|| severity_rank(severity))
+        });
+        if open {
+            sql.push_str(" AND f.status = 'open'");
+        }
+        if let Some(rank) = open_rank {
+            sql.push_str(&format!(" AND {SEVERITY_RANK} = {rank}"));
+        }
         for (column, value) in [
-            ("status", &self.status),
-            ("severity", &self.severity),
+            ("status", if open { &None } else { &self.status }),
+            ("severity", if open_rank.is_some() { &None } else { &self.severity }),
             ("rule", &self.rule),
             ("namespace", &self.namespace),
         ] {

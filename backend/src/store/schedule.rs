@@ -138,14 +138,15 @@ impl Store {
     ) -> Result<Vec<ClaimedScan>, sqlx::Error> {
         let (begin, lock) = self.claim_sql("clusters");
         let select = format!(
-            "SELECT id, schedule FROM clusters WHERE schedule IS NOT NULL AND kind <> 'snapshot' \
+            "SELECT id, schedule, kind FROM clusters WHERE schedule IS NOT NULL AND kind <> 'snapshot' \
              AND next_scan_at <= $1 ORDER BY next_scan_at, id LIMIT $2{lock}"
         );
         on_pool!(self, |pool| {
             let mut tx = pool.begin_with(begin).await?;
-            let due = sqlx::query_as::<_, (i64, String)>(&select).bind(now).bind(limit).fetch_all(&mut *tx).await?;
+            let due =
+                sqlx::query_as::<_, (i64, String, String)>(&select).bind(now).bind(limit).fetch_all(&mut *tx).await?;
             let mut claimed = Vec::with_capacity(due.len());
-            for (cluster_id, schedule) in due {
+            for (cluster_id, schedule, kind) in due {
                 let next = match Schedule::parse(&schedule) {
                     Ok(schedule) => schedule.next_after(now),
                     Err(error) => {
@@ -184,14 +185,19 @@ impl Store {
                     );
                     continue;
                 }
+                // An agent cluster's scan waits, owned by no runner, for its agent's delivery
+                // (see `store::agents`); any other is this runner's to run.
+                let agent = kind == "agent";
                 let scan_id = sqlx::query_scalar::<_, i64>(INSERT_OWNED_SCAN)
                     .bind(cluster_id)
                     .bind("schedule")
                     .bind(now)
-                    .bind(runner)
+                    .bind((!agent).then_some(runner))
                     .fetch_one(&mut *tx)
                     .await?;
-                claimed.push(ClaimedScan { scan_id, cluster_id });
+                if !agent {
+                    claimed.push(ClaimedScan { scan_id, cluster_id });
+                }
             }
             tx.commit().await?;
             Ok(claimed)
@@ -199,13 +205,14 @@ impl Store {
     }
 
     /// Claims up to `limit` queued scans that no runner owns (retries of interrupted
-    /// scans) for `runner`, oldest first.
+    /// scans) for `runner`, oldest first. An agent cluster's wait for its agent instead.
     pub async fn claim_queued_scans(&self, runner: &str, limit: i64) -> Result<Vec<ClaimedScan>, sqlx::Error> {
         let now = now_millis();
         let (begin, lock) = self.claim_sql("s");
         let select = format!(
             "SELECT s.id, s.cluster_id FROM scans s JOIN clusters c ON c.id = s.cluster_id \
-             WHERE s.status = 'queued' AND s.runner IS NULL AND c.kind <> 'snapshot' ORDER BY s.id LIMIT $1{lock}"
+             WHERE s.status = 'queued' AND s.runner IS NULL AND c.kind NOT IN ('snapshot', 'agent') \
+             ORDER BY s.id LIMIT $1{lock}"
         );
         on_pool!(self, |pool| {
             let mut tx = pool.begin_with(begin).await?;

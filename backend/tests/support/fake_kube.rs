@@ -136,6 +136,10 @@ struct Shared {
     most_in_flight: AtomicUsize,
     /// Whether held collections answer now.
     released: watch::Sender<bool>,
+    /// The bearer token accepted now ([`TOKEN`] until [`FakeKube::rotate_token`]).
+    token: Mutex<String>,
+    /// Collections forbidden from now on ([`FakeKube::forbid_now`]).
+    forbidden_now: Mutex<HashSet<String>>,
 }
 
 /// Counts a list request as in flight until dropped.
@@ -213,6 +217,16 @@ impl FakeKube {
         self.shared.released.send_replace(true);
     }
 
+    /// Accepts only `token` from now on (a ServiceAccount token rotated by the kubelet).
+    pub fn rotate_token(&self, token: &str) {
+        *self.shared.token.lock().unwrap() = token.to_string();
+    }
+
+    /// Forbids listing a collection from now on.
+    pub fn forbid_now(&self, path: &str) {
+        self.shared.forbidden_now.lock().unwrap().insert(path.to_string());
+    }
+
     /// The requests for one collection.
     pub fn requests_to(&self, path: &str) -> Vec<Recorded> {
         self.requests().into_iter().filter(|request| request.path == path).collect()
@@ -236,6 +250,8 @@ fn app(cluster: FakeCluster) -> (Arc<Shared>, Router) {
         in_flight: AtomicUsize::new(0),
         most_in_flight: AtomicUsize::new(0),
         released: watch::Sender::new(false),
+        token: Mutex::new(TOKEN.to_string()),
+        forbidden_now: Mutex::new(HashSet::new()),
     });
     (shared.clone(), Router::new().fallback(answer).with_state(shared))
 }
@@ -328,7 +344,7 @@ async fn answer(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap)
     shared.requests.lock().unwrap().push(recorded.clone());
     let cluster = &shared.cluster;
 
-    if recorded.authorization != format!("Bearer {TOKEN}") {
+    if recorded.authorization != format!("Bearer {}", shared.token.lock().unwrap()) {
         return status(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized");
     }
     if path == "/version" {
@@ -354,7 +370,7 @@ async fn answer(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap)
     }
     let _in_flight = InFlight::enter(&shared);
     let plural = path.rsplit('/').next().unwrap_or_default().to_string();
-    if cluster.forbidden.contains(&path) {
+    if cluster.forbidden.contains(&path) || shared.forbidden_now.lock().unwrap().contains(&path) {
         let message = format!(
             "{plural} is forbidden: User \"system:serviceaccount:rampart:scanner\" cannot list resource \"{plural}\" at the cluster scope"
         );

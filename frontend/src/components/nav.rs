@@ -60,21 +60,28 @@ pub fn AppHeader() -> impl IntoView {
     }
 }
 
-/// The playground's bar of links to the dashboard, shown only when this browser has logged
-/// in (remembered locally: the playground asks the server nothing).
+/// The playground's bar of links to the dashboard when this browser has logged in
+/// (remembered locally: the playground asks the server nothing), else a link to the
+/// dashboard's login.
 #[component]
 pub fn PlaygroundBar() -> impl IntoView {
     let router = expect_context::<Router>();
     let auth = expect_context::<Auth>();
-    move || {
-        auth.remembered.get().map(|email| {
-            view! {
-                <nav class="app-bar" aria-label="Rampart">
-                    <ul>{links(router)}</ul>
-                    <span class="account-email">{email}</span>
-                    <button type="button" class="link" on:click=move |_| auth.log_out()>"Log out"</button>
-                </nav>
-            }
-        })
+    move || match auth.remembered.get() {
+        Some(email) => view! {
+            <nav class="app-bar" aria-label="Rampart">
+                <ul>{links(router)}</ul>
+                <span class="account-email">{email}</span>
+                <button type="button" class="link" on:click=move |_| auth.log_out()>"Log out"</button>
+            </nav>
+        }
+        .into_any(),
+        // Logged out: the way to the dashboard of a Rampart server serving this page.
+        None => view! {
+            <nav class="app-bar app-bar-guest" aria-label="Rampart">
+                <a href="/login" data-testid="dashboard-login">"Dashboard: log in"</a>
+            </nav>
+        }
+        .into_any(),
     }
 }

@@ -72,7 +72,15 @@ impl Page {
                 }
                 Ok(_) => return,
                 Err(failure) => {
-                    let message = self.auth.explain(&failure);
+                    let message = if failure.is_not_found() {
+                        format!(
+                            "There is no cluster {} in your teams: it was deleted, or it belongs to a team you \
+                             are not a member of.",
+                            self.id
+                        )
+                    } else {
+                        self.auth.explain(&failure)
+                    };
                     if self.mounted() {
                         self.cluster.set(Some(Err(message)));
                     }

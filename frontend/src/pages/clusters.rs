@@ -66,15 +66,18 @@ impl Page {
                     let ids: Vec<i64> = clusters.iter().map(|cluster| cluster.id).collect();
                     self.clusters.set(Some(Ok(clusters)));
                     let from = time::now_ms() - 30 * DAY_MS;
+                    // Every sparkline's request at once (the browser runs them side by
+                    // side), each drawn as its answer comes.
                     for id in ids {
-                        if let Ok(points) = api::trend(id, from).await {
-                            if !self.mounted() {
-                                return;
+                        spawn_local(async move {
+                            if let Ok(points) = api::trend(id, from).await {
+                                if self.mounted() {
+                                    self.trends.update(|trends| {
+                                        trends.insert(id, points);
+                                    });
+                                }
                             }
-                            self.trends.update(|trends| {
-                                trends.insert(id, points);
-                            });
-                        }
+                        });
                     }
                     if pending {
                         self.poll();

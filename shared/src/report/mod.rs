@@ -127,7 +127,7 @@ mod tests {
         assert!(text.ends_with("}\n"));
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(value["version"], 1);
-        assert_eq!(value["score_formula_version"], 1);
+        assert_eq!(value["score_formula_version"], 2);
         let finding = value["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "pss-privileged").unwrap();
         assert_eq!(finding["resource"]["apiVersion"], "v1");
         assert_eq!(finding["line"], 10);

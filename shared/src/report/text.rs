@@ -248,7 +248,7 @@ fn display_source(name: &str) -> &str {
     }
 }
 
-/// `12 findings (2 critical, 3 high, 5 medium, 2 low) in 4 objects, 1 exempted — score 63 (D), formula v1`
+/// `12 findings (2 critical, 3 high, 5 medium, 2 low) in 4 objects, 1 exempted — score 59 (F), formula v2`
 fn summary(report: &Report) -> String {
     let summary = &report.summary;
     let counts: Vec<(Severity, usize)> = severity_counts(|severity| summary.count(severity));
@@ -379,7 +379,7 @@ critical[pss-privileged] container \"app\" runs privileged
         assert!(block.ends_with("   = exempted: debugging image (Deployment web)"), "{block}");
         let last = text.lines().last().unwrap();
         assert!(last.contains(" in 2 objects, 1 not checked, 1 exempted — score "), "{last}");
-        assert!(last.ends_with(&format!("({}), formula v1", report.grade)), "{last}");
+        assert!(last.ends_with(&format!("({}), formula v2", report.grade)), "{last}");
     }
 
     #[test]
@@ -388,7 +388,7 @@ critical[pss-privileged] container \"app\" runs privileged
         let report = check(&sources, &Options::default());
         assert_eq!(
             render(&report, &sources, false),
-            "no findings in 1 object, 1 not checked — score 100 (A), formula v1\n"
+            "no findings in 1 object, 1 not checked — score 100 (A), formula v2\n"
         );
 
         let mut report = report;
@@ -403,7 +403,7 @@ critical[pss-privileged] container \"app\" runs privileged
         report.grade = "D";
         assert_eq!(
             summary(&report),
-            "12 findings (2 critical, 3 high, 5 medium, 2 low) in 4 objects, 1 exempted — score 63 (D), formula v1"
+            "12 findings (2 critical, 3 high, 5 medium, 2 low) in 4 objects, 1 exempted — score 63 (D), formula v2"
         );
     }
 
@@ -419,7 +419,7 @@ critical[pss-privileged] container \"app\" runs privileged
         let caret = format!("  | {}^\n", " ".repeat(error.column as usize - 1));
         assert!(text.contains(&format!("{} | {line}\n", error.line)), "{text}");
         assert!(text.contains(&caret), "{text}");
-        assert!(text.trim_end().ends_with("1 parse error — score 100 (A), formula v1"), "{text}");
+        assert!(text.trim_end().ends_with("1 parse error — score 100 (A), formula v2"), "{text}");
     }
 
     #[test]
