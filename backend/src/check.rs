@@ -19,6 +19,7 @@ use std::fs;
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
+use rampart_core::compliance;
 use rampart_core::fix::{self, FixedSource};
 use rampart_core::report;
 use rampart_core::{Config, Options, Safety, Source};
@@ -119,15 +120,29 @@ pub fn run(args: &CheckArgs) -> u8 {
     // SARIF and JUnit do not show fixes: the work of finding them is skipped.
     let options = Options { fixes: matches!(args.output, Format::Text | Format::Json), ..options };
     let result = crate::parallel::check(&inputs.sources, &options, crate::parallel::threads());
-    let output = match args.output {
-        Format::Text => {
-            let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
-            let terminal = if report_to_stderr { io::stderr().is_terminal() } else { io::stdout().is_terminal() };
-            report::text::render(&result, &inputs.sources, terminal && !no_color)
+    let output = match (args.framework, args.output) {
+        (Some(framework), Format::Text | Format::Json) => {
+            let view = compliance::evaluate(framework, &compliance::RuleResults::from_report(&result));
+            if args.output == Format::Json {
+                serde_json::to_string_pretty(&view).unwrap_or_default() + "\n"
+            } else {
+                compliance::render_text(&view)
+            }
         }
-        Format::Json => report::json(&result),
-        Format::Sarif => report::sarif::render(&result, &inputs.sources),
-        Format::Junit => report::junit::render(&result, &inputs.sources),
+        (Some(_), _) => {
+            eprintln!("error: --framework prints text or JSON; drop -o or use -o json");
+            return EXIT_ERROR;
+        }
+        (None, _) => match args.output {
+            Format::Text => {
+                let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+                let terminal = if report_to_stderr { io::stderr().is_terminal() } else { io::stdout().is_terminal() };
+                report::text::render(&result, &inputs.sources, terminal && !no_color)
+            }
+            Format::Json => report::json(&result),
+            Format::Sarif => report::sarif::render(&result, &inputs.sources),
+            Format::Junit => report::junit::render(&result, &inputs.sources),
+        },
     };
     if report_to_stderr {
         // stdout carries the fixed manifest.

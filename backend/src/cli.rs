@@ -17,6 +17,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per process: the size of the largest variant (serve's options) costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check manifests: files, directories (recursively: .yaml, .yml, .json) or stdin.
@@ -187,6 +189,41 @@ pub struct ServeArgs {
     #[arg(long, env = "RAMPART_MAIL_FROM", value_name = "ADDRESS", default_value = rampart::mail::DEFAULT_FROM)]
     pub mail_from: String,
 
+    /// The OpenID Connect provider's issuer URL, exactly as its tokens name it, to sign in
+    /// with single sign-on (the README lists the shapes of common providers' URLs).
+    #[arg(long, env = "RAMPART_OIDC_ISSUER", value_name = "URL")]
+    pub oidc_issuer: Option<String>,
+
+    /// The client id registered with the provider.
+    #[arg(long, env = "RAMPART_OIDC_CLIENT_ID", value_name = "ID")]
+    pub oidc_client_id: Option<String>,
+
+    /// A file whose first line is the client secret (RAMPART_OIDC_CLIENT_SECRET, the
+    /// secret itself, takes precedence); without either, a public client (PKCE only).
+    #[arg(long, env = "RAMPART_OIDC_CLIENT_SECRET_FILE", value_name = "FILE")]
+    pub oidc_client_secret_file: Option<PathBuf>,
+
+    /// Scopes to ask for, separated by spaces (openid is always asked for).
+    #[arg(long, env = "RAMPART_OIDC_SCOPES", value_name = "SCOPES", default_value = "openid email profile")]
+    pub oidc_scopes: String,
+
+    /// The ID token's claim that lists the user's groups.
+    #[arg(long, env = "RAMPART_OIDC_GROUPS_CLAIM", value_name = "CLAIM", default_value = "groups")]
+    pub oidc_groups_claim: String,
+
+    /// Groups to team roles, applied at each sign-in (a user no longer in a team's groups
+    /// leaves the team): GROUP=TEAM:ROLE separated by commas, such as
+    /// `k8s-admins=platform:admin,k8s-devs=platform:editor`.
+    #[arg(long, env = "RAMPART_OIDC_GROUP_MAP", value_name = "MAP", default_value = "",
+          value_parser = rampart::oidc::GroupMap::parse)]
+    pub oidc_group_map: rampart::oidc::GroupMap,
+
+    /// Whether people may log in with a password; false leaves single sign-on and API
+    /// tokens (it needs --oidc-issuer).
+    #[arg(long, env = "RAMPART_PASSWORD_LOGIN", value_name = "BOOL", default_value_t = true,
+          action = clap::ArgAction::Set)]
+    pub password_login: bool,
+
     /// Seconds between the mailer's rounds (due digests, new alerts, sending).
     #[arg(long, env = "RAMPART_MAIL_INTERVAL", value_name = "SECONDS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
@@ -304,6 +341,12 @@ pub struct CheckArgs {
     #[arg(long)]
     pub policies_from_input: bool,
 
+    /// Print a compliance view instead of the findings: each control of the framework
+    /// (cis, nsa, pss or layers) with pass, fail or not assessed; `-o json` prints it as
+    /// JSON. The exit code is the same as without it.
+    #[arg(long, value_name = "FRAMEWORK", value_parser = parse_framework)]
+    pub framework: Option<rampart_core::compliance::Framework>,
+
     /// Evaluate a policy that has no binding as if bound with `validationActions: [Deny]`
     /// (without a binding a policy does nothing in a cluster, and is not evaluated).
     #[arg(long)]
@@ -382,6 +425,11 @@ pub struct ExplainArgs {
     /// The rule id, such as pss-privileged (`rampart rules` lists them).
     #[arg(value_name = "ID")]
     pub id: String,
+}
+
+fn parse_framework(text: &str) -> Result<rampart_core::compliance::Framework, String> {
+    rampart_core::compliance::Framework::parse(text)
+        .ok_or_else(|| format!("unknown framework '{text}'; expected cis, nsa, pss or layers"))
 }
 
 fn parse_pss_version(text: &str) -> Result<u32, String> {

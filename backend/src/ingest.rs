@@ -20,6 +20,7 @@
 //! transaction per batch, by difference), and finishes the scan. Memory is the index, a
 //! few batches in flight and 8 bytes per object seen, whatever the cluster's size.
 
+use rampart_core::compliance::RuleResults;
 use rampart_core::engine::{Checker, Options};
 use rampart_core::index::Index;
 use rampart_core::object::Object;
@@ -78,7 +79,8 @@ pub enum Ingested {
 
 /// What the checking thread hands back.
 enum Checked {
-    Batch(Batch),
+    /// A batch, and what its rules concluded (for the compliance views).
+    Batch(Batch, RuleResults),
     Error(ScanError),
     /// The custom policies' cost budget is spent: from the next batch (sent before it) on,
     /// policies are not evaluated, so the scan resolves nothing.
@@ -162,12 +164,14 @@ pub async fn ingest(
     let checker =
         tokio::task::spawn_blocking(move || check_batches(&index, &options, &params, deliveries, checked_sender));
     let mut outcome = None;
+    let mut rule_results = RuleResults::default();
     let mut pending = Batch::default();
     loop {
         // The next message other than a batch, or `Some(None)` when the batches waiting
         // are many enough to record now.
         let message = match checked.recv().await {
-            Some(Checked::Batch(batch)) => {
+            Some(Checked::Batch(batch, rules)) => {
+                rule_results.merge(rules);
                 pending.absorb(batch);
                 if pending.findings.len() < RECORD_FINDINGS && pending.objects.len() < RECORD_OBJECTS {
                     continue;
@@ -182,7 +186,7 @@ pub async fn ingest(
         }
         match message {
             None => break,
-            Some(None | Some(Checked::Batch(_))) => {}
+            Some(None | Some(Checked::Batch(..))) => {}
             Some(Some(Checked::Error(error))) => errors.push(error),
             Some(Some(Checked::PoliciesStopped(error))) => {
                 recording.stop_resolving();
@@ -203,6 +207,7 @@ pub async fn ingest(
     if let Some(outcome) = outcome {
         return Ok(outcome);
     }
+    store.set_scan_rule_results(scan_id, &rule_results).await?;
     if !store.finish_recording(&mut recording, &errors).await? {
         return Ok(Ingested::NotOurs);
     }
@@ -230,6 +235,7 @@ fn check_batches(
         let message = match delivery {
             Delivery::Batch(objects) => {
                 let checked = checker.check(&sources, &objects);
+                let rules = RuleResults::from_results(&checked.objects, &checked.findings);
                 if !policies_stopped {
                     if checker.policy_budget_notice().is_some() {
                         policies_stopped = true;
@@ -245,7 +251,7 @@ fn check_batches(
                         }
                     }
                 }
-                Checked::Batch(to_batch(&objects, checked))
+                Checked::Batch(to_batch(&objects, checked), rules)
             }
             Delivery::Error(error) => Checked::Error(error),
             Delivery::Failed(message) => Checked::Failed(message),

@@ -12,6 +12,7 @@ pub mod http;
 pub mod ingest;
 pub mod limits;
 pub mod mail;
+pub mod oidc;
 pub mod outbound;
 pub mod reports;
 pub mod scan_runner;

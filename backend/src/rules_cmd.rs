@@ -6,6 +6,7 @@
 
 use std::fmt::Write as _;
 
+use rampart_core::compliance::{self, Framework};
 use rampart_core::pss::PssLevel;
 use rampart_core::rules::{self, Family, Rule, Scope};
 use rampart_core::{Severity, RULES};
@@ -73,6 +74,17 @@ fn guide_layer_name(layer: u8) -> &'static str {
     }
 }
 
+/// The short label of a framework in `explain`'s metadata (the guide's layer has its own
+/// line).
+fn framework_label(framework: Framework) -> &'static str {
+    match framework {
+        Framework::Cis => "CIS",
+        Framework::Nsa => "NSA-CISA",
+        Framework::Pss => "PSS control",
+        Framework::Layers => "guide layer",
+    }
+}
+
 fn table() -> String {
     let header = ["ID", "SEVERITY", "FAMILY", "SCOPE", "PSS", "TITLE"];
     let rows: Vec<[String; 6]> = RULES
@@ -126,6 +138,8 @@ struct Metadata {
     pss: Option<PssMetadata>,
     guide_layer: Option<u8>,
     cis: Option<&'static str>,
+    /// Every control the rule assesses, by framework (`cis`, `nsa`, `pss`, `layers`).
+    controls: std::collections::BTreeMap<Framework, Vec<&'static str>>,
     remediation: &'static str,
     /// Whether `rampart check --fix` can fix findings of the rule (how safely: the docs'
     /// "Fix safety").
@@ -154,6 +168,10 @@ fn metadata(rule: &Rule) -> Metadata {
         }),
         guide_layer: rule.guide_layer,
         cis: rule.cis,
+        controls: compliance::controls_of(rule).into_iter().fold(Default::default(), |mut map, mapped| {
+            map.entry(mapped.framework).or_insert_with(Vec::new).push(mapped.control.id);
+            map
+        }),
         remediation: rule.remediation,
         autofix: rule.fix.is_some(),
     }
@@ -173,8 +191,16 @@ fn explanation(rule: &Rule) -> String {
     if let Some(layer) = rule.guide_layer {
         field("guide layer", format!("{layer} ({})", guide_layer_name(layer)));
     }
-    if let Some(cis) = rule.cis {
-        field("CIS", cis.to_string());
+    let controls = compliance::controls_of(rule);
+    for framework in Framework::ALL {
+        let ids: Vec<&str> = controls
+            .iter()
+            .filter(|mapped| mapped.framework == framework && framework != Framework::Layers)
+            .map(|mapped| mapped.control.id)
+            .collect();
+        if !ids.is_empty() {
+            field(framework_label(framework), ids.join(", "));
+        }
     }
     field("fix", rule.remediation.to_string());
     let autofix = if rule.fix.is_some() { "rampart check --fix (see Fix safety below)" } else { "none" };
@@ -234,11 +260,20 @@ mod tests {
     }
 
     #[test]
+    fn explain_names_the_controls_of_every_framework() {
+        let text = explanation(rules::find("pss-host-namespaces").unwrap());
+        assert!(text.contains("  CIS          5.2.3, 5.2.4, 5.2.5\n"), "{text}");
+        assert!(text.contains("  NSA-CISA     pod-hardening\n"), "{text}");
+        assert!(text.contains("  PSS control  hostNamespaces\n"), "{text}");
+    }
+
+    #[test]
     fn every_rule_explains_itself() {
         for rule in RULES.iter() {
             let text = explanation(rule);
             assert!(text.starts_with(&format!("{}: {}\n", rule.id, rule.title)));
             assert!(text.contains("## What it checks"), "{}", rule.id);
+            assert!(text.contains("  guide layer"), "{}", rule.id);
         }
     }
 }

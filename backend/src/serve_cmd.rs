@@ -5,6 +5,7 @@ use std::io::BufRead;
 
 use rampart::limits::ServerLimits;
 use rampart::mail::MailSettings;
+use rampart::oidc::OidcSettings;
 use rampart::outbound::OutboundPolicy;
 use rampart::scheduler::SchedulerSettings;
 use rampart::startup::{Application, Settings};
@@ -31,6 +32,13 @@ fn chain(error: &dyn std::error::Error) -> String {
 
 pub fn serve(args: &ServeArgs) -> u8 {
     rampart::telemetry::init();
+    let oidc = match oidc_settings(args) {
+        Ok(oidc) => oidc,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return 2;
+        }
+    };
     let settings = Settings {
         listen: args.listen,
         database_url: args.database.database_url.clone(),
@@ -43,6 +51,8 @@ pub fn serve(args: &ServeArgs) -> u8 {
             max_concurrent_scans: usize::from(args.max_concurrent_scans),
         },
         limits: limits(args),
+        oidc,
+        password_login: args.password_login,
         // The value was checked when the options were parsed.
         outbound: OutboundPolicy::from_settings(&args.outbound_allow, args.outbound_lab).unwrap_or_default(),
     };
@@ -217,6 +227,49 @@ async fn create_token(args: &CreateTokenArgs) -> Result<(), String> {
     eprintln!("token '{}' for {} (shown only this once):", args.name, args.email);
     println!("{token}");
     Ok(())
+}
+
+/// Single sign-on's settings from the options, checked: an issuer needs a client id, and
+/// turning passwords off needs single sign-on (else nobody could log in).
+fn oidc_settings(args: &ServeArgs) -> Result<Option<OidcSettings>, String> {
+    let issuer = args.oidc_issuer.as_deref().map(str::trim).filter(|issuer| !issuer.is_empty());
+    let Some(issuer) = issuer else {
+        if !args.password_login {
+            return Err("password-login false needs single sign-on: set oidc-issuer and oidc-client-id".into());
+        }
+        return Ok(None);
+    };
+    if !issuer.starts_with("https://")
+        && !issuer.starts_with("http://127.0.0.1")
+        && !issuer.starts_with("http://localhost")
+    {
+        return Err(format!("oidc-issuer {issuer}: the provider must be reached over https://"));
+    }
+    let client_id = args
+        .oidc_client_id
+        .clone()
+        .filter(|id| !id.trim().is_empty())
+        .ok_or("oidc-issuer needs oidc-client-id, the client registered with the provider")?;
+    let client_secret = rampart::oidc::read_secret(
+        args.oidc_client_secret_file.as_deref(),
+        std::env::var("RAMPART_OIDC_CLIENT_SECRET").ok(),
+    )?;
+    let public_url = args
+        .public_url
+        .clone()
+        .filter(|url| !url.trim().is_empty())
+        .unwrap_or_else(|| format!("http://{}", args.listen));
+    Ok(Some(OidcSettings {
+        issuer: issuer.to_string(),
+        client_id,
+        client_secret,
+        scopes: args.oidc_scopes.split_whitespace().map(str::to_string).collect(),
+        groups_claim: args.oidc_groups_claim.clone(),
+        group_map: args.oidc_group_map.0.clone(),
+        redirect_uri: format!("{}/api/v1/oidc/callback", public_url.trim_end_matches('/')),
+        clock_skew: OidcSettings::DEFAULT_SKEW,
+        jwks_refresh: OidcSettings::DEFAULT_JWKS_REFRESH,
+    }))
 }
 
 /// `rampart agent`: runs until SIGTERM (exit 0) or until the server refuses it for good

@@ -55,6 +55,10 @@ pub struct Settings {
     pub scheduler: SchedulerSettings,
     /// Bounds on connections, requests, logins and uploads.
     pub limits: ServerLimits,
+    /// Single sign-on through an OpenID Connect provider.
+    pub oidc: Option<crate::oidc::OidcSettings>,
+    /// Whether people may log in with a password (false: single sign-on and API tokens only).
+    pub password_login: bool,
     /// Where scans and connection tests may connect (public addresses by default).
     pub outbound: OutboundPolicy,
 }
@@ -71,6 +75,8 @@ impl Settings {
             key_file,
             scheduler: SchedulerSettings::default(),
             limits: ServerLimits::default(),
+            oidc: None,
+            password_login: true,
             outbound: OutboundPolicy::default(),
         }
     }
@@ -88,6 +94,8 @@ impl std::fmt::Debug for Settings {
             .field("key_file", &self.key_file)
             .field("scheduler", &self.scheduler)
             .field("limits", &self.limits)
+            .field("oidc", &self.oidc.as_ref().map(|oidc| &oidc.issuer))
+            .field("password_login", &self.password_login)
             .field("outbound", &self.outbound)
             .finish()
     }
@@ -114,6 +122,8 @@ pub enum StartupError {
     Limits(String),
     #[error(transparent)]
     Mail(#[from] MailError),
+    #[error(transparent)]
+    Oidc(crate::oidc::OidcError),
 }
 
 /// A server ready to run: its database open and migrated, its address bound.
@@ -183,8 +193,13 @@ impl Application {
         let scheduler = Scheduler::new(store.clone(), runner.clone(), settings.scheduler);
         let mail_context = Arc::new(Mail::new(mail, &secrets, address)?);
         let mailer = Mailer::new(store.clone(), mail_context.clone(), mail)?;
+        let oidc = match &settings.oidc {
+            Some(oidc) => Some(Arc::new(crate::oidc::Oidc::new(oidc.clone()).map_err(StartupError::Oidc)?)),
+            None => None,
+        };
         let state = AppState::new(store.clone(), setup_token.clone(), secrets, runner)
             .with_mail(mail_context)
+            .with_sign_in(oidc, settings.password_login)
             .with_limits(&settings.limits);
         let router = router(state, settings.web_root.as_deref());
         Ok(Application { listener, address, store, router, setup_token, scheduler, mailer, limits: settings.limits })
@@ -245,6 +260,7 @@ pub fn router(state: AppState, web_root: Option<&Path>) -> Router {
         .merge(http::openapi::router())
         .merge(http::subscriptions::unsubscribe_router())
         .merge(http::reports::print_router())
+        .merge(http::compliance::print_router())
         .nest("/api/v1", api)
         .fallback(not_found);
     if let Some(web_root) = web_root {

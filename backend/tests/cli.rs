@@ -788,3 +788,40 @@ fn policy_test_runs_the_cases_kept_beside_the_policies() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("no test cases"), "{}", run.stderr);
 }
+
+#[test]
+fn check_prints_a_framework_view() {
+    let scratch = Scratch::new("framework");
+    scratch.write("deploy.yaml", PRIVILEGED);
+    let run = scratch.run(&["check", "--framework", "cis", "deploy.yaml"]);
+    // The exit code is the findings', as without --framework.
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout.contains("FAIL  5.2.2 "), "{}", run.stdout);
+    // No rule assesses 5.1.7: not assessed, never passing.
+    assert!(run.stdout.contains("N/A   5.1.7 "), "{}", run.stdout);
+    assert!(run.stdout.contains("(no rule assesses this control)"), "{}", run.stdout);
+
+    let view = scratch.run(&["check", "--framework", "pss", "-o", "json", "deploy.yaml"]).json();
+    assert_eq!(view["framework"], "pss");
+    let controls = view["controls"].as_array().unwrap();
+    let privileged = controls.iter().find(|control| control["id"] == "privileged").unwrap();
+    assert_eq!(privileged["status"], "fail");
+    assert_eq!(privileged["failed_rules"][0], "pss-privileged");
+    let host_ports = controls.iter().find(|control| control["id"] == "hostPorts").unwrap();
+    assert_eq!(host_ports["status"], "pass");
+    let counts = &view["counts"];
+    let total = ["pass", "fail", "not_assessed"].iter().map(|key| counts[key].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(total as usize, controls.len());
+
+    // Objects no rule reads assess nothing: every control is not assessed.
+    scratch.write("widget.yaml", widget("w"));
+    let view = scratch.run(&["check", "--framework", "layers", "-o", "json", "widget.yaml"]).json();
+    assert_eq!(view["counts"]["pass"], 0);
+    assert_eq!(view["counts"]["fail"], 0);
+
+    let run = scratch.run(&["check", "--framework", "iso", "deploy.yaml"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("expected cis, nsa, pss or layers"), "{}", run.stderr);
+    let run = scratch.run(&["check", "--framework", "cis", "-o", "sarif", "deploy.yaml"]);
+    assert_eq!(run.code, 2);
+}

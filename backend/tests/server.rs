@@ -9,8 +9,14 @@
 #[macro_use]
 #[path = "support/app.rs"]
 mod app;
+#[path = "server/compliance.rs"]
+mod compliance;
 #[path = "support/fake_kube.rs"]
 mod fake_kube;
+#[path = "server/oidc.rs"]
+mod oidc;
+#[path = "support/oidc_provider.rs"]
+mod oidc_provider;
 
 use std::collections::BTreeSet;
 
@@ -232,6 +238,11 @@ async fn health_and_authentication(backend: Backend) {
         for (method, operation) in operations.as_object().unwrap() {
             let url = app.url(&path.replace("{id}", "1").replace("{user}", "1"));
             let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            // Public reads (how to sign in, single sign-on's redirects) answer without
+            // credentials or a body; the single sign-on test calls them.
+            if operation["security"] == json!([]) && method == reqwest::Method::GET {
+                continue;
+            }
             let response = app.client.request(method.clone(), url).body("{}").send().await.unwrap();
             let expected =
                 if operation["security"] == json!([]) { StatusCode::BAD_REQUEST } else { StatusCode::UNAUTHORIZED };

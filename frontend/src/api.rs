@@ -805,6 +805,17 @@ pub async fn login(email: &str, password: &str) -> Result<Session, Error> {
     post("/session", &Login { email, password }).await
 }
 
+/// How the server signs people in (`GET /auth/methods`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+pub struct AuthMethods {
+    pub password: bool,
+    pub oidc: bool,
+}
+
+pub async fn auth_methods() -> Result<AuthMethods, Error> {
+    get("/auth/methods").await
+}
+
 pub async fn logout() -> Result<(), Error> {
     send("DELETE", "/session", Body::None).await.map(drop)
 }
@@ -854,6 +865,60 @@ pub async fn findings(cluster: i64, filter: &FindingFilter, cursor: Option<&str>
 /// The trend since `from` (Unix milliseconds).
 pub async fn trend(cluster: i64, from: i64) -> Result<Vec<TrendPoint>, Error> {
     get(&format!("/clusters/{cluster}/trend{}", query(&[("from", &crate::time::format_rfc3339(from))]))).await
+}
+
+/// A cluster's compliance view of one framework (`cis`, `nsa`, `pss`, `layers`).
+pub async fn compliance(cluster: i64, framework: &str) -> Result<ComplianceView, Error> {
+    get(&format!("/clusters/{cluster}/compliance{}", query(&[("framework", framework)]))).await
+}
+
+/// `GET /clusters/{id}/compliance`: each control at the latest scan, its evidence, the trend.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct ComplianceView {
+    pub cluster: TeamRef,
+    pub framework: rampart_core::compliance::Framework,
+    pub title: String,
+    pub scan: Option<ComplianceScan>,
+    pub counts: rampart_core::compliance::Counts,
+    pub controls: Vec<ComplianceControl>,
+    pub trend: Vec<ComplianceTrendPoint>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct ComplianceScan {
+    pub id: i64,
+    pub finished_at: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct ComplianceControl {
+    pub id: String,
+    pub title: String,
+    pub status: rampart_core::compliance::Status,
+    pub rules: Vec<String>,
+    pub failed_rules: Vec<String>,
+    pub findings: u64,
+    /// Open findings of the failed rules (the first of each).
+    pub evidence: Vec<Evidence>,
+}
+
+/// An open finding that makes a control fail.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct Evidence {
+    pub id: i64,
+    pub rule: String,
+    pub severity: String,
+    pub resource: Resource,
+    pub path: String,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct ComplianceTrendPoint {
+    pub scan: i64,
+    pub at: String,
+    #[serde(flatten)]
+    pub counts: rampart_core::compliance::Counts,
 }
 
 pub async fn exemptions(cluster: i64) -> Result<Vec<Exemption>, Error> {

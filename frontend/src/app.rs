@@ -12,6 +12,7 @@ use crate::api;
 use crate::components::nav::{AppHeader, PlaygroundBar};
 use crate::pages::cluster::ClusterPage;
 use crate::pages::clusters::ClustersPage;
+use crate::pages::compliance::CompliancePage;
 use crate::pages::login::Login;
 use crate::pages::playground::Playground;
 use crate::pages::reports::ReportsPage;
@@ -37,6 +38,7 @@ pub fn App() -> impl IntoView {
         Route::Login { next } => view! { <Login next=next/> }.into_any(),
         Route::Clusters => view! { <RequireLogin><ClustersPage/></RequireLogin> }.into_any(),
         Route::Cluster(id) => view! { <RequireLogin><ClusterPage id=id/></RequireLogin> }.into_any(),
+        Route::Compliance(id) => view! { <RequireLogin><CompliancePage id=id/></RequireLogin> }.into_any(),
         Route::Reports => view! { <RequireLogin><ReportsPage/></RequireLogin> }.into_any(),
         Route::Settings => view! { <RequireLogin><SettingsPage/></RequireLogin> }.into_any(),
         Route::NotFound(path) => view! {

@@ -24,6 +24,9 @@ pub enum Route {
     Clusters,
     /// `/clusters/:id`.
     Cluster(i64),
+    /// `/clusters/:id/compliance?framework=cis`: the cluster's controls per framework (the
+    /// framework is the page's own state, read from the location).
+    Compliance(i64),
     /// `/reports?from=…&to=…&clusters=…`: reports over a period (the query is the page's
     /// own state, read from the location when it opens).
     Reports,
@@ -42,16 +45,24 @@ impl Route {
             "/clusters" => Route::Clusters,
             "/reports" => Route::Reports,
             "/settings" => Route::Settings,
-            _ => match trimmed.strip_prefix("/clusters/").map(str::parse::<i64>) {
-                Some(Ok(id)) if id > 0 => Route::Cluster(id),
-                _ => Route::NotFound(path.to_string()),
-            },
+            _ => {
+                let rest = trimmed.strip_prefix("/clusters/");
+                let (id, page) = rest.map_or((None, None), |rest| match rest.split_once('/') {
+                    Some((id, page)) => (id.parse::<i64>().ok(), Some(page)),
+                    None => (rest.parse::<i64>().ok(), None),
+                });
+                match (id, page) {
+                    (Some(id), None) if id > 0 => Route::Cluster(id),
+                    (Some(id), Some("compliance")) if id > 0 => Route::Compliance(id),
+                    _ => Route::NotFound(path.to_string()),
+                }
+            }
         }
     }
 
     /// Whether the page needs a logged-in user.
     pub fn needs_login(&self) -> bool {
-        matches!(self, Route::Clusters | Route::Cluster(_) | Route::Reports | Route::Settings)
+        matches!(self, Route::Clusters | Route::Cluster(_) | Route::Compliance(_) | Route::Reports | Route::Settings)
     }
 
     /// The document title of the page.
@@ -61,6 +72,7 @@ impl Route {
             Route::Login { .. } => "Log in · Rampart".to_string(),
             Route::Clusters => "Clusters · Rampart".to_string(),
             Route::Cluster(id) => format!("Cluster {id} · Rampart"),
+            Route::Compliance(id) => format!("Compliance · Cluster {id} · Rampart"),
             Route::Reports => "Reports · Rampart".to_string(),
             Route::Settings => "Settings · Rampart".to_string(),
             Route::NotFound(_) => "Not found · Rampart".to_string(),
@@ -224,6 +236,10 @@ mod tests {
         assert!(matches!(Route::parse("/reports/print", ""), Route::NotFound(_)), "the print page is the server's");
         assert_eq!(Route::parse("/login", "?next=%2Fclusters%2F3"), Route::Login { next: Some("/clusters/3".into()) });
         assert!(matches!(Route::parse("/clusters/abc", ""), Route::NotFound(_)));
+        assert_eq!(Route::parse("/clusters/12/compliance", "?framework=nsa"), Route::Compliance(12));
+        assert!(matches!(Route::parse("/clusters/12/other", ""), Route::NotFound(_)));
+        assert!(matches!(Route::parse("/clusters/x/compliance", ""), Route::NotFound(_)));
+        assert!(matches!(Route::parse("/clusters/12/compliance/print", ""), Route::NotFound(_)));
         assert!(matches!(Route::parse("/clusters/0", ""), Route::NotFound(_)));
         assert!(matches!(Route::parse("/api/v1/me", ""), Route::NotFound(_)));
         assert!(Route::Cluster(1).needs_login() && !Route::Playground.needs_login());

@@ -5,6 +5,7 @@
 //! [`object`] turns documents into Kubernetes objects, [`engine`] runs every rule of
 //! [`rules`] over them and derives scores ([`score`]) and Pod Security levels ([`pss`]).
 
+pub mod compliance;
 pub mod config;
 pub mod engine;
 mod fastparse;

@@ -4,11 +4,13 @@
 
 pub mod agent;
 pub mod clusters;
+pub mod compliance;
 pub mod exemptions;
 pub mod findings;
 pub mod guard;
 pub mod health;
 pub mod metrics;
+pub mod oidc;
 pub mod openapi;
 pub mod outbox;
 pub mod policies;
@@ -48,6 +50,10 @@ pub struct AppState {
     pub scans: crate::scan_runner::ScanRunner,
     /// Links and signatures of emails (digests queued on request, unsubscribe links).
     pub mail: std::sync::Arc<crate::mail::Mail>,
+    /// Single sign-on, when an OIDC provider is configured.
+    pub oidc: Option<std::sync::Arc<crate::oidc::Oidc>>,
+    /// Whether people may log in with a password (`POST /session`).
+    pub password_login: bool,
 }
 
 impl AppState {
@@ -65,12 +71,22 @@ impl AppState {
             mail: std::sync::Arc::new(crate::mail::Mail::fallback(&secrets)),
             secrets,
             scans,
+            oidc: None,
+            password_login: true,
         }
     }
 
     /// The state with the server's own limits.
     pub fn with_limits(mut self, limits: &crate::limits::ServerLimits) -> AppState {
         self.guards = std::sync::Arc::new(guard::Guards::new(limits));
+        self
+    }
+
+    /// The state with the server's sign-in settings: an OIDC provider, and whether
+    /// passwords are accepted.
+    pub fn with_sign_in(mut self, oidc: Option<std::sync::Arc<crate::oidc::Oidc>>, password_login: bool) -> AppState {
+        self.oidc = oidc;
+        self.password_login = password_login;
         self
     }
 
@@ -96,6 +112,8 @@ pub fn api_router() -> Router<AppState> {
         .merge(reports::router())
         .merge(exemptions::router())
         .merge(policies::router())
+        .merge(compliance::router())
+        .merge(oidc::router())
         .merge(agent::router())
 }
 

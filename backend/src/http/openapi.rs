@@ -55,6 +55,8 @@ const FINDING_FILTERS: &[(&str, &str)] = &[
 const PERIOD: &[(&str, &str)] =
     &[("from", "RFC 3339 time, such as 2026-01-01T00:00:00Z"), ("to", "RFC 3339 time, such as 2026-01-31T00:00:00Z")];
 
+const COMPLIANCE: &[(&str, &str)] = &[("framework", "cis (default), nsa, pss or layers")];
+
 const REPORT: &[(&str, &str)] = &[
     ("from", "RFC 3339 time or a date (from the day's start, UTC); default 30 days ago"),
     ("to", "RFC 3339 time or a date (to the day's end, UTC); default now"),
@@ -66,6 +68,20 @@ const REPORT: &[(&str, &str)] = &[
 
 /// Every operation of `/api/v1`.
 pub const OPERATIONS: &[Operation] = &[
+    Operation {
+        authenticated: false,
+        ..op("get", "/auth/methods", "accounts", "How people sign in here: passwords, single sign-on", None, (200, Some("AuthMethods")))
+    },
+    Operation {
+        authenticated: false,
+        query: &[("next", "the app's page to return to after signing in")],
+        ..op("get", "/oidc/login", "accounts", "Single sign-on: redirects (303) to the OIDC provider", None, (303, None))
+    },
+    Operation {
+        authenticated: false,
+        query: &[("code", "the provider's authorization code"), ("state", "the sign-in's state"), ("error", "the provider's refusal")],
+        ..op("get", "/oidc/callback", "accounts", "The provider's answer: sets the session cookie and redirects (303) to the page, or to /login?sso_error=", None, (303, None))
+    },
     Operation {
         authenticated: false,
         ..op(
@@ -228,6 +244,14 @@ pub const OPERATIONS: &[Operation] = &[
     Operation {
         query: PERIOD,
         ..op("get", "/clusters/{id}/trend", "findings", "One point per finished scan", None, (200, Some("Trend")))
+    },
+    Operation {
+        query: COMPLIANCE,
+        ..op("get", "/clusters/{id}/compliance", "compliance", "Each control of a framework with pass, fail or not assessed at the latest scan, its evidence (open findings) and the trend", None, (200, Some("Compliance")))
+    },
+    Operation {
+        query: COMPLIANCE,
+        ..op("get", "/clusters/{id}/compliance.csv", "compliance", "The same view as CSV, one row per control", None, (200, None))
     },
     Operation {
         query: REPORT,
@@ -455,6 +479,32 @@ pub fn schemas() -> Map<String, Value> {
             "FindingsPage",
             object(json!({ "items": array_of("Finding"), "total": integer(), "next_cursor": nullable(string()) })),
         ),
+        ("AuthMethods", object(json!({ "password": { "type": "boolean" }, "oidc": { "type": "boolean" } }))),
+        (
+            "Compliance",
+            object(json!({
+                "cluster": object(json!({ "id": integer(), "name": string() })),
+                "framework": { "type": "string", "enum": ["cis", "nsa", "pss", "layers"] },
+                "title": string(),
+                "scan": nullable(object(json!({ "id": integer(), "finished_at": time() }))),
+                "counts": object(json!({ "pass": integer(), "fail": integer(), "not_assessed": integer() })),
+                "controls": { "type": "array", "items": object(json!({
+                    "id": string(), "title": string(),
+                    "status": { "type": "string", "enum": ["pass", "fail", "not_assessed"] },
+                    "rules": { "type": "array", "items": string() },
+                    "failed_rules": { "type": "array", "items": string() },
+                    "findings": integer(),
+                    "evidence": { "type": "array", "items": object(json!({
+                        "id": integer(), "rule": string(), "severity": severity,
+                        "resource": object(json!({ "kind": string(), "namespace": nullable(string()), "name": string() })),
+                        "path": string(), "message": string()
+                    })) }
+                })) },
+                "trend": { "type": "array", "items": object(json!({
+                    "scan": integer(), "at": time(), "pass": integer(), "fail": integer(), "not_assessed": integer()
+                })) }
+            })),
+        ),
         (
             "Trend",
             json!({ "type": "array", "items": object(json!({
@@ -639,7 +689,7 @@ mod tests {
                 let (route, rest) = call.split_once('"').unwrap();
                 // Pages outside /api/v1: unsubscribe (no login: the link is signed) and the
                 // printable report.
-                if route == "/unsubscribe" || route == "/reports/print" {
+                if route == "/unsubscribe" || route == "/reports/print" || route == "/clusters/{id}/compliance/print" {
                     continue;
                 }
                 // The handlers up to the call's closing parenthesis.

@@ -124,6 +124,11 @@ async fn create_session(
     ClientAddress(address): ClientAddress,
     JsonBody(body): JsonBody<LoginBody>,
 ) -> Result<Response, ApiError> {
+    if !state.password_login {
+        return Err(ApiError::Forbidden(
+            "password login is turned off on this server: sign in with single sign-on".into(),
+        ));
+    }
     state.guards.addresses.attempt(address)?;
     if body.password.chars().count() > MAX_PASSWORD || body.email.chars().count() > MAX_EMAIL {
         return Err(ApiError::Unauthenticated("wrong email or password".to_string()));

@@ -51,17 +51,17 @@ impl Table {
 }
 
 /// A cell: text (quoted as needed, guarded against formulas) or a number.
-enum Cell {
+pub(crate) enum Cell {
     Text(String),
     Number(String),
     Empty,
 }
 
-fn text(value: impl Into<String>) -> Cell {
+pub(crate) fn text(value: impl Into<String>) -> Cell {
     Cell::Text(value.into())
 }
 
-fn number(value: impl ToString) -> Cell {
+pub(crate) fn number(value: impl ToString) -> Cell {
     Cell::Number(value.to_string())
 }
 
@@ -69,7 +69,7 @@ fn optional<T: ToString>(value: Option<T>) -> Cell {
     value.map_or(Cell::Empty, number)
 }
 
-fn write_row(out: &mut String, cells: &[Cell]) {
+pub(crate) fn write_row(out: &mut String, cells: &[Cell]) {
     for (index, cell) in cells.iter().enumerate() {
         if index > 0 {
             out.push(',');
@@ -96,7 +96,7 @@ fn write_row(out: &mut String, cells: &[Cell]) {
     out.push_str("\r\n");
 }
 
-fn header(out: &mut String, names: &[&str]) {
+pub(crate) fn header(out: &mut String, names: &[&str]) {
     write_row(out, &names.iter().map(|name| text(*name)).collect::<Vec<_>>());
 }
 

@@ -17,9 +17,11 @@
 pub mod accounts;
 pub mod agents;
 pub mod clusters;
+pub mod compliance;
 pub mod exemptions;
 pub mod mail;
 pub mod metrics;
+pub mod oidc;
 pub mod policies;
 pub mod recording;
 pub mod reports;
@@ -289,6 +291,7 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = &[
     (11, "score formula version", include_str!("../../../migrations/sqlite/0011_score_formula_version.sql")),
     (12, "agents", include_str!("../../../migrations/sqlite/0012_agents.sql")),
     (13, "findings reads", include_str!("../../../migrations/sqlite/0013_findings_reads.sql")),
+    (15, "teams", include_str!("../../../migrations/sqlite/0015_teams.sql")),
 ];
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = &[
     (1, "initial", include_str!("../../../migrations/postgres/0001_initial.sql")),
@@ -301,6 +304,7 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = &[
     (11, "score formula version", include_str!("../../../migrations/postgres/0011_score_formula_version.sql")),
     (12, "agents", include_str!("../../../migrations/postgres/0012_agents.sql")),
     (13, "findings reads", include_str!("../../../migrations/postgres/0013_findings_reads.sql")),
+    (15, "teams", include_str!("../../../migrations/postgres/0015_teams.sql")),
 ];
 
 /// The embedded migrations as sqlx's migrator reads them (it records versions and

@@ -42,20 +42,28 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// The server with mail settings of the test's own (an SMTP server, short intervals).
 pub async fn spawn_app_with_mail(backend: Backend, mail: &MailSettings) -> TestApp {
-    spawn_app_with(backend, mail, OutboundPolicy::lab()).await
+    spawn_app_configured(backend, mail, |_| {}).await
 }
 
 /// The server with an outbound policy of the test's own (the default one to test it).
 pub async fn spawn_app_with_outbound(backend: Backend, outbound: OutboundPolicy) -> TestApp {
-    spawn_app_with(backend, &MailSettings::default(), outbound).await
+    spawn_app_configured(backend, &MailSettings::default(), move |settings| settings.outbound = outbound).await
 }
 
-async fn spawn_app_with(backend: Backend, mail: &MailSettings, outbound: OutboundPolicy) -> TestApp {
+/// The server with settings of the test's own (single sign-on, an outbound policy, …) over
+/// the local ones, whose outbound policy lets tests reach their fakes on loopback.
+pub async fn spawn_app_configured(
+    backend: Backend,
+    mail: &MailSettings,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
     rampart::telemetry::init_for_tests();
     let database = TestDatabase::create(backend).await;
     let database_url = database.url();
     let key_directory = std::env::temp_dir().join(format!("rampart-test-key-{}", databases::random_suffix()));
-    let settings = Settings { outbound, ..Settings::local(database_url, key_directory.join("secret.key")) };
+    let mut settings =
+        Settings { outbound: OutboundPolicy::lab(), ..Settings::local(database_url, key_directory.join("secret.key")) };
+    configure(&mut settings);
     let app = Application::build_with_mail(&settings, mail).await.expect("the application starts");
     assert!(key_directory.join("secret.key").exists(), "the key file is created at start");
     let _ = std::fs::remove_dir_all(&key_directory);

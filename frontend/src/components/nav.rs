@@ -14,7 +14,7 @@ const LINKS: [(&str, &str); 4] =
 fn is_current(route: &Route, href: &str) -> bool {
     match route {
         Route::Playground => href == "/",
-        Route::Clusters | Route::Cluster(_) => href == "/clusters",
+        Route::Clusters | Route::Cluster(_) | Route::Compliance(_) => href == "/clusters",
         Route::Reports => href == "/reports",
         Route::Settings => href == "/settings",
         _ => false,

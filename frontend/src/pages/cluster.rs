@@ -473,7 +473,12 @@ fn cluster_view(page: Page, cluster: Cluster) -> impl IntoView {
                         {next_scan}
                     </p>
                 </div>
-                <div class="page-actions">{action}</div>
+                <div class="page-actions">
+                    <a class="button" data-testid="compliance-link" href=format!("/clusters/{}/compliance", page.id)>
+                        "Compliance"
+                    </a>
+                    {action}
+                </div>
             </div>
             {progress}
             <p class="notice" role="status" aria-live="polite" data-testid="cluster-notice">

@@ -1,5 +1,8 @@
-//! `/login`: email and password, then back to the page that asked (`?next=`), else the
-//! dashboard. The server sets the session cookie; the page keeps the CSRF token.
+//! `/login`: single sign-on (when the server has an OIDC provider: a link to
+//! `/api/v1/oidc/login`, which comes back here with `?sso_error=` when it fails) and email
+//! and password (unless the server turned passwords off), then back to the page that asked
+//! (`?next=`), else the dashboard. The server sets the session cookie; the page keeps the
+//! CSRF token.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -14,9 +17,17 @@ pub fn Login(next: Option<String>) -> impl IntoView {
     let auth = expect_context::<Auth>();
     let email = RwSignal::new(auth.remembered.get_untracked().unwrap_or_default());
     let password = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(routes::query_value(&window().location().search().unwrap_or_default(), "sso_error"));
     let busy = RwSignal::new(false);
     let next = StoredValue::new(next.unwrap_or_else(|| "/clusters".to_string()));
+    // How this server signs people in; passwords until it says otherwise.
+    let methods = RwSignal::new(api::AuthMethods { password: true, oidc: false });
+    spawn_local(async move {
+        if let Ok(answer) = api::auth_methods().await {
+            methods.try_set(answer);
+        }
+    });
+    let sso_href = move || format!("/api/v1/oidc/login{}", api::query(&[("next", &next.get_value())]));
 
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
@@ -52,6 +63,12 @@ pub fn Login(next: Option<String>) -> impl IntoView {
                     " Rampart"
                 </h1>
                 <h2>"Log in"</h2>
+                <Show when=move || methods.get().oidc>
+                    <a class="button primary sso" data-testid="sso-login" href=sso_href>
+                        "Sign in with single sign-on"
+                    </a>
+                </Show>
+                <Show when=move || methods.get().password>
                 <label class="field stacked">
                     <span>"Email"</span>
                     <input
@@ -72,10 +89,11 @@ pub fn Login(next: Option<String>) -> impl IntoView {
                         bind:value=password
                     />
                 </label>
-                <p class="form-error" role="alert">{move || error.get()}</p>
                 <button type="submit" class="primary" disabled=busy>
                     {move || if busy.get() { "Logging in…" } else { "Log in" }}
                 </button>
+                </Show>
+                <p class="form-error" role="alert" data-testid="login-error">{move || error.get()}</p>
                 <p id="login-help" class="hint">
                     "No account yet? An admin creates one with "
                     <code>"rampart admin create-user EMAIL --password-stdin"</code>

@@ -2,6 +2,7 @@
 
 pub mod cluster;
 pub mod clusters;
+pub mod compliance;
 pub mod login;
 pub mod playground;
 pub mod reports;

@@ -1,0 +1,49 @@
+//! What each scan's rules concluded (`scans.rule_results`), from which the compliance
+//! views read each framework's controls, now and over time.
+
+use rampart_core::compliance::RuleResults;
+
+use super::{on_pool, Store};
+
+/// The rule results of one finished scan.
+#[derive(Clone, Debug)]
+pub struct ScanRuleResults {
+    pub scan: i64,
+    pub at: i64,
+    /// `None` for a scan recorded before rule results were kept.
+    pub results: Option<RuleResults>,
+}
+
+impl Store {
+    /// Records what a scan's rules concluded.
+    pub async fn set_scan_rule_results(&self, scan_id: i64, results: &RuleResults) -> Result<(), sqlx::Error> {
+        let json = serde_json::to_string(results).map_err(|error| sqlx::Error::Encode(Box::new(error)))?;
+        on_pool!(self, |pool| {
+            sqlx::query("UPDATE scans SET rule_results = $2 WHERE id = $1")
+                .bind(scan_id)
+                .bind(&json)
+                .execute(pool)
+                .await?;
+            Ok(())
+        })
+    }
+
+    /// The rule results of the cluster's finished scans (succeeded or partial), oldest
+    /// first, at most the `limit` latest.
+    pub async fn scans_rule_results(&self, cluster_id: i64, limit: i64) -> Result<Vec<ScanRuleResults>, sqlx::Error> {
+        const SQL: &str = "SELECT id, finished_at, rule_results FROM scans \
+             WHERE cluster_id = $1 AND status IN ('succeeded', 'partial') AND finished_at IS NOT NULL \
+             ORDER BY finished_at DESC, id DESC LIMIT $2";
+        let rows: Vec<(i64, i64, Option<String>)> =
+            on_pool!(self, |pool| sqlx::query_as(SQL).bind(cluster_id).bind(limit).fetch_all(pool).await)?;
+        Ok(rows
+            .into_iter()
+            .rev()
+            .map(|(scan, at, json)| ScanRuleResults {
+                scan,
+                at,
+                results: json.and_then(|json| serde_json::from_str(&json).ok()),
+            })
+            .collect())
+    }
+}
