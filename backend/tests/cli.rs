@@ -531,11 +531,23 @@ fn rules_lists_every_rule() {
             "cis": "5.2.2",
             "remediation": "Remove `privileged: true` from the container's securityContext (or set it to false).",
             "autofix": true,
+            "controls": {"cis": ["5.2.2"], "nsa": ["pod-hardening"], "pss": ["privileged"], "layers": ["3"]},
         })
     );
     for rule in rules {
-        for key in ["id", "title", "severity", "family", "scope", "pss", "guide_layer", "cis", "remediation", "autofix"]
-        {
+        for key in [
+            "id",
+            "title",
+            "severity",
+            "family",
+            "scope",
+            "pss",
+            "guide_layer",
+            "cis",
+            "remediation",
+            "autofix",
+            "controls",
+        ] {
             assert!(rule.get(key).is_some(), "{key} missing from {rule}");
         }
     }

@@ -89,9 +89,11 @@ impl Installer {
             return Ok(());
         }
         if !self.may_install_packages {
-            return Err("kubectl is not installed: the deploy/ test renders the manifests with `kubectl kustomize`. \
+            return Err(
+                "kubectl is not installed: the deploy/ test renders the manifests with `kubectl kustomize`. \
                         Debian: `sudo apt-get install kubectl`; elsewhere see https://kubernetes.io/docs/tasks/tools/"
-                .to_string());
+                    .to_string(),
+            );
         }
         self.apt_install(&["kubectl"])
     }
