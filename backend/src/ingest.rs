@@ -236,19 +236,17 @@ fn check_batches(
             Delivery::Batch(objects) => {
                 let checked = checker.check(&sources, &objects);
                 let rules = RuleResults::from_results(&checked.objects, &checked.findings);
-                if !policies_stopped {
-                    if checker.policy_budget_notice().is_some() {
-                        policies_stopped = true;
-                        let error = ScanError {
-                            kind: Some(POLICY_ERROR_KIND.to_string()),
-                            message: format!(
-                                "the custom policies' cost budget for one scan ({} units) is spent: they were not evaluated on the objects left; a policy does too much work on each object (this scan resolves no finding)",
-                                options.limits.policy_cost
-                            ),
-                        };
-                        if out.blocking_send(Checked::PoliciesStopped(error)).is_err() {
-                            return;
-                        }
+                if !policies_stopped && checker.policy_budget_notice().is_some() {
+                    policies_stopped = true;
+                    let error = ScanError {
+                        kind: Some(POLICY_ERROR_KIND.to_string()),
+                        message: format!(
+                            "the custom policies' cost budget for one scan ({} units) is spent: they were not evaluated on the objects left; a policy does too much work on each object (this scan resolves no finding)",
+                            options.limits.policy_cost
+                        ),
+                    };
+                    if out.blocking_send(Checked::PoliciesStopped(error)).is_err() {
+                        return;
                     }
                 }
                 Checked::Batch(to_batch(&objects, checked), rules)

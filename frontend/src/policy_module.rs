@@ -29,7 +29,7 @@ pub enum Status {
 }
 
 thread_local! {
-    static STATUS: RefCell<Status> = RefCell::new(Status::NotLoaded);
+    static STATUS: RefCell<Status> = const { RefCell::new(Status::NotLoaded) };
 }
 
 pub fn status() -> Status {
