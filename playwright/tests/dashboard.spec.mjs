@@ -276,8 +276,17 @@ test("exempt a finding from its details: it is exempted from the next upload on,
   // Namespaces: each scored, worst score first; sorted by name from the column's header.
   const namespaces = Object.entries(firstScan.namespaces);
   expect(namespaces.map(([name]) => name).sort()).toEqual(["calm", "legacy"]);
-  const worstFirst = [...namespaces].sort(([, a], [, b]) => a.score - b.score).map(([name]) => name);
-  expect(firstScan.namespaces.legacy.score).toBeLessThan(firstScan.namespaces.calm.score);
+  // Worst score first; equal scores (both capped by a critical finding) by their most
+  // severe findings, then by name, as the page orders them.
+  const severities = ["critical", "high", "medium", "low", "info"];
+  const bySeverity = (a, b) => severities.map((level) => b[level] - a[level]).find((difference) => difference !== 0) ?? 0;
+  const worstFirst = [...namespaces]
+    .sort(([aName, a], [bName, b]) => a.score - b.score || bySeverity(a, b) || aName.localeCompare(bName))
+    .map(([name]) => name);
+  const { legacy: legacyScan, calm: calmScan } = firstScan.namespaces;
+  expect(legacyScan.score).toBeLessThanOrEqual(calmScan.score);
+  expect(legacyScan.critical).toBeGreaterThan(calmScan.critical);
+  expect(worstFirst[0]).toBe("legacy");
   const namespaceRows = page.getByTestId("namespace-row");
   await expect(namespaceRows).toHaveCount(2);
   const shownOrder = () => namespaceRows.evaluateAll((rows) => rows.map((row) => row.dataset.namespace));

@@ -145,8 +145,11 @@ test("policies are kept in the browser and carried by the share link", async ({ 
   await fresh.close();
 });
 
-test("the policy engine is fetched only once the panel holds a policy, then evaluates in the page", async ({ page, server, playground }) => {
-  const requested = () => server.requests.map((request) => new URL(request.url, "http://localhost").pathname);
+test("the policy engine is fetched only once the panel holds a policy, then evaluates in the page", async ({ page, playground }) => {
+  // This page's own requests (the static server's log spans every test of the worker).
+  const paths = [];
+  page.on("request", (request) => paths.push(new URL(request.url()).pathname));
+  const requested = () => [...paths];
   await playground.open();
   await playground.enter(DEPLOYMENT);
   await expect(playground.finding("image-tag-latest").first()).toBeVisible();
