@@ -32,8 +32,9 @@ function admin(bin, args, env, input) {
   return result.stdout.trim();
 }
 
-/** Starts `rampart serve` on a port the system picks; resolves once it listens. */
-async function startRampart() {
+/** Starts `rampart serve` on a port the system picks (or `listen`), with `extraArgs`;
+ * resolves once it listens. */
+export async function startRampart(extraArgs = [], listen = "127.0.0.1:0") {
   const bin = binary();
   if (!existsSync(bin)) {
     throw new Error(`${bin} is missing: build the server with \`cargo build -p rampart\` (or set RAMPART_BIN)`);
@@ -57,7 +58,7 @@ async function startRampart() {
 
   const child = spawn(
     bin,
-    ["serve", "--listen", "127.0.0.1:0", "--web-root", distDir, "--database-url", databaseUrl],
+    ["serve", "--listen", listen, "--web-root", distDir, "--database-url", databaseUrl, ...extraArgs],
     { env, stdio: ["ignore", "pipe", "pipe"] },
   );
   let log = "";
