@@ -426,35 +426,32 @@ fn check_object(
         result.checked = true;
         let severity = cx.config.severity_of(rule);
         let exemption = exemptions.reason_for(rule.id);
-        match (&exemption, violations.is_empty()) {
-            (_, true) => {
-                tally.passed(severity);
-                result.passed.push(rule.id);
-            }
-            (Some(_), false) => {}
-            (None, false) => {
-                tally.failed(severity);
-                result.failed.push(rule.id);
-            }
+        match judge(&mut tally, severity, exemption.is_some(), violations.is_empty()) {
+            Some(true) => result.passed.push(rule.id),
+            Some(false) => result.failed.push(rule.id),
+            None => {}
         }
-        for violation in violations {
-            let span = object.root.locate(&violation.path);
-            findings.push(Finding {
-                rule: Cow::Borrowed(rule.id),
-                severity,
-                title: Cow::Borrowed(rule.title),
-                message: violation.message,
-                remediation: Cow::Borrowed(rule.remediation),
-                resource: result.resource.clone(),
-                path: violation.path,
-                line: span.line,
-                column: span.column,
-                exempted: exemption.is_some(),
-                exemption_reason: exemption.clone(),
-                object: object_position,
-                fix: None,
-            });
-        }
+        let template = Finding {
+            rule: Cow::Borrowed(rule.id),
+            severity,
+            title: Cow::Borrowed(rule.title),
+            message: String::new(),
+            remediation: Cow::Borrowed(rule.remediation),
+            resource: result.resource.clone(),
+            path: String::new(),
+            line: 0,
+            column: 0,
+            exempted: exemption.is_some(),
+            exemption_reason: exemption,
+            object: object_position,
+            fix: None,
+        };
+        push_located(
+            findings,
+            object,
+            template,
+            violations.into_iter().map(|violation| (violation.path, violation.message)),
+        );
     }
     if let Some(policies) = policies {
         apply_policies(cx, policies, object, &exemptions, &mut tally, &mut result, findings, object_position);
@@ -466,6 +463,37 @@ fn check_object(
     result.grade = result.score.map(score::grade);
     result.judged = tally.judged();
     result
+}
+
+/// Counts a rule's (or a policy's) outcome on an object in its tally: `Some(true)` passed,
+/// `Some(false)` failed, `None` failed but exempted (no evidence either way).
+fn judge(tally: &mut Tally, severity: Severity, exempted: bool, clean: bool) -> Option<bool> {
+    match (exempted, clean) {
+        (_, true) => {
+            tally.passed(severity);
+            Some(true)
+        }
+        (true, false) => None,
+        (false, false) => {
+            tally.failed(severity);
+            Some(false)
+        }
+    }
+}
+
+/// A finding like `template` for each violation `(path, message)`, at its field's line.
+/// (Cloning the template costs what building each finding did: its strings are borrowed or
+/// empty, its resource shared.)
+fn push_located(
+    findings: &mut Vec<Finding>,
+    object: &Object,
+    template: Finding,
+    violations: impl Iterator<Item = (String, String)>,
+) {
+    for (path, message) in violations {
+        let span = object.root.locate(&path);
+        findings.push(Finding { message, path, line: span.line, column: span.column, ..template.clone() });
+    }
 }
 
 /// Applies the custom policies to an object: each policy that applied is evidence like a
@@ -490,36 +518,34 @@ fn apply_policies(
         result.checked = true;
         let severity = cx.config.severity.get(&outcome.rule).copied().unwrap_or(outcome.severity);
         let exemption = exemptions.reason_for(&outcome.rule);
-        let rule: Cow<'static, str> = Cow::Owned(outcome.rule);
-        match (&exemption, outcome.violations.is_empty()) {
-            (_, true) => {
-                tally.passed(severity);
-                result.passed_policies.push(rule.to_string());
-            }
-            (Some(_), false) => {}
-            (None, false) => {
-                tally.failed(severity);
-                result.failed_policies.push(rule.to_string());
-            }
+        match judge(tally, severity, exemption.is_some(), outcome.violations.is_empty()) {
+            Some(true) => result.passed_policies.push(outcome.rule.clone()),
+            Some(false) => result.failed_policies.push(outcome.rule.clone()),
+            None => {}
         }
-        for violation in outcome.violations {
-            let span = object.root.locate(&violation.path);
-            findings.push(Finding {
-                rule: rule.clone(),
-                severity,
-                title: Cow::Owned(format!("ValidatingAdmissionPolicy {}", &rule[crate::policy::RULE_PREFIX.len()..])),
-                message: violation.message,
-                remediation: Cow::Borrowed(crate::policy::REMEDIATION),
-                resource: result.resource.clone(),
-                path: violation.path,
-                line: span.line,
-                column: span.column,
-                exempted: exemption.is_some(),
-                exemption_reason: exemption.clone(),
-                object: object_position,
-                fix: None,
-            });
+        if outcome.violations.is_empty() {
+            continue;
         }
+        let template = Finding {
+            title: Cow::Owned(format!(
+                "ValidatingAdmissionPolicy {}",
+                &outcome.rule[crate::policy::RULE_PREFIX.len()..]
+            )),
+            rule: Cow::Owned(outcome.rule),
+            severity,
+            message: String::new(),
+            remediation: Cow::Borrowed(crate::policy::REMEDIATION),
+            resource: result.resource.clone(),
+            path: String::new(),
+            line: 0,
+            column: 0,
+            exempted: exemption.is_some(),
+            exemption_reason: exemption,
+            object: object_position,
+            fix: None,
+        };
+        let violations = outcome.violations.into_iter().map(|violation| (violation.path, violation.message));
+        push_located(findings, object, template, violations);
     }
 }
 
