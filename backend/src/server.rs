@@ -109,9 +109,13 @@ struct Timeouts {
     upload: Duration,
 }
 
-/// Whether the request uploads a snapshot (`POST /api/v1/clusters/{id}/snapshots`).
+/// Whether the request uploads a cluster's objects, and so gets the upload timeout: a
+/// snapshot (`POST /api/v1/clusters/{id}/snapshots`) or an agent's delivery of a scan
+/// (`POST /api/v1/agent/scans/{id}`, streamed while the scan is recorded).
 pub fn is_upload(method: &Method, path: &str) -> bool {
-    method == Method::POST && path.starts_with("/api/v1/clusters/") && path.ends_with("/snapshots")
+    method == Method::POST
+        && ((path.starts_with("/api/v1/clusters/") && path.ends_with("/snapshots"))
+            || path.starts_with("/api/v1/agent/scans/"))
 }
 
 async fn handle(
@@ -174,5 +178,7 @@ mod tests {
         assert!(is_upload(&Method::POST, "/api/v1/clusters/3/snapshots"));
         assert!(!is_upload(&Method::GET, "/api/v1/clusters/3/snapshots"));
         assert!(!is_upload(&Method::POST, "/api/v1/clusters"));
+        assert!(is_upload(&Method::POST, "/api/v1/agent/scans/7"));
+        assert!(!is_upload(&Method::GET, "/api/v1/agent/instructions"));
     }
 }
