@@ -12,6 +12,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::guard::ClientAddress;
 use super::{ApiError, AppState, Query, SESSION_COOKIE};
 use crate::oidc::team_roles;
 use crate::store::accounts::SESSION_LIFETIME_MILLIS;
@@ -38,10 +39,18 @@ fn safe_next(next: Option<String>) -> Option<String> {
     next.filter(|next| next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && next.len() <= 512)
 }
 
-async fn oidc_login(State(state): State<AppState>, Query(query): Query<LoginQuery>) -> Result<Response, ApiError> {
+/// `GET /oidc/login`: a sign-in under way is kept until its callback, so each start counts
+/// against the client address's login attempts (as a password login does): anonymous
+/// requests cannot fill the table.
+async fn oidc_login(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    Query(query): Query<LoginQuery>,
+) -> Result<Response, ApiError> {
     let Some(oidc) = state.oidc.as_ref() else {
         return Err(ApiError::NotFound);
     };
+    state.guards.addresses.attempt(address)?;
     let (url, pending) = oidc.begin().await.map_err(|error| {
         tracing::warn!(error = %error, "single sign-on cannot start");
         ApiError::Internal(Box::new(error))

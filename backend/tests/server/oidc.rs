@@ -186,6 +186,20 @@ async fn single_sign_on(backend: Backend) {
     // An identity without an email cannot become a user.
     let error = sign_in(&app, &provider, json!({ "sub": "no-email" })).await.unwrap_err();
     assert!(error.contains("no email"), "{error}");
+
+    // Starting sign-ins counts against the address's login attempts, as password logins
+    // do: past the limit (30 a minute by default) a start is refused and stores nothing.
+    let mut refused = None;
+    for _ in 0..=rampart::limits::ServerLimits::default().logins_per_address {
+        let response = client().get(app.url("/api/v1/oidc/login")).send().await.unwrap();
+        if response.status() != StatusCode::SEE_OTHER {
+            refused = Some(response);
+            break;
+        }
+    }
+    let refused = refused.expect("a burst of sign-in starts from one address is limited");
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.headers().contains_key(header::RETRY_AFTER));
 }
 
 on_both_backends!(single_sign_on);
