@@ -32,12 +32,22 @@ pub fn threads() -> usize {
         .unwrap_or_else(|| thread::available_parallelism().map_or(1, |threads| threads.get()))
 }
 
-/// Parses and checks the sources on `threads` threads.
-pub fn check(sources: &[Source], options: &Options, threads: usize) -> Report {
-    if threads <= 1 {
+/// Parses and checks the sources on `threads` threads, with objects read elsewhere (a Kustomize overlay's, built) checked after the
+/// sources' and their errors reported after the sources'. Their `source` is no source's
+/// index: no fix is worked out for them.
+pub fn check_with(
+    sources: &[Source],
+    extra_objects: Vec<Object>,
+    extra_errors: Vec<ParseError>,
+    options: &Options,
+    threads: usize,
+) -> Report {
+    if threads <= 1 && extra_objects.is_empty() && extra_errors.is_empty() {
         return rampart_core::check(sources, options);
     }
-    let (objects, errors) = parse(sources, options, threads);
+    let (mut objects, mut errors) = parse(sources, options, threads);
+    objects.extend(extra_objects);
+    errors.extend(extra_errors);
     check_objects_with(
         objects,
         errors,
@@ -52,6 +62,17 @@ type Read = (Vec<Object>, Vec<ParseError>);
 
 /// Every source's objects and errors, in source order.
 fn parse(sources: &[Source], options: &Options, threads: usize) -> Read {
+    if threads <= 1 {
+        return sources.iter().enumerate().fold(
+            (Vec::new(), Vec::new()),
+            |(mut objects, mut errors), (position, source)| {
+                let (source_objects, source_errors) = read_objects(position, source, &options.limits);
+                objects.extend(source_objects);
+                errors.extend(source_errors);
+                (objects, errors)
+            },
+        );
+    }
     let next = AtomicUsize::new(0);
     let mut parsed: Vec<(usize, Read)> = thread::scope(|scope| {
         let workers: Vec<_> = (0..threads.min(sources.len()).max(1))

@@ -49,7 +49,7 @@ fn main() {
         .iter()
         .filter_map(|path| Some(Source::new(path.display().to_string(), std::fs::read_to_string(path).ok()?)))
         .collect();
-    let report = parallel::check(&sources, &Options::default(), parallel::threads());
+    let report = parallel::check_with(&sources, Vec::new(), Vec::new(), &Options::default(), parallel::threads());
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(report::json(&report).as_bytes());
 }
