@@ -141,9 +141,9 @@ pub fn run(args: &CheckArgs) -> u8 {
         (Some(framework), Format::Text | Format::Json) => {
             let view = compliance::evaluate(framework, &compliance::RuleResults::from_report(&result));
             if args.output == Format::Json {
-                serde_json::to_string_pretty(&view).unwrap_or_default() + "\n"
+                Some(serde_json::to_string_pretty(&view).unwrap_or_default() + "\n")
             } else {
-                compliance::render_text(&view)
+                Some(compliance::render_text(&view))
             }
         }
         (Some(_), _) => {
@@ -154,18 +154,24 @@ pub fn run(args: &CheckArgs) -> u8 {
             Format::Text => {
                 let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
                 let terminal = if report_to_stderr { io::stderr().is_terminal() } else { io::stdout().is_terminal() };
-                report::text::render(&result, &inputs.sources, terminal && !no_color)
+                Some(report::text::render(&result, &inputs.sources, terminal && !no_color))
             }
-            Format::Json => report::json(&result),
-            Format::Sarif => report::sarif::render(&result, &inputs.sources),
-            Format::Junit => report::junit::render(&result, &inputs.sources),
+            // Written as it is made (the JSON of a large input is the largest output).
+            Format::Json if !report_to_stderr => {
+                let stdout = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+                report_write_error(crate::parallel::write_json(&mut result, stdout, crate::parallel::threads()));
+                None
+            }
+            Format::Json => Some(report::json(&result)),
+            Format::Sarif => Some(report::sarif::render(&result, &inputs.sources)),
+            Format::Junit => Some(report::junit::render(&result, &inputs.sources)),
         },
     };
-    if report_to_stderr {
+    match output {
         // stdout carries the fixed manifest.
-        eprint!("{output}");
-    } else {
-        write_stdout(&output);
+        Some(output) if report_to_stderr => eprint!("{output}"),
+        Some(output) => write_stdout(&output),
+        None => {}
     }
     if args.output != Format::Text {
         // The text report shows parse errors itself; other formats carry them inside the
@@ -177,13 +183,18 @@ pub fn run(args: &CheckArgs) -> u8 {
     }
 
     let policy_errors = crate::policy_cmd::print_notices_and_errors(&result.policies);
-    if inputs.failed || !result.errors.is_empty() || policy_errors {
+    let code = if inputs.failed || !result.errors.is_empty() || policy_errors {
         EXIT_ERROR
     } else if args.fail_on.severity().is_some_and(|threshold| result.fails_at(threshold)) {
         EXIT_FINDINGS
     } else {
         EXIT_CLEAN
-    }
+    };
+    // The process ends next: freeing a large report and its sources allocation by
+    // allocation (hundreds of thousands for ten thousand files) would only delay the exit.
+    std::mem::forget(result);
+    std::mem::forget(inputs);
+    code
 }
 
 /// Writes fixed sources back: files in place (only those that changed), stdin's text to
@@ -446,7 +457,11 @@ pub(crate) fn describe(error: &io::Error) -> String {
 /// Writes to stdout; a closed pipe (`rampart check … | head`) is not an error.
 fn write_stdout(text: &str) {
     let mut stdout = io::stdout().lock();
-    let result = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+    report_write_error(stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()));
+}
+
+/// Says on stderr that the report could not be written, unless the reader closed the pipe.
+fn report_write_error(result: io::Result<()>) {
     if let Err(error) = result {
         if error.kind() != io::ErrorKind::BrokenPipe {
             eprintln!("error: cannot write the report: {}", describe(&error));
