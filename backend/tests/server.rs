@@ -17,6 +17,8 @@ mod fake_kube;
 mod oidc;
 #[path = "support/oidc_provider.rs"]
 mod oidc_provider;
+#[path = "server/references.rs"]
+mod references;
 
 use std::collections::BTreeSet;
 

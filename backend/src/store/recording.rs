@@ -307,6 +307,12 @@ impl Recording {
     pub fn stop_resolving(&mut self) {
         self.may_resolve = false;
     }
+
+    /// From now on these rules' findings are neither opened nor resolved (the checker
+    /// stopped running them: something they conclude from could not all be read).
+    pub fn stop_judging(&mut self, rules: Vec<String>) {
+        self.unjudged_rules.extend(rules);
+    }
 }
 
 impl Store {
