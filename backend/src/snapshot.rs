@@ -63,8 +63,9 @@ pub fn deliver(text: &str, limits: &Limits, param_kinds: &[(String, String)], de
 }
 
 /// Every object of the export, in order, to `each` (which answers whether to go on); the
-/// errors met, as scan errors of no kind.
-fn for_each_object(text: &str, limits: &Limits, mut each: impl FnMut(Object) -> bool) -> Vec<ScanError> {
+/// errors met, as scan errors of no kind. The parser of uploads, public for the fuzz
+/// target (`fuzz/`).
+pub fn for_each_object(text: &str, limits: &Limits, mut each: impl FnMut(Object) -> bool) -> Vec<ScanError> {
     let looks_like_json = text.trim_start_matches('\u{feff}').trim_start().starts_with('{');
     if looks_like_json && text.len() <= limits.max_source_bytes {
         let mut going = true;
