@@ -25,8 +25,10 @@ pub mod oidc;
 pub mod policies;
 pub mod recording;
 pub mod reports;
+pub mod routing;
 pub mod scans;
 pub mod schedule;
+pub mod webhooks;
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -292,6 +294,7 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = &[
     (12, "agents", include_str!("../../../migrations/sqlite/0012_agents.sql")),
     (13, "findings reads", include_str!("../../../migrations/sqlite/0013_findings_reads.sql")),
     (15, "teams", include_str!("../../../migrations/sqlite/0015_teams.sql")),
+    (18, "webhooks", include_str!("../../../migrations/sqlite/0018_webhooks.sql")),
 ];
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = &[
     (1, "initial", include_str!("../../../migrations/postgres/0001_initial.sql")),
@@ -305,6 +308,7 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = &[
     (12, "agents", include_str!("../../../migrations/postgres/0012_agents.sql")),
     (13, "findings reads", include_str!("../../../migrations/postgres/0013_findings_reads.sql")),
     (15, "teams", include_str!("../../../migrations/postgres/0015_teams.sql")),
+    (18, "webhooks", include_str!("../../../migrations/postgres/0018_webhooks.sql")),
 ];
 
 /// The embedded migrations as sqlx's migrator reads them (it records versions and
