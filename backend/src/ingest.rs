@@ -132,10 +132,18 @@ pub async fn ingest(
     let param_kinds = rampart_core::policy::param_kinds(&options.policies, &options.limits);
     let mut params: Vec<Object> = Vec::new();
     let mut errors = Vec::new();
+    // Each namespace's labels, for routing notifications by namespace label.
+    let mut namespace_labels: Vec<(String, String)> = Vec::new();
     let unjudged_rules = loop {
         match deliveries.recv().await {
             Some(Delivery::Context(objects)) => {
                 for object in objects {
+                    if object.kind == "Namespace"
+                        && object.api_version == "v1"
+                        && namespace_labels.len() < crate::store::routing::MAX_LABELLED_NAMESPACES
+                    {
+                        namespace_labels.push((object.name.clone(), object.labels().to_json().to_string()));
+                    }
                     index.add(&object);
                     if param_kinds.iter().any(|(version, kind)| *version == object.api_version && *kind == object.kind)
                     {
@@ -219,6 +227,7 @@ pub async fn ingest(
     if !store.finish_recording(&mut recording, &errors).await? {
         return Ok(Ingested::NotOurs);
     }
+    store.record_namespace_labels(cluster_id, scan_id, &namespace_labels).await?;
     Ok(Ingested::Recorded {
         objects: recording.tally.objects,
         findings: recording.tally.findings,

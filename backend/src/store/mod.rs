@@ -25,8 +25,10 @@ pub mod oidc;
 pub mod policies;
 pub mod recording;
 pub mod reports;
+pub mod routing;
 pub mod scans;
 pub mod schedule;
+pub mod webhooks;
 
 use std::borrow::Cow;
 use std::future::Future;
