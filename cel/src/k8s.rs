@@ -8,6 +8,7 @@ use std::net::IpAddr;
 use std::rc::Rc;
 
 use crate::functions::{self, Func};
+use crate::k8s_format::{self, Semver};
 use crate::value::{format_double, Value};
 
 type Outcome = Result<Value, String>;
@@ -386,9 +387,22 @@ pub struct Url {
 
 impl Url {
     pub fn parse(text: &str) -> Result<Url, String> {
-        let error = |why: &str| format!("URL parse error during conversion from string: parse {text:?}: {why}");
-        if text.is_empty() || text.chars().any(char::is_control) {
-            return Err(error("invalid character in URL"));
+        parse_request_uri(text).map_err(|error| format!("URL parse error during conversion from string: {error}"))
+    }
+}
+
+/// Go's `url.ParseRequestURI`, with its error text (`parse "x": invalid URI for request`).
+pub fn parse_request_uri(text: &str) -> Result<Url, String> {
+    {
+        let error = |why: &str| format!("parse {}: {why}", crate::k8s_format::go_quote(text));
+        if text.bytes().any(|b| b < 0x20 || b == 0x7f) {
+            return Err(error("net/url: invalid control character in URL"));
+        }
+        if text.is_empty() {
+            return Err(error("empty url"));
+        }
+        if text.starts_with(':') {
+            return Err(error("missing protocol scheme"));
         }
         let without_fragment = text.split_once('#').map_or(text, |(before, _)| before);
         let (before_query, query) = without_fragment.split_once('?').unwrap_or((without_fragment, ""));
@@ -428,7 +442,9 @@ impl Url {
         };
         Ok(Url { text: text.to_string(), scheme: scheme.to_string(), host, path, query: query.to_string() })
     }
+}
 
+impl Url {
     fn hostname(&self) -> &str {
         if let Some(inner) = self.host.strip_prefix('[') {
             return inner.split(']').next().unwrap_or("");
@@ -595,12 +611,7 @@ pub fn call(func: Func, args: &[Value]) -> Option<Outcome> {
             None => return None,
         },
         (F::CompareTo | F::IsGreaterThan | F::IsLessThan, [V::Quantity(quantity), V::Quantity(other)]) => {
-            let order = quantity.compare(other);
-            Ok(match func {
-                F::CompareTo => V::Int(order as i64),
-                F::IsGreaterThan => V::Bool(order == Ordering::Greater),
-                _ => V::Bool(order == Ordering::Less),
-            })
+            Ok(comparison(func, quantity.compare(other)))
         }
         (F::Ip, [V::String(text)]) => parse_ip(text).map(V::Ip),
         (F::IpOfCidr, [V::Cidr(address, _)]) => Ok(V::Ip(*address)),
@@ -645,7 +656,54 @@ pub fn call(func: Func, args: &[Value]) -> Option<Outcome> {
         (F::Masked, [V::Cidr(address, prefix)]) => Ok(V::Cidr(masked(*address, *prefix), *prefix)),
         (F::PrefixLength, [V::Cidr(_, prefix)]) => Ok(V::Int(i64::from(*prefix))),
         (F::String, [V::Ip(address)]) => Ok(V::from(address.to_string())),
+        (F::FormatNamed, [V::String(name)]) => {
+            Ok(V::Optional(k8s_format::named(name).map(|format| Rc::new(V::Format(format)))))
+        }
+        (F::Validate, [V::Format(format), V::String(text)]) => {
+            let errors = format.validate(text);
+            Ok(V::Optional(
+                (!errors.is_empty())
+                    .then(|| Rc::new(V::List(errors.into_iter().map(V::from).collect::<Vec<_>>().into()))),
+            ))
+        }
+        (_, []) if func.name().starts_with("format.") => {
+            let name = &func.name()["format.".len()..];
+            return k8s_format::named(name).map(|format| Ok(V::Format(format)));
+        }
+        (F::Semver | F::IsSemver, [V::String(text), rest @ ..]) => {
+            let normalize = match rest {
+                [] => false,
+                [V::Bool(flag)] => *flag,
+                _ => return None,
+            };
+            let parsed = if normalize { Semver::parse_normalized(text) } else { Semver::parse(text) };
+            if func == F::IsSemver {
+                Ok(V::Bool(parsed.is_ok()))
+            } else {
+                parsed.map(|version| V::Semver(Rc::new(version)))
+            }
+        }
+        (F::Major, [V::Semver(version)]) => Ok(int_of(version.major)),
+        (F::Minor, [V::Semver(version)]) => Ok(int_of(version.minor)),
+        (F::Patch, [V::Semver(version)]) => Ok(int_of(version.patch)),
+        (F::CompareTo | F::IsGreaterThan | F::IsLessThan, [V::Semver(version), V::Semver(other)]) => {
+            Ok(comparison(func, version.compare(other)))
+        }
         _ => return None,
     };
     Some(result)
+}
+
+/// A version number as CEL's int (Go converts the uint64 the same way).
+fn int_of(number: u64) -> Value {
+    Value::Int(number as i64)
+}
+
+/// `compareTo`, `isGreaterThan` and `isLessThan` of quantities and versions.
+fn comparison(func: Func, order: Ordering) -> Value {
+    match func {
+        Func::CompareTo => Value::Int(order as i64),
+        Func::IsGreaterThan => Value::Bool(order == Ordering::Greater),
+        _ => Value::Bool(order == Ordering::Less),
+    }
 }

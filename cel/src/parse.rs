@@ -740,7 +740,7 @@ struct Resolver<'a> {
 }
 
 /// Namespaces of functions called as `namespace.function(…)`.
-const NAMESPACES: [&str; 8] = ["sets", "strings", "optional", "base64", "math", "lists", "ip", "cel"];
+const NAMESPACES: [&str; 9] = ["sets", "strings", "optional", "base64", "math", "lists", "ip", "cel", "format"];
 
 impl Resolver<'_> {
     fn local(&self, name: &str) -> Option<usize> {
