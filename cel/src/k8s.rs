@@ -8,7 +8,8 @@ use std::net::IpAddr;
 use std::rc::Rc;
 
 use crate::functions::{self, Func};
-use crate::k8s_format::{self, Semver};
+use crate::k8s_format::{self, go_quote, Semver};
+use crate::netip;
 use crate::value::{format_double, Value};
 
 type Outcome = Result<Value, String>;
@@ -515,35 +516,30 @@ fn percent_decode(text: &str) -> String {
 // ---------------------------------------------------------------------------------------
 // IPs and CIDRs
 
+/// The IP library's parse: Go's, refusing zones and IPv4-mapped IPv6 addresses.
 fn parse_ip(text: &str) -> Result<IpAddr, String> {
-    if text.contains('%') {
-        return Err(format!("IP address with zone value is not allowed: {text:?}"));
+    let parsed = netip::parse_addr(text)
+        .map_err(|error| format!("IP Address {} parse error during conversion from string: {error}", go_quote(text)))?;
+    if parsed.zone {
+        return Err(format!("IP address {} with zone value is not allowed", go_quote(text)));
     }
-    let address: IpAddr =
-        text.parse().map_err(|_| format!("IP Address {text:?} parse error during conversion from string"))?;
-    if let IpAddr::V6(v6) = address {
-        if v6.to_ipv4_mapped().is_some() && text.contains('.') {
-            return Err(format!("IPv4-mapped IPv6 address is not allowed: {text:?}"));
-        }
+    if is_4in6(parsed.address) {
+        return Err(format!("IPv4-mapped IPv6 address {} is not allowed", go_quote(text)));
     }
-    Ok(address)
+    Ok(parsed.address)
 }
 
+fn is_4in6(address: IpAddr) -> bool {
+    matches!(address, IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some())
+}
+
+/// The CIDR library's parse: Go's `ParsePrefix`, refusing IPv4-mapped IPv6 addresses.
 fn parse_cidr(text: &str) -> Result<(IpAddr, u8), String> {
-    let error = || format!("network address {text:?} parse error during conversion from string");
-    let (address, prefix) = text.split_once('/').ok_or_else(error)?;
-    let address = parse_ip(address).map_err(|_| error())?;
-    if prefix.is_empty()
-        || prefix.len() > 3
-        || !prefix.bytes().all(|b| b.is_ascii_digit())
-        || (prefix.len() > 1 && prefix.starts_with('0'))
-    {
-        return Err(error());
-    }
-    let prefix: u8 = prefix.parse().map_err(|_| error())?;
-    let bits = if address.is_ipv4() { 32 } else { 128 };
-    if prefix > bits {
-        return Err(error());
+    const PARSE_ERROR: &str = "network address parse error during conversion from string";
+    let (address, prefix) =
+        netip::parse_prefix(text).map_err(|error| format!("{PARSE_ERROR}: {PARSE_ERROR}: {error}"))?;
+    if is_4in6(address) {
+        return Err(format!("{PARSE_ERROR}: IPv4-mapped IPv6 address {} is not allowed", go_quote(text)));
     }
     Ok((address, prefix))
 }
