@@ -112,6 +112,7 @@ functions! {
     Quantity: "quantity", false, 1, 1;
     IsQuantity: "isQuantity", false, 1, 1;
     Sign: "sign", true, 0, 0;
+    SignOf: "sign", false, 1, 1;
     IsInteger: "isInteger", true, 0, 0;
     AsInteger: "asInteger", true, 0, 0;
     AsApproximateFloat: "asApproximateFloat", true, 0, 0;

@@ -9,6 +9,7 @@ use std::rc::Rc;
 
 use crate::functions::{self, Func};
 use crate::k8s_format::{self, go_quote, Semver};
+pub use crate::k8s_quantity::Quantity;
 use crate::netip;
 use crate::value::{format_double, Value};
 
@@ -230,145 +231,10 @@ pub fn base64_decode(text: &str) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-// ---------------------------------------------------------------------------------------
-// Quantities
-
-/// A Kubernetes resource quantity (`500m`, `1.5Gi`, `2e3`), held exactly as
-/// `mantissa × 10^exponent`.
-#[derive(Clone, Debug)]
-pub struct Quantity {
-    pub text: String,
-    mantissa: i128,
-    exponent: i32,
-}
-
-impl Quantity {
-    pub fn parse(text: &str) -> Result<Quantity, String> {
-        let error = || {
-            format!(
-                "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': {text:?}"
-            )
-        };
-        if text.is_empty() || text.len() > 64 {
-            return Err(error());
-        }
-        let (negative, rest) = match text.as_bytes()[0] {
-            b'-' => (true, &text[1..]),
-            b'+' => (false, &text[1..]),
-            _ => (false, text),
-        };
-        let number_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
-        let (number, suffix) = rest.split_at(number_end);
-        if number.is_empty() || number == "." || number.matches('.').count() > 1 {
-            return Err(error());
-        }
-        let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-        let digits = format!("{whole}{fraction}");
-        let digits = digits.trim_start_matches('0');
-        if digits.len() > 38 {
-            return Err("quantity has too many digits".to_string());
-        }
-        let mut mantissa: i128 = if digits.is_empty() { 0 } else { digits.parse().map_err(|_| error())? };
-        let mut exponent = -(fraction.len() as i32);
-        let (multiplier, extra_exponent): (i128, i32) = match suffix {
-            "" => (1, 0),
-            "n" => (1, -9),
-            "u" => (1, -6),
-            "m" => (1, -3),
-            "k" => (1, 3),
-            "M" => (1, 6),
-            "G" => (1, 9),
-            "T" => (1, 12),
-            "P" => (1, 15),
-            "E" => (1, 18),
-            "Ki" => (1 << 10, 0),
-            "Mi" => (1 << 20, 0),
-            "Gi" => (1 << 30, 0),
-            "Ti" => (1 << 40, 0),
-            "Pi" => (1 << 50, 0),
-            "Ei" => (1 << 60, 0),
-            other if other.starts_with(['e', 'E']) => {
-                let power: i32 = other[1..].parse().map_err(|_| error())?;
-                if power.abs() > 100 {
-                    return Err(error());
-                }
-                (1, power)
-            }
-            _ => return Err(error()),
-        };
-        mantissa = mantissa.checked_mul(multiplier).ok_or_else(error)?;
-        exponent += extra_exponent;
-        if negative {
-            mantissa = -mantissa;
-        }
-        Ok(Quantity { text: text.to_string(), mantissa, exponent })
-    }
-
-    fn from_parts(mantissa: i128, exponent: i32) -> Quantity {
-        let mut quantity = Quantity { text: String::new(), mantissa, exponent };
-        quantity.text = quantity.canonical_text();
-        quantity
-    }
-
-    fn canonical_text(&self) -> String {
-        let (mut mantissa, mut exponent) = (self.mantissa, self.exponent);
-        while mantissa != 0 && mantissa % 10 == 0 {
-            mantissa /= 10;
-            exponent += 1;
-        }
-        if mantissa == 0 {
-            return "0".to_string();
-        }
-        if (0..=18).contains(&exponent) {
-            return format!("{}", mantissa * 10i128.pow(exponent as u32));
-        }
-        format!("{mantissa}e{exponent}")
-    }
-
-    /// Both mantissas scaled to the smaller exponent, when that fits.
-    fn aligned(&self, other: &Quantity) -> Option<(i128, i128, i32)> {
-        let exponent = self.exponent.min(other.exponent);
-        let scale = |quantity: &Quantity| {
-            let shift = u32::try_from(quantity.exponent - exponent).ok()?;
-            10i128.checked_pow(shift).and_then(|factor| quantity.mantissa.checked_mul(factor))
-        };
-        Some((scale(self)?, scale(other)?, exponent))
-    }
-
-    pub fn compare(&self, other: &Quantity) -> Ordering {
-        if let Some((a, b, _)) = self.aligned(other) {
-            return a.cmp(&b);
-        }
-        self.approximate().partial_cmp(&other.approximate()).unwrap_or(Ordering::Equal)
-    }
-
-    pub fn approximate(&self) -> f64 {
-        self.mantissa as f64 * 10f64.powi(self.exponent)
-    }
-
-    /// The exact integer value, when it is one.
-    fn integer(&self) -> Option<i128> {
-        if self.exponent >= 0 {
-            10i128.checked_pow(self.exponent as u32).and_then(|factor| self.mantissa.checked_mul(factor))
-        } else {
-            let divisor = 10i128.checked_pow(self.exponent.unsigned_abs())?;
-            (self.mantissa % divisor == 0).then(|| self.mantissa / divisor)
-        }
-    }
-
-    fn plus(&self, other: &Quantity, negate: bool) -> Result<Quantity, String> {
-        let (a, b, exponent) = self.aligned(other).ok_or("quantity arithmetic overflow")?;
-        let b = if negate { -b } else { b };
-        a.checked_add(b)
-            .map(|sum| Quantity::from_parts(sum, exponent))
-            .ok_or_else(|| "quantity arithmetic overflow".to_string())
-    }
-}
-
 fn quantity_arg(value: &Value) -> Option<Quantity> {
     match value {
         Value::Quantity(quantity) => Some((**quantity).clone()),
-        Value::Int(number) => Some(Quantity::from_parts(i128::from(*number), 0)),
+        Value::Int(number) => Some(Quantity::from_int(*number)),
         _ => None,
     }
 }
@@ -592,15 +458,11 @@ pub fn call(func: Func, args: &[Value]) -> Option<Outcome> {
         (F::GetQuery, [V::Url(url)]) => Ok(url.query_map()),
         (F::Quantity, [V::String(text)]) => Quantity::parse(text).map(|quantity| V::Quantity(Rc::new(quantity))),
         (F::IsQuantity, [V::String(text)]) => Ok(V::Bool(Quantity::parse(text).is_ok())),
-        (F::Sign, [V::Quantity(quantity)]) => Ok(V::Int(quantity.mantissa.signum() as i64)),
-        (F::IsInteger, [V::Quantity(quantity)]) => {
-            Ok(V::Bool(quantity.integer().is_some_and(|value| i64::try_from(value).is_ok())))
+        (F::Sign | F::SignOf, [V::Quantity(quantity)]) => Ok(V::Int(quantity.sign())),
+        (F::IsInteger, [V::Quantity(quantity)]) => Ok(V::Bool(quantity.as_int64().is_some())),
+        (F::AsInteger, [V::Quantity(quantity)]) => {
+            quantity.as_int64().map(V::Int).ok_or_else(|| "cannot convert value to integer".to_string())
         }
-        (F::AsInteger, [V::Quantity(quantity)]) => quantity
-            .integer()
-            .and_then(|value| i64::try_from(value).ok())
-            .map(V::Int)
-            .ok_or_else(|| "cannot convert value to integer".to_string()),
         (F::AsApproximateFloat, [V::Quantity(quantity)]) => Ok(V::Double(quantity.approximate())),
         (F::Add | F::Sub, [V::Quantity(quantity), other]) => match quantity_arg(other) {
             Some(other) => quantity.plus(&other, func == F::Sub).map(|sum| V::Quantity(Rc::new(sum))),

@@ -17,6 +17,7 @@ mod eval;
 mod functions;
 mod k8s;
 mod k8s_format;
+mod k8s_quantity;
 mod netip;
 mod parse;
 mod value;

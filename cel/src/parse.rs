@@ -763,6 +763,12 @@ impl Resolver<'_> {
                         return self.variable(&field, offset);
                     }
                 }
+                // A qualified type name: `net.IP`, `google.protobuf.Duration`.
+                if !optional {
+                    if let Some(type_value) = self.qualified_type(&operand, &field) {
+                        return Ok(Expr { offset, kind: ExprKind::Literal(Value::Type(type_value)) });
+                    }
+                }
                 ExprKind::Select { operand: boxed(self, *operand)?, field: field.into(), optional }
             }
             SyntaxKind::Index(operand, index, optional) => {
@@ -819,6 +825,31 @@ impl Resolver<'_> {
             SyntaxKind::Call(target, name, args) => return self.call(target, name, args, offset),
         };
         Ok(Expr { offset, kind })
+    }
+
+    /// The type a dotted name of plain identifiers names (`net.IP`), unless its first name
+    /// is a variable.
+    fn qualified_type(&self, operand: &Syntax, field: &str) -> Option<Type> {
+        let mut names = vec![field];
+        let mut at = operand;
+        loop {
+            match &at.kind {
+                SyntaxKind::Ident(name) => {
+                    if self.is_variable(name) {
+                        return None;
+                    }
+                    names.push(name);
+                    break;
+                }
+                SyntaxKind::Select(inner, name, false) => {
+                    names.push(name);
+                    at = inner;
+                }
+                _ => return None,
+            }
+        }
+        names.reverse();
+        Type::named(&names.join("."))
     }
 
     fn ident(&self, name: &str, offset: u32) -> Result<ExprKind, Error> {

@@ -117,6 +117,15 @@ impl Type {
             "list" => Type::List,
             "map" => Type::Map,
             "type" => Type::Type,
+            "optional_type" => Type::Optional,
+            "google.protobuf.Duration" => Type::Duration,
+            "google.protobuf.Timestamp" => Type::Timestamp,
+            "kubernetes.Quantity" => Type::Quantity,
+            "net.IP" => Type::Ip,
+            "net.CIDR" => Type::Cidr,
+            "kubernetes.URL" => Type::Url,
+            "kubernetes.NamedFormat" => Type::Format,
+            "kubernetes.Semver" => Type::Semver,
             _ => return None,
         })
     }

@@ -309,3 +309,305 @@ fn semver_edges() {
         ),
     ]));
 }
+
+fn text(value: &str) -> Want {
+    Want::Value(Value::from(value))
+}
+
+/// Compares by CEL equality with the value of another expression (for IPs, CIDRs and
+/// quantities, which have no literal).
+fn same_as(expression: &'static str) -> Want {
+    Want::Value(eval(expression).unwrap_or_else(|error| panic!("{expression}: {error}")))
+}
+
+/// ip_test.go, `TestIP`, every case.
+#[test]
+fn upstream_ip_cases() {
+    check(&cases(vec![
+        (r#"ip("192.168.0.1")"#, same_as(r#"ip("192.168.0.1")"#)),
+        (
+            r#"ip("192.168.0.1.0")"#,
+            Want::Error(
+                r#"IP Address "192.168.0.1.0" parse error during conversion from string: ParseAddr("192.168.0.1.0"): IPv4 address too long"#,
+            ),
+        ),
+        (r#"isIP("192.168.0.1")"#, boolean(true)),
+        (r#"isIP("192.168.0.1.0")"#, boolean(false)),
+        (r#"ip.isCanonical("127.0.0.1")"#, boolean(true)),
+        (
+            r#"ip.isCanonical("127.0.0.1.0")"#,
+            Want::Error(
+                r#"IP Address "127.0.0.1.0" parse error during conversion from string: ParseAddr("127.0.0.1.0"): IPv4 address too long"#,
+            ),
+        ),
+        (r#"ip("192.168.0.1").family()"#, int(4)),
+        (r#"ip("0.0.0.0").isUnspecified()"#, boolean(true)),
+        (r#"ip("127.0.0.1").isUnspecified()"#, boolean(false)),
+        (r#"ip("127.0.0.1").isLoopback()"#, boolean(true)),
+        (r#"ip("1.2.3.4").isLoopback()"#, boolean(false)),
+        (r#"ip("224.0.0.1").isLinkLocalMulticast()"#, boolean(true)),
+        (r#"ip("224.0.1.1").isLinkLocalMulticast()"#, boolean(false)),
+        (r#"ip("169.254.169.254").isLinkLocalUnicast()"#, boolean(true)),
+        (r#"ip("192.168.0.1").isLinkLocalUnicast()"#, boolean(false)),
+        (r#"ip("192.168.0.1").isGlobalUnicast()"#, boolean(true)),
+        (r#"ip("255.255.255.255").isGlobalUnicast()"#, boolean(false)),
+        (r#"ip("2001:db8::68")"#, same_as(r#"ip("2001:db8::68")"#)),
+        (
+            r#"ip("2001:db8:::68")"#,
+            Want::Error(
+                r#"IP Address "2001:db8:::68" parse error during conversion from string: ParseAddr("2001:db8:::68"): each colon-separated field must have at least one digit (at ":68")"#,
+            ),
+        ),
+        (r#"isIP("2001:db8::68")"#, boolean(true)),
+        (r#"isIP("2001:db8:::68")"#, boolean(false)),
+        (r#"ip.isCanonical("2001:db8::68")"#, boolean(true)),
+        (r#"ip.isCanonical("2001:DB8::68")"#, boolean(false)),
+        (
+            r#"ip.isCanonical("2001:db8:::68")"#,
+            Want::Error(
+                r#"IP Address "2001:db8:::68" parse error during conversion from string: ParseAddr("2001:db8:::68"): each colon-separated field must have at least one digit (at ":68")"#,
+            ),
+        ),
+        (r#"ip("2001:db8::68").family()"#, int(6)),
+        (r#"ip("::").isUnspecified()"#, boolean(true)),
+        (r#"ip("::1").isUnspecified()"#, boolean(false)),
+        (r#"ip("::1").isLoopback()"#, boolean(true)),
+        (r#"ip("2001:db8::abcd").isLoopback()"#, boolean(false)),
+        (r#"ip("ff02::1").isLinkLocalMulticast()"#, boolean(true)),
+        (r#"ip("fd00::1").isLinkLocalMulticast()"#, boolean(false)),
+        (r#"ip("fe80::1").isLinkLocalUnicast()"#, boolean(true)),
+        (r#"ip("fd80::1").isLinkLocalUnicast()"#, boolean(false)),
+        (r#"ip("2001:db8::abcd").isGlobalUnicast()"#, boolean(true)),
+        (r#"ip("ff00::1").isGlobalUnicast()"#, boolean(false)),
+        // Upstream rejects this when type-checking; here it fails when it runs.
+        (r#"isIP(cidr("192.168.0.0/24"))"#, Want::Error("no such overload: isIP(net.CIDR)")),
+        (r#"string(ip("192.168.0.1"))"#, text("192.168.0.1")),
+        (r#"type(ip("192.168.0.1")) == net.IP"#, boolean(true)),
+    ]));
+}
+
+/// cidr_test.go, `TestCIDR`, every case.
+#[test]
+fn upstream_cidr_cases() {
+    check(&cases(vec![
+        (r#"cidr(dyn("192.168.0.0/24"))"#, same_as(r#"cidr("192.168.0.0/24")"#)),
+        (
+            r#"cidr("192.168.0.0/")"#,
+            Want::Error(
+                r#"network address parse error during conversion from string: network address parse error during conversion from string: netip.ParsePrefix("192.168.0.0/"): bad bits after slash: """#,
+            ),
+        ),
+        (r#"cidr("192.168.0.0/24").containsIP(ip("192.168.0.1"))"#, boolean(true)),
+        (r#"cidr("192.168.0.0/24").containsIP(ip("192.168.1.1"))"#, boolean(false)),
+        (r#"cidr("192.168.0.0/24").containsIP("192.168.0.1")"#, boolean(true)),
+        (r#"cidr("192.168.0.0/24").containsIP("192.168.1.1")"#, boolean(false)),
+        (r#"cidr("192.168.0.0/24").containsCIDR(cidr("192.168.0.0/25"))"#, boolean(true)),
+        (r#"cidr("192.168.0.0/24").containsCIDR(cidr("192.168.0.0/23"))"#, boolean(false)),
+        (r#"cidr("192.168.0.0/24").containsCIDR("192.168.0.0/25")"#, boolean(true)),
+        (r#"cidr("192.168.0.0/24").containsCIDR("192.168.0.0/23")"#, boolean(false)),
+        (r#"cidr("192.168.0.0/24").ip()"#, same_as(r#"ip("192.168.0.0")"#)),
+        (r#"cidr("192.168.0.0/24").masked()"#, same_as(r#"cidr("192.168.0.0/24")"#)),
+        (r#"cidr("192.168.0.1/24").masked()"#, same_as(r#"cidr("192.168.0.0/24")"#)),
+        (r#"cidr("192.168.0.0/24").prefixLength()"#, int(24)),
+        (r#"cidr("2001:db8::/32")"#, same_as(r#"cidr("2001:db8::/32")"#)),
+        (
+            r#"cidr("2001:db8::/")"#,
+            Want::Error(
+                r#"network address parse error during conversion from string: network address parse error during conversion from string: netip.ParsePrefix("2001:db8::/"): bad bits after slash: """#,
+            ),
+        ),
+        (r#"cidr("2001:db8::/32").containsIP(ip("2001:db8::1"))"#, boolean(true)),
+        (r#"cidr("2001:db8::/32").containsIP(ip("2001:dc8::1"))"#, boolean(false)),
+        (r#"cidr("2001:db8::/32").containsIP("2001:db8::1")"#, boolean(true)),
+        (r#"cidr("2001:db8::/32").containsIP("2001:dc8::1")"#, boolean(false)),
+        (r#"cidr("2001:db8::/32").containsCIDR(cidr("2001:db8::/33"))"#, boolean(true)),
+        (r#"cidr("2001:db8::/32").containsCIDR(cidr("2001:db8::/31"))"#, boolean(false)),
+        (r#"cidr("2001:db8::/32").containsCIDR("2001:db8::/33")"#, boolean(true)),
+        (r#"cidr("2001:db8::/32").containsCIDR("2001:db8::/31")"#, boolean(false)),
+        (r#"cidr("2001:db8::/32").ip()"#, same_as(r#"ip("2001:db8::")"#)),
+        (r#"cidr("2001:db8::/32").masked()"#, same_as(r#"cidr("2001:db8::/32")"#)),
+        (r#"cidr("2001:db8:1::/32").masked()"#, same_as(r#"cidr("2001:db8::/32")"#)),
+        (r#"cidr("2001:db8::/32").prefixLength()"#, int(32)),
+        (r#"string(cidr("192.168.0.0/24"))"#, text("192.168.0.0/24")),
+        (r#"type(cidr("192.168.0.0/24")) == net.CIDR"#, boolean(true)),
+        // Kubernetes 1.33's fix (kubernetes#130450): a subnet anywhere inside is contained.
+        (r#"cidr("192.168.0.0/16").containsCIDR("192.168.0.1/32")"#, boolean(true)),
+        (r#"cidr("192.168.0.0/24").containsCIDR("192.168.0.128/25")"#, boolean(true)),
+    ]));
+}
+
+/// Go's netip messages for the ways an address can be wrong.
+#[test]
+fn ip_and_cidr_parse_errors() {
+    let prefix = |input: &str, message: &str| {
+        format!("IP Address {input:?} parse error during conversion from string: ParseAddr({input:?}): {message}")
+    };
+    let mut all = Vec::new();
+    for (input, message) in [
+        ("", "unable to parse IP"),
+        ("abc", "unable to parse IP"),
+        ("%eth0", "missing IPv6 address"),
+        ("1.2.3", "IPv4 address too short"),
+        ("1.2.3.256", "IPv4 field has value >255"),
+        ("01.2.3.4", "IPv4 field has octet with leading zero"),
+        ("1..2.3", "IPv4 field must have at least one digit (at \".2.3\")"),
+        ("1.2.3.4x", "unexpected character (at \"x\")"),
+        ("1:2:3:4:5:6:7:8:9", "trailing garbage after address (at \"9\")"),
+        ("1:2:3", "address string too short"),
+        ("1::2::3", "multiple :: in address (at \":3\")"),
+        ("12345::1", "each group must have 4 or less digits (at \"12345::1\")"),
+        ("1:2:3:4:5:6:7::8", "the :: must expand to at least one field of zeros"),
+        ("1:2:3:4:1.2.3.4", "embedded IPv4 address must replace the final 2 fields of the address (at \"1.2.3.4\")"),
+        ("fe80::1%", "zone must be a non-empty string"),
+        ("1:", "colon must be followed by more characters (at \":\")"),
+        ("1:2:3:4:5:6:7:8x", "unexpected character, want colon (at \"x\")"),
+    ] {
+        all.push((format!("ip({input:?})"), Want::Error(Box::leak(prefix(input, message).into_boxed_str()))));
+    }
+    all.extend(cases(vec![
+        (r#"ip("fe80::1%eth0")"#, Want::Error(r#"IP address "fe80::1%eth0" with zone value is not allowed"#)),
+        (r#"ip("::ffff:1.2.3.4")"#, Want::Error(r#"IPv4-mapped IPv6 address "::ffff:1.2.3.4" is not allowed"#)),
+        (r#"ip("::ffff:102:304")"#, Want::Error(r#"IPv4-mapped IPv6 address "::ffff:102:304" is not allowed"#)),
+        (r#"ip("::1.2.3.4") == ip("::102:304")"#, boolean(true)),
+        (r#"ip.isCanonical("::ffff:0:0:1")"#, boolean(true)),
+        (r#"ip.isCanonical("0:0:0:0:ffff:0:0:1")"#, boolean(false)),
+        (
+            r#"cidr("10.0.0.0")"#,
+            Want::Error(r#"network address parse error during conversion from string: network address parse error during conversion from string: netip.ParsePrefix("10.0.0.0"): no '/'"#),
+        ),
+        (
+            r#"cidr("10.0.0.0/33")"#,
+            Want::Error(r#"network address parse error during conversion from string: network address parse error during conversion from string: netip.ParsePrefix("10.0.0.0/33"): prefix length out of range"#),
+        ),
+        (
+            r#"cidr("10.0.0.0/08")"#,
+            Want::Error(r#"network address parse error during conversion from string: network address parse error during conversion from string: netip.ParsePrefix("10.0.0.0/08"): bad bits after slash: "08""#),
+        ),
+        (
+            r#"cidr("fe80::%eth0/64")"#,
+            Want::Error(r#"network address parse error during conversion from string: network address parse error during conversion from string: netip.ParsePrefix("fe80::%eth0/64"): IPv6 zones cannot be present in a prefix"#),
+        ),
+        (
+            r#"cidr("10.0.0/8")"#,
+            Want::Error(r#"network address parse error during conversion from string: network address parse error during conversion from string: netip.ParsePrefix("10.0.0/8"): ParseAddr("10.0.0"): IPv4 address too short"#),
+        ),
+        (
+            r#"cidr("::ffff:10.0.0.0/104")"#,
+            Want::Error(r#"network address parse error during conversion from string: IPv4-mapped IPv6 address "::ffff:10.0.0.0/104" is not allowed"#),
+        ),
+        (r#"isCIDR("10.0.0.0/8") && !isCIDR("10.0.0.0/8 ")"#, boolean(true)),
+        (r#"cidr("0.0.0.0/0").containsIP("255.255.255.255")"#, boolean(true)),
+        (r#"cidr("::/0").containsIP("1.2.3.4")"#, boolean(false)),
+    ]));
+    check(&all);
+}
+
+/// quantity_test.go, `TestQuantity`: every case of the functions Kubernetes releases have
+/// (`mul`, `div` and `divInt` are newer than any release and not implemented).
+#[test]
+fn upstream_quantity_cases() {
+    check(&cases(vec![
+        (r#"quantity("12Mi") == quantity("12582912")"#, boolean(true)),
+        (
+            r#"quantity("10Mo")"#,
+            Want::Error("quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"),
+        ),
+        (r#"quantity("10Mm")"#, Want::Error("unable to parse quantity's suffix")),
+        (r#"isQuantity("20")"#, boolean(true)),
+        (r#"isQuantity("20M")"#, boolean(true)),
+        (r#"isQuantity("20Mi")"#, boolean(true)),
+        (r#"isQuantity("20Mo")"#, boolean(false)),
+        (r#"isQuantity("10Mm")"#, boolean(false)),
+        // Upstream rejects this when type-checking; here it fails when it runs.
+        (r#"isQuantity([1, 2, 3])"#, Want::Error("no such overload: isQuantity(list)")),
+        (r#"quantity("200M") == quantity("200M")"#, boolean(true)),
+        (r#"quantity("200M") == quantity("0.2G") && quantity("0.2G") == quantity("200M")"#, boolean(true)),
+        (
+            r#"quantity("2M") == quantity("0.002G") && quantity("2000k") == quantity("2M") && quantity("0.002G") == quantity("2000k")"#,
+            boolean(true),
+        ),
+        (r#"quantity("200M") == quantity("0.3G")"#, boolean(false)),
+        (r#"quantity("50M").isLessThan(quantity("50Mi"))"#, boolean(true)),
+        (r#"quantity("50M").isLessThan(quantity("100M"))"#, boolean(true)),
+        (r#"quantity("100M").isLessThan(quantity("50M"))"#, boolean(false)),
+        (r#"quantity("50Mi").isGreaterThan(quantity("50M"))"#, boolean(true)),
+        (r#"quantity("150Mi").isGreaterThan(quantity("100Mi"))"#, boolean(true)),
+        (r#"quantity("50M").isGreaterThan(quantity("100M"))"#, boolean(false)),
+        (r#"quantity("200M").compareTo(quantity("0.2G"))"#, int(0)),
+        (r#"quantity("50M").compareTo(quantity("50Mi"))"#, int(-1)),
+        (r#"quantity("50Mi").compareTo(quantity("50M"))"#, int(1)),
+        (r#"quantity("50k").add(quantity("20")) == quantity("50.02k")"#, boolean(true)),
+        (r#"quantity("50k").add(20).isLessThan(quantity("50020"))"#, boolean(false)),
+        (r#"quantity("50k").sub(quantity("20")) == quantity("49.98k")"#, boolean(true)),
+        (r#"quantity("50k").sub(20) == quantity("49980")"#, boolean(true)),
+        (r#"quantity("50k").add(20).sub(quantity("100k")).asInteger()"#, int(-49980)),
+        (r#"quantity("50k").add(20).sub(quantity("100k")).sub(-50000).asInteger()"#, int(20)),
+        (r#"quantity("50k").asInteger()"#, int(50000)),
+        (
+            r#"quantity("9999999999999999999999999999999999999G").asInteger()"#,
+            Want::Error("cannot convert value to integer"),
+        ),
+        (r#"quantity("9999999999999999999999999999999999999G").isInteger()"#, boolean(false)),
+        (r#"quantity("50").isInteger()"#, boolean(true)),
+        (r#"quantity("50.703k").asApproximateFloat()"#, Want::Value(Value::Double(50703.0))),
+        // The examples of the library's documentation.
+        (r#"quantity("50000000G").isInteger()"#, boolean(true)),
+        (r#"quantity("50k").isInteger()"#, boolean(true)),
+        (r#"quantity("50k").sub(20000).asApproximateFloat() == 30000.0"#, boolean(true)),
+        (r#"quantity("50k").add(quantity("20k")) == quantity("70k")"#, boolean(true)),
+        (r#"quantity("50k").add(20) == quantity("50020")"#, boolean(true)),
+        (r#"quantity("50k").sub(quantity("20k")) == quantity("30k")"#, boolean(true)),
+        (r#"quantity("50k").add(20).sub(quantity("100k")).sub(-50000) == quantity("20")"#, boolean(true)),
+        (r#"isQuantity("1.3G") && isQuantity("1.3Gi") && isQuantity("10000k")"#, boolean(true)),
+        (r#"isQuantity("1,3G") || isQuantity("200K") || isQuantity("Three")"#, boolean(false)),
+    ]));
+}
+
+/// apimachinery's parser: its invalid corpus, its lenient forms, rounding up to nano
+/// units, the int64 cap, and which quantities convert to integers.
+#[test]
+fn quantity_parsing_as_apimachinery() {
+    let mut all = Vec::new();
+    for invalid in
+        ["1.1.M", "1+1.0M", "0.1mi", "0.1am", "aoeu", ".5i", "1i", "-3.01i", "-3.01e-", " 1", "1 ", "", "1e", "1KiB"]
+    {
+        all.push((format!("isQuantity({invalid:?})"), boolean(false)));
+    }
+    all.extend(cases(vec![
+        // Lenient forms upstream accepts.
+        (r#"quantity("1.") == quantity("1")"#, boolean(true)),
+        (r#"quantity("1.G") == quantity("1G")"#, boolean(true)),
+        (r#"quantity(".001") == quantity("1m")"#, boolean(true)),
+        (r#"quantity("+5") == quantity("5")"#, boolean(true)),
+        (r#"quantity("-0") == quantity("0")"#, boolean(true)),
+        (r#"quantity("1e3") == quantity("1k") && quantity("1E+3") == quantity("1k")"#, boolean(true)),
+        (r#"quantity("1e-3") == quantity("1m")"#, boolean(true)),
+        // Rounded up to nano units, away from zero.
+        (r#"quantity("0.000000000001Ki") == quantity("2n")"#, boolean(true)),
+        (r#"quantity("1e-10") == quantity("1n")"#, boolean(true)),
+        (r#"quantity("-1e-10") == quantity("-1n")"#, boolean(true)),
+        (r#"quantity("1.0000000001") == quantity("1000000001n")"#, boolean(true)),
+        // Capped at 2^63 - 1.
+        (r#"quantity("10E") == quantity("9223372036854775807")"#, boolean(false)),
+        (r#"quantity("10.5Ei").asApproximateFloat()"#, Want::Value(Value::Double(9223372036854775807.0))),
+        // A small amount is not capped.
+        (r#"quantity("10.5E").asApproximateFloat()"#, Want::Value(Value::Double(10.5e18))),
+        (r#"quantity("-100000000000000000000.5").sign()"#, int(-1)),
+        // Only an int64 amount with a scale of zero or more converts.
+        (r#"quantity("1000m").isInteger()"#, boolean(false)),
+        (r#"quantity("0.5k").asInteger()"#, int(500)),
+        (r#"quantity("1.5Gi").isInteger()"#, boolean(false)),
+        (r#"quantity("1Gi").asInteger()"#, int(1073741824)),
+        // Past Ti, a binary amount is a big one, even a whole number.
+        (r#"quantity("1Ei").isInteger()"#, boolean(false)),
+        (r#"quantity("8Ei").isInteger()"#, boolean(false)),
+        (r#"quantity("1e18").asInteger()"#, int(1_000_000_000_000_000_000)),
+        (r#"quantity("1e19").isInteger()"#, boolean(false)),
+        (r#"quantity("1k").sub(quantity("1k")).isInteger()"#, boolean(true)),
+        (r#"quantity("2").sign() == 1 && quantity("-2").sign() == -1 && quantity("0").sign() == 0"#, boolean(true)),
+        (r#"sign(quantity("-2"))"#, int(-1)),
+        (r#"quantity("1Mi").isGreaterThan(quantity("1M"))"#, boolean(true)),
+        (r#"quantity("1e100").isGreaterThan(quantity("1E"))"#, boolean(true)),
+    ]));
+    check(&all);
+}
