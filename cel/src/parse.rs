@@ -55,6 +55,10 @@ pub enum Macro {
     ExistsOne,
     Map,
     Filter,
+    /// cel-go's two-variable comprehensions (`transformList(i, v, …)` …).
+    TransformList,
+    TransformMap,
+    TransformMapEntry,
 }
 
 #[derive(Clone, Debug)]
@@ -938,17 +942,30 @@ impl Resolver<'_> {
                 ("exists_one" | "existsOne", 2 | 3) => Some(Macro::ExistsOne),
                 ("map", 2 | 3) => Some(Macro::Map),
                 ("filter", 2 | 3) => Some(Macro::Filter),
+                ("transformList", 3 | 4) => Some(Macro::TransformList),
+                ("transformMap", 3 | 4) => Some(Macro::TransformMap),
+                ("transformMapEntry", 3 | 4) => Some(Macro::TransformMapEntry),
                 _ => None,
             };
             if let Some(kind) = kind {
                 // `map` with three arguments is map-with-filter; the others with three take
                 // two variables (index or key, value).
-                let two_variables = args.len() == 3 && kind != Macro::Map;
+                let transform = matches!(kind, Macro::TransformList | Macro::TransformMap | Macro::TransformMapEntry);
+                let two_variables = transform || (args.len() == 3 && kind != Macro::Map);
                 let range = Box::new(self.resolve(*target)?);
                 let first = macro_arg(&args, 0)?;
+                if first == "__result__" {
+                    return Err(Error::new("iteration variable overwrites accumulator variable", args[0].offset));
+                }
                 let mut rest: Vec<Syntax> = args.into_iter().skip(1).collect();
                 let (slot, body) = if two_variables {
                     let second = macro_arg(&rest, 0)?;
+                    if second == first {
+                        return Err(Error::new(format!("duplicate variable name: {first}"), rest[0].offset));
+                    }
+                    if second == "__result__" {
+                        return Err(Error::new("iteration variable overwrites accumulator variable", rest[0].offset));
+                    }
                     rest.remove(0);
                     let (slot, (_, body)) = self.bind_local(&first, |resolver| {
                         resolver.bind_local(&second, |resolver| {

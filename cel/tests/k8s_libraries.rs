@@ -611,3 +611,93 @@ fn quantity_parsing_as_apimachinery() {
     ]));
     check(&all);
 }
+
+/// cel-go's two-variable comprehensions (ext.TwoVarComprehensions, in Kubernetes since
+/// 1.32): every case of comprehensions_test.go.
+#[test]
+fn upstream_two_variable_comprehension_cases() {
+    let truths = [
+        "[1, 2, 3, 4].all(i, v, i < 5 && v > 0)",
+        "[1, 2, 3, 4].all(i, v, i < v)",
+        "[1, 2, 3, 4].all(i, v, i > v) == false",
+        "cel.bind(listA, [1, 2, 3, 4], cel.bind(listB, [1, 2, 3, 4, 5], listA.all(i, v, listB[?i].hasValue() && listB[i] == v)))",
+        "cel.bind(listA, [1, 2, 3, 4, 5, 6], cel.bind(listB, [1, 2, 3, 4, 5], listA.all(i, v, listB[?i].hasValue() && listB[i] == v))) == false",
+        "cel.bind(l, ['hello', 'world', 'hello!', 'worlds'], l.exists(i, v, v.startsWith('hello') && l[?(i+1)].optMap(next, next.endsWith('world')).orValue(false)))",
+        "cel.bind(l, ['hello', 'world', 'hello!', 'worlds'], l.existsOne(i, v, v.startsWith('hello') && l[?(i+1)].optMap(next, next.endsWith('world')).orValue(false)))",
+        "cel.bind(l, ['hello', 'goodbye', 'hello!', 'goodbye'], l.exists_one(i, v, v.startsWith('hello') && l[?(i+1)].optMap(next, next == \"goodbye\").orValue(false))) == false",
+        "['Hello', 'world'].transformList(i, v, \"[%d]%s\".format([i, v.lowerAscii()])) == [\"[0]hello\", \"[1]world\"]",
+        "['hello', 'world'].transformList(i, v, v.startsWith('greeting'), \"[%d]%s\".format([i, v])) == []",
+        "[1, 2, 3].transformList(indexVar, valueVar, (indexVar * valueVar) + valueVar) == [1, 4, 9]",
+        "[1, 2, 3].transformList(indexVar, valueVar, indexVar % 2 == 0, (indexVar * valueVar) + valueVar) == [1, 9]",
+        "['Hello', 'world'].transformMap(i, v, [v.lowerAscii()]) == {0: ['hello'], 1: ['world']}",
+        "// round-tripping example\n['world', 'Hello'].transformMap(i, v, [v.lowerAscii()])\n  .transformList(k, v, v) // extract the list back form the map\n  .flatten()\n  .sort() == ['hello', 'world']",
+        "[1, 2, 3].transformMap(indexVar, valueVar, (indexVar * valueVar) + valueVar) == {0: 1, 1: 4, 2: 9}",
+        "[1, 2, 3].transformMap(indexVar, valueVar, indexVar % 2 == 0, (indexVar * valueVar) + valueVar) == {0: 1, 2: 9}",
+        "\"key1:value1 key2:value2 key3:value3\".split(\" \").transformMapEntry(i, v, cel.bind(entry, v.split(\":\"), entry.size() == 2 ? {entry[0]: entry[1]} : {})) == {'key1': 'value1', 'key2': 'value2', 'key3': 'value3'}",
+        "\"key1:value1:extra key2:value2 key3\".split(\" \").transformMapEntry(i, v, cel.bind(entry, v.split(\":\"), {?entry[0]: entry[?1]})) == {'key1': 'value1', 'key2': 'value2'}",
+        "{'hello': 'world', 'hello!': 'world'}.all(k, v, k.startsWith('hello') && v == 'world')",
+        "{'hello': 'world', 'hello!': 'worlds'}.all(k, v, k.startsWith('hello') && v.endsWith('world')) == false",
+        "{'hello': 'world', 'hello!': 'worlds'}.exists(k, v, k.startsWith('hello') && v.endsWith('world'))",
+        "{'hello': 'world', 'hello!': 'worlds'}.existsOne(k, v, k.startsWith('hello') && v.endsWith('world'))",
+        "{'hello': 'world', 'hello!': 'worlds'}.exists_one(k, v, k.startsWith('hello') && v.endsWith('world'))",
+        "{'hello': 'world', 'hello!': 'wow, world'}.exists_one(k, v, k.startsWith('hello') && v.endsWith('world')) == false",
+        "{'Hello': 'world'}.transformList(k, v, \"%s=%s\".format([k.lowerAscii(), v])) == [\"hello=world\"]",
+        "dyn({'Hello': 'world'}).transformList(k, v, \"%s=%s\".format([k.lowerAscii(), v])) == [\"hello=world\"]",
+        "{'hello': 'world'}.transformList(k, v, k.startsWith('greeting'), \"%s=%s\".format([k, v])) == []",
+        "{'greeting': 'hello', 'farewell': 'goodbye'}.transformList(k, _, k).sort() == ['farewell', 'greeting']",
+        "{'greeting': 'hello', 'farewell': 'goodbye'}.transformList(_, v, v).sort() == ['goodbye', 'hello']",
+        "{'hello': 'world', 'goodbye': 'cruel world'}.transformMap(k, v, \"%s, %s!\".format([k, v])) == {'hello': 'hello, world!', 'goodbye': 'goodbye, cruel world!'}",
+        "dyn({'hello': 'world', 'goodbye': 'cruel world'}).transformMap(k, v, \"%s, %s!\".format([k, v])) == {'hello': 'hello, world!', 'goodbye': 'goodbye, cruel world!'}",
+        "{'hello': 'world', 'goodbye': 'cruel world'}.transformMap(k, v, v.startsWith('world'), \"%s, %s!\".format([k, v])) == {'hello': 'hello, world!'}",
+        "{'hello': 'world', 'greetings': 'tacocat'}.transformMapEntry(k, v, {k.reverse(): v.reverse()}) == {'olleh': 'dlrow', 'sgniteerg': 'tacocat'}",
+        "{'hello': 'world', 'greetings': 'tacocat'}.transformMapEntry(k, v, v.reverse() == v, {k.reverse(): v.reverse()}) == {'sgniteerg': 'tacocat'}",
+        "{'hello': 'world', 'greetings': 'tacocat'}.transformMapEntry(k, v, {}) == {}",
+    ];
+    let mut all: Vec<(String, Want)> = truths.iter().map(|text| (text.to_string(), boolean(true))).collect();
+    // TestTwoVarComprehensionsRuntimeErrors.
+    all.extend(cases(vec![
+        ("[1, 1].transformMapEntry(i, v, {v: i})", Want::Error("insert failed: key 1 already exists")),
+        ("[0, 0u].transformMapEntry(i, v, {v: i})", Want::Error("insert failed: key 0 already exists")),
+        // What the type checker refuses upstream fails here when it runs.
+        (
+            "{'a': 'b'}.transformMapEntry(j, k, 'bad filter', {k: j})",
+            Want::Error("the filter must be a bool, found string"),
+        ),
+        (
+            "{'hello': 'world'}.transformMapEntry(k, v, [])",
+            Want::Error("transformMapEntry must produce a map, found list"),
+        ),
+        ("''.exists(j, k, j < k)", Want::Error("cannot iterate over string (a comprehension needs a list or a map)")),
+    ]));
+    check(&all);
+}
+
+/// TestTwoVarComprehensionsStaticErrors: refused when the expression compiles.
+#[test]
+fn upstream_two_variable_comprehension_compile_errors() {
+    let env = Env { globals: vec!["object".into()], ..Env::default() };
+    let mut failures = Vec::new();
+    for (text, expected) in [
+        ("[].all(i, i, i < i)", "duplicate variable name: i"),
+        ("[].all(__result__, i, __result__ < i)", "iteration variable overwrites accumulator variable"),
+        ("[].all(j, __result__, __result__ < j)", "iteration variable overwrites accumulator variable"),
+        ("[].all(i.j, k, i.j < k)", "must be a simple name"),
+        ("[].all(j, i.k, j < i.k)", "must be a simple name"),
+        ("[].exists(i.j, k, i.j < k)", "must be a simple name"),
+        ("[].exists(j, i.k, j < i.k)", "must be a simple name"),
+        ("[].exists_one(i.j, k, i.j < k)", "must be a simple name"),
+        ("[].existsOne(j, i.k, j < i.k)", "must be a simple name"),
+        ("[].transformList(i.j, k, i.j + k)", "must be a simple name"),
+        ("[].transformList(j, i.k, j + i.k)", "must be a simple name"),
+        ("{}.transformMap(i.j, k, i.j + k)", "must be a simple name"),
+        ("{}.transformMap(j, i.k, j + i.k)", "must be a simple name"),
+        ("{}.transformMapEntry(j, i.k, {j: i.k})", "must be a simple name"),
+        ("{}.transformMapEntry(i.j, k, {k: i.j})", "must be a simple name"),
+    ] {
+        match Program::compile(text, &env) {
+            Err(error) if error.message.contains(expected) => {}
+            other => failures.push(format!("{text}: want an error with {expected:?}, got {other:?}")),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
