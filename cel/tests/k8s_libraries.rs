@@ -9,6 +9,9 @@ enum Want {
     Value(Value),
     /// The exact runtime error message.
     Error(&'static str),
+    /// A runtime error whose message starts so (cel-go's "no such overload", which Rampart
+    /// follows with the types it was given).
+    ErrorStarting(&'static str),
 }
 
 fn none() -> Want {
@@ -43,12 +46,14 @@ fn check(cases: &[(String, Want)]) {
         let ok = match (&got, want) {
             (Ok(value), Want::Value(expected)) => value.type_of() == expected.type_of() && value.equals(expected),
             (Err(message), Want::Error(expected)) => message == expected,
+            (Err(message), Want::ErrorStarting(expected)) => message.starts_with(expected),
             _ => false,
         };
         if !ok {
             let wanted = match want {
                 Want::Value(value) => value.display(),
                 Want::Error(message) => format!("error {message:?}"),
+                Want::ErrorStarting(message) => format!("an error starting {message:?}"),
             };
             let got = match got {
                 Ok(value) => value.display(),
@@ -700,4 +705,115 @@ fn upstream_two_variable_comprehension_compile_errors() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// cel-go's strings extension (ext.Strings, as Kubernetes enables it): every case of
+/// strings_test.go.
+#[test]
+fn upstream_strings_extension_cases() {
+    let truths = [
+        "'tacocat'.charAt(3) == 'o'",
+        "'tacocat'.charAt(7) == ''",
+        "'©αT'.charAt(0) == '©' && '©αT'.charAt(1) == 'α' && '©αT'.charAt(2) == 'T'",
+        "'tacocat'.indexOf('') == 0",
+        "'tacocat'.indexOf('ac') == 1",
+        "'tacocat'.indexOf('none') == -1",
+        "'tacocat'.indexOf('', 3) == 3",
+        "'tacocat'.indexOf('a', 3) == 5",
+        "'tacocat'.indexOf('at', 3) == 5",
+        "'ta©o©αT'.indexOf('©') == 2",
+        "'ta©o©αT'.indexOf('©', 3) == 4",
+        "'ta©o©αT'.indexOf('©αT', 3) == 4",
+        "'ta©o©αT'.indexOf('©α', 5) == -1",
+        "'ijk'.indexOf('k') == 2",
+        "'hello wello'.indexOf('hello wello') == 0",
+        "'hello wello'.indexOf('ello', 6) == 7",
+        "'hello wello'.indexOf('elbo room!!') == -1",
+        "'hello wello'.indexOf('elbo room!!!') == -1",
+        "'tacocat'.lastIndexOf('') == 7",
+        "'tacocat'.lastIndexOf('at') == 5",
+        "'tacocat'.lastIndexOf('none') == -1",
+        "'tacocat'.lastIndexOf('', 3) == 3",
+        "'tacocat'.lastIndexOf('a', 3) == 1",
+        "'ta©o©αT'.lastIndexOf('©') == 4",
+        "'ta©o©αT'.lastIndexOf('©', 3) == 2",
+        "'ta©o©αT'.lastIndexOf('©α', 4) == 4",
+        "'hello wello'.lastIndexOf('ello', 6) == 1",
+        "'hello wello'.lastIndexOf('low') == -1",
+        "'hello wello'.lastIndexOf('elbo room!!') == -1",
+        "'hello wello'.lastIndexOf('elbo room!!!') == -1",
+        "'hello wello'.lastIndexOf('hello wello') == 0",
+        "'bananananana'.lastIndexOf('nana', 8) == 8",
+        "\"12 days 12 hours\".replace(\"{0}\", \"2\") == \"12 days 12 hours\"",
+        "\"{0} days {0} hours\".replace(\"{0}\", \"2\") == \"2 days 2 hours\"",
+        "\"{0} days {0} hours\".replace(\"{0}\", \"2\", 1).replace(\"{0}\", \"23\") == \"2 days 23 hours\"",
+        "\"1 ©αT taco\".replace(\"αT\", \"o©α\") == \"1 ©o©α taco\"",
+        "\"hello world\".split(\" \") == [\"hello\", \"world\"]",
+        "\"hello world events!\".split(\" \", 0) == []",
+        "\"hello world events!\".split(\" \", 1) == [\"hello world events!\"]",
+        "\"o©o©o©o\".split(\"©\", -1) == [\"o\", \"o\", \"o\", \"o\"]",
+        "\"tacocat\".substring(4) == \"cat\"",
+        "\"tacocat\".substring(7) == \"\"",
+        "\"tacocat\".substring(0, 4) == \"taco\"",
+        "\"tacocat\".substring(4, 4) == \"\"",
+        "'ta©o©αT'.substring(2, 6) == \"©o©α\"",
+        "'ta©o©αT'.substring(7, 7) == \"\"",
+        "\" \\f\\n\\r\\t\\vtext  \".trim() == \"text\"",
+        "\"\\u0085\\u00a0\\u1680text\".trim() == \"text\"",
+        "\"text\\u2000\\u2001\\u2002\\u2003\\u2004\\u2004\\u2006\\u2007\\u2008\\u2009\".trim() == \"text\"",
+        "\"\\u200atext\\u2028\\u2029\\u202F\\u205F\\u3000\".trim() == \"text\"",
+        "\"\\u180etext\\u200b\\u200c\\u200d\\u2060\\ufeff\".trim()\n\t\t\t\t== \"\\u180etext\\u200b\\u200c\\u200d\\u2060\\ufeff\"",
+    ];
+    let mut all: Vec<(String, Want)> = truths.iter().map(|text| (text.to_string(), boolean(true))).collect();
+    all.extend(cases(vec![
+        ("'tacocat'.charAt(30) == ''", Want::Error("index out of range: 30")),
+        ("'tacocat'.indexOf('a', 30) == -1", Want::Error("index out of range: 30")),
+        ("'tacocat'.lastIndexOf('a', -1) == -1", Want::Error("index out of range: -1")),
+        ("'tacocat'.lastIndexOf('a', 30) == -1", Want::Error("index out of range: 30")),
+        ("\"tacocat\".substring(40) == \"cat\"", Want::Error("index out of range: 40")),
+        ("\"tacocat\".substring(-1) == \"cat\"", Want::Error("index out of range: -1")),
+        ("\"tacocat\".substring(1, 50) == \"cat\"", Want::Error("index out of range: 50")),
+        ("\"tacocat\".substring(49, 50) == \"cat\"", Want::Error("index out of range: 49")),
+        ("\"tacocat\".substring(4, 3) == \"\"", Want::Error("invalid substring range. start: 4, end: 3")),
+    ]));
+    // Parse-only upstream (the type checker refuses them): errors when they run.
+    for text in [
+        "42.charAt(2) == \"\"",
+        "'hello'.charAt(true) == \"\"",
+        "24.indexOf('2') == 0",
+        "'hello'.indexOf(true) == 1",
+        "42.indexOf('4', 0) == 0",
+        "'42'.indexOf(4, 0) == 0",
+        "'42'.indexOf('4', '0') == 0",
+        "42.split(\"2\") == [\"4\"]",
+        "42.replace(2, 1) == \"41\"",
+        "\"42\".replace(2, 1) == \"41\"",
+        "\"42\".replace(\"2\", 1) == \"41\"",
+        "42.replace(\"2\", \"1\", 1) == \"41\"",
+        "\"42\".replace(2, \"1\", 1) == \"41\"",
+        "\"42\".replace(\"2\", 1, 1) == \"41\"",
+        "\"42\".replace(\"2\", \"1\", \"1\") == \"41\"",
+        "42.split(\"\") == [\"4\", \"2\"]",
+        "\"42\".split(2) == [\"4\"]",
+        "42.split(\"2\", \"1\") == [\"4\"]",
+        "\"42\".split(2, 1) == [\"4\"]",
+        "\"42\".split(\"2\", \"1\") == [\"4\"]",
+        "30.substring(true, 3) == \"\"",
+        "\"tacocat\".substring(true, 3) == \"\"",
+        "\"tacocat\".substring(0, false) == \"\"",
+    ] {
+        all.push((text.to_string(), Want::ErrorStarting("no such overload")));
+    }
+    check(&all);
+    // Too many arguments do not even compile here.
+    let env = Env { globals: vec!["object".into()], ..Env::default() };
+    for text in [
+        "'42'.indexOf('4', 0, 1) == 0",
+        "\"42\".replace(\"2\", \"1\", 1, false) == \"41\"",
+        "\"42\".split(\"2\", 1, 1) == [\"4\"]",
+        "'hello'.substring(1, 2, 3) == \"\"",
+    ] {
+        let error = Program::compile(text, &env).expect_err(text);
+        assert!(error.message.starts_with("no matching overload"), "{text}: {}", error.message);
+    }
 }
