@@ -924,6 +924,37 @@ fn a_policy_error_is_an_error_at_its_line_and_an_unbound_policy_a_note() {
     assert_eq!(findings_of(&run.json(), "vap/good").len(), 1);
 }
 
+/// The examples of Kubernetes' ValidatingAdmissionPolicy documentation
+/// (examples/kubernetes-docs/): each folder's cases state what the API server does with each
+/// object — allowed, or denied with the exact message — and all of them hold.
+#[test]
+fn the_kubernetes_documentations_policy_examples_evaluate_as_the_api_server_documents() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/kubernetes-docs");
+    let expected = [
+        ("audit-annotations", 2),
+        ("basic", 5),
+        ("expressions", 22),
+        ("match-conditions", 6),
+        ("params", 4),
+        ("type-checking", 1),
+        ("variables", 6),
+    ];
+    let mut folders: Vec<String> = std::fs::read_dir(&root)
+        .unwrap()
+        .filter_map(|entry| entry.ok().filter(|entry| entry.path().is_dir()))
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    folders.sort();
+    assert_eq!(folders, expected.map(|(folder, _)| folder), "every example folder is run");
+    for (folder, cases) in expected {
+        let run = run_in(&root, &["policy", "test", folder], None);
+        assert_eq!(run.code, 0, "{folder}:\n{}{}", run.stdout, run.stderr);
+        let summary = format!("{cases} passed, 0 failed");
+        assert!(run.stdout.lines().any(|line| line == summary), "{folder}: want {summary:?}:\n{}", run.stdout);
+        assert!(run.stderr.lines().all(|line| !line.starts_with("error")), "{folder}: {}", run.stderr);
+    }
+}
+
 #[test]
 fn policy_test_runs_the_cases_kept_beside_the_policies() {
     let run = run_in(Path::new(env!("CARGO_MANIFEST_DIR")), &["policy", "test", &example_policies()], None);
