@@ -3,7 +3,7 @@
 //! dashboard's ([`nav`], [`charts`], [`register_cluster`] with [`agent_setup`],
 //! [`agent_wait`], [`reader_setup`] and [`copy_block`], [`findings_table`],
 //! [`exemptions`], [`scans`], [`table`], [`cluster_checkboxes`], and the settings'
-//! [`subscriptions`], [`outbox`] and [`password_form`])
+//! [`subscriptions`], [`webhooks`], [`outbox`] and [`password_form`])
 //! take what they show as props and load what they own through [`crate::api`].
 
 pub mod agent_setup;
@@ -29,3 +29,4 @@ pub mod subscriptions;
 pub mod table;
 pub mod team_policies;
 pub mod toolbar;
+pub mod webhooks;
