@@ -246,6 +246,14 @@ impl Me {
     }
 }
 
+/// `GET /session`: whether the browser is logged in, and as whom.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct SessionState {
+    pub authenticated: bool,
+    pub me: Option<Me>,
+}
+
 /// The answer of `POST /session`.
 #[derive(Clone, Debug, Deserialize)]
 pub struct Session {
@@ -859,6 +867,13 @@ pub async fn logout() -> Result<(), Error> {
 
 pub async fn me() -> Result<Me, Error> {
     get("/me").await
+}
+
+/// Who is logged in, `None` for nobody: asked of `GET /session`, which answers 200 either
+/// way, so that a logged-out visit logs no failed request in the browser's console.
+pub async fn session() -> Result<Option<Me>, Error> {
+    let state: SessionState = get("/session").await?;
+    Ok(state.me.filter(|_| state.authenticated))
 }
 
 pub async fn clusters() -> Result<Vec<ClusterSummary>, Error> {

@@ -104,6 +104,17 @@ pub const OPERATIONS: &[Operation] = &[
             (201, Some("Session")),
         )
     },
+    Operation {
+        authenticated: false,
+        ..op(
+            "get",
+            "/session",
+            "accounts",
+            "Whether the request is logged in (200 either way): authenticated, and what GET /me answers when so",
+            None,
+            (200, Some("SessionState")),
+        )
+    },
     op("delete", "/session", "accounts", "Log out", None, (204, None)),
     op(
         "get",
@@ -392,6 +403,7 @@ pub fn schemas() -> Map<String, Value> {
                 "teams": { "type": "array", "items": team_role.clone() }, "csrf_token": nullable(string())
             })),
         ),
+        ("SessionState", object(json!({ "authenticated": { "type": "boolean" }, "me": reference("Me") }))),
         ("Team", team_role.clone()),
         ("Teams", json!({ "type": "array", "items": team_role })),
         ("NewTeam", object(json!({ "name": string() }))),
