@@ -198,13 +198,15 @@ impl Application {
             listener.local_addr().map_err(|source| StartupError::Listen { address: settings.listen, source })?;
         let scheduler = Scheduler::new(store.clone(), runner.clone(), settings.scheduler);
         let mail_context = Arc::new(Mail::new(mail, &secrets, address)?);
-        let mailer = Mailer::new(store.clone(), mail_context.clone(), mail)?;
+        let webhooks = crate::mail::webhook::WebhookClient::new(settings.outbound.clone());
+        let mailer = Mailer::new(store.clone(), mail_context.clone(), mail, secrets.clone(), webhooks.clone())?;
         let oidc = match &settings.oidc {
             Some(oidc) => Some(Arc::new(crate::oidc::Oidc::new(oidc.clone()).map_err(StartupError::Oidc)?)),
             None => None,
         };
         let state = AppState::new(store.clone(), setup_token.clone(), secrets, runner)
             .with_mail(mail_context)
+            .with_webhooks(webhooks)
             .with_sign_in(oidc, settings.password_login)
             .with_limits(&settings.limits);
         let router = router(state, settings.web_root.as_deref());

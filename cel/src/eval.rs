@@ -444,8 +444,10 @@ impl Machine<'_, '_> {
         let mut first_error: Option<Error> = None;
         let mut count = 0;
         let mut out = Vec::new();
+        let mut entries = Map::default();
         for (first, second) in elements {
             self.locals[slot] = first.clone();
+            let key = first.clone();
             let element = match second {
                 Some(second) => {
                     self.locals[slot + 1] = second.clone();
@@ -492,7 +494,7 @@ impl Machine<'_, '_> {
                         ))
                     }
                 },
-                Macro::Map => {
+                Macro::Map | Macro::TransformList | Macro::TransformMap | Macro::TransformMapEntry => {
                     if body.len() == 2 {
                         match self.eval(&body[0])? {
                             Value::Bool(true) => {}
@@ -505,8 +507,34 @@ impl Machine<'_, '_> {
                             }
                         }
                     }
-                    let transformed = self.eval(body.last().expect("map has a transform"))?;
-                    out.push(transformed);
+                    let transform = body.last().expect("a transform");
+                    let transformed = self.eval(transform)?;
+                    match kind {
+                        Macro::TransformMap => entries.entries.push((key, transformed)),
+                        Macro::TransformMapEntry => match transformed {
+                            Value::Map(map) => {
+                                for (key, value) in &map.entries {
+                                    if entries.get(key).is_some() {
+                                        return Err(Error::new(
+                                            format!(
+                                                "insert failed: key {} already exists",
+                                                key.to_text().unwrap_or_else(|| key.display())
+                                            ),
+                                            transform.offset,
+                                        ));
+                                    }
+                                    entries.entries.push((key.clone(), value.clone()));
+                                }
+                            }
+                            other => {
+                                return Err(Error::new(
+                                    format!("transformMapEntry must produce a map, found {}", other.type_name()),
+                                    transform.offset,
+                                ))
+                            }
+                        },
+                        _ => out.push(transformed),
+                    }
                 }
             }
         }
@@ -516,9 +544,13 @@ impl Machine<'_, '_> {
                 None => Ok(Value::Bool(kind == Macro::All)),
             },
             Macro::ExistsOne => Ok(Value::Bool(count == 1)),
-            Macro::Filter | Macro::Map => {
+            Macro::Filter | Macro::Map | Macro::TransformList => {
                 self.spend(out.len() as u64, offset)?;
                 Ok(Value::List(out.into()))
+            }
+            Macro::TransformMap | Macro::TransformMapEntry => {
+                self.spend(entries.entries.len() as u64, offset)?;
+                Ok(Value::Map(Rc::new(entries)))
             }
         }
     }

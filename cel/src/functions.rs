@@ -112,6 +112,7 @@ functions! {
     Quantity: "quantity", false, 1, 1;
     IsQuantity: "isQuantity", false, 1, 1;
     Sign: "sign", true, 0, 0;
+    SignOf: "sign", false, 1, 1;
     IsInteger: "isInteger", true, 0, 0;
     AsInteger: "asInteger", true, 0, 0;
     AsApproximateFloat: "asApproximateFloat", true, 0, 0;
@@ -136,14 +137,30 @@ functions! {
     ContainsCidr: "containsCIDR", true, 1, 1;
     Masked: "masked", true, 0, 0;
     PrefixLength: "prefixLength", true, 0, 0;
+    FormatNamed: "format.named", false, 1, 1;
+    FormatDns1123Label: "format.dns1123Label", false, 0, 0;
+    FormatDns1123Subdomain: "format.dns1123Subdomain", false, 0, 0;
+    FormatDns1035Label: "format.dns1035Label", false, 0, 0;
+    FormatQualifiedName: "format.qualifiedName", false, 0, 0;
+    FormatDns1123LabelPrefix: "format.dns1123LabelPrefix", false, 0, 0;
+    FormatDns1123SubdomainPrefix: "format.dns1123SubdomainPrefix", false, 0, 0;
+    FormatDns1035LabelPrefix: "format.dns1035LabelPrefix", false, 0, 0;
+    FormatLabelValue: "format.labelValue", false, 0, 0;
+    FormatUri: "format.uri", false, 0, 0;
+    FormatUuid: "format.uuid", false, 0, 0;
+    FormatByte: "format.byte", false, 0, 0;
+    FormatDate: "format.date", false, 0, 0;
+    FormatDatetime: "format.datetime", false, 0, 0;
+    Validate: "validate", true, 1, 1;
+    Semver: "semver", false, 1, 2;
+    IsSemver: "isSemver", false, 1, 2;
+    Major: "major", true, 0, 0;
+    Minor: "minor", true, 0, 0;
+    Patch: "patch", true, 0, 0;
 }
 
 /// Functions of Kubernetes' CEL environment that Rampart does not implement, with why.
 const KNOWN_UNSUPPORTED: &[(&str, &str)] = &[
-    ("semver", "Kubernetes' semver library"),
-    ("isSemver", "Kubernetes' semver library"),
-    ("named", "Kubernetes' format library"),
-    ("validate", "Kubernetes' format library"),
     ("check", "the authorizer"),
     ("allowed", "the authorizer"),
     ("path", "the authorizer"),

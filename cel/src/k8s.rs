@@ -8,6 +8,9 @@ use std::net::IpAddr;
 use std::rc::Rc;
 
 use crate::functions::{self, Func};
+use crate::k8s_format::{self, go_quote, Semver};
+pub use crate::k8s_quantity::Quantity;
+use crate::netip;
 use crate::value::{format_double, Value};
 
 type Outcome = Result<Value, String>;
@@ -228,145 +231,10 @@ pub fn base64_decode(text: &str) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-// ---------------------------------------------------------------------------------------
-// Quantities
-
-/// A Kubernetes resource quantity (`500m`, `1.5Gi`, `2e3`), held exactly as
-/// `mantissa × 10^exponent`.
-#[derive(Clone, Debug)]
-pub struct Quantity {
-    pub text: String,
-    mantissa: i128,
-    exponent: i32,
-}
-
-impl Quantity {
-    pub fn parse(text: &str) -> Result<Quantity, String> {
-        let error = || {
-            format!(
-                "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': {text:?}"
-            )
-        };
-        if text.is_empty() || text.len() > 64 {
-            return Err(error());
-        }
-        let (negative, rest) = match text.as_bytes()[0] {
-            b'-' => (true, &text[1..]),
-            b'+' => (false, &text[1..]),
-            _ => (false, text),
-        };
-        let number_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
-        let (number, suffix) = rest.split_at(number_end);
-        if number.is_empty() || number == "." || number.matches('.').count() > 1 {
-            return Err(error());
-        }
-        let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-        let digits = format!("{whole}{fraction}");
-        let digits = digits.trim_start_matches('0');
-        if digits.len() > 38 {
-            return Err("quantity has too many digits".to_string());
-        }
-        let mut mantissa: i128 = if digits.is_empty() { 0 } else { digits.parse().map_err(|_| error())? };
-        let mut exponent = -(fraction.len() as i32);
-        let (multiplier, extra_exponent): (i128, i32) = match suffix {
-            "" => (1, 0),
-            "n" => (1, -9),
-            "u" => (1, -6),
-            "m" => (1, -3),
-            "k" => (1, 3),
-            "M" => (1, 6),
-            "G" => (1, 9),
-            "T" => (1, 12),
-            "P" => (1, 15),
-            "E" => (1, 18),
-            "Ki" => (1 << 10, 0),
-            "Mi" => (1 << 20, 0),
-            "Gi" => (1 << 30, 0),
-            "Ti" => (1 << 40, 0),
-            "Pi" => (1 << 50, 0),
-            "Ei" => (1 << 60, 0),
-            other if other.starts_with(['e', 'E']) => {
-                let power: i32 = other[1..].parse().map_err(|_| error())?;
-                if power.abs() > 100 {
-                    return Err(error());
-                }
-                (1, power)
-            }
-            _ => return Err(error()),
-        };
-        mantissa = mantissa.checked_mul(multiplier).ok_or_else(error)?;
-        exponent += extra_exponent;
-        if negative {
-            mantissa = -mantissa;
-        }
-        Ok(Quantity { text: text.to_string(), mantissa, exponent })
-    }
-
-    fn from_parts(mantissa: i128, exponent: i32) -> Quantity {
-        let mut quantity = Quantity { text: String::new(), mantissa, exponent };
-        quantity.text = quantity.canonical_text();
-        quantity
-    }
-
-    fn canonical_text(&self) -> String {
-        let (mut mantissa, mut exponent) = (self.mantissa, self.exponent);
-        while mantissa != 0 && mantissa % 10 == 0 {
-            mantissa /= 10;
-            exponent += 1;
-        }
-        if mantissa == 0 {
-            return "0".to_string();
-        }
-        if (0..=18).contains(&exponent) {
-            return format!("{}", mantissa * 10i128.pow(exponent as u32));
-        }
-        format!("{mantissa}e{exponent}")
-    }
-
-    /// Both mantissas scaled to the smaller exponent, when that fits.
-    fn aligned(&self, other: &Quantity) -> Option<(i128, i128, i32)> {
-        let exponent = self.exponent.min(other.exponent);
-        let scale = |quantity: &Quantity| {
-            let shift = u32::try_from(quantity.exponent - exponent).ok()?;
-            10i128.checked_pow(shift).and_then(|factor| quantity.mantissa.checked_mul(factor))
-        };
-        Some((scale(self)?, scale(other)?, exponent))
-    }
-
-    pub fn compare(&self, other: &Quantity) -> Ordering {
-        if let Some((a, b, _)) = self.aligned(other) {
-            return a.cmp(&b);
-        }
-        self.approximate().partial_cmp(&other.approximate()).unwrap_or(Ordering::Equal)
-    }
-
-    pub fn approximate(&self) -> f64 {
-        self.mantissa as f64 * 10f64.powi(self.exponent)
-    }
-
-    /// The exact integer value, when it is one.
-    fn integer(&self) -> Option<i128> {
-        if self.exponent >= 0 {
-            10i128.checked_pow(self.exponent as u32).and_then(|factor| self.mantissa.checked_mul(factor))
-        } else {
-            let divisor = 10i128.checked_pow(self.exponent.unsigned_abs())?;
-            (self.mantissa % divisor == 0).then(|| self.mantissa / divisor)
-        }
-    }
-
-    fn plus(&self, other: &Quantity, negate: bool) -> Result<Quantity, String> {
-        let (a, b, exponent) = self.aligned(other).ok_or("quantity arithmetic overflow")?;
-        let b = if negate { -b } else { b };
-        a.checked_add(b)
-            .map(|sum| Quantity::from_parts(sum, exponent))
-            .ok_or_else(|| "quantity arithmetic overflow".to_string())
-    }
-}
-
 fn quantity_arg(value: &Value) -> Option<Quantity> {
     match value {
         Value::Quantity(quantity) => Some((**quantity).clone()),
-        Value::Int(number) => Some(Quantity::from_parts(i128::from(*number), 0)),
+        Value::Int(number) => Some(Quantity::from_int(*number)),
         _ => None,
     }
 }
@@ -386,9 +254,22 @@ pub struct Url {
 
 impl Url {
     pub fn parse(text: &str) -> Result<Url, String> {
-        let error = |why: &str| format!("URL parse error during conversion from string: parse {text:?}: {why}");
-        if text.is_empty() || text.chars().any(char::is_control) {
-            return Err(error("invalid character in URL"));
+        parse_request_uri(text).map_err(|error| format!("URL parse error during conversion from string: {error}"))
+    }
+}
+
+/// Go's `url.ParseRequestURI`, with its error text (`parse "x": invalid URI for request`).
+pub fn parse_request_uri(text: &str) -> Result<Url, String> {
+    {
+        let error = |why: &str| format!("parse {}: {why}", crate::k8s_format::go_quote(text));
+        if text.bytes().any(|b| b < 0x20 || b == 0x7f) {
+            return Err(error("net/url: invalid control character in URL"));
+        }
+        if text.is_empty() {
+            return Err(error("empty url"));
+        }
+        if text.starts_with(':') {
+            return Err(error("missing protocol scheme"));
         }
         let without_fragment = text.split_once('#').map_or(text, |(before, _)| before);
         let (before_query, query) = without_fragment.split_once('?').unwrap_or((without_fragment, ""));
@@ -428,7 +309,9 @@ impl Url {
         };
         Ok(Url { text: text.to_string(), scheme: scheme.to_string(), host, path, query: query.to_string() })
     }
+}
 
+impl Url {
     fn hostname(&self) -> &str {
         if let Some(inner) = self.host.strip_prefix('[') {
             return inner.split(']').next().unwrap_or("");
@@ -499,35 +382,30 @@ fn percent_decode(text: &str) -> String {
 // ---------------------------------------------------------------------------------------
 // IPs and CIDRs
 
+/// The IP library's parse: Go's, refusing zones and IPv4-mapped IPv6 addresses.
 fn parse_ip(text: &str) -> Result<IpAddr, String> {
-    if text.contains('%') {
-        return Err(format!("IP address with zone value is not allowed: {text:?}"));
+    let parsed = netip::parse_addr(text)
+        .map_err(|error| format!("IP Address {} parse error during conversion from string: {error}", go_quote(text)))?;
+    if parsed.zone {
+        return Err(format!("IP address {} with zone value is not allowed", go_quote(text)));
     }
-    let address: IpAddr =
-        text.parse().map_err(|_| format!("IP Address {text:?} parse error during conversion from string"))?;
-    if let IpAddr::V6(v6) = address {
-        if v6.to_ipv4_mapped().is_some() && text.contains('.') {
-            return Err(format!("IPv4-mapped IPv6 address is not allowed: {text:?}"));
-        }
+    if is_4in6(parsed.address) {
+        return Err(format!("IPv4-mapped IPv6 address {} is not allowed", go_quote(text)));
     }
-    Ok(address)
+    Ok(parsed.address)
 }
 
+fn is_4in6(address: IpAddr) -> bool {
+    matches!(address, IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some())
+}
+
+/// The CIDR library's parse: Go's `ParsePrefix`, refusing IPv4-mapped IPv6 addresses.
 fn parse_cidr(text: &str) -> Result<(IpAddr, u8), String> {
-    let error = || format!("network address {text:?} parse error during conversion from string");
-    let (address, prefix) = text.split_once('/').ok_or_else(error)?;
-    let address = parse_ip(address).map_err(|_| error())?;
-    if prefix.is_empty()
-        || prefix.len() > 3
-        || !prefix.bytes().all(|b| b.is_ascii_digit())
-        || (prefix.len() > 1 && prefix.starts_with('0'))
-    {
-        return Err(error());
-    }
-    let prefix: u8 = prefix.parse().map_err(|_| error())?;
-    let bits = if address.is_ipv4() { 32 } else { 128 };
-    if prefix > bits {
-        return Err(error());
+    const PARSE_ERROR: &str = "network address parse error during conversion from string";
+    let (address, prefix) =
+        netip::parse_prefix(text).map_err(|error| format!("{PARSE_ERROR}: {PARSE_ERROR}: {error}"))?;
+    if is_4in6(address) {
+        return Err(format!("{PARSE_ERROR}: IPv4-mapped IPv6 address {} is not allowed", go_quote(text)));
     }
     Ok((address, prefix))
 }
@@ -580,27 +458,18 @@ pub fn call(func: Func, args: &[Value]) -> Option<Outcome> {
         (F::GetQuery, [V::Url(url)]) => Ok(url.query_map()),
         (F::Quantity, [V::String(text)]) => Quantity::parse(text).map(|quantity| V::Quantity(Rc::new(quantity))),
         (F::IsQuantity, [V::String(text)]) => Ok(V::Bool(Quantity::parse(text).is_ok())),
-        (F::Sign, [V::Quantity(quantity)]) => Ok(V::Int(quantity.mantissa.signum() as i64)),
-        (F::IsInteger, [V::Quantity(quantity)]) => {
-            Ok(V::Bool(quantity.integer().is_some_and(|value| i64::try_from(value).is_ok())))
+        (F::Sign | F::SignOf, [V::Quantity(quantity)]) => Ok(V::Int(quantity.sign())),
+        (F::IsInteger, [V::Quantity(quantity)]) => Ok(V::Bool(quantity.as_int64().is_some())),
+        (F::AsInteger, [V::Quantity(quantity)]) => {
+            quantity.as_int64().map(V::Int).ok_or_else(|| "cannot convert value to integer".to_string())
         }
-        (F::AsInteger, [V::Quantity(quantity)]) => quantity
-            .integer()
-            .and_then(|value| i64::try_from(value).ok())
-            .map(V::Int)
-            .ok_or_else(|| "cannot convert value to integer".to_string()),
         (F::AsApproximateFloat, [V::Quantity(quantity)]) => Ok(V::Double(quantity.approximate())),
         (F::Add | F::Sub, [V::Quantity(quantity), other]) => match quantity_arg(other) {
             Some(other) => quantity.plus(&other, func == F::Sub).map(|sum| V::Quantity(Rc::new(sum))),
             None => return None,
         },
         (F::CompareTo | F::IsGreaterThan | F::IsLessThan, [V::Quantity(quantity), V::Quantity(other)]) => {
-            let order = quantity.compare(other);
-            Ok(match func {
-                F::CompareTo => V::Int(order as i64),
-                F::IsGreaterThan => V::Bool(order == Ordering::Greater),
-                _ => V::Bool(order == Ordering::Less),
-            })
+            Ok(comparison(func, quantity.compare(other)))
         }
         (F::Ip, [V::String(text)]) => parse_ip(text).map(V::Ip),
         (F::IpOfCidr, [V::Cidr(address, _)]) => Ok(V::Ip(*address)),
@@ -645,7 +514,54 @@ pub fn call(func: Func, args: &[Value]) -> Option<Outcome> {
         (F::Masked, [V::Cidr(address, prefix)]) => Ok(V::Cidr(masked(*address, *prefix), *prefix)),
         (F::PrefixLength, [V::Cidr(_, prefix)]) => Ok(V::Int(i64::from(*prefix))),
         (F::String, [V::Ip(address)]) => Ok(V::from(address.to_string())),
+        (F::FormatNamed, [V::String(name)]) => {
+            Ok(V::Optional(k8s_format::named(name).map(|format| Rc::new(V::Format(format)))))
+        }
+        (F::Validate, [V::Format(format), V::String(text)]) => {
+            let errors = format.validate(text);
+            Ok(V::Optional(
+                (!errors.is_empty())
+                    .then(|| Rc::new(V::List(errors.into_iter().map(V::from).collect::<Vec<_>>().into()))),
+            ))
+        }
+        (_, []) if func.name().starts_with("format.") => {
+            let name = &func.name()["format.".len()..];
+            return k8s_format::named(name).map(|format| Ok(V::Format(format)));
+        }
+        (F::Semver | F::IsSemver, [V::String(text), rest @ ..]) => {
+            let normalize = match rest {
+                [] => false,
+                [V::Bool(flag)] => *flag,
+                _ => return None,
+            };
+            let parsed = if normalize { Semver::parse_normalized(text) } else { Semver::parse(text) };
+            if func == F::IsSemver {
+                Ok(V::Bool(parsed.is_ok()))
+            } else {
+                parsed.map(|version| V::Semver(Rc::new(version)))
+            }
+        }
+        (F::Major, [V::Semver(version)]) => Ok(int_of(version.major)),
+        (F::Minor, [V::Semver(version)]) => Ok(int_of(version.minor)),
+        (F::Patch, [V::Semver(version)]) => Ok(int_of(version.patch)),
+        (F::CompareTo | F::IsGreaterThan | F::IsLessThan, [V::Semver(version), V::Semver(other)]) => {
+            Ok(comparison(func, version.compare(other)))
+        }
         _ => return None,
     };
     Some(result)
+}
+
+/// A version number as CEL's int (Go converts the uint64 the same way).
+fn int_of(number: u64) -> Value {
+    Value::Int(number as i64)
+}
+
+/// `compareTo`, `isGreaterThan` and `isLessThan` of quantities and versions.
+fn comparison(func: Func, order: Ordering) -> Value {
+    match func {
+        Func::CompareTo => Value::Int(order as i64),
+        Func::IsGreaterThan => Value::Bool(order == Ordering::Greater),
+        _ => Value::Bool(order == Ordering::Less),
+    }
 }

@@ -11,11 +11,14 @@
 //! The library is CEL's standard one plus the extensions Kubernetes enables: strings
 //! (`charAt`, `indexOf`, `split`, `format` …), lists (`isSorted`, `sum`, `slice` …), regex
 //! (`find`, `findAll`), URLs, quantities, IP addresses and CIDRs, sets, optionals and
-//! base64. Pure: no I/O, no clock, no threads; it builds for `wasm32-unknown-unknown`.
+//! base64, `format` (named string formats) and semantic versions. Pure: no I/O, no clock, no threads; it builds for `wasm32-unknown-unknown`.
 
 mod eval;
 mod functions;
 mod k8s;
+mod k8s_format;
+mod k8s_quantity;
+mod netip;
 mod parse;
 mod value;
 

@@ -55,6 +55,10 @@ pub enum Macro {
     ExistsOne,
     Map,
     Filter,
+    /// cel-go's two-variable comprehensions (`transformList(i, v, …)` …).
+    TransformList,
+    TransformMap,
+    TransformMapEntry,
 }
 
 #[derive(Clone, Debug)]
@@ -740,7 +744,7 @@ struct Resolver<'a> {
 }
 
 /// Namespaces of functions called as `namespace.function(…)`.
-const NAMESPACES: [&str; 8] = ["sets", "strings", "optional", "base64", "math", "lists", "ip", "cel"];
+const NAMESPACES: [&str; 9] = ["sets", "strings", "optional", "base64", "math", "lists", "ip", "cel", "format"];
 
 impl Resolver<'_> {
     fn local(&self, name: &str) -> Option<usize> {
@@ -761,6 +765,12 @@ impl Resolver<'_> {
                 if let SyntaxKind::Ident(name) = &operand.kind {
                     if name == "variables" && !self.is_variable("variables") {
                         return self.variable(&field, offset);
+                    }
+                }
+                // A qualified type name: `net.IP`, `google.protobuf.Duration`.
+                if !optional {
+                    if let Some(type_value) = self.qualified_type(&operand, &field) {
+                        return Ok(Expr { offset, kind: ExprKind::Literal(Value::Type(type_value)) });
                     }
                 }
                 ExprKind::Select { operand: boxed(self, *operand)?, field: field.into(), optional }
@@ -819,6 +829,31 @@ impl Resolver<'_> {
             SyntaxKind::Call(target, name, args) => return self.call(target, name, args, offset),
         };
         Ok(Expr { offset, kind })
+    }
+
+    /// The type a dotted name of plain identifiers names (`net.IP`), unless its first name
+    /// is a variable.
+    fn qualified_type(&self, operand: &Syntax, field: &str) -> Option<Type> {
+        let mut names = vec![field];
+        let mut at = operand;
+        loop {
+            match &at.kind {
+                SyntaxKind::Ident(name) => {
+                    if self.is_variable(name) {
+                        return None;
+                    }
+                    names.push(name);
+                    break;
+                }
+                SyntaxKind::Select(inner, name, false) => {
+                    names.push(name);
+                    at = inner;
+                }
+                _ => return None,
+            }
+        }
+        names.reverse();
+        Type::named(&names.join("."))
     }
 
     fn ident(&self, name: &str, offset: u32) -> Result<ExprKind, Error> {
@@ -907,17 +942,30 @@ impl Resolver<'_> {
                 ("exists_one" | "existsOne", 2 | 3) => Some(Macro::ExistsOne),
                 ("map", 2 | 3) => Some(Macro::Map),
                 ("filter", 2 | 3) => Some(Macro::Filter),
+                ("transformList", 3 | 4) => Some(Macro::TransformList),
+                ("transformMap", 3 | 4) => Some(Macro::TransformMap),
+                ("transformMapEntry", 3 | 4) => Some(Macro::TransformMapEntry),
                 _ => None,
             };
             if let Some(kind) = kind {
                 // `map` with three arguments is map-with-filter; the others with three take
                 // two variables (index or key, value).
-                let two_variables = args.len() == 3 && kind != Macro::Map;
+                let transform = matches!(kind, Macro::TransformList | Macro::TransformMap | Macro::TransformMapEntry);
+                let two_variables = transform || (args.len() == 3 && kind != Macro::Map);
                 let range = Box::new(self.resolve(*target)?);
                 let first = macro_arg(&args, 0)?;
+                if first == "__result__" {
+                    return Err(Error::new("iteration variable overwrites accumulator variable", args[0].offset));
+                }
                 let mut rest: Vec<Syntax> = args.into_iter().skip(1).collect();
                 let (slot, body) = if two_variables {
                     let second = macro_arg(&rest, 0)?;
+                    if second == first {
+                        return Err(Error::new(format!("duplicate variable name: {first}"), rest[0].offset));
+                    }
+                    if second == "__result__" {
+                        return Err(Error::new("iteration variable overwrites accumulator variable", rest[0].offset));
+                    }
                     rest.remove(0);
                     let (slot, (_, body)) = self.bind_local(&first, |resolver| {
                         resolver.bind_local(&second, |resolver| {

@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use std::rc::Rc;
 
 use crate::k8s::{Quantity, Url};
+use crate::k8s_format::{NamedFormat, Semver};
 
 /// A CEL value. Collections are shared (`Rc`), so copying a value is cheap.
 #[derive(Clone, Debug)]
@@ -29,6 +30,9 @@ pub enum Value {
     Ip(IpAddr),
     Cidr(IpAddr, u8),
     Url(Rc<Url>),
+    /// A format of Kubernetes' format library (`format.dns1123Label()`).
+    Format(&'static NamedFormat),
+    Semver(Rc<Semver>),
 }
 
 /// A map, in insertion order; Kubernetes objects' maps are small, so lookups scan.
@@ -71,6 +75,8 @@ pub enum Type {
     Ip,
     Cidr,
     Url,
+    Format,
+    Semver,
 }
 
 impl Type {
@@ -93,6 +99,8 @@ impl Type {
             Type::Ip => "net.IP",
             Type::Cidr => "net.CIDR",
             Type::Url => "kubernetes.URL",
+            Type::Format => "kubernetes.NamedFormat",
+            Type::Semver => "kubernetes.Semver",
         }
     }
 
@@ -109,6 +117,15 @@ impl Type {
             "list" => Type::List,
             "map" => Type::Map,
             "type" => Type::Type,
+            "optional_type" => Type::Optional,
+            "google.protobuf.Duration" => Type::Duration,
+            "google.protobuf.Timestamp" => Type::Timestamp,
+            "kubernetes.Quantity" => Type::Quantity,
+            "net.IP" => Type::Ip,
+            "net.CIDR" => Type::Cidr,
+            "kubernetes.URL" => Type::Url,
+            "kubernetes.NamedFormat" => Type::Format,
+            "kubernetes.Semver" => Type::Semver,
             _ => return None,
         })
     }
@@ -164,6 +181,8 @@ impl Value {
             Value::Ip(_) => Type::Ip,
             Value::Cidr(..) => Type::Cidr,
             Value::Url(_) => Type::Url,
+            Value::Format(_) => Type::Format,
+            Value::Semver(_) => Type::Semver,
         }
     }
 
@@ -206,6 +225,8 @@ impl Value {
             (Value::Ip(a), Value::Ip(b)) => a == b,
             (Value::Cidr(a, x), Value::Cidr(b, y)) => a == b && x == y,
             (Value::Url(a), Value::Url(b)) => a.text == b.text,
+            (Value::Format(a), Value::Format(b)) => a.name == b.name,
+            (Value::Semver(a), Value::Semver(b)) => a.compare(b) == Ordering::Equal,
             _ => numeric_order(self, other) == Some(Ordering::Equal),
         }
     }
@@ -237,6 +258,7 @@ impl Value {
             Value::Ip(address) => address.to_string(),
             Value::Cidr(address, prefix) => format!("{address}/{prefix}"),
             Value::Url(url) => url.text.clone(),
+            Value::Semver(version) => version.to_string(),
             Value::Type(type_value) => type_value.name().to_string(),
             _ => return None,
         })
@@ -288,6 +310,9 @@ impl Value {
                 out.push('}');
             }
             Value::Optional(None) => out.push_str("optional.none()"),
+            Value::Format(format) => {
+                let _ = write!(out, "format.{}()", format.name);
+            }
             Value::Optional(Some(value)) => {
                 out.push_str("optional.of(");
                 value.write_display(out, depth + 1);

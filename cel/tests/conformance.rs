@@ -254,7 +254,8 @@ const TRUE: &[&str] = &[
     // Quantities (Kubernetes' quantity library, the documentation's examples).
     "quantity('500000G').isInteger()",
     "quantity('50k').asInteger() == 50000",
-    "quantity('9999999999999999999999999999999999999G').asApproximateFloat() > 1e45",
+    // Parsed quantities are capped at 2^63 - 1, as apimachinery caps them.
+    "quantity('9999999999999999999999999999999999999G').asApproximateFloat() == 9223372036854775807.0",
     "quantity('50k').add(quantity('20k')) == quantity('70k')",
     "quantity('50k').sub(20000) == quantity('30k')",
     "quantity('50k').add(20).sub(quantity('100k')).sub(-50000) == quantity('20')",
@@ -346,11 +347,7 @@ const COMPILE_ERRORS: &[(&str, &str, (u32, u32))] = &[
     ("1 +", "unexpected end of expression", (1, 4)),
     ("(1 + 2", "expected ')'", (1, 7)),
     ("self.name == 'a' &&\n  undefinedVar", "undeclared reference to 'undefinedVar'", (2, 3)),
-    (
-        "semver('1.2.3').major() == 1",
-        "function 'semver' (Kubernetes' semver library) is not supported by Rampart",
-        (1, 1),
-    ),
+    ("object.check('get')", "function 'check' (the authorizer) is not supported by Rampart", (1, 8)),
     ("'a'.matches('(')", "invalid regular expression", (1, 13)),
     ("has(self)", "invalid argument to has() macro", (1, 5)),
     ("'abc'.split()", "no matching overload for 'split' with 0 argument(s)", (1, 7)),
