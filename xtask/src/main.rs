@@ -9,12 +9,14 @@
 //!   benchmark, `bench agent` one delivery of a large cluster by `rampart agent`, `bench
 //!   cli` the whole `rampart check` process (see [`bench_cli`]);
 //!   `gen-corpus` writes the engine benchmark's corpus to a file.
+//! - `fuzz` runs the fuzz targets of `fuzz/` (see [`fuzz`]).
 
 // The benchmark's corpus generator, shared so `gen-corpus` writes exactly what is measured.
 mod bench_cli;
 #[path = "../../shared/benches/corpus/mod.rs"]
 mod corpus;
 mod dist;
+mod fuzz;
 mod prerequisites;
 mod shell;
 mod test;
@@ -46,6 +48,11 @@ commands:
                         generated repositories of 1,000 and 10,000 files, on one thread and
                         on every core, RUNS times each (default 5); peers on the PATH too
   gen-corpus N OUT      write the benchmark's generated corpus, N objects, to OUT as YAML
+  fuzz TARGET [--seconds N] [--runs N] [--cmin]
+  fuzz --all [--seconds N]
+                        fuzz a parser (cargo-fuzz, libFuzzer; `cargo install cargo-fuzz`)
+                        into fuzz/corpus/TARGET for N seconds (default 60) or N runs;
+                        --cmin minimizes the corpus afterwards; --list names the targets
 ";
 
 fn main() -> ExitCode {
@@ -66,6 +73,7 @@ fn main() -> ExitCode {
         ["bench", "cli", rest @ ..] => bench_cli::run(rest),
         ["bench", rest @ ..] => bench(rest),
         ["gen-corpus", n_objects, out] => gen_corpus(n_objects, out),
+        ["fuzz", rest @ ..] => fuzz::run(rest),
         ["help" | "-h" | "--help"] => {
             print!("{USAGE}");
             ExitCode::SUCCESS
