@@ -1,6 +1,7 @@
-//! Embeds the web app in release builds (profiles `release` and `dist`): when
-//! `frontend/dist/` exists (built by `cargo xtask dist`), such a build of `rampart` carries
-//! its files, so `rampart serve` serves the playground and dashboard from the one binary.
+//! Lists the database migrations (every build), and embeds the web app in release builds
+//! (profiles `release` and `dist`): when `frontend/dist/` exists (built by `cargo xtask
+//! dist`), such a build of `rampart` carries its files, so `rampart serve` serves the
+//! playground and dashboard from the one binary.
 //! Debug builds embed nothing and serve `--web-root` from disk, so changing the app does
 //! not relink the server.
 
@@ -44,6 +45,46 @@ fn main() {
     code.push_str("];\n");
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     std::fs::write(out.join("web_assets.rs"), code).expect("OUT_DIR is writable");
+    write_migrations(&manifest.join("..").join("migrations"), &out);
+}
+
+/// Lists each backend's migrations from `migrations/<backend>/NNNN_description.sql`, so a
+/// new file is embedded without being listed anywhere by hand. A file in those folders that
+/// does not follow the pattern stops the build: it would otherwise never run.
+fn write_migrations(root: &Path, out: &Path) {
+    let mut code = String::new();
+    for (backend, constant) in [("sqlite", "SQLITE_MIGRATIONS"), ("postgres", "POSTGRES_MIGRATIONS")] {
+        let directory = root.join(backend);
+        println!("cargo::rerun-if-changed={}", directory.display());
+        let mut migrations = Vec::new();
+        let entries = std::fs::read_dir(&directory).unwrap_or_else(|error| panic!("{}: {error}", directory.display()));
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+            let parsed = name
+                .strip_suffix(".sql")
+                .and_then(|stem| stem.split_once('_'))
+                .and_then(|(number, description)| Some((number.parse::<i64>().ok()?, description.replace('_', " "))));
+            let Some((version, description)) =
+                parsed.filter(|(version, description)| *version > 0 && !description.is_empty())
+            else {
+                panic!("{}: a migration is named NNNN_description.sql", path.display());
+            };
+            println!("cargo::rerun-if-changed={}", path.display());
+            migrations.push((version, description, path.canonicalize().unwrap_or(path)));
+        }
+        migrations.sort_by_key(|migration| migration.0);
+        if let Some(pair) = migrations.windows(2).find(|pair| pair[0].0 == pair[1].0) {
+            panic!("{} and {} share version {}", pair[0].2.display(), pair[1].2.display(), pair[0].0);
+        }
+        writeln!(code, "const {constant}: EmbeddedMigrations = &[").unwrap();
+        for (version, description, path) in &migrations {
+            writeln!(code, "    ({version}, {description:?}, include_str!({:?})),", path.display().to_string())
+                .unwrap();
+        }
+        code.push_str("];\n");
+    }
+    std::fs::write(out.join("migrations.rs"), code).expect("OUT_DIR is writable");
 }
 
 /// Every file under `directory`, as (path relative to `root` with `/`, absolute path).

@@ -4,16 +4,17 @@
 //! are walked recursively in sorted order (so output is the same on every machine),
 //! taking `.yaml`, `.yml` and `.json` files and skipping hidden entries (`.git`) and
 //! symbolic links to directories (which could loop); `-` (or no path, when stdin is piped)
-//! reads stdin. A directory walk honours Kustomize: a file that a `kustomization.yaml`
-//! (`.yml`, or `Kustomization`) of the walk lists as a patch (`patches`,
-//! `patchesStrategicMerge`, `patchesJson6902`) is a fragment, not an object, and is not
-//! checked (a patch that adds hardening would otherwise read as a bare, non-compliant
-//! object); nor is the kustomization file itself, which is Kustomize's configuration. A
-//! file named on the command line is checked whatever it is. The overlay itself is not built: to judge objects as deployed, render them
-//! (`kubectl kustomize overlays/prod | rampart check -`). A file that cannot be read is reported on stderr and the rest is still
-//! checked; the exit code is then 2. The report goes to stdout in the chosen format.
-//! Inputs are parsed and checked on every core ([`crate::parallel`]), with the report a
-//! single thread would give.
+//! reads stdin. A directory walk honours Kustomize ([`crate::kustomize`]): each overlay
+//! (a kustomization no other one uses) is built and its objects checked as deployed, each
+//! finding at the file and line to edit, and the files it was built from are not checked
+//! again one by one; a kustomization that is not built (it uses more than the common
+//! subset) has its files checked one by one, without those it lists as patches. The
+//! kustomization files themselves are Kustomize's configuration and never checked. With
+//! `--fix` or `--diff` overlays are not built: fixes are edits of files, made file by
+//! file. A file named on the command line is checked whatever it is. A file that cannot
+//! be read is reported on stderr and the rest is still checked; the exit code is then 2.
+//! The report goes to stdout in the chosen format. Inputs are parsed and checked on every
+//! core ([`crate::parallel`]), with the report a single thread would give.
 
 use std::fs;
 use std::io::{self, IsTerminal, Read, Write};
@@ -86,7 +87,14 @@ pub fn run(args: &CheckArgs) -> u8 {
         );
         return EXIT_ERROR;
     }
-    let mut inputs = Inputs { sources: Vec::new(), failed: false, skip: config_path, read_stdin: false };
+    let mut inputs = Inputs {
+        sources: Vec::new(),
+        failed: false,
+        skip: config_path,
+        read_stdin: false,
+        build_kustomizations: !(args.fix || args.diff),
+        rendered: Vec::new(),
+    };
     if args.paths.is_empty() {
         inputs.add_stdin();
     }
@@ -119,14 +127,23 @@ pub fn run(args: &CheckArgs) -> u8 {
     }
     // SARIF and JUnit do not show fixes: the work of finding them is skipped.
     let options = Options { fixes: matches!(args.output, Format::Text | Format::Json), ..options };
-    let result = crate::parallel::check(&inputs.sources, &options, crate::parallel::threads());
+    let rendered = std::mem::take(&mut inputs.rendered);
+    let built: Vec<_> = rendered.iter().flat_map(|rendered| rendered.objects.iter().cloned()).collect();
+    let build_errors = rendered.iter().flat_map(|rendered| rendered.errors.iter().cloned()).collect();
+    let n_built = built.len();
+    let mut result =
+        crate::parallel::check_with(&inputs.sources, built, build_errors, &options, crate::parallel::threads());
+    let first_built = result.objects.len() - n_built;
+    kustomize::place(&mut result, first_built, &rendered);
+    // Findings of built overlays name the files they were built from: their lines are quoted.
+    inputs.sources.extend(rendered.into_iter().flat_map(|rendered| rendered.sources));
     let output = match (args.framework, args.output) {
         (Some(framework), Format::Text | Format::Json) => {
             let view = compliance::evaluate(framework, &compliance::RuleResults::from_report(&result));
             if args.output == Format::Json {
-                serde_json::to_string_pretty(&view).unwrap_or_default() + "\n"
+                Some(serde_json::to_string_pretty(&view).unwrap_or_default() + "\n")
             } else {
-                compliance::render_text(&view)
+                Some(compliance::render_text(&view))
             }
         }
         (Some(_), _) => {
@@ -137,18 +154,24 @@ pub fn run(args: &CheckArgs) -> u8 {
             Format::Text => {
                 let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
                 let terminal = if report_to_stderr { io::stderr().is_terminal() } else { io::stdout().is_terminal() };
-                report::text::render(&result, &inputs.sources, terminal && !no_color)
+                Some(report::text::render(&result, &inputs.sources, terminal && !no_color))
             }
-            Format::Json => report::json(&result),
-            Format::Sarif => report::sarif::render(&result, &inputs.sources),
-            Format::Junit => report::junit::render(&result, &inputs.sources),
+            // Written as it is made (the JSON of a large input is the largest output).
+            Format::Json if !report_to_stderr => {
+                let stdout = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+                report_write_error(crate::parallel::write_json(&mut result, stdout, crate::parallel::threads()));
+                None
+            }
+            Format::Json => Some(report::json(&result)),
+            Format::Sarif => Some(report::sarif::render(&result, &inputs.sources)),
+            Format::Junit => Some(report::junit::render(&result, &inputs.sources)),
         },
     };
-    if report_to_stderr {
+    match output {
         // stdout carries the fixed manifest.
-        eprint!("{output}");
-    } else {
-        write_stdout(&output);
+        Some(output) if report_to_stderr => eprint!("{output}"),
+        Some(output) => write_stdout(&output),
+        None => {}
     }
     if args.output != Format::Text {
         // The text report shows parse errors itself; other formats carry them inside the
@@ -160,13 +183,18 @@ pub fn run(args: &CheckArgs) -> u8 {
     }
 
     let policy_errors = crate::policy_cmd::print_notices_and_errors(&result.policies);
-    if inputs.failed || !result.errors.is_empty() || policy_errors {
+    let code = if inputs.failed || !result.errors.is_empty() || policy_errors {
         EXIT_ERROR
     } else if args.fail_on.severity().is_some_and(|threshold| result.fails_at(threshold)) {
         EXIT_FINDINGS
     } else {
         EXIT_CLEAN
-    }
+    };
+    // The process ends next: freeing a large report and its sources allocation by
+    // allocation (hundreds of thousands for ten thousand files) would only delay the exit.
+    std::mem::forget(result);
+    std::mem::forget(inputs);
+    code
 }
 
 /// Writes fixed sources back: files in place (only those that changed), stdin's text to
@@ -247,12 +275,23 @@ pub(crate) struct Inputs {
     /// A file not to take from directories (the configuration in use).
     skip: Option<PathBuf>,
     read_stdin: bool,
+    /// Whether directory walks build the overlays they find.
+    build_kustomizations: bool,
+    /// The overlays built, one per directory walked.
+    rendered: Vec<kustomize::Rendered>,
 }
 
 impl Inputs {
     /// Reads files and directories (no stdin) into sources, failing on the first error.
     pub(crate) fn read_paths(paths: &[PathBuf]) -> Result<Vec<Source>, ()> {
-        let mut inputs = Inputs { sources: Vec::new(), failed: false, skip: None, read_stdin: true };
+        let mut inputs = Inputs {
+            sources: Vec::new(),
+            failed: false,
+            skip: None,
+            read_stdin: true,
+            build_kustomizations: false,
+            rendered: Vec::new(),
+        };
         for path in paths {
             inputs.add(path);
         }
@@ -288,10 +327,10 @@ impl Inputs {
         }
         match fs::metadata(path) {
             Ok(metadata) if metadata.is_dir() => {
-                let before = self.sources.len();
+                let before = self.sources.len() + self.rendered_objects();
                 let failed_before = self.failed;
                 self.walk(path);
-                if self.sources.len() == before && self.failed == failed_before {
+                if self.sources.len() + self.rendered_objects() == before && self.failed == failed_before {
                     self.fail(format!(
                         "no .yaml, .yml or .json files in '{}'; pass the directory that holds your manifests, or name the files",
                         path.display()
@@ -303,17 +342,32 @@ impl Inputs {
         }
     }
 
-    /// Reads the manifests under a directory, leaving out Kustomize patches.
+    fn rendered_objects(&self) -> usize {
+        self.rendered.iter().map(|rendered| rendered.objects.len() + rendered.errors.len()).sum()
+    }
+
+    /// Reads the manifests under a directory: the overlays built, and the files that are
+    /// neither part of one nor Kustomize patches.
     fn walk(&mut self, directory: &Path) {
         let mut found = Walked::default();
         self.collect(directory, &mut found);
         let patches = kustomize::patches(&found.kustomizations);
+        let rendered = if self.build_kustomizations && !found.kustomizations.is_empty() {
+            kustomize::render(&found.kustomizations, &rampart_core::Limits::default())
+        } else {
+            kustomize::Rendered::default()
+        };
+        for note in &rendered.notes {
+            eprintln!("note: {note}");
+        }
         for path in found.files {
-            let is_patch = fs::canonicalize(&path).is_ok_and(|canonical| patches.contains(&canonical));
-            if !is_patch {
+            let skipped = fs::canonicalize(&path)
+                .is_ok_and(|canonical| patches.contains(&canonical) || rendered.consumed.contains(&canonical));
+            if !skipped {
                 self.read_file(&path);
             }
         }
+        self.rendered.push(rendered);
     }
 
     /// Gathers the manifest files and the kustomization files under a directory, in
@@ -392,7 +446,7 @@ fn utf8(name: &str, bytes: Vec<u8>) -> Result<String, String> {
 }
 
 /// An I/O error as a person reads it: the operating system's message without its code.
-fn describe(error: &io::Error) -> String {
+pub(crate) fn describe(error: &io::Error) -> String {
     let text = error.to_string();
     match text.find(" (os error") {
         Some(end) => text[..end].to_string(),
@@ -403,7 +457,11 @@ fn describe(error: &io::Error) -> String {
 /// Writes to stdout; a closed pipe (`rampart check … | head`) is not an error.
 fn write_stdout(text: &str) {
     let mut stdout = io::stdout().lock();
-    let result = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+    report_write_error(stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()));
+}
+
+/// Says on stderr that the report could not be written, unless the reader closed the pipe.
+fn report_write_error(result: io::Result<()>) {
     if let Err(error) = result {
         if error.kind() != io::ErrorKind::BrokenPipe {
             eprintln!("error: cannot write the report: {}", describe(&error));

@@ -174,6 +174,14 @@ pub struct ServeArgs {
     /// and send tokens over plain http://.
     #[arg(long, env = "RAMPART_OUTBOUND_LAB")]
     pub outbound_lab: bool,
+
+    /// Reverse proxies (an ingress) in front of the server, comma-separated CIDRs or
+    /// addresses: a request from one of them is attributed to the rightmost address of its
+    /// X-Forwarded-For that is not a trusted proxy, for the login limits. Without it the
+    /// header is ignored and the client is the connection's peer.
+    #[arg(long, env = "RAMPART_TRUSTED_PROXIES", value_name = "CIDRS", default_value = "",
+          value_parser = |text: &str| rampart::client_address::TrustedProxies::from_settings(text).map(|_| text.to_string()))]
+    pub trusted_proxies: String,
     /// The SMTP server email summaries go through: smtp://HOST:PORT (plain),
     /// smtp://HOST:587?tls=required (STARTTLS), smtps://HOST:465 (TLS), with USER:PASSWORD@
     /// before the host to log in. Without it emails stay in the outbox (GET /api/v1/outbox).

@@ -5,15 +5,18 @@
 //!
 //! 1. **Context**: every object of the kinds the engine's index reads
 //!    ([`rampart_core::index::Index::reads`]: Namespaces, ServiceAccounts,
-//!    NetworkPolicies, webhooks, policy engines, DaemonSets), in
-//!    [`Delivery::Context`] messages, then one [`Delivery::ContextDone`] with what the
+//!    NetworkPolicies, webhooks, policy engines, DaemonSets, Services, Roles and
+//!    ClusterRoles), and any others the source likes (a snapshot adds every object with
+//!    a pod template), in [`Delivery::Context`] messages, then one [`Delivery::ContextDone`] with what the
 //!    source could not read so far and the rules it therefore cannot judge. Context
 //!    objects only build the index (of each, what context rules read); they are not
 //!    checked in this phase.
 //! 2. **Batches**: every object to check, context kinds included, in
 //!    [`Delivery::Batch`]es of any size, in the order they should be checked (context
-//!    kinds first keeps anchors stable); [`Delivery::Error`] for a kind that failed
-//!    part-way. The channel closing ends the scan; [`Delivery::Failed`] ends it `failed`.
+//!    kinds first keeps anchors stable; the kinds judged by the pods they select,
+//!    [`rampart_core::index::Index::checks_after_pods`], after every object with a pod
+//!    template unless those were all context); [`Delivery::Error`] for a kind that failed
+//!    part-way (a kind with pod templates leaves the rules judging by pods unjudged). The channel closing ends the scan; [`Delivery::Failed`] ends it `failed`.
 //!
 //! [`ingest`] builds the index, then checks each batch on a blocking thread with the
 //! engine's [`Checker`] while the previous one is recorded ([`Store::record_batch`], one
@@ -81,7 +84,9 @@ pub enum Ingested {
 enum Checked {
     /// A batch, and what its rules concluded (for the compliance views).
     Batch(Batch, RuleResults),
-    Error(ScanError),
+    /// A kind failed part-way; the rules it leaves unjudged (their findings are neither
+    /// opened nor resolved from now on, and they do not run on the objects still to come).
+    Error(ScanError, Vec<String>),
     /// The custom policies' cost budget is spent: from the next batch (sent before it) on,
     /// policies are not evaluated, so the scan resolves nothing.
     PoliciesStopped(ScanError),
@@ -127,10 +132,18 @@ pub async fn ingest(
     let param_kinds = rampart_core::policy::param_kinds(&options.policies, &options.limits);
     let mut params: Vec<Object> = Vec::new();
     let mut errors = Vec::new();
+    // Each namespace's labels, for routing notifications by namespace label.
+    let mut namespace_labels: Vec<(String, String)> = Vec::new();
     let unjudged_rules = loop {
         match deliveries.recv().await {
             Some(Delivery::Context(objects)) => {
                 for object in objects {
+                    if object.kind == "Namespace"
+                        && object.api_version == "v1"
+                        && namespace_labels.len() < crate::store::routing::MAX_LABELLED_NAMESPACES
+                    {
+                        namespace_labels.push((object.name.clone(), object.labels().to_json().to_string()));
+                    }
                     index.add(&object);
                     if param_kinds.iter().any(|(version, kind)| *version == object.api_version && *kind == object.kind)
                     {
@@ -162,7 +175,7 @@ pub async fn ingest(
     options.config.disable.extend(unjudged_rules);
     let (checked_sender, mut checked) = mpsc::channel::<Checked>(QUEUE);
     let checker =
-        tokio::task::spawn_blocking(move || check_batches(&index, &options, &params, deliveries, checked_sender));
+        tokio::task::spawn_blocking(move || check_batches(index, &options, &params, deliveries, checked_sender));
     let mut outcome = None;
     let mut rule_results = RuleResults::default();
     let mut pending = Batch::default();
@@ -187,7 +200,10 @@ pub async fn ingest(
         match message {
             None => break,
             Some(None | Some(Checked::Batch(..))) => {}
-            Some(Some(Checked::Error(error))) => errors.push(error),
+            Some(Some(Checked::Error(error, unjudged))) => {
+                recording.stop_judging(unjudged);
+                errors.push(error);
+            }
             Some(Some(Checked::PoliciesStopped(error))) => {
                 recording.stop_resolving();
                 errors.push(error);
@@ -211,6 +227,7 @@ pub async fn ingest(
     if !store.finish_recording(&mut recording, &errors).await? {
         return Ok(Ingested::NotOurs);
     }
+    store.record_namespace_labels(cluster_id, scan_id, &namespace_labels).await?;
     Ok(Ingested::Recorded {
         objects: recording.tally.objects,
         findings: recording.tally.findings,
@@ -221,7 +238,7 @@ pub async fn ingest(
 
 /// The checking thread: each batch through the engine, reduced for the store.
 fn check_batches(
-    index: &Index,
+    index: Index,
     options: &Options,
     params: &[Object],
     mut deliveries: mpsc::Receiver<Delivery>,
@@ -229,7 +246,9 @@ fn check_batches(
 ) {
     let sources = [Source::new("scan", String::new())];
     // The params gathered with the context, as the CLI offers its whole input.
-    let mut checker = Checker::with_input(index, options, &[], params);
+    // It adds the labels of the pod templates it checks to the index: the kinds judged by
+    // the pods they select come after every pod template.
+    let mut checker = Checker::owning(index, options, params);
     let mut policies_stopped = false;
     while let Some(delivery) = deliveries.blocking_recv() {
         let message = match delivery {
@@ -251,7 +270,15 @@ fn check_batches(
                 }
                 Checked::Batch(to_batch(&objects, checked), rules)
             }
-            Delivery::Error(error) => Checked::Error(error),
+            Delivery::Error(error) => {
+                // The pod templates of a kind listed in part leave the rules that judge
+                // objects by the pods they select unjudged (they come after every kind
+                // with pod templates, so none of their findings is recorded yet).
+                let by_pods = error.kind.as_deref().is_some_and(crate::scanner::kinds::has_pod_template);
+                let unjudged: &[&str] = if by_pods { &crate::scanner::kinds::RULES_BY_PODS } else { &[] };
+                checker.stop_judging(unjudged);
+                Checked::Error(error, unjudged.iter().map(|rule| rule.to_string()).collect())
+            }
             Delivery::Failed(message) => Checked::Failed(message),
             // The context is complete by now; more of it changes nothing already checked.
             Delivery::Context(_) | Delivery::ContextDone { .. } => continue,

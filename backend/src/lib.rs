@@ -7,6 +7,7 @@
 //! inside a cluster and delivers it to a server.
 
 pub mod agent;
+pub mod client_address;
 pub mod cron;
 pub mod http;
 pub mod ingest;
@@ -20,6 +21,7 @@ pub mod scanner;
 pub mod scheduler;
 pub mod secrets;
 pub mod server;
+pub mod settings;
 pub mod snapshot;
 pub mod startup;
 pub mod store;

@@ -32,12 +32,22 @@ pub fn threads() -> usize {
         .unwrap_or_else(|| thread::available_parallelism().map_or(1, |threads| threads.get()))
 }
 
-/// Parses and checks the sources on `threads` threads.
-pub fn check(sources: &[Source], options: &Options, threads: usize) -> Report {
-    if threads <= 1 {
+/// Parses and checks the sources on `threads` threads, with objects read elsewhere (a Kustomize overlay's, built) checked after the
+/// sources' and their errors reported after the sources'. Their `source` is no source's
+/// index: no fix is worked out for them.
+pub fn check_with(
+    sources: &[Source],
+    extra_objects: Vec<Object>,
+    extra_errors: Vec<ParseError>,
+    options: &Options,
+    threads: usize,
+) -> Report {
+    if threads <= 1 && extra_objects.is_empty() && extra_errors.is_empty() {
         return rampart_core::check(sources, options);
     }
-    let (objects, errors) = parse(sources, options, threads);
+    let (mut objects, mut errors) = parse(sources, options, threads);
+    objects.extend(extra_objects);
+    errors.extend(extra_errors);
     check_objects_with(
         objects,
         errors,
@@ -52,6 +62,17 @@ type Read = (Vec<Object>, Vec<ParseError>);
 
 /// Every source's objects and errors, in source order.
 fn parse(sources: &[Source], options: &Options, threads: usize) -> Read {
+    if threads <= 1 {
+        return sources.iter().enumerate().fold(
+            (Vec::new(), Vec::new()),
+            |(mut objects, mut errors), (position, source)| {
+                let (source_objects, source_errors) = read_objects(position, source, &options.limits);
+                objects.extend(source_objects);
+                errors.extend(source_errors);
+                (objects, errors)
+            },
+        );
+    }
     let next = AtomicUsize::new(0);
     let mut parsed: Vec<(usize, Read)> = thread::scope(|scope| {
         let workers: Vec<_> = (0..threads.min(sources.len()).max(1))
@@ -138,9 +159,124 @@ fn attach_fixes(cx: &Cx<'_>, sources: &[Source], objects: &[Object], findings: &
     });
 }
 
+/// Elements of a report's list serialized by one thread in one go.
+const ELEMENTS_PER_CHUNK: usize = 2048;
+
+/// Writes the report as [`rampart_core::report::json`] gives it, byte for byte, with its
+/// two long lists (objects, findings) serialized on `threads` threads, a round of chunks
+/// at a time (so no more than a round is held), and written in order as they are done.
+///
+/// A chunk of elements is serialized wrapped in two arrays (`[[a, b]]`): pretty-printed,
+/// its elements then sit at the depth they have in the report (two levels down), and what
+/// lies between the wrappers is exactly their text in the report's list.
+pub fn write_json(report: &mut Report, writer: impl std::io::Write, threads: usize) -> std::io::Result<()> {
+    write_json_in_chunks(report, writer, threads, ELEMENTS_PER_CHUNK)
+}
+
+fn write_json_in_chunks(
+    report: &mut Report,
+    mut writer: impl std::io::Write,
+    threads: usize,
+    chunk: usize,
+) -> std::io::Result<()> {
+    if threads <= 1 {
+        return rampart_core::report::write_json(report, writer);
+    }
+    let objects = std::mem::take(&mut report.objects);
+    let findings = std::mem::take(&mut report.findings);
+    let skeleton = rampart_core::report::json(report);
+    report.objects = objects;
+    report.findings = findings;
+    let rest = splice(&mut writer, &skeleton, "\n  \"objects\": []", |writer| {
+        write_list(&report.objects, writer, threads, chunk)
+    })?;
+    let rest = splice(&mut writer, rest, "\n  \"findings\": []", |writer| {
+        write_list(&report.findings, writer, threads, chunk)
+    })?;
+    writer.write_all(rest.as_bytes())?;
+    writer.flush()
+}
+
+/// Writes `text` up to the closing bracket of the empty list `key`, then the list, and
+/// returns the rest. Top-level keys are the only text at their depth after a line break.
+fn splice<'t>(
+    writer: &mut impl std::io::Write,
+    text: &'t str,
+    key: &str,
+    list: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> std::io::Result<&'t str> {
+    let Some(at) = text.find(key) else { return Ok(text) };
+    let split = at + key.len() - 1;
+    writer.write_all(&text.as_bytes()[..split])?;
+    list(writer)?;
+    Ok(&text[split..])
+}
+
+/// The elements of a list, as they sit between its brackets in the pretty-printed report
+/// (nothing when it is empty), and the newline and indentation before its closing bracket.
+fn write_list<T: serde::Serialize + Sync>(
+    elements: &[T],
+    writer: &mut dyn std::io::Write,
+    threads: usize,
+    chunk: usize,
+) -> std::io::Result<()> {
+    if elements.is_empty() {
+        return Ok(());
+    }
+    const PREFIX: &str = "[\n  [";
+    const SUFFIX: &str = "\n  ]\n]";
+    let mut first = true;
+    for round in elements.chunks(chunk * threads) {
+        let texts: Vec<Vec<u8>> = thread::scope(|scope| {
+            let workers: Vec<_> = round
+                .chunks(chunk)
+                .map(|chunk| {
+                    scope.spawn(move || {
+                        let mut text = Vec::with_capacity(chunk.len() * 1024);
+                        // Plain data into memory: serializing cannot fail.
+                        let _ = serde_json::to_writer_pretty(&mut text, &[chunk]);
+                        text
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|worker| worker.join().expect("a serializing thread panicked")).collect()
+        });
+        for text in texts {
+            if !first {
+                writer.write_all(b",")?;
+            }
+            first = false;
+            writer.write_all(&text[PREFIX.len()..text.len() - SUFFIX.len()])?;
+        }
+    }
+    writer.write_all(b"\n  ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_on_threads_is_the_report_byte_for_byte() {
+        let manifest = |index: usize| {
+            format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p{index}\n  namespace: n\nspec:\n  containers:\n  - name: app\n    image: \"nginx\\u00e9\"\n    securityContext:\n      privileged: true\n")
+        };
+        for count in [0, 1, 3, 700] {
+            let sources: Vec<Source> =
+                (0..count).map(|index| Source::new(format!("p{index}.yaml"), manifest(index))).collect();
+            let mut report = rampart_core::check(&sources, &Options::default());
+            for (threads, chunk) in [(1, 1), (2, 1), (2, 7), (3, 64), (2, ELEMENTS_PER_CHUNK)] {
+                let mut written = Vec::new();
+                write_json_in_chunks(&mut report, &mut written, threads, chunk).unwrap();
+                assert_eq!(String::from_utf8(written).unwrap(), rampart_core::report::json(&report), "{count} objects");
+            }
+        }
+        // A parse error only: both lists empty.
+        let mut report = rampart_core::check(&[Source::new("bad.yaml", "a: [1\n")], &Options::default());
+        let mut written = Vec::new();
+        write_json(&mut report, &mut written, 2).unwrap();
+        assert_eq!(String::from_utf8(written).unwrap(), rampart_core::report::json(&report));
+    }
 
     #[test]
     fn runs_cover_everything_in_order() {

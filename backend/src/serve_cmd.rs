@@ -3,6 +3,7 @@
 
 use std::io::BufRead;
 
+use rampart::client_address::TrustedProxies;
 use rampart::limits::ServerLimits;
 use rampart::mail::MailSettings;
 use rampart::oidc::OidcSettings;
@@ -55,6 +56,7 @@ pub fn serve(args: &ServeArgs) -> u8 {
         password_login: args.password_login,
         // The value was checked when the options were parsed.
         outbound: OutboundPolicy::from_settings(&args.outbound_allow, args.outbound_lab).unwrap_or_default(),
+        trusted_proxies: TrustedProxies::from_settings(&args.trusted_proxies).unwrap_or_default(),
     };
     let mail = MailSettings {
         smtp_url: args.smtp_url.clone().filter(|url| !url.trim().is_empty()),

@@ -24,6 +24,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower::ServiceExt;
 
+use crate::client_address::{ClientIp, TrustedProxies};
 use crate::limits::{ServerLimits, OVERFLOW_CONNECTIONS};
 
 /// How long an overflow connection (one past the cap) may take to send its request.
@@ -33,11 +34,13 @@ const OVERFLOW_HEADER_TIMEOUT: Duration = Duration::from_secs(2);
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 /// Serves `router` on `listener` until `shutdown` completes, then lets the requests in
-/// flight finish (for at most [`SHUTDOWN_GRACE`]).
+/// flight finish (for at most [`SHUTDOWN_GRACE`]). Each request carries its client's
+/// address ([`ClientIp`]), worked out with `proxies`.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: &ServerLimits,
+    proxies: TrustedProxies,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let max_connections = limits.connections_within(crate::limits::open_file_limit());
@@ -56,6 +59,7 @@ pub async fn serve(
     full.timer(TokioTimer::new()).header_read_timeout(OVERFLOW_HEADER_TIMEOUT).keep_alive(false);
     let timeouts = Timeouts { request: limits.request_timeout, upload: limits.upload_timeout };
     let graceful = GracefulShutdown::new();
+    let proxies = Arc::new(proxies);
     tokio::pin!(shutdown);
     loop {
         let (stream, remote) = tokio::select! {
@@ -79,8 +83,10 @@ pub async fn serve(
         };
         let router = router.clone();
         let full_server = matches!(mode, Mode::Full(_));
+        let proxies = proxies.clone();
         let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-            handle(router.clone(), request, remote, timeouts, full_server)
+            let client = ClientIp(proxies.client(remote.ip(), request.headers()));
+            handle(router.clone(), request, remote, client, timeouts, full_server)
         });
         let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
@@ -122,6 +128,7 @@ async fn handle(
     router: Router,
     mut request: Request<Incoming>,
     remote: SocketAddr,
+    client: ClientIp,
     timeouts: Timeouts,
     full_server: bool,
 ) -> Result<Response<Body>, Infallible> {
@@ -132,6 +139,7 @@ async fn handle(
         ));
     }
     request.extensions_mut().insert(ConnectInfo(remote));
+    request.extensions_mut().insert(client);
     let timeout = if is_upload(request.method(), request.uri().path()) { timeouts.upload } else { timeouts.request };
     let answer = tokio::time::timeout(timeout, router.oneshot(request.map(Body::new))).await;
     Ok(match answer {

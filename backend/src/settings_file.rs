@@ -9,8 +9,6 @@ use std::ffi::OsString;
 
 use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
-use rampart_core::parse::parse_source;
-use rampart_core::{Limits, Source};
 
 use crate::cli::Cli;
 
@@ -75,17 +73,6 @@ fn leaf_matches(matches: &ArgMatches) -> &ArgMatches {
 
 /// `(key, value, line)` of each setting, checked against the options of `rampart serve`.
 fn read(name: &str, text: &str) -> Result<Vec<(String, String, u32)>, String> {
-    let (documents, errors) = parse_source(&Source::new(name, text), &Limits::default());
-    if let Some(error) = errors.first() {
-        return Err(error.to_string());
-    }
-    let Some(root) = documents.into_iter().next().map(|document| document.root) else { return Ok(Vec::new()) };
-    if !root.is_map() {
-        return Err(format!(
-            "{name}:{}: the settings file is a mapping such as `listen: 127.0.0.1:8080`",
-            root.span.line
-        ));
-    }
     let serve = Cli::command().find_subcommand("serve").expect("serve is a subcommand").clone();
     let known: Vec<String> = serve
         .get_arguments()
@@ -93,23 +80,7 @@ fn read(name: &str, text: &str) -> Result<Vec<(String, String, u32)>, String> {
         .filter(|long| !matches!(*long, "settings" | "help" | "version"))
         .map(str::to_string)
         .collect();
-    let mut settings = Vec::new();
-    for entry in root.entries() {
-        let line = entry.value.span.line;
-        if !known.contains(&entry.key) {
-            return Err(format!(
-                "{name}:{line}: unknown setting '{}'; the settings are: {}",
-                entry.key,
-                known.join(", ")
-            ));
-        }
-        let value = entry
-            .value
-            .as_text()
-            .ok_or_else(|| format!("{name}:{line}: '{}' takes one value, not a list or mapping", entry.key))?;
-        settings.push((entry.key.clone(), value, line));
-    }
-    Ok(settings)
+    rampart::settings::read(name, text, &known)
 }
 
 #[cfg(test)]

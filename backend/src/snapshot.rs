@@ -1,6 +1,7 @@
 //! An uploaded export as a source of [`Delivery`]s: the text is read twice, never held as
-//! one tree. The first pass keeps the objects of the kinds the engine's index reads (and
-//! every error); the second hands every object over in batches.
+//! one tree. The first pass hands over as context the objects of the kinds the engine's
+//! index reads and every object with a pod template (the index keeps their labels), and
+//! keeps every error; the second hands every object over in batches.
 //!
 //! YAML (a `kubectl get -o yaml` List, or a multi-document stream) is read document by
 //! document, and a List item by item ([`rampart_core::parse::for_each_document`]), with
@@ -32,7 +33,9 @@ pub fn deliver(text: &str, limits: &Limits, param_kinds: &[(String, String)], de
     let mut open = true;
     let errors = for_each_object(text, limits, |object| {
         let is_param = param_kinds.iter().any(|(version, kind)| *version == object.api_version && *kind == object.kind);
-        if Index::reads(object.group(), &object.kind) || is_param {
+        // Objects with a pod template too: the index keeps their labels, so the kinds
+        // judged by the pods they select are checked in the export's order.
+        if Index::reads(object.group(), &object.kind) || is_param || object.pod_spec().is_some() {
             context.push(object);
             if context.len() == BATCH_OBJECTS {
                 open = deliveries.blocking_send(Delivery::Context(std::mem::take(&mut context))).is_ok();
@@ -60,8 +63,9 @@ pub fn deliver(text: &str, limits: &Limits, param_kinds: &[(String, String)], de
 }
 
 /// Every object of the export, in order, to `each` (which answers whether to go on); the
-/// errors met, as scan errors of no kind.
-fn for_each_object(text: &str, limits: &Limits, mut each: impl FnMut(Object) -> bool) -> Vec<ScanError> {
+/// errors met, as scan errors of no kind. The parser of uploads, public for the fuzz
+/// target (`fuzz/`).
+pub fn for_each_object(text: &str, limits: &Limits, mut each: impl FnMut(Object) -> bool) -> Vec<ScanError> {
     let looks_like_json = text.trim_start_matches('\u{feff}').trim_start().starts_with('{');
     if looks_like_json && text.len() <= limits.max_source_bytes {
         let mut going = true;

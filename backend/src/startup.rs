@@ -14,6 +14,7 @@ use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::client_address::TrustedProxies;
 use crate::http::{self, AppState};
 use crate::limits::ServerLimits;
 use crate::mail::{Mail, MailError, MailSettings, Mailer};
@@ -61,6 +62,8 @@ pub struct Settings {
     pub password_login: bool,
     /// Where scans and connection tests may connect (public addresses by default).
     pub outbound: OutboundPolicy,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (none by default).
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Settings {
@@ -78,6 +81,7 @@ impl Settings {
             oidc: None,
             password_login: true,
             outbound: OutboundPolicy::default(),
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 }
@@ -97,6 +101,7 @@ impl std::fmt::Debug for Settings {
             .field("oidc", &self.oidc.as_ref().map(|oidc| &oidc.issuer))
             .field("password_login", &self.password_login)
             .field("outbound", &self.outbound)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -136,6 +141,7 @@ pub struct Application {
     scheduler: Scheduler,
     mailer: Mailer,
     limits: ServerLimits,
+    proxies: TrustedProxies,
 }
 
 impl Application {
@@ -192,17 +198,29 @@ impl Application {
             listener.local_addr().map_err(|source| StartupError::Listen { address: settings.listen, source })?;
         let scheduler = Scheduler::new(store.clone(), runner.clone(), settings.scheduler);
         let mail_context = Arc::new(Mail::new(mail, &secrets, address)?);
-        let mailer = Mailer::new(store.clone(), mail_context.clone(), mail)?;
+        let webhooks = crate::mail::webhook::WebhookClient::new(settings.outbound.clone());
+        let mailer = Mailer::new(store.clone(), mail_context.clone(), mail, secrets.clone(), webhooks.clone())?;
         let oidc = match &settings.oidc {
             Some(oidc) => Some(Arc::new(crate::oidc::Oidc::new(oidc.clone()).map_err(StartupError::Oidc)?)),
             None => None,
         };
         let state = AppState::new(store.clone(), setup_token.clone(), secrets, runner)
             .with_mail(mail_context)
+            .with_webhooks(webhooks)
             .with_sign_in(oidc, settings.password_login)
             .with_limits(&settings.limits);
         let router = router(state, settings.web_root.as_deref());
-        Ok(Application { listener, address, store, router, setup_token, scheduler, mailer, limits: settings.limits })
+        Ok(Application {
+            listener,
+            address,
+            store,
+            router,
+            setup_token,
+            scheduler,
+            mailer,
+            limits: settings.limits,
+            proxies: settings.trusted_proxies.clone(),
+        })
     }
 
     /// The address actually bound (the port chosen when asked for port 0).
@@ -237,7 +255,7 @@ impl Application {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let scheduler = tokio::spawn(self.scheduler.run(stopped));
         let mailer = self.mailer.spawn();
-        let served = crate::server::serve(self.listener, self.router, &self.limits, shutdown).await;
+        let served = crate::server::serve(self.listener, self.router, &self.limits, self.proxies, shutdown).await;
         mailer.stop().await;
         let _ = stop.send(true);
         let _ = scheduler.await;

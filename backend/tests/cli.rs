@@ -269,35 +269,133 @@ fn objects_of(report: &Value) -> Vec<(String, String, String)> {
         .collect()
 }
 
+/// `namespace/name rule source:line` of each finding of `rules`, in report order.
+fn placed_findings(report: &Value, rules: &[&str]) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|finding| rules.contains(&finding["rule"].as_str().unwrap()))
+        .map(|finding| {
+            let resource = &finding["resource"];
+            format!(
+                "{}/{} {} {}:{}",
+                resource["namespace"].as_str().unwrap_or(""),
+                resource["name"].as_str().unwrap(),
+                finding["rule"].as_str().unwrap(),
+                resource["source"].as_str().unwrap(),
+                finding["line"]
+            )
+        })
+        .collect()
+}
+
 #[test]
-fn kustomize_patches_and_kustomizations_are_not_checked_as_objects() {
-    // A base and two overlays, with strategic-merge patches (`patchesStrategicMerge`,
-    // `patches`) and JSON 6902 patches (`patchesJson6902` in YAML, `patches` in JSON, and
-    // one inline).
+fn kustomize_overlays_are_checked_as_deployed_with_findings_on_the_lines_to_edit() {
+    // A base and two overlays: prod hardens the base with a strategic-merge patch, pins a
+    // new tag and scales with a JSON 6902 patch; staging renames, labels, weakens the base
+    // with a strategic-merge patch (`patches`), adds limits with a JSON 6902 patch in JSON
+    // and annotates the Service inline, and tags the image `latest`.
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let run = run_in(&fixtures, &["check", "-o", "json", "--fail-on", "never", "kustomize"], None);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let report = run.json();
-    let owned = objects_of(&report);
-    let objects: Vec<(&str, &str, &str)> =
-        owned.iter().map(|(source, kind, name)| (source.as_str(), kind.as_str(), name.as_str())).collect();
-    assert_eq!(
-        objects,
-        [
-            ("kustomize/base/deployment.yaml", "Deployment", "web"),
-            ("kustomize/base/service.yaml", "Service", "web"),
-            ("kustomize/overlays/staging/namespace.yaml", "Namespace", "staging"),
-        ]
-    );
-    let sources: Vec<&str> = report["findings"]
+    // Each object as its overlay deploys it, placed where it is written; the base is not
+    // checked on its own, nor are patches or kustomizations.
+    let objects: Vec<String> = report["objects"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|finding| finding["resource"]["source"].as_str().unwrap())
+        .map(|object| {
+            let resource = &object["resource"];
+            format!(
+                "{} {}/{} {}:{} by {}",
+                resource["kind"].as_str().unwrap(),
+                resource["namespace"].as_str().unwrap_or(""),
+                resource["name"].as_str().unwrap(),
+                resource["source"].as_str().unwrap(),
+                object["line"],
+                resource["kustomization"].as_str().unwrap()
+            )
+        })
         .collect();
+    assert_eq!(
+        objects,
+        [
+            "Deployment prod/web kustomize/base/deployment.yaml:1 by kustomize/overlays/prod",
+            "Service prod/web kustomize/base/service.yaml:1 by kustomize/overlays/prod",
+            "Deployment staging/staging-web kustomize/base/deployment.yaml:1 by kustomize/overlays/staging",
+            "Service staging/staging-web kustomize/base/service.yaml:1 by kustomize/overlays/staging",
+            "Namespace /staging kustomize/overlays/staging/namespace.yaml:1 by kustomize/overlays/staging",
+        ]
+    );
+    let rules = [
+        "pss-run-as-non-root",
+        "pss-allow-privilege-escalation",
+        "pss-capabilities-restricted",
+        "pss-seccomp-profile-restricted",
+        "read-only-root-filesystem",
+        "image-tag-latest",
+        "image-not-pinned-by-digest",
+        "memory-limit-missing",
+        "cpu-limit-missing",
+        "run-as-high-uid",
+        "service-account-token-automount",
+        "required-labels-missing",
+        "namespace-pss-not-enforced",
+    ];
+    assert_eq!(
+        placed_findings(&report, &rules),
+        [
+            // prod's patch adds what the base lacks: no Pod Security finding is left, and
+            // the one missing field of its security context is to be added in the patch.
+            "prod/web run-as-high-uid kustomize/overlays/prod/security.yaml:8",
+            // Missing everywhere: added to the base's container.
+            "prod/web memory-limit-missing kustomize/base/deployment.yaml:17",
+            "prod/web cpu-limit-missing kustomize/base/deployment.yaml:17",
+            // Labels come from the base's kustomization; the missing ones go beside them.
+            "prod/web required-labels-missing kustomize/base/deployment.yaml:3",
+            // The tag the overlay's `images` sets.
+            "prod/web image-not-pinned-by-digest kustomize/overlays/prod/kustomization.yaml:17",
+            // staging keeps the base's security context, which lacks these.
+            "staging/staging-web pss-allow-privilege-escalation kustomize/base/deployment.yaml:21",
+            "staging/staging-web pss-run-as-non-root kustomize/base/deployment.yaml:21",
+            "staging/staging-web pss-seccomp-profile-restricted kustomize/base/deployment.yaml:21",
+            "staging/staging-web pss-capabilities-restricted kustomize/base/deployment.yaml:21",
+            // The base's readOnlyRootFilesystem: true, turned off by staging's patch.
+            "staging/staging-web read-only-root-filesystem kustomize/overlays/staging/debug.yaml:14",
+            "staging/staging-web run-as-high-uid kustomize/base/deployment.yaml:14",
+            // The JSON 6902 patch adds resources with a memory limit only.
+            "staging/staging-web cpu-limit-missing kustomize/overlays/staging/limits.json:1",
+            "staging/staging-web required-labels-missing kustomize/base/deployment.yaml:3",
+            "staging/staging-web image-tag-latest kustomize/overlays/staging/kustomization.yaml:24",
+            "staging/staging-web image-not-pinned-by-digest kustomize/overlays/staging/kustomization.yaml:24",
+            "/staging namespace-pss-not-enforced kustomize/overlays/staging/namespace.yaml:3",
+        ]
+    );
+    // Every finding quotes a line of a file of the repository, and none offers a fix (a
+    // fix would edit the built object, not a file).
+    for finding in report["findings"].as_array().unwrap() {
+        let source = finding["resource"]["source"].as_str().unwrap();
+        let text = std::fs::read_to_string(fixtures.join(source)).unwrap();
+        let line = finding["line"].as_u64().unwrap() as usize;
+        assert!(line >= 1 && line <= text.lines().count(), "{finding}");
+        assert!(finding["fix"].is_null(), "{finding}");
+    }
+
+    // The text report names the overlay and quotes the patch's line.
+    let run = run_in(&fixtures, &["check", "--fail-on", "never", "kustomize/overlays/staging"], None);
     assert!(
-        sources.iter().all(|source| source.starts_with("kustomize/base/") || source.ends_with("namespace.yaml")),
-        "{sources:?}"
+        run.stdout.contains("(kustomize/base/deployment.yaml, document 1, as kustomize/overlays/staging builds it)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "  --> kustomize/overlays/staging/debug.yaml:14:11\n   |\n14 |           readOnlyRootFilesystem: false"
+        ),
+        "{}",
+        run.stdout
     );
 
     // A patch named on the command line is checked: the user asked for it.
@@ -307,6 +405,60 @@ fn kustomize_patches_and_kustomizations_are_not_checked_as_objects() {
         None,
     );
     assert_eq!(objects_of(&run.json()).len(), 1);
+}
+
+#[test]
+fn kustomizations_not_built_are_checked_file_by_file_and_broken_ones_are_errors() {
+    let scratch = Scratch::new("kustomize");
+    let deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: nginx:1.27\n";
+    let hardening = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        securityContext:\n          privileged: false\n";
+    // A generator is not built: a note says how to check what it deploys, and its files
+    // are checked one by one, its patches left out.
+    scratch.write("generated/deployment.yaml", deployment);
+    scratch.write("generated/patch.yaml", hardening);
+    scratch.write(
+        "generated/kustomization.yaml",
+        "resources: [deployment.yaml]\npatches:\n- path: patch.yaml\nconfigMapGenerator:\n- name: settings\n  literals: [a=b]\n",
+    );
+    let run = scratch.run(&["check", "-o", "json", "--fail-on", "never", "generated"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("note: generated/kustomization.yaml uses `configMapGenerator`, which rampart does not build")
+            && run.stderr.contains("kubectl kustomize generated | rampart check -"),
+        "{}",
+        run.stderr
+    );
+    let objects = objects_of(&run.json());
+    assert_eq!(objects, [("generated/deployment.yaml".to_string(), "Deployment".to_string(), "web".to_string())]);
+
+    // A patch that matches nothing is an error at its line, as Kustomize refuses it.
+    scratch.write("broken/deployment.yaml", deployment);
+    scratch.write("broken/patch.yaml", hardening.replace("name: web", "name: api"));
+    scratch.write("broken/kustomization.yaml", "resources: [deployment.yaml]\npatches:\n- path: patch.yaml\n");
+    let run = scratch.run(&["check", "-o", "json", "--fail-on", "never", "broken"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "error: broken/patch.yaml:1:1: the patch matches no object (no Deployment named 'api' among the resources)"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(objects_of(&run.json()).len(), 1, "its files are still checked one by one");
+
+    // A kustomization reads no file outside its own directory.
+    scratch.write("secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: outside\n");
+    scratch.write("inner/app/kustomization.yaml", "resources: [../../secret.yaml]\n");
+    scratch.write("inner/app/deployment.yaml", deployment);
+    let run = scratch.run(&["check", "-o", "json", "--fail-on", "never", "inner"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("is outside the kustomization's directory; it is not read"), "{}", run.stderr);
+    assert!(objects_of(&run.json()).iter().all(|(_, kind, _)| kind != "Secret"));
+
+    // --fix works file by file: overlays are not built.
+    let run = scratch.run(&["check", "--diff", "generated"]);
+    assert!(!run.stderr.contains("note:"), "{}", run.stderr);
 }
 
 #[path = "../../shared/benches/corpus/mod.rs"]

@@ -354,3 +354,148 @@ async fn secrets_are_never_logged() {
     }
     let _ = std::fs::remove_dir_all(&directory);
 }
+
+/// The first admin of a fresh server (through its setup link), logged in: the cookie and
+/// CSRF token of the session.
+async fn first_admin(client: &reqwest::Client, link: &str) -> (String, String) {
+    let base = base_of(link);
+    let token = link.split("token=").nth(1).unwrap().to_string();
+    let password = "the admin's long password";
+    let setup = client
+        .post(format!("{base}/api/v1/setup"))
+        .json(&json!({ "token": token, "email": "root@example.com", "password": password }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(setup.status(), 201);
+    let login = client
+        .post(format!("{base}/api/v1/session"))
+        .json(&json!({ "email": "root@example.com", "password": password }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 201);
+    let cookie = login.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let body: Value = login.json().await.unwrap();
+    (cookie, body["csrf_token"].as_str().unwrap().to_string())
+}
+
+/// 200 users created at once by an admin, each with a password: their hashes go through
+/// the same bounded hashing threads as logins (one at a time here, eight waiting), so the
+/// burst is answered 503 with Retry-After past the queue, the server's peak memory stays
+/// under 300 MB, and the users it did create can log in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_admin_created_users_shares_the_hashing_bound() {
+    let directory = scratch("creates");
+    let (server, link, _) = serve(
+        &directory,
+        "database-url: sqlite://data/creates.db\nsecret-key-file: data/key\nmax-concurrent-logins: 1\n",
+        &[],
+        None,
+    );
+    let base = base_of(&link);
+    let client = reqwest::Client::new();
+    let (cookie, csrf) = first_admin(&client, &link).await;
+    let creates: Vec<_> = (0..200)
+        .map(|n| {
+            let request = client
+                .post(format!("{base}/api/v1/users"))
+                .header("cookie", &cookie)
+                .header("x-csrf-token", &csrf)
+                .json(&json!({ "email": format!("user{n}@example.com"), "password": format!("a long password {n}") }));
+            tokio::spawn(async move {
+                let response = request.send().await.unwrap();
+                (n, response.status().as_u16(), response.headers().get("retry-after").is_some())
+            })
+        })
+        .collect();
+    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+    let mut created = Vec::new();
+    for create in creates {
+        let (n, status, retry_after) = create.await.unwrap();
+        assert!(matches!(status, 201 | 503), "unexpected {status}");
+        assert!(status == 201 || retry_after, "a 503 says when to come back");
+        if status == 201 {
+            created.push(n);
+        }
+        *statuses.entry(status).or_default() += 1;
+    }
+    let peak = peak_memory_mib(server.0.id());
+    eprintln!("200 concurrent user creations: {statuses:?}, peak memory {peak} MiB");
+    assert!(peak < 300, "the server's memory peaked at {peak} MiB ({statuses:?})");
+    assert!(statuses.get(&503).is_some_and(|refused| *refused > 0), "the queue was full at some point: {statuses:?}");
+    let n = *created.first().expect("some users were created");
+    let login = client
+        .post(format!("{base}/api/v1/session"))
+        .json(&json!({ "email": format!("user{n}@example.com"), "password": format!("a long password {n}") }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 201, "a user created in the burst logs in with its password");
+    let _ = std::fs::remove_dir_all(&directory);
+}
+
+/// A login attempt with an unknown email, from `forwarded_for` when given (as a proxy
+/// would say it); the status.
+async fn attempt(client: &reqwest::Client, base: &str, forwarded_for: Option<&str>) -> u16 {
+    let mut request = client
+        .post(format!("{base}/api/v1/session"))
+        .json(&json!({ "email": "nobody@example.com", "password": "a guess, long enough" }));
+    if let Some(forwarded_for) = forwarded_for {
+        request = request.header("x-forwarded-for", forwarded_for);
+    }
+    request.send().await.unwrap().status().as_u16()
+}
+
+/// Without trusted proxies, X-Forwarded-For is the client's own say: ignored. Every
+/// attempt below comes from 127.0.0.1 whatever address it claims, and the fourth is over
+/// the limit of three.
+#[tokio::test]
+async fn forwarded_for_from_an_untrusted_peer_is_ignored() {
+    let directory = scratch("untrusted");
+    // 127.0.0.1 is not among the trusted proxies.
+    let (_server, link, _) = serve(
+        &directory,
+        "database-url: sqlite://data/untrusted.db\nsecret-key-file: data/key\nlogins-per-address: 3\n\
+         trusted-proxies: 10.0.0.0/8\n",
+        &[],
+        None,
+    );
+    let base = base_of(&link);
+    let client = reqwest::Client::new();
+    let mut statuses = Vec::new();
+    for claimed in ["198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4", "198.51.100.5"] {
+        statuses.push(attempt(&client, &base, Some(claimed)).await);
+    }
+    assert_eq!(statuses, [401, 401, 401, 429, 429], "the claimed addresses did not count apart");
+    let _ = std::fs::remove_dir_all(&directory);
+}
+
+/// Behind a trusted proxy (here the test itself, on 127.0.0.1), each client is the address
+/// the proxy appended to X-Forwarded-For: two clients are limited apart, a client's own
+/// forged entry to the left changes nothing, and requests of the proxy itself count as the
+/// proxy's.
+#[tokio::test]
+async fn behind_a_trusted_proxy_clients_are_limited_apart() {
+    let directory = scratch("trusted");
+    let (_server, link, _) = serve(
+        &directory,
+        "database-url: sqlite://data/trusted.db\nsecret-key-file: data/key\nlogins-per-address: 3\n",
+        &[("RAMPART_TRUSTED_PROXIES", "127.0.0.0/8, ::1")],
+        None,
+    );
+    let base = base_of(&link);
+    let client = reqwest::Client::new();
+    for _ in 0..3 {
+        assert_eq!(attempt(&client, &base, Some("203.0.113.1")).await, 401);
+    }
+    assert_eq!(attempt(&client, &base, Some("203.0.113.1")).await, 429, "the first client is over its limit");
+    // The first client claims another address; the proxy appends the real one.
+    assert_eq!(attempt(&client, &base, Some("198.51.100.77, 203.0.113.1")).await, 429, "a forged entry is skipped");
+    // A second client, behind the same proxy, has attempts of its own.
+    assert_eq!(attempt(&client, &base, Some("203.0.113.1, 203.0.113.2")).await, 401, "the second client counts apart");
+    assert_eq!(attempt(&client, &base, Some("203.0.113.2")).await, 401);
+    // The proxy's own requests (no header) count as the proxy's.
+    assert_eq!(attempt(&client, &base, None).await, 401, "the proxy's own address counts apart");
+    let _ = std::fs::remove_dir_all(&directory);
+}

@@ -13,10 +13,14 @@ mod app;
 mod compliance;
 #[path = "support/fake_kube.rs"]
 mod fake_kube;
+#[path = "server/finding_counts.rs"]
+mod finding_counts;
 #[path = "server/oidc.rs"]
 mod oidc;
 #[path = "support/oidc_provider.rs"]
 mod oidc_provider;
+#[path = "server/references.rs"]
+mod references;
 
 use std::collections::BTreeSet;
 

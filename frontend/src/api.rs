@@ -929,6 +929,62 @@ pub async fn create_exemption(cluster: i64, exemption: &NewExemption) -> Result<
     post(&format!("/clusters/{cluster}/exemptions"), exemption).await
 }
 
+/// One of `GET /teams/{id}/webhooks`: where the team's notifications go beside email. The
+/// URL shows its scheme and host only; the secret never comes back.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct Webhook {
+    pub id: i64,
+    pub name: String,
+    pub format: String,
+    pub url: String,
+    pub signed: bool,
+    pub events: Vec<String>,
+    pub frequency: String,
+    pub hour: i64,
+    pub namespaces: Option<Vec<String>>,
+    pub namespace_selector: Option<String>,
+    /// Only in the answer to the creation of a generic webhook without a secret of its own.
+    pub secret: Option<String>,
+}
+
+/// The body of `POST /teams/{id}/webhooks`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct WebhookInput {
+    pub name: String,
+    pub format: String,
+    pub url: String,
+    pub events: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespaces: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace_selector: Option<String>,
+}
+
+/// The answer of `POST /teams/{id}/webhooks/{webhook}/test`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct WebhookTest {
+    pub delivered: bool,
+    pub error: Option<String>,
+}
+
+pub async fn team_webhooks(team: i64) -> Result<Vec<Webhook>, Error> {
+    get(&format!("/teams/{team}/webhooks")).await
+}
+
+pub async fn create_webhook(team: i64, webhook: &WebhookInput) -> Result<Webhook, Error> {
+    post(&format!("/teams/{team}/webhooks"), webhook).await
+}
+
+pub async fn test_webhook(team: i64, id: i64) -> Result<WebhookTest, Error> {
+    post(&format!("/teams/{team}/webhooks/{id}/test"), &serde_json::json!({})).await
+}
+
+pub async fn delete_webhook(team: i64, id: i64) -> Result<(), Error> {
+    send("DELETE", &format!("/teams/{team}/webhooks/{id}"), Body::None).await.map(drop)
+}
+
 pub async fn team_policies(team: i64) -> Result<Vec<TeamPolicy>, Error> {
     get(&format!("/teams/{team}/policies")).await
 }

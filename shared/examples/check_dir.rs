@@ -8,10 +8,9 @@
 //! where the `rampart` binary needs the server's. `cargo xtask bench cli` times the
 //! `rampart` binary itself.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use rampart_core::{report, Options, Source};
+use rampart_core::{Options, Source};
 
 #[path = "../../backend/src/parallel.rs"]
 #[allow(dead_code)]
@@ -49,7 +48,11 @@ fn main() {
         .iter()
         .filter_map(|path| Some(Source::new(path.display().to_string(), std::fs::read_to_string(path).ok()?)))
         .collect();
-    let report = parallel::check(&sources, &Options::default(), parallel::threads());
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(report::json(&report).as_bytes());
+    let threads = parallel::threads();
+    let mut report = parallel::check_with(&sources, Vec::new(), Vec::new(), &Options::default(), threads);
+    let stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let _ = parallel::write_json(&mut report, stdout, threads);
+    // As `rampart check` does: the process ends, nothing is freed one by one.
+    std::mem::forget(report);
+    std::mem::forget(sources);
 }

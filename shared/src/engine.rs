@@ -290,13 +290,16 @@ pub struct Checked {
 /// Checks objects batch after batch against one [`Index`], as if they were one input:
 /// a host with more objects than it wants to hold builds the index first (from the kinds
 /// [`Index::reads`]), then hands the objects over in batches of any size, in the order a
-/// single check would see them, and drops each batch once checked. Findings are the same
-/// as [`check_objects`] gives for all the objects at once (without fixes, which need the
-/// whole source text), except those of [`Index::WHOLE_INPUT_RULES`], which follow
-/// references to objects the index does not keep and judge (fully) only a whole input.
+/// single check would see them, except that objects of the kinds
+/// [`Index::checks_after_pods`] come after every object with a pod template (unless the
+/// host added those to the index first), and drops each batch once checked. The checker
+/// adds the pod labels of what it checks to its own copy of the index. Findings are the
+/// same as [`check_objects`] gives for all the objects at once (without fixes, which need
+/// the whole source text).
 pub struct Checker<'a> {
-    index: &'a Index,
-    options: &'a Options,
+    /// The index; owned (a copy, or given) when the checker adds pod labels to it.
+    index: Cow<'a, Index>,
+    options: Cow<'a, Options>,
     levels: pss::LevelSets,
     anchors: AnchorTracker,
     /// The custom policies, compiled once for all the batches (`None` without any).
@@ -315,15 +318,32 @@ impl<'a> Checker<'a> {
     /// that streams its objects passes the objects of the policies' param kinds
     /// ([`crate::policy::param_kinds`]) it gathered beforehand, without sources.
     pub fn with_input(index: &'a Index, options: &'a Options, sources: &[Source], objects: &[Object]) -> Checker<'a> {
+        Checker::from_parts(Cow::Borrowed(index), options, sources, objects)
+    }
+
+    /// [`Checker::with_input`] for a host that hands its index over (a streamed scan):
+    /// the pod labels of the objects checked are added to it, not to a copy.
+    pub fn owning(index: Index, options: &'a Options, objects: &[Object]) -> Checker<'a> {
+        Checker::from_parts(Cow::Owned(index), options, &[], objects)
+    }
+
+    fn from_parts(index: Cow<'a, Index>, options: &'a Options, sources: &[Source], objects: &[Object]) -> Checker<'a> {
         let policies = (!options.policies.is_empty())
             .then(|| PolicySet::load(&options.policies, objects, sources, &options.limits));
         Checker {
             index,
-            options,
+            options: Cow::Borrowed(options),
             levels: pss::LevelSets::new(options.pss_version),
             anchors: AnchorTracker::default(),
             policies,
         }
+    }
+
+    /// Stops running these rules on the objects still to come (as if disabled): what they
+    /// conclude from could not all be read (a kind of workload failed to list, say).
+    pub fn stop_judging(&mut self, rules: &[&str]) {
+        let disable = &mut self.options.to_mut().config.disable;
+        disable.extend(rules.iter().map(|rule| rule.to_string()));
     }
 
     /// Set once the custom policies' cost budget is spent and an object went unevaluated
@@ -342,25 +362,35 @@ impl<'a> Checker<'a> {
     pub fn skip(&mut self, objects: &[Object]) {
         for object in objects {
             self.anchors.next(object);
+            self.add_pod_labels(object);
         }
     }
 
-    fn cx(&self, anchors: Anchors) -> Cx<'a> {
-        let options = self.options;
-        Cx { config: &options.config, pss_version: options.pss_version, mode: options.mode, index: self.index, anchors }
+    fn add_pod_labels(&mut self, object: &Object) {
+        if !self.index.pods_complete() && object.pod_spec().is_some() {
+            self.index.to_mut().add_pod_labels(object);
+        }
     }
 
     /// Checks the next objects; `sources` name the sources their `source` fields point at.
     pub fn check(&mut self, sources: &[Source], objects: &[Object]) -> Checked {
         let mut checked = Checked { objects: Vec::with_capacity(objects.len()), findings: Vec::new() };
         for object in objects {
+            self.add_pod_labels(object);
             let source_name = sources.get(object.source).map_or("", |source| source.name.as_str());
             let anchors = self.anchors.next(object);
-            let cx = self.cx(anchors);
+            let options: &Options = &self.options;
+            let cx = Cx {
+                config: &options.config,
+                pss_version: options.pss_version,
+                mode: options.mode,
+                index: &self.index,
+                anchors,
+            };
             let position = checked.objects.len();
             let target = Target { object, source_name, position };
             let result =
-                check_object(&cx, self.options, &self.levels, self.policies.as_ref(), target, &mut checked.findings);
+                check_object(&cx, options, &self.levels, self.policies.as_ref(), target, &mut checked.findings);
             checked.objects.push(result);
         }
         checked

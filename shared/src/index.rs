@@ -23,9 +23,14 @@ pub const SYSTEM_NAMESPACES: [&str; 3] = ["kube-system", "kube-public", "kube-no
 ///
 /// The index owns what it keeps, and keeps only what context rules read: the
 /// ServiceAccounts' token setting, the Namespace, NetworkPolicy, webhook and policy-engine
-/// objects (few and small), and of each DaemonSet its name and images. So a host that
-/// checks a large input in batches builds it first from the small kinds alone
-/// ([`Index::reads`]) and then holds a batch at a time, not the whole input.
+/// objects (few and small), of each DaemonSet its name and images, of each Service its
+/// selector and ports, of each Role and ClusterRole its rules, and the distinct label sets
+/// of each namespace's pod templates. So a host that checks a large input in batches
+/// builds it first from the kinds [`Index::reads`] alone and then holds a batch at a time,
+/// not the whole input; the [`crate::engine::Checker`] adds the pod labels of the objects
+/// it checks, and such a host checks the kinds [`Index::checks_after_pods`] after every
+/// object with a pod template (or adds every object with a pod template to the index
+/// first).
 #[derive(Clone, Debug, Default)]
 pub struct Index {
     /// `automountServiceAccountToken` of each ServiceAccount by (namespace, name);
@@ -39,25 +44,57 @@ pub struct Index {
     webhooks: Vec<Object>,
     policy_engine_objects: Vec<Object>,
     daemon_sets: Vec<DaemonSetSummary>,
-    /// What the reference rules read: read only when the index is built from the whole
-    /// input ([`Index::build`]), never by a host that streams (see [`Index::whole_input`]).
+    /// What the rules that follow references read.
     related: Related,
+    /// Whether every pod template of the input is in [`Related::pod_labels`] already
+    /// ([`Index::build`]), so a checker adds none.
+    pods_complete: bool,
     /// Whether the input claims to hold everything (`--complete`, or a cluster scan).
     complete: bool,
 }
 
-/// The objects rules that follow references read: pod templates' labels, Services, Roles
-/// and ClusterRoles.
+/// What the rules that follow references read: pod templates' labels, Services' selectors
+/// and ports, Roles' and ClusterRoles' rules.
 #[derive(Clone, Debug, Default)]
 struct Related {
-    /// Whether [`Index::build`] read the whole input.
-    read: bool,
-    /// The labels of every pod template (workloads and Pods), by namespace.
-    pod_labels: HashMap<String, Vec<Node>>,
+    /// The distinct label sets of the pod templates (workloads and Pods), by namespace.
+    pod_labels: HashMap<String, HashSet<LabelSet>>,
     /// Services by (namespace, name).
-    services: HashMap<(String, String), Object>,
-    /// Roles by (namespace, name) and ClusterRoles by ("", name).
-    roles: HashMap<(String, String), Object>,
+    services: HashMap<(String, String), ServiceSummary>,
+    /// The `rules` of Roles by (namespace, name) and of ClusterRoles by ("", name).
+    roles: HashMap<(String, String), Node>,
+}
+
+/// The labels of a pod template, as text, sorted by key.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct LabelSet(Vec<(Box<str>, Box<str>)>);
+
+impl LabelSet {
+    /// The labels of a mapping node (values read as text; others left out).
+    pub fn of(labels: &Node) -> LabelSet {
+        let mut pairs: Vec<(Box<str>, Box<str>)> = labels
+            .entries()
+            .iter()
+            .filter_map(|entry| Some((entry.key.as_str().into(), entry.value.as_text()?.into())))
+            .collect();
+        pairs.sort();
+        pairs.dedup_by(|a, b| a.0 == b.0);
+        LabelSet(pairs)
+    }
+}
+
+impl crate::selector::Labels for LabelSet {
+    fn label(&self, key: &str) -> Option<String> {
+        let at = self.0.binary_search_by(|(name, _)| (**name).cmp(key)).ok()?;
+        Some(self.0[at].1.to_string())
+    }
+}
+
+/// What the reference rules read of a Service: its `spec.selector` and `spec.ports`.
+#[derive(Clone, Debug)]
+pub struct ServiceSummary {
+    pub selector: Node,
+    pub ports: Node,
 }
 
 /// What cluster-wide rules read of a DaemonSet: its name and its containers' images.
@@ -104,23 +141,6 @@ impl AnchorTracker {
 }
 
 impl Index {
-    /// The rules that follow references to objects of any kind (a Service's pods, a
-    /// binding's role, an Ingress's Services): they judge only an index built from the
-    /// whole input ([`Index::build`]), and are left out when a host streams its objects
-    /// (`readiness-probe-missing` then judges the controllers it always judges, not the
-    /// Pods behind a Service).
-    pub const WHOLE_INPUT_RULES: &'static [&'static str] = &[
-        "readiness-probe-missing",
-        "service-selects-nothing",
-        "ingress-backend-missing",
-        "network-policy-selects-nothing",
-        "pdb-selects-nothing",
-        "rbac-subject-can-exec",
-        "rbac-subject-can-read-secrets",
-        "rbac-subject-can-escalate",
-        "rbac-binding-to-missing-role",
-    ];
-
     /// An empty index; [`Index::add`] each object, or at least each object of the kinds
     /// [`Index::reads`].
     pub fn new(mode: Mode, complete: bool) -> Index {
@@ -130,11 +150,10 @@ impl Index {
     /// The index of these objects.
     pub fn build(objects: &[Object], mode: Mode, complete: bool) -> Index {
         let mut index = Index::new(mode, complete);
-        index.related.read = true;
         for object in objects {
             index.add(object);
-            index.add_related(object);
         }
+        index.pods_complete = true;
         index
     }
 
@@ -144,14 +163,52 @@ impl Index {
     pub fn reads(group: &str, kind: &str) -> bool {
         matches!(
             (group, kind),
-            ("", "ServiceAccount" | "Namespace")
+            ("", "ServiceAccount" | "Namespace" | "Service")
                 | ("networking.k8s.io", "NetworkPolicy")
+                | ("rbac.authorization.k8s.io", "Role" | "ClusterRole")
                 | ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration" | "MutatingWebhookConfiguration")
                 | ("kyverno.io", "ClusterPolicy" | "Policy")
                 | ("constraints.gatekeeper.sh", _)
                 | ("policy.sigstore.dev", "ClusterImagePolicy")
                 | ("apps" | "extensions", "DaemonSet")
         )
+    }
+
+    /// Whether objects of this kind are judged by what the pod templates of their namespace
+    /// are (a Service, NetworkPolicy or PodDisruptionBudget that selects nothing): a host
+    /// that checks in batches, and has not added every object with a pod template to the
+    /// index beforehand, checks them after every object with a pod template.
+    pub fn checks_after_pods(group: &str, kind: &str) -> bool {
+        matches!(
+            (group, kind),
+            ("", "Service") | ("networking.k8s.io", "NetworkPolicy") | ("policy", "PodDisruptionBudget")
+        )
+    }
+
+    /// Whether the pod labels of every object of the input are in the index already.
+    pub fn pods_complete(&self) -> bool {
+        self.pods_complete
+    }
+
+    /// Keeps the labels of the object's pod template, if it has one (once per distinct
+    /// set of labels in a namespace).
+    pub fn add_pod_labels(&mut self, object: &Object) {
+        if object.kind.is_empty() {
+            return;
+        }
+        let Some(pod) = object.pod_spec() else { return };
+        let labels = LabelSet::of(pod.metadata.field("labels"));
+        let namespace = effective_namespace(object);
+        match self.related.pod_labels.get_mut(namespace) {
+            Some(sets) => {
+                if !sets.contains(&labels) {
+                    sets.insert(labels);
+                }
+            }
+            None => {
+                self.related.pod_labels.insert(namespace.to_string(), HashSet::from([labels]));
+            }
+        }
     }
 
     /// Keeps what context rules read of this object (nothing, for most kinds).
@@ -189,61 +246,42 @@ impl Index {
                     .unwrap_or_default();
                 self.daemon_sets.push(DaemonSetSummary { name: object.name.clone(), images });
             }
-            _ => {}
-        }
-    }
-
-    /// Keeps what the reference rules read of this object.
-    fn add_related(&mut self, object: &Object) {
-        if object.kind.is_empty() {
-            return;
-        }
-        let key = || (effective_namespace(object).to_string(), object.name.clone());
-        match (object.group(), object.kind.as_str()) {
             ("", "Service") => {
-                self.related.services.insert(key(), object.clone());
+                let spec = object.root.field("spec");
+                let summary =
+                    ServiceSummary { selector: spec.field("selector").clone(), ports: spec.field("ports").clone() };
+                self.related.services.insert((effective_namespace(object).to_string(), object.name.clone()), summary);
             }
             ("rbac.authorization.k8s.io", "Role") => {
-                self.related.roles.insert(key(), object.clone());
+                let key = (effective_namespace(object).to_string(), object.name.clone());
+                self.related.roles.insert(key, object.root.field("rules").clone());
             }
             ("rbac.authorization.k8s.io", "ClusterRole") => {
-                self.related.roles.insert((String::new(), object.name.clone()), object.clone());
+                self.related.roles.insert((String::new(), object.name.clone()), object.root.field("rules").clone());
             }
-            _ => {
-                if let Some(pod) = object.pod_spec() {
-                    let labels = pod.metadata.field("labels").clone();
-                    self.related.pod_labels.entry(effective_namespace(object).to_string()).or_default().push(labels);
-                }
-            }
+            _ => {}
         }
+        self.add_pod_labels(object);
     }
 
-    /// Whether the index was built from the whole input, so the objects a reference
-    /// points at can be looked up ([`Index::pod_labels`], [`Index::service`],
-    /// [`Index::role`]). A host that streams its objects in batches builds the index from
-    /// the kinds [`Index::reads`] alone, and rules that follow references do not judge.
-    pub fn whole_input(&self) -> bool {
-        self.related.read
-    }
-
-    /// The labels of every pod template of a namespace (workloads and Pods).
-    pub fn pod_labels(&self, namespace: &str) -> &[Node] {
-        self.related.pod_labels.get(namespace).map_or(&[], Vec::as_slice)
+    /// The label sets of the pod templates of a namespace (workloads and Pods).
+    pub fn pod_labels(&self, namespace: &str) -> impl Iterator<Item = &LabelSet> + '_ {
+        self.related.pod_labels.get(namespace).into_iter().flatten()
     }
 
     /// The Service of that namespace and name.
-    pub fn service(&self, namespace: &str, name: &str) -> Option<&Object> {
+    pub fn service(&self, namespace: &str, name: &str) -> Option<&ServiceSummary> {
         self.related.services.get(&(namespace.to_string(), name.to_string()))
     }
 
     /// The Services of a namespace, in no particular order.
-    pub fn services(&self, namespace: &str) -> impl Iterator<Item = &Object> + '_ {
+    pub fn services(&self, namespace: &str) -> impl Iterator<Item = &ServiceSummary> + '_ {
         let namespace = namespace.to_string();
         self.related.services.iter().filter(move |((of, _), _)| *of == namespace).map(|(_, service)| service)
     }
 
-    /// The Role (`namespace` given) or ClusterRole (`None`) of that name.
-    pub fn role(&self, namespace: Option<&str>, name: &str) -> Option<&Object> {
+    /// The `rules` of the Role (`namespace` given) or ClusterRole (`None`) of that name.
+    pub fn role_rules(&self, namespace: Option<&str>, name: &str) -> Option<&Node> {
         self.related.roles.get(&(namespace.unwrap_or("").to_string(), name.to_string()))
     }
 

@@ -70,6 +70,11 @@ pub struct Resource {
     pub name: String,
     pub source: String,
     pub document: usize,
+    /// The kustomization that built the object, when it was checked as Kustomize deploys
+    /// it: `source` (and each finding's line) is then the file to edit, where the object
+    /// or the field was written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kustomization: Option<String>,
 }
 
 impl Resource {
@@ -130,6 +135,7 @@ impl Object {
             name: self.name.clone(),
             source: source_name.to_string(),
             document: self.document,
+            kustomization: None,
         }
     }
 

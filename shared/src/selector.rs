@@ -8,9 +8,22 @@
 
 use crate::tree::Node;
 
-/// Whether `selector` selects an object carrying `labels` (a mapping node, or null).
-pub fn matches(selector: &Node, labels: &Node) -> bool {
-    let label = |key: &str| labels.get(key).and_then(Node::as_text);
+/// An object's labels, as a selector reads them: the value of a key, as text.
+pub trait Labels {
+    fn label(&self, key: &str) -> Option<String>;
+}
+
+/// A mapping node (or null, for no labels).
+impl Labels for Node {
+    fn label(&self, key: &str) -> Option<String> {
+        self.get(key).and_then(Node::as_text)
+    }
+}
+
+/// Whether `selector` selects an object carrying `labels` (a mapping node or null, or
+/// another set of labels).
+pub fn matches<L: Labels + ?Sized>(selector: &Node, labels: &L) -> bool {
+    let label = |key: &str| labels.label(key);
     for entry in selector.field("matchLabels").entries() {
         if label(&entry.key) != entry.value.as_text() {
             return false;

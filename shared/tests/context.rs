@@ -155,41 +155,67 @@ fn checking_in_batches_finds_what_one_check_finds() {
     let (documents, errors) = parse_source(&sources[0], &Limits::default());
     assert!(errors.is_empty(), "{errors:?}");
     let objects: Vec<Object> = documents.into_iter().flat_map(|document| Object::from_document(0, document)).collect();
+    // The kinds judged by the pods they select, moved after every other object, as a
+    // streamed cluster scan lists them.
+    let (last, first): (Vec<Object>, Vec<Object>) =
+        objects.iter().cloned().partition(|object| Index::checks_after_pods(object.group(), &object.kind));
+    let reordered: Vec<Object> = first.into_iter().chain(last).collect();
     for mode in [Mode::Manifests, Mode::Cluster] {
         let options = Options { mode, fixes: false, ..Options::default() };
         let whole = check_objects(&sources, objects.clone(), Vec::new(), &options);
         assert!(whole.findings.len() > 600, "{mode:?}: {} findings", whole.findings.len());
-        // The index from the kinds it reads alone, then batches of 7 objects.
-        let mut index = Index::new(mode, false);
-        for object in objects.iter().filter(|object| Index::reads(object.group(), &object.kind)) {
-            index.add(object);
-        }
-        let mut checker = Checker::new(&index, &options);
-        let mut findings = Vec::new();
-        let mut scores = Vec::new();
-        for batch in objects.chunks(7) {
-            let checked = checker.check(&sources, batch);
-            findings.extend(checked.findings);
-            scores.extend(checked.objects.iter().map(|object| object.score));
-        }
-        // Rules that follow references to any object (a Service's pods, a binding's role)
-        // judge only an input read whole; a streamed check leaves them out.
-        let streamable = |finding: &&rampart_core::Finding| !Index::WHOLE_INPUT_RULES.contains(&finding.rule.as_ref());
-        let whole_findings: Vec<rampart_core::Finding> = whole.findings.iter().filter(streamable).cloned().collect();
-        let streamed: Vec<rampart_core::Finding> = findings.iter().filter(streamable).cloned().collect();
-        assert_eq!(finding_lines(&streamed), finding_lines(&whole_findings), "{mode:?}");
-        let judged_whole = |object: &rampart_core::ObjectReport| {
-            object.passed.iter().chain(&object.failed).any(|rule| Index::WHOLE_INPUT_RULES.contains(rule))
-        };
-        for ((streamed, whole), position) in scores.iter().zip(&whole.objects).zip(0..) {
-            if !judged_whole(whole) {
-                assert_eq!(*streamed, whole.score, "{mode:?}: score of object {position}");
+        let whole_scores: Vec<_> = whole.objects.iter().map(|object| object.score).collect();
+        // The same objects in batches of 7: (a) in the same order, with every object that
+        // has a pod template added to the index first, as a snapshot is read; (b) with the
+        // index from the kinds it reads alone, the kinds judged by their pods last.
+        let streamed = |objects: &[Object], context: &dyn Fn(&Object) -> bool| {
+            let mut index = Index::new(mode, false);
+            for object in objects.iter().filter(|object| context(object)) {
+                index.add(object);
             }
-        }
-        assert_eq!(scores.len(), whole.objects.len());
+            let mut checker = Checker::owning(index, &options, &[]);
+            let mut findings = Vec::new();
+            let mut scores = Vec::new();
+            for batch in objects.chunks(7) {
+                let checked = checker.check(&sources, batch);
+                findings.extend(checked.findings);
+                scores.extend(checked.objects.iter().map(|object| object.score));
+            }
+            (findings, scores)
+        };
+        let reads = |object: &Object| Index::reads(object.group(), &object.kind);
+        let (findings, scores) = streamed(&objects, &|object| reads(object) || object.pod_spec().is_some());
+        assert_eq!(finding_lines(&findings), finding_lines(&whole.findings), "{mode:?}");
+        assert_eq!(scores, whole_scores, "{mode:?}");
+
+        let (reordered_findings, reordered_scores) = streamed(&reordered, &reads);
+        let sorted = |findings: &[rampart_core::Finding]| {
+            let mut lines = finding_lines(findings);
+            lines.sort();
+            lines
+        };
+        assert_eq!(sorted(&reordered_findings), sorted(&whole.findings), "{mode:?}: context kinds last");
+        let scores_by_object = |objects: &[Object], scores: &[Option<u32>]| {
+            let mut pairs: Vec<String> = objects
+                .iter()
+                .zip(scores)
+                .map(|(object, score)| format!("{} {:?}/{} {score:?}", object.kind, object.namespace, object.name))
+                .collect();
+            pairs.sort();
+            pairs
+        };
+        assert_eq!(scores_by_object(&reordered, &reordered_scores), scores_by_object(&objects, &whole_scores));
+
         let rules: std::collections::HashSet<&str> = findings.iter().map(|finding| finding.rule.as_ref()).collect();
-        for context_rule in ["namespace-without-default-deny", "service-account-token-automount"] {
-            assert!(rules.contains(context_rule), "{mode:?}: no {context_rule} finding to compare");
+        for context_rule in [
+            "namespace-without-default-deny",
+            "service-account-token-automount",
+            "service-selects-nothing",
+            "rbac-subject-can-exec",
+            "rbac-binding-to-missing-role",
+            "network-policy-selects-nothing",
+        ] {
+            assert!(rules.contains(context_rule), "{mode:?}: no {context_rule} finding to compare: {rules:?}");
         }
         if mode == Mode::Cluster {
             assert!(rules.contains("cluster-no-runtime-detection") || rules.contains("cluster-no-policy-engine"));

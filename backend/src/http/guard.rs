@@ -17,6 +17,7 @@ use http_body_util::BodyExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::ApiError;
+use crate::client_address::ClientIp;
 use crate::limits::{ServerLimits, UPLOAD_LIMIT};
 
 /// How long a login may wait for a hashing slot before it is answered 503.
@@ -281,13 +282,17 @@ pub async fn read_upload(
     Ok((text, held))
 }
 
-/// The address the request came from (the TCP peer; behind a reverse proxy, the proxy's).
+/// The address the request came from: the server's [`ClientIp`] (the TCP peer, or behind
+/// trusted proxies the client they forwarded for), else the TCP peer.
 pub struct ClientAddress(pub Option<IpAddr>);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(ClientIp(address)) = parts.extensions.get::<ClientIp>() {
+            return Ok(ClientAddress(Some(*address)));
+        }
         Ok(ClientAddress(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(address)| address.ip())))
     }
 }

@@ -22,6 +22,7 @@ pub mod subscriptions;
 pub mod teams;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -54,6 +55,8 @@ pub struct AppState {
     pub oidc: Option<std::sync::Arc<crate::oidc::Oidc>>,
     /// Whether people may log in with a password (`POST /session`).
     pub password_login: bool,
+    /// Posts webhooks ("send a test") through the outbound policy.
+    pub webhooks: crate::mail::webhook::WebhookClient,
 }
 
 impl AppState {
@@ -73,7 +76,14 @@ impl AppState {
             scans,
             oidc: None,
             password_login: true,
+            webhooks: crate::mail::webhook::WebhookClient::new(crate::outbound::OutboundPolicy::default()),
         }
+    }
+
+    /// The state with the server's webhook client (its outbound policy).
+    pub fn with_webhooks(mut self, webhooks: crate::mail::webhook::WebhookClient) -> AppState {
+        self.webhooks = webhooks;
+        self
     }
 
     /// The state with the server's own limits.
@@ -108,6 +118,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(scans::router())
         .merge(findings::router())
         .merge(subscriptions::router())
+        .merge(webhooks::router())
         .merge(outbox::router())
         .merge(reports::router())
         .merge(exemptions::router())

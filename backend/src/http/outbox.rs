@@ -36,6 +36,7 @@ fn email_json(email: &Email) -> Value {
         "id": email.id,
         "kind": email.kind,
         "subscription": email.subscription_id,
+        "webhook": email.webhook_id,
         "recipient": email.recipient,
         "subject": email.subject,
         "status": email.status,

@@ -21,6 +21,7 @@ use serde_json::{json, Value};
 use super::{timestamp, ApiError, AppState, CurrentUser, JsonBody, Path};
 use crate::mail::queue_digest_now;
 use crate::store::mail::{Frequency, NewSubscription, Subscription};
+use crate::store::routing::NamespaceRoute;
 
 /// The hour (UTC) a digest goes out unless the subscription says otherwise.
 pub const DEFAULT_HOUR: i64 = 8;
@@ -28,7 +29,7 @@ pub const DEFAULT_HOUR: i64 = 8;
 /// The most clusters one subscription lists (a whole team has no limit).
 const MAX_CLUSTERS: usize = 500;
 
-const WEEKDAYS: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+pub const WEEKDAYS: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -56,10 +57,15 @@ struct SubscriptionBody {
     hour: Option<i64>,
     /// `monday` … `sunday`, or 0 (Monday) … 6.
     weekday: Option<Value>,
+    /// Only these namespaces' findings.
+    namespaces: Option<Vec<String>>,
+    /// Only the findings of namespaces whose labels match (`owner=payments`).
+    namespace_selector: Option<String>,
 }
 
 async fn subscription_json(state: &AppState, subscription: &Subscription) -> Result<Value, ApiError> {
     let clusters = state.store.covered_clusters(subscription).await?;
+    let (namespaces, namespace_selector) = subscription.route.to_json();
     Ok(json!({
         "id": subscription.id,
         "frequency": subscription.frequency.as_str(),
@@ -70,6 +76,8 @@ async fn subscription_json(state: &AppState, subscription: &Subscription) -> Res
             .iter()
             .map(|cluster| json!({ "id": cluster.id, "name": cluster.name, "team": cluster.team }))
             .collect::<Vec<_>>(),
+        "namespaces": namespaces,
+        "namespace_selector": namespace_selector,
         "created_at": timestamp(subscription.created_at),
     }))
 }
@@ -80,6 +88,23 @@ async fn own_subscription(state: &AppState, user: &CurrentUser, id: i64) -> Resu
         Some(subscription) if subscription.user_id == user.user.id => Ok(subscription),
         _ => Err(ApiError::NotFound),
     }
+}
+
+/// The hour and weekday of a digest, and the namespaces heard of, as a subscription's or a
+/// webhook's body gives them.
+pub fn parse_timing_and_route(
+    hour: Option<i64>,
+    weekday: Option<&Value>,
+    namespaces: Option<&[String]>,
+    namespace_selector: Option<&str>,
+) -> Result<(i64, i64, NamespaceRoute), ApiError> {
+    let hour = hour.unwrap_or(DEFAULT_HOUR);
+    if !(0..=23).contains(&hour) {
+        return Err(ApiError::bad_request("hour is the hour of the day in UTC, 0 to 23"));
+    }
+    let weekday = parse_weekday(weekday)?;
+    let route = NamespaceRoute::parse(namespaces, namespace_selector).map_err(ApiError::bad_request)?;
+    Ok((hour, weekday, route))
 }
 
 fn parse_weekday(value: Option<&Value>) -> Result<i64, ApiError> {
@@ -112,11 +137,12 @@ async fn create_subscription(
     let frequency = Frequency::parse(&body.frequency).ok_or_else(|| {
         ApiError::bad_request(format!("frequency must be daily, weekly or immediate; got '{}'", body.frequency))
     })?;
-    let hour = body.hour.unwrap_or(DEFAULT_HOUR);
-    if !(0..=23).contains(&hour) {
-        return Err(ApiError::bad_request("hour is the hour of the day in UTC, 0 to 23"));
-    }
-    let weekday = parse_weekday(body.weekday.as_ref())?;
+    let (hour, weekday, route) = parse_timing_and_route(
+        body.hour,
+        body.weekday.as_ref(),
+        body.namespaces.as_deref(),
+        body.namespace_selector.as_deref(),
+    )?;
     let (team_id, cluster_ids) = match (&body.team, &body.clusters) {
         (Some(_), Some(_)) => {
             return Err(ApiError::bad_request("give either \"team\" (all its clusters) or \"clusters\", not both"));
@@ -157,7 +183,15 @@ async fn create_subscription(
     };
     let id = state
         .store
-        .create_subscription(&NewSubscription { user_id: user.user.id, team_id, cluster_ids, frequency, hour, weekday })
+        .create_subscription(&NewSubscription {
+            user_id: user.user.id,
+            team_id,
+            cluster_ids,
+            frequency,
+            hour,
+            weekday,
+            route,
+        })
         .await?;
     tracing::info!(user = user.user.id, subscription = id, frequency = frequency.as_str(), "subscription created");
     let subscription = own_subscription(&state, &user, id).await?;

@@ -48,7 +48,7 @@ pub async fn membership(state: &AppState, user: &CurrentUser, team_id: i64) -> R
     memberships.into_iter().find(|membership| membership.team_id == team_id).ok_or(ApiError::NotFound)
 }
 
-fn require_team_admin(membership: &Membership) -> Result<(), ApiError> {
+pub fn require_team_admin(membership: &Membership) -> Result<(), ApiError> {
     if membership.role == Role::Admin {
         Ok(())
     } else {

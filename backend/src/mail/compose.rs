@@ -10,7 +10,50 @@ use askama::Template;
 use super::period::{utc, Period};
 use super::Mail;
 use crate::store::mail::{CoveredCluster, Frequency, MailFinding, Subscription, TroubledScan};
+use crate::store::routing::NamespaceRoute;
 use crate::store::Store;
+
+/// Whom a digest or an alert is for: the clusters it covers, the namespaces it hears of,
+/// and what its heading and links say. An email subscription's or a webhook's.
+#[derive(Clone, Debug)]
+pub struct Audience {
+    pub clusters: Vec<CoveredCluster>,
+    pub route: NamespaceRoute,
+    pub frequency: Frequency,
+    /// What it covers, in words: `the clusters of team red`.
+    pub covers: String,
+    pub unsubscribe_url: String,
+}
+
+impl Audience {
+    /// A subscription's audience: the clusters its owner may still see.
+    pub async fn of_subscription(
+        store: &Store,
+        mail: &Mail,
+        subscription: &Subscription,
+    ) -> Result<Audience, sqlx::Error> {
+        let covers = match &subscription.team {
+            Some((_, team)) => format!("the clusters of team {team}"),
+            None => "the clusters you chose".to_string(),
+        };
+        Ok(Audience {
+            clusters: store.covered_clusters(subscription).await?,
+            route: subscription.route.clone(),
+            frequency: subscription.frequency,
+            covers: covers + &route_words(&subscription.route),
+            unsubscribe_url: mail.unsubscribe_url(subscription.id),
+        })
+    }
+}
+
+/// What a route limits to, in words, to follow what is covered (`""` for every namespace).
+pub fn route_words(route: &NamespaceRoute) -> String {
+    match route {
+        NamespaceRoute::All => String::new(),
+        NamespaceRoute::Names(names) => format!(", namespaces {}", names.join(", ")),
+        NamespaceRoute::Selector(selector) => format!(", namespaces labelled {selector}"),
+    }
+}
 
 /// Findings listed per cluster; the rest are counted, with a link to the dashboard.
 pub const FINDINGS_LISTED: i64 = 20;
@@ -188,33 +231,30 @@ fn plural(count: i64, one: &str, many: &str) -> String {
     format!("{count} {}", if count == 1 { one } else { many })
 }
 
-/// Reads a subscription's digest for a period from the store.
+/// Reads a digest for a period from the store. Scores are the clusters'; new and resolved
+/// findings are those of the audience's namespaces.
 pub async fn digest_view(
     store: &Store,
     mail: &Mail,
-    subscription: &Subscription,
+    audience: &Audience,
     period: &Period,
 ) -> Result<DigestView, sqlx::Error> {
-    let clusters = store.covered_clusters(subscription).await?;
-    let mut views = Vec::with_capacity(clusters.len());
-    for cluster in &clusters {
-        views.push(cluster_view(store, mail, cluster, period).await?);
+    let mut views = Vec::with_capacity(audience.clusters.len());
+    for cluster in &audience.clusters {
+        let namespaces = store.routed_namespaces(cluster.id, &audience.route).await?;
+        views.push(cluster_view(store, mail, cluster, period, namespaces.as_deref()).await?);
     }
-    let heading = match (period.key.as_str(), subscription.frequency) {
+    let heading = match (period.key.as_str(), audience.frequency) {
         ("manual", _) => "Rampart digest".to_string(),
         (_, Frequency::Weekly) => "Rampart weekly digest".to_string(),
         _ => "Rampart daily digest".to_string(),
-    };
-    let covers = match &subscription.team {
-        Some((_, team)) => format!("the clusters of team {team}"),
-        None => "the clusters you chose".to_string(),
     };
     Ok(DigestView {
         heading,
         period: format!("{} to {}", utc(period.start), utc(period.end)),
         dashboard_url: mail.dashboard_url(),
-        unsubscribe_url: mail.unsubscribe_url(subscription.id),
-        covers,
+        unsubscribe_url: audience.unsubscribe_url.clone(),
+        covers: audience.covers.clone(),
         new_critical: views.iter().map(|view| view.new_critical).sum(),
         new_high: views.iter().map(|view| view.new_high).sum(),
         resolved: views.iter().map(|view| view.resolved).sum(),
@@ -228,6 +268,7 @@ async fn cluster_view(
     mail: &Mail,
     cluster: &CoveredCluster,
     period: &Period,
+    namespaces: Option<&[String]>,
 ) -> Result<ClusterView, sqlx::Error> {
     let current = store.latest_result_before(cluster.id, period.end).await?;
     let baseline = store.latest_result_before(cluster.id, period.start).await?;
@@ -243,8 +284,10 @@ async fn cluster_view(
         },
         (Some(_), None) => ("first results".to_string(), "#4b5563"),
     };
-    let (new_critical, new_high) = store.count_new_serious_findings(cluster.id, period.start, period.end).await?;
-    let new_findings = store.new_serious_findings(cluster.id, period.start, period.end, FINDINGS_LISTED).await?;
+    let (new_critical, new_high) =
+        store.count_new_serious_findings(cluster.id, period.start, period.end, namespaces).await?;
+    let new_findings =
+        store.new_serious_findings(cluster.id, period.start, period.end, FINDINGS_LISTED, namespaces).await?;
     let troubled = store.troubled_scans(cluster.id, period.start, period.end).await?;
     Ok(ClusterView {
         name: cluster.name.clone(),
@@ -259,14 +302,20 @@ async fn cluster_view(
         new_high,
         more_findings: (new_critical + new_high - new_findings.len() as i64).max(0),
         new_findings: new_findings.iter().map(FindingView::new).collect(),
-        resolved: store.count_resolved_findings(cluster.id, period.start, period.end).await?,
-        churned: store.count_churned_findings(cluster.id, period.start, period.end).await?,
+        resolved: store.count_resolved_findings(cluster.id, period.start, period.end, namespaces).await?,
+        churned: store.count_churned_findings(cluster.id, period.start, period.end, namespaces).await?,
         troubled_scans: troubled.iter().map(ScanView::new).collect(),
     })
 }
 
 /// Renders a digest as an email.
 pub fn render_digest(digest: &DigestView) -> Result<Rendered, askama::Error> {
+    let subject = digest_subject(digest);
+    Ok(Rendered { subject, html: DigestHtml { digest }.render()?, text: DigestText { digest }.render()? })
+}
+
+/// A digest's subject line (a webhook's title).
+pub fn digest_subject(digest: &DigestView) -> String {
     let mut subject = format!("{}: {}", digest.heading, plural(digest.clusters.len() as i64, "cluster", "clusters"));
     if digest.new_critical > 0 {
         subject.push_str(&format!(", {} new critical", digest.new_critical));
@@ -277,18 +326,21 @@ pub fn render_digest(digest: &DigestView) -> Result<Rendered, askama::Error> {
     if digest.resolved > 0 {
         subject.push_str(&format!(", {} resolved", digest.resolved));
     }
-    Ok(Rendered { subject, html: DigestHtml { digest }.render()?, text: DigestText { digest }.render()? })
+    subject
 }
 
-/// The alert for a scan that opened critical findings; `None` when it opened none.
+/// The alert for a scan that opened critical findings in the audience's namespaces; `None`
+/// when it opened none there.
 pub async fn alert_view(
     store: &Store,
     mail: &Mail,
-    subscription: &Subscription,
+    audience: &Audience,
     cluster: &CoveredCluster,
     scan_id: i64,
 ) -> Result<Option<AlertView>, sqlx::Error> {
-    let findings = store.new_critical_findings_of_scan(cluster.id, scan_id, ALERT_FINDINGS_READ).await?;
+    let namespaces = store.routed_namespaces(cluster.id, &audience.route).await?;
+    let findings =
+        store.new_critical_findings_of_scan(cluster.id, scan_id, ALERT_FINDINGS_READ, namespaces.as_deref()).await?;
     if findings.is_empty() {
         return Ok(None);
     }
@@ -300,18 +352,23 @@ pub async fn alert_view(
         scan_id,
         findings: findings.iter().take(FINDINGS_LISTED as usize).map(FindingView::new).collect(),
         more_findings,
-        unsubscribe_url: mail.unsubscribe_url(subscription.id),
+        unsubscribe_url: audience.unsubscribe_url.clone(),
     }))
+}
+
+/// An alert's subject line (a webhook's title).
+pub fn alert_subject(alert: &AlertView) -> String {
+    let count = alert.findings.len() as i64 + alert.more_findings;
+    format!(
+        "Rampart alert: {} in cluster {}",
+        plural(count, "new critical finding", "new critical findings"),
+        alert.cluster
+    )
 }
 
 /// Renders an alert as an email.
 pub fn render_alert(alert: &AlertView) -> Result<Rendered, askama::Error> {
-    let count = alert.findings.len() as i64 + alert.more_findings;
-    let subject = format!(
-        "Rampart alert: {} in cluster {}",
-        plural(count, "new critical finding", "new critical findings"),
-        alert.cluster
-    );
+    let subject = alert_subject(alert);
     Ok(Rendered { subject, html: AlertHtml { alert }.render()?, text: AlertText { alert }.render()? })
 }
 

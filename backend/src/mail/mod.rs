@@ -17,6 +17,7 @@ pub mod compose;
 pub mod links;
 pub mod period;
 pub mod smtp;
+pub mod webhook;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -26,10 +27,13 @@ use lettre::message::Mailbox;
 
 use crate::secrets::SecretBox;
 use crate::store::accounts::random_hex;
-use crate::store::mail::{Frequency, NewEmail, Subscription};
+use crate::store::mail::{Email, Frequency, NewEmail, Subscription};
+use crate::store::webhooks::Webhook;
 use crate::store::{now_millis, redact_url, Store};
+use compose::Audience;
 use links::UnsubscribeTokens;
 use period::Period;
+use webhook::WebhookClient;
 
 /// The sender address unless `RAMPART_MAIL_FROM` names another.
 pub const DEFAULT_FROM: &str = "Rampart <rampart@localhost>";
@@ -197,10 +201,12 @@ async fn queue_digest(
     dedup_key: String,
     period_key: Option<&str>,
 ) -> Result<Option<i64>, QueueError> {
-    let view = compose::digest_view(store, mail, subscription, period).await?;
+    let audience = Audience::of_subscription(store, mail, subscription).await?;
+    let view = compose::digest_view(store, mail, &audience, period).await?;
     let rendered = compose::render_digest(&view)?;
     let email = NewEmail {
         subscription_id: Some(subscription.id),
+        webhook_id: None,
         kind,
         dedup_key,
         recipient: subscription.email.clone(),
@@ -222,7 +228,34 @@ pub async fn queue_digest_now(store: &Store, mail: &Mail, subscription: &Subscri
     Ok(id.unwrap_or_default())
 }
 
-/// The mailer: queues due digests and alerts, and sends the outbox.
+/// The context of a webhook's delivery: the sealed URL and secret are opened with it.
+pub fn webhook_url_context(webhook_id: i64) -> String {
+    format!("webhook:{webhook_id}:url")
+}
+
+pub fn webhook_secret_context(webhook_id: i64) -> String {
+    format!("webhook:{webhook_id}:secret")
+}
+
+/// A webhook's URL and signing secret, opened; the error says which cannot be.
+pub fn open_webhook(secrets: &SecretBox, webhook: &Webhook) -> Result<(String, Option<Vec<u8>>), String> {
+    let url = secrets
+        .open(&webhook.url, &webhook_url_context(webhook.id))
+        .ok()
+        .and_then(|url| String::from_utf8(url).ok())
+        .ok_or("the webhook's URL cannot be opened with this server's key")?;
+    let secret = match &webhook.secret {
+        Some(sealed) => Some(
+            secrets
+                .open(sealed, &webhook_secret_context(webhook.id))
+                .map_err(|_| "the webhook's secret cannot be opened with this server's key")?,
+        ),
+        None => None,
+    };
+    Ok((url, secret))
+}
+
+/// The mailer: queues due digests and alerts (emails and webhooks), and sends the outbox.
 #[derive(Clone)]
 pub struct Mailer {
     store: Store,
@@ -230,6 +263,9 @@ pub struct Mailer {
     transport: Option<smtp::Transport>,
     interval: Duration,
     retry: RetryPolicy,
+    /// Opens webhooks' sealed URLs and secrets.
+    secrets: SecretBox,
+    webhooks: WebhookClient,
 }
 
 /// What a round of sending did.
@@ -241,12 +277,18 @@ pub struct Sent {
 }
 
 impl Mailer {
-    pub fn new(store: Store, mail: Arc<Mail>, settings: &MailSettings) -> Result<Mailer, MailError> {
+    pub fn new(
+        store: Store,
+        mail: Arc<Mail>,
+        settings: &MailSettings,
+        secrets: SecretBox,
+        webhooks: WebhookClient,
+    ) -> Result<Mailer, MailError> {
         let transport = match settings.smtp_url.as_deref().filter(|url| !url.trim().is_empty()) {
             Some(url) => Some(smtp::transport(url).map_err(MailError::SmtpUrl)?),
             None => None,
         };
-        Ok(Mailer { store, mail, transport, interval: settings.interval, retry: settings.retry })
+        Ok(Mailer { store, mail, transport, interval: settings.interval, retry: settings.retry, secrets, webhooks })
     }
 
     /// Whether an SMTP server is configured.
@@ -309,16 +351,16 @@ impl Mailer {
     /// A scan still queued or running stops the look: it is looked at once it ends.
     async fn queue_alerts_of(&self, subscription: &Subscription) -> Result<usize, QueueError> {
         let mut queued = 0;
-        let clusters = self.store.covered_clusters(subscription).await?;
-        let cluster_ids: Vec<i64> = clusters.iter().map(|cluster| cluster.id).collect();
+        let audience = Audience::of_subscription(&self.store, &self.mail, subscription).await?;
+        let cluster_ids: Vec<i64> = audience.clusters.iter().map(|cluster| cluster.id).collect();
         for (scan_id, cluster_id, status) in self.store.scans_after(&cluster_ids, subscription.last_scan_id).await? {
             if matches!(status.as_str(), "queued" | "running") {
                 break;
             }
-            let cluster = clusters.iter().find(|cluster| cluster.id == cluster_id);
+            let cluster = audience.clusters.iter().find(|cluster| cluster.id == cluster_id);
             let alert = match cluster {
                 Some(cluster) if matches!(status.as_str(), "succeeded" | "partial") => {
-                    compose::alert_view(&self.store, &self.mail, subscription, cluster, scan_id).await?
+                    compose::alert_view(&self.store, &self.mail, &audience, cluster, scan_id).await?
                 }
                 _ => None,
             };
@@ -329,6 +371,7 @@ impl Mailer {
             let rendered = compose::render_alert(&alert)?;
             let email = NewEmail {
                 subscription_id: Some(subscription.id),
+                webhook_id: None,
                 kind: "immediate",
                 dedup_key: format!("immediate:{}:{scan_id}", subscription.id),
                 recipient: subscription.email.clone(),
@@ -345,42 +388,210 @@ impl Mailer {
         Ok(queued)
     }
 
-    /// Claims the emails due at `now` and sends them; nothing without an SMTP server.
+    /// The audience of a team's webhook: the team's clusters as they are now.
+    async fn webhook_audience(&self, webhook: &Webhook) -> Result<Audience, sqlx::Error> {
+        Ok(Audience {
+            clusters: self.store.team_clusters(webhook.team_id).await?,
+            route: webhook.route.clone(),
+            frequency: webhook.frequency,
+            covers: format!("the clusters of team {}{}", webhook.team, compose::route_words(&webhook.route)),
+            unsubscribe_url: self.mail.settings_url(),
+        })
+    }
+
+    /// Queues a notice for a webhook, shaped for its format, under `dedup_key`, recording
+    /// the webhook's progress with it; the delivery's id, or `None` when queued before.
+    async fn queue_notice(
+        &self,
+        webhook: &Webhook,
+        notice: &webhook::Notice,
+        kind: &'static str,
+        dedup_key: String,
+        period_key: Option<&str>,
+        scan_id: Option<i64>,
+    ) -> Result<Option<i64>, sqlx::Error> {
+        let body = webhook::body(webhook.format, notice, &dedup_key, &webhook.team, &webhook.name, now_millis());
+        let delivery = NewEmail {
+            subscription_id: None,
+            webhook_id: Some(webhook.id),
+            kind,
+            dedup_key,
+            recipient: webhook.url_host.clone(),
+            subject: notice.title.clone(),
+            html: String::new(),
+            text: body,
+            unsubscribe_url: None,
+        };
+        self.store.queue_email(&delivery, period_key, scan_id).await
+    }
+
+    /// Queues the webhooks' digests whose latest period has ended by `now` and was not
+    /// queued yet, as [`queue_due_digests`](Self::queue_due_digests) does for emails.
+    pub async fn queue_webhook_digests(&self, now: i64) -> Result<usize, sqlx::Error> {
+        let mut queued = 0;
+        for webhook in self.store.all_webhooks().await? {
+            if !webhook.events.digest {
+                continue;
+            }
+            match self.queue_webhook_digest_if_due(&webhook, now).await {
+                Ok(true) => queued += 1,
+                Ok(false) => {}
+                Err(error) => tracing::error!(webhook = webhook.id, error = %error_chain(&error),
+                    "the webhook's digest could not be queued; trying again next round"),
+            }
+        }
+        Ok(queued)
+    }
+
+    async fn queue_webhook_digest_if_due(&self, webhook: &Webhook, now: i64) -> Result<bool, QueueError> {
+        let Some(period) = period::latest_period(webhook.frequency, webhook.hour, webhook.weekday, now) else {
+            return Ok(false);
+        };
+        if webhook.last_period.as_deref() == Some(period.key.as_str()) || period.end < webhook.created_at {
+            return Ok(false);
+        }
+        let audience = self.webhook_audience(webhook).await?;
+        let view = compose::digest_view(&self.store, &self.mail, &audience, &period).await?;
+        let notice = webhook::digest_notice(&view, compose::digest_subject(&view));
+        let dedup_key = format!("webhook-digest:{}:{}", webhook.id, period.key);
+        let id = self.queue_notice(webhook, &notice, "digest", dedup_key, Some(&period.key), None).await?;
+        if let Some(id) = id {
+            tracing::info!(webhook = webhook.id, delivery = id, period = %period.key, "webhook digest queued");
+        }
+        Ok(id.is_some())
+    }
+
+    /// Queues, for each webhook, a notice of each scan finished since it last looked: new
+    /// critical findings in its namespaces, or the scan's failure. How many were queued.
+    pub async fn queue_webhook_alerts(&self) -> Result<usize, sqlx::Error> {
+        let mut queued = 0;
+        for webhook in self.store.all_webhooks().await? {
+            if !webhook.events.critical && !webhook.events.scan_failed {
+                continue;
+            }
+            match self.queue_webhook_alerts_of(&webhook).await {
+                Ok(count) => queued += count,
+                Err(error) => tracing::error!(webhook = webhook.id, error = %error_chain(&error),
+                    "webhook alerts could not be queued; trying again next round"),
+            }
+        }
+        Ok(queued)
+    }
+
+    /// A scan still queued or running stops the look: it is looked at once it ends.
+    async fn queue_webhook_alerts_of(&self, webhook: &Webhook) -> Result<usize, QueueError> {
+        let mut queued = 0;
+        let audience = self.webhook_audience(webhook).await?;
+        let cluster_ids: Vec<i64> = audience.clusters.iter().map(|cluster| cluster.id).collect();
+        for (scan_id, cluster_id, status) in self.store.scans_after(&cluster_ids, webhook.last_scan_id).await? {
+            if matches!(status.as_str(), "queued" | "running") {
+                break;
+            }
+            let Some(cluster) = audience.clusters.iter().find(|cluster| cluster.id == cluster_id) else {
+                continue;
+            };
+            let notice = match status.as_str() {
+                "succeeded" | "partial" if webhook.events.critical => {
+                    compose::alert_view(&self.store, &self.mail, &audience, cluster, scan_id)
+                        .await?
+                        .map(|alert| ("immediate", webhook::critical_notice(&alert, compose::alert_subject(&alert))))
+                }
+                "failed" if webhook.events.scan_failed => self.store.troubled_scan(scan_id).await?.map(|scan| {
+                    let url = self.mail.cluster_url(cluster.id);
+                    ("scan_failed", webhook::scan_failed_notice(&cluster.name, &cluster.team, &url, &scan))
+                }),
+                _ => None,
+            };
+            let Some((kind, notice)) = notice else {
+                self.store.advance_webhook_last_scan(webhook.id, scan_id).await?;
+                continue;
+            };
+            let dedup_key = format!("webhook-{}:{}:{scan_id}", notice.event, webhook.id);
+            if let Some(id) = self.queue_notice(webhook, &notice, kind, dedup_key, None, Some(scan_id)).await? {
+                tracing::info!(
+                    webhook = webhook.id,
+                    scan = scan_id,
+                    delivery = id,
+                    event = notice.event,
+                    "webhook notice queued"
+                );
+                queued += 1;
+            }
+        }
+        Ok(queued)
+    }
+
+    /// One attempt at a webhook's delivery.
+    async fn post_webhook(&self, webhook_id: i64, delivery: &Email) -> Result<(), webhook::PostError> {
+        let gone = |message: &str| webhook::PostError { message: message.to_string(), permanent: true };
+        let webhook = match self.store.webhook(webhook_id).await {
+            Ok(Some(webhook)) => webhook,
+            Ok(None) => return Err(gone("the webhook was deleted")),
+            Err(error) => {
+                return Err(webhook::PostError {
+                    message: format!("the webhook could not be read: {error}"),
+                    permanent: false,
+                })
+            }
+        };
+        let (url, secret) = open_webhook(&self.secrets, &webhook).map_err(|message| gone(&message))?;
+        let event = match delivery.kind.as_str() {
+            "immediate" => "critical",
+            "manual" => "test",
+            other => other,
+        };
+        self.webhooks.post(&url, &delivery.text, secret.as_deref(), event, &delivery.id.to_string()).await
+    }
+
+    /// Claims the emails and webhook deliveries due at `now` and sends them; without an
+    /// SMTP server, webhook deliveries only (emails wait in the outbox).
     pub async fn send_due(&self, now: i64) -> Result<Sent, sqlx::Error> {
-        let Some(transport) = &self.transport else { return Ok(Sent::default()) };
+        let webhooks_only = self.transport.is_none();
         let mut outcome = Sent::default();
         loop {
-            // Long enough for every email of the batch to time out one after the other.
-            let lease = (smtp::SMTP_TIMEOUT * (CLAIM_BATCH as u32 + 2)).as_millis() as i64;
+            // Long enough for every delivery of the batch to time out one after the other.
+            let slowest = smtp::SMTP_TIMEOUT.max(webhook::WEBHOOK_TIMEOUT);
+            let lease = (slowest * (CLAIM_BATCH as u32 + 2)).as_millis() as i64;
             let claimer = random_hex(8);
-            let emails = self.store.claim_emails(&claimer, now, now + lease, CLAIM_BATCH).await?;
+            let emails = self.store.claim_emails(&claimer, now, now + lease, CLAIM_BATCH, webhooks_only).await?;
             if emails.is_empty() {
                 return Ok(outcome);
             }
             for email in &emails {
-                match smtp::send(transport, &self.mail.from, email).await {
+                let attempt = match (email.webhook_id, &self.transport) {
+                    (Some(webhook_id), _) => {
+                        self.post_webhook(webhook_id, email).await.map_err(|error| (error.message, error.permanent))
+                    }
+                    (None, Some(transport)) => smtp::send(transport, &self.mail.from, email)
+                        .await
+                        .map_err(|error| (error.message, error.permanent)),
+                    // Not claimed without a transport.
+                    (None, None) => Err(("no SMTP server is set".to_string(), false)),
+                };
+                match attempt {
                     Ok(()) => {
                         if !self.store.mark_email_sent(email.id, &claimer).await? {
-                            tracing::warn!(email = email.id, "email sent after its lease ran out");
+                            tracing::warn!(email = email.id, "delivered after its lease ran out");
                         }
-                        tracing::info!(email = email.id, kind = %email.kind, attempts = email.attempts + 1, "email sent");
+                        tracing::info!(email = email.id, kind = %email.kind, webhook = email.webhook_id,
+                            attempts = email.attempts + 1, "delivered");
                         outcome.sent += 1;
                     }
-                    Err(error) => {
+                    Err((message, permanent)) => {
                         let attempts = email.attempts + 1;
-                        let give_up = error.permanent || attempts >= self.retry.max_attempts;
+                        let give_up = permanent || attempts >= self.retry.max_attempts;
                         let delay = i64::try_from(self.retry.delay(attempts).as_millis()).unwrap_or(i64::MAX);
                         let next_attempt_at = now_millis().saturating_add(delay);
                         self.store
-                            .mark_email_attempt_failed(email.id, &claimer, &error.message, next_attempt_at, give_up)
+                            .mark_email_attempt_failed(email.id, &claimer, &message, next_attempt_at, give_up)
                             .await?;
                         if give_up {
-                            tracing::error!(email = email.id, attempts, error = %error.message,
-                                "email not sent, given up: it stays in the outbox, failed (POST /api/v1/outbox/{}/retry sends it again)",
+                            tracing::error!(email = email.id, webhook = email.webhook_id, attempts, error = %message,
+                                "not delivered, given up: it stays in the outbox, failed (POST /api/v1/outbox/{}/retry sends it again)",
                                 email.id);
                         } else {
-                            tracing::warn!(email = email.id, attempts, error = %error.message,
-                                retry_in_ms = delay, "email not sent, will retry");
+                            tracing::warn!(email = email.id, webhook = email.webhook_id, attempts, error = %message,
+                                retry_in_ms = delay, "not delivered, will retry");
                         }
                         outcome.failed += 1;
                     }
@@ -400,6 +611,12 @@ impl Mailer {
         }
         if let Err(error) = self.queue_alerts().await {
             tracing::error!(error = %error_chain(&error), "alerts could not be queued");
+        }
+        if let Err(error) = self.queue_webhook_digests(now).await {
+            tracing::error!(error = %error_chain(&error), "webhook digests could not be queued");
+        }
+        if let Err(error) = self.queue_webhook_alerts().await {
+            tracing::error!(error = %error_chain(&error), "webhook alerts could not be queued");
         }
         if let Err(error) = self.send_due(now).await {
             tracing::error!(error = %error_chain(&error), "the outbox could not be sent");

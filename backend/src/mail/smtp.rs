@@ -119,6 +119,7 @@ mod tests {
         Email {
             id: 1,
             subscription_id: Some(1),
+            webhook_id: None,
             kind: "digest".into(),
             recipient: recipient.into(),
             subject: "Rampart daily digest: 1 cluster".into(),

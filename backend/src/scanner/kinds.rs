@@ -70,6 +70,7 @@ pub fn catalog() -> Vec<Kind> {
         Kind { metadata_only: true, ..Kind::new("", "v1", "secrets", "Secret") },
         Kind::new("networking.k8s.io", "v1", "ingresses", "Ingress"),
         Kind::new("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy"),
+        Kind::new("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget"),
         Kind::new("rbac.authorization.k8s.io", "v1", "roles", "Role"),
         Kind::new("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole"),
         Kind::new("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding"),
@@ -100,13 +101,19 @@ pub fn catalog() -> Vec<Kind> {
 }
 
 /// How many waves a scan lists kinds in (see [`wave`]).
-pub const WAVES: usize = 3;
+pub const WAVES: usize = 4;
 
 /// The wave a kind is listed in: owners before the kinds they may own, so that owned
-/// objects are recognised, and dropped, as their pages are read. Pods come last (owned by
-/// ReplicaSets, Jobs, StatefulSets, DaemonSets, ReplicationControllers), ReplicaSets and
-/// Jobs before them (owned by Deployments and CronJobs), everything else first.
+/// objects are recognised, and dropped, as their pages are read. Pods come after
+/// everything that may own them (ReplicaSets, Jobs, StatefulSets, DaemonSets,
+/// ReplicationControllers), ReplicaSets and Jobs before them (owned by Deployments and
+/// CronJobs), everything else first, except the kinds judged by the pods they select
+/// (Services, NetworkPolicies, PodDisruptionBudgets), which come last, once the checker
+/// has seen every pod template ([`rampart_core::index::Index::checks_after_pods`]).
 pub fn wave(kind: &Kind) -> usize {
+    if rampart_core::index::Index::checks_after_pods(&kind.group, &kind.kind) {
+        return 3;
+    }
     match (kind.group.as_str(), kind.kind.as_str()) {
         ("", "Pod") => 2,
         ("apps", "ReplicaSet") | ("batch", "Job") => 1,
@@ -142,7 +149,16 @@ pub fn rules_looking_across(kind: &str) -> &'static [&'static str] {
         "Namespace" => &["namespace-pss-not-enforced", "namespace-pss-below-restricted"],
         "NetworkPolicy" => &["namespace-without-default-deny", "pod-not-selected-by-network-policy"],
         "ServiceAccount" => &["service-account-token-automount"],
-        "DaemonSet" => &["cluster-no-runtime-detection"],
+        "DaemonSet" => &["cluster-no-runtime-detection", SERVICE_SELECTS, POLICY_SELECTS, PDB_SELECTS],
+        kind if has_pod_template(kind) => &RULES_BY_PODS,
+        // A Pod a Service selects needs a readiness probe; an Ingress routes to Services.
+        "Service" => &["readiness-probe-missing", "ingress-backend-missing"],
+        "Role" | "ClusterRole" => &[
+            "rbac-subject-can-exec",
+            "rbac-subject-can-read-secrets",
+            "rbac-subject-can-escalate",
+            "rbac-binding-to-missing-role",
+        ],
         "ValidatingWebhookConfiguration"
         | "MutatingWebhookConfiguration"
         | "ClusterPolicy"
@@ -151,6 +167,29 @@ pub fn rules_looking_across(kind: &str) -> &'static [&'static str] {
         | GATEKEEPER_GROUP => &["cluster-no-policy-engine", "cluster-no-image-verification"],
         _ => &[],
     }
+}
+
+/// The rules that judge an object by the pod templates of its namespace: a kind with pod
+/// templates that could not be listed (completely) leaves them unjudged.
+pub const RULES_BY_PODS: [&str; 3] = [SERVICE_SELECTS, POLICY_SELECTS, PDB_SELECTS];
+const SERVICE_SELECTS: &str = "service-selects-nothing";
+const POLICY_SELECTS: &str = "network-policy-selects-nothing";
+const PDB_SELECTS: &str = "pdb-selects-nothing";
+
+/// Whether objects of the kind (as listed, by name) carry a pod template.
+pub fn has_pod_template(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Pod"
+            | "PodTemplate"
+            | "ReplicationController"
+            | "Deployment"
+            | "ReplicaSet"
+            | "StatefulSet"
+            | "DaemonSet"
+            | "Job"
+            | "CronJob"
+    )
 }
 
 /// How a failed discovery of Gatekeeper's constraint kinds is reported.

@@ -17,7 +17,7 @@
 
 pub mod connect;
 pub mod json;
-mod kinds;
+pub(crate) mod kinds;
 mod list;
 
 use std::collections::HashSet;

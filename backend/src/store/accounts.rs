@@ -130,16 +130,28 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 impl Store {
-    /// Creates a user; a taken email is a unique violation.
+    /// Creates a user, hashing the password here; a taken email is a unique violation. For
+    /// the command line and tests: the server hashes on its bounded hashing threads and
+    /// calls [`Store::create_user_with_hash`].
     pub async fn create_user(&self, email: &str, password: Option<&str>, is_admin: bool) -> Result<i64, sqlx::Error> {
         let hash = password.map(hash_password);
+        self.create_user_with_hash(email, hash.as_deref(), is_admin).await
+    }
+
+    /// Creates a user with a password hash made by [`hash_password`] (or none).
+    pub async fn create_user_with_hash(
+        &self,
+        email: &str,
+        hash: Option<&str>,
+        is_admin: bool,
+    ) -> Result<i64, sqlx::Error> {
         let now = now_millis();
         on_pool!(self, |pool| {
             sqlx::query_scalar::<_, i64>(
                 "INSERT INTO users (email, password_hash, is_admin, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
             )
             .bind(email)
-            .bind(&hash)
+            .bind(hash)
             .bind(is_admin)
             .bind(now)
             .fetch_one(pool)

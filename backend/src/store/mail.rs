@@ -9,6 +9,7 @@
 
 use sqlx::Row;
 
+use super::routing::{namespace_condition, NamespaceRoute};
 use super::scans::{Counts, ScanError};
 use super::{now_millis, on_pool, Store};
 
@@ -56,6 +57,8 @@ pub struct Subscription {
     pub last_period: Option<String>,
     pub last_scan_id: i64,
     pub created_at: i64,
+    /// The namespaces it hears of.
+    pub route: NamespaceRoute,
 }
 
 /// A subscription to create; exactly one of `team_id` and `cluster_ids` says what it covers.
@@ -67,6 +70,7 @@ pub struct NewSubscription {
     pub frequency: Frequency,
     pub hour: i64,
     pub weekday: i64,
+    pub route: NamespaceRoute,
 }
 
 /// A cluster a subscription covers, as its owner may see it.
@@ -112,7 +116,9 @@ pub struct MailFinding {
 #[derive(Clone, Debug)]
 pub struct NewEmail {
     pub subscription_id: Option<i64>,
-    /// `digest`, `immediate` or `manual`.
+    /// A webhook's delivery: `recipient` is the URL's host, `text` the body to post.
+    pub webhook_id: Option<i64>,
+    /// `digest`, `immediate`, `manual` or (webhooks) `scan_failed`.
     pub kind: &'static str,
     pub dedup_key: String,
     pub recipient: String,
@@ -127,6 +133,7 @@ pub struct NewEmail {
 pub struct Email {
     pub id: i64,
     pub subscription_id: Option<i64>,
+    pub webhook_id: Option<i64>,
     pub kind: String,
     pub recipient: String,
     pub subject: String,
@@ -142,10 +149,11 @@ pub struct Email {
 }
 
 const SUBSCRIPTION_SQL: &str = "SELECT s.id, s.user_id, u.email, s.team_id, t.name AS team, s.frequency, s.hour, \
-     s.weekday, s.last_period, s.last_scan_id, s.created_at FROM subscriptions s JOIN users u ON u.id = s.user_id \
+     s.weekday, s.last_period, s.last_scan_id, s.created_at, s.namespaces, s.namespace_selector FROM subscriptions s JOIN users u ON u.id = s.user_id \
      LEFT JOIN teams t ON t.id = s.team_id";
 
-const EMAIL_COLUMNS: &str = "id, subscription_id, kind, recipient, subject, html_body, text_body, unsubscribe_url, \
+const EMAIL_COLUMNS: &str =
+    "id, subscription_id, webhook_id, kind, recipient, subject, html_body, text_body, unsubscribe_url, \
      status, attempts, next_attempt_at, last_error, created_at, sent_at";
 
 macro_rules! email_from_row {
@@ -154,6 +162,7 @@ macro_rules! email_from_row {
         Email {
             id: row.try_get("id")?,
             subscription_id: row.try_get("subscription_id")?,
+            webhook_id: row.try_get("webhook_id")?,
             kind: row.try_get("kind")?,
             recipient: row.try_get("recipient")?,
             subject: row.try_get("subject")?,
@@ -171,9 +180,13 @@ macro_rules! email_from_row {
 }
 
 /// The condition of an email a sender may claim at the time in parameter `now`: queued,
-/// due, and not leased (or its lease ran out: the sender died).
-fn claimable(now: &str) -> String {
-    format!("status = 'queued' AND next_attempt_at <= {now} AND (claimed_until IS NULL OR claimed_until < {now})")
+/// due, and not leased (or its lease ran out: the sender died); only webhook deliveries
+/// when `webhooks_only` (no SMTP server to send emails).
+fn claimable(now: &str, webhooks_only: bool) -> String {
+    let channel = if webhooks_only { " AND webhook_id IS NOT NULL" } else { "" };
+    format!(
+        "status = 'queued' AND next_attempt_at <= {now} AND (claimed_until IS NULL OR claimed_until < {now}){channel}"
+    )
 }
 
 impl Store {
@@ -183,9 +196,11 @@ impl Store {
         let now = now_millis();
         on_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
+            let (namespaces, selector) = subscription.route.to_columns();
             let id = sqlx::query_scalar::<_, i64>(
-                "INSERT INTO subscriptions (user_id, team_id, frequency, hour, weekday, last_scan_id, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, (SELECT COALESCE(MAX(id), 0) FROM scans), $6) RETURNING id",
+                "INSERT INTO subscriptions (user_id, team_id, frequency, hour, weekday, last_scan_id, created_at, \
+                 namespaces, namespace_selector) \
+                 VALUES ($1, $2, $3, $4, $5, (SELECT COALESCE(MAX(id), 0) FROM scans), $6, $7, $8) RETURNING id",
             )
             .bind(subscription.user_id)
             .bind(subscription.team_id)
@@ -193,6 +208,8 @@ impl Store {
             .bind(subscription.hour)
             .bind(subscription.weekday)
             .bind(now)
+            .bind(namespaces)
+            .bind(selector)
             .fetch_one(&mut *tx)
             .await?;
             for cluster_id in &subscription.cluster_ids {
@@ -225,6 +242,8 @@ impl Store {
                 let team_id: Option<i64> = row.try_get("team_id")?;
                 let team: Option<String> = row.try_get("team")?;
                 let frequency: String = row.try_get("frequency")?;
+                let namespaces: Option<String> = row.try_get("namespaces")?;
+                let selector: Option<String> = row.try_get("namespace_selector")?;
                 let cluster_ids = sqlx::query_scalar::<_, i64>(
                     "SELECT cluster_id FROM subscription_clusters WHERE subscription_id = $1 ORDER BY cluster_id",
                 )
@@ -243,6 +262,7 @@ impl Store {
                     last_period: row.try_get("last_period")?,
                     last_scan_id: row.try_get("last_scan_id")?,
                     created_at: row.try_get("created_at")?,
+                    route: NamespaceRoute::from_columns(namespaces.as_deref(), selector.as_deref()),
                 });
             }
             Ok(subscriptions)
@@ -310,39 +330,56 @@ impl Store {
 
     /// Critical and high findings new in `[from, to)`: first seen within it, not exempted,
     /// and still open at its end (one opened and resolved within the period is no news),
-    /// most severe first, at most `limit`.
+    /// most severe first, at most `limit`; of `namespaces` only, when given.
     pub async fn new_serious_findings(
         &self,
         cluster_id: i64,
         from: i64,
         to: i64,
         limit: i64,
+        namespaces: Option<&[String]>,
     ) -> Result<Vec<MailFinding>, sqlx::Error> {
-        const SQL: &str = "SELECT rule, severity, kind, namespace, name, message FROM findings \
+        let sql = format!(
+            "SELECT rule, severity, kind, namespace, name, message FROM findings \
              WHERE cluster_id = $1 AND first_seen >= $2 AND first_seen < $3 AND severity IN ('critical', 'high') \
-             AND (status = 'open' OR (status = 'resolved' AND resolved_at >= $3)) \
-             ORDER BY CASE severity WHEN 'critical' THEN 0 ELSE 1 END, namespace, kind, name, rule, id LIMIT $4";
-        self.mail_findings(SQL, &[cluster_id, from, to, limit]).await
+             AND (status = 'open' OR (status = 'resolved' AND resolved_at >= $3)){} \
+             ORDER BY CASE severity WHEN 'critical' THEN 0 ELSE 1 END, namespace, kind, name, rule, id LIMIT $4",
+            namespace_condition(namespaces, 5)
+        );
+        self.mail_findings(&sql, &[cluster_id, from, to, limit], namespaces).await
     }
 
-    /// The critical findings a scan opened that are still open, at most `limit`.
+    /// The critical findings a scan opened that are still open, at most `limit`; of
+    /// `namespaces` only, when given.
     pub async fn new_critical_findings_of_scan(
         &self,
         cluster_id: i64,
         scan_id: i64,
         limit: i64,
+        namespaces: Option<&[String]>,
     ) -> Result<Vec<MailFinding>, sqlx::Error> {
-        const SQL: &str = "SELECT rule, severity, kind, namespace, name, message FROM findings \
-             WHERE cluster_id = $1 AND first_scan_id = $2 AND severity = 'critical' AND status = 'open' \
-             ORDER BY namespace, kind, name, rule, id LIMIT $3";
-        self.mail_findings(SQL, &[cluster_id, scan_id, limit]).await
+        let sql = format!(
+            "SELECT rule, severity, kind, namespace, name, message FROM findings \
+             WHERE cluster_id = $1 AND first_scan_id = $2 AND severity = 'critical' AND status = 'open'{} \
+             ORDER BY namespace, kind, name, rule, id LIMIT $3",
+            namespace_condition(namespaces, 4)
+        );
+        self.mail_findings(&sql, &[cluster_id, scan_id, limit], namespaces).await
     }
 
-    async fn mail_findings(&self, sql: &str, parameters: &[i64]) -> Result<Vec<MailFinding>, sqlx::Error> {
+    async fn mail_findings(
+        &self,
+        sql: &str,
+        parameters: &[i64],
+        namespaces: Option<&[String]>,
+    ) -> Result<Vec<MailFinding>, sqlx::Error> {
         let rows = on_pool!(self, |pool| {
             let mut query = sqlx::query_as::<_, (String, String, String, String, String, String)>(sql);
             for parameter in parameters {
                 query = query.bind(*parameter);
+            }
+            for namespace in namespaces.unwrap_or_default() {
+                query = query.bind(namespace);
             }
             query.fetch_all(pool).await
         })?;
@@ -360,50 +397,76 @@ impl Store {
     }
 
     /// How many critical and how many high findings are new in `[from, to)`: first seen
-    /// within it, not exempted, and still open at its end.
+    /// within it, not exempted, and still open at its end; of `namespaces` only, when given.
     pub async fn count_new_serious_findings(
         &self,
         cluster_id: i64,
         from: i64,
         to: i64,
+        namespaces: Option<&[String]>,
     ) -> Result<(i64, i64), sqlx::Error> {
+        let sql = format!(
+            "SELECT CAST(COALESCE(SUM(CASE WHEN severity = 'critical' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN severity = 'high' THEN 1 ELSE 0 END), 0) AS BIGINT) FROM findings \
+             WHERE cluster_id = $1 AND first_seen >= $2 AND first_seen < $3 \
+             AND severity IN ('critical', 'high') \
+             AND (status = 'open' OR (status = 'resolved' AND resolved_at >= $3)){}",
+            namespace_condition(namespaces, 4)
+        );
         on_pool!(self, |pool| {
-            sqlx::query_as::<_, (i64, i64)>(
-                "SELECT CAST(COALESCE(SUM(CASE WHEN severity = 'critical' THEN 1 ELSE 0 END), 0) AS BIGINT), \
-                 CAST(COALESCE(SUM(CASE WHEN severity = 'high' THEN 1 ELSE 0 END), 0) AS BIGINT) FROM findings \
-                 WHERE cluster_id = $1 AND first_seen >= $2 AND first_seen < $3 \
-                 AND severity IN ('critical', 'high') \
-                 AND (status = 'open' OR (status = 'resolved' AND resolved_at >= $3))",
-            )
-            .bind(cluster_id)
-            .bind(from)
-            .bind(to)
-            .fetch_one(pool)
-            .await
+            let mut query = sqlx::query_as::<_, (i64, i64)>(&sql).bind(cluster_id).bind(from).bind(to);
+            for namespace in namespaces.unwrap_or_default() {
+                query = query.bind(namespace);
+            }
+            query.fetch_one(pool).await
         })
     }
 
     /// How many findings were first seen and resolved within `[from, to)` (and are still
     /// resolved): churn, which the digest counts apart from news.
-    pub async fn count_churned_findings(&self, cluster_id: i64, from: i64, to: i64) -> Result<i64, sqlx::Error> {
-        self.count_resolved("first_seen", cluster_id, from, to).await
+    pub async fn count_churned_findings(
+        &self,
+        cluster_id: i64,
+        from: i64,
+        to: i64,
+        namespaces: Option<&[String]>,
+    ) -> Result<i64, sqlx::Error> {
+        self.count_resolved("first_seen", cluster_id, from, to, namespaces).await
     }
 
     /// How many findings were resolved in `[from, to)` and are still resolved (open at its
     /// start or opened within it; churn included).
-    pub async fn count_resolved_findings(&self, cluster_id: i64, from: i64, to: i64) -> Result<i64, sqlx::Error> {
-        self.count_resolved("resolved_at", cluster_id, from, to).await
+    pub async fn count_resolved_findings(
+        &self,
+        cluster_id: i64,
+        from: i64,
+        to: i64,
+        namespaces: Option<&[String]>,
+    ) -> Result<i64, sqlx::Error> {
+        self.count_resolved("resolved_at", cluster_id, from, to, namespaces).await
     }
 
     /// How many of the cluster's resolved findings have `since` (a column) at or after
     /// `from` and were resolved before `to`.
-    async fn count_resolved(&self, since: &str, cluster_id: i64, from: i64, to: i64) -> Result<i64, sqlx::Error> {
+    async fn count_resolved(
+        &self,
+        since: &str,
+        cluster_id: i64,
+        from: i64,
+        to: i64,
+        namespaces: Option<&[String]>,
+    ) -> Result<i64, sqlx::Error> {
         let sql = format!(
             "SELECT COUNT(*) FROM findings WHERE cluster_id = $1 AND status = 'resolved' \
-             AND {since} >= $2 AND resolved_at < $3"
+             AND {since} >= $2 AND resolved_at < $3{}",
+            namespace_condition(namespaces, 4)
         );
         on_pool!(self, |pool| {
-            sqlx::query_scalar::<_, i64>(&sql).bind(cluster_id).bind(from).bind(to).fetch_one(pool).await
+            let mut query = sqlx::query_scalar::<_, i64>(&sql).bind(cluster_id).bind(from).bind(to);
+            for namespace in namespaces.unwrap_or_default() {
+                query = query.bind(namespace);
+            }
+            query.fetch_one(pool).await
         })
     }
 
@@ -426,6 +489,21 @@ impl Store {
                 errors: serde_json::from_str(&errors).unwrap_or_default(),
             })
             .collect())
+    }
+
+    /// One scan that ended failed or interrupted (or partial), for a failed scan's notice.
+    pub async fn troubled_scan(&self, scan_id: i64) -> Result<Option<TroubledScan>, sqlx::Error> {
+        type Row = (i64, String, Option<i64>, Option<String>, String);
+        const SQL: &str = "SELECT id, status, finished_at, message, errors FROM scans WHERE id = $1 \
+             AND status IN ('failed', 'partial', 'interrupted')";
+        let row = on_pool!(self, |pool| sqlx::query_as::<_, Row>(SQL).bind(scan_id).fetch_optional(pool).await)?;
+        Ok(row.map(|(id, status, finished_at, message, errors)| TroubledScan {
+            id,
+            status,
+            finished_at,
+            message,
+            errors: serde_json::from_str(&errors).unwrap_or_default(),
+        }))
     }
 
     /// Scans of the given clusters after `after_id`, oldest first: `(id, cluster, status)`.
@@ -465,7 +543,8 @@ impl Store {
             let mut tx = pool.begin().await?;
             let id = sqlx::query_scalar::<_, i64>(
                 "INSERT INTO outbox (subscription_id, kind, dedup_key, recipient, subject, html_body, text_body, \
-                 unsubscribe_url, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
+                 unsubscribe_url, next_attempt_at, created_at, webhook_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) \
                  ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
             )
             .bind(email.subscription_id)
@@ -477,19 +556,25 @@ impl Store {
             .bind(&email.text)
             .bind(&email.unsubscribe_url)
             .bind(now)
+            .bind(email.webhook_id)
             .fetch_optional(&mut *tx)
             .await?;
-            if let (Some(subscription_id), Some(period)) = (email.subscription_id, period) {
-                sqlx::query("UPDATE subscriptions SET last_period = $1 WHERE id = $2")
+            // The progress is the webhook's, or else the subscription's.
+            let (table, owner) = match email.webhook_id {
+                Some(webhook_id) => ("webhooks", Some(webhook_id)),
+                None => ("subscriptions", email.subscription_id),
+            };
+            if let (Some(owner), Some(period)) = (owner, period) {
+                sqlx::query(&format!("UPDATE {table} SET last_period = $1 WHERE id = $2"))
                     .bind(period)
-                    .bind(subscription_id)
+                    .bind(owner)
                     .execute(&mut *tx)
                     .await?;
             }
-            if let (Some(subscription_id), Some(scan_id)) = (email.subscription_id, last_scan_id) {
-                sqlx::query("UPDATE subscriptions SET last_scan_id = $1 WHERE id = $2 AND last_scan_id < $1")
+            if let (Some(owner), Some(scan_id)) = (owner, last_scan_id) {
+                sqlx::query(&format!("UPDATE {table} SET last_scan_id = $1 WHERE id = $2 AND last_scan_id < $1"))
                     .bind(scan_id)
-                    .bind(subscription_id)
+                    .bind(owner)
                     .execute(&mut *tx)
                     .await?;
             }
@@ -518,6 +603,7 @@ impl Store {
         now: i64,
         lease_until: i64,
         limit: i64,
+        webhooks_only: bool,
     ) -> Result<Vec<Email>, sqlx::Error> {
         match self {
             Store::Postgres(pool) => {
@@ -526,7 +612,7 @@ impl Store {
                     "UPDATE outbox SET claimed_by = $1, claimed_until = $2 WHERE id IN (SELECT id FROM outbox \
                      WHERE {} ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
                      RETURNING {EMAIL_COLUMNS}",
-                    claimable("$3")
+                    claimable("$3", webhooks_only)
                 );
                 let rows =
                     sqlx::query(&sql).bind(claimer).bind(lease_until).bind(now).bind(limit).fetch_all(pool).await?;
@@ -542,7 +628,7 @@ impl Store {
                 // row is still claimable, so of two senders one gets the row.
                 let candidates = sqlx::query_scalar::<_, i64>(&format!(
                     "SELECT id FROM outbox WHERE {} ORDER BY next_attempt_at, id LIMIT $2",
-                    claimable("$1")
+                    claimable("$1", webhooks_only)
                 ))
                 .bind(now)
                 .bind(limit)
@@ -553,7 +639,7 @@ impl Store {
                     let claimed = sqlx::query(&format!(
                         "UPDATE outbox SET claimed_by = $1, claimed_until = $2 WHERE id = $4 AND {} \
                          RETURNING {EMAIL_COLUMNS}",
-                        claimable("$3")
+                        claimable("$3", webhooks_only)
                     ))
                     .bind(claimer)
                     .bind(lease_until)

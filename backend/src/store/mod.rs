@@ -25,8 +25,10 @@ pub mod oidc;
 pub mod policies;
 pub mod recording;
 pub mod reports;
+pub mod routing;
 pub mod scans;
 pub mod schedule;
+pub mod webhooks;
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -281,31 +283,9 @@ pub fn now_millis() -> i64 {
 /// migrates without its source tree.
 type EmbeddedMigrations = &'static [(i64, &'static str, &'static str)];
 
-const SQLITE_MIGRATIONS: EmbeddedMigrations = &[
-    (1, "initial", include_str!("../../../migrations/sqlite/0001_initial.sql")),
-    (2, "schedules", include_str!("../../../migrations/sqlite/0002_schedules.sql")),
-    (3, "exemptions", include_str!("../../../migrations/sqlite/0003_exemptions.sql")),
-    (4, "email", include_str!("../../../migrations/sqlite/0004_email.sql")),
-    (7, "findings by difference", include_str!("../../../migrations/sqlite/0007_findings_by_difference.sql")),
-    (9, "policies", include_str!("../../../migrations/sqlite/0009_policies.sql")),
-    (11, "score formula version", include_str!("../../../migrations/sqlite/0011_score_formula_version.sql")),
-    (12, "agents", include_str!("../../../migrations/sqlite/0012_agents.sql")),
-    (13, "findings reads", include_str!("../../../migrations/sqlite/0013_findings_reads.sql")),
-    (15, "teams", include_str!("../../../migrations/sqlite/0015_teams.sql")),
-];
-const POSTGRES_MIGRATIONS: EmbeddedMigrations = &[
-    (1, "initial", include_str!("../../../migrations/postgres/0001_initial.sql")),
-    (2, "schedules", include_str!("../../../migrations/postgres/0002_schedules.sql")),
-    (3, "exemptions", include_str!("../../../migrations/postgres/0003_exemptions.sql")),
-    (4, "email", include_str!("../../../migrations/postgres/0004_email.sql")),
-    (5, "findings fillfactor", include_str!("../../../migrations/postgres/0005_findings_fillfactor.sql")),
-    (7, "findings by difference", include_str!("../../../migrations/postgres/0007_findings_by_difference.sql")),
-    (9, "policies", include_str!("../../../migrations/postgres/0009_policies.sql")),
-    (11, "score formula version", include_str!("../../../migrations/postgres/0011_score_formula_version.sql")),
-    (12, "agents", include_str!("../../../migrations/postgres/0012_agents.sql")),
-    (13, "findings reads", include_str!("../../../migrations/postgres/0013_findings_reads.sql")),
-    (15, "teams", include_str!("../../../migrations/postgres/0015_teams.sql")),
-];
+// `SQLITE_MIGRATIONS` and `POSTGRES_MIGRATIONS`: every `migrations/<backend>/NNNN_*.sql`,
+// in version order (listed by the build script).
+include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
 
 /// The embedded migrations as sqlx's migrator reads them (it records versions and
 /// checksums in `_sqlx_migrations`, so a changed migration is refused, not re-run).
@@ -329,6 +309,17 @@ impl<'s> MigrationSource<'s> for Embedded {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn both_backends_have_every_migration_the_other_has() {
+        let versions = |migrations: EmbeddedMigrations| migrations.iter().map(|m| m.0).collect::<Vec<_>>();
+        let sqlite = versions(SQLITE_MIGRATIONS);
+        // PostgreSQL alone has 5: a fill factor SQLite has no equivalent of.
+        let postgres: Vec<_> = versions(POSTGRES_MIGRATIONS).into_iter().filter(|&v| v != 5).collect();
+        assert_eq!(sqlite, postgres);
+        assert!(sqlite.windows(2).all(|pair| pair[0] < pair[1]) && sqlite.first() == Some(&1));
+        assert!(SQLITE_MIGRATIONS.iter().any(|m| m.1 == "findings by difference" && m.2.contains("CREATE")));
+    }
 
     #[test]
     fn passwords_never_reach_messages() {

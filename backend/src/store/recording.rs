@@ -248,6 +248,9 @@ pub struct Recording {
     pub new_findings: i64,
     pub resolved_findings: i64,
     pub findings_written: i64,
+    /// Whether a step of this scan wrote findings, and so marked the cluster's
+    /// `finding_counts` stale: the last step counts them again.
+    counts_stale: bool,
 }
 
 /// What a batch first reads of each stored finding of its objects: enough to see that one
@@ -307,6 +310,12 @@ impl Recording {
     pub fn stop_resolving(&mut self) {
         self.may_resolve = false;
     }
+
+    /// From now on these rules' findings are neither opened nor resolved (the checker
+    /// stopped running them: something they conclude from could not all be read).
+    pub fn stop_judging(&mut self, rules: Vec<String>) {
+        self.unjudged_rules.extend(rules);
+    }
 }
 
 impl Store {
@@ -356,6 +365,7 @@ impl Store {
             new_findings: 0,
             resolved_findings: 0,
             findings_written: 0,
+            counts_stale: false,
         })
     }
 
@@ -561,6 +571,10 @@ impl Store {
         written += tx.change(&changes).await?;
         let resolved = tx.resolve(&resolve, now, recording.previous_seen).await?;
         written += resolved + tx.mark_unseen(&unseen, recording.previous_seen).await?;
+        if written > 0 && !recording.counts_stale {
+            tx.mark_counts_stale(cluster_id).await?;
+            recording.counts_stale = true;
+        }
         transaction.take().expect("a transaction").commit().await?;
 
         recording.seen.extend(fresh.values());
@@ -642,6 +656,9 @@ impl Store {
         }
         recording.resolved_findings += resolved;
         recording.findings_written += written;
+        if recording.counts_stale || written > 0 {
+            tx.count_again(cluster_id).await?;
+        }
 
         let tally = &recording.tally;
         let score = tally.score.score();
@@ -1075,6 +1092,29 @@ impl Tx<'_> {
                 Ok(written)
             }
         }
+    }
+
+    /// The cluster's `finding_counts` no longer say what its findings are (this
+    /// transaction writes findings): totals are counted from the rows until
+    /// [`Tx::count_again`].
+    async fn mark_counts_stale(&mut self, cluster_id: i64) -> Result<(), sqlx::Error> {
+        let sql = "INSERT INTO finding_counts_stale (cluster_id) VALUES ($1) ON CONFLICT DO NOTHING";
+        on_tx!(self, |tx| sqlx::query(sql).bind(cluster_id).execute(&mut **tx).await.map(drop))
+    }
+
+    /// Counts the cluster's findings again into `finding_counts`, which are fresh again.
+    async fn count_again(&mut self, cluster_id: i64) -> Result<(), sqlx::Error> {
+        const STATEMENTS: [&str; 3] = [
+            "DELETE FROM finding_counts WHERE cluster_id = $1",
+            "INSERT INTO finding_counts (cluster_id, status, severity, rule, namespace, findings) \
+             SELECT cluster_id, status, severity, rule, namespace, COUNT(*) FROM findings WHERE cluster_id = $1 \
+             GROUP BY cluster_id, status, severity, rule, namespace",
+            "DELETE FROM finding_counts_stale WHERE cluster_id = $1",
+        ];
+        for sql in STATEMENTS {
+            on_tx!(self, |tx| sqlx::query(sql).bind(cluster_id).execute(&mut **tx).await.map(drop))?;
+        }
+        Ok(())
     }
 
     /// The cluster's findings that are not resolved.

@@ -529,8 +529,38 @@ impl Store {
         })
     }
 
-    /// How many of the cluster's findings the filter matches (its cursor and limit aside).
+    /// How many of the cluster's findings the filter matches (its cursor and limit aside):
+    /// summed from the cluster's `finding_counts` (one row per status, severity, rule and
+    /// namespace, counted again by each scan that wrote findings) when they are fresh and
+    /// the filter has no text; counted from the findings otherwise.
     pub async fn count_findings(&self, cluster_id: i64, filter: &FindingFilter) -> Result<i64, sqlx::Error> {
+        if filter.text.is_none() {
+            let mut bound = vec![Bound::Int(cluster_id)];
+            let mut conditions = String::from("n.cluster_id = $1");
+            for (column, value) in [
+                ("status", &filter.status),
+                ("severity", &filter.severity),
+                ("rule", &filter.rule),
+                ("namespace", &filter.namespace),
+            ] {
+                if let Some(value) = value {
+                    bound.push(Bound::Text(value.clone()));
+                    conditions.push_str(&format!(" AND n.{column} = ${}", bound.len()));
+                }
+            }
+            // The sum as text: SQLite's SUM is an integer, PostgreSQL's a numeric.
+            let sql = format!(
+                "SELECT CASE WHEN EXISTS (SELECT 1 FROM finding_counts_stale WHERE cluster_id = $1) THEN NULL \
+                 ELSE CAST(COALESCE((SELECT SUM(n.findings) FROM finding_counts n WHERE {conditions}), 0) AS TEXT) END"
+            );
+            let summed: Option<String> =
+                on_pool!(self, |pool| bind_all!(sqlx::query_scalar::<_, Option<String>>(&sql), &bound)
+                    .fetch_one(pool)
+                    .await)?;
+            if let Some(total) = summed.and_then(|total| total.parse().ok()) {
+                return Ok(total);
+            }
+        }
         let (conditions, bound) = filter.conditions(cluster_id);
         let sql = format!("SELECT COUNT(*) FROM findings f WHERE {conditions}");
         on_pool!(self, |pool| bind_all!(sqlx::query_scalar::<_, i64>(&sql), &bound).fetch_one(pool).await)

@@ -2,7 +2,7 @@
 //! ([`crate::pages::playground::State`]) rather than through long prop lists; the
 //! dashboard's ([`nav`], [`charts`], [`register_cluster`], [`findings_table`],
 //! [`exemptions`], [`scans`], [`table`], [`cluster_checkboxes`], and the settings'
-//! [`subscriptions`], [`outbox`] and [`password_form`])
+//! [`subscriptions`], [`webhooks`], [`outbox`] and [`password_form`])
 //! take what they show as props and load what they own through [`crate::api`].
 
 pub mod charts;
@@ -24,3 +24,4 @@ pub mod subscriptions;
 pub mod table;
 pub mod team_policies;
 pub mod toolbar;
+pub mod webhooks;

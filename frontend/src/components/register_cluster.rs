@@ -47,7 +47,8 @@ impl Mode {
 
 /// The export command the hints show.
 pub const EXPORT_COMMAND: &str = "kubectl get deployments,daemonsets,statefulsets,cronjobs,pods,roles,rolebindings,\
-clusterroles,clusterrolebindings,namespaces,networkpolicies,serviceaccounts -A -o yaml > export.yaml";
+clusterroles,clusterrolebindings,namespaces,networkpolicies,serviceaccounts,services,ingresses,\
+poddisruptionbudgets -A -o yaml > export.yaml";
 
 #[component]
 pub fn RegisterCluster() -> impl IntoView {

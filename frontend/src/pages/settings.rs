@@ -1,6 +1,5 @@
 //! `/settings`: the account (email, teams and roles, and a password change), its teams'
-//! custom policies, its email
-//! subscriptions, its API tokens (list, create — the token is shown once — and revoke) and,
+//! custom policies, its email subscriptions, its teams' webhooks, its API tokens (list, create — the token is shown once — and revoke) and,
 //! for global admins, the server's outbox.
 
 use leptos::ev::SubmitEvent;
@@ -14,6 +13,7 @@ use crate::components::password_form::PasswordForm;
 use crate::components::subscriptions::Subscriptions;
 use crate::components::table::DataTable;
 use crate::components::team_policies::TeamPolicies;
+use crate::components::webhooks::TeamWebhooks;
 use crate::session::Auth;
 use crate::time::{self, format_utc, parse_rfc3339};
 
@@ -202,6 +202,15 @@ pub fn SettingsPage() -> impl IntoView {
             <section class="card" aria-labelledby="email-title">
                 <h2 id="email-title">"Email"</h2>
                 <Subscriptions queued=queued/>
+            </section>
+            <section class="card" aria-labelledby="webhooks-title">
+                <h2 id="webhooks-title">"Webhooks"</h2>
+                <p class="hint">
+                    "A team's digests, new critical findings and failed scans can also go to Slack, Microsoft Teams "
+                    "or any HTTPS receiver (JSON signed with HMAC-SHA256), limited to some namespaces if you like. "
+                    "The team's admins add them."
+                </p>
+                <TeamWebhooks/>
             </section>
             <section class="card" aria-labelledby="tokens-title">
                 <h2 id="tokens-title">"API tokens"</h2>

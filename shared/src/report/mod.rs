@@ -27,6 +27,14 @@ pub fn json(report: &Report) -> String {
     text
 }
 
+/// [`json`], written to `writer` as it is made: a large report (a hundred megabytes for
+/// ten thousand files) is never held as one string, nor copied as that string grows.
+pub fn write_json(report: &Report, mut writer: impl std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut writer, report)?;
+    writer.write_all(b"\n")?;
+    writer.flush()
+}
+
 /// `Deployment/prod/web`, `ClusterRole/admin`: an object's name as a path-like identifier
 /// (JUnit class names, SARIF logical locations).
 pub(crate) fn qualified_name(resource: &Resource) -> String {
@@ -124,6 +132,9 @@ mod tests {
         let sources = [Source::new("pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: app\n    image: nginx\n    securityContext:\n      privileged: true\n")];
         let report = check(&sources, &Options::default());
         let text = json(&report);
+        let mut streamed = Vec::new();
+        write_json(&report, &mut streamed).unwrap();
+        assert_eq!(String::from_utf8(streamed).unwrap(), text, "written as made, the same bytes");
         assert!(text.ends_with("}\n"));
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(value["version"], 1);

@@ -86,7 +86,11 @@ fn header(resource: &Resource, object: Option<&ObjectReport>) -> String {
         Some(namespace) => format!("{} {namespace}/{name}", resource.kind),
         None => format!("{} {name}", resource.kind),
     };
-    let _ = write!(header, "  ({}, document {})", display_source(&resource.source), resource.document + 1);
+    let _ = write!(header, "  ({}, document {}", display_source(&resource.source), resource.document + 1);
+    if let Some(kustomization) = &resource.kustomization {
+        let _ = write!(header, ", as {kustomization} builds it");
+    }
+    header.push(')');
     if let Some(object) = object {
         if let (Some(score), Some(grade)) = (object.score, object.grade) {
             let _ = write!(header, "  score {score} {grade}");

@@ -226,12 +226,10 @@ pub struct Cx<'a> {
 
 impl Cx<'_> {
     /// Whether a rule that follows references may judge an object of this namespace: the
-    /// input was read whole, holds the whole namespace, and the namespace is not a system
-    /// one the configuration leaves out.
+    /// input holds the whole namespace, and the namespace is not a system one the
+    /// configuration leaves out.
     pub fn sees_whole_namespace(&self, namespace: &str) -> bool {
-        self.index.whole_input()
-            && !self.config.leaves_out_namespace(namespace)
-            && self.index.namespace_complete(namespace)
+        !self.config.leaves_out_namespace(namespace) && self.index.namespace_complete(namespace)
     }
 
     /// Runs `check` over the pod spec of a workload; not applicable to other objects.

@@ -1,7 +1,7 @@
 //! `ingress-backend-missing`: an Ingress should route to Services (and ports) that exist.
 
 use crate::declare_rule;
-use crate::index::effective_namespace;
+use crate::index::{effective_namespace, ServiceSummary};
 use crate::object::Object;
 use crate::rules::{Cx, Family, Outcome, Scope, Severity, Violation};
 use crate::tree::Node;
@@ -15,8 +15,7 @@ declare_rule! {
     /// backends are left out. The finding points at the Service's name, or at the port.
     ///
     /// Judged only when the input holds the whole namespace (the Namespace object in the
-    /// manifests, or `--complete`) and was read whole (not in a streamed cluster scan).
-    /// System namespaces are left out.
+    /// manifests, `--complete`, or a cluster scan). System namespaces are left out.
     ///
     /// ## Why it matters
     /// A route to nothing answers 503 today, and tomorrow sends the host's traffic to
@@ -145,8 +144,8 @@ fn backends(object: &Object) -> Vec<Backend<'_>> {
 
 /// Whether the Service has the port: a number among `ports[].port`, a name among
 /// `ports[].name`.
-fn has_port(service: &Object, port: &Node) -> bool {
-    let ports = service.root.field("spec").field("ports").items();
+fn has_port(service: &ServiceSummary, port: &Node) -> bool {
+    let ports = service.ports.items();
     match port.as_i64() {
         Some(number) => ports.iter().any(|entry| entry.field("port").as_i64() == Some(number)),
         None => {

@@ -1,8 +1,8 @@
 //! Family `network`: isolation between pods (NetworkPolicies, judged across objects) and
 //! how Services and Ingresses expose workloads.
 
-use crate::object::Object;
 use crate::rules::Rule;
+use crate::selector::Labels;
 use crate::tree::Node;
 
 pub mod container_ssh_port;
@@ -31,13 +31,12 @@ pub static RULES: &[&Rule] = &[
     &network_policy_selects_nothing::RULE,
 ];
 
-/// Whether a Service's `spec.selector` (a plain map of labels) selects pods carrying
+/// Whether a Service's `spec.selector` (a plain map of labels, given) selects pods carrying
 /// `labels`. A Service without a selector (or with an empty one) selects no pods: its
 /// endpoints are managed by hand.
-pub fn selects(service: &Object, labels: &Node) -> bool {
-    let selector = service.root.at(&["spec", "selector"]).map_or(&[][..], Node::entries);
-    !selector.is_empty()
-        && selector.iter().all(|entry| labels.get(&entry.key).and_then(Node::as_text) == entry.value.as_text())
+pub fn selects<L: Labels + ?Sized>(selector: &Node, labels: &L) -> bool {
+    let selector = selector.entries();
+    !selector.is_empty() && selector.iter().all(|entry| labels.label(&entry.key) == entry.value.as_text())
 }
 
 /// `{app=web, tier=front}`: labels or a selector's labels, for messages.

@@ -14,8 +14,7 @@ declare_rule! {
     /// future, and always passes: a default deny in a namespace still empty is right.
     ///
     /// Judged only when the input holds the whole namespace (the Namespace object in the
-    /// manifests, or `--complete`) and was read whole (not in a streamed cluster scan).
-    /// System namespaces are left out.
+    /// manifests, `--complete`, or a cluster scan). System namespaces are left out.
     ///
     /// ## Why it matters
     /// A policy that selects nothing is a false sense of isolation: it reads as if the
@@ -126,7 +125,7 @@ fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
     }
     let pod_selector = object.root.field("spec").field("podSelector");
     if selector::is_empty(pod_selector)
-        || cx.index.pod_labels(namespace).iter().any(|labels| selector::matches(pod_selector, labels))
+        || cx.index.pod_labels(namespace).any(|labels| selector::matches(pod_selector, labels))
     {
         return Outcome::pass();
     }

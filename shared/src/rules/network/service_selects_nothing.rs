@@ -14,8 +14,7 @@ declare_rule! {
     /// Services are left out.
     ///
     /// Judged only when the input holds the whole namespace (the Namespace object in the
-    /// manifests, or `--complete`) and was read whole (not in a streamed cluster scan).
-    /// System namespaces are left out.
+    /// manifests, `--complete`, or a cluster scan). System namespaces are left out.
     ///
     /// ## Why it matters
     /// A selector that matches nothing is usually a typo or a label renamed on one side
@@ -124,7 +123,8 @@ fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
     if !has_selector || external_name || !cx.sees_whole_namespace(namespace) {
         return Outcome::NotApplicable;
     }
-    if cx.index.pod_labels(namespace).iter().any(|labels| selects(object, labels)) {
+    let selector_node = object.root.field("spec").field("selector");
+    if cx.index.pod_labels(namespace).any(|labels| selects(selector_node, labels)) {
         return Outcome::pass();
     }
     let shown = selector.map(show_labels).unwrap_or_default();

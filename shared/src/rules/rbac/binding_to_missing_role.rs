@@ -107,7 +107,7 @@ fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
         "ClusterRole" => cx.index.cluster_complete() && !is_built_in_cluster_role(binding.role_name),
         _ => false,
     };
-    if !cx.index.whole_input() || !complete {
+    if !complete {
         return Outcome::NotApplicable;
     }
     if resolve(cx, object, &binding).is_some() {

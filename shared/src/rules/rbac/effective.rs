@@ -6,7 +6,6 @@
 //! server creates (`cluster-admin`, `admin`, `edit`, `view`) are known without being in the
 //! input, by what they grant that matters here. A role found nowhere is not judged by the
 //! `rbac-subject-*` rules (`rbac-binding-to-missing-role` reports it on complete input).
-//! These rules judge only an input read whole ([`crate::index::Index::whole_input`]).
 
 use std::sync::LazyLock;
 
@@ -66,8 +65,8 @@ pub struct Resolved<'a> {
 /// neither.
 pub fn resolve<'a>(cx: &'a Cx<'_>, object: &Object, binding: &Binding<'_>) -> Option<Resolved<'a>> {
     let namespace = (binding.role_kind == "Role").then(|| effective_namespace(object));
-    if let Some(role) = cx.index.role(namespace, binding.role_name) {
-        return Some(Resolved { rules: role.root.field("rules").items(), built_in: false });
+    if let Some(rules) = cx.index.role_rules(namespace, binding.role_name) {
+        return Some(Resolved { rules: rules.items(), built_in: false });
     }
     if binding.role_kind != "ClusterRole" {
         return None;
@@ -101,9 +100,6 @@ pub fn check_subjects(
     what: &str,
     concerned: impl Fn(&Binding<'_>, &Subject<'_>) -> bool,
 ) -> Outcome {
-    if !cx.index.whole_input() {
-        return Outcome::NotApplicable;
-    }
     let Some(binding) = binding(cx, object) else { return Outcome::NotApplicable };
     let Some(resolved) = resolve(cx, object, &binding) else { return Outcome::NotApplicable };
     let subjects: Vec<String> = binding

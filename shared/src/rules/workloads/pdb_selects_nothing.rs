@@ -14,8 +14,7 @@ declare_rule! {
     /// namespace under `policy/v1`) passes.
     ///
     /// Judged only when the input holds the whole namespace (the Namespace object in the
-    /// manifests, or `--complete`) and was read whole (not in a streamed cluster scan).
-    /// System namespaces are left out.
+    /// manifests, `--complete`, or a cluster scan). System namespaces are left out.
     ///
     /// ## Why it matters
     /// A budget that matches nothing lets a node drain or an upgrade evict every replica
@@ -123,7 +122,7 @@ fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
         )]);
     };
     if selector::is_empty(pdb_selector)
-        || cx.index.pod_labels(namespace).iter().any(|labels| selector::matches(pdb_selector, labels))
+        || cx.index.pod_labels(namespace).any(|labels| selector::matches(pdb_selector, labels))
     {
         return Outcome::pass();
     }

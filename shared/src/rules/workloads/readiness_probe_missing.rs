@@ -84,7 +84,9 @@ fn serves(cx: &Cx<'_>, object: &Object) -> bool {
     }
     let Some(pod) = object.pod_spec() else { return false };
     let labels = pod.metadata.field("labels");
-    cx.index.services(effective_namespace(object)).any(|service| crate::rules::network::selects(service, labels))
+    cx.index
+        .services(effective_namespace(object))
+        .any(|service| crate::rules::network::selects(&service.selector, labels))
 }
 
 fn check(cx: &Cx<'_>, object: &Object) -> Outcome {

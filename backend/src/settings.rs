@@ -1,0 +1,43 @@
+//! Reading the server's settings file (`--settings FILE`): a YAML mapping of long option
+//! names to single values. What the keys mean is the command line's business (the binary's
+//! `settings_file` turns the pairs into options); here the text is read, with the limits of
+//! the manifest parser, and every key checked against the names `rampart serve` takes.
+
+use rampart_core::parse::parse_source;
+use rampart_core::{Limits, Source};
+
+/// One setting of the file: its key, its value as text, and the line of the value.
+pub type Setting = (String, String, u32);
+
+/// `(key, value, line)` of each setting in `text` (the file `name`), every key one of
+/// `known`; an error message names the file, line and key.
+pub fn read(name: &str, text: &str, known: &[String]) -> Result<Vec<Setting>, String> {
+    let (documents, errors) = parse_source(&Source::new(name, text), &Limits::default());
+    if let Some(error) = errors.first() {
+        return Err(error.to_string());
+    }
+    let Some(root) = documents.into_iter().next().map(|document| document.root) else { return Ok(Vec::new()) };
+    if !root.is_map() {
+        return Err(format!(
+            "{name}:{}: the settings file is a mapping such as `listen: 127.0.0.1:8080`",
+            root.span.line
+        ));
+    }
+    let mut settings = Vec::new();
+    for entry in root.entries() {
+        let line = entry.value.span.line;
+        if !known.contains(&entry.key) {
+            return Err(format!(
+                "{name}:{line}: unknown setting '{}'; the settings are: {}",
+                entry.key,
+                known.join(", ")
+            ));
+        }
+        let value = entry
+            .value
+            .as_text()
+            .ok_or_else(|| format!("{name}:{line}: '{}' takes one value, not a list or mapping", entry.key))?;
+        settings.push((entry.key.clone(), value, line));
+    }
+    Ok(settings)
+}
