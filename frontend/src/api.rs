@@ -518,8 +518,19 @@ pub struct TeamPolicy {
     pub enabled: bool,
     pub version: i64,
     pub rules: Vec<String>,
+    /// What compiling the stored source says now: empty when it compiles.
+    pub errors: Vec<PolicyCompileError>,
     pub author: Option<String>,
     pub updated_at: String,
+}
+
+/// An error of a stored policy's source, where it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct PolicyCompileError {
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
 }
 
 /// The body of `POST /teams/{id}/policies` and `PATCH /policies/{id}` (absent fields stay).

@@ -588,8 +588,9 @@ pub fn schemas() -> Map<String, Value> {
     }));
     let policy = object(json!({
         "id": integer(), "team": integer(), "name": string(), "source": string(), "enabled": { "type": "boolean" },
-        "version": integer(), "rules": { "type": "array", "items": string() }, "author": nullable(string()),
-        "created_at": time(), "updated_at": time()
+        "version": integer(), "rules": { "type": "array", "items": string() },
+        "errors": { "type": "array", "items": object(json!({ "line": integer(), "column": integer(), "message": string() })) },
+        "author": nullable(string()), "created_at": time(), "updated_at": time()
     }));
     let mut entries = entries;
     entries.extend([
