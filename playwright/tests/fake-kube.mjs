@@ -16,7 +16,7 @@ export const CA_PEM = readFileSync(path.join(tls, "ca.pem"), "utf8");
 export const TOKEN = "fake-sa-token-0123456789";
 
 /** The groups Kubernetes itself serves: any of their collections answers, empty or not. */
-const BUILT_IN = /^\/(api\/v1|apis\/(apps|batch|networking\.k8s\.io|rbac\.authorization\.k8s\.io|admissionregistration\.k8s\.io)\/v1)\/[a-z]+$/;
+const BUILT_IN = /^\/(api\/v1|apis\/(apps|batch|policy|networking\.k8s\.io|rbac\.authorization\.k8s\.io|admissionregistration\.k8s\.io)\/v1)\/[a-z]+$/;
 
 /** The collection path of an object: `/api/v1/pods`, `/apis/apps/v1/deployments`. */
 export function pathOf(object) {

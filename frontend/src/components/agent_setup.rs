@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::api::AgentSetup;
 use crate::components::agent_wait::AgentWait;
-use crate::components::copy_block::CopyBlock;
+use crate::components::copy_block;
 
 /// The commands that apply `deploy/agent` with kustomize, the server and token filled in.
 pub fn kustomize_commands(setup: &AgentSetup, secrets: bool) -> String {
@@ -21,6 +21,53 @@ pub fn kustomize_commands(setup: &AgentSetup, secrets: bool) -> String {
     )
 }
 
+/// The guide's markup: the command, the Secrets choice, the manifest, the kustomize way,
+/// and the token, escaped (see [`copy_block`]).
+pub fn guide_html(setup: &AgentSetup, name: &str) -> String {
+    let variant = |secrets: bool| {
+        let (command, manifest, suffix) = if secrets {
+            (&setup.command_with_secrets, &setup.manifest_with_secrets, "-secrets")
+        } else {
+            (&setup.command, &setup.manifest, "")
+        };
+        format!(
+            "{}<details><summary>The manifest alone, to review or to commit</summary>{}</details>\
+             <details><summary>Or with kustomize, from a checkout of Rampart</summary>{}</details>",
+            copy_block::block(&format!("agent-command{suffix}"), "Command to start the agent", command, None),
+            copy_block::block(
+                &format!("agent-manifest{suffix}"),
+                "Agent manifest",
+                manifest,
+                Some("rampart-agent.yaml")
+            ),
+            copy_block::block(
+                &format!("agent-kustomize{suffix}"),
+                "Kustomize commands",
+                &kustomize_commands(setup, secrets),
+                None
+            ),
+        )
+    };
+    format!(
+        "<h2>Start the agent in {}</h2><ol class=\"steps\"><li><p>Run this where <code>kubectl</code> reaches the \
+         cluster. It creates the rampart-agent namespace (Pod Security restricted), a read-only ServiceAccount and \
+         ClusterRole, the agent's Deployment and NetworkPolicy, and a Secret with the cluster's agent token:</p>{}</li>\
+         <li><p>The agent's token, shown this once (it is in the command above): <code class=\"secret\" \
+         data-testid=\"agent-token\">{}</code>. It can only deliver this cluster's scans; revoke it from the cluster's \
+         API if it leaks.</p></li></ol>",
+        copy_block::escape(name),
+        copy_block::secrets_choice(
+            "Let the agent list Secrets",
+            "RBAC cannot grant metadata-only reads: an agent that may list Secrets could read their values (it asks \
+             for metadata only and sends nothing else). Without it, the rules about Secrets are skipped and each scan \
+             is partial for Secrets, resolving none of their findings.",
+            &variant(false),
+            &variant(true),
+        ),
+        copy_block::escape(&setup.token),
+    )
+}
+
 #[component]
 pub fn AgentSetupPanel(
     setup: AgentSetup,
@@ -28,60 +75,10 @@ pub fn AgentSetupPanel(
     // Called when the first scan has arrived (the list reloads).
     #[prop(into)] on_delivered: Callback<()>,
 ) -> impl IntoView {
-    let secrets = RwSignal::new(false);
     let cluster = setup.cluster;
-    let setup = StoredValue::new(setup);
-    let pick = move |with: fn(&AgentSetup) -> &String| Signal::derive(move || setup.with_value(|s| with(s).clone()));
-    let (plain, listed) = (pick(|s| &s.command), pick(|s| &s.command_with_secrets));
-    let command = Signal::derive(move || if secrets.get() { listed.get() } else { plain.get() });
-    let manifest = Signal::derive(move || {
-        setup.with_value(|s| if secrets.get() { s.manifest_with_secrets.clone() } else { s.manifest.clone() })
-    });
-    let kustomize = Signal::derive(move || setup.with_value(|s| kustomize_commands(s, secrets.get())));
-    let token = setup.with_value(|s| s.token.clone());
     view! {
-        <section class="agent-setup" aria-labelledby="agent-setup-title" data-testid="agent-setup">
-            <h2 id="agent-setup-title">{format!("Start the agent in {name}")}</h2>
-            <ol class="steps">
-                <li>
-                    <p>
-                        "Run this where " <code>"kubectl"</code>
-                        " reaches the cluster. It creates the rampart-agent namespace (Pod Security restricted), a read-only ServiceAccount and ClusterRole, the agent's Deployment and NetworkPolicy, and a Secret with the cluster's agent token:"
-                    </p>
-                    <label class="checkbox">
-                        <input type="checkbox" bind:checked=secrets/>
-                        "Let the agent list Secrets"
-                    </label>
-                    <small class="field-hint warning">
-                        "RBAC cannot grant metadata-only reads: an agent that may list Secrets could read their values (it asks for metadata only and sends nothing else). Without it, the rules about Secrets are skipped and each scan is partial for Secrets, resolving none of their findings."
-                    </small>
-                    <CopyBlock text=command label="Command to start the agent" testid="agent-command"/>
-                    <details>
-                        <summary>"The manifest alone, to review or to commit"</summary>
-                        <CopyBlock
-                            text=manifest
-                            label="Agent manifest"
-                            testid="agent-manifest"
-                            file="rampart-agent.yaml"
-                        />
-                    </details>
-                    <details>
-                        <summary>"Or with kustomize, from a checkout of Rampart"</summary>
-                        <CopyBlock text=kustomize label="Kustomize commands" testid="agent-kustomize"/>
-                    </details>
-                </li>
-                <li>
-                    <p>
-                        "The agent's token, shown this once (it is in the command above): "
-                        <code class="secret" data-testid="agent-token">{token}</code>
-                        ". It can only deliver this cluster's scans; revoke it from the cluster's API if it leaks."
-                    </p>
-                </li>
-                <li>
-                    <AgentWait cluster=cluster on_delivered=on_delivered/>
-                </li>
-            </ol>
-        </section>
+        <section class="agent-setup" data-testid="agent-setup" on:click=copy_block::on_click inner_html=guide_html(&setup, &name)></section>
+        <AgentWait cluster=cluster on_delivered=on_delivered/>
     }
 }
 
@@ -101,5 +98,11 @@ mod tests {
         assert!(plain.contains("--from-literal=server='https://rampart.example.com'"), "{plain}");
         assert!(plain.ends_with("kubectl apply -k deploy/agent"));
         assert!(kustomize_commands(&setup, true).ends_with("kubectl apply -k deploy/agent-with-secrets"));
+        let html = guide_html(&AgentSetup { command: "kubectl apply -f - <<'EOF'".into(), ..setup }, "<prod>");
+        assert!(
+            html.contains("Start the agent in &lt;prod&gt;")
+                && html.contains("kubectl apply -f - &lt;&lt;&#39;EOF&#39;")
+        );
+        assert!(html.contains(r#"data-testid="agent-command-secrets""#) && html.contains(">rmpa_abc</code>"));
     }
 }

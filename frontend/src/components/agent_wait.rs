@@ -8,7 +8,6 @@ use leptos::task::spawn_local;
 
 use crate::api::{self, AgentContact, Scan};
 use crate::browser;
-use crate::dashboard::grade_class;
 use crate::session::Auth;
 
 const POLL_MS: i32 = 2000;
@@ -72,42 +71,38 @@ pub fn AgentWait(cluster: i64, #[prop(into)] on_delivered: Callback<()>) -> impl
             browser::sleep(POLL_MS).await;
         }
     });
-    let body = move || {
-        match progress.get() {
-        Progress::NoContact => view! {
-            <p>"Waiting for the agent's first contact… (it asks for instructions every 10 seconds once its Pod runs)"</p>
+    let text = move || match progress.get() {
+        Progress::NoContact => {
+            "Waiting for the agent's first contact… (it asks for instructions every 10 seconds once its Pod runs)"
+                .to_string()
         }
-        .into_any(),
-        Progress::Listing { version } => view! {
-            <p>
-                {format!("The agent{} is in contact and is listing the cluster…", version.map(|v| format!(" (version {v})")).unwrap_or_default())}
-            </p>
-        }
-        .into_any(),
-        Progress::Ended(scan) if scan.has_results() => view! {
-            <p>
-                "The first scan arrived: score "
-                <strong data-testid="agent-first-score">{scan.score}</strong>
-                " "
-                {scan.grade.clone().map(|grade| view! { <span class=grade_class(&grade)>{grade.clone()}</span> })}
-                {format!(" ({} objects{}). ", scan.objects, if scan.status == "partial" { ", partial" } else { "" })}
-                <a href=format!("/clusters/{cluster}")>"Open the cluster"</a>
-            </p>
-        }
-        .into_any(),
-        Progress::Ended(scan) => view! {
-            <p class="form-error">
-                {format!("The first scan {}: {}", scan.status, scan.message.clone().unwrap_or_default())}
-                " " <a href=format!("/clusters/{cluster}")>"See its errors"</a>
-            </p>
-        }
-        .into_any(),
-    }
+        Progress::Listing { version } => format!(
+            "The agent{} is in contact and is listing the cluster…",
+            version.map(|v| format!(" (version {v})")).unwrap_or_default()
+        ),
+        Progress::Ended(scan) if scan.has_results() => format!(
+            "The first scan arrived ({} objects{}): score",
+            scan.objects,
+            if scan.status == "partial" { ", partial" } else { "" }
+        ),
+        Progress::Ended(scan) => format!("The first scan {}: {}", scan.status, scan.message.unwrap_or_default()),
     };
+    let score = move || {
+        progress.with(|now| match now {
+            Progress::Ended(scan) => {
+                scan.score.map(|score| format!("{score} ({})", scan.grade.clone().unwrap_or_default()))
+            }
+            _ => None,
+        })
+    };
+    let ended = move || matches!(progress.get(), Progress::Ended(_));
     view! {
         <div class="agent-wait" role="status" aria-live="polite" data-testid="agent-progress" data-state=move || progress.with(Progress::state)>
-            {body}
-            {move || trouble.get().map(|message| view! { <p class="muted">{format!("Could not check: {message}")}</p> })}
+            <p>
+                {text} " " <strong data-testid="agent-first-score">{score}</strong> " "
+                <a href=format!("/clusters/{cluster}") hidden=move || !ended()>"Open the cluster"</a>
+            </p>
+            <p class="muted">{move || trouble.get().map(|message| format!("Could not check: {message}"))}</p>
         </div>
     }
 }
@@ -131,7 +126,7 @@ mod tests {
             silent: false,
         };
         let queued = Scan { status: "queued".into(), ..Scan::default() };
-        assert_eq!(Progress::of(Some(&AgentContact::default()), &[queued.clone()]), Progress::NoContact);
+        assert_eq!(Progress::of(Some(&AgentContact::default()), std::slice::from_ref(&queued)), Progress::NoContact);
         assert_eq!(Progress::of(Some(&contact), &[queued]).state(), "listing");
         let done = Scan { status: "succeeded".into(), score: Some(71), ..Scan::default() };
         assert_eq!(Progress::of(None, &[done]).state(), "delivered");

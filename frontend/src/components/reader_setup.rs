@@ -6,7 +6,7 @@
 
 use leptos::prelude::*;
 
-use crate::components::copy_block::CopyBlock;
+use crate::components::copy_block;
 
 const AGENT_RBAC: &str = include_str!("../../../deploy/agent/rbac.yaml");
 const NAME: &str = "rampart-reader";
@@ -65,38 +65,35 @@ pub const TOKEN_COMMAND: &str = "kubectl -n rampart-reader create token rampart-
 pub const SERVER_COMMANDS: &str = "kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}'\n\
 kubectl config view --raw --minify -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' | base64 -d > ca.crt";
 
+/// The guide's markup (see [`copy_block`]).
+pub fn guide_html() -> String {
+    let manifest = |secrets: bool| {
+        let id = if secrets { "reader-manifest-secrets" } else { "reader-manifest" };
+        copy_block::block(id, "Read-only ServiceAccount", &reader_manifest(secrets), None)
+    };
+    format!(
+        "<summary>Create a read-only ServiceAccount (EKS, GKE, AKS and any cluster)</summary><p>A managed cluster's \
+         kubeconfig runs a credential program, which this server does not run. Give Rampart a ServiceAccount of its \
+         own instead:</p><ol class=\"steps\"><li>Apply the ServiceAccount, a ClusterRole that can only get and list, \
+         and its binding:{}</li><li>Mint its token (paste it below; rotate it before it expires):{}</li><li>Print the \
+         API server's URL and save its CA (load ca.crt below):{}</li></ol>",
+        copy_block::secrets_choice(
+            "Also let it list Secrets",
+            "RBAC cannot grant metadata-only reads: a token that may list Secrets can read their values. Rampart asks \
+             for metadata only and keeps nothing else. Without it, the rules about Secrets are skipped and every scan is \
+             partial for Secrets (none of their findings is resolved).",
+            &manifest(false),
+            &manifest(true),
+        ),
+        copy_block::block("reader-token-command", "Token command", TOKEN_COMMAND, None),
+        copy_block::block("reader-server-command", "Server and CA commands", SERVER_COMMANDS, None),
+    )
+}
+
 #[component]
 pub fn ReaderSetup() -> impl IntoView {
-    let secrets = RwSignal::new(false);
-    let manifest = Signal::derive(move || reader_manifest(secrets.get()));
     view! {
-        <details class="reader-setup" data-testid="reader-setup">
-            <summary>"Create a read-only ServiceAccount (EKS, GKE, AKS and any cluster)"</summary>
-            <p>
-                "A managed cluster's kubeconfig runs a credential program, which this server does not run. Give Rampart a ServiceAccount of its own instead:"
-            </p>
-            <ol class="steps">
-                <li>
-                    "Apply the ServiceAccount, a ClusterRole that can only get and list, and its binding:"
-                    <label class="checkbox">
-                        <input type="checkbox" bind:checked=secrets/>
-                        "Also let it list Secrets"
-                    </label>
-                    <small class="field-hint warning">
-                        "RBAC cannot grant metadata-only reads: a token that may list Secrets can read their values. Rampart asks for metadata only and keeps nothing else. Without it, the rules about Secrets are skipped and every scan is partial for Secrets (none of their findings is resolved)."
-                    </small>
-                    <CopyBlock text=manifest label="Read-only ServiceAccount" testid="reader-manifest"/>
-                </li>
-                <li>
-                    "Mint its token (paste it below; rotate it before it expires):"
-                    <CopyBlock text=TOKEN_COMMAND.to_string() label="Token command" testid="reader-token-command"/>
-                </li>
-                <li>
-                    "Print the API server's URL and save its CA (load ca.crt below):"
-                    <CopyBlock text=SERVER_COMMANDS.to_string() label="Server and CA commands" testid="reader-server-command"/>
-                </li>
-            </ol>
-        </details>
+        <details class="reader-setup" data-testid="reader-setup" on:click=copy_block::on_click inner_html=guide_html()></details>
     }
 }
 
@@ -117,5 +114,7 @@ mod tests {
             with.contains("resources: [secrets]\n    verbs: [list]") && with.contains("name: rampart-reader-secrets")
         );
         assert_eq!(with.matches("kind: ClusterRoleBinding").count(), 2);
+        let html = guide_html();
+        assert!(html.starts_with("<summary>") && html.contains(r#"data-testid="reader-manifest-secrets""#));
     }
 }
