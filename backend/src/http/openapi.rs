@@ -104,6 +104,17 @@ pub const OPERATIONS: &[Operation] = &[
             (201, Some("Session")),
         )
     },
+    Operation {
+        authenticated: false,
+        ..op(
+            "get",
+            "/session",
+            "accounts",
+            "Whether the request is logged in (200 either way): authenticated, and what GET /me answers when so",
+            None,
+            (200, Some("SessionState")),
+        )
+    },
     op("delete", "/session", "accounts", "Log out", None, (204, None)),
     op(
         "get",
@@ -392,6 +403,7 @@ pub fn schemas() -> Map<String, Value> {
                 "teams": { "type": "array", "items": team_role.clone() }, "csrf_token": nullable(string())
             })),
         ),
+        ("SessionState", object(json!({ "authenticated": { "type": "boolean" }, "me": reference("Me") }))),
         ("Team", team_role.clone()),
         ("Teams", json!({ "type": "array", "items": team_role })),
         ("NewTeam", object(json!({ "name": string() }))),
@@ -576,8 +588,9 @@ pub fn schemas() -> Map<String, Value> {
     }));
     let policy = object(json!({
         "id": integer(), "team": integer(), "name": string(), "source": string(), "enabled": { "type": "boolean" },
-        "version": integer(), "rules": { "type": "array", "items": string() }, "author": nullable(string()),
-        "created_at": time(), "updated_at": time()
+        "version": integer(), "rules": { "type": "array", "items": string() },
+        "errors": { "type": "array", "items": object(json!({ "line": integer(), "column": integer(), "message": string() })) },
+        "author": nullable(string()), "created_at": time(), "updated_at": time()
     }));
     let mut entries = entries;
     entries.extend([
