@@ -274,7 +274,7 @@ pub struct ClusterSummary {
     pub id: i64,
     pub name: String,
     pub team: String,
-    /// `snapshot`, `kubeconfig` or `api`.
+    /// `snapshot`, `kubeconfig`, `api` or `agent`.
     pub kind: String,
     pub score: Option<i64>,
     pub grade: Option<String>,
@@ -284,6 +284,40 @@ pub struct ClusterSummary {
     pub resolved: Option<i64>,
     pub last_scan: Option<LastScan>,
     pub next_scan_at: Option<String>,
+    /// An agent cluster's agent.
+    pub agent: Option<AgentContact>,
+}
+
+/// An agent cluster's agent: its last contact, the version it reported, and whether it has
+/// gone silent (no contact for five minutes, or none yet).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct AgentContact {
+    pub last_contact_at: Option<String>,
+    pub version: Option<String>,
+    pub silent: bool,
+}
+
+/// What `POST /clusters` answers for an agent cluster: the token (shown once), and the
+/// manifest and command that start the agent with it, without and with Secrets listed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct AgentSetup {
+    pub cluster: i64,
+    pub token: String,
+    pub server: String,
+    pub manifest: String,
+    pub command: String,
+    pub manifest_with_secrets: String,
+    pub command_with_secrets: String,
+}
+
+/// `POST /clusters` for an agent cluster.
+#[derive(Clone, Debug, Deserialize)]
+pub struct RegisteredAgent {
+    pub id: i64,
+    pub name: String,
+    pub agent_setup: AgentSetup,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -304,6 +338,7 @@ pub struct Cluster {
     pub context: Option<String>,
     pub next_scan_at: Option<String>,
     pub created_at: String,
+    pub agent: Option<AgentContact>,
 }
 
 impl Cluster {
@@ -477,8 +512,19 @@ pub struct TeamPolicy {
     pub enabled: bool,
     pub version: i64,
     pub rules: Vec<String>,
+    /// What compiling the stored source says now: empty when it compiles.
+    pub errors: Vec<PolicyCompileError>,
     pub author: Option<String>,
     pub updated_at: String,
+}
+
+/// An error of a stored policy's source, where it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct PolicyCompileError {
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
 }
 
 /// The body of `POST /teams/{id}/policies` and `PATCH /policies/{id}` (absent fields stay).
@@ -575,6 +621,8 @@ pub struct NewCluster {
     pub team: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub snapshot: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kubeconfig: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -842,6 +890,11 @@ pub async fn cluster(id: i64) -> Result<Cluster, Error> {
 }
 
 pub async fn register_cluster(cluster: &NewCluster) -> Result<Created, Error> {
+    post("/clusters", cluster).await
+}
+
+/// Registers an agent cluster: its id and what starts its agent.
+pub async fn register_agent_cluster(cluster: &NewCluster) -> Result<RegisteredAgent, Error> {
     post("/clusters", cluster).await
 }
 

@@ -93,7 +93,8 @@ export async function startRampart(extraArgs = [], listen = "127.0.0.1:0") {
     await rm(dir, { recursive: true, force: true });
   }
 
-  return { url, api, stop, log: () => log };
+  // `database`: the SQLite file, for a test that writes what an older server could have.
+  return { url, api, stop, log: () => log, database: path.join(dir, "rampart.db") };
 }
 
 /** `api(pathname, fetchOptions)`: calls to the server's API with a token, answering the
