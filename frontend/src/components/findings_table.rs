@@ -33,9 +33,8 @@ struct Loaded {
 /// The table's columns.
 const COLUMNS: [&str; 6] = ["Severity", "Finding", "Object", "Status", "First seen", "Last seen"];
 
-/// One page of rows, numbered in the order loaded (the key that keeps it rendered): each
-/// is a `tbody` of its own, which the stylesheet lets the browser skip rendering while it
-/// is off screen.
+/// One page of rows, numbered in the order loaded (the key that keeps it rendered), each
+/// a `tbody` of its own.
 type Page = (usize, Arc<Vec<Finding>>);
 
 /// What the table area shows; it is rebuilt only when this changes, not per page.
