@@ -161,6 +161,17 @@ functions! {
 
 /// Functions of Kubernetes' CEL environment that Rampart does not implement, with why.
 const KNOWN_UNSUPPORTED: &[(&str, &str)] = &[
+    ("image", "Kubernetes' image library"),
+    ("isImage", "Kubernetes' image library"),
+    ("containsDigest", "Kubernetes' image library"),
+    ("registry", "Kubernetes' image library"),
+    ("repository", "Kubernetes' image library"),
+    ("identifier", "Kubernetes' image library"),
+    ("tag", "Kubernetes' image library"),
+    ("digest", "Kubernetes' image library"),
+    ("mul", "Kubernetes' quantity arithmetic"),
+    ("div", "Kubernetes' quantity arithmetic"),
+    ("divInt", "Kubernetes' quantity arithmetic"),
     ("check", "the authorizer"),
     ("allowed", "the authorizer"),
     ("path", "the authorizer"),

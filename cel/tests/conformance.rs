@@ -348,6 +348,8 @@ const COMPILE_ERRORS: &[(&str, &str, (u32, u32))] = &[
     ("(1 + 2", "expected ')'", (1, 7)),
     ("self.name == 'a' &&\n  undefinedVar", "undeclared reference to 'undefinedVar'", (2, 3)),
     ("object.check('get')", "function 'check' (the authorizer) is not supported by Rampart", (1, 8)),
+    ("image('nginx').tag()", "function 'image' (Kubernetes' image library) is not supported by Rampart", (1, 1)),
+    ("quantity('1k').mul(2)", "function 'mul' (Kubernetes' quantity arithmetic) is not supported by Rampart", (1, 16)),
     ("'a'.matches('(')", "invalid regular expression", (1, 13)),
     ("has(self)", "invalid argument to has() macro", (1, 5)),
     ("'abc'.split()", "no matching overload for 'split' with 0 argument(s)", (1, 7)),
