@@ -1039,7 +1039,26 @@ fn checked_call(func: Func, args: Vec<Expr>, offset: u32) -> Result<Expr, Error>
             crate::k8s::compile_regex(pattern).map_err(|message| Error::new(message, *offset))?;
         }
     }
+    // Constant arguments of types no overload takes: refused now, as the type checker does.
+    let constants: Option<Vec<Value>> = args.iter().map(constant).collect();
+    if let Some(message) = constants.and_then(|values| functions::constant_type_error(func, &values)) {
+        return Err(Error::new(message, offset));
+    }
     Ok(Expr { offset, kind: ExprKind::Call { func, args } })
+}
+
+/// The value of a literal, or of a list or map of literals.
+fn constant(expr: &Expr) -> Option<Value> {
+    match &expr.kind {
+        ExprKind::Literal(value) => Some(value.clone()),
+        ExprKind::List(items) => items
+            .iter()
+            .map(|(item, optional)| if *optional { None } else { constant(item) })
+            .collect::<Option<Vec<_>>>()
+            .map(Value::from),
+        ExprKind::Map(entries) if entries.is_empty() => Some(Value::map(Vec::new())),
+        _ => None,
+    }
 }
 
 /// Parses and resolves `text` in `env`; also returns how many local slots it needs.
