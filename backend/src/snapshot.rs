@@ -67,18 +67,29 @@ pub fn deliver(text: &str, limits: &Limits, param_kinds: &[(String, String)], de
 /// target (`fuzz/`).
 pub fn for_each_object(text: &str, limits: &Limits, mut each: impl FnMut(Object) -> bool) -> Vec<ScanError> {
     let looks_like_json = text.trim_start_matches('\u{feff}').trim_start().starts_with('{');
-    if looks_like_json && text.len() <= limits.max_source_bytes {
+    // Not JSON after all (YAML flow style), or broken: the general reader says where,
+    // with lines. Checked before any object is handed over, so that none is handed twice.
+    let is_json = || serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok();
+    if looks_like_json && text.len() <= limits.max_source_bytes && is_json() {
         let mut going = true;
+        let mut handed = false;
         let mut hand = |node: Node| {
             if going {
+                handed = true;
                 going = each(Object::from_node(0, 0, node));
             }
         };
         match read_json(text, &mut hand) {
             Ok(()) => return Vec::new(),
-            // Not JSON after all (YAML flow style), or broken: the general reader says
-            // where, with lines.
             Err(_) if !going => return Vec::new(),
+            // JSON, but not the shape of an export (`items` twice, or not a list) after
+            // objects were handed over: said as it is rather than read again.
+            Err(error) if handed => {
+                return vec![ScanError {
+                    kind: None,
+                    message: format!("{SOURCE_NAME}:{}:{}: {error}", error.line(), error.column()),
+                }]
+            }
             Err(_) => {}
         }
     }
@@ -167,5 +178,45 @@ impl<'de> Visitor<'de> for Items<'_> {
             (self.each)(item);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names of the objects read, and the errors.
+    fn read(text: &str) -> (Vec<String>, Vec<String>) {
+        let mut names = Vec::new();
+        let errors = for_each_object(text, &Limits::default(), |object| {
+            names.push(object.name.clone());
+            true
+        });
+        (names, errors.into_iter().map(|error| error.message).collect())
+    }
+
+    #[test]
+    fn json_and_yaml_exports_are_read_object_by_object() {
+        let pod = |name: &str| format!(r#"{{"apiVersion":"v1","kind":"Pod","metadata":{{"name":"{name}"}}}}"#);
+        let list = format!(r#"{{"apiVersion":"v1","kind":"List","items":[{},{}]}}"#, pod("a"), pod("b"));
+        assert_eq!(read(&list), (vec!["a".to_string(), "b".to_string()], vec![]));
+        assert_eq!(read(&pod("one")).0, ["one"]);
+        let yaml = "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Pod, metadata: {name: web}}\n";
+        assert_eq!(read(yaml).0, ["web"]);
+    }
+
+    /// A text that starts as JSON and turns out to be YAML's flow style after its items
+    /// were handed over is not read a second time: every object once.
+    #[test]
+    fn text_that_is_not_json_after_its_items_is_not_read_twice() {
+        let text = r#"{"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a"}}], extra: 1}"#;
+        let (names, _) = read(text);
+        assert_eq!(names, ["a"], "each object once");
+        // JSON whose `items` come twice: the first ones once, and an error.
+        let twice = r#"{"kind": "List", "items": [{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "b"}}], "items": 5}"#;
+        let (names, errors) = read(twice);
+        assert_eq!(names, ["b"], "each object once");
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].starts_with("snapshot:1:"), "{errors:?}");
     }
 }

@@ -62,6 +62,13 @@ fn steps() -> Vec<Step> {
         // The SARIF output is validated with the SARIF Multitool from playwright/; the
         // server's store tests run against PostgreSQL as well as SQLite.
         Step { name: "tests", needs: &[Need::NpmPackages, Need::Postgres, Need::Kubectl], run: run_tests },
+        // Every committed fuzz corpus and regression input, through the fuzz targets'
+        // functions in an ordinary test (no fuzzer build; `cargo xtask fuzz` fuzzes).
+        Step {
+            name: "fuzz corpora replay",
+            needs: &[],
+            run: || run(&mut cargo(["test", "-p", "rampart", "--test", "fuzz_corpus"])),
+        },
         // The web app as it ships (wasm-opt comes from the npm package binaryen).
         Step {
             name: "web app build (cargo xtask dist)",
@@ -90,7 +97,9 @@ fn run_tests() -> Result<(), String> {
     eprintln!("postgresql for the store tests: {POSTGRES_TEST_VARIABLE}={}", redact(&postgres));
     let nextest = shell::output(&mut cargo(["nextest", "--version"])).is_some();
     if nextest {
-        run(cargo(["nextest", "run", "--workspace"]).env(POSTGRES_TEST_VARIABLE, &postgres))?;
+        // The fuzz corpora are replayed by a step of their own.
+        run(cargo(["nextest", "run", "--workspace", "-E", "not binary(fuzz_corpus)"])
+            .env(POSTGRES_TEST_VARIABLE, &postgres))?;
         run(&mut cargo(["test", "--workspace", "--doc"]))
     } else {
         eprintln!("(cargo-nextest is not installed; using cargo test)");
