@@ -219,6 +219,11 @@ type Outcome = Result<Value, String>;
 /// applied to '(int)'`): no overload takes arguments of these types. Errors that depend on
 /// the values (an invalid quantity, a mixed list to sort) stay errors of evaluation.
 pub(crate) fn constant_type_error(func: Func, args: &[Value]) -> Option<String> {
+    // Compiling has no cost budget: only small arguments, and nothing that makes a large
+    // value out of a small one, are tried.
+    if func == Func::ListsRange || args.iter().map(Value::cost_size).sum::<u64>() > 256 {
+        return None;
+    }
     let message = call_inner(func, args).err()?;
     if message != overload(func, args) {
         return None;
