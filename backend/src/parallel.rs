@@ -8,7 +8,9 @@
 //! [`Checker`] against the one index of the whole input after skipping the objects before
 //! its run (anchors depend on what came first); the runs are joined in order. Fixes are
 //! worked out the same way, in runs of findings. Custom policies are compiled per
-//! checker, so with policies the objects are checked on one thread.
+//! checker, so with policies the objects are checked on one thread. The files of a
+//! directory walk are read the same way as sources are parsed ([`map_in_order`]), and the
+//! JSON report's long lists are serialized in chunks on every core ([`write_json`]).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
@@ -57,43 +59,44 @@ pub fn check_with(
     )
 }
 
-/// What reading one source gave: its objects and its parse errors.
-type Read = (Vec<Object>, Vec<ParseError>);
-
-/// Every source's objects and errors, in source order.
-fn parse(sources: &[Source], options: &Options, threads: usize) -> Read {
-    if threads <= 1 {
-        return sources.iter().enumerate().fold(
-            (Vec::new(), Vec::new()),
-            |(mut objects, mut errors), (position, source)| {
-                let (source_objects, source_errors) = read_objects(position, source, &options.limits);
-                objects.extend(source_objects);
-                errors.extend(source_errors);
-                (objects, errors)
-            },
-        );
+/// `each` of the items on `threads` threads (a thread takes the next item not yet taken),
+/// the results in the items' order.
+pub fn map_in_order<T: Sync, R: Send>(items: &[T], threads: usize, each: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    if threads <= 1 || items.len() < 2 {
+        return items.iter().map(each).collect();
     }
     let next = AtomicUsize::new(0);
-    let mut parsed: Vec<(usize, Read)> = thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads.min(sources.len()).max(1))
+    let mut done: Vec<(usize, R)> = thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads.min(items.len()))
             .map(|_| {
                 scope.spawn(|| {
                     let mut done = Vec::new();
                     loop {
                         let position = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(source) = sources.get(position) else { break };
-                        done.push((position, read_objects(position, source, &options.limits)));
+                        let Some(item) = items.get(position) else { break };
+                        done.push((position, each(item)));
                     }
                     done
                 })
             })
             .collect();
-        workers.into_iter().flat_map(|worker| worker.join().expect("a parsing thread panicked")).collect()
+        workers.into_iter().flat_map(|worker| worker.join().expect("a thread panicked")).collect()
     });
-    parsed.sort_unstable_by_key(|(position, _)| *position);
+    done.sort_unstable_by_key(|(position, _)| *position);
+    done.into_iter().map(|(_, result)| result).collect()
+}
+
+/// What reading one source gave: its objects and its parse errors.
+type Read = (Vec<Object>, Vec<ParseError>);
+
+/// Every source's objects and errors, in source order.
+fn parse(sources: &[Source], options: &Options, threads: usize) -> Read {
+    let positions: Vec<usize> = (0..sources.len()).collect();
+    let parsed =
+        map_in_order(&positions, threads, |&position| read_objects(position, &sources[position], &options.limits));
     let mut objects = Vec::new();
     let mut errors = Vec::new();
-    for (_, (source_objects, source_errors)) in parsed {
+    for (source_objects, source_errors) in parsed {
         objects.extend(source_objects);
         errors.extend(source_errors);
     }

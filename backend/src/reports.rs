@@ -17,11 +17,19 @@
 //! - **Rules failing most** and the **oldest open critical findings**, as they stood at the
 //!   period's end (see [`crate::store::reports`] for how "open at a time" is read).
 //!
+//! - **Compliance** per cluster and framework (CIS, NSA-CISA, Pod Security Standards, the
+//!   guide's layers): each control's status at the period's end, read from the latest scan
+//!   by then that recorded its rule results (as the compliance page reads the latest), with
+//!   the counts at its start for the change. A control no rule assessed is "not assessed",
+//!   never passing.
+//!
 //! The API serves a report as JSON and CSV ([`csv`]); [`print`] renders it as a page to
 //! print. Times are Unix milliseconds here, as the store keeps them.
 
 pub mod csv;
 pub mod print;
+
+use rampart_core::compliance::{self, Framework};
 
 use crate::store::reports::{Changes, OpenFinding, ReportScan, RuleCount};
 use crate::store::scans::Counts;
@@ -99,6 +107,20 @@ pub struct ClusterReport {
     pub new_findings: i64,
     pub churned_findings: i64,
     pub resolved_findings: i64,
+    /// Each framework's controls at the period's end; empty when no scan by then recorded
+    /// rule results.
+    pub compliance: Vec<FrameworkSummary>,
+}
+
+/// A cluster's standing against one framework over a report's period.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FrameworkSummary {
+    /// The controls as the scan read at the period's end (`scan`, finished `at`).
+    pub view: compliance::View,
+    pub scan: i64,
+    pub at: i64,
+    /// The counts at the period's start, when a scan by then recorded rule results.
+    pub start: Option<compliance::Counts>,
 }
 
 impl ClusterReport {
@@ -190,15 +212,17 @@ pub async fn build(
     let oldest_critical = store.report_oldest_open(user_id, &ids, "critical", to, OLDEST_CRITICAL).await?;
     let whole = store.report_changes(user_id, &ids, (from, to), from, (to - from).saturating_add(1)).await?;
     let by_week = store.report_changes(user_id, &ids, (from, to), week_start(from), WEEK).await?;
-    let clusters = clusters
-        .into_iter()
-        .map(|cluster| {
-            let own: Vec<&ReportScan> = scans.iter().filter(|scan| scan.cluster_id == cluster.id).collect();
-            let baseline = before.iter().find(|scan| scan.cluster_id == cluster.id);
-            let changes = whole.iter().find(|changes| changes.cluster_id == cluster.id).cloned().unwrap_or_default();
-            cluster_report(cluster, &own, baseline, points, &changes)
-        })
-        .collect();
+    let mut reports = Vec::with_capacity(clusters.len());
+    for cluster in clusters {
+        let own: Vec<&ReportScan> = scans.iter().filter(|scan| scan.cluster_id == cluster.id).collect();
+        let baseline = before.iter().find(|scan| scan.cluster_id == cluster.id);
+        let changes = whole.iter().find(|changes| changes.cluster_id == cluster.id).cloned().unwrap_or_default();
+        let compliance = compliance_summary(store, cluster.id, from, to).await?;
+        let mut report = cluster_report(cluster, &own, baseline, points, &changes);
+        report.compliance = compliance;
+        reports.push(report);
+    }
+    let clusters = reports;
     let time_to_resolve = SEVERITIES
         .iter()
         .map(|severity| {
@@ -222,6 +246,27 @@ pub async fn build(
         top_rules,
         oldest_critical,
     })
+}
+
+/// Each framework's controls at `to`, with the counts at `from`.
+async fn compliance_summary(
+    store: &Store,
+    cluster_id: i64,
+    from: i64,
+    to: i64,
+) -> Result<Vec<FrameworkSummary>, sqlx::Error> {
+    let Some(end) = store.rule_results_at(cluster_id, to).await? else { return Ok(Vec::new()) };
+    let Some(results) = end.results else { return Ok(Vec::new()) };
+    let start = store.rule_results_at(cluster_id, from).await?.and_then(|start| start.results);
+    Ok(Framework::ALL
+        .into_iter()
+        .map(|framework| FrameworkSummary {
+            view: compliance::evaluate(framework, &results),
+            scan: end.scan,
+            at: end.at,
+            start: start.as_ref().map(|start| compliance::evaluate(framework, start).counts),
+        })
+        .collect())
 }
 
 fn state(scan: &ReportScan) -> Option<ScoreState> {
@@ -261,6 +306,7 @@ fn cluster_report(
         new_findings: changes.new,
         churned_findings: changes.churned,
         resolved_findings: changes.resolved,
+        compliance: Vec::new(),
     }
 }
 

@@ -205,6 +205,15 @@ async fn a_stored_policy_that_no_longer_compiles_is_a_scan_error_and_resolves_no
     let broken = replica_limit(5).replace("object.spec.replicas <= 5", "object.spec.replicas.startWith(5)");
     let policy_id = policy["id"].as_i64().unwrap();
     app.store.update_policy(policy_id, None, Some(&broken), None, me["id"].as_i64().unwrap()).await.unwrap();
+    // The API says so, where: the settings page shows it on the policy's row.
+    let (_, stored) = app.get(&ana, &format!("/api/v1/policies/{policy_id}")).await;
+    let errors = stored["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{stored}");
+    assert_eq!((errors[0]["line"].as_u64(), errors[0]["column"].as_u64()), (Some(15), Some(69)), "{stored}");
+    assert!(errors[0]["message"].as_str().unwrap().contains("function 'startWith' is not supported by Rampart"));
+    let (_, listed) = app.get(&ana, &format!("/api/v1/teams/{red}/policies")).await;
+    assert_eq!(listed[0]["errors"], stored["errors"]);
+    assert_eq!(stored["rules"], json!([]), "a policy with errors makes no rules");
     let scan = app.scan_snapshot(&ana, cluster, SNAPSHOT).await;
     let errors = scan["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 1, "{scan}");
@@ -217,7 +226,10 @@ async fn a_stored_policy_that_no_longer_compiles_is_a_scan_error_and_resolves_no
     assert_eq!(policy_findings(&app, &ana, cluster).await[0].3, "open");
 
     // Fixed: the next scan evaluates it again, without errors.
-    app.patch(&ana, &format!("/api/v1/policies/{policy_id}"), &json!({ "source": replica_limit(5) })).await;
+    let (_, fixed) =
+        app.patch(&ana, &format!("/api/v1/policies/{policy_id}"), &json!({ "source": replica_limit(5) })).await;
+    assert_eq!(fixed["errors"], json!([]), "{fixed}");
+    assert_eq!(fixed["rules"], json!(["vap/replica-limit"]));
     let scan = app.scan_snapshot(&ana, cluster, SNAPSHOT).await;
     assert_eq!(scan["errors"], json!([]), "{scan}");
     assert_eq!(policy_findings(&app, &ana, cluster).await[0].3, "open");

@@ -26,6 +26,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use app::{spawn_app, Backend, TestApp};
 use rampart::store::accounts::Role;
 use rampart::store::Store;
+use rampart_core::compliance::{self, Framework, RuleResults};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -648,6 +649,74 @@ async fn reports_of_a_known_history(backend: Backend) {
         assert!(page.contains(&needle), "the page shows {needle}");
     }
     assert!(!page.contains("blue"), "nothing of another team");
+
+    // Compliance: each framework's controls as the period's last scan concluded (prod: P3 of
+    // snapshot D; stage: S1 of A, S2 finishing after the period), worked out here from the
+    // engine's own results for the snapshot, and the counts at the start (prod: P0 of A;
+    // stage: none yet). The same in the JSON, the CSV's table and the printed page.
+    let expected = |snapshot: char, framework: Framework| {
+        compliance::evaluate(framework, &RuleResults::from_report(&app::check_snapshot(&texts[&snapshot])))
+    };
+    let status_name = |status: compliance::Status| match status {
+        compliance::Status::Pass => "pass",
+        compliance::Status::Fail => "fail",
+        compliance::Status::NotAssessed => "not_assessed",
+    };
+    let counts = |counts: &compliance::Counts| json!({ "pass": counts.pass, "fail": counts.fail, "not_assessed": counts.not_assessed });
+    let mut csv_expected: Vec<Vec<String>> = Vec::new();
+    for (cluster, end_snapshot, start_snapshot, end_scan) in
+        [(prod, 'D', Some('A'), scan_ids["P3"]), (stage, 'A', None, scan_ids["S1"])]
+    {
+        let summaries = cluster["compliance"].as_array().unwrap();
+        assert_eq!(summaries.len(), Framework::ALL.len(), "{cluster}");
+        for (summary, framework) in summaries.iter().zip(Framework::ALL) {
+            let view = expected(end_snapshot, framework);
+            assert_eq!(summary["framework"], framework.as_str());
+            assert_eq!(summary["scan"]["id"], end_scan);
+            assert_eq!(summary["counts"], counts(&view.counts), "{} {}", cluster["name"], framework.as_str());
+            assert_eq!(
+                summary["counts_at_start"],
+                start_snapshot.map_or(Value::Null, |start| counts(&expected(start, framework).counts))
+            );
+            let controls = summary["controls"].as_array().unwrap();
+            assert_eq!(controls.len(), view.controls.len());
+            for (control, want) in controls.iter().zip(&view.controls) {
+                assert_eq!(
+                    (control["id"].as_str(), control["status"].as_str()),
+                    (Some(want.id.as_str()), Some(status_name(want.status)))
+                );
+                csv_expected.push(vec![
+                    cluster["name"].as_str().unwrap().to_string(),
+                    framework.as_str().to_string(),
+                    want.id.clone(),
+                    want.status.as_str().to_string(),
+                ]);
+            }
+        }
+    }
+    // Prod's latest scan is the period's last: the cluster's compliance page says the same.
+    let (_, page_view) =
+        app.get(&ana, &format!("/api/v1/clusters/{}/compliance?framework=cis", cluster_ids["prod"])).await;
+    assert_eq!(page_view["counts"], prod["compliance"][0]["counts"]);
+    let rows = parse_csv(
+        &get_text(&app, &ana, &format!("/api/v1/reports.csv?{PERIOD}&table=compliance")).await.text().await.unwrap(),
+    );
+    assert_eq!(rows[0][..7], ["cluster_id", "cluster", "team", "framework", "control", "title", "status"]);
+    let csv_rows: Vec<Vec<String>> =
+        rows[1..].iter().map(|row| vec![row[1].clone(), row[3].clone(), row[4].clone(), row[6].clone()]).collect();
+    assert_eq!(csv_rows, csv_expected);
+    let page = get_text(&app, &ana, &format!("/reports/print?{PERIOD}")).await.text().await.unwrap();
+    let cis = expected('D', Framework::Cis);
+    assert!(page.contains("<h2>Compliance</h2>"), "{page}");
+    assert!(
+        page.contains(&format!(
+            "<td>prod</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>",
+            Framework::Cis.title(),
+            cis.counts.pass,
+            cis.counts.fail
+        )),
+        "{page}"
+    );
 
     // Bad parameters are 400s that name the parameter; another team's cluster is 404.
     for (query, named) in [

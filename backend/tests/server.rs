@@ -488,6 +488,21 @@ async fn sessions_with_csrf(backend: Backend) {
             .send()
     };
 
+    // The page's probe: whether someone is logged in, answered without an error status.
+    let probe = |cookie: Option<String>| {
+        let mut request = app.client.get(app.url("/api/v1/session"));
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            response.json::<Value>().await.unwrap()
+        }
+    };
+    assert_eq!(probe(None).await, json!({ "authenticated": false }));
+    assert_eq!(probe(Some("rampart_session=not-a-session".into())).await, json!({ "authenticated": false }));
+
     let response = login("wrong").await.unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     let body: Value = response.json().await.unwrap();
@@ -510,6 +525,9 @@ async fn sessions_with_csrf(backend: Backend) {
     assert_eq!(me["teams"][0]["name"], "red");
     assert_eq!(me["teams"][0]["role"], "editor");
     assert_eq!(me["csrf_token"], csrf.as_str());
+    let session = probe(Some(cookie.clone())).await;
+    assert_eq!(session["authenticated"], true);
+    assert_eq!(session["me"], me);
 
     // A write by cookie needs the CSRF token; the same write with it succeeds.
     let create = |csrf: Option<&str>| {
@@ -538,6 +556,7 @@ async fn sessions_with_csrf(backend: Backend) {
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let response = app.client.get(app.url("/api/v1/me")).header("cookie", &cookie).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(probe(Some(cookie.clone())).await, json!({ "authenticated": false }));
 
     // Failed logins are limited per account, even for a correct password after the limit.
     for _ in 0..rampart::http::sessions::LOGIN_ATTEMPTS {

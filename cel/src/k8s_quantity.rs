@@ -152,11 +152,13 @@ impl Quantity {
         let mut digits: Vec<u8> =
             parts.whole.bytes().chain(parts.fraction.bytes()).map(|b| b - b'0').skip_while(|d| *d == 0).collect();
         let mut power = -(parts.fraction.len() as i64);
-        if binary {
+        // Past the cap before doubling is past it after: no need to double a long number.
+        let capped_already = digits.len() as i64 + power + 9 > 29;
+        if binary && !capped_already {
             for _ in 0..exponent {
                 double(&mut digits);
             }
-        } else {
+        } else if !binary {
             power += i64::from(exponent);
         }
         // value = digits × 10^power; in nano units, digits × 10^(power + 9).
@@ -164,7 +166,7 @@ impl Quantity {
         let integer_len = digits.len() as i64 + shift;
         let nanos: i128 = if digits.is_empty() {
             0
-        } else if integer_len > 29 {
+        } else if integer_len > 29 || (binary && capped_already) {
             MAX_ALLOWED * 1_000_000_000
         } else if integer_len <= 0 {
             1
@@ -241,6 +243,7 @@ impl Quantity {
     pub fn approximate(&self) -> f64 {
         let base = self.mantissa as f64;
         match self.exponent {
+            _ if self.mantissa == 0 => 0.0,
             0 => base,
             exponent if exponent > 308 => base * f64::INFINITY,
             exponent if exponent > 0 => base * format!("1e{exponent}").parse::<f64>().unwrap_or(f64::INFINITY),

@@ -613,7 +613,13 @@ fn quantity_parsing_as_apimachinery() {
         (r#"sign(quantity("-2"))"#, int(-1)),
         (r#"quantity("1Mi").isGreaterThan(quantity("1M"))"#, boolean(true)),
         (r#"quantity("1e100").isGreaterThan(quantity("1E"))"#, boolean(true)),
+        (r#"quantity("1e400").sub(quantity("1e400")).asApproximateFloat()"#, Want::Value(Value::Double(0.0))),
+        (r#"quantity("1e400").asApproximateFloat()"#, Want::Value(Value::Double(f64::INFINITY))),
     ]));
+    // Long texts parse in bounded time: capped, or rounded.
+    all.push((format!("quantity(\"{}Ei\") == quantity(\"9223372036854775807\")", "9".repeat(50_000)), boolean(true)));
+    all.push((format!("quantity(\"0.{}1Ki\") == quantity(\"1n\")", "0".repeat(50_000)), boolean(true)));
+    all.push((format!("quantity(\"1.{}Ki\") == quantity(\"1820.444444445\")", "7".repeat(20_000)), boolean(true)));
     check(&all);
 }
 

@@ -246,6 +246,14 @@ impl Me {
     }
 }
 
+/// `GET /session`: whether the browser is logged in, and as whom.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct SessionState {
+    pub authenticated: bool,
+    pub me: Option<Me>,
+}
+
 /// The answer of `POST /session`.
 #[derive(Clone, Debug, Deserialize)]
 pub struct Session {
@@ -272,7 +280,7 @@ pub struct ClusterSummary {
     pub id: i64,
     pub name: String,
     pub team: String,
-    /// `snapshot`, `kubeconfig` or `api`.
+    /// `snapshot`, `kubeconfig`, `api` or `agent`.
     pub kind: String,
     pub score: Option<i64>,
     pub grade: Option<String>,
@@ -282,6 +290,40 @@ pub struct ClusterSummary {
     pub resolved: Option<i64>,
     pub last_scan: Option<LastScan>,
     pub next_scan_at: Option<String>,
+    /// An agent cluster's agent.
+    pub agent: Option<AgentContact>,
+}
+
+/// An agent cluster's agent: its last contact, the version it reported, and whether it has
+/// gone silent (no contact for five minutes, or none yet).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct AgentContact {
+    pub last_contact_at: Option<String>,
+    pub version: Option<String>,
+    pub silent: bool,
+}
+
+/// What `POST /clusters` answers for an agent cluster: the token (shown once), and the
+/// manifest and command that start the agent with it, without and with Secrets listed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct AgentSetup {
+    pub cluster: i64,
+    pub token: String,
+    pub server: String,
+    pub manifest: String,
+    pub command: String,
+    pub manifest_with_secrets: String,
+    pub command_with_secrets: String,
+}
+
+/// `POST /clusters` for an agent cluster.
+#[derive(Clone, Debug, Deserialize)]
+pub struct RegisteredAgent {
+    pub id: i64,
+    pub name: String,
+    pub agent_setup: AgentSetup,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -302,6 +344,7 @@ pub struct Cluster {
     pub context: Option<String>,
     pub next_scan_at: Option<String>,
     pub created_at: String,
+    pub agent: Option<AgentContact>,
 }
 
 impl Cluster {
@@ -475,8 +518,19 @@ pub struct TeamPolicy {
     pub enabled: bool,
     pub version: i64,
     pub rules: Vec<String>,
+    /// What compiling the stored source says now: empty when it compiles.
+    pub errors: Vec<PolicyCompileError>,
     pub author: Option<String>,
     pub updated_at: String,
+}
+
+/// An error of a stored policy's source, where it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct PolicyCompileError {
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
 }
 
 /// The body of `POST /teams/{id}/policies` and `PATCH /policies/{id}` (absent fields stay).
@@ -573,6 +627,8 @@ pub struct NewCluster {
     pub team: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub snapshot: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kubeconfig: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -824,6 +880,13 @@ pub async fn me() -> Result<Me, Error> {
     get("/me").await
 }
 
+/// Who is logged in, `None` for nobody: asked of `GET /session`, which answers 200 either
+/// way, so that a logged-out visit logs no failed request in the browser's console.
+pub async fn session() -> Result<Option<Me>, Error> {
+    let state: SessionState = get("/session").await?;
+    Ok(state.me.filter(|_| state.authenticated))
+}
+
 pub async fn clusters() -> Result<Vec<ClusterSummary>, Error> {
     get("/clusters").await
 }
@@ -833,6 +896,11 @@ pub async fn cluster(id: i64) -> Result<Cluster, Error> {
 }
 
 pub async fn register_cluster(cluster: &NewCluster) -> Result<Created, Error> {
+    post("/clusters", cluster).await
+}
+
+/// Registers an agent cluster: its id and what starts its agent.
+pub async fn register_agent_cluster(cluster: &NewCluster) -> Result<RegisteredAgent, Error> {
     post("/clusters", cluster).await
 }
 

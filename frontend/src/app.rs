@@ -3,7 +3,7 @@
 //! `/` is the playground, public and request-free: it is mounted as it always was, with a
 //! bar of links above it when this browser has logged in. The dashboard's pages
 //! (`/clusters`, `/clusters/:id`, `/reports`, `/settings`) need a login: [`RequireLogin`] asks the
-//! server who is logged in (`GET /me`) once, and sends to `/login` when nobody is.
+//! server who is logged in (`GET /session`, which answers 200 logged in or not) once, and sends to `/login` when nobody is.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -60,9 +60,9 @@ fn RequireLogin(children: ChildrenFn) -> impl IntoView {
     let failed = RwSignal::new(None::<String>);
     if auth.me.get_untracked().is_none() {
         spawn_local(async move {
-            match api::me().await {
-                Ok(me) => auth.signed_in(me),
-                Err(error) if error.is_unauthorized() => {
+            match api::session().await {
+                Ok(Some(me)) => auth.signed_in(me),
+                Ok(None) | Err(api::Error::Unauthorized(_)) => {
                     auth.signed_out();
                     let location = window().location();
                     let here =

@@ -3,7 +3,8 @@
 //! The charts are drawn by the app as SVG (no chart library: a few hundred bytes of logic
 //! instead of tens of kilobytes of WebAssembly). Everything that can be computed without a
 //! browser is here, with native tests: where a time and a score land in a chart's frame,
-//! which scans to draw when there are more than the chart can show, the stacks of the
+//! which scans to draw when there are more than the chart can show (one a day, then the
+//! last of each slice of the range), the stacks of the
 //! severity chart and the day ticks of the time axis. `components::charts` turns these
 //! into elements.
 
@@ -77,6 +78,32 @@ pub fn thin<T: Clone>(items: &[T], at: impl Fn(&T) -> i64, from: i64, to: i64, m
         last_bucket = Some(bucket);
     }
     kept
+}
+
+/// Where a point's value label goes, for a point at `(x, y)` of `frame` (text-anchor
+/// `end`, the position of the text's baseline): above the point and left of it, clear of
+/// its circle, or below it when above would leave the plot's top.
+pub fn point_label(x: f64, y: f64, frame: &Frame) -> (f64, f64) {
+    let x = x - 7.0;
+    if y - 9.0 - 11.0 < frame.top {
+        (x, y + 19.0)
+    } else {
+        (x, y - 9.0)
+    }
+}
+
+/// Time-ordered items grouped by the UTC day they fall on (the days of the charts' time
+/// axis): one slice per day that has items, in order.
+pub fn days<T>(items: &[T], at: impl Fn(&T) -> i64) -> Vec<&[T]> {
+    let mut days = Vec::new();
+    let mut start = 0;
+    for index in 1..=items.len() {
+        if index == items.len() || at(&items[index]).div_euclid(DAY_MS) != at(&items[start]).div_euclid(DAY_MS) {
+            days.push(&items[start..index]);
+            start = index;
+        }
+    }
+    days
 }
 
 /// The sparkline of a cluster's list row: a path through `(time, score)` points, scores
@@ -219,6 +246,27 @@ mod tests {
         assert!(kept.windows(2).all(|pair| pair[0] < pair[1]));
         assert_eq!(thin(&items[..5], |at| *at, 0, 99, 10), vec![0, 1, 2, 3, 4]);
         assert_eq!(thin(&items, |at| *at, 10, 12, 10), vec![10, 11, 12], "outside the range is dropped");
+    }
+
+    #[test]
+    fn point_labels_sit_clear_of_their_point() {
+        let frame = Frame { width: 720.0, height: 240.0, left: 34.0, right: 24.0, top: 12.0, bottom: 26.0 };
+        // Above and to the left (text-anchor end), clear of a 5-unit circle.
+        assert_eq!(point_label(696.0, 120.0, &frame), (689.0, 111.0));
+        // Near the top: below the point instead, inside the plot.
+        assert_eq!(point_label(696.0, 14.0, &frame), (689.0, 33.0));
+    }
+
+    #[test]
+    fn items_group_by_their_utc_day() {
+        let morning = 20_000 * DAY_MS + 3_600_000;
+        let times = [morning, morning + 60_000, morning + 20 * 3_600_000, morning + DAY_MS, morning + 3 * DAY_MS];
+        let days = days(&times, |at| *at);
+        assert_eq!(days, vec![&times[0..3], &times[3..4], &times[4..5]]);
+        // Just before and at midnight are two days.
+        let midnight = 20_001 * DAY_MS;
+        assert_eq!(super::days(&[midnight - 1, midnight], |at| *at).len(), 2);
+        assert!(super::days(&[] as &[i64], |at| *at).is_empty());
     }
 
     #[test]

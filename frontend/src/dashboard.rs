@@ -423,6 +423,7 @@ mod tests {
                 ..LastScan::default()
             }),
             next_scan_at: None,
+            agent: None,
         }
     }
 

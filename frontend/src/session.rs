@@ -1,7 +1,7 @@
 //! Who is logged in, for the pages that need it.
 //!
 //! The session itself is the server's HttpOnly cookie, which the page cannot read. What
-//! the page keeps is [`Auth::me`] (from `GET /me`, in memory) and the CSRF token that
+//! the page keeps is [`Auth::me`] (from `GET /session`, in memory) and the CSRF token that
 //! writes echo (handed to [`crate::api`]). Besides, local storage remembers the email of
 //! the last login (`rampart.signed-in`, no secret): it is what lets the playground show
 //! the dashboard's links without asking the server anything, since the playground makes
@@ -19,7 +19,7 @@ pub const SIGNED_IN_KEY: &str = "rampart.signed-in";
 
 #[derive(Clone, Copy)]
 pub struct Auth {
-    /// The logged-in user, once `GET /me` (or the login) said so.
+    /// The logged-in user, once `GET /session` (or the login) said so.
     pub me: RwSignal<Option<Me>>,
     /// The email remembered from the last login on this browser.
     pub remembered: RwSignal<Option<String>>,
@@ -30,7 +30,7 @@ impl Auth {
         Auth { me: RwSignal::new(None), remembered: RwSignal::new(browser::storage_get(SIGNED_IN_KEY)) }
     }
 
-    /// Records a login (or a `GET /me` that found one).
+    /// Records a login (or a `GET /session` that found one).
     pub fn signed_in(&self, me: Me) {
         api::set_csrf_token(me.csrf_token.clone());
         browser::storage_set(SIGNED_IN_KEY, &me.email);
@@ -51,7 +51,7 @@ impl Auth {
         spawn_local(async move {
             // A write needs the session's CSRF token; the playground has not asked for it.
             if self.me.get_untracked().is_none() {
-                if let Ok(me) = api::me().await {
+                if let Ok(Some(me)) = api::session().await {
                     api::set_csrf_token(me.csrf_token);
                 }
             }

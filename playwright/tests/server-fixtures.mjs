@@ -93,7 +93,8 @@ export async function startRampart(extraArgs = [], listen = "127.0.0.1:0") {
     await rm(dir, { recursive: true, force: true });
   }
 
-  return { url, api, stop, log: () => log };
+  // `database`: the SQLite file, for a test that writes what an older server could have.
+  return { url, api, stop, log: () => log, database: path.join(dir, "rampart.db") };
 }
 
 /** `api(pathname, fetchOptions)`: calls to the server's API with a token, answering the
@@ -138,8 +139,19 @@ export class Dashboard {
     this.rampart = rampart;
   }
 
+  /** Logs in through the login page, which must load without an error in the browser's
+   * console (no failed request either: asking whether someone is logged in is no error). */
   async login() {
+    const errors = [];
+    const onConsole = (message) => message.type() === "error" && errors.push(message.text());
+    const onError = (error) => errors.push(String(error));
+    this.page.on("console", onConsole);
+    this.page.on("pageerror", onError);
     await this.page.goto(`${this.rampart.url}/login`);
+    await expect(this.page.getByRole("button", { name: "Log in" })).toBeVisible();
+    this.page.off("console", onConsole);
+    this.page.off("pageerror", onError);
+    expect(errors, "console errors on the login page").toEqual([]);
     await this.page.getByLabel("Email").fill(EMAIL);
     await this.page.getByLabel("Password").fill(PASSWORD);
     await this.page.getByRole("button", { name: "Log in" }).click();

@@ -70,3 +70,43 @@ test("a team's policy applies on every scan, like the CLI, and its new version m
   await expect(page.getByTestId("policy-change")).toHaveCount(1);
   await expect(page.getByTestId("policy-change")).toHaveAttribute("data-scan", String(trend[1].scan));
 });
+
+test("each stored policy's row says whether its source compiles now, with each error's line", async ({ page, rampart, dashboard }) => {
+  const me = await rampart.api("/me");
+  const team = me.teams[0].id;
+  const suffix = Date.now().toString(36);
+  // Disabled, and named apart: the other tests' scans do not apply them.
+  const source = (await replicaLimit(5)).replaceAll("replica-limit", `status-${suffix}`);
+  const create = (name) =>
+    rampart.api(`/teams/${team}/policies`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name, source, enabled: false }),
+    });
+  const good = await create(`compiles-${suffix}`);
+  const broken = await create(`broken-${suffix}`);
+  expect(good.errors).toEqual([]);
+  // The API refuses a broken source; an older server's database may hold one.
+  const brokenSource = source.replace("object.spec.replicas <= 5", "object.spec.replicas.startWith(5)");
+  const update = spawnSync("sqlite3", [rampart.database, `UPDATE policies SET source = '${brokenSource.replaceAll("'", "''")}' WHERE id = ${broken.id}`], { encoding: "utf8" });
+  expect(update.status, update.stderr).toBe(0);
+
+  await dashboard.login();
+  await page.goto(`${rampart.url}/settings`);
+  const row = (name) => page.locator(`[data-testid="team-policy"][data-policy="${name}"]`);
+  const goodStatus = row(`compiles-${suffix}`).getByTestId("team-policy-status");
+  await expect(goodStatus).toHaveAttribute("data-status", "ok");
+  await expect(goodStatus).toHaveText("compiles");
+  const brokenStatus = row(`broken-${suffix}`).getByTestId("team-policy-status");
+  await expect(brokenStatus).toHaveAttribute("data-status", "error");
+  await expect(brokenStatus).toContainText("does not compile, so scans skip it");
+  await expect(brokenStatus).toContainText(`line 15, column 69: policy 'status-${suffix}': validations[0].expression: function 'startWith' is not supported by Rampart`);
+
+  // Fixed on the page: a new version, and the row says it compiles.
+  await row(`broken-${suffix}`).getByRole("button", { name: "Edit" }).click();
+  await page.getByTestId("team-policy-source").fill(source);
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(row(`broken-${suffix}`)).toContainText("version 2");
+  await expect(brokenStatus).toHaveAttribute("data-status", "ok");
+  await expect(brokenStatus).toHaveText("compiles");
+});

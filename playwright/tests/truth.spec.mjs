@@ -71,6 +71,38 @@ test("a large cluster opens on its critical findings, says how many match, and L
   expect(shownRules).toEqual(expected.map((finding) => finding.rule));
 });
 
+/** In the page: presses "Load more" and waits for `target` rows. Answers the milliseconds
+ * from the press to the rows being in the DOM (a MutationObserver on the table), to the
+ * next frame being rendered (a task posted from its animation frame callback), and the
+ * page's request as the browser timed it (Resource Timing). */
+async function loadMore(page, target) {
+  return page.evaluate(async (target) => {
+    const rows = () => document.querySelectorAll('[data-testid="cluster-finding"]').length;
+    const button = [...document.querySelectorAll("button")].find((element) => element.textContent === "Load more");
+    performance.clearResourceTimings();
+    const started = performance.now();
+    button.click();
+    const dom = await new Promise((resolve) => {
+      const observer = new MutationObserver(() => {
+        if (rows() >= target) {
+          observer.disconnect();
+          resolve(performance.now());
+        }
+      });
+      observer.observe(document.querySelector("table.findings-table"), { childList: true, subtree: true });
+    });
+    const frame = await new Promise((resolve) =>
+      requestAnimationFrame(() => {
+        const channel = new MessageChannel();
+        channel.port1.onmessage = () => resolve(performance.now());
+        channel.port2.postMessage(null);
+      }),
+    );
+    const request = performance.getEntriesByType("resource").find((entry) => entry.name.includes("/findings?"));
+    return { dom: dom - started, frame: frame - started, request: request ? request.duration : null };
+  }, target);
+}
+
 test("loading 5,000 findings a page at a time (timings; RAMPART_BENCH=1)", async ({ page, rampart, dashboard }) => {
   test.skip(!process.env.RAMPART_BENCH, "timings are benchmarks: run with RAMPART_BENCH=1");
   test.setTimeout(600_000);
@@ -90,28 +122,38 @@ test("loading 5,000 findings a page at a time (timings; RAMPART_BENCH=1)", async
   const clicks = [];
   const wanted = Math.min(5000, total);
   for (let shown = 100; shown < wanted; shown += 100) {
-    const started = Date.now();
-    await page.getByRole("button", { name: "Load more" }).click();
-    await expect(rows).toHaveCount(Math.min(shown + 100, total), { timeout: 60_000 });
-    clicks.push(Date.now() - started);
+    clicks.push(await loadMore(page, Math.min(shown + 100, total)));
+    // As a person reads: the button comes back before the next press.
+    await expect(page.getByTestId("load-more")).toBeEnabled();
   }
+  await expect(rows).toHaveCount(wanted);
   const longTasks = await page.evaluate(() => window.__longTasks);
-  const sorted = [...clicks].sort((a, b) => a - b);
+  const round = (value) => Math.round(value);
+  const stats = (values) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return {
+      first: round(values[0]),
+      median: round(sorted[Math.floor(sorted.length / 2)]),
+      p90: round(sorted[Math.floor(sorted.length * 0.9)]),
+      max: round(sorted[sorted.length - 1]),
+      last: round(values[values.length - 1]),
+    };
+  };
   console.log(
     "load-more",
     JSON.stringify({
       total,
       rows: await rows.count(),
       clicks: clicks.length,
-      medianMs: sorted[Math.floor(sorted.length / 2)],
-      maxMs: sorted[sorted.length - 1],
-      firstMs: clicks[0],
-      lastMs: clicks[clicks.length - 1],
+      toRowsMs: stats(clicks.map((click) => click.dom)),
+      toFrameMs: stats(clicks.map((click) => click.frame)),
+      requestMs: stats(clicks.map((click) => click.request ?? 0)),
       longTasks: longTasks.length,
-      longestTaskMs: Math.max(0, ...longTasks),
+      longestTaskMs: round(Math.max(0, ...longTasks)),
     }),
   );
-  expect(clicks.length).toBeGreaterThan(0);
+  // No press freezes the page: no long task over 200 ms while 5,000 rows load.
+  expect(Math.max(0, ...longTasks)).toBeLessThanOrEqual(200);
 });
 
 test("an upload with nothing to check leaves the previous score on /clusters and shows the error", async ({
@@ -221,4 +263,94 @@ test("on a phone, chart labels are drawn at 11 px or more, and the playground li
   expect(Math.min(...sizes)).toBeGreaterThanOrEqual(11);
   await page.screenshot({ path: test.info().outputPath("phone-chart.png"), fullPage: true });
   await context.close();
+});
+
+/** Uploads `body` to a snapshot cluster through the API; answers the finished scan. */
+async function upload(rampart, id, body) {
+  const scan = await rampart.api(`/clusters/${id}/snapshots`, { method: "POST", body });
+  await expect
+    .poll(async () => (await rampart.api(`/scans/${scan.id}`)).status, { timeout: 30_000 })
+    .not.toMatch(/queued|running/);
+  return rampart.api(`/scans/${scan.id}`);
+}
+
+/** Whether two rectangles ({x, y, width, height}) share any area. */
+const overlap = (a, b) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+
+test("the trend draws a day's scans as one point, its last, and the latest score clear of the grade labels", async ({
+  page,
+  rampart,
+  dashboard,
+}) => {
+  // Three scans in a row: clean, a privileged container (the day's lowest), clean again.
+  const id = await snapshotCluster(rampart, unique("trend"), deployments(4));
+  const dip = await upload(rampart, id, deployments(4, (index) => index === 0));
+  const last = await upload(rampart, id, deployments(4));
+  const trend = await rampart.api(`/clusters/${id}/trend`);
+  expect(trend).toHaveLength(3);
+  expect(dip.score).toBeLessThan(last.score);
+  const day = (point) => new Date(point.at).toISOString().slice(0, 10);
+  const days = [...new Set(trend.map(day))];
+  const lastOfDay = trend.filter((point) => day(point) === day(trend[2]));
+
+  await dashboard.login();
+  for (const viewport of [{ width: 1440, height: 900 }, { width: 390, height: 844 }]) {
+    await page.setViewportSize(viewport);
+    await page.goto(`${rampart.url}/clusters/${id}`);
+    const chart = page.getByTestId("trend-chart");
+    // One point a day (the run may straddle midnight, UTC), the day drawn by its last scan.
+    await expect(chart.locator("circle.point")).toHaveCount(days.length);
+    const point = chart.locator(`circle.point[data-scan="${last.id}"]`);
+    await expect(point).toHaveAttribute("data-scans", String(lastOfDay.length));
+    if (lastOfDay.length > 1) {
+      const lowest = Math.min(...lastOfDay.map((scan) => scan.score));
+      await expect(point).toHaveAttribute(
+        "aria-label",
+        new RegExp(`score ${last.score} .*The last of ${lastOfDay.length} scans that day \\(lowest score ${lowest}\\)`),
+      );
+    }
+    for (const scan of trend.slice(0, 2).filter((scan) => day(scan) === day(trend[2]))) {
+      await expect(chart.locator(`circle.point[data-scan="${scan.id}"]`)).toHaveCount(0);
+    }
+
+    // The latest score is written by its point, and neither covers a grade's label.
+    const latest = chart.getByTestId("trend-latest");
+    await expect(latest).toHaveText(String(last.score));
+    const box = (locator) => locator.evaluate((element) => element.getBoundingClientRect().toJSON());
+    const labels = await chart.getByTestId("threshold-label").evaluateAll((elements) =>
+      elements.map((element) => element.getBoundingClientRect().toJSON()),
+    );
+    expect(labels).toHaveLength(4);
+    const [pointBox, latestBox] = [await box(point), await box(latest)];
+    expect(pointBox.width).toBeGreaterThan(0);
+    expect(latestBox.width).toBeGreaterThan(0);
+    for (const label of labels) {
+      expect(overlap(label, pointBox), `point ${JSON.stringify(pointBox)} over ${JSON.stringify(label)}`).toBe(false);
+      expect(overlap(label, latestBox), `score ${JSON.stringify(latestBox)} over ${JSON.stringify(label)}`).toBe(false);
+    }
+    expect(overlap(pointBox, latestBox)).toBe(false);
+    await page.screenshot({ path: test.info().outputPath(`trend-${viewport.width}.png`) });
+  }
+});
+
+test("a logged-out visit asks who is logged in without an error in the console", async ({ page, rampart }) => {
+  const errors = [];
+  page.on("console", (message) => message.type() === "error" && errors.push(message.text()));
+  page.on("pageerror", (error) => errors.push(String(error)));
+  const failed = [];
+  page.on("response", (response) => response.status() >= 400 && failed.push(`${response.status()} ${response.url()}`));
+  const probes = [];
+  page.on("request", (request) => request.url().includes("/api/v1/session") && probes.push(request.method()));
+
+  // A dashboard page sends to the login, which asks the server nothing that fails.
+  await page.goto(`${rampart.url}/clusters`);
+  await expect(page).toHaveURL(/\/login\?next=(%2F|\/)clusters$/);
+  await expect(page.getByRole("button", { name: "Log in" })).toBeVisible();
+  expect(probes).toEqual(["GET"]);
+  await page.goto(`${rampart.url}/login`);
+  await expect(page.getByRole("button", { name: "Log in" })).toBeVisible();
+  await page.goto(`${rampart.url}/`);
+  await expect(page.getByTestId("dashboard-login")).toBeVisible();
+  expect(failed).toEqual([]);
+  expect(errors).toEqual([]);
 });

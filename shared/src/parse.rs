@@ -416,6 +416,27 @@ impl Builder<'_, '_> {
         trimmed + self.byte_offset
     }
 
+    /// The source byte offset just past the closing quote of the quoted scalar that starts
+    /// at `start`, or the end of the chunk when there is none.
+    fn closing_quote(&self, start: usize, style: ScalarStyle) -> usize {
+        let local = start - self.byte_offset;
+        let bytes = self.text.as_bytes();
+        let quote = if style == ScalarStyle::DoubleQuoted { b'"' } else { b'\'' };
+        if bytes.get(local) != Some(&quote) {
+            return self.byte_offset + self.text.len();
+        }
+        let mut index = local + 1;
+        while index < bytes.len() {
+            match bytes[index] {
+                b'\\' if quote == b'"' => index += 2,
+                b'\'' if quote == b'\'' && bytes.get(index + 1) == Some(&b'\'') => index += 2,
+                byte if byte == quote => return self.byte_offset + index + 1,
+                _ => index += 1,
+            }
+        }
+        self.byte_offset + self.text.len()
+    }
+
     /// The byte offset in the source of a marker (markers count characters).
     fn byte_of(&self, marker: Marker) -> usize {
         let line_start = self.line_starts.get(marker.line().saturating_sub(1)).copied().unwrap_or(self.text.len());
@@ -453,7 +474,12 @@ impl Builder<'_, '_> {
         match event {
             Event::Scalar(text, style, anchor, tag) => {
                 // Block scalars end where the next token starts; the value ends at its text.
-                let end = self.trim_back(self.byte_of(end_marker), span.offset as usize) as u32;
+                let mut end = self.trim_back(self.byte_of(end_marker), span.offset as usize) as u32;
+                if matches!(style, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted) {
+                    // The parser marks a quoted scalar's end at the next token, past a comment
+                    // on its line; the value ends at its closing quote.
+                    end = end.min(self.closing_quote(span.offset as usize, style) as u32);
+                }
                 self.count(1, span)?;
                 if let Some(Frame::Map { key: key @ None, span: map_span, entries, .. }) = self.stack.last_mut() {
                     // Keys keep their written text: `y:` is the key "y", not a boolean.
@@ -725,6 +751,24 @@ mod tests {
         let d = documents[1].root.field("d");
         assert_eq!(&text[d.span.offset as usize..d.end as usize], "é2");
         assert_eq!(documents[1].root.entry("d").unwrap().key_span.offset as usize, text.find("d:").unwrap());
+    }
+
+    #[test]
+    fn a_quoted_value_ends_at_its_closing_quote_before_a_comment() {
+        let text = "a: \"x \\\" y\" # why\nb: 'it''s' # note\nc: \"two\n  lines\"   # end\nd: plain # comment\n";
+        let (documents, errors) = parse(text);
+        assert!(errors.is_empty(), "{errors:?}");
+        let root = &documents[0].root;
+        let text_of = |key: &str| {
+            let node = root.field(key);
+            &text[node.span.offset as usize..node.end as usize]
+        };
+        assert_eq!(text_of("a"), "\"x \\\" y\"");
+        assert_eq!(text_of("b"), "'it''s'");
+        assert_eq!(text_of("c"), "\"two\n  lines\"");
+        assert_eq!(text_of("d"), "plain");
+        // The fast path reads the same document to the same ends.
+        fast_path_agrees(text).unwrap();
     }
 
     #[test]

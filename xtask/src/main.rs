@@ -6,7 +6,8 @@
 //! - `dist` builds the web app into `frontend/dist/` (see [`dist`]); `serve` builds it, then
 //!   runs `rampart serve` with it on the default SQLite database.
 //! - `bench` runs the engine benchmark, `bench server` the server's scan and storage
-//!   benchmark, `bench cli` the whole `rampart check` process (see [`bench_cli`]);
+//!   benchmark, `bench agent` one delivery of a large cluster by `rampart agent`, `bench
+//!   cli` the whole `rampart check` process (see [`bench_cli`]);
 //!   `gen-corpus` writes the engine benchmark's corpus to a file.
 //! - `fuzz` runs the fuzz targets of `fuzz/` (see [`fuzz`]).
 
@@ -39,6 +40,10 @@ commands:
                         50,000 objects scanned into PostgreSQL; 100 unchanged scans on
                         PostgreSQL and SQLite): cargo bench -p rampart --bench scan_storage;
                         PostgreSQL from RAMPART_TEST_POSTGRES_URL
+  bench agent           run `rampart agent` on a generated cluster of 50,000 objects (~11
+                        findings each) served over TLS, delivering to the server: its peak
+                        RSS, CPU time, bytes sent and the time to the scan's end:
+                        cargo bench -p rampart --bench agent
   bench cli [RUNS]      time the whole `rampart check -o json` process (release build) on
                         generated repositories of 1,000 and 10,000 files, on one thread and
                         on every core, RUNS times each (default 5); peers on the PATH too
@@ -64,6 +69,7 @@ fn main() -> ExitCode {
             }
         },
         ["bench", "server"] => bench_server(),
+        ["bench", "agent"] => bench_agent(),
         ["bench", "cli", rest @ ..] => bench_cli::run(rest),
         ["bench", rest @ ..] => bench(rest),
         ["gen-corpus", n_objects, out] => gen_corpus(n_objects, out),
@@ -124,12 +130,24 @@ fn bench(args: &[&str]) -> ExitCode {
 /// notes, 50,000 objects, ~549,000 findings): unless `SCAN_BENCH_CORPUS` names one, it is
 /// generated into a temporary directory (about 300 MB, removed afterwards).
 fn bench_server() -> ExitCode {
-    let mut command = shell::cargo(["bench", "-p", "rampart", "--bench", "scan_storage"]);
+    bench_on_dense_corpus("scan_storage", "SCAN_BENCH_CORPUS")
+}
+
+/// The agent's benchmark (`backend/benches/agent.rs`) on the same dense corpus, with the
+/// agent's allocator held as the container image holds it.
+fn bench_agent() -> ExitCode {
+    bench_on_dense_corpus("agent", "AGENT_BENCH_CORPUS")
+}
+
+/// Runs `cargo bench -p rampart --bench BENCH` with the dense corpus named by `variable`:
+/// unless set, generated into a temporary directory and removed afterwards.
+fn bench_on_dense_corpus(bench: &str, variable: &str) -> ExitCode {
+    let mut command = shell::cargo(["bench", "-p", "rampart", "--bench", bench]);
     if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
         command.env("MALLOC_ARENA_MAX", "2");
     }
     let mut generated = None;
-    if std::env::var_os("SCAN_BENCH_CORPUS").is_none() {
+    if std::env::var_os(variable).is_none() {
         let generator = std::path::Path::new("../shared/bench/gen_corpus.py");
         let out = std::env::temp_dir().join(format!("rampart-bench-dense-{}", std::process::id()));
         let made = generator.exists()
@@ -152,7 +170,7 @@ fn bench_server() -> ExitCode {
             )
             .is_ok();
         if made {
-            command.env("SCAN_BENCH_CORPUS", out.join("cluster-export.json"));
+            command.env(variable, out.join("cluster-export.json"));
             generated = Some(out);
         } else {
             eprintln!("note: no dense corpus ({} not found): the dense shape is skipped", generator.display());

@@ -32,6 +32,9 @@ pub enum Need {
     Postgres,
     /// `kubectl`, whose `kubectl kustomize` renders `deploy/` for its test.
     Kubectl,
+    /// The `sqlite3` shell, with which an end-to-end test writes a row as an older server
+    /// could have written it (a policy source that no longer compiles).
+    Sqlite3,
 }
 
 /// Installs what is missing, when it may: as root on Debian.
@@ -70,6 +73,7 @@ impl Installer {
                 }
                 Need::Postgres => self.ensure_postgres()?,
                 Need::Kubectl => self.ensure_kubectl()?,
+                Need::Sqlite3 => self.ensure_sqlite3()?,
             }
         }
         Ok(())
@@ -96,6 +100,19 @@ impl Installer {
             );
         }
         self.apt_install(&["kubectl"])
+    }
+
+    /// The `sqlite3` shell (Debian's `sqlite3` package).
+    pub fn ensure_sqlite3(&mut self) -> Result<(), String> {
+        if have("sqlite3") {
+            return Ok(());
+        }
+        if !self.may_install_packages {
+            return Err("sqlite3 is not installed: an end-to-end test writes a database row with it. \
+                        Debian: `sudo apt-get install sqlite3`; elsewhere see https://sqlite.org/download.html"
+                .to_string());
+        }
+        self.apt_install(&["sqlite3"])
     }
 
     /// Node.js and npm, then `npm ci` (or `npm install` without a lock file) in

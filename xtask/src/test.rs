@@ -77,7 +77,7 @@ fn steps() -> Vec<Step> {
         },
         Step {
             name: "end-to-end tests (Playwright)",
-            needs: &[Need::NpmPackages, Need::Chromium],
+            needs: &[Need::NpmPackages, Need::Chromium, Need::Sqlite3],
             run: run_playwright,
         },
     ]

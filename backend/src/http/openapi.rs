@@ -104,6 +104,17 @@ pub const OPERATIONS: &[Operation] = &[
             (201, Some("Session")),
         )
     },
+    Operation {
+        authenticated: false,
+        ..op(
+            "get",
+            "/session",
+            "accounts",
+            "Whether the request is logged in (200 either way): authenticated, and what GET /me answers when so",
+            None,
+            (200, Some("SessionState")),
+        )
+    },
     op("delete", "/session", "accounts", "Log out", None, (204, None)),
     op(
         "get",
@@ -261,6 +272,24 @@ pub const OPERATIONS: &[Operation] = &[
         query: REPORT,
         ..op("get", "/reports.csv", "reports", "The same report as CSV (one table with table=, else all of them)", None, (200, None))
     },
+    op("get", "/teams/{id}/webhooks", "email", "The team's webhooks (URL shown as scheme and host; secrets never)", None, (200, Some("Webhooks"))),
+    op(
+        "post",
+        "/teams/{id}/webhooks",
+        "email",
+        "Add a webhook: generic (signed JSON), slack or teams, for digest, critical and scan_failed events (team admins); a secret made here is shown once",
+        Some("NewWebhook"),
+        (201, Some("Webhook")),
+    ),
+    op("delete", "/teams/{id}/webhooks/{webhook}", "email", "Delete a webhook and its pending deliveries (team admins)", None, (204, None)),
+    op(
+        "post",
+        "/teams/{id}/webhooks/{webhook}/test",
+        "email",
+        "Post a test notice now: whether the receiver took it (team admins)",
+        None,
+        (200, Some("WebhookTest")),
+    ),
     op("get", "/subscriptions", "email", "The user's email subscriptions", None, (200, Some("Subscriptions"))),
     op(
         "post",
@@ -374,6 +403,7 @@ pub fn schemas() -> Map<String, Value> {
                 "teams": { "type": "array", "items": team_role.clone() }, "csrf_token": nullable(string())
             })),
         ),
+        ("SessionState", object(json!({ "authenticated": { "type": "boolean" }, "me": reference("Me") }))),
         ("Team", team_role.clone()),
         ("Teams", json!({ "type": "array", "items": team_role })),
         ("NewTeam", object(json!({ "name": string() }))),
@@ -519,7 +549,8 @@ pub fn schemas() -> Map<String, Value> {
         ),
     ];
     let email = object(json!({
-        "id": integer(), "kind": string(), "subscription": nullable(integer()), "recipient": string(),
+        "id": integer(), "kind": string(), "subscription": nullable(integer()), "webhook": nullable(integer()),
+        "recipient": string(),
         "subject": string(), "status": { "type": "string", "enum": ["queued", "sent", "failed"] },
         "attempts": integer(), "next_attempt_at": nullable(time()), "last_error": nullable(string()),
         "created_at": time(), "sent_at": nullable(time())
@@ -532,7 +563,20 @@ pub fn schemas() -> Map<String, Value> {
         "id": integer(), "frequency": frequency, "hour": integer(), "weekday": string(),
         "team": nullable(object(json!({ "id": integer(), "name": string() }))),
         "clusters": { "type": "array", "items": object(json!({ "id": integer(), "name": string(), "team": string() })) },
+        "namespaces": nullable(json!({ "type": "array", "items": string() })),
+        "namespace_selector": nullable(string()),
         "created_at": time()
+    }));
+    let events =
+        json!({ "type": "array", "items": { "type": "string", "enum": ["digest", "critical", "scan_failed"] } });
+    let webhook = object(json!({
+        "id": integer(), "team": integer(), "name": string(),
+        "format": { "type": "string", "enum": ["generic", "slack", "teams"] },
+        "url": string(), "signed": { "type": "boolean" }, "events": events.clone(),
+        "frequency": { "type": "string", "enum": ["daily", "weekly"] }, "hour": integer(), "weekday": string(),
+        "namespaces": nullable(json!({ "type": "array", "items": string() })),
+        "namespace_selector": nullable(string()), "created_at": time(),
+        "secret": { "type": "string", "description": "only in the answer to the creation, when the server made it" }
     }));
     let exemption = object(json!({
         "id": integer(), "team": object(json!({ "id": integer(), "name": string() })),
@@ -544,8 +588,9 @@ pub fn schemas() -> Map<String, Value> {
     }));
     let policy = object(json!({
         "id": integer(), "team": integer(), "name": string(), "source": string(), "enabled": { "type": "boolean" },
-        "version": integer(), "rules": { "type": "array", "items": string() }, "author": nullable(string()),
-        "created_at": time(), "updated_at": time()
+        "version": integer(), "rules": { "type": "array", "items": string() },
+        "errors": { "type": "array", "items": object(json!({ "line": integer(), "column": integer(), "message": string() })) },
+        "author": nullable(string()), "created_at": time(), "updated_at": time()
     }));
     let mut entries = entries;
     entries.extend([
@@ -572,11 +617,26 @@ pub fn schemas() -> Map<String, Value> {
             "Report",
             json!({
                 "type": "object",
-                "description": "per-cluster scores and changes, weeks, time_to_resolve, top_rules, oldest_critical; \
+                "description": "per-cluster scores, changes and compliance, weeks, time_to_resolve, top_rules, oldest_critical; \
                                 see README \"Reports\""
             }),
         ),
         ("Queued", object(json!({ "id": integer(), "status": string() }))),
+        ("Webhook", webhook.clone()),
+        ("Webhooks", json!({ "type": "array", "items": webhook })),
+        (
+            "NewWebhook",
+            object(json!({
+                "name": string(), "format": { "type": "string", "enum": ["generic", "slack", "teams"] },
+                "url": string(), "secret": string(), "events": events,
+                "frequency": { "type": "string", "enum": ["daily", "weekly"] },
+                "hour": { "type": "integer", "minimum": 0, "maximum": 23 },
+                "weekday": { "description": "monday … sunday, or 0 (Monday) … 6" },
+                "namespaces": { "type": "array", "items": string() },
+                "namespace_selector": { "type": "string", "description": "kubectl -l syntax: owner=payments" }
+            })),
+        ),
+        ("WebhookTest", object(json!({ "delivered": { "type": "boolean" }, "error": string() }))),
         ("Subscription", subscription.clone()),
         ("Subscriptions", json!({ "type": "array", "items": subscription })),
         (
@@ -584,7 +644,9 @@ pub fn schemas() -> Map<String, Value> {
             object(json!({
                 "clusters": { "type": "array", "items": integer() }, "team": { "anyOf": [integer(), string()] },
                 "frequency": frequency, "hour": { "type": "integer", "minimum": 0, "maximum": 23 },
-                "weekday": { "description": "monday … sunday, or 0 (Monday) … 6" }
+                "weekday": { "description": "monday … sunday, or 0 (Monday) … 6" },
+                "namespaces": { "type": "array", "items": string() },
+                "namespace_selector": { "type": "string", "description": "kubectl -l syntax: owner=payments" }
             })),
         ),
     ]);

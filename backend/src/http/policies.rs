@@ -48,7 +48,16 @@ struct PolicyChanges {
     enabled: Option<bool>,
 }
 
+/// A policy as the API answers it, with what compiling it now says: its rules, and its
+/// errors (each with line and column) when a source stored by an older server no longer
+/// compiles; scans skip such a policy until it is fixed.
 fn policy_json(policy: &Policy) -> Value {
+    let report = compile(&policy.source);
+    let errors: Vec<Value> = report
+        .errors
+        .iter()
+        .map(|error| json!({ "line": error.line, "column": error.column, "message": error.message }))
+        .collect();
     json!({
         "id": policy.id,
         "team": policy.team_id,
@@ -56,7 +65,8 @@ fn policy_json(policy: &Policy) -> Value {
         "source": policy.source,
         "enabled": policy.enabled,
         "version": policy.version,
-        "rules": rules_of(&policy.source),
+        "rules": report.policies.into_iter().map(|policy| policy.rule).collect::<Vec<_>>(),
+        "errors": errors,
         "author": policy.author,
         "created_at": timestamp(policy.created_at),
         "updated_at": timestamp(policy.updated_at),
@@ -110,11 +120,6 @@ fn compile(source: &str) -> rampart_core::policy::PolicyReport {
         ..Default::default()
     };
     rampart_core::policy::PolicySet::load(&options, &[], &[], &rampart_core::Limits::default()).report
-}
-
-/// The rule ids (`vap/<name>`) of the policies in a source.
-fn rules_of(source: &str) -> Vec<String> {
-    compile(source).policies.into_iter().map(|policy| policy.rule).collect()
 }
 
 async fn list_policies(

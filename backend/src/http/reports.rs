@@ -16,12 +16,13 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use rampart_core::compliance::Status;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{counts_json, parse_timestamp, resource_json, timestamp, ApiError, AppState, CurrentUser, Query};
 use crate::reports::csv::{self, Table};
-use crate::reports::{self, date_text, ClusterRef, Points, Report, ScoreState, DAY, DEFAULT_DAYS};
+use crate::reports::{self, date_text, ClusterRef, FrameworkSummary, Points, Report, ScoreState, DAY, DEFAULT_DAYS};
 use crate::store::now_millis;
 
 /// The longest period a report covers.
@@ -155,6 +156,34 @@ fn state_json(state: &ScoreState) -> Value {
     json!({ "scan": state.scan, "at": timestamp(state.at), "score": state.score, "grade": state.grade })
 }
 
+fn compliance_counts_json(counts: &rampart_core::compliance::Counts) -> Value {
+    json!({ "pass": counts.pass, "fail": counts.fail, "not_assessed": counts.not_assessed })
+}
+
+/// A cluster's standing against one framework: the counts at the period's end and start,
+/// and each control's status at the end (`not_assessed` never counts as passing).
+fn framework_json(summary: &FrameworkSummary) -> Value {
+    let view = &summary.view;
+    json!({
+        "framework": view.framework.as_str(),
+        "title": view.title,
+        "scan": { "id": summary.scan, "finished_at": timestamp(summary.at) },
+        "counts": compliance_counts_json(&view.counts),
+        "counts_at_start": summary.start.as_ref().map(compliance_counts_json),
+        "controls": view.controls.iter().map(|control| json!({
+            "id": control.id,
+            "title": control.title,
+            "status": match control.status {
+                Status::Pass => "pass",
+                Status::Fail => "fail",
+                Status::NotAssessed => "not_assessed",
+            },
+            "failed_rules": control.failed_rules,
+            "findings": control.findings,
+        })).collect::<Vec<_>>(),
+    })
+}
+
 /// The report as the API answers it.
 fn report_json(report: &Report) -> Value {
     let clusters: Vec<Value> = report
@@ -177,6 +206,7 @@ fn report_json(report: &Report) -> Value {
                 "opened_and_resolved": cluster.churned_findings,
                 "resolved": cluster.resolved_findings,
                 "scores": cluster.points.iter().map(state_json).collect::<Vec<_>>(),
+                "compliance": cluster.compliance.iter().map(framework_json).collect::<Vec<_>>(),
             })
         })
         .collect();

@@ -1,7 +1,9 @@
 //! Browser sessions: `POST /session` logs in with email and password (argon2id), sets an
 //! HttpOnly, Secure, SameSite=Strict cookie and answers the CSRF token that the session's
 //! writes must echo in `X-CSRF-Token`; `DELETE /session` logs out; `GET /me` says who is
-//! logged in and in which teams; `POST /me/password` changes the password (the current one
+//! logged in and in which teams; `GET /session` asks the same without needing a session
+//! (200 with `authenticated: false` when there is none, so that a page probing whether
+//! someone is logged in gets no error answer); `POST /me/password` changes the password (the current one
 //! is required) and ends the user's other sessions. Failed logins, and wrong current
 //! passwords, are limited per account.
 
@@ -29,6 +31,7 @@ pub const LOGIN_WINDOW: Duration = Duration::from_secs(15 * 60);
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/session", post(create_session).delete(delete_session).layer(DefaultBodyLimit::max(LOGIN_BODY_LIMIT)))
+        .route("/session", get(get_session))
         .route("/me", get(get_me))
         .route("/me/password", post(change_password))
 }
@@ -199,8 +202,26 @@ async fn delete_session(
 }
 
 async fn get_me(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Value>, ApiError> {
+    Ok(Json(me_json(&state, &user).await?))
+}
+
+/// `GET /session`: `{"authenticated": false}` when the request carries no valid session
+/// (or token), else `{"authenticated": true, "me": …}` with what `GET /me` answers. A
+/// token that is not a user's (an agent's) is refused as everywhere else.
+async fn get_session(
+    State(state): State<AppState>,
+    user: Result<CurrentUser, ApiError>,
+) -> Result<Json<Value>, ApiError> {
+    match user {
+        Ok(user) => Ok(Json(json!({ "authenticated": true, "me": me_json(&state, &user).await? }))),
+        Err(ApiError::Unauthorized) => Ok(Json(json!({ "authenticated": false }))),
+        Err(error) => Err(error),
+    }
+}
+
+async fn me_json(state: &AppState, user: &CurrentUser) -> Result<Value, ApiError> {
     let teams = state.store.memberships(user.user.id).await?;
-    Ok(Json(json!({
+    Ok(json!({
         "id": user.user.id,
         "email": user.user.email,
         "admin": user.user.is_admin,
@@ -210,7 +231,7 @@ async fn get_me(State(state): State<AppState>, user: CurrentUser) -> Result<Json
             "role": membership.role.as_str(),
         })).collect::<Vec<_>>(),
         "csrf_token": user.csrf_token,
-    })))
+    }))
 }
 
 /// `POST /me/password`: checks the current password (a wrong one counts as a failed login

@@ -231,7 +231,7 @@ async fn test_webhook(
         }
         Err(error) => {
             tracing::warn!(team = team_id, webhook = id, error = %error.message, "webhook test not delivered");
-            Ok(Json(json!({ "delivered": false, "error": error.message })))
+            Ok(Json(json!({ "delivered": false, "error": error.for_people(&url) })))
         }
     }
 }

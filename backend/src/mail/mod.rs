@@ -523,7 +523,8 @@ impl Mailer {
 
     /// One attempt at a webhook's delivery.
     async fn post_webhook(&self, webhook_id: i64, delivery: &Email) -> Result<(), webhook::PostError> {
-        let gone = |message: &str| webhook::PostError { message: message.to_string(), permanent: true };
+        let gone =
+            |message: &str| webhook::PostError { message: message.to_string(), permanent: true, answered: false };
         let webhook = match self.store.webhook(webhook_id).await {
             Ok(Some(webhook)) => webhook,
             Ok(None) => return Err(gone("the webhook was deleted")),
@@ -531,6 +532,7 @@ impl Mailer {
                 return Err(webhook::PostError {
                     message: format!("the webhook could not be read: {error}"),
                     permanent: false,
+                    answered: false,
                 })
             }
         };

@@ -279,6 +279,24 @@ pub struct PostError {
     /// The receiver refused for good (a 4xx other than 408 and 429), or the URL is not one
     /// this server may reach.
     pub permanent: bool,
+    /// Whether the receiver answered over HTTP (else the connection failed, or timed out).
+    pub answered: bool,
+}
+
+impl PostError {
+    /// What a team admin is told: a failed connection says only that no HTTP answer came
+    /// (the same whatever the reason, so the test cannot map a network's ports); the rest
+    /// as it is.
+    pub fn for_people(&self, url: &str) -> String {
+        if self.answered || self.permanent {
+            self.message.clone()
+        } else {
+            let host = check_url(url, &OutboundPolicy::lab()).unwrap_or_default();
+            format!(
+                "no HTTP answer from {host}: check the URL, and that the receiver is up and reachable from this server"
+            )
+        }
+    }
 }
 
 /// Resolves names for `reqwest` through the outbound policy: only allowed addresses come
@@ -358,7 +376,7 @@ impl WebhookClient {
         event: &str,
         delivery: &str,
     ) -> Result<(), PostError> {
-        let permanent = |message: String| PostError { message, permanent: true };
+        let permanent = |message: String| PostError { message, permanent: true, answered: false };
         check_url(url, &self.policy).map_err(permanent)?;
         let timestamp = crate::store::now_millis() / 1000;
         let mut request = self
@@ -379,7 +397,11 @@ impl WebhookClient {
                 let status = response.status();
                 let text: String = response.text().await.unwrap_or_default().chars().take(200).collect();
                 let retry = status.is_server_error() || status.as_u16() == 408 || status.as_u16() == 429;
-                Err(PostError { message: format!("the receiver answered HTTP {status}: {text}"), permanent: !retry })
+                Err(PostError {
+                    message: format!("the receiver answered HTTP {status}: {text}"),
+                    permanent: !retry,
+                    answered: true,
+                })
             }
             Err(error) if crate::outbound::is_refused(&error) => Err(permanent(format!(
                 "cannot post to {}: {}",
@@ -396,7 +418,7 @@ impl WebhookClient {
                 }
                 // The URL may carry a token (Slack's, Teams'): only its host is told.
                 let host = check_url(url, &OutboundPolicy::lab()).unwrap_or_default();
-                Err(PostError { message: message.replace(url.trim(), &host), permanent: false })
+                Err(PostError { message: message.replace(url.trim(), &host), permanent: false, answered: false })
             }
         }
     }

@@ -28,11 +28,20 @@ pub enum Table {
     TopRules,
     /// The oldest critical findings open at the period's end.
     OldestCritical,
+    /// One row per cluster, framework and control: its status at the period's end.
+    Compliance,
 }
 
 impl Table {
-    pub const ALL: [Table; 6] =
-        [Table::Clusters, Table::Scores, Table::Weeks, Table::TimeToResolve, Table::TopRules, Table::OldestCritical];
+    pub const ALL: [Table; 7] = [
+        Table::Clusters,
+        Table::Scores,
+        Table::Weeks,
+        Table::TimeToResolve,
+        Table::TopRules,
+        Table::OldestCritical,
+        Table::Compliance,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -42,6 +51,7 @@ impl Table {
             Table::TimeToResolve => "time_to_resolve",
             Table::TopRules => "top_rules",
             Table::OldestCritical => "oldest_critical",
+            Table::Compliance => "compliance",
         }
     }
 
@@ -245,6 +255,44 @@ pub fn table(report: &Report, table: Table) -> String {
                         text(&finding.message),
                     ],
                 );
+            }
+        }
+        Table::Compliance => {
+            header(
+                &mut out,
+                &[
+                    "cluster_id",
+                    "cluster",
+                    "team",
+                    "framework",
+                    "control",
+                    "title",
+                    "status",
+                    "failed_rules",
+                    "findings",
+                    "scan",
+                ],
+            );
+            for cluster in &report.clusters {
+                for summary in &cluster.compliance {
+                    for control in &summary.view.controls {
+                        write_row(
+                            &mut out,
+                            &[
+                                number(cluster.cluster.id),
+                                text(&cluster.cluster.name),
+                                text(&cluster.cluster.team),
+                                text(summary.view.framework.as_str()),
+                                text(&control.id),
+                                text(&control.title),
+                                text(control.status.as_str()),
+                                text(control.failed_rules.join(" ")),
+                                number(control.findings),
+                                number(summary.scan),
+                            ],
+                        );
+                    }
+                }
             }
         }
     }

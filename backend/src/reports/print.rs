@@ -9,6 +9,7 @@
 //! headless Chromium and look at the pages.
 
 use askama::Template;
+use rampart_core::compliance::Status;
 
 use super::{date_text, Points, Report, DAY, SEVERITIES};
 use crate::http::timestamp;
@@ -50,6 +51,19 @@ struct PrintPage {
     times: Vec<TimeView>,
     rules: Vec<RuleView>,
     oldest: Vec<FindingView>,
+    compliance: Vec<ComplianceView>,
+}
+
+/// One cluster's standing against one framework at the period's end.
+struct ComplianceView {
+    cluster: String,
+    framework: String,
+    pass: u64,
+    fail: u64,
+    not_assessed: u64,
+    fail_at_start: String,
+    /// The failing controls' ids, or `—`.
+    failing: String,
 }
 
 struct ClusterView {
@@ -238,6 +252,30 @@ pub fn render(report: &Report) -> Result<String, askama::Error> {
             age_days: report.age_days(finding),
         })
         .collect();
+    let compliance = report
+        .clusters
+        .iter()
+        .flat_map(|cluster| {
+            cluster.compliance.iter().map(|summary| {
+                let failing: Vec<&str> = summary
+                    .view
+                    .controls
+                    .iter()
+                    .filter(|control| control.status == Status::Fail)
+                    .map(|control| control.id.as_str())
+                    .collect();
+                ComplianceView {
+                    cluster: cluster.cluster.name.clone(),
+                    framework: summary.view.title.clone(),
+                    pass: summary.view.counts.pass,
+                    fail: summary.view.counts.fail,
+                    not_assessed: summary.view.counts.not_assessed,
+                    fail_at_start: summary.start.map_or("—".to_string(), |start| start.fail.to_string()),
+                    failing: if failing.is_empty() { "—".to_string() } else { failing.join(", ") },
+                }
+            })
+        })
+        .collect();
     // The period's end is inclusive: a period to 23:59:59.999 ends on that day.
     let period = format!("{} to {} (UTC)", date_text(report.from), date_text(report.to));
     PrintPage {
@@ -260,6 +298,7 @@ pub fn render(report: &Report) -> Result<String, askama::Error> {
         times,
         rules,
         oldest,
+        compliance,
     }
     .render()
 }

@@ -46,4 +46,19 @@ impl Store {
             })
             .collect())
     }
+
+    /// The rule results of the cluster's latest finished scan (succeeded or partial) that
+    /// recorded them and finished at or before `at`.
+    pub async fn rule_results_at(&self, cluster_id: i64, at: i64) -> Result<Option<ScanRuleResults>, sqlx::Error> {
+        const SQL: &str = "SELECT id, finished_at, rule_results FROM scans \
+             WHERE cluster_id = $1 AND status IN ('succeeded', 'partial') AND finished_at IS NOT NULL \
+             AND finished_at <= $2 AND rule_results IS NOT NULL ORDER BY finished_at DESC, id DESC LIMIT 1";
+        let row: Option<(i64, i64, Option<String>)> =
+            on_pool!(self, |pool| sqlx::query_as(SQL).bind(cluster_id).bind(at).fetch_optional(pool).await)?;
+        Ok(row.map(|(scan, at, json)| ScanRuleResults {
+            scan,
+            at,
+            results: json.and_then(|json| serde_json::from_str(&json).ok()),
+        }))
+    }
 }

@@ -45,11 +45,80 @@ pub fn Sparkline(points: Vec<TrendPoint>, from: i64, to: i64) -> impl IntoView {
     }
 }
 
-const TREND: Frame = Frame { width: 720.0, height: 240.0, left: 34.0, right: 12.0, top: 12.0, bottom: 26.0 };
+/// The frame of the cluster page's and the report's charts. The right margin holds the
+/// trend's grade letters, outside the plot, where no point or label of the plot can cover
+/// them.
+const TREND: Frame = Frame { width: 720.0, height: 240.0, left: 34.0, right: 24.0, top: 12.0, bottom: 26.0 };
 
-/// The score over time of a cluster (testid `trend-chart`): a line through the scans of
-/// the range, grade thresholds as dashed lines, and each scan a focusable point that opens
-/// it (`on_select` with the scan's id).
+/// The point the trend draws for a day: the day's last scan (the state the day ended in),
+/// with how many scans the day had and their lowest score.
+#[derive(Clone)]
+struct DayPoint {
+    at: i64,
+    score: i64,
+    point: TrendPoint,
+    scans: usize,
+    lowest: i64,
+    /// A change of policies or of the score formula at one of the day's scans: the scan
+    /// and what changed.
+    change: Option<(i64, String)>,
+}
+
+/// What changed at a scan: the team's policies, the score formula, or both.
+fn change_at(point: &TrendPoint) -> Option<String> {
+    let policy_change = point.policy_change.as_ref().map(|change| change.describe());
+    // A new score formula is marked like a change of policies: the jump is the formula's,
+    // not the cluster's.
+    let formula_change = point.formula_change.then(|| {
+        format!(
+            "Score formula v{} from this scan: scores before it are not comparable",
+            point.formula_version.unwrap_or_default()
+        )
+    });
+    match (policy_change, formula_change) {
+        (Some(policy), Some(formula)) => Some(format!("{policy}. {formula}")),
+        (policy, formula) => policy.or(formula),
+    }
+}
+
+/// One point per UTC day of the scans of a trend (see [`DayPoint`]).
+fn day_points(points: &[TrendPoint]) -> Vec<DayPoint> {
+    let scored = scored_points(points);
+    charts::days(&scored, |(at, _, _)| *at)
+        .into_iter()
+        .filter_map(|day| {
+            let &(at, score, point) = day.last()?;
+            let changes: Vec<(i64, String)> =
+                day.iter().filter_map(|(_, _, point)| Some((point.scan, change_at(point)?))).collect();
+            let change = match changes.as_slice() {
+                [] => None,
+                [(scan, change)] => Some((*scan, change.clone())),
+                [.., (scan, _)] => Some((
+                    *scan,
+                    changes
+                        .iter()
+                        .map(|(scan, change)| format!("Scan {scan}: {change}"))
+                        .collect::<Vec<_>>()
+                        .join(". "),
+                )),
+            };
+            Some(DayPoint {
+                at,
+                score,
+                point: point.clone(),
+                scans: day.len(),
+                lowest: day.iter().map(|(_, score, _)| *score).min().unwrap_or(score),
+                change,
+            })
+        })
+        .collect()
+}
+
+/// The score over time of a cluster (testid `trend-chart`): a line through the days of
+/// the range that had a finished scan, each day drawn by its last scan (the state it ended
+/// in, as the reports' daily points), grade thresholds as dashed lines labelled in the
+/// right margin, the latest score written by its point, and each point focusable: it opens
+/// its scan (`on_select` with the scan's id).
 #[component]
 pub fn TrendChart(
     points: Vec<TrendPoint>,
@@ -60,71 +129,85 @@ pub fn TrendChart(
     selected: Signal<Option<i64>>,
     on_select: Callback<i64>,
 ) -> impl IntoView {
-    let scored: Vec<(i64, i64, TrendPoint)> =
-        scored_points(&points).into_iter().map(|(at, score, point)| (at, score, point.clone())).collect();
-    let scored = charts::thin(&scored, |(at, _, _)| *at, from, to, MAX_MARKS);
+    let days = charts::thin(&day_points(&points), |day| day.at, from, to, MAX_MARKS);
     let coordinates: Vec<(f64, f64)> =
-        scored.iter().map(|(at, score, _)| (TREND.x(*at, from, to), TREND.y(*score as f64, 100.0))).collect();
+        days.iter().map(|day| (TREND.x(day.at, from, to), TREND.y(day.score as f64, 100.0))).collect();
     let path = charts::line_path(&coordinates);
-    let label = match (scored.first(), scored.last()) {
+    let scans: usize = days.iter().map(|day| day.scans).sum();
+    let label = match (days.first(), days.last()) {
         (Some(first), Some(last)) => format!(
-            "Score over time: {} scans; first {} ({}), latest {} ({})",
-            scored.len(),
-            first.1,
-            grade(first.1 as u32),
-            last.1,
-            grade(last.1 as u32)
+            "Score over time: {scans} scans on {} days; first {} ({}), latest {} ({})",
+            days.len(),
+            first.score,
+            grade(first.score as u32),
+            last.score,
+            grade(last.score as u32)
         ),
         _ => "Score over time: no finished scan in this range".to_string(),
     };
     let gridlines = value_axis(&[0, 25, 50, 75, 100], 100);
-    // The score each grade starts at, as the engine grades.
+    // The score each grade starts at, as the engine grades; the letter in the right
+    // margin, level with its line.
     let thresholds = [90, 80, 70, 60]
         .into_iter()
         .map(|value| {
             let y = charts::round(TREND.y(f64::from(value), 100.0));
             view! {
                 <line class="threshold" x1=TREND.left x2=TREND.width - TREND.right y1=y y2=y></line>
-                <text class="threshold-label" x=TREND.width - TREND.right - 2.0 y=y - 3.0 text-anchor="end">
+                <text
+                    class="threshold-label"
+                    data-testid="threshold-label"
+                    x=TREND.width - TREND.right + 9.0
+                    y=y + 4.0
+                    text-anchor="start"
+                >
                     {grade(value)}
                 </text>
             }
         })
         .collect_view();
     let ticks = time_axis(from, to);
-    let marks = scored
+    // The latest score, written next to its point (above it, or below near the top).
+    let latest = days.last().zip(coordinates.last()).map(|(day, &(x, y))| {
+        let (label_x, label_y) = charts::point_label(x, y, &TREND);
+        view! {
+            <text
+                class="point-value"
+                data-testid="trend-latest"
+                x=charts::round(label_x)
+                y=charts::round(label_y)
+                text-anchor="end"
+            >
+                {day.score}
+            </text>
+        }
+    });
+    let marks = days
         .into_iter()
         .zip(coordinates)
-        .map(|((at, score, point), (x, y))| {
+        .map(|(day, (x, y))| {
+            let DayPoint { at, score, point, scans, lowest, change } = day;
             let scan = point.scan;
-            let policy_change = point.policy_change.as_ref().map(|change| change.describe());
-            // A new score formula is marked like a change of policies: the jump is the
-            // formula's, not the cluster's.
-            let formula_change = point.formula_change.then(|| {
-                format!(
-                    "Score formula v{} from this scan: scores before it are not comparable",
-                    point.formula_version.unwrap_or_default()
-                )
-            });
-            let policy_change = match (policy_change, formula_change) {
-                (Some(policy), Some(formula)) => Some(format!("{policy}. {formula}")),
-                (policy, formula) => policy.or(formula),
+            let of_the_day = if scans > 1 {
+                format!(". The last of {scans} scans that day (lowest score {lowest})")
+            } else {
+                String::new()
             };
             let description = format!(
-                "Scan {scan}, {}: score {score} ({}), {} new, {} resolved{}",
+                "Scan {scan}, {}: score {score} ({}), {} new, {} resolved{of_the_day}{}",
                 format_utc(at),
                 point.grade.clone().unwrap_or_else(|| grade(score as u32).to_string()),
                 point.new,
                 point.resolved,
-                policy_change.as_ref().map(|change| format!(". {change}")).unwrap_or_default()
+                change.as_ref().map(|(_, change)| format!(". {change}")).unwrap_or_default()
             );
             let title = description.clone();
             // A change of the team's policies is a change of rules, marked as such: the
             // score moving there is not the cluster getting better or worse.
-            let policy_mark = policy_change.map(|change| {
+            let policy_mark = change.map(|(changed_at, change)| {
                 let x = charts::round(x);
                 view! {
-                    <line class="policy-change" data-testid="policy-change" data-scan=scan x1=x x2=x y1=TREND.top y2=TREND.height - TREND.bottom>
+                    <line class="policy-change" data-testid="policy-change" data-scan=changed_at x1=x x2=x y1=TREND.top y2=TREND.height - TREND.bottom>
                         <title>{change}</title>
                     </line>
                 }
@@ -141,6 +224,7 @@ pub fn TrendChart(
                     role="button"
                     aria-label=description
                     data-scan=scan
+                    data-scans=scans
                     on:click=move |_| on_select.run(scan)
                     on:keydown=move |event: web_sys::KeyboardEvent| {
                         if event.key() == "Enter" || event.key() == " " {
@@ -162,6 +246,7 @@ pub fn TrendChart(
                 {ticks}
                 <path class="trend-line" d=path></path>
                 {marks}
+                {latest}
             </svg>
         </figure>
     }
@@ -195,18 +280,24 @@ fn time_axis(from: i64, to: i64) -> impl IntoView {
         .collect_view()
 }
 
-/// Findings by severity over time: a bar per scan, severities stacked from critical up.
+/// Findings by severity over time: a bar per day with scans (its last scan's counts),
+/// severities stacked from critical up.
 #[component]
 pub fn SeverityChart(points: Vec<TrendPoint>, from: i64, to: i64) -> impl IntoView {
-    let mut timed: Vec<(i64, Counts)> =
-        points.iter().filter_map(|point| Some((parse_rfc3339(&point.at)?, point.counts))).collect();
-    timed.sort_by_key(|(at, _)| *at);
-    let timed = charts::thin(&timed, |(at, _)| *at, from, to, MAX_MARKS);
+    let mut timed: Vec<(i64, i64, Counts)> =
+        points.iter().filter_map(|point| Some((parse_rfc3339(&point.at)?, point.scan, point.counts))).collect();
+    timed.sort_by_key(|(at, scan, _)| (*at, *scan));
+    // A bar per day, as the trend's points: the counts the day ended with.
+    let daily: Vec<(i64, Counts)> = charts::days(&timed, |(at, _, _)| *at)
+        .into_iter()
+        .filter_map(|day| day.last().map(|(at, _, counts)| (*at, *counts)))
+        .collect();
+    let timed = charts::thin(&daily, |(at, _)| *at, from, to, MAX_MARKS);
     let max = charts::counts_max(&timed.iter().map(|(_, counts)| *counts).collect::<Vec<_>>());
     let width = charts::bar_width(&TREND, timed.len());
     let label = match timed.last() {
         Some((at, counts)) => format!(
-            "Findings by severity over time, {} scans; latest ({}): {}",
+            "Findings by severity over time, the end of {} days with scans; latest ({}): {}",
             timed.len(),
             format_utc(*at),
             counts.describe()

@@ -220,7 +220,7 @@ pub fn FindingsTable(
             let loaded = loaded.as_ref()?.as_ref().ok()?;
             loaded.next_cursor.as_ref()?;
             Some(view! {
-                <button type="button" class="button" disabled=loading on:click=move |_| fetch(true)>
+                <button type="button" class="button" data-testid="load-more" disabled=loading on:click=move |_| fetch(true)>
                     {move || if loading.get() { "Loading…" } else { "Load more" }}
                 </button>
             })

@@ -1,12 +1,16 @@
 //! The pieces the pages are built from. The playground's read its state from context
 //! ([`crate::pages::playground::State`]) rather than through long prop lists; the
-//! dashboard's ([`nav`], [`charts`], [`register_cluster`], [`findings_table`],
+//! dashboard's ([`nav`], [`charts`], [`register_cluster`] with [`agent_setup`],
+//! [`agent_wait`], [`reader_setup`] and [`copy_block`], [`findings_table`],
 //! [`exemptions`], [`scans`], [`table`], [`cluster_checkboxes`], and the settings'
 //! [`subscriptions`], [`webhooks`], [`outbox`] and [`password_form`])
 //! take what they show as props and load what they own through [`crate::api`].
 
+pub mod agent_setup;
+pub mod agent_wait;
 pub mod charts;
 pub mod cluster_checkboxes;
+pub mod copy_block;
 pub mod editor;
 pub mod exemptions;
 pub mod findings_table;
@@ -15,6 +19,7 @@ pub mod nav;
 pub mod outbox;
 pub mod password_form;
 pub mod policies;
+pub mod reader_setup;
 pub mod register_cluster;
 pub mod results;
 pub mod rule_docs;

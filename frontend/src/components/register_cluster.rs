@@ -1,6 +1,9 @@
-//! The form that registers a cluster, in one of three ways: a snapshot cluster (a name,
-//! then an uploaded `kubectl get … -o yaml` export), a kubeconfig (pasted or loaded from a
-//! file, with a context picker), or an API server URL with a bearer token and CA.
+//! The form that registers a cluster, in one of four ways: an agent inside the cluster (the
+//! first choice: any cluster, private API servers included; once registered the form gives
+//! way to the command that starts the agent, [`AgentSetupPanel`]), a snapshot cluster (a
+//! name, then an uploaded `kubectl get … -o yaml` export), a kubeconfig (pasted or loaded
+//! from a file, with a context picker), or an API server URL with a bearer token and CA
+//! (with the read-only ServiceAccount to create for it, [`ReaderSetup`]).
 //!
 //! A cluster reached through its API is tested before it is saved (`POST /clusters/test`:
 //! the server tries the connection and lists the kubeconfig's contexts), and the form
@@ -12,24 +15,28 @@ use leptos::html::Input;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::{self, ConnectionTest, NewCluster};
+use crate::api::{self, AgentSetup, ConnectionTest, NewCluster};
 use crate::browser;
+use crate::components::agent_setup::AgentSetupPanel;
+use crate::components::reader_setup::ReaderSetup;
 use crate::routes;
 use crate::session::Auth;
 
 /// How the cluster is reached.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Mode {
+    Agent,
     Snapshot,
     Kubeconfig,
     Api,
 }
 
 impl Mode {
-    const ALL: [Mode; 3] = [Mode::Snapshot, Mode::Kubeconfig, Mode::Api];
+    const ALL: [Mode; 4] = [Mode::Agent, Mode::Snapshot, Mode::Kubeconfig, Mode::Api];
 
     fn label(self) -> &'static str {
         match self {
+            Mode::Agent => "Agent in the cluster (recommended)",
             Mode::Snapshot => "Snapshot uploads",
             Mode::Kubeconfig => "Kubeconfig",
             Mode::Api => "API URL and token",
@@ -38,10 +45,16 @@ impl Mode {
 
     fn key(self) -> &'static str {
         match self {
+            Mode::Agent => "agent",
             Mode::Snapshot => "snapshot",
             Mode::Kubeconfig => "kubeconfig",
             Mode::Api => "api",
         }
+    }
+
+    /// Whether the server tests a connection to the cluster before it is saved.
+    fn connects(self) -> bool {
+        matches!(self, Mode::Kubeconfig | Mode::Api)
     }
 }
 
@@ -51,9 +64,13 @@ clusterroles,clusterrolebindings,namespaces,networkpolicies,serviceaccounts,serv
 poddisruptionbudgets -A -o yaml > export.yaml";
 
 #[component]
-pub fn RegisterCluster() -> impl IntoView {
+pub fn RegisterCluster(
+    // Called when a cluster was registered, and again when an agent's first scan arrived.
+    #[prop(into)] on_registered: Callback<()>,
+) -> impl IntoView {
     let auth = expect_context::<Auth>();
-    let mode = RwSignal::new(Mode::Snapshot);
+    let mode = RwSignal::new(Mode::Agent);
+    let agent_setup = RwSignal::new(None::<(AgentSetup, String)>);
     let name = RwSignal::new(String::new());
     let team = RwSignal::new(None::<i64>);
     let kubeconfig = RwSignal::new(String::new());
@@ -81,6 +98,7 @@ pub fn RegisterCluster() -> impl IntoView {
             ..NewCluster::default()
         };
         match mode.get_untracked() {
+            Mode::Agent => body.agent = Some(true),
             Mode::Snapshot => body.snapshot = Some(true),
             Mode::Kubeconfig => {
                 body.kubeconfig = Some(kubeconfig.get_untracked());
@@ -120,7 +138,19 @@ pub fn RegisterCluster() -> impl IntoView {
         }
         saving.set(true);
         spawn_local(async move {
-            let connected = mode.get_untracked() == Mode::Snapshot || skip_test;
+            if mode.get_untracked() == Mode::Agent {
+                let result = api::register_agent_cluster(&body(true)).await;
+                saving.set(false);
+                match result {
+                    Ok(created) => {
+                        agent_setup.set(Some((created.agent_setup, created.name)));
+                        on_registered.run(());
+                    }
+                    Err(failure) => error.set(Some(auth.explain(&failure))),
+                }
+                return;
+            }
+            let connected = !mode.get_untracked().connects() || skip_test;
             if !connected {
                 let answer = api::test_connection(&body(false)).await;
                 let ok = matches!(&answer, Ok(test) if test.ok);
@@ -316,8 +346,17 @@ pub fn RegisterCluster() -> impl IntoView {
         }
     };
 
+    let agent_fields = move || {
+        view! {
+            <p class="field-hint">
+                "An agent inside the cluster lists it with a read-only ServiceAccount and sends what it lists to this server. It only calls out, so it works for managed and private clusters whose API server this server cannot reach, and no cluster credential is stored here. Register to get the one command that starts it."
+            </p>
+        }
+    };
+
     let api_fields = move || {
         view! {
+            <ReaderSetup/>
             <label class="field stacked">
                 <span>"API server URL"</span>
                 <input
@@ -383,7 +422,26 @@ pub fn RegisterCluster() -> impl IntoView {
                     }
                 })
         }}
-        <form class="register" on:submit=on_submit aria-labelledby="register-title">
+        {move || {
+            agent_setup
+                .get()
+                .map(|(setup, registered)| {
+                    let another = move |_| {
+                        agent_setup.set(None);
+                        name.set(String::new());
+                    };
+                    view! {
+                        <AgentSetupPanel setup=setup name=registered on_delivered=on_registered/>
+                        <button type="button" class="button" on:click=another>"Register another cluster"</button>
+                    }
+                })
+        }}
+        <form
+            class="register"
+            on:submit=on_submit
+            aria-labelledby="register-title"
+            hidden=move || agent_setup.with(Option::is_some)
+        >
             <h2 id="register-title">"Register a cluster"</h2>
             <fieldset class="modes">
                 <legend>"How Rampart reads it"</legend>
@@ -401,6 +459,7 @@ pub fn RegisterCluster() -> impl IntoView {
             </label>
             {team_picker}
             {move || match mode.get() {
+                Mode::Agent => agent_fields().into_any(),
                 Mode::Snapshot => snapshot_fields().into_any(),
                 Mode::Kubeconfig => kubeconfig_fields().into_any(),
                 Mode::Api => api_fields().into_any(),
@@ -409,7 +468,8 @@ pub fn RegisterCluster() -> impl IntoView {
             <p class="form-error" role="alert">{move || error.get()}</p>
             <div class="form-actions">
                 {move || {
-                    (mode.get() != Mode::Snapshot)
+                    mode.get()
+                        .connects()
                         .then(|| {
                             view! {
                                 <button type="button" class="button" disabled=testing on:click=move |_| test()>

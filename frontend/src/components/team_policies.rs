@@ -2,7 +2,8 @@
 //! their version and rules, enabled or not; editors add, edit (a new source is a new
 //! version), enable, disable and delete them. Every scan of the team's clusters applies the
 //! enabled ones. The server compiles a policy when it is saved and answers errors with
-//! their line and column, shown here as they come.
+//! their line and column, shown here as they come; each stored policy's row says whether
+//! its source compiles now (one an older server accepted may not), with each error's line.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -101,6 +102,8 @@ fn TeamPolicyList(team: Membership) -> impl IntoView {
                         <code>{policy.rules.join(", ")}</code>
                         " · "
                         <span>{if enabled { "enabled" } else { "disabled" }}</span>
+                        " · "
+                        {compile_status(&policy)}
                         {can_edit.then(|| view! {
                             <span class="actions">
                                 <button type="button" class="button" on:click=move |_| {
@@ -168,6 +171,26 @@ fn TeamPolicyList(team: Membership) -> impl IntoView {
             <p class="notice" role="status">{move || notice.get()}</p>
         </div>
     }
+}
+
+/// Whether the stored source compiles now: "compiles", or each error with its line and
+/// column (a source an older server accepted; scans skip it until it is fixed).
+fn compile_status(policy: &TeamPolicy) -> AnyView {
+    if policy.errors.is_empty() {
+        return view! { <span class="policy-status" data-testid="team-policy-status" data-status="ok">"compiles"</span> }
+            .into_any();
+    }
+    let errors: Vec<String> = policy
+        .errors
+        .iter()
+        .map(|error| format!("line {}, column {}: {}", error.line, error.column, error.message))
+        .collect();
+    view! {
+        <span class="policy-status form-error" data-testid="team-policy-status" data-status="error">
+            {format!("does not compile, so scans skip it — {}", errors.join("; "))}
+        </span>
+    }
+    .into_any()
 }
 
 /// The policies of every team of the user.

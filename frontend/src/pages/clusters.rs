@@ -202,7 +202,12 @@ pub fn ClustersPage() -> impl IntoView {
             <p class="notice" role="status" aria-live="polite">{move || page.notice.get()}</p>
             {body}
             <section id="register" class="card" hidden=move || !form_open()>
-                <RegisterCluster/>
+                // Kept open once a cluster is registered, though the list is no longer empty:
+                // an agent cluster's form shows the command to run next, and waits.
+                <RegisterCluster on_registered=move |()| {
+                    register_open.set(true);
+                    page.load();
+                }/>
             </section>
         </main>
     }
@@ -373,6 +378,7 @@ fn ClusterRow(page: Page, cluster: ClusterSummary) -> impl IntoView {
             <th scope="row" data-label="Cluster">
                 <a class="cluster-name" href=href>{cluster.name.clone()}</a>
                 <span class="cluster-meta">{format!("{} · {}", cluster.team, kind_label(&cluster.kind))}</span>
+                {cluster.agent.as_ref().map(|agent| agent_state(agent, now))}
             </th>
             <td data-label="Score" class="score-cell">{score}</td>
             <td data-label="30 days">{sparkline}</td>
@@ -389,12 +395,27 @@ fn ClusterRow(page: Page, cluster: ClusterSummary) -> impl IntoView {
     }
 }
 
+/// An agent cluster's agent, for its row: no contact yet, silent, or its last contact.
+fn agent_state(agent: &api::AgentContact, now: i64) -> impl IntoView {
+    let contact = agent.last_contact_at.as_deref().and_then(parse_rfc3339);
+    let (state, text) = match contact {
+        None => ("waiting", "agent: no contact yet".to_string()),
+        Some(at) if agent.silent => ("silent", format!("agent silent since {}", time::relative(at, now))),
+        Some(at) => {
+            let version = agent.version.as_deref().map(|version| format!(" ({version})")).unwrap_or_default();
+            ("live", format!("agent{version} seen {}", time::relative(at, now)))
+        }
+    };
+    view! { <span class=format!("agent-state agent-{state}") data-testid="cluster-agent" data-state=state>{text}</span> }
+}
+
 /// How a cluster is read, for a person.
 pub fn kind_label(kind: &str) -> &str {
     match kind {
         "snapshot" => "snapshot uploads",
         "kubeconfig" => "kubeconfig",
         "api" => "API",
+        "agent" => "agent",
         other => other,
     }
 }
@@ -412,9 +433,15 @@ fn empty_state() -> impl IntoView {
         <section class="card empty-state" aria-labelledby="empty-title">
             <h2 id="empty-title">"No clusters yet"</h2>
             <p>
-                "Rampart scores every cluster your team registers and keeps its history: what is new, what was fixed, whether it is getting better. Register one below, in one of three ways:"
+                "Rampart scores every cluster your team registers and keeps its history: what is new, what was fixed, whether it is getting better. Register one below, in one of four ways:"
             </p>
             <ul>
+                <li>
+                    <strong>"Agent in the cluster"</strong>
+                    " (recommended): register, then run the one "
+                    <code>"kubectl apply"</code>
+                    " command the form shows. The agent only calls out, so managed and private clusters work, and no cluster credential is kept here."
+                </li>
                 <li>
                     <strong>"Snapshot uploads"</strong>
                     ": give it a name, then upload an export of the cluster made with "
