@@ -14,7 +14,8 @@ use crate::tree::{Entry, Node, Span, Value};
 /// Parses one document (a chunk of a source starting at `byte_offset`, on `first_line`).
 /// `None` means "not sure": use the general parser.
 pub(crate) fn parse_document(text: &str, byte_offset: usize, first_line: u32, max_depth: usize) -> Option<Node> {
-    if text.contains('\t') || text.contains('\r') {
+    // NUL ends the general parser's input ("found unprintable character"): it says where.
+    if text.contains(['\t', '\r', '\0']) {
         return None;
     }
     // About one line in thirty bytes of manifest: sized once, not regrown line by line.

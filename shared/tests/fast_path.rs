@@ -91,3 +91,16 @@ fn the_fast_path_agrees_on_mangled_manifests() {
     }
     assert!(fast > 1000, "the mangled inputs barely exercised the fast path: {fast}");
 }
+
+/// NUL ends the general parser's input, which reports it ("found unprintable character")
+/// where the fast path once read past it: the fast path leaves such a document alone.
+/// (Found by the `fast_path` fuzz target: `fuzz/regressions/fast_path/`.)
+#[test]
+fn the_fast_path_leaves_nul_to_the_general_parser() {
+    let text = "apiVersion: v1\nkind: Pod\nspec:\n  t\0pe: Localhost\n";
+    assert_eq!(rampart_core::parse::fast_path_agrees(text), Ok(0));
+    let (_, errors) =
+        rampart_core::parse::parse_source(&rampart_core::Source::new("p.yaml", text), &Default::default());
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].line, 4, "{errors:?}");
+}
