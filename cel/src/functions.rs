@@ -161,6 +161,17 @@ functions! {
 
 /// Functions of Kubernetes' CEL environment that Rampart does not implement, with why.
 const KNOWN_UNSUPPORTED: &[(&str, &str)] = &[
+    ("image", "Kubernetes' image library"),
+    ("isImage", "Kubernetes' image library"),
+    ("containsDigest", "Kubernetes' image library"),
+    ("registry", "Kubernetes' image library"),
+    ("repository", "Kubernetes' image library"),
+    ("identifier", "Kubernetes' image library"),
+    ("tag", "Kubernetes' image library"),
+    ("digest", "Kubernetes' image library"),
+    ("mul", "Kubernetes' quantity arithmetic"),
+    ("div", "Kubernetes' quantity arithmetic"),
+    ("divInt", "Kubernetes' quantity arithmetic"),
     ("check", "the authorizer"),
     ("allowed", "the authorizer"),
     ("path", "the authorizer"),
@@ -202,6 +213,24 @@ pub fn resolve(name: &str, receiver: bool, arity: usize) -> Result<Func, String>
 }
 
 type Outcome = Result<Value, String>;
+
+/// The type error of a call whose arguments are all constants, as the API server's type
+/// checker reports it when the policy is created (`found no matching overload for 'cidr'
+/// applied to '(int)'`): no overload takes arguments of these types. Errors that depend on
+/// the values (an invalid quantity, a mixed list to sort) stay errors of evaluation.
+pub(crate) fn constant_type_error(func: Func, args: &[Value]) -> Option<String> {
+    // Compiling has no cost budget: only small arguments, and nothing that makes a large
+    // value out of a small one, are tried.
+    if func == Func::ListsRange || args.iter().map(Value::cost_size).sum::<u64>() > 256 {
+        return None;
+    }
+    let message = call_inner(func, args).err()?;
+    if message != overload(func, args) {
+        return None;
+    }
+    let types: Vec<&str> = args.iter().map(Value::type_name).collect();
+    Some(format!("found no matching overload for '{}' applied to '({})'", func.name(), types.join(", ")))
+}
 
 fn int(value: i64) -> Outcome {
     Ok(Value::Int(value))
@@ -312,7 +341,9 @@ fn call_inner(func: Func, args: &[Value]) -> Outcome {
             }
             text(s.chars().nth(*index as usize).map(String::from).unwrap_or_default())
         }
-        (F::IndexOf | F::LastIndexOf, [V::String(s), V::String(needle), rest @ ..]) => {
+        (F::IndexOf | F::LastIndexOf, [V::String(s), V::String(needle), rest @ ..])
+            if matches!(rest, [] | [V::Int(_)]) =>
+        {
             string_index(func == F::LastIndexOf, s, needle, rest)
         }
         (F::IndexOf, [V::List(items), needle]) => {

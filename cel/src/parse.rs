@@ -11,6 +11,10 @@ use crate::Error;
 /// How deep expressions may nest (parentheses, calls, operators): bounds the recursion of
 /// the parser and the interpreter, as cel-go's parser limit does.
 pub const MAX_DEPTH: u32 = 48;
+/// How deep the tree may grow with chains of operators, selections and calls besides
+/// nesting (`a + b + … `, `x.f().g()…`): every phase after parsing recurses through it, so
+/// it is bounded well within the smallest stack the engine runs on (WebAssembly's).
+pub const MAX_TREE_DEPTH: u32 = 250;
 /// The longest expression accepted, in bytes (Kubernetes' limit on an expression's size
 /// is of the same order).
 pub const MAX_LENGTH: usize = 100_000;
@@ -411,9 +415,25 @@ struct Parser<'a> {
     token: Token,
     offset: u32,
     depth: u32,
+    /// The depth that chains (left-deep operators, member selections) add to the tree.
+    chain: u32,
 }
 
 impl Parser<'_> {
+    /// One more link of a left-deep chain.
+    fn link(&mut self) -> Result<(), Error> {
+        self.chain += 1;
+        if self.depth + self.chain > MAX_TREE_DEPTH {
+            return Err(Error::new(
+                format!(
+                    "expression is deeper than {MAX_TREE_DEPTH} levels (a chain of operators or selections that long)"
+                ),
+                self.offset,
+            ));
+        }
+        Ok(())
+    }
+
     fn advance(&mut self) -> Result<(), Error> {
         let (token, offset) = self.lexer.next()?;
         self.token = token;
@@ -465,37 +485,44 @@ impl Parser<'_> {
         Ok(result)
     }
 
+    /// `a || b || …`, balanced as cel-go balances it: `||` and `&&` are associative, and a
+    /// long chain stays a shallow tree.
     fn or(&mut self) -> Result<Syntax, Error> {
-        let mut left = self.and()?;
+        let mut terms = vec![self.and()?];
+        let mut offsets = Vec::new();
         while self.is("||") {
-            let offset = self.offset;
+            offsets.push(self.offset);
             self.advance()?;
-            let right = self.and()?;
-            left = Syntax { offset, kind: SyntaxKind::Binary("||", Box::new(left), Box::new(right)) };
+            terms.push(self.and()?);
         }
-        Ok(left)
+        Ok(balance("||", terms, &offsets))
     }
 
     fn and(&mut self) -> Result<Syntax, Error> {
-        let mut left = self.relation()?;
+        let mut terms = vec![self.relation()?];
+        let mut offsets = Vec::new();
         while self.is("&&") {
-            let offset = self.offset;
+            offsets.push(self.offset);
             self.advance()?;
-            let right = self.relation()?;
-            left = Syntax { offset, kind: SyntaxKind::Binary("&&", Box::new(left), Box::new(right)) };
+            terms.push(self.relation()?);
         }
-        Ok(left)
+        Ok(balance("&&", terms, &offsets))
     }
 
     fn relation(&mut self) -> Result<Syntax, Error> {
+        let start = self.chain;
         let mut left = self.addition()?;
         loop {
             let op = match &self.token {
                 Token::Punct(op @ ("<" | "<=" | ">" | ">=" | "==" | "!=")) => *op,
                 Token::Ident(word) if word == "in" => "in",
-                _ => return Ok(left),
+                _ => {
+                    self.chain = start;
+                    return Ok(left);
+                }
             };
             let offset = self.offset;
+            self.link()?;
             self.advance()?;
             let right = self.addition()?;
             left = Syntax { offset, kind: SyntaxKind::Binary(op, Box::new(left), Box::new(right)) };
@@ -503,26 +530,32 @@ impl Parser<'_> {
     }
 
     fn addition(&mut self) -> Result<Syntax, Error> {
+        let start = self.chain;
         let mut left = self.multiplication()?;
         while let Token::Punct(op @ ("+" | "-")) = &self.token {
             let op = *op;
             let offset = self.offset;
+            self.link()?;
             self.advance()?;
             let right = self.multiplication()?;
             left = Syntax { offset, kind: SyntaxKind::Binary(op, Box::new(left), Box::new(right)) };
         }
+        self.chain = start;
         Ok(left)
     }
 
     fn multiplication(&mut self) -> Result<Syntax, Error> {
+        let start = self.chain;
         let mut left = self.unary()?;
         while let Token::Punct(op @ ("*" | "/" | "%")) = &self.token {
             let op = *op;
             let offset = self.offset;
+            self.link()?;
             self.advance()?;
             let right = self.unary()?;
             left = Syntax { offset, kind: SyntaxKind::Binary(op, Box::new(left), Box::new(right)) };
         }
+        self.chain = start;
         Ok(left)
     }
 
@@ -554,8 +587,12 @@ impl Parser<'_> {
     }
 
     fn member(&mut self, mut operand: Syntax) -> Result<Syntax, Error> {
+        let start = self.chain;
         loop {
             let offset = self.offset;
+            if self.is(".") || self.is(".?") || self.is("[") || self.is("[?") {
+                self.link()?;
+            }
             if self.is(".") || self.is(".?") {
                 let optional = self.is(".?");
                 self.advance()?;
@@ -586,6 +623,7 @@ impl Parser<'_> {
                 // of what Kubernetes policies can use.
                 return Err(Error::new("message construction is not supported in Kubernetes policies", offset));
             } else {
+                self.chain = start;
                 return Ok(operand);
             }
         }
@@ -706,6 +744,19 @@ impl Parser<'_> {
     }
 }
 
+/// `terms` joined by `op` into a balanced tree (`offsets[i]` is the operator between terms
+/// `i` and `i + 1`).
+fn balance(op: &'static str, mut terms: Vec<Syntax>, offsets: &[u32]) -> Syntax {
+    if terms.len() == 1 {
+        return terms.pop().expect("one term");
+    }
+    let middle = terms.len() / 2;
+    let right = terms.split_off(middle);
+    let left = balance(op, terms, &offsets[..middle - 1]);
+    let right = balance(op, right, &offsets[middle..]);
+    Syntax { offset: offsets[middle - 1], kind: SyntaxKind::Binary(op, Box::new(left), Box::new(right)) }
+}
+
 fn describe(token: &Token) -> String {
     match token {
         Token::Ident(word) => format!("'{word}'"),
@@ -722,8 +773,13 @@ fn parse_syntax(text: &str) -> Result<Syntax, Error> {
     if text.len() > MAX_LENGTH {
         return Err(Error::new(format!("expression is longer than {MAX_LENGTH} bytes"), 0));
     }
-    let mut parser =
-        Parser { lexer: Lexer { text, bytes: text.as_bytes(), at: 0 }, token: Token::End, offset: 0, depth: 0 };
+    let mut parser = Parser {
+        lexer: Lexer { text, bytes: text.as_bytes(), at: 0 },
+        token: Token::End,
+        offset: 0,
+        depth: 0,
+        chain: 0,
+    };
     parser.advance()?;
     let syntax = parser.expr()?;
     if parser.token != Token::End {
@@ -1039,7 +1095,26 @@ fn checked_call(func: Func, args: Vec<Expr>, offset: u32) -> Result<Expr, Error>
             crate::k8s::compile_regex(pattern).map_err(|message| Error::new(message, *offset))?;
         }
     }
+    // Constant arguments of types no overload takes: refused now, as the type checker does.
+    let constants: Option<Vec<Value>> = args.iter().map(constant).collect();
+    if let Some(message) = constants.and_then(|values| functions::constant_type_error(func, &values)) {
+        return Err(Error::new(message, offset));
+    }
     Ok(Expr { offset, kind: ExprKind::Call { func, args } })
+}
+
+/// The value of a literal, or of a list or map of literals.
+fn constant(expr: &Expr) -> Option<Value> {
+    match &expr.kind {
+        ExprKind::Literal(value) => Some(value.clone()),
+        ExprKind::List(items) => items
+            .iter()
+            .map(|(item, optional)| if *optional { None } else { constant(item) })
+            .collect::<Option<Vec<_>>>()
+            .map(Value::from),
+        ExprKind::Map(entries) if entries.is_empty() => Some(Value::map(Vec::new())),
+        _ => None,
+    }
 }
 
 /// Parses and resolves `text` in `env`; also returns how many local slots it needs.

@@ -348,6 +348,8 @@ const COMPILE_ERRORS: &[(&str, &str, (u32, u32))] = &[
     ("(1 + 2", "expected ')'", (1, 7)),
     ("self.name == 'a' &&\n  undefinedVar", "undeclared reference to 'undefinedVar'", (2, 3)),
     ("object.check('get')", "function 'check' (the authorizer) is not supported by Rampart", (1, 8)),
+    ("image('nginx').tag()", "function 'image' (Kubernetes' image library) is not supported by Rampart", (1, 1)),
+    ("quantity('1k').mul(2)", "function 'mul' (Kubernetes' quantity arithmetic) is not supported by Rampart", (1, 16)),
     ("'a'.matches('(')", "invalid regular expression", (1, 13)),
     ("has(self)", "invalid argument to has() macro", (1, 5)),
     ("'abc'.split()", "no matching overload for 'split' with 0 argument(s)", (1, 7)),
@@ -421,6 +423,46 @@ fn a_runaway_expression_is_stopped_by_the_cost_limit() {
     // The same expression over small ranges is fine.
     let small = Program::compile("lists.range(10).all(x, lists.range(10).all(y, x + y >= 0))", &env()).unwrap();
     assert!(matches!(small.eval(&Activation::new(&globals, &[], DEFAULT_COST_LIMIT)), Ok(Value::Bool(true))));
+}
+
+#[test]
+fn compiling_evaluates_no_costly_constant() {
+    // Type errors of constant arguments are found by calling the function once; a call that
+    // would build a large value from a small one is left to the evaluation's cost budget.
+    let text = vec!["lists.range(1000000).size() > 0"; 2_000].join(" && ");
+    let program = Program::compile(&text, &env()).unwrap();
+    let globals = globals();
+    let error = program.eval(&Activation::new(&globals, &[], DEFAULT_COST_LIMIT)).unwrap_err();
+    assert!(error.message.contains("cost limit exceeded"), "{}", error.message);
+}
+
+#[test]
+fn long_chains_are_shallow_trees_or_refused_never_a_stack_overflow() {
+    let globals = globals();
+    let run = |text: &str| {
+        Program::compile(text, &env()).map(|program| program.eval(&Activation::new(&globals, &[], DEFAULT_COST_LIMIT)))
+    };
+    // `&&` and `||` chains are balanced, as cel-go balances them: the longest evaluate.
+    let text = vec!["self.replicas == 3"; 4_000].join(" && ");
+    assert!(matches!(run(&text), Ok(Ok(Value::Bool(true)))));
+    let text = format!("{} || true", vec!["self.replicas == 4"; 4_000].join(" || "));
+    assert!(matches!(run(&text), Ok(Ok(Value::Bool(true)))));
+    // An error anywhere in a chain is still decided by the others, whichever way it nests.
+    let text = format!("{} && false", vec!["1 / 0 == 1"; 999].join(" && "));
+    assert!(matches!(run(&text), Ok(Ok(Value::Bool(false)))));
+    // Left-deep chains of other operators, selections and calls are bounded.
+    for text in [
+        vec!["1"; 20_000].join(" + "),
+        format!("self{}", ".a".repeat(20_000)),
+        format!("'a'{}", ".trim()".repeat(10_000)),
+        format!("self.list1{}", "[0]".repeat(20_000)),
+        vec!["1"; 20_000].join(" == "),
+    ] {
+        let error = run(&text).err().unwrap_or_else(|| panic!("{} compiled", &text[..40]));
+        assert!(error.message.contains("deeper than 250 levels"), "{}", error.message);
+    }
+    // 200 links are fine.
+    assert!(matches!(run(&vec!["1"; 200].join(" + ")), Ok(Ok(Value::Int(200)))));
 }
 
 #[test]

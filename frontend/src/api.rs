@@ -228,10 +228,12 @@ pub struct Membership {
     pub role: String,
 }
 
-/// `GET /me`.
+/// `GET /me`, or `GET /session` (which adds `authenticated`, false with nothing else
+/// when nobody is logged in).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 pub struct Me {
+    pub authenticated: bool,
     pub id: i64,
     pub email: String,
     pub admin: bool,
@@ -244,14 +246,6 @@ impl Me {
     pub fn editor_teams(&self) -> Vec<&Membership> {
         self.teams.iter().filter(|team| team.role == "editor" || team.role == "admin").collect()
     }
-}
-
-/// `GET /session`: whether the browser is logged in, and as whom.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct SessionState {
-    pub authenticated: bool,
-    pub me: Option<Me>,
 }
 
 /// The answer of `POST /session`.
@@ -883,8 +877,8 @@ pub async fn me() -> Result<Me, Error> {
 /// Who is logged in, `None` for nobody: asked of `GET /session`, which answers 200 either
 /// way, so that a logged-out visit logs no failed request in the browser's console.
 pub async fn session() -> Result<Option<Me>, Error> {
-    let state: SessionState = get("/session").await?;
-    Ok(state.me.filter(|_| state.authenticated))
+    let me: Me = get("/session").await?;
+    Ok(me.authenticated.then_some(me))
 }
 
 pub async fn clusters() -> Result<Vec<ClusterSummary>, Error> {

@@ -110,7 +110,7 @@ pub const OPERATIONS: &[Operation] = &[
             "get",
             "/session",
             "accounts",
-            "Whether the request is logged in (200 either way): authenticated, and what GET /me answers when so",
+            "Whether the request is logged in (200 either way): authenticated, with what GET /me answers when so",
             None,
             (200, Some("SessionState")),
         )
@@ -403,7 +403,14 @@ pub fn schemas() -> Map<String, Value> {
                 "teams": { "type": "array", "items": team_role.clone() }, "csrf_token": nullable(string())
             })),
         ),
-        ("SessionState", object(json!({ "authenticated": { "type": "boolean" }, "me": reference("Me") }))),
+        (
+            "SessionState",
+            object(json!({
+                "authenticated": { "type": "boolean" }, "id": integer(), "email": string(),
+                "admin": { "type": "boolean" }, "teams": { "type": "array", "items": team_role.clone() },
+                "csrf_token": nullable(string())
+            })),
+        ),
         ("Team", team_role.clone()),
         ("Teams", json!({ "type": "array", "items": team_role })),
         ("NewTeam", object(json!({ "name": string() }))),

@@ -206,14 +206,18 @@ async fn get_me(State(state): State<AppState>, user: CurrentUser) -> Result<Json
 }
 
 /// `GET /session`: `{"authenticated": false}` when the request carries no valid session
-/// (or token), else `{"authenticated": true, "me": …}` with what `GET /me` answers. A
-/// token that is not a user's (an agent's) is refused as everywhere else.
+/// (or token), else what `GET /me` answers with `"authenticated": true`. A token that is
+/// not a user's (an agent's) is refused as everywhere else.
 async fn get_session(
     State(state): State<AppState>,
     user: Result<CurrentUser, ApiError>,
 ) -> Result<Json<Value>, ApiError> {
     match user {
-        Ok(user) => Ok(Json(json!({ "authenticated": true, "me": me_json(&state, &user).await? }))),
+        Ok(user) => {
+            let mut me = me_json(&state, &user).await?;
+            me["authenticated"] = Value::Bool(true);
+            Ok(Json(me))
+        }
         Err(ApiError::Unauthorized) => Ok(Json(json!({ "authenticated": false }))),
         Err(error) => Err(error),
     }

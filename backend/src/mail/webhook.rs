@@ -41,6 +41,9 @@ use crate::store::webhooks::WebhookFormat;
 /// How long one attempt may take, connection included.
 pub const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Bytes of a refusing receiver's answer read, for the error it is reported with.
+const ANSWER_READ: usize = 1024;
+
 /// Lines a chat message lists at most (the rest are counted).
 const CHAT_LINES: usize = 30;
 
@@ -393,9 +396,20 @@ impl WebhookClient {
         }
         match request.send().await {
             Ok(response) if response.status().is_success() => Ok(()),
-            Ok(response) => {
+            Ok(mut response) => {
                 let status = response.status();
-                let text: String = response.text().await.unwrap_or_default().chars().take(200).collect();
+                // The start of the answer says why; the rest is not read (a receiver could
+                // answer without end).
+                let mut start: Vec<u8> = Vec::new();
+                while start.len() < ANSWER_READ {
+                    match response.chunk().await {
+                        Ok(Some(chunk)) => {
+                            start.extend_from_slice(&chunk[..chunk.len().min(ANSWER_READ - start.len())])
+                        }
+                        _ => break,
+                    }
+                }
+                let text: String = String::from_utf8_lossy(&start).chars().take(200).collect();
                 let retry = status.is_server_error() || status.as_u16() == 408 || status.as_u16() == 429;
                 Err(PostError {
                     message: format!("the receiver answered HTTP {status}: {text}"),

@@ -59,8 +59,8 @@ struct DayPoint {
     point: TrendPoint,
     scans: usize,
     lowest: i64,
-    /// A change of policies or of the score formula at one of the day's scans: the scan
-    /// and what changed.
+    /// A change of policies or of the score formula at one of the day's scans (the last
+    /// such): the scan and what changed.
     change: Option<(i64, String)>,
 }
 
@@ -88,20 +88,8 @@ fn day_points(points: &[TrendPoint]) -> Vec<DayPoint> {
         .into_iter()
         .filter_map(|day| {
             let &(at, score, point) = day.last()?;
-            let changes: Vec<(i64, String)> =
-                day.iter().filter_map(|(_, _, point)| Some((point.scan, change_at(point)?))).collect();
-            let change = match changes.as_slice() {
-                [] => None,
-                [(scan, change)] => Some((*scan, change.clone())),
-                [.., (scan, _)] => Some((
-                    *scan,
-                    changes
-                        .iter()
-                        .map(|(scan, change)| format!("Scan {scan}: {change}"))
-                        .collect::<Vec<_>>()
-                        .join(". "),
-                )),
-            };
+            // The day's last change, at the scan that made it.
+            let change = day.iter().rev().find_map(|(_, _, point)| Some((point.scan, change_at(point)?)));
             Some(DayPoint {
                 at,
                 score,
@@ -284,14 +272,8 @@ fn time_axis(from: i64, to: i64) -> impl IntoView {
 /// severities stacked from critical up.
 #[component]
 pub fn SeverityChart(points: Vec<TrendPoint>, from: i64, to: i64) -> impl IntoView {
-    let mut timed: Vec<(i64, i64, Counts)> =
-        points.iter().filter_map(|point| Some((parse_rfc3339(&point.at)?, point.scan, point.counts))).collect();
-    timed.sort_by_key(|(at, scan, _)| (*at, *scan));
     // A bar per day, as the trend's points: the counts the day ended with.
-    let daily: Vec<(i64, Counts)> = charts::days(&timed, |(at, _, _)| *at)
-        .into_iter()
-        .filter_map(|day| day.last().map(|(at, _, counts)| (*at, *counts)))
-        .collect();
+    let daily: Vec<(i64, Counts)> = day_points(&points).into_iter().map(|day| (day.at, day.point.counts)).collect();
     let timed = charts::thin(&daily, |(at, _)| *at, from, to, MAX_MARKS);
     let max = charts::counts_max(&timed.iter().map(|(_, counts)| *counts).collect::<Vec<_>>());
     let width = charts::bar_width(&TREND, timed.len());
