@@ -140,7 +140,8 @@ impl Schedule {
             any_weekday: fields[4].starts_with('*'),
         };
         // A day that no month has (30 February) would never come: refuse it now rather
-        // than never scan. Eight years always include a leap year's 29 February.
+        // than never scan. The search looks a whole calendar cycle ahead, so a schedule
+        // that comes once comes again after any time.
         if cron.next_after(0).is_none() {
             return Err(error(format!("'{text}' never comes: none of its months has the days it names")));
         }
@@ -168,11 +169,13 @@ impl Cron {
     }
 
     /// The first whole minute strictly after `millis` that every field allows, looking at
-    /// most eight years ahead.
+    /// most 400 years ahead: the Gregorian calendar repeats, weekdays included, every 400
+    /// years, so a day named with its weekday (1 March when a Sunday: 1970, then 2037) is
+    /// always found, however rare.
     fn next_after(&self, millis: i64) -> Option<i64> {
         let start =
             OffsetDateTime::from_unix_timestamp(millis.div_euclid(60_000).checked_add(1)?.checked_mul(60)?).ok()?;
-        let last_year = start.year() + 8;
+        let last_year = start.year() + 400;
         let mut date = start.date();
         let (mut hour, mut minute) = (u32::from(start.hour()), u32::from(start.minute()));
         loop {
@@ -411,6 +414,9 @@ mod tests {
         assert!(refused("0 1,,2 * * *").contains("empty value"));
         assert!(refused("0 0 30 2 *").contains("never comes"));
         assert!(refused("0 0 31 4,6 *").contains("never comes"));
+        // Found by the `cron` fuzz target (fuzz/regressions/cron/): accepted, since it came
+        // in 1970, but not found from 2026 within eight years, so it would never have run.
+        assert_eq!(next("59 2/9 1 3 */7", "2026-05-29 00:00"), at("2037-03-01 02:59"));
         assert!(refused("@reboot").contains("unknown shorthand"));
         assert!(refused("@every").contains("needs an interval"));
         assert!(refused("@every 30s").contains("the shortest interval is 1m"));
