@@ -574,9 +574,21 @@ impl Builder<'_, '_> {
 /// Where a collection ends: after its last value, or, for a flow collection (`[…]`,
 /// `{…}`), after its closing bracket. An empty collection ends where the parser says.
 fn collection_end((text, byte_offset): (&str, usize), span: Span, last_child_end: Option<u32>, parser_end: u32) -> u32 {
-    let Some(last) = last_child_end else { return parser_end.max(span.offset) };
     let start = span.offset as usize - byte_offset;
-    if !matches!(text.as_bytes().get(start), Some(b'[' | b'{')) {
+    let flow = matches!(text.as_bytes().get(start), Some(b'[' | b'{'));
+    let Some(last) = last_child_end else {
+        if flow {
+            // An empty flow collection (`{}`, `[ ]`) ends at its closing bracket; the
+            // parser's end is past a comment on its line.
+            let inside = &text[start + 1..];
+            let skipped = inside.len() - inside.trim_start_matches([' ', '\t', '\r', '\n']).len();
+            if matches!(inside.as_bytes().get(skipped), Some(b']' | b'}')) {
+                return (span.offset + skipped as u32 + 2).min(parser_end.max(span.offset));
+            }
+        }
+        return parser_end.max(span.offset);
+    };
+    if !flow {
         return last;
     }
     let after = &text[last as usize - byte_offset..];
@@ -755,7 +767,7 @@ mod tests {
 
     #[test]
     fn a_quoted_value_ends_at_its_closing_quote_before_a_comment() {
-        let text = "a: \"x \\\" y\" # why\nb: 'it''s' # note\nc: \"two\n  lines\"   # end\nd: plain # comment\n";
+        let text = "a: \"x \\\" y\" # why\nb: 'it''s' # note\nc: \"two\n  lines\"   # end\nd: plain # comment\ne: {}  # none\nf: [ ] # none\n";
         let (documents, errors) = parse(text);
         assert!(errors.is_empty(), "{errors:?}");
         let root = &documents[0].root;
@@ -767,6 +779,8 @@ mod tests {
         assert_eq!(text_of("b"), "'it''s'");
         assert_eq!(text_of("c"), "\"two\n  lines\"");
         assert_eq!(text_of("d"), "plain");
+        assert_eq!(text_of("e"), "{}");
+        assert_eq!(text_of("f"), "[ ]");
         // The fast path reads the same document to the same ends.
         fast_path_agrees(text).unwrap();
     }
