@@ -129,6 +129,9 @@ test("policies are kept in the browser and carried by the share link", async ({ 
   await page.reload();
   await expect(playground.score).toBeVisible();
   await expect(page.getByTestId("policy-input")).toHaveValue(await policy("replica-limit"));
+  // The stored policies bring the policy engine, which checks again when it arrives: wait
+  // for that check (its policy summary) so the next edit's check is the only new one.
+  await expect(page.getByTestId("policy-summary")).toHaveCount(1);
 
   await playground.enter(DEPLOYMENT);
   await expect(playground.finding("vap/replica-limit")).toHaveCount(1);
