@@ -203,10 +203,17 @@ users:
   await form.getByRole("button", { name: "Test connection" }).click();
   await expect(form.getByRole("alert").filter({ hasText: "The connection failed" })).toBeVisible({ timeout: 30_000 });
   await expect(form.getByRole("combobox", { name: "Context" }).locator("option")).toHaveText(["(the current context)", "dev", "staging"]);
-  // Registering tests first, and saves nothing while the connection fails.
+  // Registering tests first, and saves nothing while the connection fails. A refused port
+  // fails at once, so the page's requests are held back a moment for its busy state to be
+  // seen at all.
+  await page.route("**/api/v1/**", async (route) => {
+    if (route.request().method() === "POST") await new Promise((resolve) => setTimeout(resolve, 750));
+    await route.continue();
+  });
   await form.getByRole("button", { name: "Register", exact: true }).click();
   await expect(form.getByRole("button", { name: "Registering…" })).toBeVisible();
   await expect(form.getByRole("button", { name: "Register", exact: true })).toBeVisible({ timeout: 30_000 });
+  await page.unroute("**/api/v1/**");
   await expect(form.getByRole("button", { name: "Register anyway" })).toBeVisible();
   await expect(page).toHaveURL(/\/clusters$/);
   const clusters = await rampart.api("/clusters");
