@@ -93,14 +93,14 @@ pub struct DatabaseArgs {
     pub settings: Option<PathBuf>,
 
     /// sqlite://PATH (created with its directory when missing) or postgres://USER@HOST/DATABASE.
-    #[arg(long, env = "RAMPART_DATABASE_URL", default_value = rampart::startup::DEFAULT_DATABASE_URL, hide_env_values = true)]
+    #[arg(long, env = "RAMPART_DATABASE_URL", default_value = rampart::settings::DEFAULT_DATABASE_URL, hide_env_values = true)]
     pub database_url: String,
 }
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address and port to listen on.
-    #[arg(long, env = "RAMPART_LISTEN", default_value = rampart::startup::DEFAULT_LISTEN)]
+    #[arg(long, env = "RAMPART_LISTEN", default_value = rampart::settings::DEFAULT_LISTEN)]
     pub listen: std::net::SocketAddr,
 
     #[command(flatten)]
@@ -114,7 +114,7 @@ pub struct ServeArgs {
     /// The file holding the key that encrypts cluster credentials (created, mode 0600,
     /// when missing); RAMPART_SECRET_KEY (64 hex characters) takes precedence. Back it up:
     /// without it stored credentials cannot be read.
-    #[arg(long, env = "RAMPART_SECRET_KEY_FILE", value_name = "FILE", default_value = rampart::startup::DEFAULT_KEY_FILE)]
+    #[arg(long, env = "RAMPART_SECRET_KEY_FILE", value_name = "FILE", default_value = rampart::settings::DEFAULT_KEY_FILE)]
     pub secret_key_file: PathBuf,
 
     /// How often the scheduler looks for due scans and beats the heartbeat of running

@@ -8,6 +8,7 @@
 
 pub mod agent;
 pub mod client_address;
+pub mod clock;
 pub mod cron;
 pub mod http;
 pub mod ingest;

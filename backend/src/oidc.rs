@@ -22,7 +22,9 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
-use crate::store::accounts::{random_hex, Role};
+use crate::secrets::random_hex;
+use crate::store::accounts::Role;
+pub use crate::store::oidc::{Identity, Pending};
 
 /// How a group of the provider maps to a team and role.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -150,24 +152,6 @@ struct Keys {
     /// Keys without a `kid`, used when a token names none.
     anonymous: Vec<RsaKey>,
     fetched: Option<Instant>,
-}
-
-/// A sign-in under way: what the callback must match.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Pending {
-    pub state: String,
-    pub nonce: String,
-    pub code_verifier: String,
-}
-
-/// Who signed in, from a checked ID token.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Identity {
-    pub issuer: String,
-    pub subject: String,
-    pub email: Option<String>,
-    pub email_verified: bool,
-    pub groups: Vec<String>,
 }
 
 /// The provider's client: discovery and keys are fetched when first needed and kept.

@@ -25,9 +25,9 @@ use tokio::task::JoinHandle;
 use crate::ingest::{self, Ingested};
 use crate::outbound::OutboundPolicy;
 use crate::scanner::{self, ClusterConfig, ScanOptions};
+use crate::secrets::random_hex;
 use crate::secrets::SecretBox;
 use crate::snapshot;
-use crate::store::accounts::random_hex;
 use crate::store::schedule::{Abandoned, InterruptedScan};
 use crate::store::{now_millis, Store};
 

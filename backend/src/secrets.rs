@@ -11,6 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
+use aes_gcm::aead::rand_core::RngCore;
 use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 use hmac::{Hmac, Mac};
@@ -92,7 +93,7 @@ impl SecretBox {
                     std::fs::create_dir_all(directory).map_err(io_error)?;
                 }
                 let key: [u8; 32] = Aes256Gcm::generate_key(OsRng).into();
-                write_private(key_file, &crate::store::accounts::hex(&key)).map_err(io_error)?;
+                write_private(key_file, &hex::encode(key)).map_err(io_error)?;
                 tracing::info!(path = %key_file.display(), "created the key that encrypts cluster credentials; back it up");
                 Ok(SecretBox::from_key(&key))
             }
@@ -122,6 +123,14 @@ impl SecretBox {
             .decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: context.as_bytes() })
             .map_err(|_| OpenFailed)
     }
+}
+
+/// `len` random bytes from the operating system, hex: tokens, session ids, nonces of the
+/// single sign-on flow, names that must not collide.
+pub fn random_hex(len: usize) -> String {
+    let mut bytes = vec![0u8; len];
+    OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
 }
 
 /// Writes a new file readable by its owner only.
@@ -155,6 +164,13 @@ mod tests {
     }
 
     #[test]
+    fn random_hex_is_fresh_hex_of_the_length_asked() {
+        assert_eq!(random_hex(32).len(), 64);
+        assert!(random_hex(8).bytes().all(|byte| byte.is_ascii_hexdigit() && !byte.is_ascii_uppercase()));
+        assert_ne!(random_hex(16), random_hex(16));
+    }
+
+    #[test]
     fn derived_keys_differ_by_purpose_and_by_key() {
         let secret_box = SecretBox::from_key(&[7; 32]);
         let links = secret_box.derive_key("unsubscribe-links");
@@ -166,7 +182,7 @@ mod tests {
 
     #[test]
     fn the_key_file_is_created_private_and_read_back() {
-        let directory = std::env::temp_dir().join(format!("rampart-key-{}", crate::store::accounts::random_hex(6)));
+        let directory = std::env::temp_dir().join(format!("rampart-key-{}", random_hex(6)));
         let path = directory.join("secret.key");
         let first = SecretBox::load(None, &path).unwrap();
         let sealed = first.seal(b"x", "c");

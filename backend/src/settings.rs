@@ -2,9 +2,18 @@
 //! names to single values. What the keys mean is the command line's business (the binary's
 //! `settings_file` turns the pairs into options); here the text is read, with the limits of
 //! the manifest parser, and every key checked against the names `rampart serve` takes.
+//! The server's defaults live here too, beside what overrides them, so the command line,
+//! the server and its services read one value.
 
 use rampart_core::parse::parse_source;
 use rampart_core::{Limits, Source};
+
+/// The address `rampart serve` listens on unless told otherwise.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// The database unless `RAMPART_DATABASE_URL` names another.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://rampart-data/rampart.db";
+/// The key that encrypts cluster credentials unless `RAMPART_SECRET_KEY` gives one.
+pub const DEFAULT_KEY_FILE: &str = "rampart-data/secret.key";
 
 /// One setting of the file: its key, its value as text, and the line of the value.
 pub type Setting = (String, String, u32);

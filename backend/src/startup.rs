@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::http::{header, HeaderValue};
+use axum::response::IntoResponse;
 use axum::Router;
 use tokio::net::TcpListener;
 use tower_http::services::{ServeDir, ServeFile};
@@ -21,17 +22,10 @@ use crate::mail::{Mail, MailError, MailSettings, Mailer};
 use crate::outbound::OutboundPolicy;
 use crate::scan_runner::ScanRunner;
 use crate::scheduler::{Scheduler, SchedulerSettings};
+use crate::secrets::random_hex;
 use crate::secrets::{KeyError, SecretBox};
-use crate::store::accounts::random_hex;
 use crate::store::schedule::Abandoned;
 use crate::store::{redact_url, OpenError, Store};
-
-/// The address `rampart serve` listens on unless told otherwise.
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
-/// The database unless `RAMPART_DATABASE_URL` names another.
-pub const DEFAULT_DATABASE_URL: &str = "sqlite://rampart-data/rampart.db";
-/// The key that encrypts cluster credentials unless `RAMPART_SECRET_KEY` gives one.
-pub const DEFAULT_KEY_FILE: &str = "rampart-data/secret.key";
 
 /// The policy for the web app: its WebAssembly needs `wasm-unsafe-eval`, nothing else is
 /// loaded from anywhere but the server itself. Inline styles stay allowed because the
@@ -286,7 +280,9 @@ pub fn router(state: AppState, web_root: Option<&Path>) -> Router {
         let files = ServeDir::new(web_root).fallback(ServeFile::new(web_root.join("index.html")));
         router = router.fallback_service(files);
     } else if crate::web_assets::embedded() {
-        router = router.fallback(crate::web_assets::serve);
+        router = router.fallback(|uri: axum::http::Uri| async move {
+            crate::web_assets::response(&uri).unwrap_or_else(|| http::ApiError::NotFound.into_response())
+        });
     }
     router
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -33,27 +33,25 @@ fn content_type(path: &str) -> &'static str {
     }
 }
 
-/// Answers a request the API did not: the file at that path, else `index.html` for paths
-/// that look like the app's routes (no file extension), else 404.
-pub async fn serve(uri: Uri) -> Response {
+/// The answer to a request the API did not take: the file at that path, else `index.html`
+/// for paths that look like the app's routes (no file extension); `None` for anything else
+/// (the router answers it 404).
+pub fn response(uri: &Uri) -> Option<Response> {
     let path = uri.path().trim_start_matches('/');
     let path = if path.is_empty() { "index.html" } else { path };
     let (path, bytes) = match file(path) {
         Some(bytes) => (path, bytes),
         None if !path.rsplit('/').next().unwrap_or_default().contains('.') && !path.starts_with("api/") => {
-            match file("index.html") {
-                Some(bytes) => ("index.html", bytes),
-                None => return crate::http::ApiError::NotFound.into_response(),
-            }
+            ("index.html", file("index.html")?)
         }
-        None => return crate::http::ApiError::NotFound.into_response(),
+        None => return None,
     };
     let mut response = (StatusCode::OK, bytes).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(path)));
     // The files' names do not change between builds: revalidate rather than go stale.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    response
+    Some(response)
 }
 
 #[cfg(test)]

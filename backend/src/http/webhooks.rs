@@ -18,7 +18,7 @@ use super::teams::{membership, require_team_admin};
 use super::{timestamp, ApiError, AppState, CurrentUser, JsonBody, Path};
 use crate::mail::webhook::{self, check_url};
 use crate::mail::{open_webhook, webhook_secret_context, webhook_url_context};
-use crate::store::accounts::random_hex;
+use crate::secrets::random_hex;
 use crate::store::mail::Frequency;
 use crate::store::webhooks::{Events, NewWebhook, Webhook, WebhookFormat};
 

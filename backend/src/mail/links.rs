@@ -7,7 +7,6 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::secrets::SecretBox;
-use crate::store::accounts::hex;
 
 /// What the signing key is derived for (see [`SecretBox::derive_key`]).
 const PURPOSE: &str = "unsubscribe-links";
@@ -37,7 +36,7 @@ impl UnsubscribeTokens {
 
     /// The token for a subscription.
     pub fn token(&self, subscription_id: i64) -> String {
-        format!("{subscription_id}.{}", hex(&self.mac(subscription_id).finalize().into_bytes()))
+        format!("{subscription_id}.{}", hex::encode(self.mac(subscription_id).finalize().into_bytes()))
     }
 
     /// The subscription a token names, if it was signed with this key (checked in constant
@@ -45,17 +44,10 @@ impl UnsubscribeTokens {
     pub fn verify(&self, token: &str) -> Option<i64> {
         let (id, signature) = token.trim().split_once('.')?;
         let subscription_id: i64 = id.parse().ok()?;
-        let signature = unhex(signature)?;
+        let signature = hex::decode(signature).ok()?;
         self.mac(subscription_id).verify_slice(&signature).ok()?;
         Some(subscription_id)
     }
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 || !text.is_ascii() {
-        return None;
-    }
-    (0..text.len()).step_by(2).map(|index| u8::from_str_radix(&text[index..index + 2], 16).ok()).collect()
 }
 
 #[cfg(test)]

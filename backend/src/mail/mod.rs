@@ -25,8 +25,8 @@ use std::time::Duration;
 
 use lettre::message::Mailbox;
 
+use crate::secrets::random_hex;
 use crate::secrets::SecretBox;
-use crate::store::accounts::random_hex;
 use crate::store::mail::{Email, Frequency, NewEmail, Subscription};
 use crate::store::webhooks::Webhook;
 use crate::store::{now_millis, redact_url, Store};
@@ -149,7 +149,7 @@ impl Mail {
     /// The default settings, for a state built without the server's own (its links point
     /// at the default listening address).
     pub fn fallback(secrets: &SecretBox) -> Mail {
-        let listen = crate::startup::DEFAULT_LISTEN.parse().expect("the default address parses");
+        let listen = crate::settings::DEFAULT_LISTEN.parse().expect("the default address parses");
         Mail::new(&MailSettings::default(), secrets, listen).expect("the default mail settings are valid")
     }
 

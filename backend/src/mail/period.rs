@@ -79,7 +79,7 @@ mod tests {
 
     /// 2026-01-28 is a Wednesday.
     fn at(text: &str) -> i64 {
-        crate::http::parse_timestamp(text).unwrap()
+        crate::clock::parse_timestamp(text).unwrap()
     }
 
     #[test]

@@ -34,7 +34,6 @@ use sha2::Sha256;
 
 use super::compose::{AlertView, DigestView, FindingView};
 use crate::outbound::OutboundPolicy;
-use crate::store::accounts::hex;
 use crate::store::mail::TroubledScan;
 use crate::store::webhooks::WebhookFormat;
 
@@ -211,7 +210,7 @@ pub fn body(format: WebhookFormat, notice: &Notice, id: &str, team: &str, webhoo
         WebhookFormat::Generic => json!({
             "id": id,
             "event": notice.event,
-            "created_at": crate::http::timestamp(now_millis),
+            "created_at": crate::clock::timestamp(now_millis),
             "team": team,
             "webhook": webhook,
             "title": notice.title,
@@ -272,7 +271,7 @@ pub fn signature(secret: &[u8], timestamp: i64, body: &str) -> String {
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body.as_bytes());
-    format!("sha256={}", hex(&mac.finalize().into_bytes()))
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
 /// Why an attempt failed, and whether trying again can help.
@@ -459,7 +458,7 @@ mod tests {
         let signed = signature(b"s3cret", 1_700_000_000, body);
         let mut mac = Hmac::<Sha256>::new_from_slice(b"s3cret").unwrap();
         mac.update(b"1700000000.{\"event\":\"test\"}");
-        assert_eq!(signed, format!("sha256={}", hex(&mac.finalize().into_bytes())));
+        assert_eq!(signed, format!("sha256={}", hex::encode(mac.finalize().into_bytes())));
         assert_ne!(signed, signature(b"s3cret", 1_700_000_001, body), "the timestamp is signed");
         assert_ne!(signed, signature(b"other", 1_700_000_000, body));
         assert_eq!(signed.len(), "sha256=".len() + 64);

@@ -10,7 +10,7 @@
 //! tab or a carriage return) is prefixed with `'`.
 
 use super::{date_text, Report, SEVERITIES};
-use crate::http::timestamp;
+use crate::clock::timestamp;
 
 /// One table of a report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use askama::Template;
 use rampart_core::compliance::Status;
 
 use super::{date_text, Points, Report, DAY, SEVERITIES};
-use crate::http::timestamp;
+use crate::clock::timestamp;
 
 /// The chart's drawing, in SVG user units.
 const WIDTH: f64 = 640.0;

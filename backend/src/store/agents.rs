@@ -9,8 +9,9 @@
 //! replica the agent reaches and however often it retries. From then on the scan is the
 //! runner's like any other: heartbeats, interruption and retry when the replica stops.
 
-use super::accounts::{random_hex, secret_hash};
+use super::accounts::secret_hash;
 use super::{now_millis, on_pool, Store};
+use crate::secrets::random_hex;
 
 /// What every agent token starts with: a token of another kind is told apart at a glance
 /// (and an agent token sent to another endpoint is answered 403, not 401).

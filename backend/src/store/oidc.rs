@@ -3,7 +3,24 @@
 
 use super::accounts::{Role, User};
 use super::{now_millis, on_pool, Store};
-use crate::oidc::{Identity, Pending};
+
+/// A sign-in under way: what the callback must match.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pending {
+    pub state: String,
+    pub nonce: String,
+    pub code_verifier: String,
+}
+
+/// Who signed in, from a checked ID token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    pub issuer: String,
+    pub subject: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub groups: Vec<String>,
+}
 
 /// How long a sign-in may take between leaving for the provider and coming back.
 pub const LOGIN_LIFETIME_MILLIS: i64 = 10 * 60 * 1000;

@@ -128,8 +128,7 @@ fn replace_token(directory: &Path, token: &str) {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let directory =
-        std::env::temp_dir().join(format!("rampart-agent-{name}-{}", rampart::store::accounts::random_hex(4)));
+    let directory = std::env::temp_dir().join(format!("rampart-agent-{name}-{}", rampart::secrets::random_hex(4)));
     std::fs::create_dir_all(&directory).unwrap();
     directory
 }

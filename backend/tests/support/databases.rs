@@ -29,7 +29,7 @@ pub enum TestDatabase {
 }
 
 pub fn random_suffix() -> String {
-    rampart::store::accounts::random_hex(6)
+    rampart::secrets::random_hex(6)
 }
 
 /// The URL with its database (the last path segment) replaced.

@@ -120,7 +120,7 @@ impl Provider {
         for (key, value) in claims.as_object().expect("claims are an object") {
             all[key] = value.clone();
         }
-        let code = format!("code-{}", rampart::store::accounts::random_hex(8));
+        let code = format!("code-{}", rampart::secrets::random_hex(8));
         self.inner.lock().unwrap().grants.insert(
             code.clone(),
             Grant {
