@@ -36,6 +36,7 @@ pub mod fixes;
 pub mod lines;
 pub mod markdown;
 pub mod pages;
+pub mod playground;
 pub mod policies;
 pub mod policy_module;
 pub mod routes;

@@ -17,6 +17,7 @@ mod bench_cli;
 mod corpus;
 mod dist;
 mod fuzz;
+mod layers;
 mod prerequisites;
 mod shell;
 mod test;
@@ -47,6 +48,8 @@ commands:
   bench cli [RUNS]      time the whole `rampart check -o json` process (release build) on
                         generated repositories of 1,000 and 10,000 files, on one thread and
                         on every core, RUNS times each (default 5); peers on the PATH too
+  layers                check that each module of backend/ and frontend/ uses only modules
+                        of its own or lower layers, as ARCHITECTURE.md declares them
   gen-corpus N OUT      write the benchmark's generated corpus, N objects, to OUT as YAML
   fuzz TARGET [--seconds N] [--runs N] [--cmin]
   fuzz --all [--seconds N]
@@ -74,6 +77,13 @@ fn main() -> ExitCode {
         ["bench", rest @ ..] => bench(rest),
         ["gen-corpus", n_objects, out] => gen_corpus(n_objects, out),
         ["fuzz", rest @ ..] => fuzz::run(rest),
+        ["layers"] => match layers::run(&shell::repo_root()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                eprintln!("error: {message}");
+                ExitCode::FAILURE
+            }
+        },
         ["help" | "-h" | "--help"] => {
             print!("{USAGE}");
             ExitCode::SUCCESS

@@ -27,6 +27,8 @@ struct Step {
 fn steps() -> Vec<Step> {
     vec![
         Step { name: "prerequisites", needs: &[], run: prerequisites },
+        // Seconds, and a back-edge is a design question better met before a long build.
+        Step { name: "layers", needs: &[], run: || crate::layers::run(&repo_root()) },
         Step { name: "rustfmt", needs: &[Need::Rustfmt], run: || run(&mut cargo(["fmt", "--all", "--", "--check"])) },
         Step {
             name: "clippy",

@@ -19,7 +19,7 @@ use crate::analysis::{self, LineMark};
 use crate::browser;
 use crate::components::toolbar::load_files;
 use crate::lines;
-use crate::pages::playground::{State, EDITOR_PADDING_PX, LINE_HEIGHT_PX};
+use crate::playground::{State, EDITOR_PADDING_PX, LINE_HEIGHT_PX};
 
 #[component]
 pub fn Editor() -> impl IntoView {

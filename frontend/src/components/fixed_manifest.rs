@@ -10,7 +10,7 @@ use leptos::task::spawn_local;
 use crate::browser;
 use crate::diff::{self, Change};
 use crate::fixes::{fixed_manifest, FixedManifest};
-use crate::pages::playground::State;
+use crate::playground::State;
 
 /// Unchanged lines shown around each change.
 const CONTEXT_LINES: usize = 3;

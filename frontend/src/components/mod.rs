@@ -1,8 +1,8 @@
 //! The pieces the pages are built from. The playground's read its state from context
-//! ([`crate::pages::playground::State`]) rather than through long prop lists; the
+//! ([`crate::playground::State`]) rather than through long prop lists; the
 //! dashboard's ([`nav`], [`charts`], [`register_cluster`] with [`agent_setup`],
 //! [`agent_wait`], [`reader_setup`] and [`copy_block`], [`findings_table`],
-//! [`exemptions`], [`scans`], [`table`], [`cluster_checkboxes`], and the settings'
+//! [`exemptions`], [`scans`], [`scores`], [`table`], [`cluster_checkboxes`], and the settings'
 //! [`subscriptions`], [`webhooks`], [`outbox`] and [`password_form`])
 //! take what they show as props and load what they own through [`crate::api`].
 
@@ -24,6 +24,7 @@ pub mod register_cluster;
 pub mod results;
 pub mod rule_docs;
 pub mod scans;
+pub mod scores;
 pub mod settings_dialog;
 pub mod subscriptions;
 pub mod table;

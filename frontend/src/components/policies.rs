@@ -8,7 +8,7 @@ use leptos::ev;
 use leptos::prelude::*;
 
 use crate::lines;
-use crate::pages::playground::State;
+use crate::playground::State;
 use crate::policies::{self, POLICY_EXAMPLES};
 
 #[component]

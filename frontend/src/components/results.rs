@@ -15,7 +15,7 @@ use rampart_core::{Finding, Severity};
 
 use crate::analysis::{self, family_label, GroupView, FAMILIES};
 use crate::markdown::{self, Inline};
-use crate::pages::playground::State;
+use crate::playground::State;
 
 /// Text with `code` spans, as elements.
 pub fn rich_text(text: &str) -> impl IntoView {

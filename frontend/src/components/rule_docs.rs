@@ -10,7 +10,7 @@ use rampart_core::rules;
 use crate::analysis::family_label;
 use crate::components::results::rich_text;
 use crate::markdown::{self, Block};
-use crate::pages::playground::State;
+use crate::playground::State;
 
 /// The documentation dialog of the rule in `rule` (closed while `None`); by default, the
 /// playground's [`State::docs_rule`].

@@ -5,9 +5,9 @@
 use leptos::prelude::*;
 
 use crate::api::{NamespaceSummary, Scan};
+use crate::components::scores::{score_and_grade, severity_counts};
 use crate::components::table::DataTable;
 use crate::dashboard::{grade_class, sort_namespaces, status_label, NamespaceSort};
-use crate::pages::clusters::{score_and_grade, severity_counts};
 use crate::time::{format_utc, parse_rfc3339};
 
 fn when(text: Option<&str>) -> String {

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use rampart_core::RULES;
 
 use crate::analysis::{family_label, FAMILIES};
-use crate::pages::playground::State;
+use crate::playground::State;
 use crate::settings::{parse_list, pss_versions, Settings};
 
 #[component]

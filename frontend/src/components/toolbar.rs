@@ -8,7 +8,7 @@ use rampart_core::report;
 
 use crate::browser;
 use crate::examples::{self, EXAMPLES};
-use crate::pages::playground::State;
+use crate::playground::State;
 use crate::share;
 
 /// Reads picked or dropped files into the editor. Several files are joined into one YAML

@@ -16,8 +16,9 @@ use crate::api::{self, ClusterSummary, TrendPoint};
 use crate::browser;
 use crate::components::charts::Sparkline;
 use crate::components::register_cluster::{RegisterCluster, EXPORT_COMMAND};
+use crate::components::scores::{score_and_grade, severity_counts};
 use crate::components::table::DataTable;
-use crate::dashboard::{self, grade_class, ClusterQuery, ClusterSort, GRADES};
+use crate::dashboard::{self, ClusterQuery, ClusterSort, GRADES};
 use crate::session::Auth;
 use crate::time::{self, format_utc, parse_rfc3339, DAY_MS};
 
@@ -256,42 +257,6 @@ fn Filters(page: Page) -> impl IntoView {
             </label>
         </div>
     }
-}
-
-/// A score (its element marked `testid`) with its grade's badge; `missing` without one.
-pub fn score_and_grade(
-    score: Option<i64>,
-    grade: Option<String>,
-    testid: &'static str,
-    missing: &'static str,
-) -> AnyView {
-    match (score, grade) {
-        (Some(score), Some(grade)) => view! {
-            <span class="score-number" data-testid=testid>{score}</span>
-            <span class=grade_class(&grade) aria-label=format!("grade {grade}")>{grade.clone()}</span>
-        }
-        .into_any(),
-        _ => view! { <span class="muted">{missing}</span> }.into_any(),
-    }
-}
-
-/// Open findings by severity, as small coloured counts.
-pub fn severity_counts(counts: api::Counts) -> impl IntoView {
-    let items = counts
-        .by_severity()
-        .into_iter()
-        .filter(|(_, count)| *count > 0)
-        .map(|(severity, count)| {
-            view! {
-                <li class=format!("count level-{severity}") data-severity=severity>
-                    <span class="count-number">{count}</span>
-                    " "
-                    {severity}
-                </li>
-            }
-        })
-        .collect_view();
-    view! { <ul class="counts">{items}</ul> }
 }
 
 #[component]
