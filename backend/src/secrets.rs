@@ -8,6 +8,11 @@
 //!
 //! Other secrets the server needs (the key that signs unsubscribe links) are derived from
 //! the same key, one per purpose ([`SecretBox::derive_key`]): one key to back up.
+//!
+//! Key material is wiped from memory when dropped (`zeroize`: the key, derived keys, the
+//! key's hex text, and the cipher's key schedule through the AEAD's own `zeroize` feature).
+//! The module also holds the small crypto helpers the rest of the server shares: random
+//! tokens ([`random_hex`]) and constant-time equality ([`same_secret`]).
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +20,8 @@ use aes_gcm::aead::rand_core::RngCore;
 use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 use hmac::{Hmac, Mac};
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
 
 const NONCE_LEN: usize = 12;
 
@@ -23,7 +30,7 @@ const NONCE_LEN: usize = 12;
 pub struct SecretBox {
     cipher: Aes256Gcm,
     /// The key itself, from which purpose keys are derived.
-    key: [u8; 32],
+    key: Zeroizing<[u8; 32]>,
 }
 
 impl std::fmt::Debug for SecretBox {
@@ -52,30 +59,35 @@ pub enum KeyError {
 #[error("a sealed secret did not open — was RAMPART_SECRET_KEY or the key file changed?")]
 pub struct OpenFailed;
 
-fn parse_hex_key(text: &str) -> Option<[u8; 32]> {
-    let text = text.trim();
-    if text.len() != 64 || !text.is_ascii() {
-        return None;
-    }
-    let mut key = [0u8; 32];
-    for (index, byte) in key.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&text[index * 2..index * 2 + 2], 16).ok()?;
-    }
+/// 64 hex characters (either case), surrounding whitespace ignored, as 32 bytes.
+fn parse_hex_key(text: &str) -> Option<Zeroizing<[u8; 32]>> {
+    let mut key = Zeroizing::new([0u8; 32]);
+    hex::decode_to_slice(text.trim(), key.as_mut_slice()).ok()?;
     Some(key)
+}
+
+/// Whether two secrets (tokens, CSRF tokens) are equal, in a time that does not depend on
+/// where they first differ. Their lengths are not secret.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
 impl SecretBox {
     pub fn from_key(key: &[u8; 32]) -> SecretBox {
-        SecretBox { cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key)), key: *key }
+        SecretBox { cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key)), key: Zeroizing::new(*key) }
     }
 
     /// A key for one purpose (`unsubscribe-links`), derived from this one with
-    /// HMAC-SHA256: knowing it reveals neither this key nor another purpose's key.
-    pub fn derive_key(&self, purpose: &str) -> [u8; 32] {
-        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes a key of any length");
+    /// HMAC-SHA256 over `rampart key for: <purpose>`: knowing it reveals neither this key
+    /// nor another purpose's key. (HKDF-Expand would be HMAC-SHA256 too, over the label
+    /// and a counter byte: a different key, so every unsubscribe link already sent would
+    /// stop working; the label keeps the derivation the links were signed with.)
+    pub fn derive_key(&self, purpose: &str) -> Zeroizing<[u8; 32]> {
+        let mut mac =
+            <Hmac<sha2::Sha256> as Mac>::new_from_slice(self.key.as_slice()).expect("HMAC takes a key of any length");
         mac.update(b"rampart key for: ");
         mac.update(purpose.as_bytes());
-        mac.finalize().into_bytes().into()
+        Zeroizing::new(mac.finalize().into_bytes().into())
     }
 
     /// The key given in hex, else the one in the key file, created when missing.
@@ -84,7 +96,7 @@ impl SecretBox {
             return parse_hex_key(hex_key).map(|key| SecretBox::from_key(&key)).ok_or(KeyError::BadKey);
         }
         let io_error = |source| KeyError::KeyFile { path: key_file.to_path_buf(), source };
-        match std::fs::read_to_string(key_file) {
+        match std::fs::read_to_string(key_file).map(Zeroizing::new) {
             Ok(text) => parse_hex_key(&text)
                 .map(|key| SecretBox::from_key(&key))
                 .ok_or_else(|| KeyError::BadKeyFile { path: key_file.to_path_buf() }),
@@ -92,8 +104,8 @@ impl SecretBox {
                 if let Some(directory) = key_file.parent().filter(|parent| !parent.as_os_str().is_empty()) {
                     std::fs::create_dir_all(directory).map_err(io_error)?;
                 }
-                let key: [u8; 32] = Aes256Gcm::generate_key(OsRng).into();
-                write_private(key_file, &hex::encode(key)).map_err(io_error)?;
+                let key: Zeroizing<[u8; 32]> = Zeroizing::new(Aes256Gcm::generate_key(OsRng).into());
+                write_private(key_file, &Zeroizing::new(hex::encode(key.as_slice()))).map_err(io_error)?;
                 tracing::info!(path = %key_file.display(), "created the key that encrypts cluster credentials; back it up");
                 Ok(SecretBox::from_key(&key))
             }
@@ -152,6 +164,50 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
+    /// A key, and what the implementation before this module used crates for hex,
+    /// constant-time equality and wiping sealed and derived with it (checked independently
+    /// with Python's `cryptography`): stored values and links already sent must still open.
+    const FIXTURE_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+    const FIXTURE_SEALED: &str = "21f6668734bea006df8f90cf2a0a07adfcf06c9076cbb062b09ff258604f4b3ea4e84833247d0c36a48509a5ca4ec15a5abaa28670aa64b618634d16bc59ba7f27610b817ef4ccece4929509fa627b89c94d";
+    const FIXTURE_PLAINTEXT: &[u8] = b"kubeconfig: a token sealed before the crates took over";
+    const FIXTURE_UNSUBSCRIBE_KEY: &str = "4ab51a012e15a3faa343cba863c406fe9e7ed1991d226a6a8eabc23684f623cc";
+
+    #[test]
+    fn values_sealed_before_still_open_and_derived_keys_are_unchanged() {
+        let sealed = hex::decode(FIXTURE_SEALED).unwrap();
+        let from_setting = SecretBox::load(Some(FIXTURE_KEY), Path::new("/nonexistent/secret.key")).unwrap();
+        assert_eq!(from_setting.open(&sealed, "cluster:7").unwrap(), FIXTURE_PLAINTEXT);
+        assert!(from_setting.open(&sealed, "cluster:8").is_err());
+        assert_eq!(hex::encode(from_setting.derive_key("unsubscribe-links").as_slice()), FIXTURE_UNSUBSCRIBE_KEY);
+        // A key file as the server writes it (hex and a newline), and one in capitals.
+        let directory = std::env::temp_dir().join(format!("rampart-key-fixture-{}", random_hex(6)));
+        std::fs::create_dir_all(&directory).unwrap();
+        for (name, text) in [("lower.key", format!("{FIXTURE_KEY}\n")), ("upper.key", FIXTURE_KEY.to_uppercase())] {
+            std::fs::write(directory.join(name), text).unwrap();
+            let from_file = SecretBox::load(None, &directory.join(name)).unwrap();
+            assert_eq!(from_file.open(&sealed, "cluster:7").unwrap(), FIXTURE_PLAINTEXT, "{name}");
+        }
+        std::fs::remove_dir_all(directory).unwrap();
+    }
+
+    #[test]
+    fn keys_must_be_64_hex_characters() {
+        for bad in ["", "abc", &"ab".repeat(31), &"ab".repeat(33), &format!("{}zz", "ab".repeat(31)), &"é".repeat(32)]
+        {
+            assert!(matches!(SecretBox::load(Some(bad), Path::new("/nonexistent")), Err(KeyError::BadKey)), "{bad}");
+        }
+        assert!(SecretBox::load(Some(&format!("  {FIXTURE_KEY}\n")), Path::new("/nonexistent")).is_ok());
+    }
+
+    #[test]
+    fn secrets_compare_equal_only_when_equal() {
+        assert!(same_secret("csrf-token-1", "csrf-token-1"));
+        assert!(!same_secret("csrf-token-1", "csrf-token-2"));
+        assert!(!same_secret("csrf-token-1", "csrf-token-10"));
+        assert!(!same_secret("", "x"));
+        assert!(same_secret("", ""));
+    }
+
     #[test]
     fn sealed_values_open_only_with_their_key_and_context() {
         let secret_box = SecretBox::from_key(&[7; 32]);
@@ -177,7 +233,7 @@ mod tests {
         assert_eq!(links, secret_box.derive_key("unsubscribe-links"));
         assert_ne!(links, secret_box.derive_key("another purpose"));
         assert_ne!(links, SecretBox::from_key(&[8; 32]).derive_key("unsubscribe-links"));
-        assert_ne!(links, [7; 32]);
+        assert_ne!(*links, [7; 32]);
     }
 
     #[test]

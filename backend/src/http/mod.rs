@@ -249,10 +249,7 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
         .map(|(_, value)| value.to_string())
 }
 
-/// Equality that takes as long whatever the first difference (for secrets).
-pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |difference, (x, y)| difference | (x ^ y)) == 0
-}
+pub use crate::secrets::same_secret;
 
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;

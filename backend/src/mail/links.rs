@@ -5,6 +5,7 @@
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use zeroize::Zeroizing;
 
 use crate::secrets::SecretBox;
 
@@ -14,7 +15,7 @@ const PURPOSE: &str = "unsubscribe-links";
 /// Signs and checks unsubscribe tokens. `Debug` never shows the key.
 #[derive(Clone)]
 pub struct UnsubscribeTokens {
-    key: [u8; 32],
+    key: Zeroizing<[u8; 32]>,
 }
 
 impl std::fmt::Debug for UnsubscribeTokens {
@@ -29,7 +30,7 @@ impl UnsubscribeTokens {
     }
 
     fn mac(&self, subscription_id: i64) -> Hmac<Sha256> {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes a key of any length");
+        let mut mac = Hmac::<Sha256>::new_from_slice(self.key.as_slice()).expect("HMAC takes a key of any length");
         mac.update(format!("unsubscribe:{subscription_id}").as_bytes());
         mac
     }
@@ -70,6 +71,15 @@ mod tests {
         for bad in ["", "42", "42.", "x.00", "42.zz", "42.é0"] {
             assert_eq!(tokens.verify(bad), None, "{bad}");
         }
+        // A link signed before hex and key wiping came from crates still unsubscribes.
+        let fixture = SecretBox::load(
+            Some("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"),
+            std::path::Path::new("/nonexistent"),
+        )
+        .unwrap();
+        let sent = "42.b0c92103a8f44d97030ab1e5131b4e477d38387b1739b0289c8dc940d0f08bdc";
+        assert_eq!(UnsubscribeTokens::new(&fixture).token(42), sent);
+        assert_eq!(UnsubscribeTokens::new(&fixture).verify(sent), Some(42));
         // Another server's key.
         assert_eq!(UnsubscribeTokens::new(&SecretBox::from_key(&[4; 32])).verify(&token), None);
     }
