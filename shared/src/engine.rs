@@ -156,6 +156,38 @@ pub struct Finding {
     pub fix: Option<crate::fix::Fix>,
 }
 
+impl Finding {
+    /// A finding of `rule` (a rule's id or a policy's `vap/<name>`) on the object at
+    /// `object` in [`Report::objects`], exempted when `exemption_reason` says why, and not
+    /// yet placed: the engine copies it for each violation with its message, field path,
+    /// line and column ([`push_located`]).
+    fn template(
+        rule: Cow<'static, str>,
+        severity: Severity,
+        title: Cow<'static, str>,
+        remediation: Cow<'static, str>,
+        resource: Arc<Resource>,
+        object: usize,
+        exemption_reason: Option<String>,
+    ) -> Finding {
+        Finding {
+            rule,
+            severity,
+            title,
+            message: String::new(),
+            remediation,
+            resource,
+            path: String::new(),
+            line: 0,
+            column: 0,
+            exempted: exemption_reason.is_some(),
+            exemption_reason,
+            object,
+            fix: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Summary {
     pub critical: usize,
@@ -461,21 +493,15 @@ fn check_object(
             Some(false) => result.failed.push(rule.id),
             None => {}
         }
-        let template = Finding {
-            rule: Cow::Borrowed(rule.id),
+        let template = Finding::template(
+            Cow::Borrowed(rule.id),
             severity,
-            title: Cow::Borrowed(rule.title),
-            message: String::new(),
-            remediation: Cow::Borrowed(rule.remediation),
-            resource: result.resource.clone(),
-            path: String::new(),
-            line: 0,
-            column: 0,
-            exempted: exemption.is_some(),
-            exemption_reason: exemption,
-            object: object_position,
-            fix: None,
-        };
+            Cow::Borrowed(rule.title),
+            Cow::Borrowed(rule.remediation),
+            result.resource.clone(),
+            object_position,
+            exemption,
+        );
         push_located(
             findings,
             object,
@@ -556,24 +582,16 @@ fn apply_policies(
         if outcome.violations.is_empty() {
             continue;
         }
-        let template = Finding {
-            title: Cow::Owned(format!(
-                "ValidatingAdmissionPolicy {}",
-                &outcome.rule[crate::policy::RULE_PREFIX.len()..]
-            )),
-            rule: Cow::Owned(outcome.rule),
+        let title = format!("ValidatingAdmissionPolicy {}", &outcome.rule[crate::policy::RULE_PREFIX.len()..]);
+        let template = Finding::template(
+            Cow::Owned(outcome.rule),
             severity,
-            message: String::new(),
-            remediation: Cow::Borrowed(crate::policy::REMEDIATION),
-            resource: result.resource.clone(),
-            path: String::new(),
-            line: 0,
-            column: 0,
-            exempted: exemption.is_some(),
-            exemption_reason: exemption,
-            object: object_position,
-            fix: None,
-        };
+            Cow::Owned(title),
+            Cow::Borrowed(crate::policy::REMEDIATION),
+            result.resource.clone(),
+            object_position,
+            exemption,
+        );
         let violations = outcome.violations.into_iter().map(|violation| (violation.path, violation.message));
         push_located(findings, object, template, violations);
     }
