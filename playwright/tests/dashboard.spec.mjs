@@ -267,6 +267,12 @@ test("each side of the app downloads its own module: the playground's first load
   await page.getByRole("navigation", { name: "Rampart" }).getByRole("link", { name: "Settings" }).click();
   await expect(page.getByTestId("account-email")).toBeVisible();
   expect(modules).toEqual(["/rampart_web_dashboard_bg.wasm"]);
+  // Logging out from the playground's bar lands on the dashboard's login page.
+  await page.getByRole("link", { name: "Playground" }).click();
+  await expect(page.getByTestId("score")).toBeVisible();
+  await page.getByRole("navigation", { name: "Rampart" }).getByRole("button", { name: "Log out" }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await expect(page.getByRole("button", { name: "Log in" })).toBeVisible();
 });
 
 test("the dashboard on a phone and in dark mode", async ({ browser, rampart }, testInfo) => {
