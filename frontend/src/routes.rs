@@ -5,7 +5,8 @@
 //! forward buttons, and [`navigate`] itself) into a signal the app renders from. Plain
 //! `<a href>` links to the app's routes are followed in place by [`follow_links`], so links
 //! stay links (open in a new tab, keyboard, screen readers) without reloading the
-//! WebAssembly. `rampart serve` answers `index.html` for these paths, so a reload or a
+//! WebAssembly, except between the playground and the dashboard, which are two modules
+//! ([`Route::shown_here`]): going from one's pages to the other's loads the page anew. `rampart serve` answers `index.html` for these paths, so a reload or a
 //! shared link lands on the same page.
 
 use leptos::prelude::*;
