@@ -22,8 +22,9 @@ use crate::store::accounts::random_hex;
 use crate::store::mail::Frequency;
 use crate::store::webhooks::{Events, NewWebhook, Webhook, WebhookFormat};
 
-/// The most webhooks a team has.
-const MAX_WEBHOOKS: usize = 50;
+/// The most webhooks a team has: each is posted to for every event, so the cap bounds the
+/// outbox work one scan makes.
+pub const MAX_WEBHOOKS: usize = 20;
 /// The longest URL accepted.
 const MAX_URL: usize = 2048;
 
@@ -160,7 +161,10 @@ async fn create_webhook(
         body.namespace_selector.as_deref(),
     )?;
     if state.store.list_webhooks(team_id).await?.len() >= MAX_WEBHOOKS {
-        return Err(ApiError::Conflict(format!("a team has at most {MAX_WEBHOOKS} webhooks: delete one first")));
+        return Err(ApiError::Conflict(format!(
+            "a team has at most {MAX_WEBHOOKS} webhooks: delete one it no longer needs first, or send several \
+             events to one"
+        )));
     }
     let new = NewWebhook {
         team_id,

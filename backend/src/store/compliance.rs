@@ -1,8 +1,12 @@
 //! What each scan's rules concluded (`scans.rule_results`), from which the compliance
-//! views read each framework's controls, now and over time.
+//! views read each framework's controls, now and over time, and the findings that are a
+//! failing control's evidence.
+
+use std::collections::BTreeMap;
 
 use rampart_core::compliance::RuleResults;
 
+use super::scans::{FindingFilter, StoredFinding};
 use super::{on_pool, Store};
 
 /// The rule results of one finished scan.
@@ -60,5 +64,44 @@ impl Store {
             at,
             results: json.and_then(|json| serde_json::from_str(&json).ok()),
         }))
+    }
+}
+
+/// A failing rule's evidence: its first open findings (most severe first, then by id, as
+/// the findings list orders them) and how many it has open in all.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RuleEvidence {
+    pub findings: Vec<StoredFinding>,
+    pub open: i64,
+}
+
+impl Store {
+    /// The evidence of each of `rules` in the cluster (the caller has checked access): at
+    /// most `per_rule` findings each, open now (`at` `None`) or open at `at`, as a report's
+    /// period end reads them. The same findings list the API serves, filtered by rule.
+    pub async fn compliance_evidence(
+        &self,
+        cluster_id: i64,
+        rules: &[String],
+        at: Option<i64>,
+        per_rule: i64,
+    ) -> Result<BTreeMap<String, RuleEvidence>, sqlx::Error> {
+        let mut evidence = BTreeMap::new();
+        for rule in rules {
+            if evidence.contains_key(rule) {
+                continue;
+            }
+            let filter = FindingFilter {
+                status: at.is_none().then(|| "open".to_string()),
+                rule: Some(rule.clone()),
+                limit: per_rule,
+                open_at: at,
+                ..FindingFilter::default()
+            };
+            let findings = self.list_findings(cluster_id, &filter).await?;
+            let open = self.count_findings(cluster_id, &filter).await?;
+            evidence.insert(rule.clone(), RuleEvidence { findings, open });
+        }
+        Ok(evidence)
     }
 }

@@ -82,7 +82,7 @@ pub struct Scan {
 }
 
 /// A stored finding.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredFinding {
     pub id: i64,
     pub rule: String,
@@ -204,6 +204,9 @@ pub struct FindingFilter {
     pub order: FindingOrder,
     pub after: Option<Cursor>,
     pub limit: i64,
+    /// Only findings open at this time, as reports read it (first seen by then, and open
+    /// now or resolved after it; exempted ones are not open); leaves `status` unset.
+    pub open_at: Option<i64>,
 }
 
 /// A value bound to a findings query.
@@ -228,6 +231,13 @@ impl FindingFilter {
         }
         if let Some(rank) = open_rank {
             sql.push_str(&format!(" AND {SEVERITY_RANK} = {rank}"));
+        }
+        if let Some(at) = self.open_at {
+            bound.push(Bound::Int(at));
+            let at = bound.len();
+            sql.push_str(&format!(
+                " AND f.first_seen <= ${at} AND (f.status = 'open' OR (f.status = 'resolved' AND f.resolved_at > ${at}))"
+            ));
         }
         for (column, value) in [
             ("status", if open { &None } else { &self.status }),
@@ -532,9 +542,9 @@ impl Store {
     /// How many of the cluster's findings the filter matches (its cursor and limit aside):
     /// summed from the cluster's `finding_counts` (one row per status, severity, rule and
     /// namespace, counted again by each scan that wrote findings) when they are fresh and
-    /// the filter has no text; counted from the findings otherwise.
+    /// the filter has no text and no `open_at`; counted from the findings otherwise.
     pub async fn count_findings(&self, cluster_id: i64, filter: &FindingFilter) -> Result<i64, sqlx::Error> {
-        if filter.text.is_none() {
+        if filter.text.is_none() && filter.open_at.is_none() {
             let mut bound = vec![Bound::Int(cluster_id)];
             let mut conditions = String::from("n.cluster_id = $1");
             for (column, value) in [
