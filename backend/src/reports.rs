@@ -20,7 +20,8 @@
 //! - **Compliance** per cluster and framework (CIS, NSA-CISA, Pod Security Standards, the
 //!   guide's layers): each control's status at the period's end, read from the latest scan
 //!   by then that recorded its rule results (as the compliance page reads the latest), with
-//!   each control's status and the counts at its start for the trend. A control no rule
+//!   each control's status and the counts at its start, and the counts at each point of
+//!   the score series, for the trend (as the compliance page's, per scan). A control no rule
 //!   assessed is "not assessed", never passing. A failing control's evidence is its failing
 //!   rules' findings open at the period's end, read as the compliance page reads them
 //!   ([`Store::compliance_evidence`]) and bounded: at most [`EVIDENCE_PER_CONTROL`] shown,
@@ -134,6 +135,9 @@ pub struct FrameworkSummary {
     pub at: i64,
     /// The controls at the period's start, when a scan by then recorded rule results.
     pub start: Option<compliance::View>,
+    /// The counts at each point of the cluster's score series whose scan recorded rule
+    /// results, oldest first: `(scan, at, counts)`.
+    pub trend: Vec<(i64, i64, compliance::Counts)>,
 }
 
 impl FrameworkSummary {
@@ -305,15 +309,16 @@ pub async fn build(
         let own: Vec<&ReportScan> = scans.iter().filter(|scan| scan.cluster_id == cluster.id).collect();
         let baseline = before.iter().find(|scan| scan.cluster_id == cluster.id);
         let changes = whole.iter().find(|changes| changes.cluster_id == cluster.id).cloned().unwrap_or_default();
-        let compliance = compliance_summary(store, cluster.id, from, to).await?;
-        let failing: Vec<String> = compliance
+        let mut report = cluster_report(cluster, &own, baseline, points, &changes);
+        let series: Vec<i64> = report.points.iter().map(|point| point.scan).collect();
+        report.compliance = compliance_summary(store, report.cluster.id, from, to, &series).await?;
+        let failing: Vec<String> = report
+            .compliance
             .iter()
             .flat_map(|summary| summary.view.controls.iter().flat_map(|control| control.failed_rules.clone()))
             .collect();
-        let evidence = store.compliance_evidence(cluster.id, &failing, Some(to), EVIDENCE_PER_CONTROL as i64).await?;
-        let mut report = cluster_report(cluster, &own, baseline, points, &changes);
-        report.compliance = compliance;
-        report.evidence = evidence;
+        report.evidence =
+            store.compliance_evidence(report.cluster.id, &failing, Some(to), EVIDENCE_PER_CONTROL as i64).await?;
         reports.push(report);
     }
     let clusters = reports;
@@ -342,16 +347,19 @@ pub async fn build(
     })
 }
 
-/// Each framework's controls at `to`, with the counts at `from`.
+/// Each framework's controls at `to`, with the controls at `from` and the counts at each
+/// point of the score series (`scans`).
 async fn compliance_summary(
     store: &Store,
     cluster_id: i64,
     from: i64,
     to: i64,
+    scans: &[i64],
 ) -> Result<Vec<FrameworkSummary>, sqlx::Error> {
     let Some(end) = store.rule_results_at(cluster_id, to).await? else { return Ok(Vec::new()) };
     let Some(results) = end.results else { return Ok(Vec::new()) };
     let start = store.rule_results_at(cluster_id, from).await?.and_then(|start| start.results);
+    let series = store.rule_results_of_scans(cluster_id, scans).await?;
     Ok(Framework::ALL
         .into_iter()
         .map(|framework| FrameworkSummary {
@@ -359,6 +367,13 @@ async fn compliance_summary(
             scan: end.scan,
             at: end.at,
             start: start.as_ref().map(|start| compliance::evaluate(framework, start)),
+            trend: series
+                .iter()
+                .filter_map(|point| {
+                    let results = point.results.as_ref()?;
+                    Some((point.scan, point.at, compliance::evaluate(framework, results).counts))
+                })
+                .collect(),
         })
         .collect())
 }

@@ -738,6 +738,69 @@ async fn reports_of_a_known_history(backend: Backend) {
         }
     }
 
+    // The trend: the counts at each point of the score series (one a day: prod's P2 of C and
+    // P3 of D; stage's S1 of A), the same in the CSV and on the printed page; every scan
+    // with points=scan.
+    let trend_of = |cluster: &Value, framework: usize| -> Vec<(i64, String, Value)> {
+        cluster["compliance"][framework]["trend"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|point| {
+                let counts =
+                    json!({ "pass": point["pass"], "fail": point["fail"], "not_assessed": point["not_assessed"] });
+                (point["scan"].as_i64().unwrap(), point["at"].as_str().unwrap().to_string(), counts)
+            })
+            .collect()
+    };
+    let mut trend_rows: Vec<Vec<String>> = Vec::new();
+    for (cluster, name, series) in [
+        (prod, "prod", vec![("P2", 'C', steps[2].at), ("P3", 'D', steps[4].at)]),
+        (stage, "stage", vec![("S1", 'A', steps[3].at)]),
+    ] {
+        for (index, framework) in Framework::ALL.into_iter().enumerate() {
+            let want: Vec<(i64, String, Value)> = series
+                .iter()
+                .map(|(label, snapshot, at)| {
+                    (scan_ids[label], rfc3339(*at), counts(&expected(*snapshot, framework).counts))
+                })
+                .collect();
+            assert_eq!(trend_of(cluster, index), want, "{name} {}", framework.as_str());
+            for (scan, at, point) in want {
+                trend_rows.push(vec![
+                    cluster["id"].to_string(),
+                    name.to_string(),
+                    framework.as_str().to_string(),
+                    scan.to_string(),
+                    at,
+                    point["pass"].to_string(),
+                    point["fail"].to_string(),
+                    point["not_assessed"].to_string(),
+                ]);
+            }
+        }
+    }
+    let rows = parse_csv(
+        &get_text(&app, &ana, &format!("/api/v1/reports.csv?{PERIOD}&table=compliance_trend"))
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(rows[0], ["cluster_id", "cluster", "framework", "scan", "at", "pass", "fail", "not_assessed"]);
+    assert_eq!(rows[1..], trend_rows[..]);
+    let page = get_text(&app, &ana, &format!("/reports/print?{PERIOD}")).await.text().await.unwrap();
+    let line = format!(
+        "<h3>prod &middot; {}</h3>\n  <p class=\"note\">Failing controls over the period: {} (2026-01-06), {} (2026-01-20)</p>",
+        html(Framework::Cis.title()),
+        expected('C', Framework::Cis).counts.fail,
+        expected('D', Framework::Cis).counts.fail
+    );
+    assert!(page.contains(&line), "{line}");
+    let (_, every_scan) = app.get(&ana, &format!("/api/v1/reports?{PERIOD}&points=scan")).await;
+    let scans: Vec<i64> = trend_of(&every_scan["clusters"][0], 0).iter().map(|point| point.0).collect();
+    assert_eq!(scans, [scan_ids["P1"], scan_ids["P2"], scan_ids["P3"]]);
+
     // Evidence: a failing control shows its failing rules' findings open at the period's end,
     // counts them all and says where the API lists each rule's. Prod's period ends at its
     // latest scan, so they are the API's open findings of those rules, in its order; stage's

@@ -114,6 +114,20 @@ pub(crate) fn status_name(status: Status) -> &'static str {
     }
 }
 
+/// Counts over time, `(scan, at, counts)` oldest first, as the compliance page's JSON and
+/// the report's show them.
+pub(crate) fn trend_json(trend: &[(i64, i64, compliance::Counts)]) -> Vec<Value> {
+    trend
+        .iter()
+        .map(|(scan, at, counts)| {
+            let mut point = counts_json(counts);
+            point["scan"] = json!(scan);
+            point["at"] = json!(timestamp(*at));
+            point
+        })
+        .collect()
+}
+
 /// A finding as evidence, in the compliance page's JSON and the report's.
 pub(crate) fn finding_json(finding: &StoredFinding) -> Value {
     json!({
@@ -156,12 +170,7 @@ fn compliance_json(compliance: &Compliance) -> Value {
         "scan": compliance.scan.map(|(id, at)| json!({ "id": id, "finished_at": timestamp(at) })),
         "counts": counts_json(&view.counts),
         "controls": controls,
-        "trend": compliance.trend.iter().map(|(scan, at, counts)| {
-            let mut point = counts_json(counts);
-            point["scan"] = json!(scan);
-            point["at"] = json!(timestamp(*at));
-            point
-        }).collect::<Vec<_>>(),
+        "trend": trend_json(&compliance.trend),
     })
 }
 

@@ -19,7 +19,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::compliance::{counts_json as compliance_counts_json, finding_json, status_name};
+use super::compliance::{counts_json as compliance_counts_json, finding_json, status_name, trend_json};
 use super::{counts_json, parse_timestamp, resource_json, timestamp, ApiError, AppState, CurrentUser, Query};
 use crate::reports::csv::{self, Table};
 use crate::reports::{
@@ -177,8 +177,8 @@ fn query_value(text: &str) -> String {
     out
 }
 
-/// A cluster's standing against one framework: the counts at the period's end and start,
-/// and each control's status at the end and at the start (`not_assessed` never counts as
+/// A cluster's standing against one framework: the counts at the period's end and start
+/// and at each point of the score series (`trend`), and each control's status at the end and at the start (`not_assessed` never counts as
 /// passing), with a failing control's evidence: the findings open at the period's end, at
 /// most [`reports::EVIDENCE_PER_CONTROL`], how many more there are, and per failing rule
 /// where the API lists them all.
@@ -190,6 +190,7 @@ fn framework_json(cluster: &ClusterReport, summary: &FrameworkSummary) -> Value 
         "scan": { "id": summary.scan, "finished_at": timestamp(summary.at) },
         "counts": compliance_counts_json(&view.counts),
         "counts_at_start": summary.start.as_ref().map(|start| compliance_counts_json(&start.counts)),
+        "trend": trend_json(&summary.trend),
         "controls": view.controls.iter().map(|control| {
             let evidence = cluster.evidence(control);
             json!({

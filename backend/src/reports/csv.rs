@@ -34,10 +34,12 @@ pub enum Table {
     /// One row per finding shown as a failing control's evidence (at most
     /// [`super::EVIDENCE_PER_CONTROL`] per control; the compliance table counts the rest).
     ComplianceEvidence,
+    /// One row per cluster, framework and point of the score series: the controls' counts.
+    ComplianceTrend,
 }
 
 impl Table {
-    pub const ALL: [Table; 8] = [
+    pub const ALL: [Table; 9] = [
         Table::Clusters,
         Table::Scores,
         Table::Weeks,
@@ -46,6 +48,7 @@ impl Table {
         Table::OldestCritical,
         Table::Compliance,
         Table::ComplianceEvidence,
+        Table::ComplianceTrend,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -58,6 +61,7 @@ impl Table {
             Table::OldestCritical => "oldest_critical",
             Table::Compliance => "compliance",
             Table::ComplianceEvidence => "compliance_evidence",
+            Table::ComplianceTrend => "compliance_trend",
         }
     }
 
@@ -352,6 +356,28 @@ pub fn table(report: &Report, table: Table) -> String {
                                 ],
                             );
                         }
+                    }
+                }
+            }
+        }
+        Table::ComplianceTrend => {
+            header(&mut out, &["cluster_id", "cluster", "framework", "scan", "at", "pass", "fail", "not_assessed"]);
+            for cluster in &report.clusters {
+                for summary in &cluster.compliance {
+                    for (scan, at, counts) in &summary.trend {
+                        write_row(
+                            &mut out,
+                            &[
+                                number(cluster.cluster.id),
+                                text(&cluster.cluster.name),
+                                text(summary.view.framework.as_str()),
+                                number(scan),
+                                text(timestamp(*at)),
+                                number(counts.pass),
+                                number(counts.fail),
+                                number(counts.not_assessed),
+                            ],
+                        );
                     }
                 }
             }

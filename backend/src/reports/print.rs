@@ -63,6 +63,8 @@ struct PrintPage {
 struct FrameworkView {
     cluster: String,
     title: String,
+    /// Failing controls at each point of the score series, `3 (2026-01-06)`, or empty.
+    trend: String,
     controls: Vec<ControlView>,
 }
 
@@ -314,6 +316,12 @@ pub fn render(report: &Report) -> Result<String, askama::Error> {
             cluster.compliance.iter().map(move |summary| FrameworkView {
                 cluster: cluster.cluster.name.clone(),
                 title: summary.view.title.clone(),
+                trend: summary
+                    .trend
+                    .iter()
+                    .map(|(_, at, counts)| format!("{} ({})", counts.fail, date_text(*at)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 controls: summary.view.controls.iter().map(|control| control_view(cluster, summary, control)).collect(),
             })
         })

@@ -67,6 +67,38 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The rule results of the cluster's scans among `scans` that recorded them, oldest
+    /// first (a report's compliance trend at its score series' points).
+    pub async fn rule_results_of_scans(
+        &self,
+        cluster_id: i64,
+        scans: &[i64],
+    ) -> Result<Vec<ScanRuleResults>, sqlx::Error> {
+        let mut points = Vec::new();
+        for chunk in scans.chunks(500) {
+            let sql = format!(
+                "SELECT id, finished_at, rule_results FROM scans WHERE cluster_id = $1 AND finished_at IS NOT NULL \
+                 AND rule_results IS NOT NULL AND id IN ({})",
+                super::reports::placeholders(2, chunk.len())
+            );
+            let rows: Vec<(i64, i64, Option<String>)> = on_pool!(self, |pool| {
+                let mut query = sqlx::query_as(&sql).bind(cluster_id);
+                for id in chunk {
+                    query = query.bind(id);
+                }
+                query.fetch_all(pool).await
+            })?;
+            points.extend(rows.into_iter().filter_map(|(scan, at, json)| {
+                let results = serde_json::from_str(&json?).ok()?;
+                Some(ScanRuleResults { scan, at, results: Some(results) })
+            }));
+        }
+        points.sort_by_key(|point| (point.at, point.scan));
+        Ok(points)
+    }
+}
+
 /// A failing rule's evidence: its first open findings (most severe first, then by id, as
 /// the findings list orders them) and how many it has open in all.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
