@@ -110,7 +110,9 @@ pub struct RuleEvidence {
 impl Store {
     /// The evidence of each of `rules` in the cluster (the caller has checked access): at
     /// most `per_rule` findings each, open now (`at` `None`) or open at `at`, as a report's
-    /// period end reads them. The same findings list the API serves, filtered by rule.
+    /// period end reads them. The same findings list the API serves, filtered by rule; the
+    /// counts of findings open now are the list's own, those open at a time are counted for
+    /// every rule in one pass.
     pub async fn compliance_evidence(
         &self,
         cluster_id: i64,
@@ -118,21 +120,28 @@ impl Store {
         at: Option<i64>,
         per_rule: i64,
     ) -> Result<BTreeMap<String, RuleEvidence>, sqlx::Error> {
+        let mut rules = rules.to_vec();
+        rules.sort();
+        rules.dedup();
+        let filter = FindingFilter {
+            status: at.is_none().then(|| "open".to_string()),
+            limit: per_rule,
+            open_at: at,
+            ..FindingFilter::default()
+        };
+        let counted = match at {
+            Some(_) => Some(self.count_findings_by_rule(cluster_id, &filter, &rules).await?),
+            None => None,
+        };
         let mut evidence = BTreeMap::new();
         for rule in rules {
-            if evidence.contains_key(rule) {
-                continue;
-            }
-            let filter = FindingFilter {
-                status: at.is_none().then(|| "open".to_string()),
-                rule: Some(rule.clone()),
-                limit: per_rule,
-                open_at: at,
-                ..FindingFilter::default()
-            };
+            let filter = FindingFilter { rule: Some(rule.clone()), ..filter.clone() };
             let findings = self.list_findings(cluster_id, &filter).await?;
-            let open = self.count_findings(cluster_id, &filter).await?;
-            evidence.insert(rule.clone(), RuleEvidence { findings, open });
+            let open = match &counted {
+                Some(counted) => counted.get(&rule).copied().unwrap_or(0),
+                None => self.count_findings(cluster_id, &filter).await?,
+            };
+            evidence.insert(rule, RuleEvidence { findings, open });
         }
         Ok(evidence)
     }

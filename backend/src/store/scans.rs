@@ -576,6 +576,30 @@ impl Store {
         on_pool!(self, |pool| bind_all!(sqlx::query_scalar::<_, i64>(&sql), &bound).fetch_one(pool).await)
     }
 
+    /// How many of the cluster's findings the filter matches per rule of `rules` (the
+    /// filter's own rule, cursor and limit aside), counted from the findings in one pass
+    /// whatever the number of rules; a rule without any is left out.
+    pub async fn count_findings_by_rule(
+        &self,
+        cluster_id: i64,
+        filter: &FindingFilter,
+        rules: &[String],
+    ) -> Result<BTreeMap<String, i64>, sqlx::Error> {
+        if rules.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let (conditions, mut bound) = FindingFilter { rule: None, ..filter.clone() }.conditions(cluster_id);
+        let first = bound.len() + 1;
+        bound.extend(rules.iter().map(|rule| Bound::Text(rule.clone())));
+        let list = (first..first + rules.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT f.rule, COUNT(*) FROM findings f WHERE {conditions} AND f.rule IN ({list}) GROUP BY f.rule"
+        );
+        let rows: Vec<(String, i64)> =
+            on_pool!(self, |pool| bind_all!(sqlx::query_as(&sql), &bound).fetch_all(pool).await)?;
+        Ok(rows.into_iter().collect())
+    }
+
     /// One point per finished scan (succeeded or partial) of the cluster, oldest first,
     /// between the two times when given.
     pub async fn trend(
