@@ -637,6 +637,19 @@ async fn webhooks_are_for_team_admins_and_keep_their_secrets(backend: Backend) {
     app.add_webhook(&stranger, stranger_team, hook("blue-hook".into())).await;
     assert_eq!(app.delete(&admin, &format!("{path}/{}", generic["id"])).await, StatusCode::NO_CONTENT);
     app.add_webhook(&admin, team, hook("one-too-many".into())).await;
+    // Room for three, ten asked for at once: three are made, seven refused.
+    for number in 1..=3 {
+        let id = listed[number]["id"].as_i64().unwrap();
+        assert_eq!(app.delete(&admin, &format!("{path}/{id}")).await, StatusCode::NO_CONTENT);
+    }
+    let bodies: Vec<Value> = (0..10).map(|number| hook(format!("racing-{number}"))).collect();
+    let racing = bodies.iter().map(|body| app.post(&admin, &path, body)).collect::<Vec<_>>();
+    let mut statuses: Vec<StatusCode> =
+        futures_util::future::join_all(racing).await.into_iter().map(|(status, _)| status).collect();
+    statuses.sort();
+    assert_eq!(statuses, [[StatusCode::CREATED; 3].as_slice(), &[StatusCode::CONFLICT; 7]].concat());
+    let (_, listed) = app.get(&admin, &path).await;
+    assert_eq!(listed.as_array().unwrap().len(), 20);
 
     // At delivery, a name that resolves to loopback is refused by the policy too, and no
     // connection is made.
