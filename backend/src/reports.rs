@@ -188,7 +188,8 @@ impl ClusterReport {
     }
 
     /// A control's evidence: its failing rules' findings, taken a finding from each rule in
-    /// turn until [`EVIDENCE_PER_CONTROL`], so that every failing rule shows some.
+    /// turn until [`EVIDENCE_PER_CONTROL`], so that each failing rule shows some when there
+    /// are no more rules than that (every rule is still listed with its count).
     pub fn evidence(&self, control: &ControlResult) -> ControlEvidence<'_> {
         let found: Vec<(&str, &RuleEvidence)> = control
             .failed_rules
