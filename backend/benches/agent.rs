@@ -182,7 +182,7 @@ async fn run() {
     };
     // Under a wrapper, the agent is the wrapper's child: it is measured, then stopped with
     // SIGTERM so that the profiler writes out what it recorded.
-    let measured = if wrapper.is_empty() { Some(pid) } else { child_of(pid) };
+    let measured = if wrapper.is_empty() { Some(pid) } else { child_of(pid, &binary) };
     let peak = measured.map_or(0, |pid| status_kib(pid, "VmHWM")) as f64 / 1024.0;
     let cpu = measured.map_or(0.0, process_cpu_seconds);
     match measured.filter(|_| !wrapper.is_empty()) {
@@ -272,14 +272,17 @@ fn status_kib(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// The first process whose parent is `parent`.
-fn child_of(parent: u32) -> Option<u32> {
+/// The process running `binary` among the children of `parent` (a profiler may start
+/// helpers of its own beside it).
+fn child_of(parent: u32, binary: &str) -> Option<u32> {
     std::fs::read_dir("/proc").ok()?.flatten().find_map(|entry| {
         let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
         let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
         // The parent's pid is the second field after the command's closing parenthesis.
         let parent_of: u32 = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?;
-        (parent_of == parent).then_some(pid)
+        let command = std::fs::read(entry.path().join("cmdline")).ok()?;
+        let program = command.split(|&byte| byte == 0).next()?;
+        (parent_of == parent && program == binary.as_bytes()).then_some(pid)
     })
 }
 
