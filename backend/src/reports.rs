@@ -20,8 +20,12 @@
 //! - **Compliance** per cluster and framework (CIS, NSA-CISA, Pod Security Standards, the
 //!   guide's layers): each control's status at the period's end, read from the latest scan
 //!   by then that recorded its rule results (as the compliance page reads the latest), with
-//!   the counts at its start for the change. A control no rule assessed is "not assessed",
-//!   never passing.
+//!   each control's status and the counts at its start, and the counts at each point of
+//!   the score series, for the trend (as the compliance page's, per scan). A control no rule
+//!   assessed is "not assessed", never passing. A failing control's evidence is its failing
+//!   rules' findings open at the period's end, read as the compliance page reads them
+//!   ([`Store::compliance_evidence`]) and bounded: at most [`EVIDENCE_PER_CONTROL`] shown,
+//!   shared fairly among its rules, with how many more are open and where to list them.
 //!
 //! The API serves a report as JSON and CSV ([`csv`]); [`print`] renders it as a page to
 //! print. Times are Unix milliseconds here, as the store keeps them.
@@ -29,10 +33,13 @@
 pub mod csv;
 pub mod print;
 
-use rampart_core::compliance::{self, Framework};
+use std::collections::BTreeMap;
 
+use rampart_core::compliance::{self, ControlResult, Framework};
+
+use crate::store::compliance::RuleEvidence;
 use crate::store::reports::{Changes, OpenFinding, ReportScan, RuleCount};
-use crate::store::scans::Counts;
+use crate::store::scans::{Counts, StoredFinding};
 use crate::store::Store;
 
 /// One day in milliseconds.
@@ -43,6 +50,10 @@ pub const TOP_RULES: i64 = 10;
 pub const OLDEST_CRITICAL: i64 = 20;
 /// The period unless one is asked for: the last 30 days.
 pub const DEFAULT_DAYS: i64 = 30;
+/// The most findings a report shows as one failing control's evidence (the rest are
+/// counted, and listed by the cluster's findings filtered by rule), so that a cluster with
+/// hundreds of thousands of findings still makes a report of bounded size.
+pub const EVIDENCE_PER_CONTROL: usize = 10;
 
 /// The severities in report order.
 pub const SEVERITIES: [&str; 5] = ["critical", "high", "medium", "low", "info"];
@@ -110,6 +121,9 @@ pub struct ClusterReport {
     /// Each framework's controls at the period's end; empty when no scan by then recorded
     /// rule results.
     pub compliance: Vec<FrameworkSummary>,
+    /// The evidence of each rule failing at the period's end (at most
+    /// [`EVIDENCE_PER_CONTROL`] findings each, open at the period's end).
+    pub evidence: BTreeMap<String, RuleEvidence>,
 }
 
 /// A cluster's standing against one framework over a report's period.
@@ -119,14 +133,93 @@ pub struct FrameworkSummary {
     pub view: compliance::View,
     pub scan: i64,
     pub at: i64,
-    /// The counts at the period's start, when a scan by then recorded rule results.
-    pub start: Option<compliance::Counts>,
+    /// The controls at the period's start, when a scan by then recorded rule results.
+    pub start: Option<compliance::View>,
+    /// The counts at each point of the cluster's score series whose scan recorded rule
+    /// results, oldest first: `(scan, at, counts)`.
+    pub trend: Vec<(i64, i64, compliance::Counts)>,
+}
+
+impl FrameworkSummary {
+    /// A control's status at the period's start, when known.
+    pub fn status_at_start(&self, control: &str) -> Option<compliance::Status> {
+        let start = self.start.as_ref()?;
+        start.controls.iter().find(|at_start| at_start.id == control).map(|at_start| at_start.status)
+    }
+}
+
+/// The part of a failing rule's open findings a report shows for one control.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleShown<'a> {
+    pub rule: &'a str,
+    /// Findings open at the period's end.
+    pub open: i64,
+    pub findings: &'a [StoredFinding],
+}
+
+/// A control's evidence in a report: for each failing rule, its first findings, at most
+/// [`EVIDENCE_PER_CONTROL`] in all.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ControlEvidence<'a> {
+    pub rules: Vec<RuleShown<'a>>,
+}
+
+impl ControlEvidence<'_> {
+    /// The findings shown, rule by rule.
+    pub fn findings(&self) -> impl Iterator<Item = &StoredFinding> {
+        self.rules.iter().flat_map(|rule| rule.findings)
+    }
+
+    /// The failing rules' open findings in all.
+    pub fn open(&self) -> i64 {
+        self.rules.iter().map(|rule| rule.open).sum()
+    }
+
+    /// The open findings not shown.
+    pub fn more(&self) -> i64 {
+        self.open() - self.rules.iter().map(|rule| rule.findings.len() as i64).sum::<i64>()
+    }
 }
 
 impl ClusterReport {
     /// End score minus start score.
     pub fn change(&self) -> Option<i64> {
         Some(self.end.as_ref()?.score - self.start.as_ref()?.score)
+    }
+
+    /// A control's evidence: its failing rules' findings, taken a finding from each rule in
+    /// turn until [`EVIDENCE_PER_CONTROL`], so that each failing rule shows some when there
+    /// are no more rules than that (every rule is still listed with its count).
+    pub fn evidence(&self, control: &ControlResult) -> ControlEvidence<'_> {
+        let found: Vec<(&str, &RuleEvidence)> = control
+            .failed_rules
+            .iter()
+            .filter_map(|rule| self.evidence.get_key_value(rule).map(|(rule, evidence)| (rule.as_str(), evidence)))
+            .collect();
+        let mut taken = vec![0; found.len()];
+        let mut left = EVIDENCE_PER_CONTROL;
+        while left > 0 {
+            let before = left;
+            for (index, (_, evidence)) in found.iter().enumerate() {
+                if left > 0 && taken[index] < evidence.findings.len() {
+                    taken[index] += 1;
+                    left -= 1;
+                }
+            }
+            if left == before {
+                break;
+            }
+        }
+        let rules = found
+            .iter()
+            .zip(taken)
+            .map(|((rule, evidence), taken)| RuleShown {
+                rule,
+                open: evidence.open.max(evidence.findings.len() as i64),
+                findings: &evidence.findings[..taken],
+            })
+            .collect();
+        ControlEvidence { rules }
     }
 }
 
@@ -217,9 +310,16 @@ pub async fn build(
         let own: Vec<&ReportScan> = scans.iter().filter(|scan| scan.cluster_id == cluster.id).collect();
         let baseline = before.iter().find(|scan| scan.cluster_id == cluster.id);
         let changes = whole.iter().find(|changes| changes.cluster_id == cluster.id).cloned().unwrap_or_default();
-        let compliance = compliance_summary(store, cluster.id, from, to).await?;
         let mut report = cluster_report(cluster, &own, baseline, points, &changes);
-        report.compliance = compliance;
+        let series: Vec<i64> = report.points.iter().map(|point| point.scan).collect();
+        report.compliance = compliance_summary(store, report.cluster.id, from, to, &series).await?;
+        let failing: Vec<String> = report
+            .compliance
+            .iter()
+            .flat_map(|summary| summary.view.controls.iter().flat_map(|control| control.failed_rules.clone()))
+            .collect();
+        report.evidence =
+            store.compliance_evidence(report.cluster.id, &failing, Some(to), EVIDENCE_PER_CONTROL as i64).await?;
         reports.push(report);
     }
     let clusters = reports;
@@ -248,23 +348,33 @@ pub async fn build(
     })
 }
 
-/// Each framework's controls at `to`, with the counts at `from`.
+/// Each framework's controls at `to`, with the controls at `from` and the counts at each
+/// point of the score series (`scans`).
 async fn compliance_summary(
     store: &Store,
     cluster_id: i64,
     from: i64,
     to: i64,
+    scans: &[i64],
 ) -> Result<Vec<FrameworkSummary>, sqlx::Error> {
     let Some(end) = store.rule_results_at(cluster_id, to).await? else { return Ok(Vec::new()) };
     let Some(results) = end.results else { return Ok(Vec::new()) };
     let start = store.rule_results_at(cluster_id, from).await?.and_then(|start| start.results);
+    let series = store.rule_results_of_scans(cluster_id, scans).await?;
     Ok(Framework::ALL
         .into_iter()
         .map(|framework| FrameworkSummary {
             view: compliance::evaluate(framework, &results),
             scan: end.scan,
             at: end.at,
-            start: start.as_ref().map(|start| compliance::evaluate(framework, start).counts),
+            start: start.as_ref().map(|start| compliance::evaluate(framework, start)),
+            trend: series
+                .iter()
+                .filter_map(|point| {
+                    let results = point.results.as_ref()?;
+                    Some((point.scan, point.at, compliance::evaluate(framework, results).counts))
+                })
+                .collect(),
         })
         .collect())
 }
@@ -307,6 +417,7 @@ fn cluster_report(
         churned_findings: changes.churned,
         resolved_findings: changes.resolved,
         compliance: Vec::new(),
+        evidence: BTreeMap::new(),
     }
 }
 
@@ -357,6 +468,15 @@ pub fn date_of(at: i64) -> time::Date {
     time::OffsetDateTime::from_unix_timestamp(at.div_euclid(1000))
         .map(|moment| moment.date())
         .unwrap_or(time::Date::MIN)
+}
+
+/// `Kind namespace/name`, or `Kind name` for a cluster-scoped object.
+pub fn object_name(kind: &str, namespace: &str, name: &str) -> String {
+    if namespace.is_empty() {
+        format!("{kind} {name}")
+    } else {
+        format!("{kind} {namespace}/{name}")
+    }
 }
 
 /// `2026-01-31`, the UTC date of a time.
@@ -437,6 +557,52 @@ mod tests {
         let quiet = cluster_report(cluster, &[], Some(&baseline), Points::Day, &Changes::default());
         assert_eq!((quiet.end.as_ref().map(|end| end.scan), quiet.change()), (Some(7), Some(0)));
         assert!(quiet.points.is_empty());
+    }
+
+    fn finding(id: i64, rule: &str) -> StoredFinding {
+        StoredFinding {
+            id,
+            rule: rule.to_string(),
+            severity: "high".to_string(),
+            status: "open".to_string(),
+            kind: "Pod".to_string(),
+            namespace: "prod".to_string(),
+            name: format!("pod-{id}"),
+            path: String::new(),
+            message: String::new(),
+            first_seen: 0,
+            last_seen: 0,
+            resolved_at: None,
+            exemption_reason: None,
+        }
+    }
+
+    #[test]
+    fn a_control_shows_a_finding_of_each_failing_rule_in_turn() {
+        let cluster = ClusterRef { id: 1, name: "prod".to_string(), team: "red".to_string() };
+        let mut report = cluster_report(cluster, &[], None, Points::Day, &Changes::default());
+        let many: Vec<StoredFinding> = (0..10).map(|id| finding(id, "many")).collect();
+        report.evidence.insert("many".to_string(), RuleEvidence { findings: many, open: 5000 });
+        report.evidence.insert(
+            "two".to_string(),
+            RuleEvidence { findings: vec![finding(20, "two"), finding(21, "two")], open: 2 },
+        );
+        let control = |failed: &[&str]| ControlResult {
+            id: "5.2.1".to_string(),
+            title: "t".to_string(),
+            status: compliance::Status::Fail,
+            rules: failed.iter().map(|rule| rule.to_string()).chain(["passing".to_string()]).collect(),
+            failed_rules: failed.iter().map(|rule| rule.to_string()).collect(),
+            findings: 0,
+        };
+        let both = report.evidence(&control(&["many", "two", "unknown"]));
+        let shown: Vec<i64> = both.findings().map(|finding| finding.id).collect();
+        assert_eq!(shown, [0, 1, 2, 3, 4, 5, 6, 7, 20, 21], "ten in all, rule by rule, both rules shown");
+        assert_eq!((both.open(), both.more()), (5002, 4992));
+        let one = report.evidence(&control(&["two"]));
+        assert_eq!((one.findings().count(), one.open(), one.more()), (2, 2, 0));
+        let none = report.evidence(&control(&[]));
+        assert_eq!((none.findings().count(), none.open(), none.more(), none.rules.len()), (0, 0, 0, 0));
     }
 
     #[test]

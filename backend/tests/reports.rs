@@ -304,6 +304,11 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
     rows
 }
 
+/// Text as askama writes it into HTML.
+fn html(text: &str) -> String {
+    text.replace('&', "&#38;").replace('<', "&#60;").replace('>', "&#62;").replace('"', "&#34;").replace('\'', "&#39;")
+}
+
 async fn get_text(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
     app.client.get(app.url(path)).bearer_auth(token).send().await.unwrap()
 }
@@ -718,6 +723,260 @@ async fn reports_of_a_known_history(backend: Backend) {
         "{page}"
     );
 
+    // Each control's status at the period's start (prod: P0 of A; stage: none yet).
+    for (cluster, start_snapshot) in [(prod, Some('A')), (stage, None)] {
+        for (summary, framework) in cluster["compliance"].as_array().unwrap().iter().zip(Framework::ALL) {
+            let at_start: Vec<Value> =
+                summary["controls"].as_array().unwrap().iter().map(|c| c["status_at_start"].clone()).collect();
+            let want: Vec<Value> = match start_snapshot {
+                Some(start) => {
+                    expected(start, framework).controls.iter().map(|c| json!(status_name(c.status))).collect()
+                }
+                None => vec![Value::Null; at_start.len()],
+            };
+            assert_eq!(at_start, want, "{} {}", cluster["name"], framework.as_str());
+        }
+    }
+
+    // The trend: the counts at each point of the score series (one a day: prod's P2 of C and
+    // P3 of D; stage's S1 of A), the same in the CSV and on the printed page; every scan
+    // with points=scan.
+    let trend_of = |cluster: &Value, framework: usize| -> Vec<(i64, String, Value)> {
+        cluster["compliance"][framework]["trend"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|point| {
+                let counts =
+                    json!({ "pass": point["pass"], "fail": point["fail"], "not_assessed": point["not_assessed"] });
+                (point["scan"].as_i64().unwrap(), point["at"].as_str().unwrap().to_string(), counts)
+            })
+            .collect()
+    };
+    let mut trend_rows: Vec<Vec<String>> = Vec::new();
+    for (cluster, name, series) in [
+        (prod, "prod", vec![("P2", 'C', steps[2].at), ("P3", 'D', steps[4].at)]),
+        (stage, "stage", vec![("S1", 'A', steps[3].at)]),
+    ] {
+        for (index, framework) in Framework::ALL.into_iter().enumerate() {
+            let want: Vec<(i64, String, Value)> = series
+                .iter()
+                .map(|(label, snapshot, at)| {
+                    (scan_ids[label], rfc3339(*at), counts(&expected(*snapshot, framework).counts))
+                })
+                .collect();
+            assert_eq!(trend_of(cluster, index), want, "{name} {}", framework.as_str());
+            for (scan, at, point) in want {
+                trend_rows.push(vec![
+                    cluster["id"].to_string(),
+                    name.to_string(),
+                    framework.as_str().to_string(),
+                    scan.to_string(),
+                    at,
+                    point["pass"].to_string(),
+                    point["fail"].to_string(),
+                    point["not_assessed"].to_string(),
+                ]);
+            }
+        }
+    }
+    let rows = parse_csv(
+        &get_text(&app, &ana, &format!("/api/v1/reports.csv?{PERIOD}&table=compliance_trend"))
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(rows[0], ["cluster_id", "cluster", "framework", "scan", "at", "pass", "fail", "not_assessed"]);
+    assert_eq!(rows[1..], trend_rows[..]);
+    let page = get_text(&app, &ana, &format!("/reports/print?{PERIOD}")).await.text().await.unwrap();
+    let line = format!(
+        "<h3>prod &middot; {}</h3>\n  <p class=\"note\">Failing controls over the period: {} (2026-01-06), {} (2026-01-20)</p>",
+        html(Framework::Cis.title()),
+        expected('C', Framework::Cis).counts.fail,
+        expected('D', Framework::Cis).counts.fail
+    );
+    assert!(page.contains(&line), "{line}");
+    let (_, every_scan) = app.get(&ana, &format!("/api/v1/reports?{PERIOD}&points=scan")).await;
+    let scans: Vec<i64> = trend_of(&every_scan["clusters"][0], 0).iter().map(|point| point.0).collect();
+    assert_eq!(scans, [scan_ids["P1"], scan_ids["P2"], scan_ids["P3"]]);
+
+    // Evidence: a failing control shows its failing rules' findings open at the period's end,
+    // counts them all and says where the API lists each rule's. Prod's period ends at its
+    // latest scan, so they are the API's open findings of those rules, in its order; stage's
+    // ends at S1 (snapshot A), so its evidence still holds what S2 resolved after the period.
+    let open_at_end = |cluster: &'static str, rule: &str| -> BTreeSet<Key> {
+        everything
+            .findings
+            .iter()
+            .filter(|((at, key), finding)| {
+                *at == cluster
+                    && key.0 == rule
+                    && finding.first_seen <= PERIOD_END
+                    && (finding.open || finding.resolved_at.is_some_and(|resolved| resolved > PERIOD_END))
+            })
+            .map(|((_, key), _)| key.clone())
+            .collect()
+    };
+    let key_of = |finding: &Value| -> Key {
+        (
+            finding["rule"].as_str().unwrap().to_string(),
+            finding["resource"]["kind"].as_str().unwrap().to_string(),
+            finding["resource"]["namespace"].as_str().unwrap_or_default().to_string(),
+            finding["resource"]["name"].as_str().unwrap().to_string(),
+            finding["path"].as_str().unwrap().to_string(),
+        )
+    };
+    let mut evidence_rows: Vec<Vec<String>> = Vec::new();
+    let mut control_rows: Vec<Vec<String>> = Vec::new();
+    let mut shown_in_all = 0;
+    for (cluster, name) in [(prod, "prod"), (stage, "stage")] {
+        for summary in cluster["compliance"].as_array().unwrap() {
+            for control in summary["controls"].as_array().unwrap() {
+                let evidence = control["evidence"].as_array().unwrap();
+                control_rows.push(vec![
+                    control["status_at_start"].as_str().map_or(String::new(), |status| status.replace('_', " ")),
+                    control["evidence_open"].to_string(),
+                    evidence.len().to_string(),
+                    control["evidence_more"].to_string(),
+                ]);
+                if control["status"] != "fail" {
+                    assert_eq!(
+                        (evidence.len(), control["evidence_open"].as_i64(), control["evidence_rules"].clone()),
+                        (0, Some(0), json!([])),
+                        "{control}"
+                    );
+                    continue;
+                }
+                let rules: Vec<&str> =
+                    control["failed_rules"].as_array().unwrap().iter().map(|rule| rule.as_str().unwrap()).collect();
+                let open: i64 = rules.iter().map(|rule| open_at_end(name, rule).len() as i64).sum();
+                assert!(open > 0, "{control}");
+                assert_eq!(control["evidence_open"], open, "{control}");
+                assert_eq!(evidence.len() as i64, open.min(10), "{control}");
+                assert_eq!(control["evidence_more"], open - evidence.len() as i64);
+                let listed = control["evidence_rules"].as_array().unwrap();
+                assert_eq!(listed.iter().map(|rule| rule["rule"].as_str().unwrap()).collect::<Vec<_>>(), rules);
+                for rule in listed {
+                    let id = rule["rule"].as_str().unwrap();
+                    let own: Vec<&Value> = evidence.iter().filter(|finding| finding["rule"] == id).collect();
+                    let at_end = open_at_end(name, id);
+                    assert_eq!(rule["open"], at_end.len(), "{rule}");
+                    assert_eq!(rule["shown"], own.len());
+                    assert!(own.iter().all(|finding| at_end.contains(&key_of(finding))), "{control}");
+                    assert_eq!(
+                        rule["findings_url"],
+                        format!("/api/v1/clusters/{}/findings?rule={id}&status=open", cluster["id"])
+                    );
+                    if name == "prod" {
+                        let (status, listed) = app.get(&ana, rule["findings_url"].as_str().unwrap()).await;
+                        assert_eq!(status, StatusCode::OK, "{listed}");
+                        assert_eq!(listed["total"], rule["open"], "{rule}");
+                        let first: Vec<&Value> = listed["items"].as_array().unwrap().iter().take(own.len()).collect();
+                        for (shown, api) in own.iter().zip(first) {
+                            for field in ["id", "rule", "severity", "resource", "path", "message"] {
+                                assert_eq!(shown[field], api[field], "{field} of {shown}");
+                            }
+                        }
+                    }
+                }
+                for finding in evidence {
+                    shown_in_all += 1;
+                    evidence_rows.push(vec![
+                        cluster["id"].to_string(),
+                        name.to_string(),
+                        summary["framework"].as_str().unwrap().to_string(),
+                        control["id"].as_str().unwrap().to_string(),
+                        finding["rule"].as_str().unwrap().to_string(),
+                        finding["severity"].as_str().unwrap().to_string(),
+                        finding["id"].to_string(),
+                        finding["resource"]["kind"].as_str().unwrap().to_string(),
+                        finding["resource"]["namespace"].as_str().unwrap_or_default().to_string(),
+                        finding["resource"]["name"].as_str().unwrap().to_string(),
+                        finding["path"].as_str().unwrap().to_string(),
+                        finding["message"].as_str().unwrap().to_string(),
+                    ]);
+                }
+            }
+        }
+    }
+    assert!(shown_in_all > 0);
+    // Stage's privileged `web` was resolved by S2, after the period: not open now, but the
+    // evidence of the period's end.
+    let stage_privileged = stage["compliance"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|summary| summary["controls"].as_array().unwrap())
+        .flat_map(|control| control["evidence"].as_array().unwrap())
+        .find(|finding| finding["rule"] == "pss-privileged")
+        .expect("stage's pss-privileged evidence");
+    assert_eq!(stage_privileged["resource"], json!({ "kind": "Deployment", "namespace": "prod", "name": "web" }));
+    let (_, now_open) =
+        app.get(&ana, &format!("/api/v1/clusters/{}/findings?rule=pss-privileged&status=open", stage["id"])).await;
+    assert_eq!(now_open["total"], 0, "{now_open}");
+    // The CSV holds the same: the evidence table row by row, the compliance table's counts.
+    let rows = parse_csv(
+        &get_text(&app, &ana, &format!("/api/v1/reports.csv?{PERIOD}&table=compliance_evidence"))
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        rows[0],
+        [
+            "cluster_id",
+            "cluster",
+            "framework",
+            "control",
+            "rule",
+            "severity",
+            "finding_id",
+            "kind",
+            "namespace",
+            "name",
+            "path",
+            "message"
+        ]
+    );
+    assert_eq!(rows[1..], evidence_rows[..]);
+    let rows = parse_csv(
+        &get_text(&app, &ana, &format!("/api/v1/reports.csv?{PERIOD}&table=compliance")).await.text().await.unwrap(),
+    );
+    assert_eq!(rows[0][10..], ["status_at_start", "evidence_open", "evidence_shown", "evidence_more"]);
+    let csv_counts: Vec<Vec<String>> = rows[1..].iter().map(|row| row[10..].to_vec()).collect();
+    assert_eq!(csv_counts, control_rows);
+    // The printed page: each control with its status at the end and start, each finding shown.
+    let page = get_text(&app, &ana, &format!("/reports/print?{PERIOD}")).await.text().await.unwrap();
+    for row in &evidence_rows {
+        let object = if row[8].is_empty() {
+            format!("{} {}", row[7], row[9])
+        } else {
+            format!("{} {}/{}", row[7], row[8], row[9])
+        };
+        let path = if row[10].is_empty() {
+            String::new()
+        } else {
+            format!(" &middot; <span class=\"code\">{}</span>", html(&row[10]))
+        };
+        let item =
+            format!("<li>{} &middot; <span class=\"code\">{}</span> ({}){path}</li>", html(&object), row[4], row[5]);
+        assert!(page.contains(&item), "{item}");
+    }
+    assert!(page.contains(&format!("<h3>prod &middot; {}</h3>", html(Framework::Cis.title()))), "{page}");
+    let first_cis = &prod["compliance"][0]["controls"][0];
+    assert!(
+        page.contains(&format!(
+            "<tr><td class=\"code\">{}</td><td>{}</td><td class=\"status\">{}</td><td class=\"status\">{}</td>",
+            html(first_cis["id"].as_str().unwrap()),
+            html(first_cis["title"].as_str().unwrap()),
+            first_cis["status"].as_str().unwrap().replace('_', " "),
+            first_cis["status_at_start"].as_str().unwrap().replace('_', " "),
+        )),
+        "{page}"
+    );
+
     // Bad parameters are 400s that name the parameter; another team's cluster is 404.
     for (query, named) in [
         ("from=yesterday", "from"),
@@ -799,4 +1058,84 @@ async fn reports_of_a_known_history(backend: Backend) {
     assert_eq!(theirs["weeks"][1]["new"], 0, "stage's S1 is not theirs");
 }
 
-on_both_backends!(reports_of_a_known_history);
+/// A cluster with many findings of a rule: the report shows at most ten per failing control,
+/// a finding of each failing rule in turn, with how many more there are, the same findings
+/// the API lists first; an object named to break out of HTML is text on the printed page.
+async fn report_evidence_is_bounded_and_escaped(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ana = app.user("ana@example.com", "red", Role::Editor).await;
+    let (status, cluster) = app.post(&ana, "/api/v1/clusters", &json!({ "name": "big", "snapshot": true })).await;
+    assert_eq!(status, StatusCode::CREATED, "{cluster}");
+    let id = cluster["id"].as_i64().unwrap();
+    const HOSTILE: &str = "<script>alert('x')</script>&\"q";
+    let mut items: Vec<String> = (0..25).map(|index| deployment(&format!("app-{index:02}"), WEB_PRIVILEGED)).collect();
+    items.push(DEBUG_POD.replace("name: debug", &format!("name: {}", serde_json::to_string(HOSTILE).unwrap())));
+    let scan = app.scan_snapshot(&ana, id, &snapshot(&items)).await;
+    assert_eq!(scan["status"], "succeeded", "{scan}");
+
+    let (status, report) = app.get(&ana, "/api/v1/reports").await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let big = &report["clusters"][0];
+    assert_eq!(big["compliance"].as_array().unwrap().len(), Framework::ALL.len());
+    let mut failing = 0;
+    let mut longest_more = (0, String::new());
+    let mut hostile_shown = false;
+    for summary in big["compliance"].as_array().unwrap() {
+        for control in summary["controls"].as_array().unwrap().iter().filter(|control| control["status"] == "fail") {
+            failing += 1;
+            let evidence = control["evidence"].as_array().unwrap();
+            let mut open = 0;
+            for rule in control["evidence_rules"].as_array().unwrap() {
+                let (status, listed) = app.get(&ana, rule["findings_url"].as_str().unwrap()).await;
+                assert_eq!(status, StatusCode::OK, "{listed}");
+                assert_eq!(listed["total"], rule["open"], "{rule}");
+                open += rule["open"].as_i64().unwrap();
+                let own: Vec<&Value> = evidence.iter().filter(|finding| finding["rule"] == rule["rule"]).collect();
+                assert_eq!(rule["shown"], own.len());
+                if control["evidence_rules"].as_array().unwrap().len() <= 10 {
+                    assert!(!own.is_empty(), "each failing rule shows a finding: {control}");
+                }
+                let ids: Vec<&Value> = own.iter().map(|finding| &finding["id"]).collect();
+                let api: Vec<&Value> =
+                    listed["items"].as_array().unwrap().iter().take(own.len()).map(|f| &f["id"]).collect();
+                assert_eq!(ids, api, "the rule's first findings as the API lists them");
+                if rule["open"].as_i64().unwrap() - own.len() as i64 > longest_more.0 {
+                    longest_more =
+                        (rule["open"].as_i64().unwrap() - own.len() as i64, rule["rule"].as_str().unwrap().to_string());
+                }
+            }
+            assert_eq!(evidence.len() as i64, open.min(10), "{control}");
+            assert_eq!(
+                (control["evidence_open"].as_i64(), control["evidence_more"].as_i64()),
+                (Some(open), Some(open - evidence.len() as i64))
+            );
+            hostile_shown |= evidence.iter().any(|finding| finding["resource"]["name"] == HOSTILE);
+        }
+    }
+    assert!(failing > 0);
+    assert!(hostile_shown, "the hostile Pod's own rule shows it");
+    let (more, rule) = longest_more;
+    assert!(more >= 15, "25 privileged Deployments, 10 shown at most: {more}");
+
+    // The CSV: a row per finding shown, the hostile name as it is.
+    let rows =
+        parse_csv(&get_text(&app, &ana, "/api/v1/reports.csv?table=compliance_evidence").await.text().await.unwrap());
+    let shown: usize = big["compliance"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|summary| summary["controls"].as_array().unwrap())
+        .map(|control| control["evidence"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(rows.len(), 1 + shown);
+    assert!(rows.iter().any(|row| row[9] == HOSTILE), "{rows:?}");
+
+    // The printed page: the name escaped, no markup of its own; how many more and where.
+    let page = get_text(&app, &ana, "/reports/print").await.text().await.unwrap();
+    assert!(!page.contains("<script"), "no script, not even the object's name");
+    assert!(page.contains(&format!("Pod prod/{}", html(HOSTILE))), "{page}");
+    let line = format!("and {more} more of {rule}: /api/v1/clusters/{id}/findings?rule={rule}&#38;status=open");
+    assert!(page.contains(&line), "{line}");
+}
+
+on_both_backends!(reports_of_a_known_history, report_evidence_is_bounded_and_escaped);

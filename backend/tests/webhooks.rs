@@ -618,6 +618,39 @@ async fn webhooks_are_for_team_admins_and_keep_their_secrets(backend: Backend) {
     assert_eq!(app.delete(&admin, &format!("{path}/{id}")).await, StatusCode::NO_CONTENT);
     assert_eq!(app.delete(&admin, &format!("{path}/{id}")).await, StatusCode::NOT_FOUND);
 
+    // A team has at most 20 webhooks: the next is refused with what to do, the count is
+    // per team, and deleting one makes room again.
+    let hook = |name: String| json!({ "name": name, "format": "generic", "url": "https://a.example/in", "events": ["digest"] });
+    for number in 1..20 {
+        app.add_webhook(&admin, team, hook(format!("hook-{number}"))).await;
+    }
+    let (_, listed) = app.get(&admin, &path).await;
+    assert_eq!(listed.as_array().unwrap().len(), 20, "siem and 19 more");
+    let (status, error) = app.post(&admin, &path, &hook("one-too-many".into())).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{error}");
+    assert_eq!(
+        error["error"],
+        "a team has at most 20 webhooks: delete one it no longer needs first, or send several events to one"
+    );
+    let (_, listed) = app.get(&admin, &path).await;
+    assert_eq!(listed.as_array().unwrap().len(), 20, "the refused one was not stored");
+    app.add_webhook(&stranger, stranger_team, hook("blue-hook".into())).await;
+    assert_eq!(app.delete(&admin, &format!("{path}/{}", generic["id"])).await, StatusCode::NO_CONTENT);
+    app.add_webhook(&admin, team, hook("one-too-many".into())).await;
+    // Room for three, ten asked for at once: three are made, seven refused.
+    for number in 1..=3 {
+        let id = listed[number]["id"].as_i64().unwrap();
+        assert_eq!(app.delete(&admin, &format!("{path}/{id}")).await, StatusCode::NO_CONTENT);
+    }
+    let bodies: Vec<Value> = (0..10).map(|number| hook(format!("racing-{number}"))).collect();
+    let racing = bodies.iter().map(|body| app.post(&admin, &path, body)).collect::<Vec<_>>();
+    let mut statuses: Vec<StatusCode> =
+        futures_util::future::join_all(racing).await.into_iter().map(|(status, _)| status).collect();
+    statuses.sort();
+    assert_eq!(statuses, [[StatusCode::CREATED; 3].as_slice(), &[StatusCode::CONFLICT; 7]].concat());
+    let (_, listed) = app.get(&admin, &path).await;
+    assert_eq!(listed.as_array().unwrap().len(), 20);
+
     // At delivery, a name that resolves to loopback is refused by the policy too, and no
     // connection is made.
     let receiver = Receiver::start().await;

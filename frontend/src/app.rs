@@ -4,18 +4,34 @@
 //! bar of links above it when this browser has logged in. The dashboard's pages
 //! (`/clusters`, `/clusters/:id`, `/reports`, `/settings`) need a login: [`RequireLogin`] asks the
 //! server who is logged in (`GET /session`, which answers 200 logged in or not) once, and sends to `/login` when nobody is.
+//!
+//! The playground and the dashboard are two WebAssembly modules built from this crate
+//! (features `playground` and `dashboard`; see `frontend/Cargo.toml`): each renders its
+//! own routes, and [`routes::navigate`] loads the page anew for the other's.
 
 use leptos::prelude::*;
+#[cfg(feature = "dashboard")]
 use leptos::task::spawn_local;
 
+#[cfg(feature = "dashboard")]
 use crate::api;
-use crate::components::nav::{AppHeader, PlaygroundBar};
+#[cfg(feature = "dashboard")]
+use crate::components::nav::AppHeader;
+#[cfg(feature = "playground")]
+use crate::components::nav::PlaygroundBar;
+#[cfg(feature = "dashboard")]
 use crate::pages::cluster::ClusterPage;
+#[cfg(feature = "dashboard")]
 use crate::pages::clusters::ClustersPage;
+#[cfg(feature = "dashboard")]
 use crate::pages::compliance::CompliancePage;
+#[cfg(feature = "dashboard")]
 use crate::pages::login::Login;
+#[cfg(feature = "playground")]
 use crate::pages::playground::Playground;
+#[cfg(feature = "dashboard")]
 use crate::pages::reports::ReportsPage;
+#[cfg(feature = "dashboard")]
 use crate::pages::settings::SettingsPage;
 use crate::routes::{self, follow_links, Route, Router};
 use crate::session::Auth;
@@ -30,17 +46,25 @@ pub fn App() -> impl IntoView {
     Effect::new(move |_| document().set_title(&router.route.get().title()));
 
     move || match router.route.get() {
+        #[cfg(feature = "playground")]
         Route::Playground => view! {
             <PlaygroundBar/>
             <Playground/>
         }
         .into_any(),
+        #[cfg(feature = "dashboard")]
         Route::Login { next } => view! { <Login next=next/> }.into_any(),
+        #[cfg(feature = "dashboard")]
         Route::Clusters => view! { <RequireLogin><ClustersPage/></RequireLogin> }.into_any(),
+        #[cfg(feature = "dashboard")]
         Route::Cluster(id) => view! { <RequireLogin><ClusterPage id=id/></RequireLogin> }.into_any(),
+        #[cfg(feature = "dashboard")]
         Route::Compliance(id) => view! { <RequireLogin><CompliancePage id=id/></RequireLogin> }.into_any(),
+        #[cfg(feature = "dashboard")]
         Route::Reports => view! { <RequireLogin><ReportsPage/></RequireLogin> }.into_any(),
+        #[cfg(feature = "dashboard")]
         Route::Settings => view! { <RequireLogin><SettingsPage/></RequireLogin> }.into_any(),
+        #[cfg(feature = "dashboard")]
         Route::NotFound(path) => view! {
             <main id="main" class="page">
                 <h1>"Not found"</h1>
@@ -49,11 +73,27 @@ pub fn App() -> impl IntoView {
             </main>
         }
         .into_any(),
+        // A route of the other module: only when this one was loaded for it by mistake
+        // (boot.js picks the module as `Route::parse` reads the path), since navigating
+        // there loads the page anew. A link, not an automatic reload, so a mismatch
+        // cannot loop.
+        #[cfg(not(all(feature = "playground", feature = "dashboard")))]
+        route => {
+            let (path, search) = routes::current();
+            let _ = route;
+            view! {
+                <main id="main" class="page">
+                    <p>"This page is shown by the other part of the app. " <a href=format!("{path}{search}")>"Open it"</a> "."</p>
+                </main>
+            }
+            .into_any()
+        }
     }
 }
 
 /// Shows its children under the app's header once the server says who is logged in;
 /// sends to `/login` (and back here afterwards) when nobody is.
+#[cfg(feature = "dashboard")]
 #[component]
 fn RequireLogin(children: ChildrenFn) -> impl IntoView {
     let auth = expect_context::<Auth>();

@@ -5,7 +5,8 @@
 //! forward buttons, and [`navigate`] itself) into a signal the app renders from. Plain
 //! `<a href>` links to the app's routes are followed in place by [`follow_links`], so links
 //! stay links (open in a new tab, keyboard, screen readers) without reloading the
-//! WebAssembly. `rampart serve` answers `index.html` for these paths, so a reload or a
+//! WebAssembly, except between the playground and the dashboard, which are two modules
+//! ([`Route::shown_here`]): going from one's pages to the other's loads the page anew. `rampart serve` answers `index.html` for these paths, so a reload or a
 //! shared link lands on the same page.
 
 use leptos::prelude::*;
@@ -57,6 +58,19 @@ impl Route {
                     _ => Route::NotFound(path.to_string()),
                 }
             }
+        }
+    }
+
+    /// Whether this module of the app shows the route: the playground's module shows the
+    /// playground only, the dashboard's every other route (see the features in
+    /// `frontend/Cargo.toml`; `boot.js` picks the module by the same rule).
+    pub fn shown_here(&self) -> bool {
+        const PLAYGROUND: bool = cfg!(feature = "playground");
+        const DASHBOARD: bool = cfg!(feature = "dashboard");
+        if matches!(self, Route::Playground) {
+            PLAYGROUND
+        } else {
+            DASHBOARD
         }
     }
 
@@ -126,7 +140,7 @@ pub fn login_url(path: &str) -> String {
 }
 
 /// The current location's path and query string.
-fn current() -> (String, String) {
+pub fn current() -> (String, String) {
     let location = window().location();
     (location.pathname().unwrap_or_else(|_| "/".to_string()), location.search().unwrap_or_default())
 }
@@ -165,6 +179,12 @@ pub fn redirect(path: &str) {
 }
 
 fn go(path: &str, replace: bool) {
+    // A page of the app's other module: the browser loads it (boot.js picks that module).
+    if !route_of(path).shown_here() {
+        let location = window().location();
+        let _ = if replace { location.replace(path) } else { location.assign(path) };
+        return;
+    }
     if let Ok(history) = window().history() {
         let _ = if replace {
             history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path))
@@ -178,6 +198,15 @@ fn go(path: &str, replace: bool) {
         let _ = window().dispatch_event(&event);
     }
     window().scroll_to_with_x_and_y(0.0, 0.0);
+}
+
+/// The route of an app path with its query and fragment (`/login?next=%2F#top`).
+fn route_of(path: &str) -> Route {
+    let path = path.split_once('#').map_or(path, |(path, _)| path);
+    match path.split_once('?') {
+        Some((path, search)) => Route::parse(path, &format!("?{search}")),
+        None => Route::parse(path, ""),
+    }
 }
 
 /// Follows clicks on links to the app's own pages without reloading: a plain left click on
@@ -243,6 +272,20 @@ mod tests {
         assert!(matches!(Route::parse("/clusters/0", ""), Route::NotFound(_)));
         assert!(matches!(Route::parse("/api/v1/me", ""), Route::NotFound(_)));
         assert!(Route::Cluster(1).needs_login() && !Route::Playground.needs_login());
+    }
+
+    #[test]
+    fn paths_with_queries_and_fragments_map_to_routes() {
+        assert_eq!(route_of("/"), Route::Playground);
+        assert_eq!(route_of("/#m=abc"), Route::Playground);
+        assert_eq!(route_of("/login?next=%2Fclusters%2F3"), Route::Login { next: Some("/clusters/3".into()) });
+        assert_eq!(route_of("/clusters/4/compliance?framework=nsa#top"), Route::Compliance(4));
+    }
+
+    #[test]
+    fn a_host_build_shows_every_route() {
+        assert!(Route::Playground.shown_here() && Route::Clusters.shown_here());
+        assert!(Route::Login { next: None }.shown_here() && Route::NotFound("/x".into()).shown_here());
     }
 
     #[test]

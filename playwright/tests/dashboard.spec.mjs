@@ -241,6 +241,40 @@ test("the playground under the server shows the dashboard's links once logged in
   expect(api.map((url) => url.pathname)).toEqual([]);
 });
 
+test("each side of the app downloads its own module: the playground's first load has none of the dashboard", async ({
+  page,
+  dashboard,
+}) => {
+  const modules = [];
+  page.on("request", (request) => {
+    const file = new URL(request.url()).pathname;
+    if (file.endsWith("_bg.wasm")) modules.push(file);
+  });
+  await dashboard.login();
+  expect(modules).toEqual(["/rampart_web_dashboard_bg.wasm"]);
+  // The playground is the other module: following its link loads the page anew, with it.
+  modules.length = 0;
+  await page.getByRole("link", { name: "Playground" }).click();
+  await expect(page.getByTestId("score")).toBeVisible();
+  expect(modules).toEqual(["/rampart_web_bg.wasm"]);
+  // And back: the playground's bar leads to the dashboard's module again, still logged in.
+  modules.length = 0;
+  await page.getByRole("navigation", { name: "Rampart" }).getByRole("link", { name: "Clusters" }).click();
+  await expect(page).toHaveURL(/\/clusters$/);
+  await expect(page.getByRole("heading", { name: "Clusters", level: 1 })).toBeVisible();
+  expect(modules).toEqual(["/rampart_web_dashboard_bg.wasm"]);
+  // Within the dashboard, pages change in place: no module is loaded again.
+  await page.getByRole("navigation", { name: "Rampart" }).getByRole("link", { name: "Settings" }).click();
+  await expect(page.getByTestId("account-email")).toBeVisible();
+  expect(modules).toEqual(["/rampart_web_dashboard_bg.wasm"]);
+  // Logging out from the playground's bar lands on the dashboard's login page.
+  await page.getByRole("link", { name: "Playground" }).click();
+  await expect(page.getByTestId("score")).toBeVisible();
+  await page.getByRole("navigation", { name: "Rampart" }).getByRole("button", { name: "Log out" }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await expect(page.getByRole("button", { name: "Log in" })).toBeVisible();
+});
+
 test("the dashboard on a phone and in dark mode", async ({ browser, rampart }, testInfo) => {
   // A cluster of its own, made through the API as a script would.
   const name = `phone-${Date.now().toString(36)}`;

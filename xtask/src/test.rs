@@ -40,23 +40,21 @@ fn steps() -> Vec<Step> {
         },
         // clippy above checks the web app as built for the host; its WebAssembly entry
         // point (and anything else behind cfg(target_arch = "wasm32")) is checked here,
-        // with the policy module's.
+        // with the policy module's, and so is each of the app's two modules as `dist`
+        // builds it (one feature each: what only the other uses must not be left behind).
         Step {
             name: "clippy of rampart-web for wasm32",
             needs: &[Need::Clippy, Need::WasmTarget],
             run: || {
-                run(&mut cargo([
-                    "clippy",
-                    "-p",
-                    "rampart-web",
-                    "-p",
-                    "rampart-web-policy",
-                    "--target",
-                    "wasm32-unknown-unknown",
-                    "--",
-                    "-D",
-                    "warnings",
-                ]))
+                let wasm32 = ["--target", "wasm32-unknown-unknown"];
+                let deny = ["--", "-D", "warnings"];
+                run(cargo(["clippy", "-p", "rampart-web", "-p", "rampart-web-policy"]).args(wasm32).args(deny))?;
+                for module in ["playground", "dashboard"] {
+                    let mut clippy =
+                        cargo(["clippy", "-p", "rampart-web", "--no-default-features", "--features", module]);
+                    run(clippy.args(wasm32).args(deny))?;
+                }
+                Ok(())
             },
         },
         // The SARIF output is validated with the SARIF Multitool from playwright/; the

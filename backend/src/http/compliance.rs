@@ -25,8 +25,10 @@ use serde_json::{json, Value};
 use super::clusters::visible_cluster;
 use super::{resource_json, timestamp, ApiError, AppState, CurrentUser, Path, Query};
 use crate::reports::csv::{header, number, text, write_row};
+use crate::reports::object_name;
 use crate::store::clusters::Cluster;
-use crate::store::scans::{FindingFilter, StoredFinding};
+use crate::store::compliance::RuleEvidence;
+use crate::store::scans::StoredFinding;
 
 /// Open findings shown as evidence per failing rule.
 pub const EVIDENCE_PER_RULE: i64 = 20;
@@ -74,7 +76,7 @@ struct Compliance {
     scan: Option<(i64, i64)>,
     view: View,
     /// Open findings of each failing rule.
-    evidence: BTreeMap<String, Vec<StoredFinding>>,
+    evidence: BTreeMap<String, RuleEvidence>,
     /// `(scan, at, counts)` oldest first.
     trend: Vec<(i64, i64, compliance::Counts)>,
 }
@@ -95,29 +97,16 @@ async fn build(state: &AppState, user: &CurrentUser, id: i64, framework: Framewo
     let scan = latest.map(|point| (point.scan, point.at));
     let results = latest.and_then(|point| point.results.clone()).unwrap_or_else(RuleResults::default);
     let view = compliance::evaluate(framework, &results);
-    let mut evidence = BTreeMap::new();
-    for control in &view.controls {
-        for rule in &control.failed_rules {
-            if evidence.contains_key(rule) {
-                continue;
-            }
-            let filter = FindingFilter {
-                status: Some("open".into()),
-                rule: Some(rule.clone()),
-                limit: EVIDENCE_PER_RULE,
-                ..FindingFilter::default()
-            };
-            evidence.insert(rule.clone(), state.store.list_findings(cluster.id, &filter).await?);
-        }
-    }
+    let failing: Vec<String> = view.controls.iter().flat_map(|control| control.failed_rules.clone()).collect();
+    let evidence = state.store.compliance_evidence(cluster.id, &failing, None, EVIDENCE_PER_RULE).await?;
     Ok(Compliance { cluster, scan, view, evidence, trend })
 }
 
-fn counts_json(counts: &compliance::Counts) -> Value {
+pub(crate) fn counts_json(counts: &compliance::Counts) -> Value {
     json!({ "pass": counts.pass, "fail": counts.fail, "not_assessed": counts.not_assessed })
 }
 
-fn status_name(status: Status) -> &'static str {
+pub(crate) fn status_name(status: Status) -> &'static str {
     match status {
         Status::Pass => "pass",
         Status::Fail => "fail",
@@ -125,7 +114,22 @@ fn status_name(status: Status) -> &'static str {
     }
 }
 
-fn finding_json(finding: &StoredFinding) -> Value {
+/// Counts over time, `(scan, at, counts)` oldest first, as the compliance page's JSON and
+/// the report's show them.
+pub(crate) fn trend_json(trend: &[(i64, i64, compliance::Counts)]) -> Vec<Value> {
+    trend
+        .iter()
+        .map(|(scan, at, counts)| {
+            let mut point = counts_json(counts);
+            point["scan"] = json!(scan);
+            point["at"] = json!(timestamp(*at));
+            point
+        })
+        .collect()
+}
+
+/// A finding as evidence, in the compliance page's JSON and the report's.
+pub(crate) fn finding_json(finding: &StoredFinding) -> Value {
     json!({
         "id": finding.id,
         "rule": finding.rule,
@@ -145,7 +149,7 @@ fn compliance_json(compliance: &Compliance) -> Value {
             let evidence: Vec<Value> = control
                 .failed_rules
                 .iter()
-                .flat_map(|rule| compliance.evidence.get(rule).into_iter().flatten())
+                .flat_map(|rule| compliance.evidence.get(rule).into_iter().flat_map(|evidence| &evidence.findings))
                 .map(finding_json)
                 .collect();
             json!({
@@ -166,12 +170,7 @@ fn compliance_json(compliance: &Compliance) -> Value {
         "scan": compliance.scan.map(|(id, at)| json!({ "id": id, "finished_at": timestamp(at) })),
         "counts": counts_json(&view.counts),
         "controls": controls,
-        "trend": compliance.trend.iter().map(|(scan, at, counts)| {
-            let mut point = counts_json(counts);
-            point["scan"] = json!(scan);
-            point["at"] = json!(timestamp(*at));
-            point
-        }).collect::<Vec<_>>(),
+        "trend": trend_json(&compliance.trend),
     })
 }
 
@@ -193,8 +192,10 @@ fn compliance_csv(compliance: &Compliance) -> String {
         let evidence: Vec<String> = control
             .failed_rules
             .iter()
-            .flat_map(|rule| compliance.evidence.get(rule).into_iter().flatten())
-            .map(|finding| format!("{} ({})", object_name(finding), finding.rule))
+            .flat_map(|rule| compliance.evidence.get(rule).into_iter().flat_map(|evidence| &evidence.findings))
+            .map(|finding| {
+                format!("{} ({})", object_name(&finding.kind, &finding.namespace, &finding.name), finding.rule)
+            })
             .collect();
         write_row(
             &mut out,
@@ -211,14 +212,6 @@ fn compliance_csv(compliance: &Compliance) -> String {
         );
     }
     out
-}
-
-fn object_name(finding: &StoredFinding) -> String {
-    if finding.namespace.is_empty() {
-        format!("{} {}", finding.kind, finding.name)
-    } else {
-        format!("{} {}/{}", finding.kind, finding.namespace, finding.name)
-    }
 }
 
 async fn get_compliance_csv(
@@ -280,8 +273,15 @@ fn render_print(compliance: &Compliance) -> Result<String, askama::Error> {
             evidence: control
                 .failed_rules
                 .iter()
-                .flat_map(|rule| compliance.evidence.get(rule).into_iter().flatten())
-                .map(|finding| format!("{} ({}): {}", object_name(finding), finding.rule, finding.message))
+                .flat_map(|rule| compliance.evidence.get(rule).into_iter().flat_map(|evidence| &evidence.findings))
+                .map(|finding| {
+                    format!(
+                        "{} ({}): {}",
+                        object_name(&finding.kind, &finding.namespace, &finding.name),
+                        finding.rule,
+                        finding.message
+                    )
+                })
                 .collect(),
         })
         .collect();

@@ -80,6 +80,7 @@ async fn list_findings(
         after,
         // One more than the page: whether there is a next page, without counting.
         limit: limit + 1,
+        open_at: None,
     };
     let mut findings = state.store.list_findings(cluster.id, &filter).await?;
     let total = state.store.count_findings(cluster.id, &filter).await?;

@@ -63,7 +63,7 @@ const REPORT: &[(&str, &str)] = &[
     ("clusters", "cluster ids, comma-separated; default every cluster of the user's teams"),
     ("points", "day (the last scan of each day, the default) or scan"),
     ("format", "json (the default) or csv"),
-    ("table", "for CSV: clusters, scores, weeks, time_to_resolve, top_rules or oldest_critical"),
+    ("table", "for CSV: clusters, scores, weeks, time_to_resolve, top_rules, oldest_critical, compliance, compliance_evidence or compliance_trend"),
 ];
 
 /// Every operation of `/api/v1`.
@@ -624,7 +624,7 @@ pub fn schemas() -> Map<String, Value> {
             "Report",
             json!({
                 "type": "object",
-                "description": "per-cluster scores, changes and compliance, weeks, time_to_resolve, top_rules, oldest_critical; \
+                "description": "per-cluster scores, changes and compliance (each control with its status at the end and start and its evidence, and the counts' trend), weeks, time_to_resolve, top_rules, oldest_critical; \
                                 see README \"Reports\""
             }),
         ),

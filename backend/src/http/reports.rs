@@ -16,13 +16,15 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use rampart_core::compliance::Status;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::compliance::{counts_json as compliance_counts_json, finding_json, status_name, trend_json};
 use super::{counts_json, parse_timestamp, resource_json, timestamp, ApiError, AppState, CurrentUser, Query};
 use crate::reports::csv::{self, Table};
-use crate::reports::{self, date_text, ClusterRef, FrameworkSummary, Points, Report, ScoreState, DAY, DEFAULT_DAYS};
+use crate::reports::{
+    self, date_text, ClusterRef, ClusterReport, FrameworkSummary, Points, Report, ScoreState, DAY, DEFAULT_DAYS,
+};
 use crate::store::now_millis;
 
 /// The longest period a report covers.
@@ -156,31 +158,59 @@ fn state_json(state: &ScoreState) -> Value {
     json!({ "scan": state.scan, "at": timestamp(state.at), "score": state.score, "grade": state.grade })
 }
 
-fn compliance_counts_json(counts: &rampart_core::compliance::Counts) -> Value {
-    json!({ "pass": counts.pass, "fail": counts.fail, "not_assessed": counts.not_assessed })
+/// Where the API lists a cluster's findings of one rule that are open now (a report's
+/// evidence of that rule is those open at the period's end).
+pub(crate) fn rule_findings_url(cluster_id: i64, rule: &str) -> String {
+    format!("/api/v1/clusters/{cluster_id}/findings?rule={}&status=open", query_value(rule))
 }
 
-/// A cluster's standing against one framework: the counts at the period's end and start,
-/// and each control's status at the end (`not_assessed` never counts as passing).
-fn framework_json(summary: &FrameworkSummary) -> Value {
+/// A query string value, percent-encoded but for the unreserved characters.
+fn query_value(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// A cluster's standing against one framework: the counts at the period's end and start
+/// and at each point of the score series (`trend`), and each control's status at the end and at the start (`not_assessed` never counts as
+/// passing), with a failing control's evidence: the findings open at the period's end, at
+/// most [`reports::EVIDENCE_PER_CONTROL`], how many more there are, and per failing rule
+/// where the API lists them all.
+fn framework_json(cluster: &ClusterReport, summary: &FrameworkSummary) -> Value {
     let view = &summary.view;
     json!({
         "framework": view.framework.as_str(),
         "title": view.title,
         "scan": { "id": summary.scan, "finished_at": timestamp(summary.at) },
         "counts": compliance_counts_json(&view.counts),
-        "counts_at_start": summary.start.as_ref().map(compliance_counts_json),
-        "controls": view.controls.iter().map(|control| json!({
-            "id": control.id,
-            "title": control.title,
-            "status": match control.status {
-                Status::Pass => "pass",
-                Status::Fail => "fail",
-                Status::NotAssessed => "not_assessed",
-            },
-            "failed_rules": control.failed_rules,
-            "findings": control.findings,
-        })).collect::<Vec<_>>(),
+        "counts_at_start": summary.start.as_ref().map(|start| compliance_counts_json(&start.counts)),
+        "trend": trend_json(&summary.trend),
+        "controls": view.controls.iter().map(|control| {
+            let evidence = cluster.evidence(control);
+            json!({
+                "id": control.id,
+                "title": control.title,
+                "status": status_name(control.status),
+                "status_at_start": summary.status_at_start(&control.id).map(status_name),
+                "failed_rules": control.failed_rules,
+                "findings": control.findings,
+                "evidence": evidence.findings().map(finding_json).collect::<Vec<_>>(),
+                "evidence_open": evidence.open(),
+                "evidence_more": evidence.more(),
+                "evidence_rules": evidence.rules.iter().map(|rule| json!({
+                    "rule": rule.rule,
+                    "open": rule.open,
+                    "shown": rule.findings.len(),
+                    "findings_url": rule_findings_url(cluster.cluster.id, rule.rule),
+                })).collect::<Vec<_>>(),
+            })
+        }).collect::<Vec<_>>(),
     })
 }
 
@@ -206,7 +236,7 @@ fn report_json(report: &Report) -> Value {
                 "opened_and_resolved": cluster.churned_findings,
                 "resolved": cluster.resolved_findings,
                 "scores": cluster.points.iter().map(state_json).collect::<Vec<_>>(),
-                "compliance": cluster.compliance.iter().map(framework_json).collect::<Vec<_>>(),
+                "compliance": cluster.compliance.iter().map(|summary| framework_json(cluster, summary)).collect::<Vec<_>>(),
             })
         })
         .collect();

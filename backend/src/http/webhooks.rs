@@ -22,8 +22,9 @@ use crate::store::accounts::random_hex;
 use crate::store::mail::Frequency;
 use crate::store::webhooks::{Events, NewWebhook, Webhook, WebhookFormat};
 
-/// The most webhooks a team has.
-const MAX_WEBHOOKS: usize = 50;
+/// The most webhooks a team has: each is posted to for every event, so the cap bounds the
+/// outbox work one scan makes.
+pub const MAX_WEBHOOKS: i64 = 20;
 /// The longest URL accepted.
 const MAX_URL: usize = 2048;
 
@@ -159,9 +160,6 @@ async fn create_webhook(
         body.namespaces.as_deref(),
         body.namespace_selector.as_deref(),
     )?;
-    if state.store.list_webhooks(team_id).await?.len() >= MAX_WEBHOOKS {
-        return Err(ApiError::Conflict(format!("a team has at most {MAX_WEBHOOKS} webhooks: delete one first")));
-    }
     let new = NewWebhook {
         team_id,
         name: name.to_string(),
@@ -177,7 +175,7 @@ async fn create_webhook(
     let secrets = &state.secrets;
     let id = state
         .store
-        .create_webhook(&new, |id| {
+        .create_webhook(&new, MAX_WEBHOOKS, |id| {
             let url = secrets.seal(url.as_bytes(), &webhook_url_context(id));
             let secret =
                 secret.as_ref().map(|(secret, _)| secrets.seal(secret.as_bytes(), &webhook_secret_context(id)));
@@ -187,6 +185,12 @@ async fn create_webhook(
         .map_err(|error| match ApiError::from(error) {
             ApiError::Conflict(_) => ApiError::Conflict(format!("team {team_id} already has a webhook named '{name}'")),
             other => other,
+        })?
+        .ok_or_else(|| {
+            ApiError::Conflict(format!(
+                "a team has at most {MAX_WEBHOOKS} webhooks: delete one it no longer needs first, or send several \
+                 events to one"
+            ))
         })?;
     tracing::info!(team = team_id, webhook = id, format = format.as_str(), by = user.user.id, "webhook created");
     let webhook = team_webhook(&state, team_id, id).await?;

@@ -28,12 +28,18 @@ pub enum Table {
     TopRules,
     /// The oldest critical findings open at the period's end.
     OldestCritical,
-    /// One row per cluster, framework and control: its status at the period's end.
+    /// One row per cluster, framework and control: its status at the period's end and at
+    /// its start, and how many findings are its evidence.
     Compliance,
+    /// One row per finding shown as a failing control's evidence (at most
+    /// [`super::EVIDENCE_PER_CONTROL`] per control; the compliance table counts the rest).
+    ComplianceEvidence,
+    /// One row per cluster, framework and point of the score series: the controls' counts.
+    ComplianceTrend,
 }
 
 impl Table {
-    pub const ALL: [Table; 7] = [
+    pub const ALL: [Table; 9] = [
         Table::Clusters,
         Table::Scores,
         Table::Weeks,
@@ -41,6 +47,8 @@ impl Table {
         Table::TopRules,
         Table::OldestCritical,
         Table::Compliance,
+        Table::ComplianceEvidence,
+        Table::ComplianceTrend,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -52,6 +60,8 @@ impl Table {
             Table::TopRules => "top_rules",
             Table::OldestCritical => "oldest_critical",
             Table::Compliance => "compliance",
+            Table::ComplianceEvidence => "compliance_evidence",
+            Table::ComplianceTrend => "compliance_trend",
         }
     }
 
@@ -271,11 +281,16 @@ pub fn table(report: &Report, table: Table) -> String {
                     "failed_rules",
                     "findings",
                     "scan",
+                    "status_at_start",
+                    "evidence_open",
+                    "evidence_shown",
+                    "evidence_more",
                 ],
             );
             for cluster in &report.clusters {
                 for summary in &cluster.compliance {
                     for control in &summary.view.controls {
+                        let evidence = cluster.evidence(control);
                         write_row(
                             &mut out,
                             &[
@@ -289,6 +304,78 @@ pub fn table(report: &Report, table: Table) -> String {
                                 text(control.failed_rules.join(" ")),
                                 number(control.findings),
                                 number(summary.scan),
+                                summary
+                                    .status_at_start(&control.id)
+                                    .map_or(Cell::Empty, |status| text(status.as_str())),
+                                number(evidence.open()),
+                                number(evidence.findings().count()),
+                                number(evidence.more()),
+                            ],
+                        );
+                    }
+                }
+            }
+        }
+        Table::ComplianceEvidence => {
+            header(
+                &mut out,
+                &[
+                    "cluster_id",
+                    "cluster",
+                    "framework",
+                    "control",
+                    "rule",
+                    "severity",
+                    "finding_id",
+                    "kind",
+                    "namespace",
+                    "name",
+                    "path",
+                    "message",
+                ],
+            );
+            for cluster in &report.clusters {
+                for summary in &cluster.compliance {
+                    for control in &summary.view.controls {
+                        for finding in cluster.evidence(control).findings() {
+                            write_row(
+                                &mut out,
+                                &[
+                                    number(cluster.cluster.id),
+                                    text(&cluster.cluster.name),
+                                    text(summary.view.framework.as_str()),
+                                    text(&control.id),
+                                    text(&finding.rule),
+                                    text(&finding.severity),
+                                    number(finding.id),
+                                    text(&finding.kind),
+                                    text(&finding.namespace),
+                                    text(&finding.name),
+                                    text(&finding.path),
+                                    text(&finding.message),
+                                ],
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        Table::ComplianceTrend => {
+            header(&mut out, &["cluster_id", "cluster", "framework", "scan", "at", "pass", "fail", "not_assessed"]);
+            for cluster in &report.clusters {
+                for summary in &cluster.compliance {
+                    for (scan, at, counts) in &summary.trend {
+                        write_row(
+                            &mut out,
+                            &[
+                                number(cluster.cluster.id),
+                                text(&cluster.cluster.name),
+                                text(summary.view.framework.as_str()),
+                                number(scan),
+                                text(timestamp(*at)),
+                                number(counts.pass),
+                                number(counts.fail),
+                                number(counts.not_assessed),
                             ],
                         );
                     }

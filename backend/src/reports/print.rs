@@ -9,9 +9,12 @@
 //! headless Chromium and look at the pages.
 
 use askama::Template;
-use rampart_core::compliance::Status;
+use rampart_core::compliance::{ControlResult, Status};
 
-use super::{date_text, Points, Report, DAY, SEVERITIES};
+use super::{
+    date_text, object_name, ClusterReport, FrameworkSummary, Points, Report, DAY, EVIDENCE_PER_CONTROL, SEVERITIES,
+};
+use crate::http::reports::rule_findings_url;
 use crate::http::timestamp;
 
 /// The chart's drawing, in SVG user units.
@@ -52,6 +55,37 @@ struct PrintPage {
     rules: Vec<RuleView>,
     oldest: Vec<FindingView>,
     compliance: Vec<ComplianceView>,
+    frameworks: Vec<FrameworkView>,
+    evidence_per_control: usize,
+}
+
+/// One cluster's controls of one framework, each with its evidence.
+struct FrameworkView {
+    cluster: String,
+    title: String,
+    /// Failing controls at each point of the score series, `3 (2026-01-06)`, or empty.
+    trend: String,
+    controls: Vec<ControlView>,
+}
+
+struct ControlView {
+    id: String,
+    title: String,
+    status: &'static str,
+    at_start: &'static str,
+    /// The rules that assess it, or that none does.
+    rules: String,
+    evidence: Vec<EvidenceView>,
+    /// Per failing rule with more open findings than shown: how many, and where to list them.
+    more: Vec<String>,
+}
+
+/// A finding shown as evidence.
+struct EvidenceView {
+    object: String,
+    rule: String,
+    severity: String,
+    path: String,
 }
 
 /// One cluster's standing against one framework at the period's end.
@@ -241,11 +275,7 @@ pub fn render(report: &Report) -> Result<String, askama::Error> {
         .iter()
         .map(|finding| FindingView {
             cluster: finding.cluster.clone(),
-            object: if finding.namespace.is_empty() {
-                format!("{} {}", finding.kind, finding.name)
-            } else {
-                format!("{} {}/{}", finding.kind, finding.namespace, finding.name)
-            },
+            object: object_name(&finding.kind, &finding.namespace, &finding.name),
             rule: finding.rule.clone(),
             path: finding.path.clone(),
             first_seen: date_text(finding.first_seen),
@@ -270,9 +300,29 @@ pub fn render(report: &Report) -> Result<String, askama::Error> {
                     pass: summary.view.counts.pass,
                     fail: summary.view.counts.fail,
                     not_assessed: summary.view.counts.not_assessed,
-                    fail_at_start: summary.start.map_or("—".to_string(), |start| start.fail.to_string()),
+                    fail_at_start: summary
+                        .start
+                        .as_ref()
+                        .map_or("—".to_string(), |start| start.counts.fail.to_string()),
                     failing: if failing.is_empty() { "—".to_string() } else { failing.join(", ") },
                 }
+            })
+        })
+        .collect();
+    let frameworks = report
+        .clusters
+        .iter()
+        .flat_map(|cluster| {
+            cluster.compliance.iter().map(move |summary| FrameworkView {
+                cluster: cluster.cluster.name.clone(),
+                title: summary.view.title.clone(),
+                trend: summary
+                    .trend
+                    .iter()
+                    .map(|(_, at, counts)| format!("{} ({})", counts.fail, date_text(*at)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                controls: summary.view.controls.iter().map(|control| control_view(cluster, summary, control)).collect(),
             })
         })
         .collect();
@@ -299,8 +349,43 @@ pub fn render(report: &Report) -> Result<String, askama::Error> {
         rules,
         oldest,
         compliance,
+        frameworks,
+        evidence_per_control: EVIDENCE_PER_CONTROL,
     }
     .render()
+}
+
+fn control_view(cluster: &ClusterReport, summary: &FrameworkSummary, control: &ControlResult) -> ControlView {
+    let evidence = cluster.evidence(control);
+    ControlView {
+        id: control.id.clone(),
+        title: control.title.clone(),
+        status: control.status.as_str(),
+        at_start: summary.status_at_start(&control.id).map_or("—", Status::as_str),
+        rules: if control.rules.is_empty() { "no rule assesses this control".into() } else { control.rules.join(", ") },
+        evidence: evidence
+            .findings()
+            .map(|finding| EvidenceView {
+                object: object_name(&finding.kind, &finding.namespace, &finding.name),
+                rule: finding.rule.clone(),
+                severity: finding.severity.clone(),
+                path: finding.path.clone(),
+            })
+            .collect(),
+        more: evidence
+            .rules
+            .iter()
+            .filter(|rule| rule.open > rule.findings.len() as i64)
+            .map(|rule| {
+                format!(
+                    "and {} more of {}: {}",
+                    rule.open - rule.findings.len() as i64,
+                    rule.rule,
+                    rule_findings_url(cluster.cluster.id, rule.rule)
+                )
+            })
+            .collect(),
+    }
 }
 
 /// The days a period spans, counting a part of a day as one.

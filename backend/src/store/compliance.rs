@@ -1,8 +1,12 @@
 //! What each scan's rules concluded (`scans.rule_results`), from which the compliance
-//! views read each framework's controls, now and over time.
+//! views read each framework's controls, now and over time, and the findings that are a
+//! failing control's evidence.
+
+use std::collections::BTreeMap;
 
 use rampart_core::compliance::RuleResults;
 
+use super::scans::{FindingFilter, StoredFinding};
 use super::{on_pool, Store};
 
 /// The rule results of one finished scan.
@@ -60,5 +64,85 @@ impl Store {
             at,
             results: json.and_then(|json| serde_json::from_str(&json).ok()),
         }))
+    }
+}
+
+impl Store {
+    /// The rule results of the cluster's scans among `scans` that recorded them, oldest
+    /// first (a report's compliance trend at its score series' points).
+    pub async fn rule_results_of_scans(
+        &self,
+        cluster_id: i64,
+        scans: &[i64],
+    ) -> Result<Vec<ScanRuleResults>, sqlx::Error> {
+        let mut points = Vec::new();
+        for chunk in scans.chunks(500) {
+            let sql = format!(
+                "SELECT id, finished_at, rule_results FROM scans WHERE cluster_id = $1 AND finished_at IS NOT NULL \
+                 AND rule_results IS NOT NULL AND id IN ({})",
+                super::reports::placeholders(2, chunk.len())
+            );
+            let rows: Vec<(i64, i64, Option<String>)> = on_pool!(self, |pool| {
+                let mut query = sqlx::query_as(&sql).bind(cluster_id);
+                for id in chunk {
+                    query = query.bind(id);
+                }
+                query.fetch_all(pool).await
+            })?;
+            points.extend(rows.into_iter().filter_map(|(scan, at, json)| {
+                let results = serde_json::from_str(&json?).ok()?;
+                Some(ScanRuleResults { scan, at, results: Some(results) })
+            }));
+        }
+        points.sort_by_key(|point| (point.at, point.scan));
+        Ok(points)
+    }
+}
+
+/// A failing rule's evidence: its first open findings (most severe first, then by id, as
+/// the findings list orders them) and how many it has open in all.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RuleEvidence {
+    pub findings: Vec<StoredFinding>,
+    pub open: i64,
+}
+
+impl Store {
+    /// The evidence of each of `rules` in the cluster (the caller has checked access): at
+    /// most `per_rule` findings each, open now (`at` `None`) or open at `at`, as a report's
+    /// period end reads them. The same findings list the API serves, filtered by rule; the
+    /// counts of findings open now are the list's own, those open at a time are counted for
+    /// every rule in one pass.
+    pub async fn compliance_evidence(
+        &self,
+        cluster_id: i64,
+        rules: &[String],
+        at: Option<i64>,
+        per_rule: i64,
+    ) -> Result<BTreeMap<String, RuleEvidence>, sqlx::Error> {
+        let mut rules = rules.to_vec();
+        rules.sort();
+        rules.dedup();
+        let filter = FindingFilter {
+            status: at.is_none().then(|| "open".to_string()),
+            limit: per_rule,
+            open_at: at,
+            ..FindingFilter::default()
+        };
+        let counted = match at {
+            Some(_) => Some(self.count_findings_by_rule(cluster_id, &filter, &rules).await?),
+            None => None,
+        };
+        let mut evidence = BTreeMap::new();
+        for rule in rules {
+            let filter = FindingFilter { rule: Some(rule.clone()), ..filter.clone() };
+            let findings = self.list_findings(cluster_id, &filter).await?;
+            let open = match &counted {
+                Some(counted) => counted.get(&rule).copied().unwrap_or(0),
+                None => self.count_findings(cluster_id, &filter).await?,
+            };
+            evidence.insert(rule, RuleEvidence { findings, open });
+        }
+        Ok(evidence)
     }
 }

@@ -81,7 +81,7 @@ const SEVERITY_RANK: &str = "CASE f.severity WHEN 'critical' THEN 0 WHEN 'high' 
 const SEVERITIES: [&str; 5] = ["critical", "high", "medium", "low", "info"];
 
 /// `$first, $first+1, …` for `count` ids.
-fn placeholders(first: usize, count: usize) -> String {
+pub(super) fn placeholders(first: usize, count: usize) -> String {
     (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
 }
 

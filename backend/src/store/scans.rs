@@ -82,7 +82,7 @@ pub struct Scan {
 }
 
 /// A stored finding.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredFinding {
     pub id: i64,
     pub rule: String,
@@ -204,6 +204,9 @@ pub struct FindingFilter {
     pub order: FindingOrder,
     pub after: Option<Cursor>,
     pub limit: i64,
+    /// Only findings open at this time, as reports read it (first seen by then, and open
+    /// now or resolved after it; exempted ones are not open); leaves `status` unset.
+    pub open_at: Option<i64>,
 }
 
 /// A value bound to a findings query.
@@ -228,6 +231,13 @@ impl FindingFilter {
         }
         if let Some(rank) = open_rank {
             sql.push_str(&format!(" AND {SEVERITY_RANK} = {rank}"));
+        }
+        if let Some(at) = self.open_at {
+            bound.push(Bound::Int(at));
+            let at = bound.len();
+            sql.push_str(&format!(
+                " AND f.first_seen <= ${at} AND (f.status = 'open' OR (f.status = 'resolved' AND f.resolved_at > ${at}))"
+            ));
         }
         for (column, value) in [
             ("status", if open { &None } else { &self.status }),
@@ -532,9 +542,9 @@ impl Store {
     /// How many of the cluster's findings the filter matches (its cursor and limit aside):
     /// summed from the cluster's `finding_counts` (one row per status, severity, rule and
     /// namespace, counted again by each scan that wrote findings) when they are fresh and
-    /// the filter has no text; counted from the findings otherwise.
+    /// the filter has no text and no `open_at`; counted from the findings otherwise.
     pub async fn count_findings(&self, cluster_id: i64, filter: &FindingFilter) -> Result<i64, sqlx::Error> {
-        if filter.text.is_none() {
+        if filter.text.is_none() && filter.open_at.is_none() {
             let mut bound = vec![Bound::Int(cluster_id)];
             let mut conditions = String::from("n.cluster_id = $1");
             for (column, value) in [
@@ -564,6 +574,30 @@ impl Store {
         let (conditions, bound) = filter.conditions(cluster_id);
         let sql = format!("SELECT COUNT(*) FROM findings f WHERE {conditions}");
         on_pool!(self, |pool| bind_all!(sqlx::query_scalar::<_, i64>(&sql), &bound).fetch_one(pool).await)
+    }
+
+    /// How many of the cluster's findings the filter matches per rule of `rules` (the
+    /// filter's own rule, cursor and limit aside), counted from the findings in one pass
+    /// whatever the number of rules; a rule without any is left out.
+    pub async fn count_findings_by_rule(
+        &self,
+        cluster_id: i64,
+        filter: &FindingFilter,
+        rules: &[String],
+    ) -> Result<BTreeMap<String, i64>, sqlx::Error> {
+        if rules.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let (conditions, mut bound) = FindingFilter { rule: None, ..filter.clone() }.conditions(cluster_id);
+        let first = bound.len() + 1;
+        bound.extend(rules.iter().map(|rule| Bound::Text(rule.clone())));
+        let list = (first..first + rules.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT f.rule, COUNT(*) FROM findings f WHERE {conditions} AND f.rule IN ({list}) GROUP BY f.rule"
+        );
+        let rows: Vec<(String, i64)> =
+            on_pool!(self, |pool| bind_all!(sqlx::query_as(&sql), &bound).fetch_all(pool).await)?;
+        Ok(rows.into_iter().collect())
     }
 
     /// One point per finished scan (succeeded or partial) of the cluster, oldest first,

@@ -126,15 +126,27 @@ impl Store {
     /// Creates a webhook, its URL and secret sealed by `seal` with the new id (so a sealed
     /// value opens only as the row it was written for), in one transaction. It looks only
     /// at scans after it was made: its watermark starts at the newest scan. A name the team
-    /// already uses is a unique violation.
+    /// already uses is a unique violation. `None`, and nothing written, when the team
+    /// already has `most` webhooks: the team's row is locked first (an update that changes
+    /// nothing), so that concurrent creations count one after the other.
     pub async fn create_webhook(
         &self,
         webhook: &NewWebhook,
+        most: i64,
         seal: impl Fn(i64) -> (Vec<u8>, Option<Vec<u8>>),
-    ) -> Result<i64, sqlx::Error> {
+    ) -> Result<Option<i64>, sqlx::Error> {
         let (namespaces, selector) = webhook.route.to_columns();
         on_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
+            sqlx::query("UPDATE teams SET id = id WHERE id = $1").bind(webhook.team_id).execute(&mut *tx).await?;
+            let held: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhooks WHERE team_id = $1")
+                .bind(webhook.team_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            if held >= most {
+                tx.rollback().await?;
+                return Ok(None);
+            }
             let id = sqlx::query_scalar::<_, i64>(
                 "INSERT INTO webhooks (team_id, name, format, url, url_host, secret, events, frequency, hour, \
                  weekday, namespaces, namespace_selector, last_scan_id, created_by, created_at) \
@@ -165,7 +177,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
-            Ok(id)
+            Ok(Some(id))
         })
     }
 
