@@ -50,18 +50,19 @@ pub const RECORD_FINDINGS: usize = 20_000;
 /// See [`RECORD_FINDINGS`].
 pub const RECORD_OBJECTS: usize = 5_000;
 
-/// One message of a source.
+/// One message of a source. The objects are the engine's; an agent lists into messages
+/// whose objects are their JSON (`O` = [`crate::agent::wire::Encoded`]), sent on as such.
 #[derive(Debug)]
-pub enum Delivery {
+pub enum Delivery<O = Object> {
     /// Objects of the kinds the index reads (all of them, before any batch).
-    Context(Vec<Object>),
+    Context(Vec<O>),
     /// The context is complete. `errors`: what could not be read so far (a kind, or input
     /// not attributable to a kind, which stops anything from being resolved); `unjudged_rules`:
     /// rules the scan cannot judge (they conclude from the absence of a kind it could not
     /// list); the checker does not run them and their findings are neither opened nor resolved.
     ContextDone { errors: Vec<ScanError>, unjudged_rules: Vec<String> },
     /// Objects to check.
-    Batch(Vec<Object>),
+    Batch(Vec<O>),
     /// A kind that could not be read after the context phase (its findings stay as they
     /// were); the scan ends `partial`.
     Error(ScanError),
