@@ -6,17 +6,19 @@
 //! agent` generates the 50,000-object one, `--count 50000 --seed 11`, ~11 findings per
 //! object), or without one the generated cluster of `AGENT_BENCH_NAMESPACES` × 100 objects.
 //! It is served over TLS by the tests' fake API server (`tests/support/fake_kube.rs`) as the
-//! in-cluster endpoint, with a ServiceAccount directory laid out as a Pod sees it. This
-//! process runs the real server (`Application`, SQLite in a scratch directory) behind a
-//! TCP relay that counts the bytes the agent sends; the agent is the real `rampart agent`
-//! binary in its own process, so its peak RSS (VmHWM, read from `/proc` just before it is
-//! stopped) and CPU time are its own.
+//! in-cluster endpoint, with a ServiceAccount directory laid out as a Pod sees it. The
+//! server is the real `rampart serve` (SQLite in a scratch directory), behind a TCP relay
+//! that counts the bytes the agent sends; the agent is the real `rampart agent`. Each runs
+//! in its own process, so their peak RSS (VmHWM, read from `/proc` just before they are
+//! stopped) and CPU time are their own. `AGENT_BENCH_WRAPPER` runs it under a profiler
+//! (`AGENT_BENCH_WRAPPER="heaptrack -o /tmp/agent"`), and `AGENT_BENCH_BINARY` names
+//! another build of `rampart` to run as the agent (to compare with an earlier commit's).
 //!
 //! Printed: objects, findings per object, the time from the agent's start to the scan's
 //! end (listing, compressing, sending and the server's ingestion overlap: the delivery is
-//! one stream), the agent's peak RSS and CPU time, the compressed body the agent reports
-//! and the bytes the relay saw (headers, chunk framing and the instruction polls included),
-//! the load average. BENCHMARKS.md has the figures.
+//! one stream), the agent's and the server's peak RSS and CPU time, the compressed body
+//! the agent reports and the bytes the relay saw (headers, chunk framing and the
+//! instruction polls included), the load average. BENCHMARKS.md has the figures.
 
 #[path = "../tests/support/fake_kube.rs"]
 mod fake_kube;
@@ -27,8 +29,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fake_kube::{FakeCluster, FakeKube, CA_PEM, TOKEN};
-use rampart::startup::{Application, Settings};
 use rampart::store::accounts::Role;
+use rampart::store::Store;
 use serde_json::{json, Value};
 
 fn main() {
@@ -72,18 +74,35 @@ async fn run() {
     std::fs::write(scratch.join("serviceaccount/token"), TOKEN).unwrap();
     std::fs::write(scratch.join("serviceaccount/ca.crt"), CA_PEM).unwrap();
     let database = format!("sqlite://{}/rampart.db", scratch.display());
-    let settings = Settings { secret_key: Some("00".repeat(32)), ..Settings::local(&database, scratch.join("key")) };
-    let app = Application::build(&settings).await.expect("the server starts");
-    let server = app.address();
-    let store = app.store().clone();
+    // The server is `rampart serve` in its own process, so its peak RSS is its own.
+    let server: std::net::SocketAddr = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
+        probe.local_addr().unwrap()
+    };
+    let server_log = scratch.join("serve.log");
+    let mut serve = logged(&mut Command::new(env!("CARGO_BIN_EXE_rampart")), &server_log)
+        .arg("serve")
+        .env_remove("RAMPART_SETTINGS")
+        .env("RAMPART_LISTEN", server.to_string())
+        .env("RAMPART_DATABASE_URL", &database)
+        .env("RAMPART_SECRET_KEY", "00".repeat(32))
+        .env("RAMPART_PUBLIC_URL", format!("http://{server}"))
+        .spawn()
+        .expect("rampart serve starts");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !reqwest::get(format!("http://{server}/readyz")).await.is_ok_and(|answer| answer.status().is_success()) {
+        assert!(
+            Instant::now() < deadline && serve.try_wait().unwrap().is_none(),
+            "rampart serve did not get ready: {}",
+            std::fs::read_to_string(&server_log).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let store = Store::open(&database).await.expect("the server's database");
     let user = store.create_user("bench@example.com", None, false).await.unwrap();
     let team = store.ensure_team("bench").await.unwrap();
     store.set_membership(team, user, Role::Editor).await.unwrap();
     let api_token = store.create_token(user, "bench").await.unwrap().1;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(app.run_until(async move {
-        let _ = stopped.await;
-    }));
     let (relay, sent) = relay(server).await;
 
     let client = reqwest::Client::new();
@@ -104,18 +123,28 @@ async fn run() {
     let log = scratch.join("agent.log");
     let port = fake.url.rsplit(':').next().unwrap().to_string();
     let started = Instant::now();
-    let mut agent = Command::new(env!("CARGO_BIN_EXE_rampart"))
+    // `AGENT_BENCH_WRAPPER` runs the agent under a profiler (`heaptrack -o FILE`): the peak
+    // RSS printed is then the wrapper's, not the agent's.
+    let wrapper: Vec<String> = std::env::var("AGENT_BENCH_WRAPPER")
+        .map(|wrapper| wrapper.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default();
+    // `AGENT_BENCH_BINARY` runs another build of `rampart` as the agent (an earlier commit's).
+    let binary = std::env::var("AGENT_BENCH_BINARY").unwrap_or_else(|_| env!("CARGO_BIN_EXE_rampart").to_string());
+    let mut agent = match wrapper.split_first() {
+        Some((program, arguments)) => {
+            let mut command = Command::new(program);
+            command.args(arguments).arg(&binary);
+            command
+        }
+        None => Command::new(&binary),
+    };
+    let mut agent = logged(&mut agent, &log)
         .args(["agent", "--server", &format!("http://{relay}")])
         .env("RAMPART_AGENT_TOKEN", &agent_token)
         .env("RAMPART_SERVICE_ACCOUNT_DIR", scratch.join("serviceaccount"))
         .env("KUBERNETES_SERVICE_HOST", "127.0.0.1")
         .env("KUBERNETES_SERVICE_PORT", port)
         .env("RAMPART_POLL_INTERVAL", "200ms")
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .expect("rampart agent starts");
     let pid = agent.id();
@@ -151,9 +180,19 @@ async fn run() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    let peak = status_kib(pid, "VmHWM") as f64 / 1024.0;
-    let cpu = process_cpu_seconds(pid);
-    let _ = agent.kill();
+    // Under a wrapper, the agent is the wrapper's child: it is measured, then stopped with
+    // SIGTERM so that the profiler writes out what it recorded.
+    let measured = if wrapper.is_empty() { Some(pid) } else { child_of(pid, &binary) };
+    let peak = measured.map_or(0, |pid| status_kib(pid, "VmHWM")) as f64 / 1024.0;
+    let cpu = measured.map_or(0.0, process_cpu_seconds);
+    match measured.filter(|_| !wrapper.is_empty()) {
+        Some(child) => {
+            let _ = Command::new("kill").args(["-TERM", &child.to_string()]).status();
+        }
+        None => {
+            let _ = agent.kill();
+        }
+    }
     let _ = agent.wait();
     let on_wire = sent.load(Ordering::Relaxed) as f64;
     let findings: i64 = ["critical", "high", "medium", "low", "info"]
@@ -176,12 +215,25 @@ async fn run() {
         reported / 1e6,
         on_wire / 1e6
     );
+    let server_peak = status_kib(serve.id(), "VmHWM") as f64 / 1024.0;
+    let server_cpu = process_cpu_seconds(serve.id());
+    println!("server (rampart serve, its own process): peak RSS {server_peak:.1} MB, CPU {server_cpu:.1} s");
     println!("load average at the end: {}", load_average());
-    let _ = stop.send(());
-    let _ = running.await;
+    let _ = serve.kill();
+    let _ = serve.wait();
     store.close().await;
     drop(fake);
     let _ = std::fs::remove_dir_all(&scratch);
+}
+
+/// `command` logging at info level, without colours, into the file `log`.
+fn logged<'a>(command: &'a mut Command, log: &std::path::Path) -> &'a mut Command {
+    command
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).expect("a log file"))
 }
 
 /// A TCP relay to `target` on a loopback port: its address, and the bytes clients sent.
@@ -218,6 +270,20 @@ fn status_kib(pid: u32, field: &str) -> u64 {
         .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
+}
+
+/// The process running `binary` among the children of `parent` (a profiler may start
+/// helpers of its own beside it).
+fn child_of(parent: u32, binary: &str) -> Option<u32> {
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|entry| {
+        let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+        let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+        // The parent's pid is the second field after the command's closing parenthesis.
+        let parent_of: u32 = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?;
+        let command = std::fs::read(entry.path().join("cmdline")).ok()?;
+        let program = command.split(|&byte| byte == 0).next()?;
+        (parent_of == parent && program == binary.as_bytes()).then_some(pid)
+    })
 }
 
 /// User and system CPU time of a process, in seconds (clock ticks of 100 Hz).

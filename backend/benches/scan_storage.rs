@@ -14,7 +14,8 @@
 //! and timed until `GET /api/v1/scans/{id}` says it finished. The scan lists the cluster
 //! through the real `kube` client, runs the engine and records the findings.
 //!
-//! Parts (`SCAN_BENCH_PARTS`, a comma-separated list; all by default):
+//! Parts (`SCAN_BENCH_PARTS`, a comma-separated list; all by default; `SCAN_BENCH_BACKENDS`
+//! `postgresql` or `sqlite` runs the shapes on one backend only):
 //! - `sparse`: the generated cluster of 50,000 objects (10,000 pods' worth of workloads,
 //!   ~24,000 findings; `SCAN_BENCH_OBJECTS` scales it);
 //! - `dense`: a `gen_corpus.py` export (`SCAN_BENCH_CORPUS`, a JSON List; `cargo xtask
@@ -61,6 +62,10 @@ fn main() {
     if let Ok(spec) = std::env::var(FAKE_KUBE_VARIABLE) {
         fake_kube::serve(&spec);
         return;
+    }
+    // The server's log (each scan's line says where its time went), when `RUST_LOG` asks.
+    if std::env::var_os("RUST_LOG").is_some() {
+        rampart::telemetry::init();
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     runtime.block_on(async {
@@ -122,6 +127,9 @@ async fn shape_scans(shape: &str, fake: &FakeKube, postgres: &str, scratch: &std
     let database = ScratchPostgres::create(postgres, shape).await;
     let sqlite = format!("sqlite://{}/{shape}.db", scratch.display());
     for (backend, url) in [("PostgreSQL", database.url.as_str()), ("SQLite", sqlite.as_str())] {
+        if !backend_chosen(backend) {
+            continue;
+        }
         let server = Server::start(url, scratch).await;
         let cluster = server.register(shape, &fake.url).await;
         for label in ["first scan", "unchanged rescan", "1% changed rescan"] {
@@ -158,6 +166,15 @@ async fn shape_scans(shape: &str, fake: &FakeKube, postgres: &str, scratch: &std
     }
     database.drop_database().await;
     let _ = std::fs::remove_file(scratch.join(format!("{shape}.db")));
+}
+
+/// Whether `SCAN_BENCH_BACKENDS` (a comma-separated list of `postgresql` and `sqlite`, both
+/// by default) names the backend: run alone, a backend's peak memory does not start from
+/// what the other's scans left.
+fn backend_chosen(backend: &str) -> bool {
+    std::env::var("SCAN_BENCH_BACKENDS")
+        .map(|chosen| chosen.split(',').any(|name| name.trim().eq_ignore_ascii_case(backend)))
+        .unwrap_or(true)
 }
 
 /// `SCAN_BENCH_SOAK` (200) rescans of a cluster with 1 % of its objects changed before

@@ -28,6 +28,8 @@ use rampart_core::engine::{Checker, Options};
 use rampart_core::index::Index;
 use rampart_core::object::Object;
 use rampart_core::parse::Source;
+use std::time::{Duration, Instant};
+
 use tokio::sync::mpsc;
 
 use crate::store::recording::{Batch, Observed, SeenObject};
@@ -48,18 +50,19 @@ pub const RECORD_FINDINGS: usize = 20_000;
 /// See [`RECORD_FINDINGS`].
 pub const RECORD_OBJECTS: usize = 5_000;
 
-/// One message of a source.
+/// One message of a source. The objects are the engine's; an agent lists into messages
+/// whose objects are their JSON (`O` = [`crate::agent::wire::Encoded`]), sent on as such.
 #[derive(Debug)]
-pub enum Delivery {
+pub enum Delivery<O = Object> {
     /// Objects of the kinds the index reads (all of them, before any batch).
-    Context(Vec<Object>),
+    Context(Vec<O>),
     /// The context is complete. `errors`: what could not be read so far (a kind, or input
     /// not attributable to a kind, which stops anything from being resolved); `unjudged_rules`:
     /// rules the scan cannot judge (they conclude from the absence of a kind it could not
     /// list); the checker does not run them and their findings are neither opened nor resolved.
     ContextDone { errors: Vec<ScanError>, unjudged_rules: Vec<String> },
     /// Objects to check.
-    Batch(Vec<Object>),
+    Batch(Vec<O>),
     /// A kind that could not be read after the context phase (its findings stay as they
     /// were); the scan ends `partial`.
     Error(ScanError),
@@ -71,13 +74,26 @@ pub enum Delivery {
 /// How an ingestion ended.
 #[derive(Debug)]
 pub enum Ingested {
-    /// Recorded: the scan's counts, for the log.
-    Recorded { objects: i64, findings: i64, errors: usize, written: i64 },
+    /// Recorded: the scan's counts and where its time went, for the log.
+    Recorded { objects: i64, findings: i64, errors: usize, written: i64, timings: Timings },
     /// The source failed; the scan should end `failed` with this message.
     Failed(String),
     /// The scan is no longer this runner's (it stalled and the scan was handed on):
     /// nothing more was written.
     NotOurs,
+}
+
+/// Where a scan's time went, for its log line.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Timings {
+    /// The recorder's steps ([`Store::record_batch`], [`Store::finish_recording`]).
+    pub recording: crate::store::recording::Timings,
+    /// The recorder waiting for checked batches.
+    pub recorder_waiting: Duration,
+    /// The checker running the engine over batches and reducing its results.
+    pub checking: Duration,
+    /// The checker waiting for the source's batches (listing and reading them).
+    pub checker_waiting: Duration,
 }
 
 /// What the checking thread hands back.
@@ -179,10 +195,14 @@ pub async fn ingest(
     let mut outcome = None;
     let mut rule_results = RuleResults::default();
     let mut pending = Batch::default();
+    let mut recorder_waiting = Duration::ZERO;
     loop {
         // The next message other than a batch, or `Some(None)` when the batches waiting
         // are many enough to record now.
-        let message = match checked.recv().await {
+        let waiting = Instant::now();
+        let received = checked.recv().await;
+        recorder_waiting += waiting.elapsed();
+        let message = match received {
             Some(Checked::Batch(batch, rules)) => {
                 rule_results.merge(rules);
                 pending.absorb(batch);
@@ -217,9 +237,9 @@ pub async fn ingest(
     // Closing the channel stops the checker, whose end of the deliveries then closes and
     // stops the source.
     drop(checked);
-    if checker.await.is_err() {
+    let Ok((checking, checker_waiting)) = checker.await else {
         return Ok(Ingested::Failed("the check stopped unexpectedly; see the server's log".into()));
-    }
+    };
     if let Some(outcome) = outcome {
         return Ok(outcome);
     }
@@ -233,24 +253,31 @@ pub async fn ingest(
         findings: recording.tally.findings,
         errors: errors.len(),
         written: recording.findings_written,
+        timings: Timings { recording: recording.timings, recorder_waiting, checking, checker_waiting },
     })
 }
 
-/// The checking thread: each batch through the engine, reduced for the store.
+/// The checking thread: each batch through the engine, reduced for the store. Returns the
+/// time it spent checking, and waiting for the source.
 fn check_batches(
     index: Index,
     options: &Options,
     params: &[Object],
     mut deliveries: mpsc::Receiver<Delivery>,
     out: mpsc::Sender<Checked>,
-) {
+) -> (Duration, Duration) {
     let sources = [Source::new("scan", String::new())];
     // The params gathered with the context, as the CLI offers its whole input.
     // It adds the labels of the pod templates it checks to the index: the kinds judged by
     // the pods they select come after every pod template.
     let mut checker = Checker::owning(index, options, params);
     let mut policies_stopped = false;
-    while let Some(delivery) = deliveries.blocking_recv() {
+    let (mut checking, mut waiting) = (Duration::ZERO, Duration::ZERO);
+    loop {
+        let started = Instant::now();
+        let Some(delivery) = deliveries.blocking_recv() else { break };
+        waiting += started.elapsed();
+        let started = Instant::now();
         let message = match delivery {
             Delivery::Batch(objects) => {
                 let checked = checker.check(&sources, &objects);
@@ -265,10 +292,13 @@ fn check_batches(
                         ),
                     };
                     if out.blocking_send(Checked::PoliciesStopped(error)).is_err() {
-                        return;
+                        break;
                     }
                 }
-                Checked::Batch(to_batch(&objects, checked), rules)
+                let batch = to_batch(&objects, checked);
+                drop(objects);
+                checking += started.elapsed();
+                Checked::Batch(batch, rules)
             }
             Delivery::Error(error) => {
                 // The pod templates of a kind listed in part leave the rules that judge
@@ -284,9 +314,10 @@ fn check_batches(
             Delivery::Context(_) | Delivery::ContextDone { .. } => continue,
         };
         if out.blocking_send(message).is_err() {
-            return;
+            break;
         }
     }
+    (checking, waiting)
 }
 
 /// The engine's results for a batch, reduced to what the store keeps.

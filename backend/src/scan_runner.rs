@@ -355,7 +355,8 @@ async fn conclude(
     started: Instant,
 ) -> Result<(), sqlx::Error> {
     match ingested {
-        Ingested::Recorded { objects, findings, errors, written } => {
+        Ingested::Recorded { objects, findings, errors, written, timings } => {
+            let ms = |duration: std::time::Duration| duration.as_millis() as u64;
             tracing::info!(
                 scan = scan_id,
                 cluster = cluster_id,
@@ -364,6 +365,15 @@ async fn conclude(
                 errors,
                 findings_written = written,
                 elapsed_ms = started.elapsed().as_millis() as u64,
+                checking_ms = ms(timings.checking),
+                checker_waiting_ms = ms(timings.checker_waiting),
+                recorder_waiting_ms = ms(timings.recorder_waiting),
+                prepare_ms = ms(timings.recording.prepare),
+                read_ms = ms(timings.recording.read),
+                compare_ms = ms(timings.recording.compare),
+                write_ms = ms(timings.recording.write),
+                commit_ms = ms(timings.recording.commit),
+                finish_ms = ms(timings.recording.finish),
                 "scan recorded"
             );
             Ok(())

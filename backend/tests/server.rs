@@ -1135,10 +1135,14 @@ fn json_deployments(count: usize, privileged: impl Fn(usize) -> bool) -> String 
 
 /// The findings rows a scan wrote, as it recorded them.
 async fn findings_written(app: &TestApp, scan: &Value) -> i64 {
-    let sql = format!("SELECT findings_written FROM scans WHERE id = {}", scan["id"]);
+    number_of(app, &format!("SELECT findings_written FROM scans WHERE id = {}", scan["id"])).await
+}
+
+/// A number the database answers.
+async fn number_of(app: &TestApp, sql: &str) -> i64 {
     match &app.store {
-        rampart::store::Store::Sqlite(pool) => sqlx::query_scalar(&sql).fetch_one(pool).await.unwrap(),
-        rampart::store::Store::Postgres(pool) => sqlx::query_scalar(&sql).fetch_one(pool).await.unwrap(),
+        rampart::store::Store::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+        rampart::store::Store::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
     }
 }
 
@@ -1185,6 +1189,51 @@ async fn rescans_write_only_what_changed(backend: Backend) {
             assert_eq!(finding["last_seen"], scan_3["finished_at"], "{finding}");
         }
     }
+}
+
+/// The findings rows of a cluster, whatever their status, read from the database.
+async fn stored_findings(app: &TestApp, cluster_id: i64) -> i64 {
+    number_of(app, &format!("SELECT COUNT(*) FROM findings WHERE cluster_id = {cluster_id}")).await
+}
+
+/// Objects that are gone are resolved by a scan that writes nothing else (so the unresolved
+/// findings it compares with are summed from the cluster's counts, fresh since the last
+/// scan), and a deleted cluster takes its findings with it.
+async fn gone_objects_resolve_after_an_unchanged_rescan(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ana = app.user("ana@example.com", "red", Role::Admin).await;
+    let cluster_id = snapshot_cluster(&app, &ana, "shrinking").await;
+    let other_id = snapshot_cluster(&app, &ana, "other").await;
+    let first = expected_findings(SNAPSHOT_2);
+    let scan_1 = app.scan_snapshot(&ana, cluster_id, SNAPSHOT_2).await;
+    assert_eq!(scan_1["new"], first.len() as i64, "{scan_1}");
+    let scan_2 = app.scan_snapshot(&ana, cluster_id, SNAPSHOT_2).await;
+    assert_eq!(findings_written(&app, &scan_2).await, 0, "unchanged: {scan_2}");
+
+    // Only `worker` is left: the findings of `web` and of the Pod are resolved.
+    let worker_only =
+        SNAPSHOT_2.split("\n- ").filter(|item| !item.contains("name: web") && !item.contains("name: debug"));
+    let worker_only = worker_only.collect::<Vec<_>>().join("\n- ");
+    let left = expected_findings(&worker_only);
+    let gone = first.difference(&left).count();
+    assert!(!left.is_empty() && gone > 0, "{worker_only}");
+    let scan_3 = app.scan_snapshot(&ana, cluster_id, &worker_only).await;
+    assert_eq!(scan_3["status"], "succeeded", "{scan_3}");
+    let appeared = left.difference(&first).count();
+    assert_eq!((&scan_3["new"], &scan_3["resolved"]), (&json!(appeared), &json!(gone)), "{scan_3}");
+    let open = app.all_findings_by(&ana, cluster_id, "&status=open", 1000).await;
+    assert_eq!(open.iter().map(key).collect::<BTreeSet<_>>(), left);
+    let (_, page) = app.get(&ana, &format!("/api/v1/clusters/{cluster_id}/findings?limit=1&status=open")).await;
+    assert_eq!(page["total"], left.len() as i64, "{page}");
+
+    let other = app.scan_snapshot(&ana, other_id, SNAPSHOT_1).await;
+    assert_eq!(other["status"], "succeeded", "{other}");
+    let others = stored_findings(&app, other_id).await;
+    assert!(others > 0);
+    assert_eq!(stored_findings(&app, cluster_id).await, first.union(&left).count() as i64);
+    assert_eq!(app.delete(&ana, &format!("/api/v1/clusters/{cluster_id}")).await, StatusCode::NO_CONTENT);
+    assert_eq!(stored_findings(&app, cluster_id).await, 0, "a deleted cluster's findings go with it");
+    assert_eq!(stored_findings(&app, other_id).await, others, "another cluster's stay");
 }
 
 async fn unlisted_kinds_resolve_nothing_of_theirs(backend: Backend) {
@@ -1735,6 +1784,7 @@ on_both_backends!(
     teams_may_ignore_annotation_exemptions,
     findings_written_in_batches,
     rescans_write_only_what_changed,
+    gone_objects_resolve_after_an_unchanged_rescan,
     unlisted_kinds_resolve_nothing_of_theirs,
     credentials_stay_with_their_server,
     the_outbound_policy_guards_every_connection,

@@ -339,7 +339,7 @@ fn read_key(content: &str) -> Option<(String, usize)> {
         match bytes[index] {
             b':' if index + 1 == bytes.len() || bytes[index + 1] == b' ' => {
                 let key = content[..index].trim_end_matches(' ');
-                if key.len() != index {
+                if key.len() != index || !within_key_limit(key) {
                     return None;
                 }
                 return Some((key.to_string(), index));
@@ -349,6 +349,13 @@ fn read_key(content: &str) -> Option<(String, usize)> {
         }
     }
     None
+}
+
+/// YAML allows an implicit key of at most 1,024 characters; the general parser refuses a
+/// longer one, so the fast path leaves such a document to it (and its error).
+fn within_key_limit(key: &str) -> bool {
+    const MAX_IMPLICIT_KEY: usize = 1024;
+    key.len() <= MAX_IMPLICIT_KEY || key.chars().count() <= MAX_IMPLICIT_KEY
 }
 
 /// Whether a byte is a YAML indicator that cannot start a plain scalar without care.
@@ -436,7 +443,11 @@ impl Inline<'_> {
                     let key_node = self.scalar(parser, line_position, true, true)?;
                     let Value::String(_) = &key_node.value else { return None };
                     let key = self.text[key_start..].get(..(key_node.end - key_node.span.offset) as usize)?;
-                    if key.starts_with(['"', '\'']) || key == "<<" || entries.iter().any(|entry| entry.key == key) {
+                    if key.starts_with(['"', '\''])
+                        || key == "<<"
+                        || !within_key_limit(key)
+                        || entries.iter().any(|entry| entry.key == key)
+                    {
                         return None;
                     }
                     if self.peek()? != b':' {

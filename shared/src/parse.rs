@@ -786,6 +786,23 @@ mod tests {
     }
 
     #[test]
+    fn a_plain_key_longer_than_yaml_allows_is_refused_by_both_parsers() {
+        // YAML limits an implicit key to 1,024 characters; the fast path must not accept
+        // what the general parser refuses (found by fuzzing).
+        let long = format!("{}: b\n", "a".repeat(1025));
+        let (documents, errors) = parse(&long);
+        assert!(documents.is_empty());
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(fast_path_agrees(&long), Ok(0), "the fast path leaves it to the general parser");
+        // Characters, not bytes: 1,024 two-byte characters still make a key.
+        let fits = format!("{}: b\n", "é".repeat(1024));
+        let (documents, errors) = parse(&fits);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(documents.len(), 1);
+        assert_eq!(fast_path_agrees(&fits), Ok(1));
+    }
+
+    #[test]
     fn documents_are_split_and_a_broken_one_does_not_hide_the_others() {
         let text = "---\na: 1\n---\n# only a comment\n---\nb: [1, 2\nc: 3\n---\nd: 4\n...\n";
         let (documents, errors) = parse(text);

@@ -25,6 +25,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::ingest::{self, Delivery};
 use crate::outbound::OutboundPolicy;
 use crate::scanner::{self, ClusterConfig, ScanOptions};
+use wire::Encoded;
 
 /// The agent's version, as it reports it to the server.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -254,7 +255,9 @@ async fn deliver(client: &reqwest::Client, settings: &AgentSettings, scan_id: i6
     // server with the reason, where the dashboard shows it.
     let cluster = in_cluster(&settings.service_account_dir);
     tracing::info!(scan = scan_id, "listing the cluster for scan {scan_id}");
-    let (deliveries, received) = mpsc::channel(ingest::QUEUE);
+    // The listing hands over each object as its JSON: the agent holds pages of text, never
+    // pages of trees.
+    let (deliveries, received) = mpsc::channel::<Delivery<Encoded>>(ingest::QUEUE);
     let (listed, listing_done) = oneshot::channel::<()>();
     let listing = tokio::spawn(async move {
         match cluster {
@@ -312,7 +315,7 @@ async fn deliver(client: &reqwest::Client, settings: &AgentSettings, scan_id: i6
 /// an error, so the server never takes it for a whole cluster). The objects and compressed
 /// bytes sent.
 fn encode(
-    mut deliveries: mpsc::Receiver<Delivery>,
+    mut deliveries: mpsc::Receiver<Delivery<Encoded>>,
     listing_done: oneshot::Receiver<()>,
     chunks: mpsc::Sender<std::io::Result<Vec<u8>>>,
 ) -> std::io::Result<(u64, u64)> {

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use crate::ingest::Delivery;
 use crate::scanner::json::Item;
-use crate::scanner::{catalog, Kind};
+use crate::scanner::{catalog, Kind, Listed};
 use crate::store::scans::ScanError;
 
 /// The longest line a server reads (decompressed): a page of 500 large objects fits many
@@ -59,10 +59,42 @@ enum Line {
     },
 }
 
+/// An object as it travels: the JSON of its tree as the scanner prepares what it checks
+/// (`apiVersion` and `kind` filled in, `managedFields` and a Secret's values dropped). The
+/// agent lists into these, so that what it holds of a page is its JSON, not its trees
+/// (a tree is several times the size of its text).
+#[derive(Debug)]
+pub struct Encoded(Vec<u8>);
+
+impl Listed for Encoded {
+    fn read(kind: &Kind, item: Node) -> Result<Encoded, String> {
+        let root = crate::scanner::json::prepare(kind, item);
+        serde_json::to_vec(&Tree(&root)).map(Encoded).map_err(|error| format!("cannot encode an object: {error}"))
+    }
+}
+
+/// What a delivery's objects are written as.
+pub trait WireObject {
+    /// The object's JSON, compact.
+    fn write_json(&self, out: &mut dyn Write) -> std::io::Result<()>;
+}
+
+impl WireObject for Object {
+    fn write_json(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        serde_json::to_writer(out, &Tree(&self.root)).map_err(std::io::Error::other)
+    }
+}
+
+impl WireObject for Encoded {
+    fn write_json(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        out.write_all(&self.0)
+    }
+}
+
 /// Writes a delivery as its line (without the `end` line, which [`write_end`] writes).
-pub fn write_delivery(out: &mut impl Write, delivery: &Delivery) -> std::io::Result<()> {
+pub fn write_delivery<O: WireObject>(out: &mut impl Write, delivery: &Delivery<O>) -> std::io::Result<()> {
     match delivery {
-        Delivery::Context(objects) => write_line(out, "context", &Objects(objects))?,
+        Delivery::Context(objects) => write_objects(out, "context", objects)?,
         Delivery::ContextDone { errors, unjudged_rules } => {
             #[derive(Serialize)]
             struct Done<'a> {
@@ -71,7 +103,7 @@ pub fn write_delivery(out: &mut impl Write, delivery: &Delivery) -> std::io::Res
             }
             write_line(out, "context_done", &Done { errors, unjudged_rules })?
         }
-        Delivery::Batch(objects) => write_line(out, "batch", &Objects(objects))?,
+        Delivery::Batch(objects) => write_objects(out, "batch", objects)?,
         Delivery::Error(error) => write_line(out, "error", error)?,
         Delivery::Failed(message) => write_line(out, "failed", message)?,
     }
@@ -95,17 +127,18 @@ fn write_line(out: &mut impl Write, tag: &str, value: &impl Serialize) -> std::i
     out.write_all(b"\n")
 }
 
-/// Objects as JSON, each its tree.
-struct Objects<'a>(&'a [Object]);
-
-impl Serialize for Objects<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
-        for object in self.0 {
-            seq.serialize_element(&Tree(&object.root))?;
+/// A line of objects, `{"TAG":[object,…]}`, as `serde_json` writes a map of one entry.
+fn write_objects<O: WireObject>(out: &mut impl Write, tag: &str, objects: &[O]) -> std::io::Result<()> {
+    out.write_all(b"{")?;
+    serde_json::to_writer(&mut *out, tag).map_err(std::io::Error::other)?;
+    out.write_all(b":[")?;
+    for (position, object) in objects.iter().enumerate() {
+        if position > 0 {
+            out.write_all(b",")?;
         }
-        seq.end()
+        object.write_json(out)?;
     }
+    out.write_all(b"]}\n")
 }
 
 /// A tree as JSON (positions dropped; a float JSON cannot hold is `null`).
@@ -245,10 +278,14 @@ mod tests {
         );
         let secret =
             item(r#"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s","namespace":"a"},"data":{"k":"dg=="}}"#);
-        write_delivery(&mut text, &Delivery::Context(vec![])).unwrap();
-        write_delivery(&mut text, &Delivery::ContextDone { errors: vec![], unjudged_rules: vec!["r".into()] }).unwrap();
-        write_delivery(&mut text, &Delivery::Batch(vec![deployment, secret])).unwrap();
-        write_delivery(
+        write_delivery::<Object>(&mut text, &Delivery::Context(vec![])).unwrap();
+        write_delivery::<Object>(
+            &mut text,
+            &Delivery::ContextDone { errors: vec![], unjudged_rules: vec!["r".into()] },
+        )
+        .unwrap();
+        write_delivery::<Object>(&mut text, &Delivery::Batch(vec![deployment, secret])).unwrap();
+        write_delivery::<Object>(
             &mut text,
             &Delivery::Error(ScanError { kind: Some("Pod".into()), message: "forbidden".into() }),
         )
@@ -268,9 +305,47 @@ mod tests {
     }
 
     #[test]
+    fn objects_listed_as_json_travel_as_the_same_lines_as_trees() {
+        let kind = |name: &str| catalog().into_iter().find(|kind| kind.kind == name).unwrap();
+        let listed = [
+            (
+                kind("Deployment"),
+                r#"{"metadata":{"name":"web","namespace":"a","managedFields":[{"manager":"x"}]},"spec":{"replicas":2,"ratio":0.5,"big":18446744073709551615,"x":null,"l":[true,"s\"q"]}}"#,
+            ),
+            (
+                kind("Secret"),
+                r#"{"metadata":{"name":"s","annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{}","team":"a"}},"data":{"k":"dg=="}}"#,
+            ),
+        ];
+        let tree = |json: &str| serde_json::from_str::<Item>(json).unwrap().0;
+        let (mut as_trees, mut as_json) = (Vec::new(), Vec::new());
+        let objects: Vec<Object> = listed.iter().map(|(kind, json)| Object::read(kind, tree(json)).unwrap()).collect();
+        let encoded: Vec<Encoded> =
+            listed.iter().map(|(kind, json)| Encoded::read(kind, tree(json)).unwrap()).collect();
+        write_delivery(&mut as_trees, &Delivery::Context(objects)).unwrap();
+        write_delivery(&mut as_json, &Delivery::Context(encoded)).unwrap();
+        let objects: Vec<Object> = listed.iter().map(|(kind, json)| Object::read(kind, tree(json)).unwrap()).collect();
+        let encoded: Vec<Encoded> =
+            listed.iter().map(|(kind, json)| Encoded::read(kind, tree(json)).unwrap()).collect();
+        write_delivery(&mut as_trees, &Delivery::Batch(objects)).unwrap();
+        write_delivery(&mut as_json, &Delivery::Batch(encoded)).unwrap();
+        write_delivery::<Encoded>(&mut as_json, &Delivery::Batch(Vec::new())).unwrap();
+        write_delivery::<Object>(&mut as_trees, &Delivery::Batch(Vec::new())).unwrap();
+        assert_eq!(String::from_utf8_lossy(&as_json), String::from_utf8_lossy(&as_trees));
+        let text = String::from_utf8(as_json).unwrap();
+        let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        assert_eq!(first["context"][0]["kind"], "Deployment");
+        assert_eq!(first["context"][0]["apiVersion"], "apps/v1");
+        assert!(first["context"][0]["metadata"].get("managedFields").is_none());
+        assert!(first["context"][1].get("data").is_none(), "a Secret's values are never sent");
+        assert_eq!(first["context"][1]["metadata"]["annotations"], serde_json::json!({"team": "a"}));
+        assert_eq!(text.lines().nth(2), Some(r#"{"batch":[]}"#));
+    }
+
+    #[test]
     fn a_delivery_cut_short_or_mangled_is_an_error() {
         let mut text = Vec::new();
-        write_delivery(&mut text, &Delivery::Batch(vec![])).unwrap();
+        write_delivery::<Object>(&mut text, &Delivery::Batch(vec![])).unwrap();
         let (read, _) = read_all(&text);
         assert!(read.unwrap_err().contains("ended before its last line"));
         let (read, _) = read_all(b"{\"batch\":[{\"a\":\n");

@@ -188,7 +188,7 @@ fn entry_mut<'a>(node: &'a mut Node, key: &str) -> Option<&'a mut Node> {
 }
 
 /// Sets `apiVersion` and `kind`, and drops what no rule reads and a scan must not keep.
-fn prepare(kind: &Kind, mut item: Node) -> Node {
+pub(crate) fn prepare(kind: &Kind, mut item: Node) -> Node {
     let Value::Map(fields) = &mut item.value else { return item };
     fields.retain(|entry| {
         entry.key != "apiVersion"

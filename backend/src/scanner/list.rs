@@ -5,21 +5,21 @@
 //! fields the rules may need (and fields of kinds newer than the crate).
 
 use std::collections::HashSet;
+use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use kube::api::ListParams;
 use kube::core::Request;
 use kube::Client;
+use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use tokio::sync::mpsc;
-
-use rampart_core::tree::Node;
 
 use super::connect::chain;
 use super::json::{self, Item};
 use super::kinds::{self, Kind};
-use super::ScanOptions;
+use super::{Listed, ScanOptions};
 
 /// Why a kind could not be listed.
 #[derive(Debug, thiserror::Error)]
@@ -51,23 +51,15 @@ fn api_message(code: u16, reason: &str, message: &str) -> String {
     }
 }
 
-/// One page of a kind, as the API server sent it (less its `managedFields`), as trees;
-/// items owned by an object already listed are left out.
+/// One page of a kind, as the API server sent it (less its `managedFields`), each item
+/// read as the scan keeps it; items owned by an object already listed are left out.
 #[derive(Debug)]
-pub struct Page {
+pub struct Page<O> {
     pub kind: Arc<Kind>,
-    pub items: Vec<Node>,
-    /// The uids of the items left out, when the kind may own objects itself.
-    pub dropped_owner_uids: Vec<String>,
-}
-
-/// The parts of a list answer the scanner reads; items are read straight into trees.
-#[derive(Deserialize)]
-struct ListPage {
-    #[serde(default)]
-    metadata: ListPageMeta,
-    #[serde(default)]
-    items: Vec<Item>,
+    pub items: Vec<O>,
+    /// The uids of every item of the page, left out or not, when the kind may own objects
+    /// itself.
+    pub owner_uids: Vec<String>,
 }
 
 #[derive(Default, Deserialize)]
@@ -81,15 +73,14 @@ struct ListPageMeta {
 /// before) are dropped. A listing whose continue token expired starts over once: the pages
 /// already handed over come again (the receiver counts an object once). Stops quietly when
 /// `pages` is closed.
-pub async fn list_kind(
+pub async fn list_kind<O: Listed>(
     client: &Client,
     kind: &Arc<Kind>,
     options: &ScanOptions,
     owner_uids: &HashSet<String>,
-    pages: &mpsc::Sender<Page>,
+    pages: &mpsc::Sender<Page<O>>,
 ) -> Result<(), ListError> {
     let request = Request::new(kind.path());
-    let may_own = kinds::may_own(kind);
     let mut continue_token: Option<String> = None;
     let mut restarted = false;
     loop {
@@ -97,15 +88,18 @@ pub async fn list_kind(
         if let Some(token) = &continue_token {
             params = params.continue_token(token);
         }
-        let answer: Result<ListPage, ListError> = with_retries(options, || {
+        let answer = with_retries(options, || {
             let built = if kind.metadata_only { request.list_metadata(&params) } else { request.list(&params) };
             async move {
                 let built = built.map_err(|error| ListError::Request(error.to_string()))?;
-                get(client, built, options.request_timeout).await
+                // The answer's text is read item by item and dropped: an item is never held
+                // both as text and as a tree longer than it takes to read it.
+                let text = get_text(client, built, options.request_timeout).await?;
+                read_page::<O>(&text, kind, owner_uids)
             }
         })
         .await;
-        let page = match answer {
+        let (page, next) = match answer {
             // The continue token expired (the API server compacted the version it pointed
             // into): a listing can only start over, which it does once.
             Err(ListError::Api { code: 410, .. }) if continue_token.is_some() && !restarted => {
@@ -115,24 +109,103 @@ pub async fn list_kind(
             }
             answer => answer?,
         };
-        let mut items = Vec::with_capacity(page.items.len());
-        let mut dropped_owner_uids = Vec::new();
-        for Item(item) in page.items {
-            if json::owned_by_listed(kind, &item, |uid| owner_uids.contains(uid)) {
-                if may_own {
-                    dropped_owner_uids.extend(json::uid(&item).map(str::to_string));
-                }
-            } else {
-                items.push(item);
-            }
-        }
-        if pages.send(Page { kind: Arc::clone(kind), items, dropped_owner_uids }).await.is_err() {
+        if pages.send(page).await.is_err() {
             return Ok(());
         }
-        match page.metadata.continue_token.filter(|token| !token.is_empty()) {
+        match next.filter(|token| !token.is_empty()) {
             Some(token) => continue_token = Some(token),
             None => return Ok(()),
         }
+    }
+}
+
+/// A list answer's page and its continue token: each item read into a tree, dropped if its
+/// controller is among `owner_uids`, else handed to [`Listed::read`] at once, so that a
+/// page is never held as trees unless the scan keeps trees.
+fn read_page<O: Listed>(
+    text: &str,
+    kind: &Arc<Kind>,
+    owner_uids: &HashSet<String>,
+) -> Result<(Page<O>, Option<String>), ListError> {
+    let seed = PageSeed::<O> { kind, owner_uids, kept: std::marker::PhantomData };
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let read = seed.deserialize(&mut deserializer).and_then(|read| deserializer.end().map(|()| read));
+    read.map_err(|error| ListError::Request(format!("Error deserializing response: {error}")))
+}
+
+/// Reads a list answer: `metadata.continue` and the `items`, the rest skipped.
+struct PageSeed<'a, O> {
+    kind: &'a Arc<Kind>,
+    owner_uids: &'a HashSet<String>,
+    kept: std::marker::PhantomData<O>,
+}
+
+impl<'de, O: Listed> DeserializeSeed<'de> for PageSeed<'_, O> {
+    type Value = (Page<O>, Option<String>);
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de, O: Listed> Visitor<'de> for PageSeed<'_, O> {
+    type Value = (Page<O>, Option<String>);
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("a list of objects")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut page = Page { kind: Arc::clone(self.kind), items: Vec::new(), owner_uids: Vec::new() };
+        let mut metadata = ListPageMeta::default();
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match &*key {
+                "metadata" => metadata = map.next_value()?,
+                "items" => {
+                    map.next_value_seed(ItemsSeed { page: &mut page, owner_uids: self.owner_uids })?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok((page, metadata.continue_token))
+    }
+}
+
+/// Reads a page's `items` into the page, one item at a time.
+struct ItemsSeed<'a, O> {
+    page: &'a mut Page<O>,
+    owner_uids: &'a HashSet<String>,
+}
+
+impl<'de, O: Listed> DeserializeSeed<'de> for ItemsSeed<'_, O> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de, O: Listed> Visitor<'de> for ItemsSeed<'_, O> {
+    type Value = ();
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("a sequence of objects")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<(), A::Error> {
+        let kind = Arc::clone(&self.page.kind);
+        let may_own = kinds::may_own(&kind);
+        while let Some(Item(item)) = items.next_element::<Item>()? {
+            if may_own {
+                self.page.owner_uids.extend(json::uid(&item).map(str::to_string));
+            }
+            if !json::owned_by_listed(&kind, &item, |uid| self.owner_uids.contains(uid)) {
+                self.page.items.push(O::read(&kind, item).map_err(A::Error::custom)?);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -177,7 +250,13 @@ async fn get<T: serde::de::DeserializeOwned>(
     request: http::Request<Vec<u8>>,
     timeout: Duration,
 ) -> Result<T, ListError> {
-    match tokio::time::timeout(timeout, client.request::<T>(request)).await {
+    let text = get_text(client, request, timeout).await?;
+    serde_json::from_str(&text).map_err(|error| ListError::Request(format!("Error deserializing response: {error}")))
+}
+
+/// One request under the timeout: the answer's text.
+async fn get_text(client: &Client, request: http::Request<Vec<u8>>, timeout: Duration) -> Result<String, ListError> {
+    match tokio::time::timeout(timeout, client.request_text(request)).await {
         Err(_elapsed) => Err(ListError::Timeout(timeout)),
         Ok(Ok(answer)) => Ok(answer),
         Ok(Err(kube::Error::Api(response))) => {
@@ -212,5 +291,60 @@ where
             }
             done => return done,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rampart_core::object::Object;
+
+    use super::*;
+    use crate::agent::wire::Encoded;
+    use crate::scanner::kinds::catalog;
+
+    fn kind(name: &str) -> Arc<Kind> {
+        Arc::new(catalog().into_iter().find(|kind| kind.kind == name).unwrap())
+    }
+
+    fn owned(name: &str, uid: &str, owner_kind: &str, owner_uid: &str) -> String {
+        format!(
+            r#"{{"metadata":{{"name":"{name}","uid":"{uid}","ownerReferences":[{{"apiVersion":"apps/v1","kind":"{owner_kind}","name":"o","uid":"{owner_uid}","controller":true}}]}}}}"#
+        )
+    }
+
+    #[test]
+    fn a_page_is_read_item_by_item_leaving_out_owned_items() {
+        let text = format!(
+            r#"{{"kind":"ReplicaSetList","apiVersion":"apps/v1","metadata":{{"resourceVersion":"1","continue":"page-2"}},"items":[{},{},{}],"extra":{{"x":[1]}}}}"#,
+            owned("web-1", "r1", "Deployment", "d1"),
+            owned("orphan", "r2", "Deployment", "gone"),
+            r#"{"metadata":{"name":"alone","uid":"r3"}}"#,
+        );
+        let listed = HashSet::from(["d1".to_string()]);
+        let (page, next) = read_page::<Object>(&text, &kind("ReplicaSet"), &listed).unwrap();
+        let names: Vec<&str> = page.items.iter().map(|object| object.name.as_str()).collect();
+        assert_eq!(names, ["orphan", "alone"]);
+        assert_eq!(page.items[0].kind, "ReplicaSet");
+        assert_eq!(next.as_deref(), Some("page-2"));
+        assert_eq!(page.owner_uids, ["r1", "r2", "r3"], "a kind that may own names every uid, left out or not");
+
+        let (page, next) = read_page::<Encoded>(&text, &kind("ReplicaSet"), &listed).unwrap();
+        assert_eq!((page.items.len(), next.as_deref()), (2, Some("page-2")));
+
+        // Pods own nothing: their uids are not kept.
+        let pods = format!(r#"{{"metadata":{{}},"items":[{}]}}"#, owned("p", "p1", "ReplicaSet", "r9"));
+        let (page, next) = read_page::<Object>(&pods, &kind("Pod"), &HashSet::new()).unwrap();
+        assert_eq!((page.items.len(), page.owner_uids.len(), next), (1, 0, None));
+    }
+
+    #[test]
+    fn an_unreadable_page_is_an_error_of_its_kind() {
+        for text in [r#"{"items":[{"a":1},"#, "[]", r#"{"items":{}}"#, r#"{"items":[]} trailing"#] {
+            let read = read_page::<Object>(text, &kind("Pod"), &HashSet::new());
+            let Err(ListError::Request(message)) = read else { panic!("{text}: {read:?}") };
+            assert!(message.starts_with("Error deserializing response"), "{message}");
+        }
+        let (page, next) = read_page::<Object>("{}", &kind("Pod"), &HashSet::new()).unwrap();
+        assert!(page.items.is_empty() && next.is_none(), "an answer without items is an empty page");
     }
 }

@@ -28,6 +28,7 @@ use rampart_core::engine::{self, Options, Report};
 use rampart_core::object::Object;
 use rampart_core::parse::Source;
 use rampart_core::rules::Mode;
+use rampart_core::tree::Node;
 use serde::Serialize;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -42,6 +43,21 @@ use crate::ingest::{self, Delivery};
 use crate::outbound::OutboundPolicy;
 use crate::store::scans::ScanError;
 use rampart_core::index::Index;
+
+/// What a scan makes of each listed item it keeps (owned items are already left out):
+/// the engine's [`Object`] (the server checks it), or the object's JSON (an agent sends it
+/// on, [`crate::agent::wire::Encoded`]). Each item is read into a tree and handed over at
+/// once, so a listing holds a page of what it keeps, never a page of trees it does not.
+pub trait Listed: Send + Sized + 'static {
+    /// The kept item of `kind`, read as a tree; an error fails the listing of the kind.
+    fn read(kind: &Kind, item: Node) -> Result<Self, String>;
+}
+
+impl Listed for Object {
+    fn read(kind: &Kind, item: Node) -> Result<Object, String> {
+        Ok(json::object(kind, item))
+    }
+}
 
 /// The name of the one source every object of a scan belongs to (there is no file).
 pub const SOURCE_NAME: &str = "cluster";
@@ -202,10 +218,10 @@ pub async fn scan(cluster: &ClusterConfig, options: &ScanOptions) -> ScanOutcome
 /// may own, each page a batch as soon as it is read (owned objects already dropped). A
 /// cluster that cannot be reached, or where no kind can be listed, ends with
 /// [`Delivery::Failed`]. Returns the kinds listed completely, as `(apiVersion, kind)`.
-pub async fn stream(
+pub async fn stream<O: Listed>(
     cluster: &ClusterConfig,
     options: &ScanOptions,
-    deliveries: mpsc::Sender<Delivery>,
+    deliveries: mpsc::Sender<Delivery<O>>,
 ) -> Vec<(String, String)> {
     let client = match connect::client(cluster, options).await {
         Ok(client) => client,
@@ -306,9 +322,9 @@ impl KindError {
 }
 
 /// What a wave's pages become: context for the index, or batches to check.
-enum Hand<'a> {
-    Context(&'a mpsc::Sender<Delivery>),
-    Batch(&'a mpsc::Sender<Delivery>),
+enum Hand<'a, O> {
+    Context(&'a mpsc::Sender<Delivery<O>>),
+    Batch(&'a mpsc::Sender<Delivery<O>>),
 }
 
 /// What listing a wave of kinds came to.
@@ -323,15 +339,15 @@ struct Wave {
 }
 
 /// Lists a wave of kinds, a few at a time, handing each page over as it is read.
-async fn list_wave(
+async fn list_wave<O: Listed>(
     client: &kube::Client,
     kinds: Vec<Kind>,
     options: &ScanOptions,
     limit: &Arc<Semaphore>,
     owner_uids: &Arc<HashSet<String>>,
-    hand: Hand<'_>,
+    hand: Hand<'_, O>,
 ) -> Wave {
-    let (pages, mut received) = mpsc::channel::<Page>(ingest::QUEUE);
+    let (pages, mut received) = mpsc::channel::<Page<O>>(ingest::QUEUE);
     let mut tasks = JoinSet::new();
     for kind in kinds {
         let (client, options, limit, owner_uids, pages) =
@@ -346,14 +362,10 @@ async fn list_wave(
     drop(pages);
     let mut wave = Wave::default();
     while let Some(page) = received.recv().await {
-        if kinds::may_own(&page.kind) {
-            wave.owner_uids.extend(page.dropped_owner_uids);
-            wave.owner_uids.extend(page.items.iter().filter_map(json::uid).map(str::to_string));
-        }
-        let objects: Vec<Object> = page.items.into_iter().map(|item| json::object(&page.kind, item)).collect();
+        wave.owner_uids.extend(page.owner_uids);
         let delivery = match hand {
-            Hand::Context(_) => Delivery::Context(objects),
-            Hand::Batch(_) => Delivery::Batch(objects),
+            Hand::Context(_) => Delivery::Context(page.items),
+            Hand::Batch(_) => Delivery::Batch(page.items),
         };
         let (Hand::Context(deliveries) | Hand::Batch(deliveries)) = &hand;
         if !wave.stopped && deliveries.send(delivery).await.is_err() {
