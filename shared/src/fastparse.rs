@@ -550,6 +550,15 @@ impl Inline<'_> {
                         }
                         b'#' => index > start && bytes[index - 1] == b' ',
                         b',' | b']' | b'}' | b'[' | b'{' => in_flow,
+                        // In a flow collection the general parser reads ` -` before a flow
+                        // indicator as a new scalar starting with `-` and refuses it.
+                        b'-' if in_flow
+                            && index > start
+                            && bytes[index - 1] == b' '
+                            && matches!(next, Some(b',' | b'[' | b']' | b'{' | b'}')) =>
+                        {
+                            return None
+                        }
                         _ => false,
                     };
                     if ends_plain {

@@ -786,6 +786,23 @@ mod tests {
     }
 
     #[test]
+    fn a_dash_before_a_flow_indicator_is_left_to_the_general_parser() {
+        // The general parser reads ` -` before `]`, `,` or `}` inside a flow collection as a
+        // scalar starting with `-` and refuses it; the fast path agrees (found by fuzzing).
+        for text in ["a: [x -]\n", "a: [x  -, y]\n", "a: {k: x -}\n"] {
+            let (documents, errors) = parse(text);
+            assert!(documents.is_empty(), "{text}");
+            assert_eq!(errors.len(), 1, "{text}: {errors:?}");
+            assert_eq!(fast_path_agrees(text), Ok(0), "{text}");
+        }
+        for text in ["a: [x-]\n", "a: [x - y]\n", "a: [-1, -x]\n"] {
+            let (documents, errors) = parse(text);
+            assert!(errors.is_empty() && documents.len() == 1, "{text}: {errors:?}");
+            assert_eq!(fast_path_agrees(text), Ok(1), "{text}");
+        }
+    }
+
+    #[test]
     fn a_plain_key_longer_than_yaml_allows_is_refused_by_both_parsers() {
         // YAML limits an implicit key to 1,024 characters; the fast path must not accept
         // what the general parser refuses (found by fuzzing).
