@@ -165,7 +165,7 @@ test("reports, the print page, a digest in the outbox, and a password change", a
         await expect(item.getByTestId("evidence-more")).toHaveText(
           more.map((rule) => `and ${rule.open - rule.shown} more of ${rule.rule}`),
         );
-        if (more.length > 0 && !firstMore) firstMore = { cluster, rule: more[0] };
+        if (more.length > 0 && !firstMore) firstMore = { cluster, framework: framework.framework, rule: more[0] };
       }
     }
   }
@@ -179,6 +179,13 @@ test("reports, the print page, a digest in the outbox, and a password change", a
     .locator(`[data-testid="report-compliance"][data-cluster="${firstMore.cluster.name}"]`)
     .locator(`[data-testid="evidence-more"][data-rule="${firstMore.rule.rule}"] a`)
     .first();
+  // The failing controls are folded, one framework at a time.
+  await expect(moreLink).toBeHidden();
+  await page
+    .locator(`[data-testid="report-compliance"][data-cluster="${firstMore.cluster.name}"]`)
+    .locator(`[data-testid="report-framework"][data-framework="${firstMore.framework}"] summary`)
+    .click();
+  await expect(moreLink).toBeVisible();
   await expect(moreLink).toHaveAttribute(
     "href",
     `/clusters/${firstMore.cluster.id}?rule=${firstMore.rule.rule}#findings-title`,

@@ -458,7 +458,10 @@ fn ReportCompliance(cluster: i64, name: String, frameworks: Vec<ReportFramework>
                         {format!("At the start: {}", counts_text(framework.counts_at_start))}
                     </p>
                     <ComplianceTrend points=framework.trend/>
-                    <ul class="report-failing">{failing}</ul>
+                    <details class="report-failing" data-testid="report-failing">
+                        <summary>{format!("Failing controls and their evidence ({})", counts.fail)}</summary>
+                        <ul>{failing}</ul>
+                    </details>
                 </div>
             }
         })
