@@ -674,9 +674,8 @@ pub struct ScoreState {
     pub grade: String,
 }
 
-/// One cluster of `GET /reports`.
+/// One cluster of `GET /reports`. The server sends every field: none is defaulted.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
 pub struct ReportCluster {
     pub id: i64,
     pub name: String,
@@ -694,6 +693,45 @@ pub struct ReportCluster {
     /// Resolved within the period (churn included).
     pub resolved: i64,
     pub scores: Vec<ScoreState>,
+    /// Per framework, where the cluster stands at the period's end and start.
+    pub compliance: Vec<ReportFramework>,
+}
+
+/// A cluster's standing against one framework in a report.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct ReportFramework {
+    pub framework: rampart_core::compliance::Framework,
+    pub title: String,
+    pub counts: rampart_core::compliance::Counts,
+    /// `None` when no scan had results at the period's start.
+    pub counts_at_start: Option<rampart_core::compliance::Counts>,
+    /// At each point of the score series.
+    pub trend: Vec<ComplianceTrendPoint>,
+    pub controls: Vec<ReportControl>,
+}
+
+/// A control in a report: its status at the period's end and start and, when failing, its
+/// evidence (at most ten findings; `evidence_rules` says per rule how many are open).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct ReportControl {
+    pub id: String,
+    pub title: String,
+    pub status: rampart_core::compliance::Status,
+    pub status_at_start: Option<rampart_core::compliance::Status>,
+    pub failed_rules: Vec<String>,
+    pub findings: u64,
+    pub evidence: Vec<Evidence>,
+    pub evidence_open: u64,
+    pub evidence_more: u64,
+    pub evidence_rules: Vec<EvidenceRule>,
+}
+
+/// One failing rule of a control in a report: its open findings, how many are shown.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct EvidenceRule {
+    pub rule: String,
+    pub open: u64,
+    pub shown: u64,
 }
 
 /// New and resolved findings of one ISO week.
@@ -965,7 +1003,7 @@ pub struct ComplianceControl {
 }
 
 /// An open finding that makes a control fail.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct Evidence {
     pub id: i64,
     pub rule: String,
@@ -975,7 +1013,7 @@ pub struct Evidence {
     pub message: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct ComplianceTrendPoint {
     pub scan: i64,
     pub at: String,
@@ -1224,8 +1262,21 @@ mod tests {
                   "counts": {"critical": 1, "high": 0, "medium": 0, "low": 0, "info": 0},
                   "last_scan": {"scan": 4, "at": "2026-01-30T00:00:00Z", "score": 70, "grade": "C"},
                   "start": {"scan": 2, "at": "2026-01-02T00:00:00Z", "score": 60, "grade": "D"}, "change": 10,
-                  "scans": 3, "new": 5, "resolved": 2,
-                  "scores": [{"scan": 2, "at": "2026-01-02T00:00:00Z", "score": 60, "grade": "D"}]}],
+                  "scans": 3, "new": 5, "opened_and_resolved": 1, "resolved": 2,
+                  "scores": [{"scan": 2, "at": "2026-01-02T00:00:00Z", "score": 60, "grade": "D"}],
+                  "compliance": [{"framework": "cis", "title": "CIS Kubernetes Benchmark",
+                    "scan": {"id": 4, "finished_at": "2026-01-30T00:00:00Z"},
+                    "counts": {"pass": 3, "fail": 1, "not_assessed": 2},
+                    "counts_at_start": null,
+                    "trend": [{"scan": 4, "at": "2026-01-30T00:00:00Z", "pass": 3, "fail": 1, "not_assessed": 2}],
+                    "controls": [{"id": "5.2.2", "title": "Privileged", "status": "fail", "status_at_start": null,
+                      "failed_rules": ["pss-privileged"], "findings": 12,
+                      "evidence": [{"id": 9, "rule": "pss-privileged", "severity": "critical",
+                        "resource": {"kind": "Deployment", "namespace": "web", "name": "api"}, "path": "spec",
+                        "message": "privileged"}],
+                      "evidence_open": 12, "evidence_more": 11,
+                      "evidence_rules": [{"rule": "pss-privileged", "open": 12, "shown": 1,
+                        "findings_url": "/api/v1/clusters/1/findings?rule=pss-privileged&status=open"}]}]}]}],
                 "weeks": [{"week": "2026-W01", "starts": "2025-12-29", "new": 5, "resolved": 2}],
                 "time_to_resolve": [{"severity": "critical", "resolved": 0, "mean_seconds": null, "mean_days": null},
                   {"severity": "high", "resolved": 2, "mean_seconds": 129600, "mean_days": 1.5}],
@@ -1239,6 +1290,16 @@ mod tests {
         assert_eq!(report.clusters[0].scores[0].score, 60);
         assert_eq!(report.time_to_resolve[1].mean_seconds, Some(129_600));
         assert_eq!(report.oldest_critical[0].cluster.name, "prod");
+        let cis = &report.clusters[0].compliance[0];
+        assert_eq!((cis.counts.fail, cis.counts_at_start), (1, None));
+        assert_eq!(cis.controls[0].status, rampart_core::compliance::Status::Fail);
+        assert_eq!(cis.controls[0].evidence_rules[0].open - cis.controls[0].evidence_rules[0].shown, 11);
+        // The server always sends a cluster's compliance: its absence is an error, not "none".
+        let without: Result<ReportCluster, _> = serde_json::from_str(
+            r#"{"id": 1, "name": "prod", "team": "red", "scans": 0, "new": 0, "opened_and_resolved": 0,
+                "resolved": 0, "scores": []}"#,
+        );
+        assert!(without.unwrap_err().to_string().contains("compliance"));
         let email: Email = serde_json::from_str(
             r#"{"id": 3, "kind": "digest", "subscription": 2, "recipient": "a@example.com", "subject": "Digest",
                 "status": "queued", "attempts": 0, "next_attempt_at": "2026-01-01T00:00:00Z", "last_error": null,

@@ -7,11 +7,19 @@
 import { test, expect, exportOf, tokenApi } from "./server-fixtures.mjs";
 
 const FIRST_EXPORT = () => exportOf(["insecure-deployment.yaml"]);
-// The Deployment no longer privileged (a resolved finding) and a new namespace (new ones).
-const CHANGED_EXPORT = () =>
-  exportOf(["insecure-deployment.yaml", "insecure-namespace.yaml"], (text) =>
+// The Deployment no longer privileged (a resolved finding) and a new namespace (new ones),
+// with eleven copies of the insecure Deployment still privileged: some failing controls
+// then have more open findings than a report shows of each (ten).
+const CHANGED_EXPORT = async () => {
+  const changed = await exportOf(["insecure-deployment.yaml", "insecure-namespace.yaml"], (text) =>
     text.replace("privileged: true", "privileged: false"),
   );
+  const copy = (await exportOf(["insecure-deployment.yaml"])).toString();
+  const copies = Array.from({ length: 11 }, (_, index) =>
+    copy.replace("name: insecure-app", `name: insecure-app-${index}`),
+  );
+  return Buffer.from([changed.toString(), ...copies].join("\n---\n"));
+};
 const HARDENED_EXPORT = () => exportOf(["hardened-deployment.yaml"]);
 
 /** A user's API session from Node: log in, then make a token for the setup calls. */
@@ -120,6 +128,80 @@ test("reports, the print page, a digest in the outbox, and a password change", a
     "href",
     `/clusters/${report.oldest_critical[0].cluster.id}`,
   );
+
+  // Compliance, per cluster and framework: the counts at the period's end and start, one
+  // bar per point of the trend, and each failing control with the API's evidence; a rule
+  // with more open findings than shown links to the cluster's findings of that rule.
+  const counted = ({ pass, fail, not_assessed }) => `${pass} pass · ${fail} fail · ${not_assessed} not assessed`;
+  let firstMore = null;
+  for (const cluster of report.clusters) {
+    const section = page.locator(`[data-testid="report-compliance"][data-cluster="${cluster.name}"]`);
+    await expect(section.getByRole("link", { name: "Compliance page" })).toHaveAttribute(
+      "href",
+      `/clusters/${cluster.id}/compliance`,
+    );
+    expect(cluster.compliance.map((framework) => framework.framework)).toEqual(["cis", "nsa", "pss", "layers"]);
+    await expect(section.getByTestId("report-framework")).toHaveCount(cluster.compliance.length);
+    for (const framework of cluster.compliance) {
+      const block = section.locator(`[data-testid="report-framework"][data-framework="${framework.framework}"]`);
+      await expect(block.getByTestId("report-compliance-end")).toHaveText(`At the end: ${counted(framework.counts)}`);
+      const start = framework.counts_at_start;
+      await expect(block.getByTestId("report-compliance-start")).toHaveText(
+        `At the start: ${start ? counted(start) : "–"}`,
+      );
+      await expect(block.getByTestId("compliance-trend").locator("g")).toHaveCount(framework.trend.length);
+      const failing = framework.controls.filter((control) => control.status === "fail");
+      expect(failing).toHaveLength(framework.counts.fail);
+      await expect(block.getByTestId("report-failing-control")).toHaveCount(failing.length);
+      for (const control of failing) {
+        const item = block.locator(`[data-testid="report-failing-control"][data-control="${control.id}"]`);
+        const evidence = item.getByTestId("evidence");
+        await expect(evidence).toHaveText(
+          control.evidence.map(({ rule, resource: { kind, namespace, name }, message }) =>
+            `${rule} · ${kind} ${namespace ? `${namespace}/` : ""}${name}: ${message}`,
+          ),
+        );
+        const more = control.evidence_rules.filter((rule) => rule.open > rule.shown);
+        await expect(item.getByTestId("evidence-more")).toHaveText(
+          more.map((rule) => `and ${rule.open - rule.shown} more of ${rule.rule}`),
+        );
+        if (more.length > 0 && !firstMore) firstMore = { cluster, framework: framework.framework, rule: more[0] };
+      }
+    }
+  }
+  const prodCompliance = prodReport.compliance.find((framework) => framework.framework === "pss");
+  expect(prodCompliance.counts.fail).toBeGreaterThan(0);
+  // The period began before the first scan: nothing to read at its start (shown as "–").
+  expect(prodCompliance.counts_at_start).toBeNull();
+  // Eleven privileged copies: at least one control has findings beyond the ten shown.
+  expect(firstMore).not.toBeNull();
+  const moreLink = page
+    .locator(`[data-testid="report-compliance"][data-cluster="${firstMore.cluster.name}"]`)
+    .locator(`[data-testid="evidence-more"][data-rule="${firstMore.rule.rule}"] a`)
+    .first();
+  // The failing controls are folded, one framework at a time.
+  await expect(moreLink).toBeHidden();
+  await page
+    .locator(`[data-testid="report-compliance"][data-cluster="${firstMore.cluster.name}"]`)
+    .locator(`[data-testid="report-framework"][data-framework="${firstMore.framework}"] summary`)
+    .click();
+  await expect(moreLink).toBeVisible();
+  await expect(moreLink).toHaveAttribute(
+    "href",
+    `/clusters/${firstMore.cluster.id}?rule=${firstMore.rule.rule}#findings-title`,
+  );
+  await moreLink.click();
+  await expect(page).toHaveURL(new RegExp(`/clusters/${firstMore.cluster.id}\\?rule=`));
+  await expect(page.getByRole("combobox", { name: "Rule" })).toHaveValue(firstMore.rule.rule);
+  // All of them on the first page (of 100): the open findings of that rule, no other.
+  expect(firstMore.rule.open).toBeLessThanOrEqual(100);
+  const ruleFindings = page.getByTestId("cluster-finding");
+  await expect(ruleFindings).toHaveCount(firstMore.rule.open);
+  for (let index = 0; index < firstMore.rule.open; index++) {
+    await expect(ruleFindings.nth(index)).toHaveAttribute("data-rule", firstMore.rule.rule);
+  }
+  await page.goto(`${rampart.url}/reports${query}`);
+  await expect(rows).toHaveCount(2);
 
   // The exports carry the same query; the CSV downloads with the session.
   await expect(page.getByRole("link", { name: "CSV" })).toHaveAttribute("href", `/api/v1/reports.csv${query}`);

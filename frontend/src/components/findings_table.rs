@@ -70,7 +70,14 @@ pub fn FindingsTable(
     on_exempted: Callback<Exemption>,
 ) -> impl IntoView {
     let auth = expect_context::<Auth>();
-    let filter = RwSignal::new(FindingFilter { status: "open".to_string(), ..FindingFilter::default() });
+    // A link may name the rule to filter by (`?rule=`), as a report's evidence does.
+    let linked_rule = crate::routes::query_value(&window().location().search().unwrap_or_default(), "rule")
+        .filter(|rule| RULES.iter().any(|known| known.id == rule));
+    let filter = RwSignal::new(FindingFilter {
+        status: "open".to_string(),
+        rule: linked_rule.unwrap_or_default(),
+        ..FindingFilter::default()
+    });
     let loaded = RwSignal::new(None::<Result<Loaded, String>>);
     let pages = RwSignal::new(Vec::<Page>::new());
     let loading = RwSignal::new(false);
@@ -139,18 +146,22 @@ pub fn FindingsTable(
         })
     });
 
-    let select = move |label: &'static str, options: Vec<(String, String)>, set: fn(&mut FindingFilter, String)| {
-        let options =
-            options.into_iter().map(|(value, text)| view! { <option value=value>{text}</option> }).collect_view();
-        view! {
-            <label class="field">
-                <span>{label}</span>
-                <select on:change=move |event| filter.update(|filter| set(filter, event_target_value(&event)))>
-                    {options}
-                </select>
-            </label>
-        }
-    };
+    let select =
+        move |label: &'static str, options: Vec<(String, String)>, field: fn(&mut FindingFilter) -> &mut String| {
+            let current = field(&mut filter.get_untracked()).clone();
+            let options = options
+                .into_iter()
+                .map(|(value, text)| view! { <option selected=value == current value=value>{text}</option> })
+                .collect_view();
+            view! {
+                <label class="field">
+                    <span>{label}</span>
+                    <select on:change=move |event| filter.update(|filter| *field(filter) = event_target_value(&event))>
+                        {options}
+                    </select>
+                </label>
+            }
+        };
     let statuses = vec![
         ("open".to_string(), "Open".to_string()),
         ("resolved".to_string(), "Resolved".to_string()),
@@ -242,9 +253,9 @@ pub fn FindingsTable(
     // request per search.
     view! {
         <div class="filters" role="search" aria-label="Filter findings">
-            {select("Status", statuses, |filter, value| filter.status = value)}
-            {select("Severity", severities, |filter, value| filter.severity = value)}
-            {select("Rule", rules, |filter, value| filter.rule = value)}
+            {select("Status", statuses, |filter| &mut filter.status)}
+            {select("Severity", severities, |filter| &mut filter.severity)}
+            {select("Rule", rules, |filter| &mut filter.rule)}
             {namespace_select}
             <label class="field">
                 <span>"Text"</span>

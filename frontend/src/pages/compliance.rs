@@ -12,12 +12,12 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use rampart_core::compliance::{Counts, Framework, Status};
 
-use crate::api::{self, ComplianceTrendPoint, ComplianceView};
+use crate::api::{self, ComplianceTrendPoint, ComplianceView, Evidence};
 use crate::routes::query_value;
 use crate::session::Auth;
 
 /// The label of a status, for people.
-fn status_label(status: Status) -> &'static str {
+pub(crate) fn status_label(status: Status) -> &'static str {
     match status {
         Status::Pass => "Pass",
         Status::Fail => "Fail",
@@ -26,7 +26,7 @@ fn status_label(status: Status) -> &'static str {
 }
 
 /// The `data-status` value of a status (as the API writes it).
-fn status_key(status: Status) -> &'static str {
+pub(crate) fn status_key(status: Status) -> &'static str {
     match status {
         Status::Pass => "pass",
         Status::Fail => "fail",
@@ -34,7 +34,7 @@ fn status_key(status: Status) -> &'static str {
     }
 }
 
-fn framework_label(framework: Framework) -> &'static str {
+pub(crate) fn framework_label(framework: Framework) -> &'static str {
     match framework {
         Framework::Cis => "CIS Benchmark",
         Framework::Nsa => "NSA-CISA",
@@ -148,27 +148,7 @@ fn ComplianceBody(view: ComplianceView) -> impl IntoView {
         .into_iter()
         .map(|control| {
             let evidence = (!control.evidence.is_empty()).then(|| {
-                let items = control
-                    .evidence
-                    .iter()
-                    .map(|finding| {
-                        let object = match &finding.resource.namespace {
-                            Some(namespace) => {
-                                format!("{} {namespace}/{}", finding.resource.kind, finding.resource.name)
-                            }
-                            None => format!("{} {}", finding.resource.kind, finding.resource.name),
-                        };
-                        view! {
-                            <li data-testid="evidence">
-                                <code>{finding.rule.clone()}</code>
-                                " · "
-                                {object}
-                                ": "
-                                {finding.message.clone()}
-                            </li>
-                        }
-                    })
-                    .collect_view();
+                let items = control.evidence.iter().map(evidence_item).collect_view();
                 view! {
                     <details>
                         <summary>{format!("{} findings", control.findings)}</summary>
@@ -241,9 +221,26 @@ fn ComplianceBody(view: ComplianceView) -> impl IntoView {
     }
 }
 
+/// A finding that makes a control fail: its rule, object and message.
+pub(crate) fn evidence_item(finding: &Evidence) -> impl IntoView {
+    let object = match &finding.resource.namespace {
+        Some(namespace) => format!("{} {namespace}/{}", finding.resource.kind, finding.resource.name),
+        None => format!("{} {}", finding.resource.kind, finding.resource.name),
+    };
+    view! {
+        <li data-testid="evidence" data-rule=finding.rule.clone()>
+            <code>{finding.rule.clone()}</code>
+            " · "
+            <span class="evidence-object">{object}</span>
+            ": "
+            <span class="evidence-message">{finding.message.clone()}</span>
+        </li>
+    }
+}
+
 /// Stacked bars, one per scan: pass, fail and not assessed, as shares of the controls.
 #[component]
-fn ComplianceTrend(points: Vec<ComplianceTrendPoint>) -> impl IntoView {
+pub(crate) fn ComplianceTrend(points: Vec<ComplianceTrendPoint>) -> impl IntoView {
     if points.is_empty() {
         return view! { <p class="empty-state">"No scan has recorded rule results yet."</p> }.into_any();
     }

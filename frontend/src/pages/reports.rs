@@ -8,11 +8,14 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::{self, ClusterSummary, Report, ReportQuery};
+use rampart_core::compliance::{Counts, Status};
+
+use crate::api::{self, ClusterSummary, Report, ReportFramework, ReportQuery};
 use crate::components::charts::{ReportScoreChart, WeeksChart};
 use crate::components::cluster_checkboxes::ClusterCheckboxes;
 use crate::components::table::DataTable;
 use crate::dashboard::grade_class;
+use crate::pages::compliance::{evidence_item, framework_label, status_label, ComplianceTrend};
 use crate::session::Auth;
 use crate::time::{self, format_utc, parse_rfc3339, DAY_MS};
 
@@ -359,6 +362,15 @@ fn ReportView(report: Report) -> impl IntoView {
                  resolved within the period (churn, not news). Resolved: resolved within the period, churn included."
             </p>
         </section>
+        {report
+            .clusters
+            .iter()
+            .map(|cluster| {
+                view! {
+                    <ReportCompliance cluster=cluster.id name=cluster.name.clone() frameworks=cluster.compliance.clone()/>
+                }
+            })
+            .collect_view()}
         <div class="report-grid">
             <section class="card" aria-labelledby="weeks-title">
                 <h2 id="weeks-title">"New and resolved per week"</h2>
@@ -381,6 +393,88 @@ fn ReportView(report: Report) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// "3 pass · 1 fail · 2 not assessed", or a dash when there was no scan to read.
+fn counts_text(counts: Option<Counts>) -> String {
+    counts.map_or_else(
+        || "–".to_string(),
+        |counts| format!("{} pass · {} fail · {} not assessed", counts.pass, counts.fail, counts.not_assessed),
+    )
+}
+
+/// A cluster's compliance over the period, per framework: the controls' counts at the end
+/// and at the start, the counts at each point of the score series, and the failing controls
+/// with their evidence; a rule with more open findings than shown links to the cluster's
+/// findings of that rule.
+#[component]
+fn ReportCompliance(cluster: i64, name: String, frameworks: Vec<ReportFramework>) -> impl IntoView {
+    let (title_id, labelled_by) = (format!("compliance-title-{cluster}"), format!("compliance-title-{cluster}"));
+    let frameworks = frameworks
+        .into_iter()
+        .map(|framework| {
+            let failing = framework
+                .controls
+                .iter()
+                .filter(|control| control.status == Status::Fail)
+                .map(|control| {
+                    let before = control.status_at_start.map_or("not scanned", status_label);
+                    let more = control
+                        .evidence_rules
+                        .iter()
+                        .filter(|rule| rule.open > rule.shown)
+                        .map(|rule| {
+                            view! {
+                                <li data-testid="evidence-more" data-rule=rule.rule.clone()>
+                                    <a href=format!("/clusters/{cluster}?rule={}#findings-title", rule.rule)>
+                                        {format!("and {} more of {}", rule.open - rule.shown, rule.rule)}
+                                    </a>
+                                </li>
+                            }
+                        })
+                        .collect_view();
+                    view! {
+                        <li data-testid="report-failing-control" data-control=control.id.clone()>
+                            <strong>{control.id.clone()}</strong>
+                            {format!(" {} · {} open findings · at the start: {before}", control.title, control.evidence_open)}
+                            <ul class="evidence">{control.evidence.iter().map(evidence_item).collect_view()} {more}</ul>
+                        </li>
+                    }
+                })
+                .collect_view();
+            let counts = framework.counts;
+            view! {
+                <div
+                    class="report-framework"
+                    data-testid="report-framework"
+                    data-framework=framework.framework.as_str()
+                    data-pass=counts.pass
+                    data-fail=counts.fail
+                    data-not-assessed=counts.not_assessed
+                >
+                    <h3>{framework_label(framework.framework)}</h3>
+                    <p data-testid="report-compliance-end">{format!("At the end: {}", counts_text(Some(counts)))}</p>
+                    <p class="muted" data-testid="report-compliance-start">
+                        {format!("At the start: {}", counts_text(framework.counts_at_start))}
+                    </p>
+                    <ComplianceTrend points=framework.trend/>
+                    <details class="report-failing" data-testid="report-failing">
+                        <summary>{format!("Failing controls and their evidence ({})", counts.fail)}</summary>
+                        <ul>{failing}</ul>
+                    </details>
+                </div>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card" data-testid="report-compliance" data-cluster=name.clone() aria-labelledby=labelled_by>
+            <div class="page-head">
+                <h2 id=title_id>{format!("Compliance · {name}")}</h2>
+                <a class="button" href=format!("/clusters/{cluster}/compliance")>"Compliance page"</a>
+            </div>
+            {frameworks}
+        </section>
+    }
 }
 
 #[cfg(test)]
