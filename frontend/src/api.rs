@@ -444,6 +444,11 @@ pub struct FindingsPage {
     pub items: Vec<Finding>,
     /// How many findings match the filters in all (`None` from a server before totals).
     pub total: Option<i64>,
+    /// `Some(false)`: `total` is a lower bound (a text filter over many findings counts the
+    /// matches among the first it examines). `None` from a server before it: exact.
+    pub total_exact: Option<bool>,
+    /// With a text filter, a page may hold fewer findings than asked for (even none) and
+    /// still have a next one: the server stopped after examining a bounded number.
     pub next_cursor: Option<String>,
 }
 
