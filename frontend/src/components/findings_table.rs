@@ -267,13 +267,14 @@ pub fn FindingsTable(
         }
     };
 
+    let state = loaded;
     let more = move || {
         loaded.with(|loaded| {
             let loaded = loaded.as_ref()?.as_ref().ok()?;
             loaded.next_cursor.as_ref()?;
             Some(view! {
                 <button type="button" class="button" data-testid="load-more" disabled=loading on:click=move |_| {
-                    wanted.set_value(loaded.with_untracked(|loaded| match loaded {
+                    wanted.set_value(state.with_untracked(|loaded| match loaded {
                         Some(Ok(loaded)) => loaded.count,
                         _ => 0,
                     }) + GATHER);
