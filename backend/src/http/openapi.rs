@@ -161,7 +161,7 @@ pub const OPERATIONS: &[Operation] = &[
         "teams",
         "Add a member or change their role (team admins)",
         Some("Membership"),
-        (200, None),
+        (200, Some("Member")),
     ),
     op("delete", "/teams/{id}/members/{user}", "teams", "Remove a member (team admins)", None, (204, None)),
     op("get", "/tokens", "accounts", "The user's API tokens (never their values)", None, (200, Some("Tokens"))),
@@ -411,13 +411,11 @@ pub fn schemas() -> Map<String, Value> {
                 "csrf_token": nullable(string())
             })),
         ),
-        ("Team", team_role.clone()),
+        ("Team", object(json!({ "id": integer(), "name": string() }))),
         ("Teams", json!({ "type": "array", "items": team_role })),
         ("NewTeam", object(json!({ "name": string() }))),
-        (
-            "Members",
-            json!({ "type": "array", "items": object(json!({ "id": integer(), "email": string(), "role": role })) }),
-        ),
+        ("Member", object(json!({ "user": integer(), "email": string(), "role": role }))),
+        ("Members", array_of("Member")),
         ("Membership", object(json!({ "email": string(), "role": role }))),
         (
             "Tokens",
@@ -547,6 +545,8 @@ pub fn schemas() -> Map<String, Value> {
             json!({ "type": "array", "items": object(json!({
             "scan": integer(), "at": time(), "score": nullable(integer()), "grade": nullable(string()),
             "counts": reference("Counts"), "new": integer(), "resolved": integer(),
+            "formula_version": integer(),
+            "formula_change": { "type": "boolean", "description": "the score formula differs from the point before's" },
             "policies": nullable(json!({ "type": "array", "items": object(json!({ "id": integer(), "name": string(), "version": integer() })) })),
             "policy_change": nullable(object(json!({
                 "added": { "type": "array", "items": string() }, "removed": { "type": "array", "items": string() },
@@ -657,7 +657,71 @@ pub fn schemas() -> Map<String, Value> {
             })),
         ),
     ]);
-    entries.into_iter().map(|(name, schema)| (name.to_string(), schema)).collect()
+    entries
+        .into_iter()
+        .map(|(name, mut schema)| {
+            if !INPUTS.contains(&name) {
+                require_properties(&mut schema, name);
+            }
+            (name.to_string(), schema)
+        })
+        .collect()
+}
+
+/// The request bodies: their properties are optional unless a handler says otherwise.
+const INPUTS: &[&str] = &[
+    "Setup",
+    "Login",
+    "PasswordChange",
+    "NewUser",
+    "NewTeam",
+    "Membership",
+    "NewToken",
+    "ClusterInput",
+    "NewPolicy",
+    "PolicyChanges",
+    "NewExemption",
+    "TeamSettingsInput",
+    "NewWebhook",
+    "NewSubscription",
+];
+
+/// Properties of answers that are there only sometimes: `(schema, property)`.
+const OPTIONAL: &[(&str, &str)] = &[
+    ("Cluster", "agent_setup"),
+    ("Webhook", "secret"),
+    ("Webhooks", "secret"),
+    ("WebhookTest", "error"),
+    // Nobody logged in: `{"authenticated": false}` alone.
+    ("SessionState", "id"),
+    ("SessionState", "email"),
+    ("SessionState", "admin"),
+    ("SessionState", "teams"),
+    ("SessionState", "csrf_token"),
+];
+
+/// Marks every property of every object in an answer's schema as required (answers write
+/// each field, `null` when empty), except those of [`OPTIONAL`].
+fn require_properties(schema: &mut Value, name: &str) {
+    match schema {
+        Value::Object(map) => {
+            if let Some(Value::Object(properties)) = map.get("properties") {
+                let required: Vec<Value> = properties
+                    .keys()
+                    .filter(|property| !OPTIONAL.contains(&(name, property.as_str())))
+                    .map(|property| Value::String(property.clone()))
+                    .collect();
+                map.entry("required").or_insert(Value::Array(required));
+            }
+            for (key, value) in map.iter_mut() {
+                if key != "required" {
+                    require_properties(value, name);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| require_properties(item, name)),
+        _ => {}
+    }
 }
 
 /// The whole document.
