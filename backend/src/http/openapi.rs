@@ -364,15 +364,11 @@ pub fn schemas() -> Map<String, Value> {
     let severity = json!({ "type": "string", "enum": ["critical", "high", "medium", "low", "info"] });
     let role = json!({ "type": "string", "enum": ["viewer", "editor", "admin"] });
     let team_role = object(json!({ "id": integer(), "name": string(), "role": role }));
-    let counts = object(json!({
-        "critical": integer(), "high": integer(), "medium": integer(), "low": integer(), "info": integer()
-    }));
     let scan_status =
         json!({ "type": "string", "enum": ["queued", "running", "succeeded", "partial", "failed", "interrupted"] });
     let entries: Vec<(&str, Value)> = vec![
         ("Error", object(json!({ "error": string() }))),
         ("Accepted", object(json!({ "id": integer() }))),
-        ("Counts", counts),
         ("Setup", object(json!({ "token": string(), "email": string(), "password": string() }))),
         ("Login", object(json!({ "email": string(), "password": string() }))),
         ("PasswordChange", object(json!({ "current_password": string(), "new_password": string() }))),
@@ -479,41 +475,7 @@ pub fn schemas() -> Map<String, Value> {
                 "ok": { "type": "boolean" }, "message": string(), "contexts": { "type": "array", "items": string() }
             })),
         ),
-        (
-            "Scan",
-            object(json!({
-                "id": integer(), "cluster": integer(), "status": scan_status, "source": string(),
-                "queued_at": time(), "started_at": nullable(time()), "finished_at": nullable(time()),
-                "objects": integer(), "score": nullable(integer()), "grade": nullable(string()),
-                "counts": reference("Counts"), "new": integer(), "resolved": integer(),
-                "errors": { "type": "array", "items": object(json!({ "kind": nullable(string()), "message": string() })) },
-                "namespaces": {
-                    "type": "object",
-                    "description": "per namespace: objects, score and grade of its objects alone, open findings by severity",
-                    "additionalProperties": object(json!({
-                        "objects": integer(), "score": nullable(integer()), "grade": nullable(string()),
-                        "critical": integer(), "high": integer(), "medium": integer(), "low": integer(),
-                        "info": integer()
-                    }))
-                },
-                "message": nullable(string())
-            })),
-        ),
         ("Scans", array_of("Scan")),
-        (
-            "Finding",
-            object(json!({
-                "id": integer(), "rule": string(), "severity": severity,
-                "status": { "type": "string", "enum": ["open", "resolved", "exempted"] },
-                "resource": object(json!({ "kind": string(), "namespace": nullable(string()), "name": string() })),
-                "path": string(), "message": string(), "first_seen": time(), "last_seen": time(),
-                "resolved_at": nullable(time()), "exemption_reason": nullable(string())
-            })),
-        ),
-        (
-            "FindingsPage",
-            object(json!({ "items": array_of("Finding"), "total": integer(), "next_cursor": nullable(string()) })),
-        ),
         ("AuthMethods", object(json!({ "password": { "type": "boolean" }, "oidc": { "type": "boolean" } }))),
         (
             "Compliance",
@@ -540,20 +502,7 @@ pub fn schemas() -> Map<String, Value> {
                 })) }
             })),
         ),
-        (
-            "Trend",
-            json!({ "type": "array", "items": object(json!({
-            "scan": integer(), "at": time(), "score": nullable(integer()), "grade": nullable(string()),
-            "counts": reference("Counts"), "new": integer(), "resolved": integer(),
-            "formula_version": integer(),
-            "formula_change": { "type": "boolean", "description": "the score formula differs from the point before's" },
-            "policies": nullable(json!({ "type": "array", "items": object(json!({ "id": integer(), "name": string(), "version": integer() })) })),
-            "policy_change": nullable(object(json!({
-                "added": { "type": "array", "items": string() }, "removed": { "type": "array", "items": string() },
-                "changed": { "type": "array", "items": object(json!({ "name": string(), "from": integer(), "to": integer() })) }
-            })))
-        })) }),
-        ),
+        ("Trend", array_of("TrendPoint")),
     ];
     let email = object(json!({
         "id": integer(), "kind": string(), "subscription": nullable(integer()), "webhook": nullable(integer()),
@@ -657,15 +606,30 @@ pub fn schemas() -> Map<String, Value> {
             })),
         ),
     ]);
-    entries
-        .into_iter()
-        .map(|(name, mut schema)| {
-            if !INPUTS.contains(&name) {
-                require_properties(&mut schema, name);
-            }
-            (name.to_string(), schema)
-        })
-        .collect()
+    let mut schemas: Map<String, Value> = generated();
+    for (name, schema) in entries {
+        assert!(!schemas.contains_key(name), "{name} is both generated and written here");
+        schemas.insert(name.to_string(), schema);
+    }
+    for (name, schema) in schemas.iter_mut() {
+        if !INPUTS.contains(&name.as_str()) {
+            require_properties(schema, name);
+        }
+    }
+    schemas
+}
+
+/// The schemas of the API's types (`rampart_api`), generated from them: those types and
+/// every type they contain, under their own names. The groups moved there so far: scans,
+/// findings and the trend.
+fn generated() -> Map<String, Value> {
+    let mut generator = rampart_api::schemars::generate::SchemaSettings::draft2020_12()
+        .with(|settings| settings.definitions_path = "/components/schemas".into())
+        .into_generator();
+    generator.subschema_for::<rampart_api::Scan>();
+    generator.subschema_for::<rampart_api::FindingsPage>();
+    generator.subschema_for::<rampart_api::TrendPoint>();
+    generator.take_definitions(true)
 }
 
 /// The request bodies: their properties are optional unless a handler says otherwise.
