@@ -35,6 +35,7 @@
 //! findings. Every transaction first checks that the scan is still `running` under its
 //! runner; a runner that stalled and had its scan handed on writes nothing more.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
@@ -103,7 +104,9 @@ pub struct SeenObject {
 #[derive(Clone, Debug)]
 pub struct Observed {
     pub object: usize,
-    pub rule: String,
+    /// The engine's rule id, borrowed from its catalog (no copy per finding), or a custom
+    /// policy's `vap/<name>`.
+    pub rule: Cow<'static, str>,
     pub severity: Severity,
     pub path: String,
     pub message: String,
@@ -161,7 +164,7 @@ impl Batch {
                 .findings
                 .iter()
                 .map(|finding| Observed {
-                    rule: clean(&finding.rule),
+                    rule: Cow::Owned(clean(&finding.rule)),
                     path: clean(&finding.path),
                     message: clean(&finding.message),
                     exemption_reason: finding.exemption_reason.as_deref().map(clean),
@@ -197,7 +200,7 @@ fn fingerprint_of(object: u64, cluster: &str, rule: &str, [kind, namespace, name
 /// may change (severity, message, exemption reason). Stored with the row, so that a scan
 /// tells a finding seen again unchanged from the digest alone, without reading its text.
 fn digest(object: &SeenObject, finding: &Observed) -> i64 {
-    let identity = [finding.rule.as_str(), &object.kind, &object.namespace, &object.name, &finding.path];
+    let identity = [finding.rule.as_ref(), &object.kind, &object.namespace, &object.name, &finding.path];
     digest_of(identity, finding.severity.as_str(), &finding.message, finding.exemption_reason.as_deref())
 }
 
@@ -515,7 +518,7 @@ impl Store {
             let object = &batch.objects[finding.object];
             // The checker does not run unjudged rules; a finding of one (from another
             // checker) is neither opened nor counted.
-            if recording.unjudged_rules.contains(&finding.rule) {
+            if recording.unjudged_rules.contains(finding.rule.as_ref()) {
                 continue;
             }
             let identity = [object.kind.as_str(), &object.namespace, &object.name];
@@ -604,8 +607,8 @@ impl Store {
                     // Same digest: same severity, rule and namespace.
                     let severity = finding.severity.as_str();
                     moves.moved(
-                        (&brief.status, severity, &finding.rule, &object.namespace),
-                        (status, severity, &finding.rule, &object.namespace),
+                        (&brief.status, severity, finding.rule.as_ref(), &object.namespace),
+                        (status, severity, finding.rule.as_ref(), &object.namespace),
                     );
                     changes.push((
                         brief.id,
@@ -622,7 +625,7 @@ impl Store {
                 None => {
                     new_findings += i64::from(!finding.exempted);
                     accounted += 1;
-                    moves.add((status, finding.severity.as_str(), &finding.rule, &object.namespace), 1);
+                    moves.add((status, finding.severity.as_str(), finding.rule.as_ref(), &object.namespace), 1);
                     inserts.push(insert);
                 }
                 Some(row)
@@ -651,7 +654,7 @@ impl Store {
                     if changed {
                         moves.moved(
                             (&row.status, &row.severity, &row.rule, &row.namespace),
-                            (status, finding.severity.as_str(), &finding.rule, &object.namespace),
+                            (status, finding.severity.as_str(), finding.rule.as_ref(), &object.namespace),
                         );
                         changes.push((
                             row.id,
@@ -1119,7 +1122,7 @@ impl Tx<'_> {
                     .bind(now)
                     .bind(scan_id)
                     .bind(rows.iter().map(|row| row.fingerprint).collect::<Vec<_>>())
-                    .bind(rows.iter().map(|row| row.finding.rule.as_str()).collect::<Vec<_>>())
+                    .bind(rows.iter().map(|row| row.finding.rule.as_ref()).collect::<Vec<_>>())
                     .bind(rows.iter().map(|row| row.finding.severity.as_str()).collect::<Vec<_>>())
                     .bind(rows.iter().map(|row| row.object.kind.as_str()).collect::<Vec<_>>())
                     .bind(rows.iter().map(|row| row.object.namespace.as_str()).collect::<Vec<_>>())
@@ -1145,7 +1148,7 @@ impl Tx<'_> {
                             .bind(now)
                             .bind(scan_id)
                             .bind(row.fingerprint)
-                            .bind(row.finding.rule.as_str())
+                            .bind(row.finding.rule.as_ref())
                             .bind(row.finding.severity.as_str())
                             .bind(row.object.kind.as_str())
                             .bind(row.object.namespace.as_str())
