@@ -16,8 +16,9 @@ mod settings_file;
 
 use std::process::ExitCode;
 
-/// mimalloc instead of the system's malloc: see the workspace's Cargo.toml (a third of a
-/// dense scan's checking time was glibc's allocator).
+/// mimalloc for the whole process instead of the system's malloc: scans and `rampart check`
+/// are mostly many small allocations (every node, key and finding); see the workspace's
+/// Cargo.toml.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
