@@ -116,7 +116,7 @@ pub fn FindingsTable(
             match result {
                 Ok(page) => {
                     let count = page.items.len();
-                    let exact = page.total_exact.unwrap_or(true);
+                    let exact = page.total_exact;
                     let rows = Arc::new(page.items);
                     if !more {
                         pages.set(vec![(0, rows)]);
@@ -126,13 +126,17 @@ pub fn FindingsTable(
                     loaded.update(|loaded| match loaded {
                         Some(Ok(existing)) if more => {
                             existing.count += count;
-                            existing.total = page.total;
+                            existing.total = Some(page.total);
                             existing.exact = exact;
                             existing.next_cursor = page.next_cursor;
                         }
                         _ => {
-                            *loaded =
-                                Some(Ok(Loaded { count, total: page.total, exact, next_cursor: page.next_cursor }))
+                            *loaded = Some(Ok(Loaded {
+                                count,
+                                total: Some(page.total),
+                                exact,
+                                next_cursor: page.next_cursor,
+                            }))
                         }
                     });
                 }
