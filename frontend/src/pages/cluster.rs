@@ -297,16 +297,6 @@ pub fn ClusterPage(id: i64) -> impl IntoView {
 }
 
 fn cluster_view(page: Page, cluster: Cluster) -> impl IntoView {
-    let upload_input = NodeRef::<Input>::new();
-    // The list's "Upload export" links here with #upload: go to the file picker.
-    Effect::new(move |_| {
-        if let Some(input) = upload_input.get() {
-            if window().location().hash().unwrap_or_default() == "#upload" {
-                input.scroll_into_view();
-                let _ = input.focus();
-            }
-        }
-    });
     let snapshot = cluster.is_snapshot();
     let team = cluster.team.id;
     let can_edit = Signal::derive(move || page.can_edit(team));
@@ -327,166 +317,16 @@ fn cluster_view(page: Page, cluster: Cluster) -> impl IntoView {
                 .cloned()
         })
     });
-    let problem_view = move || {
-        problem.get().map(|scan| {
-            let kept = latest.with(|latest| {
-                latest
-                    .as_ref()
-                    .filter(|latest| latest.id != scan.id)
-                    .map(|latest| format!("The score shown is from scan {}, the last one with results.", latest.id))
-            });
-            view! {
-                <div class="card scan-problem" role="alert" data-testid="scan-problem" data-status=scan.status.clone()>
-                    <strong>{format!("Scan {} {}", scan.id, status_label(&scan.status))}</strong>
-                    {scan.message.clone().map(|message| view! { <p>{message}</p> })}
-                    {scan_errors(&scan)}
-                    {kept.map(|kept| view! { <p class="hint">{kept}</p> })}
-                </div>
-            }
-        })
-    };
-    let headline = move || {
-        latest.get().map(|scan| {
-            let finished = scan.finished_at.as_deref().and_then(parse_rfc3339);
-            view! {
-                <div class="headline">
-                    <span class="score-box">
-                        <span class="score" data-testid="cluster-score">{scan.score}</span>
-                        {scan.grade.clone().map(|grade| view! { <span class=grade_class(&grade)>{grade.clone()}</span> })}
-                    </span>
-                    {severity_counts(scan.counts)}
-                    <span class="changes">
-                        <span class="new" data-testid="cluster-new">{format!("+{} new", scan.new)}</span>
-                        " · "
-                        <span class="resolved" data-testid="cluster-resolved">{format!("{} resolved", scan.resolved)}</span>
-                        {finished.map(|at| {
-                            view! {
-                                " · last scan "
-                                <time title=format_utc(at)>{time::relative(at, time::now_ms())}</time>
-                            }
-                        })}
-                    </span>
-                </div>
-            }
-        })
-    };
-    let progress = move || {
-        page.progress.get().map(|scan| {
-            view! {
-                <div class="progress" data-testid="scan-progress" data-status=scan.status.clone()>
-                    <progress aria-label=format!("Scan {} {}", scan.id, scan.status)></progress>
-                    <span>{format!("Scan {} {}…", scan.id, scan.status)}</span>
-                </div>
-            }
-        })
-    };
-    let action = if snapshot {
-        view! {
-            <form
-                id="upload"
-                class="upload"
-                on:submit=move |event| {
-                    event.prevent_default();
-                    page.upload(upload_input);
-                }
-            >
-                <label class="field">
-                    <span>"New export"</span>
-                    <input
-                        type="file"
-                        accept=".yaml,.yml,.json,application/json,text/yaml"
-                        node_ref=upload_input
-                        data-testid="snapshot-input"
-                    />
-                </label>
-                <button type="submit" class="primary" disabled=move || page.progress.with(Option::is_some)>
-                    "Upload and scan"
-                </button>
-                <details class="hint">
-                    <summary>"How to make an export"</summary>
-                    <pre class="code-block"><code>{EXPORT_COMMAND}</code></pre>
-                </details>
-            </form>
-        }
-        .into_any()
-    } else {
-        view! {
-            <button
-                type="button"
-                class="primary"
-                disabled=move || page.progress.with(Option::is_some)
-                on:click=move |_| page.scan_now()
-            >"Scan now"</button>
-        }
-        .into_any()
-    };
-    let where_from = match (&cluster.server, &cluster.context) {
-        (_, Some(context)) => format!(" · context {context}"),
-        (Some(server), None) => format!(" · {server}"),
-        _ => String::new(),
-    };
-    let range_buttons = Range::ALL
-        .into_iter()
-        .map(|range| {
-            view! {
-                <button
-                    type="button"
-                    class="chip range"
-                    aria-pressed=move || (page.range.get() == range).to_string()
-                    aria-label=range.description()
-                    on:click=move |_| {
-                        page.range.set(range);
-                        spawn_local(page.load_trend());
-                    }
-                >{range.label()}</button>
-            }
-        })
-        .collect_view();
-    let charts = move || {
-        page.trend.get().map(|(from, to, points)| {
-            let selected = Signal::derive(move || page.selected.with(|scan| scan.as_ref().map(|scan| scan.id)));
-            let on_select = Callback::new(move |scan: i64| page.select_scan(scan));
-            view! {
-                <TrendChart points=points.clone() from=from to=to selected=selected on_select=on_select/>
-                <h3>"Findings by severity"</h3>
-                <SeverityChart points=points from=from to=to/>
-            }
-        })
-    };
-    let next_scan = cluster.next_scan_at.as_deref().and_then(parse_rfc3339).map(|at| {
-        view! {
-            <span>" · next scan "<time title=format_utc(at)>{time::relative(at, time::now_ms())}</time></span>
-        }
-    });
 
     view! {
         <main id="main" class="page cluster-page">
-            <nav class="breadcrumbs" aria-label="Breadcrumbs">
-                <a href="/clusters">"Clusters"</a>
-                " / "
-                <span aria-current="page">{cluster.name.clone()}</span>
-            </nav>
-            <div class="page-head">
-                <div>
-                    <h1>{cluster.name.clone()}</h1>
-                    <p class="cluster-meta">
-                        {format!("{} · {}{where_from}", cluster.team.name, kind_label(&cluster.kind))}
-                        {next_scan}
-                    </p>
-                </div>
-                <div class="page-actions">
-                    <a class="button" data-testid="compliance-link" href=format!("/clusters/{}/compliance", page.id)>
-                        "Compliance"
-                    </a>
-                    {action}
-                </div>
-            </div>
-            {progress}
+            <ClusterHead page=page cluster=cluster/>
+            <ScanProgress page=page/>
             <p class="notice" role="status" aria-live="polite" data-testid="cluster-notice">
                 {move || page.notice.get()}
             </p>
-            {problem_view}
-            {headline}
+            <ScanProblem problem=problem latest=latest/>
+            <Headline latest=latest/>
             {move || {
                 (latest.with(Option::is_none) && page.progress.with(Option::is_none) && problem.with(Option::is_none))
                     .then(|| {
@@ -501,13 +341,7 @@ fn cluster_view(page: Page, cluster: Cluster) -> impl IntoView {
                         }
                     })
             }}
-            <section class="card" aria-labelledby="trend-title">
-                <div class="section-head">
-                    <h2 id="trend-title">"Score over time"</h2>
-                    <div class="chips" role="group" aria-label="Range">{range_buttons}</div>
-                </div>
-                {charts}
-            </section>
+            <TrendSection page=page/>
             {move || {
                 page.selected
                     .get()
@@ -515,25 +349,7 @@ fn cluster_view(page: Page, cluster: Cluster) -> impl IntoView {
                         view! { <ScanDetails scan=scan on_close=Callback::new(move |_| page.selected.set(None))/> }
                     })
             }}
-            {move || {
-                latest
-                    .get()
-                    .filter(|scan| !scan.namespaces.is_empty())
-                    .map(|scan| {
-                        view! {
-                            <section class="card" aria-labelledby="namespaces-title">
-                                <h2 id="namespaces-title">"Namespaces"</h2>
-                                <p class="pane-meta">
-                                    {format!(
-                                        "Scan #{}: each namespace scored by the cluster's formula over its own objects.",
-                                        scan.id,
-                                    )}
-                                </p>
-                                <NamespaceTable namespaces=scan.namespaces.into_iter().collect()/>
-                            </section>
-                        }
-                    })
-            }}
+            <Namespaces latest=latest/>
             <section class="card" aria-labelledby="findings-title">
                 <h2 id="findings-title">"Findings"</h2>
                 <FindingsTable
@@ -565,5 +381,228 @@ fn cluster_view(page: Page, cluster: Cluster) -> impl IntoView {
                 }}
             </section>
         </main>
+    }
+}
+
+/// The breadcrumbs, the cluster's name, team and kind, and the way to a new scan.
+#[component]
+fn ClusterHead(page: Page, cluster: Cluster) -> impl IntoView {
+    let where_from = match (&cluster.server, &cluster.context) {
+        (_, Some(context)) => format!(" · context {context}"),
+        (Some(server), None) => format!(" · {server}"),
+        _ => String::new(),
+    };
+    let next_scan = cluster.next_scan_at.as_deref().and_then(parse_rfc3339).map(|at| {
+        view! {
+            <span>" · next scan "<time title=format_utc(at)>{time::relative(at, time::now_ms())}</time></span>
+        }
+    });
+    let action = if cluster.is_snapshot() {
+        view! { <UploadForm page=page/> }.into_any()
+    } else {
+        view! {
+            <button
+                type="button"
+                class="primary"
+                disabled=move || page.progress.with(Option::is_some)
+                on:click=move |_| page.scan_now()
+            >"Scan now"</button>
+        }
+        .into_any()
+    };
+    view! {
+        <nav class="breadcrumbs" aria-label="Breadcrumbs">
+            <a href="/clusters">"Clusters"</a>
+            " / "
+            <span aria-current="page">{cluster.name.clone()}</span>
+        </nav>
+        <div class="page-head">
+            <div>
+                <h1>{cluster.name.clone()}</h1>
+                <p class="cluster-meta">
+                    {format!("{} · {}{where_from}", cluster.team.name, kind_label(&cluster.kind))}
+                    {next_scan}
+                </p>
+            </div>
+            <div class="page-actions">
+                <a class="button" data-testid="compliance-link" href=format!("/clusters/{}/compliance", page.id)>
+                    "Compliance"
+                </a>
+                {action}
+            </div>
+        </div>
+    }
+}
+
+/// A snapshot cluster's new export.
+#[component]
+fn UploadForm(page: Page) -> impl IntoView {
+    let upload_input = NodeRef::<Input>::new();
+    // The list's "Upload export" links here with #upload: go to the file picker.
+    Effect::new(move |_| {
+        if let Some(input) = upload_input.get() {
+            if window().location().hash().unwrap_or_default() == "#upload" {
+                input.scroll_into_view();
+                let _ = input.focus();
+            }
+        }
+    });
+    view! {
+        <form
+            id="upload"
+            class="upload"
+            on:submit=move |event| {
+                event.prevent_default();
+                page.upload(upload_input);
+            }
+        >
+            <label class="field">
+                <span>"New export"</span>
+                <input
+                    type="file"
+                    accept=".yaml,.yml,.json,application/json,text/yaml"
+                    node_ref=upload_input
+                    data-testid="snapshot-input"
+                />
+            </label>
+            <button type="submit" class="primary" disabled=move || page.progress.with(Option::is_some)>
+                "Upload and scan"
+            </button>
+            <details class="hint">
+                <summary>"How to make an export"</summary>
+                <pre class="code-block"><code>{EXPORT_COMMAND}</code></pre>
+            </details>
+        </form>
+    }
+}
+
+/// The scan being watched, while it is queued or running.
+#[component]
+fn ScanProgress(page: Page) -> impl IntoView {
+    move || {
+        page.progress.get().map(|scan| {
+            view! {
+                <div class="progress" data-testid="scan-progress" data-status=scan.status.clone()>
+                    <progress aria-label=format!("Scan {} {}", scan.id, scan.status)></progress>
+                    <span>{format!("Scan {} {}…", scan.id, scan.status)}</span>
+                </div>
+            }
+        })
+    }
+}
+
+/// The newest ended scan when it failed or could not read everything, with its errors.
+#[component]
+fn ScanProblem(problem: Memo<Option<Scan>>, latest: Memo<Option<Scan>>) -> impl IntoView {
+    move || {
+        problem.get().map(|scan| {
+            let kept = latest.with(|latest| {
+                latest
+                    .as_ref()
+                    .filter(|latest| latest.id != scan.id)
+                    .map(|latest| format!("The score shown is from scan {}, the last one with results.", latest.id))
+            });
+            view! {
+                <div class="card scan-problem" role="alert" data-testid="scan-problem" data-status=scan.status.clone()>
+                    <strong>{format!("Scan {} {}", scan.id, status_label(&scan.status))}</strong>
+                    {scan.message.clone().map(|message| view! { <p>{message}</p> })}
+                    {scan_errors(&scan)}
+                    {kept.map(|kept| view! { <p class="hint">{kept}</p> })}
+                </div>
+            }
+        })
+    }
+}
+
+/// The latest scan with results: score, grade, counts by severity, what changed, when.
+#[component]
+fn Headline(latest: Memo<Option<Scan>>) -> impl IntoView {
+    move || {
+        latest.get().map(|scan| {
+            let finished = scan.finished_at.as_deref().and_then(parse_rfc3339);
+            view! {
+                <div class="headline">
+                    <span class="score-box">
+                        <span class="score" data-testid="cluster-score">{scan.score}</span>
+                        {scan.grade.clone().map(|grade| view! { <span class=grade_class(&grade)>{grade.clone()}</span> })}
+                    </span>
+                    {severity_counts(scan.counts)}
+                    <span class="changes">
+                        <span class="new" data-testid="cluster-new">{format!("+{} new", scan.new)}</span>
+                        " · "
+                        <span class="resolved" data-testid="cluster-resolved">{format!("{} resolved", scan.resolved)}</span>
+                        {finished.map(|at| {
+                            view! {
+                                " · last scan "
+                                <time title=format_utc(at)>{time::relative(at, time::now_ms())}</time>
+                            }
+                        })}
+                    </span>
+                </div>
+            }
+        })
+    }
+}
+
+/// The score over time and findings by severity, over a chosen range.
+#[component]
+fn TrendSection(page: Page) -> impl IntoView {
+    let range_buttons = Range::ALL
+        .into_iter()
+        .map(|range| {
+            view! {
+                <button
+                    type="button"
+                    class="chip range"
+                    aria-pressed=move || (page.range.get() == range).to_string()
+                    aria-label=range.description()
+                    on:click=move |_| {
+                        page.range.set(range);
+                        spawn_local(page.load_trend());
+                    }
+                >{range.label()}</button>
+            }
+        })
+        .collect_view();
+    let charts = move || {
+        page.trend.get().map(|(from, to, points)| {
+            let selected = Signal::derive(move || page.selected.with(|scan| scan.as_ref().map(|scan| scan.id)));
+            let on_select = Callback::new(move |scan: i64| page.select_scan(scan));
+            view! {
+                <TrendChart points=points.clone() from=from to=to selected=selected on_select=on_select/>
+                <h3>"Findings by severity"</h3>
+                <SeverityChart points=points from=from to=to/>
+            }
+        })
+    };
+    view! {
+        <section class="card" aria-labelledby="trend-title">
+            <div class="section-head">
+                <h2 id="trend-title">"Score over time"</h2>
+                <div class="chips" role="group" aria-label="Range">{range_buttons}</div>
+            </div>
+            {charts}
+        </section>
+    }
+}
+
+/// The latest scan's namespaces with their scores.
+#[component]
+fn Namespaces(latest: Memo<Option<Scan>>) -> impl IntoView {
+    move || {
+        latest.get().filter(|scan| !scan.namespaces.is_empty()).map(|scan| {
+            view! {
+                <section class="card" aria-labelledby="namespaces-title">
+                    <h2 id="namespaces-title">"Namespaces"</h2>
+                    <p class="pane-meta">
+                        {format!(
+                            "Scan #{}: each namespace scored by the cluster's formula over its own objects.",
+                            scan.id,
+                        )}
+                    </p>
+                    <NamespaceTable namespaces=scan.namespaces.into_iter().collect()/>
+                </section>
+            }
+        })
     }
 }
