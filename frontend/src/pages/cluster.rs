@@ -42,7 +42,7 @@ struct Page {
     selected: RwSignal<Option<Scan>>,
     notice: RwSignal<String>,
     /// The exemptions that apply to the cluster.
-    exemptions: RwSignal<Option<Result<Vec<Exemption>, String>>>,
+    exemptions: LocalResource<Result<Vec<Exemption>, String>>,
     /// Bumped by each reload, so the findings table reloads too.
     version: RwSignal<u64>,
     loaded_once: StoredValue<bool>,
@@ -100,7 +100,9 @@ impl Page {
                 Err(failure) => self.fail(&failure),
             }
             self.load_trend().await;
-            self.load_exemptions().await;
+            if self.mounted() && self.loaded_once.get_value() {
+                self.exemptions.refetch();
+            }
             // The findings table loads itself the first time; later loads reload it.
             if self.mounted() && self.loaded_once.get_value() {
                 self.version.update(|version| *version += 1);
@@ -120,18 +122,11 @@ impl Page {
         }
     }
 
-    async fn load_exemptions(self) {
-        let result = api::exemptions(self.id).await.map_err(|failure| self.auth.explain(&failure));
-        if self.mounted() {
-            self.exemptions.set(Some(result));
-        }
-    }
-
     /// An exemption was granted from a finding: say when it shows, list it.
     fn exempted(self, exemption: Exemption, snapshot: bool) {
         let (rule, objects) = exemption_matches(&exemption);
         self.notice.set(format!("Exempted {rule} for {objects}. {}", next_scan_note(snapshot)));
-        spawn_local(self.load_exemptions());
+        self.exemptions.refetch();
     }
 
     fn revoked(self, exemption: Exemption, snapshot: bool) {
@@ -140,7 +135,7 @@ impl Page {
             "Revoked the exemption of {rule} for {objects}: its findings open again at the next scan. {}",
             next_scan_note(snapshot)
         ));
-        spawn_local(self.load_exemptions());
+        self.exemptions.refetch();
     }
 
     /// Whether the user may change the cluster's team's exemptions (an editor or admin).
@@ -262,6 +257,7 @@ impl Page {
 
 #[component]
 pub fn ClusterPage(id: i64) -> impl IntoView {
+    let auth = expect_context::<Auth>();
     let page = Page {
         id,
         cluster: RwSignal::new(None),
@@ -273,12 +269,14 @@ pub fn ClusterPage(id: i64) -> impl IntoView {
         notice: RwSignal::new(
             query_value(&window().location().search().unwrap_or_default(), "notice").unwrap_or_default(),
         ),
-        exemptions: RwSignal::new(None),
+        exemptions: LocalResource::new(move || async move {
+            api::exemptions(id).await.map_err(|failure| auth.explain(&failure))
+        }),
         version: RwSignal::new(0),
         loaded_once: StoredValue::new(false),
         mounted: StoredValue::new(()),
         polling: StoredValue::new(None),
-        auth: expect_context::<Auth>(),
+        auth,
     };
     page.load();
 
@@ -364,7 +362,7 @@ fn cluster_view(page: Page, cluster: Cluster) -> impl IntoView {
                 <h2 id="exemptions-title">"Exemptions"</h2>
                 <p class="pane-meta">{next_scan_note(snapshot)}</p>
                 <ExemptionList
-                    exemptions=page.exemptions
+                    exemptions=Signal::derive(move || page.exemptions.get())
                     can_edit=can_edit
                     on_revoked=Callback::new(move |exemption| page.revoked(exemption, snapshot))
                 />
