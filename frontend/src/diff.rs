@@ -1,6 +1,8 @@
-//! A line diff for showing what fixes change, as a reviewer reads a patch: changed lines
-//! with a few lines of context, in hunks. The diff itself is `similar`'s, the crate the
-//! command line's `--diff` uses, so the page and the CLI show the same changes.
+//! A line diff (Myers' O(ND) algorithm) for showing what fixes change, as a reviewer reads
+//! a patch: changed lines with a few lines of context, in hunks.
+//!
+//! Fixes are minimal edits, so D (the number of changed lines) is small and the diff is
+//! quick even for long manifests.
 
 /// What happened to a line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,27 +24,115 @@ pub struct DiffLine {
 /// A run of diff lines; hunks are separated by unchanged lines left out.
 pub type Hunk = Vec<DiffLine>;
 
-/// The full line diff of two texts, line by line as `str::lines` splits them (so a last
-/// line with or without its newline is the same line). `similar` computes it, as it computes
-/// `rampart check --fix --diff`: Myers' algorithm in linear space (divide and conquer)
-/// after the common prefix and suffix, so memory stays proportional to the texts however
-/// much they differ.
+/// The full line diff of two texts.
 pub fn diff_lines(old: &str, new: &str) -> Vec<DiffLine> {
     let old: Vec<&str> = old.lines().collect();
     let new: Vec<&str> = new.lines().collect();
-    similar::TextDiff::from_slices(&old, &new)
-        .iter_all_changes()
-        .map(|line| DiffLine {
-            change: match line.tag() {
-                similar::ChangeTag::Equal => Change::Same,
-                similar::ChangeTag::Delete => Change::Removed,
-                similar::ChangeTag::Insert => Change::Added,
-            },
-            old_line: line.old_index().map(|index| index + 1),
-            new_line: line.new_index().map(|index| index + 1),
-            text: line.value().to_string(),
-        })
-        .collect()
+    // Common prefix and suffix first: fixes leave most of a manifest alone.
+    let prefix = old.iter().zip(&new).take_while(|(a, b)| a == b).count();
+    let max_suffix = old.len().min(new.len()) - prefix;
+    let suffix = old.iter().rev().zip(new.iter().rev()).take(max_suffix).take_while(|(a, b)| a == b).count();
+    let old_middle = &old[prefix..old.len() - suffix];
+    let new_middle = &new[prefix..new.len() - suffix];
+
+    let mut lines = Vec::with_capacity(old.len().max(new.len()) + 8);
+    for (index, text) in old[..prefix].iter().enumerate() {
+        lines.push(DiffLine {
+            change: Change::Same,
+            old_line: Some(index + 1),
+            new_line: Some(index + 1),
+            text: text.to_string(),
+        });
+    }
+    for (change, old_index, new_index) in myers(old_middle, new_middle) {
+        let text = match change {
+            Change::Added => new_middle[new_index],
+            _ => old_middle[old_index],
+        };
+        lines.push(DiffLine {
+            change,
+            old_line: (change != Change::Added).then_some(prefix + old_index + 1),
+            new_line: (change != Change::Removed).then_some(prefix + new_index + 1),
+            text: text.to_string(),
+        });
+    }
+    for offset in 0..suffix {
+        let old_index = old.len() - suffix + offset;
+        let new_index = new.len() - suffix + offset;
+        lines.push(DiffLine {
+            change: Change::Same,
+            old_line: Some(old_index + 1),
+            new_line: Some(new_index + 1),
+            text: old[old_index].to_string(),
+        });
+    }
+    lines
+}
+
+/// Myers' shortest edit script: `(change, index in old, index in new)` for every line.
+fn myers(old: &[&str], new: &[&str]) -> Vec<(Change, usize, usize)> {
+    let (n, m) = (old.len() as isize, new.len() as isize);
+    let max = (n + m) as usize;
+    let offset = max as isize + 1;
+    let mut frontier = vec![0isize; 2 * max + 3];
+    let mut trace: Vec<Vec<isize>> = Vec::new();
+    'search: for d in 0..=max as isize {
+        trace.push(frontier.clone());
+        let mut k = -d;
+        while k <= d {
+            let index = (k + offset) as usize;
+            let mut x = if k == -d || (k != d && frontier[index - 1] < frontier[index + 1]) {
+                frontier[index + 1]
+            } else {
+                frontier[index - 1] + 1
+            };
+            let mut y = x - k;
+            while x < n && y < m && old[x as usize] == new[y as usize] {
+                x += 1;
+                y += 1;
+            }
+            frontier[index] = x;
+            if x >= n && y >= m {
+                trace.push(frontier.clone());
+                break 'search;
+            }
+            k += 2;
+        }
+    }
+    // Walk the trace back from the end to recover the script.
+    let mut script = Vec::new();
+    let (mut x, mut y) = (n, m);
+    for d in (1..trace.len() as isize - 1).rev() {
+        let frontier = &trace[d as usize];
+        let k = x - y;
+        let previous_k =
+            if k == -d || (k != d && frontier[(k - 1 + offset) as usize] < frontier[(k + 1 + offset) as usize]) {
+                k + 1
+            } else {
+                k - 1
+            };
+        let previous_x = frontier[(previous_k + offset) as usize];
+        let previous_y = previous_x - previous_k;
+        while x > previous_x && y > previous_y {
+            x -= 1;
+            y -= 1;
+            script.push((Change::Same, x as usize, y as usize));
+        }
+        if x == previous_x {
+            y -= 1;
+            script.push((Change::Added, x as usize, y as usize));
+        } else {
+            x -= 1;
+            script.push((Change::Removed, x as usize, y as usize));
+        }
+    }
+    while x > 0 && y > 0 {
+        x -= 1;
+        y -= 1;
+        script.push((Change::Same, x as usize, y as usize));
+    }
+    script.reverse();
+    script
 }
 
 /// The changed lines with `context` unchanged lines around each change, in hunks.
