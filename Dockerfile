@@ -22,8 +22,9 @@ COPY --from=build --chown=65532:65532 /out/data /var/lib/rampart
 WORKDIR /var/lib/rampart
 USER 65532:65532
 # MALLOC_ARENA_MAX=2: glibc gives each thread that allocates its own arena, and a scan's
-# trees, built on several threads, leave memory spread over them; two arenas kept the peak
-# RSS of a 50,000-object scan at 250 MB instead of 268 MB (BENCHMARKS.md).
+# trees, built on several threads, left memory spread over them; two arenas kept the peak
+# RSS of a 50,000-object scan at 250 MB instead of 268 MB (BENCHMARKS.md). The Rust code now
+# allocates with mimalloc; glibc's malloc still serves SQLite's page cache and statements.
 ENV RAMPART_LISTEN=0.0.0.0:8080 \
     RAMPART_DATABASE_URL=sqlite:///var/lib/rampart/rampart.db \
     RAMPART_SECRET_KEY_FILE=/var/lib/rampart/secret.key \

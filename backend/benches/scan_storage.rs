@@ -46,6 +46,11 @@ use rampart::store::accounts::Role;
 use rampart::store::Store;
 use serde_json::{json, Value};
 
+/// The allocator the `rampart` binary uses (backend/src/main.rs), so that the server measured
+/// here allocates as the one that ships.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The child process's switch: the number of namespaces of the fake cluster it serves.
 const FAKE_KUBE_VARIABLE: &str = "RAMPART_BENCH_FAKE_KUBE";
 /// Objects per namespace of the generated cluster, and cluster-scoped objects per namespace.
@@ -75,7 +80,7 @@ fn main() {
         let part = |name: &str| parts.split(',').any(|part| part.trim() == name);
         println!("load average at the start: {}", load_average());
         println!(
-            "MALLOC_ARENA_MAX={}",
+            "allocator: mimalloc, as the rampart binary's; MALLOC_ARENA_MAX={} (SQLite's own allocations)",
             std::env::var("MALLOC_ARENA_MAX").unwrap_or_else(|_| "(unset: glibc's default)".into())
         );
         let scratch = std::env::temp_dir().join(format!("rampart-bench-scan-{}", std::process::id()));

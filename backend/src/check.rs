@@ -125,13 +125,15 @@ pub fn run(args: &CheckArgs) -> u8 {
             source.text = fixed.text;
         }
     }
-    // SARIF and JUnit do not show fixes: the work of finding them is skipped.
-    let options = Options { fixes: matches!(args.output, Format::Text | Format::Json), ..options };
+    // SARIF, JUnit and a framework's compliance view do not show fixes: the work of finding
+    // them is skipped.
+    let shows_fixes = args.framework.is_none() && matches!(args.output, Format::Text | Format::Json);
+    let options = Options { fixes: shows_fixes, ..options };
     let rendered = std::mem::take(&mut inputs.rendered);
     let built: Vec<_> = rendered.iter().flat_map(|rendered| rendered.objects.iter().cloned()).collect();
     let build_errors = rendered.iter().flat_map(|rendered| rendered.errors.iter().cloned()).collect();
     let n_built = built.len();
-    let mut result =
+    let (mut result, objects) =
         crate::parallel::check_with(&inputs.sources, built, build_errors, &options, crate::parallel::threads());
     let first_built = result.objects.len() - n_built;
     kustomize::place(&mut result, first_built, &rendered);
@@ -193,6 +195,7 @@ pub fn run(args: &CheckArgs) -> u8 {
     // The process ends next: freeing a large report and its sources allocation by
     // allocation (hundreds of thousands for ten thousand files) would only delay the exit.
     std::mem::forget(result);
+    std::mem::forget(objects);
     std::mem::forget(inputs);
     code
 }

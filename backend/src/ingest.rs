@@ -340,7 +340,7 @@ pub fn to_batch(objects: &[Object], checked: rampart_core::engine::Checked) -> B
         .into_iter()
         .map(|finding| Observed {
             object: finding.object,
-            rule: finding.rule.to_string(),
+            rule: finding.rule,
             severity: finding.severity,
             path: finding.path,
             message: finding.message,

@@ -16,6 +16,12 @@ mod settings_file;
 
 use std::process::ExitCode;
 
+/// mimalloc for the whole process instead of the system's malloc: scans and `rampart check`
+/// are mostly many small allocations (every node, key and finding); see the workspace's
+/// Cargo.toml.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match settings_file::parse_with_settings(std::env::args_os().collect()) {
         Ok(cli) => cli,

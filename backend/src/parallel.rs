@@ -13,11 +13,14 @@
 //! JSON report's long lists are serialized in chunks on every core ([`write_json`]).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::thread;
+
+use serde_json::value::RawValue;
 
 use rampart_core::engine::{check_objects_with, read_objects, Checked, Checker};
 use rampart_core::index::Index;
-use rampart_core::object::Object;
+use rampart_core::object::{Object, Resource};
 use rampart_core::policy::PolicyReport;
 use rampart_core::rules::Cx;
 use rampart_core::{Finding, Options, ParseError, Report, Source};
@@ -34,29 +37,29 @@ pub fn threads() -> usize {
         .unwrap_or_else(|| thread::available_parallelism().map_or(1, |threads| threads.get()))
 }
 
-/// Parses and checks the sources on `threads` threads, with objects read elsewhere (a Kustomize overlay's, built) checked after the
-/// sources' and their errors reported after the sources'. Their `source` is no source's
-/// index: no fix is worked out for them.
+/// Parses and checks the sources on `threads` threads, with objects read elsewhere (a
+/// Kustomize overlay's, built) checked after the sources' and their errors reported after
+/// the sources'. Their `source` is no source's index: no fix is worked out for them.
+/// Returns the report and the objects checked: a process about to exit drops neither (a
+/// tree of every object, hundreds of thousands of allocations for ten thousand files).
 pub fn check_with(
     sources: &[Source],
     extra_objects: Vec<Object>,
     extra_errors: Vec<ParseError>,
     options: &Options,
     threads: usize,
-) -> Report {
-    if threads <= 1 && extra_objects.is_empty() && extra_errors.is_empty() {
-        return rampart_core::check(sources, options);
-    }
+) -> (Report, Vec<Object>) {
     let (mut objects, mut errors) = parse(sources, options, threads);
     objects.extend(extra_objects);
     errors.extend(extra_errors);
-    check_objects_with(
-        objects,
+    let report = check_objects_with(
+        &objects,
         errors,
         options,
         |index, objects| check_runs(index, options, sources, objects, threads),
         |cx, objects, findings| attach_fixes(cx, sources, objects, findings, threads),
-    )
+    );
+    (report, objects)
 }
 
 /// `each` of the items on `threads` threads (a thread takes the next item not yet taken),
@@ -94,7 +97,7 @@ fn parse(sources: &[Source], options: &Options, threads: usize) -> Read {
     let positions: Vec<usize> = (0..sources.len()).collect();
     let parsed =
         map_in_order(&positions, threads, |&position| read_objects(position, &sources[position], &options.limits));
-    let mut objects = Vec::new();
+    let mut objects = Vec::with_capacity(parsed.iter().map(|(objects, _)| objects.len()).sum());
     let mut errors = Vec::new();
     for (source_objects, source_errors) in parsed {
         objects.extend(source_objects);
@@ -152,6 +155,9 @@ fn check_runs(
 /// Works out the fixes of the findings, run by run on threads.
 fn attach_fixes(cx: &Cx<'_>, sources: &[Source], objects: &[Object], findings: &mut [Finding], threads: usize) {
     let runs = runs(findings.len(), threads);
+    if runs.len() == 1 {
+        return rampart_core::fix::attach_fixes(cx, sources, objects, findings);
+    }
     let mut rest = findings;
     thread::scope(|scope| {
         for run in runs {
@@ -171,7 +177,9 @@ const ELEMENTS_PER_CHUNK: usize = 2048;
 ///
 /// A chunk of elements is serialized wrapped in two arrays (`[[a, b]]`): pretty-printed,
 /// its elements then sit at the depth they have in the report (two levels down), and what
-/// lies between the wrappers is exactly their text in the report's list.
+/// lies between the wrappers is exactly their text in the report's list. A finding's
+/// resource is the same for all the findings of its object (a dozen, often): its text is
+/// made once per object ([`FindingJson`]).
 pub fn write_json(report: &mut Report, writer: impl std::io::Write, threads: usize) -> std::io::Result<()> {
     write_json_in_chunks(report, writer, threads, ELEMENTS_PER_CHUNK)
 }
@@ -182,19 +190,18 @@ fn write_json_in_chunks(
     threads: usize,
     chunk: usize,
 ) -> std::io::Result<()> {
-    if threads <= 1 {
-        return rampart_core::report::write_json(report, writer);
-    }
     let objects = std::mem::take(&mut report.objects);
     let findings = std::mem::take(&mut report.findings);
     let skeleton = rampart_core::report::json(report);
     report.objects = objects;
     report.findings = findings;
     let rest = splice(&mut writer, &skeleton, "\n  \"objects\": []", |writer| {
-        write_list(&report.objects, writer, threads, chunk)
+        write_list(&report.objects, writer, threads, chunk, |objects, text| {
+            serde_json::to_writer_pretty(text, &[objects])
+        })
     })?;
     let rest = splice(&mut writer, rest, "\n  \"findings\": []", |writer| {
-        write_list(&report.findings, writer, threads, chunk)
+        write_list(&report.findings, writer, threads, chunk, write_findings)
     })?;
     writer.write_all(rest.as_bytes())?;
     writer.flush()
@@ -217,33 +224,35 @@ fn splice<'t>(
 
 /// The elements of a list, as they sit between its brackets in the pretty-printed report
 /// (nothing when it is empty), and the newline and indentation before its closing bracket.
-fn write_list<T: serde::Serialize + Sync>(
+/// `serialize` writes a chunk of elements as `[[a, b]]`, pretty-printed.
+fn write_list<T: Sync>(
     elements: &[T],
     writer: &mut dyn std::io::Write,
     threads: usize,
     chunk: usize,
+    serialize: impl Fn(&[T], &mut Vec<u8>) -> serde_json::Result<()> + Sync,
 ) -> std::io::Result<()> {
     if elements.is_empty() {
         return Ok(());
     }
     const PREFIX: &str = "[\n  [";
     const SUFFIX: &str = "\n  ]\n]";
+    let serialize_chunk = |chunk: &[T]| {
+        let mut text = Vec::with_capacity(chunk.len() * 1024);
+        // Plain data into memory: serializing cannot fail.
+        let _ = serialize(chunk, &mut text);
+        text
+    };
     let mut first = true;
-    for round in elements.chunks(chunk * threads) {
-        let texts: Vec<Vec<u8>> = thread::scope(|scope| {
-            let workers: Vec<_> = round
-                .chunks(chunk)
-                .map(|chunk| {
-                    scope.spawn(move || {
-                        let mut text = Vec::with_capacity(chunk.len() * 1024);
-                        // Plain data into memory: serializing cannot fail.
-                        let _ = serde_json::to_writer_pretty(&mut text, &[chunk]);
-                        text
-                    })
-                })
-                .collect();
-            workers.into_iter().map(|worker| worker.join().expect("a serializing thread panicked")).collect()
-        });
+    for round in elements.chunks(chunk * threads.max(1)) {
+        let texts: Vec<Vec<u8>> = if round.len() <= chunk {
+            vec![serialize_chunk(round)]
+        } else {
+            thread::scope(|scope| {
+                let workers: Vec<_> = round.chunks(chunk).map(|chunk| scope.spawn(|| serialize_chunk(chunk))).collect();
+                workers.into_iter().map(|worker| worker.join().expect("a serializing thread panicked")).collect()
+            })
+        };
         for text in texts {
             if !first {
                 writer.write_all(b",")?;
@@ -253,6 +262,71 @@ fn write_list<T: serde::Serialize + Sync>(
         }
     }
     writer.write_all(b"\n  ")
+}
+
+/// A chunk of findings as `[[a, b]]`, pretty-printed, each object's resource serialized
+/// once for all its findings.
+fn write_findings(findings: &[Finding], text: &mut Vec<u8>) -> serde_json::Result<()> {
+    let mut resources: Vec<Box<RawValue>> = Vec::new();
+    let mut last: Option<&Arc<Resource>> = None;
+    for finding in findings {
+        if !last.is_some_and(|last| Arc::ptr_eq(last, &finding.resource)) {
+            resources.push(resource_json(&finding.resource)?);
+            last = Some(&finding.resource);
+        }
+    }
+    let mut resource = resources.iter();
+    let mut current = None;
+    let mut last: Option<&Arc<Resource>> = None;
+    let wrapped: Vec<FindingJson> = findings
+        .iter()
+        .map(|finding| {
+            if !last.is_some_and(|last| Arc::ptr_eq(last, &finding.resource)) {
+                current = resource.next();
+                last = Some(&finding.resource);
+            }
+            FindingJson { finding, resource: current.expect("a resource per object") }
+        })
+        .collect();
+    serde_json::to_writer_pretty(text, &[wrapped])
+}
+
+/// A finding's resource as its text sits in the report (pretty-printed three levels down:
+/// report, findings, finding).
+fn resource_json(resource: &Resource) -> serde_json::Result<Box<RawValue>> {
+    const PREFIX: &str = "[\n  [\n    [\n      ";
+    const SUFFIX: &str = "\n    ]\n  ]\n]";
+    let text = serde_json::to_string_pretty(&[[[resource]]])?;
+    RawValue::from_string(text[PREFIX.len()..text.len() - SUFFIX.len()].to_string())
+}
+
+/// A [`Finding`] serialized as its derived `Serialize` does, field by field in the same
+/// order, with its resource's text made beforehand. (`json_on_threads_is_the_report_byte_
+/// for_byte` holds the two to the same bytes.)
+struct FindingJson<'a> {
+    finding: &'a Finding,
+    resource: &'a RawValue,
+}
+
+impl serde::Serialize for FindingJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let finding = self.finding;
+        let mut state = serializer.serialize_struct("Finding", 12)?;
+        state.serialize_field("rule", &finding.rule)?;
+        state.serialize_field("severity", &finding.severity)?;
+        state.serialize_field("title", &finding.title)?;
+        state.serialize_field("message", &finding.message)?;
+        state.serialize_field("remediation", &finding.remediation)?;
+        state.serialize_field("resource", self.resource)?;
+        state.serialize_field("path", &finding.path)?;
+        state.serialize_field("line", &finding.line)?;
+        state.serialize_field("column", &finding.column)?;
+        state.serialize_field("exempted", &finding.exempted)?;
+        state.serialize_field("exemption_reason", &finding.exemption_reason)?;
+        state.serialize_field("fix", &finding.fix)?;
+        state.end()
+    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,8 @@
 mod app;
 #[path = "server/compliance.rs"]
 mod compliance;
+#[path = "server/contract.rs"]
+mod contract;
 #[path = "support/fake_kube.rs"]
 mod fake_kube;
 #[path = "server/finding_counts.rs"]
@@ -21,6 +23,8 @@ mod oidc;
 mod oidc_provider;
 #[path = "server/references.rs"]
 mod references;
+#[path = "support/smtp.rs"]
+mod smtp;
 
 use std::collections::BTreeSet;
 

@@ -3,13 +3,12 @@
 //!
 //! Every call goes through [`send`]: the browser's `fetch` with the session cookie
 //! (same-origin), the CSRF token of the session on writes, and the server's
-//! `{"error": "…"}` bodies turned into an [`Error`] a page can show. The answer types
-//! mirror the server's JSON; fields a newer server adds are ignored and fields it leaves out
-//! read as empty (`#[serde(default)]`), so the pages keep working while the API grows. The
-//! playground never calls anything here.
+//! `{"error": "…"}` bodies turned into an [`Error`] a page can show. The answers of scans,
+//! findings and the trend are the server's own types (`rampart-api`); the others still mirror
+//! the server's JSON here, fields a newer server adds ignored and fields it leaves out read
+//! as empty (`#[serde(default)]`). The playground never calls anything here.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::DeserializeOwned;
@@ -188,38 +187,14 @@ pub fn query(pairs: &[(&str, &str)]) -> String {
 
 // ---- Answers -------------------------------------------------------------------------
 
-/// Counts per severity.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct Counts {
-    pub critical: i64,
-    pub high: i64,
-    pub medium: i64,
-    pub low: i64,
-    pub info: i64,
-}
-
-impl Counts {
-    /// `(severity, count)` from critical down.
-    pub fn by_severity(&self) -> [(&'static str, i64); 5] {
-        [
-            ("critical", self.critical),
-            ("high", self.high),
-            ("medium", self.medium),
-            ("low", self.low),
-            ("info", self.info),
-        ]
-    }
-
-    pub fn total(&self) -> i64 {
-        self.critical + self.high + self.medium + self.low + self.info
-    }
-
-    /// `2 critical, 9 high, 0 medium, 1 low, 0 info`.
-    pub fn describe(&self) -> String {
-        self.by_severity().map(|(severity, count)| format!("{count} {severity}")).join(", ")
-    }
-}
+// The answers of the groups whose types the server shares with the app (scans, findings,
+// the trend): one definition, in `rampart-api`, so a field renamed on one side does not
+// compile on the other, and none is read with a default.
+pub use rampart_api::scans::is_pending;
+pub use rampart_api::{
+    AppliedPolicy, Counts, Finding, FindingsPage, NamespaceSummary, PolicyChange, PolicyVersionChange, Resource, Scan,
+    ScanError, TrendPoint,
+};
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct Membership {
@@ -344,160 +319,6 @@ pub struct Cluster {
 impl Cluster {
     pub fn is_snapshot(&self) -> bool {
         self.kind == "snapshot"
-    }
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct ScanError {
-    pub kind: Option<String>,
-    pub message: String,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct NamespaceSummary {
-    pub objects: i64,
-    /// The engine's score of the namespace's objects alone (`None` from older servers).
-    pub score: Option<i64>,
-    pub grade: Option<String>,
-    pub critical: i64,
-    pub high: i64,
-    pub medium: i64,
-    pub low: i64,
-    pub info: i64,
-}
-
-impl NamespaceSummary {
-    pub fn counts(&self) -> Counts {
-        Counts { critical: self.critical, high: self.high, medium: self.medium, low: self.low, info: self.info }
-    }
-}
-
-/// `GET /scans/{id}`, and each of `GET /clusters/{id}/scans`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct Scan {
-    pub id: i64,
-    pub status: String,
-    pub source: String,
-    pub queued_at: String,
-    pub started_at: Option<String>,
-    pub finished_at: Option<String>,
-    pub objects: i64,
-    pub score: Option<i64>,
-    pub grade: Option<String>,
-    pub counts: Counts,
-    pub new: i64,
-    pub resolved: i64,
-    pub errors: Vec<ScanError>,
-    pub namespaces: BTreeMap<String, NamespaceSummary>,
-    pub message: Option<String>,
-}
-
-impl Scan {
-    /// Whether the scan has not ended yet.
-    pub fn is_pending(&self) -> bool {
-        is_pending(&self.status)
-    }
-
-    /// Whether the scan produced results (the trend and findings include it).
-    pub fn has_results(&self) -> bool {
-        matches!(self.status.as_str(), "succeeded" | "partial")
-    }
-}
-
-/// Whether a scan status means the scan has not ended yet.
-pub fn is_pending(status: &str) -> bool {
-    matches!(status, "queued" | "running")
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct Resource {
-    pub kind: String,
-    pub namespace: Option<String>,
-    pub name: String,
-}
-
-/// One finding of `GET /clusters/{id}/findings`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct Finding {
-    pub id: i64,
-    pub rule: String,
-    pub severity: String,
-    pub status: String,
-    pub resource: Resource,
-    pub path: String,
-    pub message: String,
-    pub first_seen: String,
-    pub last_seen: String,
-    pub resolved_at: Option<String>,
-    /// Why an exempted finding is accepted.
-    pub exemption_reason: Option<String>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct FindingsPage {
-    pub items: Vec<Finding>,
-    /// How many findings match the filters in all (`None` from a server before totals).
-    pub total: Option<i64>,
-    pub next_cursor: Option<String>,
-}
-
-/// One point of `GET /clusters/{id}/trend`: a finished scan.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct TrendPoint {
-    pub scan: i64,
-    pub at: String,
-    pub score: Option<i64>,
-    pub grade: Option<String>,
-    pub counts: Counts,
-    pub new: i64,
-    pub resolved: i64,
-    /// How the team's policies applied changed since the scan before (`None`: unchanged).
-    pub policy_change: Option<PolicyChange>,
-    /// The score formula's version, and whether it differs from the point before's.
-    pub formula_version: Option<i64>,
-    pub formula_change: bool,
-}
-
-/// A change of the policies a cluster's scans apply, between two scans.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct PolicyChange {
-    pub added: Vec<String>,
-    pub removed: Vec<String>,
-    pub changed: Vec<PolicyVersionChange>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct PolicyVersionChange {
-    pub name: String,
-    pub from: i64,
-    pub to: i64,
-}
-
-impl PolicyChange {
-    /// "policies changed: replicas v1→v2; added: labels"
-    pub fn describe(&self) -> String {
-        let mut parts = Vec::new();
-        if !self.changed.is_empty() {
-            let changed: Vec<String> =
-                self.changed.iter().map(|change| format!("{} v{}→v{}", change.name, change.from, change.to)).collect();
-            parts.push(format!("changed {}", changed.join(", ")));
-        }
-        if !self.added.is_empty() {
-            parts.push(format!("added {}", self.added.join(", ")));
-        }
-        if !self.removed.is_empty() {
-            parts.push(format!("removed {}", self.removed.join(", ")));
-        }
-        format!("Policies changed: {}", parts.join("; "))
     }
 }
 

@@ -49,10 +49,11 @@ fn main() {
         .filter_map(|path| Some(Source::new(path.display().to_string(), std::fs::read_to_string(path).ok()?)))
         .collect();
     let threads = parallel::threads();
-    let mut report = parallel::check_with(&sources, Vec::new(), Vec::new(), &Options::default(), threads);
+    let (mut report, objects) = parallel::check_with(&sources, Vec::new(), Vec::new(), &Options::default(), threads);
     let stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let _ = parallel::write_json(&mut report, stdout, threads);
     // As `rampart check` does: the process ends, nothing is freed one by one.
     std::mem::forget(report);
+    std::mem::forget(objects);
     std::mem::forget(sources);
 }

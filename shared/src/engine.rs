@@ -244,7 +244,7 @@ pub fn read_objects(position: usize, source: &Source, limits: &Limits) -> (Vec<O
 /// Checks objects already read (a cluster scan builds them itself).
 pub fn check_objects(sources: &[Source], objects: Vec<Object>, errors: Vec<ParseError>, options: &Options) -> Report {
     check_objects_with(
-        objects,
+        &objects,
         errors,
         options,
         |index, objects| {
@@ -261,16 +261,17 @@ pub fn check_objects(sources: &[Source], objects: Vec<Object>, errors: Vec<Parse
 /// objects among threads, each with its own [`Checker`] that [`Checker::skip`]s the
 /// objects before its share, and join what each concluded in order (each finding's
 /// `object` counted from the first object), then share the findings out to
-/// [`crate::fix::attach_fixes`]. The engine itself stays single-threaded.
+/// [`crate::fix::attach_fixes`]. The engine itself stays single-threaded. The objects stay
+/// the caller's: a process about to exit need not free their trees one node at a time.
 pub fn check_objects_with(
-    objects: Vec<Object>,
+    objects: &[Object],
     errors: Vec<ParseError>,
     options: &Options,
     run: impl FnOnce(&Index, &[Object]) -> (Checked, PolicyReport),
     fix: impl FnOnce(&Cx<'_>, &[Object], &mut [Finding]),
 ) -> Report {
-    let index = Index::build(&objects, options.mode, options.complete);
-    let (Checked { objects: object_reports, mut findings }, policies) = run(&index, &objects);
+    let index = Index::build(objects, options.mode, options.complete);
+    let (Checked { objects: object_reports, mut findings }, policies) = run(&index, objects);
     if options.fixes {
         let cx = Cx {
             config: &options.config,
@@ -279,7 +280,7 @@ pub fn check_objects_with(
             index: &index,
             anchors: Anchors::default(),
         };
-        fix(&cx, &objects, &mut findings);
+        fix(&cx, objects, &mut findings);
     }
     let mut report = Report {
         version: 1,

@@ -30,7 +30,16 @@ pub(crate) fn parse_document(text: &str, byte_offset: usize, first_line: u32, ma
         }
         start += raw.len();
     }
-    let mut parser = FastParser { text, byte_offset, lines, position: 0, column_override: None, max_depth };
+    let mut parser = FastParser {
+        text,
+        byte_offset,
+        lines,
+        position: 0,
+        column_override: None,
+        max_depth,
+        entries: Vec::with_capacity(32),
+        items: Vec::with_capacity(16),
+    };
     // A leading `---` line (alone, or with a comment) opens the document.
     if let Some(first) = parser.lines.first() {
         let content = &text[first.start + first.indent..first.end];
@@ -67,6 +76,12 @@ struct FastParser<'t> {
     /// as if it started at this column.
     column_override: Option<usize>,
     max_depth: usize,
+    /// The entries of the block mappings being read, innermost last: a mapping's entries
+    /// are gathered here and moved into a vector of their exact length once it ends (one
+    /// allocation per mapping instead of one per doubling, and no unused capacity kept).
+    entries: Vec<Entry>,
+    /// The same for the items of the block sequences being read.
+    items: Vec<Node>,
 }
 
 impl<'t> FastParser<'t> {
@@ -118,7 +133,7 @@ impl<'t> FastParser<'t> {
         if depth >= self.max_depth {
             return None;
         }
-        let mut entries: Vec<Entry> = Vec::new();
+        let first = self.entries.len();
         let mut span = None;
         while let Some((line_indent, content)) = self.current() {
             if line_indent < indent {
@@ -129,7 +144,7 @@ impl<'t> FastParser<'t> {
             }
             let line_position = self.position;
             let (key, key_length) = read_key(content)?;
-            if key == "<<" || entries.iter().any(|entry| entry.key == key) {
+            if key == "<<" || self.entries[first..].iter().any(|entry| entry.key == key) {
                 return None;
             }
             let key_span = self.span_at(line_position, indent);
@@ -162,10 +177,11 @@ impl<'t> FastParser<'t> {
                 }
                 node
             };
-            entries.push(Entry { key, key_span, value });
+            self.entries.push(Entry { key, key_span, value });
         }
         let span = span?;
-        let end = entries.last()?.value.end;
+        let end = self.entries.last().filter(|_| self.entries.len() > first)?.value.end;
+        let entries: Vec<Entry> = self.entries.drain(first..).collect();
         Some(Node { value: Value::Map(entries), span, end })
     }
 
@@ -175,7 +191,7 @@ impl<'t> FastParser<'t> {
         if depth >= self.max_depth {
             return None;
         }
-        let mut items: Vec<Node> = Vec::new();
+        let first = self.items.len();
         let dash_span = self.span_at(self.position, indent);
         while let Some((line_indent, content)) = self.current() {
             if line_indent < indent || !(content.starts_with("- ") || content == "-") {
@@ -207,11 +223,11 @@ impl<'t> FastParser<'t> {
                 }
                 node
             };
-            items.push(item);
+            self.items.push(item);
         }
-        let first = items.first()?;
-        let span = if indentless { first.span } else { dash_span };
-        let end = items.last()?.end;
+        let span = if indentless { self.items.get(first)?.span } else { dash_span };
+        let end = self.items.last().filter(|_| self.items.len() > first)?.end;
+        let items: Vec<Node> = self.items.drain(first..).collect();
         Some(Node { value: Value::Seq(items), span, end })
     }
 

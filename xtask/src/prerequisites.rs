@@ -24,7 +24,7 @@ pub enum Need {
     /// The standard library for `wasm32-unknown-unknown`.
     WasmTarget,
     /// Node.js, npm, and the packages of `playwright/package.json` (Playwright, the SARIF
-    /// Multitool, Binaryen).
+    /// Multitool, an OpenAPI validator with Ajv, Binaryen).
     NpmPackages,
     /// A Chromium for the end-to-end tests.
     Chromium,
@@ -128,7 +128,7 @@ impl Installer {
             if !self.may_install_packages {
                 return Err(format!(
                     "{} not found: the test suites use npm packages from playwright/ (Playwright, the SARIF \
-                     Multitool, Binaryen). Install Node.js 18 or newer with npm (Debian: `sudo apt-get install nodejs npm`; \
+                     Multitool, the OpenAPI validator, Binaryen). Install Node.js 18 or newer with npm (Debian: `sudo apt-get install nodejs npm`; \
                      elsewhere https://nodejs.org), then run `cargo xtask test` again",
                     missing.join(" and ")
                 ));

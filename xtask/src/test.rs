@@ -59,8 +59,9 @@ fn steps() -> Vec<Step> {
                 Ok(())
             },
         },
-        // The SARIF output is validated with the SARIF Multitool from playwright/; the
-        // server's store tests run against PostgreSQL as well as SQLite.
+        // The SARIF output is validated with the SARIF Multitool from playwright/, and the
+        // server's answers against its OpenAPI document with the validator and Ajv from
+        // there too; the server's store tests run against PostgreSQL as well as SQLite.
         Step { name: "tests", needs: &[Need::NpmPackages, Need::Postgres, Need::Kubectl], run: run_tests },
         // Every committed fuzz corpus and regression input, through the fuzz targets'
         // functions in an ordinary test (no fuzzer build; `cargo xtask fuzz` fuzzes).

@@ -4,12 +4,12 @@
 
 use axum::extract::State;
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
+use rampart_api::{AppliedPolicy, Finding, FindingsPage, TrendPoint};
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 use super::clusters::visible_cluster;
-use super::{counts_json, parse_timestamp, resource_json, timestamp, ApiError, AppState, CurrentUser, Path, Query};
+use super::{counts, parse_timestamp, resource, timestamp, Answer, ApiError, AppState, CurrentUser, Path, Query};
 use crate::store::scans::{Cursor, FindingFilter, FindingOrder};
 
 /// Findings per page unless `limit` says otherwise, and the most a page holds.
@@ -49,7 +49,7 @@ async fn list_findings(
     user: CurrentUser,
     Path(id): Path<i64>,
     Query(query): Query<FindingsQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Answer<FindingsPage>, ApiError> {
     let cluster = visible_cluster(&state, &user, id).await?;
     let limit = query.limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
@@ -90,25 +90,23 @@ async fn list_findings(
     } else {
         None
     };
-    let items: Vec<Value> = findings
+    let items = findings
         .iter()
-        .map(|finding| {
-            json!({
-                "id": finding.id,
-                "rule": finding.rule,
-                "severity": finding.severity,
-                "status": finding.status,
-                "resource": resource_json(&finding.kind, &finding.namespace, &finding.name),
-                "path": finding.path,
-                "message": finding.message,
-                "first_seen": timestamp(finding.first_seen),
-                "last_seen": timestamp(finding.last_seen),
-                "resolved_at": finding.resolved_at.map(timestamp),
-                "exemption_reason": finding.exemption_reason,
-            })
+        .map(|finding| Finding {
+            id: finding.id,
+            rule: finding.rule.clone(),
+            severity: finding.severity.clone(),
+            status: finding.status.clone(),
+            resource: resource(&finding.kind, &finding.namespace, &finding.name),
+            path: finding.path.clone(),
+            message: finding.message.clone(),
+            first_seen: timestamp(finding.first_seen),
+            last_seen: timestamp(finding.last_seen),
+            resolved_at: finding.resolved_at.map(timestamp),
+            exemption_reason: finding.exemption_reason.clone(),
         })
         .collect();
-    Ok(Json(json!({ "items": items, "total": total, "next_cursor": next_cursor })))
+    Ok(Answer(FindingsPage { items, total, next_cursor }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -122,13 +120,13 @@ async fn get_trend(
     user: CurrentUser,
     Path(id): Path<i64>,
     Query(query): Query<TrendQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Answer<Vec<TrendPoint>>, ApiError> {
     let cluster = visible_cluster(&state, &user, id).await?;
     let from = query.from.as_deref().map(parse_timestamp).transpose()?;
     let to = query.to.as_deref().map(parse_timestamp).transpose()?;
     let points = state.store.trend(cluster.id, from, to).await?;
     let scans_policies = state.store.scans_policies(cluster.id).await?;
-    let items: Vec<Value> = points
+    let items = points
         .iter()
         .enumerate()
         .map(|(index, point)| {
@@ -136,7 +134,9 @@ async fn get_trend(
             // a change of rules, which the chart marks, not the cluster getting better or worse.
             let position = scans_policies.iter().position(|(scan, _)| *scan == point.scan);
             let applied = position.and_then(|position| scans_policies[position].1.clone());
-            let before = position.and_then(|position| position.checked_sub(1)).and_then(|previous| scans_policies[previous].1.clone());
+            let before = position
+                .and_then(|position| position.checked_sub(1))
+                .and_then(|previous| scans_policies[previous].1.clone());
             let change = match (&before, &applied) {
                 (Some(before), Some(applied)) => crate::store::policies::policy_change(before, applied),
                 (None, Some(applied)) if position.is_some_and(|position| position > 0) && !applied.is_empty() => {
@@ -144,22 +144,31 @@ async fn get_trend(
                 }
                 _ => None,
             };
-            json!({
-                "policies": applied.map(|applied| applied.iter().map(|policy| json!({ "id": policy.id, "name": policy.name, "version": policy.version })).collect::<Vec<_>>()),
-                "policy_change": change,
-                "scan": point.scan,
-                "at": timestamp(point.at),
-                "score": point.score,
-                "grade": point.grade,
-                "counts": counts_json(&point.counts),
-                "new": point.new_findings,
-                "resolved": point.resolved_findings,
+            TrendPoint {
+                policies: applied.map(|applied| {
+                    applied
+                        .iter()
+                        .map(|policy| AppliedPolicy {
+                            id: policy.id,
+                            name: policy.name.clone(),
+                            version: policy.version,
+                        })
+                        .collect()
+                }),
+                policy_change: change,
+                scan: point.scan,
+                at: timestamp(point.at),
+                score: point.score,
+                grade: point.grade.clone(),
+                counts: counts(&point.counts),
+                new: point.new_findings,
+                resolved: point.resolved_findings,
                 // The score formula's version, and whether it differs from the point
                 // before: a jump there is the formula's, not the cluster's.
-                "formula_version": point.formula_version,
-                "formula_change": index > 0 && points[index - 1].formula_version != point.formula_version,
-            })
+                formula_version: point.formula_version,
+                formula_change: index > 0 && points[index - 1].formula_version != point.formula_version,
+            }
         })
         .collect();
-    Ok(Json(Value::Array(items)))
+    Ok(Answer(items))
 }

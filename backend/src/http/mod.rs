@@ -399,24 +399,41 @@ pub fn parse_timestamp(text: &str) -> Result<i64, ApiError> {
     })
 }
 
-/// Counts per severity as the API shows them.
-pub fn counts_json(counts: &[i64; 5]) -> serde_json::Value {
-    json!({
-        "critical": counts[0],
-        "high": counts[1],
-        "medium": counts[2],
-        "low": counts[3],
-        "info": counts[4],
-    })
+/// An answer of the API's types (`rampart_api`), written with its keys in alphabetical order
+/// as every answer of the API is: it goes through `serde_json::Value`, whose maps are sorted,
+/// as the answers built with `json!` do.
+pub struct Answer<T>(pub T);
+
+impl<T: serde::Serialize> IntoResponse for Answer<T> {
+    fn into_response(self) -> Response {
+        match serde_json::to_value(&self.0) {
+            Ok(value) => Json(value).into_response(),
+            Err(error) => ApiError::Internal(Box::new(error)).into_response(),
+        }
+    }
+}
+
+/// Counts per severity (stored critical first) as the API shows them.
+pub fn counts(counts: &[i64; 5]) -> rampart_api::Counts {
+    let [critical, high, medium, low, info] = *counts;
+    rampart_api::Counts { critical, high, medium, low, info }
+}
+
+pub fn counts_json(stored: &[i64; 5]) -> serde_json::Value {
+    json!(counts(stored))
 }
 
 /// A finding's object as the API shows it (`namespace` null for cluster-scoped objects).
+pub fn resource(kind: &str, namespace: &str, name: &str) -> rampart_api::Resource {
+    rampart_api::Resource {
+        kind: kind.to_string(),
+        namespace: (!namespace.is_empty()).then(|| namespace.to_string()),
+        name: name.to_string(),
+    }
+}
+
 pub fn resource_json(kind: &str, namespace: &str, name: &str) -> serde_json::Value {
-    json!({
-        "kind": kind,
-        "namespace": if namespace.is_empty() { None } else { Some(namespace) },
-        "name": name,
-    })
+    json!(resource(kind, namespace, name))
 }
 
 #[cfg(test)]

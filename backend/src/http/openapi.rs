@@ -161,7 +161,7 @@ pub const OPERATIONS: &[Operation] = &[
         "teams",
         "Add a member or change their role (team admins)",
         Some("Membership"),
-        (200, None),
+        (200, Some("Member")),
     ),
     op("delete", "/teams/{id}/members/{user}", "teams", "Remove a member (team admins)", None, (204, None)),
     op("get", "/tokens", "accounts", "The user's API tokens (never their values)", None, (200, Some("Tokens"))),
@@ -364,15 +364,11 @@ pub fn schemas() -> Map<String, Value> {
     let severity = json!({ "type": "string", "enum": ["critical", "high", "medium", "low", "info"] });
     let role = json!({ "type": "string", "enum": ["viewer", "editor", "admin"] });
     let team_role = object(json!({ "id": integer(), "name": string(), "role": role }));
-    let counts = object(json!({
-        "critical": integer(), "high": integer(), "medium": integer(), "low": integer(), "info": integer()
-    }));
     let scan_status =
         json!({ "type": "string", "enum": ["queued", "running", "succeeded", "partial", "failed", "interrupted"] });
     let entries: Vec<(&str, Value)> = vec![
         ("Error", object(json!({ "error": string() }))),
         ("Accepted", object(json!({ "id": integer() }))),
-        ("Counts", counts),
         ("Setup", object(json!({ "token": string(), "email": string(), "password": string() }))),
         ("Login", object(json!({ "email": string(), "password": string() }))),
         ("PasswordChange", object(json!({ "current_password": string(), "new_password": string() }))),
@@ -411,13 +407,11 @@ pub fn schemas() -> Map<String, Value> {
                 "csrf_token": nullable(string())
             })),
         ),
-        ("Team", team_role.clone()),
+        ("Team", object(json!({ "id": integer(), "name": string() }))),
         ("Teams", json!({ "type": "array", "items": team_role })),
         ("NewTeam", object(json!({ "name": string() }))),
-        (
-            "Members",
-            json!({ "type": "array", "items": object(json!({ "id": integer(), "email": string(), "role": role })) }),
-        ),
+        ("Member", object(json!({ "user": integer(), "email": string(), "role": role }))),
+        ("Members", array_of("Member")),
         ("Membership", object(json!({ "email": string(), "role": role }))),
         (
             "Tokens",
@@ -481,41 +475,7 @@ pub fn schemas() -> Map<String, Value> {
                 "ok": { "type": "boolean" }, "message": string(), "contexts": { "type": "array", "items": string() }
             })),
         ),
-        (
-            "Scan",
-            object(json!({
-                "id": integer(), "cluster": integer(), "status": scan_status, "source": string(),
-                "queued_at": time(), "started_at": nullable(time()), "finished_at": nullable(time()),
-                "objects": integer(), "score": nullable(integer()), "grade": nullable(string()),
-                "counts": reference("Counts"), "new": integer(), "resolved": integer(),
-                "errors": { "type": "array", "items": object(json!({ "kind": nullable(string()), "message": string() })) },
-                "namespaces": {
-                    "type": "object",
-                    "description": "per namespace: objects, score and grade of its objects alone, open findings by severity",
-                    "additionalProperties": object(json!({
-                        "objects": integer(), "score": nullable(integer()), "grade": nullable(string()),
-                        "critical": integer(), "high": integer(), "medium": integer(), "low": integer(),
-                        "info": integer()
-                    }))
-                },
-                "message": nullable(string())
-            })),
-        ),
         ("Scans", array_of("Scan")),
-        (
-            "Finding",
-            object(json!({
-                "id": integer(), "rule": string(), "severity": severity,
-                "status": { "type": "string", "enum": ["open", "resolved", "exempted"] },
-                "resource": object(json!({ "kind": string(), "namespace": nullable(string()), "name": string() })),
-                "path": string(), "message": string(), "first_seen": time(), "last_seen": time(),
-                "resolved_at": nullable(time()), "exemption_reason": nullable(string())
-            })),
-        ),
-        (
-            "FindingsPage",
-            object(json!({ "items": array_of("Finding"), "total": integer(), "next_cursor": nullable(string()) })),
-        ),
         ("AuthMethods", object(json!({ "password": { "type": "boolean" }, "oidc": { "type": "boolean" } }))),
         (
             "Compliance",
@@ -542,18 +502,7 @@ pub fn schemas() -> Map<String, Value> {
                 })) }
             })),
         ),
-        (
-            "Trend",
-            json!({ "type": "array", "items": object(json!({
-            "scan": integer(), "at": time(), "score": nullable(integer()), "grade": nullable(string()),
-            "counts": reference("Counts"), "new": integer(), "resolved": integer(),
-            "policies": nullable(json!({ "type": "array", "items": object(json!({ "id": integer(), "name": string(), "version": integer() })) })),
-            "policy_change": nullable(object(json!({
-                "added": { "type": "array", "items": string() }, "removed": { "type": "array", "items": string() },
-                "changed": { "type": "array", "items": object(json!({ "name": string(), "from": integer(), "to": integer() })) }
-            })))
-        })) }),
-        ),
+        ("Trend", array_of("TrendPoint")),
     ];
     let email = object(json!({
         "id": integer(), "kind": string(), "subscription": nullable(integer()), "webhook": nullable(integer()),
@@ -657,7 +606,86 @@ pub fn schemas() -> Map<String, Value> {
             })),
         ),
     ]);
-    entries.into_iter().map(|(name, schema)| (name.to_string(), schema)).collect()
+    let mut schemas: Map<String, Value> = generated();
+    for (name, schema) in entries {
+        assert!(!schemas.contains_key(name), "{name} is both generated and written here");
+        schemas.insert(name.to_string(), schema);
+    }
+    for (name, schema) in schemas.iter_mut() {
+        if !INPUTS.contains(&name.as_str()) {
+            require_properties(schema, name);
+        }
+    }
+    schemas
+}
+
+/// The schemas of the API's types (`rampart_api`), generated from them: those types and
+/// every type they contain, under their own names. The groups moved there so far: scans,
+/// findings and the trend.
+fn generated() -> Map<String, Value> {
+    let mut generator = rampart_api::schemars::generate::SchemaSettings::draft2020_12()
+        .with(|settings| settings.definitions_path = "/components/schemas".into())
+        .into_generator();
+    generator.subschema_for::<rampart_api::Scan>();
+    generator.subschema_for::<rampart_api::FindingsPage>();
+    generator.subschema_for::<rampart_api::TrendPoint>();
+    generator.take_definitions(true)
+}
+
+/// The request bodies: their properties are optional unless a handler says otherwise.
+const INPUTS: &[&str] = &[
+    "Setup",
+    "Login",
+    "PasswordChange",
+    "NewUser",
+    "NewTeam",
+    "Membership",
+    "NewToken",
+    "ClusterInput",
+    "NewPolicy",
+    "PolicyChanges",
+    "NewExemption",
+    "TeamSettingsInput",
+    "NewWebhook",
+    "NewSubscription",
+];
+
+/// Properties of answers that are there only sometimes: `(schema, property)`.
+const OPTIONAL: &[(&str, &str)] = &[
+    ("Cluster", "agent_setup"),
+    ("Webhook", "secret"),
+    ("Webhooks", "secret"),
+    ("WebhookTest", "error"),
+    // Nobody logged in: `{"authenticated": false}` alone.
+    ("SessionState", "id"),
+    ("SessionState", "email"),
+    ("SessionState", "admin"),
+    ("SessionState", "teams"),
+    ("SessionState", "csrf_token"),
+];
+
+/// Marks every property of every object in an answer's schema as required (answers write
+/// each field, `null` when empty), except those of [`OPTIONAL`].
+fn require_properties(schema: &mut Value, name: &str) {
+    match schema {
+        Value::Object(map) => {
+            if let Some(Value::Object(properties)) = map.get("properties") {
+                let required: Vec<Value> = properties
+                    .keys()
+                    .filter(|property| !OPTIONAL.contains(&(name, property.as_str())))
+                    .map(|property| Value::String(property.clone()))
+                    .collect();
+                map.entry("required").or_insert(Value::Array(required));
+            }
+            for (key, value) in map.iter_mut() {
+                if key != "required" {
+                    require_properties(value, name);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| require_properties(item, name)),
+        _ => {}
+    }
 }
 
 /// The whole document.

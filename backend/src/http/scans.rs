@@ -2,53 +2,72 @@
 
 use axum::extract::State;
 use axum::routing::get;
-use axum::{Json, Router};
-use serde_json::{json, Value};
+use axum::Router;
 
 use super::clusters::visible_cluster;
-use super::{counts_json, timestamp, ApiError, AppState, CurrentUser, Path};
+use super::{counts, timestamp, Answer, ApiError, AppState, CurrentUser, Path};
 use crate::store::scans::Scan;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/scans/{id}", get(get_scan)).route("/clusters/{id}/scans", get(list_scans))
 }
 
-pub fn scan_json(scan: &Scan) -> Value {
-    json!({
-        "id": scan.id,
-        "cluster": scan.cluster_id,
-        "status": scan.status,
-        "source": scan.source,
-        "queued_at": timestamp(scan.queued_at),
-        "started_at": scan.started_at.map(timestamp),
-        "finished_at": scan.finished_at.map(timestamp),
-        "objects": scan.objects,
-        "score": scan.score,
-        "grade": scan.grade,
-        "counts": counts_json(&scan.counts),
-        "new": scan.new_findings,
-        "resolved": scan.resolved_findings,
-        "errors": scan.errors,
-        "namespaces": scan.namespaces,
-        "message": scan.message,
-    })
+pub fn scan_answer(scan: &Scan) -> rampart_api::Scan {
+    rampart_api::Scan {
+        id: scan.id,
+        cluster: scan.cluster_id,
+        status: scan.status.clone(),
+        source: scan.source.clone(),
+        queued_at: timestamp(scan.queued_at),
+        started_at: scan.started_at.map(timestamp),
+        finished_at: scan.finished_at.map(timestamp),
+        objects: scan.objects,
+        score: scan.score,
+        grade: scan.grade.clone(),
+        counts: counts(&scan.counts),
+        new: scan.new_findings,
+        resolved: scan.resolved_findings,
+        errors: scan
+            .errors
+            .iter()
+            .map(|error| rampart_api::ScanError { kind: error.kind.clone(), message: error.message.clone() })
+            .collect(),
+        namespaces: scan
+            .namespaces
+            .iter()
+            .map(|(name, summary)| {
+                let summary = rampart_api::NamespaceSummary {
+                    objects: summary.objects,
+                    score: summary.score,
+                    grade: summary.grade.clone(),
+                    critical: summary.critical,
+                    high: summary.high,
+                    medium: summary.medium,
+                    low: summary.low,
+                    info: summary.info,
+                };
+                (name.clone(), summary)
+            })
+            .collect(),
+        message: scan.message.clone(),
+    }
 }
 
 async fn get_scan(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Answer<rampart_api::Scan>, ApiError> {
     let scan = state.store.scan_for_user(user.user.id, id).await?.ok_or(ApiError::NotFound)?;
-    Ok(Json(scan_json(&scan)))
+    Ok(Answer(scan_answer(&scan)))
 }
 
 async fn list_scans(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Answer<Vec<rampart_api::Scan>>, ApiError> {
     let cluster = visible_cluster(&state, &user, id).await?;
     let scans = state.store.list_scans(cluster.id, 100).await?;
-    Ok(Json(Value::Array(scans.iter().map(scan_json).collect())))
+    Ok(Answer(scans.iter().map(scan_answer).collect()))
 }

@@ -263,28 +263,28 @@ impl Store {
 }
 
 /// How the policies applied changed between two scans: `None` when they did not.
-pub fn policy_change(before: &[AppliedPolicy], after: &[AppliedPolicy]) -> Option<serde_json::Value> {
-    let added: Vec<&str> = after
+pub fn policy_change(before: &[AppliedPolicy], after: &[AppliedPolicy]) -> Option<rampart_api::PolicyChange> {
+    let added: Vec<String> = after
         .iter()
         .filter(|policy| !before.iter().any(|old| old.id == policy.id))
-        .map(|policy| policy.name.as_str())
+        .map(|policy| policy.name.clone())
         .collect();
-    let removed: Vec<&str> = before
+    let removed: Vec<String> = before
         .iter()
         .filter(|policy| !after.iter().any(|new| new.id == policy.id))
-        .map(|policy| policy.name.as_str())
+        .map(|policy| policy.name.clone())
         .collect();
-    let changed: Vec<serde_json::Value> = after
+    let changed: Vec<rampart_api::PolicyVersionChange> = after
         .iter()
         .filter_map(|policy| {
             let old = before.iter().find(|old| old.id == policy.id && old.version != policy.version)?;
-            Some(serde_json::json!({ "name": policy.name, "from": old.version, "to": policy.version }))
+            Some(rampart_api::PolicyVersionChange { name: policy.name.clone(), from: old.version, to: policy.version })
         })
         .collect();
     if added.is_empty() && removed.is_empty() && changed.is_empty() {
         return None;
     }
-    Some(serde_json::json!({ "added": added, "removed": removed, "changed": changed }))
+    Some(rampart_api::PolicyChange { added, removed, changed })
 }
 
 #[cfg(test)]
@@ -300,6 +300,7 @@ mod tests {
         assert_eq!(policy_change(&[applied(1, 1)], &[applied(1, 1)]), None);
         assert_eq!(policy_change(&[], &[]), None);
         let change = policy_change(&[applied(1, 1), applied(2, 1)], &[applied(1, 2), applied(3, 1)]).unwrap();
+        let change = serde_json::to_value(change).unwrap();
         assert_eq!(change["added"], serde_json::json!(["p3"]));
         assert_eq!(change["removed"], serde_json::json!(["p2"]));
         assert_eq!(change["changed"], serde_json::json!([{ "name": "p1", "from": 1, "to": 2 }]));

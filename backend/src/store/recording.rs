@@ -18,6 +18,14 @@
 //! resolved, except those of kinds the scan could not read and of rules it could not judge,
 //! which keep their status with `last_seen` set. It then writes the scan's summary.
 //!
+//! Each step moves the cluster's `finding_counts` (one row per status, severity, rule and
+//! namespace, what the findings list's totals sum) by what it wrote, in its own
+//! transaction: +1 for an inserted finding, −1/+1 between rows for a finding whose status
+//! changed, and the resolved ones as read just before they are resolved. So the counts
+//! are right after every step, and a scan never counts the cluster's findings again
+//! (a `GROUP BY` over every finding, seconds at 500,000). A step whose writes went other
+//! than planned marks the counts stale instead, and the last step counts them again.
+//!
 //! So an unchanged rescan writes no findings row, and storage grows with distinct findings.
 //! `last_seen` is NULL while the cluster's latest finished scan saw a finding: the API
 //! answers with that scan's time ([`Store::list_findings`]).
@@ -27,6 +35,7 @@
 //! findings. Every transaction first checks that the scan is still `running` under its
 //! runner; a runner that stalled and had its scan handed on writes nothing more.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
@@ -95,7 +104,9 @@ pub struct SeenObject {
 #[derive(Clone, Debug)]
 pub struct Observed {
     pub object: usize,
-    pub rule: String,
+    /// The engine's rule id, borrowed from its catalog (no copy per finding), or a custom
+    /// policy's `vap/<name>`.
+    pub rule: Cow<'static, str>,
     pub severity: Severity,
     pub path: String,
     pub message: String,
@@ -153,7 +164,7 @@ impl Batch {
                 .findings
                 .iter()
                 .map(|finding| Observed {
-                    rule: clean(&finding.rule),
+                    rule: Cow::Owned(clean(&finding.rule)),
                     path: clean(&finding.path),
                     message: clean(&finding.message),
                     exemption_reason: finding.exemption_reason.as_deref().map(clean),
@@ -189,7 +200,7 @@ fn fingerprint_of(object: u64, cluster: &str, rule: &str, [kind, namespace, name
 /// may change (severity, message, exemption reason). Stored with the row, so that a scan
 /// tells a finding seen again unchanged from the digest alone, without reading its text.
 fn digest(object: &SeenObject, finding: &Observed) -> i64 {
-    let identity = [finding.rule.as_str(), &object.kind, &object.namespace, &object.name, &finding.path];
+    let identity = [finding.rule.as_ref(), &object.kind, &object.namespace, &object.name, &finding.path];
     digest_of(identity, finding.severity.as_str(), &finding.message, finding.exemption_reason.as_deref())
 }
 
@@ -271,8 +282,9 @@ pub struct Recording {
     pub new_findings: i64,
     pub resolved_findings: i64,
     pub findings_written: i64,
-    /// Whether a step of this scan wrote findings, and so marked the cluster's
-    /// `finding_counts` stale: the last step counts them again.
+    /// Whether a step of this scan could not tell how its writes moved the cluster's
+    /// `finding_counts` (rows written other than planned), and so marked them stale: the
+    /// last step counts them again.
     counts_stale: bool,
     pub timings: Timings,
 }
@@ -322,11 +334,73 @@ struct Insert<'a> {
 /// message, exemption_reason, digest)`.
 type Change<'a> = (i64, &'static str, &'static str, &'a str, Option<&'a str>, i64);
 
+/// A row of `finding_counts`: `(status, severity, rule, namespace)`.
+type CountKey<'a> = (&'a str, &'a str, &'a str, &'a str);
+
+/// How a step's writes move the cluster's `finding_counts`, by row; entries that cancel out
+/// are left out when applied ([`Tx::add_counts`]).
+#[derive(Debug, Default)]
+struct CountMoves<'a> {
+    rows: HashMap<CountKey<'a>, i64>,
+    /// Rows were resolved other than counted (none should be: a step's transaction reads
+    /// and writes alone); the counts are then counted again instead.
+    unplanned: bool,
+}
+
+impl<'a> CountMoves<'a> {
+    fn add(&mut self, key: CountKey<'a>, findings: i64) {
+        *self.rows.entry(key).or_default() += findings;
+    }
+
+    /// A finding moved from one row of the counts to another.
+    fn moved(&mut self, from: CountKey<'a>, to: CountKey<'a>) {
+        if from != to {
+            self.add(from, -1);
+            self.add(to, 1);
+        }
+    }
+
+    /// `resolved` findings resolved, counted as `rows` (`(status, severity, rule,
+    /// namespace, findings)` as they were).
+    fn resolved(&mut self, resolved: i64, rows: &'a [Resolved]) {
+        self.unplanned |= rows.iter().map(|row| row.4).sum::<i64>() != resolved;
+        for (status, severity, rule, namespace, findings) in rows {
+            self.add((status, severity, rule, namespace), -findings);
+            self.add(("resolved", severity, rule, namespace), *findings);
+        }
+    }
+}
+
+/// Findings a step resolved, grouped as `finding_counts` counts them, with their status
+/// before: `(status, severity, rule, namespace, findings)`.
+type Resolved = (String, String, String, String, i64);
+
 /// Rows per multi-row statement on SQLite, largest first: every statement has one of these
 /// sizes (the last chunk is padded), so each connection prepares a handful of texts.
 const SQLITE_CHUNKS: [usize; 3] = [200, 20, 1];
 /// Bound parameters of one inserted row, and the rows of one SQLite insert.
 const INSERT_PARAMETERS: usize = 11;
+
+/// Applies a step's moves to the cluster's `finding_counts`, in the step's transaction,
+/// when its writes went as planned (`as_planned`, and every resolve it counted); marks the
+/// counts stale otherwise (`stale`, the recording's), for the last step to count them again.
+async fn move_counts(
+    tx: &mut Tx<'_>,
+    stale: &mut bool,
+    cluster_id: i64,
+    moves: CountMoves<'_>,
+    as_planned: bool,
+) -> Result<(), sqlx::Error> {
+    if *stale {
+        return Ok(());
+    }
+    if as_planned && !moves.unplanned {
+        tx.add_counts(cluster_id, &moves).await
+    } else {
+        *stale = true;
+        tx.mark_counts_stale(cluster_id).await
+    }
+}
 
 impl Recording {
     /// From now on the scan resolves nothing: what is left to record may lack findings it
@@ -444,7 +518,7 @@ impl Store {
             let object = &batch.objects[finding.object];
             // The checker does not run unjudged rules; a finding of one (from another
             // checker) is neither opened nor counted.
-            if recording.unjudged_rules.contains(&finding.rule) {
+            if recording.unjudged_rules.contains(finding.rule.as_ref()) {
                 continue;
             }
             let identity = [object.kind.as_str(), &object.namespace, &object.name];
@@ -515,6 +589,7 @@ impl Store {
         let mut resolve: Vec<i64> = Vec::new();
         let mut unseen: Vec<i64> = Vec::new();
         let mut matched: HashSet<i64> = HashSet::new();
+        let mut moves = CountMoves::default();
         let (mut new_findings, mut accounted) = (0i64, 0i64);
         let stored_by_fingerprint: HashMap<i64, &Stored> = stored.iter().map(|row| (row.fingerprint, row)).collect();
         for fingerprint in &order {
@@ -529,6 +604,12 @@ impl Store {
                     new_findings += i64::from(!finding.exempted);
                 }
                 if reopened || !brief.current || brief.status != status {
+                    // Same digest: same severity, rule and namespace.
+                    let severity = finding.severity.as_str();
+                    moves.moved(
+                        (&brief.status, severity, finding.rule.as_ref(), &object.namespace),
+                        (status, severity, finding.rule.as_ref(), &object.namespace),
+                    );
                     changes.push((
                         brief.id,
                         status,
@@ -544,6 +625,7 @@ impl Store {
                 None => {
                     new_findings += i64::from(!finding.exempted);
                     accounted += 1;
+                    moves.add((status, finding.severity.as_str(), finding.rule.as_ref(), &object.namespace), 1);
                     inserts.push(insert);
                 }
                 Some(row)
@@ -570,6 +652,10 @@ impl Store {
                         || row.exemption_reason != finding.exemption_reason
                         || row.digest != Some(insert.digest);
                     if changed {
+                        moves.moved(
+                            (&row.status, &row.severity, &row.rule, &row.namespace),
+                            (status, finding.severity.as_str(), finding.rule.as_ref(), &object.namespace),
+                        );
                         changes.push((
                             row.id,
                             status,
@@ -602,14 +688,13 @@ impl Store {
         }
         timings.compare += started.elapsed();
         let started = Instant::now();
-        let mut written = tx.insert(cluster_id, recording.scan_id, now, &inserts).await?;
-        written += tx.change(&changes).await?;
-        let resolved = tx.resolve(&resolve, now, recording.previous_seen).await?;
-        written += resolved + tx.mark_unseen(&unseen, recording.previous_seen).await?;
-        if written > 0 && !recording.counts_stale {
-            tx.mark_counts_stale(cluster_id).await?;
-            recording.counts_stale = true;
-        }
+        let inserted = tx.insert(cluster_id, recording.scan_id, now, &inserts).await?;
+        let changed = tx.change(&changes).await?;
+        let (resolved, resolved_rows) = tx.resolve(&resolve, now, recording.previous_seen).await?;
+        let written = inserted + changed + resolved + tx.mark_unseen(&unseen, recording.previous_seen).await?;
+        moves.resolved(resolved, &resolved_rows);
+        let as_planned = inserted == inserts.len() as i64 && changed == changes.len() as i64;
+        move_counts(tx, &mut recording.counts_stale, cluster_id, moves, as_planned).await?;
         timings.write = started.elapsed();
         let started = Instant::now();
         transaction.take().expect("a transaction").commit().await?;
@@ -676,10 +761,13 @@ impl Store {
         if !nothing_to_check && (unresolved != recording.accounted || !recording.strangers.is_empty()) {
             let mut missing = tx.unresolved_prefixes(cluster_id).await?;
             missing.retain(|prefix| !recording.seen_prefixes.contains(prefix));
-            let (stored_resolved, stored_written) =
+            let (stored_resolved, stored_written, resolved_rows) =
                 tx.settle_prefixes(cluster_id, &missing, &resolvable, now, recording.previous_seen).await?;
             resolved += stored_resolved;
             written += stored_written;
+            let mut moves = CountMoves::default();
+            moves.resolved(stored_resolved, &resolved_rows);
+            move_counts(tx, &mut recording.counts_stale, cluster_id, moves, true).await?;
             let strangers = std::mem::take(&mut recording.strangers);
             let (mut resolve, mut unseen) = (Vec::new(), Vec::new());
             for (id, hash, kind, rule) in strangers {
@@ -692,13 +780,18 @@ impl Store {
                     unseen.push(id);
                 }
             }
-            let stranger_resolved = tx.resolve(&resolve, now, recording.previous_seen).await?;
+            let (stranger_resolved, resolved_rows) = tx.resolve(&resolve, now, recording.previous_seen).await?;
             resolved += stranger_resolved;
             written += stranger_resolved + tx.mark_unseen(&unseen, recording.previous_seen).await?;
+            let mut moves = CountMoves::default();
+            moves.resolved(stranger_resolved, &resolved_rows);
+            move_counts(tx, &mut recording.counts_stale, cluster_id, moves, true).await?;
         }
         recording.resolved_findings += resolved;
         recording.findings_written += written;
-        if recording.counts_stale || written > 0 {
+        // Counts marked stale (by this scan, or by one that stopped part-way before counts
+        // were kept step by step) are counted again from the rows.
+        if recording.counts_stale || tx.counts_are_stale(cluster_id).await? {
             tx.count_again(cluster_id).await?;
         }
 
@@ -1029,7 +1122,7 @@ impl Tx<'_> {
                     .bind(now)
                     .bind(scan_id)
                     .bind(rows.iter().map(|row| row.fingerprint).collect::<Vec<_>>())
-                    .bind(rows.iter().map(|row| row.finding.rule.as_str()).collect::<Vec<_>>())
+                    .bind(rows.iter().map(|row| row.finding.rule.as_ref()).collect::<Vec<_>>())
                     .bind(rows.iter().map(|row| row.finding.severity.as_str()).collect::<Vec<_>>())
                     .bind(rows.iter().map(|row| row.object.kind.as_str()).collect::<Vec<_>>())
                     .bind(rows.iter().map(|row| row.object.namespace.as_str()).collect::<Vec<_>>())
@@ -1055,7 +1148,7 @@ impl Tx<'_> {
                             .bind(now)
                             .bind(scan_id)
                             .bind(row.fingerprint)
-                            .bind(row.finding.rule.as_str())
+                            .bind(row.finding.rule.as_ref())
                             .bind(row.finding.severity.as_str())
                             .bind(row.object.kind.as_str())
                             .bind(row.object.namespace.as_str())
@@ -1118,11 +1211,110 @@ impl Tx<'_> {
         }
     }
 
-    /// Resolves findings at `now`; how many were resolved.
-    async fn resolve(&mut self, ids: &[i64], now: i64, previous_seen: i64) -> Result<i64, sqlx::Error> {
+    /// Resolves findings at `now`: how many were resolved, and what they were as
+    /// `finding_counts` counts them (read first, in the same transaction).
+    async fn resolve(
+        &mut self,
+        ids: &[i64],
+        now: i64,
+        previous_seen: i64,
+    ) -> Result<(i64, Vec<Resolved>), sqlx::Error> {
+        if ids.is_empty() {
+            return Ok((0, Vec::new()));
+        }
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        let counted = self.counted(&ids).await?;
         let set =
             format!("status = 'resolved', resolved_at = $1, last_seen = COALESCE(last_seen, {})", last_seen_before(2));
-        self.update_ids(&set, &[now, previous_seen], ids, " AND status <> 'resolved'").await
+        let resolved = self.update_ids(&set, &[now, previous_seen], &ids, " AND status <> 'resolved'").await?;
+        Ok((resolved, counted))
+    }
+
+    /// The findings with these ids that are not resolved, grouped as `finding_counts`
+    /// counts them: `(status, severity, rule, namespace, findings)`.
+    async fn counted(&mut self, ids: &[i64]) -> Result<Vec<Resolved>, sqlx::Error> {
+        const GROUPED: &str = "SELECT status, severity, rule, namespace, COUNT(*) FROM findings";
+        const BY: &str = "AND status <> 'resolved' GROUP BY status, severity, rule, namespace";
+        match self {
+            Tx::Postgres(tx) => {
+                sqlx::query_as(&format!("{GROUPED} WHERE id = ANY($1::bigint[]) {BY}"))
+                    .bind(ids)
+                    .fetch_all(&mut **tx)
+                    .await
+            }
+            Tx::Sqlite(tx) => {
+                let mut rows = Vec::new();
+                for chunk in sqlite_chunks(ids) {
+                    let sql = format!("{GROUPED} WHERE id IN ({}) {BY}", anonymous(chunk.len()));
+                    let mut query = sqlx::query_as::<_, Resolved>(&sql);
+                    for id in chunk {
+                        query = query.bind(id);
+                    }
+                    rows.extend(query.fetch_all(&mut **tx).await?);
+                }
+                Ok(rows)
+            }
+        }
+    }
+
+    /// Adds a step's moves to the cluster's `finding_counts` (rows counting none are
+    /// removed, as a count from the rows would not have them).
+    async fn add_counts(&mut self, cluster_id: i64, moves: &CountMoves<'_>) -> Result<(), sqlx::Error> {
+        let rows: Vec<(&CountKey<'_>, i64)> =
+            moves.rows.iter().filter(|(_, findings)| **findings != 0).map(|(key, findings)| (key, *findings)).collect();
+        if rows.is_empty() {
+            return Ok(());
+        }
+        const COLUMNS: &str = "INSERT INTO finding_counts (cluster_id, status, severity, rule, namespace, findings)";
+        const UPSERT: &str = "ON CONFLICT (cluster_id, status, severity, rule, namespace) \
+             DO UPDATE SET findings = finding_counts.findings + excluded.findings";
+        match self {
+            Tx::Postgres(tx) => {
+                sqlx::query(&format!(
+                    "{COLUMNS} SELECT $1, u.* FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], \
+                     $6::bigint[]) AS u {UPSERT}"
+                ))
+                .bind(cluster_id)
+                .bind(rows.iter().map(|(key, _)| key.0).collect::<Vec<_>>())
+                .bind(rows.iter().map(|(key, _)| key.1).collect::<Vec<_>>())
+                .bind(rows.iter().map(|(key, _)| key.2).collect::<Vec<_>>())
+                .bind(rows.iter().map(|(key, _)| key.3).collect::<Vec<_>>())
+                .bind(rows.iter().map(|(_, findings)| *findings).collect::<Vec<_>>())
+                .execute(&mut **tx)
+                .await?;
+            }
+            Tx::Sqlite(tx) => {
+                for chunk in sqlite_chunks(&rows) {
+                    let sql =
+                        format!("{COLUMNS} VALUES {} {UPSERT}", vec!["(?, ?, ?, ?, ?, ?)"; chunk.len()].join(", "));
+                    let mut query = sqlx::query(&sql);
+                    for ((status, severity, rule, namespace), findings) in chunk {
+                        query = query
+                            .bind(cluster_id)
+                            .bind(*status)
+                            .bind(*severity)
+                            .bind(*rule)
+                            .bind(*namespace)
+                            .bind(findings);
+                    }
+                    query.execute(&mut **tx).await?;
+                }
+            }
+        }
+        if rows.iter().any(|(_, findings)| *findings < 0) {
+            let sql = "DELETE FROM finding_counts WHERE cluster_id = $1 AND findings = 0";
+            on_tx!(self, |tx| sqlx::query(sql).bind(cluster_id).execute(&mut **tx).await.map(drop))?;
+        }
+        Ok(())
+    }
+
+    /// Whether the cluster's `finding_counts` are marked stale.
+    async fn counts_are_stale(&mut self, cluster_id: i64) -> Result<bool, sqlx::Error> {
+        let sql = "SELECT COUNT(*) FROM finding_counts_stale WHERE cluster_id = $1";
+        let marks: i64 = on_tx!(self, |tx| sqlx::query_scalar(sql).bind(cluster_id).fetch_one(&mut **tx).await)?;
+        Ok(marks > 0)
     }
 
     /// Marks findings the scan could not look at as not seen since `previous_seen`.
@@ -1173,7 +1365,7 @@ impl Tx<'_> {
     }
 
     /// The cluster's `finding_counts` no longer say what its findings are (this
-    /// transaction writes findings): totals are counted from the rows until
+    /// transaction's writes could not be counted): totals are counted from the rows until
     /// [`Tx::count_again`].
     async fn mark_counts_stale(&mut self, cluster_id: i64) -> Result<(), sqlx::Error> {
         let sql = "INSERT INTO finding_counts_stale (cluster_id) VALUES ($1) ON CONFLICT DO NOTHING";
@@ -1246,9 +1438,9 @@ impl Tx<'_> {
         resolvable: &impl Fn(&str, &str) -> bool,
         now: i64,
         previous_seen: i64,
-    ) -> Result<(i64, i64), sqlx::Error> {
+    ) -> Result<(i64, i64, Vec<Resolved>), sqlx::Error> {
         if prefixes.is_empty() {
-            return Ok((0, 0));
+            return Ok((0, 0, Vec::new()));
         }
         let prefixes: Vec<i64> = prefixes.iter().map(|prefix| i64::from(*prefix)).collect();
         let rows: Vec<(i64, String, String, bool)> = match self {
@@ -1276,8 +1468,8 @@ impl Tx<'_> {
                 unseen.push(id);
             }
         }
-        let resolved = self.resolve(&resolve, now, previous_seen).await?;
-        Ok((resolved, resolved + self.mark_unseen(&unseen, previous_seen).await?))
+        let (resolved, rows) = self.resolve(&resolve, now, previous_seen).await?;
+        Ok((resolved, resolved + self.mark_unseen(&unseen, previous_seen).await?, rows))
     }
 }
 

@@ -541,7 +541,7 @@ impl Store {
 
     /// How many of the cluster's findings the filter matches (its cursor and limit aside):
     /// summed from the cluster's `finding_counts` (one row per status, severity, rule and
-    /// namespace, counted again by each scan that wrote findings) when they are fresh and
+    /// namespace, moved by each step of a scan that writes findings) when they are fresh and
     /// the filter has no text and no `open_at`; counted from the findings otherwise.
     pub async fn count_findings(&self, cluster_id: i64, filter: &FindingFilter) -> Result<i64, sqlx::Error> {
         if filter.text.is_none() && filter.open_at.is_none() {

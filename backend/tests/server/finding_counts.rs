@@ -1,11 +1,13 @@
 //! The findings list's total is summed from the counts each scan keeps, and is right at
-//! every moment: while a scan is writing (or after one stopped part-way) it is counted from
-//! the findings themselves, and once a scan has finished it is the counts' again.
+//! every moment: each step of a scan moves the counts by what it wrote, in its own
+//! transaction, so they hold while a scan is writing and after one stopped part-way; counts
+//! marked stale are counted from the findings themselves until a scan counts them again.
 
 use rampart::store::recording::{Batch, Observed, SeenObject};
 use rampart::store::Store;
 use rampart_core::Severity;
 use reqwest::StatusCode;
+use serde_json::{json, Value};
 
 use super::app::{spawn_app, Backend, TestApp};
 use super::{snapshot_cluster, Role, SNAPSHOT_2};
@@ -88,4 +90,163 @@ async fn totals_follow_every_write(backend: Backend) {
     assert_eq!(after[1].1, 1, "only the stray finding is still open: {after:?}");
 }
 
-on_both_backends!(totals_follow_every_write);
+/// A snapshot in JSON: `count` Deployments over four namespaces, those for which
+/// `privileged` holds running a privileged container, every fifth on the host's network.
+fn deployments(count: usize, privileged: impl Fn(usize) -> bool) -> String {
+    let items: Vec<Value> = (0..count)
+        .map(|index| {
+            json!({
+                "apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": { "name": format!("app-{index}"), "namespace": format!("ns-{}", index % 4) },
+                "spec": { "template": { "spec": {
+                    "hostNetwork": index % 5 == 0,
+                    "containers": [{
+                        "name": "app", "image": format!("registry.example/app:{index}"),
+                        "securityContext": { "privileged": privileged(index) }
+                    }]
+                } } }
+            })
+        })
+        .collect();
+    serde_json::to_string(&json!({ "apiVersion": "v1", "kind": "List", "items": items })).unwrap()
+}
+
+type CountRow = (String, String, String, String, i64);
+
+async fn rows(store: &Store, sql: &str) -> Vec<CountRow> {
+    match store {
+        Store::Sqlite(pool) => sqlx::query_as(sql).fetch_all(pool).await,
+        Store::Postgres(pool) => sqlx::query_as(sql).fetch_all(pool).await,
+    }
+    .unwrap_or_else(|error| panic!("{sql}: {error}"))
+}
+
+/// The cluster's `finding_counts` as kept, and as a count of its findings gives them.
+async fn counts_and_recount(store: &Store, cluster: i64) -> (Vec<CountRow>, Vec<CountRow>) {
+    let kept = rows(
+        store,
+        &format!(
+            "SELECT status, severity, rule, namespace, findings FROM finding_counts WHERE cluster_id = {cluster} \
+             ORDER BY status, severity, rule, namespace"
+        ),
+    )
+    .await;
+    let counted = rows(
+        store,
+        &format!(
+            "SELECT status, severity, rule, namespace, COUNT(*) FROM findings WHERE cluster_id = {cluster} \
+             GROUP BY status, severity, rule, namespace ORDER BY status, severity, rule, namespace"
+        ),
+    )
+    .await;
+    (kept, counted)
+}
+
+async fn stale_marks(store: &Store) -> i64 {
+    let sql = "SELECT COUNT(*) FROM finding_counts_stale";
+    match store {
+        Store::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+        Store::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+    }
+    .unwrap()
+}
+
+/// Scans keep the counts step by step, never counting the cluster's findings again: after
+/// a first scan, an unchanged rescan, changed objects (new, resolved and
+/// reopened findings), an exemption in force and then expired, and deleted objects, the
+/// counts are what a count of the findings gives, and nothing marks them stale. Counts
+/// marked stale are counted again by the next scan.
+async fn counts_are_kept_by_every_scan(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = app.user("ana@example.com", "red", Role::Editor).await;
+    let cluster = snapshot_cluster(&app, &token, "kept").await;
+    let other = snapshot_cluster(&app, &token, "other").await;
+    let count = 400;
+    let first = deployments(count, |index| index % 3 == 0);
+    // 1 % of the objects change: some privileged ones are fixed, others turn privileged.
+    let changed = deployments(count, |index| (index % 3 == 0) != (index % 100 == 0));
+    let fewer = deployments(count / 2, |index| index % 3 == 0);
+    let team = {
+        let (_, teams) = app.get(&token, "/api/v1/teams").await;
+        teams[0]["id"].as_i64().unwrap()
+    };
+
+    let assert_kept = |step: &'static str| {
+        let app = &app;
+        async move {
+            let (kept, counted) = counts_and_recount(&app.store, cluster).await;
+            assert!(!counted.is_empty(), "{step}");
+            assert_eq!(kept, counted, "{step}: the counts kept are a count of the findings");
+            assert_eq!(stale_marks(&app.store).await, 0, "{step}");
+        }
+    };
+    let scan = |snapshot: String| {
+        let (app, token) = (&app, &token);
+        async move {
+            let scan = app.scan_snapshot(token, cluster, &snapshot).await;
+            assert_eq!(scan["status"], "succeeded", "{scan}");
+            scan
+        }
+    };
+    scan(first.clone()).await;
+    assert_kept("first scan").await;
+    let unchanged = scan(first.clone()).await;
+    assert_eq!((&unchanged["new"], &unchanged["resolved"]), (&json!(0), &json!(0)), "{unchanged}");
+    assert_kept("unchanged rescan").await;
+    let rescan = scan(changed.clone()).await;
+    assert!(rescan["new"].as_i64().unwrap() > 0 && rescan["resolved"].as_i64().unwrap() > 0, "{rescan}");
+    assert_kept("1 % changed").await;
+    let reopened = scan(first.clone()).await;
+    assert!(reopened["new"].as_i64().unwrap() > 0, "reopened: {reopened}");
+    assert_kept("changed back: reopened").await;
+
+    let (status, exemption) = app
+        .post(&token, &format!("/api/v1/teams/{team}/exemptions"), &json!({ "namespace": "ns-1", "reason": "sandbox" }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{exemption}");
+    scan(first.clone()).await;
+    let (exempted, _) = counts_and_recount(&app.store, cluster).await;
+    assert!(exempted.iter().any(|row| row.0 == "exempted" && row.3 == "ns-1"), "{exempted:?}");
+    assert_kept("exemption in force").await;
+    let (status, _) = app
+        .patch(
+            &token,
+            &format!("/api/v1/exemptions/{}", exemption["id"]),
+            &json!({ "expires_at": "2001-01-01T00:00:00Z" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    scan(first.clone()).await;
+    assert_kept("exemption expired").await;
+
+    let shrunk = scan(fewer).await;
+    assert!(shrunk["resolved"].as_i64().unwrap() > 0, "{shrunk}");
+    assert_kept("half the objects deleted").await;
+    let grown = scan(changed.clone()).await;
+    assert!(grown["new"].as_i64().unwrap() > 0, "{grown}");
+    assert_kept("back again").await;
+    let other_scan = app.scan_snapshot(&token, other, &first).await;
+    assert_eq!(other_scan["status"], "succeeded", "{other_scan}");
+    assert_kept("another cluster scanned").await;
+
+    // The counts are moved, not counted again: a row no finding has stays through a scan
+    // that writes findings…
+    execute(
+        &app.store,
+        &format!(
+            "INSERT INTO finding_counts (cluster_id, status, severity, rule, namespace, findings) \
+             VALUES ({cluster}, 'open', 'low', 'zz-nothing', 'ns-0', 7)"
+        ),
+    )
+    .await;
+    let rescan = scan(first.clone()).await;
+    assert!(rescan["new"].as_i64().unwrap() > 0, "{rescan}");
+    let (kept, _) = counts_and_recount(&app.store, cluster).await;
+    assert!(kept.iter().any(|row| row.2 == "zz-nothing"), "{kept:?}");
+    // …until they are marked stale: the next scan counts them again.
+    execute(&app.store, &format!("INSERT INTO finding_counts_stale (cluster_id) VALUES ({cluster})")).await;
+    scan(first).await;
+    assert_kept("counted again once stale").await;
+}
+
+on_both_backends!(totals_follow_every_write, counts_are_kept_by_every_scan);

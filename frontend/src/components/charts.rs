@@ -70,10 +70,7 @@ fn change_at(point: &TrendPoint) -> Option<String> {
     // A new score formula is marked like a change of policies: the jump is the formula's,
     // not the cluster's.
     let formula_change = point.formula_change.then(|| {
-        format!(
-            "Score formula v{} from this scan: scores before it are not comparable",
-            point.formula_version.unwrap_or_default()
-        )
+        format!("Score formula v{} from this scan: scores before it are not comparable", point.formula_version)
     });
     match (policy_change, formula_change) {
         (Some(policy), Some(formula)) => Some(format!("{policy}. {formula}")),

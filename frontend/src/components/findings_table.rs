@@ -117,10 +117,12 @@ pub fn FindingsTable(
                     loaded.update(|loaded| match loaded {
                         Some(Ok(existing)) if more => {
                             existing.count += count;
-                            existing.total = page.total;
+                            existing.total = Some(page.total);
                             existing.next_cursor = page.next_cursor;
                         }
-                        _ => *loaded = Some(Ok(Loaded { count, total: page.total, next_cursor: page.next_cursor })),
+                        _ => {
+                            *loaded = Some(Ok(Loaded { count, total: Some(page.total), next_cursor: page.next_cursor }))
+                        }
                     });
                 }
                 Err(failure) => {
