@@ -9,9 +9,8 @@
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
-use crate::api::{self, Exemption, Finding};
+use crate::api::{self, Exemption, Finding, NewExemption};
 use crate::components::table::DataTable;
 use crate::dashboard::{exemption_matches, expiry_of_date, ExemptionScope};
 use crate::session::Auth;
@@ -41,7 +40,16 @@ pub fn ExemptForm(
     let reason = RwSignal::new(String::new());
     let expires = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
-    let sending = RwSignal::new(false);
+    let grant = Action::new_local(move |body: &NewExemption| {
+        let body = body.clone();
+        async move {
+            match api::create_exemption(cluster, &body).await {
+                Ok(exemption) => on_granted.run(exemption),
+                Err(failure) => error.set(Some(auth.explain(&failure))),
+            }
+        }
+    });
+    let sending = grant.pending();
 
     let choices = ExemptionScope::choices(&finding)
         .into_iter()
@@ -79,15 +87,7 @@ pub fn ExemptForm(
                 }
             };
             let body = scope.get_untracked().exemption(&finding, &why, expires_at);
-            sending.set(true);
-            spawn_local(async move {
-                let result = api::create_exemption(cluster, &body).await;
-                sending.set(false);
-                match result {
-                    Ok(exemption) => on_granted.run(exemption),
-                    Err(failure) => error.set(Some(auth.explain(&failure))),
-                }
-            });
+            grant.dispatch_local(body);
         }
     };
 
@@ -114,7 +114,7 @@ pub fn ExemptForm(
             </label>
             <p class="form-error" role="alert">{move || error.get()}</p>
             <div class="form-actions">
-                <button type="submit" class="primary" disabled=sending>
+                <button type="submit" class="primary" disabled=move || sending.get()>
                     {move || if sending.get() { "Exempting…" } else { "Exempt" }}
                 </button>
                 <button type="button" class="button" on:click=move |_| on_cancel.run(())>"Cancel"</button>
@@ -133,14 +133,18 @@ pub fn ExemptionList(
 ) -> impl IntoView {
     let auth = expect_context::<Auth>();
     let error = RwSignal::new(None::<String>);
-    let revoke = move |exemption: Exemption| {
-        error.set(None);
-        spawn_local(async move {
+    let revoke_exemption = Action::new_local(move |exemption: &Exemption| {
+        let exemption = exemption.clone();
+        async move {
             match api::delete_exemption(exemption.id).await {
                 Ok(()) => on_revoked.run(exemption),
                 Err(failure) => error.set(Some(auth.explain(&failure))),
             }
-        });
+        }
+    });
+    let revoke = move |exemption: Exemption| {
+        error.set(None);
+        revoke_exemption.dispatch_local(exemption);
     };
     let when = |text: Option<&str>, otherwise: &str| {
         text.and_then(parse_rfc3339).map(format_utc).unwrap_or_else(|| otherwise.to_string())

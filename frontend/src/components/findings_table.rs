@@ -180,6 +180,47 @@ pub fn FindingsTable(
         })
     });
 
+    let state = loaded;
+    let more = move || {
+        loaded.with(|loaded| {
+            let loaded = loaded.as_ref()?.as_ref().ok()?;
+            loaded.next_cursor.as_ref()?;
+            Some(view! {
+                <button
+                    type="button"
+                    class="button"
+                    data-testid="load-more"
+                    disabled=move || loading.get()
+                    on:click=move |_| {
+                        wanted.set_value(state.with_untracked(|loaded| match loaded {
+                            Some(Ok(loaded)) => loaded.count,
+                            _ => 0,
+                        }) + GATHER);
+                        fetch(true)
+                    }
+                >
+                    {move || if loading.get() { "Loading…" } else { "Load more" }}
+                </button>
+            })
+        })
+    };
+
+    view! {
+        <FindingFilters filter=filter namespaces=namespaces/>
+        <p class="pane-meta" role="status" data-testid="findings-count">
+            {move || loaded.with(|loaded| Some(count_text(loaded.as_ref()?.as_ref().ok()?)))}
+        </p>
+        <FindingRows shown=shown filter=filter pages=pages detail=detail/>
+        {more}
+        <FindingDetails cluster=cluster detail=detail can_exempt=can_exempt on_exempted=on_exempted/>
+    }
+}
+
+/// The filters and the order, each applied by the server as soon as it changes. The text
+/// filter applies on Enter or when the field is left, not on each key: one request per
+/// search.
+#[component]
+fn FindingFilters(filter: RwSignal<FindingFilter>, namespaces: Signal<Vec<String>>) -> impl IntoView {
     let select =
         move |label: &'static str, options: Vec<(String, String)>, field: fn(&mut FindingFilter) -> &mut String| {
             let current = field(&mut filter.get_untracked()).clone();
@@ -234,7 +275,45 @@ pub fn FindingsTable(
         .map(|choice| view! { <option value=choice.key()>{choice.label()}</option> })
         .collect_view();
 
-    let table = move || match shown.get() {
+    view! {
+        <div class="filters" role="search" aria-label="Filter findings">
+            {select("Status", statuses, |filter| &mut filter.status)}
+            {select("Severity", severities, |filter| &mut filter.severity)}
+            {select("Rule", rules, |filter| &mut filter.rule)}
+            {namespace_select}
+            <label class="field">
+                <span>"Text"</span>
+                <input
+                    type="search"
+                    placeholder="object, rule, path or message"
+                    on:change=move |event| filter.update(|filter| filter.text = event_target_value(&event))
+                />
+            </label>
+            <label class="field">
+                <span>"Sort"</span>
+                <select
+                    data-testid="findings-sort"
+                    on:change=move |event| {
+                        let sort = FindingSort::from_key(&event_target_value(&event));
+                        filter.update(|filter| filter.sort = sort.key().to_string())
+                    }
+                >
+                    {sort_options}
+                </select>
+            </label>
+        </div>
+    }
+}
+
+/// The rows loaded so far, a `tbody` per page, or what stands in for them.
+#[component]
+fn FindingRows(
+    shown: Memo<Shown>,
+    filter: RwSignal<FindingFilter>,
+    pages: RwSignal<Vec<Page>>,
+    detail: RwSignal<Option<Finding>>,
+) -> impl IntoView {
+    move || match shown.get() {
         Shown::Loading => view! { <p class="loading-inline" role="status">"Loading findings…"</p> }.into_any(),
         Shown::Failed(message) => view! { <p class="form-error" role="alert">{message}</p> }.into_any(),
         Shown::Empty => {
@@ -269,62 +348,6 @@ pub fn FindingsTable(
             }
             .into_any()
         }
-    };
-
-    let state = loaded;
-    let more = move || {
-        loaded.with(|loaded| {
-            let loaded = loaded.as_ref()?.as_ref().ok()?;
-            loaded.next_cursor.as_ref()?;
-            Some(view! {
-                <button type="button" class="button" data-testid="load-more" disabled=loading on:click=move |_| {
-                    wanted.set_value(state.with_untracked(|loaded| match loaded {
-                        Some(Ok(loaded)) => loaded.count,
-                        _ => 0,
-                    }) + GATHER);
-                    fetch(true)
-                }>
-                    {move || if loading.get() { "Loading…" } else { "Load more" }}
-                </button>
-            })
-        })
-    };
-
-    // The text filter applies on Enter or when the field is left, not on each key: one
-    // request per search.
-    view! {
-        <div class="filters" role="search" aria-label="Filter findings">
-            {select("Status", statuses, |filter| &mut filter.status)}
-            {select("Severity", severities, |filter| &mut filter.severity)}
-            {select("Rule", rules, |filter| &mut filter.rule)}
-            {namespace_select}
-            <label class="field">
-                <span>"Text"</span>
-                <input
-                    type="search"
-                    placeholder="object, rule, path or message"
-                    on:change=move |event| filter.update(|filter| filter.text = event_target_value(&event))
-                />
-            </label>
-            <label class="field">
-                <span>"Sort"</span>
-                <select
-                    data-testid="findings-sort"
-                    on:change=move |event| {
-                        let sort = FindingSort::from_key(&event_target_value(&event));
-                        filter.update(|filter| filter.sort = sort.key().to_string())
-                    }
-                >
-                    {sort_options}
-                </select>
-            </label>
-        </div>
-        <p class="pane-meta" role="status" data-testid="findings-count">
-            {move || loaded.with(|loaded| Some(count_text(loaded.as_ref()?.as_ref().ok()?)))}
-        </p>
-        {table}
-        {more}
-        <FindingDetails cluster=cluster detail=detail can_exempt=can_exempt on_exempted=on_exempted/>
     }
 }
 

@@ -8,7 +8,6 @@
 //! Content-Security-Policy as well, so it loads nothing from elsewhere.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use crate::api::{self, Email};
 use crate::components::table::DataTable;
@@ -24,38 +23,38 @@ fn when(text: Option<&str>) -> String {
 pub fn Outbox(queued: RwSignal<u64>) -> impl IntoView {
     let auth = expect_context::<Auth>();
     let status = RwSignal::new(String::new());
-    let emails = RwSignal::new(None::<Result<Vec<Email>, String>>);
+    let emails = LocalResource::new(move || {
+        queued.track();
+        let status = status.get();
+        async move { api::outbox(&status).await.map_err(|failure| auth.explain(&failure)) }
+    });
     let preview = RwSignal::new(None::<Result<Email, String>>);
     let notice = RwSignal::new(String::new());
 
-    let load = move || {
-        let status = status.get_untracked();
-        spawn_local(async move {
-            emails.set(Some(api::outbox(&status).await.map_err(|failure| auth.explain(&failure))));
-        });
-    };
-    Effect::new(move |_| {
-        queued.track();
-        status.track();
-        load();
-    });
-
-    let open = move |id: i64| {
+    let open_email = Action::new_local(move |id: &i64| {
+        let id = *id;
         preview.set(None);
-        spawn_local(async move {
+        async move {
             preview.set(Some(api::email(id).await.map_err(|failure| auth.explain(&failure))));
-        });
-    };
-    let retry = move |id: i64| {
-        spawn_local(async move {
+        }
+    });
+    let retry_email = Action::new_local(move |id: &i64| {
+        let id = *id;
+        async move {
             match api::retry_email(id).await {
                 Ok(()) => {
                     notice.set(format!("Email {id} queued again."));
-                    load();
+                    emails.refetch();
                 }
                 Err(failure) => notice.set(auth.explain(&failure)),
             }
-        });
+        }
+    });
+    let open = move |id: i64| {
+        open_email.dispatch_local(id);
+    };
+    let retry = move |id: i64| {
+        retry_email.dispatch_local(id);
     };
 
     let list = move || match emails.get() {
@@ -144,7 +143,7 @@ pub fn Outbox(queued: RwSignal<u64>) -> impl IntoView {
                     <option value="failed">"failed"</option>
                 </select>
             </label>
-            <button type="button" class="button" on:click=move |_| load()>"Refresh"</button>
+            <button type="button" class="button" on:click=move |_| emails.refetch()>"Refresh"</button>
         </div>
         <p class="notice" role="status" aria-live="polite">{move || notice.get()}</p>
         {list}

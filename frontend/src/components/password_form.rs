@@ -3,7 +3,6 @@
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use crate::api;
 use crate::session::Auth;
@@ -30,7 +29,21 @@ pub fn PasswordForm() -> impl IntoView {
     let repeated = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let notice = RwSignal::new(String::new());
-    let busy = RwSignal::new(false);
+    let change = Action::new_local(move |(old, chosen): &(String, String)| {
+        let (old, chosen) = (old.clone(), chosen.clone());
+        async move {
+            match api::change_password(&old, &chosen).await {
+                Ok(()) => {
+                    current.set(String::new());
+                    new.set(String::new());
+                    repeated.set(String::new());
+                    notice.set("Password changed. Other browsers logged in to this account were logged out.".into());
+                }
+                Err(failure) => error.set(Some(auth.explain(&failure))),
+            }
+        }
+    });
+    let busy = change.pending();
 
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
@@ -41,19 +54,7 @@ pub fn PasswordForm() -> impl IntoView {
             error.set(Some(problem));
             return;
         }
-        busy.set(true);
-        spawn_local(async move {
-            match api::change_password(&old, &chosen).await {
-                Ok(()) => {
-                    current.set(String::new());
-                    new.set(String::new());
-                    repeated.set(String::new());
-                    notice.set("Password changed. Other browsers logged in to this account were logged out.".into());
-                }
-                Err(failure) => error.set(Some(auth.explain(&failure))),
-            }
-            busy.set(false);
-        });
+        change.dispatch_local((old, chosen));
     };
 
     view! {

@@ -15,7 +15,7 @@ use leptos::html::Input;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::{self, AgentSetup, ConnectionTest, NewCluster};
+use crate::api::{self, AgentSetup, ConnectionTest, Membership, NewCluster};
 use crate::browser;
 use crate::components::agent_setup::AgentSetupPanel;
 use crate::components::reader_setup::ReaderSetup;
@@ -63,131 +63,138 @@ pub const EXPORT_COMMAND: &str = "kubectl get deployments,daemonsets,statefulset
 clusterroles,clusterrolebindings,namespaces,networkpolicies,serviceaccounts,services,ingresses,\
 poddisruptionbudgets -A -o yaml > export.yaml";
 
-#[component]
-pub fn RegisterCluster(
-    // Called when a cluster was registered, and again when an agent's first scan arrived.
-    #[prop(into)] on_registered: Callback<()>,
-) -> impl IntoView {
-    let auth = expect_context::<Auth>();
-    let mode = RwSignal::new(Mode::Agent);
-    let agent_setup = RwSignal::new(None::<(AgentSetup, String)>);
-    let name = RwSignal::new(String::new());
-    let team = RwSignal::new(None::<i64>);
-    let kubeconfig = RwSignal::new(String::new());
-    let context = RwSignal::new(String::new());
-    let server = RwSignal::new(String::new());
-    let token = RwSignal::new(String::new());
-    let ca_pem = RwSignal::new(String::new());
-    let tested = RwSignal::new(None::<Result<ConnectionTest, String>>);
-    let testing = RwSignal::new(false);
-    let saving = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
-    let snapshot_file = NodeRef::<Input>::new();
-    let kubeconfig_file = NodeRef::<Input>::new();
-    let ca_file = NodeRef::<Input>::new();
+/// The form's fields and what the server last said of them, shared by its parts.
+#[derive(Clone, Copy)]
+struct Form {
+    auth: Auth,
+    mode: RwSignal<Mode>,
+    name: RwSignal<String>,
+    team: RwSignal<Option<i64>>,
+    kubeconfig: RwSignal<String>,
+    context: RwSignal<String>,
+    server: RwSignal<String>,
+    token: RwSignal<String>,
+    ca_pem: RwSignal<String>,
+    /// The last connection test's answer.
+    tested: RwSignal<Option<Result<ConnectionTest, String>>>,
+    error: RwSignal<Option<String>>,
+    snapshot_file: NodeRef<Input>,
+}
 
-    let teams = move || auth.me.get().map(|me| me.editor_teams().into_iter().cloned().collect::<Vec<_>>());
+impl Form {
+    fn new(auth: Auth) -> Form {
+        Form {
+            auth,
+            mode: RwSignal::new(Mode::Agent),
+            name: RwSignal::new(String::new()),
+            team: RwSignal::new(None),
+            kubeconfig: RwSignal::new(String::new()),
+            context: RwSignal::new(String::new()),
+            server: RwSignal::new(String::new()),
+            token: RwSignal::new(String::new()),
+            ca_pem: RwSignal::new(String::new()),
+            tested: RwSignal::new(None),
+            error: RwSignal::new(None),
+            snapshot_file: NodeRef::new(),
+        }
+    }
 
-    // What the form says to the server, for a test or to save.
-    let body = move |with_name: bool| {
+    /// The teams the user may register a cluster in, once `/me` answered.
+    fn teams(self) -> Option<Vec<Membership>> {
+        self.auth.me.get().map(|me| me.editor_teams().into_iter().cloned().collect())
+    }
+
+    /// What the form says to the server, for a test or to save.
+    fn body(self, with_name: bool) -> NewCluster {
         let text = |signal: RwSignal<String>| Some(signal.get_untracked()).filter(|value| !value.trim().is_empty());
         let mut body = NewCluster {
-            name: if with_name { Some(name.get_untracked().trim().to_string()) } else { None },
+            name: if with_name { Some(self.name.get_untracked().trim().to_string()) } else { None },
             // The first team the user may register in, unless another was picked.
-            team: if with_name { team.get_untracked().or_else(|| Some(teams()?.first()?.id)) } else { None },
+            team: if with_name { self.team.get_untracked().or_else(|| Some(self.teams()?.first()?.id)) } else { None },
             ..NewCluster::default()
         };
-        match mode.get_untracked() {
+        match self.mode.get_untracked() {
             Mode::Agent => body.agent = Some(true),
             Mode::Snapshot => body.snapshot = Some(true),
             Mode::Kubeconfig => {
-                body.kubeconfig = Some(kubeconfig.get_untracked());
-                body.context = text(context);
+                body.kubeconfig = Some(self.kubeconfig.get_untracked());
+                body.context = text(self.context);
             }
             Mode::Api => {
-                body.server = Some(server.get_untracked().trim().to_string());
-                body.token = text(token).map(|token| token.trim().to_string());
-                body.ca_pem = text(ca_pem);
+                body.server = Some(self.server.get_untracked().trim().to_string());
+                body.token = text(self.token).map(|token| token.trim().to_string());
+                body.ca_pem = text(self.ca_pem);
             }
         }
         body
-    };
+    }
 
-    let test = move || {
-        testing.set(true);
-        tested.set(None);
-        spawn_local(async move {
-            let result = api::test_connection(&body(false)).await.map_err(|failure| auth.explain(&failure));
-            if let Ok(answer) = &result {
-                // Keep a chosen context; else pick the first the kubeconfig names.
-                let chosen = context.get_untracked();
-                if !answer.contexts.is_empty() && !answer.contexts.contains(&chosen) && !chosen.is_empty() {
-                    context.set(String::new());
-                }
+    /// Tests the connection and shows the answer.
+    async fn test_connection(self) {
+        let result = api::test_connection(&self.body(false)).await.map_err(|failure| self.auth.explain(&failure));
+        if let Ok(answer) = &result {
+            // Keep a chosen context; else pick the first the kubeconfig names.
+            let chosen = self.context.get_untracked();
+            if !answer.contexts.is_empty() && !answer.contexts.contains(&chosen) && !chosen.is_empty() {
+                self.context.set(String::new());
             }
-            tested.set(Some(result));
-            testing.set(false);
-        });
-    };
+        }
+        self.tested.set(Some(result));
+    }
 
-    let save = move |skip_test: bool| {
-        error.set(None);
-        if name.get_untracked().trim().is_empty() {
-            error.set(Some("Give the cluster a name.".to_string()));
+    /// Registers the cluster: an agent cluster shows how to start its agent; any other
+    /// is tested first (unless `skip_test`), saved, given the chosen export, and opened.
+    async fn register(
+        self,
+        skip_test: bool,
+        agent_setup: RwSignal<Option<(AgentSetup, String)>>,
+        on_registered: Callback<()>,
+    ) {
+        if self.mode.get_untracked() == Mode::Agent {
+            match api::register_agent_cluster(&self.body(true)).await {
+                Ok(created) => {
+                    agent_setup.set(Some((created.agent_setup, created.name)));
+                    on_registered.run(());
+                }
+                Err(failure) => self.error.set(Some(self.auth.explain(&failure))),
+            }
             return;
         }
-        saving.set(true);
-        spawn_local(async move {
-            if mode.get_untracked() == Mode::Agent {
-                let result = api::register_agent_cluster(&body(true)).await;
-                saving.set(false);
-                match result {
-                    Ok(created) => {
-                        agent_setup.set(Some((created.agent_setup, created.name)));
-                        on_registered.run(());
-                    }
-                    Err(failure) => error.set(Some(auth.explain(&failure))),
-                }
+        let connected = !self.mode.get_untracked().connects() || skip_test;
+        if !connected {
+            let answer = api::test_connection(&self.body(false)).await;
+            let ok = matches!(&answer, Ok(test) if test.ok);
+            self.tested.set(Some(answer.map_err(|failure| self.auth.explain(&failure))));
+            if !ok {
                 return;
             }
-            let connected = !mode.get_untracked().connects() || skip_test;
-            if !connected {
-                let answer = api::test_connection(&body(false)).await;
-                let ok = matches!(&answer, Ok(test) if test.ok);
-                tested.set(Some(answer.map_err(|failure| auth.explain(&failure))));
-                if !ok {
-                    saving.set(false);
-                    return;
-                }
-            }
-            match api::register_cluster(&body(true)).await {
-                Ok(created) => {
-                    let file = snapshot_file
-                        .get_untracked()
-                        .and_then(|input| input.files())
-                        .and_then(|files| files.get(0))
-                        .filter(|_| mode.get_untracked() == Mode::Snapshot);
-                    let mut target = format!("/clusters/{}", created.id);
-                    if let Some(file) = file {
-                        if let Err(failure) = api::upload_snapshot(created.id, file).await {
-                            target.push_str(&api::query(&[(
-                                "notice",
-                                &format!("The cluster is registered, but the upload failed: {failure}"),
-                            )]));
-                        }
+        }
+        match api::register_cluster(&self.body(true)).await {
+            Ok(created) => {
+                let file = self
+                    .snapshot_file
+                    .get_untracked()
+                    .and_then(|input| input.files())
+                    .and_then(|files| files.get(0))
+                    .filter(|_| self.mode.get_untracked() == Mode::Snapshot);
+                let mut target = format!("/clusters/{}", created.id);
+                if let Some(file) = file {
+                    if let Err(failure) = api::upload_snapshot(created.id, file).await {
+                        target.push_str(&api::query(&[(
+                            "notice",
+                            &format!("The cluster is registered, but the upload failed: {failure}"),
+                        )]));
                     }
-                    saving.set(false);
-                    routes::navigate(&target);
                 }
-                Err(failure) => {
-                    saving.set(false);
-                    error.set(Some(auth.explain(&failure)));
-                }
+                routes::navigate(&target);
             }
-        });
-    };
+            Err(failure) => self.error.set(Some(self.auth.explain(&failure))),
+        }
+    }
 
-    let load_text_file = move |input: NodeRef<Input>, into: RwSignal<String>, then_test: bool| {
+    /// Reads the file chosen in `input` into `into`, then tests the connection when given
+    /// the test to run.
+    fn load_text_file(self, input: NodeRef<Input>, into: RwSignal<String>, then_test: Option<Action<(), ()>>) {
         let Some(element) = input.get_untracked() else { return };
         let files = element.files().map(|list| browser::files_of(&list)).unwrap_or_default();
         element.set_value("");
@@ -195,224 +202,46 @@ pub fn RegisterCluster(
             let (read, failed) = browser::read_files(files).await;
             if let Some((_, text)) = read.into_iter().next() {
                 into.set(text);
-                if then_test {
-                    test();
+                if let Some(test) = then_test {
+                    test.dispatch_local(());
                 }
             } else if !failed.is_empty() {
-                error.set(Some(format!("Could not read {}.", failed.join(", "))));
+                self.error.set(Some(format!("Could not read {}.", failed.join(", "))));
             }
         });
-    };
+    }
+}
 
+#[component]
+pub fn RegisterCluster(
+    // Called when a cluster was registered, and again when an agent's first scan arrived.
+    #[prop(into)] on_registered: Callback<()>,
+) -> impl IntoView {
+    let form = Form::new(expect_context::<Auth>());
+    let agent_setup = RwSignal::new(None::<(AgentSetup, String)>);
+    let test = Action::new_local(move |_: &()| {
+        form.tested.set(None);
+        form.test_connection()
+    });
+    let register = Action::new_local(move |skip_test: &bool| form.register(*skip_test, agent_setup, on_registered));
+    let testing = test.pending();
+    let saving = register.pending();
+    let save = Callback::new(move |skip_test: bool| {
+        form.error.set(None);
+        if form.name.get_untracked().trim().is_empty() {
+            form.error.set(Some("Give the cluster a name.".to_string()));
+            return;
+        }
+        register.dispatch_local(skip_test);
+    });
     let on_submit = move |event: SubmitEvent| {
         event.prevent_default();
-        save(false);
-    };
-
-    let mode_picker = Mode::ALL
-        .into_iter()
-        .map(|choice| {
-            view! {
-                <label class="radio">
-                    <input
-                        type="radio"
-                        name="register-mode"
-                        value=choice.key()
-                        prop:checked=move || mode.get() == choice
-                        on:change=move |_| {
-                            mode.set(choice);
-                            tested.set(None);
-                            error.set(None);
-                        }
-                    />
-                    {choice.label()}
-                </label>
-            }
-        })
-        .collect_view();
-
-    let team_picker = move || {
-        let teams = teams().unwrap_or_default();
-        (teams.len() > 1).then(|| {
-            let first = teams[0].id;
-            let options = teams
-                .into_iter()
-                .map(|membership| {
-                    let id = membership.id;
-                    view! {
-                        <option value=id selected=move || team.get().unwrap_or(first) == id>{membership.name}</option>
-                    }
-                })
-                .collect_view();
-            view! {
-                <label class="field stacked">
-                    <span>"Team"</span>
-                    <select on:change=move |event| team.set(event_target_value(&event).parse().ok())>{options}</select>
-                </label>
-            }
-        })
-    };
-
-    let snapshot_fields = move || {
-        view! {
-            <label class="field stacked">
-                <span>"Export to scan (optional; you can upload one later)"</span>
-                <input
-                    type="file"
-                    accept=".yaml,.yml,.json,application/json,text/yaml"
-                    node_ref=snapshot_file
-                    aria-describedby="export-hint"
-                />
-            </label>
-            <small id="export-hint" class="field-hint">"Made with: " <code class="command">{EXPORT_COMMAND}</code></small>
-        }
-    };
-
-    let kubeconfig_fields = move || {
-        let contexts = move || tested.get().and_then(Result::ok).map(|test| test.contexts).unwrap_or_default();
-        view! {
-            <label class="field stacked">
-                <span>"Kubeconfig"</span>
-                <textarea
-                    rows="8"
-                    spellcheck="false"
-                    class="mono"
-                    placeholder="apiVersion: v1\nkind: Config\nclusters: …"
-                    prop:value=kubeconfig
-                    on:input=move |event| {
-                        kubeconfig.set(event_target_value(&event));
-                        tested.set(None);
-                    }
-                ></textarea>
-            </label>
-            <div class="field-row">
-                <label class="field">
-                    <span>"Or load a file:"</span>
-                    <input
-                        type="file"
-                        node_ref=kubeconfig_file
-                        on:change=move |_| load_text_file(kubeconfig_file, kubeconfig, true)
-                    />
-                </label>
-            </div>
-            <label class="field stacked">
-                <span>"Context"</span>
-                {move || {
-                    let contexts = contexts();
-                    if contexts.is_empty() {
-                        view! {
-                            <input
-                                type="text"
-                                placeholder="the kubeconfig's current context"
-                                aria-describedby="context-hint"
-                                bind:value=context
-                            />
-                        }
-                            .into_any()
-                    } else {
-                        let options = contexts
-                            .into_iter()
-                            .map(|name| {
-                                let selected = {
-                                    let name = name.clone();
-                                    move || context.get() == name
-                                };
-                                view! { <option value=name.clone() selected=selected>{name.clone()}</option> }
-                            })
-                            .collect_view();
-                        view! {
-                            <select on:change=move |event| {
-                                context.set(event_target_value(&event));
-                                tested.update(|tested| {
-                                    if let Some(Ok(test)) = tested {
-                                        test.ok = false;
-                                        test.message = "Test the connection again with this context.".to_string();
-                                    }
-                                });
-                            }>
-                                <option value="" selected=move || context.get().is_empty()>
-                                    "(the current context)"
-                                </option>
-                                {options}
-                            </select>
-                        }
-                            .into_any()
-                    }
-                }}
-            </label>
-            <small id="context-hint" class="field-hint">
-                "Test the connection to list the kubeconfig's contexts; none chosen means its current context."
-            </small>
-        }
-    };
-
-    let agent_fields = move || {
-        view! {
-            <p class="field-hint">
-                "An agent inside the cluster lists it with a read-only ServiceAccount and sends what it lists to this server. It only calls out, so it works for managed and private clusters whose API server this server cannot reach, and no cluster credential is stored here. Register to get the one command that starts it."
-            </p>
-        }
-    };
-
-    let api_fields = move || {
-        view! {
-            <ReaderSetup/>
-            <label class="field stacked">
-                <span>"API server URL"</span>
-                <input
-                    type="url"
-                    placeholder="https://10.0.0.1:6443"
-                    bind:value=server
-                />
-            </label>
-            <label class="field stacked">
-                <span>"Bearer token (a service account's, with read access)"</span>
-                <input
-                    type="password"
-                    autocomplete="off"
-                    bind:value=token
-                />
-            </label>
-            <label class="field stacked">
-                <span>"CA certificate, PEM (for a private CA)"</span>
-                <textarea
-                    rows="4"
-                    class="mono"
-                    spellcheck="false"
-                    placeholder="-----BEGIN CERTIFICATE-----"
-                    bind:value=ca_pem
-                ></textarea>
-            </label>
-            <div class="field-row">
-                <label class="field">
-                    <span>"Or load the CA from a file:"</span>
-                    <input type="file" node_ref=ca_file on:change=move |_| load_text_file(ca_file, ca_pem, false)/>
-                </label>
-            </div>
-        }
-    };
-
-    let test_result = move || {
-        tested.get().map(|result| match result {
-            Ok(test) if test.ok => {
-                view! { <p class="test-ok" role="status">"Connected: " {test.message}</p> }.into_any()
-            }
-            Ok(test) => view! {
-                <div class="form-error" role="alert">
-                    <p>"The connection failed: " {test.message}</p>
-                    <button type="button" class="button" on:click=move |_| save(true)>
-                        "Register anyway"
-                    </button>
-                </div>
-            }
-            .into_any(),
-            Err(message) => view! { <p class="form-error" role="alert">{message}</p> }.into_any(),
-        })
+        save.run(false);
     };
 
     view! {
         {move || {
-            teams()
+            form.teams()
                 .filter(Vec::is_empty)
                 .map(|_| {
                     view! {
@@ -422,20 +251,7 @@ pub fn RegisterCluster(
                     }
                 })
         }}
-        {move || {
-            agent_setup
-                .get()
-                .map(|(setup, registered)| {
-                    let another = move |_| {
-                        agent_setup.set(None);
-                        name.set(String::new());
-                    };
-                    view! {
-                        <AgentSetupPanel setup=setup name=registered on_delivered=on_registered/>
-                        <button type="button" class="button" on:click=another>"Register another cluster"</button>
-                    }
-                })
-        }}
+        <RegisteredAgent agent_setup=agent_setup name=form.name on_registered=on_registered/>
         <form
             class="register"
             on:submit=on_submit
@@ -445,7 +261,7 @@ pub fn RegisterCluster(
             <h2 id="register-title">"Register a cluster"</h2>
             <fieldset class="modes">
                 <legend>"How Rampart reads it"</legend>
-                {mode_picker}
+                <ModePicker form=form/>
             </fieldset>
             <label class="field stacked">
                 <span>"Name"</span>
@@ -454,34 +270,290 @@ pub fn RegisterCluster(
                     required=true
                     maxlength="200"
                     placeholder="prod-eu"
-                    bind:value=name
+                    bind:value=form.name
                 />
             </label>
-            {team_picker}
-            {move || match mode.get() {
-                Mode::Agent => agent_fields().into_any(),
-                Mode::Snapshot => snapshot_fields().into_any(),
-                Mode::Kubeconfig => kubeconfig_fields().into_any(),
-                Mode::Api => api_fields().into_any(),
+            <TeamPicker form=form/>
+            {move || match form.mode.get() {
+                Mode::Agent => view! { <AgentFields/> }.into_any(),
+                Mode::Snapshot => view! { <SnapshotFields form=form/> }.into_any(),
+                Mode::Kubeconfig => view! { <KubeconfigFields form=form test=test/> }.into_any(),
+                Mode::Api => view! { <ApiFields form=form/> }.into_any(),
             }}
-            {test_result}
-            <p class="form-error" role="alert">{move || error.get()}</p>
+            <TestResult form=form save=save/>
+            <p class="form-error" role="alert">{move || form.error.get()}</p>
             <div class="form-actions">
                 {move || {
-                    mode.get()
+                    form.mode
+                        .get()
                         .connects()
                         .then(|| {
                             view! {
-                                <button type="button" class="button" disabled=testing on:click=move |_| test()>
+                                <button
+                                    type="button"
+                                    class="button"
+                                    disabled=move || testing.get()
+                                    on:click=move |_| {
+                                        test.dispatch_local(());
+                                    }
+                                >
                                     {move || if testing.get() { "Testing…" } else { "Test connection" }}
                                 </button>
                             }
                         })
                 }}
-                <button type="submit" class="primary" disabled=saving>
+                <button type="submit" class="primary" disabled=move || saving.get()>
                     {move || if saving.get() { "Registering…" } else { "Register" }}
                 </button>
             </div>
         </form>
+    }
+}
+
+/// Once an agent cluster is registered: the command that starts its agent, and a way
+/// back to the form.
+#[component]
+fn RegisteredAgent(
+    agent_setup: RwSignal<Option<(AgentSetup, String)>>,
+    name: RwSignal<String>,
+    on_registered: Callback<()>,
+) -> impl IntoView {
+    move || {
+        agent_setup.get().map(|(setup, registered)| {
+            let another = move |_| {
+                agent_setup.set(None);
+                name.set(String::new());
+            };
+            view! {
+                <AgentSetupPanel setup=setup name=registered on_delivered=on_registered/>
+                <button type="button" class="button" on:click=another>"Register another cluster"</button>
+            }
+        })
+    }
+}
+
+/// The radio buttons choosing how the cluster is reached.
+#[component]
+fn ModePicker(form: Form) -> impl IntoView {
+    Mode::ALL
+        .into_iter()
+        .map(|choice| {
+            view! {
+                <label class="radio">
+                    <input
+                        type="radio"
+                        name="register-mode"
+                        value=choice.key()
+                        prop:checked=move || form.mode.get() == choice
+                        on:change=move |_| {
+                            form.mode.set(choice);
+                            form.tested.set(None);
+                            form.error.set(None);
+                        }
+                    />
+                    {choice.label()}
+                </label>
+            }
+        })
+        .collect_view()
+}
+
+/// The team to register in, when the user may register in more than one.
+#[component]
+fn TeamPicker(form: Form) -> impl IntoView {
+    move || {
+        let teams = form.teams().unwrap_or_default();
+        (teams.len() > 1).then(|| {
+            let first = teams[0].id;
+            let options = teams
+                .into_iter()
+                .map(|membership| {
+                    let id = membership.id;
+                    view! {
+                        <option value=id selected=move || form.team.get().unwrap_or(first) == id>{membership.name}</option>
+                    }
+                })
+                .collect_view();
+            view! {
+                <label class="field stacked">
+                    <span>"Team"</span>
+                    <select on:change=move |event| form.team.set(event_target_value(&event).parse().ok())>{options}</select>
+                </label>
+            }
+        })
+    }
+}
+
+#[component]
+fn AgentFields() -> impl IntoView {
+    view! {
+        <p class="field-hint">
+            "An agent inside the cluster lists it with a read-only ServiceAccount and sends what it lists to this server. It only calls out, so it works for managed and private clusters whose API server this server cannot reach, and no cluster credential is stored here. Register to get the one command that starts it."
+        </p>
+    }
+}
+
+#[component]
+fn SnapshotFields(form: Form) -> impl IntoView {
+    view! {
+        <label class="field stacked">
+            <span>"Export to scan (optional; you can upload one later)"</span>
+            <input
+                type="file"
+                accept=".yaml,.yml,.json,application/json,text/yaml"
+                node_ref=form.snapshot_file
+                aria-describedby="export-hint"
+            />
+        </label>
+        <small id="export-hint" class="field-hint">"Made with: " <code class="command">{EXPORT_COMMAND}</code></small>
+    }
+}
+
+#[component]
+fn KubeconfigFields(form: Form, test: Action<(), ()>) -> impl IntoView {
+    let kubeconfig_file = NodeRef::<Input>::new();
+    view! {
+        <label class="field stacked">
+            <span>"Kubeconfig"</span>
+            <textarea
+                rows="8"
+                spellcheck="false"
+                class="mono"
+                placeholder="apiVersion: v1\nkind: Config\nclusters: …"
+                prop:value=form.kubeconfig
+                on:input=move |event| {
+                    form.kubeconfig.set(event_target_value(&event));
+                    form.tested.set(None);
+                }
+            ></textarea>
+        </label>
+        <div class="field-row">
+            <label class="field">
+                <span>"Or load a file:"</span>
+                <input
+                    type="file"
+                    node_ref=kubeconfig_file
+                    on:change=move |_| form.load_text_file(kubeconfig_file, form.kubeconfig, Some(test))
+                />
+            </label>
+        </div>
+        <label class="field stacked">
+            <span>"Context"</span>
+            <ContextPicker form=form/>
+        </label>
+        <small id="context-hint" class="field-hint">
+            "Test the connection to list the kubeconfig's contexts; none chosen means its current context."
+        </small>
+    }
+}
+
+/// The kubeconfig's context: typed, or picked from those the connection test listed.
+#[component]
+fn ContextPicker(form: Form) -> impl IntoView {
+    let context = form.context;
+    let contexts = move || form.tested.get().and_then(Result::ok).map(|test| test.contexts).unwrap_or_default();
+    move || {
+        let contexts = contexts();
+        if contexts.is_empty() {
+            view! {
+                <input
+                    type="text"
+                    placeholder="the kubeconfig's current context"
+                    aria-describedby="context-hint"
+                    bind:value=context
+                />
+            }
+            .into_any()
+        } else {
+            let options = contexts
+                .into_iter()
+                .map(|name| {
+                    let selected = {
+                        let name = name.clone();
+                        move || context.get() == name
+                    };
+                    view! { <option value=name.clone() selected=selected>{name.clone()}</option> }
+                })
+                .collect_view();
+            view! {
+                <select on:change=move |event| {
+                    context.set(event_target_value(&event));
+                    form.tested.update(|tested| {
+                        if let Some(Ok(test)) = tested {
+                            test.ok = false;
+                            test.message = "Test the connection again with this context.".to_string();
+                        }
+                    });
+                }>
+                    <option value="" selected=move || context.get().is_empty()>
+                        "(the current context)"
+                    </option>
+                    {options}
+                </select>
+            }
+            .into_any()
+        }
+    }
+}
+
+#[component]
+fn ApiFields(form: Form) -> impl IntoView {
+    let ca_file = NodeRef::<Input>::new();
+    view! {
+        <ReaderSetup/>
+        <label class="field stacked">
+            <span>"API server URL"</span>
+            <input
+                type="url"
+                placeholder="https://10.0.0.1:6443"
+                bind:value=form.server
+            />
+        </label>
+        <label class="field stacked">
+            <span>"Bearer token (a service account's, with read access)"</span>
+            <input
+                type="password"
+                autocomplete="off"
+                bind:value=form.token
+            />
+        </label>
+        <label class="field stacked">
+            <span>"CA certificate, PEM (for a private CA)"</span>
+            <textarea
+                rows="4"
+                class="mono"
+                spellcheck="false"
+                placeholder="-----BEGIN CERTIFICATE-----"
+                bind:value=form.ca_pem
+            ></textarea>
+        </label>
+        <div class="field-row">
+            <label class="field">
+                <span>"Or load the CA from a file:"</span>
+                <input type="file" node_ref=ca_file on:change=move |_| form.load_text_file(ca_file, form.ca_pem, None)/>
+            </label>
+        </div>
+    }
+}
+
+/// What the last connection test said; a failed one offers to register anyway.
+#[component]
+fn TestResult(form: Form, save: Callback<bool>) -> impl IntoView {
+    move || {
+        form.tested.get().map(|result| match result {
+            Ok(test) if test.ok => {
+                view! { <p class="test-ok" role="status">"Connected: " {test.message}</p> }.into_any()
+            }
+            Ok(test) => view! {
+                <div class="form-error" role="alert">
+                    <p>"The connection failed: " {test.message}</p>
+                    <button type="button" class="button" on:click=move |_| save.run(true)>
+                        "Register anyway"
+                    </button>
+                </div>
+            }
+            .into_any(),
+            Err(message) => view! { <p class="form-error" role="alert">{message}</p> }.into_any(),
+        })
     }
 }

@@ -5,9 +5,8 @@
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
-use crate::api::{self, ClusterSummary, NewSubscription, Subscription};
+use crate::api::{self, NewSubscription, Subscription};
 use crate::components::cluster_checkboxes::ClusterCheckboxes;
 use crate::components::table::DataTable;
 use crate::session::Auth;
@@ -37,11 +36,108 @@ pub fn coverage_text(subscription: &Subscription) -> String {
 #[component]
 pub fn Subscriptions(queued: RwSignal<u64>) -> impl IntoView {
     let auth = expect_context::<Auth>();
-    let list = RwSignal::new(None::<Result<Vec<Subscription>, String>>);
-    let clusters = RwSignal::new(Vec::<ClusterSummary>::new());
+    let list =
+        LocalResource::new(move || async move { api::subscriptions().await.map_err(|failure| auth.explain(&failure)) });
     let notice = RwSignal::new(String::new());
+    let send_now = Action::new_local(move |id: &i64| {
+        let id = *id;
+        async move {
+            match api::send_subscription(id).await {
+                Ok(email) => {
+                    notice.set(format!(
+                        "Email {} queued: it goes out with the mailer's next round (with no SMTP server set, it \
+                         waits in the outbox).",
+                        email.id
+                    ));
+                    queued.update(|count| *count += 1);
+                }
+                Err(failure) => notice.set(auth.explain(&failure)),
+            }
+        }
+    });
+    let remove = Action::new_local(move |id: &i64| {
+        let id = *id;
+        async move {
+            match api::delete_subscription(id).await {
+                Ok(()) => {
+                    notice.set("Unsubscribed: no more of those emails.".into());
+                    list.refetch();
+                }
+                Err(failure) => notice.set(auth.explain(&failure)),
+            }
+        }
+    });
+
+    view! {
+        <p class="hint">
+            "Digests summarise your clusters' scores and new and resolved findings; alerts come when a scan "
+            "finds a new critical finding. Every email has a link to unsubscribe."
+        </p>
+        <p class="notice" role="status" aria-live="polite" data-testid="subscription-notice">{move || notice.get()}</p>
+        <SubscriptionList
+            list=list
+            send_now=Callback::new(move |id: i64| {
+                send_now.dispatch_local(id);
+            })
+            remove=Callback::new(move |id: i64| {
+                remove.dispatch_local(id);
+            })
+        />
+        <SubscribeForm notice=notice on_subscribed=Callback::new(move |()| list.refetch())/>
+    }
+}
+
+/// The account's subscriptions, each with "Send now" and "Unsubscribe".
+#[component]
+fn SubscriptionList(
+    list: LocalResource<Result<Vec<Subscription>, String>>,
+    send_now: Callback<i64>,
+    remove: Callback<i64>,
+) -> impl IntoView {
+    move || match list.get() {
+        None => view! { <p class="loading-inline">"Loading subscriptions…"</p> }.into_any(),
+        Some(Err(message)) => view! { <p class="form-error" role="alert">{message}</p> }.into_any(),
+        Some(Ok(items)) if items.is_empty() => {
+            view! { <p class="muted">"No email subscriptions: nothing is sent to you."</p> }.into_any()
+        }
+        Some(Ok(items)) => {
+            let rows = items
+                .into_iter()
+                .map(|subscription| {
+                    let id = subscription.id;
+                    let (coverage, schedule) = (coverage_text(&subscription), schedule_text(&subscription));
+                    let send_label = format!("Send the email of \"{coverage}\" now");
+                    let delete_label = format!("Unsubscribe from \"{coverage}\", {schedule}");
+                    view! {
+                        <tr data-testid="subscription-row" data-frequency=subscription.frequency.clone()>
+                            <th scope="row" data-label="Covers">{coverage}</th>
+                            <td data-label="Sent">{schedule}</td>
+                            <td class="actions">
+                                <button type="button" class="button" aria-label=send_label on:click=move |_| send_now.run(id)>
+                                    "Send now"
+                                </button>
+                                <button
+                                    type="button"
+                                    class="button danger"
+                                    aria-label=delete_label
+                                    on:click=move |_| remove.run(id)
+                                >"Unsubscribe"</button>
+                            </td>
+                        </tr>
+                    }
+                })
+                .collect_view();
+            view! { <DataTable class="subscriptions" columns=&["Covers", "Sent", ""]>{rows}</DataTable> }.into_any()
+        }
+    }
+}
+
+/// The new subscription's form: a whole team or chosen clusters, how often, and when.
+#[component]
+fn SubscribeForm(notice: RwSignal<String>, on_subscribed: Callback<()>) -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    let clusters = LocalResource::new(|| async { api::clusters().await.unwrap_or_default() });
     let error = RwSignal::new(None::<String>);
-    // The form.
     let whole_team = RwSignal::new(true);
     let team = RwSignal::new(None::<i64>);
     let chosen = RwSignal::new(Vec::<i64>::new());
@@ -49,18 +145,19 @@ pub fn Subscriptions(queued: RwSignal<u64>) -> impl IntoView {
     let hour = RwSignal::new(8i64);
     let weekday = RwSignal::new("monday".to_string());
 
-    let load = move || {
-        spawn_local(async move {
-            list.set(Some(api::subscriptions().await.map_err(|failure| auth.explain(&failure))));
-        })
-    };
-    load();
-    spawn_local(async move {
-        if let Ok(found) = api::clusters().await {
-            clusters.set(found);
+    let subscribe = Action::new_local(move |body: &NewSubscription| {
+        let body = body.clone();
+        async move {
+            match api::create_subscription(&body).await {
+                Ok(created) => {
+                    notice.set(format!("Subscribed: {}, {}.", coverage_text(&created), schedule_text(&created)));
+                    chosen.set(Vec::new());
+                    on_subscribed.run(());
+                }
+                Err(failure) => error.set(Some(auth.explain(&failure))),
+            }
         }
     });
-
     let create = move |event: SubmitEvent| {
         event.prevent_default();
         error.set(None);
@@ -85,79 +182,7 @@ pub fn Subscriptions(queued: RwSignal<u64>) -> impl IntoView {
             error.set(Some("Choose at least one cluster, or subscribe to a whole team.".into()));
             return;
         }
-        spawn_local(async move {
-            match api::create_subscription(&body).await {
-                Ok(created) => {
-                    notice.set(format!("Subscribed: {}, {}.", coverage_text(&created), schedule_text(&created)));
-                    chosen.set(Vec::new());
-                    load();
-                }
-                Err(failure) => error.set(Some(auth.explain(&failure))),
-            }
-        });
-    };
-    let send_now = move |id: i64| {
-        spawn_local(async move {
-            match api::send_subscription(id).await {
-                Ok(email) => {
-                    notice.set(format!(
-                        "Email {} queued: it goes out with the mailer's next round (with no SMTP server set, it \
-                         waits in the outbox).",
-                        email.id
-                    ));
-                    queued.update(|count| *count += 1);
-                }
-                Err(failure) => notice.set(auth.explain(&failure)),
-            }
-        });
-    };
-    let remove = move |id: i64| {
-        spawn_local(async move {
-            match api::delete_subscription(id).await {
-                Ok(()) => {
-                    notice.set("Unsubscribed: no more of those emails.".into());
-                    load();
-                }
-                Err(failure) => notice.set(auth.explain(&failure)),
-            }
-        });
-    };
-
-    let rows = move || match list.get() {
-        None => view! { <p class="loading-inline">"Loading subscriptions…"</p> }.into_any(),
-        Some(Err(message)) => view! { <p class="form-error" role="alert">{message}</p> }.into_any(),
-        Some(Ok(items)) if items.is_empty() => {
-            view! { <p class="muted">"No email subscriptions: nothing is sent to you."</p> }.into_any()
-        }
-        Some(Ok(items)) => {
-            let rows = items
-                .into_iter()
-                .map(|subscription| {
-                    let id = subscription.id;
-                    let (coverage, schedule) = (coverage_text(&subscription), schedule_text(&subscription));
-                    let send_label = format!("Send the email of \"{coverage}\" now");
-                    let delete_label = format!("Unsubscribe from \"{coverage}\", {schedule}");
-                    view! {
-                        <tr data-testid="subscription-row" data-frequency=subscription.frequency.clone()>
-                            <th scope="row" data-label="Covers">{coverage}</th>
-                            <td data-label="Sent">{schedule}</td>
-                            <td class="actions">
-                                <button type="button" class="button" aria-label=send_label on:click=move |_| send_now(id)>
-                                    "Send now"
-                                </button>
-                                <button
-                                    type="button"
-                                    class="button danger"
-                                    aria-label=delete_label
-                                    on:click=move |_| remove(id)
-                                >"Unsubscribe"</button>
-                            </td>
-                        </tr>
-                    }
-                })
-                .collect_view();
-            view! { <DataTable class="subscriptions" columns=&["Covers", "Sent", ""]>{rows}</DataTable> }.into_any()
-        }
+        subscribe.dispatch_local(body);
     };
 
     let team_options = move || {
@@ -171,32 +196,10 @@ pub fn Subscriptions(queued: RwSignal<u64>) -> impl IntoView {
             })
             .unwrap_or_default()
     };
-    let cluster_boxes = move || view! { <ClusterCheckboxes clusters=clusters.get() chosen=chosen/> };
-    let hours = move || {
-        (0..24)
-            .map(|value| {
-                view! {
-                    <option value=value.to_string() selected=value == hour.get_untracked()>
-                        {format!("{value:02}:00")}
-                    </option>
-                }
-            })
-            .collect_view()
-    };
-    let weekdays = move || {
-        WEEKDAYS
-            .into_iter()
-            .map(|day| view! { <option value=day selected=day == weekday.get_untracked()>{day}</option> })
-            .collect_view()
-    };
+    let cluster_boxes =
+        move || view! { <ClusterCheckboxes clusters=clusters.get().unwrap_or_default() chosen=chosen/> };
 
     view! {
-        <p class="hint">
-            "Digests summarise your clusters' scores and new and resolved findings; alerts come when a scan "
-            "finds a new critical finding. Every email has a link to unsubscribe."
-        </p>
-        <p class="notice" role="status" aria-live="polite" data-testid="subscription-notice">{move || notice.get()}</p>
-        {rows}
         <form class="subscribe" on:submit=create aria-labelledby="subscribe-title">
             <h3 id="subscribe-title">"New subscription"</h3>
             <div class="field-row">
@@ -247,14 +250,16 @@ pub fn Subscriptions(queued: RwSignal<u64>) -> impl IntoView {
                 <Show when=move || frequency.get() == "weekly">
                     <label class="field">
                         <span>"On"</span>
-                        <select on:change=move |event| weekday.set(event_target_value(&event))>{weekdays()}</select>
+                        <select on:change=move |event| weekday.set(event_target_value(&event))>
+                            {weekday_options(weekday)}
+                        </select>
                     </label>
                 </Show>
                 <Show when=move || frequency.get() != "immediate">
                     <label class="field">
                         <span>"At (UTC)"</span>
                         <select on:change=move |event| hour.set(event_target_value(&event).parse().unwrap_or(8))>
-                            {hours()}
+                            {hour_options(hour)}
                         </select>
                     </label>
                 </Show>
@@ -263,6 +268,27 @@ pub fn Subscriptions(queued: RwSignal<u64>) -> impl IntoView {
             <p class="form-error" role="alert">{move || error.get()}</p>
         </form>
     }
+}
+
+/// The hours of the day, the chosen one selected.
+fn hour_options(hour: RwSignal<i64>) -> impl IntoView {
+    (0..24)
+        .map(|value| {
+            view! {
+                <option value=value.to_string() selected=value == hour.get_untracked()>
+                    {format!("{value:02}:00")}
+                </option>
+            }
+        })
+        .collect_view()
+}
+
+/// The days of the week, the chosen one selected.
+fn weekday_options(weekday: RwSignal<String>) -> impl IntoView {
+    WEEKDAYS
+        .into_iter()
+        .map(|day| view! { <option value=day selected=day == weekday.get_untracked()>{day}</option> })
+        .collect_view()
 }
 
 #[cfg(test)]

@@ -7,7 +7,6 @@
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use crate::api::{self, Membership, PolicyInput, TeamPolicy};
 use crate::session::Auth;
@@ -25,23 +24,16 @@ fn TeamPolicyList(team: Membership) -> impl IntoView {
     let auth = expect_context::<Auth>();
     let can_edit = team.role == "editor" || team.role == "admin";
     let team_id = team.id;
-    let policies = RwSignal::new(None::<Result<Vec<TeamPolicy>, String>>);
+    let policies = LocalResource::new(move || async move {
+        api::team_policies(team_id).await.map_err(|failure| auth.explain(&failure))
+    });
     let draft = RwSignal::new(None::<Draft>);
     let error = RwSignal::new(None::<String>);
     let notice = RwSignal::new(String::new());
 
-    let load = move || {
-        spawn_local(async move {
-            policies.set(Some(api::team_policies(team_id).await.map_err(|failure| auth.explain(&failure))));
-        })
-    };
-    load();
-
-    let save = move |event: SubmitEvent| {
-        event.prevent_default();
-        let Some(current) = draft.get_untracked() else { return };
-        error.set(None);
-        spawn_local(async move {
+    let store = Action::new_local(move |current: &Draft| {
+        let current = current.clone();
+        async move {
             let input =
                 PolicyInput { name: Some(current.name.clone()), source: Some(current.source.clone()), enabled: None };
             let result = match current.id {
@@ -53,37 +45,77 @@ fn TeamPolicyList(team: Membership) -> impl IntoView {
                     notice
                         .set(format!("Saved \"{}\" (version {}); the next scans apply it.", saved.name, saved.version));
                     draft.set(None);
-                    load();
+                    policies.refetch();
                 }
                 Err(failure) => error.set(Some(auth.explain(&failure))),
             }
-        });
-    };
-    let set_enabled = move |policy: TeamPolicy, enabled: bool| {
-        spawn_local(async move {
+        }
+    });
+    let enable = Action::new_local(move |(policy, enabled): &(TeamPolicy, bool)| {
+        let (policy, enabled) = (policy.clone(), *enabled);
+        async move {
             let input = PolicyInput { enabled: Some(enabled), ..PolicyInput::default() };
             match api::update_policy(policy.id, &input).await {
                 Ok(_) => {
                     notice.set(format!("\"{}\" {}.", policy.name, if enabled { "enabled" } else { "disabled" }));
-                    load();
+                    policies.refetch();
                 }
                 Err(failure) => notice.set(auth.explain(&failure)),
             }
-        });
-    };
-    let delete = move |policy: TeamPolicy| {
-        spawn_local(async move {
+        }
+    });
+    let remove = Action::new_local(move |policy: &TeamPolicy| {
+        let policy = policy.clone();
+        async move {
             match api::delete_policy(policy.id).await {
                 Ok(()) => {
                     notice.set(format!("\"{}\" deleted.", policy.name));
-                    load();
+                    policies.refetch();
                 }
                 Err(failure) => notice.set(auth.explain(&failure)),
             }
-        });
-    };
+        }
+    });
+    let save = Callback::new(move |event: SubmitEvent| {
+        event.prevent_default();
+        let Some(current) = draft.get_untracked() else { return };
+        error.set(None);
+        store.dispatch_local(current);
+    });
+    let set_enabled = Callback::new(move |change: (TeamPolicy, bool)| {
+        enable.dispatch_local(change);
+    });
+    let delete = Callback::new(move |policy: TeamPolicy| {
+        remove.dispatch_local(policy);
+    });
 
-    let rows = move || {
+    view! {
+        <div class="team-policies" data-testid="team-policies" data-team=team.name.clone()>
+            <h3>{format!("Team {}", team.name)}</h3>
+            <ul class="plain-list">
+                <PolicyRows policies=policies can_edit=can_edit draft=draft set_enabled=set_enabled delete=delete/>
+            </ul>
+            {can_edit.then(|| view! {
+                <button type="button" class="button" data-testid="team-policy-add" on:click=move |_| draft.set(Some(Draft::default()))>
+                    "Add a policy"
+                </button>
+            })}
+            <PolicyForm draft=draft error=error save=save/>
+            <p class="notice" role="status">{move || notice.get()}</p>
+        </div>
+    }
+}
+
+/// A team's policies; its editors may edit, enable or disable, and delete each.
+#[component]
+fn PolicyRows(
+    policies: LocalResource<Result<Vec<TeamPolicy>, String>>,
+    can_edit: bool,
+    draft: RwSignal<Option<Draft>>,
+    set_enabled: Callback<(TeamPolicy, bool)>,
+    delete: Callback<TeamPolicy>,
+) -> impl IntoView {
+    move || {
         match policies.get() {
         None => view! { <p class="loading-inline">"Loading policies…"</p> }.into_any(),
         Some(Err(message)) => view! { <p class="form-error" role="alert">{message}</p> }.into_any(),
@@ -109,10 +141,10 @@ fn TeamPolicyList(team: Membership) -> impl IntoView {
                                 <button type="button" class="button" on:click=move |_| {
                                     draft.set(Some(Draft { id: Some(edit_policy.id), name: edit_policy.name.clone(), source: edit_policy.source.clone() }));
                                 }>"Edit"</button>
-                                <button type="button" class="button" on:click=move |_| set_enabled(toggle_policy.clone(), !enabled)>
+                                <button type="button" class="button" on:click=move |_| set_enabled.run((toggle_policy.clone(), !enabled))>
                                     {if enabled { "Disable" } else { "Enable" }}
                                 </button>
-                                <button type="button" class="button danger" on:click=move |_| delete(delete_policy.clone())>"Delete"</button>
+                                <button type="button" class="button danger" on:click=move |_| delete.run(delete_policy.clone())>"Delete"</button>
                             </span>
                         })}
                     </li>
@@ -121,13 +153,21 @@ fn TeamPolicyList(team: Membership) -> impl IntoView {
             .collect_view()
             .into_any(),
     }
-    };
+    }
+}
 
-    let form = move || {
+/// The form that adds a policy or edits one, while one is being drafted.
+#[component]
+fn PolicyForm(
+    draft: RwSignal<Option<Draft>>,
+    error: RwSignal<Option<String>>,
+    save: Callback<SubmitEvent>,
+) -> impl IntoView {
+    move || {
         draft.get().map(|current| {
             let title = if current.id.is_some() { "Edit the policy" } else { "New policy" };
             view! {
-                <form class="policy-form" on:submit=save>
+                <form class="policy-form" on:submit=move |event| save.run(event)>
                     <h4>{title}</h4>
                     <label class="field">
                         <span>"Name"</span>
@@ -156,20 +196,6 @@ fn TeamPolicyList(team: Membership) -> impl IntoView {
                 </form>
             }
         })
-    };
-
-    view! {
-        <div class="team-policies" data-testid="team-policies" data-team=team.name.clone()>
-            <h3>{format!("Team {}", team.name)}</h3>
-            <ul class="plain-list">{rows}</ul>
-            {can_edit.then(|| view! {
-                <button type="button" class="button" data-testid="team-policy-add" on:click=move |_| draft.set(Some(Draft::default()))>
-                    "Add a policy"
-                </button>
-            })}
-            {form}
-            <p class="notice" role="status">{move || notice.get()}</p>
-        </div>
     }
 }
 

@@ -6,7 +6,6 @@
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use crate::api::{self, Membership, Webhook, WebhookInput};
 use crate::session::Auth;
@@ -81,38 +80,32 @@ fn TeamWebhookList(team: Membership) -> impl IntoView {
     let auth = expect_context::<Auth>();
     let is_admin = team.role == "admin";
     let team_id = team.id;
-    let webhooks = RwSignal::new(None::<Result<Vec<Webhook>, String>>);
+    let webhooks = LocalResource::new(move || async move {
+        api::team_webhooks(team_id).await.map_err(|failure| auth.explain(&failure))
+    });
     let draft = RwSignal::new(None::<Draft>);
     let error = RwSignal::new(None::<String>);
     let notice = RwSignal::new(String::new());
     let secret = RwSignal::new(None::<String>);
 
-    let load = move || {
-        spawn_local(async move {
-            webhooks.set(Some(api::team_webhooks(team_id).await.map_err(|failure| auth.explain(&failure))));
-        })
-    };
-    load();
-
-    let save = move |event: SubmitEvent| {
-        event.prevent_default();
-        let Some(current) = draft.get_untracked() else { return };
-        error.set(None);
-        spawn_local(async move {
-            match api::create_webhook(team_id, &current.input()).await {
+    let create = Action::new_local(move |current: &Draft| {
+        let input = current.input();
+        async move {
+            match api::create_webhook(team_id, &input).await {
                 Ok(created) => {
                     notice.set(format!("Webhook \"{}\" added.", created.name));
                     secret.set(created.secret.clone());
                     draft.set(None);
-                    load();
+                    webhooks.refetch();
                 }
                 Err(failure) => error.set(Some(auth.explain(&failure))),
             }
-        });
-    };
-    let test = move |webhook: Webhook| {
+        }
+    });
+    let test = Action::new_local(move |webhook: &Webhook| {
+        let webhook = webhook.clone();
         notice.set(format!("Sending a test to \"{}\"…", webhook.name));
-        spawn_local(async move {
+        async move {
             match api::test_webhook(team_id, webhook.id).await {
                 Ok(result) if result.delivered => notice.set(format!("The test reached \"{}\".", webhook.name)),
                 Ok(result) => notice.set(format!(
@@ -122,21 +115,63 @@ fn TeamWebhookList(team: Membership) -> impl IntoView {
                 )),
                 Err(failure) => notice.set(auth.explain(&failure)),
             }
-        });
-    };
-    let delete = move |webhook: Webhook| {
-        spawn_local(async move {
+        }
+    });
+    let delete = Action::new_local(move |webhook: &Webhook| {
+        let webhook = webhook.clone();
+        async move {
             match api::delete_webhook(team_id, webhook.id).await {
                 Ok(()) => {
                     notice.set(format!("Webhook \"{}\" deleted.", webhook.name));
-                    load();
+                    webhooks.refetch();
                 }
                 Err(failure) => notice.set(auth.explain(&failure)),
             }
-        });
-    };
+        }
+    });
+    let save = Callback::new(move |event: SubmitEvent| {
+        event.prevent_default();
+        let Some(current) = draft.get_untracked() else { return };
+        error.set(None);
+        create.dispatch_local(current);
+    });
 
-    let rows = move || {
+    view! {
+        <div class="team-webhooks" data-testid="team-webhooks" data-team=team.name.clone()>
+            <h3>{format!("Team {}", team.name)}</h3>
+            <ul class="plain-list">
+                <WebhookRows
+                    webhooks=webhooks
+                    is_admin=is_admin
+                    test=Callback::new(move |webhook: Webhook| {
+                        test.dispatch_local(webhook);
+                    })
+                    delete=Callback::new(move |webhook: Webhook| {
+                        delete.dispatch_local(webhook);
+                    })
+                />
+            </ul>
+            {is_admin.then(|| view! {
+                <button type="button" class="button" data-testid="webhook-add" on:click=move |_| draft.set(Some(Draft::default()))>
+                    "Add a webhook"
+                </button>
+            })}
+            <WebhookForm draft=draft error=error save=save/>
+            <SigningSecret secret=secret/>
+            <p class="notice" role="status" aria-live="polite" data-testid="webhook-notice">{move || notice.get()}</p>
+        </div>
+    }
+}
+
+/// A team's webhooks; its admins may send each a test or delete it.
+#[component]
+fn WebhookRows(
+    webhooks: LocalResource<Result<Vec<Webhook>, String>>,
+    is_admin: bool,
+    test: Callback<Webhook>,
+    delete: Callback<Webhook>,
+) -> impl IntoView {
+    move || {
         match webhooks.get() {
         None => view! { <p class="loading-inline">"Loading webhooks…"</p> }.into_any(),
         Some(Err(message)) => view! { <p class="form-error" role="alert">{message}</p> }.into_any(),
@@ -154,8 +189,8 @@ fn TeamWebhookList(team: Membership) -> impl IntoView {
                         <span class="muted">{describe(&webhook)}</span>
                         {is_admin.then(|| view! {
                             <span class="actions">
-                                <button type="button" class="button" aria-label=test_label on:click=move |_| test(test_hook.clone())>"Send a test"</button>
-                                <button type="button" class="button danger" aria-label=delete_label on:click=move |_| delete(delete_hook.clone())>"Delete"</button>
+                                <button type="button" class="button" aria-label=test_label on:click=move |_| test.run(test_hook.clone())>"Send a test"</button>
+                                <button type="button" class="button danger" aria-label=delete_label on:click=move |_| delete.run(delete_hook.clone())>"Delete"</button>
                             </span>
                         })}
                     </li>
@@ -164,8 +199,16 @@ fn TeamWebhookList(team: Membership) -> impl IntoView {
             .collect_view()
             .into_any(),
     }
-    };
+    }
+}
 
+/// The new webhook's form, while one is being drafted.
+#[component]
+fn WebhookForm(
+    draft: RwSignal<Option<Draft>>,
+    error: RwSignal<Option<String>>,
+    save: Callback<SubmitEvent>,
+) -> impl IntoView {
     let update = move |change: fn(&mut Draft, String), value: String| {
         draft.update(|draft| {
             if let Some(draft) = draft {
@@ -181,10 +224,10 @@ fn TeamWebhookList(team: Membership) -> impl IntoView {
         })
     };
 
-    let form = move || {
+    move || {
         draft.get().map(|current| {
             view! {
-                <form class="webhook-form" on:submit=save>
+                <form class="webhook-form" on:submit=move |event| save.run(event)>
                     <h4>"New webhook"</h4>
                     <label class="field">
                         <span>"Name"</span>
@@ -233,9 +276,13 @@ fn TeamWebhookList(team: Membership) -> impl IntoView {
                 </form>
             }
         })
-    };
+    }
+}
 
-    let shown_secret = move || {
+/// A generic webhook's signing secret, shown once.
+#[component]
+fn SigningSecret(secret: RwSignal<Option<String>>) -> impl IntoView {
+    move || {
         secret.get().map(|value| {
             view! {
                 <div class="new-token" role="status">
@@ -245,21 +292,6 @@ fn TeamWebhookList(team: Membership) -> impl IntoView {
                 </div>
             }
         })
-    };
-
-    view! {
-        <div class="team-webhooks" data-testid="team-webhooks" data-team=team.name.clone()>
-            <h3>{format!("Team {}", team.name)}</h3>
-            <ul class="plain-list">{rows}</ul>
-            {is_admin.then(|| view! {
-                <button type="button" class="button" data-testid="webhook-add" on:click=move |_| draft.set(Some(Draft::default()))>
-                    "Add a webhook"
-                </button>
-            })}
-            {form}
-            {shown_secret}
-            <p class="notice" role="status" aria-live="polite" data-testid="webhook-notice">{move || notice.get()}</p>
-        </div>
     }
 }
 

@@ -42,7 +42,7 @@ struct Page {
     selected: RwSignal<Option<Scan>>,
     notice: RwSignal<String>,
     /// The exemptions that apply to the cluster.
-    exemptions: RwSignal<Option<Result<Vec<Exemption>, String>>>,
+    exemptions: LocalResource<Result<Vec<Exemption>, String>>,
     /// Bumped by each reload, so the findings table reloads too.
     version: RwSignal<u64>,
     loaded_once: StoredValue<bool>,
@@ -100,7 +100,9 @@ impl Page {
                 Err(failure) => self.fail(&failure),
             }
             self.load_trend().await;
-            self.load_exemptions().await;
+            if self.mounted() && self.loaded_once.get_value() {
+                self.exemptions.refetch();
+            }
             // The findings table loads itself the first time; later loads reload it.
             if self.mounted() && self.loaded_once.get_value() {
                 self.version.update(|version| *version += 1);
@@ -120,18 +122,11 @@ impl Page {
         }
     }
 
-    async fn load_exemptions(self) {
-        let result = api::exemptions(self.id).await.map_err(|failure| self.auth.explain(&failure));
-        if self.mounted() {
-            self.exemptions.set(Some(result));
-        }
-    }
-
     /// An exemption was granted from a finding: say when it shows, list it.
     fn exempted(self, exemption: Exemption, snapshot: bool) {
         let (rule, objects) = exemption_matches(&exemption);
         self.notice.set(format!("Exempted {rule} for {objects}. {}", next_scan_note(snapshot)));
-        spawn_local(self.load_exemptions());
+        self.exemptions.refetch();
     }
 
     fn revoked(self, exemption: Exemption, snapshot: bool) {
@@ -140,7 +135,7 @@ impl Page {
             "Revoked the exemption of {rule} for {objects}: its findings open again at the next scan. {}",
             next_scan_note(snapshot)
         ));
-        spawn_local(self.load_exemptions());
+        self.exemptions.refetch();
     }
 
     /// Whether the user may change the cluster's team's exemptions (an editor or admin).
@@ -262,6 +257,7 @@ impl Page {
 
 #[component]
 pub fn ClusterPage(id: i64) -> impl IntoView {
+    let auth = expect_context::<Auth>();
     let page = Page {
         id,
         cluster: RwSignal::new(None),
@@ -273,12 +269,14 @@ pub fn ClusterPage(id: i64) -> impl IntoView {
         notice: RwSignal::new(
             query_value(&window().location().search().unwrap_or_default(), "notice").unwrap_or_default(),
         ),
-        exemptions: RwSignal::new(None),
+        exemptions: LocalResource::new(move || async move {
+            api::exemptions(id).await.map_err(|failure| auth.explain(&failure))
+        }),
         version: RwSignal::new(0),
         loaded_once: StoredValue::new(false),
         mounted: StoredValue::new(()),
         polling: StoredValue::new(None),
-        auth: expect_context::<Auth>(),
+        auth,
     };
     page.load();
 
@@ -297,16 +295,6 @@ pub fn ClusterPage(id: i64) -> impl IntoView {
 }
 
 fn cluster_view(page: Page, cluster: Cluster) -> impl IntoView {
-    let upload_input = NodeRef::<Input>::new();
-    // The list's "Upload export" links here with #upload: go to the file picker.
-    Effect::new(move |_| {
-        if let Some(input) = upload_input.get() {
-            if window().location().hash().unwrap_or_default() == "#upload" {
-                input.scroll_into_view();
-                let _ = input.focus();
-            }
-        }
-    });
     let snapshot = cluster.is_snapshot();
     let team = cluster.team.id;
     let can_edit = Signal::derive(move || page.can_edit(team));
@@ -327,7 +315,184 @@ fn cluster_view(page: Page, cluster: Cluster) -> impl IntoView {
                 .cloned()
         })
     });
-    let problem_view = move || {
+
+    view! {
+        <main id="main" class="page cluster-page">
+            <ClusterHead page=page cluster=cluster/>
+            <ScanProgress page=page/>
+            <p class="notice" role="status" aria-live="polite" data-testid="cluster-notice">
+                {move || page.notice.get()}
+            </p>
+            <ScanProblem problem=problem latest=latest/>
+            <Headline latest=latest/>
+            {move || {
+                (latest.with(Option::is_none) && page.progress.with(Option::is_none) && problem.with(Option::is_none))
+                    .then(|| {
+                        view! {
+                            <p class="card empty-state">
+                                {if snapshot {
+                                    "No scan yet: upload an export of the cluster above to see where it stands."
+                                } else {
+                                    "No scan yet: press \"Scan now\" to read the cluster through its API."
+                                }}
+                            </p>
+                        }
+                    })
+            }}
+            <TrendSection page=page/>
+            {move || {
+                page.selected
+                    .get()
+                    .map(|scan| {
+                        view! { <ScanDetails scan=scan on_close=Callback::new(move |_| page.selected.set(None))/> }
+                    })
+            }}
+            <Namespaces latest=latest/>
+            <section class="card" aria-labelledby="findings-title">
+                <h2 id="findings-title">"Findings"</h2>
+                <FindingsTable
+                    cluster=page.id
+                    namespaces=namespaces
+                    version=page.version
+                    can_exempt=can_edit
+                    on_exempted=Callback::new(move |exemption| page.exempted(exemption, snapshot))
+                />
+            </section>
+            <section class="card" aria-labelledby="exemptions-title" data-testid="exemptions">
+                <h2 id="exemptions-title">"Exemptions"</h2>
+                <p class="pane-meta">{next_scan_note(snapshot)}</p>
+                <ExemptionList
+                    exemptions=Signal::derive(move || page.exemptions.get())
+                    can_edit=can_edit
+                    on_revoked=Callback::new(move |exemption| page.revoked(exemption, snapshot))
+                />
+            </section>
+            <section class="card" aria-labelledby="history-title">
+                <h2 id="history-title">"Scan history"</h2>
+                {move || {
+                    view! {
+                        <ScanHistory
+                            scans=page.scans.get()
+                            on_select=Callback::new(move |scan: i64| page.select_scan(scan))
+                        />
+                    }
+                }}
+            </section>
+        </main>
+    }
+}
+
+/// The breadcrumbs, the cluster's name, team and kind, and the way to a new scan.
+#[component]
+fn ClusterHead(page: Page, cluster: Cluster) -> impl IntoView {
+    let where_from = match (&cluster.server, &cluster.context) {
+        (_, Some(context)) => format!(" · context {context}"),
+        (Some(server), None) => format!(" · {server}"),
+        _ => String::new(),
+    };
+    let next_scan = cluster.next_scan_at.as_deref().and_then(parse_rfc3339).map(|at| {
+        view! {
+            <span>" · next scan "<time title=format_utc(at)>{time::relative(at, time::now_ms())}</time></span>
+        }
+    });
+    let action = if cluster.is_snapshot() {
+        view! { <UploadForm page=page/> }.into_any()
+    } else {
+        view! {
+            <button
+                type="button"
+                class="primary"
+                disabled=move || page.progress.with(Option::is_some)
+                on:click=move |_| page.scan_now()
+            >"Scan now"</button>
+        }
+        .into_any()
+    };
+    view! {
+        <nav class="breadcrumbs" aria-label="Breadcrumbs">
+            <a href="/clusters">"Clusters"</a>
+            " / "
+            <span aria-current="page">{cluster.name.clone()}</span>
+        </nav>
+        <div class="page-head">
+            <div>
+                <h1>{cluster.name.clone()}</h1>
+                <p class="cluster-meta">
+                    {format!("{} · {}{where_from}", cluster.team.name, kind_label(&cluster.kind))}
+                    {next_scan}
+                </p>
+            </div>
+            <div class="page-actions">
+                <a class="button" data-testid="compliance-link" href=format!("/clusters/{}/compliance", page.id)>
+                    "Compliance"
+                </a>
+                {action}
+            </div>
+        </div>
+    }
+}
+
+/// A snapshot cluster's new export.
+#[component]
+fn UploadForm(page: Page) -> impl IntoView {
+    let upload_input = NodeRef::<Input>::new();
+    // The list's "Upload export" links here with #upload: go to the file picker.
+    Effect::new(move |_| {
+        if let Some(input) = upload_input.get() {
+            if window().location().hash().unwrap_or_default() == "#upload" {
+                input.scroll_into_view();
+                let _ = input.focus();
+            }
+        }
+    });
+    view! {
+        <form
+            id="upload"
+            class="upload"
+            on:submit=move |event| {
+                event.prevent_default();
+                page.upload(upload_input);
+            }
+        >
+            <label class="field">
+                <span>"New export"</span>
+                <input
+                    type="file"
+                    accept=".yaml,.yml,.json,application/json,text/yaml"
+                    node_ref=upload_input
+                    data-testid="snapshot-input"
+                />
+            </label>
+            <button type="submit" class="primary" disabled=move || page.progress.with(Option::is_some)>
+                "Upload and scan"
+            </button>
+            <details class="hint">
+                <summary>"How to make an export"</summary>
+                <pre class="code-block"><code>{EXPORT_COMMAND}</code></pre>
+            </details>
+        </form>
+    }
+}
+
+/// The scan being watched, while it is queued or running.
+#[component]
+fn ScanProgress(page: Page) -> impl IntoView {
+    move || {
+        page.progress.get().map(|scan| {
+            view! {
+                <div class="progress" data-testid="scan-progress" data-status=scan.status.clone()>
+                    <progress aria-label=format!("Scan {} {}", scan.id, scan.status)></progress>
+                    <span>{format!("Scan {} {}…", scan.id, scan.status)}</span>
+                </div>
+            }
+        })
+    }
+}
+
+/// The newest ended scan when it failed or could not read everything, with its errors.
+#[component]
+fn ScanProblem(problem: Memo<Option<Scan>>, latest: Memo<Option<Scan>>) -> impl IntoView {
+    move || {
         problem.get().map(|scan| {
             let kept = latest.with(|latest| {
                 latest
@@ -344,8 +509,13 @@ fn cluster_view(page: Page, cluster: Cluster) -> impl IntoView {
                 </div>
             }
         })
-    };
-    let headline = move || {
+    }
+}
+
+/// The latest scan with results: score, grade, counts by severity, what changed, when.
+#[component]
+fn Headline(latest: Memo<Option<Scan>>) -> impl IntoView {
+    move || {
         latest.get().map(|scan| {
             let finished = scan.finished_at.as_deref().and_then(parse_rfc3339);
             view! {
@@ -369,62 +539,12 @@ fn cluster_view(page: Page, cluster: Cluster) -> impl IntoView {
                 </div>
             }
         })
-    };
-    let progress = move || {
-        page.progress.get().map(|scan| {
-            view! {
-                <div class="progress" data-testid="scan-progress" data-status=scan.status.clone()>
-                    <progress aria-label=format!("Scan {} {}", scan.id, scan.status)></progress>
-                    <span>{format!("Scan {} {}…", scan.id, scan.status)}</span>
-                </div>
-            }
-        })
-    };
-    let action = if snapshot {
-        view! {
-            <form
-                id="upload"
-                class="upload"
-                on:submit=move |event| {
-                    event.prevent_default();
-                    page.upload(upload_input);
-                }
-            >
-                <label class="field">
-                    <span>"New export"</span>
-                    <input
-                        type="file"
-                        accept=".yaml,.yml,.json,application/json,text/yaml"
-                        node_ref=upload_input
-                        data-testid="snapshot-input"
-                    />
-                </label>
-                <button type="submit" class="primary" disabled=move || page.progress.with(Option::is_some)>
-                    "Upload and scan"
-                </button>
-                <details class="hint">
-                    <summary>"How to make an export"</summary>
-                    <pre class="code-block"><code>{EXPORT_COMMAND}</code></pre>
-                </details>
-            </form>
-        }
-        .into_any()
-    } else {
-        view! {
-            <button
-                type="button"
-                class="primary"
-                disabled=move || page.progress.with(Option::is_some)
-                on:click=move |_| page.scan_now()
-            >"Scan now"</button>
-        }
-        .into_any()
-    };
-    let where_from = match (&cluster.server, &cluster.context) {
-        (_, Some(context)) => format!(" · context {context}"),
-        (Some(server), None) => format!(" · {server}"),
-        _ => String::new(),
-    };
+    }
+}
+
+/// The score over time and findings by severity, over a chosen range.
+#[component]
+fn TrendSection(page: Page) -> impl IntoView {
     let range_buttons = Range::ALL
         .into_iter()
         .map(|range| {
@@ -453,117 +573,34 @@ fn cluster_view(page: Page, cluster: Cluster) -> impl IntoView {
             }
         })
     };
-    let next_scan = cluster.next_scan_at.as_deref().and_then(parse_rfc3339).map(|at| {
-        view! {
-            <span>" · next scan "<time title=format_utc(at)>{time::relative(at, time::now_ms())}</time></span>
-        }
-    });
-
     view! {
-        <main id="main" class="page cluster-page">
-            <nav class="breadcrumbs" aria-label="Breadcrumbs">
-                <a href="/clusters">"Clusters"</a>
-                " / "
-                <span aria-current="page">{cluster.name.clone()}</span>
-            </nav>
-            <div class="page-head">
-                <div>
-                    <h1>{cluster.name.clone()}</h1>
-                    <p class="cluster-meta">
-                        {format!("{} · {}{where_from}", cluster.team.name, kind_label(&cluster.kind))}
-                        {next_scan}
-                    </p>
-                </div>
-                <div class="page-actions">
-                    <a class="button" data-testid="compliance-link" href=format!("/clusters/{}/compliance", page.id)>
-                        "Compliance"
-                    </a>
-                    {action}
-                </div>
+        <section class="card" aria-labelledby="trend-title">
+            <div class="section-head">
+                <h2 id="trend-title">"Score over time"</h2>
+                <div class="chips" role="group" aria-label="Range">{range_buttons}</div>
             </div>
-            {progress}
-            <p class="notice" role="status" aria-live="polite" data-testid="cluster-notice">
-                {move || page.notice.get()}
-            </p>
-            {problem_view}
-            {headline}
-            {move || {
-                (latest.with(Option::is_none) && page.progress.with(Option::is_none) && problem.with(Option::is_none))
-                    .then(|| {
-                        view! {
-                            <p class="card empty-state">
-                                {if snapshot {
-                                    "No scan yet: upload an export of the cluster above to see where it stands."
-                                } else {
-                                    "No scan yet: press \"Scan now\" to read the cluster through its API."
-                                }}
-                            </p>
-                        }
-                    })
-            }}
-            <section class="card" aria-labelledby="trend-title">
-                <div class="section-head">
-                    <h2 id="trend-title">"Score over time"</h2>
-                    <div class="chips" role="group" aria-label="Range">{range_buttons}</div>
-                </div>
-                {charts}
-            </section>
-            {move || {
-                page.selected
-                    .get()
-                    .map(|scan| {
-                        view! { <ScanDetails scan=scan on_close=Callback::new(move |_| page.selected.set(None))/> }
-                    })
-            }}
-            {move || {
-                latest
-                    .get()
-                    .filter(|scan| !scan.namespaces.is_empty())
-                    .map(|scan| {
-                        view! {
-                            <section class="card" aria-labelledby="namespaces-title">
-                                <h2 id="namespaces-title">"Namespaces"</h2>
-                                <p class="pane-meta">
-                                    {format!(
-                                        "Scan #{}: each namespace scored by the cluster's formula over its own objects.",
-                                        scan.id,
-                                    )}
-                                </p>
-                                <NamespaceTable namespaces=scan.namespaces.into_iter().collect()/>
-                            </section>
-                        }
-                    })
-            }}
-            <section class="card" aria-labelledby="findings-title">
-                <h2 id="findings-title">"Findings"</h2>
-                <FindingsTable
-                    cluster=page.id
-                    namespaces=namespaces
-                    version=page.version
-                    can_exempt=can_edit
-                    on_exempted=Callback::new(move |exemption| page.exempted(exemption, snapshot))
-                />
-            </section>
-            <section class="card" aria-labelledby="exemptions-title" data-testid="exemptions">
-                <h2 id="exemptions-title">"Exemptions"</h2>
-                <p class="pane-meta">{next_scan_note(snapshot)}</p>
-                <ExemptionList
-                    exemptions=page.exemptions
-                    can_edit=can_edit
-                    on_revoked=Callback::new(move |exemption| page.revoked(exemption, snapshot))
-                />
-            </section>
-            <section class="card" aria-labelledby="history-title">
-                <h2 id="history-title">"Scan history"</h2>
-                {move || {
-                    view! {
-                        <ScanHistory
-                            scans=page.scans.get()
-                            on_select=Callback::new(move |scan: i64| page.select_scan(scan))
-                        />
-                    }
-                }}
-            </section>
-        </main>
+            {charts}
+        </section>
+    }
+}
+
+/// The latest scan's namespaces with their scores.
+#[component]
+fn Namespaces(latest: Memo<Option<Scan>>) -> impl IntoView {
+    move || {
+        latest.get().filter(|scan| !scan.namespaces.is_empty()).map(|scan| {
+            view! {
+                <section class="card" aria-labelledby="namespaces-title">
+                    <h2 id="namespaces-title">"Namespaces"</h2>
+                    <p class="pane-meta">
+                        {format!(
+                            "Scan #{}: each namespace scored by the cluster's formula over its own objects.",
+                            scan.id,
+                        )}
+                    </p>
+                    <NamespaceTable namespaces=scan.namespaces.into_iter().collect()/>
+                </section>
+            }
+        })
     }
 }

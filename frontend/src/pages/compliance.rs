@@ -9,7 +9,6 @@
 //! shown as passing.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use rampart_core::compliance::{Counts, Framework, Status};
 
 use crate::api::{self, ComplianceTrendPoint, ComplianceView, Evidence};
@@ -54,17 +53,14 @@ fn framework_of_location() -> Framework {
 pub fn CompliancePage(id: i64) -> impl IntoView {
     let auth = expect_context::<Auth>();
     let framework = RwSignal::new(framework_of_location());
-    let view_state: RwSignal<Option<Result<ComplianceView, String>>> = RwSignal::new(None);
-    let mounted = StoredValue::new(());
-    Effect::new(move |_| {
+    // Each answer carries the framework it is for: one for another framework (the
+    // previous choice, while the new one loads) is not shown.
+    let loaded = LocalResource::new(move || {
         let chosen = framework.get();
-        view_state.set(None);
-        spawn_local(async move {
-            let result = api::compliance(id, chosen.as_str()).await.map_err(|failure| auth.explain(&failure));
-            if mounted.try_with_value(|_| ()).is_some() && framework.get_untracked() == chosen {
-                view_state.set(Some(result));
-            }
-        });
+        async move { (chosen, api::compliance(id, chosen.as_str()).await.map_err(|failure| auth.explain(&failure))) }
+    });
+    let view_state = Signal::derive(move || {
+        loaded.get().filter(|(answered, _)| *answered == framework.get()).map(|(_, result)| result)
     });
     let choose = move |chosen: Framework| {
         framework.set(chosen);

@@ -6,7 +6,6 @@
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use crate::api;
 use crate::routes;
@@ -18,41 +17,38 @@ pub fn Login(next: Option<String>) -> impl IntoView {
     let email = RwSignal::new(auth.remembered.get_untracked().unwrap_or_default());
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(routes::query_value(&window().location().search().unwrap_or_default(), "sso_error"));
-    let busy = RwSignal::new(false);
     let next = StoredValue::new(next.unwrap_or_else(|| "/clusters".to_string()));
     // How this server signs people in; passwords until it says otherwise.
-    let methods = RwSignal::new(api::AuthMethods { password: true, oidc: false });
-    spawn_local(async move {
-        if let Ok(answer) = api::auth_methods().await {
-            methods.try_set(answer);
+    let asked = LocalResource::new(|| async { api::auth_methods().await.ok() });
+    let methods =
+        Signal::derive(move || asked.get().flatten().unwrap_or(api::AuthMethods { password: true, oidc: false }));
+    let sso_href = move || format!("/api/v1/oidc/login{}", api::query(&[("next", &next.get_value())]));
+
+    let log_in = Action::new_local(move |_: &()| async move {
+        let result = async {
+            let session = api::login(email.get_untracked().trim(), &password.get_untracked()).await?;
+            api::set_csrf_token(Some(session.csrf_token));
+            api::me().await
+        }
+        .await;
+        match result {
+            Ok(me) => {
+                auth.signed_in(me);
+                password.set(String::new());
+                routes::navigate(&next.get_value());
+            }
+            Err(failure) => error.set(Some(failure.to_string())),
         }
     });
-    let sso_href = move || format!("/api/v1/oidc/login{}", api::query(&[("next", &next.get_value())]));
+    let busy = log_in.pending();
 
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
         if busy.get_untracked() {
             return;
         }
-        busy.set(true);
         error.set(None);
-        spawn_local(async move {
-            let result = async {
-                let session = api::login(email.get_untracked().trim(), &password.get_untracked()).await?;
-                api::set_csrf_token(Some(session.csrf_token));
-                api::me().await
-            }
-            .await;
-            busy.set(false);
-            match result {
-                Ok(me) => {
-                    auth.signed_in(me);
-                    password.set(String::new());
-                    routes::navigate(&next.get_value());
-                }
-                Err(failure) => error.set(Some(failure.to_string())),
-            }
-        });
+        log_in.dispatch_local(());
     };
 
     view! {
@@ -89,7 +85,7 @@ pub fn Login(next: Option<String>) -> impl IntoView {
                         bind:value=password
                     />
                 </label>
-                <button type="submit" class="primary" disabled=busy>
+                <button type="submit" class="primary" disabled=move || busy.get()>
                     {move || if busy.get() { "Logging in…" } else { "Log in" }}
                 </button>
                 </Show>

@@ -6,7 +6,6 @@
 //! query opens the server's print page and the CSV and JSON exports.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use rampart_core::compliance::{Counts, Status};
 
@@ -81,60 +80,105 @@ pub fn ReportsPage() -> impl IntoView {
     });
     let to = RwSignal::new(if initial.to.is_empty() { today.clone() } else { initial.to.clone() });
     let chosen = RwSignal::new(initial.clusters.clone());
-    let clusters = RwSignal::new(None::<Result<Vec<ClusterSummary>, String>>);
-    let report = RwSignal::new(None::<Result<Report, String>>);
-    // Answers that arrive after a newer question are dropped.
-    let asked = StoredValue::new(0u64);
-
-    spawn_local(async move {
-        clusters.set(Some(api::clusters().await.map_err(|failure| auth.explain(&failure))));
-    });
+    let clusters =
+        LocalResource::new(move || async move { api::clusters().await.map_err(|failure| auth.explain(&failure)) });
 
     let query = Memo::new(move |_| ReportQuery { from: from.get(), to: to.get(), clusters: chosen.get() });
     let problem = Memo::new(move |_| period_problem(&from.get(), &to.get()));
-    Effect::new(move |_| {
-        let query = query.get();
-        if problem.get().is_some() {
-            return;
-        }
-        show_query(&query);
-        asked.update_value(|count| *count += 1);
-        let this = asked.get_value();
-        report.set(None);
-        spawn_local(async move {
+    // Asked again whenever the query changes; each answer carries its query, and one for an
+    // older query (while the new one is computed) is not shown.
+    let answered = LocalResource::new(move || {
+        let (query, problem) = (query.get(), problem.get());
+        async move {
+            problem.is_none().then_some(())?;
+            show_query(&query);
             let answer = api::report(&query).await.map_err(|failure| auth.explain(&failure));
-            if asked.get_value() == this {
-                report.set(Some(answer));
-            }
-        });
+            Some((query, answer))
+        }
+    });
+    let report = Signal::derive(move || {
+        answered.get().flatten().filter(|(asked, _)| *asked == query.get()).map(|(_, answer)| answer)
     });
 
-    let presets = {
-        let today = today.clone();
-        PRESETS
-            .into_iter()
-            .map(|days| {
-                let start = date_of(time::now_ms() - days * DAY_MS);
-                let (start_for_check, today_for_check) = (start.clone(), today.clone());
-                let today = today.clone();
-                view! {
-                    <button
-                        type="button"
-                        class="button"
-                        aria-pressed=move || {
-                            (from.get() == start_for_check && to.get() == today_for_check).to_string()
-                        }
-                        on:click=move |_| {
-                            from.set(start.clone());
-                            to.set(today.clone());
-                        }
-                    >{format!("{days} days")}</button>
-                }
-            })
-            .collect_view()
+    let body = move || match report.get() {
+        _ if problem.get().is_some() => None::<AnyView>,
+        None => Some(view! { <p class="loading" role="status">"Computing the report…"</p> }.into_any()),
+        Some(Err(message)) => Some(view! { <p class="form-error" role="alert">{message}</p> }.into_any()),
+        Some(Ok(report)) => Some(view! { <ReportView report=report/> }.into_any()),
     };
 
-    let cluster_picker = move || match clusters.get() {
+    view! {
+        <main id="main" class="page">
+            <div class="page-head">
+                <h1>"Reports"</h1>
+                <ReportExports query=query/>
+            </div>
+            <section class="card report-query" aria-labelledby="period-title">
+                <h2 id="period-title">"Period and clusters"</h2>
+                <div class="field-row">
+                    <div class="page-actions" role="group" aria-label="Period">
+                        <PeriodPresets today=today.clone() from=from to=to/>
+                    </div>
+                    <label class="field">
+                        <span>"From"</span>
+                        <input
+                            type="date"
+                            max=today.clone()
+                            prop:value=move || from.get()
+                            on:change=move |event| from.set(event_target_value(&event))
+                        />
+                    </label>
+                    <label class="field">
+                        <span>"To"</span>
+                        <input
+                            type="date"
+                            prop:value=move || to.get()
+                            on:change=move |event| to.set(event_target_value(&event))
+                        />
+                    </label>
+                </div>
+                <p class="hint">"Whole days in UTC, the last one included."</p>
+                <p class="form-error" role="alert">{move || problem.get()}</p>
+                <ClusterPicker clusters=clusters chosen=chosen/>
+            </section>
+            {body}
+        </main>
+    }
+}
+
+/// The periods offered in one click, up to today; the one shown is pressed.
+#[component]
+fn PeriodPresets(today: String, from: RwSignal<String>, to: RwSignal<String>) -> impl IntoView {
+    PRESETS
+        .into_iter()
+        .map(|days| {
+            let start = date_of(time::now_ms() - days * DAY_MS);
+            let (start_for_check, today_for_check) = (start.clone(), today.clone());
+            let today = today.clone();
+            view! {
+                <button
+                    type="button"
+                    class="button"
+                    aria-pressed=move || {
+                        (from.get() == start_for_check && to.get() == today_for_check).to_string()
+                    }
+                    on:click=move |_| {
+                        from.set(start.clone());
+                        to.set(today.clone());
+                    }
+                >{format!("{days} days")}</button>
+            }
+        })
+        .collect_view()
+}
+
+/// The clusters reported on: all, or those ticked.
+#[component]
+fn ClusterPicker(
+    clusters: LocalResource<Result<Vec<ClusterSummary>, String>>,
+    chosen: RwSignal<Vec<i64>>,
+) -> impl IntoView {
+    move || match clusters.get() {
         None => view! { <p class="loading-inline">"Loading clusters…"</p> }.into_any(),
         Some(Err(message)) => view! { <p class="form-error" role="alert">{message}</p> }.into_any(),
         Some(Ok(list)) => {
@@ -161,9 +205,13 @@ pub fn ReportsPage() -> impl IntoView {
             }
             .into_any()
         }
-    };
+    }
+}
 
-    let exports = move || {
+/// The report's query as the print page, the CSV and the JSON.
+#[component]
+fn ReportExports(query: Memo<ReportQuery>) -> impl IntoView {
+    move || {
         let query = query.get().query();
         view! {
             <div class="page-actions">
@@ -172,49 +220,6 @@ pub fn ReportsPage() -> impl IntoView {
                 <a class="button" href=format!("/api/v1/reports{query}") target="_blank" rel="noopener">"JSON"</a>
             </div>
         }
-    };
-
-    let body = move || match report.get() {
-        _ if problem.get().is_some() => None::<AnyView>,
-        None => Some(view! { <p class="loading" role="status">"Computing the report…"</p> }.into_any()),
-        Some(Err(message)) => Some(view! { <p class="form-error" role="alert">{message}</p> }.into_any()),
-        Some(Ok(report)) => Some(view! { <ReportView report=report/> }.into_any()),
-    };
-
-    view! {
-        <main id="main" class="page">
-            <div class="page-head">
-                <h1>"Reports"</h1>
-                {exports}
-            </div>
-            <section class="card report-query" aria-labelledby="period-title">
-                <h2 id="period-title">"Period and clusters"</h2>
-                <div class="field-row">
-                    <div class="page-actions" role="group" aria-label="Period">{presets}</div>
-                    <label class="field">
-                        <span>"From"</span>
-                        <input
-                            type="date"
-                            max=today.clone()
-                            prop:value=move || from.get()
-                            on:change=move |event| from.set(event_target_value(&event))
-                        />
-                    </label>
-                    <label class="field">
-                        <span>"To"</span>
-                        <input
-                            type="date"
-                            prop:value=move || to.get()
-                            on:change=move |event| to.set(event_target_value(&event))
-                        />
-                    </label>
-                </div>
-                <p class="hint">"Whole days in UTC, the last one included."</p>
-                <p class="form-error" role="alert">{move || problem.get()}</p>
-                {cluster_picker}
-            </section>
-            {body}
-        </main>
     }
 }
 
@@ -240,111 +245,8 @@ fn ReportView(report: Report) -> impl IntoView {
         .into_any();
     }
 
-    let cluster_rows = report
-        .clusters
-        .iter()
-        .map(|cluster| {
-            let grade = cluster.grade.clone().unwrap_or_default();
-            let change = match cluster.change {
-                Some(change) if change > 0 => format!("+{change}"),
-                Some(change) => change.to_string(),
-                None => "–".to_string(),
-            };
-            view! {
-                <tr data-testid="report-cluster" data-cluster=cluster.name.clone()>
-                    <th scope="row" data-label="Cluster">
-                        <a href=format!("/clusters/{}", cluster.id)>{cluster.name.clone()}</a>
-                        <span class="muted">{format!(" · {}", cluster.team)}</span>
-                    </th>
-                    <td data-label="Score" data-testid="report-score">
-                        {match cluster.score {
-                            Some(score) => view! {
-                                {score} " " <span class=grade_class(&grade)>{grade.clone()}</span>
-                            }
-                            .into_any(),
-                            None => view! { <span class="muted">"not scanned"</span> }.into_any(),
-                        }}
-                    </td>
-                    <td data-label="Change" data-testid="report-change">{change}</td>
-                    <td data-label="Scans" data-testid="report-scans">{cluster.scans}</td>
-                    <td data-label="New" data-testid="report-new">{cluster.new}</td>
-                    <td data-label="Opened and resolved" data-testid="report-churned">{cluster.opened_and_resolved}</td>
-                    <td data-label="Resolved" data-testid="report-resolved">{cluster.resolved}</td>
-                </tr>
-            }
-        })
-        .collect_view();
-
-    let resolve_rows = report
-        .time_to_resolve
-        .iter()
-        .map(|time| {
-            let mean = time.mean_seconds.map(duration_text).unwrap_or_else(|| "–".to_string());
-            view! {
-                <tr data-testid="resolve-time" data-severity=time.severity.clone()>
-                    <th scope="row" data-label="Severity">
-                        <span class=format!("count level-{}", time.severity)>{time.severity.clone()}</span>
-                    </th>
-                    <td data-label="Resolved">{time.resolved}</td>
-                    <td data-label="Mean time to resolve">{mean}</td>
-                </tr>
-            }
-        })
-        .collect_view();
-
-    let rules = if report.top_rules.is_empty() {
-        view! { <p class="muted">"No open finding at the period's end."</p> }.into_any()
-    } else {
-        let rows = report
-            .top_rules
-            .iter()
-            .map(|rule| {
-                view! {
-                    <tr data-testid="top-rule" data-rule=rule.rule.clone()>
-                        <th scope="row" data-label="Rule"><code>{rule.rule.clone()}</code></th>
-                        <td data-label="Severity">
-                            <span class=format!("count level-{}", rule.severity)>{rule.severity.clone()}</span>
-                        </td>
-                        <td data-label="Open">{rule.open}</td>
-                        <td data-label="Clusters">{rule.clusters}</td>
-                    </tr>
-                }
-            })
-            .collect_view();
-        view! { <DataTable class="report-table" columns=&["Rule", "Severity", "Open", "Clusters"]>{rows}</DataTable> }
-            .into_any()
-    };
-
-    let critical = if report.oldest_critical.is_empty() {
-        view! { <p class="muted">"No critical finding open at the period's end."</p> }.into_any()
-    } else {
-        let rows = report
-            .oldest_critical
-            .iter()
-            .map(|finding| {
-                let resource = match &finding.resource.namespace {
-                    Some(namespace) => {
-                        format!("{} {}/{}", finding.resource.kind, namespace, finding.resource.name)
-                    }
-                    None => format!("{} {}", finding.resource.kind, finding.resource.name),
-                };
-                view! {
-                    <tr data-testid="old-critical" data-rule=finding.rule.clone()>
-                        <th scope="row" data-label="Cluster">
-                            <a href=format!("/clusters/{}", finding.cluster.id)>{finding.cluster.name.clone()}</a>
-                        </th>
-                        <td data-label="Rule"><code>{finding.rule.clone()}</code></td>
-                        <td data-label="Object" class="mono">{resource}</td>
-                        <td data-label="Open for">{format!("{} days", finding.age_days)}</td>
-                    </tr>
-                }
-            })
-            .collect_view();
-        view! {
-            <DataTable class="report-table" columns=&["Cluster", "Rule", "Object", "Open for"]>{rows}</DataTable>
-        }
-        .into_any()
-    };
+    let (cluster_rows, resolve_rows) = (cluster_rows(&report), resolve_rows(&report));
+    let (rules, critical) = (top_rules(&report), oldest_critical(&report));
 
     view! {
         <p class="muted" data-testid="report-period">{period}</p>
@@ -393,6 +295,124 @@ fn ReportView(report: Report) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// A row per cluster: its score at the period's end, the change, the scans and the findings.
+fn cluster_rows(report: &Report) -> impl IntoView {
+    report
+        .clusters
+        .iter()
+        .map(|cluster| {
+            let grade = cluster.grade.clone().unwrap_or_default();
+            let change = match cluster.change {
+                Some(change) if change > 0 => format!("+{change}"),
+                Some(change) => change.to_string(),
+                None => "–".to_string(),
+            };
+            view! {
+                <tr data-testid="report-cluster" data-cluster=cluster.name.clone()>
+                    <th scope="row" data-label="Cluster">
+                        <a href=format!("/clusters/{}", cluster.id)>{cluster.name.clone()}</a>
+                        <span class="muted">{format!(" · {}", cluster.team)}</span>
+                    </th>
+                    <td data-label="Score" data-testid="report-score">
+                        {match cluster.score {
+                            Some(score) => view! {
+                                {score} " " <span class=grade_class(&grade)>{grade.clone()}</span>
+                            }
+                            .into_any(),
+                            None => view! { <span class="muted">"not scanned"</span> }.into_any(),
+                        }}
+                    </td>
+                    <td data-label="Change" data-testid="report-change">{change}</td>
+                    <td data-label="Scans" data-testid="report-scans">{cluster.scans}</td>
+                    <td data-label="New" data-testid="report-new">{cluster.new}</td>
+                    <td data-label="Opened and resolved" data-testid="report-churned">{cluster.opened_and_resolved}</td>
+                    <td data-label="Resolved" data-testid="report-resolved">{cluster.resolved}</td>
+                </tr>
+            }
+        })
+        .collect_view()
+}
+
+/// A row per severity: how many were resolved, and how fast on average.
+fn resolve_rows(report: &Report) -> impl IntoView {
+    report
+        .time_to_resolve
+        .iter()
+        .map(|time| {
+            let mean = time.mean_seconds.map(duration_text).unwrap_or_else(|| "–".to_string());
+            view! {
+                <tr data-testid="resolve-time" data-severity=time.severity.clone()>
+                    <th scope="row" data-label="Severity">
+                        <span class=format!("count level-{}", time.severity)>{time.severity.clone()}</span>
+                    </th>
+                    <td data-label="Resolved">{time.resolved}</td>
+                    <td data-label="Mean time to resolve">{mean}</td>
+                </tr>
+            }
+        })
+        .collect_view()
+}
+
+/// The rules with the most open findings at the period's end.
+fn top_rules(report: &Report) -> AnyView {
+    if report.top_rules.is_empty() {
+        view! { <p class="muted">"No open finding at the period's end."</p> }.into_any()
+    } else {
+        let rows = report
+            .top_rules
+            .iter()
+            .map(|rule| {
+                view! {
+                    <tr data-testid="top-rule" data-rule=rule.rule.clone()>
+                        <th scope="row" data-label="Rule"><code>{rule.rule.clone()}</code></th>
+                        <td data-label="Severity">
+                            <span class=format!("count level-{}", rule.severity)>{rule.severity.clone()}</span>
+                        </td>
+                        <td data-label="Open">{rule.open}</td>
+                        <td data-label="Clusters">{rule.clusters}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! { <DataTable class="report-table" columns=&["Rule", "Severity", "Open", "Clusters"]>{rows}</DataTable> }
+            .into_any()
+    }
+}
+
+/// The critical findings open longest at the period's end.
+fn oldest_critical(report: &Report) -> AnyView {
+    if report.oldest_critical.is_empty() {
+        view! { <p class="muted">"No critical finding open at the period's end."</p> }.into_any()
+    } else {
+        let rows = report
+            .oldest_critical
+            .iter()
+            .map(|finding| {
+                let resource = match &finding.resource.namespace {
+                    Some(namespace) => {
+                        format!("{} {}/{}", finding.resource.kind, namespace, finding.resource.name)
+                    }
+                    None => format!("{} {}", finding.resource.kind, finding.resource.name),
+                };
+                view! {
+                    <tr data-testid="old-critical" data-rule=finding.rule.clone()>
+                        <th scope="row" data-label="Cluster">
+                            <a href=format!("/clusters/{}", finding.cluster.id)>{finding.cluster.name.clone()}</a>
+                        </th>
+                        <td data-label="Rule"><code>{finding.rule.clone()}</code></td>
+                        <td data-label="Object" class="mono">{resource}</td>
+                        <td data-label="Open for">{format!("{} days", finding.age_days)}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! {
+            <DataTable class="report-table" columns=&["Cluster", "Rule", "Object", "Open for"]>{rows}</DataTable>
+        }
+        .into_any()
+    }
 }
 
 /// "3 pass · 1 fail · 2 not assessed", or a dash when there was no scan to read.

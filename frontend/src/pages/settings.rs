@@ -4,7 +4,6 @@
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use crate::api::{self, NewToken, Token};
 use crate::browser;
@@ -24,158 +23,9 @@ fn when(text: Option<&str>) -> String {
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let auth = expect_context::<Auth>();
-    let tokens = RwSignal::new(None::<Result<Vec<Token>, String>>);
-    let created = RwSignal::new(None::<NewToken>);
-    let name = RwSignal::new(String::new());
-    let notice = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
     // Bumped when a digest is queued, so the outbox shows it.
     let queued = RwSignal::new(0u64);
     let is_admin = move || auth.me.with(|me| me.as_ref().is_some_and(|me| me.admin));
-
-    let load = move || {
-        spawn_local(async move {
-            let result = api::tokens().await.map_err(|failure| auth.explain(&failure));
-            tokens.set(Some(result));
-        })
-    };
-    load();
-
-    let create = move |event: SubmitEvent| {
-        event.prevent_default();
-        error.set(None);
-        let chosen = name.get_untracked().trim().to_string();
-        if chosen.is_empty() {
-            error.set(Some("Name the token after where it will be used, such as \"ci\" or \"laptop\".".into()));
-            return;
-        }
-        spawn_local(async move {
-            match api::create_token(&chosen).await {
-                Ok(token) => {
-                    created.set(Some(token));
-                    name.set(String::new());
-                    load();
-                }
-                Err(failure) => error.set(Some(auth.explain(&failure))),
-            }
-        });
-    };
-    let revoke = move |token: Token| {
-        spawn_local(async move {
-            match api::revoke_token(token.id).await {
-                Ok(()) => {
-                    notice.set(format!("Token \"{}\" revoked: it no longer works.", token.name));
-                    if created.with_untracked(|created| created.as_ref().is_some_and(|new| new.id == token.id)) {
-                        created.set(None);
-                    }
-                    load();
-                }
-                Err(failure) => notice.set(auth.explain(&failure)),
-            }
-        });
-    };
-
-    let account = move || {
-        auth.me.get().map(|me| {
-            let teams = if me.teams.is_empty() {
-                view! { <p class="muted">"You belong to no team yet: ask an admin to add you to one."</p> }.into_any()
-            } else {
-                let items = me
-                    .teams
-                    .iter()
-                    .map(|team| view! { <li>{team.name.clone()} " · " <span class="muted">{team.role.clone()}</span></li> })
-                    .collect_view();
-                view! { <ul class="plain-list">{items}</ul> }.into_any()
-            };
-            view! {
-                <dl class="facts">
-                    <dt>"Email"</dt>
-                    <dd data-testid="account-email">{me.email.clone()}</dd>
-                    <dt>"Role"</dt>
-                    <dd>{if me.admin { "global admin" } else { "member" }}</dd>
-                </dl>
-                <h3>"Teams"</h3>
-                {teams}
-            }
-        })
-    };
-
-    let new_token = move || {
-        created.get().map(|token| {
-            let secret = token.token.clone();
-            view! {
-                <div class="new-token" role="status">
-                    <p>
-                        <strong>{format!("Token \"{}\" created.", token.name)}</strong>
-                        " Copy it now: it is shown only once."
-                    </p>
-                    <div class="field-row">
-                        <input type="text" readonly=true class="mono" prop:value=secret.clone() data-testid="new-token"/>
-                        <button
-                            type="button"
-                            class="button"
-                            on:click=move |_| {
-                                let secret = secret.clone();
-                                spawn_local(async move {
-                                    let copied = browser::copy_to_clipboard(&secret).await;
-                                    notice.set(if copied { "Token copied." } else { "Select the token and copy it." }.into());
-                                });
-                            }
-                        >"Copy"</button>
-                    </div>
-                    <p class="hint">"Use it as " <code>"Authorization: Bearer <token>"</code> "."</p>
-                </div>
-            }
-        })
-    };
-
-    let list = move || match tokens.get() {
-        None => view! { <p class="loading-inline">"Loading tokens…"</p> }.into_any(),
-        Some(Err(message)) => view! { <p class="form-error" role="alert">{message}</p> }.into_any(),
-        Some(Ok(list)) if list.is_empty() => view! { <p class="muted">"No API tokens."</p> }.into_any(),
-        Some(Ok(list)) => {
-            let now = time::now_ms();
-            let rows = list
-                .into_iter()
-                .map(|token| {
-                    let revoked = token.revoked_at.is_some();
-                    let last_used = token
-                        .last_used_at
-                        .as_deref()
-                        .and_then(parse_rfc3339)
-                        .map(|at| time::relative(at, now))
-                        .unwrap_or_else(|| "never".to_string());
-                    let label = format!("Revoke the token \"{}\"", token.name);
-                    let revoked_text = revoked.then(|| format!("revoked {}", when(token.revoked_at.as_deref())));
-                    let (name, row_name, created_at) =
-                        (token.name.clone(), token.name.clone(), when(Some(&token.created_at)));
-                    view! {
-                        <tr data-testid="token-row" data-token=row_name>
-                            <th scope="row" data-label="Name">{name}</th>
-                            <td data-label="Created">{created_at}</td>
-                            <td data-label="Last used">{last_used}</td>
-                            <td class="actions">
-                                {match revoked_text {
-                                    Some(text) => view! { <span class="muted">{text}</span> }.into_any(),
-                                    None => view! {
-                                        <button
-                                            type="button"
-                                            class="button danger"
-                                            aria-label=label
-                                            on:click=move |_| revoke(token.clone())
-                                        >"Revoke"</button>
-                                    }
-                                    .into_any(),
-                                }}
-                            </td>
-                        </tr>
-                    }
-                })
-                .collect_view();
-            view! { <DataTable class="tokens" columns=&["Name", "Created", "Last used", ""]>{rows}</DataTable> }
-                .into_any()
-        }
-    };
 
     view! {
         <main id="main" class="page">
@@ -184,7 +34,7 @@ pub fn SettingsPage() -> impl IntoView {
             </div>
             <section class="card" aria-labelledby="account-title">
                 <h2 id="account-title">"Account"</h2>
-                {account}
+                <AccountFacts/>
                 <h3>"Password"</h3>
                 <PasswordForm/>
             </section>
@@ -218,22 +68,7 @@ pub fn SettingsPage() -> impl IntoView {
                     "Tokens let scripts and CI jobs use the API as you (" <code>"curl -H 'Authorization: Bearer …'"</code>
                     "). Each is shown once; revoke one you no longer use."
                 </p>
-                <form class="field-row" on:submit=create>
-                    <label class="field">
-                        <span>"New token name"</span>
-                        <input
-                            type="text"
-                            maxlength="100"
-                            placeholder="ci"
-                            bind:value=name
-                        />
-                    </label>
-                    <button type="submit" class="primary">"Create token"</button>
-                </form>
-                <p class="form-error" role="alert">{move || error.get()}</p>
-                {new_token}
-                <p class="notice" role="status" aria-live="polite">{move || notice.get()}</p>
-                {list}
+                <ApiTokens/>
             </section>
             <Show when=is_admin>
                 <section class="card" aria-labelledby="outbox-title">
@@ -242,5 +77,194 @@ pub fn SettingsPage() -> impl IntoView {
                 </section>
             </Show>
         </main>
+    }
+}
+
+/// The account's email, role and teams.
+#[component]
+fn AccountFacts() -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    move || {
+        auth.me.get().map(|me| {
+            let teams = if me.teams.is_empty() {
+                view! { <p class="muted">"You belong to no team yet: ask an admin to add you to one."</p> }.into_any()
+            } else {
+                let items = me
+                    .teams
+                    .iter()
+                    .map(|team| view! { <li>{team.name.clone()} " · " <span class="muted">{team.role.clone()}</span></li> })
+                    .collect_view();
+                view! { <ul class="plain-list">{items}</ul> }.into_any()
+            };
+            view! {
+                <dl class="facts">
+                    <dt>"Email"</dt>
+                    <dd data-testid="account-email">{me.email.clone()}</dd>
+                    <dt>"Role"</dt>
+                    <dd>{if me.admin { "global admin" } else { "member" }}</dd>
+                </dl>
+                <h3>"Teams"</h3>
+                {teams}
+            }
+        })
+    }
+}
+
+/// The API tokens: the form that creates one (shown once), and the list with revoke.
+#[component]
+fn ApiTokens() -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    let tokens =
+        LocalResource::new(move || async move { api::tokens().await.map_err(|failure| auth.explain(&failure)) });
+    let created = RwSignal::new(None::<NewToken>);
+    let name = RwSignal::new(String::new());
+    let notice = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+
+    let create_token = Action::new_local(move |chosen: &String| {
+        let chosen = chosen.clone();
+        async move {
+            match api::create_token(&chosen).await {
+                Ok(token) => {
+                    created.set(Some(token));
+                    name.set(String::new());
+                    tokens.refetch();
+                }
+                Err(failure) => error.set(Some(auth.explain(&failure))),
+            }
+        }
+    });
+    let revoke_token = Action::new_local(move |token: &Token| {
+        let token = token.clone();
+        async move {
+            match api::revoke_token(token.id).await {
+                Ok(()) => {
+                    notice.set(format!("Token \"{}\" revoked: it no longer works.", token.name));
+                    if created.with_untracked(|created| created.as_ref().is_some_and(|new| new.id == token.id)) {
+                        created.set(None);
+                    }
+                    tokens.refetch();
+                }
+                Err(failure) => notice.set(auth.explain(&failure)),
+            }
+        }
+    });
+    let create = move |event: SubmitEvent| {
+        event.prevent_default();
+        error.set(None);
+        let chosen = name.get_untracked().trim().to_string();
+        if chosen.is_empty() {
+            error.set(Some("Name the token after where it will be used, such as \"ci\" or \"laptop\".".into()));
+            return;
+        }
+        create_token.dispatch_local(chosen);
+    };
+    let revoke = Callback::new(move |token: Token| {
+        revoke_token.dispatch_local(token);
+    });
+
+    view! {
+        <form class="field-row" on:submit=create>
+            <label class="field">
+                <span>"New token name"</span>
+                <input
+                    type="text"
+                    maxlength="100"
+                    placeholder="ci"
+                    bind:value=name
+                />
+            </label>
+            <button type="submit" class="primary">"Create token"</button>
+        </form>
+        <p class="form-error" role="alert">{move || error.get()}</p>
+        <NewTokenNotice created=created notice=notice/>
+        <p class="notice" role="status" aria-live="polite">{move || notice.get()}</p>
+        <TokenList tokens=tokens revoke=revoke/>
+    }
+}
+
+/// A token just created, shown this once with a copy button.
+#[component]
+fn NewTokenNotice(created: RwSignal<Option<NewToken>>, notice: RwSignal<String>) -> impl IntoView {
+    move || {
+        created.get().map(|token| {
+            let secret = token.token.clone();
+            let copy = Action::new_local(move |secret: &String| {
+                let secret = secret.clone();
+                async move {
+                    let copied = browser::copy_to_clipboard(&secret).await;
+                    notice.set(if copied { "Token copied." } else { "Select the token and copy it." }.into());
+                }
+            });
+            view! {
+                <div class="new-token" role="status">
+                    <p>
+                        <strong>{format!("Token \"{}\" created.", token.name)}</strong>
+                        " Copy it now: it is shown only once."
+                    </p>
+                    <div class="field-row">
+                        <input type="text" readonly=true class="mono" prop:value=secret.clone() data-testid="new-token"/>
+                        <button
+                            type="button"
+                            class="button"
+                            on:click=move |_| {
+                                copy.dispatch_local(secret.clone());
+                            }
+                        >"Copy"</button>
+                    </div>
+                    <p class="hint">"Use it as " <code>"Authorization: Bearer <token>"</code> "."</p>
+                </div>
+            }
+        })
+    }
+}
+
+/// The account's tokens: when each was created and last used, and revoke.
+#[component]
+fn TokenList(tokens: LocalResource<Result<Vec<Token>, String>>, revoke: Callback<Token>) -> impl IntoView {
+    move || match tokens.get() {
+        None => view! { <p class="loading-inline">"Loading tokens…"</p> }.into_any(),
+        Some(Err(message)) => view! { <p class="form-error" role="alert">{message}</p> }.into_any(),
+        Some(Ok(list)) if list.is_empty() => view! { <p class="muted">"No API tokens."</p> }.into_any(),
+        Some(Ok(list)) => {
+            let now = time::now_ms();
+            let rows = list.into_iter().map(|token| token_row(token, now, revoke)).collect_view();
+            view! { <DataTable class="tokens" columns=&["Name", "Created", "Last used", ""]>{rows}</DataTable> }
+                .into_any()
+        }
+    }
+}
+
+fn token_row(token: Token, now: i64, revoke: Callback<Token>) -> impl IntoView {
+    let revoked = token.revoked_at.is_some();
+    let last_used = token
+        .last_used_at
+        .as_deref()
+        .and_then(parse_rfc3339)
+        .map(|at| time::relative(at, now))
+        .unwrap_or_else(|| "never".to_string());
+    let label = format!("Revoke the token \"{}\"", token.name);
+    let revoked_text = revoked.then(|| format!("revoked {}", when(token.revoked_at.as_deref())));
+    let (name, row_name, created_at) = (token.name.clone(), token.name.clone(), when(Some(&token.created_at)));
+    view! {
+        <tr data-testid="token-row" data-token=row_name>
+            <th scope="row" data-label="Name">{name}</th>
+            <td data-label="Created">{created_at}</td>
+            <td data-label="Last used">{last_used}</td>
+            <td class="actions">
+                {match revoked_text {
+                    Some(text) => view! { <span class="muted">{text}</span> }.into_any(),
+                    None => view! {
+                        <button
+                            type="button"
+                            class="button danger"
+                            aria-label=label
+                            on:click=move |_| revoke.run(token.clone())
+                        >"Revoke"</button>
+                    }
+                    .into_any(),
+                }}
+            </td>
+        </tr>
     }
 }
