@@ -35,9 +35,16 @@ api_type! {
     /// A page of findings.
     pub struct FindingsPage {
         pub items: Vec<Finding>,
-        /// How many findings match the filters in all.
+        /// How many findings match the filters in all; with `total_exact` false, at least
+        /// how many.
         pub total: i64,
-        /// The `cursor` of the next page; null on the last.
+        /// False when `total` is a lower bound: a text filter examines at most 2,000
+        /// findings per request (`store::scans::TEXT_WINDOW`), and over more than that its
+        /// total counts the matches among the first 2,000.
+        pub total_exact: bool,
+        /// The `cursor` of the next page; null on the last. With a text filter a page may
+        /// hold fewer findings than `limit`, or none, and still have a next one: it stopped
+        /// after examining 2,000 findings.
         pub next_cursor: Option<String>,
     }
 

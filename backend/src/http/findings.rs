@@ -78,19 +78,14 @@ async fn list_findings(
         text: query.text.filter(|text| !text.trim().is_empty()),
         order,
         after,
-        // One more than the page: whether there is a next page, without counting.
-        limit: limit + 1,
+        limit,
         open_at: None,
     };
-    let mut findings = state.store.list_findings(cluster.id, &filter).await?;
-    let total = state.store.count_findings(cluster.id, &filter).await?;
-    let next_cursor = if findings.len() as i64 > limit {
-        findings.truncate(limit as usize);
-        findings.last().map(|finding| Cursor::after(order, finding).encode())
-    } else {
-        None
-    };
-    let items = findings
+    let page = state.store.findings_page(cluster.id, &filter).await?;
+    let total = state.store.total_findings(cluster.id, &filter).await?;
+    let next_cursor = page.next.map(|cursor| cursor.encode());
+    let items = page
+        .findings
         .iter()
         .map(|finding| Finding {
             id: finding.id,
@@ -106,7 +101,11 @@ async fn list_findings(
             exemption_reason: finding.exemption_reason.clone(),
         })
         .collect();
-    Ok(Answer(FindingsPage { items, total, next_cursor }))
+    // With a text filter over many findings the total is a lower bound (`total_exact`
+    // false): the matches among the first `TEXT_WINDOW` examined. A page with a text filter
+    // may also hold fewer findings than asked for, or none, and have a next one: it stopped
+    // after examining as many.
+    Ok(Answer(FindingsPage { items, total: total.count, total_exact: total.exact, next_cursor }))
 }
 
 #[derive(Debug, Deserialize)]

@@ -46,7 +46,7 @@ const FINDING_FILTERS: &[(&str, &str)] = &[
     ("severity", "critical, high, medium, low or info"),
     ("rule", "a rule id, such as pss-privileged"),
     ("namespace", "a namespace name"),
-    ("text", "words that must all occur in the object's name, namespace or kind, the rule, the path or the message"),
+    ("text", "words that must all occur in the object's name, namespace or kind, the rule, the path or the message; each page examines at most 2,000 findings, so a page may hold fewer than limit (even none) and still have a next_cursor"),
     ("sort", "severity (most severe first, the default), rule, object (namespace, kind, name) or newest; ties by id"),
     ("limit", "findings per page, 1 to 1000 (default 100)"),
     ("cursor", "the next_cursor of the previous page (opaque; valid with the same sort)"),

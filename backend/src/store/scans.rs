@@ -82,7 +82,7 @@ pub struct Scan {
 }
 
 /// A stored finding.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StoredFinding {
     pub id: i64,
     pub rule: String,
@@ -215,21 +215,51 @@ enum Bound {
     Text(String),
 }
 
+/// The statuses a finding can have: the findings list says a known one literally, as the
+/// index `findings_by_severity` (cluster, status, severity rank, id) is read best with it.
+const STATUSES: [&str; 3] = ["open", "resolved", "exempted"];
+
+/// The severities, most severe first: a severity's rank is its position.
+const SEVERITIES: [&str; 5] = ["critical", "high", "medium", "low", "info"];
+
+/// How many findings a text filter examines at most per query (rows read in the list's
+/// order, matching or not), whether it finds a page's worth or none: a page stops there and
+/// says where the next one starts, a total counts the matches among that many and says it is
+/// a lower bound. Without an index over the findings' text (which would cost every scan's
+/// inserts more than all other indexes together) a word found in few findings otherwise reads
+/// every finding of the cluster, 1–2 s at 500,000.
+pub const TEXT_WINDOW: i64 = 2_000;
+
 impl FindingFilter {
-    /// The conditions on findings `f` of cluster `$1` (without the cursor), and the values
-    /// they bind from `$2` on.
-    fn conditions(&self, cluster_id: i64) -> (String, Vec<Bound>) {
+    /// The conditions on findings `f` of cluster `$1` (without the cursor), text included, and
+    /// the values they bind from `$2` on. `sqlite` says which backend's text match to write.
+    fn conditions(&self, cluster_id: i64, sqlite: bool) -> (String, Vec<Bound>) {
+        let (mut sql, mut bound) = self.conditions_without_text(cluster_id);
+        self.push_text_conditions(&mut sql, &mut bound, sqlite);
+        (sql, bound)
+    }
+
+    /// The conditions on findings `f` of cluster `$1` but the text (and the cursor).
+    fn conditions_without_text(&self, cluster_id: i64) -> (String, Vec<Bound>) {
         let mut bound = vec![Bound::Int(cluster_id)];
         let mut sql = String::from("f.cluster_id = $1");
-        // Open findings are said so literally, as the partial index `findings_open_by_severity`
-        // says it (a bound value does not let SQLite's planner use it); with a severity, its
-        // rank is fixed too, so the index reads exactly that severity's open findings in order.
-        let open = self.status.as_deref() == Some("open");
-        let open_rank = self.open_rank();
-        if open {
-            sql.push_str(" AND f.status = 'open'");
+        // A known status is said literally, and with a severity its rank is fixed too, so
+        // the index `findings_by_severity` reads exactly those findings, in order of id.
+        let status = self.literal_status();
+        let fixed_rank = self.fixed_rank();
+        if let Some(status) = status {
+            // With a namespace, or in the object order, the status is said so that no index
+            // on it is used: `findings_namespace` reads that namespace's findings alone, or
+            // walks in the object order and stops after a page, where SQLite's planner would
+            // rather read every finding of the status (500,000: seconds).
+            let column = if self.order == FindingOrder::Object || self.namespace.is_some() {
+                "f.status || ''"
+            } else {
+                "f.status"
+            };
+            sql.push_str(&format!(" AND {column} = '{status}'"));
         }
-        if let Some(rank) = open_rank {
+        if let Some(rank) = fixed_rank {
             sql.push_str(&format!(" AND {SEVERITY_RANK} = {rank}"));
         }
         if let Some(at) = self.open_at {
@@ -240,8 +270,8 @@ impl FindingFilter {
             ));
         }
         for (column, value) in [
-            ("status", if open { &None } else { &self.status }),
-            ("severity", if open_rank.is_some() { &None } else { &self.severity }),
+            ("status", if status.is_some() { &None } else { &self.status }),
+            ("severity", if fixed_rank.is_some() { &None } else { &self.severity }),
             ("rule", &self.rule),
             ("namespace", &self.namespace),
         ] {
@@ -250,67 +280,142 @@ impl FindingFilter {
                 sql.push_str(&format!(" AND f.{column} = ${}", bound.len()));
             }
         }
-        // Each word anywhere in the row's text; LOWER on both sides, as PostgreSQL's LIKE
-        // is case-sensitive and SQLite's is not.
-        for word in self.text.as_deref().unwrap_or_default().split_whitespace().take(8) {
-            bound.push(Bound::Text(contains_pattern(word)));
-            sql.push_str(&format!(
-                " AND LOWER(f.name || ' ' || f.namespace || ' ' || f.kind || ' ' || f.rule || ' ' || f.path || ' ' \
-                 || f.message) LIKE ${} ESCAPE '\\'",
-                bound.len()
-            ));
-        }
         (sql, bound)
     }
 
-    /// The severity rank of open findings of one severity (the filter says both), fixed in
-    /// the conditions.
-    fn open_rank(&self) -> Option<i64> {
-        let severity = self.severity.as_deref().filter(|_| self.status.as_deref() == Some("open"))?;
-        ["critical", "high", "medium", "low", "info"].contains(&severity).then(|| severity_rank(severity))
+    /// The words of the text filter (at most 8).
+    fn words(&self) -> impl Iterator<Item = &str> {
+        self.text.as_deref().unwrap_or_default().split_whitespace().take(8)
     }
 
-    /// The keyset condition of the cursor (appending its values to `bound`) and the
-    /// `ORDER BY` of the order. The severity order repeats [`SEVERITY_RANK`] exactly, so
-    /// open findings are read through the index `findings_open_by_severity`; with the rank
-    /// fixed ([`FindingFilter::open_rank`]) it is the order of ids, which SQLite's planner
-    /// reads from that index without sorting only when told so.
-    fn keyset(&self, bound: &mut Vec<Bound>) -> (String, String) {
-        let fixed_rank = self.open_rank();
+    fn has_text(&self) -> bool {
+        self.words().next().is_some()
+    }
+
+    /// Each word anywhere in the row's object name, namespace or kind, rule, path or
+    /// message, ignoring ASCII case on both backends. A word holds no whitespace, so it
+    /// occurs in one of them or in none: on SQLite, whose `LIKE` ignores ASCII case, each
+    /// column is matched on its own (half the time of lower-casing their concatenation); on
+    /// PostgreSQL, whose `LIKE` is case-sensitive, their concatenation is lower-cased in the
+    /// "C" collation (ASCII letters only, as SQLite does: half the time of the database's
+    /// collation) and matched (faster there than a match per column or `ILIKE`).
+    fn push_text_conditions(&self, sql: &mut String, bound: &mut Vec<Bound>, sqlite: bool) {
+        for word in self.words() {
+            bound.push(Bound::Text(contains_pattern(word)));
+            let n = bound.len();
+            if sqlite {
+                let columns = ["name", "namespace", "kind", "rule", "path", "message"];
+                let any: Vec<String> =
+                    columns.iter().map(|column| format!("f.{column} LIKE ${n} ESCAPE '\\'")).collect();
+                sql.push_str(&format!(" AND ({})", any.join(" OR ")));
+            } else {
+                sql.push_str(&format!(
+                    " AND LOWER((f.name || ' ' || f.namespace || ' ' || f.kind || ' ' || f.rule || ' ' || f.path || ' ' \
+                     || f.message) COLLATE \"C\") LIKE ${n} ESCAPE '\\'"
+                ));
+            }
+        }
+    }
+
+    /// The status, when it is one a finding can have.
+    fn literal_status(&self) -> Option<&'static str> {
+        let status = self.status.as_deref()?;
+        STATUSES.into_iter().find(|known| *known == status)
+    }
+
+    /// The severity rank when the filter fixes both a known status and a known severity.
+    fn fixed_rank(&self) -> Option<i64> {
+        self.literal_status()?;
+        let severity = self.severity.as_deref()?;
+        SEVERITIES.contains(&severity).then(|| severity_rank(severity))
+    }
+
+    /// The condition that keeps rows after `cursor` in the filter's order (or, `upto`, rows up
+    /// to and including it), appending its values to `bound`. The severity order repeats
+    /// [`SEVERITY_RANK`] exactly, so the index `findings_by_severity` serves it; with the rank
+    /// fixed ([`FindingFilter::fixed_rank`]) it is the order of ids.
+    fn cursor_condition(&self, cursor: &Cursor, upto: bool, bound: &mut Vec<Bound>) -> String {
         let mut next = |value: Bound| {
             bound.push(value);
             format!("${}", bound.len())
         };
-        let condition = match self.after.clone() {
-            None => String::new(),
-            Some(Cursor::Severity(rank, id)) if fixed_rank.is_some() => match fixed_rank.cmp(&Some(rank)) {
-                std::cmp::Ordering::Equal => format!(" AND f.id > {}", next(Bound::Int(id))),
-                std::cmp::Ordering::Greater => String::new(),
-                std::cmp::Ordering::Less => " AND 1 = 0".to_string(),
-            },
-            Some(Cursor::Severity(rank, id)) => {
-                format!(" AND ({SEVERITY_RANK}, f.id) > ({}, {})", next(Bound::Int(rank)), next(Bound::Int(id)))
+        let (op, newest_op) = if upto { ("<=", ">=") } else { (">", "<") };
+        match cursor.clone() {
+            Cursor::Severity(rank, id) if self.fixed_rank().is_some() => {
+                let fixed = self.fixed_rank().unwrap_or(rank);
+                match (fixed.cmp(&rank), upto) {
+                    (std::cmp::Ordering::Equal, _) => format!(" AND f.id {op} {}", next(Bound::Int(id))),
+                    (std::cmp::Ordering::Greater, false) | (std::cmp::Ordering::Less, true) => String::new(),
+                    _ => " AND 1 = 0".to_string(),
+                }
             }
-            Some(Cursor::Rule(rule, id)) => {
-                format!(" AND (f.rule, f.id) > ({}, {})", next(Bound::Text(rule)), next(Bound::Int(id)))
+            Cursor::Severity(rank, id) => {
+                format!(" AND ({SEVERITY_RANK}, f.id) {op} ({}, {})", next(Bound::Int(rank)), next(Bound::Int(id)))
             }
-            Some(Cursor::Object(namespace, kind, name, id)) => format!(
-                " AND (f.namespace, f.kind, f.name, f.id) > ({}, {}, {}, {})",
+            Cursor::Rule(rule, id) => {
+                format!(" AND (f.rule, f.id) {op} ({}, {})", next(Bound::Text(rule)), next(Bound::Int(id)))
+            }
+            Cursor::Object(namespace, kind, name, id) => format!(
+                " AND (f.namespace, f.kind, f.name, f.id) {op} ({}, {}, {}, {})",
                 next(Bound::Text(namespace)),
                 next(Bound::Text(kind)),
                 next(Bound::Text(name)),
                 next(Bound::Int(id))
             ),
-            Some(Cursor::Newest(id)) => format!(" AND f.id < {}", next(Bound::Int(id))),
-        };
-        let order = match self.order {
-            FindingOrder::Severity if fixed_rank.is_some() => "f.id".to_string(),
+            Cursor::Newest(id) => format!(" AND f.id {newest_op} {}", next(Bound::Int(id))),
+        }
+    }
+
+    /// The `ORDER BY` of the filter's order.
+    fn order_by(&self) -> String {
+        match self.order {
+            FindingOrder::Severity if self.fixed_rank().is_some() => "f.id".to_string(),
             FindingOrder::Severity => format!("{SEVERITY_RANK}, f.id"),
             FindingOrder::Rule => "f.rule, f.id".to_string(),
             FindingOrder::Object => "f.namespace, f.kind, f.name, f.id".to_string(),
             FindingOrder::Newest => "f.id DESC".to_string(),
-        };
-        (condition, order)
+        }
+    }
+}
+
+/// A page of a findings list and where the next one starts.
+#[derive(Clone, Debug, Default)]
+pub struct FindingsPage {
+    /// At most the filter's limit, in its order.
+    pub findings: Vec<StoredFinding>,
+    /// `None` when no finding after these matches. With a text filter a page may hold fewer
+    /// findings than its limit (even none) and still have a next one: it examined
+    /// [`TEXT_WINDOW`] findings and stopped.
+    pub next: Option<Cursor>,
+}
+
+/// How many findings a filter matches: exactly, or (`exact` false, a text filter over more
+/// than [`TEXT_WINDOW`] findings) at least `count`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FindingsTotal {
+    pub count: i64,
+    pub exact: bool,
+}
+
+/// Rows read in a list's order, and how far they are known: `None` when the rows are every
+/// match to the end, else the key up to which they are (rows after it were not examined).
+type Walked = (Vec<StoredFinding>, Option<Cursor>);
+
+/// How many findings a cluster has of a status and severity, from its counts.
+type Held = (String, String, i64);
+
+/// Every (status, severity) a cluster has findings of.
+type Present = Vec<Held>;
+
+/// A finding's place in the severity order.
+fn severity_key(finding: &StoredFinding) -> (i64, i64) {
+    (severity_rank(&finding.severity), finding.id)
+}
+
+fn cursor_key(cursor: &Cursor) -> (i64, i64) {
+    match cursor {
+        Cursor::Severity(rank, id) => (*rank, *id),
+        _ => (i64::MAX, i64::MAX),
     }
 }
 
@@ -488,32 +593,224 @@ impl Store {
         })
     }
 
-    /// A page of a cluster's findings (the caller has checked access), in the filter's
-    /// order, from its cursor on.
-    ///
-    /// `first_seen` is the finishing time of the scan that first stored the finding (the
-    /// time it was stored while that scan runs); `last_seen` is the stored one when a scan
-    /// resolved the finding or could not look at it, and otherwise (every later scan saw
-    /// it) the finishing time of the cluster's latest finished scan.
+    /// Up to the filter's limit of a cluster's findings (the caller has checked access), in
+    /// the filter's order, from its cursor on: [`Store::findings_page`]'s findings.
     pub async fn list_findings(
         &self,
         cluster_id: i64,
         filter: &FindingFilter,
     ) -> Result<Vec<StoredFinding>, sqlx::Error> {
-        let (conditions, mut bound) = filter.conditions(cluster_id);
-        let (keyset, order) = filter.keyset(&mut bound);
-        bound.push(Bound::Int(filter.limit));
+        Ok(self.findings_page(cluster_id, filter).await?.findings)
+    }
+
+    /// A page of a cluster's findings (the caller has checked access), in the filter's
+    /// order, from its cursor on, and where the next one starts.
+    ///
+    /// The default order (most severe first) reads the index `findings_by_severity`: with a
+    /// status, in one walk; without, one walk per status the cluster's counts hold, merged;
+    /// with a rule, one walk per severity the rule has findings of (there is no index by
+    /// rule), so that a rule without critical findings does not read every critical one. A
+    /// text filter examines at most [`TEXT_WINDOW`] findings per walk.
+    ///
+    /// `first_seen` is the finishing time of the scan that first stored the finding (the
+    /// time it was stored while that scan runs); `last_seen` is the stored one when a scan
+    /// resolved the finding or could not look at it, and otherwise (every later scan saw
+    /// it) the finishing time of the cluster's latest finished scan.
+    pub async fn findings_page(&self, cluster_id: i64, filter: &FindingFilter) -> Result<FindingsPage, sqlx::Error> {
+        const LATEST: &str =
+            "SELECT MAX(finished_at) FROM scans WHERE cluster_id = $1 AND status IN ('succeeded', 'partial')";
+        let latest: Option<i64> =
+            on_pool!(self, |pool| sqlx::query_scalar(LATEST).bind(cluster_id).fetch_one(pool).await)?;
+        let limit = filter.limit.max(1);
+        // One more than the page: whether there is a next page.
+        let (mut findings, known_to) = if filter.order == FindingOrder::Severity
+            && filter.open_at.is_none()
+            && filter.namespace.is_none()
+            && filter.status.is_none()
+        {
+            self.walk_statuses(cluster_id, filter, limit + 1, latest).await?
+        } else {
+            self.walk_status(cluster_id, filter, limit + 1, latest, None).await?
+        };
+        let next = if findings.len() as i64 > limit {
+            findings.truncate(limit as usize);
+            findings.last().map(|finding| Cursor::after(filter.order, finding))
+        } else {
+            known_to
+        };
+        Ok(FindingsPage { findings, next })
+    }
+
+    /// Which (status, severity) pairs the cluster has findings of, with the filter's status,
+    /// severity and rule, and how many, from its counts (`finding_counts`); `None` while
+    /// they are stale.
+    async fn present(&self, cluster_id: i64, filter: &FindingFilter) -> Result<Option<Present>, sqlx::Error> {
+        let mut bound = vec![Bound::Int(cluster_id)];
+        let mut conditions = String::from("n.cluster_id = $1 AND n.findings > 0");
+        for (column, value) in [("status", &filter.status), ("severity", &filter.severity), ("rule", &filter.rule)] {
+            if let Some(value) = value {
+                bound.push(Bound::Text(value.clone()));
+                conditions.push_str(&format!(" AND n.{column} = ${}", bound.len()));
+            }
+        }
+        // One query: a row of status `stale` says the counts are.
+        let sql = format!(
+            "SELECT n.status, n.severity, CAST(SUM(n.findings) AS BIGINT) FROM finding_counts n WHERE {conditions} \
+             GROUP BY n.status, n.severity \
+             UNION ALL SELECT 'stale', '', 0 FROM finding_counts_stale WHERE cluster_id = $1"
+        );
+        let present: Present = on_pool!(self, |pool| bind_all!(sqlx::query_as(&sql), &bound).fetch_all(pool).await)?;
+        Ok((!present.iter().any(|(status, _, _)| status == "stale")).then_some(present))
+    }
+
+    /// The severity order without a status: one walk per status that has findings, merged.
+    /// The merged rows are known as far as the least far of the walks.
+    async fn walk_statuses(
+        &self,
+        cluster_id: i64,
+        filter: &FindingFilter,
+        want: i64,
+        latest: Option<i64>,
+    ) -> Result<Walked, sqlx::Error> {
+        let present = self.present(cluster_id, filter).await?;
+        let mut rows = Vec::new();
+        let mut known_to: Option<Cursor> = None;
+        let statuses = present.as_deref();
+        for status in STATUSES {
+            if present.as_ref().is_some_and(|present| !present.iter().any(|(held, _, _)| held == status)) {
+                continue;
+            }
+            let filter = FindingFilter { status: Some(status.to_string()), ..filter.clone() };
+            let (walked, to) = self.walk_status(cluster_id, &filter, want, latest, Some(statuses)).await?;
+            rows.extend(walked);
+            if let Some(to) = to {
+                if known_to.as_ref().is_none_or(|known| cursor_key(&to) < cursor_key(known)) {
+                    known_to = Some(to);
+                }
+            }
+        }
+        if let Some(known) = &known_to {
+            rows.retain(|finding| severity_key(finding) <= cursor_key(known));
+        }
+        rows.sort_by_key(severity_key);
+        if rows.len() as i64 > want {
+            rows.truncate(want as usize);
+            known_to = rows.last().map(|finding| Cursor::after(FindingOrder::Severity, finding));
+        }
+        Ok((rows, known_to))
+    }
+
+    /// One status (or none, or another order): with a rule or a text filter in the severity
+    /// order, one walk per severity that has findings, from the cursor's on (each reads one
+    /// range of `findings_by_severity`, from its cursor to its window's end, with the rank
+    /// fixed); otherwise one walk. Walks with a text filter share one window of
+    /// [`TEXT_WINDOW`] findings, a severity walked to its end counting as all its findings.
+    /// `present` is [`Store::present`]'s answer when the caller has it (`Some(None)`: the
+    /// counts are stale).
+    async fn walk_status(
+        &self,
+        cluster_id: i64,
+        filter: &FindingFilter,
+        want: i64,
+        latest: Option<i64>,
+        present: Option<Option<&[Held]>>,
+    ) -> Result<Walked, sqlx::Error> {
+        let by_rank = filter.order == FindingOrder::Severity
+            && filter.open_at.is_none()
+            && filter.namespace.is_none()
+            && (filter.rule.is_some() || filter.has_text())
+            && filter.severity.is_none()
+            && filter.literal_status().is_some();
+        if !by_rank {
+            return self.walk(cluster_id, filter, want, latest, TEXT_WINDOW).await;
+        }
+        let queried;
+        let present = match present {
+            Some(present) => present,
+            None => {
+                queried = self.present(cluster_id, filter).await?;
+                queried.as_deref()
+            }
+        };
+        let status = filter.literal_status().unwrap_or_default();
+        let from = match filter.after {
+            Some(Cursor::Severity(rank, _)) => rank,
+            _ => 0,
+        };
+        let mut rows = Vec::new();
+        let mut window = TEXT_WINDOW;
+        for (rank, severity) in SEVERITIES.iter().enumerate() {
+            let rank = rank as i64;
+            let held = match present {
+                Some(present) => {
+                    present.iter().find(|(of, held, _)| of == status && held == severity).map(|(_, _, count)| *count)
+                }
+                None => Some(TEXT_WINDOW),
+            };
+            let Some(held) = held.filter(|_| rank >= from) else { continue };
+            if window <= 0 {
+                // The window is spent and findings remain: the next page starts at this
+                // severity's first (ids start at 1).
+                return Ok((rows, Some(Cursor::Severity(rank, 0))));
+            }
+            let filter = FindingFilter {
+                severity: Some(severity.to_string()),
+                after: filter.after.clone().filter(|_| rank == from),
+                ..filter.clone()
+            };
+            let (walked, to) = self.walk(cluster_id, &filter, want - rows.len() as i64, latest, window).await?;
+            rows.extend(walked);
+            if to.is_some() {
+                return Ok((rows, to));
+            }
+            window -= held;
+        }
+        Ok((rows, None))
+    }
+
+    /// One query: up to `want` findings in the filter's order from its cursor on. With a
+    /// text filter, only the next `window` findings without it are examined: the last of
+    /// them is found first, and bounds the walk.
+    async fn walk(
+        &self,
+        cluster_id: i64,
+        filter: &FindingFilter,
+        want: i64,
+        latest: Option<i64>,
+        window: i64,
+    ) -> Result<Walked, sqlx::Error> {
+        let sqlite = matches!(self, Store::Sqlite(_));
+        let (mut conditions, mut bound) = filter.conditions_without_text(cluster_id);
+        if let Some(after) = &filter.after {
+            conditions.push_str(&filter.cursor_condition(after, false, &mut bound));
+        }
+        let order = filter.order_by();
+        let mut window_end = None;
+        if filter.has_text() {
+            let sql = format!(
+                "SELECT f.id, f.severity, f.rule, f.namespace, f.kind, f.name FROM findings f WHERE {conditions} \
+                 ORDER BY {order} LIMIT 1 OFFSET {}",
+                window.max(1) - 1
+            );
+            let end: Option<(i64, String, String, String, String, String)> =
+                on_pool!(self, |pool| bind_all!(sqlx::query_as(&sql), &bound).fetch_optional(pool).await)?;
+            if let Some((id, severity, rule, namespace, kind, name)) = end {
+                let last = StoredFinding { id, severity, rule, namespace, kind, name, ..StoredFinding::default() };
+                let end = Cursor::after(filter.order, &last);
+                conditions.push_str(&filter.cursor_condition(&end, true, &mut bound));
+                window_end = Some(end);
+            }
+            filter.push_text_conditions(&mut conditions, &mut bound, sqlite);
+        }
+        bound.push(Bound::Int(want));
         let sql = format!(
             "SELECT f.id, f.rule, f.severity, f.status, f.kind, f.namespace, f.name, f.path, f.message, \
              COALESCE(s.finished_at, f.first_seen) AS first_seen, f.last_seen, f.resolved_at, f.exemption_reason \
              FROM findings f LEFT JOIN scans s ON s.id = f.first_scan_id AND s.status IN ('succeeded', 'partial') \
-             WHERE {conditions}{keyset} ORDER BY {order} LIMIT ${}",
+             WHERE {conditions} ORDER BY {order} LIMIT ${}",
             bound.len()
         );
-        const LATEST: &str =
-            "SELECT MAX(finished_at) FROM scans WHERE cluster_id = $1 AND status IN ('succeeded', 'partial')";
-        on_pool!(self, |pool| {
-            let latest: Option<i64> = sqlx::query_scalar(LATEST).bind(cluster_id).fetch_one(pool).await?;
+        let findings = on_pool!(self, |pool| {
             let rows = bind_all!(sqlx::query(&sql), &bound).fetch_all(pool).await?;
             let mut findings = Vec::with_capacity(rows.len());
             for row in rows {
@@ -535,16 +832,23 @@ impl Store {
                     exemption_reason: row.try_get("exemption_reason")?,
                 });
             }
-            Ok(findings)
-        })
+            Ok::<_, sqlx::Error>(findings)
+        })?;
+        let known_to = if findings.len() as i64 >= want {
+            findings.last().map(|finding| Cursor::after(filter.order, finding))
+        } else {
+            window_end
+        };
+        Ok((findings, known_to))
     }
 
     /// How many of the cluster's findings the filter matches (its cursor and limit aside):
     /// summed from the cluster's `finding_counts` (one row per status, severity, rule and
     /// namespace, moved by each step of a scan that writes findings) when they are fresh and
-    /// the filter has no text and no `open_at`; counted from the findings otherwise.
+    /// the filter has no text and no `open_at`; counted from the findings otherwise. With a
+    /// text filter, see [`Store::total_findings`].
     pub async fn count_findings(&self, cluster_id: i64, filter: &FindingFilter) -> Result<i64, sqlx::Error> {
-        if filter.text.is_none() && filter.open_at.is_none() {
+        if !filter.has_text() && filter.open_at.is_none() {
             let mut bound = vec![Bound::Int(cluster_id)];
             let mut conditions = String::from("n.cluster_id = $1");
             for (column, value) in [
@@ -571,9 +875,32 @@ impl Store {
                 return Ok(total);
             }
         }
-        let (conditions, bound) = filter.conditions(cluster_id);
+        let (conditions, bound) = filter.conditions(cluster_id, matches!(self, Store::Sqlite(_)));
         let sql = format!("SELECT COUNT(*) FROM findings f WHERE {conditions}");
         on_pool!(self, |pool| bind_all!(sqlx::query_scalar::<_, i64>(&sql), &bound).fetch_one(pool).await)
+    }
+
+    /// The findings list's total: [`Store::count_findings`] without a text filter; with one,
+    /// the matches among the first [`TEXT_WINDOW`] findings the filter's other conditions
+    /// match (in the order of an index), exact when there are no more than that.
+    pub async fn total_findings(&self, cluster_id: i64, filter: &FindingFilter) -> Result<FindingsTotal, sqlx::Error> {
+        if !filter.has_text() {
+            return Ok(FindingsTotal { count: self.count_findings(cluster_id, filter).await?, exact: true });
+        }
+        let sqlite = matches!(self, Store::Sqlite(_));
+        let (conditions, mut bound) = filter.conditions_without_text(cluster_id);
+        let mut text = String::from("1 = 1");
+        filter.push_text_conditions(&mut text, &mut bound, sqlite);
+        // An order an index serves, so the window is the index's first rows: by id within a
+        // status (`findings_cluster_status`) or a namespace (`findings_namespace`).
+        let order = if filter.status.is_some() || filter.namespace.is_some() { "f.id" } else { "f.status, f.id" };
+        let sql = format!(
+            "SELECT COUNT(*), COALESCE(SUM(hit), 0) FROM (SELECT CASE WHEN {text} THEN 1 ELSE 0 END AS hit \
+             FROM findings f WHERE {conditions} ORDER BY {order} LIMIT {TEXT_WINDOW}) examined"
+        );
+        let (examined, count): (i64, i64) =
+            on_pool!(self, |pool| bind_all!(sqlx::query_as(&sql), &bound).fetch_one(pool).await)?;
+        Ok(FindingsTotal { count, exact: examined < TEXT_WINDOW })
     }
 
     /// How many of the cluster's findings the filter matches per rule of `rules` (the
@@ -588,7 +915,8 @@ impl Store {
         if rules.is_empty() {
             return Ok(BTreeMap::new());
         }
-        let (conditions, mut bound) = FindingFilter { rule: None, ..filter.clone() }.conditions(cluster_id);
+        let (conditions, mut bound) =
+            FindingFilter { rule: None, ..filter.clone() }.conditions(cluster_id, matches!(self, Store::Sqlite(_)));
         let first = bound.len() + 1;
         bound.extend(rules.iter().map(|rule| Bound::Text(rule.clone())));
         let list = (first..first + rules.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");

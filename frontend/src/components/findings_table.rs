@@ -27,8 +27,15 @@ use crate::time::{format_utc, parse_rfc3339};
 struct Loaded {
     count: usize,
     total: Option<i64>,
+    /// Whether `total` is exact (else a lower bound: a text filter over many findings).
+    exact: bool,
     next_cursor: Option<String>,
 }
+
+/// Findings gathered per load: the server's page unless it stops short (a text filter stops
+/// after examining a bounded number of findings); then the next page is asked for at once,
+/// until this many more are shown or none is left.
+const GATHER: usize = 100;
 
 /// The table's columns.
 const COLUMNS: [&str; 6] = ["Severity", "Finding", "Object", "Status", "First seen", "Last seen"];
@@ -85,6 +92,8 @@ pub fn FindingsTable(
     let mounted = StoredValue::new(());
     // Answers to an older filter are dropped when a newer request was made since.
     let request = StoredValue::new(0u64);
+    // How many rows to gather before waiting for "Load more".
+    let wanted = StoredValue::new(GATHER);
 
     let fetch = move |more: bool| {
         let cursor = if more {
@@ -104,24 +113,30 @@ pub fn FindingsTable(
             if mounted.try_with_value(|_| ()).is_none() || request.get_value() != number {
                 return;
             }
-            loading.set(false);
             match result {
                 Ok(page) => {
                     let count = page.items.len();
+                    let exact = page.total_exact;
                     let rows = Arc::new(page.items);
-                    if more {
-                        pages.update(|pages| pages.push((pages.len(), rows)));
-                    } else {
+                    if !more {
                         pages.set(vec![(0, rows)]);
+                    } else if count > 0 {
+                        pages.update(|pages| pages.push((pages.len(), rows)));
                     }
                     loaded.update(|loaded| match loaded {
                         Some(Ok(existing)) if more => {
                             existing.count += count;
                             existing.total = Some(page.total);
+                            existing.exact = exact;
                             existing.next_cursor = page.next_cursor;
                         }
                         _ => {
-                            *loaded = Some(Ok(Loaded { count, total: Some(page.total), next_cursor: page.next_cursor }))
+                            *loaded = Some(Ok(Loaded {
+                                count,
+                                total: Some(page.total),
+                                exact,
+                                next_cursor: page.next_cursor,
+                            }))
                         }
                     });
                 }
@@ -130,24 +145,42 @@ pub fn FindingsTable(
                     loaded.set(Some(Err(auth.explain(&failure))));
                 }
             }
+            // After the rows: a short page is followed at once when loading ends, from the
+            // cursor just stored.
+            loading.set(false);
         });
     };
     // Loads at first, then again whenever the filter changes or the page's data does.
     Effect::new(move |_| {
         filter.track();
         version.track();
+        wanted.set_value(GATHER);
         fetch(false);
+    });
+    // A page that stopped short (a text filter examines a bounded number of findings per
+    // request) is followed at once by the next, until enough rows are shown or none is left.
+    Effect::new(move |_| {
+        let short = loaded.with(|loaded| match loaded {
+            Some(Ok(loaded)) => loaded.next_cursor.is_some() && loaded.count < wanted.get_value(),
+            _ => false,
+        });
+        if short && !loading.get() {
+            fetch(true);
+        }
     });
 
     let shown = Memo::new(move |_| {
         loaded.with(|loaded| match loaded {
             None => Shown::Loading,
             Some(Err(message)) => Shown::Failed(message.clone()),
+            // Still searching: a text filter's first pages may hold none yet.
+            Some(Ok(loaded)) if loaded.count == 0 && loaded.next_cursor.is_some() => Shown::Loading,
             Some(Ok(loaded)) if loaded.count == 0 => Shown::Empty,
             Some(Ok(_)) => Shown::Rows,
         })
     });
 
+    let state = loaded;
     let more = move || {
         loaded.with(|loaded| {
             let loaded = loaded.as_ref()?.as_ref().ok()?;
@@ -158,7 +191,13 @@ pub fn FindingsTable(
                     class="button"
                     data-testid="load-more"
                     disabled=move || loading.get()
-                    on:click=move |_| fetch(true)
+                    on:click=move |_| {
+                        wanted.set_value(state.with_untracked(|loaded| match loaded {
+                            Some(Ok(loaded)) => loaded.count,
+                            _ => 0,
+                        }) + GATHER);
+                        fetch(true)
+                    }
                 >
                     {move || if loading.get() { "Loading…" } else { "Load more" }}
                 </button>
@@ -312,11 +351,24 @@ fn FindingRows(
     }
 }
 
-/// "100 of 3,000 findings shown" while more match, else "3,000 findings".
+/// "100 of 3,000 findings shown" while more match, else "3,000 findings". A total that is
+/// a lower bound says so: "100 of at least 340 findings shown", or, when no more are known
+/// than are shown, "100 findings shown, more may match"; once every page is loaded the
+/// rows shown are the count.
 fn count_text(loaded: &Loaded) -> String {
-    let total = loaded.total.unwrap_or(loaded.count as i64);
+    let count = loaded.count as i64;
+    if !loaded.exact {
+        let total = loaded.total.unwrap_or(0);
+        let noun = |n: i64| if n == 1 { "finding" } else { "findings" };
+        return match &loaded.next_cursor {
+            None => format!("{} {}", group(count), noun(count)),
+            Some(_) if total > count => format!("{} of at least {} {} shown", group(count), group(total), noun(total)),
+            Some(_) => format!("{} {} shown, more may match", group(count), noun(count)),
+        };
+    }
+    let total = loaded.total.unwrap_or(count);
     let noun = if total == 1 { "finding" } else { "findings" };
-    if loaded.next_cursor.is_some() || (loaded.count as i64) < total {
+    if loaded.next_cursor.is_some() || count < total {
         format!("{} of {} {noun} shown", group(loaded.count as i64), group(total))
     } else {
         format!("{} {noun}", group(total))
@@ -500,10 +552,17 @@ mod tests {
         assert_eq!(group(999), "999");
         assert_eq!(group(3000), "3,000");
         assert_eq!(group(1_234_567), "1,234,567");
-        let loaded = |count, total, more: bool| Loaded { count, total, next_cursor: more.then(|| "c".to_string()) };
+        let loaded =
+            |count, total, more: bool| Loaded { count, total, exact: true, next_cursor: more.then(|| "c".to_string()) };
         assert_eq!(count_text(&loaded(100, Some(3000), true)), "100 of 3,000 findings shown");
         assert_eq!(count_text(&loaded(3000, Some(3000), false)), "3,000 findings");
         assert_eq!(count_text(&loaded(1, Some(1), false)), "1 finding");
         assert_eq!(count_text(&loaded(2, None, false)), "2 findings");
+        // A lower bound (a text filter over many findings) is said to be one.
+        let bounded = |count, total, more: bool| Loaded { exact: false, ..loaded(count, Some(total), more) };
+        assert_eq!(count_text(&bounded(100, 340, true)), "100 of at least 340 findings shown");
+        assert_eq!(count_text(&bounded(3, 0, true)), "3 findings shown, more may match");
+        assert_eq!(count_text(&bounded(1, 0, true)), "1 finding shown, more may match");
+        assert_eq!(count_text(&bounded(12, 0, false)), "12 findings");
     }
 }

@@ -1,0 +1,232 @@
+//! The findings list over more findings than a text filter examines per request
+//! (`TEXT_WINDOW`): every filter and order, walked page by page over HTTP, gives exactly the
+//! findings that match, once each and in order; a text filter's pages may stop short (even
+//! empty) with a next cursor, and its total says when it is a lower bound.
+
+use std::collections::BTreeSet;
+
+use rampart::store::scans::TEXT_WINDOW;
+use rampart::store::Store;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use super::app::{spawn_app, Backend, TestApp};
+use super::{snapshot_cluster, Role};
+
+/// Findings written: more than a text filter examines at once, in the open ones alone.
+const FINDINGS: i64 = 4_800;
+const RULES: [&str; 6] = ["rule-a", "rule-b", "rule-c", "rule-d", "rule-e", "rule-f"];
+const SEVERITIES: [&str; 5] = ["critical", "high", "medium", "low", "info"];
+
+/// What finding `i` (1 ..= FINDINGS) is, as the seeding SQL writes it: four per object.
+#[derive(Clone, Debug)]
+struct Seeded {
+    rule: &'static str,
+    severity: &'static str,
+    status: &'static str,
+    namespace: String,
+    name: String,
+    message: String,
+}
+
+fn seeded(i: i64) -> Seeded {
+    let severity = match i {
+        _ if i % 40 == 0 => "critical",
+        _ if i % 7 == 0 => "high",
+        _ if i % 3 == 0 => "medium",
+        _ if i % 2 == 0 => "low",
+        _ => "info",
+    };
+    let status = match i {
+        _ if i % 10 == 3 => "resolved",
+        _ if i % 25 == 7 => "exempted",
+        _ => "open",
+    };
+    let name = format!("app-{}", i / 4);
+    let message = if i == 4321 {
+        format!("container sidecar-zq of {name} runs as root")
+    } else {
+        format!("container main of {name} has a finding")
+    };
+    Seeded { rule: RULES[(i % 6) as usize], severity, status, namespace: format!("ns-{}", i % 20), name, message }
+}
+
+/// The same findings written by one statement, with the counts a scan keeps.
+async fn seed(store: &Store, cluster: i64) {
+    let scan = format!(
+        "INSERT INTO scans (cluster_id, status, source, queued_at, started_at, finished_at, objects, errors, namespaces) \
+         VALUES ({cluster}, 'succeeded', 'snapshot', 1, 1, 2, 1200, '[]', '{{}}')"
+    );
+    execute(store, &scan).await;
+    let select = format!(
+        "SELECT {cluster}, i, CASE i % 6 WHEN 0 THEN 'rule-a' WHEN 1 THEN 'rule-b' WHEN 2 THEN 'rule-c' \
+         WHEN 3 THEN 'rule-d' WHEN 4 THEN 'rule-e' ELSE 'rule-f' END, \
+         CASE WHEN i % 40 = 0 THEN 'critical' WHEN i % 7 = 0 THEN 'high' WHEN i % 3 = 0 THEN 'medium' \
+         WHEN i % 2 = 0 THEN 'low' ELSE 'info' END, 'Deployment', 'ns-' || (i % 20), 'app-' || (i / 4), 'spec', \
+         CASE WHEN i = 4321 THEN 'container sidecar-zq of app-' || (i / 4) || ' runs as root' \
+         ELSE 'container main of app-' || (i / 4) || ' has a finding' END, \
+         CASE WHEN i % 10 = 3 THEN 'resolved' WHEN i % 25 = 7 THEN 'exempted' ELSE 'open' END, \
+         1, (SELECT MAX(id) FROM scans WHERE cluster_id = {cluster})"
+    );
+    let columns = "INSERT INTO findings (cluster_id, fingerprint, rule, severity, kind, namespace, name, path, \
+         message, status, first_seen, first_scan_id)";
+    let sql = match store {
+        Store::Postgres(_) => format!("{columns} {select} FROM generate_series(1, {FINDINGS}) AS i"),
+        Store::Sqlite(_) => format!(
+            "WITH RECURSIVE series(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM series WHERE i < {FINDINGS}) \
+             {columns} {select} FROM series"
+        ),
+    };
+    execute(store, &sql).await;
+    execute(
+        store,
+        &format!(
+            "INSERT INTO finding_counts (cluster_id, status, severity, rule, namespace, findings) \
+             SELECT cluster_id, status, severity, rule, namespace, COUNT(*) FROM findings WHERE cluster_id = {cluster} \
+             GROUP BY cluster_id, status, severity, rule, namespace"
+        ),
+    )
+    .await;
+}
+
+async fn execute(store: &Store, sql: &str) {
+    match store {
+        Store::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(drop),
+        Store::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(drop),
+    }
+    .unwrap_or_else(|error| panic!("{sql}: {error}"));
+}
+
+/// Every page of a filter and order: the findings, whether a page stopped short of its
+/// limit with a next one, and each page's (total, total_exact).
+async fn walk(
+    app: &TestApp,
+    token: &str,
+    cluster: i64,
+    query: &str,
+    limit: usize,
+) -> (Vec<Value>, bool, Vec<(i64, bool)>) {
+    let mut items = Vec::new();
+    let mut short = false;
+    let mut totals = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut path = format!("/api/v1/clusters/{cluster}/findings?limit={limit}{query}");
+        if let Some(cursor) = &cursor {
+            path.push_str(&format!("&cursor={cursor}"));
+        }
+        let (status, body) = app.get(token, &path).await;
+        assert_eq!(status, StatusCode::OK, "{query}: {body}");
+        let page = body["items"].as_array().unwrap();
+        assert!(page.len() <= limit, "{query}");
+        items.extend(page.iter().cloned());
+        totals.push((body["total"].as_i64().unwrap(), body["total_exact"].as_bool().unwrap()));
+        match body["next_cursor"].as_str() {
+            Some(next) => {
+                short |= page.len() < limit;
+                cursor = Some(next.to_string());
+            }
+            None => return (items, short, totals),
+        }
+        assert!(items.len() + totals.len() < 20_000, "{query}: the pages end");
+    }
+}
+
+fn rank(severity: &str) -> usize {
+    SEVERITIES.iter().position(|known| *known == severity).unwrap()
+}
+
+fn key(finding: &Value) -> (String, String) {
+    (finding["resource"]["name"].as_str().unwrap().to_string(), finding["rule"].as_str().unwrap().to_string())
+}
+
+async fn every_filter_walks_to_exactly_its_findings(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ana = app.user("ana@example.com", "red", Role::Editor).await;
+    let cluster = snapshot_cluster(&app, &ana, "dense").await;
+    seed(&app.store, cluster).await;
+    let all: Vec<Seeded> = (1..=FINDINGS).map(seeded).collect();
+    let open = all.iter().filter(|finding| finding.status == "open").count() as i64;
+    assert!(open > TEXT_WINDOW, "the open findings alone are more than a text filter examines at once");
+
+    // (query, what it matches). `app-1077` names one object (4 findings, all open, among the
+    // last); `sidecar-zq` is in one message only; `main` is in every other message.
+    type Matches = fn(&Seeded) -> bool;
+    let cases: Vec<(&str, Matches)> = vec![
+        ("", |_| true),
+        ("&status=open", |f| f.status == "open"),
+        ("&status=resolved", |f| f.status == "resolved"),
+        ("&status=exempted", |f| f.status == "exempted"),
+        ("&severity=critical", |f| f.severity == "critical"),
+        ("&status=open&severity=high", |f| f.status == "open" && f.severity == "high"),
+        ("&status=open&rule=rule-b", |f| f.status == "open" && f.rule == "rule-b"),
+        ("&rule=rule-b", |f| f.rule == "rule-b"),
+        ("&status=resolved&rule=rule-a", |f| f.status == "resolved" && f.rule == "rule-a"),
+        ("&status=open&namespace=ns-5", |f| f.status == "open" && f.namespace == "ns-5"),
+        ("&text=app-1077", |f| f.name == "app-1077"),
+        ("&status=open&text=app-1077", |f| f.status == "open" && f.name == "app-1077"),
+        ("&status=open&text=SIDECAR-ZQ", |f| f.status == "open" && f.message.contains("sidecar-zq")),
+        ("&text=main%20app-11", |f| f.message.contains("main") && f.name.contains("app-11")),
+        ("&status=open&rule=rule-b&text=app-1", |f| {
+            f.status == "open" && f.rule == "rule-b" && f.name.contains("app-1")
+        }),
+        ("&status=open&namespace=ns-5&text=main", |f| {
+            f.status == "open" && f.namespace == "ns-5" && f.message.contains("main")
+        }),
+    ];
+    for (filters, matches) in cases {
+        let expected: BTreeSet<(String, String)> =
+            all.iter().filter(|f| matches(f)).map(|f| (f.name.clone(), f.rule.to_string())).collect();
+        let text = filters.contains("text=");
+        for (sort, limit) in [("", 50), ("&sort=rule", 37), ("&sort=object", 64), ("&sort=newest", 41)] {
+            let query = format!("{filters}{sort}");
+            let (items, short, totals) = walk(&app, &ana, cluster, &query, limit).await;
+            let found: Vec<(String, String)> = items.iter().map(key).collect();
+            assert_eq!(found.len(), expected.len(), "{query}: each finding once");
+            assert_eq!(found.iter().cloned().collect::<BTreeSet<_>>(), expected, "{query}");
+            let id = |finding: &Value| finding["id"].as_i64().unwrap();
+            let severity = |finding: &Value| rank(finding["severity"].as_str().unwrap());
+            for pair in items.windows(2) {
+                let (a, b) = (&pair[0], &pair[1]);
+                let in_order = match sort {
+                    "" => (severity(a), id(a)) < (severity(b), id(b)),
+                    "&sort=rule" => (a["rule"].as_str(), id(a)) < (b["rule"].as_str(), id(b)),
+                    "&sort=object" => {
+                        (a["resource"]["namespace"].as_str(), a["resource"]["name"].as_str(), id(a))
+                            < (b["resource"]["namespace"].as_str(), b["resource"]["name"].as_str(), id(b))
+                    }
+                    _ => id(a) > id(b),
+                };
+                assert!(in_order, "{query}: {a} before {b}");
+            }
+            // Every page states the same total; exact unless a text filter has more
+            // findings to examine than it does at once, and then a lower bound.
+            assert!(totals.windows(2).all(|pair| pair[0] == pair[1]), "{query}: {totals:?}");
+            let (total, exact) = totals[0];
+            if exact {
+                assert_eq!(total, expected.len() as i64, "{query}");
+            } else {
+                assert!(text, "{query}: only a text filter's total is a lower bound");
+                assert!(total <= expected.len() as i64, "{query}: {total}");
+            }
+            if !text {
+                assert!(exact && !short, "{query}: without text, pages are full and totals exact");
+            }
+        }
+    }
+
+    // Words found in few findings among thousands: the first page stops after examining a
+    // bounded number, short of its limit, and says where to go on; the total says it is a
+    // lower bound. A word in a few findings among few is answered exactly.
+    for filters in ["&status=open&text=app-1077", "&text=sidecar-zq"] {
+        let (items, short, totals) = walk(&app, &ana, cluster, filters, 50).await;
+        assert!(short, "{filters}: a page stopped short of its limit with a next one");
+        assert!(!totals[0].1, "{filters}: {totals:?}");
+        assert!(!items.is_empty(), "{filters}");
+    }
+    let (items, short, totals) = walk(&app, &ana, cluster, "&status=open&namespace=ns-8&text=app-1077", 50).await;
+    assert_eq!(items.len(), 1);
+    assert!(!short && totals[0].1 && totals[0].0 == 1, "{totals:?}");
+}
+
+on_both_backends!(every_filter_walks_to_exactly_its_findings);
