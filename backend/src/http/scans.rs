@@ -27,28 +27,8 @@ pub fn scan_answer(scan: &Scan) -> rampart_api::Scan {
         counts: counts(&scan.counts),
         new: scan.new_findings,
         resolved: scan.resolved_findings,
-        errors: scan
-            .errors
-            .iter()
-            .map(|error| rampart_api::ScanError { kind: error.kind.clone(), message: error.message.clone() })
-            .collect(),
-        namespaces: scan
-            .namespaces
-            .iter()
-            .map(|(name, summary)| {
-                let summary = rampart_api::NamespaceSummary {
-                    objects: summary.objects,
-                    score: summary.score,
-                    grade: summary.grade.clone(),
-                    critical: summary.critical,
-                    high: summary.high,
-                    medium: summary.medium,
-                    low: summary.low,
-                    info: summary.info,
-                };
-                (name.clone(), summary)
-            })
-            .collect(),
+        errors: scan.errors.clone(),
+        namespaces: scan.namespaces.clone(),
         message: scan.message.clone(),
     }
 }

@@ -17,30 +17,10 @@ use super::{now_millis, on_pool, Store};
 /// Counts per severity, in the order critical, high, medium, low, info.
 pub type Counts = [i64; 5];
 
-/// Something the scan could not read: a kind it could not list, or (kind `None`) input it
-/// could not parse.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct ScanError {
-    pub kind: Option<String>,
-    pub message: String,
-}
-
-/// The per-namespace part of a scan's summary: its objects, its open findings by severity
-/// and its score, which is the engine's overall score of the namespace's objects alone
-/// (`rampart_core::score`). Scans stored before namespaces had scores read back `None`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct NamespaceSummary {
-    pub objects: i64,
-    #[serde(default)]
-    pub score: Option<i64>,
-    #[serde(default)]
-    pub grade: Option<String>,
-    pub critical: i64,
-    pub high: i64,
-    pub medium: i64,
-    pub low: i64,
-    pub info: i64,
-}
+/// Something the scan could not read, and a namespace's part of a scan's summary (its
+/// objects, open findings by severity, and the engine's score of its objects alone): stored
+/// as the API shows them. Scans stored before namespaces had scores read back `None`.
+pub use rampart_api::{NamespaceSummary, ScanError};
 
 /// A whole scan's results held at once (a small input, a test): recorded as one batch.
 #[derive(Clone, Debug, Default)]
