@@ -78,6 +78,22 @@ enum Connection {
 /// with more reads.
 const SQLITE_RECORDING_CACHE_KIB: i64 = 32 * 1024;
 
+/// The page cache of a rescan's connection: the stored findings each batch reads are its
+/// own objects', read once, so a larger cache holds pages no later batch reads.
+const SQLITE_RESCAN_CACHE_KIB: i64 = 4 * 1024;
+
+/// Rows one batch inserts beyond which a rescan's connection gets the large cache (the
+/// cluster changed a lot: its inserts land all over the fingerprint index).
+const SQLITE_LARGE_CACHE_AFTER: i64 = 2_000;
+
+/// The WAL pages after which a commit of a recording's connection checkpoints (SQLite's
+/// default is 1,000, 4 MB): one batch of a first scan writes more than that, so each batch
+/// copied its pages into the database file again, index pages it had just written included.
+/// With ~40 MB the checkpoint comes every few batches. Durability is the same (WAL,
+/// `synchronous=NORMAL`: a power cut may lose the last commits, never the file); the WAL
+/// file grows to about this size during a scan.
+const SQLITE_RECORDING_CHECKPOINT_PAGES: i64 = 10_000;
+
 /// A query built once, run on whichever transaction.
 macro_rules! on_tx {
     ($tx:expr, |$conn:ident| $body:expr) => {
@@ -286,6 +302,9 @@ pub struct Recording {
     /// `finding_counts` (rows written other than planned), and so marked them stale: the
     /// last step counts them again.
     counts_stale: bool,
+    /// Whether the SQLite connection has [`SQLITE_RECORDING_CACHE_KIB`] of cache, or
+    /// [`SQLITE_RESCAN_CACHE_KIB`] (a rescan, until a batch inserts many rows).
+    large_cache: bool,
     pub timings: Timings,
 }
 
@@ -436,11 +455,22 @@ impl Store {
             .fetch_one(pool)
             .await
         })?;
+        let mut large_cache = true;
         let connection = match self {
             Store::Sqlite(pool) => {
                 let mut connection = pool.acquire().await?;
                 connection.close_on_drop();
-                sqlx::query(&format!("PRAGMA cache_size = -{SQLITE_RECORDING_CACHE_KIB}"))
+                // A cluster with findings stored is rescanned: its batches read each page
+                // once and write few, so the large cache would only fill up (until a batch
+                // inserts many rows, see `record_batch`).
+                let rescan: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM findings WHERE cluster_id = $1)")
+                    .bind(cluster_id)
+                    .fetch_one(&mut *connection)
+                    .await?;
+                large_cache = !rescan;
+                let cache = if large_cache { SQLITE_RECORDING_CACHE_KIB } else { SQLITE_RESCAN_CACHE_KIB };
+                sqlx::query(&format!("PRAGMA cache_size = -{cache}")).execute(&mut *connection).await?;
+                sqlx::query(&format!("PRAGMA wal_autocheckpoint = {SQLITE_RECORDING_CHECKPOINT_PAGES}"))
                     .execute(&mut *connection)
                     .await?;
                 Connection::Sqlite(connection)
@@ -464,6 +494,7 @@ impl Store {
             resolved_findings: 0,
             findings_written: 0,
             counts_stale: false,
+            large_cache,
             timings: Timings::default(),
         })
     }
@@ -699,6 +730,15 @@ impl Store {
         let started = Instant::now();
         transaction.take().expect("a transaction").commit().await?;
         timings.commit = started.elapsed();
+        drop(transaction);
+        if !recording.large_cache && inserted > SQLITE_LARGE_CACHE_AFTER {
+            if let Connection::Sqlite(connection) = &mut recording.connection {
+                sqlx::query(&format!("PRAGMA cache_size = -{SQLITE_RECORDING_CACHE_KIB}"))
+                    .execute(&mut **connection)
+                    .await?;
+            }
+            recording.large_cache = true;
+        }
         let sum = &mut recording.timings;
         sum.prepare += timings.prepare;
         sum.read += timings.read;
@@ -1006,6 +1046,49 @@ fn last_seen_before(parameter: usize) -> String {
     format!("CASE WHEN first_seen > ${parameter} THEN first_seen ELSE ${parameter} END")
 }
 
+/// Bytes of COPY data sent to PostgreSQL at a time (each send is one message).
+const COPY_CHUNK: usize = 256 * 1024;
+
+/// One row of `findings` in COPY's text format, in the column order of the insert.
+fn copy_row(data: &mut Vec<u8>, cluster_id: i64, now: i64, scan_id: i64, row: &Insert<'_>, status: &str) {
+    use std::io::Write as _;
+    let _ = write!(data, "{cluster_id}\t{now}\t{scan_id}\t{}\t", row.fingerprint);
+    let finding = row.finding;
+    for text in [
+        finding.rule.as_ref(),
+        finding.severity.as_str(),
+        &row.object.kind,
+        &row.object.namespace,
+        &row.object.name,
+        &finding.path,
+        &finding.message,
+        status,
+    ] {
+        copy_text(data, text);
+        data.push(b'\t');
+    }
+    match finding.exemption_reason.as_deref() {
+        Some(reason) => copy_text(data, reason),
+        None => data.extend_from_slice(b"\\N"),
+    }
+    let _ = writeln!(data, "\t{}", row.digest);
+}
+
+/// `text` escaped for COPY's text format: a backslash and the characters that separate
+/// columns and rows are written as backslash sequences (a NUL cannot occur: the batch is
+/// [`super::storable`]).
+fn copy_text(data: &mut Vec<u8>, text: &str) {
+    for byte in text.bytes() {
+        match byte {
+            b'\\' => data.extend_from_slice(b"\\\\"),
+            b'\t' => data.extend_from_slice(b"\\t"),
+            b'\n' => data.extend_from_slice(b"\\n"),
+            b'\r' => data.extend_from_slice(b"\\r"),
+            _ => data.push(byte),
+        }
+    }
+}
+
 impl Tx<'_> {
     async fn commit(self) -> Result<(), sqlx::Error> {
         on_tx!(self, |tx| tx.commit().await)
@@ -1113,28 +1196,22 @@ impl Tx<'_> {
         let status = |row: &Insert<'_>| if row.finding.exempted { "exempted" } else { "open" };
         match self {
             Tx::Postgres(tx) => {
-                let sql = format!(
-                    "{COLUMNS} SELECT $1, $2, $3, u.* FROM unnest($4::bigint[], $5::text[], $6::text[], $7::text[], \
-                     $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[]) AS u"
-                );
-                let done = sqlx::query(&sql)
-                    .bind(cluster_id)
-                    .bind(now)
-                    .bind(scan_id)
-                    .bind(rows.iter().map(|row| row.fingerprint).collect::<Vec<_>>())
-                    .bind(rows.iter().map(|row| row.finding.rule.as_ref()).collect::<Vec<_>>())
-                    .bind(rows.iter().map(|row| row.finding.severity.as_str()).collect::<Vec<_>>())
-                    .bind(rows.iter().map(|row| row.object.kind.as_str()).collect::<Vec<_>>())
-                    .bind(rows.iter().map(|row| row.object.namespace.as_str()).collect::<Vec<_>>())
-                    .bind(rows.iter().map(|row| row.object.name.as_str()).collect::<Vec<_>>())
-                    .bind(rows.iter().map(|row| row.finding.path.as_str()).collect::<Vec<_>>())
-                    .bind(rows.iter().map(|row| row.finding.message.as_str()).collect::<Vec<_>>())
-                    .bind(rows.iter().map(|row| status(row)).collect::<Vec<_>>())
-                    .bind(rows.iter().map(|row| row.finding.exemption_reason.as_deref()).collect::<Vec<_>>())
-                    .bind(rows.iter().map(|row| row.digest).collect::<Vec<_>>())
-                    .execute(&mut **tx)
-                    .await?;
-                Ok(done.rows_affected() as i64)
+                // COPY rather than an INSERT of arrays: PostgreSQL then inserts the rows
+                // in groups (its multi-insert path) and parses no arrays; see
+                // BENCHMARKS.md, "The first scan's inserts".
+                let statement = format!("COPY {} FROM STDIN", &COLUMNS["INSERT INTO ".len()..]);
+                let mut copy = (**tx).copy_in_raw(&statement).await?;
+                let mut data = Vec::with_capacity(COPY_CHUNK + 4096);
+                for row in rows {
+                    copy_row(&mut data, cluster_id, now, scan_id, row, status(row));
+                    if data.len() >= COPY_CHUNK {
+                        copy.send(std::mem::take(&mut data)).await?;
+                    }
+                }
+                if !data.is_empty() {
+                    copy.send(data).await?;
+                }
+                Ok(copy.finish().await? as i64)
             }
             Tx::Sqlite(tx) => {
                 let mut written = 0;
