@@ -190,8 +190,9 @@ pub async fn ingest(
     options.fixes = false;
     options.config.disable.extend(unjudged_rules);
     let (checked_sender, mut checked) = mpsc::channel::<Checked>(QUEUE);
-    let checker =
-        tokio::task::spawn_blocking(move || check_batches(index, &options, &params, deliveries, checked_sender));
+    let checker = tokio::task::spawn_blocking(move || {
+        check_batches(index, &options, &params, cluster_id, deliveries, checked_sender)
+    });
     let mut outcome = None;
     let mut rule_results = RuleResults::default();
     let mut pending = Batch::default();
@@ -263,6 +264,7 @@ fn check_batches(
     index: Index,
     options: &Options,
     params: &[Object],
+    cluster_id: i64,
     mut deliveries: mpsc::Receiver<Delivery>,
     out: mpsc::Sender<Checked>,
 ) -> (Duration, Duration) {
@@ -295,7 +297,8 @@ fn check_batches(
                         break;
                     }
                 }
-                let batch = to_batch(&objects, checked);
+                // Hashed here rather than by the recorder, whose steps follow one another.
+                let batch = to_batch(&objects, checked).keyed(cluster_id);
                 drop(objects);
                 checking += started.elapsed();
                 Checked::Batch(batch, rules)
@@ -348,5 +351,5 @@ pub fn to_batch(objects: &[Object], checked: rampart_core::engine::Checked) -> B
             exemption_reason: finding.exemption_reason,
         })
         .collect();
-    Batch { objects: seen, findings }
+    Batch { objects: seen, findings, keys: None }
 }
