@@ -190,9 +190,8 @@ pub async fn ingest(
     options.fixes = false;
     options.config.disable.extend(unjudged_rules);
     let (checked_sender, mut checked) = mpsc::channel::<Checked>(QUEUE);
-    let checker = tokio::task::spawn_blocking(move || {
-        check_batches(index, &options, &params, cluster_id, deliveries, checked_sender)
-    });
+    let checker =
+        tokio::task::spawn_blocking(move || check_batches(index, &options, &params, deliveries, checked_sender));
     let mut outcome = None;
     let mut rule_results = RuleResults::default();
     let mut pending = Batch::default();
@@ -264,7 +263,6 @@ fn check_batches(
     index: Index,
     options: &Options,
     params: &[Object],
-    cluster_id: i64,
     mut deliveries: mpsc::Receiver<Delivery>,
     out: mpsc::Sender<Checked>,
 ) -> (Duration, Duration) {
@@ -297,8 +295,7 @@ fn check_batches(
                         break;
                     }
                 }
-                // Hashed here rather than by the recorder, whose steps follow one another.
-                let batch = to_batch(&objects, checked).keyed(cluster_id);
+                let batch = to_batch(&objects, checked);
                 drop(objects);
                 checking += started.elapsed();
                 Checked::Batch(batch, rules)
@@ -351,5 +348,5 @@ pub fn to_batch(objects: &[Object], checked: rampart_core::engine::Checked) -> B
             exemption_reason: finding.exemption_reason,
         })
         .collect();
-    Batch { objects: seen, findings, keys: None }
+    Batch { objects: seen, findings }
 }

@@ -579,7 +579,7 @@ async fn postgres_two_replicas_run_each_due_scan_once() {
 fn outcome(names: &[&str]) -> Outcome {
     let pod =
         |name: &str| SeenObject { kind: "Pod".into(), namespace: "prod".into(), name: name.into(), score: Some(50) };
-    let mut batch = Batch { objects: names.iter().map(|name| pod(name)).collect(), findings: Vec::new(), keys: None };
+    let mut batch = Batch { objects: names.iter().map(|name| pod(name)).collect(), findings: Vec::new() };
     for object in 0..names.len() {
         batch.findings.push(Observed {
             object,

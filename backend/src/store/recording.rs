@@ -78,6 +78,14 @@ enum Connection {
 /// with more reads.
 const SQLITE_RECORDING_CACHE_KIB: i64 = 32 * 1024;
 
+/// The page cache of a rescan's connection: the stored findings each batch reads are its
+/// own objects', read once, so a larger cache holds pages no later batch reads.
+const SQLITE_RESCAN_CACHE_KIB: i64 = 4 * 1024;
+
+/// Rows one batch inserts beyond which a rescan's connection gets the large cache (the
+/// cluster changed a lot: its inserts land all over the fingerprint index).
+const SQLITE_LARGE_CACHE_AFTER: i64 = 2_000;
+
 /// The WAL pages after which a commit of a recording's connection checkpoints (SQLite's
 /// default is 1,000, 4 MB): one batch of a first scan writes more than that, so each batch
 /// copied its pages into the database file again, index pages it had just written included.
@@ -128,71 +136,15 @@ pub struct Observed {
 pub struct Batch {
     pub objects: Vec<SeenObject>,
     pub findings: Vec<Observed>,
-    /// The hashes of its objects and findings, worked out ahead ([`Batch::keyed`]) by the
-    /// thread that checked it, so that the recorder, whose steps follow one another, does
-    /// not; `None` and the recorder works them out.
-    pub keys: Option<Keys>,
-}
-
-/// A batch's hashes for one cluster, in the order of its objects and findings.
-#[derive(Clone, Debug, Default)]
-pub struct Keys {
-    cluster_id: i64,
-    /// Each object's [`object_hash`]; `None` for a document without a kind.
-    objects: Vec<Option<u64>>,
-    /// Each finding's fingerprint and digest.
-    findings: Vec<(i64, i64)>,
-}
-
-impl Keys {
-    /// The keys of `batch` (as it is stored: [`Batch::storable`]) in `cluster_id`.
-    fn of(batch: &Batch, cluster_id: i64) -> Keys {
-        let objects: Vec<Option<u64>> = batch
-            .objects
-            .iter()
-            .map(|object| (!object.kind.is_empty()).then(|| object_hash(&object.kind, &object.namespace, &object.name)))
-            .collect();
-        let cluster = cluster_id.to_string();
-        let findings = batch
-            .findings
-            .iter()
-            .map(|finding| {
-                let object = &batch.objects[finding.object];
-                let hash = objects[finding.object].unwrap_or_default();
-                let identity = [object.kind.as_str(), &object.namespace, &object.name];
-                (fingerprint_of(hash, &cluster, &finding.rule, identity, &finding.path), digest(object, finding))
-            })
-            .collect();
-        Keys { cluster_id, objects, findings }
-    }
 }
 
 impl Batch {
     /// Appends another batch's objects and findings (one transaction then records both).
     pub fn absorb(&mut self, other: Batch) {
         let offset = self.objects.len();
-        self.keys = if self.objects.is_empty() && self.findings.is_empty() {
-            other.keys
-        } else {
-            match (self.keys.take(), other.keys) {
-                (Some(mut mine), Some(theirs)) if mine.cluster_id == theirs.cluster_id => {
-                    mine.objects.extend(theirs.objects);
-                    mine.findings.extend(theirs.findings);
-                    Some(mine)
-                }
-                _ => None,
-            }
-        };
         self.objects.extend(other.objects);
         self.findings
             .extend(other.findings.into_iter().map(|finding| Observed { object: finding.object + offset, ..finding }));
-    }
-
-    /// The batch as it is stored ([`Batch::storable`]) with its [`Keys`] in `cluster_id`.
-    pub fn keyed(self, cluster_id: i64) -> Batch {
-        let mut batch = self.storable().unwrap_or(self);
-        batch.keys = Some(Keys::of(&batch, cluster_id));
-        batch
     }
 
     /// The batch with the NUL characters of its text replaced ([`super::storable`]); `None`
@@ -214,7 +166,6 @@ impl Batch {
         }
         let clean = |text: &str| super::storable(text).into_owned();
         Some(Batch {
-            keys: None,
             objects: self
                 .objects
                 .iter()
@@ -351,6 +302,9 @@ pub struct Recording {
     /// `finding_counts` (rows written other than planned), and so marked them stale: the
     /// last step counts them again.
     counts_stale: bool,
+    /// Whether the SQLite connection has [`SQLITE_RECORDING_CACHE_KIB`] of cache, or
+    /// [`SQLITE_RESCAN_CACHE_KIB`] (a rescan, until a batch inserts many rows).
+    large_cache: bool,
     pub timings: Timings,
 }
 
@@ -501,13 +455,21 @@ impl Store {
             .fetch_one(pool)
             .await
         })?;
+        let mut large_cache = true;
         let connection = match self {
             Store::Sqlite(pool) => {
                 let mut connection = pool.acquire().await?;
                 connection.close_on_drop();
-                sqlx::query(&format!("PRAGMA cache_size = -{SQLITE_RECORDING_CACHE_KIB}"))
-                    .execute(&mut *connection)
+                // A cluster with findings stored is rescanned: its batches read each page
+                // once and write few, so the large cache would only fill up (until a batch
+                // inserts many rows, see `record_batch`).
+                let rescan: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM findings WHERE cluster_id = $1)")
+                    .bind(cluster_id)
+                    .fetch_one(&mut *connection)
                     .await?;
+                large_cache = !rescan;
+                let cache = if large_cache { SQLITE_RECORDING_CACHE_KIB } else { SQLITE_RESCAN_CACHE_KIB };
+                sqlx::query(&format!("PRAGMA cache_size = -{cache}")).execute(&mut *connection).await?;
                 sqlx::query(&format!("PRAGMA wal_autocheckpoint = {SQLITE_RECORDING_CHECKPOINT_PAGES}"))
                     .execute(&mut *connection)
                     .await?;
@@ -532,6 +494,7 @@ impl Store {
             resolved_findings: 0,
             findings_written: 0,
             counts_stale: false,
+            large_cache,
             timings: Timings::default(),
         })
     }
@@ -542,8 +505,7 @@ impl Store {
     pub async fn record_batch(&self, recording: &mut Recording, batch: &Batch) -> Result<bool, sqlx::Error> {
         let started = Instant::now();
         let storable;
-        // A keyed batch is storable already ([`Batch::keyed`]).
-        let batch = match batch.keys.is_none().then(|| batch.storable()).flatten() {
+        let batch = match batch.storable() {
             Some(changed) => {
                 storable = changed;
                 &storable
@@ -551,20 +513,6 @@ impl Store {
             None => batch,
         };
         let cluster_id = recording.cluster_id;
-        let computed;
-        let keys = match &batch.keys {
-            Some(keys)
-                if keys.cluster_id == cluster_id
-                    && keys.objects.len() == batch.objects.len()
-                    && keys.findings.len() == batch.findings.len() =>
-            {
-                keys
-            }
-            _ => {
-                computed = Keys::of(batch, cluster_id);
-                &computed
-            }
-        };
         // The batch's objects new to this scan, by position, with their hashes.
         let mut fresh: HashMap<usize, u64> = HashMap::new();
         let mut fresh_hashes: HashSet<u64> = HashSet::new();
@@ -572,7 +520,8 @@ impl Store {
         for (position, object) in batch.objects.iter().enumerate() {
             tally.objects += 1;
             // A document that is no object (no kind) has no findings and no identity.
-            if let Some(hash) = keys.objects[position] {
+            if !object.kind.is_empty() {
+                let hash = object_hash(&object.kind, &object.namespace, &object.name);
                 if recording.seen.contains(&hash) || !fresh_hashes.insert(hash) {
                     tally.objects -= 1;
                     continue;
@@ -594,16 +543,17 @@ impl Store {
         // Observed findings of those objects, once each, by fingerprint.
         let mut observed: HashMap<i64, Insert<'_>> = HashMap::with_capacity(batch.findings.len());
         let mut order: Vec<i64> = Vec::with_capacity(batch.findings.len());
-        for (finding, &(fingerprint, digest)) in batch.findings.iter().zip(&keys.findings) {
-            if !fresh.contains_key(&finding.object) {
-                continue;
-            }
+        let cluster = cluster_id.to_string();
+        for finding in &batch.findings {
+            let Some(&hash) = fresh.get(&finding.object) else { continue };
             let object = &batch.objects[finding.object];
             // The checker does not run unjudged rules; a finding of one (from another
             // checker) is neither opened nor counted.
             if recording.unjudged_rules.contains(finding.rule.as_ref()) {
                 continue;
             }
+            let identity = [object.kind.as_str(), &object.namespace, &object.name];
+            let fingerprint = fingerprint_of(hash, &cluster, &finding.rule, identity, &finding.path);
             if let Some(known) = observed.get(&fingerprint) {
                 if known.finding.rule != finding.rule || known.finding.path != finding.path {
                     tracing::warn!(rule = %finding.rule, path = %finding.path, "two findings share a fingerprint: the second is not stored");
@@ -627,7 +577,7 @@ impl Store {
                 }
             }
             order.push(fingerprint);
-            observed.insert(fingerprint, Insert { fingerprint, digest, object, finding });
+            observed.insert(fingerprint, Insert { fingerprint, digest: digest(object, finding), object, finding });
         }
         let prefixes: Vec<i32> = {
             let mut prefixes: Vec<i32> = fresh.values().map(|hash| prefix(*hash as i64)).collect();
@@ -780,7 +730,15 @@ impl Store {
         let started = Instant::now();
         transaction.take().expect("a transaction").commit().await?;
         timings.commit = started.elapsed();
-
+        drop(transaction);
+        if !recording.large_cache && inserted > SQLITE_LARGE_CACHE_AFTER {
+            if let Connection::Sqlite(connection) = &mut recording.connection {
+                sqlx::query(&format!("PRAGMA cache_size = -{SQLITE_RECORDING_CACHE_KIB}"))
+                    .execute(&mut **connection)
+                    .await?;
+            }
+            recording.large_cache = true;
+        }
         let sum = &mut recording.timings;
         sum.prepare += timings.prepare;
         sum.read += timings.read;
@@ -1734,7 +1692,6 @@ mod tests {
         .await
         .unwrap();
         let batch = Batch {
-            keys: None,
             objects: vec![SeenObject {
                 kind: "Pod".into(),
                 namespace: "prod".into(),

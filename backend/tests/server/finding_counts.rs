@@ -59,7 +59,6 @@ async fn totals_follow_every_write(backend: Backend) {
     )
     .await;
     let batch = Batch {
-        keys: None,
         objects: vec![SeenObject {
             kind: "Pod".into(),
             namespace: "prod".into(),
