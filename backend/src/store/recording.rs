@@ -1198,7 +1198,7 @@ impl Tx<'_> {
             Tx::Postgres(tx) => {
                 // COPY rather than an INSERT of arrays: PostgreSQL then inserts the rows
                 // in groups (its multi-insert path) and parses no arrays; see
-                // BENCHMARKS.md, "The first scan's inserts".
+                // BENCHMARKS.md, "COPY, fewer checkpoints and a small cache for SQLite rescans".
                 let statement = format!("COPY {} FROM STDIN", &COLUMNS["INSERT INTO ".len()..]);
                 let mut copy = (**tx).copy_in_raw(&statement).await?;
                 let mut data = Vec::with_capacity(COPY_CHUNK + 4096);
