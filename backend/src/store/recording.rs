@@ -78,22 +78,6 @@ enum Connection {
 /// with more reads.
 const SQLITE_RECORDING_CACHE_KIB: i64 = 32 * 1024;
 
-/// The page cache of a rescan's connection: the stored findings each batch reads are its
-/// own objects', read once, so a larger cache holds pages no later batch reads.
-const SQLITE_RESCAN_CACHE_KIB: i64 = 4 * 1024;
-
-/// Rows one batch inserts beyond which a rescan's connection gets the large cache (the
-/// cluster changed a lot: its inserts land all over the fingerprint index).
-const SQLITE_LARGE_CACHE_AFTER: i64 = 2_000;
-
-/// The WAL pages after which a commit of a recording's connection checkpoints (SQLite's
-/// default is 1,000, 4 MB): one batch of a first scan writes more than that, so each batch
-/// copied its pages into the database file again, index pages it had just written included.
-/// With ~40 MB the checkpoint comes every few batches. Durability is the same (WAL,
-/// `synchronous=NORMAL`: a power cut may lose the last commits, never the file); the WAL
-/// file grows to about this size during a scan.
-const SQLITE_RECORDING_CHECKPOINT_PAGES: i64 = 10_000;
-
 /// A query built once, run on whichever transaction.
 macro_rules! on_tx {
     ($tx:expr, |$conn:ident| $body:expr) => {
@@ -302,9 +286,6 @@ pub struct Recording {
     /// `finding_counts` (rows written other than planned), and so marked them stale: the
     /// last step counts them again.
     counts_stale: bool,
-    /// Whether the SQLite connection has [`SQLITE_RECORDING_CACHE_KIB`] of cache, or
-    /// [`SQLITE_RESCAN_CACHE_KIB`] (a rescan, until a batch inserts many rows).
-    large_cache: bool,
     pub timings: Timings,
 }
 
@@ -455,22 +436,11 @@ impl Store {
             .fetch_one(pool)
             .await
         })?;
-        let mut large_cache = true;
         let connection = match self {
             Store::Sqlite(pool) => {
                 let mut connection = pool.acquire().await?;
                 connection.close_on_drop();
-                // A cluster with findings stored is rescanned: its batches read each page
-                // once and write few, so the large cache would only fill up (until a batch
-                // inserts many rows, see `record_batch`).
-                let rescan: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM findings WHERE cluster_id = $1)")
-                    .bind(cluster_id)
-                    .fetch_one(&mut *connection)
-                    .await?;
-                large_cache = !rescan;
-                let cache = if large_cache { SQLITE_RECORDING_CACHE_KIB } else { SQLITE_RESCAN_CACHE_KIB };
-                sqlx::query(&format!("PRAGMA cache_size = -{cache}")).execute(&mut *connection).await?;
-                sqlx::query(&format!("PRAGMA wal_autocheckpoint = {SQLITE_RECORDING_CHECKPOINT_PAGES}"))
+                sqlx::query(&format!("PRAGMA cache_size = -{SQLITE_RECORDING_CACHE_KIB}"))
                     .execute(&mut *connection)
                     .await?;
                 Connection::Sqlite(connection)
@@ -494,7 +464,6 @@ impl Store {
             resolved_findings: 0,
             findings_written: 0,
             counts_stale: false,
-            large_cache,
             timings: Timings::default(),
         })
     }
@@ -730,15 +699,6 @@ impl Store {
         let started = Instant::now();
         transaction.take().expect("a transaction").commit().await?;
         timings.commit = started.elapsed();
-        drop(transaction);
-        if !recording.large_cache && inserted > SQLITE_LARGE_CACHE_AFTER {
-            if let Connection::Sqlite(connection) = &mut recording.connection {
-                sqlx::query(&format!("PRAGMA cache_size = -{SQLITE_RECORDING_CACHE_KIB}"))
-                    .execute(&mut **connection)
-                    .await?;
-            }
-            recording.large_cache = true;
-        }
         let sum = &mut recording.timings;
         sum.prepare += timings.prepare;
         sum.read += timings.read;
@@ -1198,7 +1158,7 @@ impl Tx<'_> {
             Tx::Postgres(tx) => {
                 // COPY rather than an INSERT of arrays: PostgreSQL then inserts the rows
                 // in groups (its multi-insert path) and parses no arrays; see
-                // BENCHMARKS.md, "COPY, fewer checkpoints and a small cache for SQLite rescans".
+                // BENCHMARKS.md, "COPY for PostgreSQL's new findings".
                 let statement = format!("COPY {} FROM STDIN", &COLUMNS["INSERT INTO ".len()..]);
                 let mut copy = (**tx).copy_in_raw(&statement).await?;
                 let mut data = Vec::with_capacity(COPY_CHUNK + 4096);
