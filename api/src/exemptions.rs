@@ -61,3 +61,24 @@ api_type! {
         pub expires_at: Option<String>,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_exemptions_read_absent_and_null_alike_and_refuse_unknown_fields() {
+        let absent: NewExemption = serde_json::from_str(r#"{"rule": "pss-privileged", "reason": "vendor"}"#).unwrap();
+        let null: NewExemption =
+            serde_json::from_str(r#"{"rule": "pss-privileged", "reason": "vendor", "namespace": null}"#).unwrap();
+        assert_eq!(absent, null);
+        assert_eq!(absent.reason.as_deref(), Some("vendor"));
+        // A missing reason is the handler's to refuse, with its own message.
+        assert_eq!(serde_json::from_str::<NewExemption>("{}").unwrap(), NewExemption::default());
+        let typo = serde_json::from_str::<NewExemption>(r#"{"rules": "pss-privileged"}"#).unwrap_err();
+        assert!(typo.to_string().contains("unknown field `rules`"), "{typo}");
+        // What the web app sends: only what is set.
+        let body = NewExemption { rule: Some("pss-privileged".into()), reason: Some("r".into()), ..Default::default() };
+        assert_eq!(serde_json::to_string(&body).unwrap(), r#"{"rule":"pss-privileged","reason":"r"}"#);
+    }
+}

@@ -83,3 +83,19 @@ pub(crate) enum Weekday {
     Number(#[schemars(range(min = 0, max = 6))] i64),
     Name(String),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_team_is_read_as_whatever_json_was_sent() {
+        for team in [r#"1"#, r#""red""#, r#"true"#] {
+            let body: NewSubscription =
+                serde_json::from_str(&format!(r#"{{"team": {team}, "frequency": "daily"}}"#)).unwrap();
+            assert_eq!(body.team, Some(serde_json::from_str(team).unwrap()));
+        }
+        let body = NewSubscription { clusters: Some(vec![3]), frequency: "weekly".into(), ..Default::default() };
+        assert_eq!(serde_json::to_string(&body).unwrap(), r#"{"clusters":[3],"frequency":"weekly"}"#);
+    }
+}

@@ -68,3 +68,31 @@ api_type! {
         pub error: Option<String>,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_and_an_error_are_written_only_when_there_is_one() {
+        let listed = serde_json::to_value(Webhook::default()).unwrap();
+        assert!(listed.get("secret").is_none(), "{listed}");
+        assert!(listed.get("namespaces").is_some_and(serde_json::Value::is_null), "{listed}");
+        let created = Webhook { secret: Some("s".repeat(16)), ..Webhook::default() };
+        assert_eq!(serde_json::to_value(created).unwrap()["secret"], "s".repeat(16));
+        assert_eq!(
+            serde_json::to_string(&WebhookTest { delivered: true, error: None }).unwrap(),
+            r#"{"delivered":true}"#
+        );
+    }
+
+    #[test]
+    fn new_webhooks_take_a_weekday_as_a_name_or_a_number() {
+        let body = r#"{"name": "ops", "format": "generic", "url": "https://example.com", "events": ["digest"],
+                       "weekday": 4}"#;
+        let webhook: NewWebhook = serde_json::from_str(body).unwrap();
+        assert_eq!(webhook.weekday, Some(serde_json::json!(4)));
+        let missing = serde_json::from_str::<NewWebhook>(r#"{"name": "ops"}"#).unwrap_err();
+        assert!(missing.to_string().contains("missing field `format`"), "{missing}");
+    }
+}
