@@ -130,3 +130,30 @@ impl Me {
         self.teams.iter().filter(|team| team.role == "editor" || team.role == "admin").collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_session_state_is_the_user_flattened_or_nothing() {
+        let nobody = SessionState { authenticated: false, me: None };
+        assert_eq!(serde_json::to_string(&nobody).unwrap(), r#"{"authenticated":false}"#);
+        let me = Me { id: 1, email: "ana@example.test".into(), admin: false, teams: Vec::new(), csrf_token: None };
+        let state = SessionState { authenticated: true, me: Some(me) };
+        let text = serde_json::to_string(&state).unwrap();
+        assert_eq!(
+            text,
+            r#"{"authenticated":true,"id":1,"email":"ana@example.test","admin":false,"teams":[],"csrf_token":null}"#
+        );
+        assert_eq!(serde_json::from_str::<SessionState>(&text).unwrap(), state);
+        assert_eq!(serde_json::from_str::<SessionState>(r#"{"authenticated":false}"#).unwrap(), nobody);
+    }
+
+    #[test]
+    fn a_new_users_admin_flag_defaults_to_false() {
+        let user: NewUser = serde_json::from_str(r#"{"email": "bo@example.test"}"#).unwrap();
+        assert!(!user.admin && user.password.is_none() && user.role.is_none());
+        assert!(serde_json::from_str::<NewUser>(r#"{"email": "bo@example.test", "admin": null}"#).is_err());
+    }
+}

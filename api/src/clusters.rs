@@ -167,3 +167,21 @@ impl Cluster {
         self.kind == "snapshot"
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_schedule_left_out_differs_from_a_null_one() {
+        let absent: ClusterInput = serde_json::from_str(r#"{"name": "prod"}"#).unwrap();
+        assert_eq!(absent.schedule, None);
+        let null: ClusterInput = serde_json::from_str(r#"{"schedule": null}"#).unwrap();
+        assert_eq!(null.schedule, Some(None));
+        let given: ClusterInput = serde_json::from_str(r#"{"schedule": "@daily", "team": "red"}"#).unwrap();
+        assert_eq!(given.schedule, Some(Some("@daily".to_string())));
+        assert_eq!(given.team, Some(serde_json::Value::from("red")));
+        assert_eq!(serde_json::to_string(&null).unwrap(), r#"{"schedule":null}"#);
+        assert!(serde_json::from_str::<ClusterInput>(r#"{"nmae": "prod"}"#).is_err(), "unknown fields are refused");
+    }
+}
