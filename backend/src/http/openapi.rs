@@ -160,7 +160,7 @@ pub const OPERATIONS: &[Operation] = &[
         "/teams/{id}/members",
         "teams",
         "Add a member or change their role (team admins)",
-        Some("Membership"),
+        Some("MemberInput"),
         (200, Some("Member")),
     ),
     op("delete", "/teams/{id}/members/{user}", "teams", "Remove a member (team admins)", None, (204, None)),
@@ -361,121 +361,14 @@ fn object(properties: Value) -> Value {
 
 /// The shapes the operations take and answer.
 pub fn schemas() -> Map<String, Value> {
-    let role = json!({ "type": "string", "enum": ["viewer", "editor", "admin"] });
-    let team_role = object(json!({ "id": integer(), "name": string(), "role": role }));
-    let scan_status =
-        json!({ "type": "string", "enum": ["queued", "running", "succeeded", "partial", "failed", "interrupted"] });
     let entries: Vec<(&str, Value)> = vec![
         ("Error", object(json!({ "error": string() }))),
-        ("Accepted", object(json!({ "id": integer() }))),
-        ("Setup", object(json!({ "token": string(), "email": string(), "password": string() }))),
-        ("Login", object(json!({ "email": string(), "password": string() }))),
-        ("PasswordChange", object(json!({ "current_password": string(), "new_password": string() }))),
-        (
-            "Session",
-            object(json!({
-                "user": reference("User"), "csrf_token": string(), "expires_at": time()
-            })),
-        ),
-        ("User", object(json!({ "id": integer(), "email": string(), "admin": { "type": "boolean" } }))),
-        (
-            "Users",
-            json!({ "type": "array", "items": object(json!({
-            "id": integer(), "email": string(), "admin": { "type": "boolean" }, "created_at": time(),
-            "teams": { "type": "array", "items": team_role.clone() }
-        })) }),
-        ),
-        (
-            "NewUser",
-            object(json!({
-                "email": string(), "password": string(), "admin": { "type": "boolean" }, "team": string(), "role": role
-            })),
-        ),
-        (
-            "Me",
-            object(json!({
-                "id": integer(), "email": string(), "admin": { "type": "boolean" },
-                "teams": { "type": "array", "items": team_role.clone() }, "csrf_token": nullable(string())
-            })),
-        ),
-        (
-            "SessionState",
-            object(json!({
-                "authenticated": { "type": "boolean" }, "id": integer(), "email": string(),
-                "admin": { "type": "boolean" }, "teams": { "type": "array", "items": team_role.clone() },
-                "csrf_token": nullable(string())
-            })),
-        ),
-        ("Team", object(json!({ "id": integer(), "name": string() }))),
-        ("Teams", json!({ "type": "array", "items": team_role })),
-        ("NewTeam", object(json!({ "name": string() }))),
-        ("Member", object(json!({ "user": integer(), "email": string(), "role": role }))),
+        ("Users", array_of("UserWithTeams")),
+        ("Teams", array_of("Membership")),
         ("Members", array_of("Member")),
-        ("Membership", object(json!({ "email": string(), "role": role }))),
-        (
-            "Tokens",
-            json!({ "type": "array", "items": object(json!({
-            "id": integer(), "name": string(), "created_at": time(), "last_used_at": nullable(time()),
-            "revoked_at": nullable(time())
-        })) }),
-        ),
-        ("NewToken", object(json!({ "name": string() }))),
-        ("CreatedToken", object(json!({ "id": integer(), "name": string(), "token": string() }))),
-        (
-            "ClusterInput",
-            object(json!({
-                "name": string(), "team": { "anyOf": [integer(), string()] }, "kubeconfig": string(), "context": string(),
-                "server": string(), "token": string(), "ca_pem": string(), "snapshot": { "type": "boolean" },
-                "agent": { "type": "boolean", "description": "an agent inside the cluster delivers its scans" },
-                "schedule": { "type": "string", "description": "cron expression (UTC), such as 0 */6 * * *" }
-            })),
-        ),
-        (
-            "Cluster",
-            object(json!({
-                "id": integer(), "name": string(), "team": object(json!({ "id": integer(), "name": string() })),
-                "kind": { "type": "string", "enum": ["snapshot", "api", "kubeconfig", "agent"] }, "server": nullable(string()),
-                "context": nullable(string()), "schedule": nullable(string()), "next_scan_at": nullable(time()),
-                "created_at": time(), "agent": nullable(reference("Agent")),
-                "agent_setup": reference("AgentSetup")
-            })),
-        ),
-        (
-            "Agent",
-            object(json!({
-                "last_contact_at": nullable(time()), "version": nullable(string()),
-                "silent": { "type": "boolean", "description": "no contact for 5 minutes, or never" }
-            })),
-        ),
-        (
-            "AgentSetup",
-            object(json!({
-                "cluster": integer(), "token": string(), "server": string(), "manifest": string(), "command": string(),
-                "manifest_with_secrets": string(), "command_with_secrets": string()
-            })),
-        ),
-        ("AgentInstructions", object(json!({ "scan": nullable(object(json!({ "id": integer() }))) }))),
-        (
-            "ClusterOverviews",
-            json!({ "type": "array", "items": object(json!({
-            "id": integer(), "name": string(), "team": string(),
-            "kind": { "type": "string", "enum": ["snapshot", "api", "kubeconfig", "agent"] },
-            "score": nullable(integer()), "grade": nullable(string()), "counts": reference("Counts"),
-            "new": nullable(integer()), "resolved": nullable(integer()),
-            "last_scan": nullable(object(json!({ "id": integer(), "status": scan_status, "finished_at": nullable(time()),
-                "message": nullable(string()), "errors": { "type": "array", "items": object(json!({ "kind": nullable(string()), "message": string() })) },
-                "error_count": integer() }))),
-            "next_scan_at": nullable(time()), "agent": nullable(reference("Agent"))
-        })) }),
-        ),
-        (
-            "ConnectionTest",
-            object(json!({
-                "ok": { "type": "boolean" }, "message": string(), "contexts": { "type": "array", "items": string() }
-            })),
-        ),
+        ("Tokens", array_of("Token")),
+        ("ClusterOverviews", array_of("ClusterSummary")),
         ("Scans", array_of("Scan")),
-        ("AuthMethods", object(json!({ "password": { "type": "boolean" }, "oidc": { "type": "boolean" } }))),
         ("Trend", array_of("TrendPoint")),
     ];
     let mut entries = entries;
@@ -483,10 +376,6 @@ pub fn schemas() -> Map<String, Value> {
         ("Policies", array_of("Policy")),
         ("PolicyVersions", array_of("PolicyVersion")),
         ("Exemptions", array_of("Exemption")),
-        ("TeamSettings", object(json!({
-            "id": integer(), "name": string(), "role": string(), "honor_annotation_exemptions": { "type": "boolean" }
-        }))),
-        ("TeamSettingsInput", object(json!({ "honor_annotation_exemptions": { "type": "boolean" } }))),
         ("Outbox", array_of("Email")),
         ("Webhooks", array_of("Webhook")),
         ("Subscriptions", array_of("Subscription")),
@@ -506,13 +395,14 @@ pub fn schemas() -> Map<String, Value> {
 
 /// The schemas of the API's types (`rampart_api`), generated from them: those types and
 /// every type they contain, under their own names. The groups moved there so far: scans,
-/// findings and the trend, exemptions, policies, compliance, reports, the outbox,
-/// subscriptions and webhooks.
+/// findings, the trend, clusters with the agent's endpoints, accounts, teams, exemptions,
+/// policies, compliance, reports, the outbox, subscriptions and webhooks.
 ///
 /// Answers are described as the server writes them (every field required but those it
-/// leaves out when empty, such as a webhook's `secret`), request bodies as it reads them
-/// (a field it reads as absent when missing is optional).
+/// leaves out when empty, such as a webhook's `secret`), request bodies as it reads them (a
+/// field is required there when the server reads it without a default).
 fn generated() -> Map<String, Value> {
+    use rampart_api as api;
     use rampart_api::schemars::generate::{Contract, SchemaSettings};
     let generator = |contract: Contract| {
         SchemaSettings::draft2020_12()
@@ -523,26 +413,56 @@ fn generated() -> Map<String, Value> {
             .into_generator()
     };
     let mut answers = generator(Contract::Serialize);
-    answers.subschema_for::<rampart_api::Scan>();
-    answers.subschema_for::<rampart_api::FindingsPage>();
-    answers.subschema_for::<rampart_api::TrendPoint>();
-    answers.subschema_for::<rampart_api::exemptions::Exemption>();
-    answers.subschema_for::<rampart_api::policies::Policy>();
-    answers.subschema_for::<rampart_api::policies::PolicyVersion>();
-    answers.subschema_for::<rampart_api::compliance::Compliance>();
-    answers.subschema_for::<rampart_api::reports::Report>();
-    answers.subschema_for::<rampart_api::outbox::Email>();
-    answers.subschema_for::<rampart_api::outbox::EmailWithBody>();
-    answers.subschema_for::<rampart_api::outbox::Queued>();
-    answers.subschema_for::<rampart_api::subscriptions::Subscription>();
-    answers.subschema_for::<rampart_api::webhooks::Webhook>();
-    answers.subschema_for::<rampart_api::webhooks::WebhookTest>();
     let mut inputs = generator(Contract::Deserialize);
-    inputs.subschema_for::<rampart_api::exemptions::NewExemption>();
-    inputs.subschema_for::<rampart_api::policies::NewPolicy>();
-    inputs.subschema_for::<rampart_api::policies::PolicyChanges>();
-    inputs.subschema_for::<rampart_api::subscriptions::NewSubscription>();
-    inputs.subschema_for::<rampart_api::webhooks::NewWebhook>();
+    answers.subschema_for::<api::Scan>();
+    answers.subschema_for::<api::FindingsPage>();
+    answers.subschema_for::<api::TrendPoint>();
+    // Clusters and the agent.
+    inputs.subschema_for::<api::ClusterInput>();
+    answers.subschema_for::<api::Cluster>();
+    answers.subschema_for::<api::ClusterSummary>();
+    answers.subschema_for::<api::ConnectionTest>();
+    answers.subschema_for::<api::Accepted>();
+    answers.subschema_for::<api::AgentInstructions>();
+    // Accounts.
+    answers.subschema_for::<api::AuthMethods>();
+    inputs.subschema_for::<api::Setup>();
+    inputs.subschema_for::<api::Login>();
+    inputs.subschema_for::<api::PasswordChange>();
+    answers.subschema_for::<api::Session>();
+    answers.subschema_for::<api::SessionState>();
+    answers.subschema_for::<api::Me>();
+    answers.subschema_for::<api::UserWithTeams>();
+    inputs.subschema_for::<api::NewUser>();
+    answers.subschema_for::<api::Token>();
+    inputs.subschema_for::<api::NewToken>();
+    answers.subschema_for::<api::CreatedToken>();
+    // Teams.
+    answers.subschema_for::<api::Team>();
+    inputs.subschema_for::<api::NewTeam>();
+    answers.subschema_for::<api::TeamSettings>();
+    inputs.subschema_for::<api::TeamSettingsInput>();
+    answers.subschema_for::<api::Member>();
+    inputs.subschema_for::<api::MemberInput>();
+    // Exemptions and policies.
+    answers.subschema_for::<api::exemptions::Exemption>();
+    inputs.subschema_for::<api::exemptions::NewExemption>();
+    answers.subschema_for::<api::policies::Policy>();
+    answers.subschema_for::<api::policies::PolicyVersion>();
+    inputs.subschema_for::<api::policies::NewPolicy>();
+    inputs.subschema_for::<api::policies::PolicyChanges>();
+    // Compliance and reports.
+    answers.subschema_for::<api::compliance::Compliance>();
+    answers.subschema_for::<api::reports::Report>();
+    // Notifications.
+    answers.subschema_for::<api::outbox::Email>();
+    answers.subschema_for::<api::outbox::EmailWithBody>();
+    answers.subschema_for::<api::outbox::Queued>();
+    answers.subschema_for::<api::subscriptions::Subscription>();
+    inputs.subschema_for::<api::subscriptions::NewSubscription>();
+    answers.subschema_for::<api::webhooks::Webhook>();
+    answers.subschema_for::<api::webhooks::WebhookTest>();
+    inputs.subschema_for::<api::webhooks::NewWebhook>();
     let mut schemas = answers.take_definitions(true);
     for (name, schema) in inputs.take_definitions(true) {
         let previous = schemas.insert(name.clone(), schema);
@@ -558,7 +478,7 @@ const INPUTS: &[&str] = &[
     "PasswordChange",
     "NewUser",
     "NewTeam",
-    "Membership",
+    "MemberInput",
     "NewToken",
     "ClusterInput",
     "NewPolicy",
@@ -572,6 +492,8 @@ const INPUTS: &[&str] = &[
 /// Properties of answers that are there only sometimes: `(schema, property)`.
 const OPTIONAL: &[(&str, &str)] = &[
     ("Cluster", "agent_setup"),
+    ("Webhook", "secret"),
+    ("WebhookTest", "error"),
     // Nobody logged in: `{"authenticated": false}` alone.
     ("SessionState", "id"),
     ("SessionState", "email"),
@@ -581,7 +503,9 @@ const OPTIONAL: &[(&str, &str)] = &[
 ];
 
 /// Marks every property of every object in an answer's schema as required (answers write
-/// each field, `null` when empty), except those of [`OPTIONAL`].
+/// each field, `null` when empty), except those of [`OPTIONAL`]: also the `Option` fields of
+/// the generated schemas, which schemars leaves out of `required` (serde reads a missing
+/// one as `None`).
 fn require_properties(schema: &mut Value, name: &str) {
     match schema {
         Value::Object(map) => {
@@ -591,7 +515,7 @@ fn require_properties(schema: &mut Value, name: &str) {
                     .filter(|property| !OPTIONAL.contains(&(name, property.as_str())))
                     .map(|property| Value::String(property.clone()))
                     .collect();
-                map.entry("required").or_insert(Value::Array(required));
+                map.insert("required".to_string(), Value::Array(required));
             }
             for (key, value) in map.iter_mut() {
                 if key != "required" {
