@@ -343,18 +343,6 @@ fn string() -> Value {
     json!({ "type": "string" })
 }
 
-fn time() -> Value {
-    json!({ "type": "string", "format": "date-time" })
-}
-
-fn integer() -> Value {
-    json!({ "type": "integer" })
-}
-
-fn nullable(schema: Value) -> Value {
-    json!({ "anyOf": [schema, { "type": "null" }] })
-}
-
 fn object(properties: Value) -> Value {
     json!({ "type": "object", "properties": properties })
 }
