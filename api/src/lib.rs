@@ -14,16 +14,24 @@
 //! server may go without is an `Option`, left out when the app sends `None`).
 //!
 //! The groups of operations are moved here one at a time (`scans`, `findings`, `clusters`
-//! with the agent's endpoints, `accounts` — sign-in, sessions, users and tokens — and
-//! `teams` so far, and `/healthz` and `/readyz` outside `/api/v1`); the others are still
+//! with the agent's endpoints, `accounts` — sign-in, sessions, users and tokens — `teams`,
+//! `exemptions`, `policies`, `compliance`, `reports`, `outbox`, `subscriptions` and
+//! `webhooks` so far, and `/healthz` and `/readyz` outside `/api/v1`); the others are still
 //! described by hand in the server's `http::openapi`.
 
 pub mod accounts;
 pub mod clusters;
+pub mod compliance;
+pub mod exemptions;
 pub mod findings;
 pub mod health;
+pub mod outbox;
+pub mod policies;
+pub mod reports;
 pub mod scans;
+pub mod subscriptions;
 pub mod teams;
+pub mod webhooks;
 
 pub use accounts::{
     AuthMethods, CreatedToken, Login, Me, NewToken, NewUser, PasswordChange, Session, SessionState, Setup, Token, User,
