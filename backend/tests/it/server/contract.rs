@@ -13,7 +13,7 @@
 //! `RAMPART_UPDATE_SNAPSHOTS=1` rewrites them (then review the diff).
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -22,6 +22,8 @@ use rampart::oidc::{parse_group_map, OidcSettings};
 use reqwest::{header, Method};
 use secrecy::SecretString;
 use serde_json::{json, Value};
+
+use crate::support::{playwright_dir, require_npm_package};
 
 use super::app::{spawn_app_configured, Backend, TestApp};
 use super::fake_kube::{FakeCluster, FakeKube, TOKEN};
@@ -153,7 +155,7 @@ fn id(value: &Value) -> i64 {
 
 const PASSWORD: &str = "correct horse battery staple";
 
-const POLICY: &str = include_str!("../../../examples/policies/required-labels.yaml");
+const POLICY: &str = include_str!("../../../../examples/policies/required-labels.yaml");
 
 async fn wait_for_scan(contract: &mut Contract<'_>, auth: &Auth, scan: i64) -> Value {
     for _ in 0..2400 {
@@ -448,19 +450,9 @@ async fn every_operation_answers_what_it_declares(backend: Backend) {
     compare_snapshots(&c);
 }
 
-fn playwright_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("playwright")
-}
-
 /// Runs the validator over the document and the answers; fails with what it reports.
 fn validate(backend: Backend, document: &Value, answers: &[Answer]) {
-    let tool = playwright_dir().join("node_modules").join("@seriousme").join("openapi-schema-validator");
-    assert!(
-        tool.is_dir(),
-        "the OpenAPI validator is not installed ({} is missing); run `cargo xtask test`, which installs it \
-         (or `npm install` in playwright/)",
-        tool.display()
-    );
+    require_npm_package("@seriousme/openapi-schema-validator", "the OpenAPI validator");
     let answers: Vec<Value> = answers
         .iter()
         .map(|answer| {

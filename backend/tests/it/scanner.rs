@@ -2,8 +2,7 @@
 //! pagination, per-kind errors, retries, metadata-only Secrets, owner de-duplication,
 //! unreachable clusters, and the engine's findings on what was listed.
 
-#[path = "support/fake_kube.rs"]
-mod fake_kube;
+use crate::support::fake_kube;
 
 use std::time::Duration;
 

@@ -3,9 +3,9 @@
 //! `cargo xtask fuzz TARGET` grows the corpora; an input that once crashed a target is
 //! kept in `fuzz/regressions/TARGET/` and must pass here for good.
 
-#[path = "../../fuzz/src/backend_targets.rs"]
+#[path = "../../../fuzz/src/backend_targets.rs"]
 mod backend_targets;
-#[path = "../../fuzz/src/core_targets.rs"]
+#[path = "../../../fuzz/src/core_targets.rs"]
 mod core_targets;
 
 use std::path::{Path, PathBuf};

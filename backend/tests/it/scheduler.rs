@@ -9,13 +9,10 @@
 //! Waits are for conditions (a scan finished, the scheduler took N more rounds), never for
 //! lengths of time.
 
-#[path = "support/databases.rs"]
-#[macro_use]
-mod databases;
 #[path = "agents/end_to_end.rs"]
 mod agents;
-#[path = "support/fake_kube.rs"]
-mod fake_kube;
+
+use crate::support::{databases, fake_kube};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;

@@ -3,9 +3,7 @@
 //! engine's (what the CLI and the playground run), and versions: a policy change shows in
 //! the trend as such. Both backends.
 
-#[macro_use]
-#[path = "support/app.rs"]
-mod app;
+use crate::support::app;
 
 use app::{spawn_app, Backend, TestApp};
 use rampart::store::accounts::Role;

@@ -3,9 +3,7 @@
 //! writes need the CSRF token, and the change ends the user's other sessions while the one
 //! that made it stays logged in.
 
-#[macro_use]
-#[path = "support/app.rs"]
-mod app;
+use crate::support::app;
 
 use app::{spawn_app, Backend, TestApp};
 use rampart::store::accounts::Role;

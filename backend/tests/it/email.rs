@@ -6,11 +6,7 @@
 //! Digest periods are driven with explicit times (`Mailer::queue_due_digests(now)`), so a
 //! test never waits for an hour to come round; everything else goes through the API.
 
-#[macro_use]
-#[path = "support/app.rs"]
-mod app;
-#[path = "support/smtp.rs"]
-mod smtp;
+use crate::support::{app, smtp};
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -107,12 +103,6 @@ impl TestApp {
     async fn admin(&self) -> String {
         let admin_id = self.store.create_user("root@example.test", None, true).await.unwrap();
         self.store.create_token(admin_id, "admin").await.unwrap().1
-    }
-
-    async fn snapshot_cluster(&self, token: &str, name: &str) -> i64 {
-        let (status, cluster) = self.post(token, "/api/v1/clusters", &json!({ "name": name, "snapshot": true })).await;
-        assert_eq!(status, StatusCode::CREATED, "{cluster}");
-        cluster["id"].as_i64().unwrap()
     }
 
     async fn subscribe(&self, token: &str, body: Value) -> i64 {

@@ -17,9 +17,7 @@
 //! | stage | S2 | 2026-01-27 08:00, after the period | D |
 //! | blue (another team) | B1 | 2026-01-10 08:00 | A |
 
-#[macro_use]
-#[path = "support/app.rs"]
-mod app;
+use crate::support::app;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -461,7 +461,7 @@ fn kustomizations_not_built_are_checked_file_by_file_and_broken_ones_are_errors(
     assert!(!run.stderr.contains("note:"), "{}", run.stderr);
 }
 
-#[path = "../../shared/benches/corpus/mod.rs"]
+#[path = "../../../shared/benches/corpus/mod.rs"]
 #[allow(dead_code)]
 mod corpus;
 

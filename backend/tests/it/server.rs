@@ -7,26 +7,20 @@
 //! assertions are about the lifecycle (new, still open, resolved), not about rule details.
 
 #[macro_use]
-#[path = "support/app.rs"]
-mod app;
 #[path = "server/compliance.rs"]
 mod compliance;
 #[path = "server/contract.rs"]
 mod contract;
-#[path = "support/fake_kube.rs"]
-mod fake_kube;
 #[path = "server/finding_counts.rs"]
 mod finding_counts;
 #[path = "server/findings_page.rs"]
 mod findings_page;
 #[path = "server/oidc.rs"]
 mod oidc;
-#[path = "support/oidc_provider.rs"]
-mod oidc_provider;
 #[path = "server/references.rs"]
 mod references;
-#[path = "support/smtp.rs"]
-mod smtp;
+
+use crate::support::{app, fake_kube, oidc_provider, smtp};
 
 use std::collections::BTreeSet;
 

@@ -6,9 +6,7 @@
 
 #![allow(dead_code)] // Each test binary uses the part it needs.
 
-#[path = "databases.rs"]
-#[macro_use]
-pub mod databases;
+pub use super::databases;
 
 pub use databases::{Backend, TestDatabase};
 
@@ -127,6 +125,14 @@ impl TestApp {
 
     pub async fn delete(&self, token: &str, path: &str) -> StatusCode {
         self.client.delete(self.url(path)).bearer_auth(token).send().await.unwrap().status()
+    }
+
+    /// Registers a snapshot cluster named `name`: its id.
+    pub async fn snapshot_cluster(&self, token: &str, name: &str) -> i64 {
+        let (status, cluster) =
+            self.post(token, "/api/v1/clusters", &serde_json::json!({ "name": name, "snapshot": true })).await;
+        assert_eq!(status, StatusCode::CREATED, "{cluster}");
+        cluster["id"].as_i64().unwrap()
     }
 
     pub async fn upload(&self, token: &str, cluster: i64, snapshot: &str) -> (StatusCode, Value) {

@@ -4,11 +4,8 @@
 //! signatures as the README tells receivers to, counts deliveries, and can be stopped.
 //! Each scenario runs on SQLite and on PostgreSQL.
 
-#[macro_use]
-#[path = "support/app.rs"]
-mod app;
-#[path = "support/webhook_receiver.rs"]
-mod receiver;
+use crate::support::app;
+use crate::support::webhook_receiver as receiver;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -90,12 +87,6 @@ impl TestApp {
     async fn team_id(&self, token: &str, name: &str) -> i64 {
         let (_, teams) = self.get(token, "/api/v1/teams").await;
         teams.as_array().unwrap().iter().find(|team| team["name"] == name).unwrap()["id"].as_i64().unwrap()
-    }
-
-    async fn snapshot_cluster(&self, token: &str, name: &str) -> i64 {
-        let (status, cluster) = self.post(token, "/api/v1/clusters", &json!({ "name": name, "snapshot": true })).await;
-        assert_eq!(status, StatusCode::CREATED, "{cluster}");
-        cluster["id"].as_i64().unwrap()
     }
 
     async fn add_webhook(&self, token: &str, team: i64, body: Value) -> Value {

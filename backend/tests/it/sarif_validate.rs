@@ -7,10 +7,12 @@
 //! it cannot deserialize (an unknown enum value, say), so a canary copy of the same log
 //! with one property the schema forbids must produce an error, proving the log was read.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
+
+use crate::support::{playwright_dir, require_npm_package};
 
 const MANIFESTS: &str = "\
 apiVersion: apps/v1
@@ -44,10 +46,6 @@ spec:
 broken: [1, 2
 next: 3
 ";
-
-fn playwright_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("playwright")
-}
 
 /// Runs the validator on `file` and returns its SARIF log of findings.
 fn validate(file: &Path, log: &Path) -> Value {
@@ -99,13 +97,7 @@ fn describe(results: &[&Value]) -> String {
 
 #[test]
 fn sarif_output_passes_the_official_validator() {
-    let tool = playwright_dir().join("node_modules").join("@microsoft").join("sarif-multitool");
-    assert!(
-        tool.is_dir(),
-        "the SARIF Multitool is not installed ({} is missing); run `cargo xtask test`, which installs it \
-         (or `npm install` in playwright/)",
-        tool.display()
-    );
+    require_npm_package("@microsoft/sarif-multitool", "the SARIF Multitool");
 
     let scratch = std::env::temp_dir().join(format!("rampart-sarif-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
