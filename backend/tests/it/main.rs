@@ -11,6 +11,7 @@
 mod support;
 
 mod cli;
+mod cli_snapshots;
 mod deploy_files;
 mod email;
 mod fuzz_corpus;
