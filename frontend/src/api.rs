@@ -3,10 +3,11 @@
 //!
 //! Every call goes through [`send`]: the browser's `fetch` with the session cookie
 //! (same-origin), the CSRF token of the session on writes, and the server's
-//! `{"error": "…"}` bodies turned into an [`Error`] a page can show. The answers of scans,
-//! findings and the trend are the server's own types (`rampart-api`); the others still mirror
-//! the server's JSON here, fields a newer server adds ignored and fields it leaves out read
-//! as empty (`#[serde(default)]`). The playground never calls anything here.
+//! `{"error": "…"}` bodies turned into an [`Error`] a page can show. The answers and request
+//! bodies of scans, findings, the trend, clusters, accounts and teams are the server's own
+//! types (`rampart-api`); the others still mirror the server's JSON here, fields a newer
+//! server adds ignored and fields it leaves out read as empty (`#[serde(default)]`). The
+//! playground never calls anything here.
 
 use std::cell::RefCell;
 use std::fmt;
@@ -188,138 +189,19 @@ pub fn query(pairs: &[(&str, &str)]) -> String {
 // ---- Answers -------------------------------------------------------------------------
 
 // The answers of the groups whose types the server shares with the app (scans, findings,
-// the trend): one definition, in `rampart-api`, so a field renamed on one side does not
-// compile on the other, and none is read with a default.
+// the trend, clusters, accounts, teams): one definition, in `rampart-api`, so a field
+// renamed on one side does not compile on the other, and none is read with a default.
 pub use rampart_api::scans::is_pending;
 pub use rampart_api::{
-    AppliedPolicy, Counts, Finding, FindingsPage, NamespaceSummary, PolicyChange, PolicyVersionChange, Resource, Scan,
-    ScanError, TrendPoint,
+    Accepted, AgentContact, AgentSetup, AppliedPolicy, AuthMethods, Cluster, ClusterInput, ClusterSummary,
+    ConnectionTest, Counts, CreatedToken, Finding, FindingsPage, LastScan, Me, Membership, NamespaceSummary,
+    PolicyChange, PolicyVersionChange, Resource, Scan, ScanError, Session, SessionState, Token, TrendPoint,
 };
-
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-pub struct Membership {
-    pub id: i64,
-    pub name: String,
-    pub role: String,
-}
-
-/// `GET /me`, or `GET /session` (which adds `authenticated`, false with nothing else
-/// when nobody is logged in).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct Me {
-    pub authenticated: bool,
-    pub id: i64,
-    pub email: String,
-    pub admin: bool,
-    pub teams: Vec<Membership>,
-    pub csrf_token: Option<String>,
-}
-
-impl Me {
-    /// The teams in which the user may register clusters.
-    pub fn editor_teams(&self) -> Vec<&Membership> {
-        self.teams.iter().filter(|team| team.role == "editor" || team.role == "admin").collect()
-    }
-}
-
-/// The answer of `POST /session`.
-#[derive(Clone, Debug, Deserialize)]
-pub struct Session {
-    pub csrf_token: String,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct LastScan {
-    pub id: i64,
-    pub status: String,
-    pub finished_at: Option<String>,
-    /// Why a failed scan failed (a scan with nothing to check says so).
-    pub message: Option<String>,
-    /// The first of its errors, and how many it had.
-    pub errors: Vec<ScanError>,
-    pub error_count: i64,
-}
-
-/// One row of `GET /clusters`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct ClusterSummary {
-    pub id: i64,
-    pub name: String,
-    pub team: String,
-    /// `snapshot`, `kubeconfig`, `api` or `agent`.
-    pub kind: String,
-    pub score: Option<i64>,
-    pub grade: Option<String>,
-    pub counts: Counts,
-    /// Findings the latest scan with results opened and resolved (`None` before one).
-    pub new: Option<i64>,
-    pub resolved: Option<i64>,
-    pub last_scan: Option<LastScan>,
-    pub next_scan_at: Option<String>,
-    /// An agent cluster's agent.
-    pub agent: Option<AgentContact>,
-}
-
-/// An agent cluster's agent: its last contact, the version it reported, and whether it has
-/// gone silent (no contact for five minutes, or none yet).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct AgentContact {
-    pub last_contact_at: Option<String>,
-    pub version: Option<String>,
-    pub silent: bool,
-}
-
-/// What `POST /clusters` answers for an agent cluster: the token (shown once), and the
-/// manifest and command that start the agent with it, without and with Secrets listed.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct AgentSetup {
-    pub cluster: i64,
-    pub token: String,
-    pub server: String,
-    pub manifest: String,
-    pub command: String,
-    pub manifest_with_secrets: String,
-    pub command_with_secrets: String,
-}
-
-/// `POST /clusters` for an agent cluster.
-#[derive(Clone, Debug, Deserialize)]
-pub struct RegisteredAgent {
-    pub id: i64,
-    pub name: String,
-    pub agent_setup: AgentSetup,
-}
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 pub struct TeamRef {
     pub id: i64,
     pub name: String,
-}
-
-/// `GET /clusters/{id}`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct Cluster {
-    pub id: i64,
-    pub name: String,
-    pub team: TeamRef,
-    pub kind: String,
-    pub server: Option<String>,
-    pub context: Option<String>,
-    pub next_scan_at: Option<String>,
-    pub created_at: String,
-    pub agent: Option<AgentContact>,
-}
-
-impl Cluster {
-    pub fn is_snapshot(&self) -> bool {
-        self.kind == "snapshot"
-    }
 }
 
 /// One of `GET /teams/{id}/policies`: a custom policy of the team.
@@ -401,59 +283,9 @@ pub struct NewExemption {
     pub expires_at: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct Token {
-    pub id: i64,
-    pub name: String,
-    pub created_at: String,
-    pub last_used_at: Option<String>,
-    pub revoked_at: Option<String>,
-}
-
-/// `POST /tokens`: the token itself, shown once.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-pub struct NewToken {
-    pub id: i64,
-    pub name: String,
-    pub token: String,
-}
-
-/// `POST /clusters/test`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct ConnectionTest {
-    pub ok: bool,
-    pub message: String,
-    pub contexts: Vec<String>,
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 pub struct Created {
     pub id: i64,
-}
-
-/// The body of `POST /clusters` and `POST /clusters/test`; fields left `None` are not sent.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct NewCluster {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub team: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub snapshot: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub agent: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kubeconfig: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub context: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub server: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ca_pem: Option<String>,
 }
 
 /// The filters of `GET /clusters/{id}/findings`; empty strings are left out.
@@ -706,19 +538,7 @@ impl ReportQuery {
 // ---- Calls ---------------------------------------------------------------------------
 
 pub async fn login(email: &str, password: &str) -> Result<Session, Error> {
-    #[derive(Serialize)]
-    struct Login<'a> {
-        email: &'a str,
-        password: &'a str,
-    }
-    post("/session", &Login { email, password }).await
-}
-
-/// How the server signs people in (`GET /auth/methods`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-pub struct AuthMethods {
-    pub password: bool,
-    pub oidc: bool,
+    post("/session", &rampart_api::Login { email: email.to_string(), password: password.to_string() }).await
 }
 
 pub async fn auth_methods() -> Result<AuthMethods, Error> {
@@ -736,8 +556,12 @@ pub async fn me() -> Result<Me, Error> {
 /// Who is logged in, `None` for nobody: asked of `GET /session`, which answers 200 either
 /// way, so that a logged-out visit logs no failed request in the browser's console.
 pub async fn session() -> Result<Option<Me>, Error> {
-    let me: Me = get("/session").await?;
-    Ok(me.authenticated.then_some(me))
+    let state: SessionState = get("/session").await?;
+    match (state.authenticated, state.me) {
+        (true, Some(me)) => Ok(Some(me)),
+        (true, None) => Err(Error::Decode("GET /session is authenticated but says nothing of the user".to_string())),
+        (false, _) => Ok(None),
+    }
 }
 
 pub async fn clusters() -> Result<Vec<ClusterSummary>, Error> {
@@ -748,26 +572,30 @@ pub async fn cluster(id: i64) -> Result<Cluster, Error> {
     get(&format!("/clusters/{id}")).await
 }
 
-pub async fn register_cluster(cluster: &NewCluster) -> Result<Created, Error> {
+pub async fn register_cluster(cluster: &ClusterInput) -> Result<Cluster, Error> {
     post("/clusters", cluster).await
 }
 
-/// Registers an agent cluster: its id and what starts its agent.
-pub async fn register_agent_cluster(cluster: &NewCluster) -> Result<RegisteredAgent, Error> {
-    post("/clusters", cluster).await
+/// Registers an agent cluster: what starts its agent, and the cluster's name.
+pub async fn register_agent_cluster(cluster: &ClusterInput) -> Result<(AgentSetup, String), Error> {
+    let created: Cluster = post("/clusters", cluster).await?;
+    let setup = created
+        .agent_setup
+        .ok_or_else(|| Error::Decode("the registration of an agent cluster answered no agent_setup".to_string()))?;
+    Ok((setup, created.name))
 }
 
-pub async fn test_connection(cluster: &NewCluster) -> Result<ConnectionTest, Error> {
+pub async fn test_connection(cluster: &ClusterInput) -> Result<ConnectionTest, Error> {
     post("/clusters/test", cluster).await
 }
 
 /// Starts a scan through the cluster's API; answers the scan's id.
-pub async fn start_scan(cluster: i64) -> Result<Created, Error> {
+pub async fn start_scan(cluster: i64) -> Result<Accepted, Error> {
     decode(send("POST", &format!("/clusters/{cluster}/scans"), Body::None).await?.1)
 }
 
 /// Uploads an export to a snapshot cluster; answers the id of the scan of it.
-pub async fn upload_snapshot(cluster: i64, file: web_sys::File) -> Result<Created, Error> {
+pub async fn upload_snapshot(cluster: i64, file: web_sys::File) -> Result<Accepted, Error> {
     decode(send("POST", &format!("/clusters/{cluster}/snapshots"), Body::File(file)).await?.1)
 }
 
@@ -931,12 +759,8 @@ pub async fn tokens() -> Result<Vec<Token>, Error> {
     get("/tokens").await
 }
 
-pub async fn create_token(name: &str) -> Result<NewToken, Error> {
-    #[derive(Serialize)]
-    struct Name<'a> {
-        name: &'a str,
-    }
-    post("/tokens", &Name { name }).await
+pub async fn create_token(name: &str) -> Result<CreatedToken, Error> {
+    post("/tokens", &rampart_api::NewToken { name: name.to_string() }).await
 }
 
 pub async fn revoke_token(id: i64) -> Result<(), Error> {
@@ -979,13 +803,11 @@ pub async fn retry_email(id: i64) -> Result<(), Error> {
 
 /// Changes the password; the server ends the user's other sessions.
 pub async fn change_password(current_password: &str, new_password: &str) -> Result<(), Error> {
-    #[derive(Serialize)]
-    struct Change<'a> {
-        current_password: &'a str,
-        new_password: &'a str,
-    }
-    let json = serde_json::to_string(&Change { current_password, new_password })
-        .map_err(|error| Error::Decode(error.to_string()))?;
+    let change = rampart_api::PasswordChange {
+        current_password: current_password.to_string(),
+        new_password: new_password.to_string(),
+    };
+    let json = serde_json::to_string(&change).map_err(|error| Error::Decode(error.to_string()))?;
     send("POST", "/me/password", Body::Json(json)).await.map(drop)
 }
 
@@ -1008,13 +830,19 @@ mod tests {
         let clusters: Vec<ClusterSummary> = serde_json::from_str(
             r#"[{"id": 1, "name": "prod", "team": "default", "kind": "snapshot", "score": 61, "grade": "D",
                  "counts": {"critical": 2, "high": 9, "medium": 15, "low": 8, "info": 1},
-                 "last_scan": {"id": 3, "status": "succeeded", "finished_at": "2026-01-31T12:00:00Z"},
-                 "new": 4, "resolved": 1, "next_scan_at": null, "added_later": true},
+                 "last_scan": {"id": 3, "status": "succeeded", "finished_at": "2026-01-31T12:00:00Z",
+                               "message": null, "errors": [], "error_count": 0},
+                 "new": 4, "resolved": 1, "next_scan_at": null, "agent": null, "added_later": true},
                 {"id": 2, "name": "new", "team": "default", "kind": "api", "score": null, "grade": null,
-                 "counts": {"critical": 0, "high": 0, "medium": 0, "low": 0, "info": 0}, "last_scan": null,
-                 "next_scan_at": null}]"#,
+                 "counts": {"critical": 0, "high": 0, "medium": 0, "low": 0, "info": 0}, "new": null,
+                 "resolved": null, "last_scan": null, "next_scan_at": null, "agent": null}]"#,
         )
         .unwrap();
+        // A field the server stops writing is an error, not a silent zero.
+        let without: Result<LastScan, _> = serde_json::from_str(
+            r#"{"id": 3, "status": "failed", "finished_at": null, "message": null, "errors": []}"#,
+        );
+        assert!(without.unwrap_err().to_string().contains("error_count"));
         assert_eq!(clusters[0].counts.total(), 35);
         assert_eq!(clusters[0].counts.describe(), "2 critical, 9 high, 15 medium, 8 low, 1 info");
         assert_eq!(clusters[0].last_scan.as_ref().unwrap().status, "succeeded");
@@ -1051,8 +879,10 @@ mod tests {
 
     #[test]
     fn new_cluster_bodies_send_only_what_is_set() {
-        let body = NewCluster { name: Some("prod".into()), snapshot: Some(true), ..NewCluster::default() };
+        let body = ClusterInput { name: Some("prod".into()), snapshot: Some(true), ..ClusterInput::default() };
         assert_eq!(serde_json::to_string(&body).unwrap(), r#"{"name":"prod","snapshot":true}"#);
+        let body = ClusterInput { team: Some(2.into()), schedule: Some(None), ..ClusterInput::default() };
+        assert_eq!(serde_json::to_string(&body).unwrap(), r#"{"team":2,"schedule":null}"#);
     }
 
     #[test]

@@ -160,7 +160,7 @@ pub const OPERATIONS: &[Operation] = &[
         "/teams/{id}/members",
         "teams",
         "Add a member or change their role (team admins)",
-        Some("Membership"),
+        Some("MemberInput"),
         (200, Some("Member")),
     ),
     op("delete", "/teams/{id}/members/{user}", "teams", "Remove a member (team admins)", None, (204, None)),
@@ -362,121 +362,14 @@ fn object(properties: Value) -> Value {
 /// The shapes the operations take and answer.
 pub fn schemas() -> Map<String, Value> {
     let severity = json!({ "type": "string", "enum": ["critical", "high", "medium", "low", "info"] });
-    let role = json!({ "type": "string", "enum": ["viewer", "editor", "admin"] });
-    let team_role = object(json!({ "id": integer(), "name": string(), "role": role }));
-    let scan_status =
-        json!({ "type": "string", "enum": ["queued", "running", "succeeded", "partial", "failed", "interrupted"] });
     let entries: Vec<(&str, Value)> = vec![
         ("Error", object(json!({ "error": string() }))),
-        ("Accepted", object(json!({ "id": integer() }))),
-        ("Setup", object(json!({ "token": string(), "email": string(), "password": string() }))),
-        ("Login", object(json!({ "email": string(), "password": string() }))),
-        ("PasswordChange", object(json!({ "current_password": string(), "new_password": string() }))),
-        (
-            "Session",
-            object(json!({
-                "user": reference("User"), "csrf_token": string(), "expires_at": time()
-            })),
-        ),
-        ("User", object(json!({ "id": integer(), "email": string(), "admin": { "type": "boolean" } }))),
-        (
-            "Users",
-            json!({ "type": "array", "items": object(json!({
-            "id": integer(), "email": string(), "admin": { "type": "boolean" }, "created_at": time(),
-            "teams": { "type": "array", "items": team_role.clone() }
-        })) }),
-        ),
-        (
-            "NewUser",
-            object(json!({
-                "email": string(), "password": string(), "admin": { "type": "boolean" }, "team": string(), "role": role
-            })),
-        ),
-        (
-            "Me",
-            object(json!({
-                "id": integer(), "email": string(), "admin": { "type": "boolean" },
-                "teams": { "type": "array", "items": team_role.clone() }, "csrf_token": nullable(string())
-            })),
-        ),
-        (
-            "SessionState",
-            object(json!({
-                "authenticated": { "type": "boolean" }, "id": integer(), "email": string(),
-                "admin": { "type": "boolean" }, "teams": { "type": "array", "items": team_role.clone() },
-                "csrf_token": nullable(string())
-            })),
-        ),
-        ("Team", object(json!({ "id": integer(), "name": string() }))),
-        ("Teams", json!({ "type": "array", "items": team_role })),
-        ("NewTeam", object(json!({ "name": string() }))),
-        ("Member", object(json!({ "user": integer(), "email": string(), "role": role }))),
+        ("Users", array_of("UserWithTeams")),
+        ("Teams", array_of("Membership")),
         ("Members", array_of("Member")),
-        ("Membership", object(json!({ "email": string(), "role": role }))),
-        (
-            "Tokens",
-            json!({ "type": "array", "items": object(json!({
-            "id": integer(), "name": string(), "created_at": time(), "last_used_at": nullable(time()),
-            "revoked_at": nullable(time())
-        })) }),
-        ),
-        ("NewToken", object(json!({ "name": string() }))),
-        ("CreatedToken", object(json!({ "id": integer(), "name": string(), "token": string() }))),
-        (
-            "ClusterInput",
-            object(json!({
-                "name": string(), "team": { "anyOf": [integer(), string()] }, "kubeconfig": string(), "context": string(),
-                "server": string(), "token": string(), "ca_pem": string(), "snapshot": { "type": "boolean" },
-                "agent": { "type": "boolean", "description": "an agent inside the cluster delivers its scans" },
-                "schedule": { "type": "string", "description": "cron expression (UTC), such as 0 */6 * * *" }
-            })),
-        ),
-        (
-            "Cluster",
-            object(json!({
-                "id": integer(), "name": string(), "team": object(json!({ "id": integer(), "name": string() })),
-                "kind": { "type": "string", "enum": ["snapshot", "api", "kubeconfig", "agent"] }, "server": nullable(string()),
-                "context": nullable(string()), "schedule": nullable(string()), "next_scan_at": nullable(time()),
-                "created_at": time(), "agent": nullable(reference("Agent")),
-                "agent_setup": reference("AgentSetup")
-            })),
-        ),
-        (
-            "Agent",
-            object(json!({
-                "last_contact_at": nullable(time()), "version": nullable(string()),
-                "silent": { "type": "boolean", "description": "no contact for 5 minutes, or never" }
-            })),
-        ),
-        (
-            "AgentSetup",
-            object(json!({
-                "cluster": integer(), "token": string(), "server": string(), "manifest": string(), "command": string(),
-                "manifest_with_secrets": string(), "command_with_secrets": string()
-            })),
-        ),
-        ("AgentInstructions", object(json!({ "scan": nullable(object(json!({ "id": integer() }))) }))),
-        (
-            "ClusterOverviews",
-            json!({ "type": "array", "items": object(json!({
-            "id": integer(), "name": string(), "team": string(),
-            "kind": { "type": "string", "enum": ["snapshot", "api", "kubeconfig", "agent"] },
-            "score": nullable(integer()), "grade": nullable(string()), "counts": reference("Counts"),
-            "new": nullable(integer()), "resolved": nullable(integer()),
-            "last_scan": nullable(object(json!({ "id": integer(), "status": scan_status, "finished_at": nullable(time()),
-                "message": nullable(string()), "errors": { "type": "array", "items": object(json!({ "kind": nullable(string()), "message": string() })) },
-                "error_count": integer() }))),
-            "next_scan_at": nullable(time()), "agent": nullable(reference("Agent"))
-        })) }),
-        ),
-        (
-            "ConnectionTest",
-            object(json!({
-                "ok": { "type": "boolean" }, "message": string(), "contexts": { "type": "array", "items": string() }
-            })),
-        ),
+        ("Tokens", array_of("Token")),
+        ("ClusterOverviews", array_of("ClusterSummary")),
         ("Scans", array_of("Scan")),
-        ("AuthMethods", object(json!({ "password": { "type": "boolean" }, "oidc": { "type": "boolean" } }))),
         (
             "Compliance",
             object(json!({
@@ -563,10 +456,6 @@ pub fn schemas() -> Map<String, Value> {
             "cluster": nullable(integer()), "rule": nullable(string()), "namespace": nullable(string()),
             "kind": nullable(string()), "name": nullable(string()), "reason": string(), "expires_at": nullable(time())
         }))),
-        ("TeamSettings", object(json!({
-            "id": integer(), "name": string(), "role": string(), "honor_annotation_exemptions": { "type": "boolean" }
-        }))),
-        ("TeamSettingsInput", object(json!({ "honor_annotation_exemptions": { "type": "boolean" } }))),
         ("Outbox", json!({ "type": "array", "items": email })),
         ("Email", email_with_body),
         (
@@ -621,14 +510,43 @@ pub fn schemas() -> Map<String, Value> {
 
 /// The schemas of the API's types (`rampart_api`), generated from them: those types and
 /// every type they contain, under their own names. The groups moved there so far: scans,
-/// findings and the trend.
+/// findings, the trend, clusters with the agent's endpoints, accounts and teams (request
+/// bodies included: a field is required there when the server reads it without a default).
 fn generated() -> Map<String, Value> {
-    let mut generator = rampart_api::schemars::generate::SchemaSettings::draft2020_12()
+    use rampart_api as api;
+    let mut generator = api::schemars::generate::SchemaSettings::draft2020_12()
         .with(|settings| settings.definitions_path = "/components/schemas".into())
         .into_generator();
-    generator.subschema_for::<rampart_api::Scan>();
-    generator.subschema_for::<rampart_api::FindingsPage>();
-    generator.subschema_for::<rampart_api::TrendPoint>();
+    generator.subschema_for::<api::Scan>();
+    generator.subschema_for::<api::FindingsPage>();
+    generator.subschema_for::<api::TrendPoint>();
+    // Clusters and the agent.
+    generator.subschema_for::<api::ClusterInput>();
+    generator.subschema_for::<api::Cluster>();
+    generator.subschema_for::<api::ClusterSummary>();
+    generator.subschema_for::<api::ConnectionTest>();
+    generator.subschema_for::<api::Accepted>();
+    generator.subschema_for::<api::AgentInstructions>();
+    // Accounts.
+    generator.subschema_for::<api::AuthMethods>();
+    generator.subschema_for::<api::Setup>();
+    generator.subschema_for::<api::Login>();
+    generator.subschema_for::<api::PasswordChange>();
+    generator.subschema_for::<api::Session>();
+    generator.subschema_for::<api::SessionState>();
+    generator.subschema_for::<api::Me>();
+    generator.subschema_for::<api::UserWithTeams>();
+    generator.subschema_for::<api::NewUser>();
+    generator.subschema_for::<api::Token>();
+    generator.subschema_for::<api::NewToken>();
+    generator.subschema_for::<api::CreatedToken>();
+    // Teams.
+    generator.subschema_for::<api::Team>();
+    generator.subschema_for::<api::NewTeam>();
+    generator.subschema_for::<api::TeamSettings>();
+    generator.subschema_for::<api::TeamSettingsInput>();
+    generator.subschema_for::<api::Member>();
+    generator.subschema_for::<api::MemberInput>();
     generator.take_definitions(true)
 }
 
@@ -639,7 +557,7 @@ const INPUTS: &[&str] = &[
     "PasswordChange",
     "NewUser",
     "NewTeam",
-    "Membership",
+    "MemberInput",
     "NewToken",
     "ClusterInput",
     "NewPolicy",
@@ -665,7 +583,9 @@ const OPTIONAL: &[(&str, &str)] = &[
 ];
 
 /// Marks every property of every object in an answer's schema as required (answers write
-/// each field, `null` when empty), except those of [`OPTIONAL`].
+/// each field, `null` when empty), except those of [`OPTIONAL`]: also the `Option` fields of
+/// the generated schemas, which schemars leaves out of `required` (serde reads a missing
+/// one as `None`).
 fn require_properties(schema: &mut Value, name: &str) {
     match schema {
         Value::Object(map) => {
@@ -675,7 +595,7 @@ fn require_properties(schema: &mut Value, name: &str) {
                     .filter(|property| !OPTIONAL.contains(&(name, property.as_str())))
                     .map(|property| Value::String(property.clone()))
                     .collect();
-                map.entry("required").or_insert(Value::Array(required));
+                map.insert("required".to_string(), Value::Array(required));
             }
             for (key, value) in map.iter_mut() {
                 if key != "required" {
