@@ -13,14 +13,11 @@
 //! JSON report's long lists are serialized in chunks on every core ([`write_json`]).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::thread;
-
-use serde_json::value::RawValue;
 
 use rampart_core::engine::{check_objects_with, read_objects, Checked, Checker};
 use rampart_core::index::Index;
-use rampart_core::object::{Object, Resource};
+use rampart_core::object::Object;
 use rampart_core::policy::PolicyReport;
 use rampart_core::rules::Cx;
 use rampart_core::{Finding, Options, ParseError, Report, Source};
@@ -172,14 +169,10 @@ fn attach_fixes(cx: &Cx<'_>, sources: &[Source], objects: &[Object], findings: &
 const ELEMENTS_PER_CHUNK: usize = 2048;
 
 /// Writes the report as [`rampart_core::report::json`] gives it, byte for byte, with its
-/// two long lists (objects, findings) serialized on `threads` threads, a round of chunks
-/// at a time (so no more than a round is held), and written in order as they are done.
-///
-/// A chunk of elements is serialized wrapped in two arrays (`[[a, b]]`): pretty-printed,
-/// its elements then sit at the depth they have in the report (two levels down), and what
-/// lies between the wrappers is exactly their text in the report's list. A finding's
-/// resource is the same for all the findings of its object (a dozen, often): its text is
-/// made once per object ([`FindingJson`]).
+/// two long lists (objects, findings) written by hand ([`json`]) on `threads` threads, a
+/// round of chunks at a time (so no more than a round is held), and written in order as
+/// they are done. The rest of the report (score, errors, summary, policies) is small and
+/// serialized by `serde_json` as the report's own `Serialize` does.
 pub fn write_json(report: &mut Report, writer: impl std::io::Write, threads: usize) -> std::io::Result<()> {
     write_json_in_chunks(report, writer, threads, ELEMENTS_PER_CHUNK)
 }
@@ -196,12 +189,10 @@ fn write_json_in_chunks(
     report.objects = objects;
     report.findings = findings;
     let rest = splice(&mut writer, &skeleton, "\n  \"objects\": []", |writer| {
-        write_list(&report.objects, writer, threads, chunk, |objects, text| {
-            serde_json::to_writer_pretty(text, &[objects])
-        })
+        write_list(&report.objects, writer, threads, chunk, json::objects)
     })?;
     let rest = splice(&mut writer, rest, "\n  \"findings\": []", |writer| {
-        write_list(&report.findings, writer, threads, chunk, write_findings)
+        write_list(&report.findings, writer, threads, chunk, json::findings)
     })?;
     writer.write_all(rest.as_bytes())?;
     writer.flush()
@@ -224,108 +215,292 @@ fn splice<'t>(
 
 /// The elements of a list, as they sit between its brackets in the pretty-printed report
 /// (nothing when it is empty), and the newline and indentation before its closing bracket.
-/// `serialize` writes a chunk of elements as `[[a, b]]`, pretty-printed.
+/// `serialize` appends a chunk of elements, each after a comma (but the first of the
+/// list), a newline and its indentation. The chunks' buffers are reused round after round.
 fn write_list<T: Sync>(
     elements: &[T],
     writer: &mut dyn std::io::Write,
     threads: usize,
     chunk: usize,
-    serialize: impl Fn(&[T], &mut Vec<u8>) -> serde_json::Result<()> + Sync,
+    serialize: impl Fn(&[T], bool, &mut Vec<u8>) + Sync,
 ) -> std::io::Result<()> {
     if elements.is_empty() {
         return Ok(());
     }
-    const PREFIX: &str = "[\n  [";
-    const SUFFIX: &str = "\n  ]\n]";
-    let serialize_chunk = |chunk: &[T]| {
-        let mut text = Vec::with_capacity(chunk.len() * 1024);
-        // Plain data into memory: serializing cannot fail.
-        let _ = serialize(chunk, &mut text);
-        text
-    };
+    let threads = threads.max(1);
+    let mut buffers: Vec<Vec<u8>> = Vec::new();
     let mut first = true;
-    for round in elements.chunks(chunk * threads.max(1)) {
-        let texts: Vec<Vec<u8>> = if round.len() <= chunk {
-            vec![serialize_chunk(round)]
+    for round in elements.chunks(chunk * threads) {
+        let count = round.len().div_ceil(chunk);
+        buffers.resize_with(buffers.len().max(count), Vec::new);
+        let starts_list = first;
+        if count == 1 {
+            buffers[0].clear();
+            serialize(round, starts_list, &mut buffers[0]);
         } else {
             thread::scope(|scope| {
-                let workers: Vec<_> = round.chunks(chunk).map(|chunk| scope.spawn(|| serialize_chunk(chunk))).collect();
-                workers.into_iter().map(|worker| worker.join().expect("a serializing thread panicked")).collect()
-            })
-        };
-        for text in texts {
-            if !first {
-                writer.write_all(b",")?;
-            }
-            first = false;
-            writer.write_all(&text[PREFIX.len()..text.len() - SUFFIX.len()])?;
+                for (index, (part, buffer)) in round.chunks(chunk).zip(buffers.iter_mut()).enumerate() {
+                    let serialize = &serialize;
+                    scope.spawn(move || {
+                        buffer.clear();
+                        serialize(part, starts_list && index == 0, buffer);
+                    });
+                }
+            });
+        }
+        first = false;
+        for buffer in &buffers[..count] {
+            writer.write_all(buffer)?;
         }
     }
     writer.write_all(b"\n  ")
 }
 
-/// A chunk of findings as `[[a, b]]`, pretty-printed, each object's resource serialized
-/// once for all its findings.
-fn write_findings(findings: &[Finding], text: &mut Vec<u8>) -> serde_json::Result<()> {
-    let mut resources: Vec<Box<RawValue>> = Vec::new();
-    let mut last: Option<&Arc<Resource>> = None;
-    for finding in findings {
-        if !last.is_some_and(|last| Arc::ptr_eq(last, &finding.resource)) {
-            resources.push(resource_json(&finding.resource)?);
-            last = Some(&finding.resource);
+/// The report's objects and findings as `serde_json`'s pretty printer writes them at
+/// their depth in the report (elements four spaces in), without going through `Serialize`:
+/// the strings every finding of a rule repeats are written as they are, and each object's
+/// resource is made once for all its findings. `json_on_threads_is_the_report_byte_for_byte`
+/// holds the text to the report's derived `Serialize`, byte for byte.
+mod json {
+    use std::sync::Arc;
+
+    use rampart_core::engine::{Finding, ObjectReport};
+    use rampart_core::fix::Fix;
+    use rampart_core::object::Resource;
+
+    /// Appends `text` as a JSON string, escaped as `serde_json` escapes it: `"` and `\\`,
+    /// and control characters (short forms where JSON has them); nothing else.
+    pub fn string(out: &mut Vec<u8>, text: &str) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        out.push(b'"');
+        let bytes = text.as_bytes();
+        let mut start = 0;
+        for (index, &byte) in bytes.iter().enumerate() {
+            if byte >= 0x20 && byte != b'"' && byte != b'\\' {
+                continue;
+            }
+            out.extend_from_slice(&bytes[start..index]);
+            match byte {
+                b'"' => out.extend_from_slice(b"\\\""),
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                0x08 => out.extend_from_slice(b"\\b"),
+                0x0c => out.extend_from_slice(b"\\f"),
+                _ => out.extend_from_slice(&[
+                    b'\\',
+                    b'u',
+                    b'0',
+                    b'0',
+                    HEX[usize::from(byte >> 4)],
+                    HEX[usize::from(byte & 0xf)],
+                ]),
+            }
+            start = index + 1;
+        }
+        out.extend_from_slice(&bytes[start..]);
+        out.push(b'"');
+    }
+
+    /// Appends a number.
+    pub fn number(out: &mut Vec<u8>, mut value: u64) {
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (value % 10) as u8;
+            value /= 10;
+            if value == 0 {
+                break;
+            }
+        }
+        out.extend_from_slice(&digits[at..]);
+    }
+
+    fn optional_string(out: &mut Vec<u8>, text: Option<&str>) {
+        match text {
+            Some(text) => string(out, text),
+            None => out.extend_from_slice(b"null"),
         }
     }
-    let mut resource = resources.iter();
-    let mut current = None;
-    let mut last: Option<&Arc<Resource>> = None;
-    let wrapped: Vec<FindingJson> = findings
-        .iter()
-        .map(|finding| {
+
+    /// A field's key at `indent` spaces, after the comma and newline that precede it
+    /// (`first`: the opening brace's newline only).
+    fn key(out: &mut Vec<u8>, indent: &[u8], name: &str, first: bool) {
+        out.extend_from_slice(if first { b"\n" } else { b",\n" });
+        out.extend_from_slice(indent);
+        out.push(b'"');
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"\": ");
+    }
+
+    /// An element of one of the report's lists opening: its comma but for the list's
+    /// first, its newline, indentation and brace.
+    fn open_element(out: &mut Vec<u8>, first: bool) {
+        out.extend_from_slice(if first { b"\n    {" } else { b",\n    {" });
+    }
+
+    const FIELD: &[u8] = b"      ";
+    const NESTED: &[u8] = b"        ";
+
+    /// An object's resource, as a field's value of an element of a report's list.
+    pub fn resource(out: &mut Vec<u8>, resource: &Resource) {
+        out.push(b'{');
+        key(out, NESTED, "apiVersion", true);
+        string(out, &resource.api_version);
+        key(out, NESTED, "kind", false);
+        string(out, &resource.kind);
+        key(out, NESTED, "namespace", false);
+        optional_string(out, resource.namespace.as_deref());
+        key(out, NESTED, "name", false);
+        string(out, &resource.name);
+        key(out, NESTED, "source", false);
+        string(out, &resource.source);
+        key(out, NESTED, "document", false);
+        number(out, resource.document as u64);
+        if let Some(kustomization) = &resource.kustomization {
+            key(out, NESTED, "kustomization", false);
+            string(out, kustomization);
+        }
+        out.extend_from_slice(b"\n      }");
+    }
+
+    /// A list of strings as a field's value.
+    fn strings<'s>(out: &mut Vec<u8>, items: impl ExactSizeIterator<Item = &'s str>) {
+        if items.len() == 0 {
+            out.extend_from_slice(b"[]");
+            return;
+        }
+        out.push(b'[');
+        for (index, item) in items.enumerate() {
+            out.extend_from_slice(if index == 0 { b"\n" } else { b",\n" });
+            out.extend_from_slice(NESTED);
+            string(out, item);
+        }
+        out.extend_from_slice(b"\n      ]");
+    }
+
+    /// A chunk of the report's objects (`first`: the chunk starts the list).
+    pub fn objects(objects: &[ObjectReport], first: bool, out: &mut Vec<u8>) {
+        for (index, object) in objects.iter().enumerate() {
+            open_element(out, first && index == 0);
+            key(out, FIELD, "resource", true);
+            resource(out, &object.resource);
+            key(out, FIELD, "checked", false);
+            out.extend_from_slice(if object.checked { b"true" } else { b"false" });
+            key(out, FIELD, "score", false);
+            match object.score {
+                Some(score) => number(out, u64::from(score)),
+                None => out.extend_from_slice(b"null"),
+            }
+            key(out, FIELD, "grade", false);
+            optional_string(out, object.grade);
+            key(out, FIELD, "pss", false);
+            optional_string(out, object.pss.map(|level| level.as_str()));
+            key(out, FIELD, "passed", false);
+            strings(out, object.passed.iter().copied());
+            key(out, FIELD, "failed", false);
+            strings(out, object.failed.iter().copied());
+            if !object.passed_policies.is_empty() {
+                key(out, FIELD, "passed_policies", false);
+                strings(out, object.passed_policies.iter().map(String::as_str));
+            }
+            if !object.failed_policies.is_empty() {
+                key(out, FIELD, "failed_policies", false);
+                strings(out, object.failed_policies.iter().map(String::as_str));
+            }
+            key(out, FIELD, "line", false);
+            number(out, u64::from(object.line));
+            out.extend_from_slice(b"\n    }");
+        }
+    }
+
+    /// A chunk of the report's findings (`first`: the chunk starts the list). A resource's
+    /// text is made once for the findings of its object (a dozen, often), which follow
+    /// one another.
+    pub fn findings(findings: &[Finding], first: bool, out: &mut Vec<u8>) {
+        let mut resource_text = Vec::with_capacity(512);
+        let mut last: Option<&Arc<Resource>> = None;
+        for (index, finding) in findings.iter().enumerate() {
             if !last.is_some_and(|last| Arc::ptr_eq(last, &finding.resource)) {
-                current = resource.next();
+                resource_text.clear();
+                resource(&mut resource_text, &finding.resource);
                 last = Some(&finding.resource);
             }
-            FindingJson { finding, resource: current.expect("a resource per object") }
-        })
-        .collect();
-    serde_json::to_writer_pretty(text, &[wrapped])
-}
+            open_element(out, first && index == 0);
+            key(out, FIELD, "rule", true);
+            string(out, &finding.rule);
+            key(out, FIELD, "severity", false);
+            string(out, finding.severity.as_str());
+            key(out, FIELD, "title", false);
+            string(out, &finding.title);
+            key(out, FIELD, "message", false);
+            string(out, &finding.message);
+            key(out, FIELD, "remediation", false);
+            string(out, &finding.remediation);
+            key(out, FIELD, "resource", false);
+            out.extend_from_slice(&resource_text);
+            key(out, FIELD, "path", false);
+            string(out, &finding.path);
+            key(out, FIELD, "line", false);
+            number(out, u64::from(finding.line));
+            key(out, FIELD, "column", false);
+            number(out, u64::from(finding.column));
+            key(out, FIELD, "exempted", false);
+            out.extend_from_slice(if finding.exempted { b"true" } else { b"false" });
+            key(out, FIELD, "exemption_reason", false);
+            optional_string(out, finding.exemption_reason.as_deref());
+            key(out, FIELD, "fix", false);
+            match &finding.fix {
+                Some(found) => fix(out, found),
+                None => out.extend_from_slice(b"null"),
+            }
+            out.extend_from_slice(b"\n    }");
+        }
+    }
 
-/// A finding's resource as its text sits in the report (pretty-printed three levels down:
-/// report, findings, finding).
-fn resource_json(resource: &Resource) -> serde_json::Result<Box<RawValue>> {
-    const PREFIX: &str = "[\n  [\n    [\n      ";
-    const SUFFIX: &str = "\n    ]\n  ]\n]";
-    let text = serde_json::to_string_pretty(&[[[resource]]])?;
-    RawValue::from_string(text[PREFIX.len()..text.len() - SUFFIX.len()].to_string())
-}
-
-/// A [`Finding`] serialized as its derived `Serialize` does, field by field in the same
-/// order, with its resource's text made beforehand. (`json_on_threads_is_the_report_byte_
-/// for_byte` holds the two to the same bytes.)
-struct FindingJson<'a> {
-    finding: &'a Finding,
-    resource: &'a RawValue,
-}
-
-impl serde::Serialize for FindingJson<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let finding = self.finding;
-        let mut state = serializer.serialize_struct("Finding", 12)?;
-        state.serialize_field("rule", &finding.rule)?;
-        state.serialize_field("severity", &finding.severity)?;
-        state.serialize_field("title", &finding.title)?;
-        state.serialize_field("message", &finding.message)?;
-        state.serialize_field("remediation", &finding.remediation)?;
-        state.serialize_field("resource", self.resource)?;
-        state.serialize_field("path", &finding.path)?;
-        state.serialize_field("line", &finding.line)?;
-        state.serialize_field("column", &finding.column)?;
-        state.serialize_field("exempted", &finding.exempted)?;
-        state.serialize_field("exemption_reason", &finding.exemption_reason)?;
-        state.serialize_field("fix", &finding.fix)?;
-        state.end()
+    /// A finding's fix: its safety and its edits (byte range, replacement, and the range
+    /// as lines and columns).
+    fn fix(out: &mut Vec<u8>, fix: &Fix) {
+        const EDIT: &[u8] = b"          ";
+        const EDIT_FIELD: &[u8] = b"            ";
+        const INNER: &[u8] = b"              ";
+        out.push(b'{');
+        key(out, NESTED, "safety", true);
+        string(out, fix.safety.as_str());
+        key(out, NESTED, "edits", false);
+        if fix.edits.is_empty() {
+            out.extend_from_slice(b"[]");
+        } else {
+            out.push(b'[');
+            for (index, edit) in fix.edits.iter().enumerate() {
+                out.extend_from_slice(if index == 0 { b"\n" } else { b",\n" });
+                out.extend_from_slice(EDIT);
+                out.push(b'{');
+                key(out, EDIT_FIELD, "range", true);
+                out.push(b'{');
+                key(out, INNER, "start", true);
+                number(out, edit.range.start as u64);
+                key(out, INNER, "end", false);
+                number(out, edit.range.end as u64);
+                out.extend_from_slice(b"\n            }");
+                key(out, EDIT_FIELD, "replacement", false);
+                string(out, &edit.replacement);
+                for (name, point) in [("start", edit.start), ("end", edit.end)] {
+                    key(out, EDIT_FIELD, name, false);
+                    out.push(b'{');
+                    key(out, INNER, "line", true);
+                    number(out, u64::from(point.line));
+                    key(out, INNER, "column", false);
+                    number(out, u64::from(point.column));
+                    out.extend_from_slice(b"\n            }");
+                }
+                out.extend_from_slice(b"\n          }");
+            }
+            out.extend_from_slice(b"\n        ]");
+        }
+        out.extend_from_slice(b"\n      }");
     }
 }
 
