@@ -137,8 +137,13 @@ fn check_runs(
             .collect();
         workers.into_iter().map(|worker| worker.join().expect("a checking thread panicked")).collect()
     });
-    let mut joined = Checked::default();
-    for part in parts {
+    // The first run's lists grow to hold the others' (moved once, not regrown).
+    let mut parts = parts.into_iter();
+    let mut joined = parts.next().unwrap_or_default();
+    let rest: Vec<Checked> = parts.collect();
+    joined.objects.reserve(rest.iter().map(|part| part.objects.len()).sum());
+    joined.findings.reserve(rest.iter().map(|part| part.findings.len()).sum());
+    for part in rest {
         let offset = joined.objects.len();
         joined.objects.extend(part.objects);
         joined.findings.extend(part.findings.into_iter().map(|mut finding| {
@@ -275,10 +280,21 @@ mod json {
         out.push(b'"');
         let bytes = text.as_bytes();
         let mut start = 0;
-        for (index, &byte) in bytes.iter().enumerate() {
+        let mut index = 0;
+        while index < bytes.len() {
+            // Eight bytes at a time while none of them needs an escape.
+            if let Some(word) = bytes.get(index..index + 8) {
+                if !needs_escape(u64::from_le_bytes(word.try_into().unwrap_or_default())) {
+                    index += 8;
+                    continue;
+                }
+            }
+            let byte = bytes[index];
+            index += 1;
             if byte >= 0x20 && byte != b'"' && byte != b'\\' {
                 continue;
             }
+            let index = index - 1;
             out.extend_from_slice(&bytes[start..index]);
             match byte {
                 b'"' => out.extend_from_slice(b"\\\""),
@@ -301,6 +317,16 @@ mod json {
         }
         out.extend_from_slice(&bytes[start..]);
         out.push(b'"');
+    }
+
+    /// Whether any of eight bytes is a control character, `"` or `\\` (the "has a zero
+    /// byte" and "has a byte less than" tricks on the word and its exclusive-ors).
+    fn needs_escape(word: u64) -> bool {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = 0x8080_8080_8080_8080;
+        let has_zero = |value: u64| value.wrapping_sub(ONES) & !value & HIGH != 0;
+        let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGH != 0;
+        below_space || has_zero(word ^ (ONES * u64::from(b'"'))) || has_zero(word ^ (ONES * u64::from(b'\\')))
     }
 
     /// Appends a number.
