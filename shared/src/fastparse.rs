@@ -8,14 +8,14 @@
 //! give up (`None`), and the caller parses the document with the general parser, which is
 //! also the one that reports errors. A differential test holds the two to the same trees.
 
-use crate::parse::resolve_plain_or_quoted;
+use crate::parse::{resolve_plain, resolve_plain_or_quoted};
 use crate::tree::{Entry, Node, Span, Value};
 
 /// Parses one document (a chunk of a source starting at `byte_offset`, on `first_line`).
 /// `None` means "not sure": use the general parser.
 pub(crate) fn parse_document(text: &str, byte_offset: usize, first_line: u32, max_depth: usize) -> Option<Node> {
     // NUL ends the general parser's input ("found unprintable character"): it says where.
-    if text.contains(['\t', '\r', '\0']) {
+    if text.bytes().any(|byte| matches!(byte, b'\t' | b'\r' | b'\0')) {
         return None;
     }
     // About one line in thirty bytes of manifest: sized once, not regrown line by line.
@@ -595,7 +595,7 @@ impl Inline<'_> {
                 let plain = &self.text[start..last_content];
                 self.at = last_content;
                 let end = parser.offset_of(line_position, last_content);
-                Some(Node { value: resolve_plain_or_quoted(plain.to_string(), true), span, end })
+                Some(Node { value: resolve_plain(plain), span, end })
             }
         }
     }

@@ -654,26 +654,37 @@ fn resolve_scalar(text: String, style: ScalarStyle, tag: Option<&Tag>) -> Value 
     if style != ScalarStyle::Plain {
         return Value::String(text);
     }
-    match text.as_str() {
-        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
-        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => return Value::Bool(true),
-        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False" | "FALSE" => {
-            return Value::Bool(false)
+    resolve_plain_typed(&text).unwrap_or(Value::String(text))
+}
+
+/// A plain scalar typed as [`resolve_scalar`] types it, its text copied only when it is a
+/// string.
+pub(crate) fn resolve_plain(text: &str) -> Value {
+    resolve_plain_typed(text).unwrap_or_else(|| Value::String(text.to_string()))
+}
+
+/// The type of a plain scalar other than a string (`None`: a string).
+fn resolve_plain_typed(text: &str) -> Option<Value> {
+    let value = match text {
+        "" | "~" | "null" | "Null" | "NULL" => Value::Null,
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => Value::Bool(true),
+        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False" | "FALSE" => Value::Bool(false),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => Value::Float(f64::INFINITY),
+        "-.inf" | "-.Inf" | "-.INF" => Value::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => Value::Float(f64::NAN),
+        _ => {
+            if let Some(number) = parse_int(text) {
+                return Some(Value::Int(number));
+            }
+            if looks_like_float(text) {
+                if let Ok(number) = text.replace('_', "").parse::<f64>() {
+                    return Some(Value::Float(number));
+                }
+            }
+            return None;
         }
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Value::Float(f64::INFINITY),
-        "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
-        ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
-        _ => {}
-    }
-    if let Some(number) = parse_int(&text) {
-        return Value::Int(number);
-    }
-    if looks_like_float(&text) {
-        if let Ok(number) = text.replace('_', "").parse::<f64>() {
-            return Value::Float(number);
-        }
-    }
-    Value::String(text)
+    };
+    Some(value)
 }
 
 fn parse_int(text: &str) -> Option<i64> {
