@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
 use rampart_core::engine::{check_objects_with, read_objects, Checked, Checker};
-use rampart_core::index::Index;
+use rampart_core::index::{Anchors, Index};
 use rampart_core::object::Object;
 use rampart_core::policy::PolicyReport;
 use rampart_core::rules::Cx;
@@ -54,7 +54,8 @@ pub fn check_with(
         errors,
         options,
         |index, objects| check_runs(index, options, sources, objects, threads),
-        |cx, objects, findings| attach_fixes(cx, sources, objects, findings, threads),
+        // Worked out by `check_runs`, run by run, as each run is checked.
+        |_, _, _| {},
     );
     (report, objects)
 }
@@ -103,13 +104,21 @@ fn parse(sources: &[Source], options: &Options, threads: usize) -> Read {
     (objects, errors)
 }
 
-/// Contiguous runs of about equal length covering `0..length`, at most `threads` of them.
+/// Contiguous runs covering `0..length` in order: a few per thread (threads take the next
+/// run not yet taken, so one slow run does not hold the others up), none shorter than
+/// [`OBJECTS_PER_THREAD`] unless the whole is.
 fn runs(length: usize, threads: usize) -> Vec<std::ops::Range<usize>> {
-    let count = threads.min(length / OBJECTS_PER_THREAD).max(1);
+    let count = (threads * RUNS_PER_THREAD).min(length / OBJECTS_PER_THREAD).max(1);
     (0..count).map(|index| length * index / count..length * (index + 1) / count).collect()
 }
 
-/// Checks the objects run by run, one thread per run, and joins the results in order.
+/// Runs of objects per thread: enough to even out objects of unequal cost.
+const RUNS_PER_THREAD: usize = 8;
+
+/// Checks the objects run by run on `threads` threads, works out the fixes of each run's
+/// findings (with [`Options::fixes`]) on the thread that checked it, as the engine's own
+/// `fix` step would, and joins the results in order. Each thread keeps one [`Checker`],
+/// which skips the objects between the runs it takes (anchors depend on what came first).
 fn check_runs(
     index: &Index,
     options: &Options,
@@ -117,33 +126,54 @@ fn check_runs(
     objects: &[Object],
     threads: usize,
 ) -> (Checked, PolicyReport) {
+    let cx = Cx {
+        config: &options.config,
+        pss_version: options.pss_version,
+        mode: options.mode,
+        index,
+        anchors: Anchors::default(),
+    };
+    let fix = |objects: &[Object], findings: &mut [Finding]| {
+        if options.fixes {
+            rampart_core::fix::attach_fixes(&cx, sources, objects, findings);
+        }
+    };
     let runs = runs(objects.len(), threads);
-    if runs.len() == 1 || !options.policies.is_empty() {
+    if runs.len() == 1 || threads <= 1 || !options.policies.is_empty() {
         let mut checker = Checker::with_input(index, options, sources, objects);
-        let checked = checker.check(sources, objects);
+        let mut checked = checker.check(sources, objects);
+        fix(objects, &mut checked.findings);
         return (checked, checker.take_policy_report());
     }
-    let parts: Vec<Checked> = thread::scope(|scope| {
-        let workers: Vec<_> = runs
-            .iter()
-            .map(|run| {
-                let run = run.clone();
-                scope.spawn(move || {
+    let next = AtomicUsize::new(0);
+    let mut parts: Vec<(usize, Checked)> = thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads.min(runs.len()))
+            .map(|_| {
+                scope.spawn(|| {
                     let mut checker = Checker::new(index, options);
-                    checker.skip(&objects[..run.start]);
-                    checker.check(sources, &objects[run])
+                    let mut checked_up_to = 0;
+                    let mut done = Vec::new();
+                    loop {
+                        let position = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(run) = runs.get(position) else { break };
+                        checker.skip(&objects[checked_up_to..run.start]);
+                        let mut checked = checker.check(sources, &objects[run.clone()]);
+                        fix(&objects[run.clone()], &mut checked.findings);
+                        checked_up_to = run.end;
+                        done.push((position, checked));
+                    }
+                    done
                 })
             })
             .collect();
-        workers.into_iter().map(|worker| worker.join().expect("a checking thread panicked")).collect()
+        workers.into_iter().flat_map(|worker| worker.join().expect("a checking thread panicked")).collect()
     });
-    // The first run's lists grow to hold the others' (moved once, not regrown).
-    let mut parts = parts.into_iter();
-    let mut joined = parts.next().unwrap_or_default();
-    let rest: Vec<Checked> = parts.collect();
-    joined.objects.reserve(rest.iter().map(|part| part.objects.len()).sum());
-    joined.findings.reserve(rest.iter().map(|part| part.findings.len()).sum());
-    for part in rest {
+    parts.sort_unstable_by_key(|(position, _)| *position);
+    let mut joined = Checked {
+        objects: Vec::with_capacity(objects.len()),
+        findings: Vec::with_capacity(parts.iter().map(|(_, part)| part.findings.len()).sum()),
+    };
+    for (_, part) in parts {
         let offset = joined.objects.len();
         joined.objects.extend(part.objects);
         joined.findings.extend(part.findings.into_iter().map(|mut finding| {
@@ -154,29 +184,14 @@ fn check_runs(
     (joined, PolicyReport::default())
 }
 
-/// Works out the fixes of the findings, run by run on threads.
-fn attach_fixes(cx: &Cx<'_>, sources: &[Source], objects: &[Object], findings: &mut [Finding], threads: usize) {
-    let runs = runs(findings.len(), threads);
-    if runs.len() == 1 {
-        return rampart_core::fix::attach_fixes(cx, sources, objects, findings);
-    }
-    let mut rest = findings;
-    thread::scope(|scope| {
-        for run in runs {
-            let (share, after) = std::mem::take(&mut rest).split_at_mut(run.len());
-            rest = after;
-            scope.spawn(move || rampart_core::fix::attach_fixes(cx, sources, objects, share));
-        }
-    });
-}
-
 /// Elements of a report's list serialized by one thread in one go.
-const ELEMENTS_PER_CHUNK: usize = 2048;
+const ELEMENTS_PER_CHUNK: usize = 256;
+/// How many chunks per thread a worker may serialize past the last one written.
+const CHUNKS_AHEAD: usize = 4;
 
 /// Writes the report as [`rampart_core::report::json`] gives it, byte for byte, with its
-/// two long lists (objects, findings) written by hand ([`json`]) on `threads` threads, a
-/// round of chunks at a time (so no more than a round is held), and written in order as
-/// they are done. The rest of the report (score, errors, summary, policies) is small and
+/// two long lists (objects, findings) written by hand ([`json`]) on `threads` threads, in
+/// chunks written in order as they are done ([`write_list`]). The rest of the report (score, errors, summary, policies) is small and
 /// serialized by `serde_json` as the report's own `Serialize` does.
 pub fn write_json(report: &mut Report, writer: impl std::io::Write, threads: usize) -> std::io::Result<()> {
     write_json_in_chunks(report, writer, threads, ELEMENTS_PER_CHUNK)
@@ -221,7 +236,10 @@ fn splice<'t>(
 /// The elements of a list, as they sit between its brackets in the pretty-printed report
 /// (nothing when it is empty), and the newline and indentation before its closing bracket.
 /// `serialize` appends a chunk of elements, each after a comma (but the first of the
-/// list), a newline and its indentation. The chunks' buffers are reused round after round.
+/// list), a newline and its indentation. On more than one thread, `threads` workers take
+/// the next chunk not yet taken and hand its text to this thread, which writes the texts
+/// in order as they come. A worker takes no chunk more than [`CHUNKS_AHEAD`] per thread
+/// past the last one written, so only a few chunks' texts are held at once.
 fn write_list<T: Sync>(
     elements: &[T],
     writer: &mut dyn std::io::Write,
@@ -232,32 +250,58 @@ fn write_list<T: Sync>(
     if elements.is_empty() {
         return Ok(());
     }
-    let threads = threads.max(1);
-    let mut buffers: Vec<Vec<u8>> = Vec::new();
-    let mut first = true;
-    for round in elements.chunks(chunk * threads) {
-        let count = round.len().div_ceil(chunk);
-        buffers.resize_with(buffers.len().max(count), Vec::new);
-        let starts_list = first;
-        if count == 1 {
-            buffers[0].clear();
-            serialize(round, starts_list, &mut buffers[0]);
-        } else {
-            thread::scope(|scope| {
-                for (index, (part, buffer)) in round.chunks(chunk).zip(buffers.iter_mut()).enumerate() {
-                    let serialize = &serialize;
-                    scope.spawn(move || {
-                        buffer.clear();
-                        serialize(part, starts_list && index == 0, buffer);
-                    });
+    let chunks: Vec<&[T]> = elements.chunks(chunk).collect();
+    if threads <= 1 || chunks.len() == 1 {
+        let mut text = Vec::new();
+        for (position, chunk) in chunks.iter().enumerate() {
+            text.clear();
+            serialize(chunk, position == 0, &mut text);
+            writer.write_all(&text)?;
+        }
+        return writer.write_all(b"\n  ");
+    }
+    let next = AtomicUsize::new(0);
+    let written_count = AtomicUsize::new(0);
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    let ahead = threads * CHUNKS_AHEAD;
+    let (done, texts) = std::sync::mpsc::channel::<(usize, Vec<u8>)>();
+    let result = thread::scope(|scope| {
+        for _ in 0..threads.min(chunks.len()) {
+            let done = done.clone();
+            let (next, written_count, failed, chunks, serialize) =
+                (&next, &written_count, &failed, &chunks, &serialize);
+            scope.spawn(move || loop {
+                let position = next.fetch_add(1, Ordering::Relaxed);
+                let Some(chunk) = chunks.get(position) else { break };
+                while position >= written_count.load(Ordering::Acquire) + ahead && !failed.load(Ordering::Relaxed) {
+                    thread::yield_now();
+                }
+                let mut text = Vec::with_capacity(chunk.len() * 1024);
+                serialize(chunk, position == 0, &mut text);
+                // The receiver is gone only when writing failed: nothing more is wanted.
+                if done.send((position, text)).is_err() {
+                    break;
                 }
             });
         }
-        first = false;
-        for buffer in &buffers[..count] {
-            writer.write_all(buffer)?;
+        drop(done);
+        let mut waiting = std::collections::BTreeMap::new();
+        let mut written = 0;
+        for (position, text) in texts {
+            waiting.insert(position, text);
+            while let Some(text) = waiting.remove(&written) {
+                if let Err(error) = writer.write_all(&text) {
+                    // The workers stop at their next chunk (the receiver is dropped).
+                    failed.store(true, Ordering::Relaxed);
+                    return Err(error);
+                }
+                written += 1;
+                written_count.store(written, Ordering::Release);
+            }
         }
-    }
+        Ok(())
+    });
+    result?;
     writer.write_all(b"\n  ")
 }
 
@@ -558,11 +602,35 @@ mod tests {
 
     #[test]
     fn runs_cover_everything_in_order() {
-        assert_eq!(runs(0, 4).len(), 1);
-        assert_eq!(runs(0, 4)[0], 0..0);
-        assert_eq!(runs(100, 4).len(), 1, "too few objects for a second thread");
-        assert_eq!(runs(100, 4)[0], 0..100);
-        assert_eq!(runs(1000, 4), [0..250, 250..500, 500..750, 750..1000]);
-        assert_eq!(runs(1001, 3), [0..333, 333..667, 667..1001]);
+        assert_eq!(runs(0, 4), [0..0]);
+        assert_eq!(runs(100, 4), [0..100], "too few objects for a second run");
+        assert_eq!(
+            runs(1000, 1),
+            [
+                0..66,
+                66..133,
+                133..200,
+                200..266,
+                266..333,
+                333..400,
+                400..466,
+                466..533,
+                533..600,
+                600..666,
+                666..733,
+                733..800,
+                800..866,
+                866..933,
+                933..1000
+            ]
+        );
+        assert_eq!(runs(6400, 1).len(), RUNS_PER_THREAD);
+        assert_eq!(runs(100_000, 2).len(), 2 * RUNS_PER_THREAD);
+        for (length, threads) in [(1, 1), (63, 2), (64, 2), (1001, 3), (99_999, 4)] {
+            let runs = runs(length, threads);
+            assert_eq!(runs.first().map(|run| run.start), Some(0));
+            assert_eq!(runs.last().map(|run| run.end), Some(length));
+            assert!(runs.windows(2).all(|pair| pair[0].end == pair[1].start), "{length} {threads}");
+        }
     }
 }
