@@ -576,6 +576,8 @@ mod json {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     #[test]
@@ -592,6 +594,28 @@ mod tests {
                 write_json_in_chunks(&mut report, &mut written, threads, chunk).unwrap();
                 assert_eq!(String::from_utf8(written).unwrap(), rampart_core::report::json(&report), "{count} objects");
             }
+        }
+        // Every kind of value the hand-written lists hold: exempted findings with reasons,
+        // fixes of several edits (quotes and newlines in their replacements), strings that
+        // need every escape, non-ASCII text, objects not checked, a kustomization.
+        let odd = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: \"we\\\"ird\\\\n\\u0001\\u001f\\b\\f\\t\\r\\né\"\n  namespace: \"ns/ü\"\n  annotations:\n    rampart.dev/ignore: pss-privileged, pss-run-as-non-root\n    rampart.dev/ignore-reason: \"a \\\"reason\\\"\\n\"\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: nginx\n        securityContext:\n          privileged: true\n---\nfoo: bar\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  DB_PASSWORD: \"s3cr\\\"t\"\n";
+        let sources = [Source::new("odd \"dir\"/ö.yaml", odd), Source::new("p.yaml", manifest(1))];
+        let mut report = rampart_core::check(&sources, &Options::default());
+        assert!(report.findings.iter().any(|finding| finding.exempted && finding.exemption_reason.is_some()));
+        assert!(report.findings.iter().any(|finding| finding.fix.as_ref().is_some_and(|fix| fix.edits.len() > 1)));
+        assert!(report.objects.iter().any(|object| !object.checked));
+        let mut resource = (*report.objects[0].resource).clone();
+        resource.kustomization = Some("overlays/\"prod\"".to_string());
+        let resource = Arc::new(resource);
+        let first = report.objects[0].resource.clone();
+        report.objects[0].resource = resource.clone();
+        for finding in report.findings.iter_mut().filter(|finding| Arc::ptr_eq(&finding.resource, &first)) {
+            finding.resource = resource.clone();
+        }
+        for (threads, chunk) in [(1, 1), (2, 1), (2, 3), (3, ELEMENTS_PER_CHUNK)] {
+            let mut written = Vec::new();
+            write_json_in_chunks(&mut report, &mut written, threads, chunk).unwrap();
+            assert_eq!(String::from_utf8(written).unwrap(), rampart_core::report::json(&report), "odd strings");
         }
         // A parse error only: both lists empty.
         let mut report = rampart_core::check(&[Source::new("bad.yaml", "a: [1\n")], &Options::default());

@@ -177,8 +177,7 @@ pub fn attach_fixes(cx: &Cx<'_>, sources: &[Source], objects: &[Object], finding
                 line_starts = Some(object.source);
                 starts.clear();
                 starts.push(0);
-                let bytes = source.text.as_bytes();
-                starts.extend((0..bytes.len()).filter(|&index| bytes[index] == b'\n').map(|index| index + 1));
+                starts.extend(source.text.match_indices('\n').map(|(index, _)| index + 1));
             }
             for edit in &mut fix.edits {
                 edit.range = edit.range.start + base..edit.range.end + base;
