@@ -4,13 +4,15 @@
 //!
 //! Parsing is shared out source by source (a thread takes the next unparsed source, so a
 //! large file does not hold up the rest) and the results are put back in source order.
-//! Checking is shared out in contiguous runs of objects, each checked by its own
-//! [`Checker`] against the one index of the whole input after skipping the objects before
-//! its run (anchors depend on what came first); the runs are joined in order. Fixes are
-//! worked out the same way, in runs of findings. Custom policies are compiled per
-//! checker, so with policies the objects are checked on one thread. The files of a
-//! directory walk are read the same way as sources are parsed ([`map_in_order`]), and the
-//! JSON report's long lists are serialized in chunks on every core ([`write_json`]).
+//! Checking is shared out in contiguous runs of objects, a few per thread, which threads
+//! take in turn: each thread keeps one [`Checker`] against the one index of the whole
+//! input, which skips the objects between the runs it takes (anchors depend on what came
+//! first), and works out the fixes of a run's findings as soon as the run is checked,
+//! while its trees are in the cache; the runs are joined in order. Custom policies are
+//! compiled per checker, so with policies the objects are checked on one thread. The
+//! files of a directory walk are read the same way as sources are parsed
+//! ([`map_in_order`]), and the JSON report's long lists are written by hand in chunks on
+//! every core ([`write_json`]).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;

@@ -21,7 +21,7 @@ pub(crate) fn parse_document(text: &str, byte_offset: usize, first_line: u32, ma
     // About one line in thirty bytes of manifest: sized once, not regrown line by line.
     let mut lines = Vec::with_capacity(text.len() / 30 + 4);
     let mut start = 0;
-    for (number, raw) in (first_line..).zip(text.split_inclusive('\n')) {
+    for (number, raw) in (first_line..).zip(crate::parse::lines_inclusive(text)) {
         let line = raw.strip_suffix('\n').unwrap_or(raw);
         let content = line.trim_start_matches(' ');
         let indent = line.len() - content.len();

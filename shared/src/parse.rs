@@ -280,7 +280,7 @@ fn split_documents(text: &str) -> Vec<Chunk> {
     let mut first_line = 1u32;
     let mut has_content = false;
     let mut offset = 0;
-    for (line_number, line) in (1u32..).zip(text.split_inclusive('\n')) {
+    for (line_number, line) in (1u32..).zip(lines_inclusive(text)) {
         let bytes = line.as_bytes();
         // Only lines starting with `---` or `...` can be markers; the rest matter only
         // until the current document is known to hold content.
@@ -315,6 +315,26 @@ fn split_documents(text: &str) -> Vec<Chunk> {
         chunks.push(Chunk { start, end: text.len(), first_line });
     }
     chunks
+}
+
+/// The lines of a text, each with its `\n`, as `str::split_inclusive('\n')` gives them,
+/// found byte by byte: manifest lines are short, shorter than a call to a vectorised
+/// search takes to pay off.
+pub(crate) fn lines_inclusive(text: &str) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        if at >= bytes.len() {
+            return None;
+        }
+        let start = at;
+        while at < bytes.len() && bytes[at] != b'\n' {
+            at += 1;
+        }
+        at = (at + 1).min(bytes.len());
+        // Both ends lie at the text's ends or right after a `\n`: character boundaries.
+        text.get(start..at)
+    })
 }
 
 #[derive(Debug)]
@@ -737,6 +757,15 @@ fn looks_like_float(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_inclusive_splits_as_split_inclusive_does() {
+        for text in ["", "\n", "a", "a\n", "a\nb", "a\r\nb\n\n", "\n\nx\n", "é\nü\u{1F600}\n€"] {
+            let ours: Vec<&str> = lines_inclusive(text).collect();
+            let standard: Vec<&str> = text.split_inclusive('\n').collect();
+            assert_eq!(ours, standard, "{text:?}");
+        }
+    }
 
     fn lc(span: Span) -> (u32, u32) {
         (span.line, span.column)
