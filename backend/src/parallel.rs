@@ -598,13 +598,14 @@ mod tests {
             }
         }
         // Every kind of value the hand-written lists hold: exempted findings with reasons,
-        // fixes of several edits (quotes and newlines in their replacements), strings that
+        // fixes inserting lines (newlines in their replacements), strings that
         // need every escape, non-ASCII text, objects not checked, a kustomization.
         let odd = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: \"we\\\"ird\\\\n\\u0001\\u001f\\b\\f\\t\\r\\né\"\n  namespace: \"ns/ü\"\n  annotations:\n    rampart.dev/ignore: pss-privileged, pss-run-as-non-root\n    rampart.dev/ignore-reason: \"a \\\"reason\\\"\\n\"\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: nginx\n        securityContext:\n          privileged: true\n---\nfoo: bar\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  DB_PASSWORD: \"s3cr\\\"t\"\n";
         let sources = [Source::new("odd \"dir\"/ö.yaml", odd), Source::new("p.yaml", manifest(1))];
         let mut report = rampart_core::check(&sources, &Options::default());
         assert!(report.findings.iter().any(|finding| finding.exempted && finding.exemption_reason.is_some()));
-        assert!(report.findings.iter().any(|finding| finding.fix.as_ref().is_some_and(|fix| fix.edits.len() > 1)));
+        let inserts_lines = |fix: &rampart_core::fix::Fix| fix.edits.iter().any(|edit| edit.replacement.contains('\n'));
+        assert!(report.findings.iter().any(|finding| finding.fix.as_ref().is_some_and(inserts_lines)));
         assert!(report.objects.iter().any(|object| !object.checked));
         let mut resource = (*report.objects[0].resource).clone();
         resource.kustomization = Some("overlays/\"prod\"".to_string());
@@ -630,26 +631,8 @@ mod tests {
     fn runs_cover_everything_in_order() {
         assert_eq!(runs(0, 4), [0..0]);
         assert_eq!(runs(100, 4), [0..100], "too few objects for a second run");
-        assert_eq!(
-            runs(1000, 1),
-            [
-                0..66,
-                66..133,
-                133..200,
-                200..266,
-                266..333,
-                333..400,
-                400..466,
-                466..533,
-                533..600,
-                600..666,
-                666..733,
-                733..800,
-                800..866,
-                866..933,
-                933..1000
-            ]
-        );
+        assert_eq!(runs(1000, 1), [0..125, 125..250, 250..375, 375..500, 500..625, 625..750, 750..875, 875..1000]);
+        assert_eq!(runs(1000, 4).len(), 1000 / OBJECTS_PER_THREAD, "no run shorter than a thread's least");
         assert_eq!(runs(6400, 1).len(), RUNS_PER_THREAD);
         assert_eq!(runs(100_000, 2).len(), 2 * RUNS_PER_THREAD);
         for (length, threads) in [(1, 1), (63, 2), (64, 2), (1001, 3), (99_999, 4)] {
