@@ -27,13 +27,17 @@ use rampart_core::{Finding, Options, ParseError, Report, Source};
 /// Fewer objects than this per thread are not worth a thread.
 const OBJECTS_PER_THREAD: usize = 64;
 
-/// How many threads to use: the cores available, or `RAMPART_THREADS` when set.
+/// How many threads to use: the cores available, or `RAMPART_THREADS` when set. Worked
+/// out once per process (finding the cores available reads the cgroup's files).
 pub fn threads() -> usize {
-    std::env::var("RAMPART_THREADS")
-        .ok()
-        .and_then(|text| text.parse::<usize>().ok())
-        .filter(|threads| *threads > 0)
-        .unwrap_or_else(|| thread::available_parallelism().map_or(1, |threads| threads.get()))
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| {
+        std::env::var("RAMPART_THREADS")
+            .ok()
+            .and_then(|text| text.parse::<usize>().ok())
+            .filter(|threads| *threads > 0)
+            .unwrap_or_else(|| thread::available_parallelism().map_or(1, |threads| threads.get()))
+    })
 }
 
 /// Parses and checks the sources on `threads` threads, with objects read elsewhere (a
