@@ -4,21 +4,49 @@
 //! Schemas from them. A field renamed here is renamed for all three, and one renamed on one
 //! side only does not compile.
 //!
-//! Every field is always written (`null` when empty) and read without defaults: an answer
-//! without a field is an error, never a silent zero (serde reads a missing `Option` as
+//! Every field of an answer is always written (`null` when empty; the two exceptions,
+//! `Cluster::agent_setup` and the user of `SessionState`, say when they are there) and read
+//! without defaults: an answer without a field is an error, never a silent zero (serde reads a missing `Option` as
 //! `None`; the OpenAPI document still lists every field as required, and the contract test
 //! holds the server to it). Times are RFC 3339 strings in UTC.
 //!
-//! The groups of operations are moved here one at a time (`scans`, `findings` so far); the
-//! others are still described by hand in the server's `http::openapi`.
+//! Request bodies are here too, with the defaults the server reads them with (a field the
+//! server may go without is an `Option`, left out when the app sends `None`).
+//!
+//! The groups of operations are moved here one at a time (`scans`, `findings`, `clusters`
+//! with the agent's endpoints, `accounts` — sign-in, sessions, users and tokens — `teams`,
+//! `exemptions`, `policies`, `compliance`, `reports`, `outbox`, `subscriptions` and
+//! `webhooks` so far, and `/healthz` and `/readyz` outside `/api/v1`); the others are still
+//! described by hand in the server's `http::openapi`.
 
+pub mod accounts;
+pub mod clusters;
+pub mod compliance;
+pub mod exemptions;
 pub mod findings;
+pub mod health;
+pub mod outbox;
+pub mod policies;
+pub mod reports;
 pub mod scans;
+pub mod subscriptions;
+pub mod teams;
+pub mod webhooks;
 
+pub use accounts::{
+    AuthMethods, CreatedToken, Login, Me, NewToken, NewUser, PasswordChange, Session, SessionState, Setup, Token, User,
+    UserWithTeams,
+};
+pub use clusters::{
+    Accepted, AgentContact, AgentInstructions, AgentSetup, Cluster, ClusterInput, ClusterSummary, ConnectionTest,
+    LastScan, ScanToDeliver,
+};
 pub use findings::{AppliedPolicy, Finding, FindingsPage, PolicyChange, PolicyVersionChange, Resource, TrendPoint};
+pub use health::Health;
 pub use scans::{Counts, NamespaceSummary, Scan, ScanError};
+pub use teams::{Member, MemberInput, Membership, NewTeam, Team, TeamSettings, TeamSettingsInput};
 
-/// `#[derive(..)]` of every answer type: JSON both ways, and a JSON Schema with `schema`.
+/// `#[derive(..)]` of every answer and request type: JSON both ways, and a JSON Schema with `schema`.
 macro_rules! api_type {
     ($($item:item)*) => {
         $(

@@ -5,7 +5,7 @@
 //! `gen_corpus.py` export (`AGENT_BENCH_CORPUS`, a JSON `kind: List`; `cargo xtask bench
 //! agent` generates the 50,000-object one, `--count 50000 --seed 11`, ~11 findings per
 //! object), or without one the generated cluster of `AGENT_BENCH_NAMESPACES` × 100 objects.
-//! It is served over TLS by the tests' fake API server (`tests/support/fake_kube.rs`) as the
+//! It is served over TLS by the tests' fake API server (`tests/it/support/fake_kube.rs`) as the
 //! in-cluster endpoint, with a ServiceAccount directory laid out as a Pod sees it. The
 //! server is the real `rampart serve` (SQLite in a scratch directory), behind a TCP relay
 //! that counts the bytes the agent sends; the agent is the real `rampart agent`. Each runs
@@ -20,7 +20,7 @@
 //! the agent reports and the bytes the relay saw (headers, chunk framing and the
 //! instruction polls included), the load average. BENCHMARKS.md has the figures.
 
-#[path = "../tests/support/fake_kube.rs"]
+#[path = "../tests/it/support/fake_kube.rs"]
 mod fake_kube;
 
 use std::process::{Command, Stdio};

@@ -3,10 +3,12 @@
 //!
 //! Every call goes through [`send`]: the browser's `fetch` with the session cookie
 //! (same-origin), the CSRF token of the session on writes, and the server's
-//! `{"error": "…"}` bodies turned into an [`Error`] a page can show. The answers of scans,
-//! findings and the trend are the server's own types (`rampart-api`); the others still mirror
-//! the server's JSON here, fields a newer server adds ignored and fields it leaves out read
-//! as empty (`#[serde(default)]`). The playground never calls anything here.
+//! `{"error": "…"}` bodies turned into an [`Error`] a page can show. The answers and request
+//! bodies of scans, findings, the trend, clusters, accounts, teams, exemptions, policies,
+//! compliance, reports, webhooks, subscriptions and the outbox are the server's own types
+//! (`rampart-api`); the others still mirror the server's JSON here, fields a newer server
+//! adds ignored and fields it leaves out read as empty (`#[serde(default)]`). The playground
+//! never calls anything here.
 
 use std::cell::RefCell;
 use std::fmt;
@@ -188,273 +190,25 @@ pub fn query(pairs: &[(&str, &str)]) -> String {
 // ---- Answers -------------------------------------------------------------------------
 
 // The answers of the groups whose types the server shares with the app (scans, findings,
-// the trend): one definition, in `rampart-api`, so a field renamed on one side does not
-// compile on the other, and none is read with a default.
-pub use rampart_api::scans::is_pending;
-pub use rampart_api::{
-    AppliedPolicy, Counts, Finding, FindingsPage, NamespaceSummary, PolicyChange, PolicyVersionChange, Resource, Scan,
-    ScanError, TrendPoint,
+// the trend, clusters, accounts, teams, exemptions, policies, compliance, reports, the
+// outbox, subscriptions, webhooks): one definition, in `rampart-api`, so a field renamed on
+// one side does not compile on the other, and none is read with a default.
+pub use rampart_api::compliance::{Compliance, ComplianceControl, ComplianceScan, ComplianceTrendPoint, Evidence};
+pub use rampart_api::exemptions::{Exemption, Named, NewExemption};
+pub use rampart_api::outbox::{Email, EmailWithBody, Queued};
+pub use rampart_api::policies::{NewPolicy, Policy, PolicyChanges};
+pub use rampart_api::reports::{
+    EvidenceRule, OpenCritical, Report, ReportCluster, ReportControl, ReportFramework, ReportWeek, ResolveTime,
+    ScoreState, TopRule,
 };
-
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-pub struct Membership {
-    pub id: i64,
-    pub name: String,
-    pub role: String,
-}
-
-/// `GET /me`, or `GET /session` (which adds `authenticated`, false with nothing else
-/// when nobody is logged in).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct Me {
-    pub authenticated: bool,
-    pub id: i64,
-    pub email: String,
-    pub admin: bool,
-    pub teams: Vec<Membership>,
-    pub csrf_token: Option<String>,
-}
-
-impl Me {
-    /// The teams in which the user may register clusters.
-    pub fn editor_teams(&self) -> Vec<&Membership> {
-        self.teams.iter().filter(|team| team.role == "editor" || team.role == "admin").collect()
-    }
-}
-
-/// The answer of `POST /session`.
-#[derive(Clone, Debug, Deserialize)]
-pub struct Session {
-    pub csrf_token: String,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct LastScan {
-    pub id: i64,
-    pub status: String,
-    pub finished_at: Option<String>,
-    /// Why a failed scan failed (a scan with nothing to check says so).
-    pub message: Option<String>,
-    /// The first of its errors, and how many it had.
-    pub errors: Vec<ScanError>,
-    pub error_count: i64,
-}
-
-/// One row of `GET /clusters`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct ClusterSummary {
-    pub id: i64,
-    pub name: String,
-    pub team: String,
-    /// `snapshot`, `kubeconfig`, `api` or `agent`.
-    pub kind: String,
-    pub score: Option<i64>,
-    pub grade: Option<String>,
-    pub counts: Counts,
-    /// Findings the latest scan with results opened and resolved (`None` before one).
-    pub new: Option<i64>,
-    pub resolved: Option<i64>,
-    pub last_scan: Option<LastScan>,
-    pub next_scan_at: Option<String>,
-    /// An agent cluster's agent.
-    pub agent: Option<AgentContact>,
-}
-
-/// An agent cluster's agent: its last contact, the version it reported, and whether it has
-/// gone silent (no contact for five minutes, or none yet).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct AgentContact {
-    pub last_contact_at: Option<String>,
-    pub version: Option<String>,
-    pub silent: bool,
-}
-
-/// What `POST /clusters` answers for an agent cluster: the token (shown once), and the
-/// manifest and command that start the agent with it, without and with Secrets listed.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct AgentSetup {
-    pub cluster: i64,
-    pub token: String,
-    pub server: String,
-    pub manifest: String,
-    pub command: String,
-    pub manifest_with_secrets: String,
-    pub command_with_secrets: String,
-}
-
-/// `POST /clusters` for an agent cluster.
-#[derive(Clone, Debug, Deserialize)]
-pub struct RegisteredAgent {
-    pub id: i64,
-    pub name: String,
-    pub agent_setup: AgentSetup,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct TeamRef {
-    pub id: i64,
-    pub name: String,
-}
-
-/// `GET /clusters/{id}`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct Cluster {
-    pub id: i64,
-    pub name: String,
-    pub team: TeamRef,
-    pub kind: String,
-    pub server: Option<String>,
-    pub context: Option<String>,
-    pub next_scan_at: Option<String>,
-    pub created_at: String,
-    pub agent: Option<AgentContact>,
-}
-
-impl Cluster {
-    pub fn is_snapshot(&self) -> bool {
-        self.kind == "snapshot"
-    }
-}
-
-/// One of `GET /teams/{id}/policies`: a custom policy of the team.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct TeamPolicy {
-    pub id: i64,
-    pub team: i64,
-    pub name: String,
-    pub source: String,
-    pub enabled: bool,
-    pub version: i64,
-    pub rules: Vec<String>,
-    /// What compiling the stored source says now: empty when it compiles.
-    pub errors: Vec<PolicyCompileError>,
-    pub author: Option<String>,
-    pub updated_at: String,
-}
-
-/// An error of a stored policy's source, where it is.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct PolicyCompileError {
-    pub line: u32,
-    pub column: u32,
-    pub message: String,
-}
-
-/// The body of `POST /teams/{id}/policies` and `PATCH /policies/{id}` (absent fields stay).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct PolicyInput {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-}
-
-/// Who granted an exemption.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct Author {
-    pub id: i64,
-    pub email: String,
-}
-
-/// One of `GET /clusters/{id}/exemptions`: what it matches (`None`: anything), why, and
-/// until when. `cluster` is `None` for an exemption of every cluster of the team.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct Exemption {
-    pub id: i64,
-    pub cluster: Option<TeamRef>,
-    pub rule: Option<String>,
-    pub namespace: Option<String>,
-    pub kind: Option<String>,
-    pub name: Option<String>,
-    pub reason: String,
-    pub author: Option<Author>,
-    pub created_at: String,
-    pub expires_at: Option<String>,
-    pub active: bool,
-}
-
-/// The body of `POST /clusters/{id}/exemptions`; `None` matches anything and is not sent.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct NewExemption {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rule: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    pub reason: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<String>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct Token {
-    pub id: i64,
-    pub name: String,
-    pub created_at: String,
-    pub last_used_at: Option<String>,
-    pub revoked_at: Option<String>,
-}
-
-/// `POST /tokens`: the token itself, shown once.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-pub struct NewToken {
-    pub id: i64,
-    pub name: String,
-    pub token: String,
-}
-
-/// `POST /clusters/test`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct ConnectionTest {
-    pub ok: bool,
-    pub message: String,
-    pub contexts: Vec<String>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-pub struct Created {
-    pub id: i64,
-}
-
-/// The body of `POST /clusters` and `POST /clusters/test`; fields left `None` are not sent.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct NewCluster {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub team: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub snapshot: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub agent: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kubeconfig: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub context: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub server: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ca_pem: Option<String>,
-}
+pub use rampart_api::scans::is_pending;
+pub use rampart_api::subscriptions::{CoveredCluster, NewSubscription, Subscription};
+pub use rampart_api::webhooks::{NewWebhook, Webhook, WebhookTest};
+pub use rampart_api::{
+    Accepted, AgentContact, AgentSetup, AppliedPolicy, AuthMethods, Cluster, ClusterInput, ClusterSummary,
+    ConnectionTest, Counts, CreatedToken, Finding, FindingsPage, LastScan, Me, Membership, NamespaceSummary,
+    PolicyChange, PolicyVersionChange, Resource, Scan, ScanError, Session, SessionState, Token, TrendPoint,
+};
 
 /// The filters of `GET /clusters/{id}/findings`; empty strings are left out.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -484,191 +238,6 @@ impl FindingFilter {
 }
 
 // ---- Reports, email, account ------------------------------------------------------------
-
-/// A cluster's score at one scan, in a report.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct ScoreState {
-    pub scan: i64,
-    pub at: String,
-    pub score: i64,
-    pub grade: String,
-}
-
-/// One cluster of `GET /reports`. The server sends every field: none is defaulted.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct ReportCluster {
-    pub id: i64,
-    pub name: String,
-    pub team: String,
-    pub score: Option<i64>,
-    pub grade: Option<String>,
-    pub counts: Option<Counts>,
-    pub start: Option<ScoreState>,
-    pub change: Option<i64>,
-    pub scans: i64,
-    /// First seen in the period and still open at its end.
-    pub new: i64,
-    /// First seen and resolved within the period: churn, not news.
-    pub opened_and_resolved: i64,
-    /// Resolved within the period (churn included).
-    pub resolved: i64,
-    pub scores: Vec<ScoreState>,
-    /// Per framework, where the cluster stands at the period's end and start.
-    pub compliance: Vec<ReportFramework>,
-}
-
-/// A cluster's standing against one framework in a report.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-pub struct ReportFramework {
-    pub framework: rampart_core::compliance::Framework,
-    pub title: String,
-    pub counts: rampart_core::compliance::Counts,
-    /// `None` when no scan had results at the period's start.
-    pub counts_at_start: Option<rampart_core::compliance::Counts>,
-    /// At each point of the score series.
-    pub trend: Vec<ComplianceTrendPoint>,
-    pub controls: Vec<ReportControl>,
-}
-
-/// A control in a report: its status at the period's end and start and, when failing, its
-/// evidence (at most ten findings; `evidence_rules` says per rule how many are open).
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-pub struct ReportControl {
-    pub id: String,
-    pub title: String,
-    pub status: rampart_core::compliance::Status,
-    pub status_at_start: Option<rampart_core::compliance::Status>,
-    pub failed_rules: Vec<String>,
-    pub findings: u64,
-    pub evidence: Vec<Evidence>,
-    pub evidence_open: u64,
-    pub evidence_more: u64,
-    pub evidence_rules: Vec<EvidenceRule>,
-}
-
-/// One failing rule of a control in a report: its open findings, how many are shown.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-pub struct EvidenceRule {
-    pub rule: String,
-    pub open: u64,
-    pub shown: u64,
-}
-
-/// New and resolved findings of one ISO week.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct ReportWeek {
-    /// `2026-W05`.
-    pub week: String,
-    /// Its Monday, `2026-01-26`.
-    pub starts: String,
-    pub new: i64,
-    pub opened_and_resolved: i64,
-    pub resolved: i64,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct ResolveTime {
-    pub severity: String,
-    pub resolved: i64,
-    pub mean_seconds: Option<i64>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct TopRule {
-    pub rule: String,
-    pub severity: String,
-    pub open: i64,
-    pub clusters: i64,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct OpenCritical {
-    pub id: i64,
-    pub cluster: TeamRef,
-    pub rule: String,
-    pub resource: Resource,
-    pub path: String,
-    pub message: String,
-    pub first_seen: String,
-    pub age_days: i64,
-}
-
-/// `GET /reports`.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default)]
-pub struct Report {
-    pub from: String,
-    pub to: String,
-    pub generated_at: String,
-    pub clusters: Vec<ReportCluster>,
-    pub weeks: Vec<ReportWeek>,
-    pub time_to_resolve: Vec<ResolveTime>,
-    pub top_rules: Vec<TopRule>,
-    pub oldest_critical: Vec<OpenCritical>,
-}
-
-/// A cluster a subscription covers.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct CoveredCluster {
-    pub id: i64,
-    pub name: String,
-    pub team: String,
-}
-
-/// One of `GET /subscriptions`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct Subscription {
-    pub id: i64,
-    /// `daily`, `weekly` or `immediate`.
-    pub frequency: String,
-    pub hour: i64,
-    pub weekday: String,
-    /// The team when it covers a whole team.
-    pub team: Option<TeamRef>,
-    pub clusters: Vec<CoveredCluster>,
-    pub created_at: String,
-}
-
-/// The body of `POST /subscriptions`: a team or clusters; fields left `None` are not sent.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct NewSubscription {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub team: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub clusters: Option<Vec<i64>>,
-    pub frequency: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hour: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub weekday: Option<String>,
-}
-
-/// One email of `GET /outbox`; `html` and `text` only from `GET /outbox/{id}`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct Email {
-    pub id: i64,
-    pub kind: String,
-    pub subscription: Option<i64>,
-    pub recipient: String,
-    pub subject: String,
-    /// `queued`, `sent` or `failed`.
-    pub status: String,
-    pub attempts: i64,
-    pub next_attempt_at: Option<String>,
-    pub last_error: Option<String>,
-    pub created_at: String,
-    pub sent_at: Option<String>,
-    pub html: Option<String>,
-    pub text: Option<String>,
-}
 
 /// What a report covers: whole UTC days `from` to `to` (`YYYY-MM-DD`, empty for the
 /// server's default) and the clusters chosen (empty for all of the user's).
@@ -706,19 +275,7 @@ impl ReportQuery {
 // ---- Calls ---------------------------------------------------------------------------
 
 pub async fn login(email: &str, password: &str) -> Result<Session, Error> {
-    #[derive(Serialize)]
-    struct Login<'a> {
-        email: &'a str,
-        password: &'a str,
-    }
-    post("/session", &Login { email, password }).await
-}
-
-/// How the server signs people in (`GET /auth/methods`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-pub struct AuthMethods {
-    pub password: bool,
-    pub oidc: bool,
+    post("/session", &rampart_api::Login { email: email.to_string(), password: password.to_string() }).await
 }
 
 pub async fn auth_methods() -> Result<AuthMethods, Error> {
@@ -736,8 +293,12 @@ pub async fn me() -> Result<Me, Error> {
 /// Who is logged in, `None` for nobody: asked of `GET /session`, which answers 200 either
 /// way, so that a logged-out visit logs no failed request in the browser's console.
 pub async fn session() -> Result<Option<Me>, Error> {
-    let me: Me = get("/session").await?;
-    Ok(me.authenticated.then_some(me))
+    let state: SessionState = get("/session").await?;
+    match (state.authenticated, state.me) {
+        (true, Some(me)) => Ok(Some(me)),
+        (true, None) => Err(Error::Decode("GET /session is authenticated but says nothing of the user".to_string())),
+        (false, _) => Ok(None),
+    }
 }
 
 pub async fn clusters() -> Result<Vec<ClusterSummary>, Error> {
@@ -748,26 +309,30 @@ pub async fn cluster(id: i64) -> Result<Cluster, Error> {
     get(&format!("/clusters/{id}")).await
 }
 
-pub async fn register_cluster(cluster: &NewCluster) -> Result<Created, Error> {
+pub async fn register_cluster(cluster: &ClusterInput) -> Result<Cluster, Error> {
     post("/clusters", cluster).await
 }
 
-/// Registers an agent cluster: its id and what starts its agent.
-pub async fn register_agent_cluster(cluster: &NewCluster) -> Result<RegisteredAgent, Error> {
-    post("/clusters", cluster).await
+/// Registers an agent cluster: what starts its agent, and the cluster's name.
+pub async fn register_agent_cluster(cluster: &ClusterInput) -> Result<(AgentSetup, String), Error> {
+    let created: Cluster = post("/clusters", cluster).await?;
+    let setup = created
+        .agent_setup
+        .ok_or_else(|| Error::Decode("the registration of an agent cluster answered no agent_setup".to_string()))?;
+    Ok((setup, created.name))
 }
 
-pub async fn test_connection(cluster: &NewCluster) -> Result<ConnectionTest, Error> {
+pub async fn test_connection(cluster: &ClusterInput) -> Result<ConnectionTest, Error> {
     post("/clusters/test", cluster).await
 }
 
 /// Starts a scan through the cluster's API; answers the scan's id.
-pub async fn start_scan(cluster: i64) -> Result<Created, Error> {
+pub async fn start_scan(cluster: i64) -> Result<Accepted, Error> {
     decode(send("POST", &format!("/clusters/{cluster}/scans"), Body::None).await?.1)
 }
 
 /// Uploads an export to a snapshot cluster; answers the id of the scan of it.
-pub async fn upload_snapshot(cluster: i64, file: web_sys::File) -> Result<Created, Error> {
+pub async fn upload_snapshot(cluster: i64, file: web_sys::File) -> Result<Accepted, Error> {
     decode(send("POST", &format!("/clusters/{cluster}/snapshots"), Body::File(file)).await?.1)
 }
 
@@ -789,57 +354,8 @@ pub async fn trend(cluster: i64, from: i64) -> Result<Vec<TrendPoint>, Error> {
 }
 
 /// A cluster's compliance view of one framework (`cis`, `nsa`, `pss`, `layers`).
-pub async fn compliance(cluster: i64, framework: &str) -> Result<ComplianceView, Error> {
+pub async fn compliance(cluster: i64, framework: &str) -> Result<Compliance, Error> {
     get(&format!("/clusters/{cluster}/compliance{}", query(&[("framework", framework)]))).await
-}
-
-/// `GET /clusters/{id}/compliance`: each control at the latest scan, its evidence, the trend.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct ComplianceView {
-    pub cluster: TeamRef,
-    pub framework: rampart_core::compliance::Framework,
-    pub title: String,
-    pub scan: Option<ComplianceScan>,
-    pub counts: rampart_core::compliance::Counts,
-    pub controls: Vec<ComplianceControl>,
-    pub trend: Vec<ComplianceTrendPoint>,
-}
-
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct ComplianceScan {
-    pub id: i64,
-    pub finished_at: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct ComplianceControl {
-    pub id: String,
-    pub title: String,
-    pub status: rampart_core::compliance::Status,
-    pub rules: Vec<String>,
-    pub failed_rules: Vec<String>,
-    pub findings: u64,
-    /// Open findings of the failed rules (the first of each).
-    pub evidence: Vec<Evidence>,
-}
-
-/// An open finding that makes a control fail.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-pub struct Evidence {
-    pub id: i64,
-    pub rule: String,
-    pub severity: String,
-    pub resource: Resource,
-    pub path: String,
-    pub message: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-pub struct ComplianceTrendPoint {
-    pub scan: i64,
-    pub at: String,
-    #[serde(flatten)]
-    pub counts: rampart_core::compliance::Counts,
 }
 
 pub async fn exemptions(cluster: i64) -> Result<Vec<Exemption>, Error> {
@@ -850,51 +366,11 @@ pub async fn create_exemption(cluster: i64, exemption: &NewExemption) -> Result<
     post(&format!("/clusters/{cluster}/exemptions"), exemption).await
 }
 
-/// One of `GET /teams/{id}/webhooks`: where the team's notifications go beside email. The
-/// URL shows its scheme and host only; the secret never comes back.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct Webhook {
-    pub id: i64,
-    pub name: String,
-    pub format: String,
-    pub url: String,
-    pub signed: bool,
-    pub events: Vec<String>,
-    pub frequency: String,
-    pub hour: i64,
-    pub namespaces: Option<Vec<String>>,
-    pub namespace_selector: Option<String>,
-    /// Only in the answer to the creation of a generic webhook without a secret of its own.
-    pub secret: Option<String>,
-}
-
-/// The body of `POST /teams/{id}/webhooks`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct WebhookInput {
-    pub name: String,
-    pub format: String,
-    pub url: String,
-    pub events: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespaces: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace_selector: Option<String>,
-}
-
-/// The answer of `POST /teams/{id}/webhooks/{webhook}/test`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct WebhookTest {
-    pub delivered: bool,
-    pub error: Option<String>,
-}
-
 pub async fn team_webhooks(team: i64) -> Result<Vec<Webhook>, Error> {
     get(&format!("/teams/{team}/webhooks")).await
 }
 
-pub async fn create_webhook(team: i64, webhook: &WebhookInput) -> Result<Webhook, Error> {
+pub async fn create_webhook(team: i64, webhook: &NewWebhook) -> Result<Webhook, Error> {
     post(&format!("/teams/{team}/webhooks"), webhook).await
 }
 
@@ -906,15 +382,15 @@ pub async fn delete_webhook(team: i64, id: i64) -> Result<(), Error> {
     send("DELETE", &format!("/teams/{team}/webhooks/{id}"), Body::None).await.map(drop)
 }
 
-pub async fn team_policies(team: i64) -> Result<Vec<TeamPolicy>, Error> {
+pub async fn team_policies(team: i64) -> Result<Vec<Policy>, Error> {
     get(&format!("/teams/{team}/policies")).await
 }
 
-pub async fn create_policy(team: i64, policy: &PolicyInput) -> Result<TeamPolicy, Error> {
+pub async fn create_policy(team: i64, policy: &NewPolicy) -> Result<Policy, Error> {
     post(&format!("/teams/{team}/policies"), policy).await
 }
 
-pub async fn update_policy(id: i64, changes: &PolicyInput) -> Result<TeamPolicy, Error> {
+pub async fn update_policy(id: i64, changes: &PolicyChanges) -> Result<Policy, Error> {
     let json = serde_json::to_string(changes).map_err(|error| Error::Decode(error.to_string()))?;
     decode(send("PATCH", &format!("/policies/{id}"), Body::Json(json)).await?.1)
 }
@@ -931,12 +407,8 @@ pub async fn tokens() -> Result<Vec<Token>, Error> {
     get("/tokens").await
 }
 
-pub async fn create_token(name: &str) -> Result<NewToken, Error> {
-    #[derive(Serialize)]
-    struct Name<'a> {
-        name: &'a str,
-    }
-    post("/tokens", &Name { name }).await
+pub async fn create_token(name: &str) -> Result<CreatedToken, Error> {
+    post("/tokens", &rampart_api::NewToken { name: name.to_string() }).await
 }
 
 pub async fn revoke_token(id: i64) -> Result<(), Error> {
@@ -960,7 +432,7 @@ pub async fn delete_subscription(id: i64) -> Result<(), Error> {
 }
 
 /// Queues the subscription's digest now; answers the email's id.
-pub async fn send_subscription(id: i64) -> Result<Created, Error> {
+pub async fn send_subscription(id: i64) -> Result<Queued, Error> {
     decode(send("POST", &format!("/subscriptions/{id}/send"), Body::None).await?.1)
 }
 
@@ -969,7 +441,7 @@ pub async fn outbox(status: &str) -> Result<Vec<Email>, Error> {
     get(&format!("/outbox{}", query(&[("status", status)]))).await
 }
 
-pub async fn email(id: i64) -> Result<Email, Error> {
+pub async fn email(id: i64) -> Result<EmailWithBody, Error> {
     get(&format!("/outbox/{id}")).await
 }
 
@@ -979,13 +451,11 @@ pub async fn retry_email(id: i64) -> Result<(), Error> {
 
 /// Changes the password; the server ends the user's other sessions.
 pub async fn change_password(current_password: &str, new_password: &str) -> Result<(), Error> {
-    #[derive(Serialize)]
-    struct Change<'a> {
-        current_password: &'a str,
-        new_password: &'a str,
-    }
-    let json = serde_json::to_string(&Change { current_password, new_password })
-        .map_err(|error| Error::Decode(error.to_string()))?;
+    let change = rampart_api::PasswordChange {
+        current_password: current_password.to_string(),
+        new_password: new_password.to_string(),
+    };
+    let json = serde_json::to_string(&change).map_err(|error| Error::Decode(error.to_string()))?;
     send("POST", "/me/password", Body::Json(json)).await.map(drop)
 }
 
@@ -1008,13 +478,19 @@ mod tests {
         let clusters: Vec<ClusterSummary> = serde_json::from_str(
             r#"[{"id": 1, "name": "prod", "team": "default", "kind": "snapshot", "score": 61, "grade": "D",
                  "counts": {"critical": 2, "high": 9, "medium": 15, "low": 8, "info": 1},
-                 "last_scan": {"id": 3, "status": "succeeded", "finished_at": "2026-01-31T12:00:00Z"},
-                 "new": 4, "resolved": 1, "next_scan_at": null, "added_later": true},
+                 "last_scan": {"id": 3, "status": "succeeded", "finished_at": "2026-01-31T12:00:00Z",
+                               "message": null, "errors": [], "error_count": 0},
+                 "new": 4, "resolved": 1, "next_scan_at": null, "agent": null, "added_later": true},
                 {"id": 2, "name": "new", "team": "default", "kind": "api", "score": null, "grade": null,
-                 "counts": {"critical": 0, "high": 0, "medium": 0, "low": 0, "info": 0}, "last_scan": null,
-                 "next_scan_at": null}]"#,
+                 "counts": {"critical": 0, "high": 0, "medium": 0, "low": 0, "info": 0}, "new": null,
+                 "resolved": null, "last_scan": null, "next_scan_at": null, "agent": null}]"#,
         )
         .unwrap();
+        // A field the server stops writing is an error, not a silent zero.
+        let without: Result<LastScan, _> = serde_json::from_str(
+            r#"{"id": 3, "status": "failed", "finished_at": null, "message": null, "errors": []}"#,
+        );
+        assert!(without.unwrap_err().to_string().contains("error_count"));
         assert_eq!(clusters[0].counts.total(), 35);
         assert_eq!(clusters[0].counts.describe(), "2 critical, 9 high, 15 medium, 8 low, 1 info");
         assert_eq!(clusters[0].last_scan.as_ref().unwrap().status, "succeeded");
@@ -1051,8 +527,10 @@ mod tests {
 
     #[test]
     fn new_cluster_bodies_send_only_what_is_set() {
-        let body = NewCluster { name: Some("prod".into()), snapshot: Some(true), ..NewCluster::default() };
+        let body = ClusterInput { name: Some("prod".into()), snapshot: Some(true), ..ClusterInput::default() };
         assert_eq!(serde_json::to_string(&body).unwrap(), r#"{"name":"prod","snapshot":true}"#);
+        let body = ClusterInput { team: Some(2.into()), schedule: Some(None), ..ClusterInput::default() };
+        assert_eq!(serde_json::to_string(&body).unwrap(), r#"{"team":2,"schedule":null}"#);
     }
 
     #[test]
@@ -1098,7 +576,7 @@ mod tests {
                       "evidence_open": 12, "evidence_more": 11,
                       "evidence_rules": [{"rule": "pss-privileged", "open": 12, "shown": 1,
                         "findings_url": "/api/v1/clusters/1/findings?rule=pss-privileged&status=open"}]}]}]}],
-                "weeks": [{"week": "2026-W01", "starts": "2025-12-29", "new": 5, "resolved": 2}],
+                "weeks": [{"week": "2026-W01", "starts": "2025-12-29", "new": 5, "opened_and_resolved": 0, "resolved": 2}],
                 "time_to_resolve": [{"severity": "critical", "resolved": 0, "mean_seconds": null, "mean_days": null},
                   {"severity": "high", "resolved": 2, "mean_seconds": 129600, "mean_days": 1.5}],
                 "top_rules": [{"rule": "pss-privileged", "severity": "critical", "open": 2, "clusters": 1}],
@@ -1121,14 +599,15 @@ mod tests {
                 "resolved": 0, "scores": []}"#,
         );
         assert!(without.unwrap_err().to_string().contains("compliance"));
-        let email: Email = serde_json::from_str(
-            r#"{"id": 3, "kind": "digest", "subscription": 2, "recipient": "a@example.com", "subject": "Digest",
+        let email: EmailWithBody = serde_json::from_str(
+            r#"{"id": 3, "kind": "digest", "subscription": 2, "webhook": null, "recipient": "a@example.com", "subject": "Digest",
                 "status": "queued", "attempts": 0, "next_attempt_at": "2026-01-01T00:00:00Z", "last_error": null,
                 "created_at": "2026-01-01T00:00:00Z", "sent_at": null, "html": "<p>hi</p>", "text": "hi"}"#,
         )
         .unwrap();
-        assert_eq!((email.status.as_str(), email.html.as_deref()), ("queued", Some("<p>hi</p>")));
-        let body = NewSubscription { team: Some(1), frequency: "daily".into(), hour: Some(7), ..Default::default() };
+        assert_eq!((email.email.status.as_str(), email.html.as_str()), ("queued", "<p>hi</p>"));
+        let body =
+            NewSubscription { team: Some(1.into()), frequency: "daily".into(), hour: Some(7), ..Default::default() };
         assert_eq!(serde_json::to_string(&body).unwrap(), r#"{"team":1,"frequency":"daily","hour":7}"#);
     }
 }

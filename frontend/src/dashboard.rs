@@ -286,11 +286,12 @@ impl ExemptionScope {
             ExemptionScope::Cluster => (None, None, None),
         };
         NewExemption {
+            cluster: None,
             rule: Some(finding.rule.clone()),
             namespace,
             kind,
             name,
-            reason: reason.trim().to_string(),
+            reason: Some(reason.trim().to_string()),
             expires_at,
         }
     }
@@ -528,8 +529,9 @@ mod tests {
                 namespace: Some("default".into()),
                 kind: Some("Deployment".into()),
                 name: Some("web".into()),
-                reason: "vendor agent".into(),
+                reason: Some("vendor agent".into()),
                 expires_at: None,
+                cluster: None,
             }
         );
         let namespace = ExemptionScope::Namespace.exemption(&privileged, "r", Some("2026-12-31T23:59:59Z".into()));
@@ -558,7 +560,7 @@ mod tests {
             namespace: namespace.map(Into::into),
             kind: kind.map(Into::into),
             name: name.map(Into::into),
-            cluster: cluster.then(|| crate::api::TeamRef { id: 1, name: "prod".into() }),
+            cluster: cluster.then(|| crate::api::Named { id: 1, name: "prod".into() }),
             ..Exemption::default()
         };
         let matches = |exemption: &Exemption| exemption_matches(exemption).1;

@@ -1,5 +1,5 @@
 // Checks the server's API against its own OpenAPI document, for the contract test
-// (backend/tests/server/contract.rs), which runs it as `node contract/validate-openapi.mjs FILE`.
+// (backend/tests/it/server/contract.rs), which runs it as `node contract/validate-openapi.mjs FILE`.
 //
 // FILE holds { "document": <GET /api/openapi.json>, "answers": [{ "method", "path", "status",
 // "content_type", "body" }] }, `path` as the document writes it (/api/v1/clusters/{id}) and

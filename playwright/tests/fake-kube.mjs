@@ -1,6 +1,6 @@
 // A fake Kubernetes API server for the browser tests, the Node twin of
-// backend/tests/support/fake_kube.rs: HTTPS on 127.0.0.1 with the same test certificate
-// (backend/tests/support/tls: a server certificate for 127.0.0.1 signed by ca.pem), the
+// backend/tests/it/support/fake_kube.rs: HTTPS on 127.0.0.1 with the same test certificate
+// (backend/tests/it/support/tls: a server certificate for 127.0.0.1 signed by ca.pem), the
 // API's list shapes (`kind: DeploymentList` with typed items, `PartialObjectMetadataList`
 // for metadata-only requests, `limit`/`continue` paging, `Status` errors), `/version`, and
 // 404 for the optional APIs (Kyverno, Gatekeeper, Sigstore) as a cluster without them
@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { repoRoot } from "./fixtures.mjs";
 
-const tls = path.join(repoRoot, "backend/tests/support/tls");
+const tls = path.join(repoRoot, "backend/tests/it/support/tls");
 /** The CA a client must trust: what a Pod finds in its ServiceAccount's `ca.crt`. */
 export const CA_PEM = readFileSync(path.join(tls, "ca.pem"), "utf8");
 export const TOKEN = "fake-sa-token-0123456789";

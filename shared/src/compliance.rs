@@ -26,6 +26,7 @@ use crate::rules::{Rule, RULES};
 
 /// A compliance framework.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Framework {
     Cis,
@@ -446,6 +447,7 @@ impl RuleResults {
 
 /// A control's status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(rename = "ControlStatus"))]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Pass,
@@ -479,6 +481,7 @@ pub struct ControlResult {
 
 /// Controls by status.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(rename = "ControlCounts"))]
 pub struct Counts {
     pub pass: u64,
     pub fail: u64,

@@ -2,7 +2,7 @@
 //! with cargo-fuzz (libFuzzer) on the stable toolchain.
 //!
 //! The targets are the `[[bin]]`s of `fuzz/` (outside the workspace); their bodies live in
-//! `fuzz/src/`, which `backend/tests/fuzz_corpus.rs` replays in `cargo xtask test`. Each
+//! `fuzz/src/`, which `backend/tests/it/fuzz_corpus.rs` replays in `cargo xtask test`. Each
 //! run grows `fuzz/corpus/TARGET/` (start from `fuzz/seeds/`); `--cmin` shrinks it again to
 //! the inputs that add coverage, which is what the repository keeps. An input that crashes
 //! a target lands in `fuzz/artifacts/TARGET/`: once fixed, it goes to

@@ -68,7 +68,7 @@ fn steps() -> Vec<Step> {
         Step {
             name: "fuzz corpora replay",
             needs: &[],
-            run: || run(&mut cargo(["test", "-p", "rampart", "--test", "fuzz_corpus"])),
+            run: || run(&mut cargo(["test", "-p", "rampart", "--test", "it", "fuzz_corpus::"])),
         },
         // The web app as it ships (wasm-opt comes from the npm package binaryen).
         Step {
@@ -99,7 +99,7 @@ fn run_tests() -> Result<(), String> {
     let nextest = shell::output(&mut cargo(["nextest", "--version"])).is_some();
     if nextest {
         // The fuzz corpora are replayed by a step of their own.
-        run(cargo(["nextest", "run", "--workspace", "-E", "not binary(fuzz_corpus)"])
+        run(cargo(["nextest", "run", "--workspace", "-E", "not test(/^fuzz_corpus::/)"])
             .env(POSTGRES_TEST_VARIABLE, &postgres))?;
         run(&mut cargo(["test", "--workspace", "--doc"]))
     } else {

@@ -243,9 +243,9 @@ async fn instructions(client: &reqwest::Client, settings: &AgentSettings) -> Res
     if !response.status().is_success() {
         return Err(trouble(response, "asking for instructions").await);
     }
-    let body: serde_json::Value =
+    let body: rampart_api::AgentInstructions =
         response.json().await.map_err(|error| Trouble::Retry(format!("unreadable instructions: {error}")))?;
-    Ok(body["scan"]["id"].as_i64())
+    Ok(body.scan.map(|scan| scan.id))
 }
 
 /// Lists the cluster and streams it to the server as scan `scan_id`.

@@ -16,12 +16,12 @@ use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Router;
 use futures_util::StreamExt;
-use serde_json::{json, Value};
+use rampart_api::{Accepted, AgentInstructions, ScanToDeliver};
 use tokio::sync::mpsc;
 
-use super::{ApiError, AppState, Path};
+use super::{Answer, ApiError, AppState, Path};
 use crate::agent::wire;
 use crate::ingest::{self, Delivery};
 use crate::store::agents::{AgentClaim, AgentToken};
@@ -78,10 +78,10 @@ async fn instructions(
     State(state): State<AppState>,
     agent: Agent,
     headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Answer<AgentInstructions>, ApiError> {
     state.store.agent_contact(agent.cluster_id, version(&headers).as_deref()).await?;
     let scan = state.store.agent_pending_scan(agent.cluster_id).await?;
-    Ok(Json(json!({ "scan": scan.map(|id| json!({ "id": id })) })))
+    Ok(Answer(AgentInstructions { scan: scan.map(|id| ScanToDeliver { id }) }))
 }
 
 /// `POST /agent/scans/{id}`: the scan's delivery (gzip-compressed lines). Answers when the
@@ -93,7 +93,7 @@ async fn deliver(
     Path(scan_id): Path<i64>,
     headers: HeaderMap,
     body: Body,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Answer<Accepted>, ApiError> {
     let gzip = headers
         .get(header::CONTENT_ENCODING)
         .and_then(|value| value.to_str().ok())
@@ -144,7 +144,7 @@ async fn deliver(
         )));
     }
     match read {
-        Ok(_) => Ok(Json(json!({ "id": scan_id }))),
+        Ok(_) => Ok(Answer(Accepted { id: scan_id })),
         Err(message) => Err(ApiError::bad_request(format!("scan {scan_id} failed: {message}"))),
     }
 }

@@ -11,11 +11,11 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::{Deserialize, Deserializer};
-use serde_json::{json, Value};
+use axum::Router;
+use rampart_api::{Accepted, AgentSetup, ClusterInput, ClusterSummary, ConnectionTest, LastScan, Team};
+use serde_json::Value;
 
-use super::{counts_json, timestamp, ApiError, AppState, CurrentUser, JsonBody, Path};
+use super::{counts, timestamp, Answer, ApiError, AppState, CurrentUser, JsonBody, Path};
 use crate::cron::{Schedule, DEFAULT_SCHEDULE, SCHEDULE_HELP};
 use crate::scan_runner::{credentials_context, Credentials};
 use crate::scanner;
@@ -32,31 +32,6 @@ pub fn router() -> Router<AppState> {
         .route("/clusters/{id}/scans", post(start_scan))
         .route("/clusters/{id}/agent-token", post(issue_agent_token).delete(revoke_agent_token))
         .route("/clusters/test", post(test_connection))
-}
-
-/// The body of `POST /clusters` and `PATCH /clusters/{id}`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClusterBody {
-    name: Option<String>,
-    /// A team id or name.
-    team: Option<Value>,
-    kubeconfig: Option<String>,
-    context: Option<String>,
-    server: Option<String>,
-    token: Option<String>,
-    ca_pem: Option<String>,
-    snapshot: Option<bool>,
-    /// `true`: an agent inside the cluster delivers its scans (`rampart agent`).
-    agent: Option<bool>,
-    /// Absent: the default (POST) or unchanged (PATCH); null: no schedule.
-    #[serde(default, deserialize_with = "given")]
-    schedule: Option<Option<String>>,
-}
-
-/// A field that may be null: `Some(None)` when it is, `None` (the default) when absent.
-fn given<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(deserializer).map(Some)
 }
 
 /// A schedule checked for a cluster of this kind, with the next time it comes.
@@ -85,37 +60,38 @@ fn checked_schedule(kind: ClusterKind, schedule: Option<&str>) -> Result<(Option
 pub const AGENT_SILENT_AFTER_MILLIS: i64 = 5 * 60 * 1000;
 
 /// An agent cluster's agent as the API shows it.
-fn agent_json(agent: &AgentContact) -> Value {
+fn agent_contact(agent: &AgentContact) -> rampart_api::AgentContact {
     let silent = agent.last_contact_at.is_none_or(|at| now_millis() - at > AGENT_SILENT_AFTER_MILLIS);
-    json!({
-        "last_contact_at": agent.last_contact_at.map(timestamp),
-        "version": agent.version,
-        "silent": silent,
-    })
+    rampart_api::AgentContact {
+        last_contact_at: agent.last_contact_at.map(timestamp),
+        version: agent.version.clone(),
+        silent,
+    }
 }
 
-fn cluster_json(cluster: &Cluster, agent: Option<&AgentContact>) -> Value {
-    json!({
-        "id": cluster.id,
-        "name": cluster.name,
-        "team": { "id": cluster.team_id, "name": cluster.team },
-        "kind": cluster.kind.as_str(),
-        "server": cluster.server.as_deref().map(without_user_info),
-        "context": cluster.context,
-        "schedule": cluster.schedule,
-        "next_scan_at": cluster.next_scan_at.map(timestamp),
-        "created_at": timestamp(cluster.created_at),
-        "agent": agent.map(agent_json),
-    })
+fn cluster_answer(cluster: &Cluster, agent: Option<&AgentContact>) -> rampart_api::Cluster {
+    rampart_api::Cluster {
+        id: cluster.id,
+        name: cluster.name.clone(),
+        team: Team { id: cluster.team_id, name: cluster.team.clone() },
+        kind: cluster.kind.as_str().to_string(),
+        server: cluster.server.as_deref().map(without_user_info),
+        context: cluster.context.clone(),
+        schedule: cluster.schedule.clone(),
+        next_scan_at: cluster.next_scan_at.map(timestamp),
+        created_at: timestamp(cluster.created_at),
+        agent: agent.map(agent_contact),
+        agent_setup: None,
+    }
 }
 
 /// The cluster as the API shows it, with its agent's contact for an agent cluster.
-async fn cluster_view(state: &AppState, cluster: &Cluster) -> Result<Value, ApiError> {
+async fn cluster_view(state: &AppState, cluster: &Cluster) -> Result<rampart_api::Cluster, ApiError> {
     let agent = match cluster.kind {
         ClusterKind::Agent => Some(state.store.agent_of(cluster.id).await?.unwrap_or_default()),
         _ => None,
     };
-    Ok(cluster_json(cluster, agent.as_ref()))
+    Ok(cluster_answer(cluster, agent.as_ref()))
 }
 
 /// A URL without its user-info part (`https://user:password@host` → `https://host`): none
@@ -158,44 +134,45 @@ fn validate_name(name: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn list_clusters(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Value>, ApiError> {
+async fn list_clusters(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Answer<Vec<ClusterSummary>>, ApiError> {
     let clusters = state.store.list_clusters(user.user.id).await?;
-    let items: Vec<Value> = clusters
-        .iter()
-        .map(|cluster| {
-            json!({
-                "id": cluster.id,
-                "name": cluster.name,
-                "team": cluster.team,
-                "kind": cluster.kind.as_str(),
-                "score": cluster.score,
-                "grade": cluster.grade,
-                "counts": counts_json(&cluster.counts),
-                "new": cluster.changes.map(|(new, _)| new),
-                "resolved": cluster.changes.map(|(_, resolved)| resolved),
-                // A scan that failed or read only part of its input says why, here too: the
-                // message and the first errors (the scan's page lists them all).
-                "last_scan": cluster.last_scan.as_ref().map(|scan| json!({
-                    "id": scan.id,
-                    "status": scan.status,
-                    "finished_at": scan.finished_at.map(timestamp),
-                    "message": scan.message,
-                    "errors": scan.errors.iter().take(3).map(|error| json!({ "kind": error.kind, "message": error.message })).collect::<Vec<_>>(),
-                    "error_count": scan.errors.len(),
-                })),
-                "next_scan_at": cluster.next_scan_at.map(timestamp),
-                "agent": cluster.agent.as_ref().map(agent_json),
-            })
+    let items = clusters
+        .into_iter()
+        .map(|cluster| ClusterSummary {
+            id: cluster.id,
+            name: cluster.name,
+            team: cluster.team,
+            kind: cluster.kind.as_str().to_string(),
+            score: cluster.score,
+            grade: cluster.grade,
+            counts: counts(&cluster.counts),
+            new: cluster.changes.map(|(new, _)| new),
+            resolved: cluster.changes.map(|(_, resolved)| resolved),
+            // A scan that failed or read only part of its input says why, here too: the
+            // message and the first errors (the scan's page lists them all).
+            last_scan: cluster.last_scan.map(|scan| LastScan {
+                id: scan.id,
+                status: scan.status,
+                finished_at: scan.finished_at.map(timestamp),
+                message: scan.message,
+                error_count: scan.errors.len() as i64,
+                errors: scan.errors.into_iter().take(3).collect(),
+            }),
+            next_scan_at: cluster.next_scan_at.map(timestamp),
+            agent: cluster.agent.as_ref().map(agent_contact),
         })
         .collect();
-    Ok(Json(Value::Array(items)))
+    Ok(Answer(items))
 }
 
 async fn create_cluster(
     State(state): State<AppState>,
     user: CurrentUser,
-    JsonBody(body): JsonBody<ClusterBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+    JsonBody(body): JsonBody<ClusterInput>,
+) -> Result<(StatusCode, Answer<rampart_api::Cluster>), ApiError> {
     let name = body.name.clone().ok_or_else(|| ApiError::bad_request("name is required"))?;
     validate_name(&name)?;
     let kind = if body.snapshot == Some(true) {
@@ -289,14 +266,12 @@ async fn create_cluster(
     tracing::info!(cluster = id, team = membership.team_id, kind = kind.as_str(), "cluster registered");
     let cluster = visible_cluster(&state, &user, id).await?;
     let mut view = cluster_view(&state, &cluster).await?;
-    if let Some(token) = agent_token {
-        view["agent_setup"] = agent_setup(&state, &cluster, &token);
-    }
-    Ok((StatusCode::CREATED, Json(view)))
+    view.agent_setup = agent_token.map(|token| agent_setup(&state, &cluster, &token));
+    Ok((StatusCode::CREATED, Answer(view)))
 }
 
 /// How the body says to reach a cluster of that kind; `None` for a snapshot cluster.
-fn credentials_of(kind: ClusterKind, body: &ClusterBody) -> Result<Option<Credentials>, ApiError> {
+fn credentials_of(kind: ClusterKind, body: &ClusterInput) -> Result<Option<Credentials>, ApiError> {
     Ok(match kind {
         ClusterKind::Snapshot | ClusterKind::Agent => None,
         ClusterKind::Kubeconfig => Some(Credentials::Kubeconfig {
@@ -337,8 +312,8 @@ async fn check_credentials(state: &AppState, credentials: &Credentials) -> Resul
 async fn test_connection(
     State(state): State<AppState>,
     user: CurrentUser,
-    JsonBody(body): JsonBody<ClusterBody>,
-) -> Result<Json<Value>, ApiError> {
+    JsonBody(body): JsonBody<ClusterInput>,
+) -> Result<Answer<ConnectionTest>, ApiError> {
     let memberships = state.store.memberships(user.user.id).await?;
     if !memberships.iter().any(|membership| membership.role >= Role::Editor) {
         return Err(ApiError::Forbidden("testing a connection needs the editor role in a team".to_string()));
@@ -371,27 +346,27 @@ async fn test_connection(
         Err(message) => Err(message),
     };
     tracing::info!(user = user.user.id, ok = outcome.is_ok(), "connection tested");
-    Ok(Json(json!({
-        "ok": outcome.is_ok(),
-        "message": outcome.err().unwrap_or_else(|| "the cluster API answered".to_string()),
-        "contexts": contexts,
-    })))
+    Ok(Answer(ConnectionTest {
+        ok: outcome.is_ok(),
+        message: outcome.err().unwrap_or_else(|| "the cluster API answered".to_string()),
+        contexts,
+    }))
 }
 
 async fn get_cluster(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(cluster_view(&state, &visible_cluster(&state, &user, id).await?).await?))
+) -> Result<Answer<rampart_api::Cluster>, ApiError> {
+    Ok(Answer(cluster_view(&state, &visible_cluster(&state, &user, id).await?).await?))
 }
 
 async fn update_cluster(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-    JsonBody(body): JsonBody<ClusterBody>,
-) -> Result<Json<Value>, ApiError> {
+    JsonBody(body): JsonBody<ClusterInput>,
+) -> Result<Answer<rampart_api::Cluster>, ApiError> {
     let cluster = visible_cluster(&state, &user, id).await?;
     require_role(&cluster, Role::Editor, "changing a cluster")?;
     if let Some(name) = &body.name {
@@ -410,7 +385,7 @@ async fn update_cluster(
     if let Some((schedule, next_scan_at)) = schedule {
         state.store.set_schedule(id, schedule.as_deref(), next_scan_at).await?;
     }
-    Ok(Json(cluster_view(&state, &visible_cluster(&state, &user, id).await?).await?))
+    Ok(Answer(cluster_view(&state, &visible_cluster(&state, &user, id).await?).await?))
 }
 
 /// The cluster's credentials with the body's changes applied, sealed again; `None` when
@@ -418,7 +393,7 @@ async fn update_cluster(
 async fn changed_credentials(
     state: &AppState,
     cluster: &Cluster,
-    body: &ClusterBody,
+    body: &ClusterInput,
 ) -> Result<Option<Vec<u8>>, ApiError> {
     let touches_api = body.token.is_some() || body.ca_pem.is_some() || body.server.is_some();
     let touches_kubeconfig = body.kubeconfig.is_some() || body.context.is_some();
@@ -522,7 +497,7 @@ async fn start_scan(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Answer<Accepted>), ApiError> {
     let cluster = visible_cluster(&state, &user, id).await?;
     require_role(&cluster, Role::Editor, "starting a scan")?;
     if cluster.kind == ClusterKind::Snapshot {
@@ -539,29 +514,29 @@ async fn start_scan(
                 cluster.name
             ))
         })?;
-        return Ok((StatusCode::ACCEPTED, Json(json!({ "id": scan_id }))));
+        return Ok((StatusCode::ACCEPTED, Answer(Accepted { id: scan_id })));
     }
     let scan_id = state.scans.start_cluster_scan(cluster.id, "manual").await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "id": scan_id }))))
+    Ok((StatusCode::ACCEPTED, Answer(Accepted { id: scan_id })))
 }
 
 /// What a newcomer needs to start the cluster's agent: the token (shown once), the
 /// manifest with it filled in, and the one command that applies it.
-fn agent_setup(state: &AppState, cluster: &Cluster, token: &str) -> Value {
+fn agent_setup(state: &AppState, cluster: &Cluster, token: &str) -> AgentSetup {
     use crate::agent::manifest::{render, Secrets};
     let server = state.mail.public_url();
     let command = |manifest: &str| format!("kubectl apply -f - <<'EOF'\n{manifest}EOF");
     let manifest = render(server, token, Secrets::Skipped);
     let with_secrets = render(server, token, Secrets::Listed);
-    json!({
-        "cluster": cluster.id,
-        "token": token,
-        "server": server,
-        "manifest": manifest,
-        "command": command(&manifest),
-        "manifest_with_secrets": with_secrets,
-        "command_with_secrets": command(&with_secrets),
-    })
+    AgentSetup {
+        cluster: cluster.id,
+        token: token.to_string(),
+        server: server.to_string(),
+        command: command(&manifest),
+        manifest,
+        command_with_secrets: command(&with_secrets),
+        manifest_with_secrets: with_secrets,
+    }
 }
 
 /// `POST /clusters/{id}/agent-token`: a new token for the cluster's agent, replacing the
@@ -570,7 +545,7 @@ async fn issue_agent_token(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Answer<AgentSetup>), ApiError> {
     let cluster = visible_cluster(&state, &user, id).await?;
     require_role(&cluster, Role::Editor, "issuing an agent token")?;
     if cluster.kind != ClusterKind::Agent {
@@ -578,7 +553,7 @@ async fn issue_agent_token(
     }
     let token = state.store.issue_agent_token(id).await?;
     tracing::info!(cluster = id, user = user.user.id, "agent token issued");
-    Ok((StatusCode::CREATED, Json(agent_setup(&state, &cluster, &token))))
+    Ok((StatusCode::CREATED, Answer(agent_setup(&state, &cluster, &token))))
 }
 
 /// `DELETE /clusters/{id}/agent-token`: revokes the agent's token; the agent is refused
@@ -607,7 +582,7 @@ async fn upload_snapshot(
     Path(id): Path<i64>,
     headers: HeaderMap,
     body: Body,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Answer<Accepted>), ApiError> {
     let cluster = visible_cluster(&state, &user, id).await?;
     require_role(&cluster, Role::Editor, "uploading a snapshot")?;
     if cluster.kind != ClusterKind::Snapshot {
@@ -621,5 +596,5 @@ async fn upload_snapshot(
         return Err(ApiError::bad_request("the snapshot is empty: send `kubectl get … -A -o yaml` output as the body"));
     }
     let scan_id = state.scans.start_snapshot_scan(cluster.id, body, held).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "id": scan_id }))))
+    Ok((StatusCode::ACCEPTED, Answer(Accepted { id: scan_id })))
 }

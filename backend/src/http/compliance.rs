@@ -17,13 +17,14 @@ use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
+use rampart_api::compliance as api;
+use rampart_api::exemptions::Named;
 use rampart_core::compliance::{self, Framework, RuleResults, Status, View};
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 use super::clusters::visible_cluster;
-use super::{resource_json, timestamp, ApiError, AppState, CurrentUser, Path, Query};
+use super::{resource, timestamp, Answer, ApiError, AppState, CurrentUser, Path, Query};
 use crate::reports::csv::{header, number, text, write_row};
 use crate::reports::object_name;
 use crate::store::clusters::Cluster;
@@ -102,10 +103,6 @@ async fn build(state: &AppState, user: &CurrentUser, id: i64, framework: Framewo
     Ok(Compliance { cluster, scan, view, evidence, trend })
 }
 
-pub(crate) fn counts_json(counts: &compliance::Counts) -> Value {
-    json!({ "pass": counts.pass, "fail": counts.fail, "not_assessed": counts.not_assessed })
-}
-
 pub(crate) fn status_name(status: Status) -> &'static str {
     match status {
         Status::Pass => "pass",
@@ -116,62 +113,54 @@ pub(crate) fn status_name(status: Status) -> &'static str {
 
 /// Counts over time, `(scan, at, counts)` oldest first, as the compliance page's JSON and
 /// the report's show them.
-pub(crate) fn trend_json(trend: &[(i64, i64, compliance::Counts)]) -> Vec<Value> {
+pub(crate) fn trend_answer(trend: &[(i64, i64, compliance::Counts)]) -> Vec<api::ComplianceTrendPoint> {
     trend
         .iter()
-        .map(|(scan, at, counts)| {
-            let mut point = counts_json(counts);
-            point["scan"] = json!(scan);
-            point["at"] = json!(timestamp(*at));
-            point
-        })
+        .map(|(scan, at, counts)| api::ComplianceTrendPoint { scan: *scan, at: timestamp(*at), counts: *counts })
         .collect()
 }
 
 /// A finding as evidence, in the compliance page's JSON and the report's.
-pub(crate) fn finding_json(finding: &StoredFinding) -> Value {
-    json!({
-        "id": finding.id,
-        "rule": finding.rule,
-        "severity": finding.severity,
-        "resource": resource_json(&finding.kind, &finding.namespace, &finding.name),
-        "path": finding.path,
-        "message": finding.message,
-    })
+pub(crate) fn evidence_answer(finding: &StoredFinding) -> api::Evidence {
+    api::Evidence {
+        id: finding.id,
+        rule: finding.rule.clone(),
+        severity: finding.severity.clone(),
+        resource: resource(&finding.kind, &finding.namespace, &finding.name),
+        path: finding.path.clone(),
+        message: finding.message.clone(),
+    }
 }
 
-fn compliance_json(compliance: &Compliance) -> Value {
+fn compliance_answer(compliance: &Compliance) -> api::Compliance {
     let view = &compliance.view;
-    let controls: Vec<Value> = view
+    let controls = view
         .controls
         .iter()
-        .map(|control| {
-            let evidence: Vec<Value> = control
+        .map(|control| api::ComplianceControl {
+            id: control.id.clone(),
+            title: control.title.clone(),
+            status: control.status,
+            rules: control.rules.clone(),
+            failed_rules: control.failed_rules.clone(),
+            findings: control.findings,
+            evidence: control
                 .failed_rules
                 .iter()
                 .flat_map(|rule| compliance.evidence.get(rule).into_iter().flat_map(|evidence| &evidence.findings))
-                .map(finding_json)
-                .collect();
-            json!({
-                "id": control.id,
-                "title": control.title,
-                "status": status_name(control.status),
-                "rules": control.rules,
-                "failed_rules": control.failed_rules,
-                "findings": control.findings,
-                "evidence": evidence,
-            })
+                .map(evidence_answer)
+                .collect(),
         })
         .collect();
-    json!({
-        "cluster": { "id": compliance.cluster.id, "name": compliance.cluster.name },
-        "framework": view.framework.as_str(),
-        "title": view.title,
-        "scan": compliance.scan.map(|(id, at)| json!({ "id": id, "finished_at": timestamp(at) })),
-        "counts": counts_json(&view.counts),
-        "controls": controls,
-        "trend": trend_json(&compliance.trend),
-    })
+    api::Compliance {
+        cluster: Named { id: compliance.cluster.id, name: compliance.cluster.name.clone() },
+        framework: view.framework,
+        title: view.title.clone(),
+        scan: compliance.scan.map(|(id, at)| api::ComplianceScan { id, finished_at: timestamp(at) }),
+        counts: view.counts,
+        controls,
+        trend: trend_answer(&compliance.trend),
+    }
 }
 
 async fn get_compliance(
@@ -179,9 +168,9 @@ async fn get_compliance(
     user: CurrentUser,
     Path(id): Path<i64>,
     Query(query): Query<ComplianceQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Answer<api::Compliance>, ApiError> {
     let compliance = build(&state, &user, id, query.framework()?).await?;
-    Ok(Json(compliance_json(&compliance)))
+    Ok(Answer(compliance_answer(&compliance)))
 }
 
 /// One row per control; the evidence as `Kind namespace/name (rule)` separated by `; `.

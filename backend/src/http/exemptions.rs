@@ -10,13 +10,14 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
+use rampart_api::exemptions::{self as api, ExemptionAuthor, Named, NewExemption as NewExemptionBody};
 use serde::{Deserialize, Deserializer};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::clusters::visible_cluster;
 use super::teams::membership;
-use super::{parse_timestamp, timestamp, ApiError, AppState, CurrentUser, JsonBody, Path};
+use super::{parse_timestamp, timestamp, Answer, ApiError, AppState, CurrentUser, JsonBody, Path};
 use crate::store::accounts::Role;
 use crate::store::exemptions::{Exemption, Matcher, NewExemption};
 use crate::store::now_millis;
@@ -31,22 +32,6 @@ pub fn router() -> Router<AppState> {
         .route("/clusters/{id}/exemptions", get(list_for_cluster).post(create_for_cluster))
         .route("/teams/{id}/exemptions", get(list_for_team).post(create_for_team))
         .route("/exemptions/{id}", get(get_exemption).patch(update_exemption).delete(delete_exemption))
-}
-
-/// The body of `POST /clusters/{id}/exemptions` and `POST /teams/{id}/exemptions`; `null`
-/// or absent matching fields mean "all".
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewExemptionBody {
-    /// Only on the team's collection: the cluster (absent or null: all of the team's).
-    cluster: Option<i64>,
-    rule: Option<String>,
-    namespace: Option<String>,
-    kind: Option<String>,
-    name: Option<String>,
-    reason: Option<String>,
-    /// RFC 3339; absent or null: never expires.
-    expires_at: Option<String>,
 }
 
 /// The body of `PATCH /exemptions/{id}`: absent fields stay, `null` sets "all" (or, for
@@ -75,22 +60,22 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> R
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-pub fn exemption_json(exemption: &Exemption) -> Value {
+pub fn exemption_answer(exemption: &Exemption) -> api::Exemption {
     let matcher = &exemption.matcher;
-    json!({
-        "id": exemption.id,
-        "team": { "id": exemption.team_id, "name": exemption.team },
-        "cluster": exemption.cluster.as_ref().map(|(id, name)| json!({ "id": id, "name": name })),
-        "rule": matcher.rule,
-        "namespace": matcher.namespace,
-        "kind": matcher.kind,
-        "name": matcher.name,
-        "reason": exemption.reason,
-        "author": exemption.author.as_ref().map(|(id, email)| json!({ "id": id, "email": email })),
-        "created_at": timestamp(exemption.created_at),
-        "expires_at": exemption.expires_at.map(timestamp),
-        "active": exemption.active_at(now_millis()),
-    })
+    api::Exemption {
+        id: exemption.id,
+        team: Named { id: exemption.team_id, name: exemption.team.clone() },
+        cluster: exemption.cluster.as_ref().map(|(id, name)| Named { id: *id, name: name.clone() }),
+        rule: matcher.rule.clone(),
+        namespace: matcher.namespace.clone(),
+        kind: matcher.kind.clone(),
+        name: matcher.name.clone(),
+        reason: exemption.reason.clone(),
+        author: exemption.author.as_ref().map(|(id, email)| ExemptionAuthor { id: *id, email: email.clone() }),
+        created_at: timestamp(exemption.created_at),
+        expires_at: exemption.expires_at.map(timestamp),
+        active: exemption.active_at(now_millis()),
+    }
 }
 
 fn require_editor(role: Role, team: &str) -> Result<(), ApiError> {
@@ -156,7 +141,7 @@ async fn create(
     team_id: i64,
     cluster_id: Option<i64>,
     body: NewExemptionBody,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Answer<api::Exemption>), ApiError> {
     let matcher =
         validate_matcher(Matcher { rule: body.rule, namespace: body.namespace, kind: body.kind, name: body.name })?;
     let reason = validate_reason(body.reason)?;
@@ -172,11 +157,11 @@ async fn create(
         .await?;
     tracing::info!(exemption = id, team = team_id, cluster = ?cluster_id, by = user.user.id, "exemption granted");
     let exemption = state.store.exemption_for_user(user.user.id, id).await?.ok_or(ApiError::NotFound)?;
-    Ok((StatusCode::CREATED, Json(exemption_json(&exemption))))
+    Ok((StatusCode::CREATED, Answer(exemption_answer(&exemption))))
 }
 
-fn list_json(exemptions: &[Exemption]) -> Json<Value> {
-    Json(Value::Array(exemptions.iter().map(exemption_json).collect()))
+fn list_answer(exemptions: &[Exemption]) -> Answer<Vec<api::Exemption>> {
+    Answer(exemptions.iter().map(exemption_answer).collect())
 }
 
 /// `GET /clusters/{id}/exemptions`: the cluster's own and its team's team-wide ones.
@@ -184,9 +169,9 @@ async fn list_for_cluster(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Answer<Vec<api::Exemption>>, ApiError> {
     let cluster = visible_cluster(&state, &user, id).await?;
-    Ok(list_json(&state.store.list_exemptions(user.user.id, cluster.team_id, Some(cluster.id)).await?))
+    Ok(list_answer(&state.store.list_exemptions(user.user.id, cluster.team_id, Some(cluster.id)).await?))
 }
 
 async fn create_for_cluster(
@@ -194,7 +179,7 @@ async fn create_for_cluster(
     user: CurrentUser,
     Path(id): Path<i64>,
     JsonBody(body): JsonBody<NewExemptionBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Answer<api::Exemption>), ApiError> {
     let cluster = visible_cluster(&state, &user, id).await?;
     require_editor(cluster.role, &cluster.team)?;
     if body.cluster.is_some_and(|named| named != cluster.id) {
@@ -212,9 +197,9 @@ async fn list_for_team(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Answer<Vec<api::Exemption>>, ApiError> {
     let team = membership(&state, &user, id).await?;
-    Ok(list_json(&state.store.list_exemptions(user.user.id, team.team_id, None).await?))
+    Ok(list_answer(&state.store.list_exemptions(user.user.id, team.team_id, None).await?))
 }
 
 async fn create_for_team(
@@ -222,7 +207,7 @@ async fn create_for_team(
     user: CurrentUser,
     Path(id): Path<i64>,
     JsonBody(body): JsonBody<NewExemptionBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Answer<api::Exemption>), ApiError> {
     let team = membership(&state, &user, id).await?;
     require_editor(team.role, &team.team)?;
     if let Some(cluster_id) = body.cluster {
@@ -247,8 +232,8 @@ async fn get_exemption(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(exemption_json(&visible_exemption(&state, &user, id).await?)))
+) -> Result<Answer<api::Exemption>, ApiError> {
+    Ok(Answer(exemption_answer(&visible_exemption(&state, &user, id).await?)))
 }
 
 /// `PATCH /exemptions/{id}`: what it matches, its reason, its expiry. An expiry in the past
@@ -258,7 +243,7 @@ async fn update_exemption(
     user: CurrentUser,
     Path(id): Path<i64>,
     JsonBody(changes): JsonBody<ExemptionChanges>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Answer<api::Exemption>, ApiError> {
     let exemption = visible_exemption(&state, &user, id).await?;
     require_editor(exemption.role, &exemption.team)?;
     if changes.cluster.is_some() {
@@ -281,7 +266,7 @@ async fn update_exemption(
     };
     state.store.update_exemption(id, &matcher, &reason, expires_at).await?;
     tracing::info!(exemption = id, by = user.user.id, "exemption changed");
-    Ok(Json(exemption_json(&visible_exemption(&state, &user, id).await?)))
+    Ok(Answer(exemption_answer(&visible_exemption(&state, &user, id).await?)))
 }
 
 async fn delete_exemption(

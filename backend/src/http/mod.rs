@@ -432,10 +432,6 @@ pub fn resource(kind: &str, namespace: &str, name: &str) -> rampart_api::Resourc
     }
 }
 
-pub fn resource_json(kind: &str, namespace: &str, name: &str) -> serde_json::Value {
-    json!(resource(kind, namespace, name))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,12 +8,12 @@ use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
+use rampart_api::AuthMethods;
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 use super::guard::ClientAddress;
-use super::{ApiError, AppState, Query, SESSION_COOKIE};
+use super::{Answer, ApiError, AppState, Query, SESSION_COOKIE};
 use crate::oidc::team_roles;
 use crate::store::accounts::SESSION_LIFETIME_MILLIS;
 use crate::store::now_millis;
@@ -25,8 +25,8 @@ pub fn router() -> Router<AppState> {
         .route("/oidc/callback", get(oidc_callback))
 }
 
-async fn auth_methods(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({ "password": state.password_login, "oidc": state.oidc.is_some() }))
+async fn auth_methods(State(state): State<AppState>) -> Answer<AuthMethods> {
+    Answer(AuthMethods { password: state.password_login, oidc: state.oidc.is_some() })
 }
 
 #[derive(Debug, Deserialize)]

@@ -160,7 +160,7 @@ pub const OPERATIONS: &[Operation] = &[
         "/teams/{id}/members",
         "teams",
         "Add a member or change their role (team admins)",
-        Some("Membership"),
+        Some("MemberInput"),
         (200, Some("Member")),
     ),
     op("delete", "/teams/{id}/members/{user}", "teams", "Remove a member (team admins)", None, (204, None)),
@@ -326,7 +326,7 @@ pub const OPERATIONS: &[Operation] = &[
         "email",
         "One email with its rendered HTML and text, for a preview (global admins)",
         None,
-        (200, Some("Email")),
+        (200, Some("EmailWithBody")),
     ),
     op("post", "/outbox/{id}/retry", "email", "Send a failed email again (global admins)", None, (202, Some("Queued"))),
 ];
@@ -343,268 +343,30 @@ fn string() -> Value {
     json!({ "type": "string" })
 }
 
-fn time() -> Value {
-    json!({ "type": "string", "format": "date-time" })
-}
-
-fn integer() -> Value {
-    json!({ "type": "integer" })
-}
-
-fn nullable(schema: Value) -> Value {
-    json!({ "anyOf": [schema, { "type": "null" }] })
-}
-
 fn object(properties: Value) -> Value {
     json!({ "type": "object", "properties": properties })
 }
 
 /// The shapes the operations take and answer.
 pub fn schemas() -> Map<String, Value> {
-    let severity = json!({ "type": "string", "enum": ["critical", "high", "medium", "low", "info"] });
-    let role = json!({ "type": "string", "enum": ["viewer", "editor", "admin"] });
-    let team_role = object(json!({ "id": integer(), "name": string(), "role": role }));
-    let scan_status =
-        json!({ "type": "string", "enum": ["queued", "running", "succeeded", "partial", "failed", "interrupted"] });
     let entries: Vec<(&str, Value)> = vec![
         ("Error", object(json!({ "error": string() }))),
-        ("Accepted", object(json!({ "id": integer() }))),
-        ("Setup", object(json!({ "token": string(), "email": string(), "password": string() }))),
-        ("Login", object(json!({ "email": string(), "password": string() }))),
-        ("PasswordChange", object(json!({ "current_password": string(), "new_password": string() }))),
-        (
-            "Session",
-            object(json!({
-                "user": reference("User"), "csrf_token": string(), "expires_at": time()
-            })),
-        ),
-        ("User", object(json!({ "id": integer(), "email": string(), "admin": { "type": "boolean" } }))),
-        (
-            "Users",
-            json!({ "type": "array", "items": object(json!({
-            "id": integer(), "email": string(), "admin": { "type": "boolean" }, "created_at": time(),
-            "teams": { "type": "array", "items": team_role.clone() }
-        })) }),
-        ),
-        (
-            "NewUser",
-            object(json!({
-                "email": string(), "password": string(), "admin": { "type": "boolean" }, "team": string(), "role": role
-            })),
-        ),
-        (
-            "Me",
-            object(json!({
-                "id": integer(), "email": string(), "admin": { "type": "boolean" },
-                "teams": { "type": "array", "items": team_role.clone() }, "csrf_token": nullable(string())
-            })),
-        ),
-        (
-            "SessionState",
-            object(json!({
-                "authenticated": { "type": "boolean" }, "id": integer(), "email": string(),
-                "admin": { "type": "boolean" }, "teams": { "type": "array", "items": team_role.clone() },
-                "csrf_token": nullable(string())
-            })),
-        ),
-        ("Team", object(json!({ "id": integer(), "name": string() }))),
-        ("Teams", json!({ "type": "array", "items": team_role })),
-        ("NewTeam", object(json!({ "name": string() }))),
-        ("Member", object(json!({ "user": integer(), "email": string(), "role": role }))),
+        ("Users", array_of("UserWithTeams")),
+        ("Teams", array_of("Membership")),
         ("Members", array_of("Member")),
-        ("Membership", object(json!({ "email": string(), "role": role }))),
-        (
-            "Tokens",
-            json!({ "type": "array", "items": object(json!({
-            "id": integer(), "name": string(), "created_at": time(), "last_used_at": nullable(time()),
-            "revoked_at": nullable(time())
-        })) }),
-        ),
-        ("NewToken", object(json!({ "name": string() }))),
-        ("CreatedToken", object(json!({ "id": integer(), "name": string(), "token": string() }))),
-        (
-            "ClusterInput",
-            object(json!({
-                "name": string(), "team": { "anyOf": [integer(), string()] }, "kubeconfig": string(), "context": string(),
-                "server": string(), "token": string(), "ca_pem": string(), "snapshot": { "type": "boolean" },
-                "agent": { "type": "boolean", "description": "an agent inside the cluster delivers its scans" },
-                "schedule": { "type": "string", "description": "cron expression (UTC), such as 0 */6 * * *" }
-            })),
-        ),
-        (
-            "Cluster",
-            object(json!({
-                "id": integer(), "name": string(), "team": object(json!({ "id": integer(), "name": string() })),
-                "kind": { "type": "string", "enum": ["snapshot", "api", "kubeconfig", "agent"] }, "server": nullable(string()),
-                "context": nullable(string()), "schedule": nullable(string()), "next_scan_at": nullable(time()),
-                "created_at": time(), "agent": nullable(reference("Agent")),
-                "agent_setup": reference("AgentSetup")
-            })),
-        ),
-        (
-            "Agent",
-            object(json!({
-                "last_contact_at": nullable(time()), "version": nullable(string()),
-                "silent": { "type": "boolean", "description": "no contact for 5 minutes, or never" }
-            })),
-        ),
-        (
-            "AgentSetup",
-            object(json!({
-                "cluster": integer(), "token": string(), "server": string(), "manifest": string(), "command": string(),
-                "manifest_with_secrets": string(), "command_with_secrets": string()
-            })),
-        ),
-        ("AgentInstructions", object(json!({ "scan": nullable(object(json!({ "id": integer() }))) }))),
-        (
-            "ClusterOverviews",
-            json!({ "type": "array", "items": object(json!({
-            "id": integer(), "name": string(), "team": string(),
-            "kind": { "type": "string", "enum": ["snapshot", "api", "kubeconfig", "agent"] },
-            "score": nullable(integer()), "grade": nullable(string()), "counts": reference("Counts"),
-            "new": nullable(integer()), "resolved": nullable(integer()),
-            "last_scan": nullable(object(json!({ "id": integer(), "status": scan_status, "finished_at": nullable(time()),
-                "message": nullable(string()), "errors": { "type": "array", "items": object(json!({ "kind": nullable(string()), "message": string() })) },
-                "error_count": integer() }))),
-            "next_scan_at": nullable(time()), "agent": nullable(reference("Agent"))
-        })) }),
-        ),
-        (
-            "ConnectionTest",
-            object(json!({
-                "ok": { "type": "boolean" }, "message": string(), "contexts": { "type": "array", "items": string() }
-            })),
-        ),
+        ("Tokens", array_of("Token")),
+        ("ClusterOverviews", array_of("ClusterSummary")),
         ("Scans", array_of("Scan")),
-        ("AuthMethods", object(json!({ "password": { "type": "boolean" }, "oidc": { "type": "boolean" } }))),
-        (
-            "Compliance",
-            object(json!({
-                "cluster": object(json!({ "id": integer(), "name": string() })),
-                "framework": { "type": "string", "enum": ["cis", "nsa", "pss", "layers"] },
-                "title": string(),
-                "scan": nullable(object(json!({ "id": integer(), "finished_at": time() }))),
-                "counts": object(json!({ "pass": integer(), "fail": integer(), "not_assessed": integer() })),
-                "controls": { "type": "array", "items": object(json!({
-                    "id": string(), "title": string(),
-                    "status": { "type": "string", "enum": ["pass", "fail", "not_assessed"] },
-                    "rules": { "type": "array", "items": string() },
-                    "failed_rules": { "type": "array", "items": string() },
-                    "findings": integer(),
-                    "evidence": { "type": "array", "items": object(json!({
-                        "id": integer(), "rule": string(), "severity": severity,
-                        "resource": object(json!({ "kind": string(), "namespace": nullable(string()), "name": string() })),
-                        "path": string(), "message": string()
-                    })) }
-                })) },
-                "trend": { "type": "array", "items": object(json!({
-                    "scan": integer(), "at": time(), "pass": integer(), "fail": integer(), "not_assessed": integer()
-                })) }
-            })),
-        ),
         ("Trend", array_of("TrendPoint")),
     ];
-    let email = object(json!({
-        "id": integer(), "kind": string(), "subscription": nullable(integer()), "webhook": nullable(integer()),
-        "recipient": string(),
-        "subject": string(), "status": { "type": "string", "enum": ["queued", "sent", "failed"] },
-        "attempts": integer(), "next_attempt_at": nullable(time()), "last_error": nullable(string()),
-        "created_at": time(), "sent_at": nullable(time())
-    }));
-    let mut email_with_body = email.clone();
-    email_with_body["properties"]["html"] = string();
-    email_with_body["properties"]["text"] = string();
-    let frequency = json!({ "type": "string", "enum": ["daily", "weekly", "immediate"] });
-    let subscription = object(json!({
-        "id": integer(), "frequency": frequency, "hour": integer(), "weekday": string(),
-        "team": nullable(object(json!({ "id": integer(), "name": string() }))),
-        "clusters": { "type": "array", "items": object(json!({ "id": integer(), "name": string(), "team": string() })) },
-        "namespaces": nullable(json!({ "type": "array", "items": string() })),
-        "namespace_selector": nullable(string()),
-        "created_at": time()
-    }));
-    let events =
-        json!({ "type": "array", "items": { "type": "string", "enum": ["digest", "critical", "scan_failed"] } });
-    let webhook = object(json!({
-        "id": integer(), "team": integer(), "name": string(),
-        "format": { "type": "string", "enum": ["generic", "slack", "teams"] },
-        "url": string(), "signed": { "type": "boolean" }, "events": events.clone(),
-        "frequency": { "type": "string", "enum": ["daily", "weekly"] }, "hour": integer(), "weekday": string(),
-        "namespaces": nullable(json!({ "type": "array", "items": string() })),
-        "namespace_selector": nullable(string()), "created_at": time(),
-        "secret": { "type": "string", "description": "only in the answer to the creation, when the server made it" }
-    }));
-    let exemption = object(json!({
-        "id": integer(), "team": object(json!({ "id": integer(), "name": string() })),
-        "cluster": nullable(object(json!({ "id": integer(), "name": string() }))),
-        "rule": nullable(string()), "namespace": nullable(string()), "kind": nullable(string()),
-        "name": nullable(string()), "reason": string(),
-        "author": nullable(object(json!({ "id": integer(), "email": string() }))),
-        "created_at": time(), "expires_at": nullable(time()), "active": { "type": "boolean" }
-    }));
-    let policy = object(json!({
-        "id": integer(), "team": integer(), "name": string(), "source": string(), "enabled": { "type": "boolean" },
-        "version": integer(), "rules": { "type": "array", "items": string() },
-        "errors": { "type": "array", "items": object(json!({ "line": integer(), "column": integer(), "message": string() })) },
-        "author": nullable(string()), "created_at": time(), "updated_at": time()
-    }));
     let mut entries = entries;
     entries.extend([
-        ("Policy", policy.clone()),
-        ("Policies", json!({ "type": "array", "items": policy })),
-        ("NewPolicy", object(json!({ "name": string(), "source": string(), "enabled": { "type": "boolean" } }))),
-        ("PolicyChanges", object(json!({ "name": string(), "source": string(), "enabled": { "type": "boolean" } }))),
-        ("PolicyVersions", json!({ "type": "array", "items": object(json!({
-            "version": integer(), "source": string(), "author": nullable(string()), "created_at": time()
-        })) })),
-        ("Exemption", exemption.clone()),
-        ("Exemptions", json!({ "type": "array", "items": exemption })),
-        ("NewExemption", object(json!({
-            "cluster": nullable(integer()), "rule": nullable(string()), "namespace": nullable(string()),
-            "kind": nullable(string()), "name": nullable(string()), "reason": string(), "expires_at": nullable(time())
-        }))),
-        ("TeamSettings", object(json!({
-            "id": integer(), "name": string(), "role": string(), "honor_annotation_exemptions": { "type": "boolean" }
-        }))),
-        ("TeamSettingsInput", object(json!({ "honor_annotation_exemptions": { "type": "boolean" } }))),
-        ("Outbox", json!({ "type": "array", "items": email })),
-        ("Email", email_with_body),
-        (
-            "Report",
-            json!({
-                "type": "object",
-                "description": "per-cluster scores, changes and compliance (each control with its status at the end and start and its evidence, and the counts' trend), weeks, time_to_resolve, top_rules, oldest_critical; \
-                                see README \"Reports\""
-            }),
-        ),
-        ("Queued", object(json!({ "id": integer(), "status": string() }))),
-        ("Webhook", webhook.clone()),
-        ("Webhooks", json!({ "type": "array", "items": webhook })),
-        (
-            "NewWebhook",
-            object(json!({
-                "name": string(), "format": { "type": "string", "enum": ["generic", "slack", "teams"] },
-                "url": string(), "secret": string(), "events": events,
-                "frequency": { "type": "string", "enum": ["daily", "weekly"] },
-                "hour": { "type": "integer", "minimum": 0, "maximum": 23 },
-                "weekday": { "description": "monday … sunday, or 0 (Monday) … 6" },
-                "namespaces": { "type": "array", "items": string() },
-                "namespace_selector": { "type": "string", "description": "kubectl -l syntax: owner=payments" }
-            })),
-        ),
-        ("WebhookTest", object(json!({ "delivered": { "type": "boolean" }, "error": string() }))),
-        ("Subscription", subscription.clone()),
-        ("Subscriptions", json!({ "type": "array", "items": subscription })),
-        (
-            "NewSubscription",
-            object(json!({
-                "clusters": { "type": "array", "items": integer() }, "team": { "anyOf": [integer(), string()] },
-                "frequency": frequency, "hour": { "type": "integer", "minimum": 0, "maximum": 23 },
-                "weekday": { "description": "monday … sunday, or 0 (Monday) … 6" },
-                "namespaces": { "type": "array", "items": string() },
-                "namespace_selector": { "type": "string", "description": "kubectl -l syntax: owner=payments" }
-            })),
-        ),
+        ("Policies", array_of("Policy")),
+        ("PolicyVersions", array_of("PolicyVersion")),
+        ("Exemptions", array_of("Exemption")),
+        ("Outbox", array_of("Email")),
+        ("Webhooks", array_of("Webhook")),
+        ("Subscriptions", array_of("Subscription")),
     ]);
     let mut schemas: Map<String, Value> = generated();
     for (name, schema) in entries {
@@ -621,15 +383,80 @@ pub fn schemas() -> Map<String, Value> {
 
 /// The schemas of the API's types (`rampart_api`), generated from them: those types and
 /// every type they contain, under their own names. The groups moved there so far: scans,
-/// findings and the trend.
+/// findings, the trend, clusters with the agent's endpoints, accounts, teams, exemptions,
+/// policies, compliance, reports, the outbox, subscriptions and webhooks.
+///
+/// Answers are described as the server writes them (every field required but those it
+/// leaves out when empty, such as a webhook's `secret`), request bodies as it reads them (a
+/// field is required there when the server reads it without a default).
 fn generated() -> Map<String, Value> {
-    let mut generator = rampart_api::schemars::generate::SchemaSettings::draft2020_12()
-        .with(|settings| settings.definitions_path = "/components/schemas".into())
-        .into_generator();
-    generator.subschema_for::<rampart_api::Scan>();
-    generator.subschema_for::<rampart_api::FindingsPage>();
-    generator.subschema_for::<rampart_api::TrendPoint>();
-    generator.take_definitions(true)
+    use rampart_api as api;
+    use rampart_api::schemars::generate::{Contract, SchemaSettings};
+    let generator = |contract: Contract| {
+        SchemaSettings::draft2020_12()
+            .with(|settings| {
+                settings.definitions_path = "/components/schemas".into();
+                settings.contract = contract;
+            })
+            .into_generator()
+    };
+    let mut answers = generator(Contract::Serialize);
+    let mut inputs = generator(Contract::Deserialize);
+    answers.subschema_for::<api::Scan>();
+    answers.subschema_for::<api::FindingsPage>();
+    answers.subschema_for::<api::TrendPoint>();
+    // Clusters and the agent.
+    inputs.subschema_for::<api::ClusterInput>();
+    answers.subschema_for::<api::Cluster>();
+    answers.subschema_for::<api::ClusterSummary>();
+    answers.subschema_for::<api::ConnectionTest>();
+    answers.subschema_for::<api::Accepted>();
+    answers.subschema_for::<api::AgentInstructions>();
+    // Accounts.
+    answers.subschema_for::<api::AuthMethods>();
+    inputs.subschema_for::<api::Setup>();
+    inputs.subschema_for::<api::Login>();
+    inputs.subschema_for::<api::PasswordChange>();
+    answers.subschema_for::<api::Session>();
+    answers.subschema_for::<api::SessionState>();
+    answers.subschema_for::<api::Me>();
+    answers.subschema_for::<api::UserWithTeams>();
+    inputs.subschema_for::<api::NewUser>();
+    answers.subschema_for::<api::Token>();
+    inputs.subschema_for::<api::NewToken>();
+    answers.subschema_for::<api::CreatedToken>();
+    // Teams.
+    answers.subschema_for::<api::Team>();
+    inputs.subschema_for::<api::NewTeam>();
+    answers.subschema_for::<api::TeamSettings>();
+    inputs.subschema_for::<api::TeamSettingsInput>();
+    answers.subschema_for::<api::Member>();
+    inputs.subschema_for::<api::MemberInput>();
+    // Exemptions and policies.
+    answers.subschema_for::<api::exemptions::Exemption>();
+    inputs.subschema_for::<api::exemptions::NewExemption>();
+    answers.subschema_for::<api::policies::Policy>();
+    answers.subschema_for::<api::policies::PolicyVersion>();
+    inputs.subschema_for::<api::policies::NewPolicy>();
+    inputs.subschema_for::<api::policies::PolicyChanges>();
+    // Compliance and reports.
+    answers.subschema_for::<api::compliance::Compliance>();
+    answers.subschema_for::<api::reports::Report>();
+    // Notifications.
+    answers.subschema_for::<api::outbox::Email>();
+    answers.subschema_for::<api::outbox::EmailWithBody>();
+    answers.subschema_for::<api::outbox::Queued>();
+    answers.subschema_for::<api::subscriptions::Subscription>();
+    inputs.subschema_for::<api::subscriptions::NewSubscription>();
+    answers.subschema_for::<api::webhooks::Webhook>();
+    answers.subschema_for::<api::webhooks::WebhookTest>();
+    inputs.subschema_for::<api::webhooks::NewWebhook>();
+    let mut schemas = answers.take_definitions(true);
+    for (name, schema) in inputs.take_definitions(true) {
+        let previous = schemas.insert(name.clone(), schema);
+        assert!(previous.is_none(), "{name} is both an answer and a request body");
+    }
+    schemas
 }
 
 /// The request bodies: their properties are optional unless a handler says otherwise.
@@ -639,7 +466,7 @@ const INPUTS: &[&str] = &[
     "PasswordChange",
     "NewUser",
     "NewTeam",
-    "Membership",
+    "MemberInput",
     "NewToken",
     "ClusterInput",
     "NewPolicy",
@@ -654,7 +481,6 @@ const INPUTS: &[&str] = &[
 const OPTIONAL: &[(&str, &str)] = &[
     ("Cluster", "agent_setup"),
     ("Webhook", "secret"),
-    ("Webhooks", "secret"),
     ("WebhookTest", "error"),
     // Nobody logged in: `{"authenticated": false}` alone.
     ("SessionState", "id"),
@@ -665,7 +491,9 @@ const OPTIONAL: &[(&str, &str)] = &[
 ];
 
 /// Marks every property of every object in an answer's schema as required (answers write
-/// each field, `null` when empty), except those of [`OPTIONAL`].
+/// each field, `null` when empty), except those of [`OPTIONAL`]: also the `Option` fields of
+/// the generated schemas, which schemars leaves out of `required` (serde reads a missing
+/// one as `None`).
 fn require_properties(schema: &mut Value, name: &str) {
     match schema {
         Value::Object(map) => {
@@ -675,7 +503,7 @@ fn require_properties(schema: &mut Value, name: &str) {
                     .filter(|property| !OPTIONAL.contains(&(name, property.as_str())))
                     .map(|property| Value::String(property.clone()))
                     .collect();
-                map.entry("required").or_insert(Value::Array(required));
+                map.insert("required".to_string(), Value::Array(required));
             }
             for (key, value) in map.iter_mut() {
                 if key != "required" {

@@ -6,11 +6,11 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Router;
+use rampart_api::outbox::{self as api, Queued};
 use serde::Deserialize;
-use serde_json::{json, Value};
 
-use super::{timestamp, ApiError, AppState, CurrentUser, Path, Query};
+use super::{timestamp, Answer, ApiError, AppState, CurrentUser, Path, Query};
 use crate::store::mail::Email;
 
 const DEFAULT_PAGE: i64 = 100;
@@ -31,21 +31,21 @@ fn require_admin(user: &CurrentUser) -> Result<(), ApiError> {
     }
 }
 
-fn email_json(email: &Email) -> Value {
-    json!({
-        "id": email.id,
-        "kind": email.kind,
-        "subscription": email.subscription_id,
-        "webhook": email.webhook_id,
-        "recipient": email.recipient,
-        "subject": email.subject,
-        "status": email.status,
-        "attempts": email.attempts,
-        "next_attempt_at": (email.status == "queued").then(|| timestamp(email.next_attempt_at)),
-        "last_error": email.last_error,
-        "created_at": timestamp(email.created_at),
-        "sent_at": email.sent_at.map(timestamp),
-    })
+fn email_answer(email: &Email) -> api::Email {
+    api::Email {
+        id: email.id,
+        kind: email.kind.clone(),
+        subscription: email.subscription_id,
+        webhook: email.webhook_id,
+        recipient: email.recipient.clone(),
+        subject: email.subject.clone(),
+        status: email.status.clone(),
+        attempts: email.attempts,
+        next_attempt_at: (email.status == "queued").then(|| timestamp(email.next_attempt_at)),
+        last_error: email.last_error.clone(),
+        created_at: timestamp(email.created_at),
+        sent_at: email.sent_at.map(timestamp),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -58,7 +58,7 @@ async fn list_outbox(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(query): Query<OutboxQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Answer<Vec<api::Email>>, ApiError> {
     require_admin(&user)?;
     if let Some(status) = &query.status {
         if !["queued", "sent", "failed"].contains(&status.as_str()) {
@@ -70,27 +70,24 @@ async fn list_outbox(
         return Err(ApiError::bad_request(format!("limit must be between 1 and {MAX_PAGE}")));
     }
     let emails = state.store.list_emails(query.status.as_deref(), limit).await?;
-    Ok(Json(Value::Array(emails.iter().map(email_json).collect())))
+    Ok(Answer(emails.iter().map(email_answer).collect()))
 }
 
 async fn get_email(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Answer<api::EmailWithBody>, ApiError> {
     require_admin(&user)?;
     let email = state.store.email(id).await?.ok_or(ApiError::NotFound)?;
-    let mut body = email_json(&email);
-    body["html"] = Value::String(email.html);
-    body["text"] = Value::String(email.text);
-    Ok(Json(body))
+    Ok(Answer(api::EmailWithBody { email: email_answer(&email), html: email.html, text: email.text }))
 }
 
 async fn retry_email(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Answer<Queued>), ApiError> {
     require_admin(&user)?;
     let email = state.store.email(id).await?.ok_or(ApiError::NotFound)?;
     if !state.store.retry_email(id).await? {
@@ -100,5 +97,5 @@ async fn retry_email(
         )));
     }
     tracing::info!(user = user.user.id, email = id, "failed email queued again");
-    Ok((StatusCode::ACCEPTED, Json(json!({ "id": id, "status": "queued" }))))
+    Ok((StatusCode::ACCEPTED, Answer(Queued { id, status: "queued".to_string() })))
 }

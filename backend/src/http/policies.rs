@@ -11,12 +11,11 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use axum::Router;
+use rampart_api::policies::{self as api, NewPolicy as NewPolicyBody, PolicyChanges};
 
 use super::teams::membership;
-use super::{timestamp, ApiError, AppState, CurrentUser, JsonBody, Path};
+use super::{timestamp, Answer, ApiError, AppState, CurrentUser, JsonBody, Path};
 use crate::store::accounts::Role;
 use crate::store::policies::Policy;
 
@@ -32,45 +31,28 @@ pub fn router() -> Router<AppState> {
         .route("/policies/{id}/versions", get(list_policy_versions))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewPolicyBody {
-    name: String,
-    source: String,
-    enabled: Option<bool>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PolicyChanges {
-    name: Option<String>,
-    source: Option<String>,
-    enabled: Option<bool>,
-}
-
 /// A policy as the API answers it, with what compiling it now says: its rules, and its
 /// errors (each with line and column) when a source stored by an older server no longer
 /// compiles; scans skip such a policy until it is fixed.
-fn policy_json(policy: &Policy) -> Value {
+fn policy_answer(policy: &Policy) -> api::Policy {
     let report = compile(&policy.source);
-    let errors: Vec<Value> = report
-        .errors
-        .iter()
-        .map(|error| json!({ "line": error.line, "column": error.column, "message": error.message }))
-        .collect();
-    json!({
-        "id": policy.id,
-        "team": policy.team_id,
-        "name": policy.name,
-        "source": policy.source,
-        "enabled": policy.enabled,
-        "version": policy.version,
-        "rules": report.policies.into_iter().map(|policy| policy.rule).collect::<Vec<_>>(),
-        "errors": errors,
-        "author": policy.author,
-        "created_at": timestamp(policy.created_at),
-        "updated_at": timestamp(policy.updated_at),
-    })
+    api::Policy {
+        id: policy.id,
+        team: policy.team_id,
+        name: policy.name.clone(),
+        source: policy.source.clone(),
+        enabled: policy.enabled,
+        version: policy.version,
+        rules: report.policies.into_iter().map(|policy| policy.rule).collect(),
+        errors: report
+            .errors
+            .into_iter()
+            .map(|error| api::PolicyError { line: error.line, column: error.column, message: error.message })
+            .collect(),
+        author: policy.author.clone(),
+        created_at: timestamp(policy.created_at),
+        updated_at: timestamp(policy.updated_at),
+    }
 }
 
 fn require_editor(role: Role, team: &str) -> Result<(), ApiError> {
@@ -126,10 +108,10 @@ async fn list_policies(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Answer<Vec<api::Policy>>, ApiError> {
     let team = membership(&state, &user, id).await?;
     let policies = state.store.list_policies(user.user.id, team.team_id).await?;
-    Ok(Json(Value::Array(policies.iter().map(policy_json).collect())))
+    Ok(Answer(policies.iter().map(policy_answer).collect()))
 }
 
 async fn create_policy(
@@ -137,7 +119,7 @@ async fn create_policy(
     user: CurrentUser,
     Path(id): Path<i64>,
     JsonBody(body): JsonBody<NewPolicyBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Answer<api::Policy>), ApiError> {
     let team = membership(&state, &user, id).await?;
     require_editor(team.role, &team.team)?;
     let name = validate_name(&body.name)?;
@@ -148,16 +130,16 @@ async fn create_policy(
         .await?;
     tracing::info!(policy = policy_id, team = team.team_id, by = user.user.id, "policy added");
     let policy = state.store.policy_for_user(user.user.id, policy_id).await?.ok_or(ApiError::NotFound)?;
-    Ok((StatusCode::CREATED, Json(policy_json(&policy))))
+    Ok((StatusCode::CREATED, Answer(policy_answer(&policy))))
 }
 
 async fn get_policy(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Answer<api::Policy>, ApiError> {
     let policy = state.store.policy_for_user(user.user.id, id).await?.ok_or(ApiError::NotFound)?;
-    Ok(Json(policy_json(&policy)))
+    Ok(Answer(policy_answer(&policy)))
 }
 
 async fn update_policy(
@@ -165,7 +147,7 @@ async fn update_policy(
     user: CurrentUser,
     Path(id): Path<i64>,
     JsonBody(changes): JsonBody<PolicyChanges>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Answer<api::Policy>, ApiError> {
     let policy = state.store.policy_for_user(user.user.id, id).await?.ok_or(ApiError::NotFound)?;
     require_editor(policy.role, &format!("{}", policy.team_id))?;
     let name = changes.name.as_deref().map(validate_name).transpose()?;
@@ -178,7 +160,7 @@ async fn update_policy(
         .await?;
     tracing::info!(policy = policy.id, version, enabled = ?changes.enabled, by = user.user.id, "policy changed");
     let policy = state.store.policy_for_user(user.user.id, id).await?.ok_or(ApiError::NotFound)?;
-    Ok(Json(policy_json(&policy)))
+    Ok(Answer(policy_answer(&policy)))
 }
 
 async fn delete_policy(
@@ -197,15 +179,18 @@ async fn list_policy_versions(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Answer<Vec<api::PolicyVersion>>, ApiError> {
     let policy = state.store.policy_for_user(user.user.id, id).await?.ok_or(ApiError::NotFound)?;
     let versions = state.store.policy_versions(policy.id).await?;
-    Ok(Json(Value::Array(
+    Ok(Answer(
         versions
             .into_iter()
-            .map(|(version, source, author, created_at)| {
-                json!({ "version": version, "source": source, "author": author, "created_at": timestamp(created_at) })
+            .map(|(version, source, author, created_at)| api::PolicyVersion {
+                version,
+                source,
+                author,
+                created_at: timestamp(created_at),
             })
             .collect(),
-    )))
+    ))
 }

@@ -15,12 +15,14 @@ use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
+use rampart_api::compliance::ComplianceScan;
+use rampart_api::exemptions::Named;
+use rampart_api::reports as api;
 use serde::Deserialize;
-use serde_json::{json, Value};
 
-use super::compliance::{counts_json as compliance_counts_json, finding_json, status_name, trend_json};
-use super::{counts_json, parse_timestamp, resource_json, timestamp, ApiError, AppState, CurrentUser, Query};
+use super::compliance::{evidence_answer, trend_answer};
+use super::{counts, parse_timestamp, resource, timestamp, Answer, ApiError, AppState, CurrentUser, Query};
 use crate::reports::csv::{self, Table};
 use crate::reports::rule_findings_url;
 use crate::reports::{
@@ -155,132 +157,138 @@ async fn build(state: &AppState, user: &CurrentUser, query: &ReportQuery) -> Res
     Ok(reports::build(&state.store, user.user.id, chosen, from, to, points, now).await?)
 }
 
-fn state_json(state: &ScoreState) -> Value {
-    json!({ "scan": state.scan, "at": timestamp(state.at), "score": state.score, "grade": state.grade })
+fn state_answer(state: &ScoreState) -> api::ScoreState {
+    api::ScoreState { scan: state.scan, at: timestamp(state.at), score: state.score, grade: state.grade.clone() }
 }
 
 /// A cluster's standing against one framework: the counts at the period's end and start
-/// and at each point of the score series (`trend`), and each control's status at the end and at the start (`not_assessed` never counts as
-/// passing), with a failing control's evidence: the findings open at the period's end, at
-/// most [`reports::EVIDENCE_PER_CONTROL`], how many more there are, and per failing rule
-/// where the API lists them all.
-fn framework_json(cluster: &ClusterReport, summary: &FrameworkSummary) -> Value {
+/// and at each point of the score series (`trend`), and each control's status at the end
+/// and at the start (`not_assessed` never counts as passing), with a failing control's
+/// evidence: the findings open at the period's end, at most
+/// [`reports::EVIDENCE_PER_CONTROL`], how many more there are, and per failing rule where
+/// the API lists them all.
+fn framework_answer(cluster: &ClusterReport, summary: &FrameworkSummary) -> api::ReportFramework {
     let view = &summary.view;
-    json!({
-        "framework": view.framework.as_str(),
-        "title": view.title,
-        "scan": { "id": summary.scan, "finished_at": timestamp(summary.at) },
-        "counts": compliance_counts_json(&view.counts),
-        "counts_at_start": summary.start.as_ref().map(|start| compliance_counts_json(&start.counts)),
-        "trend": trend_json(&summary.trend),
-        "controls": view.controls.iter().map(|control| {
-            let evidence = cluster.evidence(control);
-            json!({
-                "id": control.id,
-                "title": control.title,
-                "status": status_name(control.status),
-                "status_at_start": summary.status_at_start(&control.id).map(status_name),
-                "failed_rules": control.failed_rules,
-                "findings": control.findings,
-                "evidence": evidence.findings().map(finding_json).collect::<Vec<_>>(),
-                "evidence_open": evidence.open(),
-                "evidence_more": evidence.more(),
-                "evidence_rules": evidence.rules.iter().map(|rule| json!({
-                    "rule": rule.rule,
-                    "open": rule.open,
-                    "shown": rule.findings.len(),
-                    "findings_url": rule_findings_url(cluster.cluster.id, rule.rule),
-                })).collect::<Vec<_>>(),
+    api::ReportFramework {
+        framework: view.framework,
+        title: view.title.clone(),
+        scan: ComplianceScan { id: summary.scan, finished_at: timestamp(summary.at) },
+        counts: view.counts,
+        counts_at_start: summary.start.as_ref().map(|start| start.counts),
+        trend: trend_answer(&summary.trend),
+        controls: view
+            .controls
+            .iter()
+            .map(|control| {
+                let evidence = cluster.evidence(control);
+                api::ReportControl {
+                    id: control.id.clone(),
+                    title: control.title.clone(),
+                    status: control.status,
+                    status_at_start: summary.status_at_start(&control.id),
+                    failed_rules: control.failed_rules.clone(),
+                    findings: control.findings,
+                    evidence: evidence.findings().map(evidence_answer).collect(),
+                    evidence_open: evidence.open(),
+                    evidence_more: evidence.more(),
+                    evidence_rules: evidence
+                        .rules
+                        .iter()
+                        .map(|rule| api::EvidenceRule {
+                            rule: rule.rule.to_string(),
+                            open: rule.open,
+                            shown: rule.findings.len() as i64,
+                            findings_url: rule_findings_url(cluster.cluster.id, rule.rule),
+                        })
+                        .collect(),
+                }
             })
-        }).collect::<Vec<_>>(),
-    })
+            .collect(),
+    }
 }
 
 /// The report as the API answers it.
-fn report_json(report: &Report) -> Value {
-    let clusters: Vec<Value> = report
+fn report_answer(report: &Report) -> api::Report {
+    let clusters = report
         .clusters
         .iter()
         .map(|cluster| {
             let end = cluster.end.as_ref();
-            json!({
-                "id": cluster.cluster.id,
-                "name": cluster.cluster.name,
-                "team": cluster.cluster.team,
-                "score": end.map(|end| end.score),
-                "grade": end.map(|end| &end.grade),
-                "counts": end.map(|end| counts_json(&end.counts)),
-                "last_scan": end.map(state_json),
-                "start": cluster.start.as_ref().map(state_json),
-                "change": cluster.change(),
-                "scans": cluster.scans,
-                "new": cluster.new_findings,
-                "opened_and_resolved": cluster.churned_findings,
-                "resolved": cluster.resolved_findings,
-                "scores": cluster.points.iter().map(state_json).collect::<Vec<_>>(),
-                "compliance": cluster.compliance.iter().map(|summary| framework_json(cluster, summary)).collect::<Vec<_>>(),
-            })
+            api::ReportCluster {
+                id: cluster.cluster.id,
+                name: cluster.cluster.name.clone(),
+                team: cluster.cluster.team.clone(),
+                score: end.map(|end| end.score),
+                grade: end.map(|end| end.grade.clone()),
+                counts: end.map(|end| counts(&end.counts)),
+                last_scan: end.map(state_answer),
+                start: cluster.start.as_ref().map(state_answer),
+                change: cluster.change(),
+                scans: cluster.scans,
+                new: cluster.new_findings,
+                opened_and_resolved: cluster.churned_findings,
+                resolved: cluster.resolved_findings,
+                scores: cluster.points.iter().map(state_answer).collect(),
+                compliance: cluster.compliance.iter().map(|summary| framework_answer(cluster, summary)).collect(),
+            }
         })
         .collect();
-    let weeks: Vec<Value> = report
+    let weeks = report
         .weeks
         .iter()
-        .map(|week| {
-            json!({
-                "week": week.label(),
-                "starts": date_text(week.starts),
-                "new": week.new_findings,
-                "opened_and_resolved": week.churned_findings,
-                "resolved": week.resolved_findings,
-            })
+        .map(|week| api::ReportWeek {
+            week: week.label(),
+            starts: date_text(week.starts),
+            new: week.new_findings,
+            opened_and_resolved: week.churned_findings,
+            resolved: week.resolved_findings,
         })
         .collect();
-    let time_to_resolve: Vec<Value> = report
+    let time_to_resolve = report
         .time_to_resolve
         .iter()
-        .map(|time| {
-            json!({
-                "severity": time.severity,
-                "resolved": time.resolved,
-                "mean_seconds": time.mean_seconds(),
-                "mean_days": time.mean_days(),
-            })
+        .map(|time| api::ResolveTime {
+            severity: time.severity.to_string(),
+            resolved: time.resolved,
+            mean_seconds: time.mean_seconds(),
+            mean_days: time.mean_days(),
         })
         .collect();
-    let top_rules: Vec<Value> = report
+    let top_rules = report
         .top_rules
         .iter()
-        .map(|rule| {
-            json!({ "rule": rule.rule, "severity": rule.severity, "open": rule.findings, "clusters": rule.clusters })
+        .map(|rule| api::TopRule {
+            rule: rule.rule.clone(),
+            severity: rule.severity.clone(),
+            open: rule.findings,
+            clusters: rule.clusters,
         })
         .collect();
-    let oldest_critical: Vec<Value> = report
+    let oldest_critical = report
         .oldest_critical
         .iter()
-        .map(|finding| {
-            json!({
-                "id": finding.id,
-                "cluster": { "id": finding.cluster_id, "name": finding.cluster },
-                "rule": finding.rule,
-                "resource": resource_json(&finding.kind, &finding.namespace, &finding.name),
-                "path": finding.path,
-                "message": finding.message,
-                "first_seen": timestamp(finding.first_seen),
-                "age_days": report.age_days(finding),
-            })
+        .map(|finding| api::OpenCritical {
+            id: finding.id,
+            cluster: Named { id: finding.cluster_id, name: finding.cluster.clone() },
+            rule: finding.rule.clone(),
+            resource: resource(&finding.kind, &finding.namespace, &finding.name),
+            path: finding.path.clone(),
+            message: finding.message.clone(),
+            first_seen: timestamp(finding.first_seen),
+            age_days: report.age_days(finding),
         })
         .collect();
-    json!({
-        "from": timestamp(report.from),
-        "to": timestamp(report.to),
-        "points": report.points.as_str(),
-        "generated_at": timestamp(report.generated_at),
-        "clusters": clusters,
-        "weeks": weeks,
-        "time_to_resolve": time_to_resolve,
-        "top_rules": top_rules,
-        "oldest_critical": oldest_critical,
-    })
+    api::Report {
+        from: timestamp(report.from),
+        to: timestamp(report.to),
+        points: report.points.as_str().to_string(),
+        generated_at: timestamp(report.generated_at),
+        clusters,
+        weeks,
+        time_to_resolve,
+        top_rules,
+        oldest_critical,
+    }
 }
 
 async fn report_json_or_csv(
@@ -296,7 +304,7 @@ async fn report_json_or_csv(
                 ));
             }
             let report = build(&state, &user, &query).await?;
-            Ok(Json(report_json(&report)).into_response())
+            Ok(Answer(report_answer(&report)).into_response())
         }
         Some("csv") => csv_response(&state, &user, &query).await,
         Some(other) => Err(ApiError::bad_request(format!("format must be 'json' or 'csv'; got '{other}'"))),
@@ -388,7 +396,7 @@ async fn error_page(error: ApiError) -> Response {
     let response = error.into_response();
     let status = response.status();
     let body = axum::body::to_bytes(response.into_body(), 64 * 1024).await.unwrap_or_default();
-    let message = serde_json::from_slice::<Value>(&body)
+    let message = serde_json::from_slice::<serde_json::Value>(&body)
         .ok()
         .and_then(|value| value["error"].as_str().map(str::to_string))
         .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_string());

@@ -15,13 +15,13 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use axum::Router;
+use rampart_api::{Login, Me, PasswordChange, Session, SessionState, User};
 
 use super::guard::ClientAddress;
+use super::teams::membership_answer;
 use super::users::MIN_PASSWORD;
-use super::{session_cookie, timestamp, ApiError, AppState, CurrentUser, JsonBody, SESSION_COOKIE};
+use super::{session_cookie, timestamp, Answer, ApiError, AppState, CurrentUser, JsonBody, SESSION_COOKIE};
 use crate::store::accounts::{hash_password, verify_password, SESSION_LIFETIME_MILLIS};
 
 /// Failed logins allowed per account within [`LOGIN_WINDOW`].
@@ -88,20 +88,6 @@ impl LoginLimiter {
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LoginBody {
-    email: String,
-    password: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PasswordBody {
-    current_password: String,
-    new_password: String,
-}
-
 /// The longest password accepted: argon2 hashes any length, but a bound keeps the work
 /// of one request bounded.
 pub const MAX_PASSWORD: usize = 1024;
@@ -125,7 +111,7 @@ const LOGIN_BODY_LIMIT: usize = 16 * 1024;
 async fn create_session(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
-    JsonBody(body): JsonBody<LoginBody>,
+    JsonBody(body): JsonBody<Login>,
 ) -> Result<Response, ApiError> {
     if !state.password_login {
         return Err(ApiError::Forbidden(
@@ -170,11 +156,11 @@ async fn create_session(
     tracing::info!(user = user.id, "logged in");
     let mut response = (
         StatusCode::CREATED,
-        Json(json!({
-            "user": { "id": user.id, "email": user.email, "admin": user.is_admin },
-            "csrf_token": session.csrf_token,
-            "expires_at": timestamp(session.expires_at),
-        })),
+        Answer(Session {
+            user: User { id: user.id, email: user.email.clone(), admin: user.is_admin },
+            csrf_token: session.csrf_token,
+            expires_at: timestamp(session.expires_at),
+        }),
     )
         .into_response();
     let value = format!(
@@ -201,8 +187,8 @@ async fn delete_session(
     Ok(response)
 }
 
-async fn get_me(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Value>, ApiError> {
-    Ok(Json(me_json(&state, &user).await?))
+async fn get_me(State(state): State<AppState>, user: CurrentUser) -> Result<Answer<Me>, ApiError> {
+    Ok(Answer(me(&state, &user).await?))
 }
 
 /// `GET /session`: `{"authenticated": false}` when the request carries no valid session
@@ -211,31 +197,23 @@ async fn get_me(State(state): State<AppState>, user: CurrentUser) -> Result<Json
 async fn get_session(
     State(state): State<AppState>,
     user: Result<CurrentUser, ApiError>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Answer<SessionState>, ApiError> {
     match user {
-        Ok(user) => {
-            let mut me = me_json(&state, &user).await?;
-            me["authenticated"] = Value::Bool(true);
-            Ok(Json(me))
-        }
-        Err(ApiError::Unauthorized) => Ok(Json(json!({ "authenticated": false }))),
+        Ok(user) => Ok(Answer(SessionState { authenticated: true, me: Some(me(&state, &user).await?) })),
+        Err(ApiError::Unauthorized) => Ok(Answer(SessionState { authenticated: false, me: None })),
         Err(error) => Err(error),
     }
 }
 
-async fn me_json(state: &AppState, user: &CurrentUser) -> Result<Value, ApiError> {
+async fn me(state: &AppState, user: &CurrentUser) -> Result<Me, ApiError> {
     let teams = state.store.memberships(user.user.id).await?;
-    Ok(json!({
-        "id": user.user.id,
-        "email": user.user.email,
-        "admin": user.user.is_admin,
-        "teams": teams.iter().map(|membership| json!({
-            "id": membership.team_id,
-            "name": membership.team,
-            "role": membership.role.as_str(),
-        })).collect::<Vec<_>>(),
-        "csrf_token": user.csrf_token,
-    }))
+    Ok(Me {
+        id: user.user.id,
+        email: user.user.email.clone(),
+        admin: user.user.is_admin,
+        teams: teams.iter().map(membership_answer).collect(),
+        csrf_token: user.csrf_token.clone(),
+    })
 }
 
 /// `POST /me/password`: checks the current password (a wrong one counts as a failed login
@@ -245,7 +223,7 @@ async fn change_password(
     State(state): State<AppState>,
     user: CurrentUser,
     headers: HeaderMap,
-    JsonBody(body): JsonBody<PasswordBody>,
+    JsonBody(body): JsonBody<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
     let length = body.new_password.chars().count();
     if length < MIN_PASSWORD {

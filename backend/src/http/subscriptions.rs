@@ -14,11 +14,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use axum::Router;
+use rampart_api::exemptions::Named;
+use rampart_api::outbox::Queued;
+use rampart_api::subscriptions::{self as api, CoveredCluster, NewSubscription as SubscriptionBody};
+use serde_json::Value;
 
-use super::{timestamp, ApiError, AppState, CurrentUser, JsonBody, Path};
+use super::{timestamp, Answer, ApiError, AppState, CurrentUser, JsonBody, Path};
 use crate::mail::queue_digest_now;
 use crate::store::mail::{Frequency, NewSubscription, Subscription};
 use crate::store::routing::NamespaceRoute;
@@ -46,40 +48,23 @@ pub fn unsubscribe_router() -> Router<AppState> {
     Router::new().route("/unsubscribe", get(confirm_unsubscribe).post(unsubscribe))
 }
 
-/// The body of `POST /subscriptions`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SubscriptionBody {
-    clusters: Option<Vec<i64>>,
-    /// A team id or name.
-    team: Option<Value>,
-    frequency: String,
-    hour: Option<i64>,
-    /// `monday` … `sunday`, or 0 (Monday) … 6.
-    weekday: Option<Value>,
-    /// Only these namespaces' findings.
-    namespaces: Option<Vec<String>>,
-    /// Only the findings of namespaces whose labels match (`owner=payments`).
-    namespace_selector: Option<String>,
-}
-
-async fn subscription_json(state: &AppState, subscription: &Subscription) -> Result<Value, ApiError> {
+async fn subscription_answer(state: &AppState, subscription: &Subscription) -> Result<api::Subscription, ApiError> {
     let clusters = state.store.covered_clusters(subscription).await?;
-    let (namespaces, namespace_selector) = subscription.route.to_json();
-    Ok(json!({
-        "id": subscription.id,
-        "frequency": subscription.frequency.as_str(),
-        "hour": subscription.hour,
-        "weekday": WEEKDAYS.get(subscription.weekday as usize).copied().unwrap_or("monday"),
-        "team": subscription.team.as_ref().map(|(id, name)| json!({ "id": id, "name": name })),
-        "clusters": clusters
+    let (namespaces, namespace_selector) = subscription.route.to_api();
+    Ok(api::Subscription {
+        id: subscription.id,
+        frequency: subscription.frequency.as_str().to_string(),
+        hour: subscription.hour,
+        weekday: WEEKDAYS.get(subscription.weekday as usize).copied().unwrap_or("monday").to_string(),
+        team: subscription.team.as_ref().map(|(id, name)| Named { id: *id, name: name.clone() }),
+        clusters: clusters
             .iter()
-            .map(|cluster| json!({ "id": cluster.id, "name": cluster.name, "team": cluster.team }))
-            .collect::<Vec<_>>(),
-        "namespaces": namespaces,
-        "namespace_selector": namespace_selector,
-        "created_at": timestamp(subscription.created_at),
-    }))
+            .map(|cluster| CoveredCluster { id: cluster.id, name: cluster.name.clone(), team: cluster.team.clone() })
+            .collect(),
+        namespaces,
+        namespace_selector,
+        created_at: timestamp(subscription.created_at),
+    })
 }
 
 /// The user's own subscription, else 404.
@@ -121,19 +106,22 @@ fn parse_weekday(value: Option<&Value>) -> Result<i64, ApiError> {
     }
 }
 
-async fn list_subscriptions(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Value>, ApiError> {
+async fn list_subscriptions(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Answer<Vec<api::Subscription>>, ApiError> {
     let mut items = Vec::new();
     for subscription in state.store.list_subscriptions(user.user.id).await? {
-        items.push(subscription_json(&state, &subscription).await?);
+        items.push(subscription_answer(&state, &subscription).await?);
     }
-    Ok(Json(Value::Array(items)))
+    Ok(Answer(items))
 }
 
 async fn create_subscription(
     State(state): State<AppState>,
     user: CurrentUser,
     JsonBody(body): JsonBody<SubscriptionBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Answer<api::Subscription>), ApiError> {
     let frequency = Frequency::parse(&body.frequency).ok_or_else(|| {
         ApiError::bad_request(format!("frequency must be daily, weekly or immediate; got '{}'", body.frequency))
     })?;
@@ -195,16 +183,16 @@ async fn create_subscription(
         .await?;
     tracing::info!(user = user.user.id, subscription = id, frequency = frequency.as_str(), "subscription created");
     let subscription = own_subscription(&state, &user, id).await?;
-    Ok((StatusCode::CREATED, Json(subscription_json(&state, &subscription).await?)))
+    Ok((StatusCode::CREATED, Answer(subscription_answer(&state, &subscription).await?)))
 }
 
 async fn get_subscription(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Answer<api::Subscription>, ApiError> {
     let subscription = own_subscription(&state, &user, id).await?;
-    Ok(Json(subscription_json(&state, &subscription).await?))
+    Ok(Answer(subscription_answer(&state, &subscription).await?))
 }
 
 async fn delete_subscription(
@@ -225,11 +213,11 @@ async fn send_subscription(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Answer<Queued>), ApiError> {
     let subscription = own_subscription(&state, &user, id).await?;
     let email_id = queue_digest_now(&state.store, &state.mail, &subscription).await.map_err(ApiError::internal)?;
     tracing::info!(user = user.user.id, subscription = id, email = email_id, "digest queued on request");
-    Ok((StatusCode::ACCEPTED, Json(json!({ "id": email_id, "status": "queued" }))))
+    Ok((StatusCode::ACCEPTED, Answer(Queued { id: email_id, status: "queued".to_string() })))
 }
 
 #[derive(Template)]

@@ -5,11 +5,10 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use axum::Router;
+use rampart_api::{Member, MemberInput, NewTeam, Team, TeamSettings, TeamSettingsInput};
 
-use super::{ApiError, AppState, CurrentUser, JsonBody, Path};
+use super::{Answer, ApiError, AppState, CurrentUser, JsonBody, Path};
 use crate::store::accounts::{Membership, Role};
 
 pub fn router() -> Router<AppState> {
@@ -18,28 +17,6 @@ pub fn router() -> Router<AppState> {
         .route("/teams/{id}", get(get_team).patch(update_team))
         .route("/teams/{id}/members", get(list_members).put(set_member))
         .route("/teams/{id}/members/{user}", delete(remove_member))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TeamBody {
-    name: String,
-}
-
-/// The body of `PATCH /teams/{id}`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TeamSettings {
-    /// Whether scans honour `rampart.dev/ignore` annotations; when false, only central
-    /// exemptions exempt findings.
-    honor_annotation_exemptions: Option<bool>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct MemberBody {
-    email: String,
-    role: String,
 }
 
 /// The user's membership of the team, else 404.
@@ -56,21 +33,28 @@ pub fn require_team_admin(membership: &Membership) -> Result<(), ApiError> {
     }
 }
 
-async fn list_teams(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Value>, ApiError> {
+/// A membership of the user's as the API shows it.
+pub fn membership_answer(membership: &Membership) -> rampart_api::Membership {
+    rampart_api::Membership {
+        id: membership.team_id,
+        name: membership.team.clone(),
+        role: membership.role.as_str().to_string(),
+    }
+}
+
+async fn list_teams(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Answer<Vec<rampart_api::Membership>>, ApiError> {
     let memberships = state.store.memberships(user.user.id).await?;
-    Ok(Json(Value::Array(
-        memberships
-            .iter()
-            .map(|membership| json!({ "id": membership.team_id, "name": membership.team, "role": membership.role.as_str() }))
-            .collect(),
-    )))
+    Ok(Answer(memberships.iter().map(membership_answer).collect()))
 }
 
 async fn create_team(
     State(state): State<AppState>,
     user: CurrentUser,
-    JsonBody(body): JsonBody<TeamBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+    JsonBody(body): JsonBody<NewTeam>,
+) -> Result<(StatusCode, Answer<Team>), ApiError> {
     if !user.user.is_admin {
         return Err(ApiError::Forbidden("creating a team needs a global admin".to_string()));
     }
@@ -81,25 +65,25 @@ async fn create_team(
     let id = state.store.create_team(name).await?;
     state.store.set_membership(id, user.user.id, Role::Admin).await?;
     tracing::info!(team = id, by = user.user.id, "team created");
-    Ok((StatusCode::CREATED, Json(json!({ "id": id, "name": name }))))
+    Ok((StatusCode::CREATED, Answer(Team { id, name: name.to_string() })))
 }
 
-async fn team_json(state: &AppState, membership: &Membership) -> Result<Json<Value>, ApiError> {
+async fn team_settings(state: &AppState, membership: &Membership) -> Result<Answer<TeamSettings>, ApiError> {
     let honor = state.store.team_honors_annotations(membership.team_id).await?;
-    Ok(Json(json!({
-        "id": membership.team_id,
-        "name": membership.team,
-        "role": membership.role.as_str(),
-        "honor_annotation_exemptions": honor,
-    })))
+    Ok(Answer(TeamSettings {
+        id: membership.team_id,
+        name: membership.team.clone(),
+        role: membership.role.as_str().to_string(),
+        honor_annotation_exemptions: honor,
+    }))
 }
 
 async fn get_team(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
-    team_json(&state, &membership(&state, &user, id).await?).await
+) -> Result<Answer<TeamSettings>, ApiError> {
+    team_settings(&state, &membership(&state, &user, id).await?).await
 }
 
 /// `PATCH /teams/{id}`: the team's settings, for its admins.
@@ -107,38 +91,38 @@ async fn update_team(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-    JsonBody(body): JsonBody<TeamSettings>,
-) -> Result<Json<Value>, ApiError> {
+    JsonBody(body): JsonBody<TeamSettingsInput>,
+) -> Result<Answer<TeamSettings>, ApiError> {
     let membership = membership(&state, &user, id).await?;
     require_team_admin(&membership)?;
     if let Some(honor) = body.honor_annotation_exemptions {
         state.store.set_team_honors_annotations(id, honor).await?;
         tracing::info!(team = id, honor, by = user.user.id, "annotation exemptions setting changed");
     }
-    team_json(&state, &membership).await
+    team_settings(&state, &membership).await
 }
 
 async fn list_members(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Answer<Vec<Member>>, ApiError> {
     membership(&state, &user, id).await?;
     let members = state.store.list_members(id).await?;
-    Ok(Json(Value::Array(
+    Ok(Answer(
         members
-            .iter()
-            .map(|member| json!({ "user": member.user_id, "email": member.email, "role": member.role.as_str() }))
+            .into_iter()
+            .map(|member| Member { user: member.user_id, email: member.email, role: member.role.as_str().to_string() })
             .collect(),
-    )))
+    ))
 }
 
 async fn set_member(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-    JsonBody(body): JsonBody<MemberBody>,
-) -> Result<Json<Value>, ApiError> {
+    JsonBody(body): JsonBody<MemberInput>,
+) -> Result<Answer<Member>, ApiError> {
     let team = membership(&state, &user, id).await?;
     require_team_admin(&team)?;
     let role = Role::parse(&body.role)
@@ -161,7 +145,7 @@ async fn set_member(
     let member = found.ok_or_else(|| ApiError::bad_request(format!("no user with the email {email}")))?;
     state.store.set_membership(id, member.id, role).await?;
     tracing::info!(team = id, user = member.id, role = role.as_str(), by = user.user.id, "membership set");
-    Ok(Json(json!({ "user": member.id, "email": member.email, "role": role.as_str() })))
+    Ok(Answer(Member { user: member.id, email: member.email, role: role.as_str().to_string() }))
 }
 
 async fn remove_member(

@@ -4,46 +4,37 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use axum::Router;
+use rampart_api::{CreatedToken, NewToken, Token};
 
-use super::{timestamp, ApiError, AppState, CurrentUser, JsonBody, Path};
+use super::{timestamp, Answer, ApiError, AppState, CurrentUser, JsonBody, Path};
 use crate::store::is_unique_violation;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/tokens", get(list_tokens).post(create_token)).route("/tokens/{id}", delete(revoke_token))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TokenBody {
-    name: String,
-}
-
-async fn list_tokens(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Value>, ApiError> {
+async fn list_tokens(State(state): State<AppState>, user: CurrentUser) -> Result<Answer<Vec<Token>>, ApiError> {
     let tokens = state.store.list_tokens(user.user.id).await?;
-    Ok(Json(Value::Array(
+    Ok(Answer(
         tokens
-            .iter()
-            .map(|token| {
-                json!({
-                    "id": token.id,
-                    "name": token.name,
-                    "created_at": timestamp(token.created_at),
-                    "last_used_at": token.last_used_at.map(timestamp),
-                    "revoked_at": token.revoked_at.map(timestamp),
-                })
+            .into_iter()
+            .map(|token| Token {
+                id: token.id,
+                name: token.name,
+                created_at: timestamp(token.created_at),
+                last_used_at: token.last_used_at.map(timestamp),
+                revoked_at: token.revoked_at.map(timestamp),
             })
             .collect(),
-    )))
+    ))
 }
 
 async fn create_token(
     State(state): State<AppState>,
     user: CurrentUser,
-    JsonBody(body): JsonBody<TokenBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+    JsonBody(body): JsonBody<NewToken>,
+) -> Result<(StatusCode, Answer<CreatedToken>), ApiError> {
     let name = body.name.trim();
     if name.is_empty() || name.len() > 100 {
         return Err(ApiError::bad_request("a token name is 1 to 100 characters"));
@@ -56,7 +47,7 @@ async fn create_token(
         }
     })?;
     tracing::info!(user = user.user.id, token = id, "API token created");
-    Ok((StatusCode::CREATED, Json(json!({ "id": id, "name": name, "token": token }))))
+    Ok((StatusCode::CREATED, Answer(CreatedToken { id, name: name.to_string(), token })))
 }
 
 async fn revoke_token(

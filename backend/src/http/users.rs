@@ -4,11 +4,10 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use axum::Router;
+use rampart_api::{NewUser, Setup, User, UserWithTeams};
 
-use super::{same_secret, timestamp, ApiError, AppState, CurrentUser, JsonBody};
+use super::{same_secret, timestamp, Answer, ApiError, AppState, CurrentUser, JsonBody};
 use crate::store::accounts::{hash_password, Role};
 use crate::store::is_unique_violation;
 
@@ -17,26 +16,6 @@ pub const MIN_PASSWORD: usize = 8;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/users", get(list_users).post(create_user)).route("/setup", post(complete_setup))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct UserBody {
-    email: String,
-    password: Option<String>,
-    #[serde(default)]
-    admin: bool,
-    /// A team to join (created when missing), with `role` (default editor).
-    team: Option<String>,
-    role: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SetupBody {
-    token: String,
-    email: String,
-    password: String,
 }
 
 fn check_new_user(email: &str, password: Option<&str>) -> Result<(), ApiError> {
@@ -61,36 +40,31 @@ fn taken(error: sqlx::Error, email: &str) -> ApiError {
     }
 }
 
-async fn list_users(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Value>, ApiError> {
+async fn list_users(State(state): State<AppState>, user: CurrentUser) -> Result<Answer<Vec<UserWithTeams>>, ApiError> {
     if !user.user.is_admin {
         return Err(ApiError::Forbidden("listing users needs a global admin".to_string()));
     }
-    let users: Vec<Value> = state
+    let users = state
         .store
         .list_users()
         .await?
         .into_iter()
-        .map(|(user, created_at, teams)| {
-            json!({
-                "id": user.id,
-                "email": user.email,
-                "admin": user.is_admin,
-                "created_at": timestamp(created_at),
-                "teams": teams
-                    .into_iter()
-                    .map(|(id, name, role)| json!({ "id": id, "name": name, "role": role }))
-                    .collect::<Vec<_>>(),
-            })
+        .map(|(user, created_at, teams)| UserWithTeams {
+            id: user.id,
+            email: user.email,
+            admin: user.is_admin,
+            created_at: timestamp(created_at),
+            teams: teams.into_iter().map(|(id, name, role)| rampart_api::Membership { id, name, role }).collect(),
         })
         .collect();
-    Ok(Json(Value::Array(users)))
+    Ok(Answer(users))
 }
 
 async fn create_user(
     State(state): State<AppState>,
     user: CurrentUser,
-    JsonBody(body): JsonBody<UserBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+    JsonBody(body): JsonBody<NewUser>,
+) -> Result<(StatusCode, Answer<User>), ApiError> {
     if !user.user.is_admin {
         return Err(ApiError::Forbidden("creating users needs a global admin".to_string()));
     }
@@ -112,7 +86,7 @@ async fn create_user(
         state.store.set_membership(team_id, id, role).await?;
     }
     tracing::info!(user = id, by = user.user.id, admin = body.admin, "user created");
-    Ok((StatusCode::CREATED, Json(json!({ "id": id, "email": email, "admin": body.admin }))))
+    Ok((StatusCode::CREATED, Answer(User { id, email: email.to_string(), admin: body.admin })))
 }
 
 /// The password's hash, made on the server's hashing threads as logins' checks are: a burst
@@ -159,8 +133,8 @@ pub async fn create_first_admin(state: &AppState, token: &str, email: &str, pass
 
 async fn complete_setup(
     State(state): State<AppState>,
-    JsonBody(body): JsonBody<SetupBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+    JsonBody(body): JsonBody<Setup>,
+) -> Result<(StatusCode, Answer<User>), ApiError> {
     let id = create_first_admin(&state, &body.token, &body.email, &body.password).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id, "email": body.email.trim(), "admin": true }))))
+    Ok((StatusCode::CREATED, Answer(User { id, email: body.email.trim().to_string(), admin: true })))
 }

@@ -9,13 +9,12 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use axum::Router;
+use rampart_api::webhooks::{self as api, NewWebhook as WebhookBody, WebhookTest};
 
 use super::subscriptions::{parse_timing_and_route, WEEKDAYS};
 use super::teams::{membership, require_team_admin};
-use super::{timestamp, ApiError, AppState, CurrentUser, JsonBody, Path};
+use super::{timestamp, Answer, ApiError, AppState, CurrentUser, JsonBody, Path};
 use crate::mail::webhook::{self, check_url};
 use crate::mail::{open_webhook, webhook_secret_context, webhook_url_context};
 use crate::secrets::random_hex;
@@ -35,43 +34,24 @@ pub fn router() -> Router<AppState> {
         .route("/teams/{id}/webhooks/{webhook}/test", post(test_webhook))
 }
 
-/// The body of `POST /teams/{id}/webhooks`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct WebhookBody {
-    name: String,
-    /// `generic`, `slack` or `teams`.
-    format: String,
-    url: String,
-    /// A generic webhook's signing secret (16 to 256 characters); one is made when absent.
-    secret: Option<String>,
-    /// Any of `digest`, `critical`, `scan_failed`.
-    events: Vec<String>,
-    /// Of the digest: `daily` (the default) or `weekly`.
-    frequency: Option<String>,
-    hour: Option<i64>,
-    weekday: Option<Value>,
-    namespaces: Option<Vec<String>>,
-    namespace_selector: Option<String>,
-}
-
-fn webhook_json(webhook: &Webhook) -> Value {
-    let (namespaces, namespace_selector) = webhook.route.to_json();
-    json!({
-        "id": webhook.id,
-        "team": webhook.team_id,
-        "name": webhook.name,
-        "format": webhook.format.as_str(),
-        "url": webhook.url_host,
-        "signed": webhook.secret.is_some(),
-        "events": webhook.events.names(),
-        "frequency": webhook.frequency.as_str(),
-        "hour": webhook.hour,
-        "weekday": WEEKDAYS.get(webhook.weekday as usize).copied().unwrap_or("monday"),
-        "namespaces": namespaces,
-        "namespace_selector": namespace_selector,
-        "created_at": timestamp(webhook.created_at),
-    })
+fn webhook_answer(webhook: &Webhook) -> api::Webhook {
+    let (namespaces, namespace_selector) = webhook.route.to_api();
+    api::Webhook {
+        id: webhook.id,
+        team: webhook.team_id,
+        name: webhook.name.clone(),
+        format: webhook.format.as_str().to_string(),
+        url: webhook.url_host.clone(),
+        signed: webhook.secret.is_some(),
+        events: webhook.events.names().into_iter().map(str::to_string).collect(),
+        frequency: webhook.frequency.as_str().to_string(),
+        hour: webhook.hour,
+        weekday: WEEKDAYS.get(webhook.weekday as usize).copied().unwrap_or("monday").to_string(),
+        namespaces,
+        namespace_selector,
+        created_at: timestamp(webhook.created_at),
+        secret: None,
+    }
 }
 
 /// The team's webhook, else 404.
@@ -86,10 +66,10 @@ async fn list_webhooks(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(team_id): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Answer<Vec<api::Webhook>>, ApiError> {
     membership(&state, &user, team_id).await?;
     let webhooks = state.store.list_webhooks(team_id).await?;
-    Ok(Json(Value::Array(webhooks.iter().map(webhook_json).collect())))
+    Ok(Answer(webhooks.iter().map(webhook_answer).collect()))
 }
 
 async fn create_webhook(
@@ -97,7 +77,7 @@ async fn create_webhook(
     user: CurrentUser,
     Path(team_id): Path<i64>,
     JsonBody(body): JsonBody<WebhookBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Answer<api::Webhook>), ApiError> {
     require_team_admin(&membership(&state, &user, team_id).await?)?;
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
@@ -194,12 +174,12 @@ async fn create_webhook(
         })?;
     tracing::info!(team = team_id, webhook = id, format = format.as_str(), by = user.user.id, "webhook created");
     let webhook = team_webhook(&state, team_id, id).await?;
-    let mut answer = webhook_json(&webhook);
+    let mut answer = webhook_answer(&webhook);
     if let Some((secret, true)) = secret {
         // Shown this once: the receiver needs it to check signatures.
-        answer["secret"] = Value::String(secret);
+        answer.secret = Some(secret);
     }
-    Ok((StatusCode::CREATED, Json(answer)))
+    Ok((StatusCode::CREATED, Answer(answer)))
 }
 
 async fn delete_webhook(
@@ -220,7 +200,7 @@ async fn test_webhook(
     State(state): State<AppState>,
     user: CurrentUser,
     Path((team_id, id)): Path<(i64, i64)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Answer<WebhookTest>, ApiError> {
     require_team_admin(&membership(&state, &user, team_id).await?)?;
     let webhook = team_webhook(&state, team_id, id).await?;
     let (url, secret) = open_webhook(&state.secrets, &webhook).map_err(ApiError::Conflict)?;
@@ -231,11 +211,11 @@ async fn test_webhook(
     match state.webhooks.post(&url, &body, secret.as_deref(), "test", &delivery).await {
         Ok(()) => {
             tracing::info!(team = team_id, webhook = id, by = user.user.id, "webhook test delivered");
-            Ok(Json(json!({ "delivered": true })))
+            Ok(Answer(WebhookTest { delivered: true, error: None }))
         }
         Err(error) => {
             tracing::warn!(team = team_id, webhook = id, error = %error.message, "webhook test not delivered");
-            Ok(Json(json!({ "delivered": false, "error": error.for_people(&url) })))
+            Ok(Answer(WebhookTest { delivered: false, error: Some(error.for_people(&url)) }))
         }
     }
 }

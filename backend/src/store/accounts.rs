@@ -8,7 +8,6 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
 use argon2::Argon2;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 
 use super::{now_millis, on_pool, Store};
 use crate::secrets::random_hex;
@@ -20,7 +19,7 @@ pub const LAST_USED_PRECISION_MILLIS: i64 = 60_000;
 pub const TOKEN_PREFIX: &str = "rmp_";
 
 /// A person who can log in or hold tokens.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct User {
     pub id: i64,
     pub email: String,
@@ -119,6 +118,14 @@ pub fn secret_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
+/// A user with their password hash, as a login reads them.
+#[derive(sqlx::FromRow)]
+struct LoginRow {
+    #[sqlx(flatten)]
+    user: User,
+    password_hash: Option<String>,
+}
+
 impl Store {
     /// Creates a user, hashing the password here; a taken email is a unique violation. For
     /// the command line and tests: the server hashes on its bounded hashing threads and
@@ -163,17 +170,12 @@ impl Store {
     /// The user and their password hash, for a login.
     pub async fn user_login(&self, email: &str) -> Result<Option<(User, Option<String>)>, sqlx::Error> {
         on_pool!(self, |pool| {
-            let row = sqlx::query("SELECT id, email, is_admin, password_hash FROM users WHERE email = $1")
-                .bind(email)
-                .fetch_optional(pool)
-                .await?;
-            row.map(|row| {
-                Ok((
-                    User { id: row.try_get("id")?, email: row.try_get("email")?, is_admin: row.try_get("is_admin")? },
-                    row.try_get("password_hash")?,
-                ))
-            })
-            .transpose()
+            let row =
+                sqlx::query_as::<_, LoginRow>("SELECT id, email, is_admin, password_hash FROM users WHERE email = $1")
+                    .bind(email)
+                    .fetch_optional(pool)
+                    .await?;
+            Ok(row.map(|row| (row.user, row.password_hash)))
         })
     }
 

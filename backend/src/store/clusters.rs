@@ -2,8 +2,6 @@
 //! URL. Every read here is scoped to a user's teams: a cluster of another team is simply
 //! not found, which the API answers with 404.
 
-use sqlx::Row;
-
 use super::accounts::Role;
 use super::{now_millis, on_pool, Store};
 
@@ -118,25 +116,94 @@ pub struct LastScan {
 const CLUSTER_COLUMNS: &str = "c.id, c.team_id, t.name AS team, c.name, c.kind, c.server, c.context, c.schedule, \
      c.next_scan_at, c.created_at, m.role";
 
-macro_rules! cluster_from_row {
-    ($row:expr) => {{
-        let row = $row;
-        let kind: String = row.try_get("kind")?;
-        let role: String = row.try_get("role")?;
+/// A row of [`CLUSTER_COLUMNS`].
+#[derive(sqlx::FromRow)]
+struct ClusterRow {
+    id: i64,
+    team_id: i64,
+    team: String,
+    name: String,
+    kind: String,
+    server: Option<String>,
+    context: Option<String>,
+    schedule: Option<String>,
+    next_scan_at: Option<i64>,
+    created_at: i64,
+    role: String,
+}
+
+impl From<ClusterRow> for Cluster {
+    fn from(row: ClusterRow) -> Cluster {
         Cluster {
-            id: row.try_get("id")?,
-            team_id: row.try_get("team_id")?,
-            team: row.try_get("team")?,
-            name: row.try_get("name")?,
-            kind: ClusterKind::parse(&kind).unwrap_or(ClusterKind::Snapshot),
-            server: row.try_get("server")?,
-            context: row.try_get("context")?,
-            schedule: row.try_get("schedule")?,
-            next_scan_at: row.try_get("next_scan_at")?,
-            created_at: row.try_get("created_at")?,
-            role: Role::parse(&role).unwrap_or(Role::Viewer),
+            id: row.id,
+            team_id: row.team_id,
+            team: row.team,
+            name: row.name,
+            kind: ClusterKind::parse(&row.kind).unwrap_or(ClusterKind::Snapshot),
+            server: row.server,
+            context: row.context,
+            schedule: row.schedule,
+            next_scan_at: row.next_scan_at,
+            created_at: row.created_at,
+            role: Role::parse(&row.role).unwrap_or(Role::Viewer),
         }
-    }};
+    }
+}
+
+/// A row of [`Store::list_clusters`]'s query: the cluster, its latest scan with results
+/// (`r`), its latest scan (`l`) and its agent (`a`), each `NULL` when there is none.
+#[derive(sqlx::FromRow)]
+struct OverviewRow {
+    id: i64,
+    name: String,
+    team: String,
+    kind: String,
+    next_scan_at: Option<i64>,
+    score: Option<i64>,
+    grade: Option<String>,
+    critical: Option<i64>,
+    high: Option<i64>,
+    medium: Option<i64>,
+    low: Option<i64>,
+    info: Option<i64>,
+    new_findings: Option<i64>,
+    resolved_findings: Option<i64>,
+    last_id: Option<i64>,
+    last_status: Option<String>,
+    last_finished_at: Option<i64>,
+    last_message: Option<String>,
+    last_errors: Option<String>,
+    agent_contact: Option<i64>,
+    agent_version: Option<String>,
+}
+
+impl From<OverviewRow> for ClusterOverview {
+    fn from(row: OverviewRow) -> ClusterOverview {
+        let agent = (row.kind == "agent")
+            .then_some(super::agents::AgentContact { last_contact_at: row.agent_contact, version: row.agent_version });
+        ClusterOverview {
+            id: row.id,
+            name: row.name,
+            team: row.team,
+            kind: ClusterKind::parse(&row.kind).unwrap_or(ClusterKind::Snapshot),
+            next_scan_at: row.next_scan_at,
+            score: row.score,
+            grade: row.grade,
+            counts: [row.critical, row.high, row.medium, row.low, row.info].map(|count| count.unwrap_or(0)),
+            changes: row.new_findings.zip(row.resolved_findings),
+            last_scan: match (row.last_id, row.last_status) {
+                (Some(id), Some(status)) => Some(LastScan {
+                    id,
+                    status,
+                    finished_at: row.last_finished_at,
+                    message: row.last_message,
+                    errors: row.last_errors.and_then(|errors| serde_json::from_str(&errors).ok()).unwrap_or_default(),
+                }),
+                _ => None,
+            },
+            agent,
+        }
+    }
 }
 
 impl Store {
@@ -169,11 +236,8 @@ impl Store {
              JOIN memberships m ON m.team_id = c.team_id AND m.user_id = $1 WHERE c.id = $2"
         );
         on_pool!(self, |pool| {
-            let row = sqlx::query(&sql).bind(user_id).bind(cluster_id).fetch_optional(pool).await?;
-            match row {
-                Some(row) => Ok(Some(cluster_from_row!(row))),
-                None => Ok(None),
-            }
+            let row = sqlx::query_as::<_, ClusterRow>(&sql).bind(user_id).bind(cluster_id).fetch_optional(pool);
+            Ok(row.await?.map(Cluster::from))
         })
     }
 
@@ -243,55 +307,8 @@ impl Store {
              LEFT JOIN scans l ON l.id = (SELECT MAX(id) FROM scans WHERE cluster_id = c.id) \
              ORDER BY c.name, c.id";
         on_pool!(self, |pool| {
-            let rows = sqlx::query(SQL).bind(user_id).fetch_all(pool).await?;
-            let mut clusters = Vec::with_capacity(rows.len());
-            for row in rows {
-                let kind: String = row.try_get("kind")?;
-                let last_id: Option<i64> = row.try_get("last_id")?;
-                let last_status: Option<String> = row.try_get("last_status")?;
-                let new_findings: Option<i64> = row.try_get("new_findings")?;
-                let resolved_findings: Option<i64> = row.try_get("resolved_findings")?;
-                let mut counts = [0i64; 5];
-                for (count, column) in counts.iter_mut().zip(["critical", "high", "medium", "low", "info"]) {
-                    *count = row.try_get::<Option<i64>, _>(column)?.unwrap_or(0);
-                }
-                let agent = if kind == "agent" {
-                    Some(super::agents::AgentContact {
-                        last_contact_at: row.try_get("agent_contact")?,
-                        version: row.try_get("agent_version")?,
-                    })
-                } else {
-                    None
-                };
-                clusters.push(ClusterOverview {
-                    id: row.try_get("id")?,
-                    name: row.try_get("name")?,
-                    team: row.try_get("team")?,
-                    kind: ClusterKind::parse(&kind).unwrap_or(ClusterKind::Snapshot),
-                    next_scan_at: row.try_get("next_scan_at")?,
-                    score: row.try_get("score")?,
-                    grade: row.try_get("grade")?,
-                    counts,
-                    changes: new_findings.zip(resolved_findings),
-                    last_scan: match (last_id, last_status) {
-                        (Some(id), Some(status)) => {
-                            let errors: Option<String> = row.try_get("last_errors")?;
-                            Some(LastScan {
-                                id,
-                                status,
-                                finished_at: row.try_get("last_finished_at")?,
-                                message: row.try_get("last_message")?,
-                                errors: errors
-                                    .and_then(|errors| serde_json::from_str(&errors).ok())
-                                    .unwrap_or_default(),
-                            })
-                        }
-                        _ => None,
-                    },
-                    agent,
-                });
-            }
-            Ok(clusters)
+            let rows = sqlx::query_as::<_, OverviewRow>(SQL).bind(user_id).fetch_all(pool).await?;
+            Ok(rows.into_iter().map(ClusterOverview::from).collect())
         })
     }
 }

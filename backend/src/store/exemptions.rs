@@ -8,13 +8,11 @@
 //! that apply to it and have not expired, so an expired one stops applying at the next
 //! scan and its findings reopen.
 
-use sqlx::Row;
-
 use super::accounts::Role;
 use super::{now_millis, on_pool, Store};
 
 /// What an exemption matches; `None` is "all".
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct Matcher {
     pub rule: Option<String>,
     pub namespace: Option<String>,
@@ -75,32 +73,48 @@ const EXEMPTION_JOINS: &str = "FROM exemptions e JOIN teams t ON t.id = e.team_i
      JOIN memberships m ON m.team_id = e.team_id AND m.user_id = $1 \
      LEFT JOIN clusters c ON c.id = e.cluster_id LEFT JOIN users u ON u.id = e.author_id";
 
-macro_rules! exemption_from_row {
-    ($row:expr) => {{
-        let row = $row;
-        let role: String = row.try_get("role")?;
-        let cluster_id: Option<i64> = row.try_get("cluster_id")?;
-        let cluster: Option<String> = row.try_get("cluster")?;
-        let author_id: Option<i64> = row.try_get("author_id")?;
-        let author: Option<String> = row.try_get("author")?;
+/// A row of [`EXEMPTION_COLUMNS`].
+#[derive(sqlx::FromRow)]
+struct ExemptionRow {
+    id: i64,
+    team_id: i64,
+    team: String,
+    cluster_id: Option<i64>,
+    cluster: Option<String>,
+    #[sqlx(flatten)]
+    matcher: Matcher,
+    reason: String,
+    author_id: Option<i64>,
+    author: Option<String>,
+    created_at: i64,
+    expires_at: Option<i64>,
+    role: String,
+}
+
+impl From<ExemptionRow> for Exemption {
+    fn from(row: ExemptionRow) -> Exemption {
         Exemption {
-            id: row.try_get("id")?,
-            team_id: row.try_get("team_id")?,
-            team: row.try_get("team")?,
-            cluster: cluster_id.zip(cluster),
-            matcher: Matcher {
-                rule: row.try_get("rule")?,
-                namespace: row.try_get("namespace")?,
-                kind: row.try_get("kind")?,
-                name: row.try_get("name")?,
-            },
-            reason: row.try_get("reason")?,
-            author: author_id.zip(author),
-            created_at: row.try_get("created_at")?,
-            expires_at: row.try_get("expires_at")?,
-            role: Role::parse(&role).unwrap_or(Role::Viewer),
+            id: row.id,
+            team_id: row.team_id,
+            team: row.team,
+            cluster: row.cluster_id.zip(row.cluster),
+            matcher: row.matcher,
+            reason: row.reason,
+            author: row.author_id.zip(row.author),
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+            role: Role::parse(&row.role).unwrap_or(Role::Viewer),
         }
-    }};
+    }
+}
+
+/// An exemption in force, as a scan reads it.
+#[derive(sqlx::FromRow)]
+struct InForceRow {
+    id: i64,
+    #[sqlx(flatten)]
+    matcher: Matcher,
+    reason: String,
 }
 
 impl Store {
@@ -132,10 +146,8 @@ impl Store {
     pub async fn exemption_for_user(&self, user_id: i64, exemption_id: i64) -> Result<Option<Exemption>, sqlx::Error> {
         let sql = format!("SELECT {EXEMPTION_COLUMNS} {EXEMPTION_JOINS} WHERE e.id = $2");
         on_pool!(self, |pool| {
-            match sqlx::query(&sql).bind(user_id).bind(exemption_id).fetch_optional(pool).await? {
-                Some(row) => Ok(Some(exemption_from_row!(row))),
-                None => Ok(None),
-            }
+            let row = sqlx::query_as::<_, ExemptionRow>(&sql).bind(user_id).bind(exemption_id).fetch_optional(pool);
+            Ok(row.await?.map(Exemption::from))
         })
     }
 
@@ -153,16 +165,11 @@ impl Store {
         }
         sql.push_str(" ORDER BY e.id");
         on_pool!(self, |pool| {
-            let mut query = sqlx::query(&sql).bind(user_id).bind(team_id);
+            let mut query = sqlx::query_as::<_, ExemptionRow>(&sql).bind(user_id).bind(team_id);
             if let Some(cluster) = cluster {
                 query = query.bind(cluster);
             }
-            let rows = query.fetch_all(pool).await?;
-            let mut exemptions = Vec::with_capacity(rows.len());
-            for row in rows {
-                exemptions.push(exemption_from_row!(row));
-            }
-            Ok(exemptions)
+            Ok(query.fetch_all(pool).await?.into_iter().map(Exemption::from).collect())
         })
     }
 
@@ -231,7 +238,7 @@ impl Store {
             .bind(cluster_id)
             .fetch_one(pool)
             .await?;
-            let rows = sqlx::query(
+            let rows = sqlx::query_as::<_, InForceRow>(
                 "SELECT e.id, e.rule, e.namespace, e.kind, e.name, e.reason FROM exemptions e \
                  JOIN clusters c ON c.team_id = e.team_id AND c.id = $1 \
                  WHERE (e.cluster_id = $1 OR e.cluster_id IS NULL) AND (e.expires_at IS NULL OR e.expires_at > $2) \
@@ -241,18 +248,16 @@ impl Store {
             .bind(now)
             .fetch_all(pool)
             .await?;
-            let mut exemptions = Vec::with_capacity(rows.len());
-            for row in rows {
-                let id: i64 = row.try_get("id")?;
-                let reason: String = row.try_get("reason")?;
-                exemptions.push(rampart_core::Exemption {
-                    rule: row.try_get("rule")?,
-                    namespace: row.try_get("namespace")?,
-                    kind: row.try_get("kind")?,
-                    name: row.try_get("name")?,
-                    reason: format!("{reason} (exemption {id})"),
-                });
-            }
+            let exemptions = rows
+                .into_iter()
+                .map(|row| rampart_core::Exemption {
+                    rule: row.matcher.rule,
+                    namespace: row.matcher.namespace,
+                    kind: row.matcher.kind,
+                    name: row.matcher.name,
+                    reason: format!("{} (exemption {})", row.reason, row.id),
+                })
+                .collect();
             Ok(ExemptionPolicy { honor_annotations, exemptions })
         })
     }

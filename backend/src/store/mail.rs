@@ -7,8 +7,6 @@
 //! replica has locked; SQLite, one writer, claims with a conditional UPDATE), then marked
 //! sent, or retried later with its attempts counted, or failed for good and kept.
 
-use sqlx::Row;
-
 use super::routing::{namespace_condition, NamespaceRoute};
 use super::scans::{Counts, ScanError};
 use super::{now_millis, on_pool, Store};
@@ -128,8 +126,8 @@ pub struct NewEmail {
     pub unsubscribe_url: Option<String>,
 }
 
-/// An email in the outbox.
-#[derive(Clone, Debug)]
+/// An email in the outbox (a row of [`EMAIL_COLUMNS`]).
+#[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Email {
     pub id: i64,
     pub subscription_id: Option<i64>,
@@ -137,7 +135,9 @@ pub struct Email {
     pub kind: String,
     pub recipient: String,
     pub subject: String,
+    #[sqlx(rename = "html_body")]
     pub html: String,
+    #[sqlx(rename = "text_body")]
     pub text: String,
     pub unsubscribe_url: Option<String>,
     pub status: String,
@@ -156,27 +156,41 @@ const EMAIL_COLUMNS: &str =
     "id, subscription_id, webhook_id, kind, recipient, subject, html_body, text_body, unsubscribe_url, \
      status, attempts, next_attempt_at, last_error, created_at, sent_at";
 
-macro_rules! email_from_row {
-    ($row:expr) => {{
-        let row = $row;
-        Email {
-            id: row.try_get("id")?,
-            subscription_id: row.try_get("subscription_id")?,
-            webhook_id: row.try_get("webhook_id")?,
-            kind: row.try_get("kind")?,
-            recipient: row.try_get("recipient")?,
-            subject: row.try_get("subject")?,
-            html: row.try_get("html_body")?,
-            text: row.try_get("text_body")?,
-            unsubscribe_url: row.try_get("unsubscribe_url")?,
-            status: row.try_get("status")?,
-            attempts: row.try_get("attempts")?,
-            next_attempt_at: row.try_get("next_attempt_at")?,
-            last_error: row.try_get("last_error")?,
-            created_at: row.try_get("created_at")?,
-            sent_at: row.try_get("sent_at")?,
+/// A row of [`SUBSCRIPTION_SQL`].
+#[derive(sqlx::FromRow)]
+struct SubscriptionRow {
+    id: i64,
+    user_id: i64,
+    email: String,
+    team_id: Option<i64>,
+    team: Option<String>,
+    frequency: String,
+    hour: i64,
+    weekday: i64,
+    last_period: Option<String>,
+    last_scan_id: i64,
+    created_at: i64,
+    namespaces: Option<String>,
+    namespace_selector: Option<String>,
+}
+
+impl SubscriptionRow {
+    fn into_subscription(self, cluster_ids: Vec<i64>) -> Subscription {
+        Subscription {
+            id: self.id,
+            user_id: self.user_id,
+            email: self.email,
+            team: self.team_id.zip(self.team),
+            cluster_ids,
+            frequency: Frequency::parse(&self.frequency).unwrap_or(Frequency::Daily),
+            hour: self.hour,
+            weekday: self.weekday,
+            last_period: self.last_period,
+            last_scan_id: self.last_scan_id,
+            created_at: self.created_at,
+            route: NamespaceRoute::from_columns(self.namespaces.as_deref(), self.namespace_selector.as_deref()),
         }
-    }};
+    }
 }
 
 /// The condition of an email a sender may claim at the time in parameter `now`: queued,
@@ -231,39 +245,20 @@ impl Store {
     async fn subscriptions_where(&self, condition: &str, value: Option<i64>) -> Result<Vec<Subscription>, sqlx::Error> {
         let sql = format!("{SUBSCRIPTION_SQL} {condition} ORDER BY s.id");
         on_pool!(self, |pool| {
-            let mut query = sqlx::query(&sql);
+            let mut query = sqlx::query_as::<_, SubscriptionRow>(&sql);
             if let Some(value) = value {
                 query = query.bind(value);
             }
             let rows = query.fetch_all(pool).await?;
             let mut subscriptions = Vec::with_capacity(rows.len());
             for row in rows {
-                let id: i64 = row.try_get("id")?;
-                let team_id: Option<i64> = row.try_get("team_id")?;
-                let team: Option<String> = row.try_get("team")?;
-                let frequency: String = row.try_get("frequency")?;
-                let namespaces: Option<String> = row.try_get("namespaces")?;
-                let selector: Option<String> = row.try_get("namespace_selector")?;
                 let cluster_ids = sqlx::query_scalar::<_, i64>(
                     "SELECT cluster_id FROM subscription_clusters WHERE subscription_id = $1 ORDER BY cluster_id",
                 )
-                .bind(id)
+                .bind(row.id)
                 .fetch_all(pool)
                 .await?;
-                subscriptions.push(Subscription {
-                    id,
-                    user_id: row.try_get("user_id")?,
-                    email: row.try_get("email")?,
-                    team: team_id.zip(team),
-                    cluster_ids,
-                    frequency: Frequency::parse(&frequency).unwrap_or(Frequency::Daily),
-                    hour: row.try_get("hour")?,
-                    weekday: row.try_get("weekday")?,
-                    last_period: row.try_get("last_period")?,
-                    last_scan_id: row.try_get("last_scan_id")?,
-                    created_at: row.try_get("created_at")?,
-                    route: NamespaceRoute::from_columns(namespaces.as_deref(), selector.as_deref()),
-                });
+                subscriptions.push(row.into_subscription(cluster_ids));
             }
             Ok(subscriptions)
         })
@@ -614,12 +609,13 @@ impl Store {
                      RETURNING {EMAIL_COLUMNS}",
                     claimable("$3", webhooks_only)
                 );
-                let rows =
-                    sqlx::query(&sql).bind(claimer).bind(lease_until).bind(now).bind(limit).fetch_all(pool).await?;
-                let mut emails = Vec::with_capacity(rows.len());
-                for row in rows {
-                    emails.push(email_from_row!(row));
-                }
+                let mut emails = sqlx::query_as::<_, Email>(&sql)
+                    .bind(claimer)
+                    .bind(lease_until)
+                    .bind(now)
+                    .bind(limit)
+                    .fetch_all(pool)
+                    .await?;
                 emails.sort_by_key(|email| (email.next_attempt_at, email.id));
                 Ok(emails)
             }
@@ -636,7 +632,7 @@ impl Store {
                 .await?;
                 let mut emails = Vec::with_capacity(candidates.len());
                 for id in candidates {
-                    let claimed = sqlx::query(&format!(
+                    let claimed = sqlx::query_as::<_, Email>(&format!(
                         "UPDATE outbox SET claimed_by = $1, claimed_until = $2 WHERE id = $4 AND {} \
                          RETURNING {EMAIL_COLUMNS}",
                         claimable("$3", webhooks_only)
@@ -647,9 +643,7 @@ impl Store {
                     .bind(id)
                     .fetch_optional(pool)
                     .await?;
-                    if let Some(row) = claimed {
-                        emails.push(email_from_row!(row));
-                    }
+                    emails.extend(claimed);
                 }
                 Ok(emails)
             }
@@ -721,23 +715,11 @@ impl Store {
     pub async fn list_emails(&self, status: Option<&str>, limit: i64) -> Result<Vec<Email>, sqlx::Error> {
         let sql =
             format!("SELECT {EMAIL_COLUMNS} FROM outbox WHERE ($1 IS NULL OR status = $1) ORDER BY id DESC LIMIT $2");
-        on_pool!(self, |pool| {
-            let rows = sqlx::query(&sql).bind(status).bind(limit).fetch_all(pool).await?;
-            let mut emails = Vec::with_capacity(rows.len());
-            for row in rows {
-                emails.push(email_from_row!(row));
-            }
-            Ok(emails)
-        })
+        on_pool!(self, |pool| { sqlx::query_as::<_, Email>(&sql).bind(status).bind(limit).fetch_all(pool).await })
     }
 
     pub async fn email(&self, id: i64) -> Result<Option<Email>, sqlx::Error> {
         let sql = format!("SELECT {EMAIL_COLUMNS} FROM outbox WHERE id = $1");
-        on_pool!(self, |pool| {
-            match sqlx::query(&sql).bind(id).fetch_optional(pool).await? {
-                Some(row) => Ok(Some(email_from_row!(row))),
-                None => Ok(None),
-            }
-        })
+        on_pool!(self, |pool| { sqlx::query_as::<_, Email>(&sql).bind(id).fetch_optional(pool).await })
     }
 }

@@ -6,11 +6,9 @@
 //! `policy_versions`; enabling or disabling does not change the version (the scans record
 //! which policies were applied at all).
 
-use serde::{Deserialize, Serialize};
-use sqlx::Row;
-
 use super::accounts::Role;
 use super::{now_millis, on_pool, Store};
+use serde::{Deserialize, Serialize};
 
 /// A policy as the API shows it.
 #[derive(Clone, Debug)]
@@ -29,7 +27,7 @@ pub struct Policy {
 }
 
 /// A policy a scan applied: what `scans.policies` records, one per policy.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct AppliedPolicy {
     pub id: i64,
     pub name: String,
@@ -48,23 +46,44 @@ const COLUMNS: &str = "p.id, p.team_id, p.name, p.source, p.enabled, p.version, 
 const JOINS: &str = "FROM policies p JOIN memberships m ON m.team_id = p.team_id AND m.user_id = $1 \
      LEFT JOIN users u ON u.id = p.author_id";
 
-macro_rules! policy_from_row {
-    ($row:expr) => {{
-        let row = $row;
-        let role: String = row.try_get("role")?;
+/// A row of [`COLUMNS`].
+#[derive(sqlx::FromRow)]
+struct PolicyRow {
+    id: i64,
+    team_id: i64,
+    name: String,
+    source: String,
+    enabled: bool,
+    version: i64,
+    author: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+    role: String,
+}
+
+impl From<PolicyRow> for Policy {
+    fn from(row: PolicyRow) -> Policy {
         Policy {
-            id: row.try_get("id")?,
-            team_id: row.try_get("team_id")?,
-            name: row.try_get("name")?,
-            source: row.try_get("source")?,
-            enabled: row.try_get("enabled")?,
-            version: row.try_get("version")?,
-            author: row.try_get("author")?,
-            created_at: row.try_get("created_at")?,
-            updated_at: row.try_get("updated_at")?,
-            role: Role::parse(&role).unwrap_or(Role::Viewer),
+            id: row.id,
+            team_id: row.team_id,
+            name: row.name,
+            source: row.source,
+            enabled: row.enabled,
+            version: row.version,
+            author: row.author,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            role: Role::parse(&row.role).unwrap_or(Role::Viewer),
         }
-    }};
+    }
+}
+
+/// An enabled policy with its source, as a scan applies it.
+#[derive(sqlx::FromRow)]
+struct InForceRow {
+    #[sqlx(flatten)]
+    applied: AppliedPolicy,
+    source: String,
 }
 
 impl Store {
@@ -108,10 +127,8 @@ impl Store {
     pub async fn policy_for_user(&self, user_id: i64, policy_id: i64) -> Result<Option<Policy>, sqlx::Error> {
         let sql = format!("SELECT {COLUMNS} {JOINS} WHERE p.id = $2");
         on_pool!(self, |pool| {
-            match sqlx::query(&sql).bind(user_id).bind(policy_id).fetch_optional(pool).await? {
-                Some(row) => Ok(Some(policy_from_row!(row))),
-                None => Ok(None),
-            }
+            let row = sqlx::query_as::<_, PolicyRow>(&sql).bind(user_id).bind(policy_id).fetch_optional(pool);
+            Ok(row.await?.map(Policy::from))
         })
     }
 
@@ -119,12 +136,8 @@ impl Store {
     pub async fn list_policies(&self, user_id: i64, team_id: i64) -> Result<Vec<Policy>, sqlx::Error> {
         let sql = format!("SELECT {COLUMNS} {JOINS} WHERE p.team_id = $2 ORDER BY p.name, p.id");
         on_pool!(self, |pool| {
-            let rows = sqlx::query(&sql).bind(user_id).bind(team_id).fetch_all(pool).await?;
-            let mut policies = Vec::with_capacity(rows.len());
-            for row in rows {
-                policies.push(policy_from_row!(row));
-            }
-            Ok(policies)
+            let rows = sqlx::query_as::<_, PolicyRow>(&sql).bind(user_id).bind(team_id).fetch_all(pool).await?;
+            Ok(rows.into_iter().map(Policy::from).collect())
         })
     }
 
@@ -193,46 +206,28 @@ impl Store {
         policy_id: i64,
     ) -> Result<Vec<(i64, String, Option<String>, i64)>, sqlx::Error> {
         on_pool!(self, |pool| {
-            let rows = sqlx::query(
+            sqlx::query_as::<_, (i64, String, Option<String>, i64)>(
                 "SELECT v.version, v.source, u.email AS author, v.created_at FROM policy_versions v \
                  LEFT JOIN users u ON u.id = v.author_id WHERE v.policy_id = $1 ORDER BY v.version DESC",
             )
             .bind(policy_id)
             .fetch_all(pool)
-            .await?;
-            let mut versions = Vec::with_capacity(rows.len());
-            for row in rows {
-                versions.push((
-                    row.try_get("version")?,
-                    row.try_get("source")?,
-                    row.try_get("author")?,
-                    row.try_get("created_at")?,
-                ));
-            }
-            Ok(versions)
+            .await
         })
     }
 
     /// The enabled policies of the cluster's team, as a scan applies them.
     pub async fn policies_in_force(&self, cluster_id: i64) -> Result<PoliciesInForce, sqlx::Error> {
         on_pool!(self, |pool| {
-            let rows = sqlx::query(
+            let rows = sqlx::query_as::<_, InForceRow>(
                 "SELECT p.id, p.name, p.version, p.source FROM policies p JOIN clusters c ON c.team_id = p.team_id \
                  WHERE c.id = $1 AND p.enabled ORDER BY p.id",
             )
             .bind(cluster_id)
             .fetch_all(pool)
             .await?;
-            let mut in_force = PoliciesInForce::default();
-            for row in rows {
-                in_force.applied.push(AppliedPolicy {
-                    id: row.try_get("id")?,
-                    name: row.try_get("name")?,
-                    version: row.try_get("version")?,
-                });
-                in_force.sources.push(row.try_get("source")?);
-            }
-            Ok(in_force)
+            let (applied, sources) = rows.into_iter().map(|row| (row.applied, row.source)).unzip();
+            Ok(PoliciesInForce { applied, sources })
         })
     }
 

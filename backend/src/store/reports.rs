@@ -54,7 +54,7 @@ pub struct RuleCount {
 }
 
 /// A finding open at a time, with its cluster's name.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct OpenFinding {
     pub id: i64,
     pub cluster_id: i64,
@@ -67,6 +67,15 @@ pub struct OpenFinding {
     pub path: String,
     pub message: String,
     pub first_seen: i64,
+}
+
+/// A row of [`Store::report_top_rules`]'s query: the severity as its rank.
+#[derive(sqlx::FromRow)]
+struct RuleCountRow {
+    rule: String,
+    findings: i64,
+    clusters: i64,
+    severity_rank: i64,
 }
 
 /// The condition "open at `$2`" on findings `f`.
@@ -186,15 +195,14 @@ impl Store {
             placeholders(4, clusters.len())
         );
         on_pool!(self, |pool| {
-            let mut query = sqlx::query(&sql).bind(user_id).bind(from).bind(to);
+            let mut query = sqlx::query_as::<_, (String, i64, Option<i64>)>(&sql).bind(user_id).bind(from).bind(to);
             for id in clusters {
                 query = query.bind(id);
             }
-            for row in query.fetch_all(pool).await? {
-                let severity: String = row.try_get("severity")?;
+            for (severity, resolved, total) in query.fetch_all(pool).await? {
                 if let Some(entry) = by_severity.iter_mut().find(|entry| entry.severity == severity) {
-                    entry.resolved = row.try_get("resolved")?;
-                    entry.total_millis = row.try_get::<Option<i64>, _>("total")?.unwrap_or(0);
+                    entry.resolved = resolved;
+                    entry.total_millis = total.unwrap_or(0);
                 }
             }
             Ok(by_severity)
@@ -279,21 +287,20 @@ impl Store {
             placeholders(4, clusters.len())
         );
         on_pool!(self, |pool| {
-            let mut query = sqlx::query(&sql).bind(user_id).bind(at).bind(limit);
+            let mut query = sqlx::query_as::<_, RuleCountRow>(&sql).bind(user_id).bind(at).bind(limit);
             for id in clusters {
                 query = query.bind(id);
             }
-            let mut rules = Vec::new();
-            for row in query.fetch_all(pool).await? {
-                let rank: i64 = row.try_get("severity_rank")?;
-                rules.push(RuleCount {
-                    rule: row.try_get("rule")?,
-                    severity: SEVERITIES[rank.clamp(0, 4) as usize].to_string(),
-                    findings: row.try_get("findings")?,
-                    clusters: row.try_get("clusters")?,
-                });
-            }
-            Ok(rules)
+            let rows = query.fetch_all(pool).await?;
+            Ok(rows
+                .into_iter()
+                .map(|row| RuleCount {
+                    rule: row.rule,
+                    severity: SEVERITIES[row.severity_rank.clamp(0, 4) as usize].to_string(),
+                    findings: row.findings,
+                    clusters: row.clusters,
+                })
+                .collect())
         })
     }
 
@@ -318,26 +325,11 @@ impl Store {
             placeholders(5, clusters.len())
         );
         on_pool!(self, |pool| {
-            let mut query = sqlx::query(&sql).bind(user_id).bind(at).bind(severity).bind(limit);
+            let mut query = sqlx::query_as::<_, OpenFinding>(&sql).bind(user_id).bind(at).bind(severity).bind(limit);
             for id in clusters {
                 query = query.bind(id);
             }
-            let mut findings = Vec::new();
-            for row in query.fetch_all(pool).await? {
-                findings.push(OpenFinding {
-                    id: row.try_get("id")?,
-                    cluster_id: row.try_get("cluster_id")?,
-                    cluster: row.try_get("cluster")?,
-                    rule: row.try_get("rule")?,
-                    kind: row.try_get("kind")?,
-                    namespace: row.try_get("namespace")?,
-                    name: row.try_get("name")?,
-                    path: row.try_get("path")?,
-                    message: row.try_get("message")?,
-                    first_seen: row.try_get("first_seen")?,
-                });
-            }
-            Ok(findings)
+            query.fetch_all(pool).await
         })
     }
 }

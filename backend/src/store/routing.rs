@@ -88,13 +88,13 @@ impl NamespaceRoute {
         }
     }
 
-    /// The route as the API shows it: `{"namespaces": [...]}`, `{"namespace_selector": "..."}`
-    /// or nothing.
-    pub fn to_json(&self) -> (serde_json::Value, serde_json::Value) {
+    /// The route as the API shows it: `(namespaces, namespace_selector)`, at most one of them
+    /// set (neither: every namespace).
+    pub fn to_api(&self) -> (Option<Vec<String>>, Option<String>) {
         match self {
-            NamespaceRoute::All => (serde_json::Value::Null, serde_json::Value::Null),
-            NamespaceRoute::Names(names) => (serde_json::json!(names), serde_json::Value::Null),
-            NamespaceRoute::Selector(selector) => (serde_json::Value::Null, selector.to_string().into()),
+            NamespaceRoute::All => (None, None),
+            NamespaceRoute::Names(names) => (Some(names.clone()), None),
+            NamespaceRoute::Selector(selector) => (None, Some(selector.to_string())),
         }
     }
 }

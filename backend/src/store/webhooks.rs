@@ -3,8 +3,6 @@
 //! [`crate::secrets`]) and never read back out through the API; deliveries go through the
 //! outbox like emails (see [`super::mail`]).
 
-use sqlx::Row;
-
 use super::mail::{CoveredCluster, Frequency};
 use super::routing::NamespaceRoute;
 use super::{now_millis, on_pool, Store};
@@ -122,6 +120,51 @@ const WEBHOOK_SQL: &str = "SELECT w.id, w.team_id, t.name AS team, w.name, w.for
      w.events, w.frequency, w.hour, w.weekday, w.namespaces, w.namespace_selector, w.last_period, w.last_scan_id, \
      w.created_at FROM webhooks w JOIN teams t ON t.id = w.team_id";
 
+/// A row of [`WEBHOOK_SQL`].
+#[derive(sqlx::FromRow)]
+struct WebhookRow {
+    id: i64,
+    team_id: i64,
+    team: String,
+    name: String,
+    format: String,
+    url: Vec<u8>,
+    url_host: String,
+    secret: Option<Vec<u8>>,
+    events: String,
+    frequency: String,
+    hour: i64,
+    weekday: i64,
+    namespaces: Option<String>,
+    namespace_selector: Option<String>,
+    last_period: Option<String>,
+    last_scan_id: i64,
+    created_at: i64,
+}
+
+impl From<WebhookRow> for Webhook {
+    fn from(row: WebhookRow) -> Webhook {
+        Webhook {
+            id: row.id,
+            team_id: row.team_id,
+            team: row.team,
+            name: row.name,
+            format: WebhookFormat::parse(&row.format).unwrap_or(WebhookFormat::Generic),
+            url: row.url,
+            url_host: row.url_host,
+            secret: row.secret,
+            events: Events::parse(row.events.split(',')).unwrap_or_default(),
+            frequency: Frequency::parse(&row.frequency).unwrap_or(Frequency::Daily),
+            hour: row.hour,
+            weekday: row.weekday,
+            route: NamespaceRoute::from_columns(row.namespaces.as_deref(), row.namespace_selector.as_deref()),
+            last_period: row.last_period,
+            last_scan_id: row.last_scan_id,
+            created_at: row.created_at,
+        }
+    }
+}
+
 impl Store {
     /// Creates a webhook, its URL and secret sealed by `seal` with the new id (so a sealed
     /// value opens only as the row it was written for), in one transaction. It looks only
@@ -184,37 +227,11 @@ impl Store {
     async fn webhooks_where(&self, condition: &str, value: Option<i64>) -> Result<Vec<Webhook>, sqlx::Error> {
         let sql = format!("{WEBHOOK_SQL} {condition} ORDER BY w.id");
         on_pool!(self, |pool| {
-            let mut query = sqlx::query(&sql);
+            let mut query = sqlx::query_as::<_, WebhookRow>(&sql);
             if let Some(value) = value {
                 query = query.bind(value);
             }
-            let mut webhooks = Vec::new();
-            for row in query.fetch_all(pool).await? {
-                let format: String = row.try_get("format")?;
-                let events: String = row.try_get("events")?;
-                let frequency: String = row.try_get("frequency")?;
-                let namespaces: Option<String> = row.try_get("namespaces")?;
-                let selector: Option<String> = row.try_get("namespace_selector")?;
-                webhooks.push(Webhook {
-                    id: row.try_get("id")?,
-                    team_id: row.try_get("team_id")?,
-                    team: row.try_get("team")?,
-                    name: row.try_get("name")?,
-                    format: WebhookFormat::parse(&format).unwrap_or(WebhookFormat::Generic),
-                    url: row.try_get("url")?,
-                    url_host: row.try_get("url_host")?,
-                    secret: row.try_get("secret")?,
-                    events: Events::parse(events.split(',')).unwrap_or_default(),
-                    frequency: Frequency::parse(&frequency).unwrap_or(Frequency::Daily),
-                    hour: row.try_get("hour")?,
-                    weekday: row.try_get("weekday")?,
-                    route: NamespaceRoute::from_columns(namespaces.as_deref(), selector.as_deref()),
-                    last_period: row.try_get("last_period")?,
-                    last_scan_id: row.try_get("last_scan_id")?,
-                    created_at: row.try_get("created_at")?,
-                });
-            }
-            Ok(webhooks)
+            Ok(query.fetch_all(pool).await?.into_iter().map(Webhook::from).collect())
         })
     }
 

@@ -9,7 +9,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::{self, Email};
+use crate::api::{self, EmailWithBody};
 use crate::components::table::DataTable;
 use crate::session::Auth;
 use crate::time::{format_utc, parse_rfc3339};
@@ -28,7 +28,7 @@ pub fn Outbox(queued: RwSignal<u64>) -> impl IntoView {
         let status = status.get();
         async move { api::outbox(&status).await.map_err(|failure| auth.explain(&failure)) }
     });
-    let preview = RwSignal::new(None::<Result<Email, String>>);
+    let preview = RwSignal::new(None::<Result<EmailWithBody, String>>);
     let notice = RwSignal::new(String::new());
 
     let open_email = Action::new_local(move |id: &i64| {
@@ -106,21 +106,21 @@ pub fn Outbox(queued: RwSignal<u64>) -> impl IntoView {
             Ok(email) => view! {
                 <div class="email-preview" data-testid="email-preview">
                     <div class="section-head">
-                        <h3>{email.subject.clone()}</h3>
+                        <h3>{email.email.subject.clone()}</h3>
                         <button type="button" class="button" on:click=move |_| preview.set(None)>"Close"</button>
                     </div>
-                    <p class="muted">{format!("To {} · {}", email.recipient, email.status)}</p>
+                    <p class="muted">{format!("To {} · {}", email.email.recipient, email.email.status)}</p>
                     <iframe
                         class="email-html"
                         data-testid="email-html"
                         title="The email as HTML"
                         sandbox=""
                         referrerpolicy="no-referrer"
-                        srcdoc=email.html.clone().unwrap_or_default()
+                        srcdoc=email.html.clone()
                     ></iframe>
                     <details>
                         <summary>"Plain text"</summary>
-                        <pre class="code-block" data-testid="email-text">{email.text.clone().unwrap_or_default()}</pre>
+                        <pre class="code-block" data-testid="email-text">{email.text.clone()}</pre>
                     </details>
                 </div>
             }

@@ -15,7 +15,7 @@ use leptos::html::Input;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::{self, AgentSetup, ConnectionTest, Membership, NewCluster};
+use crate::api::{self, AgentSetup, ClusterInput, ConnectionTest, Membership};
 use crate::browser;
 use crate::components::agent_setup::AgentSetupPanel;
 use crate::components::reader_setup::ReaderSetup;
@@ -105,13 +105,14 @@ impl Form {
     }
 
     /// What the form says to the server, for a test or to save.
-    fn body(self, with_name: bool) -> NewCluster {
+    fn body(self, with_name: bool) -> ClusterInput {
         let text = |signal: RwSignal<String>| Some(signal.get_untracked()).filter(|value| !value.trim().is_empty());
-        let mut body = NewCluster {
+        let mut body = ClusterInput {
             name: if with_name { Some(self.name.get_untracked().trim().to_string()) } else { None },
             // The first team the user may register in, unless another was picked.
-            team: if with_name { self.team.get_untracked().or_else(|| Some(self.teams()?.first()?.id)) } else { None },
-            ..NewCluster::default()
+            team: if with_name { self.team.get_untracked().or_else(|| Some(self.teams()?.first()?.id)) } else { None }
+                .map(serde_json::Value::from),
+            ..ClusterInput::default()
         };
         match self.mode.get_untracked() {
             Mode::Agent => body.agent = Some(true),
@@ -153,7 +154,7 @@ impl Form {
         if self.mode.get_untracked() == Mode::Agent {
             match api::register_agent_cluster(&self.body(true)).await {
                 Ok(created) => {
-                    agent_setup.set(Some((created.agent_setup, created.name)));
+                    agent_setup.set(Some(created));
                     on_registered.run(());
                 }
                 Err(failure) => self.error.set(Some(self.auth.explain(&failure))),

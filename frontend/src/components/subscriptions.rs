@@ -165,14 +165,17 @@ fn SubscribeForm(notice: RwSignal<String>, on_subscribed: Callback<()>) -> impl 
         let timed = frequency_now != "immediate";
         let body = NewSubscription {
             team: if whole_team.get_untracked() {
-                team.get_untracked().or_else(|| auth.me.get_untracked()?.teams.first().map(|team| team.id))
+                team.get_untracked()
+                    .or_else(|| auth.me.get_untracked()?.teams.first().map(|team| team.id))
+                    .map(serde_json::Value::from)
             } else {
                 None
             },
             clusters: (!whole_team.get_untracked()).then(|| chosen.get_untracked()),
             hour: timed.then(|| hour.get_untracked()),
-            weekday: (frequency_now == "weekly").then(|| weekday.get_untracked()),
+            weekday: (frequency_now == "weekly").then(|| weekday.get_untracked().into()),
             frequency: frequency_now,
+            ..NewSubscription::default()
         };
         if whole_team.get_untracked() && body.team.is_none() {
             error.set(Some("You belong to no team yet: subscribe to chosen clusters instead.".into()));
@@ -294,7 +297,7 @@ fn weekday_options(weekday: RwSignal<String>) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::{CoveredCluster, TeamRef};
+    use crate::api::{CoveredCluster, Named};
 
     #[test]
     fn subscriptions_read_as_sentences() {
@@ -303,7 +306,7 @@ mod tests {
             frequency: "weekly".into(),
             hour: 7,
             weekday: "friday".into(),
-            team: Some(TeamRef { id: 1, name: "red".into() }),
+            team: Some(Named { id: 1, name: "red".into() }),
             ..Subscription::default()
         };
         assert_eq!(schedule_text(&subscription), "weekly, friday at 07:00 UTC");

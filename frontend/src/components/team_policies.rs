@@ -8,7 +8,7 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
-use crate::api::{self, Membership, PolicyInput, TeamPolicy};
+use crate::api::{self, Membership, NewPolicy, Policy, PolicyChanges};
 use crate::session::Auth;
 
 /// What the form edits: a new policy (`None`) or an existing one.
@@ -34,11 +34,16 @@ fn TeamPolicyList(team: Membership) -> impl IntoView {
     let store = Action::new_local(move |current: &Draft| {
         let current = current.clone();
         async move {
-            let input =
-                PolicyInput { name: Some(current.name.clone()), source: Some(current.source.clone()), enabled: None };
             let result = match current.id {
-                Some(id) => api::update_policy(id, &input).await,
-                None => api::create_policy(team_id, &input).await,
+                Some(id) => {
+                    let changes =
+                        PolicyChanges { name: Some(current.name), source: Some(current.source), enabled: None };
+                    api::update_policy(id, &changes).await
+                }
+                None => {
+                    let policy = NewPolicy { name: current.name, source: current.source, enabled: None };
+                    api::create_policy(team_id, &policy).await
+                }
             };
             match result {
                 Ok(saved) => {
@@ -51,10 +56,10 @@ fn TeamPolicyList(team: Membership) -> impl IntoView {
             }
         }
     });
-    let enable = Action::new_local(move |(policy, enabled): &(TeamPolicy, bool)| {
+    let enable = Action::new_local(move |(policy, enabled): &(Policy, bool)| {
         let (policy, enabled) = (policy.clone(), *enabled);
         async move {
-            let input = PolicyInput { enabled: Some(enabled), ..PolicyInput::default() };
+            let input = PolicyChanges { enabled: Some(enabled), ..PolicyChanges::default() };
             match api::update_policy(policy.id, &input).await {
                 Ok(_) => {
                     notice.set(format!("\"{}\" {}.", policy.name, if enabled { "enabled" } else { "disabled" }));
@@ -64,7 +69,7 @@ fn TeamPolicyList(team: Membership) -> impl IntoView {
             }
         }
     });
-    let remove = Action::new_local(move |policy: &TeamPolicy| {
+    let remove = Action::new_local(move |policy: &Policy| {
         let policy = policy.clone();
         async move {
             match api::delete_policy(policy.id).await {
@@ -82,10 +87,10 @@ fn TeamPolicyList(team: Membership) -> impl IntoView {
         error.set(None);
         store.dispatch_local(current);
     });
-    let set_enabled = Callback::new(move |change: (TeamPolicy, bool)| {
+    let set_enabled = Callback::new(move |change: (Policy, bool)| {
         enable.dispatch_local(change);
     });
-    let delete = Callback::new(move |policy: TeamPolicy| {
+    let delete = Callback::new(move |policy: Policy| {
         remove.dispatch_local(policy);
     });
 
@@ -109,11 +114,11 @@ fn TeamPolicyList(team: Membership) -> impl IntoView {
 /// A team's policies; its editors may edit, enable or disable, and delete each.
 #[component]
 fn PolicyRows(
-    policies: LocalResource<Result<Vec<TeamPolicy>, String>>,
+    policies: LocalResource<Result<Vec<Policy>, String>>,
     can_edit: bool,
     draft: RwSignal<Option<Draft>>,
-    set_enabled: Callback<(TeamPolicy, bool)>,
-    delete: Callback<TeamPolicy>,
+    set_enabled: Callback<(Policy, bool)>,
+    delete: Callback<Policy>,
 ) -> impl IntoView {
     move || {
         match policies.get() {
@@ -201,7 +206,7 @@ fn PolicyForm(
 
 /// Whether the stored source compiles now: "compiles", or each error with its line and
 /// column (a source an older server accepted; scans skip it until it is fixed).
-fn compile_status(policy: &TeamPolicy) -> AnyView {
+fn compile_status(policy: &Policy) -> AnyView {
     if policy.errors.is_empty() {
         return view! { <span class="policy-status" data-testid="team-policy-status" data-status="ok">"compiles"</span> }
             .into_any();

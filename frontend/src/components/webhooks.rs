@@ -7,7 +7,7 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
-use crate::api::{self, Membership, Webhook, WebhookInput};
+use crate::api::{self, Membership, NewWebhook, Webhook};
 use crate::session::Auth;
 
 /// What the form holds.
@@ -41,7 +41,7 @@ impl Default for Draft {
 }
 
 impl Draft {
-    fn input(&self) -> WebhookInput {
+    fn input(&self) -> NewWebhook {
         let events = [("digest", self.digest), ("critical", self.critical), ("scan_failed", self.scan_failed)]
             .into_iter()
             .filter(|(_, on)| *on)
@@ -50,13 +50,14 @@ impl Draft {
         let namespaces: Vec<String> =
             self.namespaces.split(',').map(str::trim).filter(|name| !name.is_empty()).map(str::to_string).collect();
         let selector = self.selector.trim();
-        WebhookInput {
+        NewWebhook {
             name: self.name.trim().to_string(),
             format: self.format.clone(),
             url: self.url.trim().to_string(),
             events,
             namespaces: (!namespaces.is_empty()).then_some(namespaces),
             namespace_selector: (!selector.is_empty()).then(|| selector.to_string()),
+            ..NewWebhook::default()
         }
     }
 }

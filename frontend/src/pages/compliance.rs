@@ -11,7 +11,7 @@
 use leptos::prelude::*;
 use rampart_core::compliance::{Counts, Framework, Status};
 
-use crate::api::{self, ComplianceTrendPoint, ComplianceView, Evidence};
+use crate::api::{self, Compliance, ComplianceTrendPoint, Evidence};
 use crate::routes::query_value;
 use crate::session::Auth;
 
@@ -133,7 +133,7 @@ pub fn CompliancePage(id: i64) -> impl IntoView {
 }
 
 #[component]
-fn ComplianceBody(view: ComplianceView) -> impl IntoView {
+fn ComplianceBody(view: Compliance) -> impl IntoView {
     let counts = view.counts;
     let scan = match &view.scan {
         Some(scan) => format!("At scan {} ({}).", scan.id, scan.finished_at.replace('T', " ")),

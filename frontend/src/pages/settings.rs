@@ -5,7 +5,7 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
-use crate::api::{self, NewToken, Token};
+use crate::api::{self, CreatedToken, Token};
 use crate::browser;
 use crate::components::outbox::Outbox;
 use crate::components::password_form::PasswordForm;
@@ -116,7 +116,7 @@ fn ApiTokens() -> impl IntoView {
     let auth = expect_context::<Auth>();
     let tokens =
         LocalResource::new(move || async move { api::tokens().await.map_err(|failure| auth.explain(&failure)) });
-    let created = RwSignal::new(None::<NewToken>);
+    let created = RwSignal::new(None::<CreatedToken>);
     let name = RwSignal::new(String::new());
     let notice = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
@@ -185,7 +185,7 @@ fn ApiTokens() -> impl IntoView {
 
 /// A token just created, shown this once with a copy button.
 #[component]
-fn NewTokenNotice(created: RwSignal<Option<NewToken>>, notice: RwSignal<String>) -> impl IntoView {
+fn NewTokenNotice(created: RwSignal<Option<CreatedToken>>, notice: RwSignal<String>) -> impl IntoView {
     move || {
         created.get().map(|token| {
             let secret = token.token.clone();
