@@ -4,23 +4,22 @@
 //!
 //! Parsing is shared out source by source (a thread takes the next unparsed source, so a
 //! large file does not hold up the rest) and the results are put back in source order.
-//! Checking is shared out in contiguous runs of objects, each checked by its own
-//! [`Checker`] against the one index of the whole input after skipping the objects before
-//! its run (anchors depend on what came first); the runs are joined in order. Fixes are
-//! worked out the same way, in runs of findings. Custom policies are compiled per
-//! checker, so with policies the objects are checked on one thread. The files of a
-//! directory walk are read the same way as sources are parsed ([`map_in_order`]), and the
-//! JSON report's long lists are serialized in chunks on every core ([`write_json`]).
+//! Checking is shared out in contiguous runs of objects, a few per thread, which threads
+//! take in turn: each thread keeps one [`Checker`] against the one index of the whole
+//! input, which skips the objects between the runs it takes (anchors depend on what came
+//! first), and works out the fixes of a run's findings as soon as the run is checked,
+//! while its trees are in the cache; the runs are joined in order. Custom policies are
+//! compiled per checker, so with policies the objects are checked on one thread. The
+//! files of a directory walk are read the same way as sources are parsed
+//! ([`map_in_order`]), and the JSON report's long lists are written by hand in chunks on
+//! every core ([`write_json`]).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::thread;
 
-use serde_json::value::RawValue;
-
 use rampart_core::engine::{check_objects_with, read_objects, Checked, Checker};
-use rampart_core::index::Index;
-use rampart_core::object::{Object, Resource};
+use rampart_core::index::{Anchors, Index};
+use rampart_core::object::Object;
 use rampart_core::policy::PolicyReport;
 use rampart_core::rules::Cx;
 use rampart_core::{Finding, Options, ParseError, Report, Source};
@@ -28,13 +27,17 @@ use rampart_core::{Finding, Options, ParseError, Report, Source};
 /// Fewer objects than this per thread are not worth a thread.
 const OBJECTS_PER_THREAD: usize = 64;
 
-/// How many threads to use: the cores available, or `RAMPART_THREADS` when set.
+/// How many threads to use: the cores available, or `RAMPART_THREADS` when set. Worked
+/// out once per process (finding the cores available reads the cgroup's files).
 pub fn threads() -> usize {
-    std::env::var("RAMPART_THREADS")
-        .ok()
-        .and_then(|text| text.parse::<usize>().ok())
-        .filter(|threads| *threads > 0)
-        .unwrap_or_else(|| thread::available_parallelism().map_or(1, |threads| threads.get()))
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| {
+        std::env::var("RAMPART_THREADS")
+            .ok()
+            .and_then(|text| text.parse::<usize>().ok())
+            .filter(|threads| *threads > 0)
+            .unwrap_or_else(|| thread::available_parallelism().map_or(1, |threads| threads.get()))
+    })
 }
 
 /// Parses and checks the sources on `threads` threads, with objects read elsewhere (a
@@ -57,7 +60,8 @@ pub fn check_with(
         errors,
         options,
         |index, objects| check_runs(index, options, sources, objects, threads),
-        |cx, objects, findings| attach_fixes(cx, sources, objects, findings, threads),
+        // Worked out by `check_runs`, run by run, as each run is checked.
+        |_, _, _| {},
     );
     (report, objects)
 }
@@ -106,13 +110,21 @@ fn parse(sources: &[Source], options: &Options, threads: usize) -> Read {
     (objects, errors)
 }
 
-/// Contiguous runs of about equal length covering `0..length`, at most `threads` of them.
+/// Contiguous runs covering `0..length` in order: a few per thread (threads take the next
+/// run not yet taken, so one slow run does not hold the others up), none shorter than
+/// [`OBJECTS_PER_THREAD`] unless the whole is.
 fn runs(length: usize, threads: usize) -> Vec<std::ops::Range<usize>> {
-    let count = threads.min(length / OBJECTS_PER_THREAD).max(1);
+    let count = (threads * RUNS_PER_THREAD).min(length / OBJECTS_PER_THREAD).max(1);
     (0..count).map(|index| length * index / count..length * (index + 1) / count).collect()
 }
 
-/// Checks the objects run by run, one thread per run, and joins the results in order.
+/// Runs of objects per thread: enough to even out objects of unequal cost.
+const RUNS_PER_THREAD: usize = 8;
+
+/// Checks the objects run by run on `threads` threads, works out the fixes of each run's
+/// findings (with [`Options::fixes`]) on the thread that checked it, as the engine's own
+/// `fix` step would, and joins the results in order. Each thread keeps one [`Checker`],
+/// which skips the objects between the runs it takes (anchors depend on what came first).
 fn check_runs(
     index: &Index,
     options: &Options,
@@ -120,28 +132,54 @@ fn check_runs(
     objects: &[Object],
     threads: usize,
 ) -> (Checked, PolicyReport) {
+    let cx = Cx {
+        config: &options.config,
+        pss_version: options.pss_version,
+        mode: options.mode,
+        index,
+        anchors: Anchors::default(),
+    };
+    let fix = |objects: &[Object], findings: &mut [Finding]| {
+        if options.fixes {
+            rampart_core::fix::attach_fixes(&cx, sources, objects, findings);
+        }
+    };
     let runs = runs(objects.len(), threads);
-    if runs.len() == 1 || !options.policies.is_empty() {
+    if runs.len() == 1 || threads <= 1 || !options.policies.is_empty() {
         let mut checker = Checker::with_input(index, options, sources, objects);
-        let checked = checker.check(sources, objects);
+        let mut checked = checker.check(sources, objects);
+        fix(objects, &mut checked.findings);
         return (checked, checker.take_policy_report());
     }
-    let parts: Vec<Checked> = thread::scope(|scope| {
-        let workers: Vec<_> = runs
-            .iter()
-            .map(|run| {
-                let run = run.clone();
-                scope.spawn(move || {
+    let next = AtomicUsize::new(0);
+    let mut parts: Vec<(usize, Checked)> = thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads.min(runs.len()))
+            .map(|_| {
+                scope.spawn(|| {
                     let mut checker = Checker::new(index, options);
-                    checker.skip(&objects[..run.start]);
-                    checker.check(sources, &objects[run])
+                    let mut checked_up_to = 0;
+                    let mut done = Vec::new();
+                    loop {
+                        let position = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(run) = runs.get(position) else { break };
+                        checker.skip(&objects[checked_up_to..run.start]);
+                        let mut checked = checker.check(sources, &objects[run.clone()]);
+                        fix(&objects[run.clone()], &mut checked.findings);
+                        checked_up_to = run.end;
+                        done.push((position, checked));
+                    }
+                    done
                 })
             })
             .collect();
-        workers.into_iter().map(|worker| worker.join().expect("a checking thread panicked")).collect()
+        workers.into_iter().flat_map(|worker| worker.join().expect("a checking thread panicked")).collect()
     });
-    let mut joined = Checked::default();
-    for part in parts {
+    parts.sort_unstable_by_key(|(position, _)| *position);
+    let mut joined = Checked {
+        objects: Vec::with_capacity(objects.len()),
+        findings: Vec::with_capacity(parts.iter().map(|(_, part)| part.findings.len()).sum()),
+    };
+    for (_, part) in parts {
         let offset = joined.objects.len();
         joined.objects.extend(part.objects);
         joined.findings.extend(part.findings.into_iter().map(|mut finding| {
@@ -152,34 +190,15 @@ fn check_runs(
     (joined, PolicyReport::default())
 }
 
-/// Works out the fixes of the findings, run by run on threads.
-fn attach_fixes(cx: &Cx<'_>, sources: &[Source], objects: &[Object], findings: &mut [Finding], threads: usize) {
-    let runs = runs(findings.len(), threads);
-    if runs.len() == 1 {
-        return rampart_core::fix::attach_fixes(cx, sources, objects, findings);
-    }
-    let mut rest = findings;
-    thread::scope(|scope| {
-        for run in runs {
-            let (share, after) = std::mem::take(&mut rest).split_at_mut(run.len());
-            rest = after;
-            scope.spawn(move || rampart_core::fix::attach_fixes(cx, sources, objects, share));
-        }
-    });
-}
-
 /// Elements of a report's list serialized by one thread in one go.
-const ELEMENTS_PER_CHUNK: usize = 2048;
+const ELEMENTS_PER_CHUNK: usize = 256;
+/// How many chunks per thread a worker may serialize past the last one written.
+const CHUNKS_AHEAD: usize = 4;
 
 /// Writes the report as [`rampart_core::report::json`] gives it, byte for byte, with its
-/// two long lists (objects, findings) serialized on `threads` threads, a round of chunks
-/// at a time (so no more than a round is held), and written in order as they are done.
-///
-/// A chunk of elements is serialized wrapped in two arrays (`[[a, b]]`): pretty-printed,
-/// its elements then sit at the depth they have in the report (two levels down), and what
-/// lies between the wrappers is exactly their text in the report's list. A finding's
-/// resource is the same for all the findings of its object (a dozen, often): its text is
-/// made once per object ([`FindingJson`]).
+/// two long lists (objects, findings) written by hand ([`json`]) on `threads` threads, in
+/// chunks written in order as they are done ([`write_list`]). The rest of the report (score, errors, summary, policies) is small and
+/// serialized by `serde_json` as the report's own `Serialize` does.
 pub fn write_json(report: &mut Report, writer: impl std::io::Write, threads: usize) -> std::io::Result<()> {
     write_json_in_chunks(report, writer, threads, ELEMENTS_PER_CHUNK)
 }
@@ -196,12 +215,10 @@ fn write_json_in_chunks(
     report.objects = objects;
     report.findings = findings;
     let rest = splice(&mut writer, &skeleton, "\n  \"objects\": []", |writer| {
-        write_list(&report.objects, writer, threads, chunk, |objects, text| {
-            serde_json::to_writer_pretty(text, &[objects])
-        })
+        write_list(&report.objects, writer, threads, chunk, json::objects)
     })?;
     let rest = splice(&mut writer, rest, "\n  \"findings\": []", |writer| {
-        write_list(&report.findings, writer, threads, chunk, write_findings)
+        write_list(&report.findings, writer, threads, chunk, json::findings)
     })?;
     writer.write_all(rest.as_bytes())?;
     writer.flush()
@@ -224,113 +241,349 @@ fn splice<'t>(
 
 /// The elements of a list, as they sit between its brackets in the pretty-printed report
 /// (nothing when it is empty), and the newline and indentation before its closing bracket.
-/// `serialize` writes a chunk of elements as `[[a, b]]`, pretty-printed.
+/// `serialize` appends a chunk of elements, each after a comma (but the first of the
+/// list), a newline and its indentation. On more than one thread, `threads` workers take
+/// the next chunk not yet taken and hand its text to this thread, which writes the texts
+/// in order as they come. A worker takes no chunk more than [`CHUNKS_AHEAD`] per thread
+/// past the last one written, so only a few chunks' texts are held at once.
 fn write_list<T: Sync>(
     elements: &[T],
     writer: &mut dyn std::io::Write,
     threads: usize,
     chunk: usize,
-    serialize: impl Fn(&[T], &mut Vec<u8>) -> serde_json::Result<()> + Sync,
+    serialize: impl Fn(&[T], bool, &mut Vec<u8>) + Sync,
 ) -> std::io::Result<()> {
     if elements.is_empty() {
         return Ok(());
     }
-    const PREFIX: &str = "[\n  [";
-    const SUFFIX: &str = "\n  ]\n]";
-    let serialize_chunk = |chunk: &[T]| {
-        let mut text = Vec::with_capacity(chunk.len() * 1024);
-        // Plain data into memory: serializing cannot fail.
-        let _ = serialize(chunk, &mut text);
-        text
-    };
-    let mut first = true;
-    for round in elements.chunks(chunk * threads.max(1)) {
-        let texts: Vec<Vec<u8>> = if round.len() <= chunk {
-            vec![serialize_chunk(round)]
-        } else {
-            thread::scope(|scope| {
-                let workers: Vec<_> = round.chunks(chunk).map(|chunk| scope.spawn(|| serialize_chunk(chunk))).collect();
-                workers.into_iter().map(|worker| worker.join().expect("a serializing thread panicked")).collect()
-            })
-        };
-        for text in texts {
-            if !first {
-                writer.write_all(b",")?;
-            }
-            first = false;
-            writer.write_all(&text[PREFIX.len()..text.len() - SUFFIX.len()])?;
+    let chunks: Vec<&[T]> = elements.chunks(chunk).collect();
+    if threads <= 1 || chunks.len() == 1 {
+        let mut text = Vec::new();
+        for (position, chunk) in chunks.iter().enumerate() {
+            text.clear();
+            serialize(chunk, position == 0, &mut text);
+            writer.write_all(&text)?;
         }
+        return writer.write_all(b"\n  ");
     }
+    let next = AtomicUsize::new(0);
+    let written_count = AtomicUsize::new(0);
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    let ahead = threads * CHUNKS_AHEAD;
+    let (done, texts) = std::sync::mpsc::channel::<(usize, Vec<u8>)>();
+    let result = thread::scope(|scope| {
+        for _ in 0..threads.min(chunks.len()) {
+            let done = done.clone();
+            let (next, written_count, failed, chunks, serialize) =
+                (&next, &written_count, &failed, &chunks, &serialize);
+            scope.spawn(move || loop {
+                let position = next.fetch_add(1, Ordering::Relaxed);
+                let Some(chunk) = chunks.get(position) else { break };
+                while position >= written_count.load(Ordering::Acquire) + ahead && !failed.load(Ordering::Relaxed) {
+                    thread::yield_now();
+                }
+                let mut text = Vec::with_capacity(chunk.len() * 1024);
+                serialize(chunk, position == 0, &mut text);
+                // The receiver is gone only when writing failed: nothing more is wanted.
+                if done.send((position, text)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(done);
+        let mut waiting = std::collections::BTreeMap::new();
+        let mut written = 0;
+        for (position, text) in texts {
+            waiting.insert(position, text);
+            while let Some(text) = waiting.remove(&written) {
+                if let Err(error) = writer.write_all(&text) {
+                    // The workers stop at their next chunk (the receiver is dropped).
+                    failed.store(true, Ordering::Relaxed);
+                    return Err(error);
+                }
+                written += 1;
+                written_count.store(written, Ordering::Release);
+            }
+        }
+        Ok(())
+    });
+    result?;
     writer.write_all(b"\n  ")
 }
 
-/// A chunk of findings as `[[a, b]]`, pretty-printed, each object's resource serialized
-/// once for all its findings.
-fn write_findings(findings: &[Finding], text: &mut Vec<u8>) -> serde_json::Result<()> {
-    let mut resources: Vec<Box<RawValue>> = Vec::new();
-    let mut last: Option<&Arc<Resource>> = None;
-    for finding in findings {
-        if !last.is_some_and(|last| Arc::ptr_eq(last, &finding.resource)) {
-            resources.push(resource_json(&finding.resource)?);
-            last = Some(&finding.resource);
+/// The report's objects and findings as `serde_json`'s pretty printer writes them at
+/// their depth in the report (elements four spaces in), without going through `Serialize`:
+/// the strings every finding of a rule repeats are written as they are, and each object's
+/// resource is made once for all its findings. `json_on_threads_is_the_report_byte_for_byte`
+/// holds the text to the report's derived `Serialize`, byte for byte.
+mod json {
+    use std::sync::Arc;
+
+    use rampart_core::engine::{Finding, ObjectReport};
+    use rampart_core::fix::Fix;
+    use rampart_core::object::Resource;
+
+    /// Appends `text` as a JSON string, escaped as `serde_json` escapes it: `"` and `\\`,
+    /// and control characters (short forms where JSON has them); nothing else.
+    pub fn string(out: &mut Vec<u8>, text: &str) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        out.push(b'"');
+        let bytes = text.as_bytes();
+        let mut start = 0;
+        let mut index = 0;
+        while index < bytes.len() {
+            // Eight bytes at a time while none of them needs an escape.
+            if let Some(word) = bytes.get(index..index + 8) {
+                if !needs_escape(u64::from_le_bytes(word.try_into().unwrap_or_default())) {
+                    index += 8;
+                    continue;
+                }
+            }
+            let byte = bytes[index];
+            index += 1;
+            if byte >= 0x20 && byte != b'"' && byte != b'\\' {
+                continue;
+            }
+            let index = index - 1;
+            out.extend_from_slice(&bytes[start..index]);
+            match byte {
+                b'"' => out.extend_from_slice(b"\\\""),
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                0x08 => out.extend_from_slice(b"\\b"),
+                0x0c => out.extend_from_slice(b"\\f"),
+                _ => out.extend_from_slice(&[
+                    b'\\',
+                    b'u',
+                    b'0',
+                    b'0',
+                    HEX[usize::from(byte >> 4)],
+                    HEX[usize::from(byte & 0xf)],
+                ]),
+            }
+            start = index + 1;
+        }
+        out.extend_from_slice(&bytes[start..]);
+        out.push(b'"');
+    }
+
+    /// Whether any of eight bytes is a control character, `"` or `\\` (the "has a zero
+    /// byte" and "has a byte less than" tricks on the word and its exclusive-ors).
+    fn needs_escape(word: u64) -> bool {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = 0x8080_8080_8080_8080;
+        let has_zero = |value: u64| value.wrapping_sub(ONES) & !value & HIGH != 0;
+        let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGH != 0;
+        below_space || has_zero(word ^ (ONES * u64::from(b'"'))) || has_zero(word ^ (ONES * u64::from(b'\\')))
+    }
+
+    /// Appends a number.
+    pub fn number(out: &mut Vec<u8>, mut value: u64) {
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (value % 10) as u8;
+            value /= 10;
+            if value == 0 {
+                break;
+            }
+        }
+        out.extend_from_slice(&digits[at..]);
+    }
+
+    fn optional_string(out: &mut Vec<u8>, text: Option<&str>) {
+        match text {
+            Some(text) => string(out, text),
+            None => out.extend_from_slice(b"null"),
         }
     }
-    let mut resource = resources.iter();
-    let mut current = None;
-    let mut last: Option<&Arc<Resource>> = None;
-    let wrapped: Vec<FindingJson> = findings
-        .iter()
-        .map(|finding| {
+
+    /// A field's key at `indent` spaces, after the comma and newline that precede it
+    /// (`first`: the opening brace's newline only).
+    fn key(out: &mut Vec<u8>, indent: &[u8], name: &str, first: bool) {
+        out.extend_from_slice(if first { b"\n" } else { b",\n" });
+        out.extend_from_slice(indent);
+        out.push(b'"');
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"\": ");
+    }
+
+    /// An element of one of the report's lists opening: its comma but for the list's
+    /// first, its newline, indentation and brace.
+    fn open_element(out: &mut Vec<u8>, first: bool) {
+        out.extend_from_slice(if first { b"\n    {" } else { b",\n    {" });
+    }
+
+    const FIELD: &[u8] = b"      ";
+    const NESTED: &[u8] = b"        ";
+
+    /// An object's resource, as a field's value of an element of a report's list.
+    pub fn resource(out: &mut Vec<u8>, resource: &Resource) {
+        out.push(b'{');
+        key(out, NESTED, "apiVersion", true);
+        string(out, &resource.api_version);
+        key(out, NESTED, "kind", false);
+        string(out, &resource.kind);
+        key(out, NESTED, "namespace", false);
+        optional_string(out, resource.namespace.as_deref());
+        key(out, NESTED, "name", false);
+        string(out, &resource.name);
+        key(out, NESTED, "source", false);
+        string(out, &resource.source);
+        key(out, NESTED, "document", false);
+        number(out, resource.document as u64);
+        if let Some(kustomization) = &resource.kustomization {
+            key(out, NESTED, "kustomization", false);
+            string(out, kustomization);
+        }
+        out.extend_from_slice(b"\n      }");
+    }
+
+    /// A list of strings as a field's value.
+    fn strings<'s>(out: &mut Vec<u8>, items: impl ExactSizeIterator<Item = &'s str>) {
+        if items.len() == 0 {
+            out.extend_from_slice(b"[]");
+            return;
+        }
+        out.push(b'[');
+        for (index, item) in items.enumerate() {
+            out.extend_from_slice(if index == 0 { b"\n" } else { b",\n" });
+            out.extend_from_slice(NESTED);
+            string(out, item);
+        }
+        out.extend_from_slice(b"\n      ]");
+    }
+
+    /// A chunk of the report's objects (`first`: the chunk starts the list).
+    pub fn objects(objects: &[ObjectReport], first: bool, out: &mut Vec<u8>) {
+        for (index, object) in objects.iter().enumerate() {
+            open_element(out, first && index == 0);
+            key(out, FIELD, "resource", true);
+            resource(out, &object.resource);
+            key(out, FIELD, "checked", false);
+            out.extend_from_slice(if object.checked { b"true" } else { b"false" });
+            key(out, FIELD, "score", false);
+            match object.score {
+                Some(score) => number(out, u64::from(score)),
+                None => out.extend_from_slice(b"null"),
+            }
+            key(out, FIELD, "grade", false);
+            optional_string(out, object.grade);
+            key(out, FIELD, "pss", false);
+            optional_string(out, object.pss.map(|level| level.as_str()));
+            key(out, FIELD, "passed", false);
+            strings(out, object.passed.iter().copied());
+            key(out, FIELD, "failed", false);
+            strings(out, object.failed.iter().copied());
+            if !object.passed_policies.is_empty() {
+                key(out, FIELD, "passed_policies", false);
+                strings(out, object.passed_policies.iter().map(String::as_str));
+            }
+            if !object.failed_policies.is_empty() {
+                key(out, FIELD, "failed_policies", false);
+                strings(out, object.failed_policies.iter().map(String::as_str));
+            }
+            key(out, FIELD, "line", false);
+            number(out, u64::from(object.line));
+            out.extend_from_slice(b"\n    }");
+        }
+    }
+
+    /// A chunk of the report's findings (`first`: the chunk starts the list). A resource's
+    /// text is made once for the findings of its object (a dozen, often), which follow
+    /// one another.
+    pub fn findings(findings: &[Finding], first: bool, out: &mut Vec<u8>) {
+        let mut resource_text = Vec::with_capacity(512);
+        let mut last: Option<&Arc<Resource>> = None;
+        for (index, finding) in findings.iter().enumerate() {
             if !last.is_some_and(|last| Arc::ptr_eq(last, &finding.resource)) {
-                current = resource.next();
+                resource_text.clear();
+                resource(&mut resource_text, &finding.resource);
                 last = Some(&finding.resource);
             }
-            FindingJson { finding, resource: current.expect("a resource per object") }
-        })
-        .collect();
-    serde_json::to_writer_pretty(text, &[wrapped])
-}
+            open_element(out, first && index == 0);
+            key(out, FIELD, "rule", true);
+            string(out, &finding.rule);
+            key(out, FIELD, "severity", false);
+            string(out, finding.severity.as_str());
+            key(out, FIELD, "title", false);
+            string(out, &finding.title);
+            key(out, FIELD, "message", false);
+            string(out, &finding.message);
+            key(out, FIELD, "remediation", false);
+            string(out, &finding.remediation);
+            key(out, FIELD, "resource", false);
+            out.extend_from_slice(&resource_text);
+            key(out, FIELD, "path", false);
+            string(out, &finding.path);
+            key(out, FIELD, "line", false);
+            number(out, u64::from(finding.line));
+            key(out, FIELD, "column", false);
+            number(out, u64::from(finding.column));
+            key(out, FIELD, "exempted", false);
+            out.extend_from_slice(if finding.exempted { b"true" } else { b"false" });
+            key(out, FIELD, "exemption_reason", false);
+            optional_string(out, finding.exemption_reason.as_deref());
+            key(out, FIELD, "fix", false);
+            match &finding.fix {
+                Some(found) => fix(out, found),
+                None => out.extend_from_slice(b"null"),
+            }
+            out.extend_from_slice(b"\n    }");
+        }
+    }
 
-/// A finding's resource as its text sits in the report (pretty-printed three levels down:
-/// report, findings, finding).
-fn resource_json(resource: &Resource) -> serde_json::Result<Box<RawValue>> {
-    const PREFIX: &str = "[\n  [\n    [\n      ";
-    const SUFFIX: &str = "\n    ]\n  ]\n]";
-    let text = serde_json::to_string_pretty(&[[[resource]]])?;
-    RawValue::from_string(text[PREFIX.len()..text.len() - SUFFIX.len()].to_string())
-}
-
-/// A [`Finding`] serialized as its derived `Serialize` does, field by field in the same
-/// order, with its resource's text made beforehand. (`json_on_threads_is_the_report_byte_
-/// for_byte` holds the two to the same bytes.)
-struct FindingJson<'a> {
-    finding: &'a Finding,
-    resource: &'a RawValue,
-}
-
-impl serde::Serialize for FindingJson<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let finding = self.finding;
-        let mut state = serializer.serialize_struct("Finding", 12)?;
-        state.serialize_field("rule", &finding.rule)?;
-        state.serialize_field("severity", &finding.severity)?;
-        state.serialize_field("title", &finding.title)?;
-        state.serialize_field("message", &finding.message)?;
-        state.serialize_field("remediation", &finding.remediation)?;
-        state.serialize_field("resource", self.resource)?;
-        state.serialize_field("path", &finding.path)?;
-        state.serialize_field("line", &finding.line)?;
-        state.serialize_field("column", &finding.column)?;
-        state.serialize_field("exempted", &finding.exempted)?;
-        state.serialize_field("exemption_reason", &finding.exemption_reason)?;
-        state.serialize_field("fix", &finding.fix)?;
-        state.end()
+    /// A finding's fix: its safety and its edits (byte range, replacement, and the range
+    /// as lines and columns).
+    fn fix(out: &mut Vec<u8>, fix: &Fix) {
+        const EDIT: &[u8] = b"          ";
+        const EDIT_FIELD: &[u8] = b"            ";
+        const INNER: &[u8] = b"              ";
+        out.push(b'{');
+        key(out, NESTED, "safety", true);
+        string(out, fix.safety.as_str());
+        key(out, NESTED, "edits", false);
+        if fix.edits.is_empty() {
+            out.extend_from_slice(b"[]");
+        } else {
+            out.push(b'[');
+            for (index, edit) in fix.edits.iter().enumerate() {
+                out.extend_from_slice(if index == 0 { b"\n" } else { b",\n" });
+                out.extend_from_slice(EDIT);
+                out.push(b'{');
+                key(out, EDIT_FIELD, "range", true);
+                out.push(b'{');
+                key(out, INNER, "start", true);
+                number(out, edit.range.start as u64);
+                key(out, INNER, "end", false);
+                number(out, edit.range.end as u64);
+                out.extend_from_slice(b"\n            }");
+                key(out, EDIT_FIELD, "replacement", false);
+                string(out, &edit.replacement);
+                for (name, point) in [("start", edit.start), ("end", edit.end)] {
+                    key(out, EDIT_FIELD, name, false);
+                    out.push(b'{');
+                    key(out, INNER, "line", true);
+                    number(out, u64::from(point.line));
+                    key(out, INNER, "column", false);
+                    number(out, u64::from(point.column));
+                    out.extend_from_slice(b"\n            }");
+                }
+                out.extend_from_slice(b"\n          }");
+            }
+            out.extend_from_slice(b"\n        ]");
+        }
+        out.extend_from_slice(b"\n      }");
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     #[test]
@@ -348,6 +601,29 @@ mod tests {
                 assert_eq!(String::from_utf8(written).unwrap(), rampart_core::report::json(&report), "{count} objects");
             }
         }
+        // Every kind of value the hand-written lists hold: exempted findings with reasons,
+        // fixes inserting lines (newlines in their replacements), strings that
+        // need every escape, non-ASCII text, objects not checked, a kustomization.
+        let odd = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: \"we\\\"ird\\\\n\\u0001\\u001f\\b\\f\\t\\r\\né\"\n  namespace: \"ns/ü\"\n  annotations:\n    rampart.dev/ignore: pss-privileged, pss-run-as-non-root\n    rampart.dev/ignore-reason: \"a \\\"reason\\\"\\n\"\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: nginx\n        securityContext:\n          privileged: true\n---\nfoo: bar\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  DB_PASSWORD: \"s3cr\\\"t\"\n";
+        let sources = [Source::new("odd \"dir\"/ö.yaml", odd), Source::new("p.yaml", manifest(1))];
+        let mut report = rampart_core::check(&sources, &Options::default());
+        assert!(report.findings.iter().any(|finding| finding.exempted && finding.exemption_reason.is_some()));
+        let inserts_lines = |fix: &rampart_core::fix::Fix| fix.edits.iter().any(|edit| edit.replacement.contains('\n'));
+        assert!(report.findings.iter().any(|finding| finding.fix.as_ref().is_some_and(inserts_lines)));
+        assert!(report.objects.iter().any(|object| !object.checked));
+        let mut resource = (*report.objects[0].resource).clone();
+        resource.kustomization = Some("overlays/\"prod\"".to_string());
+        let resource = Arc::new(resource);
+        let first = report.objects[0].resource.clone();
+        report.objects[0].resource = resource.clone();
+        for finding in report.findings.iter_mut().filter(|finding| Arc::ptr_eq(&finding.resource, &first)) {
+            finding.resource = resource.clone();
+        }
+        for (threads, chunk) in [(1, 1), (2, 1), (2, 3), (3, ELEMENTS_PER_CHUNK)] {
+            let mut written = Vec::new();
+            write_json_in_chunks(&mut report, &mut written, threads, chunk).unwrap();
+            assert_eq!(String::from_utf8(written).unwrap(), rampart_core::report::json(&report), "odd strings");
+        }
         // A parse error only: both lists empty.
         let mut report = rampart_core::check(&[Source::new("bad.yaml", "a: [1\n")], &Options::default());
         let mut written = Vec::new();
@@ -359,9 +635,17 @@ mod tests {
     fn runs_cover_everything_in_order() {
         assert_eq!(runs(0, 4).len(), 1);
         assert_eq!(runs(0, 4)[0], 0..0);
-        assert_eq!(runs(100, 4).len(), 1, "too few objects for a second thread");
+        assert_eq!(runs(100, 4).len(), 1, "too few objects for a second run");
         assert_eq!(runs(100, 4)[0], 0..100);
-        assert_eq!(runs(1000, 4), [0..250, 250..500, 500..750, 750..1000]);
-        assert_eq!(runs(1001, 3), [0..333, 333..667, 667..1001]);
+        assert_eq!(runs(1000, 1), [0..125, 125..250, 250..375, 375..500, 500..625, 625..750, 750..875, 875..1000]);
+        assert_eq!(runs(1000, 4).len(), 1000 / OBJECTS_PER_THREAD, "no run shorter than a thread's least");
+        assert_eq!(runs(6400, 1).len(), RUNS_PER_THREAD);
+        assert_eq!(runs(100_000, 2).len(), 2 * RUNS_PER_THREAD);
+        for (length, threads) in [(1, 1), (63, 2), (64, 2), (1001, 3), (99_999, 4)] {
+            let runs = runs(length, threads);
+            assert_eq!(runs.first().map(|run| run.start), Some(0));
+            assert_eq!(runs.last().map(|run| run.end), Some(length));
+            assert!(runs.windows(2).all(|pair| pair[0].end == pair[1].start), "{length} {threads}");
+        }
     }
 }

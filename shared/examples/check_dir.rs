@@ -12,6 +12,10 @@ use std::path::{Path, PathBuf};
 
 use rampart_core::{Options, Source};
 
+/// The allocator of the `rampart` binary.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[path = "../../backend/src/parallel.rs"]
 #[allow(dead_code)]
 mod parallel;

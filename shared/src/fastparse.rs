@@ -8,20 +8,20 @@
 //! give up (`None`), and the caller parses the document with the general parser, which is
 //! also the one that reports errors. A differential test holds the two to the same trees.
 
-use crate::parse::resolve_plain_or_quoted;
+use crate::parse::{resolve_plain, resolve_plain_or_quoted};
 use crate::tree::{Entry, Node, Span, Value};
 
 /// Parses one document (a chunk of a source starting at `byte_offset`, on `first_line`).
 /// `None` means "not sure": use the general parser.
 pub(crate) fn parse_document(text: &str, byte_offset: usize, first_line: u32, max_depth: usize) -> Option<Node> {
     // NUL ends the general parser's input ("found unprintable character"): it says where.
-    if text.contains(['\t', '\r', '\0']) {
+    if text.bytes().any(|byte| matches!(byte, b'\t' | b'\r' | b'\0')) {
         return None;
     }
     // About one line in thirty bytes of manifest: sized once, not regrown line by line.
     let mut lines = Vec::with_capacity(text.len() / 30 + 4);
     let mut start = 0;
-    for (number, raw) in (first_line..).zip(text.split_inclusive('\n')) {
+    for (number, raw) in (first_line..).zip(crate::parse::lines_inclusive(text)) {
         let line = raw.strip_suffix('\n').unwrap_or(raw);
         let content = line.trim_start_matches(' ');
         let indent = line.len() - content.len();
@@ -595,7 +595,7 @@ impl Inline<'_> {
                 let plain = &self.text[start..last_content];
                 self.at = last_content;
                 let end = parser.offset_of(line_position, last_content);
-                Some(Node { value: resolve_plain_or_quoted(plain.to_string(), true), span, end })
+                Some(Node { value: resolve_plain(plain), span, end })
             }
         }
     }

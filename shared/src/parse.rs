@@ -280,7 +280,7 @@ fn split_documents(text: &str) -> Vec<Chunk> {
     let mut first_line = 1u32;
     let mut has_content = false;
     let mut offset = 0;
-    for (line_number, line) in (1u32..).zip(text.split_inclusive('\n')) {
+    for (line_number, line) in (1u32..).zip(lines_inclusive(text)) {
         let bytes = line.as_bytes();
         // Only lines starting with `---` or `...` can be markers; the rest matter only
         // until the current document is known to hold content.
@@ -315,6 +315,26 @@ fn split_documents(text: &str) -> Vec<Chunk> {
         chunks.push(Chunk { start, end: text.len(), first_line });
     }
     chunks
+}
+
+/// The lines of a text, each with its `\n`, as `str::split_inclusive('\n')` gives them,
+/// found byte by byte: manifest lines are short, shorter than a call to a vectorised
+/// search takes to pay off.
+pub(crate) fn lines_inclusive(text: &str) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        if at >= bytes.len() {
+            return None;
+        }
+        let start = at;
+        while at < bytes.len() && bytes[at] != b'\n' {
+            at += 1;
+        }
+        at = (at + 1).min(bytes.len());
+        // Both ends lie at the text's ends or right after a `\n`: character boundaries.
+        text.get(start..at)
+    })
 }
 
 #[derive(Debug)]
@@ -654,26 +674,37 @@ fn resolve_scalar(text: String, style: ScalarStyle, tag: Option<&Tag>) -> Value 
     if style != ScalarStyle::Plain {
         return Value::String(text);
     }
-    match text.as_str() {
-        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
-        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => return Value::Bool(true),
-        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False" | "FALSE" => {
-            return Value::Bool(false)
+    resolve_plain_typed(&text).unwrap_or(Value::String(text))
+}
+
+/// A plain scalar typed as [`resolve_scalar`] types it, its text copied only when it is a
+/// string.
+pub(crate) fn resolve_plain(text: &str) -> Value {
+    resolve_plain_typed(text).unwrap_or_else(|| Value::String(text.to_string()))
+}
+
+/// The type of a plain scalar other than a string (`None`: a string).
+fn resolve_plain_typed(text: &str) -> Option<Value> {
+    let value = match text {
+        "" | "~" | "null" | "Null" | "NULL" => Value::Null,
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => Value::Bool(true),
+        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False" | "FALSE" => Value::Bool(false),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => Value::Float(f64::INFINITY),
+        "-.inf" | "-.Inf" | "-.INF" => Value::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => Value::Float(f64::NAN),
+        _ => {
+            if let Some(number) = parse_int(text) {
+                return Some(Value::Int(number));
+            }
+            if looks_like_float(text) {
+                if let Ok(number) = text.replace('_', "").parse::<f64>() {
+                    return Some(Value::Float(number));
+                }
+            }
+            return None;
         }
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Value::Float(f64::INFINITY),
-        "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
-        ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
-        _ => {}
-    }
-    if let Some(number) = parse_int(&text) {
-        return Value::Int(number);
-    }
-    if looks_like_float(&text) {
-        if let Ok(number) = text.replace('_', "").parse::<f64>() {
-            return Value::Float(number);
-        }
-    }
-    Value::String(text)
+    };
+    Some(value)
 }
 
 fn parse_int(text: &str) -> Option<i64> {
@@ -726,6 +757,15 @@ fn looks_like_float(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_inclusive_splits_as_split_inclusive_does() {
+        for text in ["", "\n", "a", "a\n", "a\nb", "a\r\nb\n\n", "\n\nx\n", "é\nü\u{1F600}\n€"] {
+            let ours: Vec<&str> = lines_inclusive(text).collect();
+            let standard: Vec<&str> = text.split_inclusive('\n').collect();
+            assert_eq!(ours, standard, "{text:?}");
+        }
+    }
 
     fn lc(span: Span) -> (u32, u32) {
         (span.line, span.column)

@@ -238,7 +238,7 @@ impl<'a> Iterator for PathSteps<'a> {
 /// Appends a key to a field path, quoting it when it holds characters that would
 /// otherwise split it.
 pub fn join_key(path: &str, key: &str) -> String {
-    let plain = !key.is_empty() && !key.contains(['.', '[', ']', '"']);
+    let plain = !key.is_empty() && !key.bytes().any(|byte| matches!(byte, b'.' | b'[' | b']' | b'"'));
     match (path.is_empty(), plain) {
         (true, true) => key.to_string(),
         (false, true) => format!("{path}.{key}"),

@@ -147,8 +147,10 @@ impl FixCx<'_> {
 pub fn attach_fixes(cx: &Cx<'_>, sources: &[Source], objects: &[Object], findings: &mut [Finding]) {
     // An object's findings come one after the other: its style is read once.
     let mut styles: Option<(usize, Style)> = None;
-    // Where each line starts, per source, to place edits without rescanning the text.
-    let mut line_starts: Vec<Option<Vec<usize>>> = vec![None; sources.len()];
+    // Where each line of the current source starts, to place edits without rescanning the
+    // text: an object's findings come one after the other, and a source's objects too.
+    let mut line_starts: Option<usize> = None;
+    let mut starts: Vec<usize> = Vec::new();
     for finding in findings.iter_mut() {
         let Some(fix_fn) = crate::rules::find(&finding.rule).and_then(|rule| rule.fix) else { continue };
         let Some(object) = objects.get(finding.object) else { continue };
@@ -171,13 +173,16 @@ pub fn attach_fixes(cx: &Cx<'_>, sources: &[Source], objects: &[Object], finding
         let violation = Violation { path: finding.path.clone(), message: String::new() };
         finding.fix = fix_fn(&fix_cx, object, &violation).map(|mut fix| {
             fix.source = object.source;
-            let starts = line_starts[object.source].get_or_insert_with(|| {
-                std::iter::once(0).chain(source.text.match_indices('\n').map(|(index, _)| index + 1)).collect()
-            });
+            if line_starts != Some(object.source) {
+                line_starts = Some(object.source);
+                starts.clear();
+                starts.push(0);
+                starts.extend(source.text.match_indices('\n').map(|(index, _)| index + 1));
+            }
             for edit in &mut fix.edits {
                 edit.range = edit.range.start + base..edit.range.end + base;
-                edit.start = point_at(&source.text, starts, edit.range.start);
-                edit.end = point_at(&source.text, starts, edit.range.end);
+                edit.start = point_at(&source.text, &starts, edit.range.start);
+                edit.end = point_at(&source.text, &starts, edit.range.end);
             }
             fix
         });

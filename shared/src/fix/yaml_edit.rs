@@ -10,7 +10,7 @@
 //! an alias or a merge key are refused: editing the anchor would change every place that
 //! uses it.
 
-use crate::tree::{Entry, Node, PathSteps, Step, Value};
+use crate::tree::{Entry, Node, PathSteps, Span, Step, Value};
 
 use super::Edit;
 
@@ -71,11 +71,11 @@ fn collect_indents(text: &str, node: &Node, indents: &mut [usize; 9], sequences:
     match &node.value {
         Value::Map(entries) => {
             for entry in entries.iter().filter(|entry| own_entry(node, entry)) {
-                let key_column = column(text, entry.key_span.offset as usize);
+                let key_column = span_column(text, entry.key_span);
                 match &entry.value.value {
                     Value::Map(children) if !is_flow(text, &entry.value) => {
                         if let Some(first) = children.first() {
-                            let child = column(text, first.key_span.offset as usize);
+                            let child = span_column(text, first.key_span);
                             if let Some(step) = child.checked_sub(key_column).filter(|step| (1..9).contains(step)) {
                                 indents[step] += 1;
                             }
@@ -561,6 +561,22 @@ fn line_end_after(text: &str, offset: usize) -> usize {
 /// Column (0-based, in bytes) of an offset within its line.
 fn column(text: &str, offset: usize) -> usize {
     offset - line_start(text, offset)
+}
+
+/// [`column`] of a parsed position, read from its span without searching for the line's
+/// start when what precedes it on its line is ASCII (indentation and dashes are), so its
+/// character column is its byte column.
+fn span_column(text: &str, span: Span) -> usize {
+    let offset = span.offset as usize;
+    let guess = (span.column as usize).saturating_sub(1);
+    let bytes = text.as_bytes();
+    if let Some(start) = offset.checked_sub(guess) {
+        let line_starts_there = start == 0 || bytes.get(start - 1) == Some(&b'\n');
+        if line_starts_there && bytes.get(start..offset).is_some_and(|before| before.is_ascii()) {
+            return guess;
+        }
+    }
+    column(text, offset)
 }
 
 #[cfg(test)]

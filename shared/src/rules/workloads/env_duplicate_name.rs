@@ -82,19 +82,24 @@ declare_rule! {
     };
 }
 
+/// Env lists up to this long are scanned for repeated names rather than hashed.
+const SCANNED_ENV: usize = 16;
+
 fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
     cx.on_pod(object, |pod, violations| {
         for container in pod.containers() {
             let env = container.node.field("env").items();
-            let mut last: HashMap<&str, usize> = HashMap::new();
-            for (index, variable) in env.iter().enumerate() {
-                if let Some(name) = variable.field("name").as_str() {
-                    last.insert(name, index);
-                }
-            }
-            for (index, variable) in env.iter().enumerate() {
-                let Some(name) = variable.field("name").as_str() else { continue };
-                let winner = last[name];
+            let names: Vec<Option<&str>> = env.iter().map(|variable| variable.field("name").as_str()).collect();
+            // The position of each name's last definition: looked up in a map only for a
+            // long list (a short one is scanned, without hashing every name).
+            let last: Option<HashMap<&str, usize>> = (names.len() > SCANNED_ENV)
+                .then(|| names.iter().enumerate().filter_map(|(index, name)| Some(((*name)?, index))).collect());
+            for (index, name) in names.iter().enumerate() {
+                let Some(name) = *name else { continue };
+                let winner = match &last {
+                    Some(last) => last[name],
+                    None => (index..names.len()).rev().find(|&later| names[later] == Some(name)).unwrap_or(index),
+                };
                 if winner != index {
                     violations.push(Violation::new(
                         container.path_to(&format!("env[{index}]")),
