@@ -1006,6 +1006,49 @@ fn last_seen_before(parameter: usize) -> String {
     format!("CASE WHEN first_seen > ${parameter} THEN first_seen ELSE ${parameter} END")
 }
 
+/// Bytes of COPY data sent to PostgreSQL at a time (each send is one message).
+const COPY_CHUNK: usize = 256 * 1024;
+
+/// One row of `findings` in COPY's text format, in the column order of the insert.
+fn copy_row(data: &mut Vec<u8>, cluster_id: i64, now: i64, scan_id: i64, row: &Insert<'_>, status: &str) {
+    use std::io::Write as _;
+    let _ = write!(data, "{cluster_id}\t{now}\t{scan_id}\t{}\t", row.fingerprint);
+    let finding = row.finding;
+    for text in [
+        finding.rule.as_ref(),
+        finding.severity.as_str(),
+        &row.object.kind,
+        &row.object.namespace,
+        &row.object.name,
+        &finding.path,
+        &finding.message,
+        status,
+    ] {
+        copy_text(data, text);
+        data.push(b'\t');
+    }
+    match finding.exemption_reason.as_deref() {
+        Some(reason) => copy_text(data, reason),
+        None => data.extend_from_slice(b"\\N"),
+    }
+    let _ = writeln!(data, "\t{}", row.digest);
+}
+
+/// `text` escaped for COPY's text format: a backslash and the characters that separate
+/// columns and rows are written as backslash sequences (a NUL cannot occur: the batch is
+/// [`super::storable`]).
+fn copy_text(data: &mut Vec<u8>, text: &str) {
+    for byte in text.bytes() {
+        match byte {
+            b'\\' => data.extend_from_slice(b"\\\\"),
+            b'\t' => data.extend_from_slice(b"\\t"),
+            b'\n' => data.extend_from_slice(b"\\n"),
+            b'\r' => data.extend_from_slice(b"\\r"),
+            _ => data.push(byte),
+        }
+    }
+}
+
 impl Tx<'_> {
     async fn commit(self) -> Result<(), sqlx::Error> {
         on_tx!(self, |tx| tx.commit().await)
@@ -1113,28 +1156,22 @@ impl Tx<'_> {
         let status = |row: &Insert<'_>| if row.finding.exempted { "exempted" } else { "open" };
         match self {
             Tx::Postgres(tx) => {
-                let sql = format!(
-                    "{COLUMNS} SELECT $1, $2, $3, u.* FROM unnest($4::bigint[], $5::text[], $6::text[], $7::text[], \
-                     $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[]) AS u"
-                );
-                let done = sqlx::query(&sql)
-                    .bind(cluster_id)
-                    .bind(now)
-                    .bind(scan_id)
-                    .bind(rows.iter().map(|row| row.fingerprint).collect::<Vec<_>>())
-                    .bind(rows.iter().map(|row| row.finding.rule.as_ref()).collect::<Vec<_>>())
-                    .bind(rows.iter().map(|row| row.finding.severity.as_str()).collect::<Vec<_>>())
-                    .bind(rows.iter().map(|row| row.object.kind.as_str()).collect::<Vec<_>>())
-                    .bind(rows.iter().map(|row| row.object.namespace.as_str()).collect::<Vec<_>>())
-                    .bind(rows.iter().map(|row| row.object.name.as_str()).collect::<Vec<_>>())
-                    .bind(rows.iter().map(|row| row.finding.path.as_str()).collect::<Vec<_>>())
-                    .bind(rows.iter().map(|row| row.finding.message.as_str()).collect::<Vec<_>>())
-                    .bind(rows.iter().map(|row| status(row)).collect::<Vec<_>>())
-                    .bind(rows.iter().map(|row| row.finding.exemption_reason.as_deref()).collect::<Vec<_>>())
-                    .bind(rows.iter().map(|row| row.digest).collect::<Vec<_>>())
-                    .execute(&mut **tx)
-                    .await?;
-                Ok(done.rows_affected() as i64)
+                // COPY rather than an INSERT of arrays: PostgreSQL then inserts the rows
+                // in groups (its multi-insert path) and parses no arrays; see
+                // BENCHMARKS.md, "COPY for PostgreSQL's new findings".
+                let statement = format!("COPY {} FROM STDIN", &COLUMNS["INSERT INTO ".len()..]);
+                let mut copy = (**tx).copy_in_raw(&statement).await?;
+                let mut data = Vec::with_capacity(COPY_CHUNK + 4096);
+                for row in rows {
+                    copy_row(&mut data, cluster_id, now, scan_id, row, status(row));
+                    if data.len() >= COPY_CHUNK {
+                        copy.send(std::mem::take(&mut data)).await?;
+                    }
+                }
+                if !data.is_empty() {
+                    copy.send(data).await?;
+                }
+                Ok(copy.finish().await? as i64)
             }
             Tx::Sqlite(tx) => {
                 let mut written = 0;

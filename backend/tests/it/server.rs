@@ -1586,6 +1586,52 @@ async fn text_postgresql_cannot_store(backend: Backend) {
     assert_eq!((scan["status"].as_str(), scan["new"].as_i64()), (Some("succeeded"), Some(0)), "{scan}");
 }
 
+/// Text that PostgreSQL's COPY format writes as escapes (a backslash, a tab, a newline, a
+/// carriage return, and the letters `\N` that stand for NULL) is stored as it came, and a
+/// rescan sees the same findings again.
+async fn findings_keep_text_with_escapes(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ana = app.user("ana@example.com", "red", Role::Admin).await;
+    let cluster_id = snapshot_cluster(&app, &ana, "prod").await;
+    let name = "web\\N\\x\tend\r\nmore\\";
+    let namespace = "prod\\N";
+    let reason = "\\N";
+    let pod = json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "annotations": {
+                "rampart.dev/ignore": "pss-host-namespaces",
+                "rampart.dev/ignore-reason": reason,
+            },
+        },
+        "spec": {
+            "hostNetwork": true,
+            "containers": [{ "name": "app", "image": "nginx:1.27", "securityContext": { "privileged": true } }],
+        },
+    });
+    let snapshot = serde_json::to_string(&json!({ "apiVersion": "v1", "kind": "List", "items": [pod] })).unwrap();
+    for round in 0..2 {
+        let scan = app.scan_snapshot(&ana, cluster_id, &snapshot).await;
+        assert_eq!(scan["status"], "succeeded", "{scan}");
+        if round == 1 {
+            assert_eq!(scan["new"], 0, "a rescan sees the same findings: {scan}");
+        }
+        let findings = app.all_findings_by(&ana, cluster_id, "", 100).await;
+        let privileged: Vec<&Value> = findings.iter().filter(|finding| finding["rule"] == "pss-privileged").collect();
+        assert_eq!(privileged.len(), 1, "{findings:?}");
+        assert_eq!(privileged[0]["resource"]["name"], name, "{findings:?}");
+        assert_eq!(privileged[0]["resource"]["namespace"], namespace, "{findings:?}");
+        assert_eq!(privileged[0]["status"], "open", "{findings:?}");
+        let exempted: Vec<&Value> = findings.iter().filter(|finding| finding["status"] == "exempted").collect();
+        assert_eq!(exempted.len(), 1, "{findings:?}");
+        assert!(exempted[0]["exemption_reason"].as_str().unwrap().contains(reason), "{exempted:?}");
+        assert!(exempted[0]["exemption_reason"].as_str().is_some(), "{exempted:?}");
+    }
+}
+
 async fn team_admins_manage_their_own_members(backend: Backend) {
     let app = spawn_app(backend).await;
     let bo = app.user("bo@example.com", "blue", Role::Admin).await;
@@ -1795,6 +1841,7 @@ on_both_backends!(
     credentials_stay_with_their_server,
     the_outbound_policy_guards_every_connection,
     text_postgresql_cannot_store,
+    findings_keep_text_with_escapes,
     team_admins_manage_their_own_members,
     schedules_that_never_come_are_refused,
 );
