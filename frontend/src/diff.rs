@@ -2,7 +2,7 @@
 //! a patch: changed lines with a few lines of context, in hunks.
 //!
 //! Fixes are minimal edits, so D (the number of changed lines) is small and the diff is
-//! quick even for long manifests. Memory is O(D²) and D is capped ([`MAX_EDITS`]), so two
+//! quick even for long manifests. Memory is O(D²) and D is capped (`MAX_EDITS`), so two
 //! long texts with nothing in common still get a diff, in bounded memory.
 
 /// What happened to a line.
