@@ -10,8 +10,14 @@ use rampart_core::Severity;
 
 /// Rampart checks Kubernetes manifests against hardening rules and the Pod Security
 /// Standards.
+//
+// Help is printed as written, never re-wrapped to the terminal: clap wraps only when its
+// `wrap_help` feature is on, which a dependency of the benchmarks turns on in workspace
+// builds, so without `term_width = 0` the same binary's help would differ between a
+// release build and a test build (and between terminals). A plain comment, because a doc
+// comment here would become part of the help.
 #[derive(Debug, Parser)]
-#[command(name = "rampart", version, propagate_version = true)]
+#[command(name = "rampart", version, propagate_version = true, term_width = 0)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
