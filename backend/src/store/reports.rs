@@ -8,9 +8,7 @@
 //! resolved after `at`. Exempted findings are not open. A finding that was resolved and
 //! then seen again keeps no record of the gap, so it counts as open since its first sighting.
 
-use sqlx::Row;
-
-use super::scans::{trend_point_from_row, TrendPoint};
+use super::scans::{TrendPoint, TrendPointRow};
 use super::{on_pool, Store};
 
 /// A finished scan (succeeded or partial) of a cluster, as its trend shows it.
@@ -109,6 +107,14 @@ fn changes_entry(changes: &mut Vec<Changes>, cluster_id: i64, bucket: i64) -> &m
 const REPORT_SCAN_COLUMNS: &str = "s.id, s.cluster_id, s.finished_at, s.score, s.grade, s.critical, s.high, \
      s.medium, s.low, s.info, s.new_findings, s.resolved_findings, s.formula_version";
 
+/// A row of [`REPORT_SCAN_COLUMNS`].
+#[derive(sqlx::FromRow)]
+struct ReportScanRow {
+    cluster_id: i64,
+    #[sqlx(flatten)]
+    point: TrendPointRow,
+}
+
 impl Store {
     /// The clusters' scans that finished with results within `[from, to]`, by cluster, then
     /// oldest first.
@@ -159,15 +165,12 @@ impl Store {
             return Ok(Vec::new());
         }
         on_pool!(self, |pool| {
-            let mut query = sqlx::query(sql).bind(user_id);
+            let mut query = sqlx::query_as::<_, ReportScanRow>(sql).bind(user_id);
             for value in times.iter().chain(clusters) {
                 query = query.bind(value);
             }
-            let mut scans = Vec::new();
-            for row in query.fetch_all(pool).await? {
-                scans.push(ReportScan { cluster_id: row.try_get("cluster_id")?, point: trend_point_from_row!(&row) });
-            }
-            Ok(scans)
+            let rows = query.fetch_all(pool).await?;
+            Ok(rows.into_iter().map(|row| ReportScan { cluster_id: row.cluster_id, point: row.point.into() }).collect())
         })
     }
 

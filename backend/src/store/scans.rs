@@ -9,7 +9,6 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use sqlx::Row;
 
 use super::recording::Batch;
 use super::{now_millis, on_pool, Store};
@@ -443,67 +442,145 @@ pub struct TrendPoint {
 }
 
 /// The five counts by severity of a row with the scans' columns `critical` … `info`.
-macro_rules! counts_from_row {
-    ($row:expr) => {
-        [
-            $row.try_get("critical")?,
-            $row.try_get("high")?,
-            $row.try_get("medium")?,
-            $row.try_get("low")?,
-            $row.try_get("info")?,
-        ]
-    };
+#[derive(sqlx::FromRow)]
+struct CountsRow {
+    critical: i64,
+    high: i64,
+    medium: i64,
+    low: i64,
+    info: i64,
 }
-pub(super) use counts_from_row;
 
-/// A [`TrendPoint`] from a row with the columns `id`, `finished_at`, `score`, `grade`,
-/// the five counts, `new_findings`, `resolved_findings` and `formula_version` (the trend's
-/// and reports').
-macro_rules! trend_point_from_row {
-    ($row:expr) => {{
-        let row = $row;
-        TrendPoint {
-            scan: row.try_get("id")?,
-            at: row.try_get("finished_at")?,
-            score: row.try_get("score")?,
-            grade: row.try_get("grade")?,
-            counts: $crate::store::scans::counts_from_row!(row),
-            new_findings: row.try_get("new_findings")?,
-            resolved_findings: row.try_get("resolved_findings")?,
-            formula_version: row.try_get("formula_version")?,
-        }
-    }};
+impl From<CountsRow> for Counts {
+    fn from(row: CountsRow) -> Counts {
+        [row.critical, row.high, row.medium, row.low, row.info]
+    }
 }
-pub(super) use trend_point_from_row;
+
+/// A scan's results: the columns `score`, `grade`, the five counts, `new_findings` and
+/// `resolved_findings`.
+#[derive(sqlx::FromRow)]
+struct ResultsRow {
+    score: Option<i64>,
+    grade: Option<String>,
+    #[sqlx(flatten)]
+    counts: CountsRow,
+    new_findings: i64,
+    resolved_findings: i64,
+}
+
+/// A [`TrendPoint`]'s row: the columns `id`, `finished_at`, `score`, `grade`, the five
+/// counts, `new_findings`, `resolved_findings` and `formula_version` (the trend's and
+/// reports').
+#[derive(sqlx::FromRow)]
+pub(super) struct TrendPointRow {
+    id: i64,
+    finished_at: i64,
+    #[sqlx(flatten)]
+    results: ResultsRow,
+    formula_version: i64,
+}
+
+impl From<TrendPointRow> for TrendPoint {
+    fn from(row: TrendPointRow) -> TrendPoint {
+        TrendPoint {
+            scan: row.id,
+            at: row.finished_at,
+            score: row.results.score,
+            grade: row.results.grade,
+            counts: row.results.counts.into(),
+            new_findings: row.results.new_findings,
+            resolved_findings: row.results.resolved_findings,
+            formula_version: row.formula_version,
+        }
+    }
+}
 
 const SCAN_COLUMNS: &str = "s.id, s.cluster_id, s.status, s.source, s.queued_at, s.started_at, s.finished_at, \
      s.objects, s.score, s.grade, s.critical, s.high, s.medium, s.low, s.info, s.new_findings, \
      s.resolved_findings, s.errors, s.namespaces, s.message";
 
-macro_rules! scan_from_row {
-    ($row:expr) => {{
-        let row = $row;
-        let errors: String = row.try_get("errors")?;
-        let namespaces: String = row.try_get("namespaces")?;
+/// A row of [`SCAN_COLUMNS`]; `errors` and `namespaces` are JSON.
+#[derive(sqlx::FromRow)]
+struct ScanRow {
+    id: i64,
+    cluster_id: i64,
+    status: String,
+    source: String,
+    queued_at: i64,
+    started_at: Option<i64>,
+    finished_at: Option<i64>,
+    objects: i64,
+    #[sqlx(flatten)]
+    results: ResultsRow,
+    errors: String,
+    namespaces: String,
+    message: Option<String>,
+}
+
+impl From<ScanRow> for Scan {
+    fn from(row: ScanRow) -> Scan {
         Scan {
-            id: row.try_get("id")?,
-            cluster_id: row.try_get("cluster_id")?,
-            status: row.try_get("status")?,
-            source: row.try_get("source")?,
-            queued_at: row.try_get("queued_at")?,
-            started_at: row.try_get("started_at")?,
-            finished_at: row.try_get("finished_at")?,
-            objects: row.try_get("objects")?,
-            score: row.try_get("score")?,
-            grade: row.try_get("grade")?,
-            counts: $crate::store::scans::counts_from_row!(row),
-            new_findings: row.try_get("new_findings")?,
-            resolved_findings: row.try_get("resolved_findings")?,
-            errors: serde_json::from_str(&errors).unwrap_or_default(),
-            namespaces: serde_json::from_str(&namespaces).unwrap_or_default(),
-            message: row.try_get("message")?,
+            id: row.id,
+            cluster_id: row.cluster_id,
+            status: row.status,
+            source: row.source,
+            queued_at: row.queued_at,
+            started_at: row.started_at,
+            finished_at: row.finished_at,
+            objects: row.objects,
+            score: row.results.score,
+            grade: row.results.grade,
+            counts: row.results.counts.into(),
+            new_findings: row.results.new_findings,
+            resolved_findings: row.results.resolved_findings,
+            errors: serde_json::from_str(&row.errors).unwrap_or_default(),
+            namespaces: serde_json::from_str(&row.namespaces).unwrap_or_default(),
+            message: row.message,
         }
-    }};
+    }
+}
+
+/// A row of [`Store::walk`]'s query: a finding, `first_seen` already the finishing time of
+/// the scan that first stored it where there is one, and `last_seen` as stored.
+#[derive(sqlx::FromRow)]
+struct FindingRow {
+    id: i64,
+    rule: String,
+    severity: String,
+    status: String,
+    kind: String,
+    namespace: String,
+    name: String,
+    path: String,
+    message: String,
+    first_seen: i64,
+    last_seen: Option<i64>,
+    resolved_at: Option<i64>,
+    exemption_reason: Option<String>,
+}
+
+impl FindingRow {
+    /// The finding; `latest` is the finishing time of the cluster's latest finished scan,
+    /// which a finding without a stored `last_seen` was last seen by.
+    fn finding(self, latest: Option<i64>) -> StoredFinding {
+        let first_seen = self.first_seen;
+        StoredFinding {
+            id: self.id,
+            rule: self.rule,
+            severity: self.severity,
+            status: self.status,
+            kind: self.kind,
+            namespace: self.namespace,
+            name: self.name,
+            path: self.path,
+            message: self.message,
+            first_seen,
+            last_seen: self.last_seen.unwrap_or_else(|| latest.unwrap_or(first_seen).max(first_seen)),
+            resolved_at: self.resolved_at,
+            exemption_reason: self.exemption_reason,
+        }
+    }
 }
 
 impl Store {
@@ -553,10 +630,8 @@ impl Store {
              JOIN memberships m ON m.team_id = c.team_id AND m.user_id = $1 WHERE s.id = $2"
         );
         on_pool!(self, |pool| {
-            match sqlx::query(&sql).bind(user_id).bind(scan_id).fetch_optional(pool).await? {
-                Some(row) => Ok(Some(scan_from_row!(row))),
-                None => Ok(None),
-            }
+            let row = sqlx::query_as::<_, ScanRow>(&sql).bind(user_id).bind(scan_id).fetch_optional(pool);
+            Ok(row.await?.map(Scan::from))
         })
     }
 
@@ -564,12 +639,8 @@ impl Store {
     pub async fn list_scans(&self, cluster_id: i64, limit: i64) -> Result<Vec<Scan>, sqlx::Error> {
         let sql = format!("SELECT {SCAN_COLUMNS} FROM scans s WHERE s.cluster_id = $1 ORDER BY s.id DESC LIMIT $2");
         on_pool!(self, |pool| {
-            let rows = sqlx::query(&sql).bind(cluster_id).bind(limit).fetch_all(pool).await?;
-            let mut scans = Vec::with_capacity(rows.len());
-            for row in rows {
-                scans.push(scan_from_row!(row));
-            }
-            Ok(scans)
+            let rows = sqlx::query_as::<_, ScanRow>(&sql).bind(cluster_id).bind(limit).fetch_all(pool).await?;
+            Ok(rows.into_iter().map(Scan::from).collect())
         })
     }
 
@@ -790,30 +861,9 @@ impl Store {
              WHERE {conditions} ORDER BY {order} LIMIT ${}",
             bound.len()
         );
-        let findings = on_pool!(self, |pool| {
-            let rows = bind_all!(sqlx::query(&sql), &bound).fetch_all(pool).await?;
-            let mut findings = Vec::with_capacity(rows.len());
-            for row in rows {
-                let first_seen: i64 = row.try_get("first_seen")?;
-                let last_seen: Option<i64> = row.try_get("last_seen")?;
-                findings.push(StoredFinding {
-                    id: row.try_get("id")?,
-                    rule: row.try_get("rule")?,
-                    severity: row.try_get("severity")?,
-                    status: row.try_get("status")?,
-                    kind: row.try_get("kind")?,
-                    namespace: row.try_get("namespace")?,
-                    name: row.try_get("name")?,
-                    path: row.try_get("path")?,
-                    message: row.try_get("message")?,
-                    first_seen,
-                    last_seen: last_seen.unwrap_or_else(|| latest.unwrap_or(first_seen).max(first_seen)),
-                    resolved_at: row.try_get("resolved_at")?,
-                    exemption_reason: row.try_get("exemption_reason")?,
-                });
-            }
-            Ok::<_, sqlx::Error>(findings)
-        })?;
+        let rows: Vec<FindingRow> =
+            on_pool!(self, |pool| bind_all!(sqlx::query_as(&sql), &bound).fetch_all(pool).await)?;
+        let findings: Vec<StoredFinding> = rows.into_iter().map(|row| row.finding(latest)).collect();
         let known_to = if findings.len() as i64 >= want {
             findings.last().map(|finding| Cursor::after(filter.order, finding))
         } else {
