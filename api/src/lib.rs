@@ -13,11 +13,11 @@
 //! Request bodies are here too, with the defaults the server reads them with (a field the
 //! server may go without is an `Option`, left out when the app sends `None`).
 //!
-//! The groups of operations are moved here one at a time (`scans`, `findings`, `clusters`
-//! with the agent's endpoints, `accounts` — sign-in, sessions, users and tokens — `teams`,
-//! `exemptions`, `policies`, `compliance`, `reports`, `outbox`, `subscriptions` and
-//! `webhooks` so far, and `/healthz` and `/readyz` outside `/api/v1`); the others are still
-//! described by hand in the server's `http::openapi`.
+//! Every group of operations is here: `scans`, `findings`, `clusters` with the agent's
+//! endpoints, `accounts` (sign-in, sessions, users and tokens), `teams`, `exemptions`,
+//! `policies`, `compliance`, `reports`, `outbox`, `subscriptions`, `webhooks`, and `/healthz`
+//! and `/readyz` outside `/api/v1`. The server's `http::openapi` writes by hand only the
+//! error body (`{"error": "…"}`) and the names of the list answers.
 
 pub mod accounts;
 pub mod clusters;

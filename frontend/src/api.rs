@@ -3,12 +3,9 @@
 //!
 //! Every call goes through [`send`]: the browser's `fetch` with the session cookie
 //! (same-origin), the CSRF token of the session on writes, and the server's
-//! `{"error": "…"}` bodies turned into an [`Error`] a page can show. The answers and request
-//! bodies of scans, findings, the trend, clusters, accounts, teams, exemptions, policies,
-//! compliance, reports, webhooks, subscriptions and the outbox are the server's own types
-//! (`rampart-api`); the others still mirror the server's JSON here, fields a newer server
-//! adds ignored and fields it leaves out read as empty (`#[serde(default)]`). The playground
-//! never calls anything here.
+//! `{"error": "…"}` bodies turned into an [`Error`] a page can show. Every answer and request
+//! body is the server's own type (`rampart-api`): a field the server leaves out is an error
+//! here, never a silent default. The playground never calls anything here.
 
 use std::cell::RefCell;
 use std::fmt;
