@@ -407,14 +407,34 @@ impl<'a> Checker<'a> {
 
     /// Checks the next objects; `sources` name the sources their `source` fields point at.
     pub fn check(&mut self, sources: &[Source], objects: &[Object]) -> Checked {
+        self.check_unless(sources, objects, |_, _| false).0
+    }
+
+    /// [`Checker::check`], but the objects that `skip` picks (given each object and the
+    /// anchors it gets) are moved past as [`Checker::skip`] moves past them: their pod
+    /// labels go into the index, they take their anchors, and nothing is concluded about
+    /// them. `Checked::objects` holds the reports of the objects checked, in order (each
+    /// finding's `object` counts among them); beside it, what each object got.
+    pub fn check_unless(
+        &mut self,
+        sources: &[Source],
+        objects: &[Object],
+        mut skip: impl FnMut(&Object, Anchors) -> bool,
+    ) -> (Checked, Vec<Passed>) {
         // A dozen findings per object is common: room for them from the start, not
         // reallocated (and copied) as the list doubles. Only what is written is touched.
         let findings = Vec::with_capacity(objects.len().saturating_mul(FINDINGS_PER_OBJECT).min(MAX_RESERVED_FINDINGS));
         let mut checked = Checked { objects: Vec::with_capacity(objects.len()), findings };
+        let mut passed = Vec::with_capacity(objects.len());
         for object in objects {
             self.add_pod_labels(object);
-            let source_name = sources.get(object.source).map_or("", |source| source.name.as_str());
             let anchors = self.anchors.next(object);
+            if skip(object, anchors) {
+                passed.push(Passed { anchors, skipped: true });
+                continue;
+            }
+            passed.push(Passed { anchors, skipped: false });
+            let source_name = sources.get(object.source).map_or("", |source| source.name.as_str());
             let options: &Options = &self.options;
             let cx = Cx {
                 config: &options.config,
@@ -429,8 +449,17 @@ impl<'a> Checker<'a> {
                 check_object(&cx, options, &self.levels, self.policies.as_ref(), target, &mut checked.findings);
             checked.objects.push(result);
         }
-        checked
+        (checked, passed)
     }
+}
+
+/// What [`Checker::check_unless`] did with one object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Passed {
+    /// The anchors it got.
+    pub anchors: Anchors,
+    /// Moved past without being checked.
+    pub skipped: bool,
 }
 
 /// Findings per object that [`Checker::check`] makes room for at first.

@@ -23,6 +23,7 @@ pub mod mail;
 pub mod metrics;
 pub mod oidc;
 pub mod policies;
+pub mod object_states;
 pub mod recording;
 pub mod reports;
 pub mod routing;
