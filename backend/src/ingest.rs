@@ -211,26 +211,38 @@ struct Skipping {
 /// What the context index keeps, digested as it is delivered: what objects of any
 /// namespace may read, and what only each namespace's objects read
 /// ([`Index::kept_for`]), so that a change in one namespace's context does not make the
-/// others' objects checked again.
+/// others' objects checked again. Each kind is digested in its own order (a kind's pages
+/// come in order), the kinds then in a fixed one: the API lists several kinds at once, and
+/// how their pages interleave changes nothing any rule concludes (rules ask whether any
+/// webhook, policy engine or DaemonSet does something; the lists they name in messages
+/// hold one kind each).
 #[derive(Default)]
 struct ContextDigest {
-    global: DefaultHasher,
-    namespaces: HashMap<String, DefaultHasher>,
+    /// By scope (`None`: any namespace's objects read it), group and kind.
+    kinds: HashMap<(Option<String>, String, String), DefaultHasher>,
 }
 
 impl ContextDigest {
     fn add(&mut self, object: &Object) {
-        match Index::kept_for(object) {
-            None => {}
-            Some(None) => Index::hash_kept(object, &mut self.global),
-            Some(Some(namespace)) => {
-                let hasher = match self.namespaces.get_mut(namespace) {
-                    Some(hasher) => hasher,
-                    None => self.namespaces.entry(namespace.to_string()).or_default(),
-                };
-                Index::hash_kept(object, hasher);
-            }
+        let Some(scope) = Index::kept_for(object) else { return };
+        let key = (scope.map(str::to_string), object.group().to_string(), object.kind.clone());
+        Index::hash_kept(object, self.kinds.entry(key).or_default());
+    }
+
+    /// The digest of what any namespace's objects read, and of what each namespace's do.
+    fn finish(self) -> (u64, HashMap<String, u64>) {
+        let mut kinds: Vec<_> = self.kinds.into_iter().map(|(key, hasher)| (key, hasher.finish())).collect();
+        kinds.sort_unstable();
+        let mut global = DefaultHasher::new();
+        let mut namespaces: HashMap<String, DefaultHasher> = HashMap::new();
+        for ((scope, group, kind), digest) in kinds {
+            let hasher = match scope {
+                None => &mut global,
+                Some(namespace) => namespaces.entry(namespace).or_default(),
+            };
+            (group, kind, digest).hash(hasher);
         }
+        (global.finish(), namespaces.into_iter().map(|(namespace, hasher)| (namespace, hasher.finish())).collect())
     }
 }
 
@@ -306,17 +318,14 @@ pub async fn ingest(
     let may_resolve = errors.iter().all(|error| error.kind.is_some()) && broken_policies.is_empty();
     errors.extend(broken_policies);
     // Skipping needs the whole context, every rule judged and no custom policy.
-    let inputs_digest = inputs_digest(&options, context_digest.global.finish())
+    let (global_digest, namespace_digests) = context_digest.finish();
+    let inputs_digest = inputs_digest(&options, global_digest)
         .filter(|_| skip_unchanged && may_resolve && !context_errors && unjudged_rules.is_empty());
     let skipping = match inputs_digest {
         Some(inputs_digest) => Some(Skipping {
             previous: Arc::new(store.previous_states(cluster_id).await?),
             inputs_digest,
-            namespaces: context_digest
-                .namespaces
-                .into_iter()
-                .map(|(namespace, hasher)| (namespace, hasher.finish()))
-                .collect(),
+            namespaces: namespace_digests,
         }),
         None => None,
     };
