@@ -369,7 +369,9 @@ pub async fn ingest(
             other => other.map(Some),
         };
         if !pending.objects.is_empty()
-            && !store.record_checked(&mut recording, &std::mem::take(&mut pending), &std::mem::take(&mut pending_kept)).await?
+            && !store
+                .record_checked(&mut recording, &std::mem::take(&mut pending), &std::mem::take(&mut pending_kept))
+                .await?
         {
             outcome = Some(Ingested::NotOurs);
             break;
@@ -446,7 +448,9 @@ fn check_batches(
         let message = match delivery {
             Delivery::Batch(objects) => {
                 let digests: Vec<i64> = match skipping {
-                    Some(skipping) => objects.iter().map(|object| object_digest(object, &skipping.namespaces)).collect(),
+                    Some(skipping) => {
+                        objects.iter().map(|object| object_digest(object, &skipping.namespaces)).collect()
+                    }
                     None => Vec::new(),
                 };
                 let mut position = 0;
@@ -535,17 +539,27 @@ fn to_kept_batch(
         if passed.skipped {
             let hash = object_hash(&object.kind, &namespace, &object.name);
             let state = previous.states.get(&hash).cloned().expect("a skipped object has a state");
-            seen.push(SeenObject { kind: object.kind.clone(), namespace, name: object.name.clone(), score: state.score });
+            seen.push(SeenObject {
+                kind: object.kind.clone(),
+                namespace,
+                name: object.name.clone(),
+                score: state.score,
+            });
             kept.push(Some(Kept { state, skipped: true }));
             continue;
         }
         let report = reports.next().expect("a report per object checked");
         let score = report.score.filter(|_| report.judged);
-        let applied: Option<Vec<u16>> = report.passed.iter().chain(&report.failed).map(|id| rule_position(id)).collect();
+        let applied: Option<Vec<u16>> =
+            report.passed.iter().chain(&report.failed).map(|id| rule_position(id)).collect();
         let state = match (applied, report.passed_policies.is_empty() && report.failed_policies.is_empty()) {
-            (Some(applied), true) => {
-                Some(ObjectState { content: *digest, anchors: passed.anchors, score, applied, ..ObjectState::default() })
-            }
+            (Some(applied), true) => Some(ObjectState {
+                content: *digest,
+                anchors: passed.anchors,
+                score,
+                applied,
+                ..ObjectState::default()
+            }),
             _ => None,
         };
         positions.push(position);

@@ -100,7 +100,8 @@ impl ObjectState {
 
     /// Severities of its findings not exempted, once each.
     pub fn open_severities(&self) -> impl Iterator<Item = Severity> + '_ {
-        const ORDER: [Severity; 5] = [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info];
+        const ORDER: [Severity; 5] =
+            [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info];
         ORDER.into_iter().zip(self.counts).filter(|(_, count)| *count > 0).map(|(severity, _)| severity)
     }
 

@@ -473,7 +473,11 @@ impl Store {
         // From now until this scan ends complete, the cluster's findings may differ from what
         // its object states say: no scan skips an object on them.
         super::on_pool!(self, |pool| {
-            sqlx::query("DELETE FROM object_states_inputs WHERE cluster_id = $1").bind(cluster_id).execute(pool).await.map(drop)
+            sqlx::query("DELETE FROM object_states_inputs WHERE cluster_id = $1")
+                .bind(cluster_id)
+                .execute(pool)
+                .await
+                .map(drop)
         })?;
         let connection = match self {
             Store::Sqlite(pool) => {
@@ -891,10 +895,7 @@ impl Store {
             recording.states_written += tx.delete_object_states(cluster_id, &gone).await?;
             // The states are exact only when this scan saw every object with findings and
             // judged every rule: its findings are then exactly what the states say.
-            let complete = !nothing_to_check
-                && errors.is_empty()
-                && may_resolve
-                && recording.unjudged_rules.is_empty();
+            let complete = !nothing_to_check && errors.is_empty() && may_resolve && recording.unjudged_rules.is_empty();
             if let (true, Some(digest)) = (complete, keeping.inputs_digest) {
                 tx.set_states_inputs(cluster_id, digest).await?;
             }
@@ -1190,12 +1191,18 @@ impl Tally {
 
 impl Tx<'_> {
     /// Writes object states (`(object hash, state)`, each object once): the rows written.
-    async fn write_object_states(&mut self, cluster_id: i64, states: &[(i64, ObjectState)]) -> Result<i64, sqlx::Error> {
+    async fn write_object_states(
+        &mut self,
+        cluster_id: i64,
+        states: &[(i64, ObjectState)],
+    ) -> Result<i64, sqlx::Error> {
         if states.is_empty() {
             return Ok(0);
         }
-        const COLUMNS: &str = "INSERT INTO object_states (cluster_id, object_hash, content_digest, anchors, score, results)";
-        const UPSERT: &str = "ON CONFLICT (cluster_id, object_hash) DO UPDATE SET content_digest = excluded.content_digest, \
+        const COLUMNS: &str =
+            "INSERT INTO object_states (cluster_id, object_hash, content_digest, anchors, score, results)";
+        const UPSERT: &str =
+            "ON CONFLICT (cluster_id, object_hash) DO UPDATE SET content_digest = excluded.content_digest, \
              anchors = excluded.anchors, score = excluded.score, results = excluded.results";
         let score = |state: &ObjectState| state.score.map(i64::from);
         match self {
@@ -1217,7 +1224,8 @@ impl Tx<'_> {
             Tx::Sqlite(tx) => {
                 let mut written = 0;
                 for chunk in sqlite_chunks(&states.iter().collect::<Vec<_>>()) {
-                    let sql = format!("{COLUMNS} VALUES {} {UPSERT}", vec!["(?, ?, ?, ?, ?, ?)"; chunk.len()].join(", "));
+                    let sql =
+                        format!("{COLUMNS} VALUES {} {UPSERT}", vec!["(?, ?, ?, ?, ?, ?)"; chunk.len()].join(", "));
                     let mut query = sqlx::query(&sql);
                     for (hash, state) in chunk {
                         query = query
