@@ -411,10 +411,15 @@ impl<'a> Checker<'a> {
     }
 
     /// [`Checker::check`], but the objects that `skip` picks (given each object and the
-    /// anchors it gets) are moved past as [`Checker::skip`] moves past them: their pod
-    /// labels go into the index, they take their anchors, and nothing is concluded about
+    /// anchors that matter to it) are moved past as [`Checker::skip`] moves past them: their
+    /// pod labels go into the index, they take their anchors, and nothing is concluded about
     /// them. `Checked::objects` holds the reports of the objects checked, in order (each
     /// finding's `object` counts among them); beside it, what each object got.
+    ///
+    /// The anchors that matter: being the first of its namespace matters only to an object
+    /// of a namespace whose Namespace object the index lacks (otherwise the Namespace object
+    /// anchors the namespace's findings), so it is left out for the others, whose first
+    /// object may change with the order of a listing without changing any finding.
     pub fn check_unless(
         &mut self,
         sources: &[Source],
@@ -429,11 +434,16 @@ impl<'a> Checker<'a> {
         for object in objects {
             self.add_pod_labels(object);
             let anchors = self.anchors.next(object);
-            if skip(object, anchors) {
-                passed.push(Passed { anchors, skipped: true });
+            let matter = Anchors {
+                first_in_namespace: anchors.first_in_namespace
+                    && self.index.namespace(index::effective_namespace(object)).is_none(),
+                ..anchors
+            };
+            if skip(object, matter) {
+                passed.push(Passed { anchors: matter, skipped: true });
                 continue;
             }
-            passed.push(Passed { anchors, skipped: false });
+            passed.push(Passed { anchors: matter, skipped: false });
             let source_name = sources.get(object.source).map_or("", |source| source.name.as_str());
             let options: &Options = &self.options;
             let cx = Cx {
@@ -456,7 +466,7 @@ impl<'a> Checker<'a> {
 /// What [`Checker::check_unless`] did with one object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Passed {
-    /// The anchors it got.
+    /// The anchors that matter to it (see [`Checker::check_unless`]).
     pub anchors: Anchors,
     /// Moved past without being checked.
     pub skipped: bool,
