@@ -852,12 +852,17 @@ impl Store {
                 .await?;
         let Some(tx) = transaction.as_mut() else { return Ok(false) };
         let (mut resolved, mut written) = (0i64, 0i64);
+        // Objects whose findings this step settled without the scan seeing them: whatever
+        // state another scan of the cluster kept of them no longer says what their findings
+        // are (by object prefix, and by object hash).
+        let (mut settled_prefixes, mut settled_objects): (Vec<i32>, Vec<i64>) = (Vec::new(), Vec::new());
         let unresolved = if nothing_to_check { recording.accounted } else { tx.count_unresolved(cluster_id).await? };
         if !nothing_to_check && (unresolved != recording.accounted || !recording.strangers.is_empty()) {
             let mut missing = tx.unresolved_prefixes(cluster_id).await?;
             missing.retain(|prefix| !recording.seen_prefixes.contains(prefix));
             let (stored_resolved, stored_written, resolved_rows) =
                 tx.settle_prefixes(cluster_id, &missing, &resolvable, now, recording.previous_seen).await?;
+            settled_prefixes = missing;
             resolved += stored_resolved;
             written += stored_written;
             let mut moves = CountMoves::default();
@@ -869,6 +874,7 @@ impl Store {
                 if recording.seen.contains(&hash) {
                     continue;
                 }
+                settled_objects.push(hash as i64);
                 if resolvable(&kind, &rule) {
                     resolve.push(id);
                 } else {
@@ -891,8 +897,10 @@ impl Store {
                 .keys()
                 .filter(|hash| !recording.seen.contains(hash))
                 .map(|hash| *hash as i64)
+                .chain(settled_objects)
                 .collect();
             recording.states_written += tx.delete_object_states(cluster_id, &gone).await?;
+            recording.states_written += tx.delete_object_states_of_prefixes(cluster_id, &settled_prefixes).await?;
             // The states are exact only when this scan saw every object with findings and
             // judged every rule: its findings are then exactly what the states say.
             let complete = !nothing_to_check && errors.is_empty() && may_resolve && recording.unjudged_rules.is_empty();
@@ -1263,6 +1271,39 @@ impl Tx<'_> {
                     let mut query = sqlx::query(&sql).bind(cluster_id);
                     for hash in chunk {
                         query = query.bind(hash);
+                    }
+                    removed += query.execute(&mut **tx).await?.rows_affected() as i64;
+                }
+                Ok(removed)
+            }
+        }
+    }
+
+    /// Removes the states of the objects with these prefixes: the rows removed.
+    async fn delete_object_states_of_prefixes(
+        &mut self,
+        cluster_id: i64,
+        prefixes: &[i32],
+    ) -> Result<i64, sqlx::Error> {
+        if prefixes.is_empty() {
+            return Ok(0);
+        }
+        let prefixes: Vec<i64> = prefixes.iter().map(|prefix| i64::from(*prefix)).collect();
+        match self {
+            Tx::Postgres(tx) => {
+                let sql = "DELETE FROM object_states WHERE cluster_id = $1 AND (object_hash >> 32) = ANY($2::bigint[])";
+                Ok(sqlx::query(sql).bind(cluster_id).bind(&prefixes).execute(&mut **tx).await?.rows_affected() as i64)
+            }
+            Tx::Sqlite(tx) => {
+                let mut removed = 0;
+                for chunk in sqlite_chunks(&prefixes) {
+                    let sql = format!(
+                        "DELETE FROM object_states WHERE cluster_id = ? AND (object_hash >> 32) IN ({})",
+                        anonymous(chunk.len())
+                    );
+                    let mut query = sqlx::query(&sql).bind(cluster_id);
+                    for prefix in chunk {
+                        query = query.bind(prefix);
                     }
                     removed += query.execute(&mut **tx).await?.rows_affected() as i64;
                 }
