@@ -899,8 +899,10 @@ impl Store {
                 .map(|hash| *hash as i64)
                 .chain(settled_objects)
                 .collect();
-            recording.states_written += tx.delete_object_states(cluster_id, &gone).await?;
-            recording.states_written += tx.delete_object_states_of_prefixes(cluster_id, &settled_prefixes).await?;
+            let settled_prefixes: Vec<i64> = settled_prefixes.into_iter().map(i64::from).collect();
+            recording.states_written += tx.delete_object_states(cluster_id, "object_hash", &gone).await?;
+            recording.states_written +=
+                tx.delete_object_states(cluster_id, "(object_hash >> 32)", &settled_prefixes).await?;
             // The states are exact only when this scan saw every object with findings and
             // judged every rule: its findings are then exactly what the states say.
             let complete = !nothing_to_check && errors.is_empty() && may_resolve && recording.unjudged_rules.is_empty();
@@ -1251,59 +1253,27 @@ impl Tx<'_> {
         }
     }
 
-    /// Removes the states of these objects: the rows removed.
-    async fn delete_object_states(&mut self, cluster_id: i64, hashes: &[i64]) -> Result<i64, sqlx::Error> {
-        if hashes.is_empty() {
+    /// Removes the states of the objects whose `key` (`object_hash`, or an expression of it)
+    /// is one of `values`: the rows removed.
+    async fn delete_object_states(&mut self, cluster_id: i64, key: &str, values: &[i64]) -> Result<i64, sqlx::Error> {
+        if values.is_empty() {
             return Ok(0);
         }
         match self {
             Tx::Postgres(tx) => {
-                let sql = "DELETE FROM object_states WHERE cluster_id = $1 AND object_hash = ANY($2::bigint[])";
-                Ok(sqlx::query(sql).bind(cluster_id).bind(hashes).execute(&mut **tx).await?.rows_affected() as i64)
+                let sql = format!("DELETE FROM object_states WHERE cluster_id = $1 AND {key} = ANY($2::bigint[])");
+                Ok(sqlx::query(&sql).bind(cluster_id).bind(values).execute(&mut **tx).await?.rows_affected() as i64)
             }
             Tx::Sqlite(tx) => {
                 let mut removed = 0;
-                for chunk in sqlite_chunks(hashes) {
+                for chunk in sqlite_chunks(values) {
                     let sql = format!(
-                        "DELETE FROM object_states WHERE cluster_id = ? AND object_hash IN ({})",
+                        "DELETE FROM object_states WHERE cluster_id = ? AND {key} IN ({})",
                         anonymous(chunk.len())
                     );
                     let mut query = sqlx::query(&sql).bind(cluster_id);
-                    for hash in chunk {
-                        query = query.bind(hash);
-                    }
-                    removed += query.execute(&mut **tx).await?.rows_affected() as i64;
-                }
-                Ok(removed)
-            }
-        }
-    }
-
-    /// Removes the states of the objects with these prefixes: the rows removed.
-    async fn delete_object_states_of_prefixes(
-        &mut self,
-        cluster_id: i64,
-        prefixes: &[i32],
-    ) -> Result<i64, sqlx::Error> {
-        if prefixes.is_empty() {
-            return Ok(0);
-        }
-        let prefixes: Vec<i64> = prefixes.iter().map(|prefix| i64::from(*prefix)).collect();
-        match self {
-            Tx::Postgres(tx) => {
-                let sql = "DELETE FROM object_states WHERE cluster_id = $1 AND (object_hash >> 32) = ANY($2::bigint[])";
-                Ok(sqlx::query(sql).bind(cluster_id).bind(&prefixes).execute(&mut **tx).await?.rows_affected() as i64)
-            }
-            Tx::Sqlite(tx) => {
-                let mut removed = 0;
-                for chunk in sqlite_chunks(&prefixes) {
-                    let sql = format!(
-                        "DELETE FROM object_states WHERE cluster_id = ? AND (object_hash >> 32) IN ({})",
-                        anonymous(chunk.len())
-                    );
-                    let mut query = sqlx::query(&sql).bind(cluster_id);
-                    for prefix in chunk {
-                        query = query.bind(prefix);
+                    for value in chunk {
+                        query = query.bind(value);
                     }
                     removed += query.execute(&mut **tx).await?.rows_affected() as i64;
                 }
