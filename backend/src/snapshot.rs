@@ -145,7 +145,11 @@ impl<'de> Visitor<'de> for TopLevel<'_> {
                 map.next_value_seed(Items { each: &mut *self.each })?;
             } else {
                 let Item(value) = map.next_value()?;
-                entries.push(rampart_core::tree::Entry { key, key_span: rampart_core::tree::Span::default(), value });
+                entries.push(rampart_core::tree::Entry {
+                    key: key.into(),
+                    key_span: rampart_core::tree::Span::default(),
+                    value,
+                });
             }
         }
         Ok((!had_items)

@@ -213,7 +213,7 @@ fn resolve_mut<'a>(node: &'a mut Node, tokens: &[String]) -> Option<&'a mut Node
     let mut node = node;
     for token in tokens {
         node = match &mut node.value {
-            Value::Map(entries) => &mut entries.iter_mut().find(|entry| &entry.key == token)?.value,
+            Value::Map(entries) => &mut entries.iter_mut().find(|entry| entry.key == token)?.value,
             Value::Seq(items) => {
                 let position = index(token, items.len())?;
                 items.get_mut(position)?
@@ -241,7 +241,7 @@ fn add(root: &mut Node, tokens: &[String], value: Node, path: &str) -> Result<()
                     entry.key_span = key_span;
                     entry.value = value;
                 }
-                None => entries.push(Entry { key: last.to_string(), key_span, value }),
+                None => entries.push(Entry { key: last.into(), key_span, value }),
             }
         }
         Value::Seq(items) => {

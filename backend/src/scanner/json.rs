@@ -93,11 +93,11 @@ impl<'de> Visitor<'de> for Tree {
     }
 
     fn visit_str<E>(self, text: &str) -> Result<Node, E> {
-        Ok(leaf(Value::String(text.to_owned())))
+        Ok(leaf(Value::String(text.into())))
     }
 
     fn visit_string<E>(self, text: String) -> Result<Node, E> {
-        Ok(leaf(Value::String(text)))
+        Ok(leaf(Value::String(text.into())))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut sequence: A) -> Result<Node, A::Error> {
@@ -120,7 +120,7 @@ impl<'de> Visitor<'de> for Tree {
                 _ => Level::Below,
             };
             let value = map.next_value_seed(Tree(level))?;
-            entries.push(Entry { key, key_span: Span::default(), value });
+            entries.push(Entry { key: key.into(), key_span: Span::default(), value });
         }
         Ok(leaf(Value::Map(entries)))
     }
@@ -199,7 +199,7 @@ pub(crate) fn prepare(kind: &Kind, mut item: Node) -> Node {
     let text = |key: &str, text: String| Entry {
         key: key.into(),
         key_span: Span::default(),
-        value: leaf(Value::String(text)),
+        value: leaf(Value::String(text.into())),
     };
     fields.splice(0..0, [text("apiVersion", kind.api_version()), text("kind", kind.kind.clone())]);
     if let Some(Value::Map(metadata)) = entry_mut(&mut item, "metadata").map(|metadata| &mut metadata.value) {
