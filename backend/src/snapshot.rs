@@ -153,7 +153,7 @@ impl<'de> Visitor<'de> for TopLevel<'_> {
             }
         }
         Ok((!had_items)
-            .then(|| Node::new(rampart_core::tree::Value::Map(entries), rampart_core::tree::Span::default())))
+            .then(|| Node::new(rampart_core::tree::Value::Map(entries.into()), rampart_core::tree::Span::default())))
     }
 }
 

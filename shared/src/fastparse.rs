@@ -181,7 +181,7 @@ impl<'t> FastParser<'t> {
         }
         let span = span?;
         let end = self.entries.last().filter(|_| self.entries.len() > first)?.value.end;
-        let entries: Vec<Entry> = self.entries.drain(first..).collect();
+        let entries: Box<[Entry]> = self.entries.drain(first..).collect();
         Some(Node { value: Value::Map(entries), span, end })
     }
 
@@ -227,7 +227,7 @@ impl<'t> FastParser<'t> {
         }
         let span = if indentless { self.items.get(first)?.span } else { dash_span };
         let end = self.items.last().filter(|_| self.items.len() > first)?.end;
-        let items: Vec<Node> = self.items.drain(first..).collect();
+        let items: Box<[Node]> = self.items.drain(first..).collect();
         Some(Node { value: Value::Seq(items), span, end })
     }
 
@@ -444,7 +444,7 @@ impl Inline<'_> {
                     }
                 }
                 let end = parser.offset_of(line_position, self.at);
-                Some(Node { value: Value::Seq(items), span, end })
+                Some(Node { value: Value::Seq(items.into()), span, end })
             }
             b'{' => {
                 self.at += 1;
@@ -487,7 +487,7 @@ impl Inline<'_> {
                     }
                 }
                 let end = parser.offset_of(line_position, self.at);
-                Some(Node { value: Value::Map(entries), span, end })
+                Some(Node { value: Value::Map(entries.into()), span, end })
             }
             _ => self.scalar(parser, line_position, in_flow, false),
         }

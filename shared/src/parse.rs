@@ -130,7 +130,7 @@ pub fn for_each_document(source: &Source, limits: &Limits, mut each: impl FnMut(
                         read_any = true;
                         let root = match (is_list, root.value) {
                             // An item, parsed as a sequence of one.
-                            (true, crate::tree::Value::Seq(mut items)) if items.len() == 1 => items.remove(0),
+                            (true, crate::tree::Value::Seq(items)) if items.len() == 1 => items.into_vec().remove(0),
                             (_, value) => Node { value, ..root },
                         };
                         each(Document { index, root });
@@ -540,12 +540,12 @@ impl Builder<'_, '_> {
                     Some(Frame::Seq { span, anchor, items }) => {
                         let end =
                             collection_end(self.source_text(), span, items.last().map(|item| item.end), parser_end);
-                        (Node { value: Value::Seq(items), span, end }, anchor)
+                        (Node { value: Value::Seq(items.into()), span, end }, anchor)
                     }
                     Some(Frame::Map { span, anchor, entries, .. }) => {
                         let last = entries.last().map(|entry| entry.value.end);
                         let end = collection_end(self.source_text(), span, last, parser_end);
-                        (Node { value: Value::Map(merge_keys(entries)), span, end }, anchor)
+                        (Node { value: Value::Map(merge_keys(entries).into()), span, end }, anchor)
                     }
                     None => return Ok(()),
                 };
@@ -638,7 +638,7 @@ fn merge_keys(entries: Vec<Entry>) -> Vec<Entry> {
     for merge in merges {
         let sources: Vec<Node> = match merge.value.value {
             Value::Map(_) => vec![merge.value],
-            Value::Seq(items) => items,
+            Value::Seq(items) => items.into_vec(),
             _ => Vec::new(),
         };
         for source in sources {

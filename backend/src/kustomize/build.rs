@@ -24,7 +24,7 @@ use std::fs;
 use std::path::{Component, Path, PathBuf};
 
 use rampart_core::parse::{parse_source, Limits};
-use rampart_core::tree::{Entry, Node, Span, Value};
+use rampart_core::tree::{edit_vec, Entry, Node, Span, Value};
 use rampart_core::{ParseError, Source};
 
 use super::patch::{json6902, strategic_merge, Merged};
@@ -956,16 +956,18 @@ fn map_at<'a>(root: &'a mut Node, keys: &[&str]) -> &'a mut Node {
     let mut span = node.span;
     for key in keys {
         if !node.is_map() {
-            *node = Node::new(Value::Map(Vec::new()), span);
+            *node = Node::new(Value::Map(Box::default()), span);
         }
         let Value::Map(entries) = &mut node.value else { unreachable!("made a map above") };
         let position = match entries.iter().position(|entry| entry.key == *key) {
             Some(position) => position,
             None => {
-                entries.push(Entry {
-                    key: (*key).into(),
-                    key_span: span,
-                    value: Node::new(Value::Map(Vec::new()), span),
+                edit_vec(entries, |entries| {
+                    entries.push(Entry {
+                        key: (*key).into(),
+                        key_span: span,
+                        value: Node::new(Value::Map(Box::default()), span),
+                    })
                 });
                 entries.len() - 1
             }
@@ -974,7 +976,7 @@ fn map_at<'a>(root: &'a mut Node, keys: &[&str]) -> &'a mut Node {
         node = &mut entries[position].value;
     }
     if !node.is_map() {
-        *node = Node::new(Value::Map(Vec::new()), span);
+        *node = Node::new(Value::Map(Box::default()), span);
     }
     node
 }
@@ -989,7 +991,7 @@ fn set_entry(map: &mut Node, entry: Entry) {
     let Value::Map(entries) = &mut map.value else { return };
     match entries.iter_mut().find(|existing| existing.key == entry.key) {
         Some(existing) => *existing = entry,
-        None => entries.push(entry),
+        None => edit_vec(entries, |entries| entries.push(entry)),
     }
 }
 

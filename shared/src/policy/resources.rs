@@ -230,7 +230,7 @@ fn namespace_selects(selector_node: &Node, labels: &Node, name: Option<&str>) ->
         key_span: Default::default(),
         value: Node::new(crate::tree::Value::String(name.into()), Default::default()),
     });
-    selector::matches(selector_node, &Node::new(crate::tree::Value::Map(entries), Default::default()))
+    selector::matches(selector_node, &Node::new(crate::tree::Value::Map(entries.into()), Default::default()))
 }
 
 #[cfg(test)]
