@@ -928,13 +928,29 @@ impl Store {
         present: Option<Option<&[Held]>>,
     ) -> Result<(Walked, Option<i64>), sqlx::Error> {
         let sqlite = matches!(self, Store::Sqlite(_));
-        let by_rank = filter.order == FindingOrder::Severity
+        let ranked = filter.order == FindingOrder::Severity
             && filter.open_at.is_none()
             && filter.namespace.is_none()
-            && (filter.rule.is_some() || (sqlite && filter.has_text()))
             && filter.severity.is_none()
             && filter.literal_status().is_some();
+        let by_rank = ranked && (filter.rule.is_some() || (sqlite && filter.has_text()));
         if !by_rank {
+            if let (true, true, Some(Cursor::Severity(from, _))) = (ranked, sqlite, &filter.after) {
+                // A later page on SQLite: one walk per severity from the cursor's, each a
+                // range of `findings_by_severity` from its exact start, where one walk would
+                // read the cursor's severity from its first finding (no counts needed: there
+                // is no text window to share).
+                let from = (*from).clamp(0, SEVERITIES.len() as i64 - 1);
+                let parts = (from..SEVERITIES.len() as i64).map(|rank| {
+                    let part = FindingFilter {
+                        severity: Some(SEVERITIES[rank as usize].to_string()),
+                        after: filter.after.clone().filter(|_| rank == from),
+                        ..filter.clone()
+                    };
+                    (part, 0, Cursor::Severity(rank, 0))
+                });
+                return Ok((self.walk_parts(cluster_id, parts, want, latest).await?, None));
+            }
             return Ok((self.walk(cluster_id, filter, want, latest, TEXT_WINDOW).await?, None));
         }
         let queried;
