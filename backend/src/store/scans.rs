@@ -672,8 +672,9 @@ impl Store {
     /// The default order (most severe first) reads the index `findings_by_severity`: with a
     /// status, in one walk; without, one walk per status the cluster's counts hold, merged;
     /// with a rule, one walk per severity the rule has findings of (there is no index by
-    /// rule), so that a rule without critical findings does not read every critical one. A
-    /// text filter examines at most [`TEXT_WINDOW`] findings per walk.
+    /// rule), so that a rule without critical findings does not read every critical one.
+    /// The rule order reads one rule at a time ([`Store::walk_rules`]). A text filter
+    /// examines at most [`TEXT_WINDOW`] findings per walk.
     ///
     /// `first_seen` is the finishing time of the scan that first stored the finding (the
     /// time it was stored while that scan runs); `last_seen` is the stored one when a scan
