@@ -238,6 +238,12 @@ pub struct ServeArgs {
           action = clap::ArgAction::Set)]
     pub password_login: bool,
 
+    /// Whether rescans skip the engine for objects unchanged since the cluster's last
+    /// complete scan (their stored findings stay as they are); false checks every object.
+    #[arg(long, env = "RAMPART_SKIP_UNCHANGED_OBJECTS", value_name = "BOOL", default_value_t = true,
+          action = clap::ArgAction::Set)]
+    pub skip_unchanged_objects: bool,
+
     /// Seconds between the mailer's rounds (due digests, new alerts, sending).
     #[arg(long, env = "RAMPART_MAIL_INTERVAL", value_name = "SECONDS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=3600))]

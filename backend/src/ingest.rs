@@ -22,17 +22,40 @@
 //! engine's [`Checker`] while the previous one is recorded ([`Store::record_batch`], one
 //! transaction per batch, by difference), and finishes the scan. Memory is the index, a
 //! few batches in flight and 8 bytes per object seen, whatever the cluster's size.
+//!
+//! **Skipping unchanged objects.** A rescan need not run the engine on an object whose
+//! content, and everything else its findings depend on, are what the cluster's last complete
+//! scan saw: the state that scan kept of it ([`crate::store::object_states`]) is replayed
+//! instead (its score, its findings' counts, its rule results), and its stored findings stay
+//! open with no read and no write. What else findings depend on is one digest
+//! ([`inputs_digest`]): the engine (its version, rule catalog, score formula and the very
+//! binary), the options (settings, exemptions in force), and what the context index keeps
+//! that objects of any namespace read ([`rampart_core::index::Index::hash_kept`] of those
+//! context objects, in order). What only one namespace's objects read (its Namespace,
+//! ServiceAccounts, NetworkPolicies, Services and Roles) is digested per namespace into
+//! each of its objects' digest instead, beside their content's ([`object_digest`]). An
+//! object is skipped only when the inputs digest, its own digest and the anchors it gets
+//! all match; the kinds judged by the pods they select
+//! ([`rampart_core::index::Index::checks_after_pods`]) are always checked, and a skipped
+//! object's pod labels still go into the index. Custom policies, context that could not
+//! all be read, or rules that cannot be judged turn skipping off for the scan. Memory: one
+//! state per object of the cluster (a few dozen bytes each).
 
 use rampart_core::compliance::RuleResults;
-use rampart_core::engine::{Checker, Options};
+use rampart_core::engine::{Checker, Options, Passed};
 use rampart_core::index::Index;
 use rampart_core::object::Object;
 use rampart_core::parse::Source;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use crate::store::recording::{Batch, Observed, SeenObject};
+use crate::store::object_states::{rule_position, ObjectState, PreviousStates};
+use crate::store::recording::{object_hash, Batch, Kept, Observed, SeenObject};
 use crate::store::scans::ScanError;
 use crate::store::Store;
 
@@ -94,12 +117,17 @@ pub struct Timings {
     pub checking: Duration,
     /// The checker waiting for the source's batches (listing and reading them).
     pub checker_waiting: Duration,
+    /// Objects skipped (not checked: unchanged since the last complete scan).
+    pub objects_skipped: i64,
+    /// Object states written or removed for the next scan.
+    pub states_written: i64,
 }
 
 /// What the checking thread hands back.
 enum Checked {
-    /// A batch, and what its rules concluded (for the compliance views).
-    Batch(Batch, RuleResults),
+    /// A batch, what its rules concluded (for the compliance views), and what is kept of
+    /// each of its objects.
+    Batch(Batch, RuleResults, Vec<Option<Kept>>),
     /// A kind failed part-way; the rules it leaves unjudged (their findings are neither
     /// opened nor resolved from now on, and they do not run on the objects still to come).
     Error(ScanError, Vec<String>),
@@ -133,8 +161,106 @@ fn policy_errors(options: &Options) -> Vec<ScanError> {
         .collect()
 }
 
+/// The digest of an object's content: its whole tree, without positions.
+pub fn content_digest(object: &Object) -> i64 {
+    let mut hasher = DefaultHasher::new();
+    rampart_core::index::hash_content(&object.root, &mut hasher);
+    hasher.finish() as i64
+}
+
+/// What identifies the engine: the crate's version, the score formula, the rule catalog and
+/// the running binary (its size and time), so that any other build checks everything again
+/// (the digests themselves are only stable within one build).
+static ENGINE: LazyLock<u64> = LazyLock::new(|| {
+    let mut hasher = DefaultHasher::new();
+    env!("CARGO_PKG_VERSION").hash(&mut hasher);
+    rampart_core::score::FORMULA_VERSION.hash(&mut hasher);
+    for rule in rampart_core::RULES.iter() {
+        (rule.id, rule.severity.as_str(), rule.title).hash(&mut hasher);
+    }
+    let binary = std::env::current_exe().and_then(std::fs::metadata);
+    match binary {
+        Ok(metadata) => (metadata.len(), metadata.modified().ok()).hash(&mut hasher),
+        // Unknown: this process's own, so that no other process skips on its states.
+        Err(_) => (std::process::id(), std::time::SystemTime::now()).hash(&mut hasher),
+    }
+    hasher.finish()
+});
+
+/// The digest of everything an object's findings depend on besides the object itself: the
+/// engine, the options (settings, exemptions in force) and the context index's digest.
+/// `None` with custom policies (their cost budget is spent across objects, and their params
+/// are read whole), which always check everything.
+pub fn inputs_digest(options: &Options, index_digest: u64) -> Option<i64> {
+    if !options.policies.is_empty() {
+        return None;
+    }
+    let mut hasher = DefaultHasher::new();
+    (*ENGINE, format!("{options:?}"), index_digest).hash(&mut hasher);
+    Some(hasher.finish() as i64)
+}
+
+/// What the checking thread needs to skip objects and keep their states.
+struct Skipping {
+    previous: Arc<PreviousStates>,
+    inputs_digest: i64,
+    /// The digest of what the index keeps for each namespace's objects alone.
+    namespaces: HashMap<String, u64>,
+}
+
+/// What the context index keeps, digested as it is delivered: what objects of any
+/// namespace may read, and what only each namespace's objects read
+/// ([`Index::kept_for`]), so that a change in one namespace's context does not make the
+/// others' objects checked again. Each kind is digested in its own order (a kind's pages
+/// come in order), the kinds then in a fixed one: the API lists several kinds at once, and
+/// how their pages interleave changes nothing any rule concludes (rules ask whether any
+/// webhook, policy engine or DaemonSet does something; the lists they name in messages
+/// hold one kind each).
+#[derive(Default)]
+struct ContextDigest {
+    /// By scope (`None`: any namespace's objects read it), group and kind.
+    kinds: HashMap<(Option<String>, String, String), DefaultHasher>,
+}
+
+impl ContextDigest {
+    fn add(&mut self, object: &Object) {
+        let Some(scope) = Index::kept_for(object) else { return };
+        let key = (scope.map(str::to_string), object.group().to_string(), object.kind.clone());
+        Index::hash_kept(object, self.kinds.entry(key).or_default());
+    }
+
+    /// The digest of what any namespace's objects read, and of what each namespace's do.
+    fn finish(self) -> (u64, HashMap<String, u64>) {
+        let mut kinds: Vec<_> = self.kinds.into_iter().map(|(key, hasher)| (key, hasher.finish())).collect();
+        kinds.sort_unstable();
+        let mut global = DefaultHasher::new();
+        let mut namespaces: HashMap<String, DefaultHasher> = HashMap::new();
+        for ((scope, group, kind), digest) in kinds {
+            let hasher = match scope {
+                None => &mut global,
+                Some(namespace) => namespaces.entry(namespace).or_default(),
+            };
+            (group, kind, digest).hash(hasher);
+        }
+        (global.finish(), namespaces.into_iter().map(|(namespace, hasher)| (namespace, hasher.finish())).collect())
+    }
+}
+
+/// The digest an object's state is kept under: its content's, and what the index keeps
+/// for its namespace's objects (for a Namespace, of its own name too).
+fn object_digest(object: &Object, namespaces: &HashMap<String, u64>) -> i64 {
+    let mut hasher = DefaultHasher::new();
+    content_digest(object).hash(&mut hasher);
+    namespaces.get(rampart_core::index::effective_namespace(object)).hash(&mut hasher);
+    if object.is("", "Namespace") {
+        namespaces.get(&object.name).hash(&mut hasher);
+    }
+    hasher.finish() as i64
+}
+
 /// Takes a scan's deliveries into the store: see the module's documentation. `options`
 /// are the engine's (cluster mode, exemptions); the scan is `running` under `runner`.
+/// `skip_unchanged`: skip the engine for unchanged objects (and keep their states).
 pub async fn ingest(
     store: &Store,
     scan_id: i64,
@@ -142,6 +268,7 @@ pub async fn ingest(
     runner: &str,
     options: Options,
     mut deliveries: mpsc::Receiver<Delivery>,
+    skip_unchanged: bool,
 ) -> Result<Ingested, sqlx::Error> {
     // Phase 1: the index, and the objects the custom policies take params from.
     let mut index = Index::new(options.mode, options.complete);
@@ -150,10 +277,14 @@ pub async fn ingest(
     let mut errors = Vec::new();
     // Each namespace's labels, for routing notifications by namespace label.
     let mut namespace_labels: Vec<(String, String)> = Vec::new();
+    // What the index keeps, in order (see the module's documentation).
+    let mut context_digest = ContextDigest::default();
+    let mut context_errors = false;
     let unjudged_rules = loop {
         match deliveries.recv().await {
             Some(Delivery::Context(objects)) => {
                 for object in objects {
+                    context_digest.add(&object);
                     if object.kind == "Namespace"
                         && object.api_version == "v1"
                         && namespace_labels.len() < crate::store::routing::MAX_LABELLED_NAMESPACES
@@ -168,10 +299,14 @@ pub async fn ingest(
                 }
             }
             Some(Delivery::ContextDone { errors: more, unjudged_rules }) => {
+                context_errors |= !more.is_empty();
                 errors.extend(more);
                 break unjudged_rules;
             }
-            Some(Delivery::Error(error)) => errors.push(error),
+            Some(Delivery::Error(error)) => {
+                context_errors = true;
+                errors.push(error);
+            }
             Some(Delivery::Failed(message)) => return Ok(Ingested::Failed(message)),
             Some(Delivery::Batch(_)) => {
                 return Ok(Ingested::Failed("the scan's source sent objects before their context".into()))
@@ -182,7 +317,22 @@ pub async fn ingest(
     let broken_policies = policy_errors(&options);
     let may_resolve = errors.iter().all(|error| error.kind.is_some()) && broken_policies.is_empty();
     errors.extend(broken_policies);
+    // Skipping needs the whole context, every rule judged and no custom policy.
+    let (global_digest, namespace_digests) = context_digest.finish();
+    let inputs_digest = inputs_digest(&options, global_digest)
+        .filter(|_| skip_unchanged && may_resolve && !context_errors && unjudged_rules.is_empty());
+    let skipping = match inputs_digest {
+        Some(inputs_digest) => Some(Skipping {
+            previous: Arc::new(store.previous_states(cluster_id).await?),
+            inputs_digest,
+            namespaces: namespace_digests,
+        }),
+        None => None,
+    };
     let mut recording = store.begin_recording(scan_id, cluster_id, runner, &unjudged_rules, may_resolve).await?;
+    if let Some(skipping) = &skipping {
+        recording.keep_object_states(skipping.previous.clone(), Some(skipping.inputs_digest));
+    }
 
     // Phase 2: the source, the checker (a blocking thread) and the store each work on
     // their own batch; the bounded channels between them hold the rest of memory.
@@ -190,11 +340,13 @@ pub async fn ingest(
     options.fixes = false;
     options.config.disable.extend(unjudged_rules);
     let (checked_sender, mut checked) = mpsc::channel::<Checked>(QUEUE);
-    let checker =
-        tokio::task::spawn_blocking(move || check_batches(index, &options, &params, deliveries, checked_sender));
+    let checker = tokio::task::spawn_blocking(move || {
+        check_batches(index, &options, &params, skipping.as_ref(), deliveries, checked_sender)
+    });
     let mut outcome = None;
     let mut rule_results = RuleResults::default();
     let mut pending = Batch::default();
+    let mut pending_kept: Vec<Option<Kept>> = Vec::new();
     let mut recorder_waiting = Duration::ZERO;
     loop {
         // The next message other than a batch, or `Some(None)` when the batches waiting
@@ -203,8 +355,11 @@ pub async fn ingest(
         let received = checked.recv().await;
         recorder_waiting += waiting.elapsed();
         let message = match received {
-            Some(Checked::Batch(batch, rules)) => {
+            Some(Checked::Batch(batch, rules, kept)) => {
                 rule_results.merge(rules);
+                // What is kept lines up with the objects (none for those before it).
+                pending_kept.resize(pending.objects.len(), None);
+                pending_kept.extend(kept);
                 pending.absorb(batch);
                 if pending.findings.len() < RECORD_FINDINGS && pending.objects.len() < RECORD_OBJECTS {
                     continue;
@@ -213,7 +368,11 @@ pub async fn ingest(
             }
             other => other.map(Some),
         };
-        if !pending.objects.is_empty() && !store.record_batch(&mut recording, &std::mem::take(&mut pending)).await? {
+        if !pending.objects.is_empty()
+            && !store
+                .record_checked(&mut recording, &std::mem::take(&mut pending), &std::mem::take(&mut pending_kept))
+                .await?
+        {
             outcome = Some(Ingested::NotOurs);
             break;
         }
@@ -253,7 +412,14 @@ pub async fn ingest(
         findings: recording.tally.findings,
         errors: errors.len(),
         written: recording.findings_written,
-        timings: Timings { recording: recording.timings, recorder_waiting, checking, checker_waiting },
+        timings: Timings {
+            recording: recording.timings,
+            recorder_waiting,
+            checking,
+            checker_waiting,
+            objects_skipped: recording.objects_skipped,
+            states_written: recording.states_written,
+        },
     })
 }
 
@@ -263,6 +429,7 @@ fn check_batches(
     index: Index,
     options: &Options,
     params: &[Object],
+    skipping: Option<&Skipping>,
     mut deliveries: mpsc::Receiver<Delivery>,
     out: mpsc::Sender<Checked>,
 ) -> (Duration, Duration) {
@@ -280,8 +447,18 @@ fn check_batches(
         let started = Instant::now();
         let message = match delivery {
             Delivery::Batch(objects) => {
-                let checked = checker.check(&sources, &objects);
-                let rules = RuleResults::from_results(&checked.objects, &checked.findings);
+                let digests: Vec<i64> = match skipping {
+                    Some(skipping) => {
+                        objects.iter().map(|object| object_digest(object, &skipping.namespaces)).collect()
+                    }
+                    None => Vec::new(),
+                };
+                let mut position = 0;
+                let (checked, passed) = checker.check_unless(&sources, &objects, |object, anchors| {
+                    position += 1;
+                    skipping.is_some_and(|skipping| unchanged(skipping, object, digests[position - 1], anchors))
+                });
+                let mut rules = RuleResults::from_results(&checked.objects, &checked.findings);
                 if !policies_stopped && checker.policy_budget_notice().is_some() {
                     policies_stopped = true;
                     let error = ScanError {
@@ -295,10 +472,16 @@ fn check_batches(
                         break;
                     }
                 }
-                let batch = to_batch(&objects, checked);
+                let (batch, kept) = match skipping {
+                    Some(skipping) => to_kept_batch(&objects, checked, &passed, &digests, &skipping.previous),
+                    None => (to_batch(&objects, checked), Vec::new()),
+                };
+                for state in kept.iter().flatten().filter(|kept| kept.skipped) {
+                    rules.merge(state.state.rule_results());
+                }
                 drop(objects);
                 checking += started.elapsed();
-                Checked::Batch(batch, rules)
+                Checked::Batch(batch, rules, kept)
             }
             Delivery::Error(error) => {
                 // The pod templates of a kind listed in part leave the rules that judge
@@ -318,6 +501,110 @@ fn check_batches(
         }
     }
     (checking, waiting)
+}
+
+/// Whether an object may be skipped: the last complete scan kept a state of it under the
+/// same inputs, with the same content digest and anchors, and it is not of a kind judged by
+/// the pods it selects.
+fn unchanged(skipping: &Skipping, object: &Object, digest: i64, anchors: rampart_core::index::Anchors) -> bool {
+    if object.kind.is_empty() || Index::checks_after_pods(object.group(), &object.kind) {
+        return false;
+    }
+    let hash = object_hash(&object.kind, object.namespace.as_deref().unwrap_or_default(), &object.name);
+    skipping
+        .previous
+        .usable(Some(skipping.inputs_digest), hash)
+        .is_some_and(|state| state.content == digest && state.anchors == anchors)
+}
+
+/// [`to_batch`] for a batch some of whose objects were skipped (`passed` says which, and
+/// their anchors; `digests` their content's), with what is kept of each object: the
+/// replayed state of each object skipped, the state of each object checked (its findings'
+/// counts left to the recorder), nothing for an object with a custom policy's results.
+fn to_kept_batch(
+    objects: &[Object],
+    checked: rampart_core::engine::Checked,
+    passed: &[Passed],
+    digests: &[i64],
+    previous: &PreviousStates,
+) -> (Batch, Vec<Option<Kept>>) {
+    let mut kept = Vec::with_capacity(objects.len());
+    // Each checked object's position among all the batch's objects.
+    let mut positions = Vec::with_capacity(checked.objects.len());
+    let mut reports = checked.objects.iter();
+    let mut states: Vec<Option<ObjectState>> = Vec::with_capacity(checked.objects.len());
+    let mut seen = Vec::with_capacity(objects.len());
+    for (position, ((object, passed), digest)) in objects.iter().zip(passed).zip(digests).enumerate() {
+        let namespace = object.namespace.clone().unwrap_or_default();
+        if passed.skipped {
+            let hash = object_hash(&object.kind, &namespace, &object.name);
+            let state = previous.states.get(&hash).cloned().expect("a skipped object has a state");
+            seen.push(SeenObject {
+                kind: object.kind.clone(),
+                namespace,
+                name: object.name.clone(),
+                score: state.score,
+            });
+            kept.push(Some(Kept { state, skipped: true }));
+            continue;
+        }
+        let report = reports.next().expect("a report per object checked");
+        let score = report.score.filter(|_| report.judged);
+        let applied: Option<Vec<u16>> =
+            report.passed.iter().chain(&report.failed).map(|id| rule_position(id)).collect();
+        let state = match (applied, report.passed_policies.is_empty() && report.failed_policies.is_empty()) {
+            (Some(applied), true) => Some(ObjectState {
+                content: *digest,
+                anchors: passed.anchors,
+                score,
+                applied,
+                ..ObjectState::default()
+            }),
+            _ => None,
+        };
+        positions.push(position);
+        states.push(state);
+        seen.push(SeenObject { kind: object.kind.clone(), namespace, name: object.name.clone(), score });
+        kept.push(None);
+    }
+    // The rules of each checked object's findings applied too; those not exempted failed.
+    for finding in &checked.findings {
+        let Some(state) = states.get_mut(finding.object) else { continue };
+        let Some(rule) = rule_position(&finding.rule) else {
+            *state = None;
+            continue;
+        };
+        let Some(state) = state else { continue };
+        state.applied.push(rule);
+        if !finding.exempted {
+            match state.failed.iter_mut().find(|(failed, _)| *failed == rule) {
+                Some((_, count)) => *count += 1,
+                None => state.failed.push((rule, 1)),
+            }
+        }
+    }
+    for (position, state) in positions.iter().zip(states) {
+        kept[*position] = state.map(|mut state| {
+            state.applied.sort_unstable();
+            state.applied.dedup();
+            state.failed.sort_unstable();
+            Kept { state, skipped: false }
+        });
+    }
+    let findings = checked
+        .findings
+        .into_iter()
+        .map(|finding| Observed {
+            object: positions[finding.object],
+            rule: finding.rule,
+            severity: finding.severity,
+            path: finding.path,
+            message: finding.message,
+            exempted: finding.exempted,
+            exemption_reason: finding.exemption_reason,
+        })
+        .collect();
+    (Batch { objects: seen, findings }, kept)
 }
 
 /// The engine's results for a batch, reduced to what the store keeps.

@@ -104,6 +104,8 @@ struct RunnerInner {
     turns: Semaphore,
     /// The scans this runner owns and has not finished, by id.
     tasks: Mutex<HashMap<i64, JoinHandle<()>>>,
+    /// Whether rescans skip the engine for unchanged objects ([`crate::ingest`]).
+    skip_unchanged: bool,
 }
 
 impl std::fmt::Debug for ScanRunner {
@@ -144,8 +146,18 @@ impl ScanRunner {
                 scan_options: ScanOptions { outbound, ..ScanOptions::default() },
                 turns: Semaphore::new(max_concurrent),
                 tasks: Mutex::new(HashMap::new()),
+                skip_unchanged: true,
             }),
         }
+    }
+
+    /// The runner, its rescans skipping the engine for unchanged objects or not (they do
+    /// by default). Call before any scan starts.
+    pub fn skipping_unchanged(mut self, skip: bool) -> ScanRunner {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.skip_unchanged = skip;
+        }
+        self
     }
 
     /// How this server's scans (and connection tests) talk to clusters.
@@ -190,10 +202,10 @@ impl ScanRunner {
         held: impl Send + 'static,
     ) -> Result<i64, sqlx::Error> {
         let scan_id = self.inner.store.create_owned_scan(cluster_id, "snapshot", &self.inner.id).await?;
-        let (store, runner) = (self.inner.store.clone(), self.inner.id.clone());
+        let (store, runner, skip) = (self.inner.store.clone(), self.inner.id.clone(), self.inner.skip_unchanged);
         self.spawn(scan_id, cluster_id, async move {
             let _held = held;
-            run_snapshot_scan(&store, &runner, cluster_id, scan_id, text).await
+            run_snapshot_scan(&store, &runner, cluster_id, scan_id, text, skip).await
         });
         Ok(scan_id)
     }
@@ -209,11 +221,11 @@ impl ScanRunner {
         deliveries: mpsc::Receiver<ingest::Delivery>,
     ) -> tokio::sync::oneshot::Receiver<()> {
         let (done, finished) = tokio::sync::oneshot::channel();
-        let (store, runner) = (self.inner.store.clone(), self.inner.id.clone());
+        let (store, runner, skip) = (self.inner.store.clone(), self.inner.id.clone(), self.inner.skip_unchanged);
         self.spawn(scan_id, cluster_id, async move {
             let started = Instant::now();
             let options = scan_options(&store, cluster_id, scan_id).await?;
-            let ingested = ingest::ingest(&store, scan_id, cluster_id, &runner, options, deliveries).await?;
+            let ingested = ingest::ingest(&store, scan_id, cluster_id, &runner, options, deliveries, skip).await?;
             let concluded = conclude(&store, &runner, cluster_id, scan_id, ingested, started).await;
             let _ = done.send(());
             concluded
@@ -225,8 +237,9 @@ impl ScanRunner {
     pub fn run_cluster_scan(&self, cluster_id: i64, scan_id: i64) {
         let (store, secrets, runner) = (self.inner.store.clone(), self.inner.secrets.clone(), self.inner.id.clone());
         let scan_options = self.inner.scan_options.clone();
+        let skip = self.inner.skip_unchanged;
         self.spawn(scan_id, cluster_id, async move {
-            run_cluster_scan(&store, &secrets, &runner, cluster_id, scan_id, scan_options).await
+            run_cluster_scan(&store, &secrets, &runner, (cluster_id, scan_id), scan_options, skip).await
         });
     }
 
@@ -287,13 +300,14 @@ impl ScanRunner {
 
 /// Checks a snapshot and records the outcome (the scan is already running, owned by
 /// `runner`): the text is read on a blocking thread and its objects go through
-/// [`ingest`] batch by batch.
+/// [`ingest`] batch by batch (skipping unchanged objects when `skip`).
 pub async fn run_snapshot_scan(
     store: &Store,
     runner: &str,
     cluster_id: i64,
     scan_id: i64,
     text: String,
+    skip: bool,
 ) -> Result<(), sqlx::Error> {
     let started = Instant::now();
     let options = scan_options(store, cluster_id, scan_id).await?;
@@ -301,7 +315,7 @@ pub async fn run_snapshot_scan(
     let param_kinds = param_kinds(&options.policies, &limits);
     let (deliveries, received) = mpsc::channel(ingest::QUEUE);
     let reading = tokio::task::spawn_blocking(move || snapshot::deliver(&text, &limits, &param_kinds, &deliveries));
-    let ingested = ingest::ingest(store, scan_id, cluster_id, runner, options, received).await;
+    let ingested = ingest::ingest(store, scan_id, cluster_id, runner, options, received, skip).await;
     let _ = reading.await;
     conclude(store, runner, cluster_id, scan_id, ingested?, started).await
 }
@@ -309,14 +323,14 @@ pub async fn run_snapshot_scan(
 /// Lists the cluster's objects (the scanner), checks them and records the outcome as they
 /// stream (the scan is already running, owned by `runner`). A cluster that cannot be
 /// reached ends the scan `failed` with the scanner's advice; kinds that could not be listed
-/// make it `partial`, and their findings stay as they were.
+/// make it `partial`, and their findings stay as they were. `skip`: skip unchanged objects.
 pub async fn run_cluster_scan(
     store: &Store,
     secrets: &SecretBox,
     runner: &str,
-    cluster_id: i64,
-    scan_id: i64,
+    (cluster_id, scan_id): (i64, i64),
     connection: ScanOptions,
+    skip: bool,
 ) -> Result<(), sqlx::Error> {
     let started = Instant::now();
     let config = match store.cluster_credentials(cluster_id).await? {
@@ -340,7 +354,7 @@ pub async fn run_cluster_scan(
     let listing_options = ScanOptions { param_kinds: param_kinds(&options.policies, &options.limits), ..connection };
     let (deliveries, received) = mpsc::channel(ingest::QUEUE);
     let listing = tokio::spawn(async move { scanner::stream(&config, &listing_options, deliveries).await });
-    let ingested = ingest::ingest(store, scan_id, cluster_id, runner, options, received).await;
+    let ingested = ingest::ingest(store, scan_id, cluster_id, runner, options, received, skip).await;
     listing.abort();
     conclude(store, runner, cluster_id, scan_id, ingested?, started).await
 }
@@ -374,6 +388,8 @@ async fn conclude(
                 write_ms = ms(timings.recording.write),
                 commit_ms = ms(timings.recording.commit),
                 finish_ms = ms(timings.recording.finish),
+                objects_skipped = timings.objects_skipped,
+                states_written = timings.states_written,
                 "scan recorded"
             );
             Ok(())

@@ -57,6 +57,7 @@ pub fn serve(args: &ServeArgs) -> u8 {
         // The value was checked when the options were parsed.
         outbound: OutboundPolicy::from_settings(&args.outbound_allow, args.outbound_lab).unwrap_or_default(),
         trusted_proxies: TrustedProxies::from_settings(&args.trusted_proxies).unwrap_or_default(),
+        skip_unchanged_objects: args.skip_unchanged_objects,
     };
     let mail = MailSettings {
         smtp_url: args.smtp_url.clone().filter(|url| !url.trim().is_empty()),

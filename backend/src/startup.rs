@@ -58,6 +58,9 @@ pub struct Settings {
     pub outbound: OutboundPolicy,
     /// Reverse proxies whose `X-Forwarded-For` names the client (none by default).
     pub trusted_proxies: TrustedProxies,
+    /// Whether rescans skip the engine for objects unchanged since the last complete scan
+    /// (`RAMPART_SKIP_UNCHANGED_OBJECTS`; on by default): see [`crate::ingest`].
+    pub skip_unchanged_objects: bool,
 }
 
 impl Settings {
@@ -76,6 +79,7 @@ impl Settings {
             password_login: true,
             outbound: OutboundPolicy::default(),
             trusted_proxies: TrustedProxies::default(),
+            skip_unchanged_objects: true,
         }
     }
 }
@@ -160,7 +164,8 @@ impl Application {
             secrets.clone(),
             settings.scheduler.max_concurrent_scans,
             settings.outbound.clone(),
-        );
+        )
+        .skipping_unchanged(settings.skip_unchanged_objects);
         if matches!(store, Store::Sqlite(_)) {
             // One process owns a SQLite file: whatever it left queued or running died with
             // it, whatever the heartbeat says. Interrupted and queued again at once.

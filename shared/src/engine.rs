@@ -407,14 +407,44 @@ impl<'a> Checker<'a> {
 
     /// Checks the next objects; `sources` name the sources their `source` fields point at.
     pub fn check(&mut self, sources: &[Source], objects: &[Object]) -> Checked {
+        self.check_unless(sources, objects, |_, _| false).0
+    }
+
+    /// [`Checker::check`], but the objects that `skip` picks (given each object and the
+    /// anchors that matter to it) are moved past as [`Checker::skip`] moves past them: their
+    /// pod labels go into the index, they take their anchors, and nothing is concluded about
+    /// them. `Checked::objects` holds the reports of the objects checked, in order (each
+    /// finding's `object` counts among them); beside it, what each object got.
+    ///
+    /// The anchors that matter: being the first of its namespace matters only to an object
+    /// of a namespace whose Namespace object the index lacks (otherwise the Namespace object
+    /// anchors the namespace's findings), so it is left out for the others, whose first
+    /// object may change with the order of a listing without changing any finding.
+    pub fn check_unless(
+        &mut self,
+        sources: &[Source],
+        objects: &[Object],
+        mut skip: impl FnMut(&Object, Anchors) -> bool,
+    ) -> (Checked, Vec<Passed>) {
         // A dozen findings per object is common: room for them from the start, not
         // reallocated (and copied) as the list doubles. Only what is written is touched.
         let findings = Vec::with_capacity(objects.len().saturating_mul(FINDINGS_PER_OBJECT).min(MAX_RESERVED_FINDINGS));
         let mut checked = Checked { objects: Vec::with_capacity(objects.len()), findings };
+        let mut passed = Vec::with_capacity(objects.len());
         for object in objects {
             self.add_pod_labels(object);
-            let source_name = sources.get(object.source).map_or("", |source| source.name.as_str());
             let anchors = self.anchors.next(object);
+            let matter = Anchors {
+                first_in_namespace: anchors.first_in_namespace
+                    && self.index.namespace(index::effective_namespace(object)).is_none(),
+                ..anchors
+            };
+            if skip(object, matter) {
+                passed.push(Passed { anchors: matter, skipped: true });
+                continue;
+            }
+            passed.push(Passed { anchors: matter, skipped: false });
+            let source_name = sources.get(object.source).map_or("", |source| source.name.as_str());
             let options: &Options = &self.options;
             let cx = Cx {
                 config: &options.config,
@@ -429,8 +459,17 @@ impl<'a> Checker<'a> {
                 check_object(&cx, options, &self.levels, self.policies.as_ref(), target, &mut checked.findings);
             checked.objects.push(result);
         }
-        checked
+        (checked, passed)
     }
+}
+
+/// What [`Checker::check_unless`] did with one object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Passed {
+    /// The anchors that matter to it (see [`Checker::check_unless`]).
+    pub anchors: Anchors,
+    /// Moved past without being checked.
+    pub skipped: bool,
 }
 
 /// Findings per object that [`Checker::check`] makes room for at first.

@@ -11,10 +11,11 @@
 //! question, or when the user says so (`--complete`).
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 
 use crate::object::Object;
 use crate::rules::Mode;
-use crate::tree::Node;
+use crate::tree::{Node, Value};
 
 /// Namespaces Kubernetes creates for itself; namespace rules leave them out.
 pub const SYSTEM_NAMESPACES: [&str; 3] = ["kube-system", "kube-public", "kube-node-lease"];
@@ -138,6 +139,57 @@ impl AnchorTracker {
         };
         Anchors { first_object, first_in_namespace }
     }
+
+    /// The anchors the next object would get, without moving past it.
+    pub fn peek(&self, object: &Object) -> Anchors {
+        if object.kind.is_empty() {
+            return Anchors::default();
+        }
+        let first_in_namespace =
+            object.namespace.as_ref().is_some_and(|namespace| !self.namespaces_seen.contains(namespace));
+        Anchors { first_object: !self.any_seen, first_in_namespace }
+    }
+}
+
+/// Feeds a node's content to `hasher`: its values and keys, in order, without positions,
+/// so two nodes that read alike hash alike wherever they stand in their sources.
+pub fn hash_content(node: &Node, hasher: &mut impl Hasher) {
+    match &node.value {
+        Value::Null => hasher.write_u8(0),
+        Value::Bool(value) => {
+            hasher.write_u8(1);
+            hasher.write_u8(u8::from(*value));
+        }
+        Value::Int(value) => {
+            hasher.write_u8(2);
+            hasher.write_i64(*value);
+        }
+        Value::Float(value) => {
+            hasher.write_u8(3);
+            hasher.write_u64(value.to_bits());
+        }
+        Value::String(text) => {
+            hasher.write_u8(4);
+            hasher.write_usize(text.len());
+            hasher.write(text.as_bytes());
+        }
+        Value::Seq(items) => {
+            hasher.write_u8(5);
+            hasher.write_usize(items.len());
+            for item in items {
+                hash_content(item, hasher);
+            }
+        }
+        Value::Map(entries) => {
+            hasher.write_u8(6);
+            hasher.write_usize(entries.len());
+            for entry in entries {
+                hasher.write_usize(entry.key.len());
+                hasher.write(entry.key.as_bytes());
+                hash_content(&entry.value, hasher);
+            }
+        }
+    }
 }
 
 impl Index {
@@ -208,6 +260,64 @@ impl Index {
             None => {
                 self.related.pod_labels.insert(namespace.to_string(), HashSet::from([labels]));
             }
+        }
+    }
+
+    /// Which objects' checks read what [`Index::add`] keeps of this object: `None` when it
+    /// keeps nothing (pod labels aside, which only the kinds [`Index::checks_after_pods`]
+    /// read), `Some(Some(namespace))` when only objects of that namespace read it (each
+    /// object reads the Namespace, ServiceAccounts, NetworkPolicies, Services and Roles of
+    /// its own namespace, [`effective_namespace`], a Namespace object those of its own name),
+    /// `Some(None)` when objects of any namespace may. Kept in step with [`Index::add`] and
+    /// the index's accessors.
+    pub fn kept_for(object: &Object) -> Option<Option<&str>> {
+        if object.kind.is_empty() {
+            return None;
+        }
+        match (object.group(), object.kind.as_str()) {
+            ("", "Namespace") => Some(Some(object.name.as_str())),
+            ("", "ServiceAccount" | "Service")
+            | ("networking.k8s.io", "NetworkPolicy")
+            | ("rbac.authorization.k8s.io", "Role") => Some(Some(effective_namespace(object))),
+            _ if Index::reads(object.group(), &object.kind) => Some(None),
+            _ => None,
+        }
+    }
+
+    /// Feeds `hasher` with what [`Index::add`] keeps of this object (nothing, for most
+    /// kinds; pod labels aside, which only the kinds [`Index::checks_after_pods`] read): two
+    /// inputs whose objects hash alike here, in the same order, build indexes that answer
+    /// every rule alike but for pod labels. Kept in step with [`Index::add`].
+    pub fn hash_kept(object: &Object, hasher: &mut impl Hasher) {
+        if object.kind.is_empty() {
+            return;
+        }
+        let kept: &[&Node] = match (object.group(), object.kind.as_str()) {
+            ("", "ServiceAccount") => &[object.root.field("automountServiceAccountToken")],
+            ("", "Namespace")
+            | ("networking.k8s.io", "NetworkPolicy")
+            | ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration" | "MutatingWebhookConfiguration")
+            | ("kyverno.io", "ClusterPolicy" | "Policy")
+            | ("constraints.gatekeeper.sh", _)
+            | ("policy.sigstore.dev", "ClusterImagePolicy") => &[&object.root],
+            ("apps" | "extensions", "DaemonSet") => {
+                let images: Vec<Option<&str>> = object
+                    .pod_spec()
+                    .map(|pod| pod.containers().map(|container| container.node.field("image").as_str()).collect())
+                    .unwrap_or_default();
+                images.hash(hasher);
+                &[]
+            }
+            ("", "Service") => {
+                let spec = object.root.field("spec");
+                &[spec.field("selector"), spec.field("ports")]
+            }
+            ("rbac.authorization.k8s.io", "Role" | "ClusterRole") => &[object.root.field("rules")],
+            _ => return,
+        };
+        (object.group(), object.kind.as_str(), object.namespace.as_deref(), object.name.as_str()).hash(hasher);
+        for node in kept {
+            hash_content(node, hasher);
         }
     }
 

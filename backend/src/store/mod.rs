@@ -21,6 +21,7 @@ pub mod compliance;
 pub mod exemptions;
 pub mod mail;
 pub mod metrics;
+pub mod object_states;
 pub mod oidc;
 pub mod policies;
 pub mod recording;

@@ -37,6 +37,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rampart_core::score::Mean;
@@ -44,6 +45,7 @@ use rampart_core::Severity;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
+use super::object_states::{ObjectState, PreviousStates};
 use super::scans::{Counts, NamespaceSummary, ScanError};
 use super::{now_millis, Store};
 
@@ -175,6 +177,25 @@ impl Batch {
     }
 }
 
+/// What a scan keeps of one object of a batch for the next to skip it, or replays of one it
+/// skipped ([`super::object_states`]).
+#[derive(Clone, Debug)]
+pub struct Kept {
+    /// For an object checked, its `findings` and `counts` are the recorder's to fill in.
+    pub state: ObjectState,
+    /// The object was not checked: its state is the previous scan's, replayed, and its
+    /// stored findings stay as they are.
+    pub skipped: bool,
+}
+
+/// What a recording keeps of objects for the next scan.
+#[derive(Debug)]
+struct Keeping {
+    previous: Arc<PreviousStates>,
+    /// The digest of the scan's other inputs; `None` when no later scan may skip on them.
+    inputs_digest: Option<i64>,
+}
+
 /// An object's hash: SHA-256 of its kind, namespace and name, first 8 bytes. Its high 32
 /// bits are the high 32 bits of every fingerprint of the object's findings.
 pub fn object_hash(kind: &str, namespace: &str, name: &str) -> u64 {
@@ -287,6 +308,12 @@ pub struct Recording {
     /// last step counts them again.
     counts_stale: bool,
     pub timings: Timings,
+    /// Object states kept for the next scan, when they are ([`Recording::keep_object_states`]).
+    keeping: Option<Keeping>,
+    /// Objects not checked, their state replayed.
+    pub objects_skipped: i64,
+    /// `object_states` rows written or removed.
+    pub states_written: i64,
 }
 
 /// What a batch first reads of each stored finding of its objects: enough to see that one
@@ -414,6 +441,13 @@ impl Recording {
     pub fn stop_judging(&mut self, rules: Vec<String>) {
         self.unjudged_rules.extend(rules);
     }
+
+    /// Keeps each object's state for the next scan ([`Store::record_checked`] writes those
+    /// that changed from `previous`, [`Store::finish_recording`] removes those of objects not
+    /// seen), and, when the scan ends complete, `inputs_digest` as what they were made under.
+    pub fn keep_object_states(&mut self, previous: Arc<PreviousStates>, inputs_digest: Option<i64>) {
+        self.keeping = Some(Keeping { previous, inputs_digest });
+    }
 }
 
 impl Store {
@@ -435,6 +469,15 @@ impl Store {
             .bind(cluster_id)
             .fetch_one(pool)
             .await
+        })?;
+        // From now until this scan ends complete, the cluster's findings may differ from what
+        // its object states say: no scan skips an object on them.
+        super::on_pool!(self, |pool| {
+            sqlx::query("DELETE FROM object_states_inputs WHERE cluster_id = $1")
+                .bind(cluster_id)
+                .execute(pool)
+                .await
+                .map(drop)
         })?;
         let connection = match self {
             Store::Sqlite(pool) => {
@@ -465,6 +508,9 @@ impl Store {
             findings_written: 0,
             counts_stale: false,
             timings: Timings::default(),
+            keeping: None,
+            objects_skipped: 0,
+            states_written: 0,
         })
     }
 
@@ -472,6 +518,19 @@ impl Store {
     /// no longer this runner's. An object already seen by this scan (twice in one input)
     /// counts once: its later copies are skipped.
     pub async fn record_batch(&self, recording: &mut Recording, batch: &Batch) -> Result<bool, sqlx::Error> {
+        self.record_checked(recording, batch, &[]).await
+    }
+
+    /// [`Store::record_batch`] with what is kept of each object (`kept`, by position; none
+    /// for objects beyond it): an object skipped adds its state to the scan's summaries and
+    /// its stored findings stay as they are, unread; an object checked whose state differs
+    /// from its previous one has it written, in the batch's transaction.
+    pub async fn record_checked(
+        &self,
+        recording: &mut Recording,
+        batch: &Batch,
+        kept: &[Option<Kept>],
+    ) -> Result<bool, sqlx::Error> {
         let started = Instant::now();
         let storable;
         let batch = match batch.storable() {
@@ -485,17 +544,30 @@ impl Store {
         // The batch's objects new to this scan, by position, with their hashes.
         let mut fresh: HashMap<usize, u64> = HashMap::new();
         let mut fresh_hashes: HashSet<u64> = HashSet::new();
+        // Objects skipped, by hash: seen, and their findings left as they are.
+        let mut skipped: HashSet<u64> = HashSet::new();
         let mut tally = Tally::default();
+        let kept_of = |position: usize| kept.get(position).and_then(Option::as_ref);
         for (position, object) in batch.objects.iter().enumerate() {
             tally.objects += 1;
             // A document that is no object (no kind) has no findings and no identity.
             if !object.kind.is_empty() {
                 let hash = object_hash(&object.kind, &object.namespace, &object.name);
-                if recording.seen.contains(&hash) || !fresh_hashes.insert(hash) {
+                if recording.seen.contains(&hash) || fresh_hashes.contains(&hash) || !skipped.insert(hash) {
                     tally.objects -= 1;
                     continue;
                 }
-                fresh.insert(position, hash);
+                match kept_of(position) {
+                    Some(Kept { state, skipped: true }) => {
+                        tally.replay(&object.namespace, state);
+                        recording.accounted += state.findings;
+                    }
+                    _ => {
+                        skipped.remove(&hash);
+                        fresh_hashes.insert(hash);
+                        fresh.insert(position, hash);
+                    }
+                }
                 tally.identified += 1;
             }
             if let Some(score) = object.score {
@@ -513,6 +585,8 @@ impl Store {
         let mut observed: HashMap<i64, Insert<'_>> = HashMap::with_capacity(batch.findings.len());
         let mut order: Vec<i64> = Vec::with_capacity(batch.findings.len());
         let cluster = cluster_id.to_string();
+        // What each object checked recorded: (findings, findings not exempted by severity).
+        let mut recorded: HashMap<usize, (i64, [i64; 5])> = HashMap::new();
         for finding in &batch.findings {
             let Some(&hash) = fresh.get(&finding.object) else { continue };
             let object = &batch.objects[finding.object];
@@ -530,7 +604,10 @@ impl Store {
                 continue;
             }
             tally.findings += 1;
+            let object_recorded = recorded.entry(finding.object).or_default();
+            object_recorded.0 += 1;
             if !finding.exempted {
+                object_recorded.1[severity_position(finding.severity)] += 1;
                 tally.counts[severity_position(finding.severity)] += 1;
                 tally.score.open(finding.severity);
                 if !object.namespace.is_empty() {
@@ -554,6 +631,19 @@ impl Store {
             prefixes.dedup();
             prefixes
         };
+
+        // The states of the objects checked that differ from those kept before.
+        let mut states: Vec<(i64, ObjectState)> = Vec::new();
+        if let Some(keeping) = &recording.keeping {
+            for (position, hash) in &fresh {
+                let Some(Kept { state, skipped: false }) = kept_of(*position) else { continue };
+                let (findings, counts) = recorded.get(position).copied().unwrap_or_default();
+                let state = ObjectState { findings, counts, ..state.clone() };
+                if keeping.previous.states.get(hash) != Some(&state) {
+                    states.push((*hash as i64, state));
+                }
+            }
+        }
 
         let now = now_millis();
         let mut timings = Timings { prepare: started.elapsed(), ..Timings::default() };
@@ -695,6 +785,7 @@ impl Store {
         moves.resolved(resolved, &resolved_rows);
         let as_planned = inserted == inserts.len() as i64 && changed == changes.len() as i64;
         move_counts(tx, &mut recording.counts_stale, cluster_id, moves, as_planned).await?;
+        let states_written = tx.write_object_states(cluster_id, &states).await?;
         timings.write = started.elapsed();
         let started = Instant::now();
         transaction.take().expect("a transaction").commit().await?;
@@ -708,6 +799,10 @@ impl Store {
 
         recording.seen.extend(fresh.values());
         recording.seen_prefixes.extend(prefixes);
+        recording.seen_prefixes.extend(skipped.iter().map(|hash| prefix(*hash as i64)));
+        recording.seen.extend(&skipped);
+        recording.objects_skipped += skipped.len() as i64;
+        recording.states_written += states_written;
         recording.accounted += accounted;
         recording.new_findings += new_findings;
         recording.resolved_findings += resolved;
@@ -757,12 +852,17 @@ impl Store {
                 .await?;
         let Some(tx) = transaction.as_mut() else { return Ok(false) };
         let (mut resolved, mut written) = (0i64, 0i64);
+        // Objects whose findings this step settled without the scan seeing them: whatever
+        // state another scan of the cluster kept of them no longer says what their findings
+        // are (by object prefix, and by object hash).
+        let (mut settled_prefixes, mut settled_objects): (Vec<i32>, Vec<i64>) = (Vec::new(), Vec::new());
         let unresolved = if nothing_to_check { recording.accounted } else { tx.count_unresolved(cluster_id).await? };
         if !nothing_to_check && (unresolved != recording.accounted || !recording.strangers.is_empty()) {
             let mut missing = tx.unresolved_prefixes(cluster_id).await?;
             missing.retain(|prefix| !recording.seen_prefixes.contains(prefix));
             let (stored_resolved, stored_written, resolved_rows) =
                 tx.settle_prefixes(cluster_id, &missing, &resolvable, now, recording.previous_seen).await?;
+            settled_prefixes = missing;
             resolved += stored_resolved;
             written += stored_written;
             let mut moves = CountMoves::default();
@@ -774,6 +874,7 @@ impl Store {
                 if recording.seen.contains(&hash) {
                     continue;
                 }
+                settled_objects.push(hash as i64);
                 if resolvable(&kind, &rule) {
                     resolve.push(id);
                 } else {
@@ -789,6 +890,29 @@ impl Store {
         }
         recording.resolved_findings += resolved;
         recording.findings_written += written;
+        if let Some(keeping) = &recording.keeping {
+            let gone: Vec<i64> = keeping
+                .previous
+                .states
+                .keys()
+                .filter(|hash| !recording.seen.contains(hash))
+                .map(|hash| *hash as i64)
+                .chain(settled_objects)
+                .collect();
+            let settled_prefixes: Vec<i64> = settled_prefixes.into_iter().map(i64::from).collect();
+            recording.states_written += tx.delete_object_states(cluster_id, "object_hash", &gone).await?;
+            recording.states_written +=
+                tx.delete_object_states(cluster_id, "(object_hash >> 32)", &settled_prefixes).await?;
+            // The states are exact only when this scan saw every object with findings and
+            // judged every rule: its findings are then exactly what the states say.
+            let complete = !nothing_to_check && errors.is_empty() && may_resolve && recording.unjudged_rules.is_empty();
+            if let (true, Some(digest)) = (complete, keeping.inputs_digest) {
+                tx.set_states_inputs(cluster_id, digest).await?;
+            }
+            let sql = "UPDATE scans SET objects_skipped = $1 WHERE id = $2";
+            let (skipped, scan_id) = (recording.objects_skipped, recording.scan_id);
+            on_tx!(tx, |tx| sqlx::query(sql).bind(skipped).bind(scan_id).execute(&mut **tx).await.map(drop))?;
+        }
         // Counts marked stale (by this scan, or by one that stopped part-way before counts
         // were kept step by step) are counted again from the rows.
         if recording.counts_stale || tx.counts_are_stale(cluster_id).await? {
@@ -1049,7 +1173,122 @@ fn copy_text(data: &mut Vec<u8>, text: &str) {
     }
 }
 
+impl Tally {
+    /// Adds what a skipped object's findings added when it was last checked.
+    fn replay(&mut self, namespace: &str, state: &ObjectState) {
+        self.findings += state.findings;
+        for (sum, add) in self.counts.iter_mut().zip(state.counts) {
+            *sum += add;
+        }
+        for severity in state.open_severities() {
+            self.score.open(severity);
+        }
+        if namespace.is_empty() {
+            return;
+        }
+        let (summary, mean) = namespace_tally(&mut self.namespaces, namespace);
+        for severity in state.open_severities() {
+            mean.open(severity);
+        }
+        let [critical, high, medium, low, info] = state.counts;
+        summary.critical += critical;
+        summary.high += high;
+        summary.medium += medium;
+        summary.low += low;
+        summary.info += info;
+    }
+}
+
 impl Tx<'_> {
+    /// Writes object states (`(object hash, state)`, each object once): the rows written.
+    async fn write_object_states(
+        &mut self,
+        cluster_id: i64,
+        states: &[(i64, ObjectState)],
+    ) -> Result<i64, sqlx::Error> {
+        if states.is_empty() {
+            return Ok(0);
+        }
+        const COLUMNS: &str =
+            "INSERT INTO object_states (cluster_id, object_hash, content_digest, anchors, score, results)";
+        const UPSERT: &str =
+            "ON CONFLICT (cluster_id, object_hash) DO UPDATE SET content_digest = excluded.content_digest, \
+             anchors = excluded.anchors, score = excluded.score, results = excluded.results";
+        let score = |state: &ObjectState| state.score.map(i64::from);
+        match self {
+            Tx::Postgres(tx) => {
+                let done = sqlx::query(&format!(
+                    "{COLUMNS} SELECT $1, u.* FROM unnest($2::bigint[], $3::bigint[], $4::int[], $5::bigint[], \
+                     $6::text[]) AS u {UPSERT}"
+                ))
+                .bind(cluster_id)
+                .bind(states.iter().map(|(hash, _)| *hash).collect::<Vec<_>>())
+                .bind(states.iter().map(|(_, state)| state.content).collect::<Vec<_>>())
+                .bind(states.iter().map(|(_, state)| state.anchor_bits()).collect::<Vec<_>>())
+                .bind(states.iter().map(|(_, state)| score(state)).collect::<Vec<_>>())
+                .bind(states.iter().map(|(_, state)| state.results_text()).collect::<Vec<_>>())
+                .execute(&mut **tx)
+                .await?;
+                Ok(done.rows_affected() as i64)
+            }
+            Tx::Sqlite(tx) => {
+                let mut written = 0;
+                for chunk in sqlite_chunks(&states.iter().collect::<Vec<_>>()) {
+                    let sql =
+                        format!("{COLUMNS} VALUES {} {UPSERT}", vec!["(?, ?, ?, ?, ?, ?)"; chunk.len()].join(", "));
+                    let mut query = sqlx::query(&sql);
+                    for (hash, state) in chunk {
+                        query = query
+                            .bind(cluster_id)
+                            .bind(*hash)
+                            .bind(state.content)
+                            .bind(state.anchor_bits())
+                            .bind(score(state))
+                            .bind(state.results_text());
+                    }
+                    written += query.execute(&mut **tx).await?.rows_affected() as i64;
+                }
+                Ok(written)
+            }
+        }
+    }
+
+    /// Removes the states of the objects whose `key` (`object_hash`, or an expression of it)
+    /// is one of `values`: the rows removed.
+    async fn delete_object_states(&mut self, cluster_id: i64, key: &str, values: &[i64]) -> Result<i64, sqlx::Error> {
+        if values.is_empty() {
+            return Ok(0);
+        }
+        match self {
+            Tx::Postgres(tx) => {
+                let sql = format!("DELETE FROM object_states WHERE cluster_id = $1 AND {key} = ANY($2::bigint[])");
+                Ok(sqlx::query(&sql).bind(cluster_id).bind(values).execute(&mut **tx).await?.rows_affected() as i64)
+            }
+            Tx::Sqlite(tx) => {
+                let mut removed = 0;
+                for chunk in sqlite_chunks(values) {
+                    let sql = format!(
+                        "DELETE FROM object_states WHERE cluster_id = ? AND {key} IN ({})",
+                        anonymous(chunk.len())
+                    );
+                    let mut query = sqlx::query(&sql).bind(cluster_id);
+                    for value in chunk {
+                        query = query.bind(value);
+                    }
+                    removed += query.execute(&mut **tx).await?.rows_affected() as i64;
+                }
+                Ok(removed)
+            }
+        }
+    }
+
+    /// Marks the cluster's object states exact, made under `digest`.
+    async fn set_states_inputs(&mut self, cluster_id: i64, digest: i64) -> Result<(), sqlx::Error> {
+        let sql = "INSERT INTO object_states_inputs (cluster_id, inputs_digest) VALUES ($1, $2) \
+             ON CONFLICT (cluster_id) DO UPDATE SET inputs_digest = excluded.inputs_digest";
+        on_tx!(self, |tx| sqlx::query(sql).bind(cluster_id).bind(digest).execute(&mut **tx).await.map(drop))
+    }
+
     async fn commit(self) -> Result<(), sqlx::Error> {
         on_tx!(self, |tx| tx.commit().await)
     }

@@ -19,6 +19,8 @@ mod findings_page;
 mod oidc;
 #[path = "server/references.rs"]
 mod references;
+#[path = "server/skipping.rs"]
+mod skipping;
 
 use crate::support::{app, fake_kube, oidc_provider, smtp};
 
