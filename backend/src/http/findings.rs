@@ -81,8 +81,7 @@ async fn list_findings(
         limit,
         open_at: None,
     };
-    let page = state.store.findings_page(cluster.id, &filter).await?;
-    let total = state.store.total_findings(cluster.id, &filter).await?;
+    let (page, total) = state.store.findings_page_and_total(cluster.id, &filter).await?;
     let next_cursor = page.next.map(|cursor| cursor.encode());
     let items = page
         .findings

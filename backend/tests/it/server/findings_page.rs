@@ -229,4 +229,96 @@ async fn every_filter_walks_to_exactly_its_findings(backend: Backend) {
     assert!(!short && totals[0].1 && totals[0].0 == 1, "{totals:?}");
 }
 
-on_both_backends!(every_filter_walks_to_exactly_its_findings);
+/// Finding `i` of [`the_rule_order_reads_every_rule_whole`]'s cluster: five rules, four
+/// of them found in one severity each (as the rule catalog has them) and `rule-4` in two;
+/// statuses, names and messages as [`seeded`]'s, in 7 namespaces.
+fn by_rule(i: i64) -> Seeded {
+    let rule = ["rule-0", "rule-1", "rule-2", "rule-3", "rule-4"][(i % 5) as usize];
+    let severity = match i % 5 {
+        0 => "critical",
+        1 => "high",
+        2 => "medium",
+        3 => "low",
+        _ if i % 2 == 0 => "low",
+        _ => "info",
+    };
+    // Status, name and message as the other cluster's.
+    Seeded { rule, severity, namespace: format!("ns-{}", i % 7), ..seeded(i) }
+}
+
+/// The rule order walks one rule at a time (the rules the cluster's counts hold, a rule
+/// found in one severity read through that severity's findings): every filter's pages give
+/// each finding once, by rule and then id, with an exact total.
+async fn the_rule_order_reads_every_rule_whole(backend: Backend) {
+    const COUNT: i64 = 3_000;
+    let app = spawn_app(backend).await;
+    let ana = app.user("ana@example.com", "red", Role::Editor).await;
+    let cluster = snapshot_cluster(&app, &ana, "rules").await;
+    let scan = format!(
+        "INSERT INTO scans (cluster_id, status, source, queued_at, started_at, finished_at, objects, errors, namespaces) \
+         VALUES ({cluster}, 'succeeded', 'snapshot', 1, 1, 2, 750, '[]', '{{}}')"
+    );
+    execute(&app.store, &scan).await;
+    let select = format!(
+        "SELECT {cluster}, i, 'rule-' || (i % 5), \
+         CASE i % 5 WHEN 0 THEN 'critical' WHEN 1 THEN 'high' WHEN 2 THEN 'medium' WHEN 3 THEN 'low' \
+         ELSE CASE WHEN i % 2 = 0 THEN 'low' ELSE 'info' END END, 'Deployment', 'ns-' || (i % 7), 'app-' || (i / 4), \
+         'spec', 'container main of app-' || (i / 4) || ' has a finding', \
+         CASE WHEN i % 10 = 3 THEN 'resolved' WHEN i % 25 = 7 THEN 'exempted' ELSE 'open' END, \
+         1, (SELECT MAX(id) FROM scans WHERE cluster_id = {cluster})"
+    );
+    let columns = "INSERT INTO findings (cluster_id, fingerprint, rule, severity, kind, namespace, name, path, \
+         message, status, first_seen, first_scan_id)";
+    let sql = match &app.store {
+        Store::Postgres(_) => format!("{columns} {select} FROM generate_series(1, {COUNT}) AS i"),
+        Store::Sqlite(_) => format!(
+            "WITH RECURSIVE series(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM series WHERE i < {COUNT}) \
+             {columns} {select} FROM series"
+        ),
+    };
+    execute(&app.store, &sql).await;
+    execute(
+        &app.store,
+        &format!(
+            "INSERT INTO finding_counts (cluster_id, status, severity, rule, namespace, findings) \
+             SELECT cluster_id, status, severity, rule, namespace, COUNT(*) FROM findings WHERE cluster_id = {cluster} \
+             GROUP BY cluster_id, status, severity, rule, namespace"
+        ),
+    )
+    .await;
+    let all: Vec<Seeded> = (1..=COUNT).map(by_rule).collect();
+
+    type Matches = fn(&Seeded) -> bool;
+    let cases: Vec<(&str, Matches)> = vec![
+        ("&status=open", |f| f.status == "open"),
+        ("", |_| true),
+        ("&status=resolved", |f| f.status == "resolved"),
+        ("&status=open&severity=low", |f| f.status == "open" && f.severity == "low"),
+        ("&status=open&namespace=ns-3", |f| f.status == "open" && f.namespace == "ns-3"),
+        ("&status=exempted&namespace=ns-3", |f| f.status == "exempted" && f.namespace == "ns-3"),
+        ("&status=open&text=app-1", |f| f.status == "open" && f.name.contains("app-1")),
+    ];
+    for (filters, matches) in cases {
+        let expected: BTreeSet<(String, String)> =
+            all.iter().filter(|f| matches(f)).map(|f| (f.name.clone(), f.rule.to_string())).collect();
+        let query = format!("{filters}&sort=rule");
+        let (items, short, totals) = walk(&app, &ana, cluster, &query, 29).await;
+        let found: Vec<(String, String)> = items.iter().map(key).collect();
+        assert_eq!(found.len(), expected.len(), "{query}: each finding once");
+        assert_eq!(found.into_iter().collect::<BTreeSet<_>>(), expected, "{query}");
+        for pair in items.windows(2) {
+            let order =
+                |finding: &Value| (finding["rule"].as_str().unwrap().to_string(), finding["id"].as_i64().unwrap());
+            assert!(order(&pair[0]) < order(&pair[1]), "{query}: {} before {}", pair[0], pair[1]);
+        }
+        assert!(totals.windows(2).all(|pair| pair[0] == pair[1]), "{query}: {totals:?}");
+        if filters.contains("text=") {
+            assert!(totals[0].0 <= expected.len() as i64, "{query}: {totals:?}");
+        } else {
+            assert_eq!(totals[0], (expected.len() as i64, true), "{query}");
+            assert!(!short, "{query}: without text, pages are full");
+        }
+    }
+}
+
+on_both_backends!(every_filter_walks_to_exactly_its_findings, the_rule_order_reads_every_rule_whole);
