@@ -35,7 +35,7 @@ pub fn read(name: &str, text: &str, known: &[String]) -> Result<Vec<Setting>, St
     let mut settings = Vec::new();
     for entry in root.entries() {
         let line = entry.value.span.line;
-        if !known.contains(&entry.key) {
+        if !known.iter().any(|name| *name == entry.key) {
             return Err(format!(
                 "{name}:{line}: unknown setting '{}'; the settings are: {}",
                 entry.key,
@@ -46,7 +46,7 @@ pub fn read(name: &str, text: &str, known: &[String]) -> Result<Vec<Setting>, St
             .value
             .as_text()
             .ok_or_else(|| format!("{name}:{line}: '{}' takes one value, not a list or mapping", entry.key))?;
-        settings.push((entry.key.clone(), value, line));
+        settings.push((entry.key.to_string(), value, line));
     }
     Ok(settings)
 }

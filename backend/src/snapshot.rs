@@ -145,11 +145,15 @@ impl<'de> Visitor<'de> for TopLevel<'_> {
                 map.next_value_seed(Items { each: &mut *self.each })?;
             } else {
                 let Item(value) = map.next_value()?;
-                entries.push(rampart_core::tree::Entry { key, key_span: rampart_core::tree::Span::default(), value });
+                entries.push(rampart_core::tree::Entry {
+                    key: key.into(),
+                    key_span: rampart_core::tree::Span::default(),
+                    value,
+                });
             }
         }
         Ok((!had_items)
-            .then(|| Node::new(rampart_core::tree::Value::Map(entries), rampart_core::tree::Span::default())))
+            .then(|| Node::new(rampart_core::tree::Value::Map(entries.into()), rampart_core::tree::Span::default())))
     }
 }
 

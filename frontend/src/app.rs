@@ -10,8 +10,6 @@
 //! own routes, and [`routes::navigate`] loads the page anew for the other's.
 
 use leptos::prelude::*;
-#[cfg(feature = "dashboard")]
-use leptos::task::spawn_local;
 
 #[cfg(feature = "dashboard")]
 use crate::api;
@@ -97,22 +95,26 @@ pub fn App() -> impl IntoView {
 #[component]
 fn RequireLogin(children: ChildrenFn) -> impl IntoView {
     let auth = expect_context::<Auth>();
-    let failed = RwSignal::new(None::<String>);
-    if auth.me.get_untracked().is_none() {
-        spawn_local(async move {
-            match api::session().await {
-                Ok(Some(me)) => auth.signed_in(me),
-                Ok(None) | Err(api::Error::Unauthorized(_)) => {
-                    auth.signed_out();
-                    let location = window().location();
-                    let here =
-                        format!("{}{}", location.pathname().unwrap_or_default(), location.search().unwrap_or_default());
-                    routes::redirect(&routes::login_url(&here));
-                }
-                Err(error) => failed.set(Some(error.to_string())),
-            }
-        });
-    }
+    // Asked once per page load: a login, or an earlier page of this load, already said.
+    let asked = auth.me.get_untracked().is_none().then(|| LocalResource::new(api::session));
+    Effect::new(move |_| match asked.and_then(|asked| asked.get()) {
+        Some(Ok(Some(me))) => auth.signed_in(me),
+        Some(Ok(None) | Err(api::Error::Unauthorized(_))) => {
+            auth.signed_out();
+            let location = window().location();
+            let here = format!("{}{}", location.pathname().unwrap_or_default(), location.search().unwrap_or_default());
+            routes::redirect(&routes::login_url(&here));
+        }
+        _ => {}
+    });
+    let failed = move || {
+        asked.and_then(|asked| {
+            asked.with(|answer| match answer {
+                Some(Err(error)) if !matches!(error, api::Error::Unauthorized(_)) => Some(error.to_string()),
+                _ => None,
+            })
+        })
+    };
     move || {
         if auth.me.with(Option::is_some) {
             view! {
@@ -120,7 +122,7 @@ fn RequireLogin(children: ChildrenFn) -> impl IntoView {
                 {children()}
             }
             .into_any()
-        } else if let Some(message) = failed.get() {
+        } else if let Some(message) = failed() {
             view! {
                 <main id="main" class="page">
                     <p class="form-error" role="alert">{message}</p>

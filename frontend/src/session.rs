@@ -8,7 +8,6 @@
 //! no request at all.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use crate::api::{self, Me};
 use crate::browser;
@@ -46,19 +45,18 @@ impl Auth {
         self.me.set(None);
     }
 
-    /// Logs out on the server, forgets the login and goes to the login page.
-    pub fn log_out(self) {
-        spawn_local(async move {
-            // A write needs the session's CSRF token; the playground has not asked for it.
-            if self.me.get_untracked().is_none() {
-                if let Ok(Some(me)) = api::session().await {
-                    api::set_csrf_token(me.csrf_token);
-                }
+    /// Logs out on the server, forgets the login and goes to the login page (the "Log out"
+    /// buttons' action).
+    pub async fn log_out(self) {
+        // A write needs the session's CSRF token; the playground has not asked for it.
+        if self.me.get_untracked().is_none() {
+            if let Ok(Some(me)) = api::session().await {
+                api::set_csrf_token(me.csrf_token);
             }
-            let _ = api::logout().await;
-            self.signed_out();
-            routes::navigate("/login");
-        });
+        }
+        let _ = api::logout().await;
+        self.signed_out();
+        routes::navigate("/login");
     }
 
     /// A failed call as a message for the page; a call refused for want of a session goes

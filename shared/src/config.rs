@@ -128,7 +128,7 @@ impl Config {
                         let severity = item.value.as_str().and_then(Severity::parse).ok_or_else(|| {
                             error(&item.value, "severity must be one of critical, high, medium, low, info".to_string())
                         })?;
-                        config.severity.insert(item.key.clone(), severity);
+                        config.severity.insert(item.key.to_string(), severity);
                     }
                 }
                 "allowedRegistries" => {

@@ -8,8 +8,8 @@
 //! give up (`None`), and the caller parses the document with the general parser, which is
 //! also the one that reports errors. A differential test holds the two to the same trees.
 
-use crate::parse::{resolve_plain, resolve_plain_or_quoted};
-use crate::tree::{Entry, Node, Span, Value};
+use crate::parse::resolve_plain;
+use crate::tree::{Entry, Node, Span, Text, Value};
 
 /// Parses one document (a chunk of a source starting at `byte_offset`, on `first_line`).
 /// `None` means "not sure": use the general parser.
@@ -177,11 +177,11 @@ impl<'t> FastParser<'t> {
                 }
                 node
             };
-            self.entries.push(Entry { key, key_span, value });
+            self.entries.push(Entry { key: Text::from(key), key_span, value });
         }
         let span = span?;
         let end = self.entries.last().filter(|_| self.entries.len() > first)?.value.end;
-        let entries: Vec<Entry> = self.entries.drain(first..).collect();
+        let entries: Box<[Entry]> = self.entries.drain(first..).collect();
         Some(Node { value: Value::Map(entries), span, end })
     }
 
@@ -227,7 +227,7 @@ impl<'t> FastParser<'t> {
         }
         let span = if indentless { self.items.get(first)?.span } else { dash_span };
         let end = self.items.last().filter(|_| self.items.len() > first)?.end;
-        let items: Vec<Node> = self.items.drain(first..).collect();
+        let items: Box<[Node]> = self.items.drain(first..).collect();
         Some(Node { value: Value::Seq(items), span, end })
     }
 
@@ -252,7 +252,7 @@ impl<'t> FastParser<'t> {
             return None;
         }
         let mut content_indent = None;
-        let mut value = String::new();
+        let mut value = Text::default();
         let mut first_content: Option<(usize, usize)> = None;
         let mut last_content_end = 0;
         let mut pending_newlines = 0;
@@ -344,7 +344,7 @@ fn starts_inline_value(text: &str) -> bool {
 
 /// Reads a block mapping key at the start of `content`: a plain scalar ending at `: ` or at
 /// a `:` that ends the line. Returns the key and its length in bytes.
-fn read_key(content: &str) -> Option<(String, usize)> {
+fn read_key(content: &str) -> Option<(&str, usize)> {
     let first = content.as_bytes().first()?;
     if is_indicator(*first) || matches!(first, b'\'' | b'"') {
         return None;
@@ -358,7 +358,7 @@ fn read_key(content: &str) -> Option<(String, usize)> {
                 if key.len() != index || !within_key_limit(key) {
                     return None;
                 }
-                return Some((key.to_string(), index));
+                return Some((key, index));
             }
             b'#' if index > 0 && bytes[index - 1] == b' ' => return None,
             _ => index += 1,
@@ -444,7 +444,7 @@ impl Inline<'_> {
                     }
                 }
                 let end = parser.offset_of(line_position, self.at);
-                Some(Node { value: Value::Seq(items), span, end })
+                Some(Node { value: Value::Seq(items.into()), span, end })
             }
             b'{' => {
                 self.at += 1;
@@ -475,7 +475,7 @@ impl Inline<'_> {
                     }
                     self.skip_spaces();
                     let value = self.value(parser, line_position, depth + 1, true)?;
-                    entries.push(Entry { key: key.to_string(), key_span: key_node.span, value });
+                    entries.push(Entry { key: Text::from(key), key_span: key_node.span, value });
                     self.skip_spaces();
                     match self.peek()? {
                         b',' => self.at += 1,
@@ -487,7 +487,7 @@ impl Inline<'_> {
                     }
                 }
                 let end = parser.offset_of(line_position, self.at);
-                Some(Node { value: Value::Map(entries), span, end })
+                Some(Node { value: Value::Map(entries.into()), span, end })
             }
             _ => self.scalar(parser, line_position, in_flow, false),
         }
@@ -500,7 +500,7 @@ impl Inline<'_> {
         let bytes = self.text.as_bytes();
         match bytes[start] {
             b'\'' => {
-                let mut value = String::new();
+                let mut value = Text::default();
                 let mut index = start + 1;
                 loop {
                     let next = self.text[index..].find('\'')? + index;
@@ -514,10 +514,10 @@ impl Inline<'_> {
                     }
                 }
                 let end = parser.offset_of(line_position, self.at);
-                Some(Node { value: resolve_plain_or_quoted(value, false), span, end })
+                Some(Node { value: Value::String(value), span, end })
             }
             b'"' => {
-                let mut value = String::new();
+                let mut value = Text::default();
                 let mut index = start + 1;
                 loop {
                     let next = self.text[index..].find(['"', '\\'])? + index;
@@ -540,7 +540,7 @@ impl Inline<'_> {
                     index = next + 2;
                 }
                 let end = parser.offset_of(line_position, self.at);
-                Some(Node { value: resolve_plain_or_quoted(value, false), span, end })
+                Some(Node { value: Value::String(value), span, end })
             }
             first => {
                 if is_indicator(first) {

@@ -117,10 +117,11 @@ impl Object {
         }
         let crate::tree::Value::Map(entries) = document.root.value else { return Vec::new() };
         entries
+            .into_vec()
             .into_iter()
             .filter(|entry| entry.key == "items")
             .flat_map(|entry| match entry.value.value {
-                crate::tree::Value::Seq(items) => items,
+                crate::tree::Value::Seq(items) => items.into_vec(),
                 _ => Vec::new(),
             })
             .map(|item| Object::from_node(source, document.index, item))

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Tag};
 use serde::Serialize;
 
-use crate::tree::{Entry, Node, Span, Value};
+use crate::tree::{Entry, Node, Span, Text, Value};
 
 /// One input: a file name (or `-` for stdin, or a name the caller chooses) and its text.
 #[derive(Clone, Debug)]
@@ -130,7 +130,7 @@ pub fn for_each_document(source: &Source, limits: &Limits, mut each: impl FnMut(
                         read_any = true;
                         let root = match (is_list, root.value) {
                             // An item, parsed as a sequence of one.
-                            (true, crate::tree::Value::Seq(mut items)) if items.len() == 1 => items.remove(0),
+                            (true, crate::tree::Value::Seq(items)) if items.len() == 1 => items.into_vec().remove(0),
                             (_, value) => Node { value, ..root },
                         };
                         each(Document { index, root });
@@ -540,12 +540,12 @@ impl Builder<'_, '_> {
                     Some(Frame::Seq { span, anchor, items }) => {
                         let end =
                             collection_end(self.source_text(), span, items.last().map(|item| item.end), parser_end);
-                        (Node { value: Value::Seq(items), span, end }, anchor)
+                        (Node { value: Value::Seq(items.into()), span, end }, anchor)
                     }
                     Some(Frame::Map { span, anchor, entries, .. }) => {
                         let last = entries.last().map(|entry| entry.value.end);
                         let end = collection_end(self.source_text(), span, last, parser_end);
-                        (Node { value: Value::Map(merge_keys(entries)), span, end }, anchor)
+                        (Node { value: Value::Map(merge_keys(entries).into()), span, end }, anchor)
                     }
                     None => return Ok(()),
                 };
@@ -584,7 +584,7 @@ impl Builder<'_, '_> {
                     }
                     *key = Some((key_text(&node), node.span))
                 }
-                Some((key, key_span)) => entries.push(Entry { key, key_span, value: node }),
+                Some((key, key_span)) => entries.push(Entry { key: key.into(), key_span, value: node }),
             },
         }
         Ok(())
@@ -638,7 +638,7 @@ fn merge_keys(entries: Vec<Entry>) -> Vec<Entry> {
     for merge in merges {
         let sources: Vec<Node> = match merge.value.value {
             Value::Map(_) => vec![merge.value],
-            Value::Seq(items) => items,
+            Value::Seq(items) => items.into_vec(),
             _ => Vec::new(),
         };
         for source in sources {
@@ -654,17 +654,12 @@ fn merge_keys(entries: Vec<Entry>) -> Vec<Entry> {
     own
 }
 
-/// Types an untagged scalar: plain scalars by Kubernetes' rules, quoted ones as strings.
-pub(crate) fn resolve_plain_or_quoted(text: String, plain: bool) -> Value {
-    resolve_scalar(text, if plain { ScalarStyle::Plain } else { ScalarStyle::SingleQuoted }, None)
-}
-
 /// Types a scalar the way Kubernetes' YAML decoder (YAML 1.1 rules) does.
 fn resolve_scalar(text: String, style: ScalarStyle, tag: Option<&Tag>) -> Value {
     if let Some(tag) = tag {
         if tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!" {
             if tag.suffix == "str" {
-                return Value::String(text);
+                return Value::String(text.into());
             }
             if tag.suffix == "null" {
                 return Value::Null;
@@ -672,15 +667,15 @@ fn resolve_scalar(text: String, style: ScalarStyle, tag: Option<&Tag>) -> Value 
         }
     }
     if style != ScalarStyle::Plain {
-        return Value::String(text);
+        return Value::String(text.into());
     }
-    resolve_plain_typed(&text).unwrap_or(Value::String(text))
+    resolve_plain_typed(&text).unwrap_or_else(|| Value::String(text.into()))
 }
 
 /// A plain scalar typed as [`resolve_scalar`] types it, its text copied only when it is a
 /// string.
 pub(crate) fn resolve_plain(text: &str) -> Value {
-    resolve_plain_typed(text).unwrap_or_else(|| Value::String(text.to_string()))
+    resolve_plain_typed(text).unwrap_or_else(|| Value::String(Text::from(text)))
 }
 
 /// The type of a plain scalar other than a string (`None`: a string).

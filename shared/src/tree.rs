@@ -7,6 +7,12 @@
 
 use std::fmt;
 
+/// The text of a mapping key or a string scalar: kept inline when short (up to 24 bytes on
+/// 64-bit targets, 12 on wasm32), as most keys and scalars of a manifest are, so reading a
+/// document allocates once per collection rather than once per key and per scalar.
+/// It reads as a `&str` (`Deref`, `as_str`); make one with `Text::from` or `.into()`.
+pub use compact_str::CompactString as Text;
+
 /// A position in a source: 1-based line and column (columns count characters), and the
 /// byte offset from the start of the source (what text edits work with).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -35,11 +41,15 @@ pub struct Node {
 /// One entry of a mapping: the key (always text, as Kubernetes keys are) and its position.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Entry {
-    pub key: String,
+    pub key: Text,
     pub key_span: Span,
     pub value: Node,
 }
 
+/// A node's value. Collections are boxed slices and strings [`Text`], which keeps a
+/// value to 24 bytes (the string's spare byte tells the variants apart), a [`Node`] to 40
+/// and an [`Entry`] to 80 on 64-bit targets: a tree is mostly entries (about 750,000 for
+/// ten thousand manifests), all held until the check is done.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Null,
@@ -47,10 +57,22 @@ pub enum Value {
     Int(i64),
     Float(f64),
     /// A string (a quoted scalar, or a plain one that is no other type).
-    String(String),
-    Seq(Vec<Node>),
-    Map(Vec<Entry>),
+    String(Text),
+    Seq(Box<[Node]>),
+    Map(Box<[Entry]>),
 }
+
+/// Changes a mapping's entries or a sequence's items as a vector: a tree keeps them as a
+/// boxed slice (no spare capacity, and a node 8 bytes smaller), which cannot grow.
+pub fn edit_vec<T>(items: &mut Box<[T]>, edit: impl FnOnce(&mut Vec<T>)) {
+    let mut vector = std::mem::take(items).into_vec();
+    edit(&mut vector);
+    *items = vector.into_boxed_slice();
+}
+
+// The sizes above, held at compile time: a field that grows them costs every tree.
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(size_of::<Value>() == 24 && size_of::<Node>() == 40 && size_of::<Entry>() == 80);
 
 static NULL_NODE: Node = Node { value: Value::Null, span: Span { line: 0, column: 0, offset: 0 }, end: 0 };
 
@@ -97,7 +119,7 @@ impl Node {
     /// written without quotes keep their text form.
     pub fn as_text(&self) -> Option<String> {
         match &self.value {
-            Value::String(text) => Some(text.clone()),
+            Value::String(text) => Some(text.to_string()),
             Value::Int(number) => Some(number.to_string()),
             Value::Float(number) => Some(number.to_string()),
             Value::Bool(flag) => Some(flag.to_string()),
@@ -183,10 +205,10 @@ impl Node {
             Value::Float(number) => {
                 serde_json::Number::from_f64(*number).map(serde_json::Value::Number).unwrap_or(serde_json::Value::Null)
             }
-            Value::String(text) => serde_json::Value::String(text.clone()),
+            Value::String(text) => serde_json::Value::String(text.to_string()),
             Value::Seq(items) => serde_json::Value::Array(items.iter().map(Node::to_json).collect()),
             Value::Map(entries) => serde_json::Value::Object(
-                entries.iter().map(|entry| (entry.key.clone(), entry.value.to_json())).collect(),
+                entries.iter().map(|entry| (entry.key.to_string(), entry.value.to_json())).collect(),
             ),
         }
     }
@@ -229,7 +251,8 @@ impl<'a> Iterator for PathSteps<'a> {
             self.rest = &inner[end + 1..];
             return inner[..end].parse().ok().map(Step::Index);
         }
-        let end = rest.find(['.', '[']).unwrap_or(rest.len());
+        // Byte by byte: keys are short, and both stops are ASCII.
+        let end = rest.bytes().position(|byte| matches!(byte, b'.' | b'[')).unwrap_or(rest.len());
         self.rest = &rest[end..];
         Some(Step::Key(&rest[..end]))
     }

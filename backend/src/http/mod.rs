@@ -401,7 +401,7 @@ pub fn parse_timestamp(text: &str) -> Result<i64, ApiError> {
 
 /// An answer of the API's types (`rampart_api`), written with its keys in alphabetical order
 /// as every answer of the API is: it goes through `serde_json::Value`, whose maps are sorted,
-/// as the answers built with `json!` do.
+/// as the answers once built with `json!` were, so the bytes on the wire stayed the same.
 pub struct Answer<T>(pub T);
 
 impl<T: serde::Serialize> IntoResponse for Answer<T> {

@@ -343,14 +343,10 @@ fn string() -> Value {
     json!({ "type": "string" })
 }
 
-fn object(properties: Value) -> Value {
-    json!({ "type": "object", "properties": properties })
-}
-
 /// The shapes the operations take and answer.
 pub fn schemas() -> Map<String, Value> {
     let entries: Vec<(&str, Value)> = vec![
-        ("Error", object(json!({ "error": string() }))),
+        ("Error", json!({ "type": "object", "properties": { "error": string() }, "required": ["error"] })),
         ("Users", array_of("UserWithTeams")),
         ("Teams", array_of("Membership")),
         ("Members", array_of("Member")),
@@ -370,11 +366,6 @@ pub fn schemas() -> Map<String, Value> {
         assert!(!schemas.contains_key(name), "{name} is both generated and written here");
         schemas.insert(name.to_string(), schema);
     }
-    for (name, schema) in schemas.iter_mut() {
-        if !INPUTS.contains(&name.as_str()) {
-            require_properties(schema, name);
-        }
-    }
     schemas
 }
 
@@ -383,9 +374,11 @@ pub fn schemas() -> Map<String, Value> {
 /// findings, the trend, clusters with the agent's endpoints, accounts, teams, exemptions,
 /// policies, compliance, reports, the outbox, subscriptions and webhooks.
 ///
-/// Answers are described as the server writes them (every field required but those it
-/// leaves out when empty, such as a webhook's `secret`), request bodies as it reads them (a
-/// field is required there when the server reads it without a default).
+/// Answers are described as the server writes them (schemars' serialize contract: every
+/// field required but those serde leaves out when empty, `skip_serializing_if`, such as a
+/// webhook's `secret`; an `Option` written as `null` is required and nullable), request
+/// bodies as it reads them (its deserialize contract: a field is required there when serde
+/// reads it without a default).
 fn generated() -> Map<String, Value> {
     use rampart_api as api;
     use rampart_api::schemars::generate::{Contract, SchemaSettings};
@@ -454,63 +447,6 @@ fn generated() -> Map<String, Value> {
         assert!(previous.is_none(), "{name} is both an answer and a request body");
     }
     schemas
-}
-
-/// The request bodies: their properties are optional unless a handler says otherwise.
-const INPUTS: &[&str] = &[
-    "Setup",
-    "Login",
-    "PasswordChange",
-    "NewUser",
-    "NewTeam",
-    "MemberInput",
-    "NewToken",
-    "ClusterInput",
-    "NewPolicy",
-    "PolicyChanges",
-    "NewExemption",
-    "TeamSettingsInput",
-    "NewWebhook",
-    "NewSubscription",
-];
-
-/// Properties of answers that are there only sometimes: `(schema, property)`.
-const OPTIONAL: &[(&str, &str)] = &[
-    ("Cluster", "agent_setup"),
-    ("Webhook", "secret"),
-    ("WebhookTest", "error"),
-    // Nobody logged in: `{"authenticated": false}` alone.
-    ("SessionState", "id"),
-    ("SessionState", "email"),
-    ("SessionState", "admin"),
-    ("SessionState", "teams"),
-    ("SessionState", "csrf_token"),
-];
-
-/// Marks every property of every object in an answer's schema as required (answers write
-/// each field, `null` when empty), except those of [`OPTIONAL`]: also the `Option` fields of
-/// the generated schemas, which schemars leaves out of `required` (serde reads a missing
-/// one as `None`).
-fn require_properties(schema: &mut Value, name: &str) {
-    match schema {
-        Value::Object(map) => {
-            if let Some(Value::Object(properties)) = map.get("properties") {
-                let required: Vec<Value> = properties
-                    .keys()
-                    .filter(|property| !OPTIONAL.contains(&(name, property.as_str())))
-                    .map(|property| Value::String(property.clone()))
-                    .collect();
-                map.insert("required".to_string(), Value::Array(required));
-            }
-            for (key, value) in map.iter_mut() {
-                if key != "required" {
-                    require_properties(value, name);
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(|item| require_properties(item, name)),
-        _ => {}
-    }
 }
 
 /// The whole document.
@@ -652,6 +588,36 @@ mod tests {
         let unrouted: Vec<_> = documented.iter().filter(|route| !routed.contains(route)).collect();
         assert!(undocumented.is_empty(), "routes missing from OPERATIONS: {undocumented:?}");
         assert!(unrouted.is_empty(), "OPERATIONS not routed: {unrouted:?}");
+    }
+
+    fn required(schemas: &Map<String, Value>, name: &str) -> Vec<String> {
+        let names = schemas[name]["required"].as_array().map(Vec::as_slice).unwrap_or_default();
+        let mut names: Vec<String> = names.iter().map(|name| name.as_str().unwrap().to_string()).collect();
+        names.sort();
+        names
+    }
+
+    fn properties(schemas: &Map<String, Value>, name: &str) -> Vec<String> {
+        let mut names: Vec<String> = schemas[name]["properties"].as_object().unwrap().keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    /// An answer's schema requires every field the server always writes, `null` ones
+    /// included, and only those: what serde leaves out when empty is optional.
+    #[test]
+    fn answers_require_what_they_always_write() {
+        let schemas = schemas();
+        // `score`, `grade`, `started_at`, `finished_at` and `message` are written as null.
+        assert_eq!(required(&schemas, "Scan"), properties(&schemas, "Scan"));
+        assert!(required(&schemas, "Scan").contains(&"score".to_string()));
+        let mut always = properties(&schemas, "Webhook");
+        always.retain(|property| property != "secret");
+        assert_eq!(required(&schemas, "Webhook"), always);
+        // Nobody logged in: `{"authenticated": false}` alone.
+        assert_eq!(required(&schemas, "SessionState"), ["authenticated"]);
+        assert!(properties(&schemas, "SessionState").contains(&"csrf_token".to_string()));
+        assert_eq!(required(&schemas, "Error"), ["error"]);
     }
 
     #[test]

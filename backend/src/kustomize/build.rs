@@ -24,7 +24,7 @@ use std::fs;
 use std::path::{Component, Path, PathBuf};
 
 use rampart_core::parse::{parse_source, Limits};
-use rampart_core::tree::{Entry, Node, Span, Value};
+use rampart_core::tree::{edit_vec, Entry, Node, Span, Value};
 use rampart_core::{ParseError, Source};
 
 use super::patch::{json6902, strategic_merge, Merged};
@@ -612,7 +612,7 @@ impl Build<'_> {
                                 .as_str()
                                 .is_some_and(|name| service_accounts.iter().any(|known| known == name));
                         if is_ours {
-                            set(subject, "namespace", Node::new(Value::String(namespace.to_string()), node.span));
+                            set(subject, "namespace", Node::new(Value::String(namespace.into()), node.span));
                         }
                     }
                 }
@@ -637,7 +637,7 @@ impl Build<'_> {
             let old = object.name().to_string();
             let new = format!("{prefix}{old}{suffix}");
             if let Some(name) = object.root.get_mut_path(&["metadata", "name"]) {
-                name.value = Value::String(new.clone());
+                name.value = Value::String(new.as_str().into());
             }
             renamed.push((kind, old, new));
         }
@@ -645,7 +645,7 @@ impl Build<'_> {
             let Some(old) = node.as_str() else { return };
             if let Some((_, _, new)) = renamed.iter().find(|(known_kind, known, _)| known_kind == kind && known == old)
             {
-                node.value = Value::String(new.clone());
+                node.value = Value::String(new.as_str().into());
             }
         };
         for object in objects.iter_mut() {
@@ -726,7 +726,7 @@ impl Build<'_> {
                         .find_map(|key| rule.get(key))
                         .map_or(rule.span, |node| node.span);
                     if let Some(entry) = container.entry_mut("image") {
-                        entry.value = Node::new(Value::String(new), span);
+                        entry.value = Node::new(Value::String(new.into()), span);
                         entry.key_span = span;
                     }
                 }
@@ -821,7 +821,8 @@ fn add_pairs(root: &mut Node, pairs: &Node, selectors: bool, templates: bool) {
 
 fn merge_pairs(target: &mut Node, pairs: &Node) {
     for entry in pairs.entries() {
-        let value = Node { value: Value::String(entry.value.as_text().unwrap_or_default()), ..entry.value.clone() };
+        let value =
+            Node { value: Value::String(entry.value.as_text().unwrap_or_default().into()), ..entry.value.clone() };
         set_entry(target, Entry { key: entry.key.clone(), key_span: entry.key_span, value });
     }
 }
@@ -955,16 +956,18 @@ fn map_at<'a>(root: &'a mut Node, keys: &[&str]) -> &'a mut Node {
     let mut span = node.span;
     for key in keys {
         if !node.is_map() {
-            *node = Node::new(Value::Map(Vec::new()), span);
+            *node = Node::new(Value::Map(Box::default()), span);
         }
         let Value::Map(entries) = &mut node.value else { unreachable!("made a map above") };
         let position = match entries.iter().position(|entry| entry.key == *key) {
             Some(position) => position,
             None => {
-                entries.push(Entry {
-                    key: key.to_string(),
-                    key_span: span,
-                    value: Node::new(Value::Map(Vec::new()), span),
+                edit_vec(entries, |entries| {
+                    entries.push(Entry {
+                        key: (*key).into(),
+                        key_span: span,
+                        value: Node::new(Value::Map(Box::default()), span),
+                    })
                 });
                 entries.len() - 1
             }
@@ -973,7 +976,7 @@ fn map_at<'a>(root: &'a mut Node, keys: &[&str]) -> &'a mut Node {
         node = &mut entries[position].value;
     }
     if !node.is_map() {
-        *node = Node::new(Value::Map(Vec::new()), span);
+        *node = Node::new(Value::Map(Box::default()), span);
     }
     node
 }
@@ -981,14 +984,14 @@ fn map_at<'a>(root: &'a mut Node, keys: &[&str]) -> &'a mut Node {
 /// Sets `key` of a map node to `value` (at the value's position).
 fn set(map: &mut Node, key: &str, value: Node) {
     let key_span = value.span;
-    set_entry(map, Entry { key: key.to_string(), key_span, value });
+    set_entry(map, Entry { key: key.into(), key_span, value });
 }
 
 fn set_entry(map: &mut Node, entry: Entry) {
     let Value::Map(entries) = &mut map.value else { return };
     match entries.iter_mut().find(|existing| existing.key == entry.key) {
         Some(existing) => *existing = entry,
-        None => entries.push(entry),
+        None => edit_vec(entries, |entries| entries.push(entry)),
     }
 }
 

@@ -11,7 +11,7 @@
 //! whole, as it does for kinds it has no schema for. The `$patch: delete` and `$patch:
 //! replace` directives and `null` (remove the key) are honoured.
 
-use rampart_core::tree::{Entry, Node, Value};
+use rampart_core::tree::{edit_vec, Entry, Node, Value};
 
 /// What a strategic merge asks of the node it was applied to.
 #[derive(Debug, PartialEq, Eq)]
@@ -39,34 +39,36 @@ pub fn strategic_merge(base: &mut Node, patch: &Node) -> Merged {
         *base = strip_directives(patch);
         return Merged::Keep;
     };
-    for entry in patch_entries.iter().filter(|entry| !entry.key.starts_with('$')) {
-        let existing = base_entries.iter().position(|base_entry| base_entry.key == entry.key);
-        match (existing, &entry.value.value) {
-            (Some(position), Value::Null) => {
-                base_entries.remove(position);
-            }
-            (None, Value::Null) => {}
-            (Some(position), patch_value) => {
-                let base_entry = &mut base_entries[position];
-                match (&mut base_entry.value.value, patch_value) {
-                    (Value::Map(_), Value::Map(_)) => {
-                        if strategic_merge(&mut base_entry.value, &entry.value) == Merged::Delete {
-                            base_entries.remove(position);
-                        }
-                    }
-                    (Value::Seq(items), Value::Seq(patch_items)) => {
-                        if let Some(key) = merge_key(&entry.key, items, patch_items) {
-                            merge_list(items, patch_items, key);
-                        } else {
-                            *base_entry = strip_entry(entry);
-                        }
-                    }
-                    _ => *base_entry = strip_entry(entry),
+    edit_vec(base_entries, |base_entries| {
+        for entry in patch_entries.iter().filter(|entry| !entry.key.starts_with('$')) {
+            let existing = base_entries.iter().position(|base_entry| base_entry.key == entry.key);
+            match (existing, &entry.value.value) {
+                (Some(position), Value::Null) => {
+                    base_entries.remove(position);
                 }
+                (None, Value::Null) => {}
+                (Some(position), patch_value) => {
+                    let base_entry = &mut base_entries[position];
+                    match (&mut base_entry.value.value, patch_value) {
+                        (Value::Map(_), Value::Map(_)) => {
+                            if strategic_merge(&mut base_entry.value, &entry.value) == Merged::Delete {
+                                base_entries.remove(position);
+                            }
+                        }
+                        (Value::Seq(items), Value::Seq(patch_items)) => {
+                            if let Some(key) = merge_key(&entry.key, items, patch_items) {
+                                edit_vec(items, |items| merge_list(items, patch_items, key));
+                            } else {
+                                *base_entry = strip_entry(entry);
+                            }
+                        }
+                        _ => *base_entry = strip_entry(entry),
+                    }
+                }
+                (None, _) => base_entries.push(strip_entry(entry)),
             }
-            (None, _) => base_entries.push(strip_entry(entry)),
         }
-    }
+    });
     Merged::Keep
 }
 
@@ -213,7 +215,7 @@ fn resolve_mut<'a>(node: &'a mut Node, tokens: &[String]) -> Option<&'a mut Node
     let mut node = node;
     for token in tokens {
         node = match &mut node.value {
-            Value::Map(entries) => &mut entries.iter_mut().find(|entry| &entry.key == token)?.value,
+            Value::Map(entries) => &mut entries.iter_mut().find(|entry| entry.key == token)?.value,
             Value::Seq(items) => {
                 let position = index(token, items.len())?;
                 items.get_mut(position)?
@@ -241,7 +243,7 @@ fn add(root: &mut Node, tokens: &[String], value: Node, path: &str) -> Result<()
                     entry.key_span = key_span;
                     entry.value = value;
                 }
-                None => entries.push(Entry { key: last.to_string(), key_span, value }),
+                None => edit_vec(entries, |entries| entries.push(Entry { key: last.into(), key_span, value })),
             }
         }
         Value::Seq(items) => {
@@ -250,7 +252,7 @@ fn add(root: &mut Node, tokens: &[String], value: Node, path: &str) -> Result<()
             } else {
                 index(last, items.len() + 1).ok_or_else(|| OpError(format!("`add {path}`: no such position")))?
             };
-            items.insert(position, value);
+            edit_vec(items, |items| items.insert(position, value));
         }
         _ => return Err(OpError(format!("`add {path}`: its parent is not a map or a list"))),
     }
@@ -263,11 +265,15 @@ fn remove(root: &mut Node, tokens: &[String], path: &str) -> Result<Node, OpErro
     match &mut parent.value {
         Value::Map(entries) => {
             let position = entries.iter().position(|entry| entry.key == last).ok_or_else(missing)?;
-            Ok(entries.remove(position).value)
+            let mut removed = None;
+            edit_vec(entries, |entries| removed = Some(entries.remove(position).value));
+            removed.ok_or_else(missing)
         }
         Value::Seq(items) => {
             let position = index(last, items.len()).ok_or_else(missing)?;
-            Ok(items.remove(position))
+            let mut removed = None;
+            edit_vec(items, |items| removed = Some(items.remove(position)));
+            removed.ok_or_else(missing)
         }
         _ => Err(missing()),
     }

@@ -12,7 +12,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use rampart_core::object::Object;
-use rampart_core::tree::{Entry, Node, Span, Value};
+use rampart_core::tree::{edit_vec, Entry, Node, Span, Value};
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::kinds::Kind;
@@ -93,11 +93,11 @@ impl<'de> Visitor<'de> for Tree {
     }
 
     fn visit_str<E>(self, text: &str) -> Result<Node, E> {
-        Ok(leaf(Value::String(text.to_owned())))
+        Ok(leaf(Value::String(text.into())))
     }
 
     fn visit_string<E>(self, text: String) -> Result<Node, E> {
-        Ok(leaf(Value::String(text)))
+        Ok(leaf(Value::String(text.into())))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut sequence: A) -> Result<Node, A::Error> {
@@ -105,7 +105,7 @@ impl<'de> Visitor<'de> for Tree {
         while let Some(item) = sequence.next_element_seed(Tree(Level::Below))? {
             items.push(item);
         }
-        Ok(leaf(Value::Seq(items)))
+        Ok(leaf(Value::Seq(items.into())))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
@@ -120,9 +120,9 @@ impl<'de> Visitor<'de> for Tree {
                 _ => Level::Below,
             };
             let value = map.next_value_seed(Tree(level))?;
-            entries.push(Entry { key, key_span: Span::default(), value });
+            entries.push(Entry { key: key.into(), key_span: Span::default(), value });
         }
-        Ok(leaf(Value::Map(entries)))
+        Ok(leaf(Value::Map(entries.into())))
     }
 }
 
@@ -190,28 +190,30 @@ fn entry_mut<'a>(node: &'a mut Node, key: &str) -> Option<&'a mut Node> {
 /// Sets `apiVersion` and `kind`, and drops what no rule reads and a scan must not keep.
 pub(crate) fn prepare(kind: &Kind, mut item: Node) -> Node {
     let Value::Map(fields) = &mut item.value else { return item };
-    fields.retain(|entry| {
-        entry.key != "apiVersion"
-            && entry.key != "kind"
-            // What a metadata-only answer carries besides metadata is not for us to keep.
-            && (!kind.metadata_only || entry.key == "metadata")
-    });
     let text = |key: &str, text: String| Entry {
         key: key.into(),
         key_span: Span::default(),
-        value: leaf(Value::String(text)),
+        value: leaf(Value::String(text.into())),
     };
-    fields.splice(0..0, [text("apiVersion", kind.api_version()), text("kind", kind.kind.clone())]);
+    edit_vec(fields, |fields| {
+        fields.retain(|entry| {
+            entry.key != "apiVersion"
+                && entry.key != "kind"
+                // What a metadata-only answer carries besides metadata is not for us to keep.
+                && (!kind.metadata_only || entry.key == "metadata")
+        });
+        fields.splice(0..0, [text("apiVersion", kind.api_version()), text("kind", kind.kind.clone())]);
+    });
     if let Some(Value::Map(metadata)) = entry_mut(&mut item, "metadata").map(|metadata| &mut metadata.value) {
         // Skipped as they are read; items made some other way lose them here.
-        metadata.retain(|entry| entry.key != "managedFields");
+        edit_vec(metadata, |metadata| metadata.retain(|entry| entry.key != "managedFields"));
     }
     if kind.metadata_only {
         if let Some(Value::Map(annotations)) = entry_mut(&mut item, "metadata")
             .and_then(|metadata| entry_mut(metadata, "annotations"))
             .map(|annotations| &mut annotations.value)
         {
-            annotations.retain(|entry| entry.key != LAST_APPLIED);
+            edit_vec(annotations, |annotations| annotations.retain(|entry| entry.key != LAST_APPLIED));
         }
     }
     item

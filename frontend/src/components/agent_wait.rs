@@ -4,13 +4,12 @@
 //! scan has ended the caller is told, and the dashboard's row shows the score.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use crate::api::{self, AgentContact, Scan};
-use crate::browser;
+use crate::components::loading::{last_loaded, refetch_while};
 use crate::session::Auth;
 
-const POLL_MS: i32 = 2000;
+const POLL_MS: u64 = 2000;
 
 /// Where an agent cluster's first delivery stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,30 +46,20 @@ impl Progress {
 #[component]
 pub fn AgentWait(cluster: i64, #[prop(into)] on_delivered: Callback<()>) -> impl IntoView {
     let auth = expect_context::<Auth>();
-    let progress = RwSignal::new(Progress::NoContact);
-    let trouble = RwSignal::new(None::<String>);
-    let mounted = StoredValue::new(());
-    spawn_local(async move {
-        loop {
-            let read = read_progress(cluster).await;
-            if mounted.try_with_value(|_| ()).is_none() {
-                return;
-            }
-            match read {
-                Ok(now) => {
-                    trouble.set(None);
-                    let ended = matches!(now, Progress::Ended(_));
-                    progress.set(now);
-                    if ended {
-                        on_delivered.run(());
-                        return;
-                    }
-                }
-                Err(failure) => trouble.set(Some(auth.explain(&failure))),
-            }
-            browser::sleep(POLL_MS).await;
+    let read =
+        LocalResource::new(
+            move || async move { read_progress(cluster).await.map_err(|failure| auth.explain(&failure)) },
+        );
+    // Read again until the first scan has ended; a failed read is tried again too.
+    refetch_while(read, POLL_MS, |answer| !matches!(answer, Ok(Progress::Ended(_))));
+    Effect::new(move |_| {
+        if read.with(|answer| matches!(answer, Some(Ok(Progress::Ended(_))))) {
+            on_delivered.run(());
         }
     });
+    let last = last_loaded(read);
+    let progress = Signal::derive(move || last.get().unwrap_or(Progress::NoContact));
+    let trouble = move || read.with(|answer| answer.as_ref()?.as_ref().err().cloned());
     let text = move || match progress.get() {
         Progress::NoContact => {
             "Waiting for the agent's first contact… (it asks for instructions every 10 seconds once its Pod runs)"
@@ -102,7 +91,7 @@ pub fn AgentWait(cluster: i64, #[prop(into)] on_delivered: Callback<()>) -> impl
                 {text} " " <strong data-testid="agent-first-score">{score}</strong> " "
                 <a href=format!("/clusters/{cluster}") hidden=move || !ended()>"Open the cluster"</a>
             </p>
-            <p class="muted">{move || trouble.get().map(|message| format!("Could not check: {message}"))}</p>
+            <p class="muted">{move || trouble().map(|message| format!("Could not check: {message}"))}</p>
         </div>
     }
 }

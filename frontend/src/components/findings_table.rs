@@ -11,10 +11,9 @@ use std::sync::Arc;
 
 use leptos::html::Dialog;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use rampart_core::RULES;
 
-use crate::api::{self, Exemption, Finding, FindingFilter};
+use crate::api::{self, Exemption, Finding, FindingFilter, FindingsPage};
 use crate::components::exemptions::ExemptForm;
 use crate::components::rule_docs::rule_documentation;
 use crate::dashboard::{FindingSort, SEVERITIES};
@@ -53,6 +52,48 @@ enum Shown {
     Rows,
 }
 
+/// The answer to one request for findings: its number, whether it asked for the next page
+/// (else the first), and the page or why it failed.
+#[derive(Clone)]
+struct Answer {
+    number: u64,
+    more: bool,
+    page: Result<FindingsPage, String>,
+}
+
+/// Adds an answer's rows to those shown (a first page replaces them), and what it says of
+/// the findings that match to `loaded`.
+fn add_page(answer: Answer, loaded: RwSignal<Option<Result<Loaded, String>>>, pages: RwSignal<Vec<Page>>) {
+    let more = answer.more;
+    match answer.page {
+        Ok(page) => {
+            let count = page.items.len();
+            let exact = page.total_exact;
+            let rows = Arc::new(page.items);
+            if !more {
+                pages.set(vec![(0, rows)]);
+            } else if count > 0 {
+                pages.update(|pages| pages.push((pages.len(), rows)));
+            }
+            loaded.update(|loaded| match loaded {
+                Some(Ok(existing)) if more => {
+                    existing.count += count;
+                    existing.total = Some(page.total);
+                    existing.exact = exact;
+                    existing.next_cursor = page.next_cursor;
+                }
+                _ => {
+                    *loaded = Some(Ok(Loaded { count, total: Some(page.total), exact, next_cursor: page.next_cursor }))
+                }
+            });
+        }
+        Err(message) => {
+            pages.set(Vec::new());
+            loaded.set(Some(Err(message)));
+        }
+    }
+}
+
 fn when(text: &str) -> String {
     parse_rfc3339(text).map(format_utc).unwrap_or_else(|| text.to_string())
 }
@@ -87,14 +128,21 @@ pub fn FindingsTable(
     });
     let loaded = RwSignal::new(None::<Result<Loaded, String>>);
     let pages = RwSignal::new(Vec::<Page>::new());
-    let loading = RwSignal::new(false);
     let detail = RwSignal::new(None::<Finding>);
-    let mounted = StoredValue::new(());
     // Answers to an older filter are dropped when a newer request was made since.
     let request = StoredValue::new(0u64);
     // How many rows to gather before waiting for "Load more".
     let wanted = StoredValue::new(GATHER);
 
+    let load = Action::new_local(move |(number, more, cursor): &(u64, bool, Option<String>)| {
+        let (number, more, cursor) = (*number, *more, cursor.clone());
+        let current = filter.get_untracked();
+        async move {
+            let answer = api::findings(cluster, &current, cursor.as_deref()).await;
+            Answer { number, more, page: answer.map_err(|failure| auth.explain(&failure)) }
+        }
+    });
+    let loading = load.pending();
     let fetch = move |more: bool| {
         let cursor = if more {
             loaded.with_untracked(|loaded| loaded.as_ref().and_then(|l| l.as_ref().ok()?.next_cursor.clone()))
@@ -106,49 +154,7 @@ pub fn FindingsTable(
         }
         let number = request.get_value() + 1;
         request.set_value(number);
-        loading.set(true);
-        let current = filter.get_untracked();
-        spawn_local(async move {
-            let result = api::findings(cluster, &current, cursor.as_deref()).await;
-            if mounted.try_with_value(|_| ()).is_none() || request.get_value() != number {
-                return;
-            }
-            match result {
-                Ok(page) => {
-                    let count = page.items.len();
-                    let exact = page.total_exact;
-                    let rows = Arc::new(page.items);
-                    if !more {
-                        pages.set(vec![(0, rows)]);
-                    } else if count > 0 {
-                        pages.update(|pages| pages.push((pages.len(), rows)));
-                    }
-                    loaded.update(|loaded| match loaded {
-                        Some(Ok(existing)) if more => {
-                            existing.count += count;
-                            existing.total = Some(page.total);
-                            existing.exact = exact;
-                            existing.next_cursor = page.next_cursor;
-                        }
-                        _ => {
-                            *loaded = Some(Ok(Loaded {
-                                count,
-                                total: Some(page.total),
-                                exact,
-                                next_cursor: page.next_cursor,
-                            }))
-                        }
-                    });
-                }
-                Err(failure) => {
-                    pages.set(Vec::new());
-                    loaded.set(Some(Err(auth.explain(&failure))));
-                }
-            }
-            // After the rows: a short page is followed at once when loading ends, from the
-            // cursor just stored.
-            loading.set(false);
-        });
+        load.dispatch_local((number, more, cursor));
     };
     // Loads at first, then again whenever the filter changes or the page's data does.
     Effect::new(move |_| {
@@ -157,14 +163,21 @@ pub fn FindingsTable(
         wanted.set_value(GATHER);
         fetch(false);
     });
-    // A page that stopped short (a text filter examines a bounded number of findings per
-    // request) is followed at once by the next, until enough rows are shown or none is left.
+    // Each answer to the latest request adds its rows (or replaces them, for a first page).
     Effect::new(move |_| {
-        let short = loaded.with(|loaded| match loaded {
+        let Some(answer) = load.value().get() else { return };
+        if answer.number != request.get_value() {
+            return;
+        }
+        add_page(answer, loaded, pages);
+        // A page that stopped short (a text filter examines a bounded number of findings
+        // per request) is followed at once by the next, until enough rows are shown or
+        // none is left.
+        let short = loaded.with_untracked(|loaded| match loaded {
             Some(Ok(loaded)) => loaded.next_cursor.is_some() && loaded.count < wanted.get_value(),
             _ => false,
         });
-        if short && !loading.get() {
+        if short {
             fetch(true);
         }
     });

@@ -4,7 +4,8 @@
 //! [`agent_wait`], [`reader_setup`] and [`copy_block`], [`findings_table`],
 //! [`exemptions`], [`scans`], [`scores`], [`table`], [`cluster_checkboxes`], and the settings'
 //! [`subscriptions`], [`webhooks`], [`outbox`] and [`password_form`])
-//! take what they show as props and load what they own through [`crate::api`].
+//! take what they show as props and load what they own through [`crate::api`], as Leptos
+//! resources and actions ([`loading`]: reloading while a scan runs, keeping the last answer).
 
 pub mod agent_setup;
 pub mod agent_wait;
@@ -15,6 +16,7 @@ pub mod editor;
 pub mod exemptions;
 pub mod findings_table;
 pub mod fixed_manifest;
+pub mod loading;
 pub mod nav;
 pub mod outbox;
 pub mod password_form;

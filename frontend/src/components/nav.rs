@@ -42,6 +42,7 @@ fn links(router: Router) -> impl IntoView {
 pub fn AppHeader() -> impl IntoView {
     let router = expect_context::<Router>();
     let auth = expect_context::<Auth>();
+    let log_out = Action::new_local(move |_: &()| auth.log_out());
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="top app-header">
@@ -54,7 +55,9 @@ pub fn AppHeader() -> impl IntoView {
             </nav>
             <div class="account">
                 <span class="account-email">{move || auth.me.get().map(|me| me.email)}</span>
-                <button type="button" class="button" on:click=move |_| auth.log_out()>"Log out"</button>
+                <button type="button" class="button" on:click=move |_| {
+                    log_out.dispatch_local(());
+                }>"Log out"</button>
             </div>
         </header>
     }
@@ -67,12 +70,15 @@ pub fn AppHeader() -> impl IntoView {
 pub fn PlaygroundBar() -> impl IntoView {
     let router = expect_context::<Router>();
     let auth = expect_context::<Auth>();
+    let log_out = Action::new_local(move |_: &()| auth.log_out());
     move || match auth.remembered.get() {
         Some(email) => view! {
             <nav class="app-bar" aria-label="Rampart">
                 <ul>{links(router)}</ul>
                 <span class="account-email">{email}</span>
-                <button type="button" class="link" on:click=move |_| auth.log_out()>"Log out"</button>
+                <button type="button" class="link" on:click=move |_| {
+                    log_out.dispatch_local(());
+                }>"Log out"</button>
             </nav>
         }
         .into_any(),

@@ -13,7 +13,6 @@
 use leptos::ev::SubmitEvent;
 use leptos::html::Input;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use crate::api::{self, AgentSetup, ClusterInput, ConnectionTest, Membership};
 use crate::browser;
@@ -193,24 +192,37 @@ impl Form {
         }
     }
 
-    /// Reads the file chosen in `input` into `into`, then tests the connection when given
-    /// the test to run.
-    fn load_text_file(self, input: NodeRef<Input>, into: RwSignal<String>, then_test: Option<Action<(), ()>>) {
-        let Some(element) = input.get_untracked() else { return };
-        let files = element.files().map(|list| browser::files_of(&list)).unwrap_or_default();
-        element.set_value("");
-        spawn_local(async move {
-            let (read, failed) = browser::read_files(files).await;
-            if let Some((_, text)) = read.into_iter().next() {
-                into.set(text);
-                if let Some(test) = then_test {
-                    test.dispatch_local(());
+    /// Reads the file chosen in a file input into `into`, then tests the connection when
+    /// given the test to run. The input is emptied at once, so that choosing the same file
+    /// again reads it again.
+    fn text_file_reader(
+        self,
+        into: RwSignal<String>,
+        then_test: Option<Action<(), ()>>,
+    ) -> Action<Vec<web_sys::File>, ()> {
+        Action::new_local(move |files: &Vec<web_sys::File>| {
+            let files = files.clone();
+            async move {
+                let (read, failed) = browser::read_files(files).await;
+                if let Some((_, text)) = read.into_iter().next() {
+                    into.set(text);
+                    if let Some(test) = then_test {
+                        test.dispatch_local(());
+                    }
+                } else if !failed.is_empty() {
+                    self.error.set(Some(format!("Could not read {}.", failed.join(", "))));
                 }
-            } else if !failed.is_empty() {
-                self.error.set(Some(format!("Could not read {}.", failed.join(", "))));
             }
-        });
+        })
     }
+}
+
+/// The files chosen in a file input, taken out of it (the input is emptied).
+fn take_files(input: NodeRef<Input>) -> Vec<web_sys::File> {
+    let Some(element) = input.get_untracked() else { return Vec::new() };
+    let files = element.files().map(|list| browser::files_of(&list)).unwrap_or_default();
+    element.set_value("");
+    files
 }
 
 #[component]
@@ -413,6 +425,7 @@ fn SnapshotFields(form: Form) -> impl IntoView {
 #[component]
 fn KubeconfigFields(form: Form, test: Action<(), ()>) -> impl IntoView {
     let kubeconfig_file = NodeRef::<Input>::new();
+    let read_file = form.text_file_reader(form.kubeconfig, Some(test));
     view! {
         <label class="field stacked">
             <span>"Kubeconfig"</span>
@@ -434,7 +447,9 @@ fn KubeconfigFields(form: Form, test: Action<(), ()>) -> impl IntoView {
                 <input
                     type="file"
                     node_ref=kubeconfig_file
-                    on:change=move |_| form.load_text_file(kubeconfig_file, form.kubeconfig, Some(test))
+                    on:change=move |_| {
+                        read_file.dispatch_local(take_files(kubeconfig_file));
+                    }
                 />
             </label>
         </div>
@@ -500,6 +515,7 @@ fn ContextPicker(form: Form) -> impl IntoView {
 #[component]
 fn ApiFields(form: Form) -> impl IntoView {
     let ca_file = NodeRef::<Input>::new();
+    let read_file = form.text_file_reader(form.ca_pem, None);
     view! {
         <ReaderSetup/>
         <label class="field stacked">
@@ -531,7 +547,13 @@ fn ApiFields(form: Form) -> impl IntoView {
         <div class="field-row">
             <label class="field">
                 <span>"Or load the CA from a file:"</span>
-                <input type="file" node_ref=ca_file on:change=move |_| form.load_text_file(ca_file, form.ca_pem, None)/>
+                <input
+                    type="file"
+                    node_ref=ca_file
+                    on:change=move |_| {
+                        read_file.dispatch_local(take_files(ca_file));
+                    }
+                />
             </label>
         </div>
     }

@@ -10,13 +10,12 @@
 
 use leptos::html::Input;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use crate::api::{self, Cluster, Exemption, Scan, TrendPoint};
-use crate::browser;
 use crate::components::charts::{SeverityChart, TrendChart};
 use crate::components::exemptions::{next_scan_note, ExemptionList};
 use crate::components::findings_table::FindingsTable;
+use crate::components::loading::{last_loaded, refetch_while, say_failures};
 use crate::components::register_cluster::EXPORT_COMMAND;
 use crate::components::scans::{scan_errors, NamespaceTable, ScanDetails, ScanHistory};
 use crate::components::scores::severity_counts;
@@ -27,16 +26,28 @@ use crate::session::Auth;
 use crate::time::{self, format_utc, parse_rfc3339};
 
 /// How often a pending scan is asked for its status.
-const POLL_MS: i32 = 1500;
+const POLL_MS: u64 = 1500;
+
+/// The trend over a range: from, to (Unix milliseconds) and the points between.
+type Trend = (i64, i64, Vec<TrendPoint>);
+
+/// A watched scan's last answer: its id, and the scan or why it could not be read.
+type Polled = Option<(i64, Result<Scan, String>)>;
 
 #[derive(Clone, Copy)]
 struct Page {
     id: i64,
-    cluster: RwSignal<Option<Result<Cluster, String>>>,
-    scans: RwSignal<Vec<Scan>>,
+    cluster: LocalResource<Result<Cluster, String>>,
+    scans: LocalResource<Result<Vec<Scan>, String>>,
+    /// The scans as last loaded (a failed reload keeps them), newest first.
+    scan_list: Memo<Option<Vec<Scan>>>,
     range: RwSignal<Range>,
-    trend: RwSignal<Option<(i64, i64, Vec<TrendPoint>)>>,
+    trend: LocalResource<Result<Trend, String>>,
+    /// The trend over `range` as last loaded.
+    shown_trend: Memo<Option<Trend>>,
     /// The scan being watched until it ends.
+    watched: RwSignal<Option<i64>>,
+    /// What the watched scan last said, while it is queued or running.
     progress: RwSignal<Option<Scan>>,
     /// The scan whose details are open.
     selected: RwSignal<Option<Scan>>,
@@ -45,81 +56,124 @@ struct Page {
     exemptions: LocalResource<Result<Vec<Exemption>, String>>,
     /// Bumped by each reload, so the findings table reloads too.
     version: RwSignal<u64>,
-    loaded_once: StoredValue<bool>,
-    mounted: StoredValue<()>,
-    polling: StoredValue<Option<i64>>,
     auth: Auth,
 }
 
 impl Page {
-    fn mounted(&self) -> bool {
-        self.mounted.try_with_value(|_| ()).is_some()
+    /// The cluster's data, loaded at once; a pending scan among its scans is watched.
+    fn new(id: i64) -> Page {
+        let auth = expect_context::<Auth>();
+        let explain = move |failure: api::Error| auth.explain(&failure);
+        let cluster = LocalResource::new(move || async move {
+            api::cluster(id).await.map_err(|failure| {
+                if failure.is_not_found() {
+                    format!(
+                        "There is no cluster {id} in your teams: it was deleted, or it belongs to a team you are not \
+                         a member of."
+                    )
+                } else {
+                    explain(failure)
+                }
+            })
+        });
+        let scans = LocalResource::new(move || async move { api::scans(id).await.map_err(explain) });
+        let range = RwSignal::new(Range::default());
+        let trend = LocalResource::new(move || {
+            let (from, to) = range.get().span(time::now_ms());
+            async move { api::trend(id, from).await.map(|points| (from, to, points)).map_err(explain) }
+        });
+        let notice =
+            RwSignal::new(query_value(&window().location().search().unwrap_or_default(), "notice").unwrap_or_default());
+        let page = Page {
+            id,
+            cluster,
+            scans,
+            scan_list: last_loaded(scans),
+            range,
+            trend,
+            shown_trend: last_loaded(trend),
+            watched: RwSignal::new(None),
+            progress: RwSignal::new(None),
+            selected: RwSignal::new(None),
+            notice,
+            exemptions: LocalResource::new(move || async move { api::exemptions(id).await.map_err(explain) }),
+            version: RwSignal::new(0),
+            auth,
+        };
+        say_failures(scans, notice);
+        say_failures(trend, notice);
+        Effect::new(move |_| {
+            if let Some(Ok(cluster)) = cluster.get() {
+                document().set_title(&format!("{} · Clusters · Rampart", cluster.name));
+            }
+        });
+        Effect::new(move |_| {
+            let pending = page
+                .scan_list
+                .with(|scans| scans.as_ref()?.iter().rev().find(|scan| scan.is_pending()).map(|scan| scan.id));
+            if let Some(scan) = pending {
+                page.watch(scan);
+            }
+        });
+        page.follow_watched();
+        page
     }
 
-    fn fail(&self, failure: &api::Error) {
-        let message = self.auth.explain(failure);
-        if self.mounted() {
-            self.notice.set(message);
-        }
-    }
-
-    /// Loads (again) the cluster, its scans and its trend; watches a pending scan.
-    fn load(self) {
-        spawn_local(async move {
-            match api::cluster(self.id).await {
-                Ok(cluster) if self.mounted() => {
-                    leptos::prelude::document().set_title(&format!("{} · Clusters · Rampart", cluster.name));
-                    self.cluster.set(Some(Ok(cluster)));
+    /// Polls the watched scan until it ends, then reloads the page's data.
+    fn follow_watched(self) {
+        let auth = self.auth;
+        let watched = self.watched;
+        let polled: LocalResource<Polled> = LocalResource::new(move || {
+            let scan = watched.get();
+            async move { Some((scan?, api::scan(scan?).await.map_err(|failure| auth.explain(&failure)))) }
+        });
+        refetch_while(polled, POLL_MS, |answer| matches!(answer, Some((_, Ok(scan))) if scan.is_pending()));
+        Effect::new(move |_| {
+            let Some(Some((scan_id, answer))) = polled.get() else { return };
+            // An answer about a scan no longer watched is old news.
+            if watched.get_untracked() != Some(scan_id) {
+                return;
+            }
+            match answer {
+                Ok(scan) if scan.is_pending() => self.progress.set(Some(scan)),
+                Ok(scan) => {
+                    watched.set(None);
+                    self.progress.set(None);
+                    self.notice.set(ended(&scan));
+                    self.reload();
                 }
-                Ok(_) => return,
-                Err(failure) => {
-                    let message = if failure.is_not_found() {
-                        format!(
-                            "There is no cluster {} in your teams: it was deleted, or it belongs to a team you \
-                             are not a member of.",
-                            self.id
-                        )
-                    } else {
-                        self.auth.explain(&failure)
-                    };
-                    if self.mounted() {
-                        self.cluster.set(Some(Err(message)));
-                    }
-                    return;
+                Err(message) => {
+                    watched.set(None);
+                    self.notice.set(message);
                 }
-            }
-            match api::scans(self.id).await {
-                Ok(scans) if self.mounted() => {
-                    let pending = scans.iter().rev().find(|scan| scan.is_pending()).map(|scan| scan.id);
-                    self.scans.set(scans);
-                    if let Some(scan) = pending {
-                        self.watch(scan);
-                    }
-                }
-                Ok(_) => return,
-                Err(failure) => self.fail(&failure),
-            }
-            self.load_trend().await;
-            if self.mounted() && self.loaded_once.get_value() {
-                self.exemptions.refetch();
-            }
-            // The findings table loads itself the first time; later loads reload it.
-            if self.mounted() && self.loaded_once.get_value() {
-                self.version.update(|version| *version += 1);
-            }
-            if self.mounted() {
-                self.loaded_once.set_value(true);
             }
         });
     }
 
-    async fn load_trend(self) {
-        let (from, to) = self.range.get_untracked().span(time::now_ms());
-        match api::trend(self.id, from).await {
-            Ok(points) if self.mounted() => self.trend.set(Some((from, to, points))),
-            Ok(_) => {}
-            Err(failure) => self.fail(&failure),
+    /// Watches a scan until it ends (once, however many ask).
+    fn watch(self, scan_id: i64) {
+        if self.watched.get_untracked() != Some(scan_id) {
+            self.watched.set(Some(scan_id));
         }
+    }
+
+    /// Shows a scan just started as queued at once, then watches it.
+    fn watch_new(self, scan_id: i64) {
+        self.progress.set(Some(Scan { id: scan_id, status: "queued".to_string(), ..Scan::default() }));
+        self.watch(scan_id);
+    }
+
+    /// Loads everything again: the cluster, its scans, trend, exemptions and findings.
+    fn reload(self) {
+        self.cluster.refetch();
+        self.scans.refetch();
+        self.trend.refetch();
+        self.exemptions.refetch();
+        self.version.update(|version| *version += 1);
+    }
+
+    fn fail(&self, failure: &api::Error) {
+        self.notice.set(self.auth.explain(failure));
     }
 
     /// An exemption was granted from a finding: say when it shows, list it.
@@ -149,137 +203,60 @@ impl Page {
         })
     }
 
-    /// Polls a scan until it ends, then reloads the page's data.
-    fn watch(self, scan_id: i64) {
-        if self.polling.get_value() == Some(scan_id) {
-            return;
-        }
-        self.polling.set_value(Some(scan_id));
-        spawn_local(async move {
-            loop {
-                let answer = api::scan(scan_id).await;
-                if !self.mounted() || self.polling.get_value() != Some(scan_id) {
-                    return;
+    /// "Scan now": starts a scan and watches it.
+    fn scan_now(self) -> Action<(), ()> {
+        Action::new_local(move |_: &()| {
+            self.notice.set("Starting a scan…".to_string());
+            async move {
+                match api::start_scan(self.id).await {
+                    Ok(created) => {
+                        self.notice.set(format!("Scan {} queued.", created.id));
+                        self.watch_new(created.id);
+                    }
+                    Err(failure) => self.fail(&failure),
                 }
-                match answer {
-                    Ok(scan) if scan.is_pending() => self.progress.set(Some(scan)),
+            }
+        })
+    }
+
+    /// Opens a scan's details, read anew.
+    fn open_scan(self) -> Action<i64, ()> {
+        Action::new_local(move |scan_id: &i64| {
+            let scan_id = *scan_id;
+            async move {
+                match api::scan(scan_id).await {
                     Ok(scan) => {
-                        self.polling.set_value(None);
-                        self.progress.set(None);
-                        self.notice.set(match (&scan.score, &scan.grade) {
-                            (Some(score), Some(grade)) => format!(
-                                "Scan {} {}: score {score} ({grade}), {} new, {} resolved.",
-                                scan.id, scan.status, scan.new, scan.resolved
-                            ),
-                            _ => format!(
-                                "Scan {} {}{}",
-                                scan.id,
-                                scan.status,
-                                scan.message.as_deref().map(|message| format!(": {message}")).unwrap_or_default()
-                            ),
-                        });
-                        self.load();
-                        // The findings table too, even when the first load has not yet
-                        // marked the page loaded (a scan that ends while the page opens).
-                        self.version.update(|version| *version += 1);
-                        return;
+                        self.selected.set(Some(scan));
+                        if let Some(element) = document().get_element_by_id("scan-details-title") {
+                            element.scroll_into_view();
+                        }
                     }
-                    Err(failure) => {
-                        self.polling.set_value(None);
-                        self.fail(&failure);
-                        return;
-                    }
-                }
-                browser::sleep(POLL_MS).await;
-            }
-        });
-    }
-
-    fn scan_now(self) {
-        self.notice.set("Starting a scan…".to_string());
-        spawn_local(async move {
-            match api::start_scan(self.id).await {
-                Ok(created) => {
-                    self.notice.set(format!("Scan {} queued.", created.id));
-                    self.watch_new(created.id);
-                }
-                Err(failure) => self.fail(&failure),
-            }
-        });
-    }
-
-    /// Shows a scan just started as queued at once, then watches it.
-    fn watch_new(self, scan_id: i64) {
-        self.progress.set(Some(Scan { id: scan_id, status: "queued".to_string(), ..Scan::default() }));
-        self.watch(scan_id);
-    }
-
-    fn upload(self, input: NodeRef<Input>) {
-        let Some(element) = input.get_untracked() else { return };
-        let Some(file) = element.files().and_then(|files| files.get(0)) else {
-            self.notice.set("Choose an export file first.".to_string());
-            return;
-        };
-        let name = file.name();
-        self.notice.set(format!("Uploading {name}…"));
-        spawn_local(async move {
-            match api::upload_snapshot(self.id, file).await {
-                Ok(created) => {
-                    if let Some(element) = input.get_untracked() {
-                        element.set_value("");
-                    }
-                    self.notice.set(format!("Uploaded {name}: scan {} queued.", created.id));
-                    self.watch_new(created.id);
-                }
-                Err(failure) => {
-                    let message = self.auth.explain(&failure);
-                    self.notice.set(format!("Could not upload {name}: {message}"));
+                    Err(failure) => self.fail(&failure),
                 }
             }
-        });
+        })
     }
+}
 
-    fn select_scan(self, scan_id: i64) {
-        spawn_local(async move {
-            match api::scan(scan_id).await {
-                Ok(scan) if self.mounted() => {
-                    self.selected.set(Some(scan));
-                    if let Some(element) = leptos::prelude::document().get_element_by_id("scan-details-title") {
-                        element.scroll_into_view();
-                    }
-                }
-                Ok(_) => {}
-                Err(failure) => self.fail(&failure),
-            }
-        });
+/// What the page says of a scan that ended.
+fn ended(scan: &Scan) -> String {
+    match (&scan.score, &scan.grade) {
+        (Some(score), Some(grade)) => format!(
+            "Scan {} {}: score {score} ({grade}), {} new, {} resolved.",
+            scan.id, scan.status, scan.new, scan.resolved
+        ),
+        _ => format!(
+            "Scan {} {}{}",
+            scan.id,
+            scan.status,
+            scan.message.as_deref().map(|message| format!(": {message}")).unwrap_or_default()
+        ),
     }
 }
 
 #[component]
 pub fn ClusterPage(id: i64) -> impl IntoView {
-    let auth = expect_context::<Auth>();
-    let page = Page {
-        id,
-        cluster: RwSignal::new(None),
-        scans: RwSignal::new(Vec::new()),
-        range: RwSignal::new(Range::default()),
-        trend: RwSignal::new(None),
-        progress: RwSignal::new(None),
-        selected: RwSignal::new(None),
-        notice: RwSignal::new(
-            query_value(&window().location().search().unwrap_or_default(), "notice").unwrap_or_default(),
-        ),
-        exemptions: LocalResource::new(move || async move {
-            api::exemptions(id).await.map_err(|failure| auth.explain(&failure))
-        }),
-        version: RwSignal::new(0),
-        loaded_once: StoredValue::new(false),
-        mounted: StoredValue::new(()),
-        polling: StoredValue::new(None),
-        auth,
-    };
-    page.load();
-
+    let page = Page::new(id);
     move || match page.cluster.get() {
         None => view! { <main id="main" class="page"><p class="loading-inline" role="status">"Loading…"</p></main> }
             .into_any(),
@@ -297,9 +274,15 @@ pub fn ClusterPage(id: i64) -> impl IntoView {
 fn cluster_view(page: Page, cluster: Cluster) -> impl IntoView {
     let snapshot = cluster.is_snapshot();
     let team = cluster.team.id;
+    let open_scan = page.open_scan();
+    let on_select = Callback::new(move |scan: i64| {
+        open_scan.dispatch_local(scan);
+    });
     let can_edit = Signal::derive(move || page.can_edit(team));
     // The latest scan with results: the headline, and the namespaces.
-    let latest = Memo::new(move |_| page.scans.with(|scans| scans.iter().find(|scan| scan.has_results()).cloned()));
+    let latest = Memo::new(move |_| {
+        page.scan_list.with(|scans| scans.iter().flatten().find(|scan| scan.has_results()).cloned())
+    });
     let namespaces = Signal::derive(move || {
         latest.with(|latest| latest.as_ref().map(|scan| scan.namespaces.keys().cloned().collect()).unwrap_or_default())
     });
@@ -307,9 +290,10 @@ fn cluster_view(page: Page, cluster: Cluster) -> impl IntoView {
     // with its errors (a scan with nothing to check has no score; the headline keeps the
     // last one with results).
     let problem = Memo::new(move |_| {
-        page.scans.with(|scans| {
+        page.scan_list.with(|scans| {
             scans
                 .iter()
+                .flatten()
                 .find(|scan| !scan.is_pending())
                 .filter(|scan| scan.status == "failed" || !scan.errors.is_empty())
                 .cloned()
@@ -339,7 +323,7 @@ fn cluster_view(page: Page, cluster: Cluster) -> impl IntoView {
                         }
                     })
             }}
-            <TrendSection page=page/>
+            <TrendSection page=page on_select=on_select/>
             {move || {
                 page.selected
                     .get()
@@ -372,8 +356,8 @@ fn cluster_view(page: Page, cluster: Cluster) -> impl IntoView {
                 {move || {
                     view! {
                         <ScanHistory
-                            scans=page.scans.get()
-                            on_select=Callback::new(move |scan: i64| page.select_scan(scan))
+                            scans=page.scan_list.get().unwrap_or_default()
+                            on_select=on_select
                         />
                     }
                 }}
@@ -398,12 +382,15 @@ fn ClusterHead(page: Page, cluster: Cluster) -> impl IntoView {
     let action = if cluster.is_snapshot() {
         view! { <UploadForm page=page/> }.into_any()
     } else {
+        let scan_now = page.scan_now();
         view! {
             <button
                 type="button"
                 class="primary"
                 disabled=move || page.progress.with(Option::is_some)
-                on:click=move |_| page.scan_now()
+                on:click=move |_| {
+                    scan_now.dispatch_local(());
+                }
             >"Scan now"</button>
         }
         .into_any()
@@ -445,15 +432,37 @@ fn UploadForm(page: Page) -> impl IntoView {
             }
         }
     });
-    view! {
-        <form
-            id="upload"
-            class="upload"
-            on:submit=move |event| {
-                event.prevent_default();
-                page.upload(upload_input);
+    let upload = Action::new_local(move |file: &web_sys::File| {
+        let (file, name) = (file.clone(), file.name());
+        page.notice.set(format!("Uploading {name}…"));
+        async move {
+            match api::upload_snapshot(page.id, file).await {
+                Ok(created) => {
+                    if let Some(element) = upload_input.get_untracked() {
+                        element.set_value("");
+                    }
+                    page.notice.set(format!("Uploaded {name}: scan {} queued.", created.id));
+                    page.watch_new(created.id);
+                }
+                Err(failure) => {
+                    let message = page.auth.explain(&failure);
+                    page.notice.set(format!("Could not upload {name}: {message}"));
+                }
             }
-        >
+        }
+    });
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let Some(element) = upload_input.get_untracked() else { return };
+        match element.files().and_then(|files| files.get(0)) {
+            Some(file) => {
+                upload.dispatch_local(file);
+            }
+            None => page.notice.set("Choose an export file first.".to_string()),
+        }
+    };
+    view! {
+        <form id="upload" class="upload" on:submit=submit>
             <label class="field">
                 <span>"New export"</span>
                 <input
@@ -544,7 +553,7 @@ fn Headline(latest: Memo<Option<Scan>>) -> impl IntoView {
 
 /// The score over time and findings by severity, over a chosen range.
 #[component]
-fn TrendSection(page: Page) -> impl IntoView {
+fn TrendSection(page: Page, on_select: Callback<i64>) -> impl IntoView {
     let range_buttons = Range::ALL
         .into_iter()
         .map(|range| {
@@ -554,18 +563,14 @@ fn TrendSection(page: Page) -> impl IntoView {
                     class="chip range"
                     aria-pressed=move || (page.range.get() == range).to_string()
                     aria-label=range.description()
-                    on:click=move |_| {
-                        page.range.set(range);
-                        spawn_local(page.load_trend());
-                    }
+                    on:click=move |_| page.range.set(range)
                 >{range.label()}</button>
             }
         })
         .collect_view();
     let charts = move || {
-        page.trend.get().map(|(from, to, points)| {
+        page.shown_trend.get().map(|(from, to, points)| {
             let selected = Signal::derive(move || page.selected.with(|scan| scan.as_ref().map(|scan| scan.id)));
-            let on_select = Callback::new(move |scan: i64| page.select_scan(scan));
             view! {
                 <TrendChart points=points.clone() from=from to=to selected=selected on_select=on_select/>
                 <h3>"Findings by severity"</h3>

@@ -7,14 +7,11 @@
 //! While a cluster's last scan is queued or running the list reloads every two seconds, so
 //! a scan started here or elsewhere shows its result when it ends.
 
-use std::collections::HashMap;
-
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
-use crate::api::{self, ClusterSummary, TrendPoint};
-use crate::browser;
+use crate::api::{self, ClusterSummary};
 use crate::components::charts::Sparkline;
+use crate::components::loading::refetch_while;
 use crate::components::register_cluster::{RegisterCluster, EXPORT_COMMAND};
 use crate::components::scores::{score_and_grade, severity_counts};
 use crate::components::table::DataTable;
@@ -23,7 +20,7 @@ use crate::session::Auth;
 use crate::time::{self, format_utc, parse_rfc3339, DAY_MS};
 
 /// How often the list reloads while a scan is pending.
-const POLL_MS: i32 = 2000;
+const POLL_MS: u64 = 2000;
 
 /// What the list shows.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,103 +33,50 @@ enum ListState {
 
 #[derive(Clone, Copy)]
 struct Page {
-    clusters: RwSignal<Option<Result<Vec<ClusterSummary>, String>>>,
-    /// The last 30 days of each cluster's trend, by cluster id.
-    trends: RwSignal<HashMap<i64, Vec<TrendPoint>>>,
+    clusters: LocalResource<Result<Vec<ClusterSummary>, String>>,
     query: RwSignal<ClusterQuery>,
     notice: RwSignal<String>,
-    /// Dropped with the page: background work checks it before touching the page.
-    mounted: StoredValue<()>,
-    /// Whether a reload is already scheduled.
-    polling: StoredValue<bool>,
-    auth: Auth,
+    /// "Scan now" of a cluster's row.
+    scan_now: Action<ClusterSummary, ()>,
 }
 
 impl Page {
-    fn mounted(&self) -> bool {
-        self.mounted.try_with_value(|_| ()).is_some()
-    }
-
-    fn load(self) {
-        spawn_local(async move {
-            let result = api::clusters().await;
-            if !self.mounted() {
-                return;
-            }
-            match result {
-                Ok(clusters) => {
-                    let pending = clusters
-                        .iter()
-                        .any(|cluster| cluster.last_scan.as_ref().is_some_and(|scan| api::is_pending(&scan.status)));
-                    let ids: Vec<i64> = clusters.iter().map(|cluster| cluster.id).collect();
-                    self.clusters.set(Some(Ok(clusters)));
-                    let from = time::now_ms() - 30 * DAY_MS;
-                    // Every sparkline's request at once (the browser runs them side by
-                    // side), each drawn as its answer comes.
-                    for id in ids {
-                        spawn_local(async move {
-                            if let Ok(points) = api::trend(id, from).await {
-                                if self.mounted() {
-                                    self.trends.update(|trends| {
-                                        trends.insert(id, points);
-                                    });
-                                }
-                            }
-                        });
+    fn new() -> Page {
+        let auth = expect_context::<Auth>();
+        let clusters =
+            LocalResource::new(move || async move { api::clusters().await.map_err(|failure| auth.explain(&failure)) });
+        // A scan started here or elsewhere shows its result when it ends.
+        refetch_while(clusters, POLL_MS, |answer| {
+            answer.as_ref().is_ok_and(|clusters| {
+                clusters
+                    .iter()
+                    .any(|cluster| cluster.last_scan.as_ref().is_some_and(|scan| api::is_pending(&scan.status)))
+            })
+        });
+        let notice = RwSignal::new(String::new());
+        let scan_now = Action::new_local(move |cluster: &ClusterSummary| {
+            let cluster = cluster.clone();
+            notice.set(format!("Starting a scan of {}…", cluster.name));
+            async move {
+                match api::start_scan(cluster.id).await {
+                    Ok(scan) => {
+                        notice.set(format!("Scan {} of {} queued.", scan.id, cluster.name));
+                        clusters.refetch();
                     }
-                    if pending {
-                        self.poll();
+                    Err(failure) => {
+                        let message = auth.explain(&failure);
+                        notice.set(format!("Could not scan {}: {message}", cluster.name));
                     }
                 }
-                Err(failure) => self.clusters.set(Some(Err(self.auth.explain(&failure)))),
             }
         });
-    }
-
-    /// Reloads in a while (once, however many ask).
-    fn poll(self) {
-        if self.polling.get_value() {
-            return;
-        }
-        self.polling.set_value(true);
-        spawn_local(async move {
-            browser::sleep(POLL_MS).await;
-            if self.mounted() {
-                self.polling.set_value(false);
-                self.load();
-            }
-        });
-    }
-
-    fn scan_now(self, cluster: ClusterSummary) {
-        self.notice.set(format!("Starting a scan of {}…", cluster.name));
-        spawn_local(async move {
-            match api::start_scan(cluster.id).await {
-                Ok(scan) => {
-                    self.notice.set(format!("Scan {} of {} queued.", scan.id, cluster.name));
-                    self.load();
-                }
-                Err(failure) => {
-                    let message = self.auth.explain(&failure);
-                    self.notice.set(format!("Could not scan {}: {message}", cluster.name));
-                }
-            }
-        });
+        Page { clusters, query: RwSignal::new(ClusterQuery::default()), notice, scan_now }
     }
 }
 
 #[component]
 pub fn ClustersPage() -> impl IntoView {
-    let page = Page {
-        clusters: RwSignal::new(None),
-        trends: RwSignal::new(HashMap::new()),
-        query: RwSignal::new(ClusterQuery::default()),
-        notice: RwSignal::new(String::new()),
-        mounted: StoredValue::new(()),
-        polling: StoredValue::new(false),
-        auth: expect_context::<Auth>(),
-    };
-    page.load();
+    let page = Page::new();
     let register_open = RwSignal::new(false);
 
     // What the page shows only changes with the state of the list, not with each reload:
@@ -207,7 +151,7 @@ pub fn ClustersPage() -> impl IntoView {
                 // an agent cluster's form shows the command to run next, and waits.
                 <RegisterCluster on_registered=move |()| {
                     register_open.set(true);
-                    page.load();
+                    page.clusters.refetch();
                 }/>
             </section>
         </main>
@@ -285,13 +229,11 @@ fn ClusterRow(page: Page, cluster: ClusterSummary) -> impl IntoView {
             .join(" ");
         view! { <span class="scan-problem" data-testid="cluster-scan-problem">{text}</span> }
     });
-    let sparkline = move || {
-        page.trends.with(|trends| {
-            trends.get(&id).map(|points| {
-                view! { <Sparkline points=points.clone() from=now - 30 * DAY_MS to=now/> }
-            })
-        })
-    };
+    // Each row's sparkline loads on its own (the browser runs the requests side by side)
+    // and is drawn when its answer comes.
+    let from = now - 30 * DAY_MS;
+    let trend = LocalResource::new(move || async move { api::trend(id, from).await.ok() });
+    let sparkline = move || trend.get().flatten().map(|points| view! { <Sparkline points=points from=from to=now/> });
     // New and resolved of the last scan with results, against the scans before it.
     let changes = cluster.new.zip(cluster.resolved).map(|(new, resolved)| {
         view! {
@@ -323,7 +265,9 @@ fn ClusterRow(page: Page, cluster: ClusterSummary) -> impl IntoView {
         let pending = cluster.last_scan.as_ref().is_some_and(|scan| api::is_pending(&scan.status));
         let cluster = cluster.clone();
         view! {
-            <button type="button" class="button" disabled=pending on:click=move |_| page.scan_now(cluster.clone())>
+            <button type="button" class="button" disabled=pending on:click=move |_| {
+                page.scan_now.dispatch_local(cluster.clone());
+            }>
                 "Scan now"
             </button>
         }

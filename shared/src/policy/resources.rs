@@ -226,11 +226,11 @@ fn namespace_selects(selector_node: &Node, labels: &Node, name: Option<&str>) ->
     }
     let mut entries = labels.entries().to_vec();
     entries.push(crate::tree::Entry {
-        key: "kubernetes.io/metadata.name".to_string(),
+        key: "kubernetes.io/metadata.name".into(),
         key_span: Default::default(),
-        value: Node::new(crate::tree::Value::String(name.to_string()), Default::default()),
+        value: Node::new(crate::tree::Value::String(name.into()), Default::default()),
     });
-    selector::matches(selector_node, &Node::new(crate::tree::Value::Map(entries), Default::default()))
+    selector::matches(selector_node, &Node::new(crate::tree::Value::Map(entries.into()), Default::default()))
 }
 
 #[cfg(test)]
