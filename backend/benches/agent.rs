@@ -7,7 +7,10 @@
 //! object), or without one the generated cluster of `AGENT_BENCH_NAMESPACES` × 100 objects.
 //! It is served over TLS by the tests' fake API server (`tests/it/support/fake_kube.rs`) as the
 //! in-cluster endpoint, with a ServiceAccount directory laid out as a Pod sees it. The
-//! server is the real `rampart serve` (SQLite in a scratch directory), behind a TCP relay
+//! server is the real `rampart serve` (SQLite in a scratch directory, or with
+//! `AGENT_BENCH_BACKEND=postgresql` a scratch database created on the PostgreSQL server of
+//! `RAMPART_TEST_POSTGRES_URL`, default postgres://postgres@127.0.0.1:5432/postgres, and
+//! dropped at the end), behind a TCP relay
 //! that counts the bytes the agent sends; the agent is the real `rampart agent`. Each runs
 //! in its own process, so their peak RSS (VmHWM, read from `/proc` just before they are
 //! stopped) and CPU time are their own. `AGENT_BENCH_WRAPPER` runs it under a profiler
@@ -16,12 +19,17 @@
 //!
 //! Printed: objects, findings per object, the time from the agent's start to the scan's
 //! end (listing, compressing, sending and the server's ingestion overlap: the delivery is
-//! one stream), the agent's and the server's peak RSS and CPU time, the compressed body
+//! one stream), the server's ingestion (the scan's start to its end, as the server recorded
+//! them: the delivery is read as it arrives, so this includes waiting for the agent's
+//! listing), the agent's and the server's peak RSS and CPU time (and PostgreSQL's, for the
+//! connections to the scratch database), the compressed body
 //! the agent reports and the bytes the relay saw (headers, chunk framing and the
 //! instruction polls included), the load average. BENCHMARKS.md has the figures.
 
 #[path = "../tests/it/support/fake_kube.rs"]
 mod fake_kube;
+#[path = "support/measure.rs"]
+mod measure;
 
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -32,6 +40,8 @@ use fake_kube::{FakeCluster, FakeKube, CA_PEM, TOKEN};
 use rampart::store::accounts::Role;
 use rampart::store::Store;
 use serde_json::{json, Value};
+
+use measure::{admin, database_cpu};
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
@@ -73,7 +83,18 @@ async fn run() {
     std::fs::create_dir_all(scratch.join("serviceaccount")).expect("a scratch directory");
     std::fs::write(scratch.join("serviceaccount/token"), TOKEN).unwrap();
     std::fs::write(scratch.join("serviceaccount/ca.crt"), CA_PEM).unwrap();
-    let database = format!("sqlite://{}/rampart.db", scratch.display());
+    let postgres = std::env::var("AGENT_BENCH_BACKEND").is_ok_and(|backend| backend.eq_ignore_ascii_case("postgresql"));
+    let scratch_database = format!("rampart_bench_agent_{}", std::process::id());
+    let admin_url = std::env::var("RAMPART_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
+    let database = if postgres {
+        admin(&admin_url, &format!("CREATE DATABASE {scratch_database}")).await;
+        let (server, _) = admin_url.rsplit_once('/').expect("a postgres:// URL has a path");
+        format!("{server}/{scratch_database}")
+    } else {
+        format!("sqlite://{}/rampart.db", scratch.display())
+    };
+    println!("server's database: {}", if postgres { "PostgreSQL" } else { "SQLite" });
     // The server is `rampart serve` in its own process, so its peak RSS is its own.
     let server: std::net::SocketAddr = {
         let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
@@ -123,6 +144,7 @@ async fn run() {
     let log = scratch.join("agent.log");
     let port = fake.url.rsplit(':').next().unwrap().to_string();
     let started = Instant::now();
+    let database_cpu_before = database_cpu(&store).await;
     // `AGENT_BENCH_WRAPPER` runs the agent under a profiler (`heaptrack -o FILE`): the peak
     // RSS printed is then the wrapper's, not the agent's.
     let wrapper: Vec<String> = std::env::var("AGENT_BENCH_WRAPPER")
@@ -165,6 +187,22 @@ async fn run() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     let elapsed = started.elapsed();
+    let database_cpu = match (database_cpu_before, database_cpu(&store).await) {
+        (Some(before), Some(after)) => format!(", PostgreSQL CPU {:.1} s", after - before),
+        _ => String::new(),
+    };
+    let ingestion: Option<(i64, i64)> = match &store {
+        Store::Sqlite(pool) => sqlx::query_as("SELECT started_at, finished_at FROM scans WHERE id = ?")
+            .bind(scan["id"].as_i64())
+            .fetch_optional(pool)
+            .await
+            .unwrap(),
+        Store::Postgres(pool) => sqlx::query_as("SELECT started_at, finished_at FROM scans WHERE id = $1")
+            .bind(scan["id"].as_i64())
+            .fetch_optional(pool)
+            .await
+            .unwrap(),
+    };
     // The agent logs its delivery after the server's answer: wait for that line.
     let deadline = Instant::now() + Duration::from_secs(30);
     let reported = loop {
@@ -184,7 +222,7 @@ async fn run() {
     // SIGTERM so that the profiler writes out what it recorded.
     let measured = if wrapper.is_empty() { Some(pid) } else { child_of(pid, &binary) };
     let peak = measured.map_or(0, |pid| status_kib(pid, "VmHWM")) as f64 / 1024.0;
-    let cpu = measured.map_or(0.0, process_cpu_seconds);
+    let cpu = measured.map_or(0.0, |pid| measure::process_cpu_seconds(&pid.to_string()));
     match measured.filter(|_| !wrapper.is_empty()) {
         Some(child) => {
             let _ = Command::new("kill").args(["-TERM", &child.to_string()]).status();
@@ -216,12 +254,19 @@ async fn run() {
         on_wire / 1e6
     );
     let server_peak = status_kib(serve.id(), "VmHWM") as f64 / 1024.0;
-    let server_cpu = process_cpu_seconds(serve.id());
-    println!("server (rampart serve, its own process): peak RSS {server_peak:.1} MB, CPU {server_cpu:.1} s");
+    let server_cpu = measure::process_cpu_seconds(&serve.id().to_string());
+    let ingestion = ingestion.map_or(f64::NAN, |(started, finished)| (finished - started) as f64 / 1000.0);
+    println!(
+        "server (rampart serve, its own process): scan started to finished {ingestion:.2} s, peak RSS \
+         {server_peak:.1} MB, CPU {server_cpu:.1} s{database_cpu}"
+    );
     println!("load average at the end: {}", load_average());
     let _ = serve.kill();
     let _ = serve.wait();
     store.close().await;
+    if postgres {
+        admin(&admin_url, &format!("DROP DATABASE IF EXISTS {scratch_database} WITH (FORCE)")).await;
+    }
     drop(fake);
     let _ = std::fs::remove_dir_all(&scratch);
 }
@@ -284,16 +329,6 @@ fn child_of(parent: u32, binary: &str) -> Option<u32> {
         let program = command.split(|&byte| byte == 0).next()?;
         (parent_of == parent && program == binary.as_bytes()).then_some(pid)
     })
-}
-
-/// User and system CPU time of a process, in seconds (clock ticks of 100 Hz).
-fn process_cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // The fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
-    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or_default();
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |index: usize| fields.get(index).and_then(|field| field.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) / 100.0
 }
 
 fn load_average() -> String {

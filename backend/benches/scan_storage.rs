@@ -46,6 +46,10 @@ use rampart::store::accounts::Role;
 use rampart::store::Store;
 use serde_json::{json, Value};
 
+#[path = "support/measure.rs"]
+mod measure;
+use measure::{admin, database_cpu, process_cpu_seconds};
+
 /// The allocator the `rampart` binary uses (backend/src/main.rs), so that the server measured
 /// here allocates as the one that ships.
 #[global_allocator]
@@ -226,29 +230,6 @@ fn cpu_seconds() -> f64 {
     process_cpu_seconds("self")
 }
 
-/// The CPU time so far of the PostgreSQL server processes serving the store's database
-/// (its backends, one per connection: where PostgreSQL's share of a scan is spent), when
-/// the store is PostgreSQL on this machine; `None` otherwise.
-async fn database_cpu(store: &Store) -> Option<f64> {
-    let Store::Postgres(pool) = store else { return None };
-    let pids: Vec<i32> = sqlx::query_scalar("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
-        .fetch_all(pool)
-        .await
-        .ok()?;
-    Some(pids.iter().map(|pid| process_cpu_seconds(&pid.to_string())).sum())
-}
-
-/// A process's CPU time so far (user + system), in seconds: `/proc/PID/stat` in clock ticks
-/// of 1/100 s (Linux's `USER_HZ`); 0 for a process that is gone.
-fn process_cpu_seconds(pid: &str) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // The command name may hold spaces: fields are counted after its closing parenthesis.
-    let fields: Vec<&str> =
-        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
-    let ticks = |field: usize| fields.get(field).and_then(|value| value.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) / 100.0
-}
-
 /// One scan, then [`UNCHANGED_SCANS`] more of the same cluster; the database's growth.
 async fn repeated_scans(backend: &str, database_url: &str, fake: &FakeKube, scratch: &std::path::Path) {
     let server = Server::start(database_url, scratch).await;
@@ -426,12 +407,6 @@ impl ScratchPostgres {
     async fn drop_database(self) {
         admin(&self.admin_url, &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).await;
     }
-}
-
-async fn admin(url: &str, sql: &str) {
-    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(url).await.expect("PostgreSQL answers");
-    sqlx::query(sql).execute(&pool).await.unwrap_or_else(|error| panic!("{sql}: {error}"));
-    pool.close().await;
 }
 
 /// A field of `/proc/self/status`, in KiB (`VmRSS`, `VmHWM`).
