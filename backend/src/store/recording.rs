@@ -43,7 +43,6 @@ use std::time::{Duration, Instant};
 use rampart_core::score::Mean;
 use rampart_core::Severity;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 
 use super::object_states::{ObjectState, PreviousStates};
 use super::scans::{Counts, NamespaceSummary, ScanError};
@@ -330,7 +329,7 @@ struct Brief {
 }
 
 /// A stored finding of an object of the batch.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, sqlx::FromRow)]
 struct Stored {
     id: i64,
     fingerprint: i64,
@@ -1346,7 +1345,7 @@ impl Tx<'_> {
         }
         match self {
             Tx::Postgres(tx) => {
-                let rows = sqlx::query(
+                sqlx::query_as::<_, Stored>(
                     "SELECT id, fingerprint, digest, rule, kind, namespace, name, path, severity, status, message, \
                      exemption_reason, last_seen IS NULL AS current FROM findings \
                      WHERE cluster_id = $1 AND id = ANY($2::bigint[])",
@@ -1354,26 +1353,7 @@ impl Tx<'_> {
                 .bind(cluster_id)
                 .bind(ids)
                 .fetch_all(&mut **tx)
-                .await?;
-                rows.into_iter()
-                    .map(|row| {
-                        Ok(Stored {
-                            id: row.try_get("id")?,
-                            fingerprint: row.try_get("fingerprint")?,
-                            digest: row.try_get("digest")?,
-                            rule: row.try_get("rule")?,
-                            kind: row.try_get("kind")?,
-                            namespace: row.try_get("namespace")?,
-                            name: row.try_get("name")?,
-                            path: row.try_get("path")?,
-                            severity: row.try_get("severity")?,
-                            status: row.try_get("status")?,
-                            message: row.try_get("message")?,
-                            exemption_reason: row.try_get("exemption_reason")?,
-                            current: row.try_get("current")?,
-                        })
-                    })
-                    .collect()
+                .await
             }
             Tx::Sqlite(tx) => sqlite_rows(tx, SQLITE_STORED_ROW, cluster_id, "f.id", ids).await,
         }
