@@ -591,19 +591,7 @@ fn to_kept_batch(
             Kept { state, skipped: false }
         });
     }
-    let findings = checked
-        .findings
-        .into_iter()
-        .map(|finding| Observed {
-            object: positions[finding.object],
-            rule: finding.rule,
-            severity: finding.severity,
-            path: finding.path,
-            message: finding.message,
-            exempted: finding.exempted,
-            exemption_reason: finding.exemption_reason,
-        })
-        .collect();
+    let findings = checked.findings.into_iter().map(|finding| observed(positions[finding.object], finding)).collect();
     (Batch { objects: seen, findings }, kept)
 }
 
@@ -622,18 +610,19 @@ pub fn to_batch(objects: &[Object], checked: rampart_core::engine::Checked) -> B
             score: report.score.filter(|_| report.judged),
         })
         .collect();
-    let findings = checked
-        .findings
-        .into_iter()
-        .map(|finding| Observed {
-            object: finding.object,
-            rule: finding.rule,
-            severity: finding.severity,
-            path: finding.path,
-            message: finding.message,
-            exempted: finding.exempted,
-            exemption_reason: finding.exemption_reason,
-        })
-        .collect();
+    let findings = checked.findings.into_iter().map(|finding| observed(finding.object, finding)).collect();
     Batch { objects: seen, findings }
+}
+
+/// A finding of the engine as the store records it, for the batch's object at `object`.
+fn observed(object: usize, finding: rampart_core::engine::Finding) -> Observed {
+    Observed {
+        object,
+        rule: finding.rule,
+        severity: finding.severity,
+        path: finding.path,
+        message: finding.message,
+        exempted: finding.exempted,
+        exemption_reason: finding.exemption_reason,
+    }
 }
