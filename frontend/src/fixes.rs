@@ -10,7 +10,7 @@ use rampart_core::fix::{self, Safety};
 use rampart_core::{check, Options, Source};
 
 use crate::analysis::SOURCE_NAME;
-use crate::diff::{self, DiffLine};
+use rampart_core::diff::{self, DiffLine};
 
 pub struct FixedManifest {
     pub text: String,

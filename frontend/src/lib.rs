@@ -30,7 +30,6 @@ pub mod browser;
 pub mod charts;
 pub mod components;
 pub mod dashboard;
-pub mod diff;
 pub mod examples;
 pub mod fixes;
 pub mod lines;

@@ -7,6 +7,7 @@
 
 pub mod compliance;
 pub mod config;
+pub mod diff;
 pub mod engine;
 mod fastparse;
 pub mod fix;

@@ -8,9 +8,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::browser;
-use crate::diff::{self, Change};
 use crate::fixes::{fixed_manifest, FixedManifest};
 use crate::playground::State;
+use rampart_core::diff::{self, Change};
 
 /// Unchanged lines shown around each change.
 const CONTEXT_LINES: usize = 3;

@@ -1,5 +1,6 @@
 //! A line diff (Myers' O(ND) algorithm) for showing what fixes change, as a reviewer reads
-//! a patch: changed lines with a few lines of context, in hunks.
+//! a patch: changed lines with a few lines of context, in hunks. The web app shows it as
+//! rows ([`diff_lines`], [`hunks`]).
 //!
 //! Fixes are minimal edits, so D (the number of changed lines) is small and the diff is
 //! quick even for long manifests. Memory is O(D²) and D is capped (`MAX_EDITS`), so two
@@ -29,45 +30,37 @@ pub type Hunk = Vec<DiffLine>;
 pub fn diff_lines(old: &str, new: &str) -> Vec<DiffLine> {
     let old: Vec<&str> = old.lines().collect();
     let new: Vec<&str> = new.lines().collect();
+    edit_script(&old, &new)
+        .into_iter()
+        .map(|(change, old_index, new_index)| DiffLine {
+            change,
+            old_line: (change != Change::Added).then_some(old_index + 1),
+            new_line: (change != Change::Removed).then_some(new_index + 1),
+            text: if change == Change::Added { new[new_index] } else { old[old_index] }.to_string(),
+        })
+        .collect()
+}
+
+/// The edit script of two lists of lines: `(change, index in old, index in new)` for every
+/// line, where an added line carries the old index it is inserted at and a removed line the
+/// new one.
+fn edit_script(old: &[&str], new: &[&str]) -> Vec<(Change, usize, usize)> {
     // Common prefix and suffix first: fixes leave most of a manifest alone.
-    let prefix = old.iter().zip(&new).take_while(|(a, b)| a == b).count();
+    let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
     let max_suffix = old.len().min(new.len()) - prefix;
     let suffix = old.iter().rev().zip(new.iter().rev()).take(max_suffix).take_while(|(a, b)| a == b).count();
     let old_middle = &old[prefix..old.len() - suffix];
     let new_middle = &new[prefix..new.len() - suffix];
 
-    let mut lines = Vec::with_capacity(old.len().max(new.len()) + 8);
-    for (index, text) in old[..prefix].iter().enumerate() {
-        lines.push(DiffLine {
-            change: Change::Same,
-            old_line: Some(index + 1),
-            new_line: Some(index + 1),
-            text: text.to_string(),
-        });
-    }
-    for (change, old_index, new_index) in myers(old_middle, new_middle) {
-        let text = match change {
-            Change::Added => new_middle[new_index],
-            _ => old_middle[old_index],
-        };
-        lines.push(DiffLine {
-            change,
-            old_line: (change != Change::Added).then_some(prefix + old_index + 1),
-            new_line: (change != Change::Removed).then_some(prefix + new_index + 1),
-            text: text.to_string(),
-        });
-    }
-    for offset in 0..suffix {
-        let old_index = old.len() - suffix + offset;
-        let new_index = new.len() - suffix + offset;
-        lines.push(DiffLine {
-            change: Change::Same,
-            old_line: Some(old_index + 1),
-            new_line: Some(new_index + 1),
-            text: old[old_index].to_string(),
-        });
-    }
-    lines
+    let mut script = Vec::with_capacity(old.len().max(new.len()) + 8);
+    script.extend((0..prefix).map(|index| (Change::Same, index, index)));
+    script.extend(
+        myers(old_middle, new_middle)
+            .into_iter()
+            .map(|(change, old_index, new_index)| (change, prefix + old_index, prefix + new_index)),
+    );
+    script.extend((0..suffix).map(|offset| (Change::Same, old.len() - suffix + offset, new.len() - suffix + offset)));
+    script
 }
 
 /// The most changed lines searched for a shortest edit script. The search keeps the d + 1
