@@ -102,6 +102,7 @@ impl Page {
         };
         say_failures(scans, notice);
         say_failures(trend, notice);
+        page.reload_after_scans_end();
         Effect::new(move |_| {
             if let Some(Ok(cluster)) = cluster.get() {
                 document().set_title(&format!("{} · Clusters · Rampart", cluster.name));
@@ -147,6 +148,25 @@ impl Page {
                     self.notice.set(message);
                 }
             }
+        });
+    }
+
+    /// Loads the trend and the findings again whenever the newest finished scan changes: they
+    /// are requested with the page, beside its scans, so they can predate a scan that ended
+    /// while the page opened, which then is not pending in the scans and never watched.
+    fn reload_after_scans_end(self) {
+        let newest_finished = Memo::new(move |_| {
+            self.scan_list.with(|scans| {
+                scans.as_ref().map(|scans| scans.iter().filter(|scan| !scan.is_pending()).map(|scan| scan.id).max())
+            })
+        });
+        Effect::new(move |previous: Option<Option<Option<i64>>>| {
+            let newest = newest_finished.get();
+            if previous.is_some_and(|previous| previous != newest) && newest.flatten().is_some() {
+                self.trend.refetch();
+                self.version.update(|version| *version += 1);
+            }
+            newest
         });
     }
 
