@@ -139,16 +139,6 @@ impl AnchorTracker {
         };
         Anchors { first_object, first_in_namespace }
     }
-
-    /// The anchors the next object would get, without moving past it.
-    pub fn peek(&self, object: &Object) -> Anchors {
-        if object.kind.is_empty() {
-            return Anchors::default();
-        }
-        let first_in_namespace =
-            object.namespace.as_ref().is_some_and(|namespace| !self.namespaces_seen.contains(namespace));
-        Anchors { first_object: !self.any_seen, first_in_namespace }
-    }
 }
 
 /// Feeds a node's content to `hasher`: its values and keys, in order, without positions,
