@@ -653,7 +653,7 @@ impl Store {
         // Stored findings observed again with the same digest are unchanged but for their
         // status; the others are read whole.
         let ids: Vec<i64> = object_ids.values().copied().collect();
-        let briefs = tx.briefs_of(cluster_id, &ids).await?;
+        let briefs = tx.briefs_of(&ids).await?;
         timings.read = started.elapsed();
         let started = Instant::now();
         let mut unchanged: HashMap<i64, &Brief> = HashMap::new();
@@ -669,7 +669,7 @@ impl Store {
         }
         timings.compare = started.elapsed();
         let started = Instant::now();
-        let stored = tx.stored_by_id(cluster_id, &to_read).await?;
+        let stored = tx.stored_by_id(&to_read).await?;
         timings.read += started.elapsed();
         let started = Instant::now();
 
@@ -868,7 +868,7 @@ impl Store {
             missing.retain(|(_, hash)| !recording.seen.contains(&(*hash as u64)));
             let ids: Vec<i64> = missing.iter().map(|(id, _)| *id).collect();
             let (stored_resolved, stored_written, resolved_rows) =
-                tx.settle_objects(cluster_id, &ids, &resolvable, now, recording.previous_seen).await?;
+                tx.settle_objects(&ids, &resolvable, now, recording.previous_seen).await?;
             settled_objects.extend(missing.iter().map(|(_, hash)| *hash));
             resolved += stored_resolved;
             written += stored_written;
@@ -1101,23 +1101,22 @@ const SQLITE_STORED_ROW: &str = "json_array(f.id, f.fingerprint, f.digest, f.rul
 const SQLITE_BRIEF_ROW: &str = "json_array(f.id, f.fingerprint, f.digest, f.status, \
      json(CASE WHEN f.last_seen IS NULL THEN 'true' ELSE 'false' END))";
 
-/// Rows of the cluster's findings whose `key` is one of `values`, each read as `row` (a
-/// `json_array` of the fields of `T`, in order), one JSON array per chunk. `key` may start
-/// with conditions of its own (`cond AND expression`).
+/// Rows of findings whose `key` is one of `values`, each read as `row` (a `json_array` of
+/// the fields of `T`, in order), one JSON array per chunk. `key` may start with conditions
+/// of its own (`cond AND expression`), but none on the cluster: the keys (ids of findings or
+/// of objects, read from the cluster's own rows) are the cluster's, and a condition on
+/// `cluster_id` let SQLite's planner, without statistics, walk the cluster's findings by an
+/// index that leads with it (every finding of the cluster, for each chunk).
 async fn sqlite_rows<T: serde::de::DeserializeOwned>(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     row: &str,
-    cluster_id: i64,
     key: &str,
     values: &[i64],
 ) -> Result<Vec<T>, sqlx::Error> {
     let mut rows = Vec::new();
     for chunk in sqlite_chunks(values) {
-        let sql = format!(
-            "SELECT json_group_array({row}) FROM findings f WHERE f.cluster_id = ? AND {key} IN ({})",
-            anonymous(chunk.len())
-        );
-        let mut query = sqlx::query_scalar::<_, String>(&sql).bind(cluster_id);
+        let sql = format!("SELECT json_group_array({row}) FROM findings f WHERE {key} IN ({})", anonymous(chunk.len()));
+        let mut query = sqlx::query_scalar::<_, String>(&sql);
         for value in &chunk {
             query = query.bind(*value);
         }
@@ -1404,7 +1403,7 @@ impl Tx<'_> {
 
     /// What is stored of the objects with these ids, briefly (through the index on
     /// `(object_id, fingerprint)`).
-    async fn briefs_of(&mut self, cluster_id: i64, objects: &[i64]) -> Result<Vec<Brief>, sqlx::Error> {
+    async fn briefs_of(&mut self, objects: &[i64]) -> Result<Vec<Brief>, sqlx::Error> {
         if objects.is_empty() {
             return Ok(Vec::new());
         }
@@ -1412,9 +1411,8 @@ impl Tx<'_> {
             Tx::Postgres(tx) => {
                 let rows: Vec<(i64, i64, Option<i64>, String, bool)> = sqlx::query_as(
                     "SELECT id, fingerprint, digest, status, last_seen IS NULL FROM findings \
-                     WHERE cluster_id = $1 AND object_id = ANY($2::bigint[])",
+                     WHERE object_id = ANY($1::bigint[])",
                 )
-                .bind(cluster_id)
                 .bind(objects)
                 .fetch_all(&mut **tx)
                 .await?;
@@ -1429,12 +1427,12 @@ impl Tx<'_> {
                     })
                     .collect())
             }
-            Tx::Sqlite(tx) => sqlite_rows(tx, SQLITE_BRIEF_ROW, cluster_id, "f.object_id", objects).await,
+            Tx::Sqlite(tx) => sqlite_rows(tx, SQLITE_BRIEF_ROW, "f.object_id", objects).await,
         }
     }
 
     /// The stored findings with these ids, whole.
-    async fn stored_by_id(&mut self, cluster_id: i64, ids: &[i64]) -> Result<Vec<Stored>, sqlx::Error> {
+    async fn stored_by_id(&mut self, ids: &[i64]) -> Result<Vec<Stored>, sqlx::Error> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -1442,15 +1440,13 @@ impl Tx<'_> {
             Tx::Postgres(tx) => {
                 sqlx::query_as::<_, Stored>(
                     "SELECT id, fingerprint, digest, rule, kind, namespace, name, path, severity, status, message, \
-                     exemption_reason, last_seen IS NULL AS current FROM findings \
-                     WHERE cluster_id = $1 AND id = ANY($2::bigint[])",
+                     exemption_reason, last_seen IS NULL AS current FROM findings WHERE id = ANY($1::bigint[])",
                 )
-                .bind(cluster_id)
                 .bind(ids)
                 .fetch_all(&mut **tx)
                 .await
             }
-            Tx::Sqlite(tx) => sqlite_rows(tx, SQLITE_STORED_ROW, cluster_id, "f.id", ids).await,
+            Tx::Sqlite(tx) => sqlite_rows(tx, SQLITE_STORED_ROW, "f.id", ids).await,
         }
     }
 
@@ -1785,7 +1781,6 @@ impl Tx<'_> {
     /// marks them unseen where they may not be resolved: (resolved, rows written).
     async fn settle_objects(
         &mut self,
-        cluster_id: i64,
         objects: &[i64],
         resolvable: &impl Fn(&str, &str) -> bool,
         now: i64,
@@ -1797,10 +1792,9 @@ impl Tx<'_> {
         let rows: Vec<(i64, String, String, bool)> = match self {
             Tx::Postgres(tx) => {
                 sqlx::query_as(
-                    "SELECT id, kind, rule, last_seen IS NULL FROM findings WHERE cluster_id = $1 \
-                     AND object_id = ANY($2::bigint[]) AND status IN ('open', 'exempted')",
+                    "SELECT id, kind, rule, last_seen IS NULL FROM findings \
+                     WHERE object_id = ANY($1::bigint[]) AND status IN ('open', 'exempted')",
                 )
-                .bind(cluster_id)
                 .bind(objects)
                 .fetch_all(&mut **tx)
                 .await?
@@ -1808,7 +1802,7 @@ impl Tx<'_> {
             Tx::Sqlite(tx) => {
                 let row = "json_array(f.id, f.kind, f.rule, json(CASE WHEN f.last_seen IS NULL THEN 'true' ELSE 'false' END))";
                 let key = "f.status IN ('open', 'exempted') AND f.object_id";
-                sqlite_rows(tx, row, cluster_id, key, objects).await?
+                sqlite_rows(tx, row, key, objects).await?
             }
         };
         let (mut resolve, mut unseen) = (Vec::new(), Vec::new());
