@@ -262,7 +262,7 @@ fn check_runs(
     let cx = fix_cx(index, options);
     // One thread checks everything in one run: each run's list of findings is made room for
     // up front, and the room a run leaves unused is memory touched for nothing.
-    let runs = if threads <= 1 { vec![0..objects.len()] } else { runs(objects.len(), threads) };
+    let runs = if threads <= 1 { std::iter::once(0..objects.len()).collect() } else { runs(objects.len(), threads) };
     let next = AtomicUsize::new(0);
     let work = || {
         let mut checker = Checker::new(index, options);
