@@ -665,9 +665,11 @@ impl Exemptions {
     }
 
     fn annotated(object: &Object, index: &Index, grants: &mut Vec<(Option<String>, String)>) {
-        let mut read = |holder: &Object, what: String| {
+        // `what` names the holder in the reason; made only when it holds the annotation.
+        let mut read = |holder: &Object, what: &dyn Fn() -> String| {
             let annotations = index::annotations(&holder.root);
             let Some(ids) = annotations.get(IGNORE_ANNOTATION).and_then(|node| node.as_str()) else { return };
+            let what = what();
             let reason = annotations
                 .get(IGNORE_REASON_ANNOTATION)
                 .and_then(|node| node.as_str())
@@ -677,10 +679,10 @@ impl Exemptions {
                 grants.push((Some(id.to_string()), reason.clone()));
             }
         };
-        read(object, format!("{} {}", object.kind, object.name));
+        read(object, &|| format!("{} {}", object.kind, object.name));
         let namespace = object.namespace.as_deref().unwrap_or("default");
         if let Some(namespace_object) = index.namespace(namespace) {
-            read(namespace_object, format!("Namespace {namespace}"));
+            read(namespace_object, &|| format!("Namespace {namespace}"));
         }
     }
 

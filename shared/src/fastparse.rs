@@ -151,7 +151,6 @@ impl<'t> FastParser<'t> {
             span.get_or_insert(key_span);
             // After the key: `:` then a space, or the end of the line.
             let after_colon = indent + key_length + 1;
-            let colon_span = self.span_at(line_position, indent + key_length);
             let rest = &self.text[self.lines[line_position].start + after_colon..self.lines[line_position].end];
             let value_start = after_colon + (rest.len() - rest.trim_start_matches(' ').len());
             let value_text = rest.trim_start_matches(' ');
@@ -165,7 +164,11 @@ impl<'t> FastParser<'t> {
                     Some((next_indent, next)) if next_indent == indent && (next.starts_with("- ") || next == "-") => {
                         self.sequence(indent, depth + 1, true)?
                     }
-                    _ => Node { value: Value::Null, span: colon_span, end: colon_span.offset },
+                    _ => {
+                        // An empty value sits at its key's colon.
+                        let colon_span = self.span_at(line_position, indent + key_length);
+                        Node { value: Value::Null, span: colon_span, end: colon_span.offset }
+                    }
                 }
             } else {
                 let node = self.inline_value(line_position, value_start, depth)?;
@@ -489,14 +492,26 @@ impl Inline<'_> {
                 let end = parser.offset_of(line_position, self.at);
                 Some(Node { value: Value::Map(entries.into()), span, end })
             }
-            _ => self.scalar(parser, line_position, in_flow, false),
+            _ => self.scalar_at(parser, line_position, span, in_flow, false),
         }
     }
 
     /// A plain or quoted scalar. A plain key inside a flow mapping stops at `:`.
     fn scalar(&mut self, parser: &FastParser<'_>, line_position: usize, in_flow: bool, is_key: bool) -> Option<Node> {
+        let span = parser.span_at(line_position, self.at);
+        self.scalar_at(parser, line_position, span, in_flow, is_key)
+    }
+
+    /// [`Inline::scalar`] starting here, at `span` (already worked out by the caller).
+    fn scalar_at(
+        &mut self,
+        parser: &FastParser<'_>,
+        line_position: usize,
+        span: Span,
+        in_flow: bool,
+        is_key: bool,
+    ) -> Option<Node> {
         let start = self.at;
-        let span = parser.span_at(line_position, start);
         let bytes = self.text.as_bytes();
         match bytes[start] {
             b'\'' => {

@@ -692,7 +692,9 @@ fn resolve_plain_typed(text: &str) -> Option<Value> {
                 return Some(Value::Int(number));
             }
             if looks_like_float(text) {
-                if let Ok(number) = text.replace('_', "").parse::<f64>() {
+                let cleaned: std::borrow::Cow<'_, str> =
+                    if text.contains('_') { text.replace('_', "").into() } else { text.into() };
+                if let Ok(number) = cleaned.parse::<f64>() {
                     return Some(Value::Float(number));
                 }
             }
@@ -711,7 +713,9 @@ fn parse_int(text: &str) -> Option<i64> {
     if digits.is_empty() || !digits.as_bytes()[0].is_ascii_digit() {
         return None;
     }
-    let cleaned = digits.replace('_', "");
+    // Underscores are rare: the text is copied only to drop them.
+    let cleaned: std::borrow::Cow<'_, str> =
+        if digits.contains('_') { digits.replace('_', "").into() } else { digits.into() };
     let magnitude = if let Some(hex) = cleaned.strip_prefix("0x") {
         i64::from_str_radix(hex, 16).ok()?
     } else if let Some(binary) = cleaned.strip_prefix("0b") {

@@ -138,15 +138,17 @@ impl ApiServer<'_> {
 
 /// The last path component of a program: `/usr/local/bin/kube-apiserver` → `kube-apiserver`.
 fn program_name(text: &str) -> &str {
-    text.rsplit('/').next().unwrap_or(text)
+    // Byte by byte: `/` is ASCII, and these texts are short.
+    text.bytes().rposition(|byte| byte == b'/').map_or(text, |slash| &text[slash + 1..])
 }
 
 /// Whether an image is the kube-apiserver image (`registry.k8s.io/kube-apiserver:v1.31.0`,
 /// also the older per-architecture names such as `kube-apiserver-amd64`).
 pub fn is_api_server_image(image: &str) -> bool {
-    let without_digest = image.split('@').next().unwrap_or(image);
-    let name = without_digest.rsplit('/').next().unwrap_or(without_digest);
-    let repository = name.split(':').next().unwrap_or(name);
+    // Byte by byte (`@`, `/` and `:` are ASCII): every container's image is looked at.
+    let without_digest = image.bytes().position(|byte| byte == b'@').map_or(image, |at| &image[..at]);
+    let name = program_name(without_digest);
+    let repository = name.bytes().position(|byte| byte == b':').map_or(name, |colon| &name[..colon]);
     repository == "kube-apiserver"
         || repository
             .strip_prefix("kube-apiserver-")
