@@ -14,21 +14,32 @@ use crate::tree::{Entry, Node, Span, Text, Value};
 /// Parses one document (a chunk of a source starting at `byte_offset`, on `first_line`).
 /// `None` means "not sure": use the general parser.
 pub(crate) fn parse_document(text: &str, byte_offset: usize, first_line: u32, max_depth: usize) -> Option<Node> {
-    // NUL ends the general parser's input ("found unprintable character"): it says where.
-    if text.bytes().any(|byte| matches!(byte, b'\t' | b'\r' | b'\0')) {
-        return None;
-    }
     // About one line in thirty bytes of manifest: sized once, not regrown line by line.
     let mut lines = Vec::with_capacity(text.len() / 30 + 4);
-    let mut start = 0;
-    for (number, raw) in (first_line..).zip(crate::parse::lines_inclusive(text)) {
-        let line = raw.strip_suffix('\n').unwrap_or(raw);
-        let content = line.trim_start_matches(' ');
-        let indent = line.len() - content.len();
-        if !(content.is_empty() || content.starts_with('#')) {
-            lines.push(Line { start, indent, end: start + line.len(), number });
+    // One pass over the bytes finds the lines, their indentation and whether they hold
+    // content, and refuses tabs, carriage returns and NULs (NUL ends the general parser's
+    // input, "found unprintable character": it says where).
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    let mut number = first_line;
+    while at < bytes.len() {
+        let start = at;
+        while at < bytes.len() && bytes[at] == b' ' {
+            at += 1;
         }
-        start += raw.len();
+        let indent = at - start;
+        let first = bytes.get(at).copied();
+        while at < bytes.len() && bytes[at] != b'\n' {
+            if matches!(bytes[at], b'\t' | b'\r' | b'\0') {
+                return None;
+            }
+            at += 1;
+        }
+        if !matches!(first, None | Some(b'\n' | b'#')) {
+            lines.push(Line { start, indent, end: at, number });
+        }
+        at += 1;
+        number += 1;
     }
     let mut parser = FastParser {
         text,

@@ -680,7 +680,9 @@ pub(crate) fn resolve_plain(text: &str) -> Value {
 
 /// The type of a plain scalar other than a string (`None`: a string).
 fn resolve_plain_typed(text: &str) -> Option<Value> {
-    let value = match text {
+    // The words below are at most five bytes long: longer text skips their comparisons.
+    let word = if text.len() <= 5 { text } else { "-" };
+    let value = match word {
         "" | "~" | "null" | "Null" | "NULL" => Value::Null,
         "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => Value::Bool(true),
         "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False" | "FALSE" => Value::Bool(false),
