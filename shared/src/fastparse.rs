@@ -16,10 +16,12 @@ use crate::tree::{Entry, Node, Span, Text, Value};
 pub(crate) fn parse_document(text: &str, byte_offset: usize, first_line: u32, max_depth: usize) -> Option<Node> {
     // About one line in thirty bytes of manifest: sized once, not regrown line by line.
     let mut lines = Vec::with_capacity(text.len() / 30 + 4);
-    // One pass over the bytes finds the lines, their indentation and whether they hold
-    // content, and refuses tabs, carriage returns and NULs (NUL ends the general parser's
-    // input, "found unprintable character": it says where).
+    // Tabs, carriage returns and NULs are left to the general parser (NUL ends its input,
+    // "found unprintable character": it says where). Both scans read eight bytes at a time.
     let bytes = text.as_bytes();
+    if crate::parse::has_tab_cr_or_nul(bytes) {
+        return None;
+    }
     let mut at = 0;
     let mut number = first_line;
     while at < bytes.len() {
@@ -29,12 +31,7 @@ pub(crate) fn parse_document(text: &str, byte_offset: usize, first_line: u32, ma
         }
         let indent = at - start;
         let first = bytes.get(at).copied();
-        while at < bytes.len() && bytes[at] != b'\n' {
-            if matches!(bytes[at], b'\t' | b'\r' | b'\0') {
-                return None;
-            }
-            at += 1;
-        }
+        at = crate::parse::newline_from(bytes, at);
         if !matches!(first, None | Some(b'\n' | b'#')) {
             lines.push(Line { start, indent, end: at, number });
         }

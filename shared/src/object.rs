@@ -226,7 +226,7 @@ impl<'a> Container<'a> {
 
     /// The container's path followed by `parts`, built in one allocation of the exact
     /// length (findings build one or two per violation; `format!` costs several times more).
-    fn path_with(&self, parts: &[&str]) -> String {
+    pub(crate) fn path_with(&self, parts: &[&str]) -> String {
         let field = self.kind.field();
         let mut digits = [0u8; 20];
         let index = decimal(self.index, &mut digits);

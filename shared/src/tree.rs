@@ -247,9 +247,14 @@ impl<'a> Iterator for PathSteps<'a> {
             return Some(Step::Key(&inner[..end]));
         }
         if let Some(inner) = rest.strip_prefix('[') {
-            let end = inner.find(']')?;
+            // Byte by byte: an index is a few digits, too short for a searcher to pay.
+            let end = inner.bytes().position(|byte| byte == b']')?;
             self.rest = &inner[end + 1..];
-            return inner[..end].parse().ok().map(Step::Index);
+            let digits = &inner.as_bytes()[..end];
+            if digits.is_empty() || digits.len() > 9 || !digits.iter().all(u8::is_ascii_digit) {
+                return inner[..end].parse().ok().map(Step::Index);
+            }
+            return Some(Step::Index(digits.iter().fold(0, |index, digit| index * 10 + usize::from(digit - b'0'))));
         }
         // Byte by byte: keys are short, and both stops are ASCII.
         let end = rest.bytes().position(|byte| matches!(byte, b'.' | b'[')).unwrap_or(rest.len());
