@@ -541,6 +541,9 @@ fn check_object(
             Some(false) => result.failed.push(rule.id),
             None => {}
         }
+        if violations.is_empty() {
+            continue;
+        }
         let template = Finding::template(
             Cow::Borrowed(rule.id),
             severity,

@@ -26,9 +26,7 @@ pub(crate) fn parse_document(text: &str, byte_offset: usize, first_line: u32, ma
     let mut number = first_line;
     while at < bytes.len() {
         let start = at;
-        while at < bytes.len() && bytes[at] == b' ' {
-            at += 1;
-        }
+        at = crate::parse::spaces_from(bytes, at);
         let indent = at - start;
         let first = bytes.get(at).copied();
         at = crate::parse::newline_from(bytes, at);

@@ -364,6 +364,40 @@ pub(crate) fn newline_from(bytes: &[u8], from: usize) -> usize {
     at
 }
 
+/// The offset of the first `a` or `b` in `bytes` (or their length), eight bytes at a time.
+pub(crate) fn first_of(bytes: &[u8], a: u8, b: u8) -> usize {
+    let mut at = 0;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        let found = bytes_equal(word, a) | bytes_equal(word, b);
+        if found != 0 {
+            return at + (found.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    while at < bytes.len() && bytes[at] != a && bytes[at] != b {
+        at += 1;
+    }
+    at
+}
+
+/// The offset of the first byte other than a space at or after `from` (or the text's
+/// length): manifests are indented deeply, eight bytes at a time pays.
+pub(crate) fn spaces_from(bytes: &[u8], from: usize) -> usize {
+    let mut at = from;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let other = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8])) ^ (ONES * u64::from(b' '));
+        if other != 0 {
+            return at + (other.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    while at < bytes.len() && bytes[at] == b' ' {
+        at += 1;
+    }
+    at
+}
+
 /// Whether the bytes hold a tab, a carriage return or a NUL, eight bytes at a time.
 pub(crate) fn has_tab_cr_or_nul(bytes: &[u8]) -> bool {
     let mut chunks = bytes.chunks_exact(8);
@@ -803,8 +837,10 @@ mod tests {
         let mut texts: Vec<String> = vec![String::new(), "a".into(), "\n".into(), "é\u{80}\u{FF}ÿ".into()];
         for length in 0..20 {
             for at in 0..length {
-                for byte in ['\n', '\t', '\r', '\0', 'a', 'é'] {
-                    let mut text: String = "x".repeat(length);
+                for (byte, filler) in
+                    ['\n', '\t', '\r', '\0', 'a', 'é', 'x'].into_iter().flat_map(|byte| [(byte, "x"), (byte, " ")])
+                {
+                    let mut text: String = filler.repeat(length);
                     text.replace_range(at..at + 1, &byte.to_string());
                     texts.push(text);
                 }
@@ -816,8 +852,14 @@ mod tests {
                 let naive = bytes[from..].iter().position(|&byte| byte == b'\n').map_or(bytes.len(), |at| from + at);
                 assert_eq!(newline_from(bytes, from), naive, "{text:?} from {from}");
             }
+            for from in 0..=bytes.len() {
+                let naive = bytes[from..].iter().position(|&byte| byte != b' ').map_or(bytes.len(), |at| from + at);
+                assert_eq!(spaces_from(bytes, from), naive, "{text:?} from {from}");
+            }
             let naive = bytes.iter().any(|byte| matches!(byte, b'\t' | b'\r' | b'\0'));
             assert_eq!(has_tab_cr_or_nul(bytes), naive, "{text:?}");
+            let naive = bytes.iter().position(|&byte| byte == b'\t' || byte == b'a').unwrap_or(bytes.len());
+            assert_eq!(first_of(bytes, b'\t', b'a'), naive, "{text:?}");
         }
     }
 

@@ -256,8 +256,8 @@ impl<'a> Iterator for PathSteps<'a> {
             }
             return Some(Step::Index(digits.iter().fold(0, |index, digit| index * 10 + usize::from(digit - b'0'))));
         }
-        // Byte by byte: keys are short, and both stops are ASCII.
-        let end = rest.bytes().position(|byte| matches!(byte, b'.' | b'[')).unwrap_or(rest.len());
+        // Both stops are ASCII: searched eight bytes at a time.
+        let end = crate::parse::first_of(rest.as_bytes(), b'.', b'[');
         self.rest = &rest[end..];
         Some(Step::Key(&rest[..end]))
     }
