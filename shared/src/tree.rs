@@ -231,6 +231,11 @@ impl<'a> PathSteps<'a> {
     pub fn new(path: &'a str) -> Self {
         PathSteps { rest: path }
     }
+
+    /// What is left of the path after the steps taken so far.
+    pub fn rest(&self) -> &'a str {
+        self.rest
+    }
 }
 
 impl<'a> Iterator for PathSteps<'a> {
