@@ -89,7 +89,12 @@ impl Node {
     /// The entry (key position included) under `key` when this node is a mapping.
     pub fn entry(&self, key: &str) -> Option<&Entry> {
         match &self.value {
-            Value::Map(entries) => entries.iter().find(|entry| entry.key == key),
+            Value::Map(entries) => entries.iter().find(|entry| {
+                // Keys of equal length mostly differ in their first byte (`template` and
+                // `selector`, `spec` and `kind`): tested before a call to compare them whole.
+                let (have, want) = (entry.key.as_bytes(), key.as_bytes());
+                have.len() == want.len() && have.first() == want.first() && have == want
+            }),
             _ => None,
         }
     }
