@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use rampart_core::compliance;
 use rampart_core::fix::{self, FixedSource};
 use rampart_core::report;
-use rampart_core::{Config, Options, Safety, Source};
+use rampart_core::{Config, Options, Report, Safety, Source};
 
 use crate::cli::{CheckArgs, Format};
 use crate::kustomize;
@@ -94,6 +94,10 @@ pub fn run(args: &CheckArgs) -> u8 {
         read_stdin: false,
         build_kustomizations: !(args.fix || args.diff),
         rendered: Vec::new(),
+        // Fixes are worked out from the files as they are, and the report made from the
+        // fixed text: a file is parsed as it is read only when neither happens.
+        parse: (!(args.fix || args.diff)).then(Options::default),
+        parsed: Vec::new(),
     };
     if args.paths.is_empty() {
         inputs.add_stdin();
@@ -133,48 +137,37 @@ pub fn run(args: &CheckArgs) -> u8 {
     let built: Vec<_> = rendered.iter().flat_map(|rendered| rendered.objects.iter().cloned()).collect();
     let build_errors = rendered.iter().flat_map(|rendered| rendered.errors.iter().cloned()).collect();
     let n_built = built.len();
-    let (mut result, objects) =
-        crate::parallel::check_with(&inputs.sources, built, build_errors, &options, crate::parallel::threads());
-    let first_built = result.objects.len() - n_built;
-    kustomize::place(&mut result, first_built, &rendered);
-    // Findings of built overlays name the files they were built from: their lines are quoted.
-    inputs.sources.extend(rendered.into_iter().flat_map(|rendered| rendered.sources));
-    let output = match (args.framework, args.output) {
-        (Some(framework), Format::Text | Format::Json) => {
-            let view = compliance::evaluate(framework, &compliance::RuleResults::from_report(&result));
-            if args.output == Format::Json {
-                Some(serde_json::to_string_pretty(&view).unwrap_or_default() + "\n")
-            } else {
-                Some(compliance::render_text(&view))
-            }
-        }
-        (Some(_), _) => {
-            eprintln!("error: --framework prints text or JSON; drop -o or use -o json");
-            return EXIT_ERROR;
-        }
-        (None, _) => match args.output {
-            Format::Text => {
-                let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
-                let terminal = if report_to_stderr { io::stderr().is_terminal() } else { io::stdout().is_terminal() };
-                Some(report::text::render(&result, &inputs.sources, terminal && !no_color))
-            }
+    let parsed = std::mem::take(&mut inputs.parsed);
+    let threads = crate::parallel::threads();
+    let mut checks = crate::parallel::check_with(&inputs.sources, parsed, built, build_errors, &options, threads);
+    // The JSON report to stdout is written from the threads' parts as they are; every
+    // other report reads the lists whole (and built overlays' findings are placed in them).
+    let json_to_stdout = args.framework.is_none() && args.output == Format::Json && !report_to_stderr;
+    let stdout = || io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    if json_to_stdout && n_built == 0 {
+        report_write_error(checks.write_json(stdout(), threads));
+    } else {
+        let result = checks.join();
+        let first_built = result.objects.len() - n_built;
+        kustomize::place(result, first_built, &rendered);
+        // Findings of built overlays name the files they were built from: their lines are quoted.
+        inputs.sources.extend(rendered.into_iter().flat_map(|rendered| rendered.sources));
+        if json_to_stdout {
             // Written as it is made (the JSON of a large input is the largest output).
-            Format::Json if !report_to_stderr => {
-                let stdout = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
-                report_write_error(crate::parallel::write_json(&mut result, stdout, crate::parallel::threads()));
-                None
+            report_write_error(crate::parallel::write_json(result, stdout(), threads));
+        } else {
+            match render(args, result, &inputs.sources, report_to_stderr) {
+                // stdout carries the fixed manifest.
+                Ok(output) if report_to_stderr => eprint!("{output}"),
+                Ok(output) => write_stdout(&output),
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    return EXIT_ERROR;
+                }
             }
-            Format::Json => Some(report::json(&result)),
-            Format::Sarif => Some(report::sarif::render(&result, &inputs.sources)),
-            Format::Junit => Some(report::junit::render(&result, &inputs.sources)),
-        },
-    };
-    match output {
-        // stdout carries the fixed manifest.
-        Some(output) if report_to_stderr => eprint!("{output}"),
-        Some(output) => write_stdout(&output),
-        None => {}
+        }
     }
+    let result = &checks.report;
     if args.output != Format::Text {
         // The text report shows parse errors itself; other formats carry them inside the
         // document, where a person reading the CI log would not see why the check failed.
@@ -187,17 +180,39 @@ pub fn run(args: &CheckArgs) -> u8 {
     let policy_errors = crate::policy_cmd::print_notices_and_errors(&result.policies);
     let code = if inputs.failed || !result.errors.is_empty() || policy_errors {
         EXIT_ERROR
-    } else if args.fail_on.severity().is_some_and(|threshold| result.fails_at(threshold)) {
+    } else if args.fail_on.severity().is_some_and(|threshold| checks.fails_at(threshold)) {
         EXIT_FINDINGS
     } else {
         EXIT_CLEAN
     };
     // The process ends next: freeing a large report and its sources allocation by
     // allocation (hundreds of thousands for ten thousand files) would only delay the exit.
-    std::mem::forget(result);
-    std::mem::forget(objects);
+    std::mem::forget(checks);
     std::mem::forget(inputs);
     code
+}
+
+/// The report in the chosen format, or why there is none.
+fn render(args: &CheckArgs, result: &Report, sources: &[Source], report_to_stderr: bool) -> Result<String, String> {
+    Ok(match (args.framework, args.output) {
+        (Some(framework), Format::Text | Format::Json) => {
+            let view = compliance::evaluate(framework, &compliance::RuleResults::from_report(result));
+            if args.output == Format::Json {
+                serde_json::to_string_pretty(&view).unwrap_or_default() + "\n"
+            } else {
+                compliance::render_text(&view)
+            }
+        }
+        (Some(_), _) => return Err("--framework prints text or JSON; drop -o or use -o json".to_string()),
+        (None, Format::Text) => {
+            let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+            let terminal = if report_to_stderr { io::stderr().is_terminal() } else { io::stdout().is_terminal() };
+            report::text::render(result, sources, terminal && !no_color)
+        }
+        (None, Format::Json) => report::json(result),
+        (None, Format::Sarif) => report::sarif::render(result, sources),
+        (None, Format::Junit) => report::junit::render(result, sources),
+    })
 }
 
 /// Writes fixed sources back: files in place (only those that changed), stdin's text to
@@ -282,6 +297,11 @@ pub(crate) struct Inputs {
     build_kustomizations: bool,
     /// The overlays built, one per directory walked.
     rendered: Vec<kustomize::Rendered>,
+    /// When set, a directory walk's files are parsed with these options on the threads that
+    /// read them, while their text is fresh in the cache.
+    parse: Option<Options>,
+    /// What was read of each source so far (none for a source not parsed yet).
+    parsed: Vec<Option<crate::parallel::Read>>,
 }
 
 impl Inputs {
@@ -294,6 +314,8 @@ impl Inputs {
             read_stdin: true,
             build_kustomizations: false,
             rendered: Vec::new(),
+            parse: None,
+            parsed: Vec::new(),
         };
         for path in paths {
             inputs.add(path);
@@ -375,10 +397,27 @@ impl Inputs {
                         .is_ok_and(|canonical| patches.contains(&canonical) || rendered.consumed.contains(&canonical))
             })
             .collect();
-        // Read on every core (thousands of small files), taken in walk order.
-        for read in crate::parallel::map_in_order(&files, crate::parallel::threads(), |path| read_source(path)) {
+        // Read (and parsed) on every core (thousands of small files), taken in walk order.
+        // A file's position among the sources is known only once those before it are read:
+        // it is parsed as if first, and its objects moved to their place after.
+        let parse = self.parse.as_ref();
+        let read = crate::parallel::map_in_order(&files, crate::parallel::threads(), |path| {
+            let source = read_source(path)?;
+            let parsed = parse.map(|options| crate::parallel::read_and_parse(0, &source, options));
+            Ok::<_, String>((source, parsed))
+        });
+        for read in read {
             match read {
-                Ok(source) => self.sources.push(source),
+                Ok((source, parsed)) => {
+                    self.parsed.resize_with(self.sources.len(), || None);
+                    self.parsed.push(parsed.map(|(mut objects, errors)| {
+                        for object in &mut objects {
+                            object.source = self.sources.len();
+                        }
+                        (objects, errors)
+                    }));
+                    self.sources.push(source);
+                }
                 Err(message) => self.fail(message),
             }
         }

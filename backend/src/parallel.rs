@@ -17,12 +17,12 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
+use rampart_core::engine::ObjectReport;
 use rampart_core::engine::{check_objects_with, read_objects, Checked, Checker};
 use rampart_core::index::{Anchors, Index};
 use rampart_core::object::Object;
-use rampart_core::policy::PolicyReport;
 use rampart_core::rules::Cx;
-use rampart_core::{Finding, Options, ParseError, Report, Source};
+use rampart_core::{Finding, Options, ParseError, Report, Severity, Source};
 
 /// Fewer objects than this per thread are not worth a thread.
 const OBJECTS_PER_THREAD: usize = 64;
@@ -43,27 +43,144 @@ pub fn threads() -> usize {
 /// Parses and checks the sources on `threads` threads, with objects read elsewhere (a
 /// Kustomize overlay's, built) checked after the sources' and their errors reported after
 /// the sources'. Their `source` is no source's index: no fix is worked out for them.
-/// Returns the report and the objects checked: a process about to exit drops neither (a
-/// tree of every object, hundreds of thousands of allocations for ten thousand files).
+/// `parsed` holds what was read of each source already (a directory walk parses each file
+/// on the thread that read it, [`read_and_parse`]): the sources it lacks are parsed here.
 pub fn check_with(
     sources: &[Source],
+    parsed: Vec<Option<Read>>,
     extra_objects: Vec<Object>,
     extra_errors: Vec<ParseError>,
     options: &Options,
     threads: usize,
-) -> (Report, Vec<Object>) {
-    let (mut objects, mut errors) = parse(sources, options, threads);
+) -> Checks {
+    let (mut objects, mut errors) = parse(sources, parsed, options, threads);
     objects.extend(extra_objects);
     errors.extend(extra_errors);
+    let mut parts = Vec::new();
     let report = check_objects_with(
         &objects,
         errors,
         options,
-        |index, objects| check_runs(index, options, sources, objects, threads),
-        // Worked out by `check_runs`, run by run, as each run is checked.
+        |index, objects| {
+            if options.policies.is_empty() {
+                parts = check_runs(index, options, sources, objects, threads);
+                return Default::default();
+            }
+            // Custom policies are compiled per checker and may take their params from the
+            // whole input: one checker, on this thread.
+            let mut checker = Checker::with_input(index, options, sources, objects);
+            let mut checked = checker.check(sources, objects);
+            if options.fixes {
+                rampart_core::fix::attach_fixes(&fix_cx(index, options), sources, objects, &mut checked.findings);
+            }
+            parts.push(checked);
+            (Checked::default(), checker.take_policy_report())
+        },
+        // Worked out with the check, run by run, while the run's trees are in the cache.
         |_, _, _| {},
     );
-    (report, objects)
+    Checks { held: objects, ..Checks::new(report, parts) }
+}
+
+/// What the fixes of a check are worked out with.
+fn fix_cx<'a>(index: &'a Index, options: &'a Options) -> Cx<'a> {
+    Cx {
+        config: &options.config,
+        pss_version: options.pss_version,
+        mode: options.mode,
+        index,
+        anchors: Anchors::default(),
+    }
+}
+
+/// What a check concluded: the report, whose two long lists (objects, findings) may still
+/// be in parts, one per run of objects as the threads checked them, in order. The report's
+/// summary, score and grade count the parts. The JSON report is written from the parts as
+/// they are ([`Checks::write_json`]); joining them copies every finding once more.
+pub struct Checks {
+    pub report: Report,
+    /// Each part's findings count their `object` from the part's first object.
+    parts: Vec<Checked>,
+    /// The objects checked, held (not read) so that a process about to exit need not free
+    /// their trees one node at a time (hundreds of thousands of allocations for ten
+    /// thousand files).
+    #[allow(dead_code)]
+    held: Vec<Object>,
+}
+
+impl Checks {
+    /// The report of the parts: its summary, score and grade as the engine works them out
+    /// from the joined lists ([`check_objects_with`]).
+    fn new(mut report: Report, parts: Vec<Checked>) -> Checks {
+        let objects = || parts.iter().flat_map(|part| &part.objects);
+        let findings = || parts.iter().flat_map(|part| &part.findings);
+        let summary = &mut report.summary;
+        summary.objects = objects().count();
+        summary.not_checked = objects().filter(|object| !object.checked).count();
+        for finding in findings() {
+            let count = match (finding.exempted, finding.severity) {
+                (true, _) => &mut summary.exempted,
+                (false, Severity::Critical) => &mut summary.critical,
+                (false, Severity::High) => &mut summary.high,
+                (false, Severity::Medium) => &mut summary.medium,
+                (false, Severity::Low) => &mut summary.low,
+                (false, Severity::Info) => &mut summary.info,
+            };
+            *count += 1;
+        }
+        report.score = rampart_core::score::overall(
+            objects().map(|object| (object.score, object.judged)),
+            findings().filter(|finding| !finding.exempted).map(|finding| finding.severity),
+        );
+        report.grade = rampart_core::score::grade(report.score);
+        Checks { report, parts, held: Vec::new() }
+    }
+
+    /// Moves the parts into the report's lists (each finding's `object` counted from the
+    /// first object), for the reports that read them whole.
+    pub fn join(&mut self) -> &mut Report {
+        let mut parts = std::mem::take(&mut self.parts).into_iter();
+        let report = &mut self.report;
+        if let Some(first) = parts.next() {
+            // The first part (one thread's only one) is moved, not copied.
+            report.objects = first.objects;
+            report.findings = first.findings;
+        }
+        let parts: Vec<Checked> = parts.collect();
+        report.objects.reserve(parts.iter().map(|part| part.objects.len()).sum());
+        report.findings.reserve(parts.iter().map(|part| part.findings.len()).sum());
+        for part in parts {
+            let offset = report.objects.len();
+            report.objects.extend(part.objects);
+            report.findings.extend(part.findings.into_iter().map(|mut finding| {
+                finding.object += offset;
+                finding
+            }));
+        }
+        report
+    }
+
+    /// Whether any finding (not exempted) is at or above `threshold`.
+    pub fn fails_at(&self, threshold: Severity) -> bool {
+        self.report.fails_at(threshold)
+            || self.parts.iter().flat_map(|part| &part.findings).any(|f| !f.exempted && f.severity >= threshold)
+    }
+
+    /// Writes the report as [`rampart_core::report::json`] gives it, byte for byte
+    /// ([`write_json`]), from the parts as they are.
+    pub fn write_json(&mut self, writer: impl std::io::Write, threads: usize) -> std::io::Result<()> {
+        let objects = std::mem::take(&mut self.report.objects);
+        let findings = std::mem::take(&mut self.report.findings);
+        let object_parts: Vec<&[ObjectReport]> =
+            std::iter::once(objects.as_slice()).chain(self.parts.iter().map(|part| part.objects.as_slice())).collect();
+        let finding_parts: Vec<&[Finding]> = std::iter::once(findings.as_slice())
+            .chain(self.parts.iter().map(|part| part.findings.as_slice()))
+            .collect();
+        let written = write_lists(&self.report, &object_parts, &finding_parts, writer, threads, ELEMENTS_PER_CHUNK);
+        self.report.objects = objects;
+        self.report.findings = findings;
+        written
+    }
 }
 
 /// `each` of the items on `threads` threads (a thread takes the next item not yet taken),
@@ -94,16 +211,25 @@ pub fn map_in_order<T: Sync, R: Send>(items: &[T], threads: usize, each: impl Fn
 }
 
 /// What reading one source gave: its objects and its parse errors.
-type Read = (Vec<Object>, Vec<ParseError>);
+pub type Read = (Vec<Object>, Vec<ParseError>);
 
-/// Every source's objects and errors, in source order.
-fn parse(sources: &[Source], options: &Options, threads: usize) -> Read {
-    let positions: Vec<usize> = (0..sources.len()).collect();
-    let parsed =
-        map_in_order(&positions, threads, |&position| read_objects(position, &sources[position], &options.limits));
-    let mut objects = Vec::with_capacity(parsed.iter().map(|(objects, _)| objects.len()).sum());
+/// The objects and parse errors of the source at `position` among the sources.
+pub fn read_and_parse(position: usize, source: &Source, options: &Options) -> Read {
+    read_objects(position, source, &options.limits)
+}
+
+/// Every source's objects and errors, in source order: those of `parsed`, and the sources
+/// it lacks parsed on `threads` threads.
+fn parse(sources: &[Source], mut parsed: Vec<Option<Read>>, options: &Options, threads: usize) -> Read {
+    parsed.resize_with(sources.len(), || None);
+    let missing: Vec<usize> = (0..sources.len()).filter(|&position| parsed[position].is_none()).collect();
+    let read = map_in_order(&missing, threads, |&position| read_and_parse(position, &sources[position], options));
+    for (position, read) in missing.into_iter().zip(read) {
+        parsed[position] = Some(read);
+    }
+    let mut objects = Vec::with_capacity(parsed.iter().flatten().map(|(objects, _)| objects.len()).sum());
     let mut errors = Vec::new();
-    for (source_objects, source_errors) in parsed {
+    for (source_objects, source_errors) in parsed.into_iter().flatten() {
         objects.extend(source_objects);
         errors.extend(source_errors);
     }
@@ -122,72 +248,50 @@ fn runs(length: usize, threads: usize) -> Vec<std::ops::Range<usize>> {
 const RUNS_PER_THREAD: usize = 8;
 
 /// Checks the objects run by run on `threads` threads, works out the fixes of each run's
-/// findings (with [`Options::fixes`]) on the thread that checked it, as the engine's own
-/// `fix` step would, and joins the results in order. Each thread keeps one [`Checker`],
-/// which skips the objects between the runs it takes (anchors depend on what came first).
+/// findings (with [`Options::fixes`]) on the thread that checked it, while its trees are
+/// in the cache, as the engine's own `fix` step would, and returns the runs' results in
+/// order. Each thread keeps one [`Checker`], which skips the objects between the runs it
+/// takes (anchors depend on what came first).
 fn check_runs(
     index: &Index,
     options: &Options,
     sources: &[Source],
     objects: &[Object],
     threads: usize,
-) -> (Checked, PolicyReport) {
-    let cx = Cx {
-        config: &options.config,
-        pss_version: options.pss_version,
-        mode: options.mode,
-        index,
-        anchors: Anchors::default(),
-    };
-    let fix = |objects: &[Object], findings: &mut [Finding]| {
-        if options.fixes {
-            rampart_core::fix::attach_fixes(&cx, sources, objects, findings);
-        }
-    };
-    let runs = runs(objects.len(), threads);
-    if runs.len() == 1 || threads <= 1 || !options.policies.is_empty() {
-        let mut checker = Checker::with_input(index, options, sources, objects);
-        let mut checked = checker.check(sources, objects);
-        fix(objects, &mut checked.findings);
-        return (checked, checker.take_policy_report());
-    }
+) -> Vec<Checked> {
+    let cx = fix_cx(index, options);
+    // One thread checks everything in one run: each run's list of findings is made room for
+    // up front, and the room a run leaves unused is memory touched for nothing.
+    let runs = if threads <= 1 { std::iter::once(0..objects.len()).collect() } else { runs(objects.len(), threads) };
     let next = AtomicUsize::new(0);
-    let mut parts: Vec<(usize, Checked)> = thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads.min(runs.len()))
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut checker = Checker::new(index, options);
-                    let mut checked_up_to = 0;
-                    let mut done = Vec::new();
-                    loop {
-                        let position = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(run) = runs.get(position) else { break };
-                        checker.skip(&objects[checked_up_to..run.start]);
-                        let mut checked = checker.check(sources, &objects[run.clone()]);
-                        fix(&objects[run.clone()], &mut checked.findings);
-                        checked_up_to = run.end;
-                        done.push((position, checked));
-                    }
-                    done
-                })
-            })
-            .collect();
-        workers.into_iter().flat_map(|worker| worker.join().expect("a checking thread panicked")).collect()
-    });
-    parts.sort_unstable_by_key(|(position, _)| *position);
-    let mut joined = Checked {
-        objects: Vec::with_capacity(objects.len()),
-        findings: Vec::with_capacity(parts.iter().map(|(_, part)| part.findings.len()).sum()),
+    let work = || {
+        let mut checker = Checker::new(index, options);
+        let mut checked_up_to = 0;
+        let mut done = Vec::new();
+        loop {
+            let position = next.fetch_add(1, Ordering::Relaxed);
+            let Some(run) = runs.get(position) else { break };
+            checker.skip(&objects[checked_up_to..run.start]);
+            let mut checked = checker.check(sources, &objects[run.clone()]);
+            if options.fixes {
+                rampart_core::fix::attach_fixes(&cx, sources, &objects[run.clone()], &mut checked.findings);
+            }
+            checked_up_to = run.end;
+            done.push((position, checked));
+        }
+        done
     };
-    for (_, part) in parts {
-        let offset = joined.objects.len();
-        joined.objects.extend(part.objects);
-        joined.findings.extend(part.findings.into_iter().map(|mut finding| {
-            finding.object += offset;
-            finding
-        }));
-    }
-    (joined, PolicyReport::default())
+    let threads = threads.clamp(1, runs.len());
+    let mut parts: Vec<(usize, Checked)> = if threads == 1 {
+        work()
+    } else {
+        thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
+            workers.into_iter().flat_map(|worker| worker.join().expect("a checking thread panicked")).collect()
+        })
+    };
+    parts.sort_unstable_by_key(|(position, _)| *position);
+    parts.into_iter().map(|(_, part)| part).collect()
 }
 
 /// Elements of a report's list serialized by one thread in one go.
@@ -197,28 +301,44 @@ const CHUNKS_AHEAD: usize = 4;
 
 /// Writes the report as [`rampart_core::report::json`] gives it, byte for byte, with its
 /// two long lists (objects, findings) written by hand ([`json`]) on `threads` threads, in
-/// chunks written in order as they are done ([`write_list`]). The rest of the report (score, errors, summary, policies) is small and
-/// serialized by `serde_json` as the report's own `Serialize` does.
+/// chunks written in order as they are done ([`write_list`]). The rest of the report
+/// (score, errors, summary, policies) is small and serialized by `serde_json` as the
+/// report's own `Serialize` does.
 pub fn write_json(report: &mut Report, writer: impl std::io::Write, threads: usize) -> std::io::Result<()> {
     write_json_in_chunks(report, writer, threads, ELEMENTS_PER_CHUNK)
 }
 
 fn write_json_in_chunks(
     report: &mut Report,
-    mut writer: impl std::io::Write,
+    writer: impl std::io::Write,
     threads: usize,
     chunk: usize,
 ) -> std::io::Result<()> {
     let objects = std::mem::take(&mut report.objects);
     let findings = std::mem::take(&mut report.findings);
-    let skeleton = rampart_core::report::json(report);
+    let written = write_lists(report, &[&objects], &[&findings], writer, threads, chunk);
     report.objects = objects;
     report.findings = findings;
+    written
+}
+
+/// Writes `report`, whose own lists are empty, with its lists made of the slices of
+/// `objects` and of `findings`, one after the other.
+fn write_lists(
+    report: &Report,
+    objects: &[&[ObjectReport]],
+    findings: &[&[Finding]],
+    mut writer: impl std::io::Write,
+    threads: usize,
+    chunk: usize,
+) -> std::io::Result<()> {
+    debug_assert!(report.objects.is_empty() && report.findings.is_empty());
+    let skeleton = rampart_core::report::json(report);
     let rest = splice(&mut writer, &skeleton, "\n  \"objects\": []", |writer| {
-        write_list(&report.objects, writer, threads, chunk, json::objects)
+        write_list(objects, writer, threads, chunk, json::objects)
     })?;
     let rest = splice(&mut writer, rest, "\n  \"findings\": []", |writer| {
-        write_list(&report.findings, writer, threads, chunk, json::findings)
+        write_list(findings, writer, threads, chunk, json::findings)
     })?;
     writer.write_all(rest.as_bytes())?;
     writer.flush()
@@ -245,18 +365,20 @@ fn splice<'t>(
 /// list), a newline and its indentation. On more than one thread, `threads` workers take
 /// the next chunk not yet taken and hand its text to this thread, which writes the texts
 /// in order as they come. A worker takes no chunk more than [`CHUNKS_AHEAD`] per thread
-/// past the last one written, so only a few chunks' texts are held at once.
+/// past the last one written, so only a few chunks' texts are held at once, and their
+/// buffers, once written, are handed back to the workers: the text of a large report
+/// (133 MB for 10,000 files) goes through the same few megabytes.
 fn write_list<T: Sync>(
-    elements: &[T],
+    elements: &[&[T]],
     writer: &mut dyn std::io::Write,
     threads: usize,
     chunk: usize,
     serialize: impl Fn(&[T], bool, &mut Vec<u8>) + Sync,
 ) -> std::io::Result<()> {
-    if elements.is_empty() {
+    let chunks: Vec<&[T]> = elements.iter().flat_map(|elements| elements.chunks(chunk)).collect();
+    if chunks.is_empty() {
         return Ok(());
     }
-    let chunks: Vec<&[T]> = elements.chunks(chunk).collect();
     if threads <= 1 || chunks.len() == 1 {
         let mut text = Vec::new();
         for (position, chunk) in chunks.iter().enumerate() {
@@ -271,18 +393,20 @@ fn write_list<T: Sync>(
     let failed = std::sync::atomic::AtomicBool::new(false);
     let ahead = threads * CHUNKS_AHEAD;
     let (done, texts) = std::sync::mpsc::channel::<(usize, Vec<u8>)>();
+    let spare = std::sync::Mutex::new(Vec::<Vec<u8>>::new());
     let result = thread::scope(|scope| {
         for _ in 0..threads.min(chunks.len()) {
             let done = done.clone();
-            let (next, written_count, failed, chunks, serialize) =
-                (&next, &written_count, &failed, &chunks, &serialize);
+            let (next, written_count, failed, chunks, serialize, spare) =
+                (&next, &written_count, &failed, &chunks, &serialize, &spare);
             scope.spawn(move || loop {
                 let position = next.fetch_add(1, Ordering::Relaxed);
                 let Some(chunk) = chunks.get(position) else { break };
                 while position >= written_count.load(Ordering::Acquire) + ahead && !failed.load(Ordering::Relaxed) {
                     thread::yield_now();
                 }
-                let mut text = Vec::with_capacity(chunk.len() * 1024);
+                let spare = spare.lock().ok().and_then(|mut spare| spare.pop());
+                let mut text = spare.unwrap_or_else(|| Vec::with_capacity(chunk.len() * 1024));
                 serialize(chunk, position == 0, &mut text);
                 // The receiver is gone only when writing failed: nothing more is wanted.
                 if done.send((position, text)).is_err() {
@@ -295,7 +419,7 @@ fn write_list<T: Sync>(
         let mut written = 0;
         for (position, text) in texts {
             waiting.insert(position, text);
-            while let Some(text) = waiting.remove(&written) {
+            while let Some(mut text) = waiting.remove(&written) {
                 if let Err(error) = writer.write_all(&text) {
                     // The workers stop at their next chunk (the receiver is dropped).
                     failed.store(true, Ordering::Relaxed);
@@ -303,6 +427,10 @@ fn write_list<T: Sync>(
                 }
                 written += 1;
                 written_count.store(written, Ordering::Release);
+                text.clear();
+                if let Ok(mut spare) = spare.lock() {
+                    spare.push(text);
+                }
             }
         }
         Ok(())
@@ -629,6 +757,44 @@ mod tests {
         let mut written = Vec::new();
         write_json(&mut report, &mut written, 2).unwrap();
         assert_eq!(String::from_utf8(written).unwrap(), rampart_core::report::json(&report));
+    }
+
+    #[test]
+    fn the_parts_give_the_report_of_one_check() {
+        // Sources of one and of several objects, some parsed beforehand (as a directory
+        // walk does) and some not, a parse error, and objects of kinds no rule knows.
+        let pod = |index: usize| {
+            format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p{index}\n  namespace: n{}\nspec:\n  containers:\n  - name: app\n    image: nginx\n", index % 3)
+        };
+        let mut sources: Vec<Source> = (0..900)
+            .map(|index| match index % 7 {
+                0 => Source::new(format!("s{index}.yaml"), format!("{}---\n{}", pod(index), pod(index + 1))),
+                1 => Source::new(format!("s{index}.yaml"), "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: n1\n"),
+                2 => Source::new(format!("s{index}.yaml"), "kind: Widget\nmetadata:\n  name: w\n"),
+                _ => Source::new(format!("s{index}.yaml"), pod(index)),
+            })
+            .collect();
+        sources.push(Source::new("bad.yaml", "a: [1\n"));
+        let options = Options::default();
+        let expected = rampart_core::check(&sources, &options);
+        let expected_json = rampart_core::report::json(&expected);
+        for threads in [1, 2, 3] {
+            let parsed = (0..sources.len())
+                .map(|position| (position % 2 == 0).then(|| read_and_parse(position, &sources[position], &options)))
+                .collect();
+            let mut checks = check_with(&sources, parsed, Vec::new(), Vec::new(), &options, threads);
+            assert_eq!(checks.report.summary.objects, expected.objects.len(), "{threads} threads");
+            for severity in Severity::ALL {
+                assert_eq!(checks.fails_at(severity), expected.fails_at(severity), "{threads} threads");
+            }
+            let mut written = Vec::new();
+            checks.write_json(&mut written, threads).unwrap();
+            assert_eq!(String::from_utf8(written).unwrap(), expected_json, "{threads} threads, from the parts");
+            let joined = checks.join();
+            assert_eq!(rampart_core::report::json(joined), expected_json, "{threads} threads, joined");
+            let objects = |report: &Report| report.findings.iter().map(|finding| finding.object).collect::<Vec<_>>();
+            assert_eq!(objects(joined), objects(&expected), "{threads} threads: each finding's object");
+        }
     }
 
     #[test]

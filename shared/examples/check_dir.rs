@@ -48,16 +48,27 @@ fn main() {
     };
     let mut files = Vec::new();
     walk(Path::new(&directory), &mut files);
-    let sources: Vec<Source> = files
-        .iter()
-        .filter_map(|path| Some(Source::new(path.display().to_string(), std::fs::read_to_string(path).ok()?)))
-        .collect();
     let threads = parallel::threads();
-    let (mut report, objects) = parallel::check_with(&sources, Vec::new(), Vec::new(), &Options::default(), threads);
+    let options = Options::default();
+    // Read and parsed on every core, as `rampart check` reads a directory's files.
+    let read = parallel::map_in_order(&files, threads, |path| {
+        let source = Source::new(path.display().to_string(), std::fs::read_to_string(path).ok()?);
+        let parsed = parallel::read_and_parse(0, &source, &options);
+        Some((source, parsed))
+    });
+    let mut sources = Vec::with_capacity(read.len());
+    let mut parsed = Vec::with_capacity(read.len());
+    for (source, (mut objects, errors)) in read.into_iter().flatten() {
+        for object in &mut objects {
+            object.source = sources.len();
+        }
+        sources.push(source);
+        parsed.push(Some((objects, errors)));
+    }
+    let mut checks = parallel::check_with(&sources, parsed, Vec::new(), Vec::new(), &options, threads);
     let stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    let _ = parallel::write_json(&mut report, stdout, threads);
+    let _ = checks.write_json(stdout, threads);
     // As `rampart check` does: the process ends, nothing is freed one by one.
-    std::mem::forget(report);
-    std::mem::forget(objects);
+    std::mem::forget(checks);
     std::mem::forget(sources);
 }

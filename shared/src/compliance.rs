@@ -17,7 +17,7 @@
 //! none applied, which includes every control no rule maps to. Not assessed is never counted
 //! as passing.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
@@ -418,20 +418,38 @@ impl RuleResults {
 
     /// The results of objects and their findings (a whole check, or one batch of it).
     pub fn from_results(objects: &[crate::ObjectReport], findings: &[crate::Finding]) -> RuleResults {
-        let mut results = RuleResults::default();
+        // Each rule id is copied once here, not once for every object and finding naming it:
+        // a batch of thousands of objects names the same few dozen rules over and over.
+        let mut applied: HashSet<&str> = HashSet::new();
         for object in objects {
-            results.applied.extend(object.passed.iter().chain(&object.failed).map(|id| id.to_string()));
+            applied.extend(object.passed.iter().chain(&object.failed).copied());
         }
-        results.add_findings(findings.iter().map(|finding| (&*finding.rule, finding.exempted)));
-        results
+        let mut failed: HashMap<&str, u64> = HashMap::new();
+        for finding in findings {
+            applied.insert(&finding.rule);
+            if !finding.exempted {
+                *failed.entry(&finding.rule).or_default() += 1;
+            }
+        }
+        RuleResults {
+            applied: applied.into_iter().map(str::to_string).collect(),
+            failed: failed.into_iter().map(|(rule, count)| (rule.to_string(), count)).collect(),
+        }
     }
 
     /// Notes findings as `(rule, exempted)`: each rule applied; those not exempted fail it.
     pub fn add_findings<'a>(&mut self, findings: impl IntoIterator<Item = (&'a str, bool)>) {
         for (rule, exempted) in findings {
-            self.applied.insert(rule.to_string());
+            if !self.applied.contains(rule) {
+                self.applied.insert(rule.to_string());
+            }
             if !exempted {
-                *self.failed.entry(rule.to_string()).or_default() += 1;
+                match self.failed.get_mut(rule) {
+                    Some(count) => *count += 1,
+                    None => {
+                        self.failed.insert(rule.to_string(), 1);
+                    }
+                }
             }
         }
     }
@@ -606,6 +624,27 @@ mod tests {
         }
         assert_eq!(rules_of(Framework::Cis, "5.2.2"), ["pss-privileged"]);
         assert!(rules_of(Framework::Cis, "5.1.7").is_empty());
+    }
+
+    #[test]
+    fn results_of_a_check_name_each_rule_that_applied_and_count_its_failures() {
+        let manifest = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  annotations:\n    rampart.dev/ignore: pss-privileged\n    rampart.dev/ignore-reason: lab\nspec:\n  containers:\n  - name: a\n    image: a:1\n    securityContext: {privileged: true}\n  - name: b\n    image: b\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: b\nspec:\n  hostNetwork: true\n  containers:\n  - name: a\n    image: a\n";
+        let report = crate::engine::check(&[crate::parse::Source::new("pods.yaml", manifest)], &Default::default());
+        // The same results, one rule id at a time.
+        let mut expected = RuleResults::default();
+        for object in &report.objects {
+            expected.applied.extend(object.passed.iter().chain(&object.failed).map(|id| id.to_string()));
+        }
+        for finding in &report.findings {
+            expected.applied.insert(finding.rule.to_string());
+            if !finding.exempted {
+                *expected.failed.entry(finding.rule.to_string()).or_default() += 1;
+            }
+        }
+        let results = RuleResults::from_report(&report);
+        assert_eq!(results, expected);
+        assert!(report.findings.iter().any(|finding| finding.exempted), "an exempted finding is among them");
+        assert!(results.failed.values().any(|count| *count > 1), "a rule failed more than once");
     }
 
     #[test]

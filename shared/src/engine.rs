@@ -17,6 +17,7 @@ use crate::policy::{PolicyOptions, PolicyReport, PolicySet};
 use crate::pss::{self, PssLevel};
 use crate::rules::{Cx, Mode, Outcome, Severity, RULES};
 use crate::score::{self, Tally};
+use crate::tree::{Node, PathSteps, Span, Step};
 
 /// The annotation listing rule ids an object (or its namespace) is exempted from.
 pub const IGNORE_ANNOTATION: &str = "rampart.dev/ignore";
@@ -513,6 +514,7 @@ fn check_object(
     }
     let exemptions = Exemptions::of(object, cx.index, options);
     let mut tally = Tally::default();
+    let mut locator = Locator::default();
     let mut pss_failed: Vec<&str> = Vec::new();
     let mut pss_applied = false;
     for rule in RULES.iter().copied() {
@@ -541,6 +543,9 @@ fn check_object(
             Some(false) => result.failed.push(rule.id),
             None => {}
         }
+        if violations.is_empty() {
+            continue;
+        }
         let template = Finding::template(
             Cow::Borrowed(rule.id),
             severity,
@@ -553,6 +558,7 @@ fn check_object(
         push_located(
             findings,
             object,
+            &mut locator,
             template,
             violations.into_iter().map(|violation| (violation.path, violation.message)),
         );
@@ -588,15 +594,57 @@ fn judge(tally: &mut Tally, severity: Severity, exempted: bool, clean: bool) -> 
 /// A finding like `template` for each violation `(path, message)`, at its field's line.
 /// (Cloning the template costs what building each finding did: its strings are borrowed or
 /// empty, its resource shared.)
-fn push_located(
+fn push_located<'o>(
     findings: &mut Vec<Finding>,
-    object: &Object,
+    object: &'o Object,
+    locator: &mut Locator<'o>,
     template: Finding,
     violations: impl Iterator<Item = (String, String)>,
 ) {
     for (path, message) in violations {
-        let span = object.root.locate(&path);
+        let span = locator.locate(&object.root, &path);
         findings.push(Finding { message, path, line: span.line, column: span.column, ..template.clone() });
+    }
+}
+
+/// [`Node::locate`] for the findings of one object, which mostly share the start of their
+/// paths (`spec.template.spec.containers[0]`): the walk of the previous path is kept, and
+/// a path starts from the deepest step it shares with it.
+#[derive(Default)]
+struct Locator<'n> {
+    /// The previous path.
+    path: String,
+    /// Each step of the previous path that was found: where it ends in the path, the node
+    /// it reached and the span it gave.
+    steps: Vec<(usize, &'n Node, Span)>,
+}
+
+impl<'n> Locator<'n> {
+    fn locate(&mut self, root: &'n Node, path: &str) -> Span {
+        let shared = self.path.bytes().zip(path.bytes()).take_while(|(a, b)| a == b).count();
+        // A step of the previous path that ends within the shared bytes, where this path's
+        // step ends too (at its end, or before a `.` or `[`), was read from the same text.
+        let ends_step = |end: usize| matches!(path.as_bytes().get(end), None | Some(b'.' | b'['));
+        let kept = self.steps.iter().rposition(|&(end, _, _)| end <= shared && ends_step(end)).map_or(0, |at| at + 1);
+        self.steps.truncate(kept);
+        let (mut node, mut span, start) = match self.steps.last() {
+            Some(&(end, node, span)) => (node, span, end),
+            None => (root, root.span, 0),
+        };
+        let mut steps = PathSteps::new(&path[start..]);
+        while let Some(step) = steps.next() {
+            let next = match step {
+                Step::Key(key) => node.entry(key).map(|entry| (entry.key_span, &entry.value)),
+                Step::Index(index) => node.items().get(index).map(|item| (item.span, item)),
+            };
+            let Some((found_span, found)) = next else { break };
+            span = found_span;
+            node = found;
+            self.steps.push((path.len() - steps.rest().len(), node, span));
+        }
+        self.path.clear();
+        self.path.push_str(path);
+        span
     }
 }
 
@@ -615,6 +663,7 @@ fn apply_policies(
     object_position: usize,
 ) {
     let namespace = object.namespace.as_deref().unwrap_or("default");
+    let mut locator = Locator::default();
     for outcome in policies.evaluate(object, cx.index.namespace(namespace)) {
         if cx.config.is_disabled(&outcome.rule) {
             continue;
@@ -641,7 +690,7 @@ fn apply_policies(
             exemption,
         );
         let violations = outcome.violations.into_iter().map(|violation| (violation.path, violation.message));
-        push_located(findings, object, template, violations);
+        push_located(findings, object, &mut locator, template, violations);
     }
 }
 
@@ -665,9 +714,11 @@ impl Exemptions {
     }
 
     fn annotated(object: &Object, index: &Index, grants: &mut Vec<(Option<String>, String)>) {
-        let mut read = |holder: &Object, what: String| {
+        // `what` names the holder in the reason; made only when it holds the annotation.
+        let mut read = |holder: &Object, what: &dyn Fn() -> String| {
             let annotations = index::annotations(&holder.root);
             let Some(ids) = annotations.get(IGNORE_ANNOTATION).and_then(|node| node.as_str()) else { return };
+            let what = what();
             let reason = annotations
                 .get(IGNORE_REASON_ANNOTATION)
                 .and_then(|node| node.as_str())
@@ -677,10 +728,10 @@ impl Exemptions {
                 grants.push((Some(id.to_string()), reason.clone()));
             }
         };
-        read(object, format!("{} {}", object.kind, object.name));
+        read(object, &|| format!("{} {}", object.kind, object.name));
         let namespace = object.namespace.as_deref().unwrap_or("default");
         if let Some(namespace_object) = index.namespace(namespace) {
-            read(namespace_object, format!("Namespace {namespace}"));
+            read(namespace_object, &|| format!("Namespace {namespace}"));
         }
     }
 
@@ -693,5 +744,48 @@ impl Report {
     /// Whether any finding (not exempted) is at or above `threshold`.
     pub fn fails_at(&self, threshold: Severity) -> bool {
         self.findings.iter().any(|finding| !finding.exempted && finding.severity >= threshold)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::{parse_source, Limits};
+
+    #[test]
+    fn the_locator_gives_what_locate_gives_whatever_came_before() {
+        let text = "a:\n  b:\n    - c: 1\n      d.e: 2\n    - c: 3\n  bc: {x: [4, 5]}\n  b.c: 6\nab: 7\n";
+        let (documents, errors) = parse_source(&Source::new("t.yaml", text), &Limits::default());
+        assert!(errors.is_empty(), "{errors:?}");
+        let root = &documents[0].root;
+        let paths = [
+            "a.b[0].c",
+            "a.b[0][\"d.e\"]",
+            "a.b[1].c",
+            "a.b[1].missing.deeper",
+            "a.b[10].c",
+            "a.bc.x[1]",
+            "a.b",
+            "a.bc",
+            "a[\"b.c\"]",
+            "a.b[0]",
+            "ab",
+            "a",
+            "",
+            "a.b[0].c.too.deep",
+            "a.b[0].c",
+        ];
+        // Every order of two, and the whole list forwards and backwards.
+        for first in paths {
+            for second in paths {
+                let mut locator = Locator::default();
+                locator.locate(root, first);
+                assert_eq!(locator.locate(root, second), root.locate(second), "{second} after {first}");
+            }
+        }
+        let mut locator = Locator::default();
+        for path in paths.iter().chain(paths.iter().rev()) {
+            assert_eq!(locator.locate(root, path), root.locate(path), "{path}");
+        }
     }
 }

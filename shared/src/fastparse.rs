@@ -14,21 +14,27 @@ use crate::tree::{Entry, Node, Span, Text, Value};
 /// Parses one document (a chunk of a source starting at `byte_offset`, on `first_line`).
 /// `None` means "not sure": use the general parser.
 pub(crate) fn parse_document(text: &str, byte_offset: usize, first_line: u32, max_depth: usize) -> Option<Node> {
-    // NUL ends the general parser's input ("found unprintable character"): it says where.
-    if text.bytes().any(|byte| matches!(byte, b'\t' | b'\r' | b'\0')) {
-        return None;
-    }
     // About one line in thirty bytes of manifest: sized once, not regrown line by line.
     let mut lines = Vec::with_capacity(text.len() / 30 + 4);
-    let mut start = 0;
-    for (number, raw) in (first_line..).zip(crate::parse::lines_inclusive(text)) {
-        let line = raw.strip_suffix('\n').unwrap_or(raw);
-        let content = line.trim_start_matches(' ');
-        let indent = line.len() - content.len();
-        if !(content.is_empty() || content.starts_with('#')) {
-            lines.push(Line { start, indent, end: start + line.len(), number });
+    // Tabs, carriage returns and NULs are left to the general parser (NUL ends its input,
+    // "found unprintable character": it says where). Both scans read eight bytes at a time.
+    let bytes = text.as_bytes();
+    if crate::parse::has_tab_cr_or_nul(bytes) {
+        return None;
+    }
+    let mut at = 0;
+    let mut number = first_line;
+    while at < bytes.len() {
+        let start = at;
+        at = crate::parse::spaces_from(bytes, at);
+        let indent = at - start;
+        let first = bytes.get(at).copied();
+        at = crate::parse::newline_from(bytes, at);
+        if !matches!(first, None | Some(b'\n' | b'#')) {
+            lines.push(Line { start, indent, end: at, number });
         }
-        start += raw.len();
+        at += 1;
+        number += 1;
     }
     let mut parser = FastParser {
         text,
@@ -151,7 +157,6 @@ impl<'t> FastParser<'t> {
             span.get_or_insert(key_span);
             // After the key: `:` then a space, or the end of the line.
             let after_colon = indent + key_length + 1;
-            let colon_span = self.span_at(line_position, indent + key_length);
             let rest = &self.text[self.lines[line_position].start + after_colon..self.lines[line_position].end];
             let value_start = after_colon + (rest.len() - rest.trim_start_matches(' ').len());
             let value_text = rest.trim_start_matches(' ');
@@ -165,7 +170,11 @@ impl<'t> FastParser<'t> {
                     Some((next_indent, next)) if next_indent == indent && (next.starts_with("- ") || next == "-") => {
                         self.sequence(indent, depth + 1, true)?
                     }
-                    _ => Node { value: Value::Null, span: colon_span, end: colon_span.offset },
+                    _ => {
+                        // An empty value sits at its key's colon.
+                        let colon_span = self.span_at(line_position, indent + key_length);
+                        Node { value: Value::Null, span: colon_span, end: colon_span.offset }
+                    }
                 }
             } else {
                 let node = self.inline_value(line_position, value_start, depth)?;
@@ -489,14 +498,26 @@ impl Inline<'_> {
                 let end = parser.offset_of(line_position, self.at);
                 Some(Node { value: Value::Map(entries.into()), span, end })
             }
-            _ => self.scalar(parser, line_position, in_flow, false),
+            _ => self.scalar_at(parser, line_position, span, in_flow, false),
         }
     }
 
     /// A plain or quoted scalar. A plain key inside a flow mapping stops at `:`.
     fn scalar(&mut self, parser: &FastParser<'_>, line_position: usize, in_flow: bool, is_key: bool) -> Option<Node> {
+        let span = parser.span_at(line_position, self.at);
+        self.scalar_at(parser, line_position, span, in_flow, is_key)
+    }
+
+    /// [`Inline::scalar`] starting here, at `span` (already worked out by the caller).
+    fn scalar_at(
+        &mut self,
+        parser: &FastParser<'_>,
+        line_position: usize,
+        span: Span,
+        in_flow: bool,
+        is_key: bool,
+    ) -> Option<Node> {
         let start = self.at;
-        let span = parser.span_at(line_position, start);
         let bytes = self.text.as_bytes();
         match bytes[start] {
             b'\'' => {

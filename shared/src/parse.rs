@@ -318,8 +318,8 @@ fn split_documents(text: &str) -> Vec<Chunk> {
 }
 
 /// The lines of a text, each with its `\n`, as `str::split_inclusive('\n')` gives them,
-/// found byte by byte: manifest lines are short, shorter than a call to a vectorised
-/// search takes to pay off.
+/// found eight bytes at a time ([`newline_from`]): manifest lines are short, shorter than a
+/// call to a vectorised search takes to pay off.
 pub(crate) fn lines_inclusive(text: &str) -> impl Iterator<Item = &str> {
     let bytes = text.as_bytes();
     let mut at = 0;
@@ -328,13 +328,86 @@ pub(crate) fn lines_inclusive(text: &str) -> impl Iterator<Item = &str> {
             return None;
         }
         let start = at;
-        while at < bytes.len() && bytes[at] != b'\n' {
-            at += 1;
-        }
+        at = newline_from(bytes, at);
         at = (at + 1).min(bytes.len());
         // Both ends lie at the text's ends or right after a `\n`: character boundaries.
         text.get(start..at)
     })
+}
+
+const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+
+/// The high bit of each byte of `word` that equals `byte`, and possibly of bytes after
+/// the first such one (never before it): the first set bit is the first match.
+#[inline]
+fn bytes_equal(word: u64, byte: u8) -> u64 {
+    let mask = word ^ (ONES * u64::from(byte));
+    mask.wrapping_sub(ONES) & !mask & HIGHS
+}
+
+/// The offset of the first `\n` at or after `from`, or the text's length: eight bytes at
+/// a time, then byte by byte for the last few.
+pub(crate) fn newline_from(bytes: &[u8], from: usize) -> usize {
+    let mut at = from;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        let found = bytes_equal(word, b'\n');
+        if found != 0 {
+            return at + (found.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    while at < bytes.len() && bytes[at] != b'\n' {
+        at += 1;
+    }
+    at
+}
+
+/// The offset of the first `a` or `b` in `bytes` (or their length), eight bytes at a time.
+pub(crate) fn first_of(bytes: &[u8], a: u8, b: u8) -> usize {
+    let mut at = 0;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        let found = bytes_equal(word, a) | bytes_equal(word, b);
+        if found != 0 {
+            return at + (found.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    while at < bytes.len() && bytes[at] != a && bytes[at] != b {
+        at += 1;
+    }
+    at
+}
+
+/// The offset of the first byte other than a space at or after `from` (or the text's
+/// length): manifests are indented deeply, eight bytes at a time pays.
+pub(crate) fn spaces_from(bytes: &[u8], from: usize) -> usize {
+    let mut at = from;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let other = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8])) ^ (ONES * u64::from(b' '));
+        if other != 0 {
+            return at + (other.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    while at < bytes.len() && bytes[at] == b' ' {
+        at += 1;
+    }
+    at
+}
+
+/// Whether the bytes hold a tab, a carriage return or a NUL, eight bytes at a time.
+pub(crate) fn has_tab_cr_or_nul(bytes: &[u8]) -> bool {
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        if bytes_equal(word, b'\t') | bytes_equal(word, b'\r') | bytes_equal(word, 0) != 0 {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|byte| matches!(byte, b'\t' | b'\r' | b'\0'))
 }
 
 #[derive(Debug)]
@@ -680,7 +753,9 @@ pub(crate) fn resolve_plain(text: &str) -> Value {
 
 /// The type of a plain scalar other than a string (`None`: a string).
 fn resolve_plain_typed(text: &str) -> Option<Value> {
-    let value = match text {
+    // The words below are at most five bytes long: longer text skips their comparisons.
+    let word = if text.len() <= 5 { text } else { "-" };
+    let value = match word {
         "" | "~" | "null" | "Null" | "NULL" => Value::Null,
         "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => Value::Bool(true),
         "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False" | "FALSE" => Value::Bool(false),
@@ -692,7 +767,9 @@ fn resolve_plain_typed(text: &str) -> Option<Value> {
                 return Some(Value::Int(number));
             }
             if looks_like_float(text) {
-                if let Ok(number) = text.replace('_', "").parse::<f64>() {
+                let cleaned: std::borrow::Cow<'_, str> =
+                    if text.contains('_') { text.replace('_', "").into() } else { text.into() };
+                if let Ok(number) = cleaned.parse::<f64>() {
                     return Some(Value::Float(number));
                 }
             }
@@ -711,7 +788,9 @@ fn parse_int(text: &str) -> Option<i64> {
     if digits.is_empty() || !digits.as_bytes()[0].is_ascii_digit() {
         return None;
     }
-    let cleaned = digits.replace('_', "");
+    // Underscores are rare: the text is copied only to drop them.
+    let cleaned: std::borrow::Cow<'_, str> =
+        if digits.contains('_') { digits.replace('_', "").into() } else { digits.into() };
     let magnitude = if let Some(hex) = cleaned.strip_prefix("0x") {
         i64::from_str_radix(hex, 16).ok()?
     } else if let Some(binary) = cleaned.strip_prefix("0b") {
@@ -752,6 +831,37 @@ fn looks_like_float(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn word_at_a_time_scans_find_what_byte_by_byte_finds() {
+        let mut texts: Vec<String> = vec![String::new(), "a".into(), "\n".into(), "é\u{80}\u{FF}ÿ".into()];
+        for length in 0..20 {
+            for at in 0..length {
+                for (byte, filler) in
+                    ['\n', '\t', '\r', '\0', 'a', 'é', 'x'].into_iter().flat_map(|byte| [(byte, "x"), (byte, " ")])
+                {
+                    let mut text: String = filler.repeat(length);
+                    text.replace_range(at..at + 1, &byte.to_string());
+                    texts.push(text);
+                }
+            }
+        }
+        for text in &texts {
+            let bytes = text.as_bytes();
+            for from in 0..=bytes.len() {
+                let naive = bytes[from..].iter().position(|&byte| byte == b'\n').map_or(bytes.len(), |at| from + at);
+                assert_eq!(newline_from(bytes, from), naive, "{text:?} from {from}");
+            }
+            for from in 0..=bytes.len() {
+                let naive = bytes[from..].iter().position(|&byte| byte != b' ').map_or(bytes.len(), |at| from + at);
+                assert_eq!(spaces_from(bytes, from), naive, "{text:?} from {from}");
+            }
+            let naive = bytes.iter().any(|byte| matches!(byte, b'\t' | b'\r' | b'\0'));
+            assert_eq!(has_tab_cr_or_nul(bytes), naive, "{text:?}");
+            let naive = bytes.iter().position(|&byte| byte == b'\t' || byte == b'a').unwrap_or(bytes.len());
+            assert_eq!(first_of(bytes, b'\t', b'a'), naive, "{text:?}");
+        }
+    }
 
     #[test]
     fn lines_inclusive_splits_as_split_inclusive_does() {

@@ -89,7 +89,12 @@ impl Node {
     /// The entry (key position included) under `key` when this node is a mapping.
     pub fn entry(&self, key: &str) -> Option<&Entry> {
         match &self.value {
-            Value::Map(entries) => entries.iter().find(|entry| entry.key == key),
+            Value::Map(entries) => entries.iter().find(|entry| {
+                // Keys of equal length mostly differ in their first byte (`template` and
+                // `selector`, `spec` and `kind`): tested before a call to compare them whole.
+                let (have, want) = (entry.key.as_bytes(), key.as_bytes());
+                have.len() == want.len() && have.first() == want.first() && have == want
+            }),
             _ => None,
         }
     }
@@ -231,6 +236,11 @@ impl<'a> PathSteps<'a> {
     pub fn new(path: &'a str) -> Self {
         PathSteps { rest: path }
     }
+
+    /// What is left of the path after the steps taken so far.
+    pub fn rest(&self) -> &'a str {
+        self.rest
+    }
 }
 
 impl<'a> Iterator for PathSteps<'a> {
@@ -247,12 +257,17 @@ impl<'a> Iterator for PathSteps<'a> {
             return Some(Step::Key(&inner[..end]));
         }
         if let Some(inner) = rest.strip_prefix('[') {
-            let end = inner.find(']')?;
+            // Byte by byte: an index is a few digits, too short for a searcher to pay.
+            let end = inner.bytes().position(|byte| byte == b']')?;
             self.rest = &inner[end + 1..];
-            return inner[..end].parse().ok().map(Step::Index);
+            let digits = &inner.as_bytes()[..end];
+            if digits.is_empty() || digits.len() > 9 || !digits.iter().all(u8::is_ascii_digit) {
+                return inner[..end].parse().ok().map(Step::Index);
+            }
+            return Some(Step::Index(digits.iter().fold(0, |index, digit| index * 10 + usize::from(digit - b'0'))));
         }
-        // Byte by byte: keys are short, and both stops are ASCII.
-        let end = rest.bytes().position(|byte| matches!(byte, b'.' | b'[')).unwrap_or(rest.len());
+        // Both stops are ASCII: searched eight bytes at a time.
+        let end = crate::parse::first_of(rest.as_bytes(), b'.', b'[');
         self.rest = &rest[end..];
         Some(Step::Key(&rest[..end]))
     }

@@ -12,7 +12,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use rampart_core::object::Object;
-use rampart_core::tree::{edit_vec, Entry, Node, Span, Value};
+use rampart_core::tree::{edit_vec, Entry, Node, Span, Text, Value};
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::kinds::Kind;
@@ -27,8 +27,30 @@ pub struct Item(pub Node);
 
 impl<'de> serde::Deserialize<'de> for Item {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(Tree(Level::Item)).map(Item)
+        // The thread's scratch stacks, taken for the item and put back after it (with
+        // whatever capacity they grew to), so that items read one after another reuse them.
+        let mut scratch = SCRATCH.take();
+        scratch.entries.clear();
+        scratch.items.clear();
+        let read = deserializer.deserialize_any(Tree { level: Level::Item, scratch: &mut scratch });
+        SCRATCH.set(scratch);
+        read.map(Item)
     }
+}
+
+/// Where a collection's members wait while it is read: one stack for every open mapping's
+/// entries and one for every open sequence's items, each collection's own on top. A
+/// collection is then moved into a boxed slice of its exact size in one allocation, where
+/// a vector of its own would grow by doubling (three or four allocations and copies for a
+/// typical mapping) and then shrink to fit.
+#[derive(Default)]
+struct Scratch {
+    entries: Vec<Entry>,
+    items: Vec<Node>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::Cell<Scratch> = std::cell::Cell::new(Scratch::default());
 }
 
 /// Where in an item a value sits, as far as reading it cares.
@@ -42,10 +64,12 @@ enum Level {
 /// Reads any JSON value as a [`Node`]; under an item's `metadata`, `managedFields` (the
 /// server's bookkeeping of who set which field: large, and no rule reads it) is skipped.
 /// Nesting is bounded by `serde_json`'s recursion limit.
-#[derive(Clone, Copy)]
-struct Tree(Level);
+struct Tree<'s> {
+    level: Level,
+    scratch: &'s mut Scratch,
+}
 
-impl<'de> DeserializeSeed<'de> for Tree {
+impl<'de> DeserializeSeed<'de> for Tree<'_> {
     type Value = Node;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Node, D::Error> {
@@ -53,11 +77,39 @@ impl<'de> DeserializeSeed<'de> for Tree {
     }
 }
 
+/// Reads a mapping's key straight into a [`Text`] (inline when short): no `String` is made
+/// and dropped for each key.
+struct Key;
+
+impl<'de> DeserializeSeed<'de> for Key {
+    type Value = Text;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Text, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for Key {
+    type Value = Text;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("a mapping key")
+    }
+
+    fn visit_str<E>(self, text: &str) -> Result<Text, E> {
+        Ok(Text::from(text))
+    }
+
+    fn visit_string<E>(self, text: String) -> Result<Text, E> {
+        Ok(Text::from(text))
+    }
+}
+
 fn leaf(value: Value) -> Node {
     Node::new(value, Span::default())
 }
 
-impl<'de> Visitor<'de> for Tree {
+impl<'de> Visitor<'de> for Tree<'_> {
     type Value = Node;
 
     fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
@@ -101,17 +153,17 @@ impl<'de> Visitor<'de> for Tree {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut sequence: A) -> Result<Node, A::Error> {
-        let mut items = Vec::with_capacity(sequence.size_hint().unwrap_or(0).min(1024));
-        while let Some(item) = sequence.next_element_seed(Tree(Level::Below))? {
-            items.push(item);
+        let start = self.scratch.items.len();
+        while let Some(item) = sequence.next_element_seed(Tree { level: Level::Below, scratch: &mut *self.scratch })? {
+            self.scratch.items.push(item);
         }
-        Ok(leaf(Value::Seq(items.into())))
+        Ok(leaf(Value::Seq(self.scratch.items.drain(start..).collect())))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
-        let mut entries: Vec<Entry> = Vec::with_capacity(map.size_hint().unwrap_or(0).min(1024));
-        while let Some(key) = map.next_key::<String>()? {
-            let level = match (self.0, key.as_str()) {
+        let start = self.scratch.entries.len();
+        while let Some(key) = map.next_key_seed(Key)? {
+            let level = match (self.level, key.as_str()) {
                 (Level::Metadata, "managedFields") => {
                     map.next_value::<IgnoredAny>()?;
                     continue;
@@ -119,10 +171,10 @@ impl<'de> Visitor<'de> for Tree {
                 (Level::Item, "metadata") => Level::Metadata,
                 _ => Level::Below,
             };
-            let value = map.next_value_seed(Tree(level))?;
-            entries.push(Entry { key: key.into(), key_span: Span::default(), value });
+            let value = map.next_value_seed(Tree { level, scratch: &mut *self.scratch })?;
+            self.scratch.entries.push(Entry { key, key_span: Span::default(), value });
         }
-        Ok(leaf(Value::Map(entries.into())))
+        Ok(leaf(Value::Map(self.scratch.entries.drain(start..).collect())))
     }
 }
 
@@ -238,6 +290,45 @@ mod tests {
     /// The objects of items given as JSON.
     fn objects(items: Vec<(Arc<Kind>, serde_json::Value)>) -> Vec<Object> {
         super::objects(items.into_iter().map(|(kind, json)| (kind, item(json))).collect())
+    }
+
+    /// A tree built from `serde_json`'s own value, member by member.
+    fn expected(value: &serde_json::Value) -> Node {
+        leaf(match value {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(flag) => Value::Bool(*flag),
+            serde_json::Value::Number(number) => {
+                number.as_i64().map_or(Value::Float(number.as_f64().unwrap()), Value::Int)
+            }
+            serde_json::Value::String(text) => Value::String(text.as_str().into()),
+            serde_json::Value::Array(items) => Value::Seq(items.iter().map(expected).collect()),
+            serde_json::Value::Object(entries) => Value::Map(
+                entries
+                    .iter()
+                    .map(|(key, value)| Entry {
+                        key: key.as_str().into(),
+                        key_span: Span::default(),
+                        value: expected(value),
+                    })
+                    .collect(),
+            ),
+        })
+    }
+
+    #[test]
+    fn nested_collections_read_whole_and_in_order_item_after_item() {
+        let nested = json!({
+            "spec": {"a": [1, [2, 3], {"b": [], "c": {}}, "x"], "long key that does not fit inline": {"d": [[], [{}]]}},
+            "z": "a string long enough to be kept on the heap", "escaped \"key\"": "line\nbreak", "e": [{"f": 1}, {"g": [true]}]
+        });
+        // An item that fails part-way leaves nothing behind for the next one read.
+        assert!(serde_json::from_str::<Item>(r#"{"spec": {"a": [1, {"b": [2, 3"#).is_err());
+        for _ in 0..2 {
+            assert_eq!(item(nested.clone()), expected(&nested));
+        }
+        let items: Vec<Item> = serde_json::from_str(&json!([nested, {"k": [nested]}]).to_string()).unwrap();
+        assert_eq!(items[0].0, expected(&nested));
+        assert_eq!(items[1].0, expected(&json!({"k": [nested]})));
     }
 
     #[test]

@@ -489,6 +489,51 @@ fn every_core_gives_the_report_of_one() {
 }
 
 #[test]
+fn a_walk_parses_as_it_reads_and_gives_the_report_of_the_files_named() {
+    // A directory's files are parsed on the threads that read them, each object then told
+    // its file's place among the sources (after stdin's, here); files named one by one are
+    // parsed with the check. Both give one report: each finding's file, line and fix.
+    let scratch = Scratch::new("walk-parse");
+    let text = corpus::generate(300).text;
+    let documents: Vec<&str> = text.split("\n---\n").collect();
+    let mut names = Vec::new();
+    for (index, chunk) in documents.chunks(7).enumerate() {
+        let name = format!("k8s/{}/part-{index:03}.yaml", ["a", "b", "c"][index % 3]);
+        scratch.write(&name, chunk.join("\n---\n"));
+        names.push(name);
+    }
+    scratch.write("k8s/b/broken.yaml", format!("a: [1, 2\n---\n{PRIVILEGED}"));
+    names.push("k8s/b/broken.yaml".to_string());
+    names.sort_by_key(|name| (name.rsplit_once('/').map(|(directory, _)| directory.to_string()), name.clone()));
+    for threads in ["1", "3"] {
+        let run = |paths: &[&str]| {
+            let mut args = vec!["check", "-o", "json", "--fail-on", "never", "-"];
+            args.extend_from_slice(paths);
+            let mut command = Command::new(env!("CARGO_BIN_EXE_rampart"));
+            command.args(&args).current_dir(&scratch.path).env("RAMPART_THREADS", threads);
+            let mut child =
+                command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+            child.stdin.take().unwrap().write_all(PRIVILEGED.as_bytes()).unwrap();
+            let output = child.wait_with_output().unwrap();
+            assert_eq!(output.status.code(), Some(2), "the broken file: {}", String::from_utf8_lossy(&output.stderr));
+            (String::from_utf8(output.stdout).unwrap(), String::from_utf8(output.stderr).unwrap())
+        };
+        let walked = run(&["k8s"]);
+        let named = run(&names.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(walked, named, "{threads} threads: a walk and the files named differ");
+        let report: Value = serde_json::from_str(&walked.0).unwrap();
+        let sources: std::collections::BTreeSet<&str> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|finding| finding["resource"]["source"].as_str().unwrap())
+            .collect();
+        assert_eq!(sources.len(), names.len() + 1, "findings in stdin and in every file: {sources:?}");
+        assert_eq!(report["errors"][0]["source"], "k8s/b/broken.yaml");
+    }
+}
+
+#[test]
 fn a_parse_error_exits_2_and_the_other_documents_are_still_checked() {
     let scratch = Scratch::new("parse");
     scratch.write("stream.yaml", format!("a: [1, 2\nb: 3\n---\n{PRIVILEGED}"));

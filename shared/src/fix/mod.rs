@@ -177,10 +177,14 @@ pub fn attach_fixes(cx: &Cx<'_>, sources: &[Source], objects: &[Object], finding
                 line_starts = Some(object.source);
                 starts.clear();
                 starts.push(0);
-                // Byte by byte: manifest lines are too short for a vectorised search to pay.
-                starts.extend(
-                    source.text.bytes().enumerate().filter(|&(_, byte)| byte == b'\n').map(|(index, _)| index + 1),
-                );
+                // Eight bytes at a time: manifest lines are too short for a vectorised search
+                // to pay, and a byte-by-byte filter costs several instructions a byte.
+                let bytes = source.text.as_bytes();
+                let mut at = crate::parse::newline_from(bytes, 0);
+                while at < bytes.len() {
+                    starts.push(at + 1);
+                    at = crate::parse::newline_from(bytes, at + 1);
+                }
             }
             for edit in &mut fix.edits {
                 edit.range = edit.range.start + base..edit.range.end + base;

@@ -384,34 +384,49 @@ fn insert_lines(text: &str, position: usize, lines: String) -> Edit {
     Edit::insert(at, lines)
 }
 
-/// `k1:\n  k2: value\n` at `column`, each level `style.indent` deeper.
+/// `k1:\n  k2: value\n` at `column`, each level `style.indent` deeper. Built with
+/// `push_str` (no `format!`): every fix that creates a field writes one.
 fn render_block(column: usize, keys: &[&str], leaf: Leaf<'_>, style: &Style) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(keys.len() * (column + 24));
     for (depth, key) in keys.iter().enumerate() {
-        let indent = " ".repeat(column + depth * style.indent);
-        let key = render_key(key, style.json);
+        let indent = column + depth * style.indent;
+        push_spaces(&mut out, indent);
+        out.push_str(&render_key(key, style.json));
+        out.push(':');
         if depth + 1 < keys.len() {
-            out.push_str(&format!("{indent}{key}:{}", style.newline));
+            out.push_str(style.newline);
             continue;
         }
         match leaf {
             Leaf::Scalar(scalar) => {
-                out.push_str(&format!("{indent}{key}: {}{}", render_scalar(scalar, style.json), style.newline))
+                out.push(' ');
+                out.push_str(&render_scalar(scalar, style.json));
+                out.push_str(style.newline);
             }
             Leaf::Seq(_) => {
-                out.push_str(&format!("{indent}{key}:{}", style.newline));
-                out.push_str(&render_block_leaf_items(column + depth * style.indent, leaf, style));
+                out.push_str(style.newline);
+                out.push_str(&render_block_leaf_items(indent, leaf, style));
             }
         }
     }
     out
 }
 
+fn push_spaces(out: &mut String, count: usize) {
+    out.extend(std::iter::repeat_n(' ', count));
+}
+
 /// The `- item` lines of a sequence under a key at `key_column`.
 fn render_block_leaf_items(key_column: usize, leaf: Leaf<'_>, style: &Style) -> String {
     let Leaf::Seq(items) = leaf else { return String::new() };
-    let indent = " ".repeat(key_column + style.sequence_indent);
-    items.iter().map(|item| format!("{indent}- {}{}", render_scalar(*item, style.json), style.newline)).collect()
+    let mut out = String::new();
+    for item in items {
+        push_spaces(&mut out, key_column + style.sequence_indent);
+        out.push_str("- ");
+        out.push_str(&render_scalar(*item, style.json));
+        out.push_str(style.newline);
+    }
+    out
 }
 
 /// `k1: {k2: value}` for a flow mapping.
@@ -442,7 +457,7 @@ fn render_key(key: &str, json: bool) -> String {
 /// string (no quotes needed, not a boolean, number or null in YAML 1.1).
 pub fn render_scalar(scalar: Scalar<'_>, quote: bool) -> String {
     match scalar {
-        Scalar::Bool(flag) => flag.to_string(),
+        Scalar::Bool(flag) => if flag { "true" } else { "false" }.to_string(),
         Scalar::Str(text) if !quote && plain_safe(text) => text.to_string(),
         Scalar::Str(text) => serde_json::to_string(text).unwrap_or_else(|_| format!("\"{text}\"")),
     }
@@ -451,10 +466,9 @@ pub fn render_scalar(scalar: Scalar<'_>, quote: bool) -> String {
 fn plain_safe(text: &str) -> bool {
     let first_ok = text.bytes().next().is_some_and(|byte| byte.is_ascii_alphabetic());
     let chars_ok = text.bytes().all(|byte| byte.is_ascii_alphanumeric() || b"-_./".contains(&byte));
-    let typed = matches!(
-        text.to_ascii_lowercase().as_str(),
-        "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null"
-    );
+    let typed = ["y", "n", "yes", "no", "on", "off", "true", "false", "null"]
+        .iter()
+        .any(|word| text.eq_ignore_ascii_case(word));
     first_ok && chars_ok && !typed
 }
 

@@ -321,4 +321,151 @@ async fn the_rule_order_reads_every_rule_whole(backend: Backend) {
     }
 }
 
-on_both_backends!(every_filter_walks_to_exactly_its_findings, the_rule_order_reads_every_rule_whole);
+/// Finding `i` (1 ..= 5,500) of [`a_text_window_spans_severities_by_their_findings`]'s
+/// cluster: open critical (1–500), low (501–2,000) and info (2,001–3,000) findings, none
+/// high or medium, and 2,500 resolved high ones; one in 333 says "Needle", a few hold `%`,
+/// `_`, `\` or a non-ASCII letter.
+fn spanning(i: i64) -> (&'static str, &'static str, String) {
+    let (severity, status) = match i {
+        ..=500 => ("critical", "open"),
+        501..=2000 => ("low", "open"),
+        2001..=3000 => ("info", "open"),
+        _ => ("high", "resolved"),
+    };
+    let message = match i {
+        _ if i % 333 == 0 => format!("rare Needle of app-{i}"),
+        _ if i % 401 == 0 => format!("app-{i} uses 50% of CPU_LIMIT"),
+        _ if i % 409 == 0 => format!("app-{i} mounts C:\\data and café"),
+        _ => format!("container main of app-{i}"),
+    };
+    (severity, status, message)
+}
+
+/// A text filter examines a window of findings in the list's order across severities: the
+/// first page's window is the list's first `TEXT_WINDOW` findings whatever severities hold
+/// them (here all the critical and low ones, none high or medium), fresh counts or stale;
+/// every page together holds each match once. `%`, `_` and `\` in a word are taken
+/// literally, ASCII letters match in any case, other letters as written in lower case.
+async fn a_text_window_spans_severities_by_their_findings(backend: Backend) {
+    const COUNT: i64 = 5_500;
+    let app = spawn_app(backend).await;
+    let ana = app.user("ana@example.com", "red", Role::Editor).await;
+    let cluster = snapshot_cluster(&app, &ana, "spanning").await;
+    let scan = format!(
+        "INSERT INTO scans (cluster_id, status, source, queued_at, started_at, finished_at, objects, errors, namespaces) \
+         VALUES ({cluster}, 'succeeded', 'snapshot', 1, 1, 2, 1375, '[]', '{{}}')"
+    );
+    execute(&app.store, &scan).await;
+    let select = format!(
+        "SELECT {cluster}, i, 'rule-' || (i % 3), \
+         CASE WHEN i <= 500 THEN 'critical' WHEN i <= 2000 THEN 'low' WHEN i <= 3000 THEN 'info' ELSE 'high' END, \
+         'Deployment', 'ns-' || (i % 4), 'app-' || i, 'spec', \
+         CASE WHEN i % 333 = 0 THEN 'rare Needle of app-' || i \
+         WHEN i % 401 = 0 THEN 'app-' || i || ' uses 50% of CPU_LIMIT' \
+         WHEN i % 409 = 0 THEN 'app-' || i || ' mounts C:\\data and café' \
+         ELSE 'container main of app-' || i END, \
+         CASE WHEN i <= 3000 THEN 'open' ELSE 'resolved' END, i, (SELECT MAX(id) FROM scans WHERE cluster_id = {cluster})"
+    );
+    let columns = "INSERT INTO findings (cluster_id, fingerprint, rule, severity, kind, namespace, name, path, \
+         message, status, first_seen, first_scan_id)";
+    let sql = match &app.store {
+        Store::Postgres(_) => format!("{columns} {select} FROM generate_series(1, {COUNT}) AS i"),
+        Store::Sqlite(_) => format!(
+            "WITH RECURSIVE series(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM series WHERE i < {COUNT}) \
+             {columns} {select} FROM series"
+        ),
+    };
+    execute(&app.store, &sql).await;
+    execute(
+        &app.store,
+        &format!(
+            "INSERT INTO finding_counts (cluster_id, status, severity, rule, namespace, findings) \
+             SELECT cluster_id, status, severity, rule, namespace, COUNT(*) FROM findings WHERE cluster_id = {cluster} \
+             GROUP BY cluster_id, status, severity, rule, namespace"
+        ),
+    )
+    .await;
+    let all: Vec<(i64, (&str, &str, String))> = (1..=COUNT).map(|i| (i, spanning(i))).collect();
+    let names = |found: &[Value]| -> Vec<String> {
+        found.iter().map(|finding| finding["resource"]["name"].as_str().unwrap().to_string()).collect()
+    };
+    let first_page = |path: String| {
+        let app = &app;
+        let ana = &ana;
+        async move {
+            let (status, body) = app.get(ana, &path).await;
+            assert_eq!(status, StatusCode::OK, "{path}: {body}");
+            body
+        }
+    };
+
+    // The first 2,000 open findings in the severity order are the 500 critical and 1,500 low
+    // ones: the first page holds the needles among them, and goes on after them.
+    let needles = |upto: i64| -> Vec<String> {
+        all.iter()
+            .filter(|(i, (_, status, message))| *i <= upto && *status == "open" && message.contains("Needle"))
+            .map(|(i, _)| format!("app-{i}"))
+            .collect()
+    };
+    let body = first_page(format!("/api/v1/clusters/{cluster}/findings?limit=50&status=open&text=needle")).await;
+    assert_eq!(names(body["items"].as_array().unwrap()), needles(2000), "{body}");
+    assert!(body["next_cursor"].is_string(), "{body}");
+    assert_eq!((body["total"].as_i64(), body["total_exact"].as_bool()), (Some(6), Some(false)), "{body}");
+    let (items, _, _) = walk(&app, &ana, cluster, "&status=open&text=needle", 50).await;
+    assert_eq!(names(&items), needles(3000));
+
+    // Words with `%`, `_`, `\`, in another case, or with a letter beyond ASCII.
+    let holding = |part: &str, status: &str| -> BTreeSet<String> {
+        all.iter()
+            .filter(|(_, (_, of, message))| (status.is_empty() || *of == status) && message.contains(part))
+            .map(|(i, _)| format!("app-{i}"))
+            .collect()
+    };
+    for (word, part) in [
+        ("%25", "%"),
+        ("_", "_"),
+        ("50%25", "50%"),
+        ("cpu_limit", "CPU_LIMIT"),
+        ("%5C", "\\"),
+        ("c:%5Cdata", "C:\\data"),
+        ("caf%C3%A9", "café"),
+        ("NEEDLE", "Needle"),
+    ] {
+        let (items, _, _) = walk(&app, &ana, cluster, &format!("&text={word}"), 50).await;
+        let found: Vec<String> = names(&items);
+        assert_eq!(found.len(), found.iter().collect::<BTreeSet<_>>().len(), "{word}: each once");
+        assert_eq!(found.into_iter().collect::<BTreeSet<_>>(), holding(part, ""), "{word}");
+    }
+
+    // Stale counts (a scan's writes went other than planned): the walks still give each match
+    // once, in order.
+    execute(&app.store, &format!("INSERT INTO finding_counts_stale (cluster_id) VALUES ({cluster})")).await;
+    for filters in ["&status=open&text=needle", "&text=needle", "&status=open&text=app-1"] {
+        let (items, _, _) = walk(&app, &ana, cluster, filters, 50).await;
+        let expected: Vec<&(i64, (&str, &str, String))> = all
+            .iter()
+            .filter(|(i, (_, status, message))| {
+                (!filters.contains("status") || *status == "open")
+                    && if filters.contains("needle") {
+                        message.contains("Needle")
+                    } else {
+                        format!("app-{i}").contains("app-1")
+                    }
+            })
+            .collect();
+        let mut ordered = expected.clone();
+        ordered.sort_by_key(|(i, (severity, status, _))| (*status != "open", rank(severity), *i));
+        if !filters.contains("status") {
+            // Without a status the list is by severity across statuses.
+            ordered.sort_by_key(|(i, (severity, _, _))| (rank(severity), *i));
+        }
+        let expected: Vec<String> = ordered.iter().map(|(i, _)| format!("app-{i}")).collect();
+        assert_eq!(names(&items), expected, "{filters}");
+    }
+}
+
+on_both_backends!(
+    every_filter_walks_to_exactly_its_findings,
+    the_rule_order_reads_every_rule_whole,
+    a_text_window_spans_severities_by_their_findings
+);

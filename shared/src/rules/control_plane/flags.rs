@@ -13,7 +13,7 @@
 //! list flags read with [`Flags::list`], which accumulate as the API server's string-slice
 //! flags do (`--enable-admission-plugins=A --enable-admission-plugins=B` enables both).
 
-use crate::object::{Container, Object};
+use crate::object::{Container, ContainerKind, Object};
 use crate::rules::{Outcome, Violation};
 
 /// One flag as written, with the field path of the item that holds its name.
@@ -138,15 +138,17 @@ impl ApiServer<'_> {
 
 /// The last path component of a program: `/usr/local/bin/kube-apiserver` → `kube-apiserver`.
 fn program_name(text: &str) -> &str {
-    text.rsplit('/').next().unwrap_or(text)
+    // Byte by byte: `/` is ASCII, and these texts are short.
+    text.bytes().rposition(|byte| byte == b'/').map_or(text, |slash| &text[slash + 1..])
 }
 
 /// Whether an image is the kube-apiserver image (`registry.k8s.io/kube-apiserver:v1.31.0`,
 /// also the older per-architecture names such as `kube-apiserver-amd64`).
 pub fn is_api_server_image(image: &str) -> bool {
-    let without_digest = image.split('@').next().unwrap_or(image);
-    let name = without_digest.rsplit('/').next().unwrap_or(without_digest);
-    let repository = name.split(':').next().unwrap_or(name);
+    // Byte by byte (`@`, `/` and `:` are ASCII): every container's image is looked at.
+    let without_digest = image.bytes().position(|byte| byte == b'@').map_or(image, |at| &image[..at]);
+    let name = program_name(without_digest);
+    let repository = name.bytes().position(|byte| byte == b':').map_or(name, |colon| &name[..colon]);
     repository == "kube-apiserver"
         || repository
             .strip_prefix("kube-apiserver-")
@@ -177,19 +179,24 @@ fn flags_start(tokens: &[(String, String)], has_command: bool, image: &str) -> O
 /// A cheap first look (no allocation): whether the container names the API server (or
 /// hyperkube) anywhere in its command or args, or runs its image. Most containers do not,
 /// and are passed over before their flags are read.
-fn might_run_api_server(container: &crate::object::Container<'_>) -> bool {
+fn might_run_api_server(container: &crate::tree::Node) -> bool {
     let named = ["command", "args"]
         .into_iter()
-        .flat_map(|field| container.node.field(field).items())
+        .flat_map(|field| container.field(field).items())
         .any(|item| item.as_str().is_some_and(|text| matches!(program_name(text), "kube-apiserver" | "hyperkube")));
-    named || is_api_server_image(container.node.field("image").as_str().unwrap_or(""))
+    named || is_api_server_image(container.field("image").as_str().unwrap_or(""))
 }
 
 /// The containers of an object's pod spec that run the kube-apiserver.
 pub fn api_servers(object: &Object) -> Vec<ApiServer<'_>> {
     let Some(pod) = object.pod_spec() else { return Vec::new() };
+    // Nine rules ask of every workload: a first look at the container nodes alone.
+    let lists = [ContainerKind::Init, ContainerKind::Regular, ContainerKind::Ephemeral];
+    if !lists.iter().any(|kind| pod.spec.field(kind.field()).items().iter().any(might_run_api_server)) {
+        return Vec::new();
+    }
     pod.containers()
-        .filter(might_run_api_server)
+        .filter(|container| might_run_api_server(container.node))
         .filter_map(|container| {
             let mut tokens = Vec::new();
             for field in ["command", "args"] {

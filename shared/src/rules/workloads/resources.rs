@@ -68,10 +68,13 @@ pub fn check_containers(pod: &PodSpec<'_>, violations: &mut Vec<Violation>, boun
             sets(resources, bound, resource) || (bound == Bound::Request && sets(resources, Bound::Limit, resource));
         if !container_sets {
             let display_name = if resource == "cpu" { "CPU" } else { resource };
-            violations.push(Violation::new(
-                container.path_to(&format!("resources.{}.{resource}", bound.field())),
-                format!("{} sets no {display_name} {}", container.label(), bound.noun()),
-            ));
+            // Built piece by piece: four rules report this for most containers.
+            let mut message = container.label();
+            for part in [" sets no ", display_name, " ", bound.noun()] {
+                message.push_str(part);
+            }
+            violations
+                .push(Violation::new(container.path_with(&[".resources.", bound.field(), ".", resource]), message));
         }
     }
 }
