@@ -28,7 +28,9 @@
 //!   the process's CPU time, its peak RSS (VmHWM, reset through `/proc/self/clear_refs`
 //!   before each scan), the findings rows the scan wrote and the database's size;
 //! - `repeat`: a cluster of 10,000 objects scanned 101 times unchanged, on both backends:
-//!   the database's size after the first scan and after the 100 others;
+//!   the database's size after the first scan and after the 100 others
+//!   (`SCAN_BENCH_UNCHANGED`);
+//! - `dense-repeat` (not run by default): the same with the `dense` corpus;
 //! - `soak`: 200 rescans (`SCAN_BENCH_SOAK`) of that cluster with 1 % of its objects
 //!   changed before each: RSS and database size every 20 scans.
 //!
@@ -115,6 +117,20 @@ fn main() {
             database.drop_database().await;
             let sqlite = format!("sqlite://{}/repeat.db", scratch.display());
             repeated_scans("SQLite", &sqlite, &fake, &scratch).await;
+        }
+        if part("dense-repeat") {
+            match std::env::var("SCAN_BENCH_CORPUS") {
+                Ok(path) => {
+                    let fake = FakeKube::start(&format!("file:{path}"));
+                    println!("dense cluster ({path}): {} objects, {} pods", fake.objects, fake.pods);
+                    let database = ScratchPostgres::create(&postgres, "dense_repeat").await;
+                    repeated_scans("PostgreSQL", &database.url, &fake, &scratch).await;
+                    database.drop_database().await;
+                    let sqlite = format!("sqlite://{}/dense-repeat.db", scratch.display());
+                    repeated_scans("SQLite", &sqlite, &fake, &scratch).await;
+                }
+                Err(_) => println!("dense-repeat: skipped (SCAN_BENCH_CORPUS names no corpus)"),
+            }
         }
         if part("soak") {
             let fake = FakeKube::start(&format!("gen:{}", 10_000 / (PER_NAMESPACE + CLUSTER_SCOPED_PER_NAMESPACE)));

@@ -22,10 +22,20 @@ impl Store {
     /// Records what a scan's rules concluded.
     pub async fn set_scan_rule_results(&self, scan_id: i64, results: &RuleResults) -> Result<(), sqlx::Error> {
         let json = serde_json::to_string(results).map_err(|error| sqlx::Error::Encode(Box::new(error)))?;
+        let earlier = super::scans::earlier_text("rule_results");
         on_pool!(self, |pool| {
-            sqlx::query("UPDATE scans SET rule_results = $2 WHERE id = $1")
+            let earlier: Option<(i64, Option<String>)> =
+                sqlx::query_as(&earlier).bind(scan_id).fetch_optional(pool).await?;
+            // The same results as the cluster's latest earlier scan: a reference to the scan
+            // that holds them (migration 0026).
+            let (json, of) = match earlier {
+                Some((of, Some(earlier))) if earlier == json => (None, Some(of)),
+                _ => (Some(json), None),
+            };
+            sqlx::query("UPDATE scans SET rule_results = $2, rule_results_of = $3 WHERE id = $1")
                 .bind(scan_id)
-                .bind(&json)
+                .bind(json)
+                .bind(of)
                 .execute(pool)
                 .await?;
             Ok(())
@@ -35,9 +45,10 @@ impl Store {
     /// The rule results of the cluster's finished scans (succeeded or partial), oldest
     /// first, at most the `limit` latest.
     pub async fn scans_rule_results(&self, cluster_id: i64, limit: i64) -> Result<Vec<ScanRuleResults>, sqlx::Error> {
-        const SQL: &str = "SELECT id, finished_at, rule_results FROM scans \
-             WHERE cluster_id = $1 AND status IN ('succeeded', 'partial') AND finished_at IS NOT NULL \
-             ORDER BY finished_at DESC, id DESC LIMIT $2";
+        const SQL: &str = "SELECT s.id, s.finished_at, COALESCE(shared.rule_results, s.rule_results) FROM scans s \
+             LEFT JOIN scans shared ON shared.id = s.rule_results_of \
+             WHERE s.cluster_id = $1 AND s.status IN ('succeeded', 'partial') AND s.finished_at IS NOT NULL \
+             ORDER BY s.finished_at DESC, s.id DESC LIMIT $2";
         let rows: Vec<(i64, i64, Option<String>)> =
             on_pool!(self, |pool| sqlx::query_as(SQL).bind(cluster_id).bind(limit).fetch_all(pool).await)?;
         Ok(rows
@@ -54,9 +65,11 @@ impl Store {
     /// The rule results of the cluster's latest finished scan (succeeded or partial) that
     /// recorded them and finished at or before `at`.
     pub async fn rule_results_at(&self, cluster_id: i64, at: i64) -> Result<Option<ScanRuleResults>, sqlx::Error> {
-        const SQL: &str = "SELECT id, finished_at, rule_results FROM scans \
-             WHERE cluster_id = $1 AND status IN ('succeeded', 'partial') AND finished_at IS NOT NULL \
-             AND finished_at <= $2 AND rule_results IS NOT NULL ORDER BY finished_at DESC, id DESC LIMIT 1";
+        const SQL: &str = "SELECT s.id, s.finished_at, COALESCE(shared.rule_results, s.rule_results) FROM scans s \
+             LEFT JOIN scans shared ON shared.id = s.rule_results_of \
+             WHERE s.cluster_id = $1 AND s.status IN ('succeeded', 'partial') AND s.finished_at IS NOT NULL \
+             AND s.finished_at <= $2 AND (s.rule_results IS NOT NULL OR s.rule_results_of IS NOT NULL) \
+             ORDER BY s.finished_at DESC, s.id DESC LIMIT 1";
         let row: Option<(i64, i64, Option<String>)> =
             on_pool!(self, |pool| sqlx::query_as(SQL).bind(cluster_id).bind(at).fetch_optional(pool).await)?;
         Ok(row.map(|(scan, at, json)| ScanRuleResults {
@@ -78,8 +91,10 @@ impl Store {
         let mut points = Vec::new();
         for chunk in scans.chunks(500) {
             let sql = format!(
-                "SELECT id, finished_at, rule_results FROM scans WHERE cluster_id = $1 AND finished_at IS NOT NULL \
-                 AND rule_results IS NOT NULL AND id IN ({})",
+                "SELECT s.id, s.finished_at, COALESCE(shared.rule_results, s.rule_results) FROM scans s \
+                 LEFT JOIN scans shared ON shared.id = s.rule_results_of WHERE s.cluster_id = $1 \
+                 AND s.finished_at IS NOT NULL AND (s.rule_results IS NOT NULL OR s.rule_results_of IS NOT NULL) \
+                 AND s.id IN ({})",
                 super::reports::placeholders(2, chunk.len())
             );
             let rows: Vec<(i64, i64, Option<String>)> = on_pool!(self, |pool| {

@@ -954,10 +954,11 @@ impl Store {
             .collect();
         let errors = serde_json::to_string(&errors).unwrap_or_else(|_| "[]".to_string());
         let namespaces = serde_json::to_string(&namespaces).unwrap_or_else(|_| "{}".to_string());
+        let (namespaces, namespaces_of) = tx.shared_text("namespaces", recording.scan_id, namespaces).await?;
         let sql = "UPDATE scans SET status = $1, finished_at = $2, objects = $3, score = $4, grade = $5, \
              critical = $6, high = $7, medium = $8, low = $9, info = $10, new_findings = $11, \
              resolved_findings = $12, errors = $13, namespaces = $14, findings_written = $15, \
-             formula_version = $16, message = $17 WHERE id = $18";
+             formula_version = $16, message = $17, namespaces_of = $19 WHERE id = $18";
         on_tx!(tx, |tx| sqlx::query(sql)
             .bind(status)
             .bind(now)
@@ -977,6 +978,7 @@ impl Store {
             .bind(i64::from(rampart_core::score::FORMULA_VERSION))
             .bind(message)
             .bind(recording.scan_id)
+            .bind(namespaces_of)
             .execute(&mut **tx)
             .await
             .map(drop))?;
@@ -1658,6 +1660,24 @@ impl Tx<'_> {
             on_tx!(self, |tx| sqlx::query(sql).bind(cluster_id).execute(&mut **tx).await.map(drop))?;
         }
         Ok(())
+    }
+
+    /// `text` for the scan's `column` (`namespaces`), and the scan whose copy it refers to
+    /// instead when the latest earlier finished scan of its cluster concluded the same
+    /// ([`super::scans::earlier_text`]).
+    async fn shared_text(
+        &mut self,
+        column: &str,
+        scan_id: i64,
+        text: String,
+    ) -> Result<(String, Option<i64>), sqlx::Error> {
+        let sql = super::scans::earlier_text(column);
+        let earlier: Option<(i64, Option<String>)> =
+            on_tx!(self, |tx| sqlx::query_as(&sql).bind(scan_id).fetch_optional(&mut **tx).await)?;
+        Ok(match earlier {
+            Some((of, Some(earlier))) if earlier == text => (String::from("{}"), Some(of)),
+            _ => (text, None),
+        })
     }
 
     /// Whether the cluster's `finding_counts` are marked stale.

@@ -510,7 +510,23 @@ impl From<TrendPointRow> for TrendPoint {
 
 const SCAN_COLUMNS: &str = "s.id, s.cluster_id, s.status, s.source, s.queued_at, s.started_at, s.finished_at, \
      s.objects, s.score, s.grade, s.critical, s.high, s.medium, s.low, s.info, s.new_findings, \
-     s.resolved_findings, s.errors, s.namespaces, s.message";
+     s.resolved_findings, s.errors, COALESCE(shared.namespaces, s.namespaces) AS namespaces, s.message";
+/// The scan whose summaries a scan of [`SCAN_COLUMNS`] refers to ([`earlier_text`]).
+const SCAN_SHARED: &str = "LEFT JOIN scans shared ON shared.id = s.namespaces_of";
+
+/// The query for the text of `column` (`namespaces` or `rule_results`, JSON) that the latest
+/// earlier finished scan of a scan's cluster concluded, and the scan that holds it: itself,
+/// or the scan it refers to in `<column>_of` (migration 0026). A scan that concludes the
+/// same text refers to that scan instead of keeping a copy; binds the scan's id as `$1`.
+pub(super) fn earlier_text(column: &str) -> String {
+    format!(
+        "SELECT COALESCE(s.{column}_of, s.id), COALESCE(shared.{column}, s.{column}) FROM scans s \
+         LEFT JOIN scans shared ON shared.id = s.{column}_of \
+         WHERE s.cluster_id = (SELECT cluster_id FROM scans WHERE id = $1) AND s.id < $1 \
+         AND s.finished_at IS NOT NULL AND (s.{column} IS NOT NULL OR s.{column}_of IS NOT NULL) \
+         ORDER BY s.id DESC LIMIT 1"
+    )
+}
 
 /// A row of [`SCAN_COLUMNS`]; `errors` and `namespaces` are JSON.
 #[derive(sqlx::FromRow)]
@@ -638,7 +654,7 @@ impl Store {
     /// The scan, if its cluster belongs to one of the user's teams.
     pub async fn scan_for_user(&self, user_id: i64, scan_id: i64) -> Result<Option<Scan>, sqlx::Error> {
         let sql = format!(
-            "SELECT {SCAN_COLUMNS} FROM scans s JOIN clusters c ON c.id = s.cluster_id \
+            "SELECT {SCAN_COLUMNS} FROM scans s {SCAN_SHARED} JOIN clusters c ON c.id = s.cluster_id \
              JOIN memberships m ON m.team_id = c.team_id AND m.user_id = $1 WHERE s.id = $2"
         );
         on_pool!(self, |pool| {
@@ -649,7 +665,9 @@ impl Store {
 
     /// The scans of a cluster (the caller has checked access), newest first.
     pub async fn list_scans(&self, cluster_id: i64, limit: i64) -> Result<Vec<Scan>, sqlx::Error> {
-        let sql = format!("SELECT {SCAN_COLUMNS} FROM scans s WHERE s.cluster_id = $1 ORDER BY s.id DESC LIMIT $2");
+        let sql = format!(
+            "SELECT {SCAN_COLUMNS} FROM scans s {SCAN_SHARED} WHERE s.cluster_id = $1 ORDER BY s.id DESC LIMIT $2"
+        );
         on_pool!(self, |pool| {
             let rows = sqlx::query_as::<_, ScanRow>(&sql).bind(cluster_id).bind(limit).fetch_all(pool).await?;
             Ok(rows.into_iter().map(Scan::from).collect())

@@ -1154,6 +1154,65 @@ async fn number_of(app: &TestApp, sql: &str) -> i64 {
     }
 }
 
+/// A scan that concludes what the cluster's previous scan concluded keeps no copy of its
+/// per-namespace summaries and rule results (migration 0026): it refers to the scan that
+/// holds them, and every read answers as if it held its own.
+async fn unchanged_scans_share_their_summaries(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = app.user("ana@example.com", "red", Role::Admin).await;
+    let cluster = app.snapshot_cluster(&token, "prod").await;
+    let mut scans = Vec::new();
+    for snapshot in [SNAPSHOT_1, SNAPSHOT_1, SNAPSHOT_2, SNAPSHOT_2, SNAPSHOT_1] {
+        let scan = app.scan_snapshot(&token, cluster, snapshot).await;
+        assert_eq!(scan["status"], "succeeded", "{scan}");
+        scans.push(scan);
+    }
+    let ids: Vec<i64> = scans.iter().map(|scan| scan["id"].as_i64().unwrap()).collect();
+    // What each scan refers to: the second and fourth to the scan before them; the fifth,
+    // the same as the first but not as the fourth, keeps its own.
+    for (at, expected) in [(0, 0), (1, ids[0]), (2, 0), (3, ids[2]), (4, 0)] {
+        for column in ["namespaces_of", "rule_results_of"] {
+            let sql = format!("SELECT COALESCE({column}, 0) FROM scans WHERE id = {}", ids[at]);
+            assert_eq!(number_of(&app, &sql).await, expected, "scan {}: {column}", at + 1);
+        }
+    }
+    let sql =
+        format!("SELECT COUNT(*) FROM scans WHERE id = {} AND namespaces = '{{}}' AND rule_results IS NULL", ids[1]);
+    assert_eq!(number_of(&app, &sql).await, 1, "the second scan keeps no copy");
+
+    // The API answers every scan with its own summaries, in the list and one by one.
+    let (status, listed) = app.get(&token, &format!("/api/v1/clusters/{cluster}/scans")).await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    let listed: Vec<&Value> =
+        ids.iter().map(|id| listed.as_array().unwrap().iter().find(|scan| scan["id"] == *id).unwrap()).collect();
+    for (at, scan) in scans.iter().enumerate() {
+        let (status, one) = app.get(&token, &format!("/api/v1/scans/{}", ids[at])).await;
+        assert_eq!(status, StatusCode::OK, "{one}");
+        assert_eq!(one["namespaces"], scan["namespaces"], "scan {}", at + 1);
+        assert_eq!(listed[at]["namespaces"], scan["namespaces"], "scan {}", at + 1);
+        assert!(scan["namespaces"].as_object().is_some_and(|namespaces| !namespaces.is_empty()), "{scan}");
+    }
+    assert_eq!(scans[1]["namespaces"], scans[0]["namespaces"]);
+    assert_ne!(scans[2]["namespaces"], scans[0]["namespaces"]);
+    assert_eq!(scans[4]["namespaces"], scans[0]["namespaces"]);
+
+    // Rule results read the same through each of the store's reads.
+    let trend = app.store.scans_rule_results(cluster, 10).await.unwrap();
+    assert_eq!(trend.iter().map(|point| point.scan).collect::<Vec<_>>(), ids);
+    let results: Vec<_> = trend.iter().map(|point| point.results.clone().expect("rule results")).collect();
+    assert_eq!(results[1], results[0]);
+    assert_ne!(results[2], results[0], "a privileged container fails a rule the second snapshot passes");
+    assert_eq!((&results[3], &results[4]), (&results[2], &results[0]));
+    let points = app.store.rule_results_of_scans(cluster, &ids).await.unwrap();
+    assert_eq!(points.iter().map(|point| point.results.clone().unwrap()).collect::<Vec<_>>(), results);
+    for (at, point) in trend.iter().enumerate() {
+        let latest = app.store.rule_results_at(cluster, point.at).await.unwrap().expect("a scan at that time");
+        // Scans may finish within the same second: the latest of them answers.
+        let last = trend.iter().rposition(|other| other.at == point.at).unwrap();
+        assert_eq!((latest.scan, latest.results), (ids[last], Some(results[last].clone())), "scan {}", at + 1);
+    }
+}
+
 /// The lifecycle by difference: an unchanged rescan writes no findings row, and a rescan
 /// with a few objects changed writes only their findings' rows; the API still answers when
 /// each finding was first and last seen. The snapshot is JSON, read item by item.
@@ -1838,6 +1897,7 @@ on_both_backends!(
     teams_may_ignore_annotation_exemptions,
     findings_written_in_batches,
     rescans_write_only_what_changed,
+    unchanged_scans_share_their_summaries,
     gone_objects_resolve_after_an_unchanged_rescan,
     unlisted_kinds_resolve_nothing_of_theirs,
     credentials_stay_with_their_server,

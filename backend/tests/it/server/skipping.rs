@@ -67,8 +67,11 @@ async fn recorded(app: &TestApp) -> (Vec<Vec<Option<String>>>, Vec<Vec<Option<St
         &app.store,
         "SELECT CAST(id AS TEXT), status, CAST(objects AS TEXT), CAST(score AS TEXT), grade, CAST(critical AS TEXT), \
          CAST(high AS TEXT), CAST(medium AS TEXT), CAST(low AS TEXT), CAST(info AS TEXT), \
-         CAST(new_findings AS TEXT), CAST(resolved_findings AS TEXT), errors, namespaces, \
-         CAST(findings_written AS TEXT), rule_results, CAST(formula_version AS TEXT), message FROM scans ORDER BY id",
+         CAST(new_findings AS TEXT), CAST(resolved_findings AS TEXT), errors, \
+         COALESCE((SELECT shared.namespaces FROM scans shared WHERE shared.id = scans.namespaces_of), namespaces), \
+         CAST(findings_written AS TEXT), \
+         COALESCE((SELECT shared.rule_results FROM scans shared WHERE shared.id = scans.rule_results_of), rule_results), \
+         CAST(formula_version AS TEXT), message FROM scans ORDER BY id",
     )
     .await;
     let counts = rows(
