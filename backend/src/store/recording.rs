@@ -1,9 +1,9 @@
 //! Recording a scan batch by batch, and the findings lifecycle as a difference.
 //!
 //! A scan's objects arrive in batches (see [`crate::ingest`]). Each batch is recorded in
-//! its own transaction: the stored findings of the batch's objects are read (by object
-//! prefix, `fingerprint >> 32`, the object's hash, which leads the index), compared with what the
-//! scan observed, and only the difference is written:
+//! its own transaction: the stored findings of the batch's objects are read (by the ids
+//! `finding_objects` gives the objects' hashes, which lead the findings' index), compared
+//! with what the scan observed, and only the difference is written:
 //!
 //! - a finding not stored yet is inserted (new);
 //! - a stored one seen again is not written at all, unless its status, severity, message
@@ -62,8 +62,9 @@ enum Tx<'c> {
 /// The one connection a recording writes through, from its first batch to its end.
 ///
 /// On SQLite a connection's page cache outlives its transactions only while no other
-/// connection writes, and must hold the pages that a batch's inserts land on: the
-/// fingerprint index takes them in hash order, all over the index. With the pool's
+/// connection writes, and must hold the pages that a batch's inserts land on (the index of
+/// `finding_objects` takes them in hash order, all over it; before migration 0024 the
+/// findings' own fingerprint index did, at eleven times the size). With the pool's
 /// connections taken in turn and SQLite's default cache (2 MB), every batch read the index
 /// back from the file and wrote most of its pages again. The recording's connection gets
 /// [`SQLITE_RECORDING_CACHE_KIB`] of cache, and is closed, not pooled, when the recording
@@ -74,9 +75,10 @@ enum Connection {
     Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
 }
 
-/// The page cache of a recording's SQLite connection: enough for the fingerprint index of a
-/// cluster of about a million findings (~20 bytes each), beyond which batches still work,
-/// with more reads.
+/// The page cache of a recording's SQLite connection: enough for the pages of a cluster of
+/// about a million findings that a batch's inserts touch (the findings' indexes by status,
+/// namespace and severity where they end, the objects' index by hash), beyond which batches
+/// still work, with more reads.
 const SQLITE_RECORDING_CACHE_KIB: i64 = 32 * 1024;
 
 /// A query built once, run on whichever transaction.
@@ -232,11 +234,6 @@ fn digest_of(identity: [&str; 5], severity: &str, message: &str, reason: Option<
     hash8(&[rule, kind, namespace, name, path, severity, message, has_reason, reason.unwrap_or_default()]) as i64
 }
 
-/// The object prefix of a fingerprint (or of an object hash, as `i64`).
-fn prefix(fingerprint: i64) -> i32 {
-    (fingerprint >> 32) as i32
-}
-
 fn hash8(parts: &[&str]) -> u64 {
     let mut hasher = Sha256::new();
     for part in parts {
@@ -292,9 +289,8 @@ pub struct Recording {
     /// resolved, since any object may have been in it.
     may_resolve: bool,
     seen: HashSet<u64>,
-    seen_prefixes: HashSet<i32>,
-    /// Stored rows whose object shares a prefix with an object of a batch but is another
-    /// object: `(id, object hash, kind, rule)`, judged at the end.
+    /// Stored rows found by the id of an object of a batch but of another object (their
+    /// objects' hashes collided): `(id, object hash, kind, rule)`, judged at the end.
     strangers: Vec<(i64, u64, String, String)>,
     /// Findings rows not resolved after this scan's writes, of the objects it saw.
     accounted: i64,
@@ -350,6 +346,8 @@ struct Stored {
 
 /// A row to insert.
 struct Insert<'a> {
+    /// Its object's hash ([`object_hash`]).
+    hash: u64,
     fingerprint: i64,
     digest: i64,
     object: &'a SeenObject,
@@ -498,7 +496,6 @@ impl Store {
             unjudged_rules: unjudged_rules.iter().cloned().collect(),
             may_resolve,
             seen: HashSet::new(),
-            seen_prefixes: HashSet::new(),
             strangers: Vec::new(),
             accounted: 0,
             tally: Tally::default(),
@@ -622,13 +619,13 @@ impl Store {
                 }
             }
             order.push(fingerprint);
-            observed.insert(fingerprint, Insert { fingerprint, digest: digest(object, finding), object, finding });
+            let digest = digest(object, finding);
+            observed.insert(fingerprint, Insert { hash, fingerprint, digest, object, finding });
         }
-        let prefixes: Vec<i32> = {
-            let mut prefixes: Vec<i32> = fresh.values().map(|hash| prefix(*hash as i64)).collect();
-            prefixes.sort_unstable();
-            prefixes.dedup();
-            prefixes
+        let hashes: Vec<i64> = {
+            let mut hashes: Vec<i64> = fresh.values().map(|hash| *hash as i64).collect();
+            hashes.sort_unstable();
+            hashes
         };
 
         // The states of the objects checked that differ from those kept before.
@@ -651,9 +648,12 @@ impl Store {
             begin_batch(&mut recording.connection, (recording.scan_id, recording.cluster_id), &recording.runner, false)
                 .await?;
         let Some(tx) = transaction.as_mut() else { return Ok(false) };
+        // The ids of the objects that have findings stored, by hash.
+        let mut object_ids = tx.object_ids(cluster_id, &hashes).await?;
         // Stored findings observed again with the same digest are unchanged but for their
         // status; the others are read whole.
-        let briefs = tx.briefs_of(cluster_id, &prefixes).await?;
+        let ids: Vec<i64> = object_ids.values().copied().collect();
+        let briefs = tx.briefs_of(&ids).await?;
         timings.read = started.elapsed();
         let started = Instant::now();
         let mut unchanged: HashMap<i64, &Brief> = HashMap::new();
@@ -669,7 +669,7 @@ impl Store {
         }
         timings.compare = started.elapsed();
         let started = Instant::now();
-        let stored = tx.stored_by_id(cluster_id, &to_read).await?;
+        let stored = tx.stored_by_id(&to_read).await?;
         timings.read += started.elapsed();
         let started = Instant::now();
 
@@ -777,7 +777,16 @@ impl Store {
         }
         timings.compare += started.elapsed();
         let started = Instant::now();
-        let inserted = tx.insert(cluster_id, recording.scan_id, now, &inserts).await?;
+        // Objects whose first findings these are get their ids, in the batch's order.
+        let mut new_objects: Vec<i64> = Vec::new();
+        for insert in &inserts {
+            if let std::collections::hash_map::Entry::Vacant(entry) = object_ids.entry(insert.hash) {
+                entry.insert(0);
+                new_objects.push(insert.hash as i64);
+            }
+        }
+        object_ids.extend(tx.add_objects(cluster_id, &new_objects).await?);
+        let inserted = tx.insert((cluster_id, recording.scan_id), now, &inserts, &object_ids).await?;
         let changed = tx.change(&changes).await?;
         let (resolved, resolved_rows) = tx.resolve(&resolve, now, recording.previous_seen).await?;
         let written = inserted + changed + resolved + tx.mark_unseen(&unseen, recording.previous_seen).await?;
@@ -797,8 +806,6 @@ impl Store {
         sum.commit += timings.commit;
 
         recording.seen.extend(fresh.values());
-        recording.seen_prefixes.extend(prefixes);
-        recording.seen_prefixes.extend(skipped.iter().map(|hash| prefix(*hash as i64)));
         recording.seen.extend(&skipped);
         recording.objects_skipped += skipped.len() as i64;
         recording.states_written += states_written;
@@ -851,17 +858,18 @@ impl Store {
                 .await?;
         let Some(tx) = transaction.as_mut() else { return Ok(false) };
         let (mut resolved, mut written) = (0i64, 0i64);
-        // Objects whose findings this step settled without the scan seeing them: whatever
-        // state another scan of the cluster kept of them no longer says what their findings
-        // are (by object prefix, and by object hash).
-        let (mut settled_prefixes, mut settled_objects): (Vec<i32>, Vec<i64>) = (Vec::new(), Vec::new());
+        // Objects whose findings this step settled without the scan seeing them (by hash):
+        // whatever state another scan of the cluster kept of them no longer says what their
+        // findings are.
+        let mut settled_objects: Vec<i64> = Vec::new();
         let unresolved = if nothing_to_check { recording.accounted } else { tx.count_unresolved(cluster_id).await? };
         if !nothing_to_check && (unresolved != recording.accounted || !recording.strangers.is_empty()) {
-            let mut missing = tx.unresolved_prefixes(cluster_id).await?;
-            missing.retain(|prefix| !recording.seen_prefixes.contains(prefix));
+            let mut missing = tx.unresolved_objects(cluster_id).await?;
+            missing.retain(|(_, hash)| !recording.seen.contains(&(*hash as u64)));
+            let ids: Vec<i64> = missing.iter().map(|(id, _)| *id).collect();
             let (stored_resolved, stored_written, resolved_rows) =
-                tx.settle_prefixes(cluster_id, &missing, &resolvable, now, recording.previous_seen).await?;
-            settled_prefixes = missing;
+                tx.settle_objects(&ids, &resolvable, now, recording.previous_seen).await?;
+            settled_objects.extend(missing.iter().map(|(_, hash)| *hash));
             resolved += stored_resolved;
             written += stored_written;
             let mut moves = CountMoves::default();
@@ -898,10 +906,7 @@ impl Store {
                 .map(|hash| *hash as i64)
                 .chain(settled_objects)
                 .collect();
-            let settled_prefixes: Vec<i64> = settled_prefixes.into_iter().map(i64::from).collect();
-            recording.states_written += tx.delete_object_states(cluster_id, "object_hash", &gone).await?;
-            recording.states_written +=
-                tx.delete_object_states(cluster_id, "(object_hash >> 32)", &settled_prefixes).await?;
+            recording.states_written += tx.delete_object_states(cluster_id, &gone).await?;
             // The states are exact only when this scan saw every object with findings and
             // judged every rule: its findings are then exactly what the states say.
             let complete = !nothing_to_check && errors.is_empty() && may_resolve && recording.unjudged_rules.is_empty();
@@ -1096,23 +1101,22 @@ const SQLITE_STORED_ROW: &str = "json_array(f.id, f.fingerprint, f.digest, f.rul
 const SQLITE_BRIEF_ROW: &str = "json_array(f.id, f.fingerprint, f.digest, f.status, \
      json(CASE WHEN f.last_seen IS NULL THEN 'true' ELSE 'false' END))";
 
-/// Rows of the cluster's findings whose `key` is one of `values`, each read as `row` (a
-/// `json_array` of the fields of `T`, in order), one JSON array per chunk. `key` may start
-/// with conditions of its own (`cond AND expression`).
+/// Rows of findings whose `key` is one of `values`, each read as `row` (a `json_array` of
+/// the fields of `T`, in order), one JSON array per chunk. `key` may start with conditions
+/// of its own (`cond AND expression`), but none on the cluster: the keys (ids of findings or
+/// of objects, read from the cluster's own rows) are the cluster's, and a condition on
+/// `cluster_id` let SQLite's planner, without statistics, walk the cluster's findings by an
+/// index that leads with it (every finding of the cluster, for each chunk).
 async fn sqlite_rows<T: serde::de::DeserializeOwned>(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     row: &str,
-    cluster_id: i64,
     key: &str,
     values: &[i64],
 ) -> Result<Vec<T>, sqlx::Error> {
     let mut rows = Vec::new();
     for chunk in sqlite_chunks(values) {
-        let sql = format!(
-            "SELECT json_group_array({row}) FROM findings f WHERE f.cluster_id = ? AND {key} IN ({})",
-            anonymous(chunk.len())
-        );
-        let mut query = sqlx::query_scalar::<_, String>(&sql).bind(cluster_id);
+        let sql = format!("SELECT json_group_array({row}) FROM findings f WHERE {key} IN ({})", anonymous(chunk.len()));
+        let mut query = sqlx::query_scalar::<_, String>(&sql);
         for value in &chunk {
             query = query.bind(*value);
         }
@@ -1121,6 +1125,17 @@ async fn sqlite_rows<T: serde::de::DeserializeOwned>(
         rows.extend(chunk_rows);
     }
     Ok(rows)
+}
+
+/// `(object_hash, id)` rows of `finding_objects` that `sql` returns for a cluster (`$1`) and
+/// object hashes (`$2`), on PostgreSQL.
+async fn postgres_objects(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    sql: &str,
+    cluster_id: i64,
+    hashes: &[i64],
+) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    sqlx::query_as(sql).bind(cluster_id).bind(hashes).fetch_all(&mut **tx).await
 }
 
 /// `last_seen` of a finding this scan resolves or cannot see: when a finished scan last saw
@@ -1133,9 +1148,21 @@ fn last_seen_before(parameter: usize) -> String {
 const COPY_CHUNK: usize = 256 * 1024;
 
 /// One row of `findings` in COPY's text format, in the column order of the insert.
-fn copy_row(data: &mut Vec<u8>, cluster_id: i64, now: i64, scan_id: i64, row: &Insert<'_>, status: &str) {
+fn copy_row(
+    data: &mut Vec<u8>,
+    (cluster_id, now, scan_id, object_id): (i64, i64, i64, Option<i64>),
+    row: &Insert<'_>,
+    status: &str,
+) {
     use std::io::Write as _;
-    let _ = write!(data, "{cluster_id}\t{now}\t{scan_id}\t{}\t", row.fingerprint);
+    let _ = write!(data, "{cluster_id}\t{now}\t{scan_id}\t");
+    match object_id {
+        Some(id) => {
+            let _ = write!(data, "{id}\t");
+        }
+        None => data.extend_from_slice(b"\\N\t"),
+    }
+    let _ = write!(data, "{}\t", row.fingerprint);
     let finding = row.finding;
     for text in [
         finding.rule.as_ref(),
@@ -1252,22 +1279,21 @@ impl Tx<'_> {
         }
     }
 
-    /// Removes the states of the objects whose `key` (`object_hash`, or an expression of it)
-    /// is one of `values`: the rows removed.
-    async fn delete_object_states(&mut self, cluster_id: i64, key: &str, values: &[i64]) -> Result<i64, sqlx::Error> {
+    /// Removes the states of the objects with these hashes: the rows removed.
+    async fn delete_object_states(&mut self, cluster_id: i64, values: &[i64]) -> Result<i64, sqlx::Error> {
         if values.is_empty() {
             return Ok(0);
         }
         match self {
             Tx::Postgres(tx) => {
-                let sql = format!("DELETE FROM object_states WHERE cluster_id = $1 AND {key} = ANY($2::bigint[])");
-                Ok(sqlx::query(&sql).bind(cluster_id).bind(values).execute(&mut **tx).await?.rows_affected() as i64)
+                let sql = "DELETE FROM object_states WHERE cluster_id = $1 AND object_hash = ANY($2::bigint[])";
+                Ok(sqlx::query(sql).bind(cluster_id).bind(values).execute(&mut **tx).await?.rows_affected() as i64)
             }
             Tx::Sqlite(tx) => {
                 let mut removed = 0;
                 for chunk in sqlite_chunks(values) {
                     let sql = format!(
-                        "DELETE FROM object_states WHERE cluster_id = ? AND {key} IN ({})",
+                        "DELETE FROM object_states WHERE cluster_id = ? AND object_hash IN ({})",
                         anonymous(chunk.len())
                     );
                     let mut query = sqlx::query(&sql).bind(cluster_id);
@@ -1309,18 +1335,85 @@ impl Tx<'_> {
             .map(|done| done.rows_affected() == 1))
     }
 
-    /// What is stored of the objects with these prefixes, briefly (through the index on
-    /// `(cluster_id, fingerprint >> 32, fingerprint)`, whatever the planner's statistics).
-    async fn briefs_of(&mut self, cluster_id: i64, prefixes: &[i32]) -> Result<Vec<Brief>, sqlx::Error> {
-        let prefixes: Vec<i64> = prefixes.iter().map(|prefix| i64::from(*prefix)).collect();
+    /// The ids of the cluster's objects with these hashes that have findings stored, by hash.
+    async fn object_ids(&mut self, cluster_id: i64, hashes: &[i64]) -> Result<HashMap<u64, i64>, sqlx::Error> {
+        if hashes.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows: Vec<(i64, i64)> = match self {
+            Tx::Postgres(tx) => {
+                let sql = "SELECT object_hash, id FROM finding_objects WHERE cluster_id = $1 \
+                     AND object_hash = ANY($2::bigint[])";
+                postgres_objects(tx, sql, cluster_id, hashes).await?
+            }
+            Tx::Sqlite(tx) => {
+                let mut rows = Vec::new();
+                for chunk in sqlite_chunks(hashes) {
+                    let sql = format!(
+                        "SELECT json_group_array(json_array(object_hash, id)) FROM finding_objects \
+                         WHERE cluster_id = ? AND object_hash IN ({})",
+                        anonymous(chunk.len())
+                    );
+                    let mut query = sqlx::query_scalar::<_, String>(&sql).bind(cluster_id);
+                    for hash in chunk {
+                        query = query.bind(hash);
+                    }
+                    let json = query.fetch_one(&mut **tx).await?;
+                    let chunk_rows: Vec<(i64, i64)> =
+                        serde_json::from_str(&json).map_err(|error| sqlx::Error::Decode(Box::new(error)))?;
+                    rows.extend(chunk_rows);
+                }
+                rows
+            }
+        };
+        Ok(rows.into_iter().map(|(hash, id)| (hash as u64, id)).collect())
+    }
+
+    /// Gives the objects with these hashes (none stored yet) their ids, in this order: each
+    /// `(hash, id)`.
+    async fn add_objects(&mut self, cluster_id: i64, hashes: &[i64]) -> Result<Vec<(u64, i64)>, sqlx::Error> {
+        if hashes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<(i64, i64)> = match self {
+            Tx::Postgres(tx) => {
+                let sql = "INSERT INTO finding_objects (cluster_id, object_hash) \
+                     SELECT $1, u.hash FROM unnest($2::bigint[]) WITH ORDINALITY AS u(hash, position) \
+                     ORDER BY u.position RETURNING object_hash, id";
+                postgres_objects(tx, sql, cluster_id, hashes).await?
+            }
+            Tx::Sqlite(tx) => {
+                let mut rows = Vec::new();
+                for chunk in sqlite_chunks(hashes) {
+                    let sql = format!(
+                        "INSERT INTO finding_objects (cluster_id, object_hash) VALUES {} RETURNING object_hash, id",
+                        vec!["(?, ?)"; chunk.len()].join(", ")
+                    );
+                    let mut query = sqlx::query_as::<_, (i64, i64)>(&sql);
+                    for hash in chunk {
+                        query = query.bind(cluster_id).bind(hash);
+                    }
+                    rows.extend(query.fetch_all(&mut **tx).await?);
+                }
+                rows
+            }
+        };
+        Ok(rows.into_iter().map(|(hash, id)| (hash as u64, id)).collect())
+    }
+
+    /// What is stored of the objects with these ids, briefly (through the index on
+    /// `(object_id, fingerprint)`).
+    async fn briefs_of(&mut self, objects: &[i64]) -> Result<Vec<Brief>, sqlx::Error> {
+        if objects.is_empty() {
+            return Ok(Vec::new());
+        }
         match self {
             Tx::Postgres(tx) => {
                 let rows: Vec<(i64, i64, Option<i64>, String, bool)> = sqlx::query_as(
                     "SELECT id, fingerprint, digest, status, last_seen IS NULL FROM findings \
-                     WHERE cluster_id = $1 AND (fingerprint >> 32) = ANY($2::bigint[])",
+                     WHERE object_id = ANY($1::bigint[])",
                 )
-                .bind(cluster_id)
-                .bind(&prefixes)
+                .bind(objects)
                 .fetch_all(&mut **tx)
                 .await?;
                 Ok(rows
@@ -1334,12 +1427,12 @@ impl Tx<'_> {
                     })
                     .collect())
             }
-            Tx::Sqlite(tx) => sqlite_rows(tx, SQLITE_BRIEF_ROW, cluster_id, "(f.fingerprint >> 32)", &prefixes).await,
+            Tx::Sqlite(tx) => sqlite_rows(tx, SQLITE_BRIEF_ROW, "f.object_id", objects).await,
         }
     }
 
     /// The stored findings with these ids, whole.
-    async fn stored_by_id(&mut self, cluster_id: i64, ids: &[i64]) -> Result<Vec<Stored>, sqlx::Error> {
+    async fn stored_by_id(&mut self, ids: &[i64]) -> Result<Vec<Stored>, sqlx::Error> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -1347,31 +1440,31 @@ impl Tx<'_> {
             Tx::Postgres(tx) => {
                 sqlx::query_as::<_, Stored>(
                     "SELECT id, fingerprint, digest, rule, kind, namespace, name, path, severity, status, message, \
-                     exemption_reason, last_seen IS NULL AS current FROM findings \
-                     WHERE cluster_id = $1 AND id = ANY($2::bigint[])",
+                     exemption_reason, last_seen IS NULL AS current FROM findings WHERE id = ANY($1::bigint[])",
                 )
-                .bind(cluster_id)
                 .bind(ids)
                 .fetch_all(&mut **tx)
                 .await
             }
-            Tx::Sqlite(tx) => sqlite_rows(tx, SQLITE_STORED_ROW, cluster_id, "f.id", ids).await,
+            Tx::Sqlite(tx) => sqlite_rows(tx, SQLITE_STORED_ROW, "f.id", ids).await,
         }
     }
 
-    /// Inserts new findings, first seen now by this scan; the rows written.
+    /// Inserts new findings, first seen now by this scan, of the objects with these ids (by
+    /// hash); the rows written.
     async fn insert(
         &mut self,
-        cluster_id: i64,
-        scan_id: i64,
+        (cluster_id, scan_id): (i64, i64),
         now: i64,
         rows: &[&Insert<'_>],
+        objects: &HashMap<u64, i64>,
     ) -> Result<i64, sqlx::Error> {
         if rows.is_empty() {
             return Ok(0);
         }
-        const COLUMNS: &str = "INSERT INTO findings (cluster_id, first_seen, first_scan_id, fingerprint, rule, \
-             severity, kind, namespace, name, path, message, status, exemption_reason, digest)";
+        const COLUMNS: &str = "INSERT INTO findings (cluster_id, first_seen, first_scan_id, object_id, fingerprint, \
+             rule, severity, kind, namespace, name, path, message, status, exemption_reason, digest)";
+        let object = |row: &Insert<'_>| objects.get(&row.hash).copied();
         let status = |row: &Insert<'_>| if row.finding.exempted { "exempted" } else { "open" };
         match self {
             Tx::Postgres(tx) => {
@@ -1382,7 +1475,7 @@ impl Tx<'_> {
                 let mut copy = (**tx).copy_in_raw(&statement).await?;
                 let mut data = Vec::with_capacity(COPY_CHUNK + 4096);
                 for row in rows {
-                    copy_row(&mut data, cluster_id, now, scan_id, row, status(row));
+                    copy_row(&mut data, (cluster_id, now, scan_id, object(row)), row, status(row));
                     if data.len() >= COPY_CHUNK {
                         copy.send(std::mem::take(&mut data)).await?;
                     }
@@ -1395,7 +1488,7 @@ impl Tx<'_> {
             Tx::Sqlite(tx) => {
                 let mut written = 0;
                 for chunk in sqlite_chunks(rows) {
-                    let row = format!("({})", anonymous(3 + INSERT_PARAMETERS));
+                    let row = format!("({})", anonymous(4 + INSERT_PARAMETERS));
                     let sql = format!("{COLUMNS} VALUES {}", vec![row; chunk.len()].join(", "));
                     let mut query = sqlx::query(&sql);
                     for row in chunk {
@@ -1403,6 +1496,7 @@ impl Tx<'_> {
                             .bind(cluster_id)
                             .bind(now)
                             .bind(scan_id)
+                            .bind(object(row))
                             .bind(row.fingerprint)
                             .bind(row.finding.rule.as_ref())
                             .bind(row.finding.severity.as_str())
@@ -1661,59 +1755,54 @@ impl Tx<'_> {
         on_tx!(self, |tx| sqlx::query_scalar(sql).bind(cluster_id).fetch_one(&mut **tx).await)
     }
 
-    /// The object prefixes of the cluster's findings that are not resolved.
-    async fn unresolved_prefixes(&mut self, cluster_id: i64) -> Result<Vec<i32>, sqlx::Error> {
-        const WHERE: &str = "FROM findings WHERE cluster_id = $1 AND status IN ('open', 'exempted')";
-        let prefixes: Vec<i64> = match self {
+    /// The objects of the cluster that have findings not resolved: `(id, object hash)`.
+    async fn unresolved_objects(&mut self, cluster_id: i64) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+        const OBJECTS: &str = "FROM finding_objects o WHERE o.cluster_id = $1 AND o.id IN (SELECT f.object_id \
+             FROM findings f WHERE f.cluster_id = $1 AND f.status IN ('open', 'exempted'))";
+        match self {
             Tx::Postgres(tx) => {
-                sqlx::query_scalar(&format!("SELECT DISTINCT fingerprint >> 32 {WHERE} AND fingerprint IS NOT NULL"))
+                sqlx::query_as(&format!("SELECT o.id, o.object_hash {OBJECTS}"))
                     .bind(cluster_id)
                     .fetch_all(&mut **tx)
-                    .await?
+                    .await
             }
             Tx::Sqlite(tx) => {
-                let json: String = sqlx::query_scalar(&format!(
-                    "SELECT json_group_array(prefix) FROM (SELECT DISTINCT fingerprint >> 32 AS prefix {WHERE} \
-                     AND fingerprint IS NOT NULL)"
-                ))
-                .bind(cluster_id)
-                .fetch_one(&mut **tx)
-                .await?;
-                serde_json::from_str(&json).map_err(|error| sqlx::Error::Decode(Box::new(error)))?
+                let json: String =
+                    sqlx::query_scalar(&format!("SELECT json_group_array(json_array(o.id, o.object_hash)) {OBJECTS}"))
+                        .bind(cluster_id)
+                        .fetch_one(&mut **tx)
+                        .await?;
+                serde_json::from_str(&json).map_err(|error| sqlx::Error::Decode(Box::new(error)))
             }
-        };
-        Ok(prefixes.into_iter().map(|prefix| prefix as i32).collect())
+        }
     }
 
-    /// Resolves the unresolved findings of object prefixes no object of the scan has, or
+    /// Resolves the unresolved findings of these objects (which the scan did not see), or
     /// marks them unseen where they may not be resolved: (resolved, rows written).
-    async fn settle_prefixes(
+    async fn settle_objects(
         &mut self,
-        cluster_id: i64,
-        prefixes: &[i32],
+        objects: &[i64],
         resolvable: &impl Fn(&str, &str) -> bool,
         now: i64,
         previous_seen: i64,
     ) -> Result<(i64, i64, Vec<Resolved>), sqlx::Error> {
-        if prefixes.is_empty() {
+        if objects.is_empty() {
             return Ok((0, 0, Vec::new()));
         }
-        let prefixes: Vec<i64> = prefixes.iter().map(|prefix| i64::from(*prefix)).collect();
         let rows: Vec<(i64, String, String, bool)> = match self {
             Tx::Postgres(tx) => {
                 sqlx::query_as(
-                    "SELECT id, kind, rule, last_seen IS NULL FROM findings WHERE cluster_id = $1 \
-                     AND (fingerprint >> 32) = ANY($2::bigint[]) AND status IN ('open', 'exempted')",
+                    "SELECT id, kind, rule, last_seen IS NULL FROM findings \
+                     WHERE object_id = ANY($1::bigint[]) AND status IN ('open', 'exempted')",
                 )
-                .bind(cluster_id)
-                .bind(&prefixes)
+                .bind(objects)
                 .fetch_all(&mut **tx)
                 .await?
             }
             Tx::Sqlite(tx) => {
                 let row = "json_array(f.id, f.kind, f.rule, json(CASE WHEN f.last_seen IS NULL THEN 'true' ELSE 'false' END))";
-                let key = "f.status IN ('open', 'exempted') AND (f.fingerprint >> 32)";
-                sqlite_rows(tx, row, cluster_id, key, &prefixes).await?
+                let key = "f.status IN ('open', 'exempted') AND f.object_id";
+                sqlite_rows(tx, row, key, objects).await?
             }
         };
         let (mut resolve, mut unseen) = (Vec::new(), Vec::new());
@@ -1731,17 +1820,21 @@ impl Tx<'_> {
 
 impl Store {
     /// Gives findings stored before fingerprints were 8 bytes (migration 0007 copies them
-    /// with none) their fingerprint, and those stored before digests (migration 0013) their
-    /// digest, so the next scan compares with them instead of storing or rewriting them.
-    /// Runs when the store opens; nothing to do once done.
+    /// with none) their fingerprint, those stored before digests (migration 0013) their
+    /// digest, and those stored before objects had ids (migration 0024) their object, so the
+    /// next scan compares with them instead of storing or rewriting them. Runs when the
+    /// store opens; nothing to do once done.
     pub async fn rekey_findings(&self) -> Result<(), sqlx::Error> {
         type Row = (i64, i64, String, String, String, String, String, String, String, Option<String>, bool);
         let mut after = 0i64;
+        // Objects given their id so far, by cluster and hash.
+        let mut objects: HashMap<(i64, i64), i64> = HashMap::new();
         loop {
             let rows: Vec<Row> = super::on_pool!(self, |pool| {
                 sqlx::query_as(
                     "SELECT id, cluster_id, rule, kind, namespace, name, path, severity, message, exemption_reason, \
-                     fingerprint IS NULL FROM findings WHERE (fingerprint IS NULL OR digest IS NULL) AND id > $1 \
+                     fingerprint IS NULL FROM findings \
+                     WHERE (fingerprint IS NULL OR digest IS NULL OR object_id IS NULL) AND id > $1 \
                      ORDER BY id LIMIT 1000",
                 )
                 .bind(after)
@@ -1756,8 +1849,37 @@ impl Store {
                 let mut tx = pool.begin().await?;
                 for (id, cluster_id, rule, kind, namespace, name, path, severity, message, reason, unkeyed) in &rows {
                     let identity = [rule.as_str(), kind, namespace, name, path];
-                    sqlx::query("UPDATE findings SET digest = $1 WHERE id = $2")
+                    let hash = object_hash(kind, namespace, name) as i64;
+                    let object_id = match objects.get(&(*cluster_id, hash)) {
+                        Some(object_id) => *object_id,
+                        None => {
+                            let known: Option<i64> = sqlx::query_scalar(
+                                "SELECT id FROM finding_objects WHERE cluster_id = $1 AND object_hash = $2",
+                            )
+                            .bind(*cluster_id)
+                            .bind(hash)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                            let object_id = match known {
+                                Some(object_id) => object_id,
+                                None => {
+                                    sqlx::query_scalar(
+                                        "INSERT INTO finding_objects (cluster_id, object_hash) VALUES ($1, $2) \
+                                         RETURNING id",
+                                    )
+                                    .bind(*cluster_id)
+                                    .bind(hash)
+                                    .fetch_one(&mut *tx)
+                                    .await?
+                                }
+                            };
+                            objects.insert((*cluster_id, hash), object_id);
+                            object_id
+                        }
+                    };
+                    sqlx::query("UPDATE findings SET digest = $1, object_id = $2 WHERE id = $3")
                         .bind(digest_of(identity, severity, message, reason.as_deref()))
+                        .bind(object_id)
                         .bind(*id)
                         .execute(&mut *tx)
                         .await?;
@@ -1769,11 +1891,11 @@ impl Store {
                     }
                     sqlx::query(
                         "UPDATE findings SET fingerprint = $1 WHERE id = $2 AND NOT EXISTS \
-                         (SELECT 1 FROM findings other WHERE other.cluster_id = $3 AND other.fingerprint = $1)",
+                         (SELECT 1 FROM findings other WHERE other.object_id = $3 AND other.fingerprint = $1)",
                     )
                     .bind(key)
                     .bind(*id)
-                    .bind(*cluster_id)
+                    .bind(object_id)
                     .execute(&mut *tx)
                     .await?;
                 }
@@ -1788,6 +1910,11 @@ impl Store {
 mod tests {
     use super::*;
 
+    /// The object prefix of a fingerprint (or of an object hash, as `i64`).
+    fn prefix(fingerprint: i64) -> i32 {
+        (fingerprint >> 32) as i32
+    }
+
     #[test]
     fn fingerprints_put_their_object_first() {
         let a = fingerprint(1, "rule", "Pod", "ns", "ab", "spec");
@@ -1799,7 +1926,7 @@ mod tests {
         assert_eq!(prefix(a), prefix(b), "one object, one prefix");
         assert_eq!(prefix(a), prefix(object_hash("Pod", "ns", "ab") as i64));
         for fingerprint in [a, b] {
-            assert_eq!(fingerprint >> 32, i64::from(prefix(a)), "what the index's prefix expression computes");
+            assert_eq!(fingerprint >> 32, i64::from(prefix(a)), "the object's prefix in the high bits");
         }
     }
 
