@@ -261,9 +261,7 @@ fn diff(sources: &[Source], fixed: &[FixedSource]) -> String {
         } else {
             (format!("a/{name}"), format!("b/{name}"))
         };
-        let diff = similar::TextDiff::from_lines(source.text.as_str(), fixed.text.as_str());
-        let unified = diff.unified_diff().context_radius(3).header(&old_name, &new_name).to_string();
-        out.push_str(&unified);
+        out.push_str(&rampart_core::diff::unified_diff(&source.text, &fixed.text, 3, &old_name, &new_name));
     }
     out
 }
