@@ -53,11 +53,6 @@ fn seeded(i: i64) -> Seeded {
 
 /// The same findings written by one statement, with the counts a scan keeps.
 async fn seed(store: &Store, cluster: i64) {
-    let scan = format!(
-        "INSERT INTO scans (cluster_id, status, source, queued_at, started_at, finished_at, objects, errors, namespaces) \
-         VALUES ({cluster}, 'succeeded', 'snapshot', 1, 1, 2, 1200, '[]', '{{}}')"
-    );
-    execute(store, &scan).await;
     let select = format!(
         "SELECT {cluster}, i, CASE i % 6 WHEN 0 THEN 'rule-a' WHEN 1 THEN 'rule-b' WHEN 2 THEN 'rule-c' \
          WHEN 3 THEN 'rule-d' WHEN 4 THEN 'rule-e' ELSE 'rule-f' END, \
@@ -68,12 +63,23 @@ async fn seed(store: &Store, cluster: i64) {
          CASE WHEN i % 10 = 3 THEN 'resolved' WHEN i % 25 = 7 THEN 'exempted' ELSE 'open' END, \
          1, (SELECT MAX(id) FROM scans WHERE cluster_id = {cluster})"
     );
+    seed_rows(store, cluster, 1200, FINDINGS, &select).await;
+}
+
+/// A finished scan of `objects` objects, then `count` findings, the `i`-th the row `select`
+/// makes of `i` (the columns of `INSERT INTO findings` below), and the counts a scan keeps.
+async fn seed_rows(store: &Store, cluster: i64, objects: i64, count: i64, select: &str) {
+    let scan = format!(
+        "INSERT INTO scans (cluster_id, status, source, queued_at, started_at, finished_at, objects, errors, namespaces) \
+         VALUES ({cluster}, 'succeeded', 'snapshot', 1, 1, 2, {objects}, '[]', '{{}}')"
+    );
+    execute(store, &scan).await;
     let columns = "INSERT INTO findings (cluster_id, fingerprint, rule, severity, kind, namespace, name, path, \
          message, status, first_seen, first_scan_id)";
     let sql = match store {
-        Store::Postgres(_) => format!("{columns} {select} FROM generate_series(1, {FINDINGS}) AS i"),
+        Store::Postgres(_) => format!("{columns} {select} FROM generate_series(1, {count}) AS i"),
         Store::Sqlite(_) => format!(
-            "WITH RECURSIVE series(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM series WHERE i < {FINDINGS}) \
+            "WITH RECURSIVE series(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM series WHERE i < {count}) \
              {columns} {select} FROM series"
         ),
     };
@@ -254,11 +260,6 @@ async fn the_rule_order_reads_every_rule_whole(backend: Backend) {
     let app = spawn_app(backend).await;
     let ana = app.user("ana@example.com", "red", Role::Editor).await;
     let cluster = snapshot_cluster(&app, &ana, "rules").await;
-    let scan = format!(
-        "INSERT INTO scans (cluster_id, status, source, queued_at, started_at, finished_at, objects, errors, namespaces) \
-         VALUES ({cluster}, 'succeeded', 'snapshot', 1, 1, 2, 750, '[]', '{{}}')"
-    );
-    execute(&app.store, &scan).await;
     let select = format!(
         "SELECT {cluster}, i, 'rule-' || (i % 5), \
          CASE i % 5 WHEN 0 THEN 'critical' WHEN 1 THEN 'high' WHEN 2 THEN 'medium' WHEN 3 THEN 'low' \
@@ -267,25 +268,7 @@ async fn the_rule_order_reads_every_rule_whole(backend: Backend) {
          CASE WHEN i % 10 = 3 THEN 'resolved' WHEN i % 25 = 7 THEN 'exempted' ELSE 'open' END, \
          1, (SELECT MAX(id) FROM scans WHERE cluster_id = {cluster})"
     );
-    let columns = "INSERT INTO findings (cluster_id, fingerprint, rule, severity, kind, namespace, name, path, \
-         message, status, first_seen, first_scan_id)";
-    let sql = match &app.store {
-        Store::Postgres(_) => format!("{columns} {select} FROM generate_series(1, {COUNT}) AS i"),
-        Store::Sqlite(_) => format!(
-            "WITH RECURSIVE series(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM series WHERE i < {COUNT}) \
-             {columns} {select} FROM series"
-        ),
-    };
-    execute(&app.store, &sql).await;
-    execute(
-        &app.store,
-        &format!(
-            "INSERT INTO finding_counts (cluster_id, status, severity, rule, namespace, findings) \
-             SELECT cluster_id, status, severity, rule, namespace, COUNT(*) FROM findings WHERE cluster_id = {cluster} \
-             GROUP BY cluster_id, status, severity, rule, namespace"
-        ),
-    )
-    .await;
+    seed_rows(&app.store, cluster, 750, COUNT, &select).await;
     let all: Vec<Seeded> = (1..=COUNT).map(by_rule).collect();
 
     type Matches = fn(&Seeded) -> bool;
@@ -351,11 +334,6 @@ async fn a_text_window_spans_severities_by_their_findings(backend: Backend) {
     let app = spawn_app(backend).await;
     let ana = app.user("ana@example.com", "red", Role::Editor).await;
     let cluster = snapshot_cluster(&app, &ana, "spanning").await;
-    let scan = format!(
-        "INSERT INTO scans (cluster_id, status, source, queued_at, started_at, finished_at, objects, errors, namespaces) \
-         VALUES ({cluster}, 'succeeded', 'snapshot', 1, 1, 2, 1375, '[]', '{{}}')"
-    );
-    execute(&app.store, &scan).await;
     let select = format!(
         "SELECT {cluster}, i, 'rule-' || (i % 3), \
          CASE WHEN i <= 500 THEN 'critical' WHEN i <= 2000 THEN 'low' WHEN i <= 3000 THEN 'info' ELSE 'high' END, \
@@ -366,25 +344,7 @@ async fn a_text_window_spans_severities_by_their_findings(backend: Backend) {
          ELSE 'container main of app-' || i END, \
          CASE WHEN i <= 3000 THEN 'open' ELSE 'resolved' END, i, (SELECT MAX(id) FROM scans WHERE cluster_id = {cluster})"
     );
-    let columns = "INSERT INTO findings (cluster_id, fingerprint, rule, severity, kind, namespace, name, path, \
-         message, status, first_seen, first_scan_id)";
-    let sql = match &app.store {
-        Store::Postgres(_) => format!("{columns} {select} FROM generate_series(1, {COUNT}) AS i"),
-        Store::Sqlite(_) => format!(
-            "WITH RECURSIVE series(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM series WHERE i < {COUNT}) \
-             {columns} {select} FROM series"
-        ),
-    };
-    execute(&app.store, &sql).await;
-    execute(
-        &app.store,
-        &format!(
-            "INSERT INTO finding_counts (cluster_id, status, severity, rule, namespace, findings) \
-             SELECT cluster_id, status, severity, rule, namespace, COUNT(*) FROM findings WHERE cluster_id = {cluster} \
-             GROUP BY cluster_id, status, severity, rule, namespace"
-        ),
-    )
-    .await;
+    seed_rows(&app.store, cluster, 1375, COUNT, &select).await;
     let all: Vec<(i64, (&str, &str, String))> = (1..=COUNT).map(|i| (i, spanning(i))).collect();
     let names = |found: &[Value]| -> Vec<String> {
         found.iter().map(|finding| finding["resource"]["name"].as_str().unwrap().to_string()).collect()
