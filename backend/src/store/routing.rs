@@ -239,7 +239,8 @@ impl fmt::Display for LabelSelector {
 impl Store {
     /// Records the labels of a cluster's namespaces as a scan saw them (`labels`: a JSON
     /// object per namespace). Namespaces no longer seen keep their last labels: they have no
-    /// open findings to route.
+    /// open findings to route. A namespace whose labels did not change is not written, so
+    /// an unchanged rescan writes no row here (`scan_id` is the scan that stored its labels).
     pub async fn record_namespace_labels(
         &self,
         cluster_id: i64,
@@ -251,7 +252,8 @@ impl Store {
             for (namespace, labels) in namespaces.iter().take(MAX_LABELLED_NAMESPACES) {
                 sqlx::query(
                     "INSERT INTO namespace_labels (cluster_id, namespace, labels, scan_id) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (cluster_id, namespace) DO UPDATE SET labels = $3, scan_id = $4",
+                     ON CONFLICT (cluster_id, namespace) DO UPDATE SET labels = $3, scan_id = $4 \
+                     WHERE namespace_labels.labels <> $3",
                 )
                 .bind(cluster_id)
                 .bind(namespace)

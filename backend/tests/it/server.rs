@@ -1213,6 +1213,39 @@ async fn unchanged_scans_share_their_summaries(backend: Backend) {
     }
 }
 
+/// The labels of a cluster's namespaces, which label selectors of routes match, are written
+/// when they change: an unchanged rescan leaves the stored row as it was.
+async fn namespace_labels_are_written_when_they_change(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = app.user("ana@example.com", "red", Role::Admin).await;
+    let cluster = app.snapshot_cluster(&token, "prod").await;
+    let snapshot = |team: &str| {
+        format!(
+            "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Namespace\n  metadata:\n    name: shop\n    \
+             labels:\n      team: {team}\n{}",
+            SNAPSHOT_1.split_once("items:\n").unwrap().1
+        )
+    };
+    let mut ids = Vec::new();
+    for team in ["a", "a", "b"] {
+        let scan = app.scan_snapshot(&token, cluster, &snapshot(team)).await;
+        assert_eq!(scan["status"], "succeeded", "{scan}");
+        ids.push(scan["id"].as_i64().unwrap());
+    }
+    let stored = |column: &str| {
+        format!("SELECT {column} FROM namespace_labels WHERE cluster_id = {cluster} AND namespace = 'shop'")
+    };
+    let labels: String = match &app.store {
+        rampart::store::Store::Sqlite(pool) => sqlx::query_scalar(&stored("labels")).fetch_one(pool).await.unwrap(),
+        rampart::store::Store::Postgres(pool) => sqlx::query_scalar(&stored("labels")).fetch_one(pool).await.unwrap(),
+    };
+    assert_eq!(serde_json::from_str::<Value>(&labels).unwrap(), json!({ "team": "b" }));
+    assert_eq!(number_of(&app, &stored("scan_id")).await, ids[2], "the scan that changed them");
+
+    app.scan_snapshot(&token, cluster, &snapshot("b")).await;
+    assert_eq!(number_of(&app, &stored("scan_id")).await, ids[2], "an unchanged rescan writes nothing");
+}
+
 /// The lifecycle by difference: an unchanged rescan writes no findings row, and a rescan
 /// with a few objects changed writes only their findings' rows; the API still answers when
 /// each finding was first and last seen. The snapshot is JSON, read item by item.
@@ -1898,6 +1931,7 @@ on_both_backends!(
     findings_written_in_batches,
     rescans_write_only_what_changed,
     unchanged_scans_share_their_summaries,
+    namespace_labels_are_written_when_they_change,
     gone_objects_resolve_after_an_unchanged_rescan,
     unlisted_kinds_resolve_nothing_of_theirs,
     credentials_stay_with_their_server,
