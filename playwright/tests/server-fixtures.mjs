@@ -208,8 +208,13 @@ export const test = base.extend({
     },
     { scope: "worker" },
   ],
-  dashboard: async ({ page, rampart }, use) => {
+  dashboard: async ({ page, rampart }, use, testInfo) => {
+    const from = rampart.log().length;
     await use(new Dashboard(page, rampart));
+    // A failed test keeps what the server logged while it ran (a 500's cause is there).
+    if (testInfo.status !== testInfo.expectedStatus) {
+      await testInfo.attach("rampart serve log", { body: rampart.log().slice(from), contentType: "text/plain" });
+    }
   },
 });
 
