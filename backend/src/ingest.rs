@@ -67,7 +67,8 @@ pub const BATCH_OBJECTS: usize = 500;
 
 /// Checked batches are recorded together until they hold this many findings (or
 /// [`RECORD_OBJECTS`] objects): each transaction costs a commit and, on SQLite, writing
-/// every index page its inserts touched, so fewer, larger transactions write less. What waits is the findings themselves, a few MB.
+/// every index page its inserts touched, so fewer, larger transactions write less. What
+/// waits is the findings themselves, a few MB.
 pub const RECORD_FINDINGS: usize = 20_000;
 /// See [`RECORD_FINDINGS`].
 pub const RECORD_OBJECTS: usize = 5_000;

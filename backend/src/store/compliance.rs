@@ -28,10 +28,7 @@ impl Store {
                 sqlx::query_as(&earlier).bind(scan_id).fetch_optional(pool).await?;
             // The same results as the cluster's latest earlier scan: a reference to the scan
             // that holds them (migration 0026).
-            let (json, of) = match earlier {
-                Some((of, Some(earlier))) if earlier == json => (None, Some(of)),
-                _ => (Some(json), None),
-            };
+            let (json, of) = super::scans::shared(earlier, json);
             sqlx::query("UPDATE scans SET rule_results = $2, rule_results_of = $3 WHERE id = $1")
                 .bind(scan_id)
                 .bind(json)

@@ -1674,10 +1674,8 @@ impl Tx<'_> {
         let sql = super::scans::earlier_text(column);
         let earlier: Option<(i64, Option<String>)> =
             on_tx!(self, |tx| sqlx::query_as(&sql).bind(scan_id).fetch_optional(&mut **tx).await)?;
-        Ok(match earlier {
-            Some((of, Some(earlier))) if earlier == text => (String::from("{}"), Some(of)),
-            _ => (text, None),
-        })
+        let (text, of) = super::scans::shared(earlier, text);
+        Ok((text.unwrap_or_else(|| String::from("{}")), of))
     }
 
     /// Whether the cluster's `finding_counts` are marked stale.

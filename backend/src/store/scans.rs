@@ -528,6 +528,15 @@ pub(super) fn earlier_text(column: &str) -> String {
     )
 }
 
+/// What a scan stores of `text` given [`earlier_text`]'s row: nothing and the scan holding
+/// the same text, or the text itself.
+pub(super) fn shared(earlier: Option<(i64, Option<String>)>, text: String) -> (Option<String>, Option<i64>) {
+    match earlier {
+        Some((of, Some(earlier))) if earlier == text => (None, Some(of)),
+        _ => (Some(text), None),
+    }
+}
+
 /// A row of [`SCAN_COLUMNS`]; `errors` and `namespaces` are JSON.
 #[derive(sqlx::FromRow)]
 struct ScanRow {
