@@ -373,7 +373,7 @@ fn write_list<T: Sync>(
     writer: &mut dyn std::io::Write,
     threads: usize,
     chunk: usize,
-    serialize: impl Fn(&[T], bool, &mut Vec<u8>) + Sync,
+    serialize: impl Fn(&[T], bool, &mut Vec<u8>, &mut json::Escaped) + Sync,
 ) -> std::io::Result<()> {
     let chunks: Vec<&[T]> = elements.iter().flat_map(|elements| elements.chunks(chunk)).collect();
     if chunks.is_empty() {
@@ -381,9 +381,10 @@ fn write_list<T: Sync>(
     }
     if threads <= 1 || chunks.len() == 1 {
         let mut text = Vec::new();
+        let mut escaped = json::Escaped::new();
         for (position, chunk) in chunks.iter().enumerate() {
             text.clear();
-            serialize(chunk, position == 0, &mut text);
+            serialize(chunk, position == 0, &mut text, &mut escaped);
             writer.write_all(&text)?;
         }
         return writer.write_all(b"\n  ");
@@ -399,18 +400,21 @@ fn write_list<T: Sync>(
             let done = done.clone();
             let (next, written_count, failed, chunks, serialize, spare) =
                 (&next, &written_count, &failed, &chunks, &serialize, &spare);
-            scope.spawn(move || loop {
-                let position = next.fetch_add(1, Ordering::Relaxed);
-                let Some(chunk) = chunks.get(position) else { break };
-                while position >= written_count.load(Ordering::Acquire) + ahead && !failed.load(Ordering::Relaxed) {
-                    thread::yield_now();
-                }
-                let spare = spare.lock().ok().and_then(|mut spare| spare.pop());
-                let mut text = spare.unwrap_or_else(|| Vec::with_capacity(chunk.len() * 1024));
-                serialize(chunk, position == 0, &mut text);
-                // The receiver is gone only when writing failed: nothing more is wanted.
-                if done.send((position, text)).is_err() {
-                    break;
+            scope.spawn(move || {
+                let mut escaped = json::Escaped::new();
+                loop {
+                    let position = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(chunk) = chunks.get(position) else { break };
+                    while position >= written_count.load(Ordering::Acquire) + ahead && !failed.load(Ordering::Relaxed) {
+                        thread::yield_now();
+                    }
+                    let spare = spare.lock().ok().and_then(|mut spare| spare.pop());
+                    let mut text = spare.unwrap_or_else(|| Vec::with_capacity(chunk.len() * 1024));
+                    serialize(chunk, position == 0, &mut text, &mut escaped);
+                    // The receiver is gone only when writing failed: nothing more is wanted.
+                    if done.send((position, text)).is_err() {
+                        break;
+                    }
                 }
             });
         }
@@ -441,38 +445,172 @@ fn write_list<T: Sync>(
 
 /// The report's objects and findings as `serde_json`'s pretty printer writes them at
 /// their depth in the report (elements four spaces in), without going through `Serialize`:
-/// the strings every finding of a rule repeats are written as they are, and each object's
-/// resource is made once for all its findings. `json_on_threads_is_the_report_byte_for_byte`
-/// holds the text to the report's derived `Serialize`, byte for byte.
+/// keys, punctuation and indentation are written as constants, the strings of the rules'
+/// catalog (ids, titles, remediations) escaped once per writer and copied after
+/// ([`json::Escaped`]), and each object's resource made once for all its findings.
+/// `json_on_threads_is_the_report_byte_for_byte` holds the text to the report's derived
+/// `Serialize`, byte for byte.
 mod json {
+    use std::borrow::Cow;
     use std::sync::Arc;
 
     use rampart_core::engine::{Finding, ObjectReport};
     use rampart_core::fix::Fix;
     use rampart_core::object::Resource;
+    use rampart_core::Severity;
 
-    /// Appends `text` as a JSON string, escaped as `serde_json` escapes it: `"` and `\\`,
-    /// and control characters (short forms where JSON has them); nothing else.
-    pub fn string(out: &mut Vec<u8>, text: &str) {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        out.push(b'"');
-        let bytes = text.as_bytes();
-        let mut start = 0;
-        let mut index = 0;
-        while index < bytes.len() {
-            // Eight bytes at a time while none of them needs an escape.
-            if let Some(word) = bytes.get(index..index + 8) {
-                if !needs_escape(u64::from_le_bytes(word.try_into().unwrap_or_default())) {
-                    index += 8;
-                    continue;
+    /// Slots of each of [`Escaped`]'s tables (a power of two).
+    const SLOTS: usize = 1024;
+
+    /// The slot of a string at `address`.
+    fn slot(address: usize) -> usize {
+        ((address >> 3) ^ (address >> 13)) & (SLOTS - 1)
+    }
+
+    /// A string's identity while it lives: its address and length.
+    fn key(text: &str) -> (usize, usize) {
+        (text.as_ptr() as usize, text.len())
+    }
+
+    /// JSON texts of `'static` strings (the catalog's rule ids, titles and remediations,
+    /// which every finding of a rule repeats), made once and copied after. Tables are
+    /// direct-mapped by a string's address: a string is known by its address and length,
+    /// which no other `'static` string of different content shares; a slot that two strings
+    /// share holds the last one made, and the other is made again when it comes.
+    pub struct Escaped {
+        /// A string as a JSON string.
+        strings: Vec<Option<((usize, usize), Vec<u8>)>>,
+        /// A string as an element of a list of strings, after its comma: `,\n        "id"`.
+        items: Vec<Option<((usize, usize), Vec<u8>)>>,
+        /// A finding's rule, severity and title, from the rule's opening quote to the
+        /// title's closing one, by the rule's and the title's identities.
+        heads: Vec<Option<(Head, Vec<u8>)>>,
+    }
+
+    type Head = ((usize, usize), (usize, usize), Severity);
+
+    impl Escaped {
+        pub fn new() -> Escaped {
+            Escaped {
+                strings: std::iter::repeat_with(|| None).take(SLOTS).collect(),
+                items: std::iter::repeat_with(|| None).take(SLOTS).collect(),
+                heads: std::iter::repeat_with(|| None).take(SLOTS).collect(),
+            }
+        }
+
+        /// Appends `text` as a JSON string.
+        fn text(&mut self, out: &mut Vec<u8>, text: &'static str) {
+            let key = key(text);
+            let entry = &mut self.strings[slot(key.0)];
+            match entry {
+                Some((known, escaped)) if *known == key => out.extend_from_slice(escaped),
+                _ => {
+                    let mut escaped = Vec::with_capacity(text.len() + 2);
+                    string(&mut escaped, text);
+                    out.extend_from_slice(&escaped);
+                    *entry = Some((key, escaped));
                 }
             }
-            let byte = bytes[index];
-            index += 1;
-            if byte >= 0x20 && byte != b'"' && byte != b'\\' {
+        }
+
+        /// Appends a string that is `'static` when borrowed as a JSON string.
+        fn cow(&mut self, out: &mut Vec<u8>, text: &Cow<'static, str>) {
+            match text {
+                Cow::Borrowed(text) => self.text(out, text),
+                Cow::Owned(text) => string(out, text),
+            }
+        }
+
+        /// Appends `text` as an element of a list of strings (`first`: the list's first).
+        fn item(&mut self, out: &mut Vec<u8>, text: &'static str, first: bool) {
+            let key = key(text);
+            let entry = &mut self.items[slot(key.0)];
+            let escaped = match entry {
+                Some((known, escaped)) if *known == key => escaped,
+                _ => {
+                    let mut escaped = Vec::with_capacity(text.len() + 12);
+                    escaped.extend_from_slice(b",\n        ");
+                    string(&mut escaped, text);
+                    &mut entry.insert((key, escaped)).1
+                }
+            };
+            out.extend_from_slice(if first { &escaped[1..] } else { escaped });
+        }
+
+        /// Appends a finding's rule, severity and title, from the rule's opening quote.
+        fn head(&mut self, out: &mut Vec<u8>, finding: &Finding) {
+            let (Cow::Borrowed(rule), Cow::Borrowed(title)) = (&finding.rule, &finding.title) else {
+                return head(out, &finding.rule, finding.severity, &finding.title);
+            };
+            let known: Head = (key(rule), key(title), finding.severity);
+            let entry = &mut self.heads[slot(known.0 .0)];
+            match entry {
+                Some((head, escaped)) if *head == known => out.extend_from_slice(escaped),
+                _ => {
+                    let mut escaped = Vec::with_capacity(rule.len() + title.len() + 64);
+                    head(&mut escaped, rule, finding.severity, title);
+                    out.extend_from_slice(&escaped);
+                    *entry = Some((known, escaped));
+                }
+            }
+        }
+    }
+
+    /// A finding's rule, severity and title, from the rule's opening quote.
+    fn head(out: &mut Vec<u8>, rule: &str, severity: Severity, title: &str) {
+        string(out, rule);
+        out.extend_from_slice(b",\n      \"severity\": \"");
+        out.extend_from_slice(severity.as_str().as_bytes());
+        out.extend_from_slice(b"\",\n      \"title\": ");
+        string(out, title);
+    }
+
+    /// Whether a byte needs an escape in a JSON string (as `serde_json` escapes: `"`,
+    /// `\\` and control characters).
+    fn needs_escape(byte: u8) -> bool {
+        byte < 0x20 || byte == b'"' || byte == b'\\'
+    }
+
+    /// Where the first byte that needs an escape is, if any: sixteen bytes at a time (a
+    /// loop without early exit, which the compiler turns into vector compares), then the
+    /// bytes of the block that has one, or of the tail.
+    fn first_escape(bytes: &[u8]) -> Option<usize> {
+        let mut clean = 0;
+        for block in bytes.chunks_exact(16) {
+            let mut flagged = false;
+            for &byte in block {
+                flagged |= needs_escape(byte);
+            }
+            if flagged {
+                break;
+            }
+            clean += 16;
+        }
+        bytes[clean..].iter().position(|&byte| needs_escape(byte)).map(|at| clean + at)
+    }
+
+    /// Appends `text` as a JSON string, escaped as `serde_json` escapes it: `"` and `\\`,
+    /// and control characters (short forms where JSON has them); nothing else. A string
+    /// without any (nearly all) is copied whole.
+    pub fn string(out: &mut Vec<u8>, text: &str) {
+        let bytes = text.as_bytes();
+        out.reserve(bytes.len() + 2);
+        out.push(b'"');
+        match first_escape(bytes) {
+            None => out.extend_from_slice(bytes),
+            Some(at) => escape_from(out, bytes, at),
+        }
+        out.push(b'"');
+    }
+
+    /// Appends `bytes` escaped, the first byte that needs an escape at `at`.
+    fn escape_from(out: &mut Vec<u8>, bytes: &[u8], at: usize) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut start = 0;
+        for (index, &byte) in bytes.iter().enumerate().skip(at) {
+            if !needs_escape(byte) {
                 continue;
             }
-            let index = index - 1;
             out.extend_from_slice(&bytes[start..index]);
             match byte {
                 b'"' => out.extend_from_slice(b"\\\""),
@@ -494,30 +632,25 @@ mod json {
             start = index + 1;
         }
         out.extend_from_slice(&bytes[start..]);
-        out.push(b'"');
     }
 
-    /// Whether any of eight bytes is a control character, `"` or `\\` (the "has a zero
-    /// byte" and "has a byte less than" tricks on the word and its exclusive-ors).
-    fn needs_escape(word: u64) -> bool {
-        const ONES: u64 = 0x0101_0101_0101_0101;
-        const HIGH: u64 = 0x8080_8080_8080_8080;
-        let has_zero = |value: u64| value.wrapping_sub(ONES) & !value & HIGH != 0;
-        let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGH != 0;
-        below_space || has_zero(word ^ (ONES * u64::from(b'"'))) || has_zero(word ^ (ONES * u64::from(b'\\')))
-    }
-
-    /// Appends a number.
-    pub fn number(out: &mut Vec<u8>, mut value: u64) {
+    /// Appends a number (most are below a hundred: lines, columns, documents).
+    pub fn number(out: &mut Vec<u8>, value: u64) {
+        if value < 10 {
+            out.push(b'0' + value as u8);
+            return;
+        }
+        if value < 100 {
+            out.extend_from_slice(&[b'0' + (value / 10) as u8, b'0' + (value % 10) as u8]);
+            return;
+        }
         let mut digits = [0u8; 20];
         let mut at = digits.len();
-        loop {
+        let mut value = value;
+        while value > 0 {
             at -= 1;
             digits[at] = b'0' + (value % 10) as u8;
             value /= 10;
-            if value == 0 {
-                break;
-            }
         }
         out.extend_from_slice(&digits[at..]);
     }
@@ -529,42 +662,22 @@ mod json {
         }
     }
 
-    /// A field's key at `indent` spaces, after the comma and newline that precede it
-    /// (`first`: the opening brace's newline only).
-    fn key(out: &mut Vec<u8>, indent: &[u8], name: &str, first: bool) {
-        out.extend_from_slice(if first { b"\n" } else { b",\n" });
-        out.extend_from_slice(indent);
-        out.push(b'"');
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(b"\": ");
-    }
-
-    /// An element of one of the report's lists opening: its comma but for the list's
-    /// first, its newline, indentation and brace.
-    fn open_element(out: &mut Vec<u8>, first: bool) {
-        out.extend_from_slice(if first { b"\n    {" } else { b",\n    {" });
-    }
-
-    const FIELD: &[u8] = b"      ";
-    const NESTED: &[u8] = b"        ";
-
     /// An object's resource, as a field's value of an element of a report's list.
     pub fn resource(out: &mut Vec<u8>, resource: &Resource) {
-        out.push(b'{');
-        key(out, NESTED, "apiVersion", true);
+        out.extend_from_slice(b"{\n        \"apiVersion\": ");
         string(out, &resource.api_version);
-        key(out, NESTED, "kind", false);
+        out.extend_from_slice(b",\n        \"kind\": ");
         string(out, &resource.kind);
-        key(out, NESTED, "namespace", false);
+        out.extend_from_slice(b",\n        \"namespace\": ");
         optional_string(out, resource.namespace.as_deref());
-        key(out, NESTED, "name", false);
+        out.extend_from_slice(b",\n        \"name\": ");
         string(out, &resource.name);
-        key(out, NESTED, "source", false);
+        out.extend_from_slice(b",\n        \"source\": ");
         string(out, &resource.source);
-        key(out, NESTED, "document", false);
+        out.extend_from_slice(b",\n        \"document\": ");
         number(out, resource.document as u64);
         if let Some(kustomization) = &resource.kustomization {
-            key(out, NESTED, "kustomization", false);
+            out.extend_from_slice(b",\n        \"kustomization\": ");
             string(out, kustomization);
         }
         out.extend_from_slice(b"\n      }");
@@ -578,84 +691,109 @@ mod json {
         }
         out.push(b'[');
         for (index, item) in items.enumerate() {
-            out.extend_from_slice(if index == 0 { b"\n" } else { b",\n" });
-            out.extend_from_slice(NESTED);
+            out.extend_from_slice(if index == 0 { b"\n        " } else { b",\n        " });
             string(out, item);
         }
         out.extend_from_slice(b"\n      ]");
     }
 
+    /// A list of the catalog's rule ids as a field's value.
+    fn rule_ids(out: &mut Vec<u8>, ids: &[&'static str], escaped: &mut Escaped) {
+        if ids.is_empty() {
+            out.extend_from_slice(b"[]");
+            return;
+        }
+        out.push(b'[');
+        for (index, id) in ids.iter().enumerate() {
+            escaped.item(out, id, index == 0);
+        }
+        out.extend_from_slice(b"\n      ]");
+    }
+
     /// A chunk of the report's objects (`first`: the chunk starts the list).
-    pub fn objects(objects: &[ObjectReport], first: bool, out: &mut Vec<u8>) {
+    pub fn objects(objects: &[ObjectReport], first: bool, out: &mut Vec<u8>, escaped: &mut Escaped) {
         for (index, object) in objects.iter().enumerate() {
-            open_element(out, first && index == 0);
-            key(out, FIELD, "resource", true);
+            out.extend_from_slice(if first && index == 0 {
+                b"\n    {\n      \"resource\": "
+            } else {
+                b",\n    {\n      \"resource\": "
+            });
             resource(out, &object.resource);
-            key(out, FIELD, "checked", false);
-            out.extend_from_slice(if object.checked { b"true" } else { b"false" });
-            key(out, FIELD, "score", false);
+            out.extend_from_slice(if object.checked {
+                b",\n      \"checked\": true,\n      \"score\": "
+            } else {
+                b",\n      \"checked\": false,\n      \"score\": "
+            });
             match object.score {
                 Some(score) => number(out, u64::from(score)),
                 None => out.extend_from_slice(b"null"),
             }
-            key(out, FIELD, "grade", false);
+            out.extend_from_slice(b",\n      \"grade\": ");
             optional_string(out, object.grade);
-            key(out, FIELD, "pss", false);
+            out.extend_from_slice(b",\n      \"pss\": ");
             optional_string(out, object.pss.map(|level| level.as_str()));
-            key(out, FIELD, "passed", false);
-            strings(out, object.passed.iter().copied());
-            key(out, FIELD, "failed", false);
-            strings(out, object.failed.iter().copied());
+            out.extend_from_slice(b",\n      \"passed\": ");
+            rule_ids(out, &object.passed, escaped);
+            out.extend_from_slice(b",\n      \"failed\": ");
+            rule_ids(out, &object.failed, escaped);
             if !object.passed_policies.is_empty() {
-                key(out, FIELD, "passed_policies", false);
+                out.extend_from_slice(b",\n      \"passed_policies\": ");
                 strings(out, object.passed_policies.iter().map(String::as_str));
             }
             if !object.failed_policies.is_empty() {
-                key(out, FIELD, "failed_policies", false);
+                out.extend_from_slice(b",\n      \"failed_policies\": ");
                 strings(out, object.failed_policies.iter().map(String::as_str));
             }
-            key(out, FIELD, "line", false);
+            out.extend_from_slice(b",\n      \"line\": ");
             number(out, u64::from(object.line));
             out.extend_from_slice(b"\n    }");
         }
     }
 
     /// A chunk of the report's findings (`first`: the chunk starts the list). A resource's
-    /// text is made once for the findings of its object (a dozen, often), which follow
-    /// one another.
-    pub fn findings(findings: &[Finding], first: bool, out: &mut Vec<u8>) {
+    /// text (with the keys around it) is made once for the findings of its object (a
+    /// dozen, often), which follow one another.
+    pub fn findings(findings: &[Finding], first: bool, out: &mut Vec<u8>, escaped: &mut Escaped) {
         let mut resource_text = Vec::with_capacity(512);
         let mut last: Option<&Arc<Resource>> = None;
         for (index, finding) in findings.iter().enumerate() {
             if !last.is_some_and(|last| Arc::ptr_eq(last, &finding.resource)) {
                 resource_text.clear();
+                resource_text.extend_from_slice(b",\n      \"resource\": ");
                 resource(&mut resource_text, &finding.resource);
+                resource_text.extend_from_slice(b",\n      \"path\": ");
                 last = Some(&finding.resource);
             }
-            open_element(out, first && index == 0);
-            key(out, FIELD, "rule", true);
-            string(out, &finding.rule);
-            key(out, FIELD, "severity", false);
-            string(out, finding.severity.as_str());
-            key(out, FIELD, "title", false);
-            string(out, &finding.title);
-            key(out, FIELD, "message", false);
+            out.extend_from_slice(if first && index == 0 {
+                b"\n    {\n      \"rule\": "
+            } else {
+                b",\n    {\n      \"rule\": "
+            });
+            escaped.head(out, finding);
+            out.extend_from_slice(b",\n      \"message\": ");
             string(out, &finding.message);
-            key(out, FIELD, "remediation", false);
-            string(out, &finding.remediation);
-            key(out, FIELD, "resource", false);
+            out.extend_from_slice(b",\n      \"remediation\": ");
+            escaped.cow(out, &finding.remediation);
             out.extend_from_slice(&resource_text);
-            key(out, FIELD, "path", false);
             string(out, &finding.path);
-            key(out, FIELD, "line", false);
+            out.extend_from_slice(b",\n      \"line\": ");
             number(out, u64::from(finding.line));
-            key(out, FIELD, "column", false);
+            out.extend_from_slice(b",\n      \"column\": ");
             number(out, u64::from(finding.column));
-            key(out, FIELD, "exempted", false);
-            out.extend_from_slice(if finding.exempted { b"true" } else { b"false" });
-            key(out, FIELD, "exemption_reason", false);
-            optional_string(out, finding.exemption_reason.as_deref());
-            key(out, FIELD, "fix", false);
+            match (finding.exempted, finding.exemption_reason.as_deref()) {
+                (false, None) => out.extend_from_slice(
+                    b",\n      \"exempted\": false,\n      \"exemption_reason\": null,\n      \"fix\": ",
+                ),
+                (exempted, reason) => {
+                    out.extend_from_slice(if exempted {
+                        b",\n      \"exempted\": true,\n      \"exemption_reason\": "
+                    } else {
+                        b",\n      \"exempted\": false,\n      \"exemption_reason\": "
+                    });
+                    optional_string(out, reason);
+                    out.extend_from_slice(b",\n      \"fix\": ");
+                }
+            }
             match &finding.fix {
                 Some(found) => fix(out, found),
                 None => out.extend_from_slice(b"null"),
@@ -667,40 +805,33 @@ mod json {
     /// A finding's fix: its safety and its edits (byte range, replacement, and the range
     /// as lines and columns).
     fn fix(out: &mut Vec<u8>, fix: &Fix) {
-        const EDIT: &[u8] = b"          ";
-        const EDIT_FIELD: &[u8] = b"            ";
-        const INNER: &[u8] = b"              ";
-        out.push(b'{');
-        key(out, NESTED, "safety", true);
+        out.extend_from_slice(b"{\n        \"safety\": ");
         string(out, fix.safety.as_str());
-        key(out, NESTED, "edits", false);
+        out.extend_from_slice(b",\n        \"edits\": ");
         if fix.edits.is_empty() {
             out.extend_from_slice(b"[]");
         } else {
             out.push(b'[');
             for (index, edit) in fix.edits.iter().enumerate() {
-                out.extend_from_slice(if index == 0 { b"\n" } else { b",\n" });
-                out.extend_from_slice(EDIT);
-                out.push(b'{');
-                key(out, EDIT_FIELD, "range", true);
-                out.push(b'{');
-                key(out, INNER, "start", true);
+                out.extend_from_slice(if index == 0 {
+                    b"\n          {\n            \"range\": {\n              \"start\": "
+                } else {
+                    b",\n          {\n            \"range\": {\n              \"start\": "
+                });
                 number(out, edit.range.start as u64);
-                key(out, INNER, "end", false);
+                out.extend_from_slice(b",\n              \"end\": ");
                 number(out, edit.range.end as u64);
-                out.extend_from_slice(b"\n            }");
-                key(out, EDIT_FIELD, "replacement", false);
+                out.extend_from_slice(b"\n            },\n            \"replacement\": ");
                 string(out, &edit.replacement);
-                for (name, point) in [("start", edit.start), ("end", edit.end)] {
-                    key(out, EDIT_FIELD, name, false);
-                    out.push(b'{');
-                    key(out, INNER, "line", true);
-                    number(out, u64::from(point.line));
-                    key(out, INNER, "column", false);
-                    number(out, u64::from(point.column));
-                    out.extend_from_slice(b"\n            }");
-                }
-                out.extend_from_slice(b"\n          }");
+                out.extend_from_slice(b",\n            \"start\": {\n              \"line\": ");
+                number(out, u64::from(edit.start.line));
+                out.extend_from_slice(b",\n              \"column\": ");
+                number(out, u64::from(edit.start.column));
+                out.extend_from_slice(b"\n            },\n            \"end\": {\n              \"line\": ");
+                number(out, u64::from(edit.end.line));
+                out.extend_from_slice(b",\n              \"column\": ");
+                number(out, u64::from(edit.end.column));
+                out.extend_from_slice(b"\n            }\n          }");
             }
             out.extend_from_slice(b"\n        ]");
         }
