@@ -571,47 +571,50 @@ mod json {
         byte < 0x20 || byte == b'"' || byte == b'\\'
     }
 
-    /// Where the first byte that needs an escape is, if any: sixteen bytes at a time (a
-    /// loop without early exit, which the compiler turns into vector compares), then the
-    /// bytes of the block that has one, or of the tail.
+    /// Whether any of sixteen bytes needs an escape: a loop without an early exit, which
+    /// the compiler turns into a few vector compares.
+    fn flagged(block: &[u8; 16]) -> bool {
+        let mut flagged = false;
+        for &byte in block {
+            flagged |= needs_escape(byte);
+        }
+        flagged
+    }
+
+    /// Where the first byte that needs an escape is, if any: sixteen bytes at a time (the
+    /// tail as the last sixteen bytes, when the text has that many), then byte by byte
+    /// in the block that has one.
     fn first_escape(bytes: &[u8]) -> Option<usize> {
+        let block = |at: usize| bytes.get(at..at + 16).and_then(|block| <&[u8; 16]>::try_from(block).ok());
         let mut clean = 0;
-        for block in bytes.chunks_exact(16) {
-            let mut flagged = false;
-            for &byte in block {
-                flagged |= needs_escape(byte);
-            }
-            if flagged {
+        while let Some(block) = block(clean) {
+            if flagged(block) {
                 break;
             }
             clean += 16;
+        }
+        if clean < bytes.len() && clean + 16 > bytes.len() {
+            // The last sixteen bytes, of which those before `clean` are clean.
+            if block(bytes.len().wrapping_sub(16)).is_some_and(|tail| !flagged(tail)) {
+                return None;
+            }
         }
         bytes[clean..].iter().position(|&byte| needs_escape(byte)).map(|at| clean + at)
     }
 
     /// Appends `text` as a JSON string, escaped as `serde_json` escapes it: `"` and `\\`,
-    /// and control characters (short forms where JSON has them); nothing else. A string
-    /// without any (nearly all) is copied whole.
+    /// and control characters (short forms where JSON has them); nothing else. The runs
+    /// between escapes are found a block at a time and copied whole.
     pub fn string(out: &mut Vec<u8>, text: &str) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         let bytes = text.as_bytes();
         out.reserve(bytes.len() + 2);
         out.push(b'"');
-        match first_escape(bytes) {
-            None => out.extend_from_slice(bytes),
-            Some(at) => escape_from(out, bytes, at),
-        }
-        out.push(b'"');
-    }
-
-    /// Appends `bytes` escaped, the first byte that needs an escape at `at`.
-    fn escape_from(out: &mut Vec<u8>, bytes: &[u8], at: usize) {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut start = 0;
-        for (index, &byte) in bytes.iter().enumerate().skip(at) {
-            if !needs_escape(byte) {
-                continue;
-            }
-            out.extend_from_slice(&bytes[start..index]);
+        while let Some(at) = first_escape(&bytes[start..]) {
+            let at = start + at;
+            out.extend_from_slice(&bytes[start..at]);
+            let byte = bytes[at];
             match byte {
                 b'"' => out.extend_from_slice(b"\\\""),
                 b'\\' => out.extend_from_slice(b"\\\\"),
@@ -629,9 +632,10 @@ mod json {
                     HEX[usize::from(byte & 0xf)],
                 ]),
             }
-            start = index + 1;
+            start = at + 1;
         }
         out.extend_from_slice(&bytes[start..]);
+        out.push(b'"');
     }
 
     /// Appends a number (most are below a hundred: lines, columns, documents).
