@@ -183,31 +183,39 @@ impl Checks {
     }
 }
 
-/// `each` of the items on `threads` threads (a thread takes the next item not yet taken),
-/// the results in the items' order.
+/// `each` of the items on `threads` threads (this one and `threads - 1` more; a thread
+/// takes the next item not yet taken), the results in the items' order.
 pub fn map_in_order<T: Sync, R: Send>(items: &[T], threads: usize, each: impl Fn(&T) -> R + Sync) -> Vec<R> {
     if threads <= 1 || items.len() < 2 {
         return items.iter().map(each).collect();
     }
     let next = AtomicUsize::new(0);
-    let mut done: Vec<(usize, R)> = thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads.min(items.len()))
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let position = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(item) = items.get(position) else { break };
-                        done.push((position, each(item)));
-                    }
-                    done
-                })
-            })
-            .collect();
-        workers.into_iter().flat_map(|worker| worker.join().expect("a thread panicked")).collect()
-    });
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let position = next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = items.get(position) else { break };
+            done.push((position, each(item)));
+        }
+        done
+    };
+    let mut done: Vec<(usize, R)> = on_threads(threads.min(items.len()), work).into_iter().flatten().collect();
     done.sort_unstable_by_key(|(position, _)| *position);
     done.into_iter().map(|(_, result)| result).collect()
+}
+
+/// `work` run on `threads` threads: this one (which would otherwise only wait) and
+/// `threads - 1` spawned; the results of each.
+fn on_threads<R: Send>(threads: usize, work: impl Fn() -> R + Sync) -> Vec<R> {
+    if threads <= 1 {
+        return vec![work()];
+    }
+    thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(&work)).collect();
+        let mut results = vec![work()];
+        results.extend(helpers.into_iter().map(|helper| helper.join().expect("a thread panicked")));
+        results
+    })
 }
 
 /// What reading one source gave: its objects and its parse errors.
@@ -281,15 +289,8 @@ fn check_runs(
         }
         done
     };
-    let threads = threads.clamp(1, runs.len());
-    let mut parts: Vec<(usize, Checked)> = if threads == 1 {
-        work()
-    } else {
-        thread::scope(|scope| {
-            let workers: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
-            workers.into_iter().flat_map(|worker| worker.join().expect("a checking thread panicked")).collect()
-        })
-    };
+    let mut parts: Vec<(usize, Checked)> =
+        on_threads(threads.clamp(1, runs.len()), work).into_iter().flatten().collect();
     parts.sort_unstable_by_key(|(position, _)| *position);
     parts.into_iter().map(|(_, part)| part).collect()
 }
@@ -396,7 +397,7 @@ fn write_list<T: Sync>(
     let (done, texts) = std::sync::mpsc::channel::<(usize, Vec<u8>)>();
     let spare = std::sync::Mutex::new(Vec::<Vec<u8>>::new());
     let result = thread::scope(|scope| {
-        for _ in 0..threads.min(chunks.len()) {
+        for _ in 1..threads.min(chunks.len()) {
             let done = done.clone();
             let (next, written_count, failed, chunks, serialize, spare) =
                 (&next, &written_count, &failed, &chunks, &serialize, &spare);
@@ -419,10 +420,14 @@ fn write_list<T: Sync>(
             });
         }
         drop(done);
+        // This thread serializes chunks too, between writing those that are done in order,
+        // and waits for the others' only when no chunk is left to take (or it is as far
+        // ahead as they may be).
+        let mut escaped = json::Escaped::new();
         let mut waiting = std::collections::BTreeMap::new();
         let mut written = 0;
-        for (position, text) in texts {
-            waiting.insert(position, text);
+        while written < chunks.len() {
+            waiting.extend(texts.try_iter());
             while let Some(mut text) = waiting.remove(&written) {
                 if let Err(error) = writer.write_all(&text) {
                     // The workers stop at their next chunk (the receiver is dropped).
@@ -435,6 +440,31 @@ fn write_list<T: Sync>(
                 if let Ok(mut spare) = spare.lock() {
                     spare.push(text);
                 }
+            }
+            if written == chunks.len() {
+                break;
+            }
+            let taken = (next.load(Ordering::Relaxed) < written + ahead)
+                .then(|| next.fetch_add(1, Ordering::Relaxed))
+                .and_then(|position| Some((position, chunks.get(position)?)));
+            match taken {
+                Some((position, chunk)) => {
+                    let spare = spare.lock().ok().and_then(|mut spare| spare.pop());
+                    let mut text = spare.unwrap_or_else(|| Vec::with_capacity(chunk.len() * 1024));
+                    serialize(chunk, position == 0, &mut text, &mut escaped);
+                    waiting.insert(position, text);
+                }
+                None => match texts.recv() {
+                    Ok((position, text)) => {
+                        waiting.insert(position, text);
+                    }
+                    // Every helper is done, and what they sent is in `waiting`.
+                    Err(_) => {
+                        if !waiting.contains_key(&written) {
+                            break;
+                        }
+                    }
+                },
             }
         }
         Ok(())
@@ -459,12 +489,27 @@ mod json {
     use rampart_core::object::Resource;
     use rampart_core::Severity;
 
-    /// Slots of each of [`Escaped`]'s tables (a power of two).
-    const SLOTS: usize = 1024;
+    /// Slots of each of [`Escaped`]'s tables (a power of two, about twice the catalog's
+    /// rules).
+    const SLOTS: usize = 256;
 
-    /// The slot of a string at `address`.
-    fn slot(address: usize) -> usize {
-        ((address >> 3) ^ (address >> 13)) & (SLOTS - 1)
+    /// The slot of `key`, first tried at the slot of `address`: the slot that holds it, or
+    /// the first free one after (the slot of `address` when the table is full).
+    fn entry<'t, K: PartialEq, V>(table: &'t mut [Option<(K, V)>], key: &K, address: usize) -> &'t mut Option<(K, V)> {
+        let at = slot(table, key, address);
+        &mut table[at]
+    }
+
+    fn slot<K: PartialEq, V>(table: &[Option<(K, V)>], key: &K, address: usize) -> usize {
+        let first = ((address >> 3) ^ (address >> 11)) & (SLOTS - 1);
+        let mut at = first;
+        for _ in 0..SLOTS {
+            match &table[at] {
+                Some((known, _)) if known != key => at = (at + 1) & (SLOTS - 1),
+                _ => return at,
+            }
+        }
+        first
     }
 
     /// A string's identity while it lives: its address and length.
@@ -473,10 +518,9 @@ mod json {
     }
 
     /// JSON texts of `'static` strings (the catalog's rule ids, titles and remediations,
-    /// which every finding of a rule repeats), made once and copied after. Tables are
-    /// direct-mapped by a string's address: a string is known by its address and length,
-    /// which no other `'static` string of different content shares; a slot that two strings
-    /// share holds the last one made, and the other is made again when it comes.
+    /// which every finding of a rule repeats), made once and copied after. A string is
+    /// known by its address and length, which no other `'static` string of different
+    /// content shares; tables are open-addressed by the address.
     pub struct Escaped {
         /// A string as a JSON string.
         strings: Vec<Option<((usize, usize), Vec<u8>)>>,
@@ -501,7 +545,7 @@ mod json {
         /// Appends `text` as a JSON string.
         fn text(&mut self, out: &mut Vec<u8>, text: &'static str) {
             let key = key(text);
-            let entry = &mut self.strings[slot(key.0)];
+            let entry = entry(&mut self.strings, &key, key.0);
             match entry {
                 Some((known, escaped)) if *known == key => out.extend_from_slice(escaped),
                 _ => {
@@ -524,7 +568,7 @@ mod json {
         /// Appends `text` as an element of a list of strings (`first`: the list's first).
         fn item(&mut self, out: &mut Vec<u8>, text: &'static str, first: bool) {
             let key = key(text);
-            let entry = &mut self.items[slot(key.0)];
+            let entry = entry(&mut self.items, &key, key.0);
             let escaped = match entry {
                 Some((known, escaped)) if *known == key => escaped,
                 _ => {
@@ -543,7 +587,7 @@ mod json {
                 return head(out, &finding.rule, finding.severity, &finding.title);
             };
             let known: Head = (key(rule), key(title), finding.severity);
-            let entry = &mut self.heads[slot(known.0 .0)];
+            let entry = entry(&mut self.heads, &known, known.0 .0);
             match entry {
                 Some((head, escaped)) if *head == known => out.extend_from_slice(escaped),
                 _ => {
