@@ -918,6 +918,12 @@ mod tests {
         let inserts_lines = |fix: &rampart_core::fix::Fix| fix.edits.iter().any(|edit| edit.replacement.contains('\n'));
         assert!(report.findings.iter().any(|finding| finding.fix.as_ref().is_some_and(inserts_lines)));
         assert!(report.objects.iter().any(|object| !object.checked));
+        // A rule, title and remediation that are not the catalog's (a custom policy's), with
+        // escapes, beside the catalog's own.
+        let policy = &mut report.findings[1];
+        policy.rule = "vap/\"odd\"".to_string().into();
+        policy.title = "a \\ title\n".to_string().into();
+        policy.remediation = "do \"this\"".to_string().into();
         let mut resource = (*report.objects[0].resource).clone();
         resource.kustomization = Some("overlays/\"prod\"".to_string());
         let resource = Arc::new(resource);
@@ -936,6 +942,25 @@ mod tests {
         let mut written = Vec::new();
         write_json(&mut report, &mut written, 2).unwrap();
         assert_eq!(String::from_utf8(written).unwrap(), rampart_core::report::json(&report));
+    }
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        // Lengths around the sixteen-byte blocks, one or two characters that need an
+        // escape (or do not) at every place.
+        for length in 0..50 {
+            for at in 0..length {
+                for special in ['"', '\\', '\n', '\u{1}', '\u{1f}', '\u{7f}', 'é', '/'] {
+                    let text: String = (0..length)
+                        .map(|index| if index == at || index + 1 == length { special } else { 'x' })
+                        .collect();
+                    let mut out = b"[".to_vec();
+                    json::string(&mut out, &text);
+                    let expected = format!("[{}", serde_json::to_string(&text).unwrap());
+                    assert_eq!(String::from_utf8(out).unwrap(), expected, "{text:?}");
+                }
+            }
+        }
     }
 
     #[test]
