@@ -523,15 +523,18 @@ mod json {
     /// content shares; tables are open-addressed by the address.
     pub struct Escaped {
         /// A string as a JSON string.
-        strings: Vec<Option<((usize, usize), Vec<u8>)>>,
+        strings: Table<(usize, usize)>,
         /// A string as an element of a list of strings, after its comma: `,\n        "id"`.
-        items: Vec<Option<((usize, usize), Vec<u8>)>>,
+        items: Table<(usize, usize)>,
         /// A finding's rule, severity and title, from the rule's opening quote to the
         /// title's closing one, by the rule's and the title's identities.
-        heads: Vec<Option<(Head, Vec<u8>)>>,
+        heads: Table<Head>,
     }
 
     type Head = ((usize, usize), (usize, usize), Severity);
+
+    /// Texts by key, open-addressed.
+    type Table<K> = Vec<Option<(K, Vec<u8>)>>;
 
     impl Escaped {
         pub fn new() -> Escaped {
@@ -558,6 +561,8 @@ mod json {
         }
 
         /// Appends a string that is `'static` when borrowed as a JSON string.
+        // A `&str` would not tell a `'static` string (the catalog's) from an owned one.
+        #[allow(clippy::ptr_arg)]
         fn cow(&mut self, out: &mut Vec<u8>, text: &Cow<'static, str>) {
             match text {
                 Cow::Borrowed(text) => self.text(out, text),
@@ -639,7 +644,7 @@ mod json {
         }
         if clean < bytes.len() && clean + 16 > bytes.len() {
             // The last sixteen bytes, of which those before `clean` are clean.
-            if block(bytes.len().wrapping_sub(16)).is_some_and(|tail| !flagged(tail)) {
+            if bytes.len().checked_sub(16).and_then(block).is_some_and(|tail| !flagged(tail)) {
                 return None;
             }
         }
