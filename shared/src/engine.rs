@@ -274,13 +274,7 @@ pub fn check_objects_with(
     let index = Index::build(objects, options.mode, options.complete);
     let (Checked { objects: object_reports, mut findings }, policies) = run(&index, objects);
     if options.fixes {
-        let cx = Cx {
-            config: &options.config,
-            pss_version: options.pss_version,
-            mode: options.mode,
-            index: &index,
-            anchors: Anchors::default(),
-        };
+        let cx = Cx::new(&options.config, options.pss_version, options.mode, &index, Anchors::default());
         fix(&cx, objects, &mut findings);
     }
     let mut report = Report {
@@ -447,13 +441,7 @@ impl<'a> Checker<'a> {
             passed.push(Passed { anchors: matter, skipped: false });
             let source_name = sources.get(object.source).map_or("", |source| source.name.as_str());
             let options: &Options = &self.options;
-            let cx = Cx {
-                config: &options.config,
-                pss_version: options.pss_version,
-                mode: options.mode,
-                index: &self.index,
-                anchors,
-            };
+            let cx = Cx::new(&options.config, options.pss_version, options.mode, &self.index, anchors).for_object(object);
             let position = checked.objects.len();
             let target = Target { object, source_name, position };
             let result =
