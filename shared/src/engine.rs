@@ -453,7 +453,8 @@ impl<'a> Checker<'a> {
             passed.push(Passed { anchors: matter, skipped: false });
             let source_name = sources.get(object.source).map_or("", |source| source.name.as_str());
             let options: &Options = &self.options;
-            let cx = Cx::new(&options.config, options.pss_version, options.mode, &self.index, anchors).for_object(object);
+            let cx =
+                Cx::new(&options.config, options.pss_version, options.mode, &self.index, anchors).for_object(object);
             let position = checked.objects.len();
             let target = Target { object, source_name, position };
             let result = check_object(

@@ -266,9 +266,9 @@ impl<'a> Cx<'a> {
             Some(viewed) if std::ptr::eq(*viewed, object) => {
                 self.view.pod.as_ref().is_some_and(|pod| pod.might_run_api_server)
             }
-            _ => object
-                .pod_spec()
-                .is_some_and(|pod| pod.containers().any(|container| control_plane::flags::might_run_api_server(container.node))),
+            _ => object.pod_spec().is_some_and(|pod| {
+                pod.containers().any(|container| control_plane::flags::might_run_api_server(container.node))
+            }),
         }
     }
 

@@ -101,11 +101,7 @@ impl<'a> Parts<'a> {
             }
             _ => (name_and_tag, None),
         };
-        Some(Parts {
-            name,
-            tag: tag.filter(|tag| !tag.is_empty()),
-            digest: digest.filter(|digest| !digest.is_empty()),
-        })
+        Some(Parts { name, tag: tag.filter(|tag| !tag.is_empty()), digest: digest.filter(|digest| !digest.is_empty()) })
     }
 
     /// [`ImageReference::is_pinned_by_sha256`].

@@ -148,7 +148,12 @@ pub fn find(rules: &[Node], query: &Query) -> Vec<Grant> {
 /// server would reject it).
 fn entries<'n>(rule: &'n Node, field: &str) -> Vec<(usize, &'n str)> {
     // Borrowed: most entries grant nothing a query asks about, and are not copied.
-    rule.field(field).items().iter().enumerate().filter_map(|(index, item)| item.as_str().map(|text| (index, text))).collect()
+    rule.field(field)
+        .items()
+        .iter()
+        .enumerate()
+        .filter_map(|(index, item)| item.as_str().map(|text| (index, text)))
+        .collect()
 }
 
 /// Whether a `resources` entry covers the wanted resource, as upstream `ResourceMatches`.
@@ -245,10 +250,8 @@ pub fn grant<'n>(index: usize, rule: &'n Node, query: &Query) -> Option<Grant> {
         list.iter().find(|(index, _)| *index == position).map_or("", |&(_, text)| text)
     };
     let verb_wildcard = verb_positions.iter().copied().find(|position| text_at(&verb_entries, *position) == "*");
-    let resource_wildcard = resource_positions
-        .iter()
-        .copied()
-        .find(|position| is_wildcard_resource(text_at(&resource_entries, *position)));
+    let resource_wildcard =
+        resource_positions.iter().copied().find(|position| is_wildcard_resource(text_at(&resource_entries, *position)));
     let path = match (verb_wildcard, resource_wildcard, query.focus) {
         (Some(position), _, _) => format!("rules[{index}].verbs[{position}]"),
         (None, Some(position), _) => format!("rules[{index}].resources[{position}]"),

@@ -455,7 +455,11 @@ mod tests {
                     for name in [
                         format!("{first}_{second}_{third}"),
                         format!("{}-{}.{}", first.to_uppercase(), second.to_uppercase(), third.to_uppercase()),
-                        format!("{first}{}{}", camel(second), if third.is_empty() { String::new() } else { camel(third) }),
+                        format!(
+                            "{first}{}{}",
+                            camel(second),
+                            if third.is_empty() { String::new() } else { camel(third) }
+                        ),
                         format!("{first}{second}{third}"),
                         format!("{}{second}", first.to_uppercase()),
                     ] {
