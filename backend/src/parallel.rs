@@ -84,13 +84,7 @@ pub fn check_with(
 
 /// What the fixes of a check are worked out with.
 fn fix_cx<'a>(index: &'a Index, options: &'a Options) -> Cx<'a> {
-    Cx {
-        config: &options.config,
-        pss_version: options.pss_version,
-        mode: options.mode,
-        index,
-        anchors: Anchors::default(),
-    }
+    Cx::new(&options.config, options.pss_version, options.mode, index, Anchors::default())
 }
 
 /// What a check concluded: the report, whose two long lists (objects, findings) may still

@@ -274,13 +274,7 @@ pub fn check_objects_with(
     let index = Index::build(objects, options.mode, options.complete);
     let (Checked { objects: object_reports, mut findings }, policies) = run(&index, objects);
     if options.fixes {
-        let cx = Cx {
-            config: &options.config,
-            pss_version: options.pss_version,
-            mode: options.mode,
-            index: &index,
-            anchors: Anchors::default(),
-        };
+        let cx = Cx::new(&options.config, options.pss_version, options.mode, &index, Anchors::default());
         fix(&cx, objects, &mut findings);
     }
     let mut report = Report {
@@ -338,6 +332,17 @@ pub struct Checker<'a> {
     anchors: AnchorTracker,
     /// The custom policies, compiled once for all the batches (`None` without any).
     policies: Option<PolicySet>,
+    /// Where each object's passed and failed rules are gathered before they are copied
+    /// into its report at their length (growing each report's lists took five
+    /// allocations for an object that about forty rules pass).
+    lists: RuleLists,
+}
+
+/// The ids of the rules an object passed and failed, gathered for [`ObjectReport`].
+#[derive(Default)]
+struct RuleLists {
+    passed: Vec<&'static str>,
+    failed: Vec<&'static str>,
 }
 
 impl<'a> Checker<'a> {
@@ -370,6 +375,7 @@ impl<'a> Checker<'a> {
             levels: pss::LevelSets::new(options.pss_version),
             anchors: AnchorTracker::default(),
             policies,
+            lists: RuleLists::default(),
         }
     }
 
@@ -447,17 +453,19 @@ impl<'a> Checker<'a> {
             passed.push(Passed { anchors: matter, skipped: false });
             let source_name = sources.get(object.source).map_or("", |source| source.name.as_str());
             let options: &Options = &self.options;
-            let cx = Cx {
-                config: &options.config,
-                pss_version: options.pss_version,
-                mode: options.mode,
-                index: &self.index,
-                anchors,
-            };
+            let cx =
+                Cx::new(&options.config, options.pss_version, options.mode, &self.index, anchors).for_object(object);
             let position = checked.objects.len();
             let target = Target { object, source_name, position };
-            let result =
-                check_object(&cx, options, &self.levels, self.policies.as_ref(), target, &mut checked.findings);
+            let result = check_object(
+                &cx,
+                options,
+                &self.levels,
+                self.policies.as_ref(),
+                target,
+                &mut self.lists,
+                &mut checked.findings,
+            );
             checked.objects.push(result);
         }
         (checked, passed)
@@ -491,6 +499,7 @@ fn check_object(
     levels: &pss::LevelSets,
     policies: Option<&PolicySet>,
     target: Target<'_>,
+    lists: &mut RuleLists,
     findings: &mut Vec<Finding>,
 ) -> ObjectReport {
     let Target { object, source_name, position: object_position } = target;
@@ -539,8 +548,8 @@ fn check_object(
         let severity = cx.config.severity_of(rule);
         let exemption = exemptions.reason_for(rule.id);
         match judge(&mut tally, severity, exemption.is_some(), violations.is_empty()) {
-            Some(true) => result.passed.push(rule.id),
-            Some(false) => result.failed.push(rule.id),
+            Some(true) => lists.passed.push(rule.id),
+            Some(false) => lists.failed.push(rule.id),
             None => {}
         }
         if violations.is_empty() {
@@ -563,6 +572,10 @@ fn check_object(
             violations.into_iter().map(|violation| (violation.path, violation.message)),
         );
     }
+    result.passed = lists.passed.as_slice().to_vec();
+    result.failed = lists.failed.as_slice().to_vec();
+    lists.passed.clear();
+    lists.failed.clear();
     if let Some(policies) = policies {
         apply_policies(cx, policies, object, &exemptions, &mut tally, &mut result, findings, object_position);
     }
@@ -621,7 +634,7 @@ struct Locator<'n> {
 
 impl<'n> Locator<'n> {
     fn locate(&mut self, root: &'n Node, path: &str) -> Span {
-        let shared = self.path.bytes().zip(path.bytes()).take_while(|(a, b)| a == b).count();
+        let shared = common_prefix(self.path.as_bytes(), path.as_bytes());
         // A step of the previous path that ends within the shared bytes, where this path's
         // step ends too (at its end, or before a `.` or `[`), was read from the same text.
         let ends_step = |end: usize| matches!(path.as_bytes().get(end), None | Some(b'.' | b'['));
@@ -646,6 +659,26 @@ impl<'n> Locator<'n> {
         self.path.push_str(path);
         span
     }
+}
+
+/// How many bytes two texts share at their start, compared eight at a time (paths share
+/// forty bytes or so: `spec.template.spec.containers[0].securityContext`).
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let length = a.len().min(b.len());
+    let mut at = 0;
+    while at + 8 <= length {
+        let word = |bytes: &[u8]| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or_default());
+        let differ = word(a) ^ word(b);
+        if differ != 0 {
+            // The lowest differing byte is the first (little-endian).
+            return at + (differ.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    while at < length && a[at] == b[at] {
+        at += 1;
+    }
+    at
 }
 
 /// Applies the custom policies to an object: each policy that applied is evidence like a
@@ -751,6 +784,27 @@ impl Report {
 mod tests {
     use super::*;
     use crate::parse::{parse_source, Limits};
+
+    #[test]
+    fn the_common_prefix_is_what_a_byte_by_byte_count_gives() {
+        let base = "spec.template.spec.containers[0].securityContext.runAsNonRoot";
+        let mut texts = vec![String::new(), "s".to_string(), "spec.template.spec.initContainers[1]".to_string()];
+        // Every length of the base, and the base with each byte changed.
+        for end in 0..=base.len() {
+            texts.push(base[..end].to_string());
+        }
+        for at in 0..base.len() {
+            let mut changed = base.as_bytes().to_vec();
+            changed[at] = b'#';
+            texts.push(String::from_utf8(changed).unwrap());
+        }
+        for a in &texts {
+            for b in &texts {
+                let expected = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+                assert_eq!(common_prefix(a.as_bytes(), b.as_bytes()), expected, "{a:?} {b:?}");
+            }
+        }
+    }
 
     #[test]
     fn the_locator_gives_what_locate_gives_whatever_came_before() {

@@ -89,6 +89,10 @@ impl crate::selector::Labels for LabelSet {
         let at = self.0.binary_search_by(|(name, _)| (**name).cmp(key)).ok()?;
         Some(self.0[at].1.to_string())
     }
+
+    fn label_str(&self, key: &str) -> Option<Option<&str>> {
+        Some(self.0.binary_search_by(|(name, _)| (**name).cmp(key)).ok().map(|at| &*self.0[at].1))
+    }
 }
 
 /// What the reference rules read of a Service: its `spec.selector` and `spec.ports`.

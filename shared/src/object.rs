@@ -94,7 +94,7 @@ impl Object {
         let text = |keys: &[&str]| root.at(keys).and_then(Node::as_text).unwrap_or_default();
         let api_version = text(&["apiVersion"]);
         let kind = text(&["kind"]);
-        let group = api_version.rsplit_once('/').map_or("", |(group, _)| group);
+        let group = group_of(&api_version);
         let pod_layout = pod_layout(group, &kind);
         Object {
             source,
@@ -142,7 +142,7 @@ impl Object {
 
     /// The API group of the object (`""` for the core group).
     pub fn group(&self) -> &str {
-        self.api_version.rsplit_once('/').map_or("", |(group, _)| group)
+        group_of(&self.api_version)
     }
 
     pub fn is(&self, group: &str, kind: &str) -> bool {
@@ -166,6 +166,8 @@ impl Object {
             path: layout.spec_path,
             metadata: template.field("metadata"),
             metadata_path: layout.metadata_path,
+            containers: None,
+            windows: None,
         })
     }
 }
@@ -180,6 +182,11 @@ pub struct PodSpec<'a> {
     /// The pod's metadata: the object's own for a Pod, the template's for a controller.
     pub metadata: &'a Node,
     pub metadata_path: &'static str,
+    /// Its containers, when they were listed once for all the rules of the object
+    /// (`rules::Cx::pod_spec`).
+    containers: Option<&'a [Container<'a>]>,
+    /// Whether it declares `os.name: windows`, when that was looked up once already.
+    windows: Option<bool>,
 }
 
 /// Which list of the pod spec a container is in.
@@ -210,9 +217,16 @@ pub struct Container<'a> {
     /// Field path of the pod spec, such as `spec.template.spec`.
     pub pod_path: &'static str,
     pub name: &'a str,
+    /// Its `securityContext` (a null node when absent): fifteen rules read it.
+    security_context: &'a Node,
 }
 
 impl<'a> Container<'a> {
+    fn new(node: &'a Node, kind: ContainerKind, index: usize, pod_path: &'static str) -> Container<'a> {
+        let name = node.field("name").as_str().unwrap_or("");
+        Container { node, kind, index, pod_path, name, security_context: node.field("securityContext") }
+    }
+
     /// Field path of the container, such as `spec.template.spec.containers[1]`. Built on
     /// demand: most containers pass most rules and never need it.
     pub fn path(&self) -> String {
@@ -245,7 +259,7 @@ impl<'a> Container<'a> {
 
     /// The container's `securityContext` (a null node when absent).
     pub fn security_context(&self) -> &'a Node {
-        self.node.field("securityContext")
+        self.security_context
     }
 
     /// `container "app"` or `init container "setup"`: how messages name a container.
@@ -266,18 +280,24 @@ impl<'a> Container<'a> {
 impl<'a> PodSpec<'a> {
     /// Every container, in the order upstream Pod Security admission visits them:
     /// init containers, containers, ephemeral containers.
-    pub fn containers(&self) -> impl Iterator<Item = Container<'a>> + 'a {
-        let spec = self.spec;
-        let path = self.path;
-        [ContainerKind::Init, ContainerKind::Regular, ContainerKind::Ephemeral].into_iter().flat_map(move |kind| {
-            spec.field(kind.field()).items().iter().enumerate().map(move |(index, node)| Container {
-                node,
-                kind,
-                index,
-                pod_path: path,
-                name: node.field("name").as_str().unwrap_or(""),
-            })
-        })
+    pub fn containers(&self) -> Containers<'a> {
+        match self.containers {
+            Some(listed) => Containers::Listed(listed.iter()),
+            None => Containers::Walk { spec: self.spec, path: self.path, list: 0, items: [].iter().enumerate() },
+        }
+    }
+
+    /// The same pod spec, whose containers are `containers` (listed by [`Self::containers`]).
+    pub(crate) fn with_containers<'b>(&self, containers: &'b [Container<'a>]) -> PodSpec<'b>
+    where
+        'a: 'b,
+    {
+        PodSpec { containers: Some(containers), ..*self }
+    }
+
+    /// The same pod spec, which remembers whether it is a Windows pod.
+    pub(crate) fn with_os_known(self) -> PodSpec<'a> {
+        PodSpec { windows: Some(self.is_windows()), ..self }
     }
 
     /// A field path below the pod spec.
@@ -296,6 +316,9 @@ impl<'a> PodSpec<'a> {
 
     /// Whether the pod declares `spec.os.name: windows`.
     pub fn is_windows(&self) -> bool {
+        if let Some(windows) = self.windows {
+            return windows;
+        }
         self.spec.at(&["os", "name"]).and_then(Node::as_str) == Some("windows")
     }
 
@@ -306,6 +329,50 @@ impl<'a> PodSpec<'a> {
 
     pub fn annotation(&self, key: &str) -> Option<&'a str> {
         self.metadata.field("annotations").get(key).and_then(Node::as_str)
+    }
+}
+
+/// The API group of an `apiVersion`: what comes before its last `/` (`""` for the core
+/// group). Rules ask for it of nearly every object; a short scan back costs less than a
+/// searcher.
+fn group_of(api_version: &str) -> &str {
+    match api_version.as_bytes().iter().rposition(|&byte| byte == b'/') {
+        Some(slash) => &api_version[..slash],
+        None => "",
+    }
+}
+
+/// The containers of a pod spec ([`PodSpec::containers`]): listed once already, or found
+/// list by list.
+pub enum Containers<'a> {
+    Listed(std::slice::Iter<'a, Container<'a>>),
+    Walk {
+        spec: &'a Node,
+        path: &'static str,
+        /// The next list to look at (an index into [`CONTAINER_LISTS`]).
+        list: usize,
+        items: std::iter::Enumerate<std::slice::Iter<'a, Node>>,
+    },
+}
+
+/// The container lists of a pod spec, in the order they are visited.
+const CONTAINER_LISTS: [ContainerKind; 3] = [ContainerKind::Init, ContainerKind::Regular, ContainerKind::Ephemeral];
+
+impl<'a> Iterator for Containers<'a> {
+    type Item = Container<'a>;
+
+    fn next(&mut self) -> Option<Container<'a>> {
+        match self {
+            Containers::Listed(listed) => listed.next().cloned(),
+            Containers::Walk { spec, path, list, items } => loop {
+                if let Some((index, node)) = items.next() {
+                    return Some(Container::new(node, CONTAINER_LISTS[*list - 1], index, path));
+                }
+                let kind = CONTAINER_LISTS.get(*list)?;
+                *list += 1;
+                *items = spec.field(kind.field()).items().iter().enumerate();
+            },
+        }
     }
 }
 

@@ -11,12 +11,35 @@ use crate::tree::Node;
 /// An object's labels, as a selector reads them: the value of a key, as text.
 pub trait Labels {
     fn label(&self, key: &str) -> Option<String>;
+
+    /// Whether the label `key` reads as `value` does (`label(key) == value.as_text()`: both
+    /// absent counts as equal). Selectors ask this of every pod template for every policy
+    /// and Service; strings are compared where they are, not copied.
+    fn label_reads_as(&self, key: &str, value: &Node) -> bool {
+        match (self.label_str(key), value.as_str()) {
+            (Some(Some(label)), Some(value)) => label == value,
+            _ => self.label(key) == value.as_text(),
+        }
+    }
+
+    /// The label's text where it is kept as a string already (`Some(None)` when it is
+    /// absent); `None` when only [`Labels::label`] can tell.
+    fn label_str(&self, _key: &str) -> Option<Option<&str>> {
+        None
+    }
 }
 
 /// A mapping node (or null, for no labels).
 impl Labels for Node {
     fn label(&self, key: &str) -> Option<String> {
         self.get(key).and_then(Node::as_text)
+    }
+
+    fn label_str(&self, key: &str) -> Option<Option<&str>> {
+        match self.get(key) {
+            None => Some(None),
+            Some(node) => node.as_str().map(Some),
+        }
     }
 }
 
@@ -25,7 +48,7 @@ impl Labels for Node {
 pub fn matches<L: Labels + ?Sized>(selector: &Node, labels: &L) -> bool {
     let label = |key: &str| labels.label(key);
     for entry in selector.field("matchLabels").entries() {
-        if label(&entry.key) != entry.value.as_text() {
+        if !labels.label_reads_as(&entry.key, &entry.value) {
             return false;
         }
     }
@@ -59,6 +82,20 @@ mod tests {
 
     fn node(text: &str) -> Node {
         parse_source(&Source::new("t", text), &Limits::default()).0.remove(0).root
+    }
+
+    #[test]
+    fn a_label_reads_as_a_value_exactly_when_their_texts_are_equal() {
+        let labels = node("a: x\nb: 5\nc: true\nd: '5'\ne: null\nf: [1]\n");
+        let values = node("- x\n- 5\n- '5'\n- true\n- 'true'\n- null\n- y\n- {k: v}\n");
+        let set = crate::index::LabelSet::of(&labels);
+        for key in ["a", "b", "c", "d", "e", "f", "missing"] {
+            for value in values.items() {
+                let expected = labels.label(key) == value.as_text();
+                assert_eq!(labels.label_reads_as(key, value), expected, "{key} {value:?}");
+                assert_eq!(set.label_reads_as(key, value), set.label(key) == value.as_text(), "{key} {value:?}");
+            }
+        }
     }
 
     #[test]

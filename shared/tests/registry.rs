@@ -59,6 +59,19 @@ fn ids_are_unique() {
 }
 
 #[test]
+fn every_rule_is_found_by_its_id_whether_its_own_string_or_a_copy() {
+    for rule in RULES.iter() {
+        assert!(std::ptr::eq(rampart_core::rules::find(rule.id).unwrap(), *rule), "{}", rule.id);
+        let copy = rule.id.to_string();
+        assert!(std::ptr::eq(rampart_core::rules::find(&copy).unwrap(), *rule), "{}", rule.id);
+        // A string at the same address but shorter is another id.
+        let prefix = &rule.id[..rule.id.len() - 1];
+        assert!(rampart_core::rules::find(prefix).is_none_or(|found| found.id == prefix), "{prefix}");
+    }
+    assert!(rampart_core::rules::find("no-such-rule").is_none());
+}
+
+#[test]
 fn documented_examples_fail_and_their_fixes_pass() {
     let mut problems = Vec::new();
     for rule in RULES.iter() {

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::index::{Anchors, Index};
-use crate::object::{Object, PodSpec};
+use crate::object::{Container, Object, PodSpec};
 use crate::pss::PssLevel;
 
 pub mod control_plane;
@@ -222,9 +222,25 @@ pub struct Cx<'a> {
     pub index: &'a Index,
     /// Whether the object being checked anchors namespace-wide or cluster-wide findings.
     pub anchors: Anchors,
+    /// What the rules of the object being checked share, worked out once for all of them
+    /// (empty when the context serves no one object, as for fixes).
+    view: ObjectView<'a>,
 }
 
-impl Cx<'_> {
+impl<'a> Cx<'a> {
+    /// A context that serves any object: what the rules look up in an object is looked up
+    /// again each time.
+    pub fn new(config: &'a Config, pss_version: u32, mode: Mode, index: &'a Index, anchors: Anchors) -> Cx<'a> {
+        Cx { config, pss_version, mode, index, anchors, view: ObjectView::default() }
+    }
+
+    /// The context of the rules of one object: its pod spec and containers are looked up
+    /// once, for all of them (about fifty rules read them).
+    pub fn for_object(mut self, object: &'a Object) -> Cx<'a> {
+        self.view = ObjectView::of(object);
+        self
+    }
+
     /// Whether a rule that follows references may judge an object of this namespace: the
     /// input holds the whole namespace, and the namespace is not a system one the
     /// configuration leaves out.
@@ -232,9 +248,33 @@ impl Cx<'_> {
         !self.config.leaves_out_namespace(namespace) && self.index.namespace_complete(namespace)
     }
 
+    /// The pod spec of a workload ([`Object::pod_spec`]), with its containers already
+    /// listed when `object` is the one this context serves.
+    pub fn pod_spec<'s>(&'s self, object: &'s Object) -> Option<PodSpec<'s>> {
+        match &self.view.object {
+            Some(viewed) if std::ptr::eq(*viewed, object) => {
+                self.view.pod.as_ref().map(|pod| pod.spec.with_containers(&pod.containers))
+            }
+            _ => object.pod_spec(),
+        }
+    }
+
+    /// Whether any container of the object's pod spec might run the kube-apiserver (a cheap
+    /// first look that nine rules make).
+    pub(crate) fn might_run_api_server(&self, object: &Object) -> bool {
+        match &self.view.object {
+            Some(viewed) if std::ptr::eq(*viewed, object) => {
+                self.view.pod.as_ref().is_some_and(|pod| pod.might_run_api_server)
+            }
+            _ => object.pod_spec().is_some_and(|pod| {
+                pod.containers().any(|container| control_plane::flags::might_run_api_server(container.node))
+            }),
+        }
+    }
+
     /// Runs `check` over the pod spec of a workload; not applicable to other objects.
     pub fn on_pod(&self, object: &Object, check: impl FnOnce(PodSpec<'_>, &mut Vec<Violation>)) -> Outcome {
-        match object.pod_spec() {
+        match self.pod_spec(object) {
             Some(pod) => {
                 let mut violations = Vec::new();
                 check(pod, &mut violations);
@@ -242,6 +282,31 @@ impl Cx<'_> {
             }
             None => Outcome::NotApplicable,
         }
+    }
+}
+
+/// An object's pod spec and containers, looked up once for all the rules of the object.
+#[derive(Default)]
+struct ObjectView<'a> {
+    object: Option<&'a Object>,
+    pod: Option<PodView<'a>>,
+}
+
+struct PodView<'a> {
+    spec: PodSpec<'a>,
+    containers: Vec<Container<'a>>,
+    might_run_api_server: bool,
+}
+
+impl<'a> ObjectView<'a> {
+    fn of(object: &'a Object) -> ObjectView<'a> {
+        let pod = object.pod_spec().map(|spec| {
+            let containers: Vec<Container<'a>> = spec.containers().collect();
+            let might_run_api_server =
+                containers.iter().any(|container| control_plane::flags::might_run_api_server(container.node));
+            PodView { spec: spec.with_os_known(), containers, might_run_api_server }
+        });
+        ObjectView { object: Some(object), pod }
     }
 }
 
@@ -294,10 +359,19 @@ pub static RULES: LazyLock<Vec<&'static Rule>> = LazyLock::new(|| {
 /// Looks a rule up by id.
 pub fn find(id: &str) -> Option<&'static Rule> {
     // A finding's rule id is the rule's own string: its address finds it without comparing
-    // text (this runs once per finding).
-    RULES
-        .iter()
-        .copied()
-        .find(|rule| std::ptr::eq(rule.id, id))
+    // text (this runs once per finding), among the rules sorted by that address.
+    let by_address = &*RULES_BY_ID_ADDRESS;
+    by_address
+        .binary_search_by_key(&(id.as_ptr() as usize), |rule| rule.id.as_ptr() as usize)
+        .ok()
+        .map(|at| by_address[at])
+        .filter(|rule| std::ptr::eq(rule.id, id))
         .or_else(|| RULES.iter().copied().find(|rule| rule.id == id))
 }
+
+/// [`RULES`] in the order of their ids' addresses, for [`find`].
+static RULES_BY_ID_ADDRESS: LazyLock<Vec<&'static Rule>> = LazyLock::new(|| {
+    let mut rules = RULES.clone();
+    rules.sort_by_key(|rule| rule.id.as_ptr() as usize);
+    rules
+});

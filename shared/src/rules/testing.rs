@@ -23,8 +23,13 @@ pub(crate) fn run<T>(
     objects
         .iter()
         .map(|object| {
-            let cx = Cx { config, pss_version, mode, index: &index, anchors: anchors.next(object) };
-            each(object, (rule.check)(&cx, object))
+            let cx = Cx::new(config, pss_version, mode, &index, anchors.next(object));
+            // What the rule concludes without the object's view (looking everything up
+            // itself, as fixes and tests that build no view do) is what it concludes with it.
+            let looked_up = (rule.check)(&cx, object);
+            let viewed = (rule.check)(&cx.for_object(object), object);
+            assert_eq!(viewed, looked_up, "{} concludes otherwise with the object's view", rule.id);
+            each(object, viewed)
         })
         .collect()
 }

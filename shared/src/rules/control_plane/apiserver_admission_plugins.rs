@@ -77,8 +77,8 @@ declare_rule! {
     };
 }
 
-fn check(_cx: &Cx<'_>, object: &Object) -> Outcome {
-    check_api_servers(object, check_server)
+fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
+    check_api_servers(cx, object, check_server)
 }
 
 fn check_server(server: &ApiServer<'_>, violations: &mut Vec<Violation>) {

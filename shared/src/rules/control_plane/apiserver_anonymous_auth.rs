@@ -79,8 +79,8 @@ declare_rule! {
     };
 }
 
-fn check(_cx: &Cx<'_>, object: &Object) -> Outcome {
-    check_api_servers(object, |server, violations| match server.flags.last("anonymous-auth") {
+fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
+    check_api_servers(cx, object, |server, violations| match server.flags.last("anonymous-auth") {
         None => {
             let hint = if server.flags.last("authentication-config").is_some() {
                 "allowed unless the --authentication-config file restricts them"

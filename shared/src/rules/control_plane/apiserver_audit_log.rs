@@ -74,8 +74,8 @@ declare_rule! {
     };
 }
 
-fn check(_cx: &Cx<'_>, object: &Object) -> Outcome {
-    check_api_servers(object, |server, violations| {
+fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
+    check_api_servers(cx, object, |server, violations| {
         let flags = &server.flags;
         let backend = flags.non_empty("audit-log-path").or_else(|| flags.non_empty("audit-webhook-config-file"));
         let Some(backend) = backend else {

@@ -83,8 +83,8 @@ declare_rule! {
     };
 }
 
-fn check(_cx: &Cx<'_>, object: &Object) -> Outcome {
-    let servers = api_servers(object);
+fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
+    let servers = api_servers(cx, object);
     let logging_to_file: Vec<_> = servers
         .iter()
         .filter(|server| server.flags.non_empty("audit-log-path").is_some_and(|flag| flag.text() != "-"))

@@ -78,8 +78,8 @@ declare_rule! {
     };
 }
 
-fn check(_cx: &Cx<'_>, object: &Object) -> Outcome {
-    check_api_servers(object, |server, violations| {
+fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
+    check_api_servers(cx, object, |server, violations| {
         let modes = server.flags.list("authorization-mode");
         let Some(last) = server.flags.last("authorization-mode") else {
             if server.flags.last("authorization-config").is_none() {

@@ -71,8 +71,8 @@ declare_rule! {
     };
 }
 
-fn check(_cx: &Cx<'_>, object: &Object) -> Outcome {
-    check_api_servers(object, |server, violations| {
+fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
+    check_api_servers(cx, object, |server, violations| {
         if server.flags.non_empty("encryption-provider-config").is_none() {
             violations.push(server.missing(
                 "kube-apiserver runs without --encryption-provider-config: Secrets are stored in etcd unencrypted",

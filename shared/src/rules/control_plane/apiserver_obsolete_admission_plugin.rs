@@ -78,8 +78,8 @@ declare_rule! {
     };
 }
 
-fn check(_cx: &Cx<'_>, object: &Object) -> Outcome {
-    check_api_servers(object, |server, violations| {
+fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
+    check_api_servers(cx, object, |server, violations| {
         for flag_name in PLUGIN_FLAGS {
             for (plugin, flag) in server.flags.list(flag_name) {
                 if let Some((_, release)) = REMOVED.iter().find(|(removed, _)| *removed == plugin) {

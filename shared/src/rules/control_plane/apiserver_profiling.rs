@@ -71,8 +71,8 @@ declare_rule! {
     };
 }
 
-fn check(_cx: &Cx<'_>, object: &Object) -> Outcome {
-    check_api_servers(object, |server, violations| match server.flags.last("profiling") {
+fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
+    check_api_servers(cx, object, |server, violations| match server.flags.last("profiling") {
         None => violations.push(
             server.missing("kube-apiserver runs without --profiling=false: profiling endpoints are on by default"),
         ),

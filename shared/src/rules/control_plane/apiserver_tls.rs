@@ -73,8 +73,8 @@ declare_rule! {
     };
 }
 
-fn check(_cx: &Cx<'_>, object: &Object) -> Outcome {
-    check_api_servers(object, |server, violations| {
+fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
+    check_api_servers(cx, object, |server, violations| {
         for flag in FLAGS {
             if server.flags.non_empty(flag).is_none() {
                 violations.push(

@@ -13,8 +13,8 @@
 //! list flags read with [`Flags::list`], which accumulate as the API server's string-slice
 //! flags do (`--enable-admission-plugins=A --enable-admission-plugins=B` enables both).
 
-use crate::object::{Container, ContainerKind, Object};
-use crate::rules::{Outcome, Violation};
+use crate::object::{Container, Object};
+use crate::rules::{Cx, Outcome, Violation};
 
 /// One flag as written, with the field path of the item that holds its name.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -179,7 +179,7 @@ fn flags_start(tokens: &[(String, String)], has_command: bool, image: &str) -> O
 /// A cheap first look (no allocation): whether the container names the API server (or
 /// hyperkube) anywhere in its command or args, or runs its image. Most containers do not,
 /// and are passed over before their flags are read.
-fn might_run_api_server(container: &crate::tree::Node) -> bool {
+pub(crate) fn might_run_api_server(container: &crate::tree::Node) -> bool {
     let named = ["command", "args"]
         .into_iter()
         .flat_map(|field| container.field(field).items())
@@ -188,13 +188,13 @@ fn might_run_api_server(container: &crate::tree::Node) -> bool {
 }
 
 /// The containers of an object's pod spec that run the kube-apiserver.
-pub fn api_servers(object: &Object) -> Vec<ApiServer<'_>> {
-    let Some(pod) = object.pod_spec() else { return Vec::new() };
-    // Nine rules ask of every workload: a first look at the container nodes alone.
-    let lists = [ContainerKind::Init, ContainerKind::Regular, ContainerKind::Ephemeral];
-    if !lists.iter().any(|kind| pod.spec.field(kind.field()).items().iter().any(might_run_api_server)) {
+pub fn api_servers<'o>(cx: &'o Cx<'_>, object: &'o Object) -> Vec<ApiServer<'o>> {
+    // Nine rules ask of every workload: a first look at the container nodes alone, made
+    // once per object.
+    if !cx.might_run_api_server(object) {
         return Vec::new();
     }
+    let Some(pod) = cx.pod_spec(object) else { return Vec::new() };
     pod.containers()
         .filter(|container| might_run_api_server(container.node))
         .filter_map(|container| {
@@ -221,8 +221,12 @@ pub fn api_servers(object: &Object) -> Vec<ApiServer<'_>> {
 
 /// Runs `check` over every kube-apiserver container of an object; not applicable to
 /// objects that run none.
-pub fn check_api_servers(object: &Object, mut check: impl FnMut(&ApiServer<'_>, &mut Vec<Violation>)) -> Outcome {
-    let servers = api_servers(object);
+pub fn check_api_servers(
+    cx: &Cx<'_>,
+    object: &Object,
+    mut check: impl FnMut(&ApiServer<'_>, &mut Vec<Violation>),
+) -> Outcome {
+    let servers = api_servers(cx, object);
     if servers.is_empty() {
         return Outcome::NotApplicable;
     }
@@ -298,12 +302,37 @@ mod tests {
         assert_eq!(flags.last("c").unwrap().as_bool(), None);
     }
 
+    /// The API servers of an object's pod spec, the same whether the object's containers
+    /// were listed once for its rules or are looked up again.
+    fn servers(object: &Object) -> Vec<Servers> {
+        let index = crate::index::Index::build(std::slice::from_ref(object), crate::rules::Mode::Manifests, false);
+        let config = crate::config::Config::default();
+        let cx = Cx::new(&config, 0, crate::rules::Mode::Manifests, &index, Default::default());
+        let found = |cx: &Cx<'_>| -> Vec<Servers> {
+            api_servers(cx, object)
+                .into_iter()
+                .map(|server| Servers { flags: server.flags, anchor: server.anchor, path: server.container.path() })
+                .collect()
+        };
+        let looked_up = found(&cx);
+        assert_eq!(found(&cx.for_object(object)), looked_up);
+        looked_up
+    }
+
+    /// What [`servers`] compares of an [`ApiServer`].
+    #[derive(Debug, PartialEq)]
+    struct Servers {
+        flags: Flags,
+        anchor: String,
+        path: String,
+    }
+
     #[test]
     fn flags_in_command_and_args_with_their_paths() {
         let pod = object(
             "apiVersion: v1\nkind: Pod\nmetadata:\n  name: kube-apiserver\nspec:\n  containers:\n  - name: kube-apiserver\n    image: registry.k8s.io/kube-apiserver:v1.31.0\n    command: [kube-apiserver, --anonymous-auth=false]\n    args: [--profiling, 'false']\n",
         );
-        let servers = api_servers(&pod);
+        let servers = servers(&pod);
         assert_eq!(servers.len(), 1);
         let server = &servers[0];
         assert_eq!(server.anchor, "spec.containers[0].command");
@@ -317,7 +346,7 @@ mod tests {
         let recognised = |container: &str| {
             let text = format!("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: cp\nspec:\n  template:\n    spec:\n      containers:\n      - name: c\n{container}");
             let pod = object(&text);
-            api_servers(&pod).into_iter().map(|server| server.flags).next()
+            servers(&pod).into_iter().map(|server| server.flags).next()
         };
         let by_path = recognised("        command: [/usr/local/bin/kube-apiserver, --a=1]\n").unwrap();
         assert_eq!(by_path.last("a").unwrap().text(), "1");

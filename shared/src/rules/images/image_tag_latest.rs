@@ -2,7 +2,7 @@
 
 use crate::declare_rule;
 use crate::object::Object;
-use crate::rules::images::reference::ImageReference;
+use crate::rules::images::reference::Parts;
 use crate::rules::{Cx, Family, Outcome, Scope, Severity, Violation};
 
 declare_rule! {
@@ -66,7 +66,7 @@ fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
     cx.on_pod(object, |pod, violations| {
         for container in pod.containers() {
             let Some(image) = container.node.field("image").as_str() else { continue };
-            let Some(reference) = ImageReference::parse(image) else { continue };
+            let Some(reference) = Parts::of(image) else { continue };
             if !reference.floats_on_latest() {
                 continue;
             }

@@ -34,21 +34,7 @@ pub struct ImageReference {
 impl ImageReference {
     /// Reads an image reference; `None` when the text is empty.
     pub fn parse(text: &str) -> Option<ImageReference> {
-        let text = text.trim();
-        if text.is_empty() {
-            return None;
-        }
-        let (name_and_tag, digest) = match text.split_once('@') {
-            Some((name_and_tag, digest)) => (name_and_tag, Some(digest.to_string())),
-            None => (text, None),
-        };
-        let last_slash = name_and_tag.rfind('/');
-        let (name, tag) = match name_and_tag.rfind(':') {
-            Some(colon) if last_slash.is_none_or(|slash| colon > slash) => {
-                (&name_and_tag[..colon], Some(name_and_tag[colon + 1..].to_string()))
-            }
-            _ => (name_and_tag, None),
-        };
+        let Parts { name, tag, digest } = Parts::of(text)?;
         let (registry, repository) = match name.split_once('/') {
             Some((first, rest)) if is_registry(first) => (first, rest.to_string()),
             _ => (DOCKER_HUB, name.to_string()),
@@ -62,8 +48,8 @@ impl ImageReference {
         Some(ImageReference {
             registry: registry.to_string(),
             repository,
-            tag: tag.filter(|tag| !tag.is_empty()),
-            digest: digest.filter(|digest| !digest.is_empty()),
+            tag: tag.map(str::to_string),
+            digest: digest.map(str::to_string),
         })
     }
 
@@ -75,15 +61,59 @@ impl ImageReference {
     /// Whether the digest is a well-formed SHA-256 one: `sha256:` and 64 lower-case hex
     /// digits.
     pub fn is_pinned_by_sha256(&self) -> bool {
-        self.digest.as_deref().and_then(|digest| digest.strip_prefix("sha256:")).is_some_and(|hex| {
-            hex.len() == 64 && hex.bytes().all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte))
-        })
+        Parts { name: "", tag: self.tag.as_deref(), digest: self.digest.as_deref() }.is_pinned_by_sha256()
     }
 
     /// Whether the reference floats on `latest`: no digest, and no tag or the tag `latest`.
     /// (With a digest, the runtime pulls the digest and ignores the tag.)
     pub fn floats_on_latest(&self) -> bool {
-        self.digest.is_none() && self.tag.as_deref().is_none_or(|tag| tag == "latest")
+        Parts { name: "", tag: self.tag.as_deref(), digest: self.digest.as_deref() }.floats_on_latest()
+    }
+}
+
+/// A reference's text split at its digest and tag, borrowed: what the rules that judge
+/// only the tag and digest read, without the copies of a whole [`ImageReference`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Parts<'a> {
+    /// The registry and repository as written (`ghcr.io/acme/app`, `nginx`).
+    pub name: &'a str,
+    /// The tag, when one is written and not empty.
+    pub tag: Option<&'a str>,
+    /// The digest, when one is written and not empty.
+    pub digest: Option<&'a str>,
+}
+
+impl<'a> Parts<'a> {
+    /// Splits an image reference; `None` when the text is empty.
+    pub fn of(text: &'a str) -> Option<Parts<'a>> {
+        let text = text.trim();
+        if text.is_empty() {
+            return None;
+        }
+        let (name_and_tag, digest) = match text.split_once('@') {
+            Some((name_and_tag, digest)) => (name_and_tag, Some(digest)),
+            None => (text, None),
+        };
+        let last_slash = name_and_tag.rfind('/');
+        let (name, tag) = match name_and_tag.rfind(':') {
+            Some(colon) if last_slash.is_none_or(|slash| colon > slash) => {
+                (&name_and_tag[..colon], Some(&name_and_tag[colon + 1..]))
+            }
+            _ => (name_and_tag, None),
+        };
+        Some(Parts { name, tag: tag.filter(|tag| !tag.is_empty()), digest: digest.filter(|digest| !digest.is_empty()) })
+    }
+
+    /// [`ImageReference::is_pinned_by_sha256`].
+    pub fn is_pinned_by_sha256(&self) -> bool {
+        self.digest.and_then(|digest| digest.strip_prefix("sha256:")).is_some_and(|hex| {
+            hex.len() == 64 && hex.bytes().all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte))
+        })
+    }
+
+    /// [`ImageReference::floats_on_latest`].
+    pub fn floats_on_latest(&self) -> bool {
+        self.digest.is_none() && self.tag.is_none_or(|tag| tag == "latest")
     }
 }
 
@@ -98,6 +128,35 @@ mod tests {
     use super::*;
 
     const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn the_borrowed_parts_judge_as_the_whole_reference() {
+        let texts = [
+            "",
+            "  ",
+            "nginx",
+            "nginx:latest",
+            "nginx:",
+            "nginx@",
+            " nginx:1.2 ",
+            "registry:5000/app",
+            "registry:5000/app:latest",
+            "ghcr.io/acme/app:1.2@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "app@sha256:0123",
+            "app:latest@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "app@md5:abc",
+            "a/b/c:d:e",
+        ];
+        for text in texts {
+            let whole = ImageReference::parse(text);
+            let parts = Parts::of(text);
+            assert_eq!(whole.is_some(), parts.is_some(), "{text:?}");
+            let (Some(whole), Some(parts)) = (whole, parts) else { continue };
+            assert_eq!((whole.tag.as_deref(), whole.digest.as_deref()), (parts.tag, parts.digest), "{text:?}");
+            assert_eq!(whole.is_pinned_by_sha256(), parts.is_pinned_by_sha256(), "{text:?}");
+            assert_eq!(whole.floats_on_latest(), parts.floats_on_latest(), "{text:?}");
+        }
+    }
 
     fn parts(text: &str) -> (String, String, Option<String>, Option<String>) {
         let reference = ImageReference::parse(text).unwrap();

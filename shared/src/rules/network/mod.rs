@@ -36,7 +36,7 @@ pub static RULES: &[&Rule] = &[
 /// endpoints are managed by hand.
 pub fn selects<L: Labels + ?Sized>(selector: &Node, labels: &L) -> bool {
     let selector = selector.entries();
-    !selector.is_empty() && selector.iter().all(|entry| labels.label(&entry.key) == entry.value.as_text())
+    !selector.is_empty() && selector.iter().all(|entry| labels.label_reads_as(&entry.key, &entry.value))
 }
 
 /// `{app=web, tier=front}`: labels or a selector's labels, for messages.

@@ -76,8 +76,13 @@ declare_rule! {
 }
 
 /// Where probe-like handlers live in a container: the probes, and the lifecycle hooks.
-const HANDLERS: [&str; 5] =
-    ["livenessProbe", "readinessProbe", "startupProbe", "lifecycle.postStart", "lifecycle.preStop"];
+const HANDLERS: [(&str, &[&str]); 5] = [
+    ("livenessProbe", &["livenessProbe"]),
+    ("readinessProbe", &["readinessProbe"]),
+    ("startupProbe", &["startupProbe"]),
+    ("lifecycle.postStart", &["lifecycle", "postStart"]),
+    ("lifecycle.preStop", &["lifecycle", "preStop"]),
+];
 /// The handler actions that carry a `host` field.
 const ACTIONS_WITH_HOST: [&str; 2] = ["httpGet", "tcpSocket"];
 
@@ -87,9 +92,8 @@ fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
     }
     cx.on_pod(object, |pod, violations| {
         for container in pod.containers() {
-            for handler_path in HANDLERS {
-                let keys: Vec<&str> = handler_path.split('.').collect();
-                let Some(handler) = container.node.at(&keys) else { continue };
+            for (handler_path, keys) in HANDLERS {
+                let Some(handler) = container.node.at(keys) else { continue };
                 for action in ACTIONS_WITH_HOST {
                     let host = handler.field(action).field("host").as_text().unwrap_or_default();
                     if !host.is_empty() {

@@ -65,7 +65,7 @@ const USER_NAMESPACE_RELAXATION_SINCE: u32 = 35;
 /// Whether a Windows pod is exempt, at the policy version checked, from one of the three
 /// checks that do not apply to Windows.
 fn windows_exempt(cx: &Cx<'_>, object: &Object) -> bool {
-    cx.pss_version >= WINDOWS_EXEMPTION_SINCE && object.pod_spec().is_some_and(|pod| pod.is_windows())
+    cx.pss_version >= WINDOWS_EXEMPTION_SINCE && cx.pod_spec(object).is_some_and(|pod| pod.is_windows())
 }
 
 /// Whether a check that relaxes for user namespaces lets this pod through whatever it sets.

@@ -146,12 +146,13 @@ pub fn find(rules: &[Node], query: &Query) -> Vec<Grant> {
 
 /// The strings of a list field with their indices (anything else is skipped: the API
 /// server would reject it).
-fn entries(rule: &Node, field: &str) -> Vec<(usize, String)> {
+fn entries<'n>(rule: &'n Node, field: &str) -> Vec<(usize, &'n str)> {
+    // Borrowed: most entries grant nothing a query asks about, and are not copied.
     rule.field(field)
         .items()
         .iter()
         .enumerate()
-        .filter_map(|(index, item)| item.as_str().map(|text| (index, text.to_string())))
+        .filter_map(|(index, item)| item.as_str().map(|text| (index, text)))
         .collect()
 }
 
@@ -174,33 +175,43 @@ fn is_wildcard_resource(entry: &str) -> bool {
 }
 
 /// What one entry grants of the query, if anything.
-pub fn grant(index: usize, rule: &Node, query: &Query) -> Option<Grant> {
-    let verb_entries = entries(rule, "verbs");
+pub fn grant<'n>(index: usize, rule: &'n Node, query: &Query) -> Option<Grant> {
     let group_entries = entries(rule, "apiGroups");
     let resource_entries = entries(rule, "resources");
-    let resource_names: Vec<String> = entries(rule, "resourceNames").into_iter().map(|(_, name)| name).collect();
+    // Most entries cover none of the query's targets (nine queries ask of every entry):
+    // they grant nothing, whatever their verbs.
+    let covers_a_target = query.clauses.iter().flat_map(|clause| clause.targets).any(|target| {
+        group_entries.iter().any(|(_, entry)| *entry == "*" || *entry == target.group)
+            && resource_entries.iter().any(|(_, entry)| resource_matches(entry, target.resource))
+    });
+    if !covers_a_target {
+        return None;
+    }
+    let verb_entries = entries(rule, "verbs");
+    let resource_names = entries(rule, "resourceNames");
     let mut parts = Vec::new();
     let mut verb_positions: Vec<usize> = Vec::new();
     let mut resource_positions: Vec<usize> = Vec::new();
     let mut group_wildcard = false;
     for clause in query.clauses {
         // Each requested verb with the entry of `verbs` that grants it.
-        let requested: Vec<(String, usize)> = match clause.verbs {
-            Verbs::Any => verb_entries.iter().map(|(position, verb)| (verb.clone(), *position)).collect(),
+        let requested: Vec<(&str, usize)> = match clause.verbs {
+            Verbs::Any => verb_entries.iter().map(|&(position, verb)| (verb, position)).collect(),
             Verbs::Of(verbs) => verbs
                 .iter()
                 .filter_map(|verb| {
                     verb_entries
                         .iter()
-                        .find(|(_, entry)| entry == "*" || entry == verb)
-                        .map(|(position, _)| (verb.to_string(), *position))
+                        .find(|(_, entry)| *entry == "*" || entry == verb)
+                        .map(|(position, _)| (*verb, *position))
                 })
                 .collect(),
         };
         let mut verbs: Vec<String> = Vec::new();
         let mut resources: Vec<String> = Vec::new();
         for target in clause.targets {
-            let Some((_, group)) = group_entries.iter().find(|(_, entry)| entry == "*" || entry == target.group) else {
+            let Some(&(_, group)) = group_entries.iter().find(|(_, entry)| *entry == "*" || *entry == target.group)
+            else {
                 continue;
             };
             let Some((resource_position, _)) =
@@ -209,12 +220,12 @@ pub fn grant(index: usize, rule: &Node, query: &Query) -> Option<Grant> {
                 continue;
             };
             for (verb, verb_position) in &requested {
-                let unnamed = matches!(verb.as_str(), "create" | "deletecollection") && target.is_whole_resource();
+                let unnamed = matches!(*verb, "create" | "deletecollection") && target.is_whole_resource();
                 if unnamed && !resource_names.is_empty() {
                     continue;
                 }
-                if !verbs.contains(verb) {
-                    verbs.push(verb.clone());
+                if !verbs.iter().any(|known| known == verb) {
+                    verbs.push(verb.to_string());
                 }
                 if !resources.iter().any(|resource| resource == target.resource) {
                     resources.push(target.resource.to_string());
@@ -235,14 +246,12 @@ pub fn grant(index: usize, rule: &Node, query: &Query) -> Option<Grant> {
     if parts.is_empty() {
         return None;
     }
-    let text_at = |list: &[(usize, String)], position: usize| {
-        list.iter().find(|(index, _)| *index == position).map(|(_, text)| text.clone()).unwrap_or_default()
+    let text_at = |list: &[(usize, &'n str)], position: usize| {
+        list.iter().find(|(index, _)| *index == position).map_or("", |&(_, text)| text)
     };
     let verb_wildcard = verb_positions.iter().copied().find(|position| text_at(&verb_entries, *position) == "*");
-    let resource_wildcard = resource_positions
-        .iter()
-        .copied()
-        .find(|position| is_wildcard_resource(&text_at(&resource_entries, *position)));
+    let resource_wildcard =
+        resource_positions.iter().copied().find(|position| is_wildcard_resource(text_at(&resource_entries, *position)));
     let path = match (verb_wildcard, resource_wildcard, query.focus) {
         (Some(position), _, _) => format!("rules[{index}].verbs[{position}]"),
         (None, Some(position), _) => format!("rules[{index}].resources[{position}]"),
@@ -259,6 +268,7 @@ pub fn grant(index: usize, rule: &Node, query: &Query) -> Option<Grant> {
     if group_wildcard {
         wildcards.push("apiGroups");
     }
+    let resource_names = resource_names.into_iter().map(|(_, name)| name.to_string()).collect();
     Some(Grant { index, parts, wildcards, resource_names, path })
 }
 

@@ -106,7 +106,15 @@ fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
         for container in pod.containers() {
             for (index, variable) in container.node.field("env").items().iter().enumerate() {
                 let name = variable.field("name").as_str().unwrap_or("");
-                let Some(value) = variable.field("value").as_text() else { continue };
+                // Borrowed when it is a string (most are), not copied for each variable.
+                let value = variable.field("value");
+                let value = match value.as_str() {
+                    Some(text) => std::borrow::Cow::Borrowed(text),
+                    None => match value.as_text() {
+                        Some(text) => std::borrow::Cow::Owned(text),
+                        None => continue,
+                    },
+                };
                 // The message names the variable, never the value: findings are stored and
                 // mailed, and must not spread the credential further.
                 let message = if let Some(label) = private_key_label(&value) {

@@ -128,6 +128,13 @@ pub fn split_words(name: &str) -> Vec<String> {
 
 /// Whether a variable or key name says its value is a credential.
 pub fn name_suggests_credential(name: &str) -> bool {
+    // Most names are passed over before they are split into words (a few thousand
+    // instructions each): every word that can make a credential contains one of these.
+    might_name_credential(name) && words_name_credential(name)
+}
+
+/// [`name_suggests_credential`], judged on the name's words alone.
+fn words_name_credential(name: &str) -> bool {
     let words = split_words(name);
     let Some(last) = words.last() else { return false };
     if DESCRIPTIVE_LAST_WORDS.contains(&last.as_str()) || is_public_access_key(&words) || is_identifier_token(&words) {
@@ -140,6 +147,23 @@ pub fn name_suggests_credential(name: &str) -> bool {
         CREDENTIAL_WORDS.contains(&word.as_str())
             || CREDENTIAL_ENDINGS.iter().any(|ending| word.ends_with(ending))
             || (word == "key" && position > 0 && KEY_QUALIFIERS.contains(&words[position - 1].as_str()))
+    })
+}
+
+/// Whether an ASCII name holds, in any case, one of the pieces that every credential word
+/// and ending contains ([`CREDENTIAL_WORDS`], [`CREDENTIAL_ENDINGS`], and `key` for
+/// [`ends_in_key`] and [`KEY_QUALIFIERS`]); a word is a run of the name's letters, so a
+/// name without any of them names no credential. Names that are not ASCII are always
+/// split (some letters lower-case to ASCII ones: the Kelvin sign to `k`).
+fn might_name_credential(name: &str) -> bool {
+    const PIECES: [&[u8]; 5] = [b"pass", b"secret", b"token", b"cred", b"key"];
+    let bytes = name.as_bytes();
+    if !name.is_ascii() {
+        return true;
+    }
+    (0..bytes.len()).any(|start| {
+        let rest = &bytes[start..];
+        PIECES.iter().any(|piece| rest.len() >= piece.len() && rest[..piece.len()].eq_ignore_ascii_case(piece))
     })
 }
 
@@ -252,8 +276,22 @@ pub fn find_credential(text: &str) -> Option<CredentialShape> {
 /// `PRIVATE KEY` …). Certificates and public keys are not credentials and pass.
 pub fn private_key_label(text: &str) -> Option<String> {
     const BEGIN: &str = "-----BEGIN ";
+    // Where `BEGIN` first starts in a text, found from its dashes (most texts have none,
+    // and a searcher for the whole of it costs more to set up than a short text to scan).
+    let find_begin = |text: &str| {
+        let bytes = text.as_bytes();
+        let mut from = 0;
+        while let Some(dash) = bytes[from..].iter().position(|&byte| byte == b'-') {
+            let at = from + dash;
+            if bytes[at..].starts_with(BEGIN.as_bytes()) {
+                return Some(at);
+            }
+            from = at + 1;
+        }
+        None
+    };
     let mut rest = text;
-    while let Some(start) = rest.find(BEGIN) {
+    while let Some(start) = find_begin(rest) {
         let after = &rest[start + BEGIN.len()..];
         let end = after.find("-----")?;
         let label = &after[..end];
@@ -392,6 +430,52 @@ mod tests {
         assert_eq!(split_words("APIKey"), ["api", "key"]);
         assert_eq!(split_words("OAUTH2Token"), ["oauth2", "token"]);
         assert_eq!(split_words("__"), Vec::<String>::new());
+    }
+
+    /// The first look at a name ([`might_name_credential`]) passes every name that its
+    /// words would judge a credential: names built from every word the judgement knows,
+    /// in upper, lower, camel and glued case, with every separator.
+    #[test]
+    fn the_first_look_passes_every_name_the_words_judge_a_credential() {
+        let known: Vec<&str> = [
+            CREDENTIAL_WORDS,
+            CREDENTIAL_ENDINGS,
+            NON_SECRET_KEY_QUALIFIERS,
+            KEY_QUALIFIERS,
+            KEY_CONTENT_WORDS,
+            DESCRIPTIVE_LAST_WORDS,
+            &["key", "db", "client", "initial", "cluster", "id", "v2", "Key", "PaSs", "kEy", "TOKENs", "x"],
+        ]
+        .concat();
+        let camel = |word: &str| word[..1].to_uppercase() + &word[1..];
+        let mut judged = 0;
+        for first in &known {
+            for second in &known {
+                for third in ["", "key", "content", "token", "url"] {
+                    for name in [
+                        format!("{first}_{second}_{third}"),
+                        format!("{}-{}.{}", first.to_uppercase(), second.to_uppercase(), third.to_uppercase()),
+                        format!(
+                            "{first}{}{}",
+                            camel(second),
+                            if third.is_empty() { String::new() } else { camel(third) }
+                        ),
+                        format!("{first}{second}{third}"),
+                        format!("{}{second}", first.to_uppercase()),
+                    ] {
+                        let by_words = words_name_credential(&name);
+                        judged += usize::from(by_words);
+                        assert!(!by_words || might_name_credential(&name), "{name} is passed over at the first look");
+                    }
+                }
+            }
+        }
+        assert!(judged > 10_000, "{judged}");
+        // The first look leaves the rest to the words: names it passes may still be no credential.
+        assert!(might_name_credential("TOKEN_URL") && !name_suggests_credential("TOKEN_URL"));
+        assert!(!might_name_credential("LOG_LEVEL") && !name_suggests_credential("LOG_LEVEL"));
+        // A name that is not ASCII is always split.
+        assert!(might_name_credential("\u{212A}EY_X"));
     }
 
     #[test]

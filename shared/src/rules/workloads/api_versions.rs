@@ -92,8 +92,12 @@ pub fn lookup(object: &Object) -> Option<&'static Retired> {
 /// custom resource.
 pub fn covers(object: &Object) -> bool {
     let group = object.group();
+    // `group/` starts the entry's version (which has one `/`): compared without a searcher.
     !group.is_empty()
-        && RETIRED.iter().any(|entry| entry.api_version.split_once('/').is_some_and(|(of, _)| of == group))
+        && RETIRED.iter().any(|entry| {
+            let version = entry.api_version.as_bytes();
+            version.get(group.len()) == Some(&b'/') && version.starts_with(group.as_bytes())
+        })
 }
 
 /// What to use instead, for messages.

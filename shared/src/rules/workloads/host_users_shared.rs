@@ -78,7 +78,7 @@ declare_rule! {
 }
 
 fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
-    let Some(pod) = object.pod_spec() else { return Outcome::NotApplicable };
+    let Some(pod) = cx.pod_spec(object) else { return Outcome::NotApplicable };
     let shares_host =
         ["hostNetwork", "hostPID", "hostIPC"].iter().any(|field| pod.spec.field(field).as_bool() == Some(true));
     if cx.config.kube_minor() < SINCE_MINOR || pod.is_windows() || shares_host {

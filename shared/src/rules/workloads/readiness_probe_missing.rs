@@ -82,7 +82,7 @@ fn serves(cx: &Cx<'_>, object: &Object) -> bool {
     if always.iter().any(|kind| object.is("apps", kind) || object.is("extensions", kind)) {
         return true;
     }
-    let Some(pod) = object.pod_spec() else { return false };
+    let Some(pod) = cx.pod_spec(object) else { return false };
     let labels = pod.metadata.field("labels");
     cx.index
         .services(effective_namespace(object))
@@ -90,7 +90,7 @@ fn serves(cx: &Cx<'_>, object: &Object) -> bool {
 }
 
 fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
-    if object.pod_spec().is_none() || !serves(cx, object) {
+    if cx.pod_spec(object).is_none() || !serves(cx, object) {
         return Outcome::NotApplicable;
     }
     check_probe(cx, object, "readinessProbe")

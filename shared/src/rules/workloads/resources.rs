@@ -68,9 +68,12 @@ pub fn check_containers(pod: &PodSpec<'_>, violations: &mut Vec<Violation>, boun
             sets(resources, bound, resource) || (bound == Bound::Request && sets(resources, Bound::Limit, resource));
         if !container_sets {
             let display_name = if resource == "cpu" { "CPU" } else { resource };
-            // Built piece by piece: four rules report this for most containers.
-            let mut message = container.label();
-            for part in [" sets no ", display_name, " ", bound.noun()] {
+            // Built piece by piece, in one allocation: four rules report this for most
+            // containers.
+            let label = container.label();
+            let parts = [label.as_str(), " sets no ", display_name, " ", bound.noun()];
+            let mut message = String::with_capacity(parts.iter().map(|part| part.len()).sum());
+            for part in parts {
                 message.push_str(part);
             }
             violations

@@ -74,7 +74,7 @@ declare_rule! {
 }
 
 fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
-    if object.pod_spec().is_some_and(|pod| pod.is_windows()) {
+    if cx.pod_spec(object).is_some_and(|pod| pod.is_windows()) {
         return Outcome::NotApplicable;
     }
     cx.on_pod(object, |pod, violations| {

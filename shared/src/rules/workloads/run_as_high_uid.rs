@@ -86,7 +86,7 @@ fn shortfall(value: &Node) -> Option<String> {
 fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
     // Kubernetes rejects runAsUser on pods with `spec.os.name: windows`, so a Windows pod
     // could never pass; the rule does not apply to it.
-    if object.pod_spec().is_some_and(|pod| pod.is_windows()) {
+    if cx.pod_spec(object).is_some_and(|pod| pod.is_windows()) {
         return Outcome::NotApplicable;
     }
     cx.on_pod(object, |pod, violations| {

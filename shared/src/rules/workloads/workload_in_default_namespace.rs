@@ -70,8 +70,8 @@ declare_rule! {
 /// Whether the rule looks at this kind of object: workloads and the namespaced objects an
 /// application brings along. Other namespaced kinds (Roles, NetworkPolicies, Events …)
 /// are left out: they follow the workloads, and flagging them would repeat one finding.
-fn is_application_object(object: &Object) -> bool {
-    object.pod_spec().is_some()
+fn is_application_object(cx: &Cx<'_>, object: &Object) -> bool {
+    cx.pod_spec(object).is_some()
         || object.is("", "Service")
         || object.is("", "ConfigMap")
         || object.is("", "Secret")
@@ -90,7 +90,7 @@ fn is_created_by_kubernetes(object: &Object) -> bool {
 }
 
 fn check(cx: &Cx<'_>, object: &Object) -> Outcome {
-    if !is_application_object(object) || is_created_by_kubernetes(object) {
+    if !is_application_object(cx, object) || is_created_by_kubernetes(object) {
         return Outcome::NotApplicable;
     }
     let message = match object.namespace.as_deref() {
