@@ -280,7 +280,19 @@ fn split_documents(text: &str) -> Vec<Chunk> {
     let mut first_line = 1u32;
     let mut has_content = false;
     let mut offset = 0;
-    for (line_number, line) in (1u32..).zip(lines_inclusive(text)) {
+    let mut line_number = 0u32;
+    let text_bytes = text.as_bytes();
+    while offset < text_bytes.len() {
+        line_number += 1;
+        // The lines found eight bytes at a time ([`newline_from`]); one that starts with
+        // neither `-` nor `.` is looked at only until the document is known to hold content.
+        let next = (newline_from(text_bytes, offset) + 1).min(text_bytes.len());
+        if has_content && !matches!(text_bytes[offset], b'-' | b'.') {
+            offset = next;
+            continue;
+        }
+        // Both ends lie at the text's ends or right after a `\n`: character boundaries.
+        let line = &text[offset..next];
         let bytes = line.as_bytes();
         // Only lines starting with `---` or `...` can be markers; the rest matter only
         // until the current document is known to hold content.
@@ -315,24 +327,6 @@ fn split_documents(text: &str) -> Vec<Chunk> {
         chunks.push(Chunk { start, end: text.len(), first_line });
     }
     chunks
-}
-
-/// The lines of a text, each with its `\n`, as `str::split_inclusive('\n')` gives them,
-/// found eight bytes at a time ([`newline_from`]): manifest lines are short, shorter than a
-/// call to a vectorised search takes to pay off.
-pub(crate) fn lines_inclusive(text: &str) -> impl Iterator<Item = &str> {
-    let bytes = text.as_bytes();
-    let mut at = 0;
-    std::iter::from_fn(move || {
-        if at >= bytes.len() {
-            return None;
-        }
-        let start = at;
-        at = newline_from(bytes, at);
-        at = (at + 1).min(bytes.len());
-        // Both ends lie at the text's ends or right after a `\n`: character boundaries.
-        text.get(start..at)
-    })
 }
 
 const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
@@ -753,6 +747,13 @@ pub(crate) fn resolve_plain(text: &str) -> Value {
 
 /// The type of a plain scalar other than a string (`None`: a string).
 fn resolve_plain_typed(text: &str) -> Option<Value> {
+    // Most plain scalars are names: one starting with a letter that starts none of YAML's
+    // words below is a string (numbers start with a digit, a sign or a dot).
+    if text.as_bytes().first().is_some_and(|first| {
+        first.is_ascii_alphabetic() && !matches!(first, b'y' | b'Y' | b'n' | b'N' | b'o' | b'O' | b't' | b'T' | b'f' | b'F')
+    }) {
+        return None;
+    }
     // The words below are at most five bytes long: longer text skips their comparisons.
     let word = if text.len() <= 5 { text } else { "-" };
     let value = match word {
@@ -863,12 +864,65 @@ mod tests {
         }
     }
 
+    /// The split as it was written first: every line looked at, as `split_inclusive` gives
+    /// them.
+    fn split_documents_line_by_line(text: &str) -> Vec<(usize, usize, u32)> {
+        let mut chunks = Vec::new();
+        let (mut start, mut first_line, mut has_content, mut offset) = (0, 1u32, false, 0);
+        for (line_number, line) in (1u32..).zip(text.split_inclusive('\n')) {
+            let bytes = line.as_bytes();
+            let marker = |mark: &[u8]| {
+                bytes.starts_with(mark) && matches!(bytes.get(3), None | Some(b' ' | b'\t' | b'\n' | b'\r'))
+            };
+            if marker(b"---") {
+                if has_content {
+                    chunks.push((start, offset, first_line));
+                    start = offset;
+                    first_line = line_number;
+                }
+                let rest = line[3..].trim();
+                has_content = !rest.is_empty() && !rest.starts_with('#');
+            } else if marker(b"...") {
+                if has_content {
+                    chunks.push((start, offset, first_line));
+                }
+                start = offset + line.len();
+                first_line = line_number + 1;
+                has_content = false;
+            } else if !has_content {
+                let trimmed = line.trim();
+                if !(trimmed.is_empty() || trimmed.starts_with('#') || line.starts_with('%')) {
+                    has_content = true;
+                }
+            }
+            offset += line.len();
+        }
+        if has_content {
+            chunks.push((start, text.len(), first_line));
+        }
+        chunks
+    }
+
     #[test]
-    fn lines_inclusive_splits_as_split_inclusive_does() {
-        for text in ["", "\n", "a", "a\n", "a\nb", "a\r\nb\n\n", "\n\nx\n", "é\nü\u{1F600}\n€"] {
-            let ours: Vec<&str> = lines_inclusive(text).collect();
-            let standard: Vec<&str> = text.split_inclusive('\n').collect();
-            assert_eq!(ours, standard, "{text:?}");
+    fn documents_split_where_every_line_looked_at_splits_them() {
+        let lines = [
+            "---\n", "--- # c\n", "--- a: 1\n", "---x\n", "...\n", "... \n", "....\n", "a: 1\n", "  - b\n", "# c\n",
+            "\n", "%YAML 1.2\n", "\u{a0}\n", "-\n", ".\n", "- x\n", "---", "...", "a: é\r\n", "---\r\n",
+        ];
+        let mut random = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            random ^= random << 13;
+            random ^= random >> 7;
+            random ^= random << 17;
+            let mut pick = random;
+            for _ in 0..(random % 9) {
+                text.push_str(lines[(pick % lines.len() as u64) as usize]);
+                pick /= lines.len() as u64;
+            }
+            let ours: Vec<_> =
+                split_documents(&text).into_iter().map(|chunk| (chunk.start, chunk.end, chunk.first_line)).collect();
+            assert_eq!(ours, split_documents_line_by_line(&text), "{text:?}");
         }
     }
 

@@ -70,7 +70,12 @@ fn collect_indents(text: &str, node: &Node, indents: &mut [usize; 9], sequences:
     }
     match &node.value {
         Value::Map(entries) => {
-            for entry in entries.iter().filter(|entry| own_entry(node, entry)) {
+            // Only collections say anything about indentation: a scalar's entry is passed by
+            // without working out its key's column or walking into it.
+            for entry in entries.iter().filter(|entry| entry.value.is_map() || entry.value.is_seq()) {
+                if !own_entry(node, entry) {
+                    continue;
+                }
                 let key_column = span_column(text, entry.key_span);
                 match &entry.value.value {
                     Value::Map(children) if !is_flow(text, &entry.value) => {
@@ -82,9 +87,9 @@ fn collect_indents(text: &str, node: &Node, indents: &mut [usize; 9], sequences:
                         }
                     }
                     Value::Seq(items) if !is_flow(text, &entry.value) => {
-                        if let Some(dash) = items.first().and_then(|item| dash_before(text, item.span.offset as usize))
+                        if let Some((dash, line)) = items.first().and_then(|item| dash_in_line(text, item.span.offset as usize))
                         {
-                            if let Some(step) = column(text, dash).checked_sub(key_column).filter(|step| *step < 9) {
+                            if let Some(step) = (dash - line).checked_sub(key_column).filter(|step| *step < 9) {
                                 sequences[step] += 1;
                             }
                         }
@@ -98,7 +103,9 @@ fn collect_indents(text: &str, node: &Node, indents: &mut [usize; 9], sequences:
         }
         Value::Seq(items) => {
             for item in items.iter().filter(|item| item.span.offset >= node.span.offset) {
-                collect_indents(text, item, indents, sequences, depth + 1);
+                if item.is_map() || item.is_seq() {
+                    collect_indents(text, item, indents, sequences, depth + 1);
+                }
             }
         }
         _ => {}
@@ -292,7 +299,7 @@ fn walk<'n>(root: &'n Node, steps: &[Step<'_>]) -> Option<Walk<'n>> {
             Step::Key(key) => node
                 .entries()
                 .iter()
-                .position(|entry| entry.key == *key)
+                .position(|entry| same_key(&entry.key, key))
                 .map(|position| (position, &node.entries()[position].value)),
             Step::Index(index) => node.items().get(*index).map(|item| (*index, item)),
         };
@@ -315,7 +322,14 @@ fn walk<'n>(root: &'n Node, steps: &[Step<'_>]) -> Option<Walk<'n>> {
 
 /// Whether an entry was written inside this mapping (not brought in by a merge key).
 fn own_entry(map: &Node, entry: &Entry) -> bool {
-    entry.key_span.offset >= map.span.offset && entry.key != "<<"
+    entry.key_span.offset >= map.span.offset && !same_key(&entry.key, "<<")
+}
+
+/// Whether a mapping key is `key`: keys of equal length mostly differ in their first byte,
+/// which is tested before the rest.
+fn same_key(have: &str, want: &str) -> bool {
+    let (have, want) = (have.as_bytes(), want.as_bytes());
+    have.len() == want.len() && have.first() == want.first() && have == want
 }
 
 /// Inserts the nested `keys` (possibly none) with `leaf` under an existing key whose value
@@ -507,18 +521,63 @@ fn byte_at(text: &str, offset: usize) -> Option<u8> {
 
 /// Where the written content of a node ends: for block collections, the end of their last
 /// value (the parser's end marker may lie past trailing comments and blank lines).
+///
+/// A parsed node's content never ends past its end marker (`end`), nor an entry's past its
+/// key and its value's end marker: the entries and items are visited last to first (in
+/// source order the last written ends furthest), and one whose marker lies at or before the
+/// furthest end found so far is not walked into (the walk was most of a fix's work: a
+/// container's or a pod's whole subtree for every field inserted at its end).
 pub fn content_end(text: &str, node: &Node) -> usize {
+    match &node.value {
+        Value::Map(entries) if !is_flow(text, node) => {
+            let mut furthest = None;
+            for entry in entries.iter().rev().filter(|entry| own_entry(node, entry)) {
+                let bound = (entry.key_span.offset.max(entry.value.end) as usize).min(text.len());
+                if furthest.is_some_and(|furthest| bound <= furthest) {
+                    continue;
+                }
+                let end = entry_content_end(text, entry);
+                furthest = Some(furthest.map_or(end, |furthest: usize| furthest.max(end)));
+            }
+            furthest.unwrap_or(node.span.offset as usize)
+        }
+        Value::Seq(items) if !is_flow(text, node) => {
+            let mut furthest = None;
+            for item in items.iter().rev().filter(|item| item.span.offset >= node.span.offset) {
+                if furthest.is_some_and(|furthest| item.end as usize <= furthest) {
+                    continue;
+                }
+                let end = content_end(text, item);
+                furthest = Some(furthest.map_or(end, |furthest: usize| furthest.max(end)));
+            }
+            furthest.unwrap_or(node.end as usize)
+        }
+        _ => node.end as usize,
+    }
+}
+
+/// [`content_end`] walking every entry and item (what it gives, held by a test).
+#[cfg(test)]
+fn content_end_in_full(text: &str, node: &Node) -> usize {
+    let entry_end = |entry: &Entry| {
+        let key = entry.key_span.offset as usize;
+        let value = &entry.value;
+        if value.span.offset < entry.key_span.offset || (value.is_null() && value.end == value.span.offset) {
+            return key.max(value.end as usize).min(text.len());
+        }
+        content_end_in_full(text, value).max(key)
+    };
     match &node.value {
         Value::Map(entries) if !is_flow(text, node) => entries
             .iter()
             .filter(|entry| own_entry(node, entry))
-            .map(|entry| entry_content_end(text, entry))
+            .map(entry_end)
             .max()
             .unwrap_or(node.span.offset as usize),
         Value::Seq(items) if !is_flow(text, node) => items
             .iter()
             .filter(|item| item.span.offset >= node.span.offset)
-            .map(|item| content_end(text, item))
+            .map(|item| content_end_in_full(text, item))
             .max()
             .unwrap_or(node.end as usize),
         _ => node.end as usize,
@@ -552,10 +611,15 @@ fn flow_removal(
 
 /// The offset of the `-` that opens the block sequence item starting at `offset`.
 fn dash_before(text: &str, offset: usize) -> Option<usize> {
+    dash_in_line(text, offset).map(|(dash, _)| dash)
+}
+
+/// [`dash_before`], with the start of its line.
+fn dash_in_line(text: &str, offset: usize) -> Option<(usize, usize)> {
     let line = line_start(text, offset);
     let before = text.get(line..offset)?;
     let trimmed = before.trim_end_matches(' ');
-    trimmed.ends_with('-').then(|| line + trimmed.len() - 1)
+    trimmed.ends_with('-').then(|| (line + trimmed.len() - 1, line))
 }
 
 fn line_start(text: &str, offset: usize) -> usize {
@@ -620,6 +684,54 @@ mod tests {
     }
 
     const FALSE: Leaf<'static> = Leaf::Scalar(Scalar::Bool(false));
+
+    fn yaml_files_under(directory: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(directory) else { return };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                yaml_files_under(&path, found);
+            } else {
+                found.push(path);
+            }
+        }
+    }
+
+    fn assert_content_ends_agree(text: &str, node: &Node, name: &str) {
+        assert_eq!(content_end(text, node), content_end_in_full(text, node), "{name}: the node at {}", node.span);
+        for item in node.items() {
+            assert_content_ends_agree(text, item, name);
+        }
+        for entry in node.entries() {
+            assert_content_ends_agree(text, &entry.value, name);
+        }
+    }
+
+    /// The walk that skips entries and items ending before what was found gives what the
+    /// full walk gives, on every node of the examples and the fuzzers' corpora (anchors,
+    /// aliases, merge keys, flow collections, comments, broken indentation).
+    #[test]
+    fn content_end_skips_only_what_cannot_end_further() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = Vec::new();
+        for directory in ["examples", "fuzz/corpus", "fuzz/seeds", "fuzz/regressions", "../shared/conformance"] {
+            yaml_files_under(&root.join(directory), &mut files);
+        }
+        assert!(files.len() > 3000, "{} files", files.len());
+        let mut nodes = 0;
+        for file in &files {
+            let Ok(bytes) = std::fs::read(file) else { continue };
+            let text = String::from_utf8_lossy(&bytes);
+            let (documents, _) = parse_source(&Source::new("t.yaml", text.as_ref()), &Limits::default());
+            // Positions count from after a byte-order mark.
+            let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+            for document in &documents {
+                nodes += document.root.size();
+                assert_content_ends_agree(text, &document.root, &file.display().to_string());
+            }
+        }
+        assert!(nodes > 100_000, "{nodes} nodes");
+    }
 
     #[test]
     fn replaces_a_scalar_in_place_keeping_its_comment() {
