@@ -108,6 +108,12 @@ impl<'t> FastParser<'t> {
         Some((indent, &self.text[line.start + indent..line.end]))
     }
 
+    /// The indentation of the next line after [`Self::advance`] (no column is overridden
+    /// then), if any.
+    fn next_indent(&self) -> Option<usize> {
+        self.lines.get(self.position).map(|line| line.indent)
+    }
+
     fn advance(&mut self) {
         self.position += 1;
         self.column_override = None;
@@ -180,8 +186,8 @@ impl<'t> FastParser<'t> {
             // After the key: `:` then a space, or the end of the line.
             let after_colon = indent + key_length + 1;
             let rest = &self.text[self.lines[line_position].start + after_colon..self.lines[line_position].end];
-            let value_start = after_colon + (rest.len() - rest.trim_start_matches(' ').len());
             let value_text = rest.trim_start_matches(' ');
+            let value_start = after_colon + (rest.len() - value_text.len());
             let value = if value_text.starts_with('|') {
                 self.literal_block(line_position, value_start, indent)?
             } else if value_text.is_empty() || value_text.starts_with('#') {
@@ -203,7 +209,7 @@ impl<'t> FastParser<'t> {
                 self.advance();
                 // A more indented line after a one-line value would continue a multi-line
                 // scalar (or be an error): leave that to the general parser.
-                if self.current().is_some_and(|(next_indent, _)| next_indent > indent) {
+                if self.next_indent().is_some_and(|next_indent| next_indent > indent) {
                     return None;
                 }
                 node
@@ -251,7 +257,7 @@ impl<'t> FastParser<'t> {
             } else {
                 let node = self.inline_value(line_position, item_column, depth)?;
                 self.advance();
-                if self.current().is_some_and(|(next_indent, _)| next_indent > indent) {
+                if self.next_indent().is_some_and(|next_indent| next_indent > indent) {
                     return None;
                 }
                 node

@@ -358,6 +358,29 @@ pub(crate) fn newline_from(bytes: &[u8], from: usize) -> usize {
     at
 }
 
+/// Calls `each` with the offset of every `\n` of `bytes`, in order: eight bytes at a time,
+/// with no call per line (a byte is a newline exactly where its word has a zero byte once
+/// XORed with newlines, found without the carries of [`bytes_equal`]).
+pub(crate) fn each_newline(bytes: &[u8], mut each: impl FnMut(usize)) {
+    const LOWS: u64 = u64::from_ne_bytes([0x7f; 8]);
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8])) ^ (ONES * u64::from(b'\n'));
+        let mut zeros = !(((word & LOWS) + LOWS) | word | LOWS);
+        while zeros != 0 {
+            each(at + (zeros.trailing_zeros() / 8) as usize);
+            zeros &= zeros - 1;
+        }
+        at += 8;
+    }
+    for (index, byte) in chunks.remainder().iter().enumerate() {
+        if *byte == b'\n' {
+            each(at + index);
+        }
+    }
+}
+
 /// The offset of the first `a` or `b` in `bytes` (or their length), eight bytes at a time.
 pub(crate) fn first_of(bytes: &[u8], a: u8, b: u8) -> usize {
     let mut at = 0;
@@ -857,6 +880,10 @@ mod tests {
                 let naive = bytes[from..].iter().position(|&byte| byte != b' ').map_or(bytes.len(), |at| from + at);
                 assert_eq!(spaces_from(bytes, from), naive, "{text:?} from {from}");
             }
+            let mut newlines = Vec::new();
+            each_newline(bytes, |at| newlines.push(at));
+            let naive: Vec<usize> = (0..bytes.len()).filter(|&at| bytes[at] == b'\n').collect();
+            assert_eq!(newlines, naive, "{text:?}");
             let naive = bytes.iter().any(|byte| matches!(byte, b'\t' | b'\r' | b'\0'));
             assert_eq!(has_tab_cr_or_nul(bytes), naive, "{text:?}");
             let naive = bytes.iter().position(|&byte| byte == b'\t' || byte == b'a').unwrap_or(bytes.len());

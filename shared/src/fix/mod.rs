@@ -150,7 +150,7 @@ pub fn attach_fixes(cx: &Cx<'_>, sources: &[Source], objects: &[Object], finding
     // Where each line of the current source starts, to place edits without rescanning the
     // text: an object's findings come one after the other, and a source's objects too.
     let mut line_starts: Option<usize> = None;
-    let mut starts = LineStarts::default();
+    let mut starts: Vec<usize> = Vec::new();
     // The fix function of each rule met, by the address of its id (a finding's rule id is
     // the rule's own string): a lookup among every rule once per rule, not per finding.
     let mut fix_fns: Vec<(*const u8, usize, Option<FixFn>)> = Vec::new();
@@ -184,18 +184,23 @@ pub fn attach_fixes(cx: &Cx<'_>, sources: &[Source], objects: &[Object], finding
             }
         };
         let fix_cx = FixCx { text, cx, style };
-        // Fixes work from the path; the message is not copied for them.
-        let violation = Violation { path: finding.path.clone(), message: String::new() };
-        finding.fix = fix_fn(&fix_cx, object, &violation).map(|mut fix| {
+        // Fixes work from the path, lent to them (and given back below); the message is left
+        // out.
+        let violation = Violation { path: std::mem::take(&mut finding.path), message: String::new() };
+        let fix = fix_fn(&fix_cx, object, &violation);
+        finding.path = violation.path;
+        finding.fix = fix.map(|mut fix| {
             fix.source = object.source;
             if line_starts != Some(object.source) {
                 line_starts = Some(object.source);
                 starts.clear();
+                starts.push(0);
+                crate::parse::each_newline(source.text.as_bytes(), |newline| starts.push(newline + 1));
             }
             for edit in &mut fix.edits {
                 edit.range = edit.range.start + base..edit.range.end + base;
-                edit.start = point_at(&source.text, starts.through(&source.text, edit.range.start), edit.range.start);
-                edit.end = point_at(&source.text, starts.through(&source.text, edit.range.end), edit.range.end);
+                edit.start = point_at(&source.text, &starts, edit.range.start);
+                edit.end = point_at(&source.text, &starts, edit.range.end);
             }
             fix
         });
@@ -216,42 +221,7 @@ pub fn parent_path<'p>(path: &'p str, suffix: &str) -> Option<&'p str> {
     path.strip_suffix(suffix).and_then(|rest| rest.strip_suffix('.'))
 }
 
-/// Where the lines of a source start, found as far as the edits placed so far needed
-/// (edits lie in one object's lines, and most sources hold one object).
-#[derive(Default)]
-struct LineStarts {
-    starts: Vec<usize>,
-    /// Every line start at or before this offset is in `starts`.
-    scanned: usize,
-}
-
-impl LineStarts {
-    fn clear(&mut self) {
-        self.starts.clear();
-        self.scanned = 0;
-    }
-
-    /// The line starts, every one at or before `offset` among them.
-    fn through(&mut self, text: &str, offset: usize) -> &[usize] {
-        if self.starts.is_empty() {
-            self.starts.push(0);
-        }
-        // Eight bytes at a time: manifest lines are too short for a vectorised search to
-        // pay, and a byte-by-byte filter costs several instructions a byte.
-        let bytes = text.as_bytes();
-        while self.scanned < offset.min(bytes.len()) {
-            let newline = crate::parse::newline_from(bytes, self.scanned);
-            if newline < bytes.len() {
-                self.starts.push(newline + 1);
-            }
-            self.scanned = newline + 1;
-        }
-        &self.starts
-    }
-}
-
-/// The line and column of a byte offset, given where each line starts (every start at or
-/// before it, at least).
+/// The line and column of a byte offset, given where each line starts.
 fn point_at(text: &str, line_starts: &[usize], offset: usize) -> Point {
     let offset = offset.min(text.len());
     let line = line_starts.partition_point(|&start| start <= offset).max(1);

@@ -87,7 +87,7 @@ fn collect_indents(text: &str, node: &Node, indents: &mut [usize; 9], sequences:
                         }
                     }
                     Value::Seq(items) if !is_flow(text, &entry.value) => {
-                        if let Some((dash, line)) = items.first().and_then(|item| dash_in_line(text, item.span.offset as usize))
+                        if let Some((dash, line)) = items.first().and_then(|item| dash_in_line_of(text, item.span))
                         {
                             if let Some(step) = (dash - line).checked_sub(key_column).filter(|step| *step < 9) {
                                 sequences[step] += 1;
@@ -293,7 +293,7 @@ impl<'n> Walk<'n> {
 /// not written at that place (an alias, a merged key): no edit there is sound.
 fn walk<'n>(root: &'n Node, steps: &[Step<'_>]) -> Option<Walk<'n>> {
     let mut node = root;
-    let mut chain = Vec::new();
+    let mut chain = Vec::with_capacity(steps.len());
     for step in steps {
         let next = match step {
             Step::Key(key) => node
@@ -405,7 +405,7 @@ fn render_block(column: usize, keys: &[&str], leaf: Leaf<'_>, style: &Style) -> 
     for (depth, key) in keys.iter().enumerate() {
         let indent = column + depth * style.indent;
         push_spaces(&mut out, indent);
-        out.push_str(&render_key(key, style.json));
+        push_scalar(&mut out, Scalar::Str(key), style.json);
         out.push(':');
         if depth + 1 < keys.len() {
             out.push_str(style.newline);
@@ -414,7 +414,7 @@ fn render_block(column: usize, keys: &[&str], leaf: Leaf<'_>, style: &Style) -> 
         match leaf {
             Leaf::Scalar(scalar) => {
                 out.push(' ');
-                out.push_str(&render_scalar(scalar, style.json));
+                push_scalar(&mut out, scalar, style.json);
                 out.push_str(style.newline);
             }
             Leaf::Seq(_) => {
@@ -427,7 +427,14 @@ fn render_block(column: usize, keys: &[&str], leaf: Leaf<'_>, style: &Style) -> 
 }
 
 fn push_spaces(out: &mut String, count: usize) {
-    out.extend(std::iter::repeat_n(' ', count));
+    // Sixteen at a time: a character at a time costs a check of its width each.
+    const SPACES: &str = "                ";
+    let mut left = count;
+    while left > 0 {
+        let now = left.min(SPACES.len());
+        out.push_str(&SPACES[..now]);
+        left -= now;
+    }
 }
 
 /// The `- item` lines of a sequence under a key at `key_column`.
@@ -437,7 +444,7 @@ fn render_block_leaf_items(key_column: usize, leaf: Leaf<'_>, style: &Style) -> 
     for item in items {
         push_spaces(&mut out, key_column + style.sequence_indent);
         out.push_str("- ");
-        out.push_str(&render_scalar(*item, style.json));
+        push_scalar(&mut out, *item, style.json);
         out.push_str(style.newline);
     }
     out
@@ -470,12 +477,20 @@ fn render_key(key: &str, json: bool) -> String {
 /// A scalar as YAML or JSON text; strings stay plain only when they read back as the same
 /// string (no quotes needed, not a boolean, number or null in YAML 1.1).
 pub fn render_scalar(scalar: Scalar<'_>, quote: bool) -> String {
+    let mut out = String::new();
+    push_scalar(&mut out, scalar, quote);
+    out
+}
+
+/// [`render_scalar`], written at the end of `out` (no string of its own).
+fn push_scalar(out: &mut String, scalar: Scalar<'_>, quote: bool) {
     match scalar {
-        Scalar::Bool(flag) => if flag { "true" } else { "false" }.to_string(),
-        Scalar::Str(text) if !quote && plain_safe(text) => text.to_string(),
-        Scalar::Str(text) => serde_json::to_string(text).unwrap_or_else(|_| format!("\"{text}\"")),
+        Scalar::Bool(flag) => out.push_str(if flag { "true" } else { "false" }),
+        Scalar::Str(text) if !quote && plain_safe(text) => out.push_str(text),
+        Scalar::Str(text) => out.push_str(&serde_json::to_string(text).unwrap_or_else(|_| format!("\"{text}\""))),
     }
 }
+
 
 fn plain_safe(text: &str) -> bool {
     let first_ok = text.bytes().next().is_some_and(|byte| byte.is_ascii_alphabetic());
@@ -612,6 +627,22 @@ fn flow_removal(
 /// The offset of the `-` that opens the block sequence item starting at `offset`.
 fn dash_before(text: &str, offset: usize) -> Option<usize> {
     dash_in_line(text, offset).map(|(dash, _)| dash)
+}
+
+/// [`dash_in_line`] of a parsed position, whose line starts `column - 1` bytes before it
+/// when what precedes it on its line is ASCII (as indentation and dashes are): found
+/// without searching back for the line's start.
+fn dash_in_line_of(text: &str, span: Span) -> Option<(usize, usize)> {
+    let offset = span.offset as usize;
+    let bytes = text.as_bytes();
+    if let Some(line) = offset.checked_sub((span.column as usize).saturating_sub(1)) {
+        let line_starts_there = line == 0 || bytes.get(line - 1) == Some(&b'\n');
+        if line_starts_there && bytes.get(line..offset).is_some_and(|before| before.is_ascii()) {
+            let trimmed = text[line..offset].trim_end_matches(' ');
+            return trimmed.ends_with('-').then(|| (line + trimmed.len() - 1, line));
+        }
+    }
+    dash_in_line(text, offset)
 }
 
 /// [`dash_before`], with the start of its line.
