@@ -553,8 +553,15 @@ impl Inline<'_> {
         let bytes = self.text.as_bytes();
         match bytes[start] {
             b'\'' => {
-                let mut value = Text::default();
                 let mut index = start + 1;
+                // Most quoted scalars hold no quote of their own: made in one go.
+                let close = self.text[index..].find('\'')? + index;
+                if bytes.get(close + 1) != Some(&b'\'') {
+                    self.at = close + 1;
+                    let end = parser.offset_of(line_position, self.at);
+                    return Some(Node { value: Value::String(Text::from(&self.text[index..close])), span, end });
+                }
+                let mut value = Text::default();
                 loop {
                     let next = self.text[index..].find('\'')? + index;
                     value.push_str(&self.text[index..next]);
@@ -570,10 +577,21 @@ impl Inline<'_> {
                 Some(Node { value: Value::String(value), span, end })
             }
             b'"' => {
-                let mut value = Text::default();
                 let mut index = start + 1;
+                // The closing quote or an escape, eight bytes at a time; most quoted scalars
+                // hold no escape and are made in one go.
+                let first_stop = index + crate::parse::first_of(&bytes[index..], b'"', b'\\');
+                if bytes.get(first_stop) == Some(&b'"') {
+                    self.at = first_stop + 1;
+                    let end = parser.offset_of(line_position, self.at);
+                    return Some(Node { value: Value::String(Text::from(&self.text[index..first_stop])), span, end });
+                }
+                let mut value = Text::default();
                 loop {
-                    let next = self.text[index..].find(['"', '\\'])? + index;
+                    let next = index + crate::parse::first_of(&bytes[index..], b'"', b'\\');
+                    if next >= bytes.len() {
+                        return None;
+                    }
                     value.push_str(&self.text[index..next]);
                     if bytes[next] == b'"' {
                         self.at = next + 1;

@@ -773,7 +773,8 @@ fn resolve_plain_typed(text: &str) -> Option<Value> {
     // Most plain scalars are names: one starting with a letter that starts none of YAML's
     // words below is a string (numbers start with a digit, a sign or a dot).
     if text.as_bytes().first().is_some_and(|first| {
-        first.is_ascii_alphabetic() && !matches!(first, b'y' | b'Y' | b'n' | b'N' | b'o' | b'O' | b't' | b'T' | b'f' | b'F')
+        first.is_ascii_alphabetic()
+            && !matches!(first, b'y' | b'Y' | b'n' | b'N' | b'o' | b'O' | b't' | b'T' | b'f' | b'F')
     }) {
         return None;
     }
@@ -933,8 +934,26 @@ mod tests {
     #[test]
     fn documents_split_where_every_line_looked_at_splits_them() {
         let lines = [
-            "---\n", "--- # c\n", "--- a: 1\n", "---x\n", "...\n", "... \n", "....\n", "a: 1\n", "  - b\n", "# c\n",
-            "\n", "%YAML 1.2\n", "\u{a0}\n", "-\n", ".\n", "- x\n", "---", "...", "a: é\r\n", "---\r\n",
+            "---\n",
+            "--- # c\n",
+            "--- a: 1\n",
+            "---x\n",
+            "...\n",
+            "... \n",
+            "....\n",
+            "a: 1\n",
+            "  - b\n",
+            "# c\n",
+            "\n",
+            "%YAML 1.2\n",
+            "\u{a0}\n",
+            "-\n",
+            ".\n",
+            "- x\n",
+            "---",
+            "...",
+            "a: é\r\n",
+            "---\r\n",
         ];
         let mut random = 0x2545_f491_4f6c_dd1du64;
         for _ in 0..20_000 {

@@ -87,8 +87,7 @@ fn collect_indents(text: &str, node: &Node, indents: &mut [usize; 9], sequences:
                         }
                     }
                     Value::Seq(items) if !is_flow(text, &entry.value) => {
-                        if let Some((dash, line)) = items.first().and_then(|item| dash_in_line_of(text, item.span))
-                        {
+                        if let Some((dash, line)) = items.first().and_then(|item| dash_in_line_of(text, item.span)) {
                             if let Some(step) = (dash - line).checked_sub(key_column).filter(|step| *step < 9) {
                                 sequences[step] += 1;
                             }
@@ -490,7 +489,6 @@ fn push_scalar(out: &mut String, scalar: Scalar<'_>, quote: bool) {
         Scalar::Str(text) => out.push_str(&serde_json::to_string(text).unwrap_or_else(|_| format!("\"{text}\""))),
     }
 }
-
 
 fn plain_safe(text: &str) -> bool {
     let first_ok = text.bytes().next().is_some_and(|byte| byte.is_ascii_alphabetic());
