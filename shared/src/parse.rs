@@ -275,24 +275,41 @@ struct Chunk {
 /// content (YAML forbids `---` and `...` at column 0 there), so this split is exact.
 /// Chunks without content (only comments, blank lines or directives) are dropped.
 fn split_documents(text: &str) -> Vec<Chunk> {
-    let mut chunks = Vec::new();
-    let mut start = 0;
-    let mut first_line = 1u32;
-    let mut has_content = false;
+    let mut split = Split::default();
+    let bytes = text.as_bytes();
     let mut offset = 0;
     let mut line_number = 0u32;
-    let text_bytes = text.as_bytes();
-    while offset < text_bytes.len() {
+    while offset < bytes.len() {
         line_number += 1;
         // The lines found eight bytes at a time ([`newline_from`]); one that starts with
         // neither `-` nor `.` is looked at only until the document is known to hold content.
-        let next = (newline_from(text_bytes, offset) + 1).min(text_bytes.len());
-        if has_content && !matches!(text_bytes[offset], b'-' | b'.') {
-            offset = next;
-            continue;
+        let next = (newline_from(bytes, offset) + 1).min(bytes.len());
+        if !(split.has_content && !matches!(bytes[offset], b'-' | b'.')) {
+            // Both ends lie at the text's ends or right after a `\n`: character boundaries.
+            split.line(&text[offset..next], offset, line_number);
         }
-        // Both ends lie at the text's ends or right after a `\n`: character boundaries.
-        let line = &text[offset..next];
+        offset = next;
+    }
+    split.end(text.len())
+}
+
+/// The documents found so far by [`split_documents`], line after line.
+struct Split {
+    chunks: Vec<Chunk>,
+    start: usize,
+    first_line: u32,
+    has_content: bool,
+}
+
+impl Default for Split {
+    fn default() -> Self {
+        Split { chunks: Vec::new(), start: 0, first_line: 1, has_content: false }
+    }
+}
+
+impl Split {
+    /// Takes the line (with its `\n`) at `offset`, numbered `line_number`.
+    fn line(&mut self, line: &str, offset: usize, line_number: u32) {
         let bytes = line.as_bytes();
         // Only lines starting with `---` or `...` can be markers; the rest matter only
         // until the current document is known to hold content.
@@ -301,32 +318,35 @@ fn split_documents(text: &str) -> Vec<Chunk> {
         if marker(b"---") {
             // A new document starts here; the text before it is a document of its own
             // when it has content.
-            if has_content {
-                chunks.push(Chunk { start, end: offset, first_line });
-                start = offset;
-                first_line = line_number;
+            if self.has_content {
+                self.chunks.push(Chunk { start: self.start, end: offset, first_line: self.first_line });
+                self.start = offset;
+                self.first_line = line_number;
             }
             let rest = line[3..].trim();
-            has_content = !rest.is_empty() && !rest.starts_with('#');
+            self.has_content = !rest.is_empty() && !rest.starts_with('#');
         } else if marker(b"...") {
-            if has_content {
-                chunks.push(Chunk { start, end: offset, first_line });
+            if self.has_content {
+                self.chunks.push(Chunk { start: self.start, end: offset, first_line: self.first_line });
             }
-            start = offset + line.len();
-            first_line = line_number + 1;
-            has_content = false;
-        } else if !has_content {
+            self.start = offset + line.len();
+            self.first_line = line_number + 1;
+            self.has_content = false;
+        } else if !self.has_content {
             let trimmed = line.trim();
             if !(trimmed.is_empty() || trimmed.starts_with('#') || line.starts_with('%')) {
-                has_content = true;
+                self.has_content = true;
             }
         }
-        offset += line.len();
     }
-    if has_content {
-        chunks.push(Chunk { start, end: text.len(), first_line });
+
+    /// The documents, once the text (`length` bytes) is read.
+    fn end(mut self, length: usize) -> Vec<Chunk> {
+        if self.has_content {
+            self.chunks.push(Chunk { start: self.start, end: length, first_line: self.first_line });
+        }
+        self.chunks
     }
-    chunks
 }
 
 const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
@@ -892,43 +912,15 @@ mod tests {
         }
     }
 
-    /// The split as it was written first: every line looked at, as `split_inclusive` gives
-    /// them.
+    /// The split with every line looked at, as `split_inclusive` gives them.
     fn split_documents_line_by_line(text: &str) -> Vec<(usize, usize, u32)> {
-        let mut chunks = Vec::new();
-        let (mut start, mut first_line, mut has_content, mut offset) = (0, 1u32, false, 0);
+        let mut split = Split::default();
+        let mut offset = 0;
         for (line_number, line) in (1u32..).zip(text.split_inclusive('\n')) {
-            let bytes = line.as_bytes();
-            let marker = |mark: &[u8]| {
-                bytes.starts_with(mark) && matches!(bytes.get(3), None | Some(b' ' | b'\t' | b'\n' | b'\r'))
-            };
-            if marker(b"---") {
-                if has_content {
-                    chunks.push((start, offset, first_line));
-                    start = offset;
-                    first_line = line_number;
-                }
-                let rest = line[3..].trim();
-                has_content = !rest.is_empty() && !rest.starts_with('#');
-            } else if marker(b"...") {
-                if has_content {
-                    chunks.push((start, offset, first_line));
-                }
-                start = offset + line.len();
-                first_line = line_number + 1;
-                has_content = false;
-            } else if !has_content {
-                let trimmed = line.trim();
-                if !(trimmed.is_empty() || trimmed.starts_with('#') || line.starts_with('%')) {
-                    has_content = true;
-                }
-            }
+            split.line(line, offset, line_number);
             offset += line.len();
         }
-        if has_content {
-            chunks.push((start, text.len(), first_line));
-        }
-        chunks
+        split.end(text.len()).into_iter().map(|chunk| (chunk.start, chunk.end, chunk.first_line)).collect()
     }
 
     #[test]
