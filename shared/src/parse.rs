@@ -284,7 +284,7 @@ fn split_documents(text: &str) -> Vec<Chunk> {
         // The lines found eight bytes at a time ([`newline_from`]); one that starts with
         // neither `-` nor `.` is looked at only until the document is known to hold content.
         let next = (newline_from(bytes, offset) + 1).min(bytes.len());
-        if !(split.has_content && !matches!(bytes[offset], b'-' | b'.')) {
+        if !split.has_content || matches!(bytes[offset], b'-' | b'.') {
             // Both ends lie at the text's ends or right after a `\n`: character boundaries.
             split.line(&text[offset..next], offset, line_number);
         }
