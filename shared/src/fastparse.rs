@@ -31,6 +31,10 @@ pub(crate) fn parse_document(text: &str, byte_offset: usize, first_line: u32, ma
         let first = bytes.get(at).copied();
         at = crate::parse::newline_from(bytes, at);
         if !matches!(first, None | Some(b'\n' | b'#')) {
+            // Directives and document end markers are left to the general parser.
+            if indent == 0 && (first == Some(b'%') || bytes[start..].starts_with(b"...")) {
+                return None;
+            }
             lines.push(Line { start, indent, end: at, number });
         }
         at += 1;
@@ -39,11 +43,15 @@ pub(crate) fn parse_document(text: &str, byte_offset: usize, first_line: u32, ma
     let mut parser = FastParser {
         text,
         byte_offset,
+        // Columns count characters: in an ASCII document (nearly every manifest) they are
+        // the byte columns, and no line's prefix is looked at again.
+        ascii: bytes.is_ascii(),
         lines,
         position: 0,
         column_override: None,
         max_depth,
         entries: Vec::with_capacity(32),
+        keys: Vec::with_capacity(32),
         items: Vec::with_capacity(16),
     };
     // A leading `---` line (alone, or with a comment) opens the document.
@@ -56,9 +64,6 @@ pub(crate) fn parse_document(text: &str, byte_offset: usize, first_line: u32, ma
             }
             parser.position = 1;
         }
-    }
-    if parser.lines.iter().any(|line| text[line.start..].starts_with(['%']) || text[line.start..].starts_with("...")) {
-        return None;
     }
     let root = parser.block_node(0, 0)?;
     (parser.position == parser.lines.len()).then_some(root)
@@ -75,6 +80,8 @@ struct Line {
 struct FastParser<'t> {
     text: &'t str,
     byte_offset: usize,
+    /// The document is all ASCII: a byte column is a character column.
+    ascii: bool,
     lines: Vec<Line>,
     /// The line being read.
     position: usize,
@@ -86,6 +93,9 @@ struct FastParser<'t> {
     /// are gathered here and moved into a vector of their exact length once it ends (one
     /// allocation per mapping instead of one per doubling, and no unused capacity kept).
     entries: Vec<Entry>,
+    /// The keys of [`Self::entries`] as written, for the duplicate test (a comparison of two
+    /// `&str`, not of a [`Text`] that first works out where its bytes are).
+    keys: Vec<&'t str>,
     /// The same for the items of the block sequences being read.
     items: Vec<Node>,
 }
@@ -98,6 +108,12 @@ impl<'t> FastParser<'t> {
         Some((indent, &self.text[line.start + indent..line.end]))
     }
 
+    /// The indentation of the next line after [`Self::advance`] (no column is overridden
+    /// then), if any.
+    fn next_indent(&self) -> Option<usize> {
+        self.lines.get(self.position).map(|line| line.indent)
+    }
+
     fn advance(&mut self) {
         self.position += 1;
         self.column_override = None;
@@ -106,8 +122,16 @@ impl<'t> FastParser<'t> {
     /// The span of a byte offset within the current line (columns count characters).
     fn span_at(&self, line_position: usize, column_bytes: usize) -> Span {
         let line = &self.lines[line_position];
-        let prefix = &self.text[line.start..line.start + column_bytes];
-        let column = if prefix.is_ascii() { column_bytes } else { prefix.chars().count() };
+        let column = if self.ascii {
+            column_bytes
+        } else {
+            let prefix = &self.text[line.start..line.start + column_bytes];
+            if prefix.is_ascii() {
+                column_bytes
+            } else {
+                prefix.chars().count()
+            }
+        };
         Span {
             line: line.number,
             column: column as u32 + 1,
@@ -150,7 +174,11 @@ impl<'t> FastParser<'t> {
             }
             let line_position = self.position;
             let (key, key_length) = read_key(content)?;
-            if key == "<<" || self.entries[first..].iter().any(|entry| entry.key == key) {
+            // Keys of equal length mostly differ in their first byte: tested before the rest.
+            let duplicate = self.keys[first..].iter().any(|seen| {
+                seen.len() == key.len() && seen.as_bytes().first() == key.as_bytes().first() && *seen == key
+            });
+            if key == "<<" || duplicate {
                 return None;
             }
             let key_span = self.span_at(line_position, indent);
@@ -158,8 +186,8 @@ impl<'t> FastParser<'t> {
             // After the key: `:` then a space, or the end of the line.
             let after_colon = indent + key_length + 1;
             let rest = &self.text[self.lines[line_position].start + after_colon..self.lines[line_position].end];
-            let value_start = after_colon + (rest.len() - rest.trim_start_matches(' ').len());
             let value_text = rest.trim_start_matches(' ');
+            let value_start = after_colon + (rest.len() - value_text.len());
             let value = if value_text.starts_with('|') {
                 self.literal_block(line_position, value_start, indent)?
             } else if value_text.is_empty() || value_text.starts_with('#') {
@@ -181,16 +209,18 @@ impl<'t> FastParser<'t> {
                 self.advance();
                 // A more indented line after a one-line value would continue a multi-line
                 // scalar (or be an error): leave that to the general parser.
-                if self.current().is_some_and(|(next_indent, _)| next_indent > indent) {
+                if self.next_indent().is_some_and(|next_indent| next_indent > indent) {
                     return None;
                 }
                 node
             };
             self.entries.push(Entry { key: Text::from(key), key_span, value });
+            self.keys.push(key);
         }
         let span = span?;
         let end = self.entries.last().filter(|_| self.entries.len() > first)?.value.end;
         let entries: Box<[Entry]> = self.entries.drain(first..).collect();
+        self.keys.truncate(first);
         Some(Node { value: Value::Map(entries), span, end })
     }
 
@@ -227,7 +257,7 @@ impl<'t> FastParser<'t> {
             } else {
                 let node = self.inline_value(line_position, item_column, depth)?;
                 self.advance();
-                if self.current().is_some_and(|(next_indent, _)| next_indent > indent) {
+                if self.next_indent().is_some_and(|next_indent| next_indent > indent) {
                     return None;
                 }
                 node
@@ -360,8 +390,10 @@ fn read_key(content: &str) -> Option<(&str, usize)> {
     }
     let bytes = content.as_bytes();
     let mut index = 0;
+    // From one `:` or `#` to the next, eight bytes at a time (keys are a dozen bytes).
     while index < bytes.len() {
-        match bytes[index] {
+        index += crate::parse::first_of(&bytes[index..], b':', b'#');
+        match bytes.get(index)? {
             b':' if index + 1 == bytes.len() || bytes[index + 1] == b' ' => {
                 let key = content[..index].trim_end_matches(' ');
                 if key.len() != index || !within_key_limit(key) {
@@ -521,8 +553,15 @@ impl Inline<'_> {
         let bytes = self.text.as_bytes();
         match bytes[start] {
             b'\'' => {
-                let mut value = Text::default();
                 let mut index = start + 1;
+                // Most quoted scalars hold no quote of their own: made in one go.
+                let close = self.text[index..].find('\'')? + index;
+                if bytes.get(close + 1) != Some(&b'\'') {
+                    self.at = close + 1;
+                    let end = parser.offset_of(line_position, self.at);
+                    return Some(Node { value: Value::String(Text::from(&self.text[index..close])), span, end });
+                }
+                let mut value = Text::default();
                 loop {
                     let next = self.text[index..].find('\'')? + index;
                     value.push_str(&self.text[index..next]);
@@ -538,10 +577,21 @@ impl Inline<'_> {
                 Some(Node { value: Value::String(value), span, end })
             }
             b'"' => {
-                let mut value = Text::default();
                 let mut index = start + 1;
+                // The closing quote or an escape, eight bytes at a time; most quoted scalars
+                // hold no escape and are made in one go.
+                let first_stop = index + crate::parse::first_of(&bytes[index..], b'"', b'\\');
+                if bytes.get(first_stop) == Some(&b'"') {
+                    self.at = first_stop + 1;
+                    let end = parser.offset_of(line_position, self.at);
+                    return Some(Node { value: Value::String(Text::from(&self.text[index..first_stop])), span, end });
+                }
+                let mut value = Text::default();
                 loop {
-                    let next = self.text[index..].find(['"', '\\'])? + index;
+                    let next = index + crate::parse::first_of(&bytes[index..], b'"', b'\\');
+                    if next >= bytes.len() {
+                        return None;
+                    }
                     value.push_str(&self.text[index..next]);
                     if bytes[next] == b'"' {
                         self.at = next + 1;
@@ -576,6 +626,33 @@ impl Inline<'_> {
                 }
                 let mut index = start;
                 let mut last_content = start;
+                if !in_flow {
+                    // Outside flow collections only `: ` (or a `:` ending the line) and ` #`
+                    // end a plain scalar: searched from one `:` or `#` to the next, eight
+                    // bytes at a time, and the trailing spaces trimmed once.
+                    while index < bytes.len() {
+                        index += crate::parse::first_of(&bytes[index..], b':', b'#');
+                        let Some(&byte) = bytes.get(index) else { break };
+                        let ends_plain = if byte == b':' {
+                            index + 1 == bytes.len() || bytes[index + 1] == b' '
+                        } else {
+                            index > start && bytes[index - 1] == b' '
+                        };
+                        if ends_plain {
+                            break;
+                        }
+                        index += 1;
+                    }
+                    let index = index.min(bytes.len());
+                    last_content = start + self.text[start..index].trim_end_matches(' ').len();
+                    if index < bytes.len() && bytes[index] == b':' && !is_key {
+                        return None;
+                    }
+                    let plain = &self.text[start..last_content];
+                    self.at = last_content;
+                    let end = parser.offset_of(line_position, last_content);
+                    return Some(Node { value: resolve_plain(plain), span, end });
+                }
                 while index < bytes.len() {
                     let byte = bytes[index];
                     let next = bytes.get(index + 1).copied();

@@ -275,12 +275,41 @@ struct Chunk {
 /// content (YAML forbids `---` and `...` at column 0 there), so this split is exact.
 /// Chunks without content (only comments, blank lines or directives) are dropped.
 fn split_documents(text: &str) -> Vec<Chunk> {
-    let mut chunks = Vec::new();
-    let mut start = 0;
-    let mut first_line = 1u32;
-    let mut has_content = false;
+    let mut split = Split::default();
+    let bytes = text.as_bytes();
     let mut offset = 0;
-    for (line_number, line) in (1u32..).zip(lines_inclusive(text)) {
+    let mut line_number = 0u32;
+    while offset < bytes.len() {
+        line_number += 1;
+        // The lines found eight bytes at a time ([`newline_from`]); one that starts with
+        // neither `-` nor `.` is looked at only until the document is known to hold content.
+        let next = (newline_from(bytes, offset) + 1).min(bytes.len());
+        if !split.has_content || matches!(bytes[offset], b'-' | b'.') {
+            // Both ends lie at the text's ends or right after a `\n`: character boundaries.
+            split.line(&text[offset..next], offset, line_number);
+        }
+        offset = next;
+    }
+    split.end(text.len())
+}
+
+/// The documents found so far by [`split_documents`], line after line.
+struct Split {
+    chunks: Vec<Chunk>,
+    start: usize,
+    first_line: u32,
+    has_content: bool,
+}
+
+impl Default for Split {
+    fn default() -> Self {
+        Split { chunks: Vec::new(), start: 0, first_line: 1, has_content: false }
+    }
+}
+
+impl Split {
+    /// Takes the line (with its `\n`) at `offset`, numbered `line_number`.
+    fn line(&mut self, line: &str, offset: usize, line_number: u32) {
         let bytes = line.as_bytes();
         // Only lines starting with `---` or `...` can be markers; the rest matter only
         // until the current document is known to hold content.
@@ -289,50 +318,35 @@ fn split_documents(text: &str) -> Vec<Chunk> {
         if marker(b"---") {
             // A new document starts here; the text before it is a document of its own
             // when it has content.
-            if has_content {
-                chunks.push(Chunk { start, end: offset, first_line });
-                start = offset;
-                first_line = line_number;
+            if self.has_content {
+                self.chunks.push(Chunk { start: self.start, end: offset, first_line: self.first_line });
+                self.start = offset;
+                self.first_line = line_number;
             }
             let rest = line[3..].trim();
-            has_content = !rest.is_empty() && !rest.starts_with('#');
+            self.has_content = !rest.is_empty() && !rest.starts_with('#');
         } else if marker(b"...") {
-            if has_content {
-                chunks.push(Chunk { start, end: offset, first_line });
+            if self.has_content {
+                self.chunks.push(Chunk { start: self.start, end: offset, first_line: self.first_line });
             }
-            start = offset + line.len();
-            first_line = line_number + 1;
-            has_content = false;
-        } else if !has_content {
+            self.start = offset + line.len();
+            self.first_line = line_number + 1;
+            self.has_content = false;
+        } else if !self.has_content {
             let trimmed = line.trim();
             if !(trimmed.is_empty() || trimmed.starts_with('#') || line.starts_with('%')) {
-                has_content = true;
+                self.has_content = true;
             }
         }
-        offset += line.len();
     }
-    if has_content {
-        chunks.push(Chunk { start, end: text.len(), first_line });
-    }
-    chunks
-}
 
-/// The lines of a text, each with its `\n`, as `str::split_inclusive('\n')` gives them,
-/// found eight bytes at a time ([`newline_from`]): manifest lines are short, shorter than a
-/// call to a vectorised search takes to pay off.
-pub(crate) fn lines_inclusive(text: &str) -> impl Iterator<Item = &str> {
-    let bytes = text.as_bytes();
-    let mut at = 0;
-    std::iter::from_fn(move || {
-        if at >= bytes.len() {
-            return None;
+    /// The documents, once the text (`length` bytes) is read.
+    fn end(mut self, length: usize) -> Vec<Chunk> {
+        if self.has_content {
+            self.chunks.push(Chunk { start: self.start, end: length, first_line: self.first_line });
         }
-        let start = at;
-        at = newline_from(bytes, at);
-        at = (at + 1).min(bytes.len());
-        // Both ends lie at the text's ends or right after a `\n`: character boundaries.
-        text.get(start..at)
-    })
+        self.chunks
+    }
 }
 
 const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
@@ -362,6 +376,29 @@ pub(crate) fn newline_from(bytes: &[u8], from: usize) -> usize {
         at += 1;
     }
     at
+}
+
+/// Calls `each` with the offset of every `\n` of `bytes`, in order: eight bytes at a time,
+/// with no call per line (a byte is a newline exactly where its word has a zero byte once
+/// XORed with newlines, found without the carries of [`bytes_equal`]).
+pub(crate) fn each_newline(bytes: &[u8], mut each: impl FnMut(usize)) {
+    const LOWS: u64 = u64::from_ne_bytes([0x7f; 8]);
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8])) ^ (ONES * u64::from(b'\n'));
+        let mut zeros = !(((word & LOWS) + LOWS) | word | LOWS);
+        while zeros != 0 {
+            each(at + (zeros.trailing_zeros() / 8) as usize);
+            zeros &= zeros - 1;
+        }
+        at += 8;
+    }
+    for (index, byte) in chunks.remainder().iter().enumerate() {
+        if *byte == b'\n' {
+            each(at + index);
+        }
+    }
 }
 
 /// The offset of the first `a` or `b` in `bytes` (or their length), eight bytes at a time.
@@ -753,6 +790,14 @@ pub(crate) fn resolve_plain(text: &str) -> Value {
 
 /// The type of a plain scalar other than a string (`None`: a string).
 fn resolve_plain_typed(text: &str) -> Option<Value> {
+    // Most plain scalars are names: one starting with a letter that starts none of YAML's
+    // words below is a string (numbers start with a digit, a sign or a dot).
+    if text.as_bytes().first().is_some_and(|first| {
+        first.is_ascii_alphabetic()
+            && !matches!(first, b'y' | b'Y' | b'n' | b'N' | b'o' | b'O' | b't' | b'T' | b'f' | b'F')
+    }) {
+        return None;
+    }
     // The words below are at most five bytes long: longer text skips their comparisons.
     let word = if text.len() <= 5 { text } else { "-" };
     let value = match word {
@@ -856,6 +901,10 @@ mod tests {
                 let naive = bytes[from..].iter().position(|&byte| byte != b' ').map_or(bytes.len(), |at| from + at);
                 assert_eq!(spaces_from(bytes, from), naive, "{text:?} from {from}");
             }
+            let mut newlines = Vec::new();
+            each_newline(bytes, |at| newlines.push(at));
+            let naive: Vec<usize> = (0..bytes.len()).filter(|&at| bytes[at] == b'\n').collect();
+            assert_eq!(newlines, naive, "{text:?}");
             let naive = bytes.iter().any(|byte| matches!(byte, b'\t' | b'\r' | b'\0'));
             assert_eq!(has_tab_cr_or_nul(bytes), naive, "{text:?}");
             let naive = bytes.iter().position(|&byte| byte == b'\t' || byte == b'a').unwrap_or(bytes.len());
@@ -863,12 +912,55 @@ mod tests {
         }
     }
 
+    /// The split with every line looked at, as `split_inclusive` gives them.
+    fn split_documents_line_by_line(text: &str) -> Vec<(usize, usize, u32)> {
+        let mut split = Split::default();
+        let mut offset = 0;
+        for (line_number, line) in (1u32..).zip(text.split_inclusive('\n')) {
+            split.line(line, offset, line_number);
+            offset += line.len();
+        }
+        split.end(text.len()).into_iter().map(|chunk| (chunk.start, chunk.end, chunk.first_line)).collect()
+    }
+
     #[test]
-    fn lines_inclusive_splits_as_split_inclusive_does() {
-        for text in ["", "\n", "a", "a\n", "a\nb", "a\r\nb\n\n", "\n\nx\n", "é\nü\u{1F600}\n€"] {
-            let ours: Vec<&str> = lines_inclusive(text).collect();
-            let standard: Vec<&str> = text.split_inclusive('\n').collect();
-            assert_eq!(ours, standard, "{text:?}");
+    fn documents_split_where_every_line_looked_at_splits_them() {
+        let lines = [
+            "---\n",
+            "--- # c\n",
+            "--- a: 1\n",
+            "---x\n",
+            "...\n",
+            "... \n",
+            "....\n",
+            "a: 1\n",
+            "  - b\n",
+            "# c\n",
+            "\n",
+            "%YAML 1.2\n",
+            "\u{a0}\n",
+            "-\n",
+            ".\n",
+            "- x\n",
+            "---",
+            "...",
+            "a: é\r\n",
+            "---\r\n",
+        ];
+        let mut random = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            random ^= random << 13;
+            random ^= random >> 7;
+            random ^= random << 17;
+            let mut pick = random;
+            for _ in 0..(random % 9) {
+                text.push_str(lines[(pick % lines.len() as u64) as usize]);
+                pick /= lines.len() as u64;
+            }
+            let ours: Vec<_> =
+                split_documents(&text).into_iter().map(|chunk| (chunk.start, chunk.end, chunk.first_line)).collect();
+            assert_eq!(ours, split_documents_line_by_line(&text), "{text:?}");
         }
     }
 

@@ -151,8 +151,23 @@ pub fn attach_fixes(cx: &Cx<'_>, sources: &[Source], objects: &[Object], finding
     // text: an object's findings come one after the other, and a source's objects too.
     let mut line_starts: Option<usize> = None;
     let mut starts: Vec<usize> = Vec::new();
+    // The fix function of each rule met, by the address of its id (a finding's rule id is
+    // the rule's own string): a lookup among every rule once per rule, not per finding.
+    let mut fix_fns: Vec<(*const u8, usize, Option<FixFn>)> = Vec::new();
     for finding in findings.iter_mut() {
-        let Some(fix_fn) = crate::rules::find(&finding.rule).and_then(|rule| rule.fix) else { continue };
+        let id = (finding.rule.as_ptr(), finding.rule.len());
+        let fix_fn = match fix_fns.iter().find(|(address, length, _)| (*address, *length) == id) {
+            Some(&(_, _, fix_fn)) => fix_fn,
+            None => {
+                let fix_fn = crate::rules::find(&finding.rule).and_then(|rule| rule.fix);
+                // Only a rule's own `'static` id has a stable address to remember.
+                if matches!(finding.rule, std::borrow::Cow::Borrowed(_)) {
+                    fix_fns.push((id.0, id.1, fix_fn));
+                }
+                fix_fn
+            }
+        };
+        let Some(fix_fn) = fix_fn else { continue };
         let Some(object) = objects.get(finding.object) else { continue };
         let Some(source) = sources.get(object.source) else { continue };
         // Positions count from after a byte-order mark, which the parser skips.
@@ -169,22 +184,18 @@ pub fn attach_fixes(cx: &Cx<'_>, sources: &[Source], objects: &[Object], finding
             }
         };
         let fix_cx = FixCx { text, cx, style };
-        // Fixes work from the path; the message is not copied for them.
-        let violation = Violation { path: finding.path.clone(), message: String::new() };
-        finding.fix = fix_fn(&fix_cx, object, &violation).map(|mut fix| {
+        // Fixes work from the path, lent to them (and given back below); the message is left
+        // out.
+        let violation = Violation { path: std::mem::take(&mut finding.path), message: String::new() };
+        let fix = fix_fn(&fix_cx, object, &violation);
+        finding.path = violation.path;
+        finding.fix = fix.map(|mut fix| {
             fix.source = object.source;
             if line_starts != Some(object.source) {
                 line_starts = Some(object.source);
                 starts.clear();
                 starts.push(0);
-                // Eight bytes at a time: manifest lines are too short for a vectorised search
-                // to pay, and a byte-by-byte filter costs several instructions a byte.
-                let bytes = source.text.as_bytes();
-                let mut at = crate::parse::newline_from(bytes, 0);
-                while at < bytes.len() {
-                    starts.push(at + 1);
-                    at = crate::parse::newline_from(bytes, at + 1);
-                }
+                crate::parse::each_newline(source.text.as_bytes(), |newline| starts.push(newline + 1));
             }
             for edit in &mut fix.edits {
                 edit.range = edit.range.start + base..edit.range.end + base;

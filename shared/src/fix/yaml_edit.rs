@@ -70,7 +70,12 @@ fn collect_indents(text: &str, node: &Node, indents: &mut [usize; 9], sequences:
     }
     match &node.value {
         Value::Map(entries) => {
-            for entry in entries.iter().filter(|entry| own_entry(node, entry)) {
+            // Only collections say anything about indentation: a scalar's entry is passed by
+            // without working out its key's column or walking into it.
+            for entry in entries.iter().filter(|entry| entry.value.is_map() || entry.value.is_seq()) {
+                if !own_entry(node, entry) {
+                    continue;
+                }
                 let key_column = span_column(text, entry.key_span);
                 match &entry.value.value {
                     Value::Map(children) if !is_flow(text, &entry.value) => {
@@ -82,9 +87,8 @@ fn collect_indents(text: &str, node: &Node, indents: &mut [usize; 9], sequences:
                         }
                     }
                     Value::Seq(items) if !is_flow(text, &entry.value) => {
-                        if let Some(dash) = items.first().and_then(|item| dash_before(text, item.span.offset as usize))
-                        {
-                            if let Some(step) = column(text, dash).checked_sub(key_column).filter(|step| *step < 9) {
+                        if let Some((dash, line)) = items.first().and_then(|item| dash_in_line_of(text, item.span)) {
+                            if let Some(step) = (dash - line).checked_sub(key_column).filter(|step| *step < 9) {
                                 sequences[step] += 1;
                             }
                         }
@@ -98,7 +102,9 @@ fn collect_indents(text: &str, node: &Node, indents: &mut [usize; 9], sequences:
         }
         Value::Seq(items) => {
             for item in items.iter().filter(|item| item.span.offset >= node.span.offset) {
-                collect_indents(text, item, indents, sequences, depth + 1);
+                if item.is_map() || item.is_seq() {
+                    collect_indents(text, item, indents, sequences, depth + 1);
+                }
             }
         }
         _ => {}
@@ -286,13 +292,13 @@ impl<'n> Walk<'n> {
 /// not written at that place (an alias, a merged key): no edit there is sound.
 fn walk<'n>(root: &'n Node, steps: &[Step<'_>]) -> Option<Walk<'n>> {
     let mut node = root;
-    let mut chain = Vec::new();
+    let mut chain = Vec::with_capacity(steps.len());
     for step in steps {
         let next = match step {
             Step::Key(key) => node
                 .entries()
                 .iter()
-                .position(|entry| entry.key == *key)
+                .position(|entry| same_key(&entry.key, key))
                 .map(|position| (position, &node.entries()[position].value)),
             Step::Index(index) => node.items().get(*index).map(|item| (*index, item)),
         };
@@ -315,7 +321,14 @@ fn walk<'n>(root: &'n Node, steps: &[Step<'_>]) -> Option<Walk<'n>> {
 
 /// Whether an entry was written inside this mapping (not brought in by a merge key).
 fn own_entry(map: &Node, entry: &Entry) -> bool {
-    entry.key_span.offset >= map.span.offset && entry.key != "<<"
+    entry.key_span.offset >= map.span.offset && !same_key(&entry.key, "<<")
+}
+
+/// Whether a mapping key is `key`: keys of equal length mostly differ in their first byte,
+/// which is tested before the rest.
+fn same_key(have: &str, want: &str) -> bool {
+    let (have, want) = (have.as_bytes(), want.as_bytes());
+    have.len() == want.len() && have.first() == want.first() && have == want
 }
 
 /// Inserts the nested `keys` (possibly none) with `leaf` under an existing key whose value
@@ -391,7 +404,7 @@ fn render_block(column: usize, keys: &[&str], leaf: Leaf<'_>, style: &Style) -> 
     for (depth, key) in keys.iter().enumerate() {
         let indent = column + depth * style.indent;
         push_spaces(&mut out, indent);
-        out.push_str(&render_key(key, style.json));
+        push_scalar(&mut out, Scalar::Str(key), style.json);
         out.push(':');
         if depth + 1 < keys.len() {
             out.push_str(style.newline);
@@ -400,7 +413,7 @@ fn render_block(column: usize, keys: &[&str], leaf: Leaf<'_>, style: &Style) -> 
         match leaf {
             Leaf::Scalar(scalar) => {
                 out.push(' ');
-                out.push_str(&render_scalar(scalar, style.json));
+                push_scalar(&mut out, scalar, style.json);
                 out.push_str(style.newline);
             }
             Leaf::Seq(_) => {
@@ -413,7 +426,14 @@ fn render_block(column: usize, keys: &[&str], leaf: Leaf<'_>, style: &Style) -> 
 }
 
 fn push_spaces(out: &mut String, count: usize) {
-    out.extend(std::iter::repeat_n(' ', count));
+    // Sixteen at a time: a character at a time costs a check of its width each.
+    const SPACES: &str = "                ";
+    let mut left = count;
+    while left > 0 {
+        let now = left.min(SPACES.len());
+        out.push_str(&SPACES[..now]);
+        left -= now;
+    }
 }
 
 /// The `- item` lines of a sequence under a key at `key_column`.
@@ -423,7 +443,7 @@ fn render_block_leaf_items(key_column: usize, leaf: Leaf<'_>, style: &Style) -> 
     for item in items {
         push_spaces(&mut out, key_column + style.sequence_indent);
         out.push_str("- ");
-        out.push_str(&render_scalar(*item, style.json));
+        push_scalar(&mut out, *item, style.json);
         out.push_str(style.newline);
     }
     out
@@ -456,10 +476,17 @@ fn render_key(key: &str, json: bool) -> String {
 /// A scalar as YAML or JSON text; strings stay plain only when they read back as the same
 /// string (no quotes needed, not a boolean, number or null in YAML 1.1).
 pub fn render_scalar(scalar: Scalar<'_>, quote: bool) -> String {
+    let mut out = String::new();
+    push_scalar(&mut out, scalar, quote);
+    out
+}
+
+/// [`render_scalar`], written at the end of `out` (no string of its own).
+fn push_scalar(out: &mut String, scalar: Scalar<'_>, quote: bool) {
     match scalar {
-        Scalar::Bool(flag) => if flag { "true" } else { "false" }.to_string(),
-        Scalar::Str(text) if !quote && plain_safe(text) => text.to_string(),
-        Scalar::Str(text) => serde_json::to_string(text).unwrap_or_else(|_| format!("\"{text}\"")),
+        Scalar::Bool(flag) => out.push_str(if flag { "true" } else { "false" }),
+        Scalar::Str(text) if !quote && plain_safe(text) => out.push_str(text),
+        Scalar::Str(text) => out.push_str(&serde_json::to_string(text).unwrap_or_else(|_| format!("\"{text}\""))),
     }
 }
 
@@ -507,18 +534,63 @@ fn byte_at(text: &str, offset: usize) -> Option<u8> {
 
 /// Where the written content of a node ends: for block collections, the end of their last
 /// value (the parser's end marker may lie past trailing comments and blank lines).
+///
+/// A parsed node's content never ends past its end marker (`end`), nor an entry's past its
+/// key and its value's end marker: the entries and items are visited last to first (in
+/// source order the last written ends furthest), and one whose marker lies at or before the
+/// furthest end found so far is not walked into (the walk was most of a fix's work: a
+/// container's or a pod's whole subtree for every field inserted at its end).
 pub fn content_end(text: &str, node: &Node) -> usize {
+    match &node.value {
+        Value::Map(entries) if !is_flow(text, node) => {
+            let mut furthest = None;
+            for entry in entries.iter().rev().filter(|entry| own_entry(node, entry)) {
+                let bound = (entry.key_span.offset.max(entry.value.end) as usize).min(text.len());
+                if furthest.is_some_and(|furthest| bound <= furthest) {
+                    continue;
+                }
+                let end = entry_content_end(text, entry);
+                furthest = Some(furthest.map_or(end, |furthest: usize| furthest.max(end)));
+            }
+            furthest.unwrap_or(node.span.offset as usize)
+        }
+        Value::Seq(items) if !is_flow(text, node) => {
+            let mut furthest = None;
+            for item in items.iter().rev().filter(|item| item.span.offset >= node.span.offset) {
+                if furthest.is_some_and(|furthest| item.end as usize <= furthest) {
+                    continue;
+                }
+                let end = content_end(text, item);
+                furthest = Some(furthest.map_or(end, |furthest: usize| furthest.max(end)));
+            }
+            furthest.unwrap_or(node.end as usize)
+        }
+        _ => node.end as usize,
+    }
+}
+
+/// [`content_end`] walking every entry and item (what it gives, held by a test).
+#[cfg(test)]
+fn content_end_in_full(text: &str, node: &Node) -> usize {
+    let entry_end = |entry: &Entry| {
+        let key = entry.key_span.offset as usize;
+        let value = &entry.value;
+        if value.span.offset < entry.key_span.offset || (value.is_null() && value.end == value.span.offset) {
+            return key.max(value.end as usize).min(text.len());
+        }
+        content_end_in_full(text, value).max(key)
+    };
     match &node.value {
         Value::Map(entries) if !is_flow(text, node) => entries
             .iter()
             .filter(|entry| own_entry(node, entry))
-            .map(|entry| entry_content_end(text, entry))
+            .map(entry_end)
             .max()
             .unwrap_or(node.span.offset as usize),
         Value::Seq(items) if !is_flow(text, node) => items
             .iter()
             .filter(|item| item.span.offset >= node.span.offset)
-            .map(|item| content_end(text, item))
+            .map(|item| content_end_in_full(text, item))
             .max()
             .unwrap_or(node.end as usize),
         _ => node.end as usize,
@@ -552,10 +624,31 @@ fn flow_removal(
 
 /// The offset of the `-` that opens the block sequence item starting at `offset`.
 fn dash_before(text: &str, offset: usize) -> Option<usize> {
+    dash_in_line(text, offset).map(|(dash, _)| dash)
+}
+
+/// [`dash_in_line`] of a parsed position, whose line starts `column - 1` bytes before it
+/// when what precedes it on its line is ASCII (as indentation and dashes are): found
+/// without searching back for the line's start.
+fn dash_in_line_of(text: &str, span: Span) -> Option<(usize, usize)> {
+    let offset = span.offset as usize;
+    let bytes = text.as_bytes();
+    if let Some(line) = offset.checked_sub((span.column as usize).saturating_sub(1)) {
+        let line_starts_there = line == 0 || bytes.get(line - 1) == Some(&b'\n');
+        if line_starts_there && bytes.get(line..offset).is_some_and(|before| before.is_ascii()) {
+            let trimmed = text[line..offset].trim_end_matches(' ');
+            return trimmed.ends_with('-').then(|| (line + trimmed.len() - 1, line));
+        }
+    }
+    dash_in_line(text, offset)
+}
+
+/// [`dash_before`], with the start of its line.
+fn dash_in_line(text: &str, offset: usize) -> Option<(usize, usize)> {
     let line = line_start(text, offset);
     let before = text.get(line..offset)?;
     let trimmed = before.trim_end_matches(' ');
-    trimmed.ends_with('-').then(|| line + trimmed.len() - 1)
+    trimmed.ends_with('-').then(|| (line + trimmed.len() - 1, line))
 }
 
 fn line_start(text: &str, offset: usize) -> usize {
@@ -620,6 +713,54 @@ mod tests {
     }
 
     const FALSE: Leaf<'static> = Leaf::Scalar(Scalar::Bool(false));
+
+    fn yaml_files_under(directory: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(directory) else { return };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                yaml_files_under(&path, found);
+            } else {
+                found.push(path);
+            }
+        }
+    }
+
+    fn assert_content_ends_agree(text: &str, node: &Node, name: &str) {
+        assert_eq!(content_end(text, node), content_end_in_full(text, node), "{name}: the node at {}", node.span);
+        for item in node.items() {
+            assert_content_ends_agree(text, item, name);
+        }
+        for entry in node.entries() {
+            assert_content_ends_agree(text, &entry.value, name);
+        }
+    }
+
+    /// The walk that skips entries and items ending before what was found gives what the
+    /// full walk gives, on every node of the examples and the fuzzers' corpora (anchors,
+    /// aliases, merge keys, flow collections, comments, broken indentation).
+    #[test]
+    fn content_end_skips_only_what_cannot_end_further() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = Vec::new();
+        for directory in ["examples", "fuzz/corpus", "fuzz/seeds", "fuzz/regressions", "../shared/conformance"] {
+            yaml_files_under(&root.join(directory), &mut files);
+        }
+        assert!(files.len() > 3000, "{} files", files.len());
+        let mut nodes = 0;
+        for file in &files {
+            let Ok(bytes) = std::fs::read(file) else { continue };
+            let text = String::from_utf8_lossy(&bytes);
+            let (documents, _) = parse_source(&Source::new("t.yaml", text.as_ref()), &Limits::default());
+            // Positions count from after a byte-order mark.
+            let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+            for document in &documents {
+                nodes += document.root.size();
+                assert_content_ends_agree(text, &document.root, &file.display().to_string());
+            }
+        }
+        assert!(nodes > 100_000, "{nodes} nodes");
+    }
 
     #[test]
     fn replaces_a_scalar_in_place_keeping_its_comment() {
