@@ -38,6 +38,18 @@ async fn execute(store: &Store, sql: &str) {
     .unwrap_or_else(|error| panic!("{sql}: {error}"));
 }
 
+/// A scan of the cluster, running under `runner`, as a runner that started it leaves it.
+async fn running_scan(store: &Store, id: i64, cluster: i64, runner: &str) {
+    execute(
+        store,
+        &format!(
+            "INSERT INTO scans (id, cluster_id, status, source, queued_at, started_at, runner) \
+             VALUES ({id}, {cluster}, 'running', 'snapshot', 1, 1, '{runner}')"
+        ),
+    )
+    .await;
+}
+
 async fn totals_follow_every_write(backend: Backend) {
     let app = spawn_app(backend).await;
     let token = app.user("ana@example.com", "red", Role::Editor).await;
@@ -50,14 +62,7 @@ async fn totals_follow_every_write(backend: Backend) {
 
     // A scan that writes one batch and goes no further (its runner stopped): the finding it
     // stored counts at once.
-    execute(
-        &app.store,
-        &format!(
-            "INSERT INTO scans (id, cluster_id, status, source, queued_at, started_at, runner) \
-             VALUES (9000, {cluster}, 'running', 'snapshot', 1, 1, 'stopped-runner')"
-        ),
-    )
-    .await;
+    running_scan(&app.store, 9000, cluster, "stopped-runner").await;
     let batch = Batch {
         objects: vec![SeenObject {
             kind: "Pod".into(),
@@ -249,4 +254,77 @@ async fn counts_are_kept_by_every_scan(backend: Backend) {
     assert_kept("counted again once stale").await;
 }
 
-on_both_backends!(totals_follow_every_write, counts_are_kept_by_every_scan);
+/// One finding of a Pod named `name` in `namespace`, by rule `rule`.
+fn one_finding(namespace: &str, name: &str, rule: &'static str) -> Batch {
+    Batch {
+        objects: vec![SeenObject {
+            kind: "Pod".into(),
+            namespace: namespace.into(),
+            name: name.into(),
+            score: Some(40),
+        }],
+        findings: vec![Observed {
+            object: 0,
+            rule: rule.into(),
+            severity: Severity::High,
+            path: "spec".into(),
+            message: format!("{name} is stray"),
+            exempted: false,
+            exemption_reason: None,
+        }],
+    }
+}
+
+async fn kept_rows(store: &Store, cluster: i64) -> i64 {
+    let sql = format!("SELECT COUNT(*) FROM finding_counts WHERE cluster_id = {cluster}");
+    match store {
+        Store::Sqlite(pool) => sqlx::query_scalar(&sql).fetch_one(pool).await,
+        Store::Postgres(pool) => sqlx::query_scalar(&sql).fetch_one(pool).await,
+    }
+    .unwrap()
+}
+
+/// A cluster's first scan sums its counts in memory: its first step marks them stale (the
+/// totals are counted from the rows meanwhile, and hold), and its last step writes them,
+/// fresh. When another scan of the cluster ran meanwhile, the last step counts them again
+/// from the rows instead.
+async fn first_scans_write_their_counts_at_the_end(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = app.user("ana@example.com", "red", Role::Editor).await;
+    let cluster = snapshot_cluster(&app, &token, "first").await;
+    running_scan(&app.store, 9100, cluster, "runner").await;
+    let mut recording = app.store.begin_recording(9100, cluster, "runner", &[], true).await.unwrap();
+    assert!(app.store.record_batch(&mut recording, &one_finding("prod", "a", "zz-one")).await.unwrap());
+    assert_eq!(kept_rows(&app.store, cluster).await, 0, "no counts are written step by step");
+    assert_eq!(stale_marks(&app.store).await, 1, "the counts are stale while the first scan writes");
+    let during = totals(&app, &token, cluster).await;
+    assert_totals_hold(&during);
+    assert_eq!(during[0].1, 1, "{during:?}");
+    assert!(app.store.record_batch(&mut recording, &one_finding("prod", "b", "zz-stray")).await.unwrap());
+    assert!(app.store.record_batch(&mut recording, &one_finding("dev", "c", "zz-stray")).await.unwrap());
+    assert!(app.store.finish_recording(&mut recording, &[]).await.unwrap());
+    let (kept, counted) = counts_and_recount(&app.store, cluster).await;
+    assert_eq!(kept.len(), 3, "{kept:?}");
+    assert_eq!(kept, counted, "the counts written are a count of the findings");
+    assert_eq!(stale_marks(&app.store).await, 0);
+    let after = totals(&app, &token, cluster).await;
+    assert_totals_hold(&after);
+    assert_eq!((after[0].1, after[4].1, after[5].1), (3, 2, 2), "{after:?}");
+
+    // Two first scans of one cluster at once: the one that finishes second counts again.
+    let other = snapshot_cluster(&app, &token, "twice").await;
+    running_scan(&app.store, 9200, other, "one").await;
+    running_scan(&app.store, 9201, other, "two").await;
+    let mut one = app.store.begin_recording(9200, other, "one", &[], true).await.unwrap();
+    let mut two = app.store.begin_recording(9201, other, "two", &[], true).await.unwrap();
+    assert!(app.store.record_batch(&mut one, &one_finding("prod", "a", "zz-one")).await.unwrap());
+    assert!(app.store.record_batch(&mut two, &one_finding("prod", "a", "zz-one")).await.unwrap());
+    assert!(app.store.record_batch(&mut two, &one_finding("dev", "b", "zz-two")).await.unwrap());
+    assert!(app.store.finish_recording(&mut one, &[]).await.unwrap());
+    assert!(app.store.finish_recording(&mut two, &[]).await.unwrap());
+    let (kept, counted) = counts_and_recount(&app.store, other).await;
+    assert_eq!(kept, counted, "the counts of two first scans at once are a count of the findings");
+    assert_eq!(stale_marks(&app.store).await, 0);
+}
+
+on_both_backends!(totals_follow_every_write, counts_are_kept_by_every_scan, first_scans_write_their_counts_at_the_end);
