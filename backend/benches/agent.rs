@@ -260,6 +260,11 @@ async fn run() {
         "server (rampart serve, its own process): scan started to finished {ingestion:.2} s, peak RSS \
          {server_peak:.1} MB, CPU {server_cpu:.1} s{database_cpu}"
     );
+    // The server's own account of the scan: where its time went (checking, recording, waiting).
+    let server_text = std::fs::read_to_string(&server_log).unwrap_or_default();
+    if let Some(line) = server_text.lines().find(|line| line.contains("scan recorded")) {
+        println!("server's log: {}", line.split_once("scan recorded").map_or(line, |(_, fields)| fields).trim());
+    }
     println!("load average at the end: {}", load_average());
     let _ = serve.kill();
     let _ = serve.wait();

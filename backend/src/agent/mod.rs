@@ -327,6 +327,11 @@ fn encode(
             objects += batch.len() as u64;
         }
         wire::write_delivery(&mut encoder, &delivery)?;
+        // The server checks nothing until the context is complete: its last line goes out
+        // now (a sync flush, a few bytes), not behind the next ~64 KB of compressed batches.
+        if matches!(delivery, Delivery::ContextDone { .. }) {
+            encoder.flush()?;
+        }
     }
     if listing_done.blocking_recv().is_err() {
         let error = std::io::Error::other("the listing stopped before it finished");
@@ -411,6 +416,35 @@ mod tests {
         }
         backoff.reset();
         assert!(backoff.next() <= Duration::from_secs(1));
+    }
+
+    #[test]
+    fn the_end_of_the_context_is_sent_before_the_next_batch_is_listed() {
+        let (deliveries, received) = mpsc::channel::<Delivery<Encoded>>(ingest::QUEUE);
+        let (listed, listing_done) = oneshot::channel::<()>();
+        let (chunks, mut chunks_received) = mpsc::channel(64);
+        let encoding = std::thread::spawn(move || encode(received, listing_done, chunks));
+        deliveries.blocking_send(Delivery::Context(Vec::new())).unwrap();
+        deliveries.blocking_send(Delivery::ContextDone { errors: Vec::new(), unjudged_rules: Vec::new() }).unwrap();
+        // The listing goes on (the channel stays open): what was sent so far decompresses
+        // to both lines, far short of a chunk's worth.
+        let mut sent = Vec::new();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let text = loop {
+            while let Ok(chunk) = chunks_received.try_recv() {
+                sent.extend(chunk.unwrap());
+            }
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&sent[..]), &mut text);
+            if text.contains("context_done") || std::time::Instant::now() > deadline {
+                break text;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        assert_eq!(text, "{\"context\":[]}\n{\"context_done\":{\"errors\":[],\"unjudged_rules\":[]}}\n");
+        drop(deliveries);
+        drop(listed);
+        assert!(encoding.join().unwrap().is_err(), "a listing that did not finish ends the body with an error");
     }
 
     #[test]
