@@ -42,6 +42,7 @@ use std::time::{Duration, Instant};
 
 use rampart_core::score::Mean;
 use rampart_core::Severity;
+use rustc_hash::{FxHashMap, FxHashSet};
 use sha2::{Digest, Sha256};
 
 use super::object_states::{ObjectState, PreviousStates};
@@ -73,6 +74,65 @@ enum Tx<'c> {
 enum Connection {
     Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
     Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
+}
+
+/// Checkpoints of a recording's SQLite WAL, run on another connection of the pool.
+///
+/// SQLite's default (`wal_autocheckpoint`, 1,000 pages) runs the checkpoint on the
+/// connection that commits, at the end of its commit: a recording's batch (tens of MB of
+/// WAL each) then waited for its pages to be copied into the database file, and synced,
+/// before the next batch could start, on the thread that is a first scan's critical path.
+/// The recording's connection turns that off, and after each commit a PASSIVE checkpoint
+/// runs on another connection (another thread) while the recording goes on: it copies what
+/// the WAL holds without blocking the writer, and once it has copied everything the next
+/// batch starts the WAL again from its beginning. One checkpoint at a time: a commit while
+/// one runs leaves its frames to the next; after [`CHECKPOINTS_BEHIND`] such commits the
+/// recording waits until the WAL is copied whole, which bounds it to a few batches.
+#[derive(Debug, Default)]
+struct Checkpoints {
+    running: Option<tokio::task::JoinHandle<()>>,
+    /// Commits made while a checkpoint ran, since the last one started.
+    behind: usize,
+}
+
+/// Commits a recording makes while checkpoints run before it waits for them (see
+/// [`Checkpoints`]).
+const CHECKPOINTS_BEHIND: usize = 3;
+
+impl Checkpoints {
+    /// After a commit of the recording: starts a checkpoint unless one is running, and
+    /// waits for the WAL to be copied whole when commits piled up behind running ones.
+    async fn committed(&mut self, pool: &sqlx::SqlitePool) {
+        if self.running.as_ref().is_some_and(|running| !running.is_finished()) {
+            self.behind += 1;
+            if self.behind < CHECKPOINTS_BEHIND {
+                return;
+            }
+            self.wait().await;
+            self.start(pool);
+            self.wait().await;
+            return;
+        }
+        self.start(pool);
+    }
+
+    /// Starts a checkpoint of what the WAL holds now.
+    fn start(&mut self, pool: &sqlx::SqlitePool) {
+        self.behind = 0;
+        let pool = pool.clone();
+        self.running = Some(tokio::spawn(async move {
+            if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+                tracing::debug!(%error, "a checkpoint of the recording's WAL failed");
+            }
+        }));
+    }
+
+    /// Waits for the checkpoint running, if any.
+    async fn wait(&mut self) {
+        if let Some(running) = self.running.take() {
+            let _ = running.await;
+        }
+    }
 }
 
 /// The page cache of a recording's SQLite connection: enough for the pages of a cluster of
@@ -288,7 +348,7 @@ pub struct Recording {
     /// False when the scan met input it could not attribute to a kind: then nothing is
     /// resolved, since any object may have been in it.
     may_resolve: bool,
-    seen: HashSet<u64>,
+    seen: FxHashSet<u64>,
     /// Stored rows found by the id of an object of a batch but of another object (their
     /// objects' hashes collided): `(id, object hash, kind, rule)`, judged at the end.
     strangers: Vec<(i64, u64, String, String)>,
@@ -312,6 +372,8 @@ pub struct Recording {
     pub objects_skipped: i64,
     /// `object_states` rows written or removed.
     pub states_written: i64,
+    /// On SQLite, the checkpoints of the WAL the batches write.
+    checkpoints: Checkpoints,
 }
 
 /// What a batch first reads of each stored finding of its objects: enough to see that one
@@ -552,6 +614,10 @@ impl Store {
                 sqlx::query(&format!("PRAGMA cache_size = -{SQLITE_RECORDING_CACHE_KIB}"))
                     .execute(&mut *connection)
                     .await?;
+                // Checkpoints run on another connection (see [`Checkpoints`]); this
+                // connection is closed when the recording ends, so the pool's keep
+                // SQLite's default.
+                sqlx::query("PRAGMA wal_autocheckpoint = 0").execute(&mut *connection).await?;
                 Connection::Sqlite(connection)
             }
             Store::Postgres(pool) => Connection::Postgres(pool.acquire().await?),
@@ -564,7 +630,7 @@ impl Store {
             previous_seen: previous_seen.unwrap_or(0),
             unjudged_rules: unjudged_rules.iter().cloned().collect(),
             may_resolve,
-            seen: HashSet::new(),
+            seen: FxHashSet::default(),
             strangers: Vec::new(),
             accounted: 0,
             tally: Tally::default(),
@@ -577,6 +643,7 @@ impl Store {
             keeping: None,
             objects_skipped: 0,
             states_written: 0,
+            checkpoints: Checkpoints::default(),
         })
     }
 
@@ -608,10 +675,10 @@ impl Store {
         };
         let cluster_id = recording.cluster_id;
         // The batch's objects new to this scan, by position, with their hashes.
-        let mut fresh: HashMap<usize, u64> = HashMap::new();
-        let mut fresh_hashes: HashSet<u64> = HashSet::new();
+        let mut fresh: FxHashMap<usize, u64> = FxHashMap::default();
+        let mut fresh_hashes: FxHashSet<u64> = FxHashSet::default();
         // Objects skipped, by hash: seen, and their findings left as they are.
-        let mut skipped: HashSet<u64> = HashSet::new();
+        let mut skipped: FxHashSet<u64> = FxHashSet::default();
         let mut tally = Tally::default();
         let kept_of = |position: usize| kept.get(position).and_then(Option::as_ref);
         for (position, object) in batch.objects.iter().enumerate() {
@@ -648,11 +715,12 @@ impl Store {
             }
         }
         // Observed findings of those objects, once each, by fingerprint.
-        let mut observed: HashMap<i64, Insert<'_>> = HashMap::with_capacity(batch.findings.len());
+        let mut observed: FxHashMap<i64, Insert<'_>> =
+            FxHashMap::with_capacity_and_hasher(batch.findings.len(), Default::default());
         let mut order: Vec<i64> = Vec::with_capacity(batch.findings.len());
         let cluster = cluster_id.to_string();
         // What each object checked recorded: (findings, findings not exempted by severity).
-        let mut recorded: HashMap<usize, (i64, [i64; 5])> = HashMap::new();
+        let mut recorded: FxHashMap<usize, (i64, [i64; 5])> = FxHashMap::default();
         for finding in &batch.findings {
             let Some(&hash) = fresh.get(&finding.object) else { continue };
             let object = &batch.objects[finding.object];
@@ -726,7 +794,7 @@ impl Store {
         let briefs = tx.briefs_of(&ids).await?;
         timings.read = started.elapsed();
         let started = Instant::now();
-        let mut unchanged: HashMap<i64, &Brief> = HashMap::new();
+        let mut unchanged: FxHashMap<i64, &Brief> = FxHashMap::default();
         let mut to_read: Vec<i64> = Vec::new();
         for brief in &briefs {
             match observed.get(&brief.fingerprint) {
@@ -747,10 +815,10 @@ impl Store {
         let mut changes: Vec<Change<'_>> = Vec::new();
         let mut resolve: Vec<i64> = Vec::new();
         let mut unseen: Vec<i64> = Vec::new();
-        let mut matched: HashSet<i64> = HashSet::new();
+        let mut matched: FxHashSet<i64> = FxHashSet::default();
         let mut moves = CountMoves::default();
         let (mut new_findings, mut accounted) = (0i64, 0i64);
-        let stored_by_fingerprint: HashMap<i64, &Stored> = stored.iter().map(|row| (row.fingerprint, row)).collect();
+        let stored_by_fingerprint: FxHashMap<i64, &Stored> = stored.iter().map(|row| (row.fingerprint, row)).collect();
         for fingerprint in &order {
             let insert = &observed[fingerprint];
             let (object, finding) = (insert.object, insert.finding);
@@ -868,6 +936,9 @@ impl Store {
         timings.write = started.elapsed();
         let started = Instant::now();
         transaction.take().expect("a transaction").commit().await?;
+        if let Store::Sqlite(pool) = self {
+            recording.checkpoints.committed(pool).await;
+        }
         timings.commit = started.elapsed();
         let sum = &mut recording.timings;
         sum.prepare += timings.prepare;
@@ -924,6 +995,14 @@ impl Store {
             may_resolve && !unreadable.contains(kind) && !recording.unjudged_rules.contains(rule)
         };
         let cluster_id = recording.cluster_id;
+        if let Store::Sqlite(pool) = self {
+            // The batches' writes are copied into the database file before the last step:
+            // the scan ends with its findings there, as after commits with SQLite's
+            // automatic checkpoints.
+            recording.checkpoints.wait().await;
+            recording.checkpoints.start(pool);
+            recording.checkpoints.wait().await;
+        }
         let mut transaction =
             begin_batch(&mut recording.connection, (recording.scan_id, recording.cluster_id), &recording.runner, true)
                 .await?;
@@ -1076,6 +1155,11 @@ impl Store {
             .await
             .map(drop))?;
         transaction.take().expect("a transaction").commit().await?;
+        if let Store::Sqlite(pool) = self {
+            // This step's own frames, in the background: the scan is visible as finished
+            // from its commit, and what follows it (the namespaces' labels) waits for nothing.
+            recording.checkpoints.start(pool);
+        }
         recording.timings.finish += started.elapsed();
         Ok(true)
     }
@@ -1431,9 +1515,9 @@ impl Tx<'_> {
     }
 
     /// The ids of the cluster's objects with these hashes that have findings stored, by hash.
-    async fn object_ids(&mut self, cluster_id: i64, hashes: &[i64]) -> Result<HashMap<u64, i64>, sqlx::Error> {
+    async fn object_ids(&mut self, cluster_id: i64, hashes: &[i64]) -> Result<FxHashMap<u64, i64>, sqlx::Error> {
         if hashes.is_empty() {
-            return Ok(HashMap::new());
+            return Ok(FxHashMap::default());
         }
         let rows: Vec<(i64, i64)> = match self {
             Tx::Postgres(tx) => {
@@ -1552,7 +1636,7 @@ impl Tx<'_> {
         (cluster_id, scan_id): (i64, i64),
         now: i64,
         rows: &[&Insert<'_>],
-        objects: &HashMap<u64, i64>,
+        objects: &FxHashMap<u64, i64>,
     ) -> Result<i64, sqlx::Error> {
         if rows.is_empty() {
             return Ok(0);
@@ -1581,30 +1665,49 @@ impl Tx<'_> {
                 Ok(copy.finish().await? as i64)
             }
             Tx::Sqlite(tx) => {
+                use sqlx::Arguments as _;
+                // A chunk's values, owned: the driver hands them to its worker thread as
+                // they are (borrowed ones it would copy first, on this thread).
+                let values =
+                    |chunk: &[&Insert<'_>]| -> Result<(String, sqlx::sqlite::SqliteArguments<'static>), sqlx::Error> {
+                        let row = format!("({})", anonymous(4 + INSERT_PARAMETERS));
+                        let sql = format!("{COLUMNS} VALUES {}", vec![row; chunk.len()].join(", "));
+                        let mut arguments = sqlx::sqlite::SqliteArguments::default();
+                        arguments.reserve(chunk.len() * (4 + INSERT_PARAMETERS), 0);
+                        let add = |result: Result<(), sqlx::error::BoxDynError>| result.map_err(sqlx::Error::Encode);
+                        for row in chunk {
+                            add(arguments.add(cluster_id))?;
+                            add(arguments.add(now))?;
+                            add(arguments.add(scan_id))?;
+                            add(arguments.add(object(row)))?;
+                            add(arguments.add(row.fingerprint))?;
+                            add(arguments.add(row.finding.rule.clone()))?;
+                            add(arguments.add(row.finding.severity.as_str()))?;
+                            add(arguments.add(row.object.kind.clone()))?;
+                            add(arguments.add(row.object.namespace.clone()))?;
+                            add(arguments.add(row.object.name.clone()))?;
+                            add(arguments.add(row.finding.path.clone()))?;
+                            add(arguments.add(row.finding.message.clone()))?;
+                            add(arguments.add(status(row)))?;
+                            add(arguments.add(row.finding.exemption_reason.clone()))?;
+                            add(arguments.add(row.digest))?;
+                        }
+                        Ok((sql, arguments))
+                    };
                 let mut written = 0;
-                for chunk in sqlite_chunks(rows) {
-                    let row = format!("({})", anonymous(4 + INSERT_PARAMETERS));
-                    let sql = format!("{COLUMNS} VALUES {}", vec![row; chunk.len()].join(", "));
-                    let mut query = sqlx::query(&sql);
-                    for row in chunk {
-                        query = query
-                            .bind(cluster_id)
-                            .bind(now)
-                            .bind(scan_id)
-                            .bind(object(row))
-                            .bind(row.fingerprint)
-                            .bind(row.finding.rule.as_ref())
-                            .bind(row.finding.severity.as_str())
-                            .bind(row.object.kind.as_str())
-                            .bind(row.object.namespace.as_str())
-                            .bind(row.object.name.as_str())
-                            .bind(row.finding.path.as_str())
-                            .bind(row.finding.message.as_str())
-                            .bind(status(row))
-                            .bind(row.finding.exemption_reason.as_deref())
-                            .bind(row.digest);
-                    }
-                    written += query.execute(&mut **tx).await?.rows_affected() as i64;
+                let chunks = sqlite_chunks(rows);
+                // The next chunk's values are made while SQLite inserts this one's (the
+                // driver's worker thread): the recording's connection is a first scan's
+                // critical path, and it then waits only for the hand-over.
+                let mut chunks = chunks.iter();
+                let mut current = chunks.next().map(|chunk| values(chunk.as_slice())).transpose()?;
+                while let Some((sql, arguments)) = current.take() {
+                    let next = chunks.next();
+                    let (done, made) = tokio::join!(sqlx::query_with(&sql, arguments).execute(&mut **tx), async {
+                        next.map(|chunk| values(chunk.as_slice())).transpose()
+                    });
+                    written += done?.rows_affected() as i64;
+                    current = made?;
                 }
                 Ok(written)
             }
@@ -2166,6 +2269,59 @@ mod tests {
     }
 
     /// The migrations of `all` before `version`: a database as an older build left it.
+    /// The recording's connection leaves checkpoints to another connection; by the time the
+    /// recording ends, what its batches wrote is in the database file itself (read here with
+    /// the WAL ignored, `immutable`).
+    #[tokio::test]
+    async fn a_recording_ends_with_its_writes_checkpointed_into_the_database_file() {
+        let directory = std::env::temp_dir().join(format!("rampart-checkpoints-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&directory);
+        let file = directory.join("rampart.db");
+        let store = Store::open(&format!("sqlite://{}", file.display())).await.unwrap();
+        let Store::Sqlite(pool) = &store else { unreachable!() };
+        for sql in [
+            "INSERT INTO teams (id, name, created_at) VALUES (1, 'red', 0)",
+            "INSERT INTO clusters (id, team_id, name, kind, created_at) VALUES (1, 1, 'prod', 'snapshot', 0)",
+            "INSERT INTO scans (id, cluster_id, status, source, queued_at, runner) \
+             VALUES (1, 1, 'running', 'snapshot', 0, 'me')",
+        ] {
+            sqlx::query(sql).execute(pool).await.unwrap();
+        }
+        let mut recording = store.begin_recording(1, 1, "me", &[], true).await.unwrap();
+        for batch in 0..3 {
+            let objects: Vec<SeenObject> = (0..200)
+                .map(|n| SeenObject {
+                    kind: "Pod".into(),
+                    namespace: format!("team-{batch}"),
+                    name: format!("web-{n}"),
+                    score: Some(50),
+                })
+                .collect();
+            let findings = (0..objects.len() * 5)
+                .map(|n| Observed {
+                    object: n / 5,
+                    rule: "pod-privileged".into(),
+                    severity: Severity::Critical,
+                    path: format!("spec.containers[{}]", n % 5),
+                    message: "runs privileged".into(),
+                    exempted: false,
+                    exemption_reason: None,
+                })
+                .collect();
+            assert!(store.record_batch(&mut recording, &Batch { objects, findings }).await.unwrap());
+        }
+        assert!(store.finish_recording(&mut recording, &[]).await.unwrap());
+        assert_eq!(recording.findings_written, 3000);
+
+        let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&file).read_only(true).immutable(true);
+        let file_only = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect_with(options).await.unwrap();
+        let findings: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM findings").fetch_one(&file_only).await.unwrap();
+        assert_eq!(findings, 3000);
+        file_only.close().await;
+        store.close().await;
+        let _ = std::fs::remove_dir_all(&directory);
+    }
+
     async fn migrator_before(all: &[(i64, &'static str, &'static str)], version: i64) -> sqlx::migrate::Migrator {
         let before: Vec<_> = all.iter().copied().filter(|m| m.0 < version).collect();
         let migrations: &'static [(i64, &'static str, &'static str)] = Box::leak(before.into_boxed_slice());
