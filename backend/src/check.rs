@@ -404,6 +404,8 @@ impl Inputs {
             let parsed = parse.map(|options| crate::parallel::read_and_parse(0, &source, options));
             Ok::<_, String>((source, parsed))
         });
+        self.sources.reserve(read.len());
+        self.parsed.reserve(self.sources.len() + read.len() - self.parsed.len());
         for read in read {
             match read {
                 Ok((source, parsed)) => {
@@ -431,11 +433,12 @@ impl Inputs {
                 return self.fail(format!("cannot read directory '{}': {}", directory.display(), describe(&error)))
             }
         };
-        let mut entries: Vec<fs::DirEntry> = entries.filter_map(Result::ok).collect();
-        entries.sort_by_key(|entry| entry.file_name());
-        for entry in entries {
-            let name = entry.file_name();
-            if name.to_string_lossy().starts_with('.') {
+        // Each name is copied once, not once per comparison of the sort.
+        let mut entries: Vec<(std::ffi::OsString, fs::DirEntry)> =
+            entries.filter_map(Result::ok).map(|entry| (entry.file_name(), entry)).collect();
+        entries.sort_unstable_by(|(one, _), (other, _)| one.cmp(other));
+        for (name, entry) in entries {
+            if name.as_encoded_bytes().starts_with(b".") {
                 continue;
             }
             let path = entry.path();
@@ -474,20 +477,32 @@ fn read_source(path: &Path) -> Result<Source, String> {
 }
 
 /// A file's bytes, read into this thread's buffer until the end and copied out at their
-/// length: four system calls a file (open, two reads, close) where `fs::read` makes five
-/// (it asks for the file's size first), for the thousands of small files of a directory.
+/// length: four system calls a file (open, two reads, close). `fs::read` and
+/// `File::read_to_end` make six: they ask for the file's size (`statx`) and position
+/// (`lseek`) first, for the thousands of small files of a directory.
 fn read_bytes(path: &Path) -> io::Result<Vec<u8>> {
     thread_local! {
         static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
     let mut file = fs::File::open(path)?;
     BUFFER.with_borrow_mut(|buffer| {
-        buffer.clear();
-        if buffer.capacity() == 0 {
-            buffer.reserve_exact(READ_BUFFER);
+        if buffer.is_empty() {
+            buffer.resize(READ_BUFFER, 0);
         }
-        file.read_to_end(buffer)?;
-        Ok(buffer.as_slice().to_vec())
+        let mut filled = 0;
+        loop {
+            if filled == buffer.len() {
+                // A file larger than the buffer: the buffer grows (and stays grown).
+                buffer.resize(buffer.len() * 2, 0);
+            }
+            match file.read(&mut buffer[filled..]) {
+                Ok(0) => break,
+                Ok(read) => filled += read,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(buffer[..filled].to_vec())
     })
 }
 
@@ -567,6 +582,23 @@ mod tests {
         assert!(has_manifest_extension(Path::new("b.json")));
         assert!(!has_manifest_extension(Path::new("b.txt")));
         assert!(!has_manifest_extension(Path::new("yaml")));
+    }
+
+    #[test]
+    fn files_are_read_whole_whatever_their_size() {
+        let directory = std::env::temp_dir().join(format!("rampart-read-bytes-{}", std::process::id()));
+        fs::create_dir_all(&directory).unwrap();
+        // Empty, smaller than the buffer, exactly its size, and several times it.
+        for length in [0, 1, 4095, READ_BUFFER - 1, READ_BUFFER, READ_BUFFER + 1, 5 * READ_BUFFER + 17] {
+            let bytes: Vec<u8> = (0..length).map(|at| (at * 7 % 251) as u8).collect();
+            let path = directory.join(format!("{length}.yaml"));
+            fs::write(&path, &bytes).unwrap();
+            assert_eq!(read_bytes(&path).unwrap(), bytes, "{length} bytes");
+        }
+        // A smaller file after a large one: only its own bytes.
+        assert_eq!(read_bytes(&directory.join("1.yaml")).unwrap(), vec![0]);
+        assert!(read_bytes(&directory.join("missing.yaml")).is_err());
+        fs::remove_dir_all(&directory).unwrap();
     }
 
     #[test]

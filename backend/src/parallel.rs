@@ -978,10 +978,16 @@ mod tests {
             })
             .collect();
         sources.push(Source::new("bad.yaml", "a: [1\n"));
-        let options = Options::default();
-        let expected = rampart_core::check(&sources, &options);
-        let expected_json = rampart_core::report::json(&expected);
-        for threads in [1, 2, 3] {
+        // A complete input (`--complete`) has findings that go on the first object of the
+        // input and of each namespace without its Namespace object: a thread that checks a
+        // run must know what came before it.
+        for (options, threads) in [false, true]
+            .map(|complete| Options { complete, ..Options::default() })
+            .into_iter()
+            .flat_map(|options| [1, 2, 3].map(|threads| (options.clone(), threads)))
+        {
+            let expected = rampart_core::check(&sources, &options);
+            let expected_json = rampart_core::report::json(&expected);
             let parsed = (0..sources.len())
                 .map(|position| (position % 2 == 0).then(|| read_and_parse(position, &sources[position], &options)))
                 .collect();
@@ -997,6 +1003,12 @@ mod tests {
             assert_eq!(rampart_core::report::json(joined), expected_json, "{threads} threads, joined");
             let objects = |report: &Report| report.findings.iter().map(|finding| finding.object).collect::<Vec<_>>();
             assert_eq!(objects(joined), objects(&expected), "{threads} threads: each finding's object");
+            if options.complete {
+                assert!(
+                    expected.findings.iter().any(|finding| finding.rule == "namespace-without-default-deny"),
+                    "findings anchored on a namespace's first object"
+                );
+            }
         }
     }
 
