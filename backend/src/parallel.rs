@@ -489,9 +489,23 @@ mod json {
 
     /// The slot of `key`, first tried at the slot of `address`: the slot that holds it, or
     /// the first free one after (the slot of `address` when the table is full).
-    fn entry<'t, K: PartialEq, V>(table: &'t mut [Option<(K, V)>], key: &K, address: usize) -> &'t mut Option<(K, V)> {
-        let at = slot(table, key, address);
-        &mut table[at]
+    /// The text stored under `key`, made by `make` (into an empty buffer) and stored when
+    /// the key's slot holds another key or nothing (a full table gives up the slot).
+    fn cached<K: PartialEq>(
+        table: &mut [Option<(K, Vec<u8>)>],
+        key: K,
+        address: usize,
+        make: impl FnOnce(&mut Vec<u8>),
+    ) -> &[u8] {
+        let at = slot(table, &key, address);
+        let entry = &mut table[at];
+        if !entry.as_ref().is_some_and(|(known, _)| *known == key) {
+            let mut text = Vec::new();
+            make(&mut text);
+            *entry = Some((key, text));
+        }
+        let Some((_, text)) = entry else { unreachable!("the slot was filled above") };
+        text
     }
 
     fn slot<K: PartialEq, V>(table: &[Option<(K, V)>], key: &K, address: usize) -> usize {
@@ -542,16 +556,7 @@ mod json {
         /// Appends `text` as a JSON string.
         fn text(&mut self, out: &mut Vec<u8>, text: &'static str) {
             let key = key(text);
-            let entry = entry(&mut self.strings, &key, key.0);
-            match entry {
-                Some((known, escaped)) if *known == key => out.extend_from_slice(escaped),
-                _ => {
-                    let mut escaped = Vec::with_capacity(text.len() + 2);
-                    string(&mut escaped, text);
-                    out.extend_from_slice(&escaped);
-                    *entry = Some((key, escaped));
-                }
-            }
+            out.extend_from_slice(cached(&mut self.strings, key, key.0, |escaped| string(escaped, text)));
         }
 
         /// Appends a string that is `'static` when borrowed as a JSON string.
@@ -567,16 +572,10 @@ mod json {
         /// Appends `text` as an element of a list of strings (`first`: the list's first).
         fn item(&mut self, out: &mut Vec<u8>, text: &'static str, first: bool) {
             let key = key(text);
-            let entry = entry(&mut self.items, &key, key.0);
-            let escaped = match entry {
-                Some((known, escaped)) if *known == key => escaped,
-                _ => {
-                    let mut escaped = Vec::with_capacity(text.len() + 12);
-                    escaped.extend_from_slice(b",\n        ");
-                    string(&mut escaped, text);
-                    &mut entry.insert((key, escaped)).1
-                }
-            };
+            let escaped = cached(&mut self.items, key, key.0, |escaped| {
+                escaped.extend_from_slice(b",\n        ");
+                string(escaped, text);
+            });
             out.extend_from_slice(if first { &escaped[1..] } else { escaped });
         }
 
@@ -586,16 +585,10 @@ mod json {
                 return head(out, &finding.rule, finding.severity, &finding.title);
             };
             let known: Head = (key(rule), key(title), finding.severity);
-            let entry = entry(&mut self.heads, &known, known.0 .0);
-            match entry {
-                Some((head, escaped)) if *head == known => out.extend_from_slice(escaped),
-                _ => {
-                    let mut escaped = Vec::with_capacity(rule.len() + title.len() + 64);
-                    head(&mut escaped, rule, finding.severity, title);
-                    out.extend_from_slice(&escaped);
-                    *entry = Some((known, escaped));
-                }
-            }
+            let address = known.0 .0;
+            out.extend_from_slice(cached(&mut self.heads, known, address, |escaped| {
+                head(escaped, rule, finding.severity, title)
+            }));
         }
     }
 

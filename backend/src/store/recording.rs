@@ -108,12 +108,18 @@ impl Checkpoints {
             if self.behind < CHECKPOINTS_BEHIND {
                 return;
             }
-            self.wait().await;
-            self.start(pool);
-            self.wait().await;
+            self.whole(pool).await;
             return;
         }
         self.start(pool);
+    }
+
+    /// Waits until the WAL is copied whole: the checkpoint running, if any, then one of
+    /// what it holds now.
+    async fn whole(&mut self, pool: &sqlx::SqlitePool) {
+        self.wait().await;
+        self.start(pool);
+        self.wait().await;
     }
 
     /// Starts a checkpoint of what the WAL holds now.
@@ -999,9 +1005,7 @@ impl Store {
             // The batches' writes are copied into the database file before the last step:
             // the scan ends with its findings there, as after commits with SQLite's
             // automatic checkpoints.
-            recording.checkpoints.wait().await;
-            recording.checkpoints.start(pool);
-            recording.checkpoints.wait().await;
+            recording.checkpoints.whole(pool).await;
         }
         let mut transaction =
             begin_batch(&mut recording.connection, (recording.scan_id, recording.cluster_id), &recording.runner, true)
@@ -2268,7 +2272,6 @@ mod tests {
         assert_eq!(chunks.concat(), items);
     }
 
-    /// The migrations of `all` before `version`: a database as an older build left it.
     /// The recording's connection leaves checkpoints to another connection; by the time the
     /// recording ends, what its batches wrote is in the database file itself (read here with
     /// the WAL ignored, `immutable`).
@@ -2322,6 +2325,7 @@ mod tests {
         let _ = std::fs::remove_dir_all(&directory);
     }
 
+    /// The migrations of `all` before `version`: a database as an older build left it.
     async fn migrator_before(all: &[(i64, &'static str, &'static str)], version: i64) -> sqlx::migrate::Migrator {
         let before: Vec<_> = all.iter().copied().filter(|m| m.0 < version).collect();
         let migrations: &'static [(i64, &'static str, &'static str)] = Box::leak(before.into_boxed_slice());
